@@ -1,0 +1,1 @@
+"""Pure domain and ML for youasked: no faust, Kafka client, FastAPI or database driver here."""

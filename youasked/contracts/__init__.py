@@ -1,0 +1,1 @@
+"""Event schemas and topic declarations shared by streams/ and api/."""

@@ -1,0 +1,126 @@
+"""Versioned event contracts: one frozen pydantic model per event, JSON on the wire.
+
+Producers of ``feedback.comments`` send :class:`CommentReceived`. The ingest agent passes each
+valid one on as :class:`CommentAccepted` and dead-letters each invalid one as :class:`DeadLetter`.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)]
+
+
+class Platform(enum.StrEnum):
+    """Where a comment was posted."""
+
+    X = "x"
+    INSTAGRAM = "instagram"
+    FACEBOOK = "facebook"
+    TIKTOK = "tiktok"
+    YOUTUBE = "youtube"
+    APP_STORE = "app_store"
+    GOOGLE_PLAY = "google_play"
+    FORUM = "forum"
+    OTHER = "other"
+
+
+class Event(BaseModel):
+    """Base of every event: frozen, unknown fields rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Engagement(Event):
+    """Engagement counts on the source post, where the platform reports them."""
+
+    likes: int | None = Field(default=None, ge=0)
+    replies: int | None = Field(default=None, ge=0)
+    shares: int | None = Field(default=None, ge=0)
+    views: int | None = Field(default=None, ge=0)
+
+
+class CommentFields(Event):
+    """The fields of a social comment, common to the received and the accepted form."""
+
+    comment_id: Identifier = Field(description="The platform's id of the comment.")
+    platform: Platform
+    product: Identifier = Field(description="The product the comment is about.")
+    author_id: Identifier = Field(description="The platform's stable id of the author.")
+    author_handle: ShortText | None = Field(default=None, description="Public handle, e.g. @ana.")
+    text: str = Field(description="The comment's text, whole.")
+    created_at: AwareDatetime = Field(description="When it was posted (timezone-aware).")
+    thread_id: ShortText | None = Field(default=None, description="Post or thread it belongs to.")
+    parent_id: ShortText | None = Field(default=None, description="Comment it replies to.")
+    url: Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")] | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")] | None = (
+        Field(default=None, description="BCP 47 tag, if known.")
+    )
+    engagement: Engagement | None = None
+    rating: int | None = Field(default=None, ge=1, le=5, description="Store rating, if any.")
+    title: ShortText | None = Field(default=None, description="Review title, if any.")
+
+    @property
+    def dedupe_key(self) -> str:
+        """``platform:comment_id``: the identity of a comment across redeliveries."""
+        return f"{self.platform.value}:{self.comment_id}"
+
+
+class CommentReceived(CommentFields):
+    """A social comment as producers send it to ``feedback.comments``."""
+
+    schema_version: Literal[1] = 1
+
+
+class SourceRef(Event):
+    """Where a record was read: topic, partition and offset."""
+
+    topic: str
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+
+
+class CommentAccepted(CommentFields):
+    """A valid comment, normalized (NFKC, whitespace folded), passed on once per dedupe key."""
+
+    schema_version: Literal[1] = 1
+    key: str = Field(description="platform:comment_id")
+    received_at: AwareDatetime
+    source: SourceRef
+
+
+class DeadLetterReason(enum.StrEnum):
+    """Why an input record could not be used."""
+
+    TOO_LARGE = "too_large"
+    NOT_UTF8 = "not_utf8"
+    NOT_JSON = "not_json"
+    NOT_OBJECT = "not_object"
+    INVALID_FIELDS = "invalid_fields"
+    UNKNOWN_PLATFORM = "unknown_platform"
+    EMPTY_TEXT = "empty_text"
+    TEXT_TOO_LONG = "text_too_long"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    UNSUPPORTED_VERSION = "unsupported_version"
+
+
+class DeadLetter(Event):
+    """An input record that was not passed on, with the original bytes and the reason."""
+
+    schema_version: Literal[1] = 1
+    reason: DeadLetterReason
+    detail: str = Field(description="Human-readable explanation, at most 2,000 characters.")
+    source: SourceRef
+    original_key_b64: str | None = Field(default=None, description="Record key, base64.")
+    original_b64: str = Field(description="The record's value exactly as received, base64.")
+    failed_at: datetime
+
+
+def event_json(event: BaseModel) -> bytes:
+    """Serialize an event to its wire form (UTF-8 JSON)."""
+    return event.model_dump_json().encode("utf-8")

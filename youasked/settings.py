@@ -1,0 +1,64 @@
+"""One settings object for every part of youasked, read from ``YOUASKED_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration. Every field can be set as ``YOUASKED_<FIELD>`` (upper case)."""
+
+    model_config = SettingsConfigDict(env_prefix="YOUASKED_", env_file=None, extra="ignore")
+
+    # --- Kafka -----------------------------------------------------------------------------
+    kafka_bootstrap: str | None = Field(
+        default=None,
+        description="host:port[,host:port] of an existing cluster; unset runs the local broker.",
+    )
+    kafka_version: str = Field(default="4.1.2", description="Kafka version of the local broker.")
+    kafka_port: int = Field(default=9092, description="Client port of the local broker.")
+    kafka_controller_port: int = Field(default=9093, description="KRaft controller port.")
+    kafka_heap_mb: int = Field(default=512, ge=128, description="JVM heap of the local broker.")
+    kafka_start_timeout_s: float = Field(default=90.0, gt=0)
+    topic_partitions: int = Field(default=4, ge=1, description="Partitions of every keyed topic.")
+    topic_replication: int = Field(default=1, ge=1)
+    topic_retention_ms: int = Field(
+        default=7 * 24 * 3600 * 1000,
+        description="Retention of log topics; also the horizon of comment de-duplication.",
+    )
+
+    # --- Paths -----------------------------------------------------------------------------
+    cache_dir: Path = Field(default=Path(".cache"), description="Downloads (Kafka jars).")
+    state_dir: Path = Field(default=Path("var"), description="Broker data, logs, worker state.")
+
+    # --- Worker ----------------------------------------------------------------------------
+    app_id: str = Field(default="youasked", description="faust app id = consumer group prefix.")
+    worker_web_port: int = Field(default=6066)
+    table_store: str = Field(default="memory://", description="faust table store URL.")
+
+    # --- Ingest limits ---------------------------------------------------------------------
+    max_message_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_text_chars: int = Field(default=10_000, ge=1, description="Longer texts are dead-lettered.")
+    max_future_skew_s: float = Field(
+        default=3600.0, ge=0, description="created_at further ahead of now than this is rejected."
+    )
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The Kafka bootstrap address: the configured cluster or the local broker."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def uses_local_broker(self) -> bool:
+        """True when no external cluster is configured."""
+        return not self.kafka_bootstrap
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built once from the environment."""
+    return Settings()
