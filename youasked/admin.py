@@ -43,13 +43,13 @@ def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = ALL_TOPICS,
         existing = set(admin.list_topics())
         wanted = [
             NewTopic(
-                name=spec.name,
+                name=settings.topic_name(spec),
                 num_partitions=spec.partitions or settings.topic_partitions,
                 replication_factor=settings.topic_replication,
                 topic_configs=topic_config(spec, settings),
             )
             for spec in specs
-            if spec.name not in existing
+            if settings.topic_name(spec) not in existing
         ]
         if not wanted:
             return []

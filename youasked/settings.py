@@ -5,8 +5,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from youasked.contracts.topics import TopicSpec
 
 
 class Settings(BaseSettings):
@@ -24,6 +29,11 @@ class Settings(BaseSettings):
     kafka_controller_port: int = Field(default=9093, description="KRaft controller port.")
     kafka_heap_mb: int = Field(default=512, ge=128, description="JVM heap of the local broker.")
     kafka_start_timeout_s: float = Field(default=90.0, gt=0)
+    topic_prefix: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="Prefix of every topic name, for several environments on one cluster.",
+    )
     topic_partitions: int = Field(default=4, ge=1, description="Partitions of every keyed topic.")
     topic_replication: int = Field(default=1, ge=1)
     topic_retention_ms: int = Field(
@@ -51,6 +61,10 @@ class Settings(BaseSettings):
     def bootstrap_servers(self) -> str:
         """The Kafka bootstrap address: the configured cluster or the local broker."""
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    def topic_name(self, spec: TopicSpec) -> str:
+        """The name of a declared topic in this environment (``topic_prefix`` + its name)."""
+        return f"{self.topic_prefix}{spec.name}"
 
     @property
     def uses_local_broker(self) -> bool:

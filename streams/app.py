@@ -1,0 +1,51 @@
+"""The faust app factory. Nothing connects at import time: ``create_app`` builds, ``run_worker`` runs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+
+from youasked.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> faust.App:
+    """Build the faust app with every agent of youasked registered."""
+    from streams.ingest import register_ingest
+
+    datadir = settings.state_dir.resolve() / "worker"
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap_servers}",
+        store=settings.table_store,
+        datadir=str(datadir),
+        web_port=settings.worker_web_port,
+        web_host="127.0.0.1",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        broker_commit_every=100,
+        broker_commit_interval=1.0,
+        stream_wait_empty=False,
+        web_in_thread=False,
+        logging_config=None,
+    )
+    register_ingest(app, settings)
+    return app
+
+
+def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: Any) -> None:
+    """Create the topics, then run a faust worker in this process until it is stopped."""
+    from youasked.admin import ensure_topics
+
+    ensure_topics(settings)
+    app = create_app(settings)
+    worker = faust.Worker(app, loglevel=loglevel, **worker_options)
+    worker.execute_from_commandline()

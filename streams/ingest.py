@@ -1,0 +1,106 @@
+"""The ingest agents: validate raw comments, dead-letter the invalid, pass each identity on once.
+
+``validate`` reads ``feedback.comments`` (any key), writes each invalid record to
+``feedback.comments.dlq`` (key ``topic:partition:offset``, same partition number) and each valid
+one to ``feedback.comments.validated`` keyed by ``platform:comment_id``, so that copies of one
+comment meet in one partition. ``accept`` reads that topic and writes each identity once to
+``feedback.comments.accepted``. Both run at concurrency 1 and await the broker's acknowledgement
+before their input is acknowledged; :class:`~streams.ledger.OutputLedger` makes re-deliveries
+after a crash produce nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import faust
+
+from models.ingest import IngestLimits, Rejected, dead_letter, dead_letter_key, validate_comment
+from streams.ledger import OutputLedger
+from youasked.contracts.events import CommentAccepted, SourceRef, event_json
+from youasked.contracts.topics import (
+    COMMENTS,
+    COMMENTS_ACCEPTED,
+    COMMENTS_DLQ,
+    COMMENTS_VALIDATED,
+    TopicSpec,
+)
+from youasked.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def raw_topic(app: faust.App, spec: TopicSpec, settings: Settings) -> Any:
+    """A faust topic of raw bytes (keys and values are our own JSON, not faust models)."""
+    return app.topic(
+        settings.topic_name(spec),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+        internal=False,
+    )
+
+
+def register_ingest(app: faust.App, settings: Settings) -> None:
+    """Declare the ingest topics and agents on ``app``."""
+    limits = IngestLimits(
+        max_message_bytes=settings.max_message_bytes,
+        max_text_chars=settings.max_text_chars,
+        max_future_skew=timedelta(seconds=settings.max_future_skew_s),
+    )
+    comments = raw_topic(app, COMMENTS, settings)
+    dlq = raw_topic(app, COMMENTS_DLQ, settings)
+    validated = raw_topic(app, COMMENTS_VALIDATED, settings)
+    accepted = raw_topic(app, COMMENTS_ACCEPTED, settings)
+    dead_letters = OutputLedger(bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS_DLQ))
+    identities = OutputLedger(bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS_ACCEPTED))
+
+    @app.on_partitions_assigned.connect
+    async def _reload_ledgers(app: faust.App, assigned: Any, **_: Any) -> None:
+        dead_letters.forget()
+        identities.forget()
+
+    @app.agent(comments, name="ingest-validate", concurrency=1)
+    async def validate(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            source = SourceRef(topic=message.topic, partition=message.partition, offset=message.offset)
+            now = datetime.now(UTC)
+            outcome = validate_comment(message.value, source=source, received_at=now, limits=limits)
+            if isinstance(outcome, Rejected):
+                key = dead_letter_key(source)
+                if await dead_letters.contains(message.partition, key):
+                    continue
+                record = dead_letter(message.value, key=message.key, rejected=outcome, source=source,
+                                     failed_at=now)
+                sent = await dlq.send(key=key.encode(), value=event_json(record),
+                                      partition=message.partition, force=True)
+                await sent
+                await dead_letters.add(message.partition, key)
+                logger.info("dead-lettered %s: %s", key, outcome.reason.value)
+            else:
+                sent = await validated.send(key=outcome.key.encode(), value=event_json(outcome), force=True)
+                await sent
+
+    @app.agent(validated, name="ingest-accept", concurrency=1)
+    async def accept(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                comment = CommentAccepted.model_validate_json(message.value)
+            except ValueError:
+                # Only our own validate agent writes here; a bad record is a bug, not input.
+                logger.exception("unreadable record on %s[%d]@%d", message.topic, message.partition,
+                                 message.offset)
+                raise
+            if await identities.contains(message.partition, comment.key):
+                logger.debug("duplicate %s passed over", comment.key)
+                continue
+            sent = await accepted.send(key=comment.key.encode(), value=message.value,
+                                       partition=message.partition, force=True)
+            await sent
+            await identities.add(message.partition, comment.key)

@@ -1,0 +1,138 @@
+"""Helpers for tests against the real broker: settings per test, worker subprocesses, produce, consume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from youasked.contracts.topics import TopicSpec
+from youasked.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    """Environment variables that reproduce ``settings`` in a subprocess."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "YOUASKED_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
+            "YOUASKED_TOPIC_PREFIX": settings.topic_prefix,
+            "YOUASKED_APP_ID": settings.app_id,
+            "YOUASKED_STATE_DIR": str(settings.state_dir),
+            "YOUASKED_CACHE_DIR": str(settings.cache_dir),
+            "YOUASKED_TOPIC_PARTITIONS": str(settings.topic_partitions),
+            "YOUASKED_WORKER_WEB_PORT": str(settings.worker_web_port),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def isolated_settings(bootstrap: str, tmp: Path, **overrides: object) -> Settings:
+    """Settings with their own topic prefix, consumer group and state folder."""
+    tag = uuid.uuid4().hex[:8]
+    values: dict[str, object] = {
+        "kafka_bootstrap": bootstrap,
+        "topic_prefix": f"t{tag}.",
+        "app_id": f"youasked-test-{tag}",
+        "state_dir": tmp / f"state-{tag}",
+        "cache_dir": ROOT / ".cache",
+        "worker_web_port": free_port(),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+class WorkerProcess:
+    """``youasked worker`` in a subprocess, with its output in a log file."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "youasked.cli", "worker", "--loglevel", "info"],
+            env=env_for(self.settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            start_new_session=True,
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, no shutdown work."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except FileNotFoundError:
+            return ""
+
+
+def produce(settings: Settings, spec: TopicSpec, records: Iterable[tuple[bytes | None, bytes]]) -> int:
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=2)
+    count = 0
+    for key, value in records:
+        producer.send(settings.topic_name(spec), key=key, value=value)
+        count += 1
+    producer.flush()
+    producer.close()
+    return count
+
+
+def read_topic(settings: Settings, spec: TopicSpec, *, expect: int, timeout: float = 60.0,
+               settle: float = 3.0) -> list[tuple[bytes | None, bytes, int]]:
+    """Read a topic from the beginning until ``expect`` records arrived and nothing more came for
+    ``settle`` seconds (so extra records, such as duplicates, are seen too), or until ``timeout``.
+
+    Returns ``(key, value, partition)`` tuples.
+    """
+    topic = settings.topic_name(spec)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+                             group_id=None, consumer_timeout_ms=500)
+    partitions = consumer.partitions_for_topic(topic) or set()
+    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    records: list[tuple[bytes | None, bytes, int]] = []
+    deadline = time.monotonic() + timeout
+    last_growth = time.monotonic()
+    while time.monotonic() < deadline:
+        batch = consumer.poll(timeout_ms=500)
+        for items in batch.values():
+            for record in items:
+                records.append((record.key, record.value, record.partition))
+                last_growth = time.monotonic()
+        if len(records) >= expect and time.monotonic() - last_growth >= settle:
+            break
+    consumer.close()
+    return records

@@ -1,0 +1,146 @@
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.ingest import IngestLimits, Rejected, dead_letter, dead_letter_key, validate_comment
+from youasked.contracts.events import CommentAccepted, DeadLetterReason, SourceRef
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+SOURCE = SourceRef(topic="feedback.comments", partition=2, offset=41)
+LIMITS = IngestLimits(max_message_bytes=64 * 1024, max_text_chars=500, max_future_skew=timedelta(hours=1))
+
+
+def comment(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "comment_id": "c-1",
+        "platform": "instagram",
+        "product": "trailmate",
+        "author_id": "u-9",
+        "author_handle": "@mia",
+        "text": "Please add  an offline\u00a0map download\n",
+        "created_at": "2026-05-01T11:00:00+02:00",
+        "url": "https://www.instagram.com/p/abc/",
+        "engagement": {"likes": 3, "replies": 1},
+    }
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def run(raw: bytes | None) -> CommentAccepted | Rejected:
+    return validate_comment(raw, source=SOURCE, received_at=NOW, limits=LIMITS)
+
+
+def encode(payload: object) -> bytes:
+    return json.dumps(payload).encode()
+
+
+def test_valid_comment_is_normalized_and_keyed() -> None:
+    out = run(encode(comment()))
+    assert isinstance(out, CommentAccepted)
+    assert out.text == "Please add an offline map download"
+    assert out.key == "instagram:c-1"
+    assert out.source == SOURCE
+    assert out.created_at.utcoffset() == timedelta(hours=2)
+    assert out.engagement is not None and out.engagement.likes == 3
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (None, DeadLetterReason.NOT_JSON),
+        (b"\xff\xfe not utf-8", DeadLetterReason.NOT_UTF8),
+        (b"{not json", DeadLetterReason.NOT_JSON),
+        (b"", DeadLetterReason.NOT_JSON),
+        (b"[1, 2]", DeadLetterReason.NOT_OBJECT),
+        (b'"a string"', DeadLetterReason.NOT_OBJECT),
+        (b"null", DeadLetterReason.NOT_OBJECT),
+        (encode(comment(text=None)), DeadLetterReason.INVALID_FIELDS),
+        (encode(comment(comment_id={"nested": 1})), DeadLetterReason.INVALID_FIELDS),
+        (encode(comment(rating=9)), DeadLetterReason.INVALID_FIELDS),
+        (encode(comment(surprise="field")), DeadLetterReason.INVALID_FIELDS),
+        (encode(comment(created_at="2026-05-01T11:00:00")), DeadLetterReason.INVALID_FIELDS),
+        (encode(comment(url="javascript:alert(1)")), DeadLetterReason.INVALID_FIELDS),
+        (encode(comment(text=" \t\n\u3000 ")), DeadLetterReason.EMPTY_TEXT),
+        (encode(comment(text="")), DeadLetterReason.EMPTY_TEXT),
+        (encode(comment(text="x" * 501)), DeadLetterReason.TEXT_TOO_LONG),
+        (encode(comment(platform="myspace")), DeadLetterReason.UNKNOWN_PLATFORM),
+        (encode(comment(created_at="2026-05-01T13:30:00+00:00")), DeadLetterReason.FUTURE_TIMESTAMP),
+        (encode(comment(schema_version=2)), DeadLetterReason.UNSUPPORTED_VERSION),
+        (b'{"text": "\\ud800 lone surrogate", "platform": "x"}', DeadLetterReason.NOT_UTF8),
+        (b"[" * 100_000 + b"]" * 100_000, DeadLetterReason.TOO_LARGE),
+        (b"[" * 20_000 + b"]" * 20_000, DeadLetterReason.NOT_JSON),
+    ],
+)
+def test_each_rejection_has_its_reason(raw: bytes | None, reason: DeadLetterReason) -> None:
+    out = run(raw)
+    assert isinstance(out, Rejected), out
+    assert out.reason == reason
+    assert out.detail and len(out.detail) <= 2000
+
+
+def test_within_the_future_skew_is_accepted() -> None:
+    assert isinstance(run(encode(comment(created_at="2026-05-01T12:59:00+00:00"))), CommentAccepted)
+
+
+def test_dead_letter_keeps_original_bytes_and_coordinates() -> None:
+    raw = b"\x00\x01garbage"
+    rejected = run(raw)
+    assert isinstance(rejected, Rejected)
+    record = dead_letter(raw, key=b"k", rejected=rejected, source=SOURCE, failed_at=NOW)
+    import base64
+
+    assert base64.b64decode(record.original_b64) == raw
+    assert base64.b64decode(record.original_key_b64 or "") == b"k"
+    assert dead_letter_key(record.source) == "feedback.comments:2:41"
+    assert json.loads(record.model_dump_json())["reason"] == rejected.reason.value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2048))
+def test_garbage_bytes_end_in_exactly_one_outcome(raw: bytes) -> None:
+    out = run(raw)
+    assert isinstance(out, CommentAccepted | Rejected)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=50),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_arbitrary_json_ends_in_exactly_one_outcome(value: object) -> None:
+    out = run(json.dumps(value).encode())
+    assert isinstance(out, CommentAccepted | Rejected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "comment_id": st.one_of(st.text(max_size=20), st.integers()),
+            "platform": st.sampled_from(["x", "forum", "myspace", ""]) | st.integers(),
+            "product": st.text(max_size=10),
+            "author_id": st.text(max_size=10),
+            "text": st.text(max_size=600),
+            "created_at": st.sampled_from(["2026-05-01T10:00:00Z", "2099-01-01T00:00:00Z", "yesterday", ""]),
+            "rating": st.integers(-3, 9),
+            "engagement": st.dictionaries(st.sampled_from(["likes", "views", "bogus"]), st.integers(-5, 5)),
+        },
+    )
+)
+def test_comment_shaped_json_ends_in_exactly_one_outcome(payload: dict[str, object]) -> None:
+    out = run(json.dumps(payload).encode())
+    if isinstance(out, CommentAccepted):
+        assert out.text.strip() == out.text and out.text
+        assert len(out.text) <= LIMITS.max_text_chars
+        assert out.created_at - NOW <= LIMITS.max_future_skew
+        out.model_dump_json()  # always serializable
+    else:
+        assert isinstance(out.reason, DeadLetterReason)

@@ -1,0 +1,119 @@
+"""The ``youasked`` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from youasked.settings import get_settings
+
+app = typer.Typer(help="youasked: from what people ask to what you ship, and back to them.",
+                  no_args_is_help=True, add_completion=False)
+kafka_app = typer.Typer(help="The local Kafka broker (KRaft, single node).", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+
+
+def _setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+
+
+@kafka_app.command("start")
+def kafka_start() -> None:
+    """Fetch the jars if missing, format storage once, start the broker and wait until it answers."""
+    from youasked import broker
+
+    _setup_logging()
+    settings = get_settings()
+    if not settings.uses_local_broker:
+        typer.echo(f"using the configured cluster {settings.bootstrap_servers}; no local broker")
+        return
+    pid = broker.start(settings)
+    typer.echo(f"kafka {settings.kafka_version} running on {settings.bootstrap_servers} (pid {pid})")
+
+
+@kafka_app.command("stop")
+def kafka_stop() -> None:
+    """Stop the local broker with a controlled shutdown."""
+    from youasked import broker
+
+    _setup_logging()
+    stopped = broker.stop(get_settings())
+    typer.echo("kafka stopped" if stopped else "kafka was not running")
+
+
+@kafka_app.command("status")
+def kafka_status() -> None:
+    """Say whether the broker runs and answers; exit 1 if it does not."""
+    from youasked import broker
+
+    settings = get_settings()
+    pid = broker.read_pid(settings) if settings.uses_local_broker else None
+    ready = broker.broker_ready(settings.bootstrap_servers)
+    where = f"pid {pid}" if pid else ("external cluster" if not settings.uses_local_broker else "no local pid")
+    typer.echo(f"kafka at {settings.bootstrap_servers}: {'answering' if ready else 'not answering'} ({where})")
+    raise typer.Exit(0 if ready else 1)
+
+
+@app.command()
+def worker(
+    web_port: int = typer.Option(None, help="Port of the worker's web endpoint."),
+    loglevel: str = typer.Option("info", help="Log level."),
+) -> None:
+    """Run the stream worker (faust) until stopped."""
+    from streams.app import run_worker
+
+    settings = get_settings()
+    if web_port is not None:
+        settings = settings.model_copy(update={"worker_web_port": web_port})
+    _setup_logging(loglevel.upper())
+    run_worker(settings, loglevel=loglevel)
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"expected FIELD=VALUE, got {item!r}", param_hint=option)
+        pairs[name.strip()] = value
+    return pairs
+
+
+@app.command()
+def replay(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or JSONL file."),
+    rate: float = typer.Option(None, min=0.1, help="Records per second (default: as fast as possible)."),
+    limit: int = typer.Option(None, min=1, help="Send at most this many records."),
+    map_: list[str] = typer.Option(None, "--map", help="FIELD=COLUMN: take a comment field from a CSV column."),
+    set_: list[str] = typer.Option(None, "--set", help="FIELD=VALUE: set a field on every record."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Replay a file of comments into feedback.comments (known layouts are mapped by themselves)."""
+    from youasked.admin import ensure_topics
+    from youasked.contracts.topics import COMMENTS
+    from youasked.replay import ColumnMapping, replay as run_replay
+
+    _setup_logging("WARNING")
+    settings = get_settings()
+    ensure_topics(settings)
+    columns = _pairs(map_, "--map")
+    mapping = ColumnMapping(columns=columns) if columns else None
+    report = run_replay(file, bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS),
+                        rate=rate, limit=limit, mapping=mapping, overrides=_pairs(set_, "--set"),
+                        progress=progress)
+    typer.echo(f"sent {report.sent} records from {file.name} to {settings.topic_name(COMMENTS)} "
+               f"in {report.seconds:.1f} s ({report.rate:.0f}/s)")
+
+
+def main() -> None:
+    """Entry point of the ``youasked`` console command."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
