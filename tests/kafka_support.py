@@ -7,12 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from youasked.contracts.topics import TopicSpec
 from youasked.settings import Settings
@@ -107,32 +106,3 @@ def produce(settings: Settings, spec: TopicSpec, records: Iterable[tuple[bytes |
     producer.flush()
     producer.close()
     return count
-
-
-def read_topic(settings: Settings, spec: TopicSpec, *, expect: int, timeout: float = 60.0,
-               settle: float = 3.0) -> list[tuple[bytes | None, bytes, int]]:
-    """Read a topic from the beginning until ``expect`` records arrived and nothing more came for
-    ``settle`` seconds (so extra records, such as duplicates, are seen too), or until ``timeout``.
-
-    Returns ``(key, value, partition)`` tuples.
-    """
-    topic = settings.topic_name(spec)
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                             group_id=None, consumer_timeout_ms=500)
-    partitions = consumer.partitions_for_topic(topic) or set()
-    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-    consumer.assign(tps)
-    consumer.seek_to_beginning(*tps)
-    records: list[tuple[bytes | None, bytes, int]] = []
-    deadline = time.monotonic() + timeout
-    last_growth = time.monotonic()
-    while time.monotonic() < deadline:
-        batch = consumer.poll(timeout_ms=500)
-        for items in batch.values():
-            for record in items:
-                records.append((record.key, record.value, record.partition))
-                last_growth = time.monotonic()
-        if len(records) >= expect and time.monotonic() - last_growth >= settle:
-            break
-    consumer.close()
-    return records

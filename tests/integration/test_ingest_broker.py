@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.kafka_support import WorkerProcess, isolated_settings, produce, read_topic
+from tests.kafka_support import WorkerProcess, isolated_settings, produce
+from youasked.readback import read_topic
 from youasked.admin import ensure_topics
 from youasked.contracts.events import CommentAccepted, DeadLetter
 from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ
@@ -67,18 +68,19 @@ def test_valid_comments_pass_once_and_malformed_ones_are_dead_lettered(
     finally:
         worker.stop()
     assert len(accepted) == 60, worker.log_tail()
-    comments = [CommentAccepted.model_validate_json(value) for _, value, _ in accepted]
+    comments = [CommentAccepted.model_validate_json(value) for _, value, *_ in accepted]
     assert len({c.key for c in comments}) == 60
-    assert all(key == c.key.encode() for (key, _, _), c in zip(accepted, comments, strict=True))
+    assert all(key == c.key.encode() for (key, _, _), c in zip(((r.key, r.value, r.partition) for r in accepted), comments, strict=True))
     assert all(c.text.startswith("Idea number") and "  " not in c.text for c in comments)
 
     assert len(dead) == len(MALFORMED), worker.log_tail()
-    letters = [DeadLetter.model_validate_json(value) for _, value, _ in dead]
+    letters = [DeadLetter.model_validate_json(value) for _, value, *_ in dead]
     by_original = {base64.b64decode(letter.original_b64): letter for letter in letters}
     for raw, reason in MALFORMED:
         assert by_original[raw].reason.value == reason
         assert by_original[raw].source.topic == settings.topic_name(COMMENTS)
-    for (key, _, partition), letter in zip(dead, letters, strict=True):
+    for record, letter in zip(dead, letters, strict=True):
+        key, partition = record.key, record.partition
         assert partition == letter.source.partition
         assert key == f"{letter.source.topic}:{letter.source.partition}:{letter.source.offset}".encode()
 
@@ -113,9 +115,9 @@ def test_sigkill_mid_stream_loses_nothing_and_passes_nothing_twice(kafka_bootstr
         feeder.join()
         worker.stop()
     assert killed_at < total_valid, "the kill did not land mid-stream"
-    keys = Counter(key for key, _, _ in accepted)
+    keys = Counter(r.key for r in accepted)
     assert len(keys) == total_valid, worker.log_tail()
     assert max(keys.values()) == 1, [k for k, n in keys.items() if n > 1][:5]
-    dead_keys = Counter(key for key, _, _ in dead)
+    dead_keys = Counter(r.key for r in dead)
     assert len(dead_keys) == total_malformed
     assert max(dead_keys.values()) == 1

@@ -1,0 +1,52 @@
+"""Read a topic back from its beginning: for summaries, the demo and tests."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from youasked.contracts.topics import TopicSpec
+from youasked.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record read back."""
+
+    key: bytes | None
+    value: bytes
+    partition: int
+    offset: int
+
+
+def read_topic(settings: Settings, spec: TopicSpec, *, expect: int = 0, timeout: float = 30.0,
+               settle: float = 2.0) -> list[Record]:
+    """Read ``spec``'s topic from the beginning until at least ``expect`` records arrived and
+    nothing more came for ``settle`` seconds (so that extra records are seen too), or until
+    ``timeout`` seconds passed. Records come in partition order within each poll.
+    """
+    from kafka import KafkaConsumer, TopicPartition
+
+    topic = settings.topic_name(spec)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+                             group_id=None, client_id="youasked-readback")
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        records: list[Record] = []
+        deadline = time.monotonic() + timeout
+        last_growth = time.monotonic()
+        while time.monotonic() < deadline:
+            for items in consumer.poll(timeout_ms=300).values():
+                for item in items:
+                    records.append(Record(item.key, item.value, item.partition, item.offset))
+                    last_growth = time.monotonic()
+            if len(records) >= expect and time.monotonic() - last_growth >= settle:
+                break
+        return records
+    finally:
+        consumer.close()
