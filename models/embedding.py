@@ -38,7 +38,8 @@ def l2_normalize(matrix: npt.NDArray[np.floating]) -> FloatMatrix:
     out = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     norms[norms == 0.0] = 1.0
-    return (out / norms).astype(np.float32, copy=False)
+    normalized: FloatMatrix = (out / norms).astype(np.float32, copy=False)
+    return normalized
 
 
 class MiniLMEmbedder:

@@ -104,7 +104,8 @@ def _validate_object(
     version = payload.get("schema_version", 1)
     if version != 1:
         return Rejected(
-            DeadLetterReason.UNSUPPORTED_VERSION, _short(f"schema_version {version!r} is not supported (1 is)")
+            DeadLetterReason.UNSUPPORTED_VERSION,
+            _short(f"schema_version {version!r} is not supported (1 is)"),
         )
     platform = payload.get("platform")
     if isinstance(platform, str) and platform not in _PLATFORMS:
@@ -142,9 +143,7 @@ def _validate_object(
             f"{limits.max_future_skew} after the receive time {received_at.isoformat()}",
         )
     fields = comment.model_dump(exclude={"schema_version"})
-    return CommentAccepted(
-        **fields, key=comment.dedupe_key, received_at=received_at, source=source
-    )
+    return CommentAccepted(**fields, key=comment.dedupe_key, received_at=received_at, source=source)
 
 
 def dead_letter(

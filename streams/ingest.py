@@ -56,10 +56,14 @@ def register_ingest(app: faust.App, settings: Settings) -> None:
     dlq = raw_topic(app, COMMENTS_DLQ, settings)
     validated = raw_topic(app, COMMENTS_VALIDATED, settings)
     accepted = raw_topic(app, COMMENTS_ACCEPTED, settings)
-    dead_letters = OutputLedger(bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS_DLQ))
-    identities = OutputLedger(bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS_ACCEPTED))
+    dead_letters = OutputLedger(
+        bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS_DLQ)
+    )
+    identities = OutputLedger(
+        bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS_ACCEPTED)
+    )
 
-    @app.on_partitions_assigned.connect
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _reload_ledgers(app: faust.App, assigned: Any, **_: Any) -> None:
         dead_letters.forget()
         identities.forget()
@@ -75,10 +79,12 @@ def register_ingest(app: faust.App, settings: Settings) -> None:
                 key = dead_letter_key(source)
                 if await dead_letters.contains(message.partition, key):
                     continue
-                record = dead_letter(message.value, key=message.key, rejected=outcome, source=source,
-                                     failed_at=now)
-                sent = await dlq.send(key=key.encode(), value=event_json(record),
-                                      partition=message.partition, force=True)
+                record = dead_letter(
+                    message.value, key=message.key, rejected=outcome, source=source, failed_at=now
+                )
+                sent = await dlq.send(
+                    key=key.encode(), value=event_json(record), partition=message.partition, force=True
+                )
                 await sent
                 await dead_letters.add(message.partition, key)
                 logger.info("dead-lettered %s: %s", key, outcome.reason.value)
@@ -94,13 +100,15 @@ def register_ingest(app: faust.App, settings: Settings) -> None:
                 comment = CommentAccepted.model_validate_json(message.value)
             except ValueError:
                 # Only our own validate agent writes here; a bad record is a bug, not input.
-                logger.exception("unreadable record on %s[%d]@%d", message.topic, message.partition,
-                                 message.offset)
+                logger.exception(
+                    "unreadable record on %s[%d]@%d", message.topic, message.partition, message.offset
+                )
                 raise
             if await identities.contains(message.partition, comment.key):
                 logger.debug("duplicate %s passed over", comment.key)
                 continue
-            sent = await accepted.send(key=comment.key.encode(), value=message.value,
-                                       partition=message.partition, force=True)
+            sent = await accepted.send(
+                key=comment.key.encode(), value=message.value, partition=message.partition, force=True
+            )
             await sent
             await identities.add(message.partition, comment.key)

@@ -71,7 +71,10 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "youasked.cli", "worker", "--loglevel", "info"],
-            env=env_for(self.settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            env=env_for(self.settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
             start_new_session=True,
         )
         return self

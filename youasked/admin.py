@@ -22,8 +22,9 @@ def topic_config(spec: TopicSpec, settings: Settings) -> dict[str, str]:
     return config
 
 
-def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = ALL_TOPICS,
-                  *, timeout_s: float = 30.0) -> list[str]:
+def ensure_topics(
+    settings: Settings, specs: tuple[TopicSpec, ...] = ALL_TOPICS, *, timeout_s: float = 30.0
+) -> list[str]:
     """Create every declared topic that does not exist yet; return the names created."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
@@ -32,8 +33,7 @@ def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = ALL_TOPICS,
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers,
-                                     client_id="youasked-admin")
+            admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="youasked-admin")
             break
         except KafkaError:
             if time.monotonic() > deadline:

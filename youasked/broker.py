@@ -81,8 +81,14 @@ def ensure_jars(settings: Settings) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     logger.info("fetching Kafka %s jars into %s", settings.kafka_version, paths.libs)
     command = [
-        mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
-        "-DincludeScope=runtime", f"-Dkafka.version={settings.kafka_version}",
+        mvn,
+        "-B",
+        "-q",
+        "-f",
+        str(POM),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        f"-Dkafka.version={settings.kafka_version}",
         f"-DoutputDirectory={staging}",
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -148,9 +154,16 @@ def _java(paths: BrokerPaths, settings: Settings, main: str, *args: str) -> list
     if not java:
         raise BrokerError("Java 17+ is needed for the local broker; java is not on PATH")
     return [
-        java, f"-Xmx{settings.kafka_heap_mb}m", f"-Xms{min(settings.kafka_heap_mb, 256)}m",
-        "-XX:+UseG1GC", f"-Dlog4j2.configurationFile={paths.log4j}",
-        f"-Dkafka.logs.dir={paths.logs}", "-cp", f"{paths.libs}/*", main, *args,
+        java,
+        f"-Xmx{settings.kafka_heap_mb}m",
+        f"-Xms{min(settings.kafka_heap_mb, 256)}m",
+        "-XX:+UseG1GC",
+        f"-Dlog4j2.configurationFile={paths.log4j}",
+        f"-Dkafka.logs.dir={paths.logs}",
+        "-cp",
+        f"{paths.libs}/*",
+        main,
+        *args,
     ]
 
 
@@ -158,8 +171,17 @@ def _format_once(settings: Settings, paths: BrokerPaths) -> None:
     if (paths.data / "meta.properties").exists():
         return
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
-    command = _java(paths, settings, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                    "-c", str(paths.config), "--ignore-formatted")
+    command = _java(
+        paths,
+        settings,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        cluster_id,
+        "-c",
+        str(paths.config),
+        "--ignore-formatted",
+    )
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BrokerError(f"formatting the log dir failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
@@ -208,8 +230,9 @@ def broker_ready(bootstrap: str, timeout: float = 5.0) -> bool:
     from kafka.errors import KafkaError
 
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000),
-                                 client_id="youasked-probe")
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000), client_id="youasked-probe"
+        )
     except (KafkaError, OSError, ValueError):
         return False
     try:
@@ -234,8 +257,9 @@ def start(settings: Settings) -> int:
     _format_once(settings, paths)
     command = _java(paths, settings, "kafka.Kafka", str(paths.config))
     with paths.stdout.open("ab") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     paths.pid_file.write_text(str(process.pid))
     deadline = time.monotonic() + settings.kafka_start_timeout_s
     while time.monotonic() < deadline:

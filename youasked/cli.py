@@ -10,16 +10,20 @@ import typer
 
 from youasked.settings import get_settings
 
-app = typer.Typer(help="youasked: from what people ask to what you ship, and back to them.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="youasked: from what people ask to what you ship, and back to them.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 kafka_app = typer.Typer(help="The local Kafka broker (KRaft, single node).", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 
 
 def _setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("kafka").setLevel(logging.ERROR)
 
 
 @kafka_app.command("start")
@@ -54,8 +58,12 @@ def kafka_status() -> None:
     settings = get_settings()
     pid = broker.read_pid(settings) if settings.uses_local_broker else None
     ready = broker.broker_ready(settings.bootstrap_servers)
-    where = f"pid {pid}" if pid else ("external cluster" if not settings.uses_local_broker else "no local pid")
-    typer.echo(f"kafka at {settings.bootstrap_servers}: {'answering' if ready else 'not answering'} ({where})")
+    where = (
+        f"pid {pid}" if pid else ("external cluster" if not settings.uses_local_broker else "no local pid")
+    )
+    typer.echo(
+        f"kafka at {settings.bootstrap_servers}: {'answering' if ready else 'not answering'} ({where})"
+    )
     raise typer.Exit(0 if ready else 1)
 
 
@@ -89,25 +97,53 @@ def replay(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or JSONL file."),
     rate: float = typer.Option(None, min=0.1, help="Records per second (default: as fast as possible)."),
     limit: int = typer.Option(None, min=1, help="Send at most this many records."),
-    map_: list[str] = typer.Option(None, "--map", help="FIELD=COLUMN: take a comment field from a CSV column."),
+    map_: list[str] = typer.Option(
+        None, "--map", help="FIELD=COLUMN: take a comment field from a CSV column."
+    ),
     set_: list[str] = typer.Option(None, "--set", help="FIELD=VALUE: set a field on every record."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Replay a file of comments into feedback.comments (known layouts are mapped by themselves)."""
     from youasked.admin import ensure_topics
     from youasked.contracts.topics import COMMENTS
-    from youasked.replay import ColumnMapping, replay as run_replay
+    from youasked.replay import ColumnMapping
+    from youasked.replay import replay as run_replay
 
     _setup_logging("WARNING")
     settings = get_settings()
     ensure_topics(settings)
     columns = _pairs(map_, "--map")
     mapping = ColumnMapping(columns=columns) if columns else None
-    report = run_replay(file, bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS),
-                        rate=rate, limit=limit, mapping=mapping, overrides=_pairs(set_, "--set"),
-                        progress=progress)
-    typer.echo(f"sent {report.sent} records from {file.name} to {settings.topic_name(COMMENTS)} "
-               f"in {report.seconds:.1f} s ({report.rate:.0f}/s)")
+    report = run_replay(
+        file,
+        bootstrap_servers=settings.bootstrap_servers,
+        topic=settings.topic_name(COMMENTS),
+        rate=rate,
+        limit=limit,
+        mapping=mapping,
+        overrides=_pairs(set_, "--set"),
+        progress=progress,
+    )
+    typer.echo(
+        f"sent {report.sent} records from {file.name} to {settings.topic_name(COMMENTS)} "
+        f"in {report.seconds:.1f} s ({report.rate:.0f}/s)"
+    )
+
+
+@app.command()
+def demo(
+    serve: bool = typer.Option(True, help="Keep the worker running after the summary, until Ctrl-C."),
+    timeout: float = typer.Option(180.0, help="Seconds to wait for the pipeline to catch up."),
+) -> None:
+    """Start the broker (unless a cluster is configured) and the worker, replay the bundled sample,
+    and print what came through and what went to the dead-letter topic.
+    """
+    from youasked.demo.runner import run_demo
+
+    _setup_logging("WARNING")
+    summary = run_demo(get_settings(), serve=serve, timeout=timeout)
+    if summary.sent and any(summary.lag.values()):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -19,8 +19,9 @@ class Record:
     offset: int
 
 
-def read_topic(settings: Settings, spec: TopicSpec, *, expect: int = 0, timeout: float = 30.0,
-               settle: float = 2.0) -> list[Record]:
+def read_topic(
+    settings: Settings, spec: TopicSpec, *, expect: int = 0, timeout: float = 30.0, settle: float = 2.0
+) -> list[Record]:
     """Read ``spec``'s topic from the beginning until at least ``expect`` records arrived and
     nothing more came for ``settle`` seconds (so that extra records are seen too), or until
     ``timeout`` seconds passed. Records come in partition order within each poll.
@@ -28,8 +29,12 @@ def read_topic(settings: Settings, spec: TopicSpec, *, expect: int = 0, timeout:
     from kafka import KafkaConsumer, TopicPartition
 
     topic = settings.topic_name(spec)
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                             group_id=None, client_id="youasked-readback")
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_auto_commit=False,
+        group_id=None,
+        client_id="youasked-readback",
+    )
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]

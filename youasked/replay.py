@@ -53,8 +53,13 @@ def preset_for(headers: list[str], path: Path) -> ColumnMapping:
         )
     if {"tweet_id", "author_id", "inbound", "created_at", "text"} <= names:  # customer-support tweets
         return ColumnMapping(
-            columns={"comment_id": "tweet_id", "author_id": "author_id", "created_at": "created_at",
-                     "text": "text", "parent_id": "in_response_to_tweet_id"},
+            columns={
+                "comment_id": "tweet_id",
+                "author_id": "author_id",
+                "created_at": "created_at",
+                "text": "text",
+                "parent_id": "in_response_to_tweet_id",
+            },
             constants={"platform": "x"},
             keep_if={"inbound": "True"},
             product_from_mention=True,
@@ -85,8 +90,9 @@ def parse_datetime(value: str) -> str:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()
 
 
-def row_to_comment(row: Mapping[str, str], mapping: ColumnMapping, *, row_number: int,
-                   source_name: str) -> dict[str, Any] | None:
+def row_to_comment(
+    row: Mapping[str, str], mapping: ColumnMapping, *, row_number: int, source_name: str
+) -> dict[str, Any] | None:
     """Convert one CSV row; None when ``keep_if`` excludes it."""
     for column, wanted in mapping.keep_if.items():
         if (row.get(column) or "").strip() != wanted:
@@ -117,8 +123,9 @@ def row_to_comment(row: Mapping[str, str], mapping: ColumnMapping, *, row_number
     return comment
 
 
-def read_records(path: Path, *, mapping: ColumnMapping | None = None,
-                 overrides: Mapping[str, str] | None = None) -> Iterator[tuple[bytes | None, bytes]]:
+def read_records(
+    path: Path, *, mapping: ColumnMapping | None = None, overrides: Mapping[str, str] | None = None
+) -> Iterator[tuple[bytes | None, bytes]]:
     """Yield ``(key, value)`` records of a CSV or JSONL file, in file order.
 
     JSONL lines are sent as they are, byte for byte, unless ``overrides`` set fields (then a
@@ -127,8 +134,8 @@ def read_records(path: Path, *, mapping: ColumnMapping | None = None,
     overrides = dict(overrides or {})
     if path.suffix.lower() in {".jsonl", ".ndjson"}:
         with path.open("rb") as handle:
-            for line in handle:
-                line = line.rstrip(b"\r\n")
+            for raw_line in handle:
+                line = raw_line.rstrip(b"\r\n")
                 if not line.strip():
                     continue
                 yield _jsonl_record(line, overrides)
@@ -176,19 +183,32 @@ class ReplayReport:
         return self.sent / self.seconds if self.seconds > 0 else 0.0
 
 
-def replay(path: Path, *, bootstrap_servers: str, topic: str, rate: float | None = None,
-           limit: int | None = None, mapping: ColumnMapping | None = None,
-           overrides: Mapping[str, str] | None = None, progress: bool = True) -> ReplayReport:
-    """Send the records of ``path`` to ``topic``; ``rate`` in records per second (None: as fast as possible)."""
+def replay(
+    path: Path,
+    *,
+    bootstrap_servers: str,
+    topic: str,
+    rate: float | None = None,
+    limit: int | None = None,
+    mapping: ColumnMapping | None = None,
+    overrides: Mapping[str, str] | None = None,
+    progress: bool = True,
+) -> ReplayReport:
+    """Send the records of ``path`` to ``topic``; ``rate`` in records per second (None: no limit)."""
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5,
-                             max_request_size=4 * 1024 * 1024, client_id="youasked-replay")
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        linger_ms=5,
+        max_request_size=4 * 1024 * 1024,
+        client_id="youasked-replay",
+    )
     report = ReplayReport()
     started = time.monotonic()
     records = read_records(path, mapping=mapping, overrides=overrides)
     try:
-        with _progress(progress, path, limit) as advance:
+        with _Progress(progress, path, limit) as advance:
             for key, value in records:
                 if limit is not None and report.sent >= limit:
                     break
@@ -206,7 +226,7 @@ def replay(path: Path, *, bootstrap_servers: str, topic: str, rate: float | None
     return report
 
 
-class _progress:
+class _Progress:
     """A rich progress bar, or nothing."""
 
     def __init__(self, enabled: bool, path: Path, total: int | None) -> None:
@@ -220,8 +240,13 @@ class _progress:
             return lambda: None
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self._bar = Progress(TextColumn("replay {task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TimeElapsedColumn(), transient=False)
+        self._bar = Progress(
+            TextColumn("replay {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=False,
+        )
         self._bar.__enter__()
         task = self._bar.add_task(self.path.name, total=self.total)
         return lambda: self._bar.advance(task)

@@ -26,20 +26,25 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     state = tmp_path_factory.mktemp("broker")
     port, controller = free_port(), free_port()
     env = dict(os.environ)
-    env.update({
-        "YOUASKED_STATE_DIR": str(state),
-        "YOUASKED_CACHE_DIR": str(ROOT / ".cache"),
-        "YOUASKED_KAFKA_PORT": str(port),
-        "YOUASKED_KAFKA_CONTROLLER_PORT": str(controller),
-    })
+    env.update(
+        {
+            "YOUASKED_STATE_DIR": str(state),
+            "YOUASKED_CACHE_DIR": str(ROOT / ".cache"),
+            "YOUASKED_KAFKA_PORT": str(port),
+            "YOUASKED_KAFKA_CONTROLLER_PORT": str(controller),
+        }
+    )
     env.pop("YOUASKED_KAFKA_BOOTSTRAP", None)
     command = [sys.executable, "-m", "youasked.cli", "kafka"]
-    started = subprocess.run([*command, "start"], env=env, cwd=ROOT, capture_output=True, text=True,
-                             timeout=600, check=False)
+    started = subprocess.run(
+        [*command, "start"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
     if started.returncode != 0:
         log = Path(state, "kafka", "logs", "server.out")
-        pytest.fail(f"broker did not start:\n{started.stdout}\n{started.stderr}\n"
-                    f"{log.read_text()[-3000:] if log.exists() else ''}")
+        pytest.fail(
+            f"broker did not start:\n{started.stdout}\n{started.stderr}\n"
+            f"{log.read_text()[-3000:] if log.exists() else ''}"
+        )
     try:
         yield f"127.0.0.1:{port}"
     finally:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
-from youasked.readback import read_topic
 from youasked.admin import ensure_topics
 from youasked.contracts.events import CommentAccepted, DeadLetter
 from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ
+from youasked.readback import read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -24,16 +24,70 @@ MALFORMED: list[tuple[bytes, str]] = [
     (b"{not json", "not_json"),
     (b"[1, 2, 3]", "not_object"),
     (b"\xff\xfe\x00", "not_utf8"),
-    (json.dumps({"comment_id": "m1", "platform": "myspace", "product": "p", "author_id": "a",
-                 "text": "hi", "created_at": "2026-01-01T00:00:00Z"}).encode(), "unknown_platform"),
-    (json.dumps({"comment_id": "m2", "platform": "x", "product": "p", "author_id": "a",
-                 "text": "   ", "created_at": "2026-01-01T00:00:00Z"}).encode(), "empty_text"),
-    (json.dumps({"comment_id": "m3", "platform": "x", "product": "p", "author_id": "a",
-                 "text": "hello", "created_at": "2099-01-01T00:00:00Z"}).encode(), "future_timestamp"),
-    (json.dumps({"comment_id": "m4", "platform": "x", "product": "p",
-                 "text": "no author", "created_at": "2026-01-01T00:00:00Z"}).encode(), "invalid_fields"),
-    (json.dumps({"comment_id": "m5", "platform": "x", "product": "p", "author_id": "a",
-                 "text": "y" * 20_000, "created_at": "2026-01-01T00:00:00Z"}).encode(), "text_too_long"),
+    (
+        json.dumps(
+            {
+                "comment_id": "m1",
+                "platform": "myspace",
+                "product": "p",
+                "author_id": "a",
+                "text": "hi",
+                "created_at": "2026-01-01T00:00:00Z",
+            }
+        ).encode(),
+        "unknown_platform",
+    ),
+    (
+        json.dumps(
+            {
+                "comment_id": "m2",
+                "platform": "x",
+                "product": "p",
+                "author_id": "a",
+                "text": "   ",
+                "created_at": "2026-01-01T00:00:00Z",
+            }
+        ).encode(),
+        "empty_text",
+    ),
+    (
+        json.dumps(
+            {
+                "comment_id": "m3",
+                "platform": "x",
+                "product": "p",
+                "author_id": "a",
+                "text": "hello",
+                "created_at": "2099-01-01T00:00:00Z",
+            }
+        ).encode(),
+        "future_timestamp",
+    ),
+    (
+        json.dumps(
+            {
+                "comment_id": "m4",
+                "platform": "x",
+                "product": "p",
+                "text": "no author",
+                "created_at": "2026-01-01T00:00:00Z",
+            }
+        ).encode(),
+        "invalid_fields",
+    ),
+    (
+        json.dumps(
+            {
+                "comment_id": "m5",
+                "platform": "x",
+                "product": "p",
+                "author_id": "a",
+                "text": "y" * 20_000,
+                "created_at": "2026-01-01T00:00:00Z",
+            }
+        ).encode(),
+        "text_too_long",
+    ),
 ]
 
 
@@ -70,7 +124,10 @@ def test_valid_comments_pass_once_and_malformed_ones_are_dead_lettered(
     assert len(accepted) == 60, worker.log_tail()
     comments = [CommentAccepted.model_validate_json(value) for _, value, *_ in accepted]
     assert len({c.key for c in comments}) == 60
-    assert all(key == c.key.encode() for (key, _, _), c in zip(((r.key, r.value, r.partition) for r in accepted), comments, strict=True))
+    assert all(
+        key == c.key.encode()
+        for (key, _, _), c in zip(((r.key, r.value, r.partition) for r in accepted), comments, strict=True)
+    )
     assert all(c.text.startswith("Idea number") and "  " not in c.text for c in comments)
 
     assert len(dead) == len(MALFORMED), worker.log_tail()
@@ -85,7 +142,9 @@ def test_valid_comments_pass_once_and_malformed_ones_are_dead_lettered(
         assert key == f"{letter.source.topic}:{letter.source.partition}:{letter.source.offset}".encode()
 
 
-def test_sigkill_mid_stream_loses_nothing_and_passes_nothing_twice(kafka_bootstrap: str, tmp_path: Path) -> None:
+def test_sigkill_mid_stream_loses_nothing_and_passes_nothing_twice(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
     settings = isolated_settings(kafka_bootstrap, tmp_path)
     ensure_topics(settings)
     total_valid, total_malformed = 1500, 150
@@ -96,7 +155,7 @@ def test_sigkill_mid_stream_loses_nothing_and_passes_nothing_twice(kafka_bootstr
 
     def feed() -> None:  # a steady stream over ~6 s, so the kill lands mid-stream
         for start in range(0, len(records), 100):
-            produce(settings, COMMENTS, records[start:start + 100])
+            produce(settings, COMMENTS, records[start : start + 100])
             time.sleep(0.3)
 
     worker = WorkerProcess(settings, tmp_path / "worker.log").start()

@@ -1,0 +1,152 @@
+"""``youasked demo``: broker, worker, a replay of the bundled sample, and a summary of what came through."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from youasked.settings import Settings
+
+SAMPLE = Path(__file__).with_name("comments.jsonl")
+
+
+@dataclass
+class DemoSummary:
+    """What the demo replay produced."""
+
+    sent: int = 0
+    accepted: int = 0
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    lag: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def passed_over(self) -> int:
+        """Records neither accepted nor dead-lettered: copies of comments already passed on."""
+        return self.sent - self.accepted - sum(self.dead_letters.values())
+
+
+def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start ``youasked worker`` in its own process group, logging to ``log_path``."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("YOUASKED_KAFKA_BOOTSTRAP", settings.bootstrap_servers)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "youasked.cli", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def stop_worker(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Stop a worker started by :func:`start_worker` (SIGTERM, SIGKILL after ``timeout``)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _end_offsets(settings: Settings, topics: list[str]) -> dict[tuple[str, int], int]:
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
+        return {(tp.topic, tp.partition): offset for tp, offset in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
+
+
+def summarize(
+    settings: Settings, *, sent: int, before: dict[tuple[str, int], int], timeout: float
+) -> DemoSummary:
+    """Wait until the worker has processed everything, then count this run's outputs."""
+    from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ, COMMENTS_VALIDATED
+    from youasked.lag import wait_for_zero_lag
+    from youasked.readback import read_topic
+
+    inputs = [settings.topic_name(COMMENTS), settings.topic_name(COMMENTS_VALIDATED)]
+    summary = DemoSummary(sent=sent)
+    summary.lag = wait_for_zero_lag(settings, inputs, timeout=timeout)
+    for record in read_topic(settings, COMMENTS_ACCEPTED, settle=0.5):
+        if record.offset >= before.get((settings.topic_name(COMMENTS_ACCEPTED), record.partition), 0):
+            summary.accepted += 1
+    for record in read_topic(settings, COMMENTS_DLQ, settle=0.5):
+        if record.offset >= before.get((settings.topic_name(COMMENTS_DLQ), record.partition), 0):
+            summary.dead_letters[json.loads(record.value)["reason"]] += 1
+    return summary
+
+
+def run_demo(
+    settings: Settings, *, sample: Path = SAMPLE, serve: bool, timeout: float = 180.0
+) -> DemoSummary:
+    """Run the demo end to end and print its summary; with ``serve``, keep the worker up until Ctrl-C."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from youasked import broker
+    from youasked.admin import ensure_topics
+    from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ
+    from youasked.replay import replay
+
+    console = Console()
+    if settings.uses_local_broker:
+        started = time.monotonic()
+        pid = broker.start(settings)
+        console.print(
+            f"[bold]kafka[/] {settings.kafka_version} on {settings.bootstrap_servers} "
+            f"(pid {pid}, ready in {time.monotonic() - started:.1f} s)"
+        )
+    else:
+        console.print(f"[bold]kafka[/] configured cluster {settings.bootstrap_servers}")
+    ensure_topics(settings)
+    log_path = settings.state_dir.resolve() / "logs" / "worker.log"
+    worker = start_worker(settings, log_path)
+    console.print(f"[bold]worker[/] pid {worker.pid}, log {log_path}")
+    try:
+        before = _end_offsets(
+            settings, [settings.topic_name(COMMENTS_ACCEPTED), settings.topic_name(COMMENTS_DLQ)]
+        )
+        report = replay(
+            sample,
+            bootstrap_servers=settings.bootstrap_servers,
+            topic=settings.topic_name(COMMENTS),
+            progress=console.is_terminal,
+        )
+        console.print(f"[bold]replay[/] {report.sent} records of {sample.name}")
+        summary = summarize(settings, sent=report.sent, before=before, timeout=timeout)
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode}; see {log_path}")
+        table = Table(title="What came through")
+        table.add_column("outcome")
+        table.add_column("records", justify="right")
+        table.add_row("sent", str(summary.sent))
+        table.add_row("accepted (valid, normalized, passed on once)", str(summary.accepted))
+        table.add_row("passed over (copies of comments already passed on)", str(summary.passed_over))
+        for reason, count in sorted(summary.dead_letters.items()):
+            table.add_row(f"dead-lettered: {reason}", str(count))
+        console.print(table)
+        if any(summary.lag.values()):
+            console.print(f"[yellow]still processing[/]: lag {summary.lag}")
+        if serve:
+            console.print("The worker keeps running; press Ctrl-C to stop it.")
+            worker.wait()
+        return summary
+    except KeyboardInterrupt:
+        return DemoSummary()
+    finally:
+        stop_worker(worker)
