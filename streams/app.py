@@ -34,6 +34,9 @@ def create_app(settings: Settings) -> faust.App:
         broker_commit_every=100,
         broker_commit_interval=1.0,
         stream_wait_empty=False,
+        broker_session_timeout=settings.worker_session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.worker_session_timeout_s / 3),
+        broker_rebalance_timeout=max(30.0, settings.worker_session_timeout_s * 2),
         web_in_thread=False,
         logging_config=None,
     )

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # --- Worker ----------------------------------------------------------------------------
     app_id: str = Field(default="youasked", description="faust app id = consumer group prefix.")
     worker_web_port: int = Field(default=6066)
+    worker_session_timeout_s: float = Field(
+        default=15.0, ge=6, description="A worker silent this long is dead: its partitions move."
+    )
     table_store: str = Field(default="memory://", description="faust table store URL.")
 
     # --- Ingest limits ---------------------------------------------------------------------
@@ -55,6 +58,27 @@ class Settings(BaseSettings):
     max_future_skew_s: float = Field(
         default=3600.0, ge=0, description="created_at further ahead of now than this is rejected."
     )
+
+    # --- Suggestion detection ----------------------------------------------------------------
+    classifier_dir: Path | None = Field(
+        default=None, description="Trained classifier folder; unset uses the one shipped in models/artifacts."
+    )
+    embedding_model_name: str = Field(default="all-MiniLM-L6-v2")
+    embedding_batch_size: int = Field(default=32, ge=1, le=512)
+    embedding_cache_entries: int = Field(default=50_000, ge=0, description="Exact-repeat cache size.")
+    classify_batch_size: int = Field(default=64, ge=1, le=1024, description="Comments per model batch.")
+    classify_batch_wait_s: float = Field(default=0.2, gt=0, description="Longest wait to fill a batch.")
+    moderation_blocked_words: list[str] | None = Field(
+        default=None, description="Abuse/stop words (JSON list); unset uses the built-in list."
+    )
+    moderation_promo_phrases: list[str] | None = Field(
+        default=None, description="Promo/spam phrases (JSON list); unset uses the built-in list."
+    )
+    moderation_max_links: int = Field(default=1, ge=0)
+    moderation_min_letters: int = Field(default=3, ge=0)
+    moderation_min_words: int = Field(default=2, ge=0)
+    moderation_max_posts_per_author: int = Field(default=5, ge=1)
+    moderation_author_window_s: float = Field(default=3600.0, gt=0)
 
     @property
     def bootstrap_servers(self) -> str:

@@ -122,16 +122,13 @@ def test_valid_comments_pass_once_and_malformed_ones_are_dead_lettered(
     finally:
         worker.stop()
     assert len(accepted) == 60, worker.log_tail()
-    comments = [CommentAccepted.model_validate_json(value) for _, value, *_ in accepted]
+    comments = [CommentAccepted.model_validate_json(r.value) for r in accepted]
     assert len({c.key for c in comments}) == 60
-    assert all(
-        key == c.key.encode()
-        for (key, _, _), c in zip(((r.key, r.value, r.partition) for r in accepted), comments, strict=True)
-    )
+    assert all(r.key == c.key.encode() for r, c in zip(accepted, comments, strict=True))
     assert all(c.text.startswith("Idea number") and "  " not in c.text for c in comments)
 
     assert len(dead) == len(MALFORMED), worker.log_tail()
-    letters = [DeadLetter.model_validate_json(value) for _, value, *_ in dead]
+    letters = [DeadLetter.model_validate_json(r.value) for r in dead]
     by_original = {base64.b64decode(letter.original_b64): letter for letter in letters}
     for raw, reason in MALFORMED:
         assert by_original[raw].reason.value == reason

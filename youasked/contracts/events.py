@@ -121,6 +121,50 @@ class DeadLetter(Event):
     failed_at: datetime
 
 
+class Verdict(enum.StrEnum):
+    """What a comment was judged to be."""
+
+    SUGGESTION = "suggestion"
+    NOT_SUGGESTION = "not_suggestion"
+    MODERATED = "moderated"
+
+
+class CommentClassified(Event):
+    """Every accepted comment's judgement: the basis of monthly counts and moderation reports.
+
+    ``reason`` is a moderation code (``blocked_word``, ``promo_spam``, ``too_short``, ...) when
+    ``verdict`` is ``moderated``, else ``classifier``. ``score`` is the classifier's probability
+    that the comment asks for a product change (None when moderation stopped it first).
+    """
+
+    schema_version: Literal[1] = 1
+    key: str = Field(description="platform:comment_id")
+    comment: CommentAccepted
+    verdict: Verdict
+    reason: str
+    reason_detail: str = ""
+    score: float | None = Field(default=None, ge=0.0, le=1.0)
+    threshold: float = Field(ge=0.0, le=1.0)
+    classifier_version: str
+    classified_at: AwareDatetime
+
+
+class SuggestionDetected(Event):
+    """A valid suggestion, with its embedding, keyed by product on ``feedback.suggestions``.
+
+    ``suggestion_id`` is the comment's ``platform:comment_id``: consumers de-duplicate on it.
+    ``embedding`` is L2-normalized (cosine = dot product).
+    """
+
+    schema_version: Literal[1] = 1
+    suggestion_id: str
+    comment: CommentAccepted
+    score: float = Field(ge=0.0, le=1.0)
+    embedding: list[float] = Field(min_length=1, max_length=4096)
+    embedding_model: str
+    detected_at: AwareDatetime
+
+
 def event_json(event: BaseModel) -> bytes:
     """Serialize an event to its wire form (UTF-8 JSON)."""
     return event.model_dump_json().encode("utf-8")

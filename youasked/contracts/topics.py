@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from youasked.contracts.events import CommentAccepted, CommentReceived, DeadLetter, Event
+from youasked.contracts.events import (
+    CommentAccepted,
+    CommentClassified,
+    CommentReceived,
+    DeadLetter,
+    Event,
+    SuggestionDetected,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +53,27 @@ COMMENTS_ACCEPTED = TopicSpec(
     description="Valid, normalized comments, each identity once within the retention horizon.",
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (COMMENTS, COMMENTS_DLQ, COMMENTS_VALIDATED, COMMENTS_ACCEPTED)
+COMMENTS_CLASSIFIED = TopicSpec(
+    name="feedback.comments.classified",
+    key="platform:comment_id",
+    payload=CommentClassified,
+    description="Every accepted comment with its verdict, score and reason.",
+)
+SUGGESTIONS = TopicSpec(
+    name="feedback.suggestions",
+    key="product",
+    payload=SuggestionDetected,
+    description="Valid suggestions with their embeddings; one product's suggestions share a partition.",
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    COMMENTS,
+    COMMENTS_DLQ,
+    COMMENTS_VALIDATED,
+    COMMENTS_ACCEPTED,
+    COMMENTS_CLASSIFIED,
+    SUGGESTIONS,
+)
 
 
 def topic_by_name(name: str) -> TopicSpec:
