@@ -1,0 +1,515 @@
+"""A theme's life after clustering: the product manager's decisions, as a pure state machine.
+
+Statuses: ``new -> under_review -> planned -> in_progress -> shipped``; ``declined`` from any
+open status; ``merged`` (with ``merged_into``) when a theme is folded into another, after which
+it follows its successor (:func:`effective_status`) and takes no command of its own.
+
+Rules (each rejection is a :class:`Rejected` with a stable ``code``):
+
+- open statuses (new, under_review, planned, in_progress) may move to any other open status,
+  forward or back (work gets re-planned), to ``shipped`` or to ``declined``;
+- ``shipped`` and ``declined`` are final: their closure has been published to the people who
+  asked, so reopening would contradict it. Reconsidering means a new theme;
+- declining needs a ``reason``: the closure tells the askers why;
+- shipping does not need a release: the closure then says "in our latest update";
+- merge sources and target must be distinct, known, open themes; split parts need new ids and
+  disjoint, non-empty member subsets (the caller decides them);
+- the same ``command_id`` applied again is a no-op that reports the first outcome, accepted or
+  rejected, so an at-least-once command stream is safe.
+
+:func:`closure_due` compares the states before and after one command and says when a closure
+must be published; its key ``closure:{theme_id}:{release_version or 'none'}`` is stable, so an
+at-least-once publisher can de-duplicate on it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, Literal
+
+from models.scoring import CostEstimate
+
+logger = logging.getLogger(__name__)
+
+
+class ThemeStatus(enum.StrEnum):
+    """Where a theme is in its life."""
+
+    NEW = "new"
+    UNDER_REVIEW = "under_review"
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    SHIPPED = "shipped"
+    DECLINED = "declined"
+    MERGED = "merged"
+
+
+OPEN_STATUSES = frozenset(
+    {ThemeStatus.NEW, ThemeStatus.UNDER_REVIEW, ThemeStatus.PLANNED, ThemeStatus.IN_PROGRESS}
+)
+CLOSED_STATUSES = frozenset({ThemeStatus.SHIPPED, ThemeStatus.DECLINED})
+
+
+def _require_aware(moment: datetime, what: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware")
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """The release a theme ships in: ``note`` is the human text of what changed."""
+
+    name: str
+    version: str
+    date: date | None = None
+    link: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "date": self.date.isoformat() if self.date else None,
+            "link": self.link,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReleaseInfo:
+        """Inverse of :meth:`to_dict`."""
+        released = data.get("date")
+        return cls(name=data["name"], version=data["version"], link=data.get("link"), note=data.get("note"),
+                   date=date.fromisoformat(released) if released else None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """What every command carries; ``issued_at`` is when the actor issued it (timezone-aware)."""
+
+    command_id: str
+    theme_id: str
+    actor: str
+    reason: str = ""
+    issued_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetStatus(Command):
+    status: ThemeStatus
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetCost(Command):
+    cost: CostEstimate
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachRelease(Command):
+    release: ReleaseInfo
+
+
+@dataclass(frozen=True, kw_only=True)
+class Merge(Command):
+    """Fold ``source_ids`` into the command's ``theme_id`` (the target)."""
+
+    source_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Split(Command):
+    """Split parts off ``theme_id``: each ``(new_theme_id, member_ids)``; unlisted members stay."""
+
+    parts: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+AnyCommand = SetStatus | SetCost | AttachRelease | Merge | Split
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One accepted change: who, when (applied and issued), why, and from -> to."""
+
+    command_id: str
+    kind: str
+    actor: str
+    reason: str
+    at: datetime
+    issued_at: datetime
+    from_status: ThemeStatus
+    to_status: ThemeStatus
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command_id": self.command_id,
+            "kind": self.kind,
+            "actor": self.actor,
+            "reason": self.reason,
+            "at": self.at.isoformat(),
+            "issued_at": self.issued_at.isoformat(),
+            "from": self.from_status.value,
+            "to": self.to_status.value,
+            "detail": dict(self.detail),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HistoryEntry:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            command_id=data["command_id"], kind=data["kind"], actor=data["actor"], reason=data["reason"],
+            at=datetime.fromisoformat(data["at"]), issued_at=datetime.fromisoformat(data["issued_at"]),
+            from_status=ThemeStatus(data["from"]), to_status=ThemeStatus(data["to"]),
+            detail=dict(data["detail"]),
+        )
+
+
+@dataclass(frozen=True)
+class Accepted:
+    command_id: str
+    entries: tuple[HistoryEntry, ...]
+    accepted: Literal[True] = True
+
+    def to_dict(self) -> dict[str, Any]:
+        entries = [entry.to_dict() for entry in self.entries]
+        return {"command_id": self.command_id, "accepted": True, "entries": entries}
+
+
+RejectCode = Literal[
+    "unknown_theme",
+    "merged_theme",
+    "theme_closed",
+    "illegal_transition",
+    "no_change",
+    "reason_required",
+    "invalid_merge",
+    "invalid_split",
+]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    command_id: str
+    code: RejectCode
+    message: str
+    accepted: Literal[False] = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"command_id": self.command_id, "accepted": False, "code": self.code, "message": self.message}
+
+
+Outcome = Accepted | Rejected
+
+
+def outcome_from_dict(data: Mapping[str, Any]) -> Outcome:
+    """Inverse of ``Accepted.to_dict`` / ``Rejected.to_dict``."""
+    if data["accepted"]:
+        return Accepted(data["command_id"], tuple(HistoryEntry.from_dict(e) for e in data["entries"]))
+    return Rejected(data["command_id"], data["code"], data["message"])
+
+
+@dataclass(frozen=True)
+class ThemeState:
+    """One theme's lifecycle record; ``history`` holds every accepted change, oldest first."""
+
+    theme_id: str
+    status: ThemeStatus = ThemeStatus.NEW
+    cost: CostEstimate = field(default_factory=CostEstimate)
+    release: ReleaseInfo | None = None
+    merged_into: str | None = None
+    split_from: str | None = None
+    closure_reason: str = ""
+    history: tuple[HistoryEntry, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "theme_id": self.theme_id, "status": self.status.value, "cost": self.cost.to_dict(),
+            "release": self.release.to_dict() if self.release else None, "merged_into": self.merged_into,
+            "split_from": self.split_from, "closure_reason": self.closure_reason,
+            "history": [entry.to_dict() for entry in self.history],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ThemeState:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            theme_id=data["theme_id"], status=ThemeStatus(data["status"]),
+            cost=CostEstimate.from_dict(data["cost"]),
+            release=ReleaseInfo.from_dict(data["release"]) if data["release"] else None,
+            merged_into=data["merged_into"], split_from=data["split_from"],
+            closure_reason=data["closure_reason"],
+            history=tuple(HistoryEntry.from_dict(entry) for entry in data["history"]),
+        )
+
+
+@dataclass(frozen=True)
+class ThemeLifecycle:
+    """One product's theme lifecycles and every command outcome seen (by command id).
+
+    Never mutated: :func:`apply_command` returns a new value.
+    """
+
+    themes: Mapping[str, ThemeState] = field(default_factory=dict)
+    outcomes: Mapping[str, Outcome] = field(default_factory=dict)
+
+    def theme(self, theme_id: str) -> ThemeState:
+        """The theme's record; KeyError when unknown."""
+        return self.themes[theme_id]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable dict (for a state store); :meth:`from_dict` restores it."""
+        return {
+            "schema_version": 1,
+            "themes": [theme.to_dict() for theme in self.themes.values()],
+            "outcomes": [outcome.to_dict() for outcome in self.outcomes.values()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ThemeLifecycle:
+        if data.get("schema_version") != 1:
+            raise ValueError(f"unsupported lifecycle schema_version {data.get('schema_version')!r}")
+        themes = (ThemeState.from_dict(theme) for theme in data["themes"])
+        outcomes = (outcome_from_dict(outcome) for outcome in data["outcomes"])
+        return cls(themes={t.theme_id: t for t in themes}, outcomes={o.command_id: o for o in outcomes})
+
+
+def register_theme(state: ThemeLifecycle, *, theme_id: str) -> ThemeLifecycle:
+    """Track a theme the clustering created, as ``new``; a theme already tracked is left as is."""
+    if theme_id in state.themes:
+        return state
+    return replace(state, themes={**state.themes, theme_id: ThemeState(theme_id=theme_id)})
+
+
+def successor(state: ThemeLifecycle, theme_id: str) -> str:
+    """The theme that ``theme_id`` was (transitively) merged into, or itself."""
+    seen = {theme_id}
+    current = state.themes[theme_id]
+    while current.merged_into is not None:
+        if current.merged_into in seen:  # cannot happen through apply_command; fail loudly
+            raise ValueError(f"merge cycle through {current.merged_into}")
+        seen.add(current.merged_into)
+        current = state.themes[current.merged_into]
+    return current.theme_id
+
+
+def effective_status(state: ThemeLifecycle, theme_id: str) -> ThemeStatus:
+    """A theme's status, following merges to the successor."""
+    return state.themes[successor(state, theme_id)].status
+
+
+def merged_members(state: ThemeLifecycle, theme_id: str) -> tuple[str, ...]:
+    """Every theme (transitively) merged into ``theme_id``, sorted: their askers are owed its closure."""
+    return tuple(
+        sorted(
+            other for other, record in state.themes.items()
+            if record.merged_into is not None and successor(state, other) == theme_id
+        )
+    )
+
+
+def _reject(command: Command, code: RejectCode, message: str) -> Rejected:
+    return Rejected(command.command_id, code, message)
+
+
+def _entry(command: Command, now: datetime, kind: str, before: ThemeStatus, after: ThemeStatus,
+           detail: Mapping[str, str] | None = None) -> HistoryEntry:
+    return HistoryEntry(
+        command_id=command.command_id, kind=kind, actor=command.actor, reason=command.reason, at=now,
+        issued_at=command.issued_at, from_status=before, to_status=after, detail=dict(detail or {}),
+    )
+
+
+def _check_target(state: ThemeLifecycle, command: Command) -> Rejected | ThemeState:
+    theme = state.themes.get(command.theme_id)
+    if theme is None:
+        return _reject(command, "unknown_theme", f"No theme {command.theme_id!r} is tracked.")
+    if theme.status is ThemeStatus.MERGED:
+        target = successor(state, theme.theme_id)
+        return _reject(
+            command, "merged_theme",
+            f"Theme {theme.theme_id!r} was merged into {target!r}; act on {target!r} instead.",
+        )
+    return theme
+
+
+def _set_status(theme: ThemeState, command: SetStatus, now: datetime) -> Rejected | list[ThemeState]:
+    before, after = theme.status, command.status
+    if after is ThemeStatus.MERGED:
+        return _reject(command, "illegal_transition", "Use a Merge command to merge themes.")
+    if before in CLOSED_STATUSES:
+        return _reject(
+            command, "theme_closed",
+            f"Theme {theme.theme_id!r} is {before.value}, which is final: its closure was published.",
+        )
+    if before is after:
+        return _reject(command, "no_change", f"Theme {theme.theme_id!r} is already {after.value}.")
+    if after is ThemeStatus.DECLINED and not command.reason.strip():
+        return _reject(
+            command, "reason_required",
+            "Declining needs a reason: the people who asked are told why.",
+        )
+    closure_reason = command.reason if after in CLOSED_STATUSES else theme.closure_reason
+    entry = _entry(command, now, "set_status", before, after)
+    return [replace(theme, status=after, closure_reason=closure_reason, history=(*theme.history, entry))]
+
+
+def _set_cost(theme: ThemeState, command: SetCost, now: datetime) -> Rejected | list[ThemeState]:
+    if theme.status in CLOSED_STATUSES:
+        return _reject(command, "theme_closed", f"Theme {theme.theme_id!r} is {theme.status.value}.")
+    detail = {"cost": str(command.cost.story_points) if command.cost.known else "unknown"}
+    entry = _entry(command, now, "set_cost", theme.status, theme.status, detail)
+    return [replace(theme, cost=command.cost, history=(*theme.history, entry))]
+
+
+def _attach_release(theme: ThemeState, command: AttachRelease, now: datetime) -> Rejected | list[ThemeState]:
+    if theme.status is ThemeStatus.DECLINED:
+        return _reject(command, "theme_closed", f"Theme {theme.theme_id!r} was declined.")
+    if theme.status is ThemeStatus.SHIPPED and theme.release is not None:
+        return _reject(
+            command, "theme_closed",
+            f"Theme {theme.theme_id!r} shipped in {theme.release.version}; that closure is published.",
+        )
+    detail = {"release": f"{command.release.name} {command.release.version}"}
+    entry = _entry(command, now, "attach_release", theme.status, theme.status, detail)
+    return [replace(theme, release=command.release, history=(*theme.history, entry))]
+
+
+def _merge(
+    state: ThemeLifecycle, target: ThemeState, command: Merge, now: datetime
+) -> Rejected | list[ThemeState]:
+    sources = command.source_ids
+    if not sources or len(set(sources)) != len(sources) or target.theme_id in sources:
+        return _reject(command, "invalid_merge", "Merge needs distinct sources other than the target.")
+    if target.status not in OPEN_STATUSES:
+        return _reject(
+            command, "invalid_merge",
+            f"Target {target.theme_id!r} is {target.status.value}; only open themes take merges.",
+        )
+    changed: list[ThemeState] = []
+    for source_id in sources:
+        source = state.themes.get(source_id)
+        if source is None or source.status not in OPEN_STATUSES:
+            status = "unknown" if source is None else source.status.value
+            return _reject(command, "invalid_merge", f"Source {source_id!r} is {status}; it must be open.")
+        detail = {"merged_into": target.theme_id}
+        entry = _entry(command, now, "merge", source.status, ThemeStatus.MERGED, detail)
+        changed.append(replace(source, status=ThemeStatus.MERGED, merged_into=target.theme_id,
+                               history=(*source.history, entry)))
+    entry = _entry(command, now, "merge", target.status, target.status, {"absorbed": ",".join(sources)})
+    return [replace(target, history=(*target.history, entry)), *changed]
+
+
+def _split(
+    state: ThemeLifecycle, theme: ThemeState, command: Split, now: datetime
+) -> Rejected | list[ThemeState]:
+    if theme.status not in OPEN_STATUSES:
+        return _reject(command, "invalid_split", f"Theme {theme.theme_id!r} is {theme.status.value}.")
+    new_ids = [new_id for new_id, _ in command.parts]
+    members = [member for _, subset in command.parts for member in subset]
+    if not command.parts or len(set(new_ids)) != len(new_ids) or theme.theme_id in new_ids:
+        return _reject(command, "invalid_split", "Split needs distinct new theme ids.")
+    if any(new_id in state.themes for new_id in new_ids):
+        return _reject(command, "invalid_split", "A new theme id of the split is already in use.")
+    if any(not subset for _, subset in command.parts) or len(set(members)) != len(members):
+        return _reject(command, "invalid_split", "Each part needs members, and no member two parts.")
+    changed = [replace(theme, history=(*theme.history, _entry(
+        command, now, "split", theme.status, theme.status, {"split_into": ",".join(new_ids)})))]
+    for new_id, subset in command.parts:
+        entry = _entry(command, now, "split", theme.status, theme.status,
+                       {"split_from": theme.theme_id, "members": ",".join(subset)})
+        # the part keeps the decision taken on the whole; its cost needs its own estimate
+        changed.append(ThemeState(theme_id=new_id, status=theme.status, release=theme.release,
+                                  split_from=theme.theme_id, history=(entry,)))
+    return changed
+
+
+def apply_command(
+    state: ThemeLifecycle, command: AnyCommand, now: datetime
+) -> tuple[ThemeLifecycle, Outcome]:
+    """Apply one command at ``now`` (timezone-aware); returns the new state and the outcome.
+
+    A command id seen before returns ``state`` unchanged with the first outcome.
+    """
+    _require_aware(now, "now")
+    _require_aware(command.issued_at, "issued_at")
+    previous = state.outcomes.get(command.command_id)
+    if previous is not None:
+        logger.info("command %s already applied; reporting its first outcome", command.command_id)
+        return state, previous
+    result: Rejected | list[ThemeState]
+    checked = _check_target(state, command)
+    if isinstance(checked, Rejected):
+        result = checked
+    elif isinstance(command, SetStatus):
+        result = _set_status(checked, command, now)
+    elif isinstance(command, SetCost):
+        result = _set_cost(checked, command, now)
+    elif isinstance(command, AttachRelease):
+        result = _attach_release(checked, command, now)
+    elif isinstance(command, Merge):
+        result = _merge(state, checked, command, now)
+    else:
+        result = _split(state, checked, command, now)
+    if isinstance(result, Rejected):
+        logger.info("command %s rejected: %s", command.command_id, result.code)
+        return replace(state, outcomes={**state.outcomes, command.command_id: result}), result
+    outcome = Accepted(command.command_id, tuple(theme.history[-1] for theme in result))
+    themes = {**state.themes, **{theme.theme_id: theme for theme in result}}
+    return ThemeLifecycle(themes=themes, outcomes={**state.outcomes, command.command_id: outcome}), outcome
+
+
+@dataclass(frozen=True)
+class ClosureTrigger:
+    """A closure to publish: for ``theme_id`` and the themes merged into it, keyed by ``closure_key``."""
+
+    theme_id: str
+    outcome: Literal["shipped", "declined"]
+    release: ReleaseInfo | None
+    reason: str
+    merged_theme_ids: tuple[str, ...]
+    closure_key: str
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "theme_id": self.theme_id,
+            "outcome": self.outcome,
+            "release": self.release.to_dict() if self.release else None,
+            "reason": self.reason,
+            "merged_theme_ids": list(self.merged_theme_ids),
+            "closure_key": self.closure_key,
+            "at": self.at.isoformat(),
+        }
+
+
+def closure_key(theme_id: str, release: ReleaseInfo | None) -> str:
+    """``closure:{theme_id}:{release_version or 'none'}``: stable across retries."""
+    return f"closure:{theme_id}:{release.version if release else 'none'}"
+
+
+def closure_due(state_before: ThemeLifecycle, state_after: ThemeLifecycle) -> ClosureTrigger | None:
+    """The closure owed when one command moved a theme into ``shipped`` or ``declined``, else None.
+
+    ``state_before`` and ``state_after`` must be one :func:`apply_command` apart (ValueError if
+    more than one theme closed between them).
+    """
+    triggers: list[ClosureTrigger] = []
+    for theme_id, after in state_after.themes.items():
+        before = state_before.themes.get(theme_id)
+        if after.status not in CLOSED_STATUSES or (before is not None and before.status is after.status):
+            continue
+        triggers.append(ClosureTrigger(
+            theme_id=theme_id,
+            outcome="shipped" if after.status is ThemeStatus.SHIPPED else "declined",
+            release=after.release if after.status is ThemeStatus.SHIPPED else None,
+            reason=after.closure_reason,
+            merged_theme_ids=merged_members(state_after, theme_id),
+            closure_key=closure_key(theme_id, after.release if after.status is ThemeStatus.SHIPPED else None),
+            at=after.history[-1].at,  # a theme only closes through an accepted command
+        ))
+    if len(triggers) > 1:
+        raise ValueError("more than one theme closed between the states; compare states one command apart")
+    return triggers[0] if triggers else None
