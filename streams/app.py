@@ -14,7 +14,9 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings) -> faust.App:
     """Build the faust app with every agent of youasked registered."""
+    from streams.classify import register_classify
     from streams.ingest import register_ingest
+    from youasked.factories import suggestion_judge
 
     datadir = settings.state_dir.resolve() / "worker"
     datadir.mkdir(parents=True, exist_ok=True)
@@ -41,6 +43,7 @@ def create_app(settings: Settings) -> faust.App:
         logging_config=None,
     )
     register_ingest(app, settings)
+    register_classify(app, settings, lambda: suggestion_judge(settings))
     return app
 
 

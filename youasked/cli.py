@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -17,6 +18,10 @@ app = typer.Typer(
 )
 kafka_app = typer.Typer(help="The local Kafka broker (KRaft, single node).", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
+train_app = typer.Typer(help="Train the models from labelled data.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+eval_app = typer.Typer(help="Measure the production code path on labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 
 def _setup_logging(level: str = "INFO") -> None:
@@ -144,6 +149,71 @@ def demo(
     summary = run_demo(get_settings(), serve=serve, timeout=timeout)
     if summary.sent and any(summary.lag.values()):
         raise typer.Exit(1)
+
+
+@train_app.command("suggestions")
+def train_suggestions(
+    data_dir: Path = typer.Option(Path("../shared/data"), help="Folder holding suggestions/*.csv."),
+    out: Path = typer.Option(None, help="Artifact folder (default: the one the worker loads)."),
+) -> None:
+    """Train the suggestion classifier on the CLAP and Maalej training splits; print its metrics."""
+    from models.suggestions import train_from_shared_data
+    from youasked.factories import DEFAULT_CLASSIFIER_DIR, embedder
+
+    _setup_logging("WARNING")
+    settings = get_settings()
+    metrics = train_from_shared_data(
+        data_dir, out or settings.classifier_dir or DEFAULT_CLASSIFIER_DIR, embedder(settings)
+    )
+    typer.echo(json.dumps(metrics, indent=1))
+
+
+@eval_app.command("suggestions")
+def eval_suggestions(
+    input_: Path = typer.Option(..., "--input", exists=True, dir_okay=False, help="Labelled CSV."),
+    text_col: str = typer.Option("text", help="Column holding the comment text."),
+    label_col: str = typer.Option("label", help="Column holding the label."),
+    positive: list[str] = typer.Option(..., help="Label value(s) that mean: a valid suggestion."),
+    title_col: str = typer.Option(None, help="Optional title column, read before the text."),
+    drop_if_true: str = typer.Option(None, help="Skip rows where this column is true."),
+    holdout_of: str = typer.Option(
+        None, help="Score only the held-out split of this training set (clap or maalej); needs --id-col."
+    ),
+    id_col: str = typer.Option(None, help="Row id column (for --holdout-of)."),
+    moderation: bool = typer.Option(True, help="Apply the moderation rules first, as production does."),
+) -> None:
+    """Run moderation + classifier (production thresholds) over a labelled CSV; print JSON."""
+    from models.datasets import load_labelled_csv, split_train_holdout
+    from models.suggestions import SuggestionClassifier, classify_with_moderation, evaluate_binary
+    from youasked.factories import DEFAULT_CLASSIFIER_DIR, embedder, moderation_policy
+
+    _setup_logging("WARNING")
+    if holdout_of and not id_col:
+        raise typer.BadParameter("--holdout-of needs --id-col", param_hint="--holdout-of")
+    settings = get_settings()
+    data = load_labelled_csv(
+        input_,
+        text_col,
+        label_col,
+        positive,
+        id_col=id_col,
+        title_col=title_col,
+        drop_if_true=drop_if_true,
+        name=holdout_of,
+    )
+    if holdout_of:
+        data = split_train_holdout(data)[1]
+    classifier = SuggestionClassifier.load(settings.classifier_dir or DEFAULT_CLASSIFIER_DIR)
+    decisions, reasons = classify_with_moderation(
+        data.texts,
+        classifier=classifier,
+        embedder=embedder(settings),
+        policy=moderation_policy(settings) if moderation else None,
+    )
+    result = evaluate_binary(decisions, [bool(label) for label in data.labels])
+    result["moderated"] = dict(sorted(reasons.items()))
+    result["classifier"] = classifier.version
+    typer.echo(json.dumps(result))
 
 
 def main() -> None:

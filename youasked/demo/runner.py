@@ -24,6 +24,8 @@ class DemoSummary:
     sent: int = 0
     accepted: int = 0
     dead_letters: Counter[str] = field(default_factory=Counter)
+    verdicts: Counter[str] = field(default_factory=Counter)
+    suggestions: int = 0
     lag: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -75,11 +77,18 @@ def summarize(
     settings: Settings, *, sent: int, before: dict[tuple[str, int], int], timeout: float
 ) -> DemoSummary:
     """Wait until the worker has processed everything, then count this run's outputs."""
-    from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ, COMMENTS_VALIDATED
+    from youasked.contracts.topics import (
+        COMMENTS,
+        COMMENTS_ACCEPTED,
+        COMMENTS_CLASSIFIED,
+        COMMENTS_DLQ,
+        COMMENTS_VALIDATED,
+        SUGGESTIONS,
+    )
     from youasked.lag import wait_for_zero_lag
     from youasked.readback import read_topic
 
-    inputs = [settings.topic_name(COMMENTS), settings.topic_name(COMMENTS_VALIDATED)]
+    inputs = [settings.topic_name(s) for s in (COMMENTS, COMMENTS_VALIDATED, COMMENTS_ACCEPTED)]
     summary = DemoSummary(sent=sent)
     summary.lag = wait_for_zero_lag(settings, inputs, timeout=timeout)
     for record in read_topic(settings, COMMENTS_ACCEPTED, settle=0.5):
@@ -88,6 +97,14 @@ def summarize(
     for record in read_topic(settings, COMMENTS_DLQ, settle=0.5):
         if record.offset >= before.get((settings.topic_name(COMMENTS_DLQ), record.partition), 0):
             summary.dead_letters[json.loads(record.value)["reason"]] += 1
+    for record in read_topic(settings, COMMENTS_CLASSIFIED, settle=0.5):
+        if record.offset >= before.get((settings.topic_name(COMMENTS_CLASSIFIED), record.partition), 0):
+            value = json.loads(record.value)
+            label = value["verdict"] if value["verdict"] != "moderated" else f"moderated: {value['reason']}"
+            summary.verdicts[label] += 1
+    for record in read_topic(settings, SUGGESTIONS, settle=0.5):
+        if record.offset >= before.get((settings.topic_name(SUGGESTIONS), record.partition), 0):
+            summary.suggestions += 1
     return summary
 
 
@@ -100,7 +117,11 @@ def run_demo(
 
     from youasked import broker
     from youasked.admin import ensure_topics
-    from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ
+    from youasked.contracts.topics import (
+        COMMENTS,
+        COMMENTS_ACCEPTED,
+        COMMENTS_DLQ,
+    )
     from youasked.replay import replay
 
     console = Console()
@@ -139,7 +160,14 @@ def run_demo(
         table.add_row("passed over (copies of comments already passed on)", str(summary.passed_over))
         for reason, count in sorted(summary.dead_letters.items()):
             table.add_row(f"dead-lettered: {reason}", str(count))
+        judged = Table(title="How the accepted comments were judged")
+        judged.add_column("verdict")
+        judged.add_column("comments", justify="right")
+        for verdict, count in sorted(summary.verdicts.items()):
+            judged.add_row(verdict, str(count))
+        judged.add_row("valid suggestions passed on to feedback.suggestions", str(summary.suggestions))
         console.print(table)
+        console.print(judged)
         if any(summary.lag.values()):
             console.print(f"[yellow]still processing[/]: lag {summary.lag}")
         if serve:

@@ -1,0 +1,134 @@
+"""The classify agent: judge every accepted comment in batches; pass valid suggestions on.
+
+Reads ``feedback.comments.accepted`` in batches (``stream.take_events``), runs moderation and
+the classifier (:class:`models.judge.SuggestionJudge`) with the embedding model in a worker
+thread, and writes
+
+* every comment's :class:`CommentClassified` to ``feedback.comments.classified`` (key
+  ``platform:comment_id``, the input's partition number; exactly once through the ledger),
+* each valid suggestion's :class:`SuggestionDetected` to ``feedback.suggestions`` keyed by
+  product (at least once: consumers de-duplicate on ``suggestion_id``).
+
+The suggestion is written and acknowledged before the classification, so a crash between
+the two repeats the suggestion (harmless) and never loses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from models.judge import JudgeInput, SuggestionJudge
+from models.moderation import RateLimitState
+from streams.ingest import raw_topic
+from streams.ledger import OutputLedger
+from youasked.contracts.events import (
+    CommentAccepted,
+    CommentClassified,
+    SuggestionDetected,
+    Verdict,
+    event_json,
+)
+from youasked.contracts.topics import COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, SUGGESTIONS
+from youasked.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def register_classify(
+    app: faust.App, settings: Settings, judge_factory: Callable[[], SuggestionJudge]
+) -> None:
+    """Declare the classify agent on ``app``; ``judge_factory`` loads the model once, at first use."""
+    accepted = raw_topic(app, COMMENTS_ACCEPTED, settings)
+    classified = raw_topic(app, COMMENTS_CLASSIFIED, settings)
+    suggestions = raw_topic(app, SUGGESTIONS, settings)
+    ledger = OutputLedger(
+        bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS_CLASSIFIED)
+    )
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-model")
+    holder: dict[str, Any] = {"rate": RateLimitState()}
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def _reload_ledger(app: faust.App, assigned: Any, **_: Any) -> None:
+        ledger.forget()
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def _load_model() -> None:
+        loop = asyncio.get_running_loop()
+        holder["judge"] = await loop.run_in_executor(executor, judge_factory)
+        logger.info("suggestion classifier %s loaded", holder["judge"].version)
+
+    async def get_judge() -> SuggestionJudge:
+        while "judge" not in holder:
+            await asyncio.sleep(0.05)
+        judge: SuggestionJudge = holder["judge"]
+        return judge
+
+    @app.agent(accepted, name="classify", concurrency=1)
+    async def classify(stream: Any) -> None:
+        async for events in stream.take_events(
+            settings.classify_batch_size, within=settings.classify_batch_wait_s
+        ):
+            judge = await get_judge()
+            todo: list[tuple[Any, CommentAccepted]] = []
+            for event in events:
+                message = event.message
+                comment = CommentAccepted.model_validate_json(message.value)
+                if await ledger.contains(message.partition, comment.key):
+                    continue
+                todo.append((message, comment))
+            if not todo:
+                continue
+            inputs = [JudgeInput(c.text, f"{c.platform.value}:{c.author_id}", c.created_at) for _, c in todo]
+            loop = asyncio.get_running_loop()
+            holder["rate"], judgements, vectors = await loop.run_in_executor(
+                executor, judge.judge, inputs, holder["rate"]
+            )
+            now = datetime.now(UTC)
+            pending = []
+            for (_, comment), judgement, vector in zip(todo, judgements, vectors, strict=True):
+                if judgement.verdict is Verdict.SUGGESTION:
+                    detected = SuggestionDetected(
+                        suggestion_id=comment.key,
+                        comment=comment,
+                        score=judgement.score or 0.0,
+                        embedding=[round(float(x), 6) for x in vector],
+                        embedding_model=settings.embedding_model_name,
+                        detected_at=now,
+                    )
+                    pending.append(
+                        await suggestions.send(
+                            key=comment.product.encode(), value=event_json(detected), force=True
+                        )
+                    )
+            await asyncio.gather(*pending)
+            pending = []
+            for (message, comment), judgement in zip(todo, judgements, strict=True):
+                record = CommentClassified(
+                    key=comment.key,
+                    comment=comment,
+                    verdict=judgement.verdict,
+                    reason=judgement.reason,
+                    reason_detail=judgement.detail,
+                    score=judgement.score,
+                    threshold=judge.threshold,
+                    classifier_version=judge.version,
+                    classified_at=now,
+                )
+                pending.append(
+                    await classified.send(
+                        key=comment.key.encode(),
+                        value=event_json(record),
+                        partition=message.partition,
+                        force=True,
+                    )
+                )
+            await asyncio.gather(*pending)
+            for message, comment in todo:
+                await ledger.add(message.partition, comment.key)

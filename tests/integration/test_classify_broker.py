@@ -1,0 +1,99 @@
+"""The classify agent against the real broker, with the real model: batching, outputs, hostile inputs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.kafka_support import WorkerProcess, isolated_settings, produce
+from youasked.admin import ensure_topics
+from youasked.contracts.events import CommentClassified, SuggestionDetected, Verdict
+from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, SUGGESTIONS
+from youasked.readback import read_topic
+
+pytestmark = [pytest.mark.integration, pytest.mark.model]
+
+TEXTS = {
+    "ask-1": "Please add an option to download maps for offline use, I hike where there is no signal",
+    "ask-2": "It would be great if the app had a dark mode for night hikes",
+    "ask-3": "I wish I could export my routes as GPX files to use them on my watch",
+    "bug-1": "The app crashes every time I open the map after the last update",
+    "praise-1": "Love this app, used it on every trip this summer",
+    "question-1": "How do I change my profile picture?",
+    "spam-1": "Follow me for free followers!!! check my profile http://spam.example.com",
+    "emoji-1": "😍😍😍🔥🔥",
+    "digits-1": "12345 !!! ???",
+    "huge-1": "Please add a setting to hide the elevation chart. "
+    * 190,  # ~9,700 characters, under the limit
+    "mixed-1": "Bitte fügt einen Offline-Modus hinzu 请添加离线地图 please",
+    "cjk-1": "请添加离线地图功能，这样我在山里也能使用",
+    "arabic-1": "أرجو إضافة الوضع الليلي إلى التطبيق",
+    "rtl-ctrl-1": "please\u202e add\u200b dark mode\u2066 now",
+}
+
+
+def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddings(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    settings = isolated_settings(kafka_bootstrap, tmp_path, classify_batch_size=4, classify_batch_wait_s=0.1)
+    ensure_topics(settings)
+    records = []
+    for comment_id, text in TEXTS.items():
+        payload = {
+            "comment_id": comment_id,
+            "platform": "forum",
+            "product": "trailmate",
+            "author_id": f"author-{comment_id}",
+            "text": text,
+            "created_at": "2026-06-01T08:00:00+00:00",
+        }
+        records.append((f"forum:{comment_id}".encode(), json.dumps(payload).encode()))
+    # a 100 kB text: over the ingest limit, dead-lettered before the model
+    oversized = {
+        "comment_id": "huge-2",
+        "platform": "forum",
+        "product": "trailmate",
+        "author_id": "a",
+        "text": "add offline maps " * 6000,
+        "created_at": "2026-06-01T08:00:00+00:00",
+    }
+    records.append((b"forum:huge-2", json.dumps(oversized).encode()))
+    produce(settings, COMMENTS, records)
+
+    worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    try:
+        classified = read_topic(settings, COMMENTS_CLASSIFIED, expect=len(TEXTS), timeout=240, settle=3)
+        suggestions = read_topic(settings, SUGGESTIONS, expect=1, timeout=30, settle=2)
+        accepted = read_topic(settings, COMMENTS_ACCEPTED, expect=len(TEXTS), timeout=10, settle=1)
+        assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
+    finally:
+        worker.stop()
+
+    assert len(accepted) == len(TEXTS)
+    events = [CommentClassified.model_validate_json(r.value) for r in classified]
+    counts = Counter(e.key for e in events)
+    assert set(counts) == {f"forum:{k}" for k in TEXTS}, worker.log_tail()
+    assert max(counts.values()) == 1
+    by_id = {e.comment.comment_id: e for e in events}
+    for comment_id in ("ask-1", "ask-2", "ask-3"):
+        assert by_id[comment_id].verdict is Verdict.SUGGESTION, by_id[comment_id]
+    for comment_id in ("bug-1", "praise-1", "question-1"):
+        assert by_id[comment_id].verdict is Verdict.NOT_SUGGESTION, by_id[comment_id]
+    assert by_id["spam-1"].verdict is Verdict.MODERATED and by_id["spam-1"].reason == "promo_spam"
+    assert by_id["emoji-1"].reason == "no_letters" and by_id["digits-1"].reason == "no_letters"
+    for event in events:
+        assert event.reason and event.classifier_version and 0 <= event.threshold <= 1
+        if event.verdict is not Verdict.MODERATED:
+            assert event.score is not None
+    assert by_id["huge-1"].comment.text == TEXTS["huge-1"].strip()  # kept whole in the event
+
+    detected = [SuggestionDetected.model_validate_json(r.value) for r in suggestions]
+    expected = {e.key for e in events if e.verdict is Verdict.SUGGESTION}
+    assert {d.suggestion_id for d in detected} == expected
+    for record, item in zip(suggestions, detected, strict=True):
+        assert record.key == b"trailmate"
+        assert len(item.embedding) == 384
+        assert abs(sum(x * x for x in item.embedding) - 1.0) < 1e-3

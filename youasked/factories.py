@@ -1,0 +1,58 @@
+"""Builds the core's objects from settings, for the worker and the CLI alike."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from youasked.settings import Settings
+
+if TYPE_CHECKING:
+    from models.embedding import Embedder
+    from models.judge import SuggestionJudge
+    from models.moderation import ModerationPolicy
+
+DEFAULT_CLASSIFIER_DIR = (
+    Path(__file__).resolve().parent.parent / "models" / "artifacts" / "suggestion_classifier"
+)
+
+
+def moderation_policy(settings: Settings) -> ModerationPolicy:
+    """The brand's moderation policy from settings (built-in lists where none are set)."""
+    from models.moderation import ModerationPolicy
+
+    policy = ModerationPolicy(
+        max_links=settings.moderation_max_links,
+        min_letters=settings.moderation_min_letters,
+        min_words=settings.moderation_min_words,
+        max_chars=settings.max_text_chars,
+        max_posts_per_author=settings.moderation_max_posts_per_author,
+        author_window_seconds=settings.moderation_author_window_s,
+    )
+    if settings.moderation_blocked_words is not None:
+        policy = replace(policy, blocked_words=tuple(settings.moderation_blocked_words))
+    if settings.moderation_promo_phrases is not None:
+        policy = replace(policy, promo_phrases=tuple(settings.moderation_promo_phrases))
+    return policy
+
+
+def embedder(settings: Settings) -> Embedder:
+    """The embedding model with its exact-repeat cache (loads the model: seconds)."""
+    from models.embedding import CachedEmbedder, MiniLMEmbedder
+
+    model = MiniLMEmbedder(batch_size=settings.embedding_batch_size)
+    if settings.embedding_cache_entries <= 0:
+        return model
+    return CachedEmbedder(model, max_entries=settings.embedding_cache_entries)
+
+
+def suggestion_judge(settings: Settings, *, with_embedder: Embedder | None = None) -> SuggestionJudge:
+    """Moderation + embeddings + the trained classifier: the production path."""
+    from models.judge import SuggestionJudge
+    from models.suggestions import SuggestionClassifier
+
+    classifier = SuggestionClassifier.load(settings.classifier_dir or DEFAULT_CLASSIFIER_DIR)
+    return SuggestionJudge(
+        embedder=with_embedder or embedder(settings), scorer=classifier, policy=moderation_policy(settings)
+    )
