@@ -1,0 +1,97 @@
+"""Settings of the online theme engine.
+
+Every default is a property of the method, not of a data set: thresholds are cosine
+similarities between L2-normalized sentence embeddings, sizes are counts of suggestions.
+
+The three similarity levels come from the paraphrase corpus (mrpc_train.csv), not from
+any theme data: 0.90 "certainly the same idea" (duplicate auto-merge, precision 0.88),
+0.75 "probably the same idea" (precision = recall = 0.79, the break-even point) for joining
+a theme online, 0.60 "possibly the same idea" (the F1-best paraphrase threshold, the
+duplicate review band) for a provisional join after a re-cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ThemeConfig:
+    """Knobs of :class:`models.themes.engine.ThemeEngine`.
+
+    Similarity thresholds are cosines in ``[-1, 1]`` between a suggestion vector and a
+    theme centroid (the normalized mean of its members' vectors).
+
+    - ``join_threshold``: a new suggestion joins its nearest theme at or above this
+      cosine; below it the suggestion waits in the pool for the next re-cluster.
+    - ``reassign_threshold``: after a re-cluster, pool items that HDBSCAN left as noise
+      join their nearest theme at or above this (looser) cosine.
+    - ``min_cluster_size`` / ``min_samples``: HDBSCAN's; a theme needs at least
+      ``min_cluster_size`` suggestions to be born (a few people asking the same thing).
+    - ``cluster_selection``: HDBSCAN's ``cluster_selection_method`` (``"leaf"`` gives
+      fine-grained, homogeneous themes; merges then happen by overlap).
+    - ``pca_dims``: dimensions kept by PCA before HDBSCAN (density estimates degrade in
+      384 dimensions); ``pca_whiten`` rescales components to unit variance.
+    - ``recluster_min_new`` / ``recluster_growth``: re-cluster after
+      ``max(recluster_min_new, recluster_growth * suggestions_seen)`` new suggestions, so
+      the cadence grows with the data (amortized O(1) re-clusters per suggestion).
+    - ``recluster_interval``: also re-cluster when this much time passed (clock passed in).
+    - ``sample_per_theme``: recent members kept per theme (vectors and texts); this bounds
+      both the persisted record size and the re-cluster input.
+    - ``max_recluster_pool``: most recent pool items fed to a re-cluster.
+    - ``max_recluster_rows``: bound on all re-cluster rows; theme samples are thinned evenly
+      (keeping at least ``2 * min_cluster_size`` per theme) to fit, so a re-cluster costs
+      the same at 100k suggestions as at 20k.
+    - ``merge_fraction``: a theme whose sampled members fall at least this share into a
+      cluster owned by another theme is merged into it.
+    - Splits and moves need ``min_cluster_size`` sampled members of a theme in another
+      cluster: the same evidence that founds a new theme.
+    - ``max_exact_authors``: distinct authors are counted exactly up to this many per
+      theme, then by a HyperLogLog sketch (about 3% error) so records stay small.
+    - ``merge_similarity``: after a re-cluster, two themes whose centroids have at least
+      this cosine merge (smaller into larger). 0.90 is the duplicate auto-merge threshold
+      of :mod:`models.duplicates`: centres that close are restatements of one idea.
+    - ``label_words``: keywords in a theme label.
+    - ``provisional_drift``: let provisional members (joined at the looser threshold)
+      move to another EXISTING theme (a nearer centroid, or HDBSCAN putting them in its
+      cluster). Off by default for id stability: they then move only into a NEW theme,
+      i.e. when the idea they were waiting for appears; otherwise they are confirmed
+      where they are once HDBSCAN puts them in their theme's cluster.
+    """
+
+    join_threshold: float = 0.75
+    reassign_threshold: float = 0.60
+    min_cluster_size: int = 5
+    min_samples: int = 5
+    cluster_selection: str = "leaf"
+    pca_dims: int = 32
+    pca_whiten: bool = False
+    recluster_min_new: int = 50
+    recluster_growth: float = 0.25
+    recluster_interval: timedelta = timedelta(days=1)
+    sample_per_theme: int = 48
+    max_recluster_pool: int = 5_000
+    max_recluster_rows: int = 10_000
+    merge_fraction: float = 0.5
+    max_exact_authors: int = 5_000
+    label_words: int = 4
+    merge_similarity: float = 0.90
+    provisional_drift: bool = False
+    max_text_chars: int = 500
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (``recluster_interval`` in seconds)."""
+        out = asdict(self)
+        out["recluster_interval"] = self.recluster_interval.total_seconds()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ThemeConfig:
+        """Inverse of :meth:`to_dict`."""
+        values = dict(data)
+        if "recluster_interval" in values:
+            values["recluster_interval"] = timedelta(seconds=float(values["recluster_interval"]))
+        return cls(**values)

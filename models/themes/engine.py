@@ -1,0 +1,427 @@
+"""Online theme engine: stateful steps ``(state, input) -> (state, events)``.
+
+Each step mutates and returns the :class:`ProductThemes` it was given (copying a 100k-item
+state per suggestion would be too slow); the clock (``now``) and the id factory
+(``new_id``) are passed in, so runs are deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import numpy as np
+
+from models.themes.config import ThemeConfig
+from models.themes.events import (
+    SuggestionPlaced,
+    ThemeCreated,
+    ThemeEvent,
+    ThemeMerged,
+    ThemeSplit,
+    ThemeUpdated,
+)
+from models.themes.labels import relabel
+from models.themes.recluster import plan_recluster
+from models.themes.records import Member, Suggestion, ThemeRecord, author_hash, iso_week
+from models.themes.state import ProductThemes
+
+logger = logging.getLogger(__name__)
+
+IdFactory = Callable[[], str]
+
+
+def _updated(theme: ThemeRecord, *, at: datetime, suggestion_id: str | None) -> ThemeUpdated:
+    return ThemeUpdated(
+        product=theme.product,
+        theme_id=theme.theme_id,
+        member_count=theme.member_count,
+        mention_count=theme.mention_count,
+        author_count=theme.authors.count(),
+        label=theme.label,
+        representative_id=theme.representative_id,
+        suggestion_id=suggestion_id,
+        at=at,
+    )
+
+
+class ThemeEngine:
+    """Assigns suggestions to themes online and re-clusters periodically (see :class:`ThemeConfig`).
+
+    The engine holds only its config (plus scratch space during a re-cluster): all state is
+    in the :class:`ProductThemes` passed to each step. Use one engine per thread.
+    """
+
+    def __init__(self, config: ThemeConfig | None = None) -> None:
+        self.config = config or ThemeConfig()
+        self._merged: dict[str, str] = {}
+
+    def new_state(self, *, product: str, dim: int) -> ProductThemes:
+        """An empty state for ``product`` with ``dim``-dimensional vectors."""
+        return ProductThemes(product=product, dim=dim)
+
+    # -- online steps --------------------------------------------------------------------
+    def add_suggestion(
+        self, state: ProductThemes, suggestion: Suggestion, *, now: datetime, new_id: IdFactory
+    ) -> tuple[ProductThemes, list[ThemeEvent]]:
+        """Place one suggestion: join the nearest theme at cosine >= ``join_threshold``, else pool.
+
+        Then re-clusters if ``max(recluster_min_new, recluster_growth * seen_at_recluster)``
+        suggestions arrived since the last re-cluster, or ``recluster_interval`` elapsed.
+        Re-deliveries of a pooled suggestion are ignored; de-duplicating re-deliveries of
+        suggestions already in a theme is the caller's job (it holds the id-to-theme map).
+        """
+        if suggestion.product != state.product:
+            raise ValueError(f"suggestion of {suggestion.product!r} given to state of {state.product!r}")
+        if suggestion.suggestion_id in state.pool:
+            return state, []
+        member = Member.from_suggestion(suggestion, max_text_chars=self.config.max_text_chars)
+        state.seen += 1
+        state.added_since_recluster += 1
+        events: list[ThemeEvent] = []
+        theme_id, sim = state.nearest(member.vector)
+        if theme_id is not None and sim >= self.config.join_threshold:
+            theme = state.themes[theme_id]
+            theme.absorb(member, sample_size=self.config.sample_per_theme)
+            state.refresh_centroid(theme_id)
+            events.append(SuggestionPlaced(state.product, member.suggestion_id, theme_id, None, sim, now))
+            events.append(_updated(theme, at=now, suggestion_id=member.suggestion_id))
+        else:
+            state.pool[member.suggestion_id] = member
+            events.append(SuggestionPlaced(state.product, member.suggestion_id, None, None, None, now))
+        if self.recluster_due(state, now=now):
+            state, more = self.recluster(state, now=now, new_id=new_id)
+            events.extend(more)
+        return state, events
+
+    def add_mention(
+        self,
+        state: ProductThemes,
+        *,
+        target_id: str,
+        theme_id: str | None,
+        author_key: str,
+        platform: str,
+        at: datetime,
+        now: datetime,
+    ) -> tuple[ProductThemes, list[ThemeEvent]]:
+        """Count a duplicate of suggestion ``target_id``: one more mention and (if new) author.
+
+        The target is found in the pool, in a theme's sample, or under ``theme_id`` (the
+        caller's suggestion-to-theme map, for members that left the bounded sample).
+        Unknown targets are ignored (logged).
+        """
+        hashed = author_hash(author_key)
+        item = state.pool.get(target_id)
+        if item is not None:
+            item.add_mention(hashed_author=hashed, platform=platform, at=at)
+            return state, []
+        located = state.locate(target_id)
+        tid = located if located not in (None, "pool") else theme_id
+        if tid is None or tid not in state.themes:
+            logger.warning("mention of unknown suggestion %s (theme %s) ignored", target_id, theme_id)
+            return state, []
+        theme = state.themes[tid]
+        for sampled in theme.sample:
+            if sampled.suggestion_id == target_id:
+                sampled.add_mention(hashed_author=hashed, platform=platform, at=at)
+        theme.mention_count += 1
+        theme.authors.add(hashed)
+        theme.platforms[platform] = theme.platforms.get(platform, 0) + 1
+        week = iso_week(at)
+        theme.weeks[week] = theme.weeks.get(week, 0) + 1
+        theme.last_seen = max(theme.last_seen, at)
+        return state, [_updated(theme, at=now, suggestion_id=target_id)]
+
+    def recluster_due(self, state: ProductThemes, *, now: datetime) -> bool:
+        """Whether the count or the time trigger of a re-cluster fired."""
+        if state.added_since_recluster == 0:
+            return False
+        by_count = max(self.config.recluster_min_new, self.config.recluster_growth * state.seen_at_recluster)
+        if state.added_since_recluster >= by_count:
+            return True
+        last = state.last_recluster_at
+        return last is not None and now - last >= self.config.recluster_interval
+
+    def tick(
+        self, state: ProductThemes, *, now: datetime, new_id: IdFactory
+    ) -> tuple[ProductThemes, list[ThemeEvent]]:
+        """Time step: re-cluster if due (also when no re-cluster ever ran and the pool is non-empty)."""
+        first_due = state.last_recluster_at is None and state.pool
+        if first_due or self.recluster_due(state, now=now):
+            return self.recluster(state, now=now, new_id=new_id)
+        return state, []
+
+    # -- re-cluster ----------------------------------------------------------------------
+    def recluster(
+        self, state: ProductThemes, *, now: datetime, new_id: IdFactory
+    ) -> tuple[ProductThemes, list[ThemeEvent]]:
+        """Re-cluster pool items and sampled theme members; apply merges, splits, new themes, joins.
+
+        Input is bounded: the ``max_recluster_pool`` most recent pool items plus each theme's
+        sample (at most ``sample_per_theme``, thinned to fit ``max_recluster_rows``).
+        Afterwards remaining pool items join their
+        nearest theme at cosine >= ``reassign_threshold`` and labels are recomputed.
+        """
+        cfg = self.config
+        pool_items = list(state.pool.values())[-cfg.max_recluster_pool :]
+        rows: list[Member] = list(pool_items)
+        owners: list[str | None] = [None] * len(pool_items)
+        # Provisional members cluster like pool items (owner None) but remember their home.
+        homes: dict[str, str] = {}
+        for theme_id, theme in state.themes.items():
+            for m in theme.provisional:
+                rows.append(m)
+                owners.append(None)
+                homes[m.suggestion_id] = theme_id
+        per_theme = cfg.sample_per_theme
+        if state.themes:
+            budget = (cfg.max_recluster_rows - len(rows)) // len(state.themes)
+            per_theme = max(2 * cfg.min_cluster_size, min(per_theme, budget))
+        for theme_id, theme in state.themes.items():
+            rows.extend(theme.sample[:per_theme])
+            owners.extend([theme_id] * min(per_theme, len(theme.sample)))
+        events: list[ThemeEvent] = []
+        touched: set[str] = set()
+        self._merged = {}
+        if rows:
+            vectors = np.stack([m.vector for m in rows]).astype(np.float32)
+            plan = plan_recluster(vectors=vectors, owners=owners, config=cfg)
+            for old, new in sorted(plan.merges.items()):
+                self._merge(state, old_id=old, into_id=new)
+                self._merged[old] = new
+                events.append(ThemeMerged(state.product, (old,), new, now))
+                touched.add(new)
+            for move_rows, target in plan.moves:
+                events.extend(
+                    self._move(
+                        state,
+                        [rows[i] for i in move_rows],
+                        [owners[i] for i in move_rows],
+                        target,
+                        now,
+                        touched,
+                    )
+                )
+            for member_rows, origin in zip(plan.new_themes, plan.new_origins, strict=True):
+                events.extend(
+                    self._create(state, [rows[i] for i in member_rows], origin, homes, now, new_id, touched)
+                )
+            for i, theme_id in sorted(plan.joins.items()):
+                events.extend(self._settle(state, rows[i], homes, theme_id, now, touched))
+            state.invalidate()
+        events.extend(self._merge_close(state, now=now, touched=touched))
+        events.extend(self._reassign_pool(state, now=now, touched=touched))
+        themes = list(state.themes.values())
+        changed = set(relabel(themes, top_n=cfg.label_words)) if themes else set()
+        for theme_id in sorted((touched | changed) & set(state.themes)):
+            events.append(_updated(state.themes[theme_id], at=now, suggestion_id=None))
+        state.seen_at_recluster = state.seen
+        state.added_since_recluster = 0
+        state.last_recluster_at = now
+        logger.info(
+            "recluster %s: %d rows, %d themes, %d pooled",
+            state.product,
+            len(rows),
+            len(state.themes),
+            len(state.pool),
+        )
+        return state, events
+
+    def _merge(self, state: ProductThemes, *, old_id: str, into_id: str) -> None:
+        old = state.themes.pop(old_id)
+        into = state.themes[into_id]
+        into.vector_sum += old.vector_sum
+        into.member_count += old.member_count
+        into.mention_count += old.mention_count
+        into.authors.update(old.authors)
+        for key, n in old.platforms.items():
+            into.platforms[key] = into.platforms.get(key, 0) + n
+        for key, n in old.weeks.items():
+            into.weeks[key] = into.weeks.get(key, 0) + n
+        into.first_seen = min(into.first_seen, old.first_seen)
+        into.last_seen = max(into.last_seen, old.last_seen)
+        # Keep the merged sample proportional to each side's member count.
+        k = self.config.sample_per_theme
+        total = max(into.member_count, 1)
+        keep_old = min(len(old.sample), round(k * old.member_count / total))
+        keep_into = min(len(into.sample), k - keep_old)
+        keep_old = min(len(old.sample), k - keep_into)
+        into.sample = into.sample[:keep_into] + old.sample[:keep_old]
+        combined = into.provisional + old.provisional
+        into.provisional = combined[-2 * k :]
+        for extra in combined[: -2 * k]:
+            into.promote(extra, sample_size=k)
+
+    def _create(
+        self,
+        state: ProductThemes,
+        members: list[Member],
+        origin: str | None,
+        homes: dict[str, str],
+        now: datetime,
+        new_id: IdFactory,
+        touched: set[str],
+    ) -> list[ThemeEvent]:
+        if origin is not None and origin not in state.themes:
+            return []
+        theme_id = new_id()
+        theme = ThemeRecord.empty(
+            theme_id=theme_id,
+            product=state.product,
+            dim=state.dim,
+            at=now,
+            author_cap=self.config.max_exact_authors,
+        )
+        placed: list[ThemeEvent] = []
+        moved: list[str] = []
+        for member in sorted(members, key=lambda m: m.created_at):
+            sid = member.suggestion_id
+            home = self._home(state, sid, homes)
+            if sid in state.pool:
+                del state.pool[sid]
+                placed.append(SuggestionPlaced(state.product, sid, theme_id, None, None, now))
+            elif home is not None:
+                state.themes[home].release(member)
+                placed.append(SuggestionPlaced(state.product, sid, theme_id, home, None, now))
+                touched.add(home)
+            elif origin is not None and state.themes[origin].holds(sid):
+                state.themes[origin].release(member)
+                moved.append(sid)
+            else:
+                continue
+            theme.absorb(member, sample_size=self.config.sample_per_theme)
+        if theme.member_count == 0:
+            return []
+        state.themes[theme_id] = theme
+        relabel([theme], top_n=self.config.label_words)
+        events: list[ThemeEvent] = [
+            ThemeCreated(
+                state.product,
+                theme_id,
+                theme.label,
+                tuple(theme.keywords),
+                tuple(m.suggestion_id for m in members),
+                now,
+            )
+        ]
+        if origin is not None:
+            events.append(ThemeSplit(state.product, origin, (theme_id,), ((theme_id, tuple(moved)),), now))
+            touched.add(origin)
+        touched.add(theme_id)
+        return events + placed
+
+    def _home(self, state: ProductThemes, suggestion_id: str, homes: dict[str, str]) -> str | None:
+        """Current theme of a provisional member (following this re-cluster's merges), else ``None``."""
+        home = homes.get(suggestion_id)
+        while home is not None and home in self._merged:
+            home = self._merged[home]
+        if home is None or home not in state.themes:
+            return None
+        return home if any(m.suggestion_id == suggestion_id for m in state.themes[home].provisional) else None
+
+    def _settle(
+        self,
+        state: ProductThemes,
+        member: Member,
+        homes: dict[str, str],
+        target: str,
+        now: datetime,
+        touched: set[str],
+    ) -> list[ThemeEvent]:
+        """A pool item or provisional member that HDBSCAN put in ``target``'s cluster joins it, confirmed."""
+        sid = member.suggestion_id
+        if target not in state.themes:
+            return []
+        home = self._home(state, sid, homes)
+        if sid in state.pool:
+            del state.pool[sid]
+        elif home == target:
+            state.themes[target].promote(member, sample_size=self.config.sample_per_theme)
+            return []
+        elif home is not None and self.config.provisional_drift:
+            state.themes[home].release(member)
+            touched.add(home)
+        else:
+            return []
+        state.themes[target].absorb(member, sample_size=self.config.sample_per_theme)
+        touched.add(target)
+        return [SuggestionPlaced(state.product, sid, target, home, None, now)]
+
+    def _move(
+        self,
+        state: ProductThemes,
+        members: list[Member],
+        owners: list[str | None],
+        target: str,
+        now: datetime,
+        touched: set[str],
+    ) -> list[ThemeEvent]:
+        events: list[ThemeEvent] = []
+        if target not in state.themes:
+            return events
+        for member, owner in zip(members, owners, strict=True):
+            if owner is None or owner not in state.themes:
+                continue
+            source = state.themes[owner]
+            if not any(m.suggestion_id == member.suggestion_id for m in source.sample):
+                continue
+            source.release(member)
+            state.themes[target].absorb(member, sample_size=self.config.sample_per_theme)
+            events.append(SuggestionPlaced(state.product, member.suggestion_id, target, owner, None, now))
+            touched.update((owner, target))
+        return events
+
+    def _merge_close(self, state: ProductThemes, *, now: datetime, touched: set[str]) -> list[ThemeEvent]:
+        """Merge themes whose centroids have cosine >= ``merge_similarity`` (smaller into larger)."""
+        events: list[ThemeEvent] = []
+        while True:
+            ids, matrix = state.centroid_index()
+            if len(ids) < 2:
+                return events
+            sims = matrix @ matrix.T
+            np.fill_diagonal(sims, -1.0)
+            a, b = np.unravel_index(int(np.argmax(sims)), sims.shape)
+            if sims[a, b] < self.config.merge_similarity:
+                return events
+            first, second = state.themes[ids[int(a)]], state.themes[ids[int(b)]]
+            keep, drop = (first, second) if first.member_count >= second.member_count else (second, first)
+            self._merge(state, old_id=drop.theme_id, into_id=keep.theme_id)
+            self._merged[drop.theme_id] = keep.theme_id
+            touched.discard(drop.theme_id)
+            touched.add(keep.theme_id)
+            events.append(ThemeMerged(state.product, (drop.theme_id,), keep.theme_id, now))
+            state.invalidate()
+
+    def _reassign_pool(self, state: ProductThemes, *, now: datetime, touched: set[str]) -> list[ThemeEvent]:
+        """Pool items join their nearest theme provisionally at cosine >= ``reassign_threshold``;
+        provisional members move to a nearer theme if one now exists.
+        """
+        ids, matrix = state.centroid_index()
+        if not ids:
+            return []
+        items: list[tuple[Member, str | None]] = [(m, None) for m in state.pool.values()]
+        if self.config.provisional_drift:
+            for theme_id, theme in state.themes.items():
+                items.extend((m, theme_id) for m in theme.provisional)
+        if not items:
+            return []
+        sims = np.stack([m.vector for m, _ in items]) @ matrix.T
+        best = sims.argmax(axis=1)
+        events: list[ThemeEvent] = []
+        for (item, home), row, j in zip(items, sims, best, strict=True):
+            sim = float(row[j])
+            theme_id = ids[int(j)]
+            if sim < self.config.reassign_threshold or theme_id == home:
+                continue
+            if home is None:
+                del state.pool[item.suggestion_id]
+            else:
+                state.themes[home].release(item)
+                touched.add(home)
+            state.themes[theme_id].absorb(item, sample_size=self.config.sample_per_theme, provisional=True)
+            events.append(SuggestionPlaced(state.product, item.suggestion_id, theme_id, home, sim, now))
+            touched.add(theme_id)
+        state.invalidate()
+        return events

@@ -1,0 +1,73 @@
+"""Theme labels by class-based TF-IDF and the most central member as representative."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+
+from models.themes.records import Member, ThemeRecord
+
+logger = logging.getLogger(__name__)
+
+
+def ctfidf_keywords(class_texts: Sequence[Sequence[str]], *, top_n: int) -> list[list[str]]:
+    """Top ``top_n`` keywords per class by c-TF-IDF (BERTopic's formula).
+
+    ``class_texts[i]`` are the texts of class ``i``. The weight of term ``t`` in class ``c``
+    is ``tf(t, c) / |c| * log(1 + A / f(t))`` where ``A`` is the average number of words per
+    class and ``f(t)`` the frequency of ``t`` over all classes. English stop words dropped.
+    """
+    docs = [" ".join(texts) for texts in class_texts]
+    if not docs:
+        return []
+    try:
+        vectorizer = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b")  # noqa: S106
+        counts = vectorizer.fit_transform(docs)
+    except ValueError:  # only stop words / empty texts
+        return [[] for _ in docs]
+    terms = vectorizer.get_feature_names_out()
+    tf = np.asarray(counts.todense(), dtype=np.float64)
+    words_per_class = tf.sum(axis=1, keepdims=True)
+    words_per_class[words_per_class == 0] = 1.0
+    average = float(tf.sum()) / len(docs)
+    term_freq = tf.sum(axis=0)
+    idf = np.log(1.0 + average / np.maximum(term_freq, 1.0))
+    weights = tf / words_per_class * idf
+    out: list[list[str]] = []
+    for row in weights:
+        order = np.argsort(-row, kind="stable")[:top_n]
+        out.append([str(terms[i]) for i in order if row[i] > 0])
+    return out
+
+
+def representative(members: Sequence[Member], centroid: np.ndarray) -> Member | None:
+    """The member whose vector has the highest cosine to ``centroid`` (``None`` if empty)."""
+    if not members:
+        return None
+    sims = np.stack([m.vector for m in members]) @ centroid
+    return members[int(np.argmax(sims))]
+
+
+def relabel(themes: Sequence[ThemeRecord], *, top_n: int) -> list[str]:
+    """Recompute label, keywords and representative of ``themes`` (c-TF-IDF across them).
+
+    Returns the ids whose label or representative changed.
+    """
+    keywords = ctfidf_keywords([[m.text for m in t.sample] for t in themes], top_n=top_n)
+    changed: list[str] = []
+    for theme, words in zip(themes, keywords, strict=True):
+        best = representative(theme.sample, theme.centroid())
+        label = " / ".join(words) if words else (best.text[:60] if best else "")
+        rep_id = best.suggestion_id if best else theme.representative_id
+        if label != theme.label or rep_id != theme.representative_id:
+            changed.append(theme.theme_id)
+        theme.label = label
+        theme.keywords = words
+        if best is not None:
+            theme.representative_id = best.suggestion_id
+            theme.representative_text = best.text
+    logger.debug("relabelled %d themes, %d changed", len(themes), len(changed))
+    return changed

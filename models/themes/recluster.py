@@ -1,0 +1,183 @@
+"""Re-cluster planning: PCA + HDBSCAN over pool items and sampled theme members, then a
+mapping of clusters to existing theme ids by member overlap (Hungarian matching).
+
+:func:`plan_recluster` is pure: arrays in, a :class:`ReclusterPlan` out; the engine applies it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import hdbscan
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+from sklearn.decomposition import PCA
+
+from models.themes.config import ThemeConfig
+
+logger = logging.getLogger(__name__)
+
+_PCA_FIT_ROWS = 5_000
+
+
+@dataclass
+class ReclusterPlan:
+    """What a re-cluster decided, in indices of the input rows.
+
+    - ``joins``: pool row -> existing theme id it joins.
+    - ``merges``: theme id -> theme id it is folded into (never chained).
+    - ``new_themes``: rows of each new theme; ``new_origins[i]`` is the theme it splits off
+      (its sampled members among the rows move) or ``None`` for a theme born in the pool.
+    - ``moves``: sampled member rows of one theme that move to another existing theme
+      (at least ``min_cluster_size`` of them landed in that theme's cluster).
+    """
+
+    joins: dict[int, str] = field(default_factory=dict)
+    merges: dict[str, str] = field(default_factory=dict)
+    new_themes: list[list[int]] = field(default_factory=list)
+    moves: list[tuple[list[int], str]] = field(default_factory=list)
+    new_origins: list[str | None] = field(default_factory=list)
+    n_clusters: int = 0
+
+
+def reduce_dimensions(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt.NDArray[np.float64]:
+    """Center, PCA to ``config.pca_dims`` (whitened if set) and L2-normalize ``(n, dim)`` rows.
+
+    Euclidean distance between unit rows is monotone in their cosine, so HDBSCAN's default
+    metric then behaves like a cosine one.
+    """
+    n, dim = vectors.shape
+    # About 20 rows per kept dimension keep the covariance (and whitening) estimate stable.
+    k = max(2, min(config.pca_dims, n // 20, dim))
+    data = vectors.astype(np.float64)
+    # The top components are estimated well from a few thousand rows: fit on an even subsample.
+    fit_rows = data[:: max(1, n // _PCA_FIT_ROWS)]
+    pca = PCA(n_components=k, whiten=config.pca_whiten, random_state=config.seed).fit(fit_rows)
+    reduced = pca.transform(data)
+    norms = np.linalg.norm(reduced, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    out: npt.NDArray[np.float64] = reduced / norms
+    return out
+
+
+def cluster_labels(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt.NDArray[np.int64]:
+    """HDBSCAN labels (``-1`` = noise) of ``(n, dim)`` unit rows after :func:`reduce_dimensions`."""
+    n = len(vectors)
+    if n < 2 * config.min_cluster_size:
+        return np.full(n, -1, dtype=np.int64)
+    reduced = reduce_dimensions(vectors, config)
+    clusterer = hdbscan.HDBSCAN(
+        min_cluster_size=config.min_cluster_size,
+        min_samples=min(config.min_samples, n - 1),
+        cluster_selection_method=config.cluster_selection,
+        core_dist_n_jobs=1,
+    )
+    return np.asarray(clusterer.fit_predict(reduced), dtype=np.int64)
+
+
+def coherent_rows(vectors: npt.NDArray[np.float32], rows: list[int], threshold: float) -> list[int]:
+    """Rows of a candidate theme whose cosine to the rows' mean direction is >= ``threshold``.
+
+    A theme born in the pool must pass the same test as a suggestion joining it online,
+    so a loose low-density cluster of different ideas does not become a theme.
+    """
+    if not rows:
+        return rows
+    block = vectors[rows]
+    centre = block.sum(axis=0)
+    centre /= max(float(np.linalg.norm(centre)), 1e-12)
+    sims = block @ centre
+    return [r for r, s in zip(rows, sims, strict=True) if s >= threshold]
+
+
+def plan_recluster(
+    *,
+    vectors: npt.NDArray[np.float32],
+    owners: list[str | None],
+    config: ThemeConfig,
+) -> ReclusterPlan:
+    """Cluster ``(n, dim)`` unit ``vectors`` and map clusters to themes.
+
+    ``owners[i]`` is the theme id of row ``i`` (a sampled member) or ``None`` (a pool item).
+    Rules: clusters and themes are matched one-to-one maximizing shared members (Hungarian);
+    a matched cluster keeps its theme's id and its pool rows join it; an unmatched theme
+    with at least ``merge_fraction`` of its rows in a matched cluster merges into that
+    cluster's theme; an unmatched cluster holding at least ``min_cluster_size`` of a matched
+    theme's rows splits
+    off as a new theme (with the cluster's pool rows); ``min_cluster_size`` rows of a theme
+    in a cluster matched to another theme move there; an unmatched
+    cluster with ``min_cluster_size`` pool rows becomes a new theme of those rows.
+    """
+    labels = cluster_labels(vectors, config)
+    plan = ReclusterPlan(n_clusters=int(labels.max()) + 1 if len(labels) else 0)
+    if plan.n_clusters == 0:
+        return plan
+    theme_ids = sorted({o for o in owners if o is not None})
+    column = {tid: j for j, tid in enumerate(theme_ids)}
+    overlap = np.zeros((plan.n_clusters, len(theme_ids)), dtype=np.int64)
+    theme_size = np.zeros(len(theme_ids), dtype=np.int64)
+    for label, owner in zip(labels, owners, strict=True):
+        if owner is not None:
+            theme_size[column[owner]] += 1
+            if label >= 0:
+                overlap[label, column[owner]] += 1
+    cluster_theme: dict[int, str] = {}
+    if theme_ids:
+        rows, cols = linear_sum_assignment(-overlap)
+        for r, c in zip(rows, cols, strict=True):
+            if overlap[r, c] > 0:
+                cluster_theme[int(r)] = theme_ids[int(c)]
+    matched_themes = set(cluster_theme.values())
+    for j, tid in enumerate(theme_ids):
+        if tid in matched_themes or theme_size[j] == 0:
+            continue
+        best = int(np.argmax(overlap[:, j]))
+        if best in cluster_theme and overlap[best, j] >= config.merge_fraction * theme_size[j]:
+            plan.merges[tid] = cluster_theme[best]
+    pool_rows: dict[int, list[int]] = {}
+    theme_rows: dict[tuple[int, str], list[int]] = {}
+    for i, (label, owner) in enumerate(zip(labels, owners, strict=True)):
+        if label < 0:
+            continue
+        if owner is None:
+            pool_rows.setdefault(int(label), []).append(i)
+        else:
+            theme_rows.setdefault((int(label), owner), []).append(i)
+    for cluster in range(plan.n_clusters):
+        if cluster in cluster_theme:
+            target = cluster_theme[cluster]
+            for i in pool_rows.get(cluster, []):
+                plan.joins[i] = target
+            for tid in theme_ids:
+                moved = theme_rows.get((cluster, tid), [])
+                if tid != target and tid in matched_themes and len(moved) >= config.min_cluster_size:
+                    plan.moves.append((moved, target))
+            continue
+        origin: str | None = None
+        if theme_ids:
+            j = int(np.argmax(overlap[cluster]))
+            share = overlap[cluster, j]
+            tid = theme_ids[j]
+            if share >= config.min_cluster_size and tid in matched_themes:
+                origin = tid
+        rows_of = list(pool_rows.get(cluster, []))
+        if origin is not None:
+            rows_of += theme_rows.get((cluster, origin), [])
+            plan.new_themes.append(sorted(rows_of))
+            plan.new_origins.append(origin)
+        else:
+            rows_of = coherent_rows(vectors, rows_of, config.join_threshold)
+            if len(rows_of) >= config.min_cluster_size:
+                plan.new_themes.append(rows_of)
+                plan.new_origins.append(None)
+    logger.debug(
+        "recluster: %d rows, %d clusters, %d joins, %d merges, %d new",
+        len(labels),
+        plan.n_clusters,
+        len(plan.joins),
+        len(plan.merges),
+        len(plan.new_themes),
+    )
+    return plan

@@ -1,0 +1,372 @@
+"""Small, JSON-able per-theme and per-pool-item records (each well below 1 MB when serialized).
+
+Vectors are stored as base64 of little-endian float32 (sums as float64); author keys are
+stored as 16-hex-digit SHA-256 prefixes, never raw.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Vector = npt.NDArray[np.float32]
+
+_HLL_BITS = 10
+_HLL_REGISTERS = 1 << _HLL_BITS
+
+
+def encode_vector(vector: npt.NDArray[np.floating], dtype: str = "<f4") -> str:
+    """Base64 of ``vector`` as ``dtype`` bytes (``<f4`` float32 or ``<f8`` float64)."""
+    return base64.b64encode(np.asarray(vector, dtype=dtype).tobytes()).decode("ascii")
+
+
+def decode_vector(data: str, dtype: str = "<f4") -> npt.NDArray[Any]:
+    """Inverse of :func:`encode_vector`; returns a writable 1-d array."""
+    return np.frombuffer(base64.b64decode(data), dtype=dtype).copy()
+
+
+def author_hash(author_key: str) -> str:
+    """Stable 16-hex-digit hash of an author key (what records store)."""
+    return hashlib.sha256(author_key.encode("utf-8")).hexdigest()[:16]
+
+
+def iso_week(moment: datetime) -> str:
+    """ISO week label like ``2026-W48`` of a timezone-aware datetime."""
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _require_aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("datetimes must be timezone-aware")
+    return moment
+
+
+@dataclass
+class AuthorSet:
+    """Distinct authors: exact hashed keys up to ``cap``, then a HyperLogLog sketch (2^10 registers)."""
+
+    cap: int
+    exact: set[str] | None = field(default_factory=set)
+    registers: bytearray | None = None
+
+    def add(self, hashed: str) -> None:
+        """Add one hashed author key (see :func:`author_hash`)."""
+        if self.exact is not None:
+            self.exact.add(hashed)
+            if len(self.exact) > self.cap:
+                self._to_sketch()
+        else:
+            self._hll_add(hashed)
+
+    def _to_sketch(self) -> None:
+        assert self.exact is not None
+        self.registers = bytearray(_HLL_REGISTERS)
+        for hashed in self.exact:
+            self._hll_add(hashed)
+        self.exact = None
+
+    def _hll_add(self, hashed: str) -> None:
+        assert self.registers is not None
+        value = int(hashed, 16)  # 64 bits
+        index = value >> (64 - _HLL_BITS)
+        rest = value & ((1 << (64 - _HLL_BITS)) - 1)
+        rank = (64 - _HLL_BITS) - rest.bit_length() + 1
+        self.registers[index] = max(self.registers[index], rank)
+
+    def count(self) -> int:
+        """Number of distinct authors (exact below ``cap``, else an estimate)."""
+        if self.exact is not None:
+            return len(self.exact)
+        assert self.registers is not None
+        m = _HLL_REGISTERS
+        estimate = 0.7213 / (1 + 1.079 / m) * m * m / sum(2.0**-r for r in self.registers)
+        zeros = self.registers.count(0)
+        if estimate <= 2.5 * m and zeros:
+            estimate = m * math.log(m / zeros)
+        return round(estimate)
+
+    def contains(self, hashed: str) -> bool:
+        """Whether ``hashed`` was added (exact mode only; a sketch answers ``False``)."""
+        return self.exact is not None and hashed in self.exact
+
+    def update(self, other: AuthorSet) -> None:
+        """Union ``other`` into this set."""
+        if other.exact is not None:
+            for hashed in other.exact:
+                self.add(hashed)
+            return
+        if self.exact is not None:
+            self._to_sketch()
+        assert self.registers is not None and other.registers is not None
+        self.registers = bytearray(max(a, b) for a, b in zip(self.registers, other.registers, strict=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        if self.exact is not None:
+            return {"cap": self.cap, "exact": sorted(self.exact)}
+        assert self.registers is not None
+        return {"cap": self.cap, "hll": base64.b64encode(bytes(self.registers)).decode("ascii")}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuthorSet:
+        """Inverse of :meth:`to_dict`."""
+        if "exact" in data:
+            return cls(cap=int(data["cap"]), exact=set(data["exact"]))
+        return cls(cap=int(data["cap"]), exact=None, registers=bytearray(base64.b64decode(data["hll"])))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One valid suggestion entering the theme engine.
+
+    ``vector`` is its ``(dim,)`` L2-normalized float32 embedding; ``created_at`` is
+    timezone-aware; ``author_key`` identifies a person (e.g. ``platform:user``).
+    """
+
+    suggestion_id: str
+    product: str
+    author_key: str
+    platform: str
+    created_at: datetime
+    text: str
+    vector: Vector
+
+
+@dataclass
+class Member:
+    """A suggestion held with its vector: a pool item, or a sampled member of a theme.
+
+    ``authors`` are the hashed keys of the author and of everyone whose duplicate was
+    attached to it; ``mentions`` counts the suggestion plus its duplicates.
+    """
+
+    suggestion_id: str
+    text: str
+    vector: Vector
+    created_at: datetime
+    last_seen: datetime
+    authors: list[str]
+    mentions: int = 1
+    platforms: dict[str, int] = field(default_factory=dict)
+    weeks: dict[str, int] = field(default_factory=dict)
+
+    def add_mention(self, *, hashed_author: str, platform: str, at: datetime) -> None:
+        """Count one more mention (a duplicate) by ``hashed_author`` on ``platform`` at ``at``."""
+        self.mentions += 1
+        if hashed_author not in self.authors:
+            self.authors.append(hashed_author)
+        self.platforms[platform] = self.platforms.get(platform, 0) + 1
+        week = iso_week(at)
+        self.weeks[week] = self.weeks.get(week, 0) + 1
+        self.last_seen = max(self.last_seen, at)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "id": self.suggestion_id,
+            "text": self.text,
+            "vector": encode_vector(self.vector),
+            "created_at": self.created_at.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "authors": list(self.authors),
+            "mentions": self.mentions,
+            "platforms": dict(self.platforms),
+            "weeks": dict(self.weeks),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Member:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            suggestion_id=str(data["id"]),
+            text=str(data["text"]),
+            vector=decode_vector(data["vector"]).astype(np.float32),
+            created_at=datetime.fromisoformat(data["created_at"]),
+            last_seen=datetime.fromisoformat(data["last_seen"]),
+            authors=list(data["authors"]),
+            mentions=int(data["mentions"]),
+            platforms={str(k): int(v) for k, v in data["platforms"].items()},
+            weeks={str(k): int(v) for k, v in data["weeks"].items()},
+        )
+
+    @classmethod
+    def from_suggestion(cls, suggestion: Suggestion, *, max_text_chars: int) -> Member:
+        """A fresh member/pool item from a suggestion (one mention by its author)."""
+        at = _require_aware(suggestion.created_at)
+        return cls(
+            suggestion_id=suggestion.suggestion_id,
+            text=suggestion.text[:max_text_chars],
+            vector=np.asarray(suggestion.vector, dtype=np.float32).reshape(-1),
+            created_at=at,
+            last_seen=at,
+            authors=[author_hash(suggestion.author_key)],
+            mentions=1,
+            platforms={suggestion.platform: 1},
+            weeks={iso_week(at): 1},
+        )
+
+
+@dataclass
+class ThemeRecord:
+    """Aggregates of one theme plus a bounded sample of its most recent members.
+
+    ``vector_sum`` is the float64 sum of all members' vectors ever added (the centroid is
+    its normalized value); counts cover every member and duplicate, not only the sample.
+    """
+
+    theme_id: str
+    product: str
+    vector_sum: npt.NDArray[np.float64]
+    member_count: int
+    mention_count: int
+    authors: AuthorSet
+    first_seen: datetime
+    last_seen: datetime
+    platforms: dict[str, int] = field(default_factory=dict)
+    weeks: dict[str, int] = field(default_factory=dict)
+    label: str = ""
+    keywords: list[str] = field(default_factory=list)
+    representative_id: str | None = None
+    representative_text: str | None = None
+    sample: list[Member] = field(default_factory=list)
+    provisional: list[Member] = field(default_factory=list)
+
+    def holds(self, suggestion_id: str) -> bool:
+        """Whether ``suggestion_id`` is a sampled or provisional member."""
+        return any(m.suggestion_id == suggestion_id for m in self.sample) or any(
+            m.suggestion_id == suggestion_id for m in self.provisional
+        )
+
+    def promote(self, member: Member, *, sample_size: int) -> None:
+        """Make a provisional member a confirmed one (it may enter the reservoir sample)."""
+        self.provisional = [m for m in self.provisional if m.suggestion_id != member.suggestion_id]
+        self._keep_in_sample(member, sample_size)
+
+    def centroid(self) -> Vector:
+        """Unit-length ``(dim,)`` float32 mean direction of the sampled members.
+
+        The reservoir sample is a uniform sample of the current members, so its mean
+        follows splits and moves (where only sampled members are known to move) while
+        ``vector_sum`` keeps every member ever added. Falls back to ``vector_sum``.
+        """
+        total = np.sum([m.vector for m in self.sample], axis=0) if self.sample else self.vector_sum
+        norm = float(np.linalg.norm(total))
+        return (np.asarray(total) / (norm if norm > 0 else 1.0)).astype(np.float32)
+
+    def absorb(self, member: Member, *, sample_size: int, provisional: bool = False) -> None:
+        """Add ``member`` (with its mentions, authors, platforms, weeks) to the aggregates and sample.
+
+        A ``provisional`` member (joined at the looser re-assignment threshold) is counted
+        but kept out of the sample and centroid until a re-cluster confirms or moves it;
+        beyond ``2 * sample_size`` provisional members the oldest is confirmed.
+        """
+        self.vector_sum += member.vector
+        self.member_count += 1
+        self.mention_count += member.mentions
+        for hashed in member.authors:
+            self.authors.add(hashed)
+        for key, n in member.platforms.items():
+            self.platforms[key] = self.platforms.get(key, 0) + n
+        for key, n in member.weeks.items():
+            self.weeks[key] = self.weeks.get(key, 0) + n
+        self.first_seen = min(self.first_seen, member.created_at)
+        self.last_seen = max(self.last_seen, member.last_seen)
+        if not provisional:
+            self._keep_in_sample(member, sample_size)
+            return
+        self.provisional.append(member)
+        if len(self.provisional) > 2 * sample_size:
+            self._keep_in_sample(self.provisional.pop(0), sample_size)
+
+    def _keep_in_sample(self, member: Member, sample_size: int) -> None:
+        """Reservoir sampling (Algorithm R) with randomness from a hash of the suggestion id.
+
+        The sample stays a uniform, deterministic sample of all members, so a re-cluster
+        sees old and new members of a theme alike.
+        """
+        if len(self.sample) < sample_size:
+            self.sample.append(member)
+            return
+        draw = int(hashlib.sha256(member.suggestion_id.encode("utf-8")).hexdigest()[:12], 16)
+        slot = draw % max(self.member_count, 1)
+        if slot < sample_size:
+            self.sample[slot] = member
+
+    def release(self, member: Member) -> None:
+        """Remove a sampled ``member`` from the sample and aggregates (authors stay: they asked here too)."""
+        self.sample = [m for m in self.sample if m.suggestion_id != member.suggestion_id]
+        self.provisional = [m for m in self.provisional if m.suggestion_id != member.suggestion_id]
+        self.vector_sum -= member.vector
+        self.member_count -= 1
+        self.mention_count -= member.mentions
+        for key, n in member.platforms.items():
+            self.platforms[key] = self.platforms.get(key, 0) - n
+        for key, n in member.weeks.items():
+            self.weeks[key] = self.weeks.get(key, 0) - n
+        self.platforms = {k: v for k, v in self.platforms.items() if v > 0}
+        self.weeks = {k: v for k, v in self.weeks.items() if v > 0}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "id": self.theme_id,
+            "product": self.product,
+            "vector_sum": encode_vector(self.vector_sum, "<f8"),
+            "member_count": self.member_count,
+            "mention_count": self.mention_count,
+            "authors": self.authors.to_dict(),
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "platforms": dict(self.platforms),
+            "weeks": dict(self.weeks),
+            "label": self.label,
+            "keywords": list(self.keywords),
+            "representative_id": self.representative_id,
+            "representative_text": self.representative_text,
+            "sample": [m.to_dict() for m in self.sample],
+            "provisional": [m.to_dict() for m in self.provisional],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ThemeRecord:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            theme_id=str(data["id"]),
+            product=str(data["product"]),
+            vector_sum=decode_vector(data["vector_sum"], "<f8"),
+            member_count=int(data["member_count"]),
+            mention_count=int(data["mention_count"]),
+            authors=AuthorSet.from_dict(data["authors"]),
+            first_seen=datetime.fromisoformat(data["first_seen"]),
+            last_seen=datetime.fromisoformat(data["last_seen"]),
+            platforms={str(k): int(v) for k, v in data["platforms"].items()},
+            weeks={str(k): int(v) for k, v in data["weeks"].items()},
+            label=str(data["label"]),
+            keywords=[str(k) for k in data["keywords"]],
+            representative_id=data["representative_id"],
+            representative_text=data["representative_text"],
+            sample=[Member.from_dict(m) for m in data["sample"]],
+            provisional=[Member.from_dict(m) for m in data.get("provisional", [])],
+        )
+
+    @classmethod
+    def empty(cls, *, theme_id: str, product: str, dim: int, at: datetime, author_cap: int) -> ThemeRecord:
+        """A theme with no members yet (first/last seen at ``at``)."""
+        return cls(
+            theme_id=theme_id,
+            product=product,
+            vector_sum=np.zeros(dim, dtype=np.float64),
+            member_count=0,
+            mention_count=0,
+            authors=AuthorSet(cap=author_cap),
+            first_seen=at,
+            last_seen=at,
+        )

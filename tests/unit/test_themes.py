@@ -1,0 +1,278 @@
+"""Online themes: stable ids across merges and splits, author counting, persistence, invariants."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.themes import (
+    ProductThemes,
+    Suggestion,
+    SuggestionPlaced,
+    ThemeConfig,
+    ThemeCreated,
+    ThemeEngine,
+    ThemeEvent,
+    ThemeMerged,
+    ThemeSplit,
+    ThemeUpdated,
+)
+from models.themes.evaluate import Ledger
+from models.themes.labels import ctfidf_keywords
+from models.themes.records import AuthorSet, Member, ThemeRecord, author_hash
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DIM = 16
+CFG = ThemeConfig(
+    join_threshold=0.9,
+    reassign_threshold=0.8,
+    min_cluster_size=3,
+    min_samples=2,
+    pca_dims=4,
+    recluster_min_new=10_000,
+    sample_per_theme=12,
+)
+TEXTS = ["dark mode at night", "export my data to csv", "offline sync for trips", "bigger fonts please"]
+
+
+def ids() -> Counter:
+    return Counter()
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> str:
+        self.n += 1
+        return f"t{self.n}"
+
+
+def blob(center: int, index: int, noise: float = 0.02) -> np.ndarray:
+    rng = np.random.default_rng(center * 1000 + index)
+    v = np.zeros(DIM, dtype=np.float32)
+    v[center] = 1.0
+    v += rng.normal(0, noise, DIM).astype(np.float32)
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def suggestion(i: int, center: int, *, author: str | None = None) -> Suggestion:
+    return Suggestion(
+        suggestion_id=f"s{i}",
+        product="app",
+        author_key=author or f"user{i}",
+        platform="x",
+        created_at=T0 + timedelta(minutes=i),
+        text=f"{TEXTS[center % len(TEXTS)]} {i}",
+        vector=blob(center, i),
+    )
+
+
+def make_theme(theme_id: str, members: list[Member]) -> ThemeRecord:
+    theme = ThemeRecord.empty(theme_id=theme_id, product="app", dim=DIM, at=T0, author_cap=100)
+    for m in members:
+        theme.absorb(m, sample_size=CFG.sample_per_theme)
+    return theme
+
+
+def member(i: int, vector: np.ndarray) -> Member:
+    return Member.from_suggestion(
+        Suggestion(f"m{i}", "app", f"user{i}", "x", T0 + timedelta(minutes=i), f"idea number {i}", vector),
+        max_text_chars=100,
+    )
+
+
+def test_two_themes_of_one_cluster_merge_and_keep_the_larger_id() -> None:
+    engine = ThemeEngine(CFG)
+    state = ProductThemes(product="app", dim=DIM)
+    state.themes["big"] = make_theme("big", [member(i, blob(0, i)) for i in range(8)])
+    state.themes["small"] = make_theme("small", [member(100 + i, blob(0, 100 + i)) for i in range(4)])
+    state.themes["other"] = make_theme("other", [member(200 + i, blob(1, 200 + i)) for i in range(8)])
+    state.themes["third"] = make_theme("third", [member(300 + i, blob(2, 300 + i)) for i in range(8)])
+    state, events = engine.recluster(state, now=T0, new_id=ids())
+    merges = [e for e in events if isinstance(e, ThemeMerged)]
+    assert merges == [ThemeMerged("app", ("small",), "big", T0)]
+    assert set(state.themes) == {"big", "other", "third"}
+    assert state.themes["big"].member_count == 12
+
+
+def test_a_theme_holding_two_clusters_splits_with_a_new_id() -> None:
+    engine = ThemeEngine(CFG)
+    state = ProductThemes(product="app", dim=DIM)
+    mixed = [member(i, blob(0, i)) for i in range(7)] + [member(50 + i, blob(1, 50 + i)) for i in range(5)]
+    state.themes["mixed"] = make_theme("mixed", mixed)
+    state.themes["other"] = make_theme("other", [member(200 + i, blob(2, 200 + i)) for i in range(8)])
+    state, events = engine.recluster(state, now=T0, new_id=ids())
+    splits = [e for e in events if isinstance(e, ThemeSplit)]
+    assert len(splits) == 1 and splits[0].old_id == "mixed" and splits[0].new_ids == ("t1",)
+    moved = dict(splits[0].moved_ids)["t1"]
+    assert set(moved) == {f"m{50 + i}" for i in range(5)}
+    assert state.themes["mixed"].member_count == 7 and state.themes["t1"].member_count == 5
+    assert any(isinstance(e, ThemeCreated) and e.theme_id == "t1" for e in events)
+    ledger = Ledger()
+    ledger.place.update({m.suggestion_id: "mixed" for m in mixed})
+    ledger.apply(events)
+    assert ledger.where("m50") == "t1" and ledger.where("m0") == "mixed"
+
+
+def test_pool_cluster_becomes_a_theme_then_attracts_new_members() -> None:
+    engine = ThemeEngine(CFG)
+    state = engine.new_state(product="app", dim=DIM)
+    new_id = ids()
+    for i in range(6):
+        state, events = engine.add_suggestion(state, suggestion(i, 0), now=T0, new_id=new_id)
+        assert isinstance(events[0], SuggestionPlaced) and events[0].theme_id is None
+    for i in range(6, 12):
+        state, _ = engine.add_suggestion(state, suggestion(i, 1), now=T0, new_id=new_id)
+    state, events = engine.tick(state, now=T0 + timedelta(hours=1), new_id=new_id)
+    created = [e for e in events if isinstance(e, ThemeCreated)]
+    assert len(created) == 2 and not state.pool
+    state, events = engine.add_suggestion(state, suggestion(12, 1), now=T0, new_id=new_id)
+    placed = events[0]
+    assert isinstance(placed, SuggestionPlaced) and placed.theme_id == created[1].theme_id
+    assert placed.similarity is not None and placed.similarity >= CFG.join_threshold
+    assert state.themes[created[1].theme_id].label  # c-TF-IDF keywords
+
+
+def test_distinct_authors_count_people_not_posts() -> None:
+    engine = ThemeEngine(CFG)
+    state = engine.new_state(product="app", dim=DIM)
+    new_id = ids()
+    for i in range(6):
+        state, _ = engine.add_suggestion(
+            state, suggestion(i, 0, author="alice" if i < 3 else f"u{i}"), now=T0, new_id=new_id
+        )
+    for i in range(6, 12):
+        state, _ = engine.add_suggestion(state, suggestion(i, 1), now=T0, new_id=new_id)
+    state, _ = engine.tick(state, now=T0 + timedelta(hours=1), new_id=new_id)
+    (theme,) = [t for t in state.themes.values() if any(m.suggestion_id == "s0" for m in t.sample)]
+    assert theme.member_count == 6 and theme.mention_count == 6 and theme.authors.count() == 4
+    # A duplicate by someone who already asked adds a mention, not a person.
+    state, events = engine.add_mention(
+        state, target_id="s0", theme_id=None, author_key="alice", platform="y", at=T0, now=T0
+    )
+    assert (
+        isinstance(events[0], ThemeUpdated) and events[0].mention_count == 7 and events[0].author_count == 4
+    )
+    # A duplicate by a new person adds both.
+    state, events = engine.add_mention(
+        state, target_id="s0", theme_id=theme.theme_id, author_key="bob", platform="y", at=T0, now=T0
+    )
+    assert (
+        isinstance(events[0], ThemeUpdated) and events[0].mention_count == 8 and events[0].author_count == 5
+    )
+    assert theme.platforms == {"x": 6, "y": 2}
+
+
+def test_duplicate_of_a_pooled_suggestion_travels_with_it() -> None:
+    engine = ThemeEngine(CFG)
+    state = engine.new_state(product="app", dim=DIM)
+    state, _ = engine.add_suggestion(state, suggestion(0, 0, author="ann"), now=T0, new_id=ids())
+    state, _ = engine.add_mention(
+        state, target_id="s0", theme_id=None, author_key="ben", platform="x", at=T0, now=T0
+    )
+    state, _ = engine.add_mention(
+        state, target_id="s0", theme_id=None, author_key="ann", platform="x", at=T0, now=T0
+    )
+    assert state.pool["s0"].mentions == 3 and len(state.pool["s0"].authors) == 2
+
+
+def test_author_set_switches_to_a_sketch_beyond_its_cap() -> None:
+    authors = AuthorSet(cap=50)
+    for i in range(2000):
+        authors.add(author_hash(f"person-{i % 1000}"))
+    assert authors.exact is None and abs(authors.count() - 1000) < 100
+    again = AuthorSet.from_dict(json.loads(json.dumps(authors.to_dict())))
+    assert again.count() == authors.count()
+
+
+def _run(engine: ThemeEngine, state: ProductThemes, start: int, n: int, new_id: Counter) -> list[ThemeEvent]:
+    out: list[ThemeEvent] = []
+    for i in range(start, start + n):
+        state, events = engine.add_suggestion(
+            state, suggestion(i, i % 3), now=T0 + timedelta(minutes=i), new_id=new_id
+        )
+        out.extend(events)
+    return out
+
+
+def test_round_trip_through_json_behaves_identically() -> None:
+    engine = ThemeEngine(replace(CFG, recluster_min_new=9))
+    new_id = Counter()
+    state = engine.new_state(product="app", dim=DIM)
+    _run(engine, state, 0, 20, new_id)
+    clone = ProductThemes.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert clone.to_dict() == state.to_dict()
+    clone_ids = Counter()
+    clone_ids.n = new_id.n
+    assert _run(engine, state, 20, 25, new_id) == _run(engine, clone, 20, 25, clone_ids)
+    assert clone.to_dict() == state.to_dict()
+    for record in state.to_dict()["themes"].values():
+        assert len(json.dumps(record)) < 1_000_000
+
+
+def test_ctfidf_prefers_words_specific_to_a_class() -> None:
+    words = ctfidf_keywords(
+        [["dark mode theme", "dark theme at night"], ["csv export", "export to excel"]], top_n=2
+    )
+    assert words[0][0] == "dark" and words[1][0] == "export"
+
+
+def check_invariant(state: ProductThemes, ledger: Ledger, added: set[str]) -> None:
+    sampled = [m.suggestion_id for t in state.themes.values() for m in t.sample + t.provisional]
+    assert len(sampled) == len(set(sampled)), "a suggestion sampled in two themes"
+    assert not set(sampled) & set(state.pool), "a suggestion both pooled and in a theme"
+    for sid in added:
+        where = ledger.where(sid)
+        if where is None:
+            assert sid in state.pool
+        else:
+            assert where in state.themes and sid not in state.pool
+    for theme_id, theme in state.themes.items():
+        for m in theme.sample + theme.provisional:
+            assert ledger.where(m.suggestion_id) == theme_id
+    assert sum(t.member_count for t in state.themes.values()) + len(state.pool) == len(added)
+
+
+step = st.one_of(
+    st.tuples(st.just("add"), st.integers(0, 3), st.integers(0, 4)),
+    st.tuples(st.just("recluster"), st.just(0), st.just(0)),
+    st.tuples(st.just("mention"), st.integers(0, 200), st.integers(0, 4)),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(step, min_size=1, max_size=60))
+def test_every_suggestion_is_in_exactly_one_theme_or_the_pool(steps: list[tuple[str, int, int]]) -> None:
+    engine = ThemeEngine(replace(CFG, recluster_min_new=7, join_threshold=0.95))
+    state = engine.new_state(product="app", dim=DIM)
+    ledger = Ledger()
+    new_id = Counter()
+    added: set[str] = set()
+    for n, (kind, a, b) in enumerate(steps):
+        now = T0 + timedelta(minutes=n)
+        if kind == "add":
+            state, events = engine.add_suggestion(
+                state, suggestion(n, a, author=f"u{b}"), now=now, new_id=new_id
+            )
+            added.add(f"s{n}")
+        elif kind == "recluster":
+            state, events = engine.recluster(state, now=now, new_id=new_id)
+        else:
+            target = sorted(added)[a % len(added)] if added else "none"
+            state, events = engine.add_mention(
+                state,
+                target_id=target,
+                theme_id=ledger.where(target),
+                author_key=f"u{b}",
+                platform="x",
+                at=now,
+                now=now,
+            )
+        ledger.apply(events)
+        check_invariant(state, ledger, added)
