@@ -16,6 +16,7 @@ def create_app(settings: Settings) -> faust.App:
     """Build the faust app with every agent of youasked registered."""
     from streams.classify import register_classify
     from streams.ingest import register_ingest
+    from streams.themes import register_themes
     from youasked.factories import suggestion_judge
 
     datadir = settings.state_dir.resolve() / "worker"
@@ -44,6 +45,7 @@ def create_app(settings: Settings) -> faust.App:
     )
     register_ingest(app, settings)
     register_classify(app, settings, lambda: suggestion_judge(settings))
+    register_themes(app, settings)
     return app
 
 

@@ -36,9 +36,15 @@ def wait_for_zero_lag(
     settings: Settings, topics: list[str], *, timeout: float = 120.0, poll: float = 1.0
 ) -> dict[str, int]:
     """Poll :func:`group_lag` until every topic's lag is 0 or ``timeout`` passes; return the last lag."""
+    from kafka.errors import KafkaError
+
     deadline = time.monotonic() + timeout
-    lag = group_lag(settings, topics)
-    while any(lag.values()) and time.monotonic() < deadline:
+    lag: dict[str, int] = dict.fromkeys(topics, -1)
+    while True:
+        try:
+            lag = group_lag(settings, topics)
+        except KafkaError:  # a fresh cluster: the group coordinator is not ready yet
+            lag = dict.fromkeys(topics, -1)
+        if not any(lag.values()) or time.monotonic() >= deadline:
+            return lag
         time.sleep(poll)
-        lag = group_lag(settings, topics)
-    return lag

@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     moderation_max_posts_per_author: int = Field(default=5, ge=1)
     moderation_author_window_s: float = Field(default=3600.0, gt=0)
 
+    # --- Themes ------------------------------------------------------------------------------
+    theme_tick_interval_s: float = Field(
+        default=30.0, gt=0, description="How often a worker checks whether a time-due re-cluster is needed."
+    )
+    theme_recluster_interval_s: float = Field(
+        default=6 * 3600.0,
+        gt=0,
+        description="Re-cluster a product at least this often while it gets suggestions.",
+    )
+
     @property
     def bootstrap_servers(self) -> str:
         """The Kafka bootstrap address: the configured cluster or the local broker."""

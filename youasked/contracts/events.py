@@ -165,6 +165,79 @@ class SuggestionDetected(Event):
     detected_at: AwareDatetime
 
 
+class ThemeStatus(enum.StrEnum):
+    """Where a theme stands in the clustering: live, or folded into another theme."""
+
+    ACTIVE = "active"
+    MERGED = "merged"
+
+
+class ThemeChanged(Event):
+    """The latest state of one theme, on the compacted ``feedback.themes`` keyed by theme id.
+
+    A merged theme's last record has ``status = merged`` and ``merged_into``: whoever asked
+    under it follows that id. ``merged_from`` and ``split_from`` keep the lineage.
+    ``author_count`` counts distinct people (platform + author id), duplicates included.
+    """
+
+    schema_version: Literal[1] = 1
+    theme_id: str
+    product: str
+    status: ThemeStatus
+    merged_into: str | None = None
+    merged_from: list[str] = Field(default_factory=list)
+    split_from: str | None = None
+    label: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    representative_id: str | None = None
+    representative_text: str | None = None
+    member_count: int = Field(ge=0)
+    mention_count: int = Field(ge=0)
+    author_count: int = Field(ge=0)
+    first_seen: AwareDatetime | None = None
+    last_seen: AwareDatetime | None = None
+    platform_counts: dict[str, int] = Field(default_factory=dict)
+    weekly_counts: dict[str, int] = Field(default_factory=dict, description="ISO week -> mentions")
+    change: str = Field(description="What changed: joined, mention, created, merged, split, recluster.")
+    changed_at: AwareDatetime
+
+
+class DuplicateKind(enum.StrEnum):
+    """How a suggestion relates to an earlier one of the same product."""
+
+    EXACT = "exact"
+    AUTO = "auto"
+    REVIEW = "review"
+
+
+class SuggestionThemed(Event):
+    """Where one suggestion lives, on the compacted ``feedback.theme-members`` keyed by suggestion id.
+
+    ``theme_id`` None = waiting in the pool. A duplicate (``duplicate_kind`` exact or auto)
+    counts as a mention of ``duplicate_of``; ``review`` marks a possible duplicate awaiting a
+    person, while the suggestion also stands on its own. The comment reference (platform,
+    comment id, url, thread) lets a closure reply in the original thread.
+    """
+
+    schema_version: Literal[1] = 1
+    suggestion_id: str
+    product: str
+    theme_id: str | None
+    duplicate_of: str | None = None
+    duplicate_kind: DuplicateKind | None = None
+    similarity: float | None = None
+    platform: Platform
+    comment_id: str
+    author_id: str
+    author_handle: str | None = None
+    url: str | None = None
+    thread_id: str | None = None
+    text: str
+    asked_at: AwareDatetime
+    engagement: Engagement | None = None
+    placed_at: AwareDatetime
+
+
 def event_json(event: BaseModel) -> bytes:
     """Serialize an event to its wire form (UTF-8 JSON)."""
     return event.model_dump_json().encode("utf-8")

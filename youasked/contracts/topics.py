@@ -11,6 +11,8 @@ from youasked.contracts.events import (
     DeadLetter,
     Event,
     SuggestionDetected,
+    SuggestionThemed,
+    ThemeChanged,
 )
 
 
@@ -66,6 +68,29 @@ SUGGESTIONS = TopicSpec(
     description="Valid suggestions with their embeddings; one product's suggestions share a partition.",
 )
 
+THEMES = TopicSpec(
+    name="feedback.themes",
+    key="theme_id",
+    payload=ThemeChanged,
+    description="The latest state of every theme, merges and splits included (compacted).",
+    compacted=True,
+)
+THEME_MEMBERS = TopicSpec(
+    name="feedback.theme-members",
+    key="suggestion_id",
+    payload=SuggestionThemed,
+    description="Which theme each suggestion is in, with its comment reference (compacted).",
+    compacted=True,
+)
+
+THEME_TICKS = TopicSpec(
+    name="feedback.theme-ticks",
+    key="product",
+    payload=None,
+    description="Internal: time steps that let a product re-cluster when due by time.",
+    public=False,
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     COMMENTS,
     COMMENTS_DLQ,
@@ -73,6 +98,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     COMMENTS_ACCEPTED,
     COMMENTS_CLASSIFIED,
     SUGGESTIONS,
+    THEMES,
+    THEME_MEMBERS,
+    THEME_TICKS,
 )
 
 

@@ -26,6 +26,7 @@ class DemoSummary:
     dead_letters: Counter[str] = field(default_factory=Counter)
     verdicts: Counter[str] = field(default_factory=Counter)
     suggestions: int = 0
+    themes: dict[str, dict[str, object]] = field(default_factory=dict)
     lag: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -84,11 +85,12 @@ def summarize(
         COMMENTS_DLQ,
         COMMENTS_VALIDATED,
         SUGGESTIONS,
+        THEMES,
     )
     from youasked.lag import wait_for_zero_lag
     from youasked.readback import read_topic
 
-    inputs = [settings.topic_name(s) for s in (COMMENTS, COMMENTS_VALIDATED, COMMENTS_ACCEPTED)]
+    inputs = [settings.topic_name(s) for s in (COMMENTS, COMMENTS_VALIDATED, COMMENTS_ACCEPTED, SUGGESTIONS)]
     summary = DemoSummary(sent=sent)
     summary.lag = wait_for_zero_lag(settings, inputs, timeout=timeout)
     for record in read_topic(settings, COMMENTS_ACCEPTED, settle=0.5):
@@ -105,6 +107,9 @@ def summarize(
     for record in read_topic(settings, SUGGESTIONS, settle=0.5):
         if record.offset >= before.get((settings.topic_name(SUGGESTIONS), record.partition), 0):
             summary.suggestions += 1
+    for record in read_topic(settings, THEMES, settle=0.5):
+        value = json.loads(record.value)
+        summary.themes[value["theme_id"]] = value
     return summary
 
 
@@ -168,6 +173,20 @@ def run_demo(
         judged.add_row("valid suggestions passed on to feedback.suggestions", str(summary.suggestions))
         console.print(table)
         console.print(judged)
+        active = [t for t in summary.themes.values() if t["status"] == "active"]
+        active.sort(key=lambda t: (-int(str(t["author_count"])), str(t["theme_id"])))
+        themes = Table(title=f"Themes ({len(active)} active)")
+        for column in ("theme", "label", "people", "mentions", "representative"):
+            themes.add_column(column)
+        for theme in active[:12]:
+            themes.add_row(
+                str(theme["theme_id"]),
+                str(theme["label"]),
+                str(theme["author_count"]),
+                str(theme["mention_count"]),
+                str(theme.get("representative_text") or "")[:70],
+            )
+        console.print(themes)
         if any(summary.lag.values()):
             console.print(f"[yellow]still processing[/]: lag {summary.lag}")
         if serve:

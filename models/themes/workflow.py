@@ -1,0 +1,228 @@
+"""One product's theme workflow: duplicates first, then the online engine; outputs as data.
+
+:func:`place_suggestion` and :func:`tick` are the steps the stream agent and the evaluation
+share. They mutate the :class:`ProductWork` they are given and return a :class:`StepResult`
+that says which suggestions were placed where, which themes changed and which were merged
+away, so an adapter can persist exactly the touched records and publish their snapshots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from models.duplicates import DuplicateConfig, RecentWindow, _Recent, check_duplicate
+from models.text import text_hash
+from models.themes.engine import ThemeEngine
+from models.themes.events import (
+    SuggestionPlaced,
+    ThemeCreated,
+    ThemeEvent,
+    ThemeMerged,
+    ThemeSplit,
+    ThemeUpdated,
+)
+from models.themes.records import Suggestion
+from models.themes.state import ProductThemes
+
+
+@dataclass
+class Lineage:
+    """Where a theme came from and where it went."""
+
+    merged_into: str | None = None
+    merged_from: list[str] = field(default_factory=list)
+    split_from: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "merged_into": self.merged_into,
+            "merged_from": list(self.merged_from),
+            "split_from": self.split_from,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Lineage:
+        return cls(data.get("merged_into"), list(data.get("merged_from") or []), data.get("split_from"))
+
+
+@dataclass
+class ProductWork:
+    """Everything the workflow keeps for one product.
+
+    ``next_id`` numbers new themes (ids derive from it, so a replay after a crash makes the
+    same ids). ``lineage`` covers every theme ever made, merged ones included.
+    """
+
+    themes: ProductThemes
+    window: RecentWindow
+    next_id: int = 0
+    lineage: dict[str, Lineage] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, *, product: str, dim: int) -> ProductWork:
+        return cls(ProductThemes(product=product, dim=dim), RecentWindow(product=product))
+
+    def new_id(self) -> str:
+        """The next theme id: ``t-`` and 12 hex digits of a hash of product and counter."""
+        self.next_id += 1
+        digest = hashlib.sha256(f"{self.themes.product}:{self.next_id}".encode()).hexdigest()
+        return f"t-{digest[:12]}"
+
+    def rebuild_window(self, config: DuplicateConfig) -> None:
+        """Refill the duplicate window from pooled and sampled suggestions (after a restart)."""
+        members = list(self.themes.pool.values())
+        for theme in self.themes.themes.values():
+            members.extend(theme.sample)
+        members.sort(key=lambda m: m.created_at)
+        window = RecentWindow(product=self.themes.product)
+        for member in members[-config.window_size :]:
+            window.items.append(
+                _Recent(member.suggestion_id, text_hash(member.text), member.vector, member.created_at)
+            )
+        self.window = window
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Suggestion ``suggestion_id`` now lives in ``theme_id`` (None: the pool)."""
+
+    suggestion_id: str
+    theme_id: str | None
+    duplicate_of: str | None = None
+    duplicate_kind: str | None = None
+    similarity: float | None = None
+
+
+@dataclass
+class StepResult:
+    """What one step changed. ``changed`` maps theme ids to the kind of change."""
+
+    placements: list[Placement] = field(default_factory=list)
+    changed: dict[str, str] = field(default_factory=dict)
+    merged: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reclustered(self) -> bool:
+        return "recluster" in self.changed.values()
+
+
+def _collect(work: ProductWork, events: list[ThemeEvent], result: StepResult) -> None:
+    for event in events:
+        if isinstance(event, SuggestionPlaced):
+            result.placements.append(
+                Placement(event.suggestion_id, event.theme_id, similarity=event.similarity)
+            )
+        elif isinstance(event, ThemeCreated):
+            work.lineage.setdefault(event.theme_id, Lineage())
+            result.changed[event.theme_id] = "created"
+            for member_id in event.member_ids:
+                result.placements.append(Placement(member_id, event.theme_id))
+        elif isinstance(event, ThemeMerged):
+            target = work.lineage.setdefault(event.new_id, Lineage())
+            for old in event.old_ids:
+                work.lineage.setdefault(old, Lineage()).merged_into = event.new_id
+                if old not in target.merged_from:
+                    target.merged_from.append(old)
+                result.merged[old] = event.new_id
+                result.changed.pop(old, None)
+            result.changed[event.new_id] = "merged"
+        elif isinstance(event, ThemeSplit):
+            for new_id in event.new_ids:
+                work.lineage.setdefault(new_id, Lineage()).split_from = event.old_id
+                result.changed[new_id] = "split"
+            result.changed[event.old_id] = "split"
+            for new_id, moved in event.moved_ids:
+                result.placements.extend(Placement(m, new_id) for m in moved)
+        elif isinstance(event, ThemeUpdated):
+            result.changed.setdefault(event.theme_id, "joined" if event.suggestion_id else "recluster")
+    # A later placement of the same suggestion wins; drop placements into merged-away themes.
+    latest: dict[str, Placement] = {}
+    for placement in result.placements:
+        theme_id = placement.theme_id
+        while theme_id in result.merged:
+            theme_id = result.merged[theme_id]
+        latest[placement.suggestion_id] = Placement(
+            placement.suggestion_id,
+            theme_id,
+            placement.duplicate_of,
+            placement.duplicate_kind,
+            placement.similarity,
+        )
+    result.placements = list(latest.values())
+    for old in result.merged:
+        result.changed.pop(old, None)
+
+
+def place_suggestion(
+    work: ProductWork,
+    suggestion: Suggestion,
+    *,
+    engine: ThemeEngine,
+    duplicates: DuplicateConfig,
+    theme_of: Callable[[str], str | None],
+    now: datetime,
+) -> StepResult:
+    """Place one new suggestion: an exact or automatic duplicate adds a mention (and its author)
+    to what it duplicates; anything else (a possible duplicate too) goes through the engine.
+
+    ``theme_of`` answers the theme of an earlier suggestion (the caller's suggestion map),
+    for duplicates of members that left a theme's bounded sample.
+    """
+    result = StepResult()
+    vector = np.asarray(suggestion.vector, dtype=np.float32)
+    work.window, match = check_duplicate(
+        work.window,
+        suggestion_id=suggestion.suggestion_id,
+        text=suggestion.text,
+        vector=vector,
+        created_at=suggestion.created_at,
+        config=duplicates,
+    )
+    if match.verdict in ("exact", "auto") and match.duplicate_of is not None:
+        target_theme = work.themes.locate(match.duplicate_of)
+        if target_theme in (None, "pool"):
+            target_theme = theme_of(match.duplicate_of) if target_theme is None else None
+        _, events = engine.add_mention(
+            work.themes,
+            target_id=match.duplicate_of,
+            theme_id=target_theme,
+            author_key=suggestion.author_key,
+            platform=suggestion.platform,
+            at=suggestion.created_at,
+            now=now,
+        )
+        _collect(work, events, result)
+        result.placements.append(
+            Placement(
+                suggestion.suggestion_id,
+                target_theme,
+                match.duplicate_of,
+                match.verdict,
+                round(match.similarity, 4),
+            )
+        )
+        return result
+    _, events = engine.add_suggestion(work.themes, suggestion, now=now, new_id=work.new_id)
+    _collect(work, events, result)
+    if match.verdict == "review" and match.duplicate_of is not None:
+        result.placements = [
+            Placement(p.suggestion_id, p.theme_id, match.duplicate_of, "review", round(match.similarity, 4))
+            if p.suggestion_id == suggestion.suggestion_id
+            else p
+            for p in result.placements
+        ]
+    return result
+
+
+def tick(work: ProductWork, *, engine: ThemeEngine, now: datetime) -> StepResult:
+    """A time step: re-cluster when due."""
+    result = StepResult()
+    _, events = engine.tick(work.themes, now=now, new_id=work.new_id)
+    _collect(work, events, result)
+    return result

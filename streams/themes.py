@@ -1,0 +1,307 @@
+"""The themes agent: place each valid suggestion in a theme; keep state in faust tables.
+
+Reads ``feedback.suggestions`` (keyed by product, so one product's suggestions reach one
+partition and one worker). State lives in changelog-backed tables partitioned like that topic:
+
+* ``theme-state``: ``meta:<product>``, ``theme:<id>``, ``pool:<id>`` and ``lineage:<product>``
+  records (each well below 1 MB), from which a restarted or moved worker rebuilds the engine;
+* ``theme-members``: suggestion id -> its :class:`SuggestionThemed` record (who asked, where).
+
+Outputs go to the compacted ``feedback.themes`` (latest :class:`ThemeChanged` per theme) and
+``feedback.theme-members``. Outputs are sent and acknowledged before the tables are written;
+a suggestion re-delivered after a crash is recognised by its id in ``theme-members`` (or, if
+the crash came first, recomputed from the same state to the same ids and snapshots).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import faust
+import numpy as np
+
+from models.duplicates import DuplicateConfig
+from models.themes.config import ThemeConfig
+from models.themes.engine import ThemeEngine
+from models.themes.records import Suggestion, ThemeRecord
+from models.themes.state import ProductThemes
+from models.themes.workflow import Lineage, ProductWork, StepResult, place_suggestion, tick
+from streams.ingest import raw_topic
+from youasked.contracts.events import (
+    DuplicateKind,
+    SuggestionDetected,
+    SuggestionThemed,
+    ThemeChanged,
+    ThemeStatus,
+    event_json,
+)
+from youasked.contracts.topics import SUGGESTIONS, THEME_MEMBERS, THEME_TICKS, THEMES
+from youasked.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def theme_snapshot(
+    record: ThemeRecord,
+    lineage: Lineage,
+    *,
+    change: str,
+    now: datetime,
+    status: ThemeStatus = ThemeStatus.ACTIVE,
+) -> ThemeChanged:
+    """The public snapshot of one theme record."""
+    return ThemeChanged(
+        theme_id=record.theme_id,
+        product=record.product,
+        status=status,
+        merged_into=lineage.merged_into,
+        merged_from=list(lineage.merged_from),
+        split_from=lineage.split_from,
+        label=record.label,
+        keywords=list(record.keywords),
+        representative_id=record.representative_id,
+        representative_text=record.representative_text,
+        member_count=record.member_count,
+        mention_count=record.mention_count,
+        author_count=record.authors.count(),
+        first_seen=record.first_seen,
+        last_seen=record.last_seen,
+        platform_counts=dict(record.platforms),
+        weekly_counts=dict(sorted(record.weeks.items())),
+        change=change,
+        changed_at=now,
+    )
+
+
+class ThemeStore:
+    """Loads and saves one product's :class:`ProductWork` through a faust table."""
+
+    def __init__(self, table: Any, *, dim: int, duplicates: DuplicateConfig) -> None:
+        self.table = table
+        self.dim = dim
+        self.duplicates = duplicates
+        self.loaded: dict[str, ProductWork] = {}
+
+    def forget(self) -> None:
+        self.loaded.clear()
+
+    def load(self, product: str) -> ProductWork:
+        work = self.loaded.get(product)
+        if work is not None:
+            return work
+        meta = self.table.get(f"meta:{product}")
+        if meta is None:
+            work = ProductWork.new(product=product, dim=self.dim)
+        else:
+            themes = {tid: self.table[f"theme:{tid}"] for tid in meta["theme_ids"]}
+            pool = {pid: self.table[f"pool:{pid}"] for pid in meta["pool_ids"]}
+            lineage = self.table.get(f"lineage:{product}") or {"next_id": 0, "themes": {}}
+            work = ProductWork(
+                themes=ProductThemes.from_records(meta, themes, pool),
+                window=ProductWork.new(product=product, dim=self.dim).window,
+                next_id=int(lineage["next_id"]),
+                lineage={tid: Lineage.from_dict(v) for tid, v in lineage["themes"].items()},
+            )
+            work.rebuild_window(self.duplicates)
+            logger.info("themes of %s resumed: %d themes, %d pooled", product, len(themes), len(pool))
+        self.loaded[product] = work
+        return work
+
+    def save(
+        self, work: ProductWork, result: StepResult, *, previous_pool: set[str], everything: bool
+    ) -> None:
+        state = work.themes
+        product = state.product
+        changed = set(state.themes) if everything else set(result.changed)
+        for placement in result.placements:
+            if placement.theme_id in state.themes:
+                changed.add(placement.theme_id)
+        for theme_id in changed & set(state.themes):
+            self.table[f"theme:{theme_id}"] = state.themes[theme_id].to_dict()
+        for old in result.merged:
+            self.table.pop(f"theme:{old}", None)
+        current_pool = set(state.pool)
+        for pid in current_pool - previous_pool:
+            self.table[f"pool:{pid}"] = state.pool[pid].to_dict()
+        if everything:
+            for pid in current_pool & previous_pool:
+                self.table[f"pool:{pid}"] = state.pool[pid].to_dict()
+        for pid in previous_pool - current_pool:
+            self.table.pop(f"pool:{pid}", None)
+        self.table[f"meta:{product}"] = state.meta_dict()
+        self.table[f"lineage:{product}"] = {
+            "next_id": work.next_id,
+            "themes": {tid: lineage.to_dict() for tid, lineage in work.lineage.items()},
+        }
+
+
+def register_themes(app: faust.App, settings: Settings) -> None:
+    """Declare the themes agent and its tables on ``app``."""
+    suggestions = raw_topic(app, SUGGESTIONS, settings)
+    ticks = raw_topic(app, THEME_TICKS, settings)
+    themes_out = raw_topic(app, THEMES, settings)
+    members_out = raw_topic(app, THEME_MEMBERS, settings)
+    partitions = settings.topic_partitions
+    state_table = app.Table("theme-state", default=None, partitions=partitions, key_type=str)
+    members_table = app.Table("theme-members", default=None, partitions=partitions, key_type=str)
+    engine = ThemeEngine(
+        ThemeConfig(recluster_interval=timedelta(seconds=settings.theme_recluster_interval_s))
+    )
+    duplicates = DuplicateConfig()
+    store = ThemeStore(state_table, dim=384, duplicates=duplicates)
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-themes")
+    locks: dict[str, asyncio.Lock] = {}
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def _forget(app: faust.App, assigned: Any, **_: Any) -> None:
+        store.forget()
+
+    async def publish(
+        work: ProductWork,
+        result: StepResult,
+        detected: SuggestionDetected | None,
+        now: datetime,
+        retired: dict[str, dict[str, Any]],
+    ) -> dict[str, dict[str, Any]]:
+        """Send the snapshots and member records of ``result``; return the member records to store."""
+        pending = []
+        state = work.themes
+        for theme_id, change in sorted(result.changed.items()):
+            if theme_id in state.themes:
+                snapshot = theme_snapshot(
+                    state.themes[theme_id], work.lineage.get(theme_id, Lineage()), change=change, now=now
+                )
+                pending.append(
+                    await themes_out.send(key=theme_id.encode(), value=event_json(snapshot), force=True)
+                )
+        for old, new in result.merged.items():
+            record = ThemeRecord.from_dict(retired[old]) if old in retired else None
+            if record is None:
+                continue
+            snapshot = theme_snapshot(
+                record,
+                work.lineage.get(old, Lineage(merged_into=new)),
+                change="merged",
+                now=now,
+                status=ThemeStatus.MERGED,
+            )
+            pending.append(await themes_out.send(key=old.encode(), value=event_json(snapshot), force=True))
+        members: dict[str, dict[str, Any]] = {}
+        for placement in result.placements:
+            if detected is not None and placement.suggestion_id == detected.suggestion_id:
+                comment = detected.comment
+                record_out = SuggestionThemed(
+                    suggestion_id=detected.suggestion_id,
+                    product=comment.product,
+                    theme_id=placement.theme_id,
+                    duplicate_of=placement.duplicate_of,
+                    duplicate_kind=DuplicateKind(placement.duplicate_kind)
+                    if placement.duplicate_kind
+                    else None,
+                    similarity=placement.similarity,
+                    platform=comment.platform,
+                    comment_id=comment.comment_id,
+                    author_id=comment.author_id,
+                    author_handle=comment.author_handle,
+                    url=comment.url,
+                    thread_id=comment.thread_id,
+                    text=comment.text,
+                    asked_at=comment.created_at,
+                    engagement=comment.engagement,
+                    placed_at=now,
+                )
+            else:
+                known = members_table.get(placement.suggestion_id)
+                if known is None:
+                    continue
+                record_out = SuggestionThemed.model_validate(
+                    {**known, "theme_id": placement.theme_id, "placed_at": now.isoformat()}
+                )
+            payload = record_out.model_dump(mode="json")
+            members[record_out.suggestion_id] = payload
+            pending.append(
+                await members_out.send(
+                    key=record_out.suggestion_id.encode(), value=event_json(record_out), force=True
+                )
+            )
+        await asyncio.gather(*pending)
+        return members
+
+    async def run_step(product: str, detected: SuggestionDetected | None) -> None:
+        async with locks.setdefault(product, asyncio.Lock()):
+            await _run_step(product, detected)
+
+    async def _run_step(product: str, detected: SuggestionDetected | None) -> None:
+        work = store.load(product)
+        previous_pool = set(work.themes.pool)
+        before = {tid: rec.to_dict() for tid, rec in work.themes.themes.items()}
+        now = datetime.now(UTC)
+        loop = asyncio.get_running_loop()
+        if detected is not None:
+            comment = detected.comment
+            suggestion = Suggestion(
+                suggestion_id=detected.suggestion_id,
+                product=product,
+                author_key=f"{comment.platform.value}:{comment.author_id}",
+                platform=comment.platform.value,
+                created_at=comment.created_at,
+                text=comment.text,
+                vector=np.asarray(detected.embedding, dtype=np.float32),
+            )
+
+            def theme_of(suggestion_id: str) -> str | None:
+                known = members_table.get(suggestion_id)
+                return None if known is None else known.get("theme_id")
+
+            result = await loop.run_in_executor(
+                executor,
+                lambda: place_suggestion(
+                    work, suggestion, engine=engine, duplicates=duplicates, theme_of=theme_of, now=now
+                ),
+            )
+        else:
+            result = await loop.run_in_executor(executor, lambda: tick(work, engine=engine, now=now))
+        retired = {old: before[old] for old in result.merged if old in before}
+        members = await publish(work, result, detected, now, retired)
+        for suggestion_id, payload in members.items():
+            members_table[suggestion_id] = payload
+        store.save(
+            work, result, previous_pool=previous_pool, everything=result.reclustered or bool(result.merged)
+        )
+
+    @app.agent(suggestions, name="themes", concurrency=1)
+    async def place(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                detected = SuggestionDetected.model_validate_json(event.message.value)
+            except ValueError:
+                logger.exception(
+                    "unreadable suggestion at %s[%d]@%d",
+                    event.message.topic,
+                    event.message.partition,
+                    event.message.offset,
+                )
+                raise
+            if members_table.get(detected.suggestion_id) is not None:
+                continue  # re-delivered: already placed
+            await run_step(detected.comment.product, detected)
+
+    @app.agent(ticks, name="themes-tick", concurrency=1)
+    async def on_tick(stream: Any) -> None:
+        async for event in stream.events():
+            product = (event.message.key or b"").decode("utf-8", "replace")
+            if product:
+                await run_step(product, None)
+
+    @app.timer(interval=settings.theme_tick_interval_s)  # type: ignore[untyped-decorator]
+    async def send_ticks() -> None:
+        """Ask each product this worker holds to re-cluster when due by time (or never done)."""
+        now = datetime.now(UTC)
+        for product, work in list(store.loaded.items()):
+            state = work.themes
+            if engine.recluster_due(state, now=now) or (state.last_recluster_at is None and state.pool):
+                await ticks.send(key=product.encode(), value=now.isoformat().encode())
