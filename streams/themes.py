@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,6 +86,7 @@ class ThemeStore:
         self.dim = dim
         self.duplicates = duplicates
         self.loaded: dict[str, ProductWork] = {}
+        self.last_step: dict[str, float] = {}
 
     def forget(self) -> None:
         self.loaded.clear()
@@ -231,11 +233,12 @@ def register_themes(app: faust.App, settings: Settings) -> None:
         await asyncio.gather(*pending)
         return members
 
-    async def run_step(product: str, detected: SuggestionDetected | None) -> None:
+    async def run_step(product: str, detected: SuggestionDetected | None, *, idle: bool = False) -> None:
         async with locks.setdefault(product, asyncio.Lock()):
-            await _run_step(product, detected)
+            await _run_step(product, detected, idle=idle)
+            store.last_step[product] = time.monotonic()
 
-    async def _run_step(product: str, detected: SuggestionDetected | None) -> None:
+    async def _run_step(product: str, detected: SuggestionDetected | None, *, idle: bool) -> None:
         work = store.load(product)
         previous_pool = set(work.themes.pool)
         before = {tid: rec.to_dict() for tid, rec in work.themes.themes.items()}
@@ -264,7 +267,9 @@ def register_themes(app: faust.App, settings: Settings) -> None:
                 ),
             )
         else:
-            result = await loop.run_in_executor(executor, lambda: tick(work, engine=engine, now=now))
+            result = await loop.run_in_executor(
+                executor, lambda: tick(work, engine=engine, now=now, idle=idle)
+            )
         retired = {old: before[old] for old in result.merged if old in before}
         members = await publish(work, result, detected, now, retired)
         for suggestion_id, payload in members.items():
@@ -295,7 +300,7 @@ def register_themes(app: faust.App, settings: Settings) -> None:
         async for event in stream.events():
             product = (event.message.key or b"").decode("utf-8", "replace")
             if product:
-                await run_step(product, None)
+                await run_step(product, None, idle=event.message.value == b"idle")
 
     @app.timer(interval=settings.theme_tick_interval_s)  # type: ignore[untyped-decorator]
     async def send_ticks() -> None:
@@ -303,5 +308,8 @@ def register_themes(app: faust.App, settings: Settings) -> None:
         now = datetime.now(UTC)
         for product, work in list(store.loaded.items()):
             state = work.themes
-            if engine.recluster_due(state, now=now) or (state.last_recluster_at is None and state.pool):
-                await ticks.send(key=product.encode(), value=now.isoformat().encode())
+            quiet = time.monotonic() - store.last_step.get(product, 0.0) >= settings.theme_idle_recluster_s
+            if quiet and state.added_since_recluster > 0:
+                await ticks.send(key=product.encode(), value=b"idle")
+            elif engine.recluster_due(state, now=now):
+                await ticks.send(key=product.encode(), value=b"due")

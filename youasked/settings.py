@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     theme_tick_interval_s: float = Field(
         default=30.0, gt=0, description="How often a worker checks whether a time-due re-cluster is needed."
     )
+    theme_idle_recluster_s: float = Field(
+        default=20.0, gt=0, description="Re-cluster a product whose suggestions paused this long."
+    )
     theme_recluster_interval_s: float = Field(
         default=6 * 3600.0,
         gt=0,

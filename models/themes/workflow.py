@@ -220,9 +220,14 @@ def place_suggestion(
     return result
 
 
-def tick(work: ProductWork, *, engine: ThemeEngine, now: datetime) -> StepResult:
-    """A time step: re-cluster when due."""
+def tick(work: ProductWork, *, engine: ThemeEngine, now: datetime, idle: bool = False) -> StepResult:
+    """A time step: re-cluster when due, or when ``idle`` (the stream paused) and suggestions
+    arrived since the last re-cluster, so that a burst of suggestions is not left in the pool.
+    """
     result = StepResult()
-    _, events = engine.tick(work.themes, now=now, new_id=work.new_id)
+    if idle and work.themes.added_since_recluster > 0:
+        _, events = engine.recluster(work.themes, now=now, new_id=work.new_id)
+    else:
+        _, events = engine.tick(work.themes, now=now, new_id=work.new_id)
     _collect(work, events, result)
     return result

@@ -40,6 +40,9 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("YOUASKED_KAFKA_BOOTSTRAP", settings.bootstrap_servers)
+    # The demo's stream is one burst: let its themes form soon after it ends.
+    env.setdefault("YOUASKED_THEME_TICK_INTERVAL_S", "2")
+    env.setdefault("YOUASKED_THEME_IDLE_RECLUSTER_S", "4")
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "youasked.cli", "worker"],
@@ -107,6 +110,8 @@ def summarize(
     for record in read_topic(settings, SUGGESTIONS, settle=0.5):
         if record.offset >= before.get((settings.topic_name(SUGGESTIONS), record.partition), 0):
             summary.suggestions += 1
+    if summary.suggestions:
+        read_topic(settings, THEMES, expect=1, timeout=60, settle=3)  # themes form when the stream pauses
     for record in read_topic(settings, THEMES, settle=0.5):
         value = json.loads(record.value)
         summary.themes[value["theme_id"]] = value
