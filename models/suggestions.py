@@ -50,38 +50,24 @@ from models.datasets import (
 )
 from models.embedding import Embedder, FloatMatrix
 from models.moderation import ModerationPolicy
+from models.suggestion_features import SENTENCE_FEATURES, build_features, cue_patterns, feature_count
 from models.text import text_hash
 from youasked.contracts.events import Verdict
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "youasked-suggestion-classifier/1"
+FORMAT = "youasked-suggestion-classifier/2"
+LEGACY_FORMATS = ("youasked-suggestion-classifier/1",)
 MODEL_FILE = "model.json"
 WEIGHTS_FILE = "weights.npz"
 
-REQUEST_CUES: tuple[str, ...] = (
-    r"\b(please|pls|plz)\s+(add|make|include|allow|let|bring|give|put|consider|implement|create|enable|have)\b",
-    r"\bwould\s+(be|b)\s+(so\s+|really\s+|very\s+)?(nice|great|good|awesome|cool|better|helpful|perfect|amazing|useful)\b",
-    r"\bwish\b",
-    r"\bhope\s+(you|they|u|the)\b",
-    r"\bshould\s+(have|be\s+able|add|include|allow|let|make|be\s+an?)\b",
-    r"\b(option|ability|able|possibility|way)\s+to\b",
-    r"\badd(ed|ing)?\s+(a|an|the|more|some|option|support|ability|feature)\b",
-    r"\b(need|needs|want|wants|wanted|like)\s+(a|an|more|to\s+add|to\s+be\s+able|the\s+option|an\s+option)\b",
-    r"\b(could|can|would|will)\s+(you|u|they|devs?)\s+(please\s+)?(add|make|include|allow|put|bring|give|let)\b",
-    r"\bwould\s+(love|like|prefer)\b",
-    r"\bif\s+only\b",
-    r"\b(feature\s+request|suggestion|suggest|request)\b",
-    r"\b(missing|lacks|lacking|no\s+option|there\s+is\s+no|there's\s+no|doesn'?t\s+have|does\s+not\s+have)\b",
-    r"\bmore\s+(options|features|levels|themes|settings|colors|songs|content|customization)\b",
-    r"\bsupport\s+for\b",
-    r"\b(next|future)\s+(update|version|release)\b",
-    r"\bcould\s+(use|be\s+better|be\s+improved|do\s+with)\b",
-    r"\bimprove(d|ment|ments)?\b",
-    r"\bfix\b",
-    r"\b(crash|crashes|crashing|bug|bugs|freez|error)\w*\b",
-    r"\?",
-)
+# Settings an artifact of an older format was trained with, where its config does not say.
+LEGACY_CONFIG: dict[str, Any] = {
+    "drop_bug_cues": False,
+    "extra_cues": False,
+    "sentence_features": False,
+    "source_balance": False,
+}
 
 WORD_PARAMS: dict[str, Any] = {
     "analyzer": "word",
@@ -97,11 +83,20 @@ WORD_PARAMS: dict[str, Any] = {
 class TrainingConfig:
     """Hyper-parameters: ``c`` is the inverse L2 strength; weights scale feature blocks."""
 
-    c: float = 3.0
-    embedding_weight: float = 0.5
+    c: float = 1.0
+    embedding_weight: float = 0.75
     cue_weight: float = 1.0
     folds: int = 5
     max_iter: int = 5000
+    drop_bug_cues: bool = True
+    extra_cues: bool = True
+    sentence_features: bool = True
+    source_balance: bool = True
+
+    @property
+    def cues(self) -> tuple[str, ...]:
+        """The request-cue regexes this configuration trains with."""
+        return cue_patterns(drop_bug_cues=self.drop_bug_cues, extra_cues=self.extra_cues)
 
 
 def _vectorizer(params: dict[str, Any], vocabulary: Sequence[str] | None = None) -> TfidfVectorizer:
@@ -144,7 +139,9 @@ class SuggestionClassifier:
         self._word = _vectorizer(self.word_params, self.word_vocabulary)
         self._word.idf_ = self.word_idf
         self._cue_regexes = [re.compile(p, re.IGNORECASE) for p in self.cues]
-        expected = self.embedding_dim + len(self.word_vocabulary) + len(self.cues)
+        expected = feature_count(
+            self.embedding_dim, len(self.word_vocabulary), len(self.cues), self.config.sentence_features
+        )
         if self.coef.shape != (expected,):
             raise ValueError(f"coef has shape {self.coef.shape}, expected ({expected},)")
 
@@ -160,7 +157,7 @@ class SuggestionClassifier:
 
     def features(self, texts: Sequence[str], vectors: FloatMatrix) -> sparse.csr_matrix:
         """The ``(n, n_features)`` sparse design matrix for ``texts`` and their ``(n, dim)`` embeddings."""
-        return build_features(texts, vectors, word=self._word, cues=self._cue_regexes, config=self.config)
+        return build_features(texts, vectors, word=self._word, cues=self._cue_regexes, settings=self.config)
 
     def predict_proba(self, texts: Sequence[str], vectors: FloatMatrix) -> npt.NDArray[np.float64]:
         """Probability-like score in [0, 1] per text, shape ``(n,)``; compare with ``threshold``."""
@@ -194,7 +191,9 @@ class SuggestionClassifier:
             "config": self.config.__dict__,
             "word_params": self.word_params,
             "cues": list(self.cues),
-            "feature_blocks": ["embedding", "word_tfidf", "cues"],
+            "feature_blocks": ["embedding", "word_tfidf", "cues"]
+            + (["sentence_cues"] if self.config.sentence_features else []),
+            "sentence_features": list(SENTENCE_FEATURES) if self.config.sentence_features else [],
             "metrics": self.metrics,
             "training_data": self.training_data,
             "word_vocabulary": self.word_vocabulary,
@@ -208,7 +207,7 @@ class SuggestionClassifier:
         """Read an artifact written by :meth:`save`; raises ``ValueError`` on a foreign format."""
         source = Path(directory)
         document = json.loads((source / MODEL_FILE).read_text(encoding="utf-8"))
-        if document.get("format") != FORMAT:
+        if document.get("format") not in (FORMAT, *LEGACY_FORMATS):
             raise ValueError(f"{source}: not a {FORMAT} artifact")
         with np.load(source / WEIGHTS_FILE, allow_pickle=False) as arrays:
             coef, word_idf = arrays["coef"], arrays["word_idf"]
@@ -220,7 +219,7 @@ class SuggestionClassifier:
             intercept=float(document["intercept"]),
             threshold=float(document["threshold"]),
             embedding_dim=int(document["embedding_dim"]),
-            config=TrainingConfig(**document["config"]),
+            config=TrainingConfig(**{**LEGACY_CONFIG, **document["config"]}),
             word_params=dict(document["word_params"]),
             metrics=dict(document["metrics"]),
             training_data=dict(document["training_data"]),
@@ -230,28 +229,14 @@ class SuggestionClassifier:
         return model
 
 
-def build_features(
-    texts: Sequence[str],
-    vectors: FloatMatrix,
-    *,
-    word: TfidfVectorizer,
-    cues: Sequence[re.Pattern[str]],
-    config: TrainingConfig,
-) -> sparse.csr_matrix:
-    """Concatenate ``[embedding_weight * vectors, word tf-idf, cue_weight * cues]`` column-wise."""
-    matrix = np.asarray(vectors, dtype=np.float64)
-    if matrix.shape[0] != len(texts):
-        raise ValueError(f"{len(texts)} texts but {matrix.shape[0]} vectors")
-    text_list = list(texts)
-    cue_matrix = np.array([[1.0 if rx.search(t) else 0.0 for rx in cues] for t in text_list]).reshape(
-        len(text_list), len(cues)
-    )
-    blocks = [
-        sparse.csr_matrix(matrix * config.embedding_weight),
-        word.transform(text_list),
-        sparse.csr_matrix(cue_matrix * config.cue_weight),
-    ]
-    return sparse.hstack(blocks, format="csr")
+def source_weights(groups: Sequence[str] | None, n: int) -> npt.NDArray[np.float64] | None:
+    """Per-row weights giving every source (``groups`` value) the same total weight, mean 1."""
+    if groups is None:
+        return None
+    if len(groups) != n:
+        raise ValueError("groups must have one value per row")
+    counts = Counter(groups)
+    return np.array([n / (len(counts) * counts[g]) for g in groups], dtype=np.float64)
 
 
 def _fit(
@@ -260,18 +245,20 @@ def _fit(
     vectors: FloatMatrix,
     config: TrainingConfig,
     seed: int,
+    weights: npt.NDArray[np.float64] | None = None,
 ) -> SuggestionClassifier:
     text_list = list(texts)
     word = _vectorizer(WORD_PARAMS).fit(text_list)
-    cues = [re.compile(p, re.IGNORECASE) for p in REQUEST_CUES]
-    design = build_features(text_list, vectors, word=word, cues=cues, config=config)
+    patterns = config.cues
+    cues = [re.compile(p, re.IGNORECASE) for p in patterns]
+    design = build_features(text_list, vectors, word=word, cues=cues, settings=config)
     regression = LogisticRegression(
         C=config.c, class_weight="balanced", max_iter=config.max_iter, random_state=seed
-    ).fit(design, labels)
+    ).fit(design, labels, sample_weight=weights)
     return SuggestionClassifier(
         word_vocabulary=_vocabulary(word),
         word_idf=np.asarray(word.idf_, dtype=np.float64),
-        cues=REQUEST_CUES,
+        cues=patterns,
         coef=np.asarray(regression.coef_[0], dtype=np.float64),
         intercept=float(regression.intercept_[0]),
         threshold=0.5,
@@ -300,14 +287,22 @@ def out_of_fold_scores(
     *,
     config: TrainingConfig,
     seed: int = 0,
+    groups: Sequence[str] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Stratified ``config.folds``-fold out-of-fold probabilities, shape ``(n,)``."""
+    """Stratified ``config.folds``-fold out-of-fold probabilities, shape ``(n,)``.
+
+    ``groups`` (the source of each row) is used only when ``config.source_balance``.
+    """
     y = np.asarray(labels, dtype=np.int64)
     text_array = list(texts)
     scores = np.zeros(len(y), dtype=np.float64)
     folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=seed)
+    group_list = list(groups) if groups is not None and config.source_balance else None
     for train_rows, test_rows in folds.split(np.zeros(len(y)), y):
-        model = _fit([text_array[i] for i in train_rows], y[train_rows], vectors[train_rows], config, seed)
+        weights = source_weights([group_list[i] for i in train_rows], len(train_rows)) if group_list else None
+        model = _fit(
+            [text_array[i] for i in train_rows], y[train_rows], vectors[train_rows], config, seed, weights
+        )
         scores[test_rows] = model.predict_proba([text_array[i] for i in test_rows], vectors[test_rows])
     return scores
 
@@ -319,13 +314,15 @@ def train_suggestion_classifier(
     *,
     seed: int = 0,
     config: TrainingConfig | None = None,
+    groups: Sequence[str] | None = None,
 ) -> SuggestionClassifier:
     """Train on ``texts`` with 0/1 ``labels`` and their ``(n, dim)`` embeddings ``vectors``.
 
     The threshold maximizes F1 of the out-of-fold probabilities of a stratified k-fold
     cross-validation on these same rows (no other data is looked at); the final weights are
     then fitted on all rows. ``metrics`` holds the cross-validated precision/recall/F1 at
-    that threshold. Deterministic for a given ``seed``.
+    that threshold. Deterministic for a given ``seed``. ``groups`` names each row's source;
+    with ``config.source_balance`` every source gets the same total training weight.
     """
     active = config or TrainingConfig()
     y = np.asarray(labels, dtype=np.int64)
@@ -333,9 +330,10 @@ def train_suggestion_classifier(
         raise ValueError("texts, labels and vectors must have the same length")
     if len(set(y.tolist())) != 2:
         raise ValueError("labels must contain both 0 and 1")
-    scores = out_of_fold_scores(texts, y, vectors, config=active, seed=seed)
+    scores = out_of_fold_scores(texts, y, vectors, config=active, seed=seed, groups=groups)
     threshold, _ = best_f1_threshold(scores, y)
-    model = _fit(texts, y, vectors, active, seed)
+    weights = source_weights(groups, len(y)) if active.source_balance else None
+    model = _fit(texts, y, vectors, active, seed, weights)
     model.threshold = threshold
     model.metrics = {"cross_validation": evaluate_binary(list(scores >= threshold), list(y.astype(bool)))}
     model.metrics["cross_validation"]["folds"] = active.folds
@@ -431,8 +429,22 @@ def _evaluate(
     return result
 
 
-def _train_on(data: LabelledTexts, embedder: Embedder, *, seed: int) -> SuggestionClassifier:
-    model = train_suggestion_classifier(data.texts, data.labels, embedder.embed(data.texts), seed=seed)
+def source_groups(data: LabelledTexts) -> list[str]:
+    """Each row's source: the part name of a :func:`models.datasets.concat` id (``"<part>:<id>"``)."""
+    return [row_id.split(":", 1)[0] if ":" in row_id else data.name for row_id in data.ids]
+
+
+def _train_on(
+    data: LabelledTexts, embedder: Embedder, *, seed: int, config: TrainingConfig | None = None
+) -> SuggestionClassifier:
+    model = train_suggestion_classifier(
+        data.texts,
+        data.labels,
+        embedder.embed(data.texts),
+        seed=seed,
+        config=config,
+        groups=source_groups(data),
+    )
     model.training_data = {
         **data.describe(),
         "sha256_of_ids": hashlib.sha256("\n".join(data.ids).encode()).hexdigest(),

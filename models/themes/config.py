@@ -3,11 +3,17 @@
 Every default is a property of the method, not of a data set: thresholds are cosine
 similarities between L2-normalized sentence embeddings, sizes are counts of suggestions.
 
-The three similarity levels come from the paraphrase corpus (mrpc_train.csv), not from
-any theme data: 0.90 "certainly the same idea" (duplicate auto-merge, precision 0.88),
-0.75 "probably the same idea" (precision = recall = 0.79, the break-even point) for joining
-a theme online, 0.60 "possibly the same idea" (the F1-best paraphrase threshold, the
+The similarity levels come from the paraphrase corpus (mrpc_train.csv, MiniLM cosines),
+not from any theme data: 0.90 "certainly the same idea" (duplicate auto-merge, precision
+0.88), 0.75 "probably the same idea" (precision = recall = 0.79, the break-even point),
+0.80 "probably the same idea, precision first" (precision 0.82, recall 0.66) for joining a
+theme online, 0.60 "possibly the same idea" (the F1-best paraphrase threshold, the
 duplicate review band) for a provisional join after a re-cluster.
+
+Why precision first online: a missed join costs little (the suggestion waits in the pool
+and the next re-cluster places it, at worst provisionally at 0.60), while a wrong join is
+permanent for id stability and drags the theme centroid towards a neighbouring idea, which
+then attracts more of it (the main error when themes are young and data arrive shuffled).
 """
 
 from __future__ import annotations
@@ -25,7 +31,14 @@ class ThemeConfig:
     theme centroid (the normalized mean of its members' vectors).
 
     - ``join_threshold``: a new suggestion joins its nearest theme at or above this
-      cosine; below it the suggestion waits in the pool for the next re-cluster.
+      cosine; below it the suggestion waits in the pool for the next re-cluster
+      (0.80: the MRPC threshold where precision passes 0.8, see the module docstring).
+    - ``found_threshold``: a theme born in the pool keeps only the cluster rows whose
+      cosine to the rows' mean is at least this (0.75, the MRPC break-even: "probably the
+      same idea"); it needs ``min_cluster_size`` such rows. Lower than ``join_threshold``
+      because HDBSCAN's density evidence backs a founding, while an online join is one
+      comparison; tied to it, loose but real ideas (members at cosine ~0.75 to their
+      centre) would never found a theme and would stay in the pool.
     - ``reassign_threshold``: after a re-cluster, pool items that HDBSCAN left as noise
       join their nearest theme at or above this (looser) cosine.
     - ``min_cluster_size`` / ``min_samples``: HDBSCAN's; a theme needs at least
@@ -37,6 +50,11 @@ class ThemeConfig:
     - ``recluster_min_new`` / ``recluster_growth``: re-cluster after
       ``max(recluster_min_new, recluster_growth * suggestions_seen)`` new suggestions, so
       the cadence grows with the data (amortized O(1) re-clusters per suggestion).
+      ``recluster_min_new`` is ``20 * pca_dims`` = 640: the rows PCA needs to keep all
+      ``pca_dims`` dimensions (20 rows per dimension, see
+      :func:`models.themes.recluster.reduce_dimensions`). Fewer rows would cluster in
+      fewer dimensions from little data, and themes founded then mix neighbouring ideas
+      (the time trigger still re-clusters small products daily).
     - ``recluster_interval``: also re-cluster when this much time passed (clock passed in).
     - ``sample_per_theme``: recent members kept per theme (vectors and texts); this bounds
       both the persisted record size and the re-cluster input.
@@ -51,8 +69,10 @@ class ThemeConfig:
     - ``max_exact_authors``: distinct authors are counted exactly up to this many per
       theme, then by a HyperLogLog sketch (about 3% error) so records stay small.
     - ``merge_similarity``: after a re-cluster, two themes whose centroids have at least
-      this cosine merge (smaller into larger). 0.90 is the duplicate auto-merge threshold
-      of :mod:`models.duplicates`: centres that close are restatements of one idea.
+      this cosine merge (smaller into larger; on a tie the older id survives). It equals
+      ``join_threshold``: a theme whose centre would itself join the other theme online
+      is the same idea, so the two themes are one (over-splitting otherwise grows with the
+      data: HDBSCAN's leaf clusters get finer as density grows).
     - ``label_words``: keywords in a theme label.
     - ``provisional_drift``: let provisional members (joined at the looser threshold)
       move to another EXISTING theme (a nearer centroid, or HDBSCAN putting them in its
@@ -61,14 +81,15 @@ class ThemeConfig:
       where they are once HDBSCAN puts them in their theme's cluster.
     """
 
-    join_threshold: float = 0.75
+    join_threshold: float = 0.80
+    found_threshold: float = 0.75
     reassign_threshold: float = 0.60
     min_cluster_size: int = 5
     min_samples: int = 5
     cluster_selection: str = "leaf"
     pca_dims: int = 32
     pca_whiten: bool = False
-    recluster_min_new: int = 50
+    recluster_min_new: int = 640
     recluster_growth: float = 0.25
     recluster_interval: timedelta = timedelta(days=1)
     sample_per_theme: int = 48
@@ -77,7 +98,7 @@ class ThemeConfig:
     merge_fraction: float = 0.5
     max_exact_authors: int = 5_000
     label_words: int = 4
-    merge_similarity: float = 0.90
+    merge_similarity: float = 0.80
     provisional_drift: bool = False
     max_text_chars: int = 500
     seed: int = 0

@@ -159,22 +159,26 @@ class ThemeEngine:
     ) -> tuple[ProductThemes, list[ThemeEvent]]:
         """Re-cluster pool items and sampled theme members; apply merges, splits, new themes, joins.
 
-        Input is bounded: the ``max_recluster_pool`` most recent pool items plus each theme's
-        sample (at most ``sample_per_theme``, thinned to fit ``max_recluster_rows``).
-        Afterwards remaining pool items join their
-        nearest theme at cosine >= ``reassign_threshold`` and labels are recomputed.
+        Input is bounded: the ``max_recluster_pool`` most recent pool items and provisional
+        members plus each theme's sample (at most ``sample_per_theme``, thinned to fit
+        ``max_recluster_rows``). Afterwards remaining pool items join their nearest theme at
+        cosine >= ``reassign_threshold`` and labels are recomputed.
         """
         cfg = self.config
         pool_items = list(state.pool.values())[-cfg.max_recluster_pool :]
         rows: list[Member] = list(pool_items)
         owners: list[str | None] = [None] * len(pool_items)
         # Provisional members cluster like pool items (owner None) but remember their home.
+        # Both are bounded together by ``max_recluster_pool`` (the most recent provisional
+        # members are fed; the others stay provisional until a later re-cluster).
         homes: dict[str, str] = {}
-        for theme_id, theme in state.themes.items():
-            for m in theme.provisional:
-                rows.append(m)
-                owners.append(None)
-                homes[m.suggestion_id] = theme_id
+        provisional = [(m, tid) for tid, theme in state.themes.items() for m in theme.provisional]
+        room = max(0, cfg.max_recluster_pool - len(pool_items))
+        provisional.sort(key=lambda pair: pair[0].created_at)
+        for m, theme_id in provisional[-room:] if room else []:
+            rows.append(m)
+            owners.append(None)
+            homes[m.suggestion_id] = theme_id
         per_theme = cfg.sample_per_theme
         if state.themes:
             budget = (cfg.max_recluster_rows - len(rows)) // len(state.themes)

@@ -80,8 +80,9 @@ def cluster_labels(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt
 def coherent_rows(vectors: npt.NDArray[np.float32], rows: list[int], threshold: float) -> list[int]:
     """Rows of a candidate theme whose cosine to the rows' mean direction is >= ``threshold``.
 
-    A theme born in the pool must pass the same test as a suggestion joining it online,
-    so a loose low-density cluster of different ideas does not become a theme.
+    A theme born in the pool keeps only rows that are "probably the same idea" as its
+    centre (``found_threshold``), so a loose low-density cluster of different ideas does
+    not become a theme.
     """
     if not rows:
         return rows
@@ -168,7 +169,7 @@ def plan_recluster(
             plan.new_themes.append(sorted(rows_of))
             plan.new_origins.append(origin)
         else:
-            rows_of = coherent_rows(vectors, rows_of, config.join_threshold)
+            rows_of = coherent_rows(vectors, rows_of, config.found_threshold)
             if len(rows_of) >= config.min_cluster_size:
                 plan.new_themes.append(rows_of)
                 plan.new_origins.append(None)

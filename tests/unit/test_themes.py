@@ -276,3 +276,56 @@ def test_every_suggestion_is_in_exactly_one_theme_or_the_pool(steps: list[tuple[
             )
         ledger.apply(events)
         check_invariant(state, ledger, added)
+
+
+def test_default_thresholds_are_derived_not_tuned() -> None:
+    cfg = ThemeConfig()
+    # The first re-cluster waits for the rows PCA needs to keep every dimension (20 per dimension).
+    assert cfg.recluster_min_new == 20 * cfg.pca_dims
+    # Theme centres close enough that one would join the other online are one theme.
+    assert cfg.merge_similarity == cfg.join_threshold
+    assert cfg.reassign_threshold < cfg.join_threshold
+
+
+def tilted(angle_cos: float, index: int) -> np.ndarray:
+    """A blob around a direction with cosine ``angle_cos`` to axis 0 (in the 0-1 plane)."""
+    v = np.zeros(DIM, dtype=np.float32)
+    v[0], v[1] = angle_cos, float(np.sqrt(1 - angle_cos**2))
+    v += np.random.default_rng(5000 + index).normal(0, 0.01, DIM).astype(np.float32)
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def test_themes_with_close_centres_merge_into_the_larger_after_a_recluster() -> None:
+    # HDBSCAN finds nothing (min_cluster_size above the row count): only the centroid rule acts.
+    engine = ThemeEngine(replace(CFG, min_cluster_size=50, merge_similarity=0.85))
+    state = ProductThemes(product="app", dim=DIM)
+    state.themes["old"] = make_theme("old", [member(i, tilted(1.0, i)) for i in range(6)])
+    state.themes["near"] = make_theme("near", [member(100 + i, tilted(0.88, 100 + i)) for i in range(4)])
+    state.themes["far"] = make_theme("far", [member(200 + i, blob(2, 200 + i)) for i in range(6)])
+    state, events = engine.recluster(state, now=T0, new_id=ids())
+    merges = [e for e in events if isinstance(e, ThemeMerged)]
+    assert merges == [ThemeMerged("app", ("near",), "old", T0)]
+    assert set(state.themes) == {"old", "far"}
+    assert state.themes["old"].member_count == 10
+    assert state.locate("m100") == "old"
+
+
+def test_a_loose_but_real_pool_cluster_founds_a_theme_below_the_join_threshold() -> None:
+    from models.themes.recluster import plan_recluster
+
+    # Members at cosine ~0.8 to their centre: below CFG's online join (0.9), above founding (0.75).
+    vectors = np.stack([blob(c, i, noise=0.17) for c in (0, 1) for i in range(12)])
+    centre = vectors[:12].sum(axis=0)
+    sims = vectors[:12] @ (centre / np.linalg.norm(centre))
+    assert sims.mean() < CFG.join_threshold
+    assert sims.mean() > CFG.found_threshold
+    owners: list[str | None] = [None] * len(vectors)
+    plan = plan_recluster(vectors=vectors, owners=owners, config=CFG)
+    assert plan.new_themes
+    for rows in plan.new_themes:  # each theme holds one idea
+        assert len({r // 12 for r in rows}) == 1
+    strict = plan_recluster(
+        vectors=vectors, owners=owners, config=replace(CFG, found_threshold=CFG.join_threshold)
+    )
+    # Tied to the online join, most of the real idea would stay in the pool.
+    assert sum(map(len, strict.new_themes)) < sum(map(len, plan.new_themes)) / 2
