@@ -44,7 +44,7 @@ def create_app(settings: Settings) -> faust.App:
         logging_config=None,
     )
     register_ingest(app, settings)
-    register_classify(app, settings, lambda: suggestion_judge(settings))
+    register_classify(app, settings, suggestion_judge(settings))
     register_themes(app, settings)
     return app
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -41,10 +40,10 @@ from youasked.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def register_classify(
-    app: faust.App, settings: Settings, judge_factory: Callable[[], SuggestionJudge]
-) -> None:
-    """Declare the classify agent on ``app``; ``judge_factory`` loads the model once, at first use."""
+def register_classify(app: faust.App, settings: Settings, judge: SuggestionJudge) -> None:
+    """Declare the classify agent on ``app`` with its ``judge`` (model loaded before the worker
+    starts consuming: loading holds the interpreter for seconds and would starve heartbeats).
+    """
     accepted = raw_topic(app, COMMENTS_ACCEPTED, settings)
     classified = raw_topic(app, COMMENTS_CLASSIFIED, settings)
     suggestions = raw_topic(app, SUGGESTIONS, settings)
@@ -58,24 +57,11 @@ def register_classify(
     async def _reload_ledger(app: faust.App, assigned: Any, **_: Any) -> None:
         ledger.forget()
 
-    @app.task  # type: ignore[untyped-decorator]
-    async def _load_model() -> None:
-        loop = asyncio.get_running_loop()
-        holder["judge"] = await loop.run_in_executor(executor, judge_factory)
-        logger.info("suggestion classifier %s loaded", holder["judge"].version)
-
-    async def get_judge() -> SuggestionJudge:
-        while "judge" not in holder:
-            await asyncio.sleep(0.05)
-        judge: SuggestionJudge = holder["judge"]
-        return judge
-
     @app.agent(accepted, name="classify", concurrency=1)
     async def classify(stream: Any) -> None:
         async for events in stream.take_events(
             settings.classify_batch_size, within=settings.classify_batch_wait_s
         ):
-            judge = await get_judge()
             todo: list[tuple[Any, CommentAccepted]] = []
             for event in events:
                 message = event.message

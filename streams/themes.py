@@ -143,7 +143,17 @@ class ThemeStore:
 
 def register_themes(app: faust.App, settings: Settings) -> None:
     """Declare the themes agent and its tables on ``app``."""
-    suggestions = raw_topic(app, SUGGESTIONS, settings)
+    suggestions_name, ticks_name = settings.topic_name(SUGGESTIONS), settings.topic_name(THEME_TICKS)
+    # One agent reads both topics, so suggestions and time steps of a product never interleave.
+    inputs = app.topic(
+        suggestions_name,
+        ticks_name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
     ticks = raw_topic(app, THEME_TICKS, settings)
     themes_out = raw_topic(app, THEMES, settings)
     members_out = raw_topic(app, THEME_MEMBERS, settings)
@@ -156,7 +166,6 @@ def register_themes(app: faust.App, settings: Settings) -> None:
     duplicates = DuplicateConfig()
     store = ThemeStore(state_table, dim=384, duplicates=duplicates)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-themes")
-    locks: dict[str, asyncio.Lock] = {}
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _forget(app: faust.App, assigned: Any, **_: Any) -> None:
@@ -234,9 +243,8 @@ def register_themes(app: faust.App, settings: Settings) -> None:
         return members
 
     async def run_step(product: str, detected: SuggestionDetected | None, *, idle: bool = False) -> None:
-        async with locks.setdefault(product, asyncio.Lock()):
-            await _run_step(product, detected, idle=idle)
-            store.last_step[product] = time.monotonic()
+        await _run_step(product, detected, idle=idle)
+        store.last_step[product] = time.monotonic()
 
     async def _run_step(product: str, detected: SuggestionDetected | None, *, idle: bool) -> None:
         work = store.load(product)
@@ -278,29 +286,27 @@ def register_themes(app: faust.App, settings: Settings) -> None:
             work, result, previous_pool=previous_pool, everything=result.reclustered or bool(result.merged)
         )
 
-    @app.agent(suggestions, name="themes", concurrency=1)
+    @app.agent(inputs, name="themes", concurrency=1)
     async def place(stream: Any) -> None:
         async for event in stream.events():
+            message = event.message
+            if message.topic == ticks_name:
+                product = (message.key or b"").decode("utf-8", "replace")
+                if product:
+                    await run_step(product, None, idle=message.value == b"idle")
+                continue
             try:
-                detected = SuggestionDetected.model_validate_json(event.message.value)
+                detected = SuggestionDetected.model_validate_json(message.value)
             except ValueError:
                 logger.exception(
-                    "unreadable suggestion at %s[%d]@%d",
-                    event.message.topic,
-                    event.message.partition,
-                    event.message.offset,
+                    "unreadable suggestion at %s[%d]@%d", message.topic, message.partition, message.offset
                 )
                 raise
             if members_table.get(detected.suggestion_id) is not None:
-                continue  # re-delivered: already placed
+                logger.info("re-delivered suggestion %s passed over", detected.suggestion_id)
+                continue
             await run_step(detected.comment.product, detected)
-
-    @app.agent(ticks, name="themes-tick", concurrency=1)
-    async def on_tick(stream: Any) -> None:
-        async for event in stream.events():
-            product = (event.message.key or b"").decode("utf-8", "replace")
-            if product:
-                await run_step(product, None, idle=event.message.value == b"idle")
+            logger.debug("placed %s", detected.suggestion_id)
 
     @app.timer(interval=settings.theme_tick_interval_s)  # type: ignore[untyped-decorator]
     async def send_ticks() -> None:
