@@ -26,13 +26,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from tests.kafka_support import WorkerProcess, free_port  # noqa: E402
-from youasked import broker  # noqa: E402
-from youasked.admin import ensure_topics  # noqa: E402
-from youasked.contracts.topics import COMMENTS, COMMENTS_CLASSIFIED  # noqa: E402
-from youasked.settings import Settings  # noqa: E402
+from tests.kafka_support import WorkerProcess, free_port
+from youasked import broker
+from youasked.admin import ensure_topics
+from youasked.contracts.topics import COMMENTS, COMMENTS_CLASSIFIED
+from youasked.settings import Settings
 
 STREAMS = ROOT.parent / "shared" / "data" / "streams"
 

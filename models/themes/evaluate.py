@@ -12,10 +12,12 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import adjusted_rand_score, v_measure_score
 
+from models.duplicates import DuplicateConfig
 from models.themes.config import ThemeConfig
 from models.themes.engine import ThemeEngine
 from models.themes.events import SuggestionPlaced, ThemeEvent, ThemeMerged, ThemeSplit
 from models.themes.records import Suggestion
+from models.themes.workflow import ProductWork, StepResult, place_suggestion, tick
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class Ledger:
         self.place: dict[str, str | None] = {}
         self.first: dict[str, str] = {}
         self.successor: dict[str, str] = {}
+        self.duplicate_of: dict[str, str] = {}
 
     def resolve(self, theme_id: str) -> str:
         """Follow merges from ``theme_id`` to the id that holds its members now."""
@@ -43,8 +46,24 @@ class Ledger:
 
     def where(self, suggestion_id: str) -> str | None:
         """Current theme id of ``suggestion_id`` (``None`` = pool or unknown)."""
+        seen: set[str] = set()
+        while suggestion_id in self.duplicate_of and suggestion_id not in seen:
+            seen.add(suggestion_id)
+            suggestion_id = self.duplicate_of[suggestion_id]
         placed = self.place.get(suggestion_id)
         return None if placed is None else self.resolve(placed)
+
+    def apply_step(self, result: StepResult) -> None:
+        """Replay one workflow step (what the stream agent publishes)."""
+        for old, new in result.merged.items():
+            self.successor[old] = new
+        for placement in result.placements:
+            if placement.duplicate_of is not None and placement.duplicate_kind == "exact":
+                self.duplicate_of[placement.suggestion_id] = placement.duplicate_of
+                continue
+            self.place[placement.suggestion_id] = placement.theme_id
+            if placement.theme_id is not None:
+                self.first.setdefault(placement.suggestion_id, placement.theme_id)
 
     def apply(self, events: Sequence[ThemeEvent]) -> None:
         """Replay ``events`` in order."""
@@ -68,8 +87,13 @@ def evaluate_themes(
     labels: Sequence[Any],
     vectors: npt.NDArray[np.float32],
     config: ThemeConfig | None = None,
+    duplicates: DuplicateConfig | None = None,
 ) -> dict[str, Any]:
     """Stream rows one at a time (file order) through the online path and score the final themes.
+
+    The path is the stream agent's (:func:`models.themes.workflow.place_suggestion`):
+    exact and automatic duplicates count as mentions of what they duplicate (and are scored
+    in its theme); a pause at the end triggers the idle re-cluster, as in the worker.
 
     ``vectors`` is ``(n, dim)`` L2-normalized. Row ``i`` arrives at ``EVAL_START + i`` minutes
     with author ``author-i``; after the last row the clock advances by ``recluster_interval``
@@ -84,19 +108,14 @@ def evaluate_themes(
     n = len(texts)
     if n != len(labels) or n != len(vectors):
         raise ValueError("texts, labels and vectors must have the same length")
-    state = engine.new_state(product="eval", dim=int(vectors.shape[1]))
-    counter = iter(range(1, 10**9))
-
-    def new_id() -> str:
-        return f"theme-{next(counter)}"
-
+    duplicates = duplicates or DuplicateConfig()
+    work = ProductWork.new(product="eval", dim=int(vectors.shape[1]))
     ledger = Ledger()
     reclusters = 0
     started = time.perf_counter()
     now = EVAL_START
     for i in range(n):
         now = EVAL_START + i * EVAL_STEP
-        before = state.last_recluster_at
         suggestion = Suggestion(
             suggestion_id=f"s{i}",
             product="eval",
@@ -106,19 +125,28 @@ def evaluate_themes(
             text=texts[i],
             vector=np.asarray(vectors[i], dtype=np.float32),
         )
-        state, events = engine.add_suggestion(state, suggestion, now=now, new_id=new_id)
-        reclusters += state.last_recluster_at != before
-        ledger.apply(events)
-    state, events = engine.tick(state, now=now + config.recluster_interval, new_id=new_id)
-    reclusters += bool(events)
-    ledger.apply(events)
+        result = place_suggestion(
+            work, suggestion, engine=engine, duplicates=duplicates, theme_of=ledger.where, now=now
+        )
+        reclusters += result.reclustered
+        ledger.apply_step(result)
+    # The stream ends: the worker re-clusters a product whose suggestions paused.
+    result = tick(work, engine=engine, now=now + EVAL_STEP, idle=True)
+    reclusters += result.reclustered
+    ledger.apply_step(result)
+    state = work.themes
     elapsed = time.perf_counter() - started
     final = [ledger.where(f"s{i}") for i in range(n)]
+    duplicates_merged = len(ledger.duplicate_of)
     predicted = [f if f is not None else f"pool-{i}" for i, f in enumerate(final)]
     themed = [i for i in range(n) if f"s{i}" in ledger.first]
     stable = sum(1 for i in themed if final[i] == ledger.resolve(ledger.first[f"s{i}"]))
     pool_ids = set(state.pool)
-    mismatched = sum(1 for i in range(n) if (final[i] is None) != (f"s{i}" in pool_ids))
+    mismatched = sum(
+        1
+        for i in range(n)
+        if f"s{i}" not in ledger.duplicate_of and (final[i] is None) != (f"s{i}" in pool_ids)
+    )
     if mismatched:
         logger.warning("ledger and state disagree on %d rows", mismatched)
     return {
@@ -130,6 +158,7 @@ def evaluate_themes(
         "outlier_rate": round(sum(f is None for f in final) / max(n, 1), 4),
         "id_stability": round(stable / max(len(themed), 1), 4),
         "reclusters": reclusters,
+        "duplicates_merged": duplicates_merged,
         "seconds": round(elapsed, 2),
         "ms_per_row": round(1000 * elapsed / max(n, 1), 3),
         "config": config.to_dict(),

@@ -168,8 +168,13 @@ def place_suggestion(
     theme_of: Callable[[str], str | None],
     now: datetime,
 ) -> StepResult:
-    """Place one new suggestion: an exact or automatic duplicate adds a mention (and its author)
-    to what it duplicates; anything else (a possible duplicate too) goes through the engine.
+    """Place one new suggestion.
+
+    An exact repeat (same folded text: copy-paste, spam waves) adds a mention and its author to
+    what it repeats. A near-duplicate goes through the engine like any suggestion (its vector
+    keeps the theme's density, so re-clusters see how many asked) and is marked ``auto``
+    (merged without review: it lands in the same theme and counts its author once there) or
+    ``review`` (a possible duplicate for a person to confirm).
 
     ``theme_of`` answers the theme of an earlier suggestion (the caller's suggestion map),
     for duplicates of members that left a theme's bounded sample.
@@ -184,7 +189,7 @@ def place_suggestion(
         created_at=suggestion.created_at,
         config=duplicates,
     )
-    if match.verdict in ("exact", "auto") and match.duplicate_of is not None:
+    if match.verdict == "exact" and match.duplicate_of is not None:
         target_theme = work.themes.locate(match.duplicate_of)
         if target_theme in (None, "pool"):
             target_theme = theme_of(match.duplicate_of) if target_theme is None else None
@@ -210,9 +215,11 @@ def place_suggestion(
         return result
     _, events = engine.add_suggestion(work.themes, suggestion, now=now, new_id=work.new_id)
     _collect(work, events, result)
-    if match.verdict == "review" and match.duplicate_of is not None:
+    if match.verdict in ("auto", "review") and match.duplicate_of is not None:
         result.placements = [
-            Placement(p.suggestion_id, p.theme_id, match.duplicate_of, "review", round(match.similarity, 4))
+            Placement(
+                p.suggestion_id, p.theme_id, match.duplicate_of, match.verdict, round(match.similarity, 4)
+            )
             if p.suggestion_id == suggestion.suggestion_id
             else p
             for p in result.placements

@@ -1,0 +1,120 @@
+"""The themes agent against the real broker: themes form, survive a crash and restart, ids stay."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.kafka_support import WorkerProcess, isolated_settings, produce
+from youasked.admin import ensure_topics
+from youasked.contracts.events import (
+    CommentAccepted,
+    SourceRef,
+    SuggestionDetected,
+    SuggestionThemed,
+    ThemeChanged,
+    ThemeStatus,
+    event_json,
+)
+from youasked.contracts.topics import SUGGESTIONS, THEME_MEMBERS, THEMES
+from youasked.readback import read_topic
+from youasked.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+RNG = np.random.default_rng(5)
+CENTRES = [RNG.normal(size=384) for _ in range(3)]
+T0 = datetime(2026, 4, 1, tzinfo=UTC)
+
+
+def detected(index: int, cluster: int, author: str) -> tuple[bytes, bytes]:
+    vector = CENTRES[cluster] + RNG.normal(scale=0.35, size=384)
+    vector = vector / np.linalg.norm(vector)
+    comment = CommentAccepted(
+        comment_id=f"s{index}",
+        platform="x",
+        product="trailmate",
+        author_id=author,
+        author_handle=f"@{author}",
+        text=f"idea {cluster} variant {index} " + "word " * (index % 5),
+        created_at=T0 + timedelta(minutes=index),
+        url=f"https://x.com/{author}/status/{index}",
+        key=f"x:s{index}",
+        received_at=T0 + timedelta(minutes=index),
+        source=SourceRef(topic="feedback.comments", partition=0, offset=index),
+    )
+    event = SuggestionDetected(
+        suggestion_id=comment.key,
+        comment=comment,
+        score=0.9,
+        embedding=[float(x) for x in vector],
+        embedding_model="test",
+        detected_at=T0,
+    )
+    return b"trailmate", event_json(event)
+
+
+def latest(
+    settings: Settings, expect: int, spec: object, key: str, timeout: float = 120
+) -> dict[str, dict[str, object]]:
+    """The last record per key of a compacted topic, once at least ``expect`` keys are there
+    and nothing new arrived for a few seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out: dict[str, dict[str, object]] = {}
+        for record in read_topic(settings, spec, timeout=20, settle=4):  # type: ignore[arg-type]
+            value = json.loads(record.value)
+            out[value[key]] = value
+        if len(out) >= expect or time.monotonic() > deadline:
+            return out
+
+
+def test_themes_form_and_survive_a_crash_with_stable_ids(kafka_bootstrap: str, tmp_path: Path) -> None:
+    settings = isolated_settings(
+        kafka_bootstrap, tmp_path, theme_tick_interval_s=1.0, theme_idle_recluster_s=2.0
+    )
+    ensure_topics(settings)
+    first = [detected(i, i % 3, f"user{i % 25}") for i in range(60)]
+    produce(settings, SUGGESTIONS, first)
+    worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    try:
+        themes_1 = {
+            k: v for k, v in latest(settings, 3, THEMES, "theme_id").items() if v["status"] == "active"
+        }
+        members_1 = latest(settings, 60, THEME_MEMBERS, "suggestion_id")
+        worker.kill()
+        assert len(themes_1) == 3, worker.log_tail()
+        home_1 = {sid: m["theme_id"] for sid, m in members_1.items()}
+
+        second = [detected(i, i % 3, f"user{i % 25}") for i in range(60, 90)]
+        produce(settings, SUGGESTIONS, [*second, *first[:5]])  # the first five again: re-deliveries
+        worker = WorkerProcess(settings, tmp_path / "worker2.log").start()
+        members = latest(settings, 90, THEME_MEMBERS, "suggestion_id")
+        themes = {
+            k: ThemeChanged.model_validate(v) for k, v in latest(settings, 3, THEMES, "theme_id").items()
+        }
+    finally:
+        worker.stop()
+
+    assert len(members) == 90, sorted(set(f"x:s{i}" for i in range(90)) - set(members))
+    placed = {sid: SuggestionThemed.model_validate(m) for sid, m in members.items()}
+    active = {k: t for k, t in themes.items() if t.status is ThemeStatus.ACTIVE}
+    assert set(active) == set(themes_1), "theme ids changed across the restart"
+    for sid, theme_id in home_1.items():
+        assert placed[sid].theme_id == theme_id
+    # each new suggestion joined the theme of its cluster
+    cluster_theme = {i % 3: home_1[f"x:s{i}"] for i in range(3)}
+    for i in range(60, 90):
+        assert placed[f"x:s{i}"].theme_id == cluster_theme[i % 3]
+    # counts: every suggestion once (re-deliveries not counted twice), people counted once
+    for cluster, theme_id in cluster_theme.items():
+        indices = [i for i in range(90) if i % 3 == cluster]
+        duplicates = sum(1 for i in indices if placed[f"x:s{i}"].duplicate_kind == "exact")
+        assert active[theme_id].mention_count == len(indices)
+        assert active[theme_id].member_count == len(indices) - duplicates
+        assert active[theme_id].author_count == len({f"user{i % 25}" for i in indices})
