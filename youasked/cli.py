@@ -216,6 +216,74 @@ def eval_suggestions(
     typer.echo(json.dumps(result))
 
 
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _embed_with_progress(texts: list[str], label: str) -> object:
+    import numpy as np
+    from rich.progress import Progress
+
+    from youasked.factories import embedder
+
+    model = embedder(get_settings())
+    parts = []
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"embedding {label}", total=len(texts))
+        for start in range(0, len(texts), 256):
+            chunk = texts[start : start + 256]
+            parts.append(model.embed(chunk))
+            progress.advance(task, len(chunk))
+    return np.concatenate(parts) if parts else np.zeros((0, model.dim), dtype=np.float32)
+
+
+@eval_app.command("themes")
+def eval_themes(
+    input_: Path = typer.Option(..., "--input", exists=True, dir_okay=False, help="Labelled CSV."),
+    text_col: str = typer.Option("text", help="Column holding the suggestion text."),
+    label_col: str = typer.Option("label", help="Column holding the gold theme."),
+) -> None:
+    """Stream the rows one at a time, in file order, through the agents' theme path; print JSON
+    (n, themes, v_measure, ari, outlier_rate, id_stability).
+    """
+    from models.themes.evaluate import evaluate_themes
+
+    _setup_logging("WARNING")
+    rows = _read_csv(input_)
+    texts = [row[text_col] for row in rows]
+    labels = [row[label_col] for row in rows]
+    vectors = _embed_with_progress(texts, input_.name)
+    result = evaluate_themes(texts=texts, labels=labels, vectors=vectors)  # type: ignore[arg-type]
+    result.pop("config", None)
+    typer.echo(json.dumps(result))
+
+
+@eval_app.command("duplicates")
+def eval_duplicates(
+    input_: Path = typer.Option(
+        ..., "--input", exists=True, dir_okay=False, help="CSV: text_a,text_b,label."
+    ),
+) -> None:
+    """Score the configured duplicate thresholds on labelled pairs; print precision, recall, F1."""
+    from models.duplicates import evaluate_duplicates
+
+    _setup_logging("WARNING")
+    rows = _read_csv(input_)
+    pairs = [(row["text_a"], row["text_b"]) for row in rows]
+    labels = [int(row["label"]) for row in rows]
+    vectors_a = _embed_with_progress([a for a, _ in pairs], "text_a")
+    vectors_b = _embed_with_progress([b for _, b in pairs], "text_b")
+    result = evaluate_duplicates(
+        pairs=pairs,
+        labels=labels,
+        embedder_vectors=(vectors_a, vectors_b),  # type: ignore[arg-type]
+    )
+    typer.echo(json.dumps(result))
+
+
 def main() -> None:
     """Entry point of the ``youasked`` console command."""
     app()
