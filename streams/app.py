@@ -36,7 +36,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         broker_commit_every=100,
         broker_commit_interval=1.0,
-        stream_wait_empty=False,
+        stream_wait_empty=True,
         broker_session_timeout=settings.worker_session_timeout_s,
         broker_heartbeat_interval=min(3.0, settings.worker_session_timeout_s / 3),
         broker_rebalance_timeout=max(30.0, settings.worker_session_timeout_s * 2),
