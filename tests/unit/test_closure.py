@@ -329,7 +329,9 @@ def test_everyone_once_and_every_text_within_its_limit(
     people: list[Person], note: str, title: str, declined: bool, with_release: bool
 ) -> None:
     if declined:
-        theme = ClosureTheme("th", "p", title, "declined", reason=note.strip() or "It does not fit the product.")
+        theme = ClosureTheme(
+            "th", "p", title, "declined", reason=note.strip() or "It does not fit the product."
+        )
         release = None
     else:
         theme = ClosureTheme("th", "p", title, "shipped")
