@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -76,14 +77,24 @@ def kafka_status() -> None:
 def worker(
     web_port: int = typer.Option(None, help="Port of the worker's web endpoint."),
     loglevel: str = typer.Option("info", help="Log level."),
+    supervise: bool = typer.Option(
+        True,
+        help="Run the worker as a child process and restart it if it stalls (see youasked/supervisor.py).",
+    ),
 ) -> None:
     """Run the stream worker (faust) until stopped."""
-    from streams.app import run_worker
-
     settings = get_settings()
     if web_port is not None:
         settings = settings.model_copy(update={"worker_web_port": web_port})
+        os.environ["YOUASKED_WORKER_WEB_PORT"] = str(web_port)
     _setup_logging(loglevel.upper())
+    if supervise:
+        from youasked.supervisor import supervise as run_supervised
+        from youasked.supervisor import worker_command
+
+        raise typer.Exit(run_supervised(settings, worker_command(loglevel), stall_s=settings.worker_stall_s))
+    from streams.app import run_worker
+
     run_worker(settings, loglevel=loglevel)
 
 

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     worker_session_timeout_s: float = Field(
         default=15.0, ge=6, description="A worker silent this long is dead: its partitions move."
     )
+    worker_stall_s: float = Field(
+        default=45.0,
+        gt=0,
+        description="Restart a worker whose group commits nothing this long while input waits.",
+    )
     table_store: str = Field(default="memory://", description="faust table store URL.")
 
     # --- Ingest limits ---------------------------------------------------------------------
