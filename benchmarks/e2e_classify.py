@@ -64,7 +64,15 @@ class Collector:
         topic = settings.topic_name(COMMENTS_CLASSIFIED)
         self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
                                       enable_auto_commit=False)
-        parts = self.consumer.partitions_for_topic(topic) or set()
+        parts: set[int] = set()
+        deadline = time.monotonic() + 30
+        while not parts and time.monotonic() < deadline:  # metadata of a just-created topic
+            parts = self.consumer.partitions_for_topic(topic) or set()
+            if not parts:
+                self.consumer.topics()
+                time.sleep(0.2)
+        if not parts:
+            raise SystemExit(f"no metadata for {topic}")
         tps = [TopicPartition(topic, p) for p in parts]
         self.consumer.assign(tps)
         self.consumer.seek_to_end(*tps)
