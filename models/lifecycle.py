@@ -187,6 +187,7 @@ RejectCode = Literal[
     "reason_required",
     "invalid_merge",
     "invalid_split",
+    "member_not_in_theme",
 ]
 
 
@@ -281,6 +282,28 @@ def register_theme(state: ThemeLifecycle, *, theme_id: str) -> ThemeLifecycle:
     if theme_id in state.themes:
         return state
     return replace(state, themes={**state.themes, theme_id: ThemeState(theme_id=theme_id)})
+
+
+def follow_merge(
+    state: ThemeLifecycle, *, old_id: str, new_id: str, now: datetime, actor: str = "clustering"
+) -> ThemeLifecycle:
+    """Record a merge the clustering made (a re-cluster folded ``old_id`` into ``new_id``).
+
+    The old theme follows its successor from now on, like after a merge command. A closed
+    theme is left as it is: its closure was published and stays true.
+    """
+    _require_aware(now, "now")
+    state = register_theme(register_theme(state, theme_id=new_id), theme_id=old_id)
+    old = state.themes[old_id]
+    if old.status not in OPEN_STATUSES or old_id == new_id:
+        return state
+    entry = HistoryEntry(
+        command_id=f"clustering:{old_id}:{new_id}", kind="merge", actor=actor,
+        reason="the re-cluster found the same idea", at=now, issued_at=now, from_status=old.status,
+        to_status=ThemeStatus.MERGED, detail={"merged_into": new_id},
+    )
+    merged = replace(old, status=ThemeStatus.MERGED, merged_into=new_id, history=(*old.history, entry))
+    return replace(state, themes={**state.themes, old_id: merged})
 
 
 def successor(state: ThemeLifecycle, theme_id: str) -> str:

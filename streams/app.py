@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
+import signal
 from typing import Any
 
 import faust
@@ -56,4 +59,21 @@ def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: 
     ensure_topics(settings)
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=loglevel, **worker_options)
+
+    async def dump_on_signal() -> None:
+        # SIGUSR1 logs where every asyncio task waits: the supervisor asks before a restart.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump_tasks)
+
+    app.task(dump_on_signal)
+
     worker.execute_from_commandline()
+
+
+def dump_tasks() -> None:
+    """Log the stack of every asyncio task of the running loop (what each one awaits)."""
+    buffer = io.StringIO()
+    tasks = asyncio.all_tasks()
+    for task in sorted(tasks, key=lambda t: t.get_name()):
+        buffer.write(f"--- {task.get_name()} {task.get_coro()!r}\n")
+        task.print_stack(limit=12, file=buffer)
+    logger.warning("%d asyncio tasks:\n%s", len(tasks), buffer.getvalue())

@@ -11,11 +11,21 @@ Outputs go to the compacted ``feedback.themes`` (latest :class:`ThemeChanged` pe
 ``feedback.theme-members``. Outputs are sent and acknowledged before the tables are written;
 a suggestion re-delivered after a crash is recognised by its id in ``theme-members`` (or, if
 the crash came first, recomputed from the same state to the same ids and snapshots).
+
+The same agent reads ``feedback.theme-commands`` (keyed by product too), so a product
+manager's decisions and the clustering change one product's state in one sequence. Per
+command (:func:`models.theme_commands.apply_theme_command`): the closure it causes is
+published first (``feedback.closures``, exactly once through a ledger on the closure key),
+then the theme snapshots, then the outcome (``feedback.theme-outcomes``, ledgered on the
+command id), and last the tables (``life:<theme>``, ``outcome:<command>``). A crash anywhere
+in between re-delivers the command, which derives the same closure key and outcome, and the
+ledgers let nothing out twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,23 +34,47 @@ from typing import Any
 
 import faust
 import numpy as np
+from pydantic import ValidationError
 
 from models.duplicates import DuplicateConfig
+from models.lifecycle import ThemeState
+from models.scoring import ScoringWeights
+from models.theme_commands import (
+    apply_theme_command,
+    closure_event,
+    cost_input,
+    lifecycle_of,
+    release_ref,
+    theme_score,
+)
 from models.themes.config import ThemeConfig
 from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion, ThemeRecord
 from models.themes.state import ProductThemes
 from models.themes.workflow import Lineage, ProductWork, StepResult, place_suggestion, tick
 from streams.ingest import raw_topic
+from streams.ledger import OutputLedger
+from youasked import failpoints
 from youasked.contracts.events import (
     DuplicateKind,
+    LifecycleStatus,
     SuggestionDetected,
     SuggestionThemed,
     ThemeChanged,
     ThemeStatus,
     event_json,
 )
-from youasked.contracts.topics import SUGGESTIONS, THEME_MEMBERS, THEME_TICKS, THEMES
+from youasked.contracts.lifecycle import CommandOutcome, ThemeCommand
+from youasked.contracts.topics import (
+    CLOSURES,
+    SUGGESTIONS,
+    THEME_COMMANDS,
+    THEME_MEMBERS,
+    THEME_OUTCOMES,
+    THEME_TICKS,
+    THEMES,
+)
+from youasked.factories import closure_templates, scoring_weights
 from youasked.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -53,8 +87,16 @@ def theme_snapshot(
     change: str,
     now: datetime,
     status: ThemeStatus = ThemeStatus.ACTIVE,
+    life: ThemeState | None = None,
+    weights: ScoringWeights | None = None,
 ) -> ThemeChanged:
-    """The public snapshot of one theme record."""
+    """The public snapshot of one theme record, with its lifecycle and (if live) its score."""
+    life = life or ThemeState(theme_id=record.theme_id)
+    merged = status is ThemeStatus.MERGED
+    lifecycle_status = LifecycleStatus.MERGED if merged else LifecycleStatus(life.status.value)
+    score = None
+    if not merged:
+        score = theme_score(record, life.cost, now=now, weights=weights or ScoringWeights())
     return ThemeChanged(
         theme_id=record.theme_id,
         product=record.product,
@@ -75,6 +117,11 @@ def theme_snapshot(
         weekly_counts=dict(sorted(record.weeks.items())),
         change=change,
         changed_at=now,
+        lifecycle_status=lifecycle_status,
+        cost=cost_input(life.cost),
+        release=release_ref(life.release),
+        engagement=record.engagement,
+        score=score,
     )
 
 
@@ -144,10 +191,13 @@ class ThemeStore:
 def register_themes(app: faust.App, settings: Settings) -> None:
     """Declare the themes agent and its tables on ``app``."""
     suggestions_name, ticks_name = settings.topic_name(SUGGESTIONS), settings.topic_name(THEME_TICKS)
-    # One agent reads both topics, so suggestions and time steps of a product never interleave.
+    commands_name = settings.topic_name(THEME_COMMANDS)
+    # One agent reads the three topics, so a product's suggestions, time steps and commands
+    # never interleave.
     inputs = app.topic(
         suggestions_name,
         ticks_name,
+        commands_name,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
@@ -157,6 +207,16 @@ def register_themes(app: faust.App, settings: Settings) -> None:
     ticks = raw_topic(app, THEME_TICKS, settings)
     themes_out = raw_topic(app, THEMES, settings)
     members_out = raw_topic(app, THEME_MEMBERS, settings)
+    outcomes_out = raw_topic(app, THEME_OUTCOMES, settings)
+    closures_out = raw_topic(app, CLOSURES, settings)
+    closures_done = OutputLedger(
+        bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(CLOSURES)
+    )
+    outcomes_done = OutputLedger(
+        bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(THEME_OUTCOMES)
+    )
+    templates = closure_templates(settings)
+    weights = scoring_weights(settings)
     partitions = settings.topic_partitions
     state_table = app.Table("theme-state", default=None, partitions=partitions, key_type=str)
     members_table = app.Table("theme-members", default=None, partitions=partitions, key_type=str)
@@ -170,6 +230,12 @@ def register_themes(app: faust.App, settings: Settings) -> None:
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _forget(app: faust.App, assigned: Any, **_: Any) -> None:
         store.forget()
+        closures_done.forget()
+        outcomes_done.forget()
+
+    def life_of(theme_id: str) -> ThemeState | None:
+        stored = state_table.get(f"life:{theme_id}")
+        return None if stored is None else ThemeState.from_dict(stored)
 
     async def publish(
         work: ProductWork,
@@ -184,7 +250,12 @@ def register_themes(app: faust.App, settings: Settings) -> None:
         for theme_id, change in sorted(result.changed.items()):
             if theme_id in state.themes:
                 snapshot = theme_snapshot(
-                    state.themes[theme_id], work.lineage.get(theme_id, Lineage()), change=change, now=now
+                    state.themes[theme_id],
+                    work.lineage.get(theme_id, Lineage()),
+                    change=change,
+                    now=now,
+                    life=life_of(theme_id),
+                    weights=weights,
                 )
                 pending.append(
                     await themes_out.send(key=theme_id.encode(), value=event_json(snapshot), force=True)
@@ -199,6 +270,7 @@ def register_themes(app: faust.App, settings: Settings) -> None:
                 change="merged",
                 now=now,
                 status=ThemeStatus.MERGED,
+                life=life_of(old),
             )
             pending.append(await themes_out.send(key=old.encode(), value=event_json(snapshot), force=True))
         members: dict[str, dict[str, Any]] = {}
@@ -241,6 +313,119 @@ def register_themes(app: faust.App, settings: Settings) -> None:
             )
         await asyncio.gather(*pending)
         return members
+
+    def member_record(suggestion_id: str) -> SuggestionThemed | None:
+        stored = members_table.get(suggestion_id)
+        return None if stored is None else SuggestionThemed.model_validate(stored)
+
+    def askers_of(theme_ids: set[str]) -> list[SuggestionThemed]:
+        """Member records of ``theme_ids``, and (transitively) the duplicates attached to them."""
+        records = [SuggestionThemed.model_validate(v) for v in members_table.values() if v is not None]
+        chosen = {r.suggestion_id: r for r in records if r.theme_id in theme_ids}
+        grew = True
+        while grew:
+            extra = {
+                r.suggestion_id: r
+                for r in records
+                if r.suggestion_id not in chosen
+                and r.duplicate_of in chosen
+                and r.duplicate_kind in (DuplicateKind.EXACT, DuplicateKind.AUTO)
+            }
+            chosen.update(extra)
+            grew = bool(extra)
+        return list(chosen.values())
+
+    async def emit_outcome(outcome: CommandOutcome, partition: int) -> bool:
+        """Publish ``outcome`` unless it is already on the topic; True when sent now."""
+        if await outcomes_done.contains(partition, outcome.command_id):
+            return False
+        sent = await outcomes_out.send(
+            key=outcome.command_id.encode(), value=event_json(outcome), partition=partition, force=True
+        )
+        await sent
+        await outcomes_done.add(partition, outcome.command_id)
+        logger.info(
+            "command %s on %s: %s",
+            outcome.command_id,
+            outcome.theme_id,
+            "accepted" if outcome.accepted else f"rejected ({outcome.code})",
+        )
+        return True
+
+    async def run_command(message: Any) -> None:
+        now = datetime.now(UTC)
+        partition = message.partition
+        try:
+            command = ThemeCommand.model_validate_json(message.value)
+        except ValidationError as error:
+            await emit_outcome(unreadable_command(message, error, now=now), partition)
+            return
+        stored = state_table.get(f"outcome:{command.command_id}")
+        if stored is not None:  # applied before a crash: report it again (the ledger keeps one copy)
+            await emit_outcome(CommandOutcome.model_validate(stored), partition)
+            return
+        key = (message.key or b"").decode("utf-8", "replace")
+        if key != command.product:
+            outcome = CommandOutcome(
+                command_id=command.command_id, product=command.product, theme_id=command.theme_id,
+                kind=command.kind, accepted=False, code="wrong_key",
+                message=f"theme commands are keyed by product: key {key!r} is not {command.product!r}",
+                decided_at=now,
+            )
+            await emit_outcome(outcome, partition)
+            return
+        work = store.load(command.product)
+        previous_pool = set(work.themes.pool)
+        before = {tid: rec.to_dict() for tid, rec in work.themes.themes.items()}
+        known = set(work.lineage) | set(work.themes.themes)
+        lifecycle = lifecycle_of(
+            {tid: stored for tid in known if (stored := state_table.get(f"life:{tid}")) is not None}
+        )
+        result = apply_theme_command(
+            work, lifecycle, command, engine=engine, member_of=member_record, now=now
+        )
+        if result.closure is not None:
+            trigger = result.closure
+            if not await closures_done.contains(partition, trigger.closure_key):
+                live = work.themes.themes.get(trigger.theme_id)
+                closure = closure_event(
+                    trigger,
+                    product=command.product,
+                    title=command.title or (live.label if live and live.label else trigger.theme_id),
+                    members=askers_of({trigger.theme_id, *trigger.merged_theme_ids}),
+                    templates=templates,
+                    command_id=command.command_id,
+                    now=now,
+                )
+                sent = await closures_out.send(
+                    key=trigger.closure_key.encode(),
+                    value=event_json(closure),
+                    partition=partition,
+                    force=True,
+                )
+                await sent
+                await closures_done.add(partition, trigger.closure_key)
+                logger.info(
+                    "closure %s: %s, %d people, %d comments",
+                    trigger.closure_key, trigger.outcome, closure.people_count, closure.comment_count,
+                )
+                failpoints.hit("after-closure-published")
+        for theme_id in result.changed:
+            if theme_id in result.lifecycle.themes:
+                state_table[f"life:{theme_id}"] = result.lifecycle.themes[theme_id].to_dict()
+        retired = {old: before[old] for old in result.step.merged if old in before}
+        members = await publish(work, result.step, None, now, retired)
+        for suggestion_id, payload in members.items():
+            members_table[suggestion_id] = payload
+        if await emit_outcome(result.outcome, partition):
+            failpoints.hit("after-outcome-published")
+        state_table[f"outcome:{command.command_id}"] = result.outcome.model_dump(mode="json")
+        store.save(
+            work,
+            result.step,
+            previous_pool=previous_pool,
+            everything=bool(result.step.merged) or result.step.reclustered,
+        )
 
     async def run_step(product: str, detected: SuggestionDetected | None, *, idle: bool = False) -> None:
         await _run_step(product, detected, idle=idle)
@@ -290,6 +475,9 @@ def register_themes(app: faust.App, settings: Settings) -> None:
     async def place(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
+            if message.topic == commands_name:
+                await run_command(message)
+                continue
             if message.topic == ticks_name:
                 product = (message.key or b"").decode("utf-8", "replace")
                 if product:
@@ -319,3 +507,19 @@ def register_themes(app: faust.App, settings: Settings) -> None:
                 await ticks.send(key=product.encode(), value=b"idle")
             elif engine.recluster_due(state, now=now):
                 await ticks.send(key=product.encode(), value=b"due")
+
+
+def unreadable_command(message: Any, error: ValidationError, *, now: datetime) -> CommandOutcome:
+    """The rejection of a record on the commands topic that is not a valid :class:`ThemeCommand`."""
+    command_id = f"{message.topic}:{message.partition}:{message.offset}"
+    try:
+        raw = json.loads(message.value)
+        if isinstance(raw, dict) and isinstance(raw.get("command_id"), str) and raw["command_id"].strip():
+            command_id = raw["command_id"].strip()[:256]
+    except (ValueError, TypeError):
+        pass
+    product = (message.key or b"").decode("utf-8", "replace")[:256]
+    return CommandOutcome(
+        command_id=command_id, product=product, theme_id="", kind=None, accepted=False,
+        code="invalid_command", message=str(error)[:2000], decided_at=now,
+    )

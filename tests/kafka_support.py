@@ -61,9 +61,10 @@ def isolated_settings(bootstrap: str, tmp: Path, **overrides: object) -> Setting
 class WorkerProcess:
     """``youasked worker`` in a subprocess, with its output in a log file."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, *, env: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.log_path = log_path
+        self.env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
@@ -71,7 +72,7 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "youasked.cli", "worker", "--loglevel", "info"],
-            env=env_for(self.settings),
+            env={**env_for(self.settings), **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

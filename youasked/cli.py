@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from youasked.cli_themes import theme_app
 from youasked.settings import get_settings
 
 app = typer.Typer(
@@ -23,6 +24,14 @@ train_app = typer.Typer(help="Train the models from labelled data.", no_args_is_
 app.add_typer(train_app, name="train")
 eval_app = typer.Typer(help="Measure the production code path on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+contracts_app = typer.Typer(
+    help="Contract docs for other systems (JSON Schemas, AsyncAPI), generated from the event models.",
+    no_args_is_help=True,
+)
+app.add_typer(contracts_app, name="contracts")
+app.add_typer(theme_app, name="theme")
+
+DEFAULT_CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "docs" / "contracts"
 
 
 def _setup_logging(level: str = "INFO") -> None:
@@ -293,6 +302,37 @@ def eval_duplicates(
         embedder_vectors=(vectors_a, vectors_b),  # type: ignore[arg-type]
     )
     typer.echo(json.dumps(result))
+
+
+@contracts_app.command("write")
+def contracts_write(
+    out: Path = typer.Option(
+        DEFAULT_CONTRACTS_DIR, file_okay=False, show_default="docs/contracts", help="Folder of the docs."
+    ),
+) -> None:
+    """Generate the JSON Schemas and the AsyncAPI document of the public topics into OUT."""
+    from youasked.contracts.schemas import write_contract_docs
+
+    written = write_contract_docs(out)
+    typer.echo(f"wrote {len(written)} files to {out}")
+
+
+@contracts_app.command("check")
+def contracts_check(
+    out: Path = typer.Option(
+        DEFAULT_CONTRACTS_DIR, file_okay=False, show_default="docs/contracts", help="Folder of the docs."
+    ),
+) -> None:
+    """Compare the docs in OUT with freshly generated ones; print the differences and exit 1 if any."""
+    from youasked.contracts.schemas import check_contract_docs
+
+    differences = check_contract_docs(out)
+    if differences:
+        for difference in differences:
+            typer.echo(difference, err=True)
+        typer.echo("run `youasked contracts write` to bring them up to date", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"contract docs in {out} are up to date")
 
 
 def main() -> None:

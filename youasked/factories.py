@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 from youasked.settings import Settings
 
 if TYPE_CHECKING:
+    from models.closure import ClosureTemplates
     from models.embedding import Embedder
     from models.judge import SuggestionJudge
     from models.moderation import ModerationPolicy
+    from models.scoring import ScoringWeights
 
 DEFAULT_CLASSIFIER_DIR = (
     Path(__file__).resolve().parent.parent / "models" / "artifacts" / "suggestion_classifier"
@@ -56,3 +58,17 @@ def suggestion_judge(settings: Settings, *, with_embedder: Embedder | None = Non
     return SuggestionJudge(
         embedder=with_embedder or embedder(settings), scorer=classifier, policy=moderation_policy(settings)
     )
+
+
+def scoring_weights(settings: Settings) -> ScoringWeights:
+    """The impact formula's weights: the defaults with the settings' overrides (checked)."""
+    from models.scoring import ScoringWeights
+
+    return ScoringWeights(**settings.score_weights)  # type: ignore[arg-type]
+
+
+def closure_templates(settings: Settings) -> ClosureTemplates:
+    """The brand's closure templates (validated at load: a bad file stops the worker at start)."""
+    from models.closure import load_templates
+
+    return load_templates(path=settings.closure_templates)

@@ -98,6 +98,16 @@ class Settings(BaseSettings):
         description="Re-cluster a product at least this often while it gets suggestions.",
     )
 
+    # --- Scoring and closures -----------------------------------------------------------------
+    score_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Overrides of the impact formula's weights and saturation points (models/scoring.py "
+        'ScoringWeights), e.g. YOUASKED_SCORE_WEIGHTS=\'{"growth": 0.3}\'.',
+    )
+    closure_templates: Path | None = Field(
+        default=None, description="The brand's closure templates (TOML); default: the shipped ones."
+    )
+
     @property
     def bootstrap_servers(self) -> str:
         """The Kafka bootstrap address: the configured cluster or the local broker."""

@@ -3,8 +3,9 @@
 faust-streaming can hang after start-up or a rebalance with the worker "ready" but fetching
 nothing (upstream issues robinhood/faust#218, faust-streaming/faust#166 and #629). The
 supervisor watches the consumer group: when input is waiting and the group's committed offsets
-have not moved for ``stall_s`` seconds, it kills the child and starts a new one. Outputs are
-idempotent (ledgers, keyed tables), so a restart loses and repeats nothing.
+have not moved for ``stall_s`` seconds, it kills the child and starts a new one; a child that
+crashes is started again too. Outputs are idempotent (ledgers, keyed tables), so a restart
+loses and repeats nothing.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from youasked.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+CRASH_LOOP_S = 60.0
+MAX_QUICK_CRASHES = 3
 
-def _progress(settings: Settings, topics: Sequence[str]) -> tuple[int, int] | None:
-    """``(committed offsets, lag)`` of the worker's group over ``topics``, or None if unknown."""
+
+def _progress(settings: Settings, topics: Sequence[str]) -> dict[str, tuple[int, int]] | None:
+    """``{topic: (committed offsets, lag)}`` of the worker's group, or None if unknown."""
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
     from kafka.errors import KafkaError
 
@@ -36,9 +40,12 @@ def _progress(settings: Settings, topics: Sequence[str]) -> tuple[int, int] | No
         committed = admin.list_consumer_group_offsets(settings.app_id)
         tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
         ends = consumer.end_offsets(tps) if tps else {}
-        done = sum(max(committed[tp].offset, 0) for tp in tps if tp in committed)
-        lag = sum(ends[tp] - max(committed[tp].offset, 0) if tp in committed else ends[tp] for tp in tps)
-        return done, lag
+        progress: dict[str, tuple[int, int]] = {}
+        for tp in tps:
+            offset = max(committed[tp].offset, 0) if tp in committed else 0
+            done, lag = progress.get(tp.topic, (0, 0))
+            progress[tp.topic] = (done + offset, lag + ends[tp] - offset)
+        return progress
     except (KafkaError, OSError):
         return None
     finally:
@@ -47,11 +54,15 @@ def _progress(settings: Settings, topics: Sequence[str]) -> tuple[int, int] | No
 
 
 def supervise(settings: Settings, command: Sequence[str], *, stall_s: float, poll_s: float = 5.0) -> int:
-    """Run ``command`` (the worker) and restart it whenever it stalls; return its exit code."""
-    from youasked.contracts.topics import ALL_TOPICS, COMMENTS_DLQ, THEME_MEMBERS, THEMES
+    """Run ``command`` (the worker); restart it when it stalls or crashes; return its exit code.
 
-    outputs = {COMMENTS_DLQ.name, THEMES.name, THEME_MEMBERS.name}
-    inputs = [settings.topic_name(spec) for spec in ALL_TOPICS if spec.name not in outputs]
+    A child that exits 0 (or is stopped) ends the supervision; one that crashes is started again,
+    unless it crashed :data:`MAX_QUICK_CRASHES` times in a row within :data:`CRASH_LOOP_S` of
+    starting (a broken configuration, not bad luck).
+    """
+    from youasked.contracts.topics import WORKER_INPUTS
+
+    inputs = [settings.topic_name(spec) for spec in WORKER_INPUTS]
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:
@@ -60,7 +71,9 @@ def supervise(settings: Settings, command: Sequence[str], *, stall_s: float, pol
         if child.poll() is None:
             child.send_signal(signum)
 
+    quick_crashes = 0
     while True:
+        started = time.monotonic()
         child = subprocess.Popen(list(command), env=dict(os.environ), stdin=subprocess.DEVNULL)
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
@@ -72,21 +85,37 @@ def supervise(settings: Settings, command: Sequence[str], *, stall_s: float, pol
             progress = _progress(settings, inputs)
             if progress is None:
                 continue
-            done, lag = progress
+            done = sum(d for d, _ in progress.values())
+            lag = sum(waiting for _, waiting in progress.values())
             if done != last_done or lag == 0:
                 last_done, last_move = done, time.monotonic()
             elif time.monotonic() - last_move > stall_s:
+                waiting = ", ".join(f"{t}: {w}" for t, (_, w) in sorted(progress.items()) if w)
                 logger.warning(
-                    "worker %d made no progress for %.0f s with %d records waiting: restarting",
+                    "worker %d made no progress for %.0f s with %d records waiting (%s): restarting",
                     child.pid,
                     stall_s,
                     lag,
+                    waiting,
                 )
+                child.send_signal(signal.SIGUSR1)  # the worker logs its tasks' stacks
+                time.sleep(2.0)
                 child.kill()
                 child.wait()
                 break
         else:
-            return int(child.returncode or 0)
+            code = int(child.returncode or 0)
+            if stopping or code == 0:
+                return code
+            lived = time.monotonic() - started
+            quick_crashes = quick_crashes + 1 if lived < CRASH_LOOP_S else 0
+            if quick_crashes >= MAX_QUICK_CRASHES:
+                logger.error("worker crashed %d times within %.0f s of starting: giving up", quick_crashes,
+                             CRASH_LOOP_S)
+                return code
+            logger.warning("worker %d exited with %d after %.0f s: restarting", child.pid, code, lived)
+            time.sleep(min(2.0 * quick_crashes, 10.0))
+            continue
         if stopping:
             return 0
 

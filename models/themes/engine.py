@@ -105,6 +105,7 @@ class ThemeEngine:
         platform: str,
         at: datetime,
         now: datetime,
+        engagement: int = 0,
     ) -> tuple[ProductThemes, list[ThemeEvent]]:
         """Count a duplicate of suggestion ``target_id``: one more mention and (if new) author.
 
@@ -115,7 +116,7 @@ class ThemeEngine:
         hashed = author_hash(author_key)
         item = state.pool.get(target_id)
         if item is not None:
-            item.add_mention(hashed_author=hashed, platform=platform, at=at)
+            item.add_mention(hashed_author=hashed, platform=platform, at=at, engagement=engagement)
             return state, []
         located = state.locate(target_id)
         tid = located if located not in (None, "pool") else theme_id
@@ -125,8 +126,9 @@ class ThemeEngine:
         theme = state.themes[tid]
         for sampled in theme.sample:
             if sampled.suggestion_id == target_id:
-                sampled.add_mention(hashed_author=hashed, platform=platform, at=at)
+                sampled.add_mention(hashed_author=hashed, platform=platform, at=at, engagement=engagement)
         theme.mention_count += 1
+        theme.engagement += engagement
         theme.authors.add(hashed)
         theme.platforms[platform] = theme.platforms.get(platform, 0) + 1
         week = iso_week(at)
@@ -152,6 +154,63 @@ class ThemeEngine:
         if first_due or self.recluster_due(state, now=now):
             return self.recluster(state, now=now, new_id=new_id)
         return state, []
+
+    # -- a person's decisions -----------------------------------------------------------
+    def merge_themes(
+        self, state: ProductThemes, *, source_ids: tuple[str, ...], into_id: str, now: datetime
+    ) -> list[ThemeEvent]:
+        """Fold ``source_ids`` into ``into_id`` because a person said they are one idea."""
+        for old_id in source_ids:
+            self._merge(state, old_id=old_id, into_id=into_id)
+        state.invalidate()
+        relabel([state.themes[into_id]], top_n=self.config.label_words)
+        return [ThemeMerged(state.product, tuple(source_ids), into_id, now)]
+
+    def split_theme(
+        self,
+        state: ProductThemes,
+        *,
+        theme_id: str,
+        parts: list[tuple[str, list[Member]]],
+        now: datetime,
+    ) -> list[ThemeEvent]:
+        """Move each part's members out of ``theme_id`` into a new theme with the given id.
+
+        A member is a :class:`Member` with its vector when the theme holds it (sampled or
+        provisional); for others the caller passes a stand-in whose counts move (mentions,
+        platforms, weeks) and whose vector is the source's centroid. Authors stay counted in
+        the source as well (they asked there too); the new theme counts its own.
+        """
+        source = state.themes[theme_id]
+        events: list[ThemeEvent] = []
+        for new_theme_id, members in parts:
+            part = ThemeRecord.empty(
+                theme_id=new_theme_id,
+                product=state.product,
+                dim=state.dim,
+                at=min(m.created_at for m in members),
+                author_cap=self.config.max_exact_authors,
+            )
+            for member in members:
+                source.release(member)
+                part.absorb(member, sample_size=self.config.sample_per_theme)
+            state.themes[new_theme_id] = part
+            moved = tuple(m.suggestion_id for m in members)
+            events.append(
+                ThemeCreated(state.product, new_theme_id, "", (), moved, now)
+            )
+        relabel([source, *(state.themes[new_id] for new_id, _ in parts)], top_n=self.config.label_words)
+        state.invalidate()
+        events.append(
+            ThemeSplit(
+                state.product,
+                theme_id,
+                tuple(new_id for new_id, _ in parts),
+                tuple((new_id, tuple(m.suggestion_id for m in members)) for new_id, members in parts),
+                now,
+            )
+        )
+        return events
 
     # -- re-cluster ----------------------------------------------------------------------
     def recluster(
@@ -239,6 +298,7 @@ class ThemeEngine:
         into.vector_sum += old.vector_sum
         into.member_count += old.member_count
         into.mention_count += old.mention_count
+        into.engagement += old.engagement
         into.authors.update(old.authors)
         for key, n in old.platforms.items():
             into.platforms[key] = into.platforms.get(key, 0) + n

@@ -138,6 +138,8 @@ class Suggestion:
     created_at: datetime
     text: str
     vector: Vector
+    engagement: int = 0
+    """Likes + replies + shares on the source comment, where the platform reports them."""
 
 
 @dataclass
@@ -157,10 +159,12 @@ class Member:
     mentions: int = 1
     platforms: dict[str, int] = field(default_factory=dict)
     weeks: dict[str, int] = field(default_factory=dict)
+    engagement: int = 0
 
-    def add_mention(self, *, hashed_author: str, platform: str, at: datetime) -> None:
+    def add_mention(self, *, hashed_author: str, platform: str, at: datetime, engagement: int = 0) -> None:
         """Count one more mention (a duplicate) by ``hashed_author`` on ``platform`` at ``at``."""
         self.mentions += 1
+        self.engagement += engagement
         if hashed_author not in self.authors:
             self.authors.append(hashed_author)
         self.platforms[platform] = self.platforms.get(platform, 0) + 1
@@ -180,6 +184,7 @@ class Member:
             "mentions": self.mentions,
             "platforms": dict(self.platforms),
             "weeks": dict(self.weeks),
+            "engagement": self.engagement,
         }
 
     @classmethod
@@ -195,6 +200,7 @@ class Member:
             mentions=int(data["mentions"]),
             platforms={str(k): int(v) for k, v in data["platforms"].items()},
             weeks={str(k): int(v) for k, v in data["weeks"].items()},
+            engagement=int(data.get("engagement", 0)),
         )
 
     @classmethod
@@ -211,6 +217,7 @@ class Member:
             mentions=1,
             platforms={suggestion.platform: 1},
             weeks={iso_week(at): 1},
+            engagement=max(0, suggestion.engagement),
         )
 
 
@@ -238,6 +245,7 @@ class ThemeRecord:
     representative_text: str | None = None
     sample: list[Member] = field(default_factory=list)
     provisional: list[Member] = field(default_factory=list)
+    engagement: int = 0
 
     def holds(self, suggestion_id: str) -> bool:
         """Whether ``suggestion_id`` is a sampled or provisional member."""
@@ -271,6 +279,7 @@ class ThemeRecord:
         self.vector_sum += member.vector
         self.member_count += 1
         self.mention_count += member.mentions
+        self.engagement += member.engagement
         for hashed in member.authors:
             self.authors.add(hashed)
         for key, n in member.platforms.items():
@@ -307,6 +316,7 @@ class ThemeRecord:
         self.vector_sum -= member.vector
         self.member_count -= 1
         self.mention_count -= member.mentions
+        self.engagement = max(0, self.engagement - member.engagement)
         for key, n in member.platforms.items():
             self.platforms[key] = self.platforms.get(key, 0) - n
         for key, n in member.weeks.items():
@@ -333,6 +343,7 @@ class ThemeRecord:
             "representative_text": self.representative_text,
             "sample": [m.to_dict() for m in self.sample],
             "provisional": [m.to_dict() for m in self.provisional],
+            "engagement": self.engagement,
         }
 
     @classmethod
@@ -355,6 +366,7 @@ class ThemeRecord:
             representative_text=data["representative_text"],
             sample=[Member.from_dict(m) for m in data["sample"]],
             provisional=[Member.from_dict(m) for m in data.get("provisional", [])],
+            engagement=int(data.get("engagement", 0)),
         )
 
     @classmethod

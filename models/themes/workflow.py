@@ -27,7 +27,7 @@ from models.themes.events import (
     ThemeSplit,
     ThemeUpdated,
 )
-from models.themes.records import Suggestion
+from models.themes.records import Member, Suggestion
 from models.themes.state import ProductThemes
 
 
@@ -201,6 +201,7 @@ def place_suggestion(
             platform=suggestion.platform,
             at=suggestion.created_at,
             now=now,
+            engagement=suggestion.engagement,
         )
         _collect(work, events, result)
         result.placements.append(
@@ -237,4 +238,49 @@ def tick(work: ProductWork, *, engine: ThemeEngine, now: datetime, idle: bool = 
     else:
         _, events = engine.tick(work.themes, now=now, new_id=work.new_id)
     _collect(work, events, result)
+    return result
+
+
+def merge_themes(
+    work: ProductWork, *, engine: ThemeEngine, source_ids: tuple[str, ...], into_id: str, now: datetime
+) -> StepResult:
+    """A person's merge: fold ``source_ids`` into ``into_id`` (all must be live themes)."""
+    result = StepResult()
+    missing = [tid for tid in (*source_ids, into_id) if tid not in work.themes.themes]
+    if missing:
+        raise KeyError(f"not live themes: {', '.join(missing)}")
+    _collect(work, engine.merge_themes(work.themes, source_ids=source_ids, into_id=into_id, now=now), result)
+    return result
+
+
+def split_theme(
+    work: ProductWork,
+    *,
+    engine: ThemeEngine,
+    theme_id: str,
+    parts: list[tuple[str, list[Suggestion | str]]],
+    now: datetime,
+) -> StepResult:
+    """A person's split: move each part's suggestions out of ``theme_id`` into a new theme.
+
+    A part lists suggestion ids the theme holds (its sample and provisional members, with
+    their vectors) or :class:`Suggestion` stand-ins for members it no longer holds, built by
+    the caller from its member records (their vector: the theme's centroid is good enough).
+    """
+    source = work.themes.themes[theme_id]
+    held = {m.suggestion_id: m for m in (*source.sample, *source.provisional)}
+    cap = engine.config.max_text_chars
+    resolved: list[tuple[str, list[Member]]] = []
+    for new_id, items in parts:
+        members: list[Member] = []
+        for item in items:
+            if isinstance(item, str):
+                members.append(held[item])
+            elif item.suggestion_id in held:
+                members.append(held[item.suggestion_id])
+            else:
+                members.append(Member.from_suggestion(item, max_text_chars=cap))
+        resolved.append((new_id, members))
+    result = StepResult()
+    _collect(work, engine.split_theme(work.themes, theme_id=theme_id, parts=resolved, now=now), result)
     return result

@@ -6,14 +6,17 @@ valid one on as :class:`CommentAccepted` and dead-letters each invalid one as :c
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
 
 
 class Platform(enum.StrEnum):
@@ -172,6 +175,83 @@ class ThemeStatus(enum.StrEnum):
     MERGED = "merged"
 
 
+class LifecycleStatus(enum.StrEnum):
+    """Where a theme is in its life: ``new -> under_review -> planned -> in_progress -> shipped``."""
+
+    NEW = "new"
+    UNDER_REVIEW = "under_review"
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    SHIPPED = "shipped"
+    DECLINED = "declined"
+    MERGED = "merged"
+
+
+class CostSize(enum.StrEnum):
+    """A t-shirt size estimate (XS 1, S 2, M 3, L 5, XL 8 story points)."""
+
+    XS = "XS"
+    S = "S"
+    M = "M"
+    L = "L"
+    XL = "XL"
+
+
+class CostInput(Event):
+    """A product manager's cost estimate: a size or story points, not both; neither = unknown."""
+
+    size: CostSize | None = None
+    points: int | None = Field(default=None, gt=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CostInput:
+        if self.size is not None and self.points is not None:
+            raise ValueError("give a size or points, not both")
+        return self
+
+
+class ReleaseRef(Event):
+    """The release a theme ships in."""
+
+    name: Identifier
+    version: Identifier
+    date: dt.date | None = None
+    link: Url | None = None
+    note: Reason | None = Field(default=None, description="What changed, in words for people.")
+
+
+class ScoreFactor(Event):
+    """One impact factor: its raw value, normalized value (0..1), weight and contribution."""
+
+    name: str
+    raw: float
+    normalized: float
+    weight: float
+    contribution: float
+    note: str = ""
+
+
+class ThemeScore(Event):
+    """Impact against cost, with every factor shown (formula ``formula_version``, see models/scoring.py).
+
+    ``quadrant`` here uses the absolute high-impact threshold; ranking a product's themes
+    against each other (percentile threshold) is the reader's query.
+    """
+
+    formula_version: str
+    impact: float = Field(ge=0.0, le=1.0)
+    priority: float
+    cost_points_used: int
+    cost_normalized: float
+    cost_assumed: bool
+    quadrant: Literal["quick_win", "big_bet", "fill_in", "money_pit", "unknown_cost"]
+    hot_plan: bool
+    high_impact_threshold: float
+    factors: list[ScoreFactor]
+    notes: list[str] = Field(default_factory=list)
+    as_of: AwareDatetime
+
+
 class ThemeChanged(Event):
     """The latest state of one theme, on the compacted ``feedback.themes`` keyed by theme id.
 
@@ -198,8 +278,15 @@ class ThemeChanged(Event):
     last_seen: AwareDatetime | None = None
     platform_counts: dict[str, int] = Field(default_factory=dict)
     weekly_counts: dict[str, int] = Field(default_factory=dict, description="ISO week -> mentions")
-    change: str = Field(description="What changed: joined, mention, created, merged, split, recluster.")
+    change: str = Field(
+        description="What changed: joined, mention, created, merged, split, recluster, or a command kind."
+    )
     changed_at: AwareDatetime
+    lifecycle_status: LifecycleStatus = LifecycleStatus.NEW
+    cost: CostInput | None = None
+    release: ReleaseRef | None = None
+    engagement: int = Field(default=0, ge=0, description="Likes + replies + shares on its comments.")
+    score: ThemeScore | None = None
 
 
 class DuplicateKind(enum.StrEnum):

@@ -14,6 +14,7 @@ from youasked.contracts.events import (
     SuggestionThemed,
     ThemeChanged,
 )
+from youasked.contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,33 @@ THEME_TICKS = TopicSpec(
     public=False,
 )
 
+THEME_COMMANDS = TopicSpec(
+    name="feedback.theme-commands",
+    key="product",
+    payload=ThemeCommand,
+    description="Product managers' decisions (status, cost, release, merge, split); keyed by product "
+    "so that a product's commands and suggestions share a partition.",
+)
+THEME_OUTCOMES = TopicSpec(
+    name="feedback.theme-outcomes",
+    key="command_id",
+    payload=CommandOutcome,
+    description="The outcome of every theme command: accepted with its changes, or rejected with a reason.",
+)
+CLOSURES = TopicSpec(
+    name="feedback.closures",
+    key="closure:{theme_id}:{release version or 'none'}",
+    payload=ClosureEvent,
+    description="'You asked, we did': exactly one closure per theme and release, with everyone who asked.",
+)
+MONTHLY_UPDATES = TopicSpec(
+    name="feedback.monthly-updates",
+    key="product:YYYY-MM",
+    payload=MonthlyUpdate,
+    description="What shipped in a month, per product, as data and as text (compacted: latest wins).",
+    compacted=True,
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     COMMENTS,
     COMMENTS_DLQ,
@@ -101,7 +129,21 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     THEMES,
     THEME_MEMBERS,
     THEME_TICKS,
+    THEME_COMMANDS,
+    THEME_OUTCOMES,
+    CLOSURES,
+    MONTHLY_UPDATES,
 )
+
+WORKER_INPUTS: tuple[TopicSpec, ...] = (
+    COMMENTS,
+    COMMENTS_VALIDATED,
+    COMMENTS_ACCEPTED,
+    SUGGESTIONS,
+    THEME_TICKS,
+    THEME_COMMANDS,
+)
+"""The topics the stream worker consumes (its consumer group's progress is measured on them)."""
 
 
 def topic_by_name(name: str) -> TopicSpec:

@@ -1,0 +1,25 @@
+"""The supervisor measures progress on exactly the topics the worker's agents consume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import faust
+
+from streams.classify import register_classify
+from streams.ingest import register_ingest
+from streams.themes import register_themes
+from youasked.contracts.topics import ALL_TOPICS, WORKER_INPUTS
+from youasked.settings import Settings
+
+
+def test_worker_inputs_are_what_the_agents_subscribe_to(tmp_path: Path) -> None:
+    settings = Settings(topic_prefix="p.", state_dir=tmp_path)
+    app = faust.App("youasked-topics-test", broker="kafka://127.0.0.1:1", store="memory://")
+    register_ingest(app, settings)
+    register_classify(app, settings, cast(Any, None))
+    register_themes(app, settings)
+    subscribed = {topic for agent in app.agents.values() for topic in agent.channel.topics}
+    assert subscribed == {settings.topic_name(spec) for spec in WORKER_INPUTS}
+    assert {spec.name for spec in WORKER_INPUTS} <= {spec.name for spec in ALL_TOPICS}

@@ -1,0 +1,75 @@
+"""Publish theme commands and read their outcomes, closures and monthly updates back.
+
+The CLI uses these now; the API publishes through the same :func:`publish_command`. A command
+is keyed by product so it reaches the partition that holds the product's themes.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+
+from youasked.contracts.events import event_json
+from youasked.contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand
+from youasked.contracts.topics import CLOSURES, MONTHLY_UPDATES, THEME_COMMANDS, THEME_OUTCOMES, TopicSpec
+from youasked.readback import Record, read_topic
+from youasked.settings import Settings
+
+
+def new_command_id() -> str:
+    """A fresh, unique command id."""
+    return f"cmd-{uuid.uuid4().hex}"
+
+
+def publish(settings: Settings, spec: TopicSpec, records: Iterable[tuple[bytes, bytes]]) -> int:
+    """Send ``(key, value)`` records to ``spec``'s topic and wait until the broker has them all."""
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5)
+    try:
+        futures = [producer.send(settings.topic_name(spec), key=key, value=value) for key, value in records]
+        producer.flush()
+        for future in futures:
+            future.get(timeout=30)
+        return len(futures)
+    finally:
+        producer.close()
+
+
+def publish_command(settings: Settings, command: ThemeCommand) -> None:
+    """Publish one command to ``feedback.theme-commands`` (keyed by its product)."""
+    publish(settings, THEME_COMMANDS, [(command.product.encode(), event_json(command))])
+
+
+def wait_for_outcome(settings: Settings, command_id: str, *, timeout: float = 60.0) -> CommandOutcome | None:
+    """The outcome of ``command_id`` once the worker decided it; None if it did not within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for record in read_topic(settings, THEME_OUTCOMES, timeout=3.0, settle=0.5):
+            if record.key == command_id.encode():
+                return CommandOutcome.model_validate_json(record.value)
+        time.sleep(0.5)
+    return None
+
+
+def _valid(records: Iterable[Record], model: type[ClosureEvent] | type[MonthlyUpdate]) -> list[object]:
+    parsed: list[object] = []
+    for record in records:
+        try:
+            parsed.append(model.model_validate_json(record.value))
+        except ValueError:
+            continue  # not ours to judge here: readers skip records they cannot read
+    return parsed
+
+
+def read_closures(settings: Settings, *, timeout: float = 10.0) -> list[ClosureEvent]:
+    """Every closure on ``feedback.closures``, oldest first."""
+    closures = [c for c in _valid(read_topic(settings, CLOSURES, timeout=timeout, settle=1.0), ClosureEvent)
+                if isinstance(c, ClosureEvent)]
+    return sorted(closures, key=lambda c: (c.generated_at, c.closure_key))
+
+
+def publish_monthly(settings: Settings, update: MonthlyUpdate) -> None:
+    """Publish a monthly update, keyed ``product:YYYY-MM`` (compacted: the latest one stands)."""
+    publish(settings, MONTHLY_UPDATES, [(f"{update.product}:{update.month}".encode(), event_json(update))])

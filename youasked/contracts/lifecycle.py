@@ -1,0 +1,215 @@
+"""Contracts of a theme's life after clustering: commands, their outcomes, closures, monthly updates.
+
+* :class:`ThemeCommand` on ``feedback.theme-commands`` (keyed by product, so a product's
+  commands meet its themes in one partition): what a product manager decided.
+* :class:`CommandOutcome` on ``feedback.theme-outcomes`` (keyed by command id): accepted, with
+  who/when/why and from -> to, or rejected with a stable code and a reason.
+* :class:`ClosureEvent` on ``feedback.closures`` (keyed by ``closure:{theme}:{release}``): the
+  "You asked, we did" closure, exactly one per theme and release.
+* :class:`MonthlyUpdate` on ``feedback.monthly-updates`` (keyed by ``product:YYYY-MM``).
+
+The values of :class:`LifecycleStatus` (in ``events``) equal those of ``models.lifecycle.ThemeStatus``.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+
+from youasked.contracts.events import (
+    CostInput,
+    CostSize,
+    Event,
+    Identifier,
+    LifecycleStatus,
+    Platform,
+    Reason,
+    ReleaseRef,
+)
+
+__all__ = [
+    "ClosureAsker", "ClosureComment", "ClosureEvent", "ClosurePost", "ClosureReply", "CommandKind",
+    "CommandOutcome", "CostInput", "CostSize", "HistoryChange", "LifecycleStatus", "MonthlyItem",
+    "MonthlyUpdate", "ReleaseRef", "SplitPart", "ThemeCommand",
+]
+
+
+
+class CommandKind(enum.StrEnum):
+    SET_STATUS = "set_status"
+    SET_COST = "set_cost"
+    ATTACH_RELEASE = "attach_release"
+    MERGE = "merge"
+    SPLIT = "split"
+
+
+class SplitPart(Event):
+    """One part split off a theme: its new id and the suggestions that move to it."""
+
+    new_theme_id: Identifier
+    member_ids: list[Identifier] = Field(min_length=1, max_length=10_000)
+
+
+class ThemeCommand(Event):
+    """A product manager's decision about one theme (the target, for a merge).
+
+    A ``set_status`` to ``shipped`` may carry the ``release`` it shipped in: it is attached
+    first, in the same step, so the closure names it.
+
+    Which fields a kind needs: ``set_status`` -> ``status`` (``declined`` also a ``reason``);
+    ``set_cost`` -> ``cost``; ``attach_release`` -> ``release``; ``merge`` -> ``source_ids``
+    (folded into ``theme_id``); ``split`` -> ``parts``. The same ``command_id`` delivered again
+    is applied once and reports its first outcome.
+    """
+
+    schema_version: Literal[1] = 1
+    command_id: Identifier
+    product: Identifier
+    theme_id: Identifier
+    kind: CommandKind
+    actor: Identifier = Field(description="Who decided (user or API key name).")
+    reason: Reason = ""
+    issued_at: AwareDatetime
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = Field(
+        default=None, description="The change's name in closure texts (default: the theme's label)."
+    )
+    status: LifecycleStatus | None = None
+    cost: CostInput | None = None
+    release: ReleaseRef | None = None
+    source_ids: list[Identifier] = Field(default_factory=list, max_length=1000)
+    parts: list[SplitPart] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> ThemeCommand:
+        needed = {
+            CommandKind.SET_STATUS: ("status", self.status is not None),
+            CommandKind.SET_COST: ("cost", self.cost is not None),
+            CommandKind.ATTACH_RELEASE: ("release", self.release is not None),
+            CommandKind.MERGE: ("source_ids", bool(self.source_ids)),
+            CommandKind.SPLIT: ("parts", bool(self.parts)),
+        }
+        name, present = needed[self.kind]
+        if not present:
+            raise ValueError(f"a {self.kind.value} command needs {name}")
+        if self.status is LifecycleStatus.MERGED:
+            raise ValueError("merged is reached through a merge command, not set directly")
+        return self
+
+
+class HistoryChange(Event):
+    """One accepted change of one theme: who, when, why, from -> to."""
+
+    theme_id: str
+    kind: str
+    from_status: LifecycleStatus
+    to_status: LifecycleStatus
+    actor: str
+    reason: str = ""
+    detail: str = ""
+    at: AwareDatetime
+    issued_at: AwareDatetime
+
+
+class CommandOutcome(Event):
+    """What became of a :class:`ThemeCommand`. Rejections carry a stable ``code`` and a reason."""
+
+    schema_version: Literal[1] = 1
+    command_id: str
+    product: str
+    theme_id: str
+    kind: CommandKind | None = Field(default=None, description="None when the command was unreadable.")
+    accepted: bool
+    code: str | None = Field(default=None, description="Why it was rejected (stable code).")
+    message: str | None = None
+    changes: list[HistoryChange] = Field(default_factory=list)
+    closure_key: str | None = Field(default=None, description="The closure this command caused, if any.")
+    decided_at: AwareDatetime
+
+
+class ClosureComment(Event):
+    """One original comment of an asker: where to reply."""
+
+    comment_id: str
+    comment_url: str | None = None
+    thread_id: str | None = None
+    asked_at: AwareDatetime
+
+
+class ClosureAsker(Event):
+    """A distinct person (platform + author id) and every comment in which they asked."""
+
+    platform: Platform
+    author_id: str
+    handle: str | None = None
+    comments: list[ClosureComment] = Field(min_length=1)
+
+
+class ClosurePost(Event):
+    """A ready-to-post public "You asked, we did" text for one platform, within its length limit."""
+
+    platform: Platform
+    text: str
+    length: int = Field(ge=0, description="As the platform counts it.")
+    limit: int = Field(gt=0)
+    mentioned_handles: list[str] = Field(default_factory=list)
+    people_on_platform: int = Field(ge=0)
+
+
+class ClosureReply(Event):
+    """A short reply to post in the thread of one original comment."""
+
+    platform: Platform
+    author_id: str
+    comment_id: str
+    thread_id: str | None = None
+    comment_url: str | None = None
+    text: str
+
+
+class ClosureEvent(Event):
+    """"You asked, we did": one per theme and release, with everyone who asked and the texts.
+
+    ``people`` includes the askers of duplicates and of themes merged into this one
+    (``merged_theme_ids``). A declined closure says so and why (``reason``).
+    """
+
+    schema_version: Literal[1] = 1
+    closure_id: str
+    closure_key: str = Field(description="closure:{theme_id}:{release version or 'none'}")
+    theme_id: str
+    product: str
+    title: str
+    outcome: Literal["shipped", "declined"]
+    reason: str = ""
+    release: ReleaseRef | None = None
+    merged_theme_ids: list[str] = Field(default_factory=list)
+    command_id: str = Field(description="The command that closed the theme.")
+    people_count: int = Field(ge=0)
+    comment_count: int = Field(ge=0)
+    people: list[ClosureAsker]
+    public_posts: list[ClosurePost]
+    replies: list[ClosureReply]
+    generated_at: AwareDatetime
+    templates: str = Field(description="name/version of the brand's templates used.")
+
+
+class MonthlyItem(Event):
+    theme_id: str
+    title: str
+    people_count: int = Field(ge=0)
+    release: ReleaseRef | None = None
+
+
+class MonthlyUpdate(Event):
+    """"What we shipped this month" for one product: themes, releases, people who asked, the text."""
+
+    schema_version: Literal[1] = 1
+    product: str
+    month: Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    items: list[MonthlyItem]
+    releases: list[ReleaseRef]
+    distinct_people: int = Field(ge=0)
+    text: str
+    published_at: AwareDatetime
