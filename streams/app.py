@@ -69,11 +69,29 @@ def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: 
     worker.execute_from_commandline()
 
 
+def await_chain(awaitable: Any, depth: int = 40) -> list[str]:
+    """Where a coroutine waits: each frame of its ``await`` chain, outermost first."""
+    lines: list[str] = []
+    current = awaitable
+    while current is not None and depth > 0:
+        depth -= 1
+        frame = getattr(current, "cr_frame", None) or getattr(current, "ag_frame", None)
+        if frame is not None:
+            lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        following = getattr(current, "cr_await", None)
+        if following is None:
+            following = getattr(current, "ag_await", None)
+        if following is None and frame is None:
+            lines.append(f"  waiting on {current!r}"[:300])
+        current = following
+    return lines
+
+
 def dump_tasks() -> None:
-    """Log the stack of every asyncio task of the running loop (what each one awaits)."""
-    buffer = io.StringIO()
+    """Log where every asyncio task of the running loop waits (its whole await chain)."""
     tasks = asyncio.all_tasks()
+    out = io.StringIO()
     for task in sorted(tasks, key=lambda t: t.get_name()):
-        buffer.write(f"--- {task.get_name()} {task.get_coro()!r}\n")
-        task.print_stack(limit=12, file=buffer)
-    logger.warning("%d asyncio tasks:\n%s", len(tasks), buffer.getvalue())
+        out.write(f"--- {task.get_name()}\n")
+        out.write("\n".join(await_chain(task.get_coro())) + "\n")
+    logger.warning("%d asyncio tasks:\n%s", len(tasks), out.getvalue())

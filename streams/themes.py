@@ -320,20 +320,26 @@ def register_themes(app: faust.App, settings: Settings) -> None:
 
     def askers_of(theme_ids: set[str]) -> list[SuggestionThemed]:
         """Member records of ``theme_ids``, and (transitively) the duplicates attached to them."""
-        records = [SuggestionThemed.model_validate(v) for v in members_table.values() if v is not None]
-        chosen = {r.suggestion_id: r for r in records if r.theme_id in theme_ids}
+        attaching = (DuplicateKind.EXACT.value, DuplicateKind.AUTO.value)
+        chosen: dict[str, dict[str, Any]] = {}
+        duplicates: list[dict[str, Any]] = []
+        for raw in members_table.values():  # plain dicts: validate only what is chosen
+            if raw is None:
+                continue
+            if raw.get("theme_id") in theme_ids:
+                chosen[raw["suggestion_id"]] = raw
+            elif raw.get("duplicate_of") and raw.get("duplicate_kind") in attaching:
+                duplicates.append(raw)
         grew = True
         while grew:
             extra = {
-                r.suggestion_id: r
-                for r in records
-                if r.suggestion_id not in chosen
-                and r.duplicate_of in chosen
-                and r.duplicate_kind in (DuplicateKind.EXACT, DuplicateKind.AUTO)
+                raw["suggestion_id"]: raw
+                for raw in duplicates
+                if raw["suggestion_id"] not in chosen and raw["duplicate_of"] in chosen
             }
             chosen.update(extra)
             grew = bool(extra)
-        return list(chosen.values())
+        return [SuggestionThemed.model_validate(raw) for raw in chosen.values()]
 
     async def emit_outcome(outcome: CommandOutcome, partition: int) -> bool:
         """Publish ``outcome`` unless it is already on the topic; True when sent now."""

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     embedding_model_name: str = Field(default="all-MiniLM-L6-v2")
     embedding_batch_size: int = Field(default=32, ge=1, le=512)
     embedding_cache_entries: int = Field(default=50_000, ge=0, description="Exact-repeat cache size.")
+    ingest_batch_size: int = Field(default=256, ge=1, le=10_000, description="Records per ingest batch.")
+    ingest_batch_wait_s: float = Field(default=0.05, gt=0, description="Longest wait to fill one.")
     classify_batch_size: int = Field(default=64, ge=1, le=1024, description="Comments per model batch.")
     classify_batch_wait_s: float = Field(default=0.2, gt=0, description="Longest wait to fill a batch.")
     moderation_blocked_words: list[str] | None = Field(

@@ -182,3 +182,46 @@ def test_score_carries_every_factor_and_flags_an_unknown_cost(
     assert engagement.raw == 18
     assert score.cost_assumed is not quadrant_known
     assert (score.quadrant != "unknown_cost") is quadrant_known
+
+
+@pytest.mark.parametrize(
+    "raw, expected_id",
+    [
+        (b"{not json", "feedback.theme-commands:2:17"),
+        (b'{"command_id": "c-9", "kind": "explode"}', "c-9"),
+        (b'{"command_id": "c-10", "kind": "merge", "product": "acme", "theme_id": "t1", "actor": "a", '
+         b'"issued_at": "2026-01-01T00:00:00Z"}', "c-10"),
+        (b"\xff\xfe", "feedback.theme-commands:2:17"),
+        (b'["c-11"]', "feedback.theme-commands:2:17"),
+    ],
+)
+def test_an_unreadable_command_gets_a_rejection_not_a_crash(raw: bytes, expected_id: str) -> None:
+    from pydantic import ValidationError
+
+    from streams.themes import unreadable_command
+
+    class Message:
+        topic, partition, offset, key, value = "feedback.theme-commands", 2, 17, b"acme", raw
+
+    with pytest.raises(ValidationError) as caught:
+        ThemeCommand.model_validate_json(raw)
+    outcome = unreadable_command(Message(), caught.value, now=T0)
+    assert not outcome.accepted and outcome.code == "invalid_command"
+    assert outcome.command_id == expected_id and outcome.product == "acme" and outcome.message
+
+
+def test_release_notes_are_read_with_their_dates() -> None:
+    from pathlib import Path
+
+    from youasked.release_proposals import parse_day, read_release_notes
+
+    assert parse_day("2021年12月13日").isoformat() == "2021-12-13"  # type: ignore[union-attr]
+    assert parse_day("2022-01-05 10:00:00").isoformat() == "2022-01-05"  # type: ignore[union-attr]
+    assert parse_day("soon") is None and parse_day("2021-13-40") is None
+    streams = Path(__file__).resolve().parents[3] / "shared" / "data" / "streams"
+    path = streams / "microsoft_teams_releases.csv"
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    notes = read_release_notes(path)
+    assert notes and all(note.text and note.version for note in notes)
+    assert sum(note.released is not None for note in notes) == len(notes)

@@ -1,0 +1,57 @@
+"""The supervisor restarts a crashed worker, gives up on a crash loop, and ends with a clean exit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from youasked import supervisor
+from youasked.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
+
+
+def test_a_crash_loop_is_given_up_with_the_exit_code(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(supervisor.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(supervisor, "_progress", lambda *_a: None)
+    runs = tmp_path / "runs"
+    command = [sys.executable, "-c", f"open({str(runs)!r}, 'a').write('x'); raise SystemExit(3)"]
+    assert supervisor.supervise(settings, command, stall_s=60, poll_s=0.01) == 3
+    assert runs.read_text() == "x" * supervisor.MAX_QUICK_CRASHES
+
+
+def test_a_crashed_worker_is_started_again_until_it_exits_cleanly(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(supervisor.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(supervisor, "_progress", lambda *_a: None)
+    runs = tmp_path / "runs"
+    script = (
+        f"import os; p = {str(runs)!r}; n = len(open(p).read()) if os.path.exists(p) else 0; "
+        "open(p, 'a').write('x'); raise SystemExit(0 if n >= 1 else 137)"
+    )
+    assert supervisor.supervise(settings, [sys.executable, "-c", script], stall_s=60, poll_s=0.01) == 0
+    assert runs.read_text() == "xx"
+
+
+def test_a_stalled_worker_is_restarted(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(supervisor, "_progress", lambda *_a: {"feedback.suggestions": (10, 5)})
+    runs = tmp_path / "runs"
+    script = (
+        "import os, signal, time; signal.signal(signal.SIGUSR1, lambda *a: None); "
+        f"p = {str(runs)!r}; n = len(open(p).read()) if os.path.exists(p) else 0; "
+        "open(p, 'a').write('x'); time.sleep(0 if n >= 1 else 60)"
+    )
+    started = supervisor.time.monotonic()
+    assert supervisor.supervise(settings, [sys.executable, "-c", script], stall_s=0.3, poll_s=0.1) == 0
+    assert runs.read_text() == "xx"
+    assert supervisor.time.monotonic() - started < 30
