@@ -87,9 +87,8 @@ class Tail:
                 time.sleep(0.2)
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         self.consumer.assign(tps)
-        self.consumer.seek_to_end(*tps)
-        for tp in tps:
-            self.consumer.position(tp)
+        for tp, end in self.consumer.end_offsets(tps).items():  # explicit: seek_to_end + position can hang
+            self.consumer.seek(tp, end)
         self.values: dict[bytes, bytes] = {}
 
     def wait(self, key: bytes, timeout: float = 30.0) -> float | None:

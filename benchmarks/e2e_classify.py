@@ -75,9 +75,8 @@ class Collector:
             raise SystemExit(f"no metadata for {topic}")
         tps = [TopicPartition(topic, p) for p in parts]
         self.consumer.assign(tps)
-        self.consumer.seek_to_end(*tps)
-        for tp in tps:
-            self.consumer.position(tp)
+        for tp, end in self.consumer.end_offsets(tps).items():  # explicit: seek_to_end + position can hang
+            self.consumer.seek(tp, end)
 
     def collect(self, keys: set[bytes], timeout: float) -> dict[bytes, float]:
         """Arrival time (ms, the classified record's timestamp) per key."""

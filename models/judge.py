@@ -77,6 +77,7 @@ class SuggestionJudge:
         self.embedder = embedder
         self.scorer = scorer
         self.policy = policy
+        self._version = scorer.version  # a digest of the weights: computed once, read per comment
 
     @property
     def threshold(self) -> float:
@@ -84,7 +85,7 @@ class SuggestionJudge:
 
     @property
     def version(self) -> str:
-        return self.scorer.version
+        return self._version
 
     def judge(
         self, items: Sequence[JudgeInput], rate_state: RateLimitState | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import logging
 import signal
@@ -20,7 +21,7 @@ def create_app(settings: Settings) -> faust.App:
     from streams.classify import register_classify
     from streams.ingest import register_ingest
     from streams.themes import register_themes
-    from youasked.factories import suggestion_judge
+    from youasked.factories import embedder, suggestion_judge
 
     datadir = settings.state_dir.resolve() / "worker"
     datadir.mkdir(parents=True, exist_ok=True)
@@ -47,7 +48,8 @@ def create_app(settings: Settings) -> faust.App:
         logging_config=None,
     )
     register_ingest(app, settings)
-    register_classify(app, settings, suggestion_judge(settings))
+    model = embedder(settings, batch_size=settings.classify_embedding_batch_size)
+    register_classify(app, settings, suggestion_judge(settings, with_embedder=model))
     register_themes(app, settings)
     return app
 
@@ -62,7 +64,7 @@ def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: 
 
     async def dump_on_signal() -> None:
         # SIGUSR1 logs where every asyncio task waits: the supervisor asks before a restart.
-        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump_tasks)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump_tasks, app)
 
     app.task(dump_on_signal)
 
@@ -81,14 +83,39 @@ def await_chain(awaitable: Any, depth: int = 40) -> list[str]:
         following = getattr(current, "cr_await", None)
         if following is None:
             following = getattr(current, "ag_await", None)
+        if following is None and isinstance(current, asyncio.Task):
+            following = current.get_coro()
         if following is None and frame is None:
-            lines.append(f"  waiting on {current!r}"[:300])
+            referents = gc.get_referents(current)
+            inner = [r for r in referents if hasattr(r, "cr_frame") or isinstance(r, asyncio.Future)]
+            if inner:  # a coroutine's __await__ wrapper, or a future's iterator
+                following = inner[0]
+            else:
+                lines.append(f"  waiting on {current!r}"[:300])
         current = following
     return lines
 
 
-def dump_tasks() -> None:
+def consumer_state(app: faust.App) -> str:
+    """What the consumer holds: assigned, paused (by faust's flow control) and active partitions."""
+    consumer: Any = app.consumer
+
+    def names(tps: Any) -> str:
+        return ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in tps or ()))
+
+    return (
+        f"flow_active={consumer.flow_active} assigned: {names(consumer.assignment())}\n"
+        f"paused: {names(consumer._paused_partitions)}\nactive: {names(consumer._active_partitions)}"
+    )
+
+
+def dump_tasks(app: faust.App | None = None) -> None:
     """Log where every asyncio task of the running loop waits (its whole await chain)."""
+    if app is not None:
+        try:
+            logger.warning("consumer state:\n%s", consumer_state(app))
+        except Exception:  # diagnostics must never take the worker down
+            logger.exception("consumer state unavailable")
     tasks = asyncio.all_tasks()
     out = io.StringIO()
     for task in sorted(tasks, key=lambda t: t.get_name()):

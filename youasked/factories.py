@@ -39,11 +39,11 @@ def moderation_policy(settings: Settings) -> ModerationPolicy:
     return policy
 
 
-def embedder(settings: Settings) -> Embedder:
+def embedder(settings: Settings, *, batch_size: int | None = None) -> Embedder:
     """The embedding model with its exact-repeat cache (loads the model: seconds)."""
     from models.embedding import CachedEmbedder, MiniLMEmbedder
 
-    model = MiniLMEmbedder(batch_size=settings.embedding_batch_size)
+    model = MiniLMEmbedder(batch_size=batch_size or settings.embedding_batch_size)
     if settings.embedding_cache_entries <= 0:
         return model
     return CachedEmbedder(model, max_entries=settings.embedding_cache_entries)

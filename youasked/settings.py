@@ -69,7 +69,14 @@ class Settings(BaseSettings):
         default=None, description="Trained classifier folder; unset uses the one shipped in models/artifacts."
     )
     embedding_model_name: str = Field(default="all-MiniLM-L6-v2")
-    embedding_batch_size: int = Field(default=32, ge=1, le=512)
+    embedding_batch_size: int = Field(default=32, ge=1, le=512, description="Model batch: training, eval.")
+    classify_embedding_batch_size: int = Field(
+        default=8,
+        ge=1,
+        le=512,
+        description="Model batch inside one classify batch: small batches pad less (texts are sorted by "
+        "length first), so a stream's short batches run near the rate of one long sorted run.",
+    )
     embedding_cache_entries: int = Field(default=50_000, ge=0, description="Exact-repeat cache size.")
     ingest_batch_size: int = Field(default=256, ge=1, le=10_000, description="Records per ingest batch.")
     ingest_batch_wait_s: float = Field(default=0.05, gt=0, description="Longest wait to fill one.")
