@@ -10,7 +10,10 @@ thread, and writes
   product (at least once: consumers de-duplicate on ``suggestion_id``).
 
 The suggestion is written and acknowledged before the classification, so a crash between
-the two repeats the suggestion (harmless) and never loses it.
+the two repeats the suggestion (harmless) and never loses it; a batch's offsets are
+acknowledged after all of its outputs are. Batches are large (``classify_batch_size``) and the
+model's micro-batches small (``classify_embedding_batch_size``), both measured on this CPU:
+the model sorts a batch by length, so a large batch in micro-batches of 8 pads little.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 import faust
 
-from models.judge import JudgeInput, SuggestionJudge
+from models.judge import JudgeInput, Judgement, SuggestionJudge
 from models.moderation import RateLimitState
 from streams.ingest import raw_topic
 from streams.ledger import OutputLedger
@@ -57,6 +60,52 @@ def register_classify(app: faust.App, settings: Settings, judge: SuggestionJudge
     async def _reload_ledger(app: faust.App, assigned: Any, **_: Any) -> None:
         ledger.forget()
 
+    def judge_batch(batch: list[tuple[Any, CommentAccepted]]) -> tuple[list[Judgement], Any]:
+        """Run in the model thread (one thread: batches run in order and own the rate-limit state)."""
+        inputs = [JudgeInput(c.text, f"{c.platform.value}:{c.author_id}", c.created_at) for _, c in batch]
+        holder["rate"], judgements, vectors = judge.judge(inputs, holder["rate"])
+        return judgements, vectors
+
+    async def emit(
+        batch: list[tuple[Any, CommentAccepted]], judgements: list[Judgement], vectors: Any
+    ) -> None:
+        """Send a batch's suggestions, then its classifications; return when the broker has them all."""
+        now = datetime.now(UTC)
+        pending = []
+        for (_, comment), judgement, vector in zip(batch, judgements, vectors, strict=True):
+            if judgement.verdict is Verdict.SUGGESTION:
+                detected = SuggestionDetected(
+                    suggestion_id=comment.key,
+                    comment=comment,
+                    score=judgement.score or 0.0,
+                    embedding=[round(float(x), 6) for x in vector],
+                    embedding_model=settings.embedding_model_name,
+                    detected_at=now,
+                )
+                sent = await suggestions.send(
+                    key=comment.product.encode(), value=event_json(detected), force=True
+                )
+                pending.append(sent)
+        await asyncio.gather(*pending)
+        pending = []
+        for (message, comment), judgement in zip(batch, judgements, strict=True):
+            record = CommentClassified(
+                key=comment.key,
+                comment=comment,
+                verdict=judgement.verdict,
+                reason=judgement.reason,
+                reason_detail=judgement.detail,
+                score=judgement.score,
+                threshold=judge.threshold,
+                classifier_version=judge.version,
+                classified_at=now,
+            )
+            sent = await classified.send(
+                key=comment.key.encode(), value=event_json(record), partition=message.partition, force=True
+            )
+            pending.append(sent)
+        await asyncio.gather(*pending)
+
     @app.agent(accepted, name="classify", concurrency=1)
     async def classify(stream: Any) -> None:
         async for events in stream.take_events(
@@ -71,50 +120,8 @@ def register_classify(app: faust.App, settings: Settings, judge: SuggestionJudge
                 todo.append((message, comment))
             if not todo:
                 continue
-            inputs = [JudgeInput(c.text, f"{c.platform.value}:{c.author_id}", c.created_at) for _, c in todo]
             loop = asyncio.get_running_loop()
-            holder["rate"], judgements, vectors = await loop.run_in_executor(
-                executor, judge.judge, inputs, holder["rate"]
-            )
-            now = datetime.now(UTC)
-            pending = []
-            for (_, comment), judgement, vector in zip(todo, judgements, vectors, strict=True):
-                if judgement.verdict is Verdict.SUGGESTION:
-                    detected = SuggestionDetected(
-                        suggestion_id=comment.key,
-                        comment=comment,
-                        score=judgement.score or 0.0,
-                        embedding=[round(float(x), 6) for x in vector],
-                        embedding_model=settings.embedding_model_name,
-                        detected_at=now,
-                    )
-                    pending.append(
-                        await suggestions.send(
-                            key=comment.product.encode(), value=event_json(detected), force=True
-                        )
-                    )
-            await asyncio.gather(*pending)
-            pending = []
-            for (message, comment), judgement in zip(todo, judgements, strict=True):
-                record = CommentClassified(
-                    key=comment.key,
-                    comment=comment,
-                    verdict=judgement.verdict,
-                    reason=judgement.reason,
-                    reason_detail=judgement.detail,
-                    score=judgement.score,
-                    threshold=judge.threshold,
-                    classifier_version=judge.version,
-                    classified_at=now,
-                )
-                pending.append(
-                    await classified.send(
-                        key=comment.key.encode(),
-                        value=event_json(record),
-                        partition=message.partition,
-                        force=True,
-                    )
-                )
-            await asyncio.gather(*pending)
+            judgements, vectors = await loop.run_in_executor(executor, judge_batch, todo)
+            await emit(todo, judgements, vectors)
             for message, comment in todo:
                 await ledger.add(message.partition, comment.key)
