@@ -2,9 +2,10 @@
 
 1. replays ``../shared/data/streams/<product>_reviews.csv`` through the real broker and worker;
 2. waits until every comment is judged and the themes have re-clustered;
-3. takes the top theme by priority (the versioned impact/cost formula; unknown cost counts
-   as size M) and, among the product's release notes, the one the release matcher ranks
-   highest for it (else the newest), as a product manager would confirm it;
+3. ranks the themes by priority (the versioned impact/cost formula; unknown cost counts as
+   size M) and, as a product manager confirming the release matcher's proposals would, takes
+   the strongest (release note, theme) proposal among the top ``--top`` themes; the change is
+   named by the note's line closest to the theme (or ``--title``);
 4. publishes ``set_status shipped`` with that release and waits for the closure event;
 5. prints the closure (people, references, texts) and writes it to ``--out``.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 import uuid
@@ -32,11 +34,42 @@ from youasked.contracts.events import ThemeStatus
 from youasked.contracts.lifecycle import ThemeCommand
 from youasked.contracts.topics import COMMENTS, WORKER_INPUTS
 from youasked.lag import wait_for_zero_lag
-from youasked.release_proposals import latest_themes, open_themes, propose_for_notes, read_release_notes
+from youasked.release_proposals import (
+    ReleaseNote,
+    latest_themes,
+    open_themes,
+    propose_for_notes,
+    read_release_notes,
+)
 from youasked.replay import replay
 from youasked.settings import Settings
 
 STREAMS = ROOT.parent / "shared" / "data" / "streams"
+
+
+def title_from_note(note: str, direction: object, model: object) -> str:
+    """The release note's line closest to the theme: how the product names what people asked for."""
+    import numpy as np
+
+    lines = [part.strip(" •-*\t") for part in re.split(r"[\n•]|(?<=[.!?])\s+", note)]
+    lines = [line.rstrip(".") for line in lines if 3 <= len(line.split()) <= 16]
+    if not lines:
+        return note.split(".")[0][:80]
+    vectors = model.embed(lines)  # type: ignore[attr-defined]
+    return name_of_change(lines[int(np.argmax(vectors @ np.asarray(direction)))])
+
+
+def name_of_change(line: str) -> str:
+    """A release-note line as the name of the change: "X is now available for Y" -> "X"."""
+    named = re.match(r"^(?P<name>.+?)\s+(?:is|are)\s+(?:now\s+)?(?:available|here|live|supported|possible)\b",
+                     line, re.IGNORECASE)
+    if named:
+        return named.group("name")
+    action = re.match(r"^(?:you can now|now you can|you can)\s+(?P<rest>.+)$", line, re.IGNORECASE)
+    if action:
+        rest = action.group("rest")
+        return rest[0].upper() + rest[1:]
+    return line
 
 
 def main() -> None:
@@ -44,6 +77,8 @@ def main() -> None:
     parser.add_argument("--product", default="microsoft_teams")
     parser.add_argument("--limit", type=int, default=None, help="Replay at most this many reviews.")
     parser.add_argument("--out", type=Path, default=None, help="Where to write the closure (JSON).")
+    parser.add_argument("--top", type=int, default=10, help="Consider the themes of these top priority ranks.")
+    parser.add_argument("--title", default=None, help="The change's name (default: the worker's fallback).")
     args = parser.parse_args()
     reviews = STREAMS / f"{args.product}_reviews.csv"
     releases = STREAMS / f"{args.product}_releases.csv"
@@ -78,27 +113,36 @@ def main() -> None:
             score = theme.score
             print(f"  {theme.theme_id}  people {theme.author_count:4d}  mentions {theme.mention_count:4d}  "
                   f"priority {score.priority if score else 0:.3f}  {theme.label}")
-        top = themes[0]
-
         from youasked.factories import embedder
 
         model = embedder(settings)
         notes = read_release_notes(releases) if releases.exists() else []
-        candidates = [t for t in open_themes(settings, model, product=args.product) if t.theme_id == top.theme_id]
-        proposals = propose_for_notes(notes, candidates, model, min_similarity=0.0, limit=1)
-        ranked = sorted((p for p in proposals if p["proposals"]), key=lambda p: -p["proposals"][0]["similarity"])
-        chosen = ranked[0] if ranked else (proposals[0] if proposals else None)
-        release = None
-        if chosen is not None:
-            match = chosen["proposals"][0]["similarity"] if chosen["proposals"] else None
-            print(f"release: {chosen['version']} ({chosen['date']}), similarity {match}: {chosen['note'][:120]!r}")
-            release = {"name": args.product.replace("_", " ").title(), "version": chosen["version"],
-                       "date": chosen["date"], "note": chosen["note"]}
+        leading = {t.theme_id for t in themes[: args.top]}
+        candidates = [t for t in open_themes(settings, model, product=args.product) if t.theme_id in leading]
+        # What a product manager does with the release notes: take the strongest proposal
+        # (release note -> one of the leading themes) and confirm it.
+        best: tuple[float, ReleaseNote, str] | None = None
+        for note, proposal in zip(notes, propose_for_notes(notes, candidates, model, min_similarity=0.45, limit=1),
+                                  strict=True):
+            if proposal["proposals"] and (best is None or proposal["proposals"][0]["similarity"] > best[0]):
+                best = (proposal["proposals"][0]["similarity"], note, proposal["proposals"][0]["theme_id"])
+        if best is None:
+            raise SystemExit(f"no release note of {releases.name} matches any of the top {args.top} themes")
+        similarity, note, theme_id = best
+        top = next(t for t in themes if t.theme_id == theme_id)
+        rank = themes.index(top) + 1
+        direction = next(c.centroid for c in candidates if c.theme_id == theme_id)
+        title = args.title or title_from_note(note.text, direction, model)
+        print(f"shipping {top.theme_id} (priority rank {rank}, {top.author_count} people): "
+              f"{(top.representative_text or '')[:100]!r}")
+        print(f"release {note.version} ({note.released}), similarity {similarity:.3f}; title {title!r}")
+        release = {"name": args.product.replace("_", " ").title(), "version": note.version,
+                   "date": note.released.isoformat() if note.released else None, "note": note.text[:2000]}
 
         command = ThemeCommand.model_validate({
             "command_id": f"cmd-{uuid.uuid4().hex}", "product": args.product, "theme_id": top.theme_id,
-            "kind": "set_status", "status": "shipped", "release": release, "actor": "pm",
-            "reason": "the most asked-for change", "issued_at": datetime.now(UTC).isoformat(),
+            "kind": "set_status", "status": "shipped", "release": release, "actor": "pm", "title": title,
+            "reason": "shipped in the matched release", "issued_at": datetime.now(UTC).isoformat(),
         })
         sent = time.perf_counter()
         publish_command(settings, command)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -397,7 +398,7 @@ def register_themes(app: faust.App, settings: Settings) -> None:
                 closure = closure_event(
                     trigger,
                     product=command.product,
-                    title=command.title or (live.label if live and live.label else trigger.theme_id),
+                    title=command.title or default_title(live),
                     members=askers_of({trigger.theme_id, *trigger.merged_theme_ids}),
                     templates=templates,
                     command_id=command.command_id,
@@ -529,3 +530,17 @@ def unreadable_command(message: Any, error: ValidationError, *, now: datetime) -
         command_id=command_id, product=product, theme_id="", kind=None, accepted=False,
         code="invalid_command", message=str(error)[:2000], decided_at=now,
     )
+
+
+def default_title(record: ThemeRecord | None) -> str:
+    """A closure's title when the product manager gave none: the theme's representative
+    suggestion in quotes, cut to its first clause (at most 60 characters, whole words).
+    Keywords ("teams / chats / delete") read as noise in a sentence; people's own words do not.
+    """
+    text = " ".join(((record.representative_text or record.label) if record else "").split())
+    if not text:
+        return "this change"
+    clause = re.split(r"(?<=[.!?;:])\s", text, maxsplit=1)[0].rstrip(".!?;:")
+    if len(clause) > 60:
+        clause = clause[:61].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return f"“{clause}”"
