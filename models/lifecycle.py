@@ -24,7 +24,6 @@ at-least-once publisher can de-duplicate on it.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -32,20 +31,13 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from models.scoring import CostEstimate
+from youasked.contracts.events import LifecycleStatus
 
 logger = logging.getLogger(__name__)
 
 
-class ThemeStatus(enum.StrEnum):
-    """Where a theme is in its life."""
-
-    NEW = "new"
-    UNDER_REVIEW = "under_review"
-    PLANNED = "planned"
-    IN_PROGRESS = "in_progress"
-    SHIPPED = "shipped"
-    DECLINED = "declined"
-    MERGED = "merged"
+ThemeStatus = LifecycleStatus
+"""Where a theme is in its life: the contract's enum, so the domain and the events cannot differ."""
 
 
 OPEN_STATUSES = frozenset(

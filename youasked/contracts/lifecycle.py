@@ -8,7 +8,7 @@
   "You asked, we did" closure, exactly one per theme and release.
 * :class:`MonthlyUpdate` on ``feedback.monthly-updates`` (keyed by ``product:YYYY-MM``).
 
-The values of :class:`LifecycleStatus` (in ``events``) equal those of ``models.lifecycle.ThemeStatus``.
+``models.lifecycle.ThemeStatus`` is :class:`LifecycleStatus` (in ``events``) itself.
 """
 
 from __future__ import annotations
