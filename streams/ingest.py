@@ -1,9 +1,5 @@
 """The ingest agents: validate raw comments, dead-letter the invalid, pass each identity on once.
 
-Both read in batches (``stream.take_events``: up to ``ingest_batch_size`` records or
-``ingest_batch_wait_s`` seconds), send a batch's outputs together and await their
-acknowledgements before the batch's offsets are acknowledged.
-
 ``validate`` reads ``feedback.comments`` (any key), writes each invalid record to
 ``feedback.comments.dlq`` (key ``topic:partition:offset``, same partition number) and each valid
 one to ``feedback.comments.validated`` keyed by ``platform:comment_id``, so that copies of one
@@ -15,7 +11,6 @@ after a crash produce nothing twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -73,64 +68,47 @@ def register_ingest(app: faust.App, settings: Settings) -> None:
         dead_letters.forget()
         identities.forget()
 
-    batch, wait = settings.ingest_batch_size, settings.ingest_batch_wait_s
-
     @app.agent(comments, name="ingest-validate", concurrency=1)
     async def validate(stream: Any) -> None:
-        async for events in stream.take_events(batch, within=wait):
-            pending = []
-            dead: list[tuple[int, str]] = []
+        async for event in stream.events():
+            message = event.message
+            source = SourceRef(topic=message.topic, partition=message.partition, offset=message.offset)
             now = datetime.now(UTC)
-            for event in events:
-                message = event.message
-                source = SourceRef(topic=message.topic, partition=message.partition, offset=message.offset)
-                outcome = validate_comment(message.value, source=source, received_at=now, limits=limits)
-                if isinstance(outcome, Rejected):
-                    key = dead_letter_key(source)
-                    if await dead_letters.contains(message.partition, key):
-                        continue
-                    record = dead_letter(
-                        message.value, key=message.key, rejected=outcome, source=source, failed_at=now
-                    )
-                    sent = await dlq.send(
-                        key=key.encode(), value=event_json(record), partition=message.partition, force=True
-                    )
-                    pending.append(sent)
-                    dead.append((message.partition, key))
-                    logger.info("dead-lettered %s: %s", key, outcome.reason.value)
-                else:
-                    pending.append(
-                        await validated.send(key=outcome.key.encode(), value=event_json(outcome), force=True)
-                    )
-            await asyncio.gather(*pending)  # every output acknowledged before the batch is
-            for partition, key in dead:
-                await dead_letters.add(partition, key)
+            outcome = validate_comment(message.value, source=source, received_at=now, limits=limits)
+            if isinstance(outcome, Rejected):
+                key = dead_letter_key(source)
+                if await dead_letters.contains(message.partition, key):
+                    continue
+                record = dead_letter(
+                    message.value, key=message.key, rejected=outcome, source=source, failed_at=now
+                )
+                sent = await dlq.send(
+                    key=key.encode(), value=event_json(record), partition=message.partition, force=True
+                )
+                await sent
+                await dead_letters.add(message.partition, key)
+                logger.info("dead-lettered %s: %s", key, outcome.reason.value)
+            else:
+                sent = await validated.send(key=outcome.key.encode(), value=event_json(outcome), force=True)
+                await sent
 
     @app.agent(validated, name="ingest-accept", concurrency=1)
     async def accept(stream: Any) -> None:
-        async for events in stream.take_events(batch, within=wait):
-            pending = []
-            passed: set[tuple[int, str]] = set()
-            for event in events:
-                message = event.message
-                try:
-                    comment = CommentAccepted.model_validate_json(message.value)
-                except ValueError:
-                    # Only our own validate agent writes here; a bad record is a bug, not input.
-                    logger.exception(
-                        "unreadable record on %s[%d]@%d", message.topic, message.partition, message.offset
-                    )
-                    raise
-                identity = (message.partition, comment.key)
-                if identity in passed or await identities.contains(*identity):
-                    logger.debug("duplicate %s passed over", comment.key)
-                    continue
-                passed.add(identity)
-                pending.append(
-                    await accepted.send(
-                        key=comment.key.encode(), value=message.value, partition=message.partition, force=True
-                    )
+        async for event in stream.events():
+            message = event.message
+            try:
+                comment = CommentAccepted.model_validate_json(message.value)
+            except ValueError:
+                # Only our own validate agent writes here; a bad record is a bug, not input.
+                logger.exception(
+                    "unreadable record on %s[%d]@%d", message.topic, message.partition, message.offset
                 )
-            await asyncio.gather(*pending)
-            for partition, key in passed:
-                await identities.add(partition, key)
+                raise
+            if await identities.contains(message.partition, comment.key):
+                logger.debug("duplicate %s passed over", comment.key)
+                continue
+            sent = await accepted.send(
+                key=comment.key.encode(), value=message.value, partition=message.partition, force=True
+            )
+            await sent
+            await identities.add(message.partition, comment.key)

@@ -99,7 +99,9 @@ def run_scenario(kafka_bootstrap: str, tmp_path: Path, *, crash: bool) -> None:
         produce(settings, SUGGESTIONS, [*second, *first[:5]])  # the first five again: re-deliveries
         if crash:
             worker = WorkerProcess(settings, tmp_path / "worker2.log").start()
-        members = latest(settings, 90, THEME_MEMBERS, "suggestion_id")
+        # After a crash the supervisor may have to restart a stalled worker (README, known limits):
+        # allow for its stall window, a restart and the catch-up.
+        members = latest(settings, 90, THEME_MEMBERS, "suggestion_id", timeout=300 if crash else 120)
         themes = {
             k: ThemeChanged.model_validate(v) for k, v in latest(settings, 3, THEMES, "theme_id").items()
         }
