@@ -26,8 +26,8 @@ CRASH_LOOP_S = 60.0
 MAX_QUICK_CRASHES = 3
 
 
-def _progress(settings: Settings, topics: Sequence[str]) -> dict[str, tuple[int, int]] | None:
-    """``{topic: (committed offsets, lag)}`` of the worker's group, or None if unknown."""
+def _progress(settings: Settings, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]] | None:
+    """``{(topic, partition): (committed offset, lag)}`` of the worker's group, or None if unknown."""
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
     from kafka.errors import KafkaError
 
@@ -40,17 +40,39 @@ def _progress(settings: Settings, topics: Sequence[str]) -> dict[str, tuple[int,
         committed = admin.list_consumer_group_offsets(settings.app_id)
         tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
         ends = consumer.end_offsets(tps) if tps else {}
-        progress: dict[str, tuple[int, int]] = {}
+        progress: dict[tuple[str, int], tuple[int, int]] = {}
         for tp in tps:
             offset = max(committed[tp].offset, 0) if tp in committed else 0
-            done, lag = progress.get(tp.topic, (0, 0))
-            progress[tp.topic] = (done + offset, lag + ends[tp] - offset)
+            progress[(tp.topic, tp.partition)] = (offset, ends[tp] - offset)
         return progress
     except (KafkaError, OSError):
         return None
     finally:
         consumer.close()
         admin.close()
+
+
+def stalled(
+    progress: dict[tuple[str, int], tuple[int, int]],
+    seen: dict[tuple[str, int], tuple[int, float]],
+    *,
+    now: float,
+    stall_s: float,
+) -> list[tuple[str, int]]:
+    """Partitions with records waiting whose committed offset has not moved for ``stall_s``.
+
+    ``seen`` keeps, per partition, the last committed offset and when it last moved (or when
+    the partition last had nothing waiting); it is updated in place. Watching partitions one by
+    one matters: faust can stop fetching some partitions while others (timer ticks) move on.
+    """
+    stuck = []
+    for tp, (offset, lag) in progress.items():
+        last = seen.get(tp)
+        if last is None or last[0] != offset or lag <= 0:
+            seen[tp] = (offset, now)
+        elif now - last[1] > stall_s:
+            stuck.append(tp)
+    return stuck
 
 
 def supervise(settings: Settings, command: Sequence[str], *, stall_s: float, poll_s: float = 5.0) -> int:
@@ -77,7 +99,7 @@ def supervise(settings: Settings, command: Sequence[str], *, stall_s: float, pol
         child = subprocess.Popen(list(command), env=dict(os.environ), stdin=subprocess.DEVNULL)
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        last_done, last_move = -1, time.monotonic()
+        seen: dict[tuple[str, int], tuple[int, float]] = {}
         while child.poll() is None:
             time.sleep(poll_s)
             if stopping:
@@ -85,17 +107,13 @@ def supervise(settings: Settings, command: Sequence[str], *, stall_s: float, pol
             progress = _progress(settings, inputs)
             if progress is None:
                 continue
-            done = sum(d for d, _ in progress.values())
-            lag = sum(waiting for _, waiting in progress.values())
-            if done != last_done or lag == 0:
-                last_done, last_move = done, time.monotonic()
-            elif time.monotonic() - last_move > stall_s:
-                waiting = ", ".join(f"{t}: {w}" for t, (_, w) in sorted(progress.items()) if w)
+            stuck = stalled(progress, seen, now=time.monotonic(), stall_s=stall_s)
+            if stuck:
+                waiting = ", ".join(f"{t}[{p}]: {progress[(t, p)][1]}" for t, p in sorted(stuck))
                 logger.warning(
-                    "worker %d made no progress for %.0f s with %d records waiting (%s): restarting",
+                    "worker %d made no progress for %.0f s on partitions with input waiting (%s): restarting",
                     child.pid,
                     stall_s,
-                    lag,
                     waiting,
                 )
                 child.send_signal(signal.SIGUSR1)  # the worker logs its tasks' stacks

@@ -44,7 +44,7 @@ def test_a_crashed_worker_is_started_again_until_it_exits_cleanly(
 def test_a_stalled_worker_is_restarted(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(supervisor, "_progress", lambda *_a: {"feedback.suggestions": (10, 5)})
+    monkeypatch.setattr(supervisor, "_progress", lambda *_a: {("feedback.suggestions", 0): (10, 5)})
     runs = tmp_path / "runs"
     script = (
         "import os, signal, time; signal.signal(signal.SIGUSR1, lambda *a: None); "
@@ -55,3 +55,18 @@ def test_a_stalled_worker_is_restarted(
     assert supervisor.supervise(settings, [sys.executable, "-c", script], stall_s=0.3, poll_s=0.1) == 0
     assert runs.read_text() == "xx"
     assert supervisor.time.monotonic() - started < 30
+
+
+def test_one_stuck_partition_is_a_stall_even_while_others_move() -> None:
+    seen: dict[tuple[str, int], tuple[int, float]] = {}
+    ticks, comments, idle = ("ticks", 0), ("comments", 2), ("comments", 3)
+
+    def check(tick: tuple[int, int], stuck: tuple[int, int], now: float) -> list[tuple[str, int]]:
+        return supervisor.stalled({ticks: tick, comments: stuck, idle: (7, 0)}, seen, now=now, stall_s=30)
+
+    assert check((1, 0), (40, 9), 0) == []
+    assert check((5, 1), (40, 9), 20) == []
+    assert check((9, 0), (40, 12), 31) == [comments]
+    # a partition that catches up, or moves, starts its clock again
+    assert check((9, 0), (52, 0), 40) == []
+    assert check((9, 0), (52, 4), 60) == []
