@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from youasked.contracts.events import event_json
 from youasked.contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand
 from youasked.contracts.topics import CLOSURES, MONTHLY_UPDATES, THEME_COMMANDS, THEME_OUTCOMES, TopicSpec
-from youasked.readback import Record, read_topic
+from youasked.readback import read_topic
 from youasked.settings import Settings
 
 
@@ -53,20 +53,14 @@ def wait_for_outcome(settings: Settings, command_id: str, *, timeout: float = 60
     return None
 
 
-def _valid(records: Iterable[Record], model: type[ClosureEvent] | type[MonthlyUpdate]) -> list[object]:
-    parsed: list[object] = []
-    for record in records:
-        try:
-            parsed.append(model.model_validate_json(record.value))
-        except ValueError:
-            continue  # not ours to judge here: readers skip records they cannot read
-    return parsed
-
-
 def read_closures(settings: Settings, *, timeout: float = 10.0) -> list[ClosureEvent]:
-    """Every closure on ``feedback.closures``, oldest first."""
-    closures = [c for c in _valid(read_topic(settings, CLOSURES, timeout=timeout, settle=1.0), ClosureEvent)
-                if isinstance(c, ClosureEvent)]
+    """Every closure on ``feedback.closures``, oldest first (records it cannot read are skipped)."""
+    closures: list[ClosureEvent] = []
+    for record in read_topic(settings, CLOSURES, timeout=timeout, settle=1.0):
+        try:
+            closures.append(ClosureEvent.model_validate_json(record.value))
+        except ValueError:
+            continue
     return sorted(closures, key=lambda c: (c.generated_at, c.closure_key))
 
 

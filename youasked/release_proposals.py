@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from youasked.contracts.events import LifecycleStatus, ThemeChanged, ThemeStatus
+from youasked.contracts.events import ThemeChanged, ThemeStatus
 from youasked.contracts.topics import THEMES
 from youasked.readback import read_topic
 from youasked.settings import Settings
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OPEN = frozenset(
-    {LifecycleStatus.NEW, LifecycleStatus.UNDER_REVIEW, LifecycleStatus.PLANNED, LifecycleStatus.IN_PROGRESS}
-)
 _DAY = re.compile(r"(\d{4})\D+(\d{1,2})\D+(\d{1,2})")
 
 
@@ -83,11 +80,12 @@ def latest_themes(settings: Settings, *, product: str) -> list[ThemeChanged]:
 
 def open_themes(settings: Settings, model: Embedder, *, product: str) -> list[OpenTheme]:
     """``product``'s live themes that are still open, with a direction to compare notes with."""
+    from models.lifecycle import OPEN_STATUSES
     from models.release_match import OpenTheme
 
     snapshots = [
         s for s in latest_themes(settings, product=product)
-        if s.status is ThemeStatus.ACTIVE and s.lifecycle_status in OPEN
+        if s.status is ThemeStatus.ACTIVE and s.lifecycle_status in OPEN_STATUSES
     ]
     if not snapshots:
         return []
