@@ -6,6 +6,7 @@ import asyncio
 import gc
 import io
 import logging
+import os
 import signal
 from typing import Any
 
@@ -22,12 +23,14 @@ def create_app(settings: Settings) -> faust.App:
     from streams.ingest import register_ingest
     from streams.themes import register_themes
     from youasked.factories import embedder, suggestion_judge
+    from youasked.supervisor import client_id_of
 
     datadir = settings.state_dir.resolve() / "worker"
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
+        broker_client_id=client_id_of(os.getpid()),  # how the supervisor finds this process's share
         store=settings.table_store,
         datadir=str(datadir),
         web_port=settings.worker_web_port,

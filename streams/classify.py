@@ -28,6 +28,7 @@ import faust
 
 from models.judge import JudgeInput, Judgement, SuggestionJudge
 from models.moderation import RateLimitState
+from streams.continuity import continuity_guard
 from streams.ingest import raw_topic
 from streams.ledger import OutputLedger
 from youasked.contracts.events import (
@@ -55,6 +56,7 @@ def register_classify(app: faust.App, settings: Settings, judge: SuggestionJudge
     )
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-model")
     holder: dict[str, Any] = {"rate": RateLimitState()}
+    guard = continuity_guard(app, settings)
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _reload_ledger(app: faust.App, assigned: Any, **_: Any) -> None:
@@ -113,11 +115,13 @@ def register_classify(app: faust.App, settings: Settings, judge: SuggestionJudge
         ):
             todo: list[tuple[Any, CommentAccepted]] = []
             for event in events:
-                message = event.message
-                comment = CommentAccepted.model_validate_json(message.value)
-                if await ledger.contains(message.partition, comment.key):
-                    continue
-                todo.append((message, comment))
+                # faust acknowledges a batch's events after the batch: skipped offsets the guard
+                # reports here are committed only once the batch they joined is written.
+                async for message in guard.in_order(event.message):
+                    comment = CommentAccepted.model_validate_json(message.value)
+                    if await ledger.contains(message.partition, comment.key):
+                        continue
+                    todo.append((message, comment))
             if not todo:
                 continue
             loop = asyncio.get_running_loop()

@@ -6,7 +6,8 @@ one to ``feedback.comments.validated`` keyed by ``platform:comment_id``, so that
 comment meet in one partition. ``accept`` reads that topic and writes each identity once to
 ``feedback.comments.accepted``. Both run at concurrency 1 and await the broker's acknowledgement
 before their input is acknowledged; :class:`~streams.ledger.OutputLedger` makes re-deliveries
-after a crash produce nothing twice.
+after a crash produce nothing twice, and :class:`~streams.continuity.OffsetGuard` makes sure
+no input offset is skipped.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import faust
 
 from models.ingest import IngestLimits, Rejected, dead_letter, dead_letter_key, validate_comment
+from streams.continuity import continuity_guard
 from streams.ledger import OutputLedger
 from youasked.contracts.events import CommentAccepted, SourceRef, event_json
 from youasked.contracts.topics import (
@@ -63,52 +65,64 @@ def register_ingest(app: faust.App, settings: Settings) -> None:
         bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS_ACCEPTED)
     )
 
+    raw_guard = continuity_guard(app, settings)
+    validated_guard = continuity_guard(app, settings)
+
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _reload_ledgers(app: faust.App, assigned: Any, **_: Any) -> None:
         dead_letters.forget()
         identities.forget()
 
+    async def check(message: Any) -> None:
+        """Dead-letter or pass on one raw record; return when the broker has the output."""
+        source = SourceRef(topic=message.topic, partition=message.partition, offset=message.offset)
+        now = datetime.now(UTC)
+        outcome = validate_comment(message.value, source=source, received_at=now, limits=limits)
+        if isinstance(outcome, Rejected):
+            key = dead_letter_key(source)
+            if await dead_letters.contains(message.partition, key):
+                return
+            record = dead_letter(
+                message.value, key=message.key, rejected=outcome, source=source, failed_at=now
+            )
+            sent = await dlq.send(
+                key=key.encode(), value=event_json(record), partition=message.partition, force=True
+            )
+            await sent
+            await dead_letters.add(message.partition, key)
+            logger.info("dead-lettered %s: %s", key, outcome.reason.value)
+        else:
+            sent = await validated.send(key=outcome.key.encode(), value=event_json(outcome), force=True)
+            await sent
+
+    async def pass_once(message: Any) -> None:
+        """Pass one validated comment on unless its identity already was."""
+        try:
+            comment = CommentAccepted.model_validate_json(message.value)
+        except ValueError:
+            # Only our own validate agent writes here; a bad record is a bug, not input.
+            logger.exception(
+                "unreadable record on %s[%d]@%d", message.topic, message.partition, message.offset
+            )
+            raise
+        if await identities.contains(message.partition, comment.key):
+            logger.debug("duplicate %s passed over", comment.key)
+            return
+        sent = await accepted.send(
+            key=comment.key.encode(), value=message.value, partition=message.partition, force=True
+        )
+        await sent
+        await identities.add(message.partition, comment.key)
+
     @app.agent(comments, name="ingest-validate", concurrency=1)
     async def validate(stream: Any) -> None:
         async for event in stream.events():
-            message = event.message
-            source = SourceRef(topic=message.topic, partition=message.partition, offset=message.offset)
-            now = datetime.now(UTC)
-            outcome = validate_comment(message.value, source=source, received_at=now, limits=limits)
-            if isinstance(outcome, Rejected):
-                key = dead_letter_key(source)
-                if await dead_letters.contains(message.partition, key):
-                    continue
-                record = dead_letter(
-                    message.value, key=message.key, rejected=outcome, source=source, failed_at=now
-                )
-                sent = await dlq.send(
-                    key=key.encode(), value=event_json(record), partition=message.partition, force=True
-                )
-                await sent
-                await dead_letters.add(message.partition, key)
-                logger.info("dead-lettered %s: %s", key, outcome.reason.value)
-            else:
-                sent = await validated.send(key=outcome.key.encode(), value=event_json(outcome), force=True)
-                await sent
+            async for message in raw_guard.in_order(event.message):
+                await check(message)
 
     @app.agent(validated, name="ingest-accept", concurrency=1)
     async def accept(stream: Any) -> None:
         async for event in stream.events():
-            message = event.message
-            try:
-                comment = CommentAccepted.model_validate_json(message.value)
-            except ValueError:
-                # Only our own validate agent writes here; a bad record is a bug, not input.
-                logger.exception(
-                    "unreadable record on %s[%d]@%d", message.topic, message.partition, message.offset
-                )
-                raise
-            if await identities.contains(message.partition, comment.key):
-                logger.debug("duplicate %s passed over", comment.key)
-                continue
-            sent = await accepted.send(
-                key=comment.key.encode(), value=message.value, partition=message.partition, force=True
-            )
-            await sent
-            await identities.add(message.partition, comment.key)
+            async for message in validated_guard.in_order(event.message):
+                await pass_once(message)
+

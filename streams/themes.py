@@ -53,6 +53,7 @@ from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion, ThemeRecord
 from models.themes.state import ProductThemes
 from models.themes.workflow import Lineage, ProductWork, StepResult, place_suggestion, tick
+from streams.continuity import continuity_guard
 from streams.ingest import raw_topic
 from streams.ledger import OutputLedger
 from youasked import failpoints
@@ -227,6 +228,7 @@ def register_themes(app: faust.App, settings: Settings) -> None:
     duplicates = DuplicateConfig()
     store = ThemeStore(state_table, dim=384, duplicates=duplicates)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-themes")
+    guard = continuity_guard(app, settings)
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _forget(app: faust.App, assigned: Any, **_: Any) -> None:
@@ -478,30 +480,34 @@ def register_themes(app: faust.App, settings: Settings) -> None:
             work, result, previous_pool=previous_pool, everything=result.reclustered or bool(result.merged)
         )
 
+    async def handle(message: Any) -> None:
+        """One record of a commands, ticks or suggestions partition."""
+        if message.topic == commands_name:
+            await run_command(message)
+            return
+        if message.topic == ticks_name:
+            product = (message.key or b"").decode("utf-8", "replace")
+            if product:
+                await run_step(product, None, idle=message.value == b"idle")
+            return
+        try:
+            detected = SuggestionDetected.model_validate_json(message.value)
+        except ValueError:
+            logger.exception(
+                "unreadable suggestion at %s[%d]@%d", message.topic, message.partition, message.offset
+            )
+            raise
+        if members_table.get(detected.suggestion_id) is not None:
+            logger.info("re-delivered suggestion %s passed over", detected.suggestion_id)
+            return
+        await run_step(detected.comment.product, detected)
+        logger.debug("placed %s", detected.suggestion_id)
+
     @app.agent(inputs, name="themes", concurrency=1)
     async def place(stream: Any) -> None:
         async for event in stream.events():
-            message = event.message
-            if message.topic == commands_name:
-                await run_command(message)
-                continue
-            if message.topic == ticks_name:
-                product = (message.key or b"").decode("utf-8", "replace")
-                if product:
-                    await run_step(product, None, idle=message.value == b"idle")
-                continue
-            try:
-                detected = SuggestionDetected.model_validate_json(message.value)
-            except ValueError:
-                logger.exception(
-                    "unreadable suggestion at %s[%d]@%d", message.topic, message.partition, message.offset
-                )
-                raise
-            if members_table.get(detected.suggestion_id) is not None:
-                logger.info("re-delivered suggestion %s passed over", detected.suggestion_id)
-                continue
-            await run_step(detected.comment.product, detected)
-            logger.debug("placed %s", detected.suggestion_id)
+            async for message in guard.in_order(event.message):
+                await handle(message)
 
     @app.timer(interval=settings.theme_tick_interval_s)  # type: ignore[untyped-decorator]
     async def send_ticks() -> None:

@@ -101,7 +101,13 @@ def worker(
         from youasked.supervisor import supervise as run_supervised
         from youasked.supervisor import worker_command
 
-        raise typer.Exit(run_supervised(settings, worker_command(loglevel), stall_s=settings.worker_stall_s))
+        code = run_supervised(
+            settings,
+            worker_command(loglevel),
+            stall_s=settings.worker_stall_s,
+            start_timeout_s=settings.worker_start_timeout_s,
+        )
+        raise typer.Exit(code)
     from streams.app import run_worker
 
     run_worker(settings, loglevel=loglevel)

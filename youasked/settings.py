@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Restart a worker whose group commits nothing this long while input waits.",
     )
+    worker_start_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Restart a worker that has not joined its consumer group this long after starting.",
+    )
     table_store: str = Field(default="memory://", description="faust table store URL.")
 
     # --- Ingest limits ---------------------------------------------------------------------

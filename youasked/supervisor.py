@@ -2,10 +2,13 @@
 
 faust-streaming can hang after start-up or a rebalance with the worker "ready" but fetching
 nothing (upstream issues robinhood/faust#218, faust-streaming/faust#166 and #629). The
-supervisor watches the consumer group: when input is waiting and the group's committed offsets
-have not moved for ``stall_s`` seconds, it kills the child and starts a new one; a child that
-crashes is started again too. Outputs are idempotent (ledgers, keyed tables), so a restart
-loses and repeats nothing.
+supervisor watches the consumer group: when input is waiting on a partition assigned to its
+child and the committed offset there has not moved for ``stall_s`` seconds, it kills the child
+and starts a new one; a child that crashes is started again too. The clock starts only once
+the child is a member of the group (it names itself ``youasked-worker-<pid>``): importing the
+model stack can take most of a minute on a busy machine, and that is not a stall. A child that
+has not joined within ``start_timeout_s`` is restarted. Outputs are idempotent (ledgers, keyed
+tables), so a restart loses and repeats nothing.
 """
 
 from __future__ import annotations
@@ -52,6 +55,36 @@ def _progress(settings: Settings, topics: Sequence[str]) -> dict[tuple[str, int]
         admin.close()
 
 
+def client_id_of(pid: int) -> str:
+    """The Kafka client id of the worker process ``pid`` (faust's ``broker_client_id``)."""
+    return f"youasked-worker-{pid}"
+
+
+def _assignment(settings: Settings, client_id: str) -> set[tuple[str, int]] | None:
+    """The partitions the group member ``client_id`` holds, or None while it is not a member
+    (or the group cannot be described).
+    """
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="youasked-watch")
+    except (KafkaError, OSError):
+        return None
+    try:
+        (group,) = admin.describe_consumer_groups([settings.app_id])
+        if group.state != "Stable":
+            return None
+        for member in group.members:
+            if member.client_id == client_id and member.member_assignment is not None:
+                return {(tp.topic, tp.partition) for tp in member.member_assignment.partitions()}
+        return None
+    except (KafkaError, OSError, ValueError):
+        return None
+    finally:
+        admin.close()
+
+
 def stalled(
     progress: dict[tuple[str, int], tuple[int, int]],
     seen: dict[tuple[str, int], tuple[int, float]],
@@ -75,8 +108,16 @@ def stalled(
     return stuck
 
 
-def supervise(settings: Settings, command: Sequence[str], *, stall_s: float, poll_s: float = 5.0) -> int:
-    """Run ``command`` (the worker); restart it when it stalls or crashes; return its exit code.
+def supervise(
+    settings: Settings,
+    command: Sequence[str],
+    *,
+    stall_s: float,
+    start_timeout_s: float = 300.0,
+    poll_s: float = 5.0,
+) -> int:
+    """Run ``command`` (the worker); restart it when it stalls, does not join its group within
+    ``start_timeout_s``, or crashes; return its exit code.
 
     A child that exits 0 (or is stopped) ends the supervision; one that crashes is started again,
     unless it crashed :data:`MAX_QUICK_CRASHES` times in a row within :data:`CRASH_LOOP_S` of
@@ -100,14 +141,29 @@ def supervise(settings: Settings, command: Sequence[str], *, stall_s: float, pol
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         seen: dict[tuple[str, int], tuple[int, float]] = {}
+        joined = False
         while child.poll() is None:
             time.sleep(poll_s)
             if stopping:
                 continue
+            owned = _assignment(settings, client_id_of(child.pid))
+            if owned is None:
+                seen.clear()  # between rebalances nothing is owed: the clock starts again
+                if not joined and time.monotonic() - started > start_timeout_s:
+                    logger.warning(
+                        "worker %d has not joined its consumer group %.0f s after starting: restarting",
+                        child.pid,
+                        start_timeout_s,
+                    )
+                    _kill(child)
+                    break
+                continue
+            joined = True
             progress = _progress(settings, inputs)
             if progress is None:
                 continue
-            stuck = stalled(progress, seen, now=time.monotonic(), stall_s=stall_s)
+            mine = {tp: value for tp, value in progress.items() if tp in owned}
+            stuck = stalled(mine, seen, now=time.monotonic(), stall_s=stall_s)
             if stuck:
                 waiting = ", ".join(f"{t}[{p}]: {progress[(t, p)][1]}" for t, p in sorted(stuck))
                 logger.warning(
@@ -116,10 +172,7 @@ def supervise(settings: Settings, command: Sequence[str], *, stall_s: float, pol
                     stall_s,
                     waiting,
                 )
-                child.send_signal(signal.SIGUSR1)  # the worker logs its tasks' stacks
-                time.sleep(2.0)
-                child.kill()
-                child.wait()
+                _kill(child)
                 break
         else:
             code = int(child.returncode or 0)
@@ -136,6 +189,14 @@ def supervise(settings: Settings, command: Sequence[str], *, stall_s: float, pol
             continue
         if stopping:
             return 0
+
+
+def _kill(child: subprocess.Popen[bytes]) -> None:
+    """Ask the worker to log its tasks' stacks (SIGUSR1), then kill it."""
+    child.send_signal(signal.SIGUSR1)
+    time.sleep(2.0)
+    child.kill()
+    child.wait()
 
 
 def worker_command(loglevel: str) -> list[str]:

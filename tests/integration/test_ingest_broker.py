@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_themes_broker import detected
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 from youasked.admin import ensure_topics
 from youasked.contracts.events import CommentAccepted, DeadLetter
-from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ
+from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ, SUGGESTIONS, THEME_MEMBERS
 from youasked.readback import read_topic
 
 pytestmark = pytest.mark.integration
@@ -156,6 +157,11 @@ def test_sigkill_mid_stream_loses_nothing_and_passes_nothing_twice(
             time.sleep(0.3)
 
     worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    # The worker holds theme state, as any worker in service does: after the kill its restart
+    # recovers tables from their changelogs before the input flows (faust's riskiest path).
+    produce(settings, SUGGESTIONS, [detected(i, i % 3, f"user{i % 25}") for i in range(60)])
+    seeded = read_topic(settings, THEME_MEMBERS, expect=60, timeout=120, settle=0)
+    assert len(seeded) >= 60, worker.log_tail()
     feeder = threading.Thread(target=feed)
     feeder.start()
     try:

@@ -21,6 +21,7 @@ def test_a_crash_loop_is_given_up_with_the_exit_code(
 ) -> None:
     monkeypatch.setattr(supervisor.time, "sleep", lambda _s: None)
     monkeypatch.setattr(supervisor, "_progress", lambda *_a: None)
+    monkeypatch.setattr(supervisor, "_assignment", lambda *_a: None)
     runs = tmp_path / "runs"
     command = [sys.executable, "-c", f"open({str(runs)!r}, 'a').write('x'); raise SystemExit(3)"]
     assert supervisor.supervise(settings, command, stall_s=60, poll_s=0.01) == 3
@@ -32,6 +33,7 @@ def test_a_crashed_worker_is_started_again_until_it_exits_cleanly(
 ) -> None:
     monkeypatch.setattr(supervisor.time, "sleep", lambda _s: None)
     monkeypatch.setattr(supervisor, "_progress", lambda *_a: None)
+    monkeypatch.setattr(supervisor, "_assignment", lambda *_a: None)
     runs = tmp_path / "runs"
     script = (
         f"import os; p = {str(runs)!r}; n = len(open(p).read()) if os.path.exists(p) else 0; "
@@ -45,6 +47,7 @@ def test_a_stalled_worker_is_restarted(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(supervisor, "_progress", lambda *_a: {("feedback.suggestions", 0): (10, 5)})
+    monkeypatch.setattr(supervisor, "_assignment", lambda *_a: {("feedback.suggestions", 0)})
     runs = tmp_path / "runs"
     script = (
         "import os, signal, time; signal.signal(signal.SIGUSR1, lambda *a: None); "
@@ -70,3 +73,47 @@ def test_one_stuck_partition_is_a_stall_even_while_others_move() -> None:
     # a partition that catches up, or moves, starts its clock again
     assert check((9, 0), (52, 0), 40) == []
     assert check((9, 0), (52, 4), 60) == []
+
+
+STALLING_CHILD = (
+    "import os, signal, time; signal.signal(signal.SIGUSR1, lambda *a: None); "
+    "p = {runs!r}; n = len(open(p).read()) if os.path.exists(p) else 0; "
+    "open(p, 'a').write('x'); time.sleep(0 if n >= 1 else {sleep})"
+)
+
+
+def test_a_worker_still_starting_is_not_judged_on_partitions_it_does_not_hold(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # input waits and nothing moves, but the child is not in the group yet (still importing),
+    # then holds only a partition that moves: no restart
+    monkeypatch.setattr(supervisor, "_progress", lambda *_a: {("s", 0): (10, 5), ("s", 1): (0, 0)})
+    calls = {"n": 0}
+
+    def assignment(*_a: object) -> set[tuple[str, int]] | None:
+        calls["n"] += 1
+        return None if calls["n"] < 10 else {("s", 1)}
+
+    monkeypatch.setattr(supervisor, "_assignment", assignment)
+    runs = tmp_path / "runs"
+    script = STALLING_CHILD.format(runs=str(runs), sleep=2)
+    assert supervisor.supervise(
+        settings, [sys.executable, "-c", script], stall_s=0.3, start_timeout_s=60, poll_s=0.05
+    ) == 0
+    assert runs.read_text() == "x"
+
+
+def test_a_worker_that_never_joins_its_group_is_restarted(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(supervisor, "_progress", lambda *_a: {("s", 0): (10, 5)})
+    monkeypatch.setattr(supervisor, "_assignment", lambda *_a: None)
+    runs = tmp_path / "runs"
+    script = STALLING_CHILD.format(runs=str(runs), sleep=60)
+    started = supervisor.time.monotonic()
+    assert supervisor.supervise(
+        settings, [sys.executable, "-c", script], stall_s=0.3, start_timeout_s=0.5, poll_s=0.05
+    ) == 0
+    assert runs.read_text() == "xx"
+    assert supervisor.time.monotonic() - started < 30
+
