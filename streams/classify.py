@@ -56,7 +56,7 @@ def register_classify(app: faust.App, settings: Settings, judge: SuggestionJudge
     )
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-model")
     holder: dict[str, Any] = {"rate": RateLimitState()}
-    guard = continuity_guard(app, settings)
+    guard = continuity_guard(app, settings, [settings.topic_name(COMMENTS_ACCEPTED)])
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _reload_ledger(app: faust.App, assigned: Any, **_: Any) -> None:

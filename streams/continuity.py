@@ -20,7 +20,8 @@ costs a duplicate at most; a record never handled would be a silent loss.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ from youasked.settings import Settings
 logger = logging.getLogger(__name__)
 
 READ_CHUNK = 500
+IDLE_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -67,30 +69,38 @@ class OffsetGuard:
         group_id: str,
         faust_consumer: Callable[[], Any] | None = None,
         generation: Callable[[], int] | None = None,
+        topics: Iterable[str] = (),
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.group_id = group_id
         self.faust_consumer = faust_consumer
         self.generation = generation
+        self.topics = set(topics)
         self._generation_seen: int | None = None
         self._next: dict[tuple[str, int], int] = {}
         self._committed: dict[tuple[str, int], int] | None = None
+        self._last_seen: dict[tuple[str, int], float] = {}
 
     def forget(self) -> None:
         """Drop what is known: after a rebalance each partition starts from its committed offset."""
         self._next.clear()
         self._committed = None
+        self._last_seen.clear()
 
-    async def admit(self, message: Any) -> Admission:
-        """Check ``message`` (anything with ``topic``, ``partition``, ``offset``) against the
-        partition's next expected offset, and move that offset past it.
-        """
+    def _check_generation(self) -> None:
         if self.generation is not None:
             current = self.generation()
             if current != self._generation_seen:
                 self.forget()
                 self._generation_seen = current
+
+    async def admit(self, message: Any) -> Admission:
+        """Check ``message`` (anything with ``topic``, ``partition``, ``offset``) against the
+        partition's next expected offset, and move that offset past it.
+        """
+        self._check_generation()
         key = (message.topic, message.partition)
+        self._last_seen[key] = time.monotonic()
         expected = self._next.get(key)
         if expected is None:
             expected = await self._start_offset(message.topic, message.partition)
@@ -107,6 +117,53 @@ class OffsetGuard:
                 skipped.stop - 1,
             )
         return Admission(skipped=skipped)
+
+    async def nudge(self, *, idle_s: float) -> list[tuple[str, int]]:
+        """Seek back partitions of ``topics`` that have records waiting but delivered none for
+        ``idle_s`` seconds; return them.
+
+        The other way faust loses track of a partition: the records it fetched and dropped were
+        the last ones, so no later record reveals the hole, and the partition sits idle with
+        input waiting (and its commits stopped). Seeking the partition to the next offset the
+        agent needs makes faust fetch and deliver from there through its normal path; records
+        it then delivers twice are repeats and passed over.
+        """
+        if self.faust_consumer is None:
+            return []
+        consumer = self.faust_consumer()
+        self._check_generation()
+        now = time.monotonic()
+        nudged = []
+        for tp in sorted(consumer.assignment()):
+            if tp.topic not in self.topics:
+                continue
+            key = (tp.topic, tp.partition)
+            high = consumer.highwater(tp)
+            if high is None:  # nothing fetched for it yet: ask the broker
+                high = (await consumer.highwaters(tp)).get(tp)
+            if high is None:
+                continue
+            expected = self._next.get(key)
+            if expected is None:
+                expected = await self._start_offset(tp.topic, tp.partition)
+            last = self._last_seen.setdefault(key, now)
+            if high <= expected:
+                self._last_seen[key] = now
+                continue
+            if now - last < idle_s:
+                continue
+            logger.warning(
+                "%s[%d]: %d records waiting, none delivered for %.0f s; seeking back to offset %d",
+                tp.topic,
+                tp.partition,
+                high - expected,
+                now - last,
+                expected,
+            )
+            await consumer.seek(TP(tp.topic, tp.partition), expected)
+            self._last_seen[key] = now
+            nudged.append(key)
+        return nudged
 
     async def in_order(self, message: Any) -> AsyncIterator[Any]:
         """The records to handle for ``message``: those faust skipped before it, then itself;
@@ -183,11 +240,22 @@ class OffsetGuard:
             await reader.stop()
 
 
-def continuity_guard(app: faust.App, settings: Settings) -> OffsetGuard:
-    """An :class:`OffsetGuard` for one agent of ``app`` (whose consumer group is the app id)."""
-    return OffsetGuard(
+def continuity_guard(app: faust.App, settings: Settings, topics: Iterable[str]) -> OffsetGuard:
+    """An :class:`OffsetGuard` for the agent of ``app`` that reads ``topics`` (the group is the
+    app id), with a timer that nudges its idle partitions every few seconds.
+    """
+    guard = OffsetGuard(
         bootstrap_servers=settings.bootstrap_servers,
         group_id=app.conf.id,
         faust_consumer=lambda: app.consumer,
         generation=lambda: int(app.consumer_generation_id),
+        topics=topics,
     )
+
+    async def nudge_idle_partitions() -> None:
+        if app.rebalancing or not app.consumer.assignment():
+            return
+        await guard.nudge(idle_s=IDLE_S)
+
+    app.timer(interval=IDLE_S / 3)(nudge_idle_partitions)
+    return guard

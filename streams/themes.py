@@ -228,7 +228,7 @@ def register_themes(app: faust.App, settings: Settings) -> None:
     duplicates = DuplicateConfig()
     store = ThemeStore(state_table, dim=384, duplicates=duplicates)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-themes")
-    guard = continuity_guard(app, settings)
+    guard = continuity_guard(app, settings, [suggestions_name, ticks_name, commands_name])
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _forget(app: faust.App, assigned: Any, **_: Any) -> None:

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
         "length first), so a stream's short batches run near the rate of one long sorted run.",
     )
     embedding_cache_entries: int = Field(default=50_000, ge=0, description="Exact-repeat cache size.")
+    ingest_batch_size: int = Field(default=256, ge=1, le=10_000, description="Records per ingest batch.")
+    ingest_batch_wait_s: float = Field(default=0.05, gt=0, description="Longest wait to fill one.")
     classify_batch_size: int = Field(default=128, ge=1, le=4096, description="Comments per classify batch.")
     classify_batch_wait_s: float = Field(default=0.2, gt=0, description="Longest wait to fill a batch.")
     moderation_blocked_words: list[str] | None = Field(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from faust.types import TP
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.structs import OffsetAndMetadata
@@ -31,12 +32,27 @@ class Delivered:
 class FaustConsumerStandIn:
     """Records what faust's consumer is told, and what the agent had handled at that moment."""
 
-    def __init__(self, handled: list[int]) -> None:
+    def __init__(self, handled: list[int], topic: str, highwater: int) -> None:
         self.handled = handled
+        self.topic = topic
+        self.high = highwater
         self.gaps: list[tuple[Any, int, int, list[int]]] = []
+        self.seeks: list[tuple[int, int]] = []
 
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
         self.gaps.append((tp, offset_from, offset_to, list(self.handled)))
+
+    def assignment(self) -> set[TP]:
+        return {TP(self.topic, 0), TP(self.topic, 1), TP("a-changelog", 0)}
+
+    def highwater(self, tp: TP) -> int | None:
+        return self.high if tp.partition == 0 else None
+
+    async def highwaters(self, *tps: TP) -> dict[TP, int]:
+        return {tp: self.high for tp in tps}
+
+    async def seek(self, tp: TP, offset: int) -> None:
+        self.seeks.append((tp.partition, offset))
 
 
 def make_topic(bootstrap: str, per_partition: int) -> str:
@@ -68,13 +84,14 @@ def test_skipped_offsets_are_handled_in_order_before_the_record_that_revealed_th
     commit(kafka_bootstrap, group, topic, 0, 3)  # partition 1 has no committed offset
     handled: list[int] = []
     values: dict[int, bytes] = {}
-    faust_consumer = FaustConsumerStandIn(handled)
+    faust_consumer = FaustConsumerStandIn(handled, topic, highwater=12)
     generation = {"id": 1}
     guard = OffsetGuard(
         bootstrap_servers=kafka_bootstrap,
         group_id=group,
         faust_consumer=lambda: faust_consumer,
         generation=lambda: generation["id"],
+        topics=[topic],
     )
 
     async def deliver(partition: int, offset: int) -> list[int]:
@@ -93,6 +110,12 @@ def test_skipped_offsets_are_handled_in_order_before_the_record_that_revealed_th
         assert values[8] == b"delivered"
         assert await deliver(0, 6) == []  # a redelivery after faust seeks back
         assert await deliver(0, 9) == [9]
+        # 10 and 11 wait but faust delivers nothing: partition 0 is sought back to 10, once per
+        # idle period; partition 1 (never delivered, committed nothing) back to its start
+        assert await guard.nudge(idle_s=60) == []
+        assert await guard.nudge(idle_s=0) == [(topic, 0), (topic, 1)]
+        assert await guard.nudge(idle_s=60) == []
+        assert faust_consumer.seeks == [(0, 10), (1, 0)]
         assert await deliver(1, 2) == [0, 1, 2]  # no committed offset: the log's start is owed
         generation["id"] = 2  # a rebalance: partition 0 starts again from its committed offset (3)
         assert await deliver(0, 5) == [3, 4, 5]
