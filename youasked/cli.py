@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from youasked.cli_api import key_app, serve
 from youasked.cli_themes import theme_app
 from youasked.settings import get_settings
 
@@ -30,6 +31,8 @@ contracts_app = typer.Typer(
 )
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(theme_app, name="theme")
+app.add_typer(key_app, name="key")
+app.command("api")(serve)
 
 DEFAULT_CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "docs" / "contracts"
 

@@ -122,6 +122,25 @@ class Settings(BaseSettings):
         default=None, description="The brand's closure templates (TOML); default: the shipped ones."
     )
 
+    # --- Read model and API ------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the read model; default: an SQLite file in the state folder. "
+        "PostgreSQL: postgresql+psycopg://user:password@host/db.",
+    )
+    api_host: str = Field(default="127.0.0.1")
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    ingest_secret: str | None = Field(
+        default=None, description="HMAC-SHA256 secret of the signed ingest endpoint (off when unset)."
+    )
+    ingest_window_s: float = Field(default=300.0, gt=0, description="Accepted age of a signed request.")
+    ingest_max_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest signed ingest body.")
+
+    @property
+    def read_model_url(self) -> str:
+        """The read model's database URL (the configured one, or ``<state_dir>/readmodel.db``)."""
+        return self.database_url or f"sqlite:///{(self.state_dir / 'readmodel.db').resolve()}"
+
     @property
     def bootstrap_servers(self) -> str:
         """The Kafka bootstrap address: the configured cluster or the local broker."""

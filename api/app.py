@@ -1,0 +1,557 @@
+"""The product managers' API (FastAPI): themes, commands, closures, metrics, keys, health.
+
+``create_api`` builds the app from settings; nothing connects at import time. At start it
+migrates the read model, starts a Kafka producer for commands and, unless told otherwise, the
+projection that keeps the read model up to date (:mod:`youasked.readmodel.projector`). Commands
+are published to ``feedback.theme-commands`` and answered 202 with their id; the worker decides
+and its outcome shows at ``/commands/{command_id}`` once projected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from aiokafka import AIOKafkaProducer
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, exists, func, select, text
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.schemas import (
+    ClosureRead,
+    CommandAccepted,
+    CostChange,
+    ErrorBody,
+    Health,
+    HistoryRead,
+    KeyCreate,
+    KeyCreated,
+    MergeRequest,
+    MonthCount,
+    MonthlyMetrics,
+    OutcomeRead,
+    ReleaseChange,
+    SplitRequest,
+    StatusChange,
+    SuggestionRead,
+    ThemeDetail,
+    ThemePage,
+    ThemeRead,
+)
+from api.security import Caller, Role, authenticate, create_key, revoke_key
+from youasked.contracts.events import LifecycleStatus, event_json
+from youasked.contracts.lifecycle import CommandKind, ThemeCommand
+from youasked.contracts.topics import THEME_COMMANDS
+from youasked.readmodel.db import make_engine, upgrade
+from youasked.readmodel.projector import Projection
+from youasked.readmodel.schema import (
+    ClassificationRow,
+    ClosureRow,
+    OutcomeRow,
+    SuggestionRow,
+    ThemeHistoryRow,
+    ThemeRow,
+)
+from youasked.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No valid API key."},
+    403: {"model": ErrorBody, "description": "The key's role may not do this."},
+    422: {"model": ErrorBody, "description": "The request is not valid."},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "Not found."}}
+SORTS = {"score", "authors", "growth", "recency"}
+
+
+class ApiError(HTTPException):
+    """An HTTP error with a stable code, rendered as :class:`ErrorBody`."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(status_code=status, detail=message)
+        self.code = code
+
+
+def role(minimum: Role) -> Callable[..., Caller]:
+    """A dependency admitting callers whose key has at least the role ``minimum``."""
+
+    def check(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> Caller:
+        caller = authenticate(request.app.state.engine, x_api_key)
+        if caller is None:
+            raise ApiError(401, "unauthorized", "send a valid API key in X-API-Key")
+        if caller.role < minimum:
+            raise ApiError(403, "forbidden", f"the {caller.role.name} role may not do this")
+        return caller
+
+    return check
+
+
+Viewer = Annotated[Caller, Depends(role(Role.viewer))]
+Pm = Annotated[Caller, Depends(role(Role.pm))]
+Admin = Annotated[Caller, Depends(role(Role.admin))]
+ThemeId = Annotated[str, Path(min_length=1, max_length=256)]
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    body = ErrorBody.model_validate({"error": {"code": code, "message": message}})
+    return JSONResponse(status_code=status, content=body.model_dump())
+
+
+def create_api(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    project: bool = True,
+    commands: bool = True,
+) -> FastAPI:
+    """The API app. ``engine`` defaults to the configured read model; ``project`` runs the
+    projection inside the service (one process to deploy; several API processes may each run
+    it, since its writes are idempotent); without ``commands`` no producer is started and
+    commands answer 503 (a read-only replica).
+    """
+    engine = engine or make_engine(settings.read_model_url)
+    state: dict[str, Any] = {"producer": None, "projection": None}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(upgrade, engine)
+        if commands:
+            producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+            try:
+                await producer.start()
+                state["producer"] = producer
+            except Exception:  # the API still serves reads; commands answer 503 until a restart
+                logger.exception("Kafka producer unavailable: commands are refused")
+        task = None
+        if project:
+            projection = Projection(settings, engine)
+            state["projection"] = projection
+            task = asyncio.create_task(projection.run())
+        try:
+            yield
+        finally:
+            if task is not None:
+                state["projection"].stop()
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            if state["producer"] is not None:
+                await state["producer"].stop()
+
+    app = FastAPI(
+        title="youasked",
+        version="1",
+        description="Themes of what people ask for, their scores and lifecycle, and the closures "
+        "that tell every one of them when it shipped. Send an API key in `X-API-Key`.",
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = getattr(exc, "code", None) or {404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "error"
+        )
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()
+        )
+        return _error(422, "invalid_request", message[:2000])
+
+    @app.get("/health", response_model=Health, tags=["health"])
+    def health() -> Health:
+        """The process answers."""
+        return Health(status="ok")
+
+    @app.get("/ready", response_model=Health, tags=["health"], responses={503: {"model": Health}})
+    async def ready() -> Any:
+        """Broker and database reachable."""
+        database = await asyncio.to_thread(_database_ok, engine)
+        producer = state["producer"]
+        broker = False
+        if producer is not None:
+            try:
+                await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=5)
+                broker = True
+            except Exception:
+                broker = False
+        projection = state["projection"]
+        body = Health(
+            status="ok" if database and broker else "unavailable",
+            broker=broker,
+            database=database,
+            projected_records=projection.applied if projection else None,
+        )
+        return JSONResponse(status_code=200 if body.status == "ok" else 503, content=body.model_dump())
+
+    @app.get("/themes", response_model=ThemePage, tags=["themes"], responses=ERRORS)
+    def list_themes(
+        _caller: Viewer,
+        product: Annotated[str | None, Query(max_length=256)] = None,
+        status: LifecycleStatus | None = None,
+        quadrant: Literal["quick_win", "big_bet", "fill_in", "money_pit", "unknown_cost"] | None = None,
+        platform: Annotated[str | None, Query(max_length=32)] = None,
+        min_authors: Annotated[int, Query(ge=0)] = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        q: Annotated[str | None, Query(max_length=200, description="Words the theme must contain.")] = None,
+        include_merged: bool = False,
+        sort: Literal["score", "authors", "growth", "recency"] = "score",
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> ThemePage:
+        """Themes with filters, sorted by score (priority), distinct authors, growth or recency."""
+        query = select(ThemeRow)
+        if not include_merged:
+            query = query.where(ThemeRow.status == "active")
+        if product:
+            query = query.where(ThemeRow.product == product)
+        if status:
+            query = query.where(ThemeRow.lifecycle_status == status.value)
+        if quadrant:
+            query = query.where(ThemeRow.quadrant == quadrant)
+        if min_authors:
+            query = query.where(ThemeRow.author_count >= min_authors)
+        if since:
+            query = query.where(ThemeRow.last_seen >= since)
+        if until:
+            query = query.where(ThemeRow.first_seen <= until)
+        if platform:
+            query = query.where(
+                exists().where(
+                    SuggestionRow.theme_id == ThemeRow.theme_id, SuggestionRow.platform == platform
+                )
+            )
+        for word in (q or "").lower().split()[:10]:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(ThemeRow.search_text.like(f"%{escaped}%", escape="\\"))
+        order: tuple[Any, ...] = {
+            "score": (ThemeRow.priority.desc().nulls_last(), ThemeRow.author_count.desc()),
+            "authors": (ThemeRow.author_count.desc(), ThemeRow.mention_count.desc()),
+            "growth": (ThemeRow.growth.desc().nulls_last(), ThemeRow.author_count.desc()),
+            "recency": (ThemeRow.last_seen.desc().nulls_last(),),
+        }[sort]
+        with Session(engine) as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                query.order_by(*order, ThemeRow.theme_id).limit(limit).offset(offset)
+            ).all()
+            items = [_theme_read(row) for row in rows]
+        return ThemePage(items=items, total=total, limit=limit, offset=offset)
+
+    @app.get(
+        "/themes/{theme_id}", response_model=ThemeDetail, tags=["themes"], responses={**ERRORS, **NOT_FOUND}
+    )
+    def get_theme(
+        theme_id: ThemeId,
+        caller: Viewer,
+        suggestions_limit: Annotated[int, Query(ge=0, le=1000)] = 100,
+    ) -> ThemeDetail:
+        """A theme whole: score breakdown, cost, release, suggestions and history."""
+        with Session(engine) as session:
+            row = session.get(ThemeRow, theme_id)
+            if row is None:
+                raise ApiError(404, "not_found", f"no theme {theme_id}")
+            members = session.scalars(
+                select(SuggestionRow)
+                .where(SuggestionRow.theme_id == theme_id)
+                .order_by(SuggestionRow.asked_at.desc(), SuggestionRow.suggestion_id)
+                .limit(suggestions_limit)
+            ).all()
+            history = session.scalars(
+                select(ThemeHistoryRow)
+                .where(ThemeHistoryRow.theme_id == theme_id)
+                .order_by(ThemeHistoryRow.at)
+            ).all()
+            handles = caller.role >= Role.pm
+            return ThemeDetail(
+                **_theme_read(row).model_dump(),
+                score=row.score,
+                cost=row.cost,
+                release=row.release,
+                weekly_counts=dict(row.weekly_counts or {}),
+                suggestions=[
+                    SuggestionRead(
+                        suggestion_id=m.suggestion_id,
+                        platform=m.platform,
+                        comment_id=m.comment_id,
+                        url=m.url,
+                        text=m.text,
+                        asked_at=_aware(m.asked_at),
+                        duplicate_of=m.duplicate_of,
+                        duplicate_kind=m.duplicate_kind,
+                        author_handle=m.author_handle if handles else None,
+                    )
+                    for m in members
+                ],
+                history=[
+                    HistoryRead(
+                        command_id=h.command_id,
+                        kind=h.kind,
+                        from_status=h.from_status,
+                        to_status=h.to_status,
+                        actor=h.actor,
+                        reason=h.reason,
+                        detail=h.detail,
+                        at=_aware(h.at),
+                    )
+                    for h in history
+                ],
+            )
+
+    async def publish(caller: Caller, theme_id: str, kind: CommandKind, **fields: Any) -> CommandAccepted:
+        producer = state["producer"]
+        if producer is None:
+            raise ApiError(503, "broker_unavailable", "the broker is not reachable; try again later")
+        product = await asyncio.to_thread(_product_of, engine, theme_id)
+        if product is None:
+            raise ApiError(404, "not_found", f"no theme {theme_id}")
+        command = ThemeCommand(
+            command_id=f"api-{uuid.uuid4().hex}",
+            product=product,
+            theme_id=theme_id,
+            kind=kind,
+            actor=caller.name,
+            issued_at=datetime.now(UTC),
+            **fields,
+        )
+        await producer.send_and_wait(
+            settings.topic_name(THEME_COMMANDS), key=product.encode(), value=event_json(command)
+        )
+        return CommandAccepted(command_id=command.command_id)
+
+    accepted: dict[int | str, dict[str, Any]] = {
+        **ERRORS,
+        **NOT_FOUND,
+        503: {"model": ErrorBody, "description": "The broker is not reachable."},
+    }
+
+    @app.post(
+        "/themes/{theme_id}/status",
+        status_code=202,
+        response_model=CommandAccepted,
+        tags=["commands"],
+        responses=accepted,
+    )
+    async def set_status(theme_id: ThemeId, body: StatusChange, caller: Pm) -> CommandAccepted:
+        """Move a theme to another status (shipped and declined close the loop)."""
+        return await publish(
+            caller, theme_id, CommandKind.SET_STATUS, status=body.status, reason=body.reason, title=body.title
+        )
+
+    @app.post(
+        "/themes/{theme_id}/cost",
+        status_code=202,
+        response_model=CommandAccepted,
+        tags=["commands"],
+        responses=accepted,
+    )
+    async def set_cost(theme_id: ThemeId, body: CostChange, caller: Pm) -> CommandAccepted:
+        """Set the cost estimate (t-shirt size or points)."""
+        return await publish(caller, theme_id, CommandKind.SET_COST, cost=body.cost, reason=body.reason)
+
+    @app.post(
+        "/themes/{theme_id}/release",
+        status_code=202,
+        response_model=CommandAccepted,
+        tags=["commands"],
+        responses=accepted,
+    )
+    async def set_release(theme_id: ThemeId, body: ReleaseChange, caller: Pm) -> CommandAccepted:
+        """Attach the release that ships the theme."""
+        return await publish(
+            caller, theme_id, CommandKind.ATTACH_RELEASE, release=body.release, reason=body.reason
+        )
+
+    @app.post(
+        "/themes/{theme_id}/merge",
+        status_code=202,
+        response_model=CommandAccepted,
+        tags=["commands"],
+        responses=accepted,
+    )
+    async def merge(theme_id: ThemeId, body: MergeRequest, caller: Pm) -> CommandAccepted:
+        """Merge other themes into this one."""
+        return await publish(
+            caller, theme_id, CommandKind.MERGE, source_ids=body.source_ids, reason=body.reason
+        )
+
+    @app.post(
+        "/themes/{theme_id}/split",
+        status_code=202,
+        response_model=CommandAccepted,
+        tags=["commands"],
+        responses=accepted,
+    )
+    async def split(theme_id: ThemeId, body: SplitRequest, caller: Pm) -> CommandAccepted:
+        """Split members of this theme into new themes."""
+        return await publish(caller, theme_id, CommandKind.SPLIT, parts=body.parts, reason=body.reason)
+
+    @app.get(
+        "/commands/{command_id}",
+        response_model=OutcomeRead,
+        tags=["commands"],
+        responses={**ERRORS, **NOT_FOUND},
+    )
+    def get_outcome(
+        command_id: Annotated[str, Path(min_length=1, max_length=256)], _caller: Viewer
+    ) -> OutcomeRead:
+        """A command's outcome; 404 ``pending`` until the worker decided and it was projected."""
+        with Session(engine) as session:
+            row = session.get(OutcomeRow, command_id)
+            if row is None:
+                raise ApiError(404, "pending", f"no outcome yet for {command_id}")
+            return OutcomeRead(
+                command_id=row.command_id,
+                theme_id=row.theme_id,
+                kind=row.kind,
+                accepted=row.accepted,
+                code=row.code,
+                message=row.message,
+                closure_key=row.closure_key,
+                decided_at=_aware(row.decided_at),
+            )
+
+    @app.get("/closures", response_model=list[ClosureRead], tags=["closures"], responses=ERRORS)
+    def list_closures(
+        caller: Viewer,
+        product: Annotated[str | None, Query(max_length=256)] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> list[ClosureRead]:
+        """Recent closures, newest first. The people who asked are listed for pm and admin."""
+        query = select(ClosureRow).order_by(ClosureRow.closed_at.desc(), ClosureRow.closure_key).limit(limit)
+        if product:
+            query = query.where(ClosureRow.product == product)
+        with Session(engine) as session:
+            rows = session.scalars(query).all()
+            return [_closure_read(row, people=caller.role >= Role.pm) for row in rows]
+
+    @app.get("/metrics/monthly", response_model=MonthlyMetrics, tags=["metrics"], responses=ERRORS)
+    def monthly(
+        _caller: Viewer,
+        product: Annotated[str | None, Query(max_length=256)] = None,
+        platform: Annotated[str | None, Query(max_length=32)] = None,
+    ) -> MonthlyMetrics:
+        """Valid suggestions per month (count and distinct authors), and rejections by reason."""
+        with Session(engine) as session:
+            query = select(
+                ClassificationRow.created_at,
+                ClassificationRow.author_id,
+                ClassificationRow.verdict,
+                ClassificationRow.reason,
+            )
+            if product:
+                query = query.where(ClassificationRow.product == product)
+            if platform:
+                query = query.where(ClassificationRow.platform == platform)
+            months: dict[str, tuple[int, set[str]]] = {}
+            rejected: dict[str, int] = {}
+            for created_at, author, verdict, reason in session.execute(query):
+                if verdict == "suggestion":
+                    month = _aware(created_at).astimezone(UTC).strftime("%Y-%m")
+                    count, authors = months.get(month, (0, set()))
+                    authors.add(author)
+                    months[month] = (count + 1, authors)
+                else:
+                    rejected[reason] = rejected.get(reason, 0) + 1
+        return MonthlyMetrics(
+            product=product,
+            platform=platform,
+            months=[
+                MonthCount(month=m, suggestions=c, distinct_authors=len(a))
+                for m, (c, a) in sorted(months.items())
+            ],
+            rejected_by_reason=dict(sorted(rejected.items())),
+        )
+
+    @app.post("/keys", status_code=201, response_model=KeyCreated, tags=["admin"], responses=ERRORS)
+    def new_key(body: KeyCreate, _caller: Admin) -> KeyCreated:
+        """Create an API key; it is shown this once."""
+        key = create_key(engine, name=body.name, role=Role[body.role])
+        return KeyCreated(key_id=key.split("_", 2)[1], key=key, role=body.role)
+
+    @app.delete("/keys/{key_id}", status_code=204, tags=["admin"], responses={**ERRORS, **NOT_FOUND})
+    def delete_key(key_id: Annotated[str, Path(min_length=1, max_length=64)], _caller: Admin) -> None:
+        """Revoke an API key."""
+        if not revoke_key(engine, key_id):
+            raise ApiError(404, "not_found", f"no live key {key_id}")
+
+    return app
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _maybe(value: datetime | None) -> datetime | None:
+    return None if value is None else _aware(value)
+
+
+def _theme_read(row: ThemeRow) -> ThemeRead:
+    return ThemeRead(
+        theme_id=row.theme_id,
+        product=row.product,
+        status=row.status,
+        lifecycle_status=LifecycleStatus(row.lifecycle_status),
+        merged_into=row.merged_into,
+        label=row.label,
+        keywords=list(row.keywords or []),
+        representative_text=row.representative_text,
+        mention_count=row.mention_count,
+        member_count=row.member_count,
+        author_count=row.author_count,
+        first_seen=_maybe(row.first_seen),
+        last_seen=_maybe(row.last_seen),
+        platform_counts=dict(row.platform_counts or {}),
+        priority=row.priority,
+        impact=row.impact,
+        growth=row.growth,
+        quadrant=row.quadrant,
+        hot_plan=row.hot_plan,
+        changed_at=_aware(row.changed_at),
+    )
+
+
+def _closure_read(row: ClosureRow, *, people: bool) -> ClosureRead:
+    event = dict(row.event)
+    if not people:  # posts may mention handles: the viewer role sees counts and titles only
+        for field in ("people", "replies", "public_posts"):
+            event.pop(field, None)
+    return ClosureRead(
+        closure_key=row.closure_key,
+        theme_id=row.theme_id,
+        product=row.product,
+        outcome=row.outcome,
+        title=row.title,
+        people_count=row.people_count,
+        comment_count=row.comment_count,
+        closed_at=_aware(row.closed_at),
+        event=event,
+    )
+
+
+def _product_of(engine: Engine, theme_id: str) -> str | None:
+    with Session(engine) as session:
+        row = session.get(ThemeRow, theme_id)
+        return None if row is None else row.product
+
+
+def _database_ok(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False

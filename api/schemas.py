@@ -1,0 +1,213 @@
+"""Response and request bodies of the API (every route has a response model)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from youasked.contracts.events import CostInput, LifecycleStatus, ReleaseRef
+from youasked.contracts.lifecycle import SplitPart
+
+
+class Body(BaseModel):
+    """Base of the API's bodies: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(Body):
+    """What went wrong, for people and for programs."""
+
+    code: str = Field(description="Stable machine-readable code, e.g. not_found, forbidden.")
+    message: str
+
+
+class ErrorBody(Body):
+    """The one error shape of every route."""
+
+    error: ErrorDetail
+
+
+class ThemeRead(Body):
+    """A theme in a list: its demand, its score and where it stands."""
+
+    theme_id: str
+    product: str
+    status: str = Field(description="active, merged or retired (the clustering's view).")
+    lifecycle_status: LifecycleStatus
+    merged_into: str | None
+    label: str
+    keywords: list[str]
+    representative_text: str | None
+    mention_count: int
+    member_count: int
+    author_count: int = Field(description="Distinct people who asked.")
+    first_seen: datetime | None
+    last_seen: datetime | None
+    platform_counts: dict[str, int]
+    priority: float | None
+    impact: float | None
+    growth: float | None
+    quadrant: str | None
+    hot_plan: bool
+    changed_at: datetime
+
+
+class ThemePage(Body):
+    """One page of themes."""
+
+    items: list[ThemeRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class SuggestionRead(Body):
+    """A suggestion of a theme. ``author_handle`` is shown to the pm and admin roles only."""
+
+    suggestion_id: str
+    platform: str
+    comment_id: str
+    url: str | None
+    text: str
+    asked_at: datetime
+    duplicate_of: str | None
+    duplicate_kind: str | None
+    author_handle: str | None = None
+
+
+class HistoryRead(Body):
+    """One accepted change of a theme, with who, when and why."""
+
+    command_id: str
+    kind: str
+    from_status: str
+    to_status: str
+    actor: str
+    reason: str
+    detail: str
+    at: datetime
+
+
+class ThemeDetail(ThemeRead):
+    """A theme whole: the score breakdown, cost, release, its suggestions and its history."""
+
+    score: dict[str, Any] | None
+    cost: dict[str, Any] | None
+    release: dict[str, Any] | None
+    weekly_counts: dict[str, int]
+    suggestions: list[SuggestionRead]
+    history: list[HistoryRead]
+
+
+class StatusChange(Body):
+    """Move a theme to another lifecycle status."""
+
+    status: LifecycleStatus
+    reason: str = Field(default="", max_length=2000)
+    title: str | None = Field(default=None, max_length=120)
+
+
+class CostChange(Body):
+    """Set a theme's cost estimate."""
+
+    cost: CostInput
+    reason: str = Field(default="", max_length=2000)
+
+
+class ReleaseChange(Body):
+    """Attach the release that ships a theme."""
+
+    release: ReleaseRef
+    reason: str = Field(default="", max_length=2000)
+
+
+class MergeRequest(Body):
+    """Merge themes (``source_ids``) into this one."""
+
+    source_ids: list[str] = Field(min_length=1, max_length=1000)
+    reason: str = Field(default="", max_length=2000)
+
+
+class SplitRequest(Body):
+    """Split members of this theme into new themes."""
+
+    parts: list[SplitPart] = Field(min_length=1, max_length=100)
+    reason: str = Field(default="", max_length=2000)
+
+
+class CommandAccepted(Body):
+    """A command was published; its outcome shows at ``/commands/{command_id}``."""
+
+    command_id: str
+    status: Literal["pending"] = "pending"
+
+
+class OutcomeRead(Body):
+    """What the worker decided about a command."""
+
+    command_id: str
+    theme_id: str
+    kind: str | None
+    accepted: bool
+    code: str | None
+    message: str | None
+    closure_key: str | None
+    decided_at: datetime
+
+
+class ClosureRead(Body):
+    """A "You asked, we did" closure, whole (people included for pm and admin only)."""
+
+    closure_key: str
+    theme_id: str
+    product: str
+    outcome: str
+    title: str
+    people_count: int
+    comment_count: int
+    closed_at: datetime
+    event: dict[str, Any]
+
+
+class MonthCount(Body):
+    """Valid suggestions of one month."""
+
+    month: str = Field(description="YYYY-MM, by when the comment was posted (UTC).")
+    suggestions: int
+    distinct_authors: int
+
+
+class MonthlyMetrics(Body):
+    """Valid suggestions per month, and comments set aside by reason."""
+
+    product: str | None
+    platform: str | None
+    months: list[MonthCount]
+    rejected_by_reason: dict[str, int]
+
+
+class Health(Body):
+    """Liveness or readiness."""
+
+    status: Literal["ok", "unavailable"]
+    broker: bool | None = None
+    database: bool | None = None
+    projected_records: int | None = None
+
+
+class KeyCreate(Body):
+    """A new API key's name and role."""
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["viewer", "pm", "admin"]
+
+
+class KeyCreated(Body):
+    """The new key, shown this once."""
+
+    key_id: str
+    key: str
+    role: str

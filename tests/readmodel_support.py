@@ -1,0 +1,215 @@
+"""Events for read-model and API tests: a small product with themes, members, verdicts, a closure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from youasked.contracts.events import (
+    CommentAccepted,
+    CommentClassified,
+    LifecycleStatus,
+    SourceRef,
+    SuggestionThemed,
+    ThemeChanged,
+    ThemeScore,
+    ThemeStatus,
+    Verdict,
+    event_json,
+)
+from youasked.contracts.lifecycle import (
+    ClosureAsker,
+    ClosureComment,
+    ClosureEvent,
+    ClosurePost,
+    ClosureReply,
+    CommandKind,
+    CommandOutcome,
+    HistoryChange,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def theme(
+    theme_id: str,
+    *,
+    product: str = "trailmate",
+    label: str = "offline / maps / download",
+    authors: int = 5,
+    priority: float = 0.5,
+    quadrant: str = "quick_win",
+    lifecycle: LifecycleStatus = LifecycleStatus.NEW,
+    status: ThemeStatus = ThemeStatus.ACTIVE,
+    changed_at: datetime = T0,
+    merged_into: str | None = None,
+) -> ThemeChanged:
+    return ThemeChanged(
+        theme_id=theme_id,
+        product=product,
+        status=status,
+        merged_into=merged_into,
+        label=label,
+        keywords=label.split(" / "),
+        representative_text=f"Please add {label.split(' / ')[0]} support",
+        member_count=authors,
+        mention_count=authors + 1,
+        author_count=authors,
+        first_seen=T0 - timedelta(days=30),
+        last_seen=T0,
+        platform_counts={"x": authors},
+        weekly_counts={"2026-W09": authors},
+        change="updated",
+        changed_at=changed_at,
+        lifecycle_status=lifecycle,
+        score=ThemeScore(
+            formula_version="impact-cost/1",
+            impact=min(priority, 1.0),
+            priority=priority,
+            cost_points_used=3,
+            cost_normalized=0.3,
+            cost_assumed=True,
+            quadrant=quadrant,  # type: ignore[arg-type]
+            hot_plan=quadrant == "quick_win",
+            high_impact_threshold=0.5,
+            factors=[],
+            as_of=changed_at,
+        ),
+    )
+
+
+def member(index: int, theme_id: str, *, product: str = "trailmate", platform: str = "x") -> SuggestionThemed:
+    return SuggestionThemed(
+        suggestion_id=f"{platform}:c{index}",
+        product=product,
+        theme_id=theme_id,
+        platform=platform,  # type: ignore[arg-type]
+        comment_id=f"c{index}",
+        author_id=f"user{index}",
+        author_handle=f"@person{index}",
+        url=f"https://x.com/person{index}/status/{index}",
+        text=f"please add offline maps, idea {index}",
+        asked_at=T0 - timedelta(days=index),
+        placed_at=T0,
+    )
+
+
+def classified(
+    index: int, verdict: Verdict, *, reason: str = "classifier", month: int = 3
+) -> CommentClassified:
+    created = datetime(2026, month, 1 + index % 27, tzinfo=UTC)
+    comment = CommentAccepted(
+        comment_id=f"k{index}",
+        platform="x",  # type: ignore[arg-type]
+        product="trailmate",
+        author_id=f"user{index % 4}",
+        author_handle=f"@person{index % 4}",
+        text="please add dark mode",
+        created_at=created,
+        key=f"x:k{index}",
+        received_at=created,
+        source=SourceRef(topic="feedback.comments", partition=0, offset=index),
+    )
+    return CommentClassified(
+        key=comment.key,
+        comment=comment,
+        verdict=verdict,
+        reason=reason,
+        score=0.9,
+        threshold=0.5,
+        classifier_version="test",
+        classified_at=created,
+    )
+
+
+def closure(theme_id: str, *, product: str = "trailmate") -> ClosureEvent:
+    return ClosureEvent(
+        closure_id="cl-1",
+        closure_key=f"closure:{theme_id}:none",
+        theme_id=theme_id,
+        product=product,
+        title="Offline maps",
+        outcome="shipped",
+        command_id="cmd-ship",
+        people_count=1,
+        comment_count=1,
+        people=[
+            ClosureAsker(
+                platform="x",  # type: ignore[arg-type]
+                author_id="user1",
+                handle="@person1",
+                comments=[ClosureComment(comment_id="c1", asked_at=T0)],
+            )
+        ],
+        public_posts=[
+            ClosurePost(
+                platform="x",  # type: ignore[arg-type]
+                text="You asked, we did: offline maps. Thanks @person1",
+                length=48,
+                limit=280,
+                mentioned_handles=["@person1"],
+                people_on_platform=1,
+            )
+        ],
+        replies=[
+            ClosureReply(platform="x", author_id="user1", comment_id="c1", text="It shipped.")  # type: ignore[arg-type]
+        ],
+        generated_at=T0,
+        templates="default/1",
+    )
+
+
+def outcome(command_id: str, theme_id: str, *, accepted: bool = True) -> CommandOutcome:
+    changes = (
+        [
+            HistoryChange(
+                theme_id=theme_id,
+                kind="set_status",
+                from_status=LifecycleStatus.NEW,
+                to_status=LifecycleStatus.PLANNED,
+                actor="ana",
+                reason="many people ask",
+                at=T0,
+                issued_at=T0,
+            )
+        ]
+        if accepted
+        else []
+    )
+    return CommandOutcome(
+        command_id=command_id,
+        product="trailmate",
+        theme_id=theme_id,
+        kind=CommandKind.SET_STATUS,
+        accepted=accepted,
+        code=None if accepted else "illegal_transition",
+        message=None if accepted else "shipped -> new is not allowed",
+        changes=changes,
+        decided_at=T0,
+    )
+
+
+def sample_records() -> list[tuple[str, bytes]]:
+    """A small product's records, as the projection reads them: ``(kind, value)``."""
+    records: list[tuple[str, bytes]] = [
+        ("themes", event_json(theme("t-maps", authors=7, priority=0.8))),
+        (
+            "themes",
+            event_json(
+                theme("t-dark", label="dark / mode / theme", authors=3, priority=0.4, quadrant="fill_in")
+            ),
+        ),
+        ("themes", event_json(theme("t-old", status=ThemeStatus.MERGED, merged_into="t-maps"))),
+        (
+            "themes",
+            event_json(theme("t-other", product="otherapp", label="export / csv", authors=9, priority=0.9)),
+        ),
+    ]
+    records += [("theme-members", event_json(member(i, "t-maps"))) for i in range(1, 4)]
+    records += [("theme-members", event_json(member(9, "t-dark", platform="forum")))]
+    records += [("comments.classified", event_json(classified(i, Verdict.SUGGESTION))) for i in range(6)]
+    records += [("comments.classified", event_json(classified(10, Verdict.SUGGESTION, month=4)))]
+    records += [("comments.classified", event_json(classified(20, Verdict.NOT_SUGGESTION, reason="praise")))]
+    records += [("closures", event_json(closure("t-maps")))]
+    records += [("theme-outcomes", event_json(outcome("cmd-1", "t-maps")))]
+    records += [("theme-outcomes", event_json(outcome("cmd-2", "t-maps", accepted=False)))]
+    return records

@@ -1,0 +1,212 @@
+"""The API on a real SQLite read model (no broker: commands answer 503 here; the broker tests
+publish them for real): queries, roles on every route, the error shape, keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from api.app import create_api
+from api.security import Role, create_key
+from tests.readmodel_support import sample_records
+from youasked.readmodel.db import make_engine, upgrade
+from youasked.readmodel.projector import apply_batch
+from youasked.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    tmp = tmp_path_factory.mktemp("api")
+    engine = make_engine(f"sqlite:///{tmp / 'rm.db'}")
+    upgrade(engine)
+    apply_batch(engine, list(sample_records()))
+    keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp)
+    with TestClient(create_api(settings, engine=engine, project=False, commands=False)) as client:
+        yield client, keys
+
+
+def get(world: tuple[TestClient, dict[str, str]], path: str, role: str = "viewer", **params: Any) -> Any:
+    client, keys = world
+    response = client.get(path, params=params, headers={"X-API-Key": keys[role]})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def ids(page: dict[str, Any]) -> list[str]:
+    return [item["theme_id"] for item in page["items"]]
+
+
+def test_themes_sort_filter_search_and_page(world: tuple[TestClient, dict[str, str]]) -> None:
+    assert ids(get(world, "/themes")) == ["t-other", "t-maps", "t-dark"]  # merged t-old left out
+    assert ids(get(world, "/themes", product="trailmate")) == ["t-maps", "t-dark"]
+    assert ids(get(world, "/themes", product="trailmate", include_merged=True)) == [
+        "t-maps",
+        "t-old",
+        "t-dark",
+    ]
+    assert ids(get(world, "/themes", quadrant="fill_in")) == ["t-dark"]
+    assert ids(get(world, "/themes", platform="forum")) == ["t-dark"]
+    assert ids(get(world, "/themes", min_authors=7)) == ["t-other", "t-maps"]
+    assert ids(get(world, "/themes", q="DARK mode")) == ["t-dark"]
+    assert ids(get(world, "/themes", q="100%_")) == []
+    assert ids(get(world, "/themes", sort="authors", product="trailmate")) == ["t-maps", "t-dark"]
+    page = get(world, "/themes", limit=1, offset=1)
+    assert ids(page) == ["t-maps"] and page["total"] == 3
+
+
+def test_theme_detail_shows_handles_to_pm_only(world: tuple[TestClient, dict[str, str]]) -> None:
+    as_viewer = get(world, "/themes/t-maps")
+    assert len(as_viewer["suggestions"]) == 3
+    assert all(s["author_handle"] is None for s in as_viewer["suggestions"])
+    assert "@person" not in str(as_viewer)
+    assert as_viewer["score"]["formula_version"] == "impact-cost/1"
+    assert [h["to_status"] for h in as_viewer["history"]] == ["planned"]
+    as_pm = get(world, "/themes/t-maps", role="pm")
+    assert {s["author_handle"] for s in as_pm["suggestions"]} == {"@person1", "@person2", "@person3"}
+
+
+def test_closures_name_people_to_pm_only(world: tuple[TestClient, dict[str, str]]) -> None:
+    (as_viewer,) = get(world, "/closures", product="trailmate")
+    assert as_viewer["people_count"] == 1 and as_viewer["title"] == "Offline maps"
+    assert "@person" not in str(as_viewer)
+    (as_pm,) = get(world, "/closures", role="pm")
+    assert as_pm["event"]["people"][0]["handle"] == "@person1"
+
+
+def test_command_outcomes(world: tuple[TestClient, dict[str, str]]) -> None:
+    assert get(world, "/commands/cmd-1")["accepted"] is True
+    rejected = get(world, "/commands/cmd-2")
+    assert rejected["accepted"] is False and rejected["code"] == "illegal_transition"
+    client, keys = world
+    pending = client.get("/commands/nope", headers={"X-API-Key": keys["viewer"]})
+    assert pending.status_code == 404 and pending.json()["error"]["code"] == "pending"
+
+
+def test_valid_suggestions_per_month(world: tuple[TestClient, dict[str, str]]) -> None:
+    metrics = get(world, "/metrics/monthly", product="trailmate")
+    assert metrics["months"] == [
+        {"month": "2026-03", "suggestions": 6, "distinct_authors": 4},
+        {"month": "2026-04", "suggestions": 1, "distinct_authors": 1},
+    ]
+    assert metrics["rejected_by_reason"] == {"praise": 1}
+    assert get(world, "/metrics/monthly", platform="forum")["months"] == []
+
+
+def test_commands_need_the_pm_role_and_a_broker(world: tuple[TestClient, dict[str, str]]) -> None:
+    client, keys = world
+    body = {"status": "planned", "reason": "many ask"}
+    assert (
+        client.post("/themes/t-maps/status", json=body, headers={"X-API-Key": keys["viewer"]}).status_code
+        == 403
+    )
+    answer = client.post("/themes/t-maps/status", json=body, headers={"X-API-Key": keys["pm"]})
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "broker_unavailable"
+    bad = client.post("/themes/t-maps/status", json={"status": "done"}, headers={"X-API-Key": keys["pm"]})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+
+
+def test_keys_are_created_by_admins_and_revoked(world: tuple[TestClient, dict[str, str]]) -> None:
+    client, keys = world
+    made = client.post("/keys", json={"name": "dash", "role": "viewer"}, headers={"X-API-Key": keys["admin"]})
+    assert made.status_code == 201
+    new = made.json()["key"]
+    assert client.get("/themes", headers={"X-API-Key": new}).status_code == 200
+    assert (
+        client.post("/keys", json={"name": "x", "role": "admin"}, headers={"X-API-Key": new}).status_code
+        == 403
+    )
+    gone = client.delete(f"/keys/{made.json()['key_id']}", headers={"X-API-Key": keys["admin"]})
+    assert gone.status_code == 204
+    assert client.get("/themes", headers={"X-API-Key": new}).status_code == 401
+    assert client.get("/themes", headers={"X-API-Key": new[:-2] + "xx"}).status_code == 401
+
+
+# The least role of every route; a route missing here fails the test below.
+LEAST_ROLE = {
+    ("GET", "/health"): None,
+    ("GET", "/ready"): None,
+    ("GET", "/themes"): "viewer",
+    ("GET", "/themes/{theme_id}"): "viewer",
+    ("POST", "/themes/{theme_id}/status"): "pm",
+    ("POST", "/themes/{theme_id}/cost"): "pm",
+    ("POST", "/themes/{theme_id}/release"): "pm",
+    ("POST", "/themes/{theme_id}/merge"): "pm",
+    ("POST", "/themes/{theme_id}/split"): "pm",
+    ("GET", "/commands/{command_id}"): "viewer",
+    ("GET", "/closures"): "viewer",
+    ("GET", "/metrics/monthly"): "viewer",
+    ("POST", "/keys"): "admin",
+    ("DELETE", "/keys/{key_id}"): "admin",
+}
+BODIES = {
+    "/themes/{theme_id}/status": {"status": "planned"},
+    "/themes/{theme_id}/cost": {"cost": {"size": "s"}},
+    "/themes/{theme_id}/release": {"release": {"name": "Spring", "version": "2.0"}},
+    "/themes/{theme_id}/merge": {"source_ids": ["t-dark"]},
+    "/themes/{theme_id}/split": {"parts": [{"new_theme_id": "t-new", "member_ids": ["x:c1"]}]},
+    "/keys": {"name": "k", "role": "viewer"},
+}
+
+
+def test_every_route_with_every_role_and_with_no_key(world: tuple[TestClient, dict[str, str]]) -> None:
+    client, keys = world
+    app: Any = client.app
+    routes = {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    assert routes == set(LEAST_ROLE), "a route without a declared least role"
+    order = ["viewer", "pm", "admin"]
+    for (method, path), least in LEAST_ROLE.items():
+        url = (
+            path.replace("{theme_id}", "t-maps").replace("{command_id}", "cmd-1").replace("{key_id}", "none")
+        )
+        for role in [None, *order]:
+            headers = {"X-API-Key": keys[role]} if role else {}
+            response = client.request(method, url, headers=headers, json=BODIES.get(path))
+            allowed = least is None or (role is not None and order.index(role) >= order.index(least))
+            if allowed:
+                assert response.status_code not in (401, 403), (method, path, role, response.text)
+                assert response.status_code < 500 or response.status_code == 503, (method, path, role)
+            else:
+                assert response.status_code == (401 if role is None else 403), (method, path, role)
+                assert set(response.json()) == {"error"}
+                assert "@person" not in response.text
+
+
+def test_one_error_shape(world: tuple[TestClient, dict[str, str]]) -> None:
+    client, keys = world
+    for response in (
+        client.get("/nowhere"),
+        client.get("/themes/none", headers={"X-API-Key": keys["viewer"]}),
+        client.get("/themes", params={"limit": 0}, headers={"X-API-Key": keys["viewer"]}),
+        client.get("/themes"),
+    ):
+        body = response.json()
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+
+
+def test_key_command_line_creates_a_working_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from api.security import authenticate
+    from youasked import settings as settings_module
+    from youasked.cli import app
+
+    monkeypatch.setenv("YOUASKED_STATE_DIR", str(tmp_path))
+    settings_module.get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["key", "create", "--name", "ana", "--role", "pm"])
+        assert result.exit_code == 0, result.output
+        caller = authenticate(make_engine(f"sqlite:///{tmp_path / 'readmodel.db'}"), result.output.strip())
+        assert caller is not None and caller.role is Role.pm and caller.name == "ana"
+    finally:
+        settings_module.get_settings.cache_clear()

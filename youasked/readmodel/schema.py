@@ -1,0 +1,161 @@
+"""The read model's tables (SQLAlchemy 2): what product managers query, projected from the topics.
+
+Every row is keyed by an id its event carries, so replaying the topics from the beginning
+upserts the same rows again and gives the same database (see :mod:`youasked.readmodel.project`).
+Schema changes go through Alembic (``youasked/readmodel/migrations``); this module is the
+models the migrations are written from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID = 256
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the read model."""
+
+
+class ThemeRow(Base):
+    """The latest snapshot of a theme (``feedback.themes``), with its score flattened for sorting."""
+
+    __tablename__ = "themes"
+
+    theme_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    product: Mapped[str] = mapped_column(String(ID), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    lifecycle_status: Mapped[str] = mapped_column(String(32), index=True)
+    merged_into: Mapped[str | None] = mapped_column(String(ID))
+    split_from: Mapped[str | None] = mapped_column(String(ID))
+    label: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    representative_id: Mapped[str | None] = mapped_column(String(ID))
+    representative_text: Mapped[str | None] = mapped_column(Text)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    mention_count: Mapped[int] = mapped_column(Integer, default=0)
+    author_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    first_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    platform_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    weekly_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    engagement: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[float | None] = mapped_column(Float, index=True)
+    impact: Mapped[float | None] = mapped_column(Float)
+    growth: Mapped[float | None] = mapped_column(Float)
+    quadrant: Mapped[str | None] = mapped_column(String(32), index=True)
+    hot_plan: Mapped[bool] = mapped_column(Boolean, default=False)
+    score: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cost: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    release: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    change: Mapped[str] = mapped_column(String(64), default="")
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    search_text: Mapped[str] = mapped_column(Text, default="")  # label, keywords, representative
+
+
+class ThemeHistoryRow(Base):
+    """One accepted change of a theme: a status, cost or release change, a merge, a split."""
+
+    __tablename__ = "theme_history"
+    __table_args__ = (
+        UniqueConstraint("theme_id", "command_id", "kind", "to_status", name="uq_history_change"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    theme_id: Mapped[str] = mapped_column(String(ID), index=True)
+    command_id: Mapped[str] = mapped_column(String(ID))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(ID))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SuggestionRow(Base):
+    """Where a valid suggestion sits (``feedback.theme-members``), with what the person wrote."""
+
+    __tablename__ = "suggestions"
+
+    suggestion_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    product: Mapped[str] = mapped_column(String(ID), index=True)
+    theme_id: Mapped[str | None] = mapped_column(String(ID), index=True)
+    duplicate_of: Mapped[str | None] = mapped_column(String(ID))
+    duplicate_kind: Mapped[str | None] = mapped_column(String(32), index=True)
+    similarity: Mapped[float | None] = mapped_column(Float)
+    platform: Mapped[str] = mapped_column(String(32))
+    comment_id: Mapped[str] = mapped_column(String(ID))
+    author_id: Mapped[str] = mapped_column(String(ID), index=True)
+    author_handle: Mapped[str | None] = mapped_column(String(ID))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    thread_id: Mapped[str | None] = mapped_column(String(ID))
+    text: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClassificationRow(Base):
+    """Every judged comment (``feedback.comments.classified``): the basis of the monthly metrics."""
+
+    __tablename__ = "classifications"
+    __table_args__ = (Index("ix_classifications_product_created", "product", "created_at"),)
+
+    key: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    product: Mapped[str] = mapped_column(String(ID))
+    platform: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[str] = mapped_column(String(ID), index=True)
+    verdict: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(String(ID))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    classified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClosureRow(Base):
+    """A "You asked, we did" closure (``feedback.closures``), whole, keyed by its closure key."""
+
+    __tablename__ = "closures"
+
+    closure_key: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    closure_id: Mapped[str] = mapped_column(String(ID))
+    theme_id: Mapped[str] = mapped_column(String(ID), index=True)
+    product: Mapped[str] = mapped_column(String(ID), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    people_count: Mapped[int] = mapped_column(Integer)
+    comment_count: Mapped[int] = mapped_column(Integer)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class OutcomeRow(Base):
+    """The outcome of a theme command (``feedback.theme-outcomes``): accepted, or why not."""
+
+    __tablename__ = "command_outcomes"
+
+    command_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    product: Mapped[str] = mapped_column(String(ID))
+    theme_id: Mapped[str] = mapped_column(String(ID), index=True)
+    kind: Mapped[str | None] = mapped_column(String(32))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    closure_key: Mapped[str | None] = mapped_column(String(ID))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKeyRow(Base):
+    """An API key: its public id, its role, and a hash of its secret (never the secret)."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(ID))
+    role: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
