@@ -15,12 +15,13 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from aiokafka import AIOKafkaProducer
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BeforeValidator
 from sqlalchemy import Engine, exists, func, select, text
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -65,12 +66,50 @@ from youasked.settings import Settings
 logger = logging.getLogger(__name__)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body could not be parsed."},
     401: {"model": ErrorBody, "description": "No valid API key."},
     403: {"model": ErrorBody, "description": "The key's role may not do this."},
     422: {"model": ErrorBody, "description": "The request is not valid."},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "Not found."}}
 SORTS = {"score", "authors", "growth", "recency"}
+
+
+class Publisher(Protocol):
+    """Where commands go: Kafka in service (:class:`KafkaPublisher`), memory in tests."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        """Return once the record is acknowledged."""
+
+    async def reachable(self) -> bool:
+        """True when records can be sent now."""
+
+
+class KafkaPublisher:
+    """Commands to the Kafka cluster of ``settings`` (acks=all)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+
+    async def start(self) -> None:
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        await self.producer.stop()
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        await self.producer.send_and_wait(topic, key=key, value=value)
+
+    async def reachable(self) -> bool:
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), timeout=5)
+            return True
+        except Exception:
+            return False
 
 
 class ApiError(HTTPException):
@@ -95,15 +134,23 @@ def role(minimum: Role) -> Callable[..., Caller]:
     return check
 
 
+def _iso_instant(value: Any) -> Any:
+    """Query instants are RFC 3339 text with an offset; pydantic would also read numbers."""
+    if isinstance(value, str) and ("T" not in value.upper() or not any(c in value for c in "+-Zz")):
+        raise ValueError("expected an RFC 3339 date-time with an offset, e.g. 2026-03-01T00:00:00Z")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
 Viewer = Annotated[Caller, Depends(role(Role.viewer))]
 Pm = Annotated[Caller, Depends(role(Role.pm))]
 Admin = Annotated[Caller, Depends(role(Role.admin))]
 ThemeId = Annotated[str, Path(min_length=1, max_length=256)]
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     body = ErrorBody.model_validate({"error": {"code": code, "message": message}})
-    return JSONResponse(status_code=status, content=body.model_dump())
+    return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
 
 
 def create_api(
@@ -112,11 +159,12 @@ def create_api(
     engine: Engine | None = None,
     project: bool = True,
     commands: bool = True,
+    publisher: Publisher | None = None,
 ) -> FastAPI:
     """The API app. ``engine`` defaults to the configured read model; ``project`` runs the
     projection inside the service (one process to deploy; several API processes may each run
     it, since its writes are idempotent); without ``commands`` no producer is started and
-    commands answer 503 (a read-only replica).
+    commands answer 503 (a read-only replica). ``publisher`` replaces the Kafka producer.
     """
     engine = engine or make_engine(settings.read_model_url)
     state: dict[str, Any] = {"producer": None, "projection": None}
@@ -125,10 +173,10 @@ def create_api(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade, engine)
         if commands:
-            producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+            chosen = publisher or KafkaPublisher(settings)
             try:
-                await producer.start()
-                state["producer"] = producer
+                await chosen.start()
+                state["producer"] = chosen
             except Exception:  # the API still serves reads; commands answer 503 until a restart
                 logger.exception("Kafka producer unavailable: commands are refused")
         task = None
@@ -157,10 +205,12 @@ def create_api(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = getattr(exc, "code", None) or {404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "error"
-        )
-        return _error(exc.status_code, code, str(exc.detail))
+        code = getattr(exc, "code", None) or {
+            400: "bad_request",
+            404: "not_found",
+            405: "method_not_allowed",
+        }.get(exc.status_code, "error")
+        return _error(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -179,13 +229,7 @@ def create_api(
         """Broker and database reachable."""
         database = await asyncio.to_thread(_database_ok, engine)
         producer = state["producer"]
-        broker = False
-        if producer is not None:
-            try:
-                await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=5)
-                broker = True
-            except Exception:
-                broker = False
+        broker = producer is not None and await producer.reachable()
         projection = state["projection"]
         body = Health(
             status="ok" if database and broker else "unavailable",
@@ -202,9 +246,9 @@ def create_api(
         status: LifecycleStatus | None = None,
         quadrant: Literal["quick_win", "big_bet", "fill_in", "money_pit", "unknown_cost"] | None = None,
         platform: Annotated[str | None, Query(max_length=32)] = None,
-        min_authors: Annotated[int, Query(ge=0)] = 0,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        min_authors: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+        since: Instant | None = None,
+        until: Instant | None = None,
         q: Annotated[str | None, Query(max_length=200, description="Words the theme must contain.")] = None,
         include_merged: bool = False,
         sort: Literal["score", "authors", "growth", "recency"] = "score",
@@ -326,9 +370,7 @@ def create_api(
             issued_at=datetime.now(UTC),
             **fields,
         )
-        await producer.send_and_wait(
-            settings.topic_name(THEME_COMMANDS), key=product.encode(), value=event_json(command)
-        )
+        await producer.send(settings.topic_name(THEME_COMMANDS), product.encode(), event_json(command))
         return CommandAccepted(command_id=command.command_id)
 
     accepted: dict[int | str, dict[str, Any]] = {

@@ -200,6 +200,15 @@ class CostSize(enum.StrEnum):
 class CostInput(Event):
     """A product manager's cost estimate: a size or story points, not both; neither = unknown."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "properties": {"size": {"type": "string"}, "points": {"type": "integer"}},
+                "required": ["size", "points"],
+            }
+        }
+    )
+
     size: CostSize | None = None
     points: int | None = Field(default=None, gt=0, le=10_000)
 
