@@ -13,16 +13,23 @@ from fastapi.testclient import TestClient
 
 from api.app import create_api
 from api.security import Role, create_key
+from tests.postgres_support import fresh_database
 from tests.readmodel_support import sample_records
 from youasked.readmodel.db import make_engine, upgrade
 from youasked.readmodel.projector import apply_batch
 from youasked.settings import Settings
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str]]]:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
     tmp = tmp_path_factory.mktemp("api")
-    engine = make_engine(f"sqlite:///{tmp / 'rm.db'}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'rm.db'}"
+    else:
+        url = fresh_database(request.getfixturevalue("postgres_url"))
+    engine = make_engine(url)
     upgrade(engine)
     apply_batch(engine, list(sample_records()))
     keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, inspect, select
@@ -10,16 +10,10 @@ from sqlalchemy.orm import Session
 
 from tests.readmodel_support import sample_records, theme
 from youasked.contracts.events import event_json
-from youasked.readmodel.db import make_engine, upgrade
+from youasked.readmodel.db import upgrade
 from youasked.readmodel.project import apply_record
 from youasked.readmodel.projector import apply_batch
 from youasked.readmodel.schema import Base, ThemeHistoryRow, ThemeRow
-
-
-def fresh(tmp_path: Path, name: str = "rm.db") -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / name}")
-    upgrade(engine)
-    return engine
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -33,14 +27,14 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def test_migrations_create_every_table_of_the_models(tmp_path: Path) -> None:
-    engine = fresh(tmp_path)
+def test_migrations_create_every_table_of_the_models(database: Callable[[], Engine]) -> None:
+    engine = database()
     assert set(inspect(engine).get_table_names()) >= set(Base.metadata.tables)
     upgrade(engine)  # a second upgrade is a no-op
 
 
-def test_replaying_the_topics_gives_the_same_database(tmp_path: Path) -> None:
-    once, twice = fresh(tmp_path, "once.db"), fresh(tmp_path, "twice.db")
+def test_replaying_the_topics_gives_the_same_database(database: Callable[[], Engine]) -> None:
+    once, twice = database(), database()
     records: list[tuple[str, bytes | None]] = list(sample_records())
     assert apply_batch(once, records) == len(records)
     apply_batch(twice, records)
@@ -51,8 +45,8 @@ def test_replaying_the_topics_gives_the_same_database(tmp_path: Path) -> None:
         assert len(session.scalars(select(ThemeHistoryRow)).all()) == 1
 
 
-def test_an_older_theme_snapshot_does_not_roll_a_theme_back(tmp_path: Path) -> None:
-    engine = fresh(tmp_path)
+def test_an_older_theme_snapshot_does_not_roll_a_theme_back(database: Callable[[], Engine]) -> None:
+    engine = database()
     newer = theme("t-maps", authors=9)
     older = theme("t-maps", authors=4, changed_at=newer.changed_at.replace(year=2025))
     apply_batch(engine, [("themes", event_json(newer)), ("themes", event_json(older))])
@@ -61,8 +55,8 @@ def test_an_older_theme_snapshot_does_not_roll_a_theme_back(tmp_path: Path) -> N
         assert row is not None and row.author_count == 9
 
 
-def test_tombstones_and_unreadable_records_are_passed_over(tmp_path: Path) -> None:
-    engine = fresh(tmp_path)
+def test_tombstones_and_unreadable_records_are_passed_over(database: Callable[[], Engine]) -> None:
+    engine = database()
     with Session(engine) as session, session.begin():
         assert apply_record(session, "themes", None) is False
         assert apply_record(session, "themes", b"{not json") is False
