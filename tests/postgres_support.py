@@ -19,7 +19,7 @@ from pathlib import Path
 from tests.kafka_support import free_port
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailableError(RuntimeError):
     """PostgreSQL could not be installed or started here."""
 
 
@@ -32,17 +32,17 @@ def ensure_installed() -> tuple[str, str]:
     """Paths of ``initdb`` and ``pg_ctl``, installing Debian's ``postgresql`` if needed."""
     if _bin("initdb") is None or _bin("pg_ctl") is None:
         if os.geteuid() != 0 or shutil.which("apt-get") is None:
-            raise PostgresUnavailable(
+            raise PostgresUnavailableError(
                 "PostgreSQL is not installed and cannot be installed (needs root and apt-get)"
             )
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "postgresql"]):
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
             if done.returncode != 0:
-                raise PostgresUnavailable(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+                raise PostgresUnavailableError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
     if initdb is None or pg_ctl is None:
-        raise PostgresUnavailable("initdb or pg_ctl still missing after installing postgresql")
+        raise PostgresUnavailableError("initdb or pg_ctl still missing after installing postgresql")
     return initdb, pg_ctl
 
 
@@ -66,7 +66,7 @@ def postgres_server() -> Iterator[str]:
         if done.returncode != 0:
             log = root / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise PostgresUnavailable(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}\n{tail}")
+            raise PostgresUnavailableError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}\n{tail}")
 
     run(initdb, "-D", str(data), "-U", "youasked", "--auth=trust", "-E", "UTF8", "--no-sync")
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
