@@ -66,7 +66,9 @@ def postgres_server() -> Iterator[str]:
         if done.returncode != 0:
             log = root / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise PostgresUnavailableError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}\n{tail}")
+            raise PostgresUnavailableError(
+                f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}\n{tail}"
+            )
 
     run(initdb, "-D", str(data), "-U", "youasked", "--auth=trust", "-E", "UTF8", "--no-sync")
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
