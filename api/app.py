@@ -10,7 +10,11 @@ and its outcome shows at ``/commands/{command_id}`` once projected.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -33,13 +37,17 @@ from api.schemas import (
     ErrorBody,
     Health,
     HistoryRead,
+    IngestAccepted,
     KeyCreate,
     KeyCreated,
     MergeRequest,
     MonthCount,
     MonthlyMetrics,
+    MonthlyUpdateRead,
     OutcomeRead,
     ReleaseChange,
+    ShippedMetrics,
+    ShippedMonth,
     SplitRequest,
     StatusChange,
     SuggestionRead,
@@ -50,12 +58,13 @@ from api.schemas import (
 from api.security import Caller, Role, authenticate, create_key, revoke_key
 from youasked.contracts.events import LifecycleStatus, event_json
 from youasked.contracts.lifecycle import CommandKind, ThemeCommand
-from youasked.contracts.topics import THEME_COMMANDS
+from youasked.contracts.topics import COMMENTS, THEME_COMMANDS
 from youasked.readmodel.db import make_engine, upgrade
 from youasked.readmodel.projector import Projection
 from youasked.readmodel.schema import (
     ClassificationRow,
     ClosureRow,
+    MonthlyUpdateRow,
     OutcomeRow,
     SuggestionRow,
     ThemeHistoryRow,
@@ -517,6 +526,127 @@ def create_api(
             rejected_by_reason=dict(sorted(rejected.items())),
         )
 
+    @app.get("/monthly-updates", response_model=list[MonthlyUpdateRead], tags=["closures"], responses=ERRORS)
+    def monthly_updates(
+        _caller: Viewer,
+        product: Annotated[str | None, Query(max_length=256)] = None,
+        limit: Annotated[int, Query(ge=1, le=120)] = 12,
+    ) -> list[MonthlyUpdateRead]:
+        """The "what we shipped this month" updates, newest month first."""
+        query = select(MonthlyUpdateRow).order_by(MonthlyUpdateRow.month.desc(), MonthlyUpdateRow.product)
+        if product:
+            query = query.where(MonthlyUpdateRow.product == product)
+        with Session(engine) as session:
+            return [
+                MonthlyUpdateRead(
+                    product=row.product,
+                    month=row.month,
+                    distinct_people=row.distinct_people,
+                    text=row.text,
+                    published_at=_aware(row.published_at),
+                    event=row.event,
+                )
+                for row in session.scalars(query.limit(limit))
+            ]
+
+    @app.get("/metrics/shipped", response_model=ShippedMetrics, tags=["metrics"], responses=ERRORS)
+    def shipped_per_month(
+        _caller: Viewer, product: Annotated[str | None, Query(max_length=256)] = None
+    ) -> ShippedMetrics:
+        """Themes shipped per month, and the median days from a theme's first mention to shipping."""
+        query = (
+            select(ClosureRow.closed_at, ThemeRow.first_seen)
+            .join(ThemeRow, ThemeRow.theme_id == ClosureRow.theme_id, isouter=True)
+            .where(ClosureRow.outcome == "shipped")
+        )
+        if product:
+            query = query.where(ClosureRow.product == product)
+        waits: dict[str, list[float]] = {}
+        counts: dict[str, int] = {}
+        with Session(engine) as session:
+            for closed_at, first_seen in session.execute(query):
+                month = _aware(closed_at).astimezone(UTC).strftime("%Y-%m")
+                counts[month] = counts.get(month, 0) + 1
+                if first_seen is not None:
+                    days = (_aware(closed_at) - _aware(first_seen)).total_seconds() / 86400
+                    waits.setdefault(month, []).append(days)
+        return ShippedMetrics(
+            product=product,
+            months=[
+                ShippedMonth(month=m, shipped=n, median_days_to_ship=_median(waits.get(m, [])))
+                for m, n in sorted(counts.items())
+            ],
+        )
+
+    @app.post(
+        "/ingest",
+        status_code=202,
+        response_model=IngestAccepted,
+        tags=["ingest"],
+        responses={
+            400: {"model": ErrorBody, "description": "Not a JSON object or array of objects."},
+            401: {"model": ErrorBody, "description": "Missing, stale or wrong signature."},
+            404: {"model": ErrorBody, "description": "Signed ingest is not configured."},
+            413: {"model": ErrorBody, "description": "Body over the size limit."},
+            503: {"model": ErrorBody, "description": "The broker is not reachable."},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": ["object", "array"]}}},
+            },
+            "parameters": [
+                {
+                    "name": "X-Youasked-Timestamp",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+                {
+                    "name": "X-Youasked-Signature",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            ],
+        },
+    )
+    async def ingest(request: Request) -> IngestAccepted:
+        """Comments pushed by a platform: a ``CommentReceived`` object or an array of them, signed
+        ``X-Youasked-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`` with
+        ``X-Youasked-Timestamp: <unix seconds>`` within ``YOUASKED_INGEST_WINDOW_S``. Each comment
+        goes onto ``feedback.comments`` as sent; the worker validates it (bad ones are
+        dead-lettered with their reason).
+        """
+        secret = settings.ingest_secret
+        if not secret:
+            raise ApiError(404, "not_found", "signed ingest is not configured (YOUASKED_INGEST_SECRET)")
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > settings.ingest_max_bytes:
+            raise ApiError(413, "too_large", f"the body is over {settings.ingest_max_bytes} bytes")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > settings.ingest_max_bytes:
+                raise ApiError(413, "too_large", f"the body is over {settings.ingest_max_bytes} bytes")
+        if not verify_signature(
+            secret,
+            body,
+            timestamp=request.headers.get("x-youasked-timestamp"),
+            signature=request.headers.get("x-youasked-signature"),
+            window_s=settings.ingest_window_s,
+        ):
+            raise ApiError(401, "bad_signature", "missing, stale or wrong signature")
+        records = split_records(body)
+        if records is None:
+            raise ApiError(400, "bad_request", "expected a JSON object or an array of JSON objects")
+        producer = state["producer"]
+        if producer is None:
+            raise ApiError(503, "broker_unavailable", "the broker is not reachable; try again later")
+        for record in records:
+            await producer.send(settings.topic_name(COMMENTS), b"", record)
+        return IngestAccepted(accepted=len(records))
+
     @app.post("/keys", status_code=201, response_model=KeyCreated, tags=["admin"], responses=ERRORS)
     def new_key(body: KeyCreate, _caller: Admin) -> KeyCreated:
         """Create an API key; it is shown this once."""
@@ -530,6 +660,46 @@ def create_api(
             raise ApiError(404, "not_found", f"no live key {key_id}")
 
     return app
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    value = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return round(value, 2)
+
+
+def sign(secret: str, body: bytes, timestamp: str) -> str:
+    """The ``X-Youasked-Signature`` value of ``body`` sent at ``timestamp`` (unix seconds)."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(
+    secret: str, body: bytes, *, timestamp: str | None, signature: str | None, window_s: float
+) -> bool:
+    """True when ``signature`` signs ``body`` at ``timestamp`` and that is within ``window_s`` of now."""
+    if not timestamp or not signature or not timestamp.isdigit():
+        return False
+    if abs(time.time() - int(timestamp)) > window_s:
+        return False
+    return hmac.compare_digest(sign(secret, body, timestamp), signature.strip())
+
+
+def split_records(body: bytes) -> list[bytes] | None:
+    """The comments of an ingest body, each as its own JSON text; None unless the body is a JSON
+    object or a non-empty array of objects (each comment's fields are checked downstream).
+    """
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    items = parsed if isinstance(parsed, list) else [parsed]
+    if not items or not all(isinstance(item, dict) for item in items):
+        return None
+    return [json.dumps(item, ensure_ascii=False).encode() for item in items]
 
 
 def _aware(value: datetime) -> datetime:

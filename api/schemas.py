@@ -211,3 +211,35 @@ class KeyCreated(Body):
     key_id: str
     key: str
     role: str
+
+
+class MonthlyUpdateRead(Body):
+    """A product's "what we shipped this month": the data and the text."""
+
+    product: str
+    month: str
+    distinct_people: int
+    text: str
+    published_at: datetime
+    event: dict[str, Any]
+
+
+class ShippedMonth(Body):
+    """Themes shipped in one month and how long people waited for them."""
+
+    month: str
+    shipped: int
+    median_days_to_ship: float | None = Field(description="From a theme's first mention to its closure.")
+
+
+class ShippedMetrics(Body):
+    """Shipped themes per month."""
+
+    product: str | None
+    months: list[ShippedMonth]
+
+
+class IngestAccepted(Body):
+    """How many comments were put on ``feedback.comments`` (they are validated downstream)."""
+
+    accepted: int

@@ -25,6 +25,8 @@ from youasked.contracts.lifecycle import (
     CommandKind,
     CommandOutcome,
     HistoryChange,
+    MonthlyItem,
+    MonthlyUpdate,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -188,6 +190,37 @@ def outcome(command_id: str, theme_id: str, *, accepted: bool = True) -> Command
     )
 
 
+class MemoryPublisher:
+    """Records kept in memory instead of sent to Kafka (the broker tests send them for real)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes]] = []
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        self.sent.append((topic, key, value))
+
+    async def reachable(self) -> bool:
+        return True
+
+
+def monthly(product: str = "trailmate", month: str = "2026-03") -> MonthlyUpdate:
+    return MonthlyUpdate(
+        product=product,
+        month=month,
+        items=[MonthlyItem(theme_id="t-maps", title="Offline maps", people_count=7)],
+        releases=[],
+        distinct_people=7,
+        text="In March we shipped offline maps, asked for by 7 people.",
+        published_at=T0,
+    )
+
+
 def sample_records() -> list[tuple[str, bytes]]:
     """A small product's records, as the projection reads them: ``(kind, value)``."""
     records: list[tuple[str, bytes]] = [
@@ -212,4 +245,5 @@ def sample_records() -> list[tuple[str, bytes]]:
     records += [("closures", event_json(closure("t-maps")))]
     records += [("theme-outcomes", event_json(outcome("cmd-1", "t-maps")))]
     records += [("theme-outcomes", event_json(outcome("cmd-2", "t-maps", accepted=False)))]
+    records += [("monthly-updates", event_json(monthly()))]
     return records

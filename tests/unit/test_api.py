@@ -148,6 +148,9 @@ LEAST_ROLE = {
     ("GET", "/commands/{command_id}"): "viewer",
     ("GET", "/closures"): "viewer",
     ("GET", "/metrics/monthly"): "viewer",
+    ("GET", "/monthly-updates"): "viewer",
+    ("GET", "/metrics/shipped"): "viewer",
+    ("POST", "/ingest"): "signature",
     ("POST", "/keys"): "admin",
     ("DELETE", "/keys/{key_id}"): "admin",
 }
@@ -173,6 +176,11 @@ def test_every_route_with_every_role_and_with_no_key(world: tuple[TestClient, di
     assert routes == set(LEAST_ROLE), "a route without a declared least role"
     order = ["viewer", "pm", "admin"]
     for (method, path), least in LEAST_ROLE.items():
+        if least == "signature":  # no API key opens it: only a signature does (tested below)
+            for role in [None, *order]:
+                headers = {"X-API-Key": keys[role]} if role else {}
+                assert client.request(method, path, headers=headers, json={}).status_code in (401, 404)
+            continue
         url = (
             path.replace("{theme_id}", "t-maps").replace("{command_id}", "cmd-1").replace("{key_id}", "none")
         )
@@ -217,3 +225,49 @@ def test_key_command_line_creates_a_working_key(tmp_path: Path, monkeypatch: pyt
         assert caller is not None and caller.role is Role.pm and caller.name == "ana"
     finally:
         settings_module.get_settings.cache_clear()
+
+
+def test_monthly_updates_and_shipped_metrics(world: tuple[TestClient, dict[str, str]]) -> None:
+    (update,) = get(world, "/monthly-updates", product="trailmate")
+    assert update["month"] == "2026-03" and update["distinct_people"] == 7
+    shipped = get(world, "/metrics/shipped", product="trailmate")
+    assert shipped["months"] == [{"month": "2026-03", "shipped": 1, "median_days_to_ship": 30.0}]
+    assert get(world, "/metrics/shipped", product="otherapp")["months"] == []
+
+
+def test_signed_ingest_puts_comments_on_the_topic(tmp_path: Path) -> None:
+    import json
+    import time
+
+    from api.app import sign
+    from tests.readmodel_support import MemoryPublisher
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
+    upgrade(engine)
+    publisher = MemoryPublisher()
+    settings = Settings(
+        kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path, ingest_secret="s3cret", ingest_max_bytes=4096
+    )
+    comments = [{"comment_id": "c1", "platform": "x", "text": "please add maps"}, {"comment_id": "c2"}]
+    body = json.dumps(comments).encode()
+
+    def post(payload: bytes, *, secret: str = "s3cret", age: int = 0) -> Any:
+        stamp = str(int(time.time()) - age)
+        headers = {"X-Youasked-Timestamp": stamp, "X-Youasked-Signature": sign(secret, payload, stamp)}
+        return client.post(
+            "/ingest", content=payload, headers={**headers, "Content-Type": "application/json"}
+        )
+
+    with TestClient(create_api(settings, engine=engine, project=False, publisher=publisher)) as client:
+        accepted = post(body)
+        assert accepted.status_code == 202 and accepted.json() == {"accepted": 2}
+        assert [json.loads(value) for _, _, value in publisher.sent] == comments
+        assert {topic for topic, _, _ in publisher.sent} == {"feedback.comments"}
+        assert post(body, secret="guess").status_code == 401
+        assert post(body, age=3600).status_code == 401  # outside the window: a replayed request
+        assert post(b'"just a string"').status_code == 400
+        assert post(b"[1, 2]").status_code == 400
+        assert post(b"[" + b'{"t": "x"},' * 1000 + b"{}]").status_code == 413
+        unsigned = client.post("/ingest", content=body, headers={"Content-Type": "application/json"})
+        assert unsigned.status_code == 401 and set(unsigned.json()) == {"error"}
+    assert len(publisher.sent) == 2

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from api.app import create_api
 from api.security import Role, create_key
-from tests.readmodel_support import sample_records
+from tests.readmodel_support import MemoryPublisher, sample_records
 from youasked.readmodel.db import make_engine, upgrade
 from youasked.readmodel.projector import apply_batch
 from youasked.settings import Settings
@@ -23,27 +23,8 @@ apply_batch(ENGINE, list(sample_records()))
 ADMIN = create_key(ENGINE, name="schemathesis", role=Role.admin)
 
 
-class MemoryPublisher:
-    """Commands kept in memory (the broker tests publish them to Kafka)."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes]] = []
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
-    async def send(self, topic: str, key: bytes, value: bytes) -> None:
-        self.sent.append((topic, key, value))
-
-    async def reachable(self) -> bool:
-        return True
-
-
 APP = create_api(
-    Settings(kafka_bootstrap="127.0.0.1:1", state_dir=STATE),
+    Settings(kafka_bootstrap="127.0.0.1:1", state_dir=STATE, ingest_secret="s3cret"),
     engine=ENGINE,
     project=False,
     publisher=MemoryPublisher(),

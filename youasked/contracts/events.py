@@ -13,10 +13,16 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+# A character ``str.strip`` keeps, spelled out: Python, ECMA (JSON Schema) and Rust (pydantic)
+# regexes each define ``\s`` differently.
+VISIBLE = r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+Identifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256, pattern=VISIBLE)
+]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
+URL_PATTERN = rf"^https?://{VISIBLE}+$"
+Url = Annotated[str, StringConstraints(max_length=2048, pattern=URL_PATTERN)]
 
 
 class Platform(enum.StrEnum):
@@ -60,7 +66,7 @@ class CommentFields(Event):
     created_at: AwareDatetime = Field(description="When it was posted (timezone-aware).")
     thread_id: ShortText | None = Field(default=None, description="Post or thread it belongs to.")
     parent_id: ShortText | None = Field(default=None, description="Comment it replies to.")
-    url: Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")] | None = None
+    url: Url | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")] | None = (
         Field(default=None, description="BCP 47 tag, if known.")
     )

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from youasked.contracts.events import CommentClassified, SuggestionThemed, ThemeChanged
-from youasked.contracts.lifecycle import ClosureEvent, CommandOutcome
+from youasked.contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate
 from youasked.readmodel.schema import (
     ClassificationRow,
     ClosureRow,
+    MonthlyUpdateRow,
     OutcomeRow,
     SuggestionRow,
     ThemeHistoryRow,
@@ -182,12 +183,30 @@ def project_outcome(session: Session, outcome: CommandOutcome) -> None:
             session.flush()
 
 
+def project_monthly(session: Session, update: MonthlyUpdate) -> None:
+    """Upsert a product's monthly update (a newer one for the same month replaces it)."""
+    row = session.get(MonthlyUpdateRow, (update.product, update.month))
+    if row is not None and _aware(row.published_at) > update.published_at:
+        return
+    session.merge(
+        MonthlyUpdateRow(
+            product=update.product,
+            month=update.month,
+            distinct_people=update.distinct_people,
+            text=update.text,
+            published_at=update.published_at,
+            event=update.model_dump(mode="json"),
+        )
+    )
+
+
 PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
     "themes": (ThemeChanged, project_theme),
     "theme-members": (SuggestionThemed, project_member),
     "comments.classified": (CommentClassified, project_classification),
     "closures": (ClosureEvent, project_closure),
     "theme-outcomes": (CommandOutcome, project_outcome),
+    "monthly-updates": (MonthlyUpdate, project_monthly),
 }
 
 

@@ -1,7 +1,7 @@
 """The projection: a consumer of the public topics that keeps the read model up to date.
 
 It reads ``feedback.themes``, ``feedback.theme-members``, ``feedback.comments.classified``,
-``feedback.closures`` and ``feedback.theme-outcomes`` in its own consumer group
+``feedback.closures``, ``feedback.theme-outcomes`` and ``feedback.monthly-updates`` in its own consumer group
 (``<app id>-readmodel``), applies each batch in one database transaction, and commits the
 batch's offsets only after the transaction: at least once, and every upsert is idempotent, so
 a crash repeats a batch without changing the result. A database that is down stops the
@@ -19,7 +19,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from youasked.contracts.topics import CLOSURES, COMMENTS_CLASSIFIED, THEME_MEMBERS, THEME_OUTCOMES, THEMES
+from youasked.contracts.topics import (
+    CLOSURES,
+    COMMENTS_CLASSIFIED,
+    MONTHLY_UPDATES,
+    THEME_MEMBERS,
+    THEME_OUTCOMES,
+    THEMES,
+)
 from youasked.readmodel.project import apply_record
 from youasked.settings import Settings
 
@@ -31,6 +38,7 @@ KINDS = {
     COMMENTS_CLASSIFIED: "comments.classified",
     CLOSURES: "closures",
     THEME_OUTCOMES: "theme-outcomes",
+    MONTHLY_UPDATES: "monthly-updates",
 }
 RETRY_S = 2.0
 

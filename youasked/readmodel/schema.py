@@ -159,3 +159,16 @@ class ApiKeyRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MonthlyUpdateRow(Base):
+    """A product's "what we shipped this month" (``feedback.monthly-updates``), the latest per month."""
+
+    __tablename__ = "monthly_updates"
+
+    product: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    distinct_people: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
