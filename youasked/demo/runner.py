@@ -54,6 +54,29 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def start_api(settings: Settings, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``youasked api`` (with its projection) and make a pm key for the demo's user."""
+    from api.security import Role, create_key
+    from youasked.readmodel.db import make_engine, upgrade
+
+    engine = make_engine(settings.read_model_url)
+    upgrade(engine)
+    key = create_key(engine, name="demo", role=Role.pm)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("YOUASKED_KAFKA_BOOTSTRAP", settings.bootstrap_servers)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "youasked.cli", "api"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    return process, key
+
+
 def stop_worker(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     """Stop a worker started by :func:`start_worker` (SIGTERM, SIGKILL after ``timeout``)."""
     if process.poll() is not None:
@@ -195,8 +218,18 @@ def run_demo(
         if any(summary.lag.values()):
             console.print(f"[yellow]still processing[/]: lag {summary.lag}")
         if serve:
-            console.print("The worker keeps running; press Ctrl-C to stop it.")
-            worker.wait()
+            api, key = start_api(settings, settings.state_dir.resolve() / "logs" / "api.log")
+            base = f"http://{settings.api_host}:{settings.api_port}"
+            console.print(f"[bold]api[/] {base} (OpenAPI docs at {base}/docs), pid {api.pid}")
+            console.print(f"[bold]a pm key[/] {key}")
+            console.print(
+                f"  curl -s -H 'X-API-Key: {key}' '{base}/themes?product=trailmate&sort=score&limit=5'"
+            )
+            console.print("The worker and the API keep running; press Ctrl-C to stop them.")
+            try:
+                worker.wait()
+            finally:
+                stop_worker(api)
         return summary
     except KeyboardInterrupt:
         return DemoSummary()
