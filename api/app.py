@@ -26,7 +26,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Reques
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BeforeValidator
-from sqlalchemy import Engine, exists, func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -280,12 +280,8 @@ def create_api(
             query = query.where(ThemeRow.last_seen >= since)
         if until:
             query = query.where(ThemeRow.first_seen <= until)
-        if platform:
-            query = query.where(
-                exists().where(
-                    SuggestionRow.theme_id == ThemeRow.theme_id, SuggestionRow.platform == platform
-                )
-            )
+        if platform:  # the snapshot's per-platform mention counts (no join with suggestions)
+            query = query.where(ThemeRow.platform_counts[platform].as_integer() > 0)
         for word in (q or "").lower().split()[:10]:
             escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(ThemeRow.search_text.like(f"%{escaped}%", escape="\\"))

@@ -44,6 +44,7 @@ def theme(
     status: ThemeStatus = ThemeStatus.ACTIVE,
     changed_at: datetime = T0,
     merged_into: str | None = None,
+    platforms: dict[str, int] | None = None,
 ) -> ThemeChanged:
     return ThemeChanged(
         theme_id=theme_id,
@@ -58,7 +59,7 @@ def theme(
         author_count=authors,
         first_seen=T0 - timedelta(days=30),
         last_seen=T0,
-        platform_counts={"x": authors},
+        platform_counts=platforms if platforms is not None else {"x": authors},
         weekly_counts={"2026-W09": authors},
         change="updated",
         changed_at=changed_at,
@@ -228,7 +229,14 @@ def sample_records() -> list[tuple[str, bytes]]:
         (
             "themes",
             event_json(
-                theme("t-dark", label="dark / mode / theme", authors=3, priority=0.4, quadrant="fill_in")
+                theme(
+                    "t-dark",
+                    label="dark / mode / theme",
+                    authors=3,
+                    priority=0.4,
+                    quadrant="fill_in",
+                    platforms={"forum": 1, "x": 2},
+                )
             ),
         ),
         ("themes", event_json(theme("t-old", status=ThemeStatus.MERGED, merged_into="t-maps"))),

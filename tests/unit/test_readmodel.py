@@ -62,3 +62,12 @@ def test_tombstones_and_unreadable_records_are_passed_over(database: Callable[[]
         assert apply_record(session, "themes", b"{not json") is False
         assert apply_record(session, "closures", b'{"closure_id": 3}') is False
         assert apply_record(session, "themes", event_json(theme("t-1"))) is True
+
+
+def test_the_migrations_match_the_models(database: Callable[[], Engine]) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    engine = database()
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

@@ -81,6 +81,7 @@ class SuggestionRow(Base):
     """Where a valid suggestion sits (``feedback.theme-members``), with what the person wrote."""
 
     __tablename__ = "suggestions"
+    __table_args__ = (Index("ix_suggestions_theme_platform", "theme_id", "platform"),)
 
     suggestion_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     product: Mapped[str] = mapped_column(String(ID), index=True)

@@ -1,0 +1,186 @@
+"""API latency at 10,000 themes: theme lists (sorts, filters, search, pages) and theme detail.
+
+Builds a read model with ``--themes`` synthetic themes (3 products, 4 suggestions each) through
+the projection code, then calls the routes in-process (FastAPI's test client: the app, its
+validation and the database, without the network) and prints p50 and p99 per route, beside the
+same query run directly on the database (the floor the route cannot beat).
+
+    .venv/bin/python benchmarks/api_latency.py [--themes 10000] [--requests 300] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from api.app import create_api
+from api.security import Role, create_key
+from tests.readmodel_support import T0, member, theme
+from youasked.contracts.events import LifecycleStatus, event_json
+from youasked.readmodel.db import make_engine, upgrade
+from youasked.readmodel.projector import apply_batch
+from youasked.readmodel.schema import ThemeRow
+from youasked.settings import Settings
+
+WORDS = [
+    "offline",
+    "maps",
+    "dark",
+    "mode",
+    "export",
+    "csv",
+    "sync",
+    "calendar",
+    "widget",
+    "login",
+    "password",
+    "share",
+    "photos",
+    "route",
+]
+QUADRANTS = ["quick_win", "big_bet", "fill_in", "money_pit", "unknown_cost"]
+
+
+def build(url: str, themes: int) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    rng = random.Random(7)
+    records: list[tuple[str, bytes | None]] = []
+    for i in range(themes):
+        words = rng.sample(WORDS, 3)
+        record = theme(
+            f"t-{i:06d}",
+            product=f"product-{i % 3}",
+            label=" / ".join(words),
+            authors=rng.randint(1, 400),
+            priority=rng.random(),
+            quadrant=rng.choice(QUADRANTS),
+            lifecycle=rng.choice(list(LifecycleStatus)),
+            changed_at=T0 - timedelta(minutes=rng.randint(0, 100_000)),
+        )
+        records.append(("themes", event_json(record)))
+        for j in range(4):
+            records.append(
+                ("theme-members", event_json(member(i * 4 + j, record.theme_id, product=record.product)))
+            )
+        if len(records) >= 5000:
+            apply_batch(engine, records)
+            records = []
+    apply_batch(engine, records)
+
+
+def timed(call: Callable[[], object], n: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(0.99 * len(samples)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--themes", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--postgres", action="store_true", help="start a PostgreSQL server of its own")
+    args = parser.parse_args()
+    if args.postgres:
+        from tests.postgres_support import postgres_server
+
+        with postgres_server() as url:
+            run(args, url)
+    else:
+        run(args, args.database_url)
+
+
+def run(args: argparse.Namespace, database_url: str | None) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="youasked-latency-"))
+    url = database_url or f"sqlite:///{folder / 'rm.db'}"
+    print(f"database: {url.split(':', 1)[0]}")
+    started = time.perf_counter()
+    build(url, args.themes)
+    print(
+        f"read model: {args.themes} themes, {args.themes * 4} suggestions in {time.perf_counter() - started:.1f} s"
+    )
+    engine = make_engine(url)
+    key = create_key(engine, name="bench", role=Role.pm)
+    app = create_api(
+        Settings(kafka_bootstrap="127.0.0.1:1", state_dir=folder),
+        engine=engine,
+        project=False,
+        commands=False,
+    )
+    rng = random.Random(1)
+    headers = {"X-API-Key": key}
+    with TestClient(app) as client:
+
+        def route(path: str, params: Callable[[], dict[str, object]]) -> Callable[[], object]:
+            def call() -> object:
+                response = client.get(path, params=params(), headers=headers)
+                assert response.status_code == 200, response.text
+                return response
+
+            return call
+
+        def floor_list() -> object:
+            with Session(engine) as session:
+                return session.scalars(
+                    select(ThemeRow)
+                    .where(ThemeRow.status == "active", ThemeRow.product == f"product-{rng.randrange(3)}")
+                    .order_by(ThemeRow.priority.desc())
+                    .limit(50)
+                ).all()
+
+        cases = [
+            (
+                "themes, by score, one product",
+                route("/themes", lambda: {"product": f"product-{rng.randrange(3)}"}),
+            ),
+            ("themes, by authors, page 20", route("/themes", lambda: {"sort": "authors", "offset": 1000})),
+            (
+                "themes, quick wins, >= 50 people",
+                route("/themes", lambda: {"quadrant": "quick_win", "min_authors": 50}),
+            ),
+            (
+                "themes, by recency, platform x",
+                route("/themes", lambda: {"sort": "recency", "platform": "x"}),
+            ),
+            ("themes, words", route("/themes", lambda: {"q": rng.choice(WORDS)})),
+            ("theme detail", route(f"/themes/t-{rng.randrange(args.themes):06d}", dict)),
+        ]
+        detail_ids = [f"t-{rng.randrange(args.themes):06d}" for _ in range(args.requests)]
+        detail_iter = iter(detail_ids * 2)
+
+        def detail() -> object:
+            response = client.get(f"/themes/{next(detail_iter)}", headers=headers)
+            assert response.status_code == 200 and len(response.json()["suggestions"]) == 4, response.text
+            return response
+
+        cases[-1] = ("theme detail (4 suggestions, history)", detail)
+        floor = timed(floor_list, args.requests)
+        print("\n| route | p50 | p99 | target |\n| --- | --- | --- | --- |")
+        print(f"| floor: the list query alone on the database | {floor[0]:.1f} ms | {floor[1]:.1f} ms | |")
+        for name, call in cases:
+            call()  # warm
+            p50, p99 = timed(call, args.requests)
+            target = "p99 <= 50 ms" if name.startswith("themes") else ""
+            print(f"| {name} | {p50:.1f} ms | {p99:.1f} ms | {target} |")
+
+
+if __name__ == "__main__":
+    main()
