@@ -52,10 +52,14 @@ from api.schemas import (
     StatusChange,
     SuggestionRead,
     ThemeDetail,
+    ThemeHit,
+    ThemeHits,
     ThemePage,
     ThemeRead,
 )
+from api.search import SemanticIndex
 from api.security import Caller, Role, authenticate, create_key, revoke_key
+from models.embedding import Embedder
 from youasked.contracts.events import LifecycleStatus, event_json
 from youasked.contracts.lifecycle import CommandKind, ThemeCommand
 from youasked.contracts.topics import COMMENTS, THEME_COMMANDS
@@ -169,14 +173,23 @@ def create_api(
     project: bool = True,
     commands: bool = True,
     publisher: Publisher | None = None,
+    embedder: Callable[[], Embedder] | None = None,
 ) -> FastAPI:
     """The API app. ``engine`` defaults to the configured read model; ``project`` runs the
     projection inside the service (one process to deploy; several API processes may each run
     it, since its writes are idempotent); without ``commands`` no producer is started and
-    commands answer 503 (a read-only replica). ``publisher`` replaces the Kafka producer.
+    commands answer 503 (a read-only replica). ``publisher`` replaces the Kafka producer;
+    ``embedder`` makes the model semantic search embeds queries with (loaded on first use).
     """
     engine = engine or make_engine(settings.read_model_url)
     state: dict[str, Any] = {"producer": None, "projection": None}
+
+    def default_embedder() -> Embedder:
+        from youasked.factories import embedder as load
+
+        return load(settings)
+
+    semantic = SemanticIndex(engine, embedder or default_embedder)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -298,6 +311,29 @@ def create_api(
             ).all()
             items = [_theme_read(row) for row in rows]
         return ThemePage(items=items, total=total, limit=limit, offset=offset)
+
+    @app.get("/themes/search", response_model=ThemeHits, tags=["themes"], responses=ERRORS)
+    async def search_themes(
+        _caller: Viewer,
+        q: Annotated[str, Query(min_length=1, max_length=500, description="What people might have asked.")],
+        product: Annotated[str | None, Query(max_length=256)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    ) -> ThemeHits:
+        """Active themes nearest in meaning to ``q`` (the query is embedded with the pipeline's model)."""
+        hits = await asyncio.to_thread(semantic.search, q, product=product, limit=limit)
+        with Session(engine) as session:
+            rows = {
+                row.theme_id: row
+                for row in session.scalars(
+                    select(ThemeRow).where(ThemeRow.theme_id.in_([theme_id for theme_id, _ in hits]))
+                )
+            }
+            items = [
+                ThemeHit(**_theme_read(rows[theme_id]).model_dump(), similarity=similarity)
+                for theme_id, similarity in hits
+                if theme_id in rows
+            ]
+        return ThemeHits(query=q, items=items)
 
     @app.get(
         "/themes/{theme_id}", response_model=ThemeDetail, tags=["themes"], responses={**ERRORS, **NOT_FOUND}

@@ -91,6 +91,19 @@ class HistoryRead(Body):
     at: datetime
 
 
+class ThemeHit(ThemeRead):
+    """A theme found by meaning, with the cosine of the query to its representative suggestion."""
+
+    similarity: float
+
+
+class ThemeHits(Body):
+    """Themes nearest in meaning to a query, nearest first."""
+
+    query: str
+    items: list[ThemeHit]
+
+
 class ThemeDetail(ThemeRead):
     """A theme whole: the score breakdown, cost, release, its suggestions and its history."""
 

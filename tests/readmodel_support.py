@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+
+import numpy as np
 
 from youasked.contracts.events import (
     CommentAccepted,
     CommentClassified,
     LifecycleStatus,
     SourceRef,
+    SuggestionDetected,
     SuggestionThemed,
     ThemeChanged,
     ThemeScore,
@@ -53,7 +58,8 @@ def theme(
         merged_into=merged_into,
         label=label,
         keywords=label.split(" / "),
-        representative_text=f"Please add {label.split(' / ')[0]} support",
+        representative_id=f"rep-{theme_id}",
+        representative_text=representative(label),
         member_count=authors,
         mention_count=authors + 1,
         author_count=authors,
@@ -77,6 +83,49 @@ def theme(
             factors=[],
             as_of=changed_at,
         ),
+    )
+
+
+def representative(label: str) -> str:
+    return f"Please add {label.replace(' / ', ' ')} support"
+
+
+class WordHashEmbedder:
+    """An :class:`~models.embedding.Embedder` for tests: each word hashed to a dimension, so texts
+    sharing words are near (the real model is exercised by the broker and benchmark runs)."""
+
+    dim = 384
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int(hashlib.sha256(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return out / norms
+
+
+def representative_vector(theme_id: str, label: str, product: str = "trailmate") -> SuggestionDetected:
+    text = representative(label)
+    comment = CommentAccepted(
+        comment_id=f"rep-{theme_id}",
+        platform="x",  # type: ignore[arg-type]
+        product=product,
+        author_id="someone",
+        text=text,
+        created_at=T0,
+        key=f"x:rep-{theme_id}",
+        received_at=T0,
+        source=SourceRef(topic="feedback.comments", partition=0, offset=0),
+    )
+    return SuggestionDetected(
+        suggestion_id=f"rep-{theme_id}",
+        comment=comment,
+        score=0.9,
+        embedding=[float(x) for x in WordHashEmbedder().embed([text])[0]],
+        embedding_model="word-hash",
+        detected_at=T0,
     )
 
 
@@ -254,4 +303,9 @@ def sample_records() -> list[tuple[str, bytes]]:
     records += [("theme-outcomes", event_json(outcome("cmd-1", "t-maps")))]
     records += [("theme-outcomes", event_json(outcome("cmd-2", "t-maps", accepted=False)))]
     records += [("monthly-updates", event_json(monthly()))]
+    records += [
+        ("suggestions", event_json(representative_vector("t-maps", "offline / maps / download"))),
+        ("suggestions", event_json(representative_vector("t-dark", "dark / mode / theme"))),
+        ("suggestions", event_json(representative_vector("t-other", "export / csv", product="otherapp"))),
+    ]
     return records

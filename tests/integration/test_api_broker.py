@@ -106,6 +106,16 @@ def test_a_product_manager_ships_a_theme_through_the_api(
             assert detail["score"]["quadrant"] == quadrant and detail["cost"] == {"size": "S", "points": None}
             public = client.get("/closures", headers=viewer).json()
             assert "people" not in public[0]["event"] and "@user" not in str(public)
+            # semantic search embeds the query with the real model (these test vectors carry no meaning,
+            # so only the shape of the answer is checked)
+            hits = client.get(
+                "/themes/search", params={"q": "offline maps", "product": "trailmate"}, headers=viewer
+            )
+            assert hits.status_code == 200, hits.text
+            assert {h["theme_id"] for h in hits.json()["items"]} <= {
+                t["theme_id"] for t in themes(include_merged=True)
+            }
+            assert len(hits.json()["items"]) >= 1
             ready = client.get("/ready").json()
             assert ready["status"] == "ok" and ready["broker"] and ready["database"]
     finally:

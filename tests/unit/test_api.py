@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_api
 from api.security import Role, create_key
 from tests.postgres_support import fresh_database
-from tests.readmodel_support import sample_records
+from tests.readmodel_support import WordHashEmbedder, sample_records
 from youasked.readmodel.db import make_engine, upgrade
 from youasked.readmodel.projector import apply_batch
 from youasked.settings import Settings
@@ -34,7 +34,8 @@ def world(
     apply_batch(engine, list(sample_records()))
     keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
     settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp)
-    with TestClient(create_api(settings, engine=engine, project=False, commands=False)) as client:
+    app = create_api(settings, engine=engine, project=False, commands=False, embedder=WordHashEmbedder)
+    with TestClient(app) as client:
         yield client, keys
 
 
@@ -140,6 +141,7 @@ LEAST_ROLE = {
     ("GET", "/ready"): None,
     ("GET", "/themes"): "viewer",
     ("GET", "/themes/{theme_id}"): "viewer",
+    ("GET", "/themes/search"): "viewer",
     ("POST", "/themes/{theme_id}/status"): "pm",
     ("POST", "/themes/{theme_id}/cost"): "pm",
     ("POST", "/themes/{theme_id}/release"): "pm",
@@ -182,7 +184,10 @@ def test_every_route_with_every_role_and_with_no_key(world: tuple[TestClient, di
                 assert client.request(method, path, headers=headers, json={}).status_code in (401, 404)
             continue
         url = (
-            path.replace("{theme_id}", "t-maps").replace("{command_id}", "cmd-1").replace("{key_id}", "none")
+            path.replace("/themes/search", "/themes/search?q=maps")
+            .replace("{theme_id}", "t-maps")
+            .replace("{command_id}", "cmd-1")
+            .replace("{key_id}", "none")
         )
         for role in [None, *order]:
             headers = {"X-API-Key": keys[role]} if role else {}
@@ -271,3 +276,13 @@ def test_signed_ingest_puts_comments_on_the_topic(tmp_path: Path) -> None:
         unsigned = client.post("/ingest", content=body, headers={"Content-Type": "application/json"})
         assert unsigned.status_code == 401 and set(unsigned.json()) == {"error"}
     assert len(publisher.sent) == 2
+
+
+def test_semantic_search_finds_themes_by_meaning(world: tuple[TestClient, dict[str, str]]) -> None:
+    found = get(world, "/themes/search", q="a dark theme for night use")
+    assert found["items"][0]["theme_id"] == "t-dark"
+    assert found["items"][0]["similarity"] > found["items"][1]["similarity"]
+    assert "t-old" not in [hit["theme_id"] for hit in found["items"]]  # merged themes are not searched
+    other = get(world, "/themes/search", q="export csv", product="otherapp")
+    assert [hit["theme_id"] for hit in other["items"]] == ["t-other"]
+    assert get(world, "/themes/search", q="maps", product="nobody")["items"] == []

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from api.app import create_api
 from api.security import Role, create_key
-from tests.readmodel_support import MemoryPublisher, sample_records
+from tests.readmodel_support import MemoryPublisher, WordHashEmbedder, sample_records
 from youasked.readmodel.db import make_engine, upgrade
 from youasked.readmodel.projector import apply_batch
 from youasked.settings import Settings
@@ -28,6 +28,7 @@ APP = create_api(
     engine=ENGINE,
     project=False,
     publisher=MemoryPublisher(),
+    embedder=WordHashEmbedder,
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 

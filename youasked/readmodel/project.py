@@ -12,11 +12,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from youasked.contracts.events import CommentClassified, SuggestionThemed, ThemeChanged
+from youasked.contracts.events import CommentClassified, SuggestionDetected, SuggestionThemed, ThemeChanged
 from youasked.contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate
 from youasked.readmodel.schema import (
     ClassificationRow,
@@ -24,6 +25,7 @@ from youasked.readmodel.schema import (
     MonthlyUpdateRow,
     OutcomeRow,
     SuggestionRow,
+    SuggestionVectorRow,
     ThemeHistoryRow,
     ThemeRow,
 )
@@ -200,6 +202,20 @@ def project_monthly(session: Session, update: MonthlyUpdate) -> None:
     )
 
 
+def project_vector(session: Session, detected: SuggestionDetected) -> None:
+    """Upsert a suggestion's embedding (float32 bytes; the text stays with the theme members)."""
+    vector = np.asarray(detected.embedding, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    session.merge(
+        SuggestionVectorRow(
+            suggestion_id=detected.suggestion_id,
+            product=detected.comment.product,
+            model=detected.embedding_model,
+            vector=(vector / norm if norm > 0 else vector).tobytes(),
+        )
+    )
+
+
 PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
     "themes": (ThemeChanged, project_theme),
     "theme-members": (SuggestionThemed, project_member),
@@ -207,6 +223,7 @@ PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
     "closures": (ClosureEvent, project_closure),
     "theme-outcomes": (CommandOutcome, project_outcome),
     "monthly-updates": (MonthlyUpdate, project_monthly),
+    "suggestions": (SuggestionDetected, project_vector),
 }
 
 

@@ -1,7 +1,8 @@
 """The projection: a consumer of the public topics that keeps the read model up to date.
 
 It reads ``feedback.themes``, ``feedback.theme-members``, ``feedback.comments.classified``,
-``feedback.closures``, ``feedback.theme-outcomes`` and ``feedback.monthly-updates`` in its own consumer group
+``feedback.closures``, ``feedback.theme-outcomes``, ``feedback.monthly-updates`` and
+``feedback.suggestions`` (for the embeddings semantic search compares) in its own consumer group
 (``<app id>-readmodel``), applies each batch in one database transaction, and commits the
 batch's offsets only after the transaction: at least once, and every upsert is idempotent, so
 a crash repeats a batch without changing the result. A database that is down stops the
@@ -23,6 +24,7 @@ from youasked.contracts.topics import (
     CLOSURES,
     COMMENTS_CLASSIFIED,
     MONTHLY_UPDATES,
+    SUGGESTIONS,
     THEME_MEMBERS,
     THEME_OUTCOMES,
     THEMES,
@@ -39,6 +41,7 @@ KINDS = {
     CLOSURES: "closures",
     THEME_OUTCOMES: "theme-outcomes",
     MONTHLY_UPDATES: "monthly-updates",
+    SUGGESTIONS: "suggestions",
 }
 RETRY_S = 2.0
 

@@ -11,7 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID = 256
@@ -173,3 +184,17 @@ class MonthlyUpdateRow(Base):
     text: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SuggestionVectorRow(Base):
+    """A suggestion's embedding (``feedback.suggestions``): float32 bytes, L2-normalized.
+
+    Semantic search compares a query with each theme's representative suggestion.
+    """
+
+    __tablename__ = "suggestion_vectors"
+
+    suggestion_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    product: Mapped[str] = mapped_column(String(ID))
+    model: Mapped[str] = mapped_column(String(ID))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
