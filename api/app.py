@@ -19,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, Literal, Protocol
 
 from aiokafka import AIOKafkaProducer
@@ -419,64 +420,37 @@ def create_api(
         **NOT_FOUND,
         503: {"model": ErrorBody, "description": "The broker is not reachable."},
     }
-
-    @app.post(
-        "/themes/{theme_id}/status",
-        status_code=202,
-        response_model=CommandAccepted,
-        tags=["commands"],
-        responses=accepted,
+    command_route = partial(
+        app.post, status_code=202, response_model=CommandAccepted, tags=["commands"], responses=accepted
     )
+
+    @command_route("/themes/{theme_id}/status")
     async def set_status(theme_id: ThemeId, body: StatusChange, caller: Pm) -> CommandAccepted:
         """Move a theme to another status (shipped and declined close the loop)."""
         return await publish(
             caller, theme_id, CommandKind.SET_STATUS, status=body.status, reason=body.reason, title=body.title
         )
 
-    @app.post(
-        "/themes/{theme_id}/cost",
-        status_code=202,
-        response_model=CommandAccepted,
-        tags=["commands"],
-        responses=accepted,
-    )
+    @command_route("/themes/{theme_id}/cost")
     async def set_cost(theme_id: ThemeId, body: CostChange, caller: Pm) -> CommandAccepted:
         """Set the cost estimate (t-shirt size or points)."""
         return await publish(caller, theme_id, CommandKind.SET_COST, cost=body.cost, reason=body.reason)
 
-    @app.post(
-        "/themes/{theme_id}/release",
-        status_code=202,
-        response_model=CommandAccepted,
-        tags=["commands"],
-        responses=accepted,
-    )
+    @command_route("/themes/{theme_id}/release")
     async def set_release(theme_id: ThemeId, body: ReleaseChange, caller: Pm) -> CommandAccepted:
         """Attach the release that ships the theme."""
         return await publish(
             caller, theme_id, CommandKind.ATTACH_RELEASE, release=body.release, reason=body.reason
         )
 
-    @app.post(
-        "/themes/{theme_id}/merge",
-        status_code=202,
-        response_model=CommandAccepted,
-        tags=["commands"],
-        responses=accepted,
-    )
+    @command_route("/themes/{theme_id}/merge")
     async def merge(theme_id: ThemeId, body: MergeRequest, caller: Pm) -> CommandAccepted:
         """Merge other themes into this one."""
         return await publish(
             caller, theme_id, CommandKind.MERGE, source_ids=body.source_ids, reason=body.reason
         )
 
-    @app.post(
-        "/themes/{theme_id}/split",
-        status_code=202,
-        response_model=CommandAccepted,
-        tags=["commands"],
-        responses=accepted,
-    )
+    @command_route("/themes/{theme_id}/split")
     async def split(theme_id: ThemeId, body: SplitRequest, caller: Pm) -> CommandAccepted:
         """Split members of this theme into new themes."""
         return await publish(caller, theme_id, CommandKind.SPLIT, parts=body.parts, reason=body.reason)

@@ -24,20 +24,28 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def migrated_database(request: pytest.FixtureRequest, sqlite_file: Path) -> Engine:
+    """A new, migrated read model of the kind ``request.param`` names (``sqlite`` in ``sqlite_file``)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{sqlite_file}"
+    else:
+        url = fresh_database(request.getfixturevalue("postgres_url"))
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+@pytest.fixture(params=DATABASES)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Engine]:
     """Makes migrated, empty read-model databases of one kind (each call a new one)."""
 
     made: list[Engine] = []
 
     def make() -> Engine:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path / f'rm-{len(made)}.db'}"
-        else:
-            url = fresh_database(request.getfixturevalue("postgres_url"))
-        engine = make_engine(url)
-        upgrade(engine)
-        made.append(engine)
-        return engine
+        made.append(migrated_database(request, tmp_path / f"rm-{len(made)}.db"))
+        return made[-1]
 
     return make

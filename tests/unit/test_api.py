@@ -13,24 +13,19 @@ from fastapi.testclient import TestClient
 
 from api.app import create_api
 from api.security import Role, create_key
-from tests.postgres_support import fresh_database
+from tests.conftest import DATABASES, migrated_database
 from tests.readmodel_support import WordHashEmbedder, sample_records
 from youasked.readmodel.db import make_engine, upgrade
 from youasked.readmodel.projector import apply_batch
 from youasked.settings import Settings
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=DATABASES)
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TestClient, dict[str, str]]]:
     tmp = tmp_path_factory.mktemp("api")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'rm.db'}"
-    else:
-        url = fresh_database(request.getfixturevalue("postgres_url"))
-    engine = make_engine(url)
-    upgrade(engine)
+    engine = migrated_database(request, tmp / "rm.db")
     apply_batch(engine, list(sample_records()))
     keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
     settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp)
