@@ -47,6 +47,7 @@ from api.schemas import (
     MonthlyUpdateRead,
     OutcomeRead,
     ReleaseChange,
+    ReviewItem,
     ShippedMetrics,
     ShippedMonth,
     SplitRequest,
@@ -367,20 +368,7 @@ def create_api(
                 cost=row.cost,
                 release=row.release,
                 weekly_counts=dict(row.weekly_counts or {}),
-                suggestions=[
-                    SuggestionRead(
-                        suggestion_id=m.suggestion_id,
-                        platform=m.platform,
-                        comment_id=m.comment_id,
-                        url=m.url,
-                        text=m.text,
-                        asked_at=_aware(m.asked_at),
-                        duplicate_of=m.duplicate_of,
-                        duplicate_kind=m.duplicate_kind,
-                        author_handle=m.author_handle if handles else None,
-                    )
-                    for m in members
-                ],
+                suggestions=[_suggestion_read(m, handles=handles) for m in members],
                 history=[
                     HistoryRead(
                         command_id=h.command_id,
@@ -454,6 +442,49 @@ def create_api(
     async def split(theme_id: ThemeId, body: SplitRequest, caller: Pm) -> CommandAccepted:
         """Split members of this theme into new themes."""
         return await publish(caller, theme_id, CommandKind.SPLIT, parts=body.parts, reason=body.reason)
+
+    @app.get("/review-queue", response_model=list[ReviewItem], tags=["themes"], responses=ERRORS)
+    def review_queue(
+        caller: Viewer,
+        product: Annotated[str | None, Query(max_length=256)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> list[ReviewItem]:
+        """Possible duplicates (the review band of similarity), most similar first, each with the
+        suggestion it may repeat. A person settles one with a merge or a split of the themes.
+        """
+        query = (
+            select(SuggestionRow)
+            .where(SuggestionRow.duplicate_kind == "review")
+            .order_by(SuggestionRow.similarity.desc().nulls_last(), SuggestionRow.suggestion_id)
+            .limit(limit)
+        )
+        if product:
+            query = query.where(SuggestionRow.product == product)
+        handles = caller.role >= Role.pm
+        with Session(engine) as session:
+            rows = session.scalars(query).all()
+            originals = {
+                row.suggestion_id: row
+                for row in session.scalars(
+                    select(SuggestionRow).where(
+                        SuggestionRow.suggestion_id.in_([r.duplicate_of for r in rows if r.duplicate_of])
+                    )
+                )
+            }
+            items = []
+            for row in rows:
+                original = originals.get(row.duplicate_of or "")
+                items.append(
+                    ReviewItem(
+                        suggestion=_suggestion_read(row, handles=handles),
+                        theme_id=row.theme_id,
+                        original=_suggestion_read(original, handles=handles) if original else None,
+                        original_theme_id=original.theme_id if original else None,
+                        similarity=row.similarity,
+                        same_theme=original is not None and original.theme_id == row.theme_id,
+                    )
+                )
+        return items
 
     @app.get(
         "/commands/{command_id}",
@@ -715,6 +746,20 @@ def _aware(value: datetime) -> datetime:
 
 def _maybe(value: datetime | None) -> datetime | None:
     return None if value is None else _aware(value)
+
+
+def _suggestion_read(row: SuggestionRow, *, handles: bool) -> SuggestionRead:
+    return SuggestionRead(
+        suggestion_id=row.suggestion_id,
+        platform=row.platform,
+        comment_id=row.comment_id,
+        url=row.url,
+        text=row.text,
+        asked_at=_aware(row.asked_at),
+        duplicate_of=row.duplicate_of,
+        duplicate_kind=row.duplicate_kind,
+        author_handle=row.author_handle if handles else None,
+    )
 
 
 def _theme_read(row: ThemeRow) -> ThemeRead:

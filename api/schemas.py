@@ -78,6 +78,17 @@ class SuggestionRead(Body):
     author_handle: str | None = None
 
 
+class ReviewItem(Body):
+    """A possible duplicate waiting for a person: the suggestion, what it may repeat, how close."""
+
+    suggestion: SuggestionRead
+    theme_id: str | None
+    original: SuggestionRead | None = Field(description="None when the original is no longer known.")
+    original_theme_id: str | None
+    similarity: float | None
+    same_theme: bool
+
+
 class HistoryRead(Body):
     """One accepted change of a theme, with who, when and why."""
 

@@ -11,6 +11,7 @@ import numpy as np
 from youasked.contracts.events import (
     CommentAccepted,
     CommentClassified,
+    DuplicateKind,
     LifecycleStatus,
     SourceRef,
     SuggestionDetected,
@@ -129,8 +130,19 @@ def representative_vector(theme_id: str, label: str, product: str = "trailmate")
     )
 
 
-def member(index: int, theme_id: str, *, product: str = "trailmate", platform: str = "x") -> SuggestionThemed:
+def member(
+    index: int,
+    theme_id: str,
+    *,
+    product: str = "trailmate",
+    platform: str = "x",
+    review_of: str | None = None,
+    similarity: float | None = None,
+) -> SuggestionThemed:
     return SuggestionThemed(
+        duplicate_of=review_of,
+        duplicate_kind=DuplicateKind.REVIEW if review_of else None,
+        similarity=similarity,
         suggestion_id=f"{platform}:c{index}",
         product=product,
         theme_id=theme_id,
@@ -296,6 +308,10 @@ def sample_records() -> list[tuple[str, bytes]]:
     ]
     records += [("theme-members", event_json(member(i, "t-maps"))) for i in range(1, 4)]
     records += [("theme-members", event_json(member(9, "t-dark", platform="forum")))]
+    records += [  # possible duplicates: one of a suggestion in another theme, one in its own
+        ("theme-members", event_json(member(12, "t-dark", review_of="x:c1", similarity=0.71))),
+        ("theme-members", event_json(member(13, "t-dark", review_of="forum:c9", similarity=0.64))),
+    ]
     records += [("comments.classified", event_json(classified(i, Verdict.SUGGESTION))) for i in range(6)]
     records += [("comments.classified", event_json(classified(10, Verdict.SUGGESTION, month=4)))]
     records += [("comments.classified", event_json(classified(20, Verdict.NOT_SUGGESTION, reason="praise")))]

@@ -143,6 +143,7 @@ LEAST_ROLE = {
     ("POST", "/themes/{theme_id}/merge"): "pm",
     ("POST", "/themes/{theme_id}/split"): "pm",
     ("GET", "/commands/{command_id}"): "viewer",
+    ("GET", "/review-queue"): "viewer",
     ("GET", "/closures"): "viewer",
     ("GET", "/metrics/monthly"): "viewer",
     ("GET", "/monthly-updates"): "viewer",
@@ -281,3 +282,18 @@ def test_semantic_search_finds_themes_by_meaning(world: tuple[TestClient, dict[s
     other = get(world, "/themes/search", q="export csv", product="otherapp")
     assert [hit["theme_id"] for hit in other["items"]] == ["t-other"]
     assert get(world, "/themes/search", q="maps", product="nobody")["items"] == []
+
+
+def test_the_review_queue_lists_possible_duplicates_with_their_originals(
+    world: tuple[TestClient, dict[str, str]],
+) -> None:
+    queue = get(world, "/review-queue", product="trailmate")
+    assert [item["suggestion"]["suggestion_id"] for item in queue] == ["x:c12", "x:c13"]  # most similar first
+    first, second = queue
+    assert first["original"]["suggestion_id"] == "x:c1" and first["original_theme_id"] == "t-maps"
+    assert first["theme_id"] == "t-dark" and first["same_theme"] is False and first["similarity"] == 0.71
+    assert second["original"]["suggestion_id"] == "forum:c9" and second["same_theme"] is True
+    assert "@person" not in str(queue)
+    as_pm = get(world, "/review-queue", role="pm", product="trailmate")
+    assert as_pm[0]["suggestion"]["author_handle"] == "@person12"
+    assert get(world, "/review-queue", product="otherapp") == []
