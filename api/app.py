@@ -378,7 +378,7 @@ def create_api(
                         actor=h.actor,
                         reason=h.reason,
                         detail=h.detail,
-                        at=_aware(h.at),
+                        at=h.at,
                     )
                     for h in history
                 ],
@@ -508,7 +508,7 @@ def create_api(
                 code=row.code,
                 message=row.message,
                 closure_key=row.closure_key,
-                decided_at=_aware(row.decided_at),
+                decided_at=row.decided_at,
             )
 
     @app.get("/closures", response_model=list[ClosureRead], tags=["closures"], responses=ERRORS)
@@ -547,7 +547,7 @@ def create_api(
             rejected: dict[str, int] = {}
             for created_at, author, verdict, reason in session.execute(query):
                 if verdict == "suggestion":
-                    month = _aware(created_at).astimezone(UTC).strftime("%Y-%m")
+                    month = created_at.astimezone(UTC).strftime("%Y-%m")
                     count, authors = months.get(month, (0, set()))
                     authors.add(author)
                     months[month] = (count + 1, authors)
@@ -580,7 +580,7 @@ def create_api(
                     month=row.month,
                     distinct_people=row.distinct_people,
                     text=row.text,
-                    published_at=_aware(row.published_at),
+                    published_at=row.published_at,
                     event=row.event,
                 )
                 for row in session.scalars(query.limit(limit))
@@ -602,10 +602,10 @@ def create_api(
         counts: dict[str, int] = {}
         with Session(engine) as session:
             for closed_at, first_seen in session.execute(query):
-                month = _aware(closed_at).astimezone(UTC).strftime("%Y-%m")
+                month = closed_at.astimezone(UTC).strftime("%Y-%m")
                 counts[month] = counts.get(month, 0) + 1
                 if first_seen is not None:
-                    days = (_aware(closed_at) - _aware(first_seen)).total_seconds() / 86400
+                    days = (closed_at - first_seen).total_seconds() / 86400
                     waits.setdefault(month, []).append(days)
         return ShippedMetrics(
             product=product,
@@ -739,15 +739,6 @@ def split_records(body: bytes) -> list[bytes] | None:
     return [json.dumps(item, ensure_ascii=False).encode() for item in items]
 
 
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def _maybe(value: datetime | None) -> datetime | None:
-    return None if value is None else _aware(value)
-
-
 def _suggestion_read(row: SuggestionRow, *, handles: bool) -> SuggestionRead:
     return SuggestionRead(
         suggestion_id=row.suggestion_id,
@@ -755,7 +746,7 @@ def _suggestion_read(row: SuggestionRow, *, handles: bool) -> SuggestionRead:
         comment_id=row.comment_id,
         url=row.url,
         text=row.text,
-        asked_at=_aware(row.asked_at),
+        asked_at=row.asked_at,
         duplicate_of=row.duplicate_of,
         duplicate_kind=row.duplicate_kind,
         author_handle=row.author_handle if handles else None,
@@ -775,15 +766,15 @@ def _theme_read(row: ThemeRow) -> ThemeRead:
         mention_count=row.mention_count,
         member_count=row.member_count,
         author_count=row.author_count,
-        first_seen=_maybe(row.first_seen),
-        last_seen=_maybe(row.last_seen),
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
         platform_counts=dict(row.platform_counts or {}),
         priority=row.priority,
         impact=row.impact,
         growth=row.growth,
         quadrant=row.quadrant,
         hot_plan=row.hot_plan,
-        changed_at=_aware(row.changed_at),
+        changed_at=row.changed_at,
     )
 
 
@@ -800,7 +791,7 @@ def _closure_read(row: ClosureRow, *, people: bool) -> ClosureRead:
         title=row.title,
         people_count=row.people_count,
         comment_count=row.comment_count,
-        closed_at=_aware(row.closed_at),
+        closed_at=row.closed_at,
         event=event,
     )
 

@@ -235,9 +235,11 @@ class OffsetGuard:
         reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, group_id=None)
         await reader.start()
         try:
-            return int((await reader.beginning_offsets([tp]))[tp])
+            start = int((await reader.beginning_offsets([tp]))[tp])
         finally:
             await reader.stop()
+        self._committed[(topic, partition)] = start  # asked once per generation, not on every timer tick
+        return start
 
 
 def continuity_guard(app: faust.App, settings: Settings, topics: Iterable[str]) -> OffsetGuard:

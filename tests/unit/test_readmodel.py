@@ -71,3 +71,20 @@ def test_the_migrations_match_the_models(database: Callable[[], Engine]) -> None
     engine = database()
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_times_with_an_offset_come_back_as_the_same_instant(database: Callable[[], Engine]) -> None:
+    from datetime import timedelta, timezone
+
+    engine = database()
+    paris = timezone(timedelta(hours=2))
+    when = theme("t-1").changed_at.astimezone(paris)  # the same instant, written as +02:00
+    snapshot = theme("t-1", changed_at=when)
+    apply_batch(engine, [("themes", event_json(snapshot))])
+    with Session(engine) as session:
+        row = session.get(ThemeRow, "t-1")
+        assert row is not None and row.changed_at == when and row.changed_at.utcoffset() == timedelta(0)
+        since = session.scalars(select(ThemeRow.theme_id).where(ThemeRow.changed_at >= when)).all()
+        assert since == ["t-1"]
+        later = when + timedelta(minutes=1)
+        assert session.scalars(select(ThemeRow.theme_id).where(ThemeRow.changed_at >= later)).all() == []

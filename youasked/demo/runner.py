@@ -43,9 +43,14 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
     # The demo's stream is one burst: let its themes form soon after it ends.
     env.setdefault("YOUASKED_THEME_TICK_INTERVAL_S", "2")
     env.setdefault("YOUASKED_THEME_IDLE_RECLUSTER_S", "4")
+    return _spawn("worker", env=env, log_path=log_path)
+
+
+def _spawn(command: str, *, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """``youasked <command>`` in its own process group, its output appended to ``log_path``."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "youasked.cli", "worker"],
+            [sys.executable, "-m", "youasked.cli", command],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -65,15 +70,7 @@ def start_api(settings: Settings, log_path: Path) -> tuple[subprocess.Popen[byte
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("YOUASKED_KAFKA_BOOTSTRAP", settings.bootstrap_servers)
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "youasked.cli", "api"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    process = _spawn("api", env=env, log_path=log_path)
     return process, key
 
 

@@ -51,7 +51,7 @@ def _factor(theme: ThemeChanged, name: str) -> float | None:
 def project_theme(session: Session, theme: ThemeChanged) -> None:
     """Upsert a theme's latest snapshot (older snapshots than the stored one are ignored)."""
     row = session.get(ThemeRow, theme.theme_id)
-    if row is not None and row.changed_at is not None and _aware(row.changed_at) > theme.changed_at:
+    if row is not None and row.changed_at is not None and row.changed_at > theme.changed_at:
         return
     if row is None:
         row = ThemeRow(theme_id=theme.theme_id)
@@ -188,7 +188,7 @@ def project_outcome(session: Session, outcome: CommandOutcome) -> None:
 def project_monthly(session: Session, update: MonthlyUpdate) -> None:
     """Upsert a product's monthly update (a newer one for the same month replaces it)."""
     row = session.get(MonthlyUpdateRow, (update.product, update.month))
-    if row is not None and _aware(row.published_at) > update.published_at:
+    if row is not None and row.published_at > update.published_at:
         return
     session.merge(
         MonthlyUpdateRow(
@@ -242,10 +242,3 @@ def apply_record(session: Session, kind: str, value: bytes | None) -> bool:
         return False
     project(session, event)
     return True
-
-
-def _aware(value: Any) -> Any:
-    """SQLite returns naive datetimes (stored as UTC); PostgreSQL aware ones."""
-    from datetime import UTC
-
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

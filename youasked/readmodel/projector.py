@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import Engine
@@ -63,7 +62,6 @@ class Projection:
         self.engine = engine
         self.kinds = {settings.topic_name(spec): kind for spec, kind in KINDS.items()}
         self.applied = 0
-        self.caught_up = asyncio.Event()
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -93,8 +91,6 @@ class Projection:
                     for record in messages
                 ]
                 if not records:
-                    if await self._at_end(consumer):
-                        self.caught_up.set()
                     continue
                 await self._apply(records)
                 await consumer.commit()
@@ -111,14 +107,3 @@ class Projection:
                 await asyncio.sleep(RETRY_S)
                 if self._stopping.is_set():
                     raise
-
-    @staticmethod
-    async def _at_end(consumer: Any) -> bool:
-        assigned = consumer.assignment()
-        if not assigned:
-            return False
-        ends = await consumer.end_offsets(list(assigned))
-        for tp in assigned:
-            if await consumer.position(tp) < ends[tp]:
-                return False
-        return True

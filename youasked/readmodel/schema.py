@@ -8,24 +8,49 @@ models the migrations are written from.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Dialect,
     Float,
     Index,
     Integer,
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID = 256
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp stored in UTC and read back aware on every database.
+
+    SQLite keeps no offset: a ``+02:00`` time would come back as a naive wall time, two hours
+    off. Values are turned to UTC on the way in and given UTC on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the read model stores aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -50,8 +75,8 @@ class ThemeRow(Base):
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     mention_count: Mapped[int] = mapped_column(Integer, default=0)
     author_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
-    first_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    first_seen: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_seen: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     platform_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     weekly_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     engagement: Mapped[int] = mapped_column(Integer, default=0)
@@ -64,7 +89,7 @@ class ThemeRow(Base):
     cost: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     release: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     change: Mapped[str] = mapped_column(String(64), default="")
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     search_text: Mapped[str] = mapped_column(Text, default="")  # label, keywords, representative
 
 
@@ -85,7 +110,7 @@ class ThemeHistoryRow(Base):
     actor: Mapped[str] = mapped_column(String(ID))
     reason: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class SuggestionRow(Base):
@@ -107,8 +132,8 @@ class SuggestionRow(Base):
     url: Mapped[str | None] = mapped_column(String(2048))
     thread_id: Mapped[str | None] = mapped_column(String(ID))
     text: Mapped[str] = mapped_column(Text)
-    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    placed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ClassificationRow(Base):
@@ -123,8 +148,8 @@ class ClassificationRow(Base):
     author_id: Mapped[str] = mapped_column(String(ID), index=True)
     verdict: Mapped[str] = mapped_column(String(32), index=True)
     reason: Mapped[str] = mapped_column(String(ID))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    classified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    classified_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ClosureRow(Base):
@@ -140,7 +165,7 @@ class ClosureRow(Base):
     title: Mapped[str] = mapped_column(Text)
     people_count: Mapped[int] = mapped_column(Integer)
     comment_count: Mapped[int] = mapped_column(Integer)
-    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     event: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
@@ -157,7 +182,7 @@ class OutcomeRow(Base):
     code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
     closure_key: Mapped[str | None] = mapped_column(String(ID))
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ApiKeyRow(Base):
@@ -169,8 +194,8 @@ class ApiKeyRow(Base):
     name: Mapped[str] = mapped_column(String(ID))
     role: Mapped[str] = mapped_column(String(16))
     secret_hash: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class MonthlyUpdateRow(Base):
@@ -182,7 +207,7 @@ class MonthlyUpdateRow(Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     distinct_people: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime())
     event: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
