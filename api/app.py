@@ -61,6 +61,7 @@ from api.schemas import (
 )
 from api.search import SemanticIndex
 from api.security import Caller, Role, authenticate, create_key, revoke_key
+from api.telemetry import instrument
 from models.embedding import Embedder
 from youasked.contracts.events import LifecycleStatus, event_json
 from youasked.contracts.lifecycle import CommandKind, ThemeCommand
@@ -226,6 +227,7 @@ def create_api(
         lifespan=lifespan,
     )
     app.state.engine = engine
+    instrument(app)  # GET /metrics, public: request counts and latency, no personal data
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

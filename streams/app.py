@@ -8,19 +8,25 @@ import io
 import logging
 import os
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import faust
 
 from youasked.settings import Settings
 
+if TYPE_CHECKING:
+    from streams.metrics import WorkerMetrics
+
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> faust.App:
-    """Build the faust app with every agent of youasked registered."""
+def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faust.App:
+    """Build the faust app with every agent of youasked registered; its metrics go to
+    ``metrics`` (a registry of their own by default).
+    """
     from streams.classify import register_classify
     from streams.ingest import register_ingest
+    from streams.metrics import WorkerMetrics, register_metrics
     from streams.themes import register_themes
     from youasked.factories import embedder, suggestion_judge
     from youasked.supervisor import client_id_of
@@ -50,19 +56,26 @@ def create_app(settings: Settings) -> faust.App:
         web_in_thread=False,
         logging_config=None,
     )
-    register_ingest(app, settings)
+    metrics = metrics if metrics is not None else WorkerMetrics()
+    register_metrics(app, settings, metrics)
+    register_ingest(app, settings, metrics=metrics)
     model = embedder(settings, batch_size=settings.classify_embedding_batch_size)
-    register_classify(app, settings, suggestion_judge(settings, with_embedder=model))
+    register_classify(app, settings, suggestion_judge(settings, with_embedder=model), metrics=metrics)
     register_themes(app, settings)
     return app
 
 
 def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: Any) -> None:
     """Create the topics, then run a faust worker in this process until it is stopped."""
+    from streams.metrics import WorkerMetrics, start_metrics_server
     from youasked.admin import ensure_topics
 
+    metrics = WorkerMetrics()
+    start_metrics_server(
+        metrics.registry, host=settings.worker_metrics_host, port=settings.worker_metrics_port
+    )
     ensure_topics(settings)
-    app = create_app(settings)
+    app = create_app(settings, metrics)
     worker = faust.Worker(app, loglevel=loglevel, **worker_options)
 
     async def dump_on_signal() -> None:

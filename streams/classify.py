@@ -31,6 +31,7 @@ from models.moderation import RateLimitState
 from streams.continuity import continuity_guard
 from streams.ingest import raw_topic
 from streams.ledger import OutputLedger
+from streams.metrics import WorkerMetrics
 from youasked.contracts.events import (
     CommentAccepted,
     CommentClassified,
@@ -44,10 +45,14 @@ from youasked.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def register_classify(app: faust.App, settings: Settings, judge: SuggestionJudge) -> None:
+def register_classify(
+    app: faust.App, settings: Settings, judge: SuggestionJudge, *, metrics: WorkerMetrics | None = None
+) -> None:
     """Declare the classify agent on ``app`` with its ``judge`` (model loaded before the worker
-    starts consuming: loading holds the interpreter for seconds and would starve heartbeats).
+    starts consuming: loading holds the interpreter for seconds and would starve heartbeats);
+    the model's time per batch goes to ``metrics``.
     """
+    metrics = metrics if metrics is not None else WorkerMetrics()
     accepted = raw_topic(app, COMMENTS_ACCEPTED, settings)
     classified = raw_topic(app, COMMENTS_CLASSIFIED, settings)
     suggestions = raw_topic(app, SUGGESTIONS, settings)
@@ -65,7 +70,9 @@ def register_classify(app: faust.App, settings: Settings, judge: SuggestionJudge
     def judge_batch(batch: list[tuple[Any, CommentAccepted]]) -> tuple[list[Judgement], Any]:
         """Run in the model thread (one thread: batches run in order and own the rate-limit state)."""
         inputs = [JudgeInput(c.text, f"{c.platform.value}:{c.author_id}", c.created_at) for _, c in batch]
-        holder["rate"], judgements, vectors = judge.judge(inputs, holder["rate"])
+        with metrics.model_batch_seconds.time():
+            holder["rate"], judgements, vectors = judge.judge(inputs, holder["rate"])
+        metrics.model_texts.inc(len(inputs))
         return judgements, vectors
 
     async def emit(

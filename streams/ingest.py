@@ -25,6 +25,7 @@ import faust
 from models.ingest import IngestLimits, Rejected, dead_letter, dead_letter_key, validate_comment
 from streams.continuity import continuity_guard
 from streams.ledger import OutputLedger
+from streams.metrics import WorkerMetrics
 from youasked.contracts.events import CommentAccepted, SourceRef, event_json
 from youasked.contracts.topics import (
     COMMENTS,
@@ -51,8 +52,9 @@ def raw_topic(app: faust.App, spec: TopicSpec, settings: Settings) -> Any:
     )
 
 
-def register_ingest(app: faust.App, settings: Settings) -> None:
-    """Declare the ingest topics and agents on ``app``."""
+def register_ingest(app: faust.App, settings: Settings, *, metrics: WorkerMetrics | None = None) -> None:
+    """Declare the ingest topics and agents on ``app``; dead letters are counted in ``metrics``."""
+    metrics = metrics if metrics is not None else WorkerMetrics()
     limits = IngestLimits(
         max_message_bytes=settings.max_message_bytes,
         max_text_chars=settings.max_text_chars,
@@ -93,6 +95,7 @@ def register_ingest(app: faust.App, settings: Settings) -> None:
             sent = await dlq.send(
                 key=key.encode(), value=event_json(record), partition=message.partition, force=True
             )
+            metrics.dead_letters.labels(topic=message.topic, reason=outcome.reason.value).inc()
             logger.info("dead-lettered %s: %s", key, outcome.reason.value)
             return sent, key
         return await validated.send(key=outcome.key.encode(), value=event_json(outcome), force=True), None

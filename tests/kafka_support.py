@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,6 +38,7 @@ def env_for(settings: Settings) -> dict[str, str]:
             "YOUASKED_CACHE_DIR": str(settings.cache_dir),
             "YOUASKED_TOPIC_PARTITIONS": str(settings.topic_partitions),
             "YOUASKED_WORKER_WEB_PORT": str(settings.worker_web_port),
+            "YOUASKED_WORKER_METRICS_PORT": str(settings.worker_metrics_port),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -53,6 +55,7 @@ def isolated_settings(bootstrap: str, tmp: Path, **overrides: object) -> Setting
         "state_dir": tmp / f"state-{tag}",
         "cache_dir": ROOT / ".cache",
         "worker_web_port": free_port(),
+        "worker_metrics_port": free_port(),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -93,6 +96,22 @@ class WorkerProcess:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    def metrics(self) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        """The worker's Prometheus samples (``{(name, labels): value}``); empty while it serves none."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        url = f"http://127.0.0.1:{self.settings.worker_metrics_port}/metrics"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                text = response.read().decode()
+        except OSError:
+            return {}
+        return {
+            (sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
 
     def log_tail(self, chars: int = 4000) -> str:
         try:

@@ -61,6 +61,19 @@ class Settings(BaseSettings):
         description="Restart a worker that has not joined its consumer group this long after starting.",
     )
     table_store: str = Field(default="memory://", description="faust table store URL.")
+    worker_metrics_port: int = Field(
+        default=6067,
+        ge=0,
+        le=65535,
+        description="Port of the worker's Prometheus endpoint (/metrics); 0 turns it off. Several "
+        "workers on one host need one port each; a port already taken leaves that worker without one.",
+    )
+    worker_metrics_host: str = Field(
+        default="127.0.0.1", description="Address the worker's Prometheus endpoint listens on."
+    )
+    worker_lag_interval_s: float = Field(
+        default=10.0, gt=0, description="How often the worker measures its consumer lag for /metrics."
+    )
 
     # --- Ingest limits ---------------------------------------------------------------------
     max_message_bytes: int = Field(default=256 * 1024, ge=1024)

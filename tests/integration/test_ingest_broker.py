@@ -9,6 +9,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,6 +106,20 @@ def valid_comment(index: int, *, text: str | None = None) -> tuple[bytes, bytes]
     return key, json.dumps(payload).encode()
 
 
+def worker_metrics_once(worker: WorkerProcess, *, records: int, timeout: float = 60.0) -> dict[Any, float]:
+    """The worker's metrics once it counts ``records`` comments in and the model judged a batch."""
+    comments = frozenset({"topic": worker.settings.topic_name(COMMENTS)}.items())
+    deadline = time.monotonic() + timeout
+    while True:
+        served = worker.metrics()
+        done = served.get(("youasked_messages_in_total", comments), 0) >= records
+        if (done and served.get(("youasked_model_batch_seconds_count", frozenset()), 0) >= 1) or (
+            time.monotonic() > deadline
+        ):
+            return served
+        time.sleep(1.0)
+
+
 def test_valid_comments_pass_once_and_malformed_ones_are_dead_lettered(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -120,8 +135,18 @@ def test_valid_comments_pass_once_and_malformed_ones_are_dead_lettered(
 
         accepted = read_topic(settings, COMMENTS_ACCEPTED, expect=60, timeout=90)
         dead = read_topic(settings, COMMENTS_DLQ, expect=len(MALFORMED), timeout=30)
+        served = worker_metrics_once(worker, records=len(records))
     finally:
         worker.stop()
+    # the worker's /metrics: what it read and sent per topic, its dead letters by reason, the model
+    comments_topic = frozenset({"topic": settings.topic_name(COMMENTS)}.items())
+    accepted_topic = frozenset({"topic": settings.topic_name(COMMENTS_ACCEPTED)}.items())
+    assert served.get(("youasked_messages_in_total", comments_topic), 0) >= len(records), served
+    assert served.get(("youasked_messages_out_total", accepted_topic), 0) >= 60, served
+    for _, reason in MALFORMED:
+        labels = frozenset({"topic": settings.topic_name(COMMENTS), "reason": reason}.items())
+        assert served.get(("youasked_dead_letters_total", labels)) == 1, (reason, served)
+    assert served.get(("youasked_model_batch_seconds_count", frozenset()), 0) >= 1, served
     assert len(accepted) == 60, worker.log_tail()
     comments = [CommentAccepted.model_validate_json(r.value) for r in accepted]
     assert len({c.key for c in comments}) == 60

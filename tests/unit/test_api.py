@@ -134,6 +134,7 @@ def test_keys_are_created_by_admins_and_revoked(world: tuple[TestClient, dict[st
 LEAST_ROLE = {
     ("GET", "/health"): None,
     ("GET", "/ready"): None,
+    ("GET", "/metrics"): None,
     ("GET", "/themes"): "viewer",
     ("GET", "/themes/{theme_id}"): "viewer",
     ("GET", "/themes/search"): "viewer",
