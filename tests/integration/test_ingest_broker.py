@@ -107,12 +107,18 @@ def valid_comment(index: int, *, text: str | None = None) -> tuple[bytes, bytes]
 
 
 def worker_metrics_once(worker: WorkerProcess, *, records: int, timeout: float = 60.0) -> dict[Any, float]:
-    """The worker's metrics once it counts ``records`` comments in and the model judged a batch."""
+    """The worker's metrics once it counts ``records`` comments in, measures no lag left on the
+    comments partitions it holds, and the model judged a batch."""
     comments = frozenset({"topic": worker.settings.topic_name(COMMENTS)}.items())
     deadline = time.monotonic() + timeout
     while True:
         served = worker.metrics()
-        done = served.get(("youasked_messages_in_total", comments), 0) >= records
+        lag = [
+            v
+            for (name, labels), v in served.items()
+            if name == "youasked_consumer_lag" and comments <= labels
+        ]
+        done = served.get(("youasked_messages_in_total", comments), 0) >= records and lag and sum(lag) == 0
         if (done and served.get(("youasked_model_batch_seconds_count", frozenset()), 0) >= 1) or (
             time.monotonic() > deadline
         ):
@@ -125,7 +131,9 @@ def test_valid_comments_pass_once_and_malformed_ones_are_dead_lettered(
 ) -> None:
     settings = isolated_settings(kafka_bootstrap, tmp_path)
     ensure_topics(settings)
-    worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    worker = WorkerProcess(
+        settings, tmp_path / "worker.log", env={"YOUASKED_WORKER_LAG_INTERVAL_S": "1"}
+    ).start()
     try:
         valid = [valid_comment(i) for i in range(60)]
         resent = valid[:10]  # the same comments sent again: passed on once
@@ -147,6 +155,13 @@ def test_valid_comments_pass_once_and_malformed_ones_are_dead_lettered(
         labels = frozenset({"topic": settings.topic_name(COMMENTS), "reason": reason}.items())
         assert served.get(("youasked_dead_letters_total", labels)) == 1, (reason, served)
     assert served.get(("youasked_model_batch_seconds_count", frozenset()), 0) >= 1, served
+    lag = {
+        dict(labels)["partition"]: v
+        for (name, labels), v in served.items()
+        if name == "youasked_consumer_lag" and comments_topic <= labels
+    }
+    assert set(lag) == {str(p) for p in range(settings.topic_partitions)}, served  # one worker holds all
+    assert sum(lag.values()) == 0, lag
     assert len(accepted) == 60, worker.log_tail()
     comments = [CommentAccepted.model_validate_json(r.value) for r in accepted]
     assert len({c.key for c in comments}) == 60
