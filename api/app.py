@@ -698,6 +698,15 @@ def create_api(
         if not revoke_key(engine, key_id):
             raise ApiError(404, "not_found", f"no live key {key_id}")
 
+    async def send_record(topic: str, key: bytes, value: bytes) -> None:
+        producer = state["producer"]
+        if producer is None:
+            raise ApiError(503, "broker_unavailable", "the broker is not reachable; try again later")
+        await producer.send(topic, key, value)
+
+    from api.people import people_router
+
+    app.include_router(people_router(settings, engine=engine, send=send_record))  # review, erasure
     return app
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from youasked.contracts.events import CostInput, LifecycleStatus, ReleaseRef
+from youasked.contracts.events import VISIBLE, CostInput, LifecycleStatus, Platform, ReleaseRef
 from youasked.contracts.lifecycle import SplitPart
 
 
@@ -267,3 +267,37 @@ class IngestAccepted(Body):
     """How many comments were put on ``feedback.comments`` (they are validated downstream)."""
 
     accepted: int
+
+
+class ReviewDecision(Body):
+    """A person's decision about a possible duplicate."""
+
+    reason: str = Field(default="", max_length=2000)
+
+
+class ErasureRequest(Body):
+    """Erase one person: everything they wrote, by platform and the platform's author id."""
+
+    platform: Platform
+    author_id: str = Field(min_length=1, max_length=256, pattern=VISIBLE)
+    reason: str = Field(default="", max_length=2000)
+
+
+class ErasureCounts(Body):
+    """What the read model deleted or redacted at once."""
+
+    suggestions: int = Field(ge=0)
+    classifications: int = Field(ge=0)
+    closures: int = Field(ge=0, description="Closures the person was removed from.")
+
+
+class ErasureAccepted(Body):
+    """The erasure is done in the read model; each product's theme state follows through its
+    command (outcomes at ``/commands/{command_id}``).
+    """
+
+    erasure_id: str
+    author_hash: str
+    products: list[str]
+    command_ids: list[str]
+    removed: ErasureCounts

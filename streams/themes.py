@@ -5,6 +5,8 @@ partition and one worker). State lives in changelog-backed tables partitioned li
 
 * ``theme-state``: ``meta:<product>``, ``theme:<id>``, ``pool:<id>`` and ``lineage:<product>``
   records (each well below 1 MB), from which a restarted or moved worker rebuilds the engine;
+  ``life:<theme>`` and ``outcome:<command>`` of the commands; ``erased:<product>:<author hash>``,
+  when a person was erased (their earlier suggestions, delivered again, stay out);
 * ``theme-members``: suggestion id -> its :class:`SuggestionThemed` record (who asked, where).
 
 Outputs go to the compacted ``feedback.themes`` (latest :class:`ThemeChanged` per theme) and
@@ -13,7 +15,8 @@ a suggestion re-delivered after a crash is recognised by its id in ``theme-membe
 the crash came first, recomputed from the same state to the same ids and snapshots).
 
 The same agent reads ``feedback.theme-commands`` (keyed by product too), so a product
-manager's decisions and the clustering change one product's state in one sequence. Per
+manager's decisions and the clustering change one product's state in one sequence. Reviews
+of possible duplicates and erasures (:mod:`models.people_commands`) come the same way. Per
 command (:func:`models.theme_commands.apply_theme_command`): the closure it causes is
 published first (``feedback.closures``, exactly once through a ledger on the closure key),
 then the theme snapshots, then the outcome (``feedback.theme-outcomes``, ledgered on the
@@ -39,6 +42,7 @@ from pydantic import ValidationError
 
 from models.duplicates import DuplicateConfig
 from models.lifecycle import ThemeState
+from models.people_commands import REVIEW_KINDS, apply_erasure, apply_review_command, author_hash_of
 from models.scoring import ScoringWeights
 from models.theme_commands import (
     apply_theme_command,
@@ -66,7 +70,7 @@ from youasked.contracts.events import (
     ThemeStatus,
     event_json,
 )
-from youasked.contracts.lifecycle import CommandOutcome, ThemeCommand
+from youasked.contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand
 from youasked.contracts.topics import (
     CLOSURES,
     SUGGESTIONS,
@@ -304,9 +308,12 @@ def register_themes(app: faust.App, settings: Settings) -> None:
                 known = members_table.get(placement.suggestion_id)
                 if known is None:
                     continue
-                record_out = SuggestionThemed.model_validate(
-                    {**known, "theme_id": placement.theme_id, "placed_at": now.isoformat()}
-                )
+                update: dict[str, Any] = {"theme_id": placement.theme_id, "placed_at": now.isoformat()}
+                if placement.duplicate_kind is not None:  # a person's review of a possible duplicate
+                    update.update(
+                        duplicate_of=placement.duplicate_of, duplicate_kind=placement.duplicate_kind
+                    )
+                record_out = SuggestionThemed.model_validate({**known, **update})
             payload = record_out.model_dump(mode="json")
             members[record_out.suggestion_id] = payload
             pending.append(
@@ -343,6 +350,83 @@ def register_themes(app: faust.App, settings: Settings) -> None:
             chosen.update(extra)
             grew = bool(extra)
         return [SuggestionThemed.model_validate(raw) for raw in chosen.values()]
+
+    def members_of_theme(theme_id: str) -> list[SuggestionThemed]:
+        return [
+            SuggestionThemed.model_validate(raw)
+            for raw in members_table.values()
+            if raw is not None and raw.get("theme_id") == theme_id
+        ]
+
+    async def run_erasure(
+        command: ThemeCommand, work: ProductWork, lifecycle: Any, partition: int, *, now: datetime
+    ) -> None:
+        """Forget one person in one product: theme state, member records (tombstoned on
+        ``feedback.theme-members``), emptied themes (tombstoned on ``feedback.themes``); then
+        remember the erasure so that their older suggestions, if delivered again, stay out.
+        """
+        hashed = command.author_hash
+        assert hashed is not None
+        previous_pool = set(work.themes.pool)
+        relevant: dict[str, dict[str, Any]] = {}
+        for raw in members_table.values():
+            if (
+                raw is not None
+                and raw.get("product") == command.product
+                and author_hash_of(str(raw.get("platform")), str(raw.get("author_id"))) == hashed
+            ):
+                relevant[raw["suggestion_id"]] = raw
+        for raw in members_table.values():
+            if raw is not None and raw.get("duplicate_of") in relevant:
+                relevant.setdefault(raw["suggestion_id"], raw)
+        records = [SuggestionThemed.model_validate(raw) for raw in relevant.values()]
+        done = apply_erasure(
+            work, lifecycle, command, engine=engine, duplicates=duplicates, members=records, now=now
+        )
+        erased = done.erasure
+        pending = []
+        for theme_id in erased.removed_themes:
+            pending.append(await themes_out.send(key=theme_id.encode(), value=None, force=True))
+        members = await publish(work, done.result.step, None, now, {})
+        for old, heir in erased.handed_over.items():  # the first repeat now holds the item
+            for raw in relevant.values():
+                if raw["suggestion_id"] in erased.forgotten:
+                    continue
+                if raw["suggestion_id"] == heir or raw.get("duplicate_of") == old:
+                    mine = raw["suggestion_id"] == heir
+                    record = SuggestionThemed.model_validate(
+                        {**raw, "duplicate_of": None if mine else heir,
+                         "duplicate_kind": None if mine else raw.get("duplicate_kind"),
+                         "placed_at": now.isoformat()}
+                    )
+                    members[record.suggestion_id] = record.model_dump(mode="json")
+                    pending.append(await members_out.send(
+                        key=record.suggestion_id.encode(), value=event_json(record), force=True
+                    ))
+        for suggestion_id in erased.forgotten:
+            pending.append(await members_out.send(key=suggestion_id.encode(), value=None, force=True))
+        await asyncio.gather(*pending)
+        for suggestion_id, payload in members.items():
+            members_table[suggestion_id] = payload
+        for suggestion_id in erased.forgotten:
+            members_table.pop(suggestion_id, None)
+        for theme_id in erased.removed_themes:
+            state_table.pop(f"theme:{theme_id}", None)
+            state_table.pop(f"life:{theme_id}", None)
+        marker = f"erased:{command.product}:{hashed}"
+        state_table[marker] = max(state_table.get(marker) or "", now.isoformat())
+        await emit_outcome(done.result.outcome, partition)
+        state_table[f"outcome:{command.command_id}"] = done.result.outcome.model_dump(mode="json")
+        store.save(work, done.result.step, previous_pool=previous_pool, everything=True)
+
+    def erased_before(detected: SuggestionDetected) -> bool:
+        """Whether the author of ``detected`` was erased after writing it (a late or repeated
+        delivery of what they asked to have forgotten).
+        """
+        comment = detected.comment
+        who = author_hash_of(comment.platform.value, comment.author_id)
+        stamp = state_table.get(f"erased:{comment.product}:{who}")
+        return stamp is not None and comment.created_at <= datetime.fromisoformat(stamp)
 
     async def emit_outcome(outcome: CommandOutcome, partition: int) -> bool:
         """Publish ``outcome`` unless it is already on the topic; True when sent now."""
@@ -390,9 +474,18 @@ def register_themes(app: faust.App, settings: Settings) -> None:
         lifecycle = lifecycle_of(
             {tid: stored for tid in known if (stored := state_table.get(f"life:{tid}")) is not None}
         )
-        result = apply_theme_command(
-            work, lifecycle, command, engine=engine, member_of=member_record, now=now
-        )
+        if command.kind is CommandKind.ERASE_AUTHOR:
+            await run_erasure(command, work, lifecycle, partition, now=now)
+            return
+        if command.kind in REVIEW_KINDS:
+            result = apply_review_command(
+                work, lifecycle, command, engine=engine, member_of=member_record,
+                members_of=members_of_theme, now=now,
+            )
+        else:
+            result = apply_theme_command(
+                work, lifecycle, command, engine=engine, member_of=member_record, now=now
+            )
         if result.closure is not None:
             trigger = result.closure
             if not await closures_done.contains(partition, trigger.closure_key):
@@ -499,6 +592,9 @@ def register_themes(app: faust.App, settings: Settings) -> None:
             raise
         if members_table.get(detected.suggestion_id) is not None:
             logger.info("re-delivered suggestion %s passed over", detected.suggestion_id)
+            return
+        if erased_before(detected):
+            logger.info("suggestion %s of an erased author passed over", detected.suggestion_id)
             return
         await run_step(detected.comment.product, detected)
         logger.debug("placed %s", detected.suggestion_id)

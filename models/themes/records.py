@@ -97,6 +97,15 @@ class AuthorSet:
         """Whether ``hashed`` was added (exact mode only; a sketch answers ``False``)."""
         return self.exact is not None and hashed in self.exact
 
+    def discard(self, hashed: str) -> bool:
+        """Forget ``hashed``; True when it was counted. A sketch cannot forget one author: it
+        answers False and its estimate may stay one too high (see the README on erasure).
+        """
+        if self.exact is None or hashed not in self.exact:
+            return False
+        self.exact.remove(hashed)
+        return True
+
     def update(self, other: AuthorSet) -> None:
         """Union ``other`` into this set."""
         if other.exact is not None:

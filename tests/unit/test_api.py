@@ -3,6 +3,8 @@ publish them for real): queries, roles on every route, the error shape, keys."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,6 +147,9 @@ LEAST_ROLE = {
     ("POST", "/themes/{theme_id}/split"): "pm",
     ("GET", "/commands/{command_id}"): "viewer",
     ("GET", "/review-queue"): "viewer",
+    ("POST", "/review-queue/{suggestion_id}/confirm"): "pm",
+    ("POST", "/review-queue/{suggestion_id}/reject"): "pm",
+    ("POST", "/erasures"): "admin",
     ("GET", "/closures"): "viewer",
     ("GET", "/metrics/monthly"): "viewer",
     ("GET", "/monthly-updates"): "viewer",
@@ -160,18 +165,27 @@ BODIES = {
     "/themes/{theme_id}/merge": {"source_ids": ["t-dark"]},
     "/themes/{theme_id}/split": {"parts": [{"new_theme_id": "t-new", "member_ids": ["x:c1"]}]},
     "/keys": {"name": "k", "role": "viewer"},
+    "/review-queue/{suggestion_id}/confirm": {},
+    "/review-queue/{suggestion_id}/reject": {"reason": "different asks"},
+    "/erasures": {"platform": "x", "author_id": "nobody-at-all"},
 }
+
+
+def api_routes(routes: list[Any]) -> list[APIRoute]:
+    """Every API route, those of included routers too (FastAPI keeps those behind a wrapper)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):  # included without a prefix
+            found.extend(api_routes(route.original_router.routes))
+    return found
 
 
 def test_every_route_with_every_role_and_with_no_key(world: tuple[TestClient, dict[str, str]]) -> None:
     client, keys = world
     app: Any = client.app
-    routes = {
-        (method, route.path)
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        for method in route.methods
-    }
+    routes = {(method, route.path) for route in api_routes(app.routes) for method in route.methods}
     assert routes == set(LEAST_ROLE), "a route without a declared least role"
     order = ["viewer", "pm", "admin"]
     for (method, path), least in LEAST_ROLE.items():
@@ -185,6 +199,7 @@ def test_every_route_with_every_role_and_with_no_key(world: tuple[TestClient, di
             .replace("{theme_id}", "t-maps")
             .replace("{command_id}", "cmd-1")
             .replace("{key_id}", "none")
+            .replace("{suggestion_id}", "x:c12")
         )
         for role in [None, *order]:
             headers = {"X-API-Key": keys[role]} if role else {}
@@ -298,3 +313,49 @@ def test_the_review_queue_lists_possible_duplicates_with_their_originals(
     as_pm = get(world, "/review-queue", role="pm", product="trailmate")
     assert as_pm[0]["suggestion"]["author_handle"] == "@person12"
     assert get(world, "/review-queue", product="otherapp") == []
+
+
+def test_review_decisions_and_erasure_publish_commands_and_erasure_empties_the_read_model(
+    tmp_path: Path,
+) -> None:
+    from tests.readmodel_support import MemoryPublisher
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
+    upgrade(engine)
+    apply_batch(engine, list(sample_records()))
+    keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
+    publisher = MemoryPublisher()
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
+    app = create_api(settings, engine=engine, project=False, publisher=publisher, embedder=WordHashEmbedder)
+    with TestClient(app) as client:
+        pm, admin = {"X-API-Key": keys["pm"]}, {"X-API-Key": keys["admin"]}
+        confirmed = client.post("/review-queue/x:c12/confirm", json={"reason": "same ask"}, headers=pm)
+        assert confirmed.status_code == 202, confirmed.text
+        ((topic, key, value),) = publisher.sent
+        command = json.loads(value)
+        assert (topic, key) == ("feedback.theme-commands", b"trailmate")
+        assert command["kind"] == "confirm_duplicate" and command["suggestion_id"] == "x:c12"
+        assert command["theme_id"] == "t-dark" and command["command_id"] == confirmed.json()["command_id"]
+        assert client.post("/review-queue/x:nobody/reject", json={}, headers=pm).status_code == 404
+
+        publisher.sent.clear()
+        erased = client.post("/erasures", json={"platform": "x", "author_id": "user1"}, headers=admin)
+        assert erased.status_code == 202, erased.text
+        body = erased.json()
+        assert body["products"] == ["otherapp", "trailmate"]
+        assert body["removed"] == {"suggestions": 1, "classifications": 2, "closures": 1}
+        topics = [topic for topic, _, _ in publisher.sent]
+        assert topics == ["feedback.erasures", "feedback.theme-commands", "feedback.theme-commands"]
+        assert b"user1" not in b"".join(value for _, _, value in publisher.sent)  # named by hash only
+        commands = [json.loads(value) for _, _, value in publisher.sent[1:]]
+        assert {c["product"] for c in commands} == {"otherapp", "trailmate"}
+        assert all(c["kind"] == "erase_author" and c["author_hash"] == body["author_hash"] for c in commands)
+
+        seen = "".join(
+            client.get(path, headers=admin).text
+            for path in ("/themes/t-maps", "/closures", "/review-queue", "/themes?product=trailmate")
+        )
+        assert "idea 12" in seen  # others are still there
+        assert not re.search(r"person1\b|user1\b|idea 1\b", seen)
+        refused = client.post("/erasures", json={"platform": "x", "author_id": "user1"}, headers=pm)
+        assert refused.status_code == 403

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
-from tests.readmodel_support import sample_records, theme
+from tests.readmodel_support import T0, sample_records, theme
 from youasked.contracts.events import event_json
+from youasked.contracts.lifecycle import AuthorErased, hash_author
 from youasked.readmodel.db import upgrade
 from youasked.readmodel.project import apply_record
 from youasked.readmodel.projector import apply_batch
-from youasked.readmodel.schema import Base, ThemeHistoryRow, ThemeRow
+from youasked.readmodel.schema import (
+    Base,
+    ClassificationRow,
+    ClosureRow,
+    SuggestionRow,
+    ThemeHistoryRow,
+    ThemeRow,
+)
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -88,3 +98,55 @@ def test_times_with_an_offset_come_back_as_the_same_instant(database: Callable[[
         assert since == ["t-1"]
         later = when + timedelta(minutes=1)
         assert session.scalars(select(ThemeRow.theme_id).where(ThemeRow.changed_at >= later)).all() == []
+
+
+def erasure_of(platform: str, author_id: str, at: datetime) -> AuthorErased:
+    return AuthorErased(
+        erasure_id="erasure-1",
+        author_hash=hash_author(platform, author_id),
+        products=["trailmate"],
+        requested_by="admin",
+        erased_at=at,
+    )
+
+
+def test_an_erasure_forgets_a_person_whatever_the_order_of_the_records(
+    database: Callable[[], Engine],
+) -> None:
+    after_all, before_all = database(), database()
+    records: list[tuple[str, bytes | None]] = list(sample_records())
+    erased = ("erasures", event_json(erasure_of("x", "user1", T0 + timedelta(days=90))))
+    apply_batch(after_all, [*records, erased])
+    apply_batch(before_all, [erased, *records])  # a rebuilt read model meets the erasure first
+    apply_batch(after_all, records)  # the person's records delivered again stay out
+    assert dump(after_all) == dump(before_all)
+    with Session(after_all) as session:
+        assert session.get(SuggestionRow, "x:c1") is None
+        assert session.get(SuggestionRow, "x:c2") is not None
+        judged = session.scalars(select(ClassificationRow.author_id)).all()
+        assert judged and "user1" not in judged
+        row = session.get(ClosureRow, "closure:t-maps:none")
+        assert row is not None and row.people_count == 0 and row.event["people"] == []
+        assert row.event["replies"] == []
+        (post,) = row.event["public_posts"]
+        assert "@person1" not in post["text"] and post["mentioned_handles"] == []
+        assert "person1" not in json.dumps(row.event)
+
+
+def test_records_written_after_an_erasure_are_kept(database: Callable[[], Engine]) -> None:
+    engine = database()
+    apply_batch(engine, [("erasures", event_json(erasure_of("x", "user1", T0 - timedelta(days=30))))])
+    apply_batch(engine, list(sample_records()))  # x:c1 was asked a day before T0, after the erasure
+    with Session(engine) as session:
+        assert session.get(SuggestionRow, "x:c1") is not None
+
+
+def test_tombstones_delete_the_row_their_key_names(database: Callable[[], Engine]) -> None:
+    engine = database()
+    apply_batch(engine, list(sample_records()))
+    apply_batch(
+        engine, [("themes", None, b"t-dark"), ("theme-members", None, b"x:c2"), ("themes", None, b"t-none")]
+    )
+    with Session(engine) as session:
+        assert session.get(ThemeRow, "t-dark") is None and session.get(ThemeRow, "t-maps") is not None
+        assert session.get(SuggestionRow, "x:c2") is None and session.get(SuggestionRow, "x:c3") is not None

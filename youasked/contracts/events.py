@@ -310,14 +310,19 @@ class DuplicateKind(enum.StrEnum):
     EXACT = "exact"
     AUTO = "auto"
     REVIEW = "review"
+    CONFIRMED = "confirmed"
+    """A ``review`` a person confirmed: it counts for what it duplicates, like ``auto``."""
+    DISTINCT = "distinct"
+    """A ``review`` a person rejected: a suggestion of its own, not a duplicate."""
 
 
 class SuggestionThemed(Event):
     """Where one suggestion lives, on the compacted ``feedback.theme-members`` keyed by suggestion id.
 
-    ``theme_id`` None = waiting in the pool. A duplicate (``duplicate_kind`` exact or auto)
-    counts as a mention of ``duplicate_of``; ``review`` marks a possible duplicate awaiting a
-    person, while the suggestion also stands on its own. The comment reference (platform,
+    ``theme_id`` None = waiting in the pool. A duplicate (``duplicate_kind`` exact, auto or
+    confirmed) counts as a mention of ``duplicate_of``; ``review`` marks a possible duplicate
+    awaiting a person, while the suggestion also stands on its own (``distinct`` once a person
+    said it is not a duplicate). The comment reference (platform,
     comment id, url, thread) lets a closure reply in the original thread.
     """
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
@@ -30,9 +31,25 @@ from youasked.contracts.events import (
 )
 
 __all__ = [
-    "ClosureAsker", "ClosureComment", "ClosureEvent", "ClosurePost", "ClosureReply", "CommandKind",
-    "CommandOutcome", "CostInput", "CostSize", "HistoryChange", "LifecycleStatus", "MonthlyItem",
-    "MonthlyUpdate", "ReleaseRef", "SplitPart", "ThemeCommand",
+    "AuthorErased",
+    "AuthorHash",
+    "ClosureAsker",
+    "ClosureComment",
+    "ClosureEvent",
+    "ClosurePost",
+    "ClosureReply",
+    "CommandKind",
+    "CommandOutcome",
+    "CostInput",
+    "CostSize",
+    "HistoryChange",
+    "LifecycleStatus",
+    "MonthlyItem",
+    "MonthlyUpdate",
+    "ReleaseRef",
+    "SplitPart",
+    "ThemeCommand",
+    "hash_author",
 ]
 
 
@@ -43,6 +60,18 @@ class CommandKind(enum.StrEnum):
     ATTACH_RELEASE = "attach_release"
     MERGE = "merge"
     SPLIT = "split"
+    CONFIRM_DUPLICATE = "confirm_duplicate"
+    REJECT_DUPLICATE = "reject_duplicate"
+    ERASE_AUTHOR = "erase_author"
+
+
+AuthorHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+"""First 16 hex digits of the SHA-256 of ``platform:author_id``: who, without the id itself."""
+
+
+def hash_author(platform: str, author_id: str) -> str:
+    """The :data:`AuthorHash` of a person: how theme state, the read model and erasures name them."""
+    return hashlib.sha256(f"{platform}:{author_id}".encode()).hexdigest()[:16]
 
 
 class SplitPart(Event):
@@ -60,8 +89,12 @@ class ThemeCommand(Event):
 
     Which fields a kind needs: ``set_status`` -> ``status`` (``declined`` also a ``reason``);
     ``set_cost`` -> ``cost``; ``attach_release`` -> ``release``; ``merge`` -> ``source_ids``
-    (folded into ``theme_id``); ``split`` -> ``parts``. The same ``command_id`` delivered again
-    is applied once and reports its first outcome.
+    (folded into ``theme_id``); ``split`` -> ``parts``; ``confirm_duplicate`` and
+    ``reject_duplicate`` -> ``suggestion_id``, a possible duplicate of the review queue (confirmed,
+    it moves to what it duplicates and counts there; rejected, it stays a suggestion of its own);
+    ``erase_author`` -> ``author_hash`` (every text and count of that person leaves the
+    product's themes; ``theme_id`` is ``*``). The same ``command_id`` delivered again is
+    applied once and reports its first outcome.
     """
 
     schema_version: Literal[1] = 1
@@ -80,6 +113,8 @@ class ThemeCommand(Event):
     release: ReleaseRef | None = None
     source_ids: list[Identifier] = Field(default_factory=list, max_length=1000)
     parts: list[SplitPart] = Field(default_factory=list, max_length=100)
+    suggestion_id: Identifier | None = None
+    author_hash: AuthorHash | None = None
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> ThemeCommand:
@@ -89,6 +124,9 @@ class ThemeCommand(Event):
             CommandKind.ATTACH_RELEASE: ("release", self.release is not None),
             CommandKind.MERGE: ("source_ids", bool(self.source_ids)),
             CommandKind.SPLIT: ("parts", bool(self.parts)),
+            CommandKind.CONFIRM_DUPLICATE: ("suggestion_id", self.suggestion_id is not None),
+            CommandKind.REJECT_DUPLICATE: ("suggestion_id", self.suggestion_id is not None),
+            CommandKind.ERASE_AUTHOR: ("author_hash", self.author_hash is not None),
         }
         name, present = needed[self.kind]
         if not present:
@@ -213,3 +251,20 @@ class MonthlyUpdate(Event):
     distinct_people: int = Field(ge=0)
     text: str
     published_at: AwareDatetime
+
+
+class AuthorErased(Event):
+    """A person's data was erased (GDPR), on the compacted ``feedback.erasures`` keyed by
+    ``author_hash``: consumers delete what they hold of that person from before ``erased_at``
+    and keep it out when older records of theirs are replayed. It names the person only by hash.
+    """
+
+    schema_version: Literal[1] = 1
+    erasure_id: Identifier
+    author_hash: AuthorHash
+    products: list[Identifier] = Field(
+        default_factory=list, max_length=10_000,
+        description="The products whose theme state was asked to forget the person.",
+    )
+    requested_by: Identifier
+    erased_at: AwareDatetime

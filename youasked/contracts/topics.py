@@ -14,7 +14,13 @@ from youasked.contracts.events import (
     SuggestionThemed,
     ThemeChanged,
 )
-from youasked.contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand
+from youasked.contracts.lifecycle import (
+    AuthorErased,
+    ClosureEvent,
+    CommandOutcome,
+    MonthlyUpdate,
+    ThemeCommand,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +125,15 @@ MONTHLY_UPDATES = TopicSpec(
     compacted=True,
 )
 
+ERASURES = TopicSpec(
+    name="feedback.erasures",
+    key="author_hash",
+    payload=AuthorErased,
+    description="People whose data was erased, by hash (compacted): consumers delete and keep out "
+    "what they hold of each from before the erasure.",
+    compacted=True,
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     COMMENTS,
     COMMENTS_DLQ,
@@ -133,6 +148,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     THEME_OUTCOMES,
     CLOSURES,
     MONTHLY_UPDATES,
+    ERASURES,
 )
 
 WORKER_INPUTS: tuple[TopicSpec, ...] = (

@@ -4,24 +4,38 @@
 what it says. Rows are keyed by ids the events carry, so applying a record twice, or replaying
 a topic from the beginning, leaves the same rows. A theme snapshot older than the stored one
 (by ``changed_at``) is ignored, so order across partitions cannot roll a theme back.
+
+Tombstones (a null value) delete: a theme removed from ``feedback.themes``, a suggestion from
+``feedback.theme-members``. An erasure (``feedback.erasures``) deletes a person's rows from
+before it and redacts them from closures; their rows arriving later are kept out, so a replay
+in any order ends in the same database.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from youasked.contracts.events import CommentClassified, SuggestionDetected, SuggestionThemed, ThemeChanged
-from youasked.contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate
+from youasked.contracts.lifecycle import (
+    AuthorErased,
+    ClosureEvent,
+    CommandOutcome,
+    MonthlyUpdate,
+    hash_author,
+)
 from youasked.readmodel.schema import (
     ClassificationRow,
     ClosureRow,
+    ErasureRow,
     MonthlyUpdateRow,
     OutcomeRow,
     SuggestionRow,
@@ -46,6 +60,21 @@ def _factor(theme: ThemeChanged, name: str) -> float | None:
         if factor.name == name:
             return factor.raw
     return None
+
+
+def erased_since(session: Session) -> dict[str, datetime]:
+    """Erased people (author hash -> erased at), loaded once per session."""
+    cached = session.info.get("erasures")
+    if cached is None:
+        cached = {row.author_hash: row.erased_at for row in session.scalars(select(ErasureRow))}
+        session.info["erasures"] = cached
+    return cast(dict[str, datetime], cached)
+
+
+def _erased(session: Session, author_hash: str, at: datetime) -> bool:
+    """Whether a row of ``author_hash`` written at ``at`` falls under an erasure."""
+    erased_at = erased_since(session).get(author_hash)
+    return erased_at is not None and at <= erased_at
 
 
 def project_theme(session: Session, theme: ThemeChanged) -> None:
@@ -87,7 +116,10 @@ def project_theme(session: Session, theme: ThemeChanged) -> None:
 
 
 def project_member(session: Session, member: SuggestionThemed) -> None:
-    """Upsert where a suggestion sits and what its author wrote."""
+    """Upsert where a suggestion sits and what its author wrote (unless its author was erased)."""
+    author_hash = hash_author(member.platform.value, member.author_id)
+    if _erased(session, author_hash, member.asked_at):
+        return
     session.merge(
         SuggestionRow(
             suggestion_id=member.suggestion_id,
@@ -99,6 +131,7 @@ def project_member(session: Session, member: SuggestionThemed) -> None:
             platform=member.platform.value,
             comment_id=member.comment_id,
             author_id=member.author_id,
+            author_hash=author_hash,
             author_handle=member.author_handle,
             url=member.url,
             thread_id=member.thread_id,
@@ -112,12 +145,16 @@ def project_member(session: Session, member: SuggestionThemed) -> None:
 def project_classification(session: Session, classified: CommentClassified) -> None:
     """Upsert one judged comment (its text stays on the topic; the metrics need none)."""
     comment = classified.comment
+    author_hash = hash_author(comment.platform.value, comment.author_id)
+    if _erased(session, author_hash, comment.created_at):
+        return
     session.merge(
         ClassificationRow(
             key=classified.key,
             product=comment.product,
             platform=comment.platform.value,
             author_id=comment.author_id,
+            author_hash=author_hash,
             verdict=classified.verdict.value,
             reason=classified.reason,
             created_at=comment.created_at,
@@ -127,7 +164,10 @@ def project_classification(session: Session, classified: CommentClassified) -> N
 
 
 def project_closure(session: Session, closure: ClosureEvent) -> None:
-    """Upsert a closure, whole."""
+    """Upsert a closure, whole (without the people erased since)."""
+    for author_hash, erased_at in erased_since(session).items():
+        if closure.generated_at <= erased_at:
+            closure = redact_closure(closure, author_hash)
     session.merge(
         ClosureRow(
             closure_key=closure.closure_key,
@@ -216,6 +256,102 @@ def project_vector(session: Session, detected: SuggestionDetected) -> None:
     )
 
 
+def redact_closure(closure: ClosureEvent, author_hash: str) -> ClosureEvent:
+    """``closure`` without the person ``author_hash``: their entry, replies and handle go."""
+    gone = [p for p in closure.people if hash_author(p.platform.value, p.author_id) == author_hash]
+    if not gone:
+        return closure
+    handles = {p.handle for p in gone if p.handle}
+    people = [p for p in closure.people if p not in gone]
+    replies = [r for r in closure.replies if hash_author(r.platform.value, r.author_id) != author_hash]
+    posts = []
+    for post in closure.public_posts:
+        text = post.text
+        for handle in handles:
+            text = re.sub(rf"@{re.escape(handle.lstrip('@'))}\b[,;]?", "", text)
+        text = re.sub(r"[ \t]{2,}", " ", text).replace(" ,", ",").strip()
+        posts.append(post.model_copy(update={
+            "text": text, "length": len(text),
+            "mentioned_handles": [h for h in post.mentioned_handles if h not in handles
+                                  and h.lstrip("@") not in {x.lstrip("@") for x in handles}],
+            "people_on_platform": sum(1 for p in people if p.platform == post.platform),
+        }))
+    return closure.model_copy(update={
+        "people": people, "replies": replies, "public_posts": posts, "people_count": len(people),
+        "comment_count": sum(len(p.comments) for p in people),
+    })
+
+
+def forget(session: Session, erased: AuthorErased) -> dict[str, int]:
+    """Record an erasure and delete or redact what the read model holds of that person; the
+    counts of what went (all 0 when this erasure, or a later one, was applied before).
+    """
+    row = session.get(ErasureRow, erased.author_hash)
+    if row is not None and row.erased_at >= erased.erased_at:
+        return {"suggestions": 0, "classifications": 0, "closures": 0}
+    session.merge(ErasureRow(author_hash=erased.author_hash, erasure_id=erased.erasure_id,
+                             erased_at=erased.erased_at))
+    erased_since(session)[erased.author_hash] = erased.erased_at
+    return forget_author(session, erased.author_hash, erased.erased_at)
+
+
+def project_erasure(session: Session, erased: AuthorErased) -> None:
+    """Apply an erasure from ``feedback.erasures`` (see :func:`forget`)."""
+    forget(session, erased)
+
+
+def forget_author(session: Session, author_hash: str, erased_at: datetime) -> dict[str, int]:
+    """Delete the person's suggestions (with vectors) and judged comments from before
+    ``erased_at``, clear theme texts that were theirs, redact closures; counts of what went.
+    """
+    suggestion_ids = list(session.scalars(
+        select(SuggestionRow.suggestion_id).where(
+            SuggestionRow.author_hash == author_hash, SuggestionRow.asked_at <= erased_at
+        )
+    ))
+    for chunk in range(0, len(suggestion_ids), 500):
+        ids = suggestion_ids[chunk:chunk + 500]
+        session.execute(delete(SuggestionVectorRow).where(SuggestionVectorRow.suggestion_id.in_(ids)))
+        session.execute(delete(SuggestionRow).where(SuggestionRow.suggestion_id.in_(ids)))
+        for theme in session.scalars(select(ThemeRow).where(ThemeRow.representative_id.in_(ids))):
+            theme.representative_text = None
+            theme.search_text = " ".join(" ".join([theme.label, " ".join(theme.keywords)]).lower().split())
+    judged = session.execute(delete(ClassificationRow).where(
+        ClassificationRow.author_hash == author_hash, ClassificationRow.created_at <= erased_at
+    ))
+    redacted = 0
+    for row in session.scalars(select(ClosureRow).where(ClosureRow.closed_at <= erased_at)):
+        closure = ClosureEvent.model_validate(row.event)
+        cleaned = redact_closure(closure, author_hash)
+        if cleaned is not closure:
+            row.event = cleaned.model_dump(mode="json")
+            row.people_count = cleaned.people_count
+            row.comment_count = cleaned.comment_count
+            redacted += 1
+    session.flush()
+    return {"suggestions": len(suggestion_ids), "classifications": int(getattr(judged, "rowcount", 0) or 0),
+            "closures": redacted}
+
+
+def project_tombstone(session: Session, kind: str, key: bytes) -> bool:
+    """A null value on a keyed topic: delete the row it names; False when nothing to delete."""
+    ident = key.decode("utf-8", "replace")
+    if kind == "themes":
+        row: Any = session.get(ThemeRow, ident)
+    elif kind == "theme-members":
+        row = session.get(SuggestionRow, ident)
+        vector = session.get(SuggestionVectorRow, ident)
+        if vector is not None:
+            session.delete(vector)
+    else:
+        return False
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
 PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
     "themes": (ThemeChanged, project_theme),
     "theme-members": (SuggestionThemed, project_member),
@@ -224,16 +360,18 @@ PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
     "theme-outcomes": (CommandOutcome, project_outcome),
     "monthly-updates": (MonthlyUpdate, project_monthly),
     "suggestions": (SuggestionDetected, project_vector),
+    "erasures": (AuthorErased, project_erasure),
 }
 
 
-def apply_record(session: Session, kind: str, value: bytes | None) -> bool:
-    """Apply one record of the topic ``kind`` (a key of :data:`PROJECTIONS`); False when the
-    record is a tombstone or unreadable (logged: our own agents write these topics, so an
-    unreadable record is a bug upstream, and the projection must not stop on it).
+def apply_record(session: Session, kind: str, value: bytes | None, key: bytes | None = None) -> bool:
+    """Apply one record of the topic ``kind`` (a key of :data:`PROJECTIONS`); a tombstone
+    deletes what its ``key`` names. False when nothing was applied or the record is unreadable
+    (logged: our own agents write these topics, so an unreadable record is a bug upstream, and
+    the projection must not stop on it).
     """
     if value is None:
-        return False
+        return key is not None and project_tombstone(session, kind, key)
     model, project = PROJECTIONS[kind]
     try:
         event = model.model_validate_json(value)

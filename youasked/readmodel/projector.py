@@ -2,7 +2,8 @@
 
 It reads ``feedback.themes``, ``feedback.theme-members``, ``feedback.comments.classified``,
 ``feedback.closures``, ``feedback.theme-outcomes``, ``feedback.monthly-updates`` and
-``feedback.suggestions`` (for the embeddings semantic search compares) in its own consumer group
+``feedback.suggestions`` (for the embeddings semantic search compares) and ``feedback.erasures``
+in its own consumer group
 (``<app id>-readmodel``), applies each batch in one database transaction, and commits the
 batch's offsets only after the transaction: at least once, and every upsert is idempotent, so
 a crash repeats a batch without changing the result. A database that is down stops the
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from youasked.contracts.topics import (
     CLOSURES,
     COMMENTS_CLASSIFIED,
+    ERASURES,
     MONTHLY_UPDATES,
     SUGGESTIONS,
     THEME_MEMBERS,
@@ -41,16 +43,23 @@ KINDS = {
     THEME_OUTCOMES: "theme-outcomes",
     MONTHLY_UPDATES: "monthly-updates",
     SUGGESTIONS: "suggestions",
+    ERASURES: "erasures",
 }
 RETRY_S = 2.0
 
 
-def apply_batch(engine: Engine, records: list[tuple[str, bytes | None]]) -> int:
-    """Apply ``(kind, value)`` records in order in one transaction; return how many applied."""
+Record = tuple[str, bytes | None] | tuple[str, bytes | None, bytes | None]
+"""``(kind, value)`` or ``(kind, value, key)``: a tombstone (null value) needs its key."""
+
+
+def apply_batch(engine: Engine, records: list[Record]) -> int:
+    """Apply records in order in one transaction; return how many applied."""
     applied = 0
     with Session(engine) as session, session.begin():
-        for kind, value in records:
-            applied += apply_record(session, kind, value)
+        for record in records:
+            kind, value = record[0], record[1]
+            key = record[2] if len(record) > 2 else None
+            applied += apply_record(session, kind, value, key)
     return applied
 
 
@@ -83,8 +92,8 @@ class Projection:
         try:
             while not self._stopping.is_set():
                 batch = await consumer.getmany(timeout_ms=500, max_records=2000)
-                records = [
-                    (self.kinds[tp.topic], record.value)
+                records: list[Record] = [
+                    (self.kinds[tp.topic], record.value, record.key)
                     for tp, messages in sorted(
                         batch.items(), key=lambda item: (item[0].topic, item[0].partition)
                     )
@@ -97,7 +106,7 @@ class Projection:
         finally:
             await consumer.stop()
 
-    async def _apply(self, records: list[tuple[str, bytes | None]]) -> None:
+    async def _apply(self, records: list[Record]) -> None:
         while True:
             try:
                 self.applied += await asyncio.to_thread(apply_batch, self.engine, records)

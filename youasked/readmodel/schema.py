@@ -128,6 +128,7 @@ class SuggestionRow(Base):
     platform: Mapped[str] = mapped_column(String(32))
     comment_id: Mapped[str] = mapped_column(String(ID))
     author_id: Mapped[str] = mapped_column(String(ID), index=True)
+    author_hash: Mapped[str | None] = mapped_column(String(16), index=True)
     author_handle: Mapped[str | None] = mapped_column(String(ID))
     url: Mapped[str | None] = mapped_column(String(2048))
     thread_id: Mapped[str | None] = mapped_column(String(ID))
@@ -146,6 +147,7 @@ class ClassificationRow(Base):
     product: Mapped[str] = mapped_column(String(ID))
     platform: Mapped[str] = mapped_column(String(32))
     author_id: Mapped[str] = mapped_column(String(ID), index=True)
+    author_hash: Mapped[str | None] = mapped_column(String(16), index=True)
     verdict: Mapped[str] = mapped_column(String(32), index=True)
     reason: Mapped[str] = mapped_column(String(ID))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -223,3 +225,15 @@ class SuggestionVectorRow(Base):
     product: Mapped[str] = mapped_column(String(ID))
     model: Mapped[str] = mapped_column(String(ID))
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ErasureRow(Base):
+    """A person erased (``feedback.erasures``), by hash: their rows from before ``erased_at`` are
+    deleted, and such rows arriving later (a replay) are kept out.
+    """
+
+    __tablename__ = "erasures"
+
+    author_hash: Mapped[str] = mapped_column(String(16), primary_key=True)
+    erasure_id: Mapped[str] = mapped_column(String(ID))
+    erased_at: Mapped[datetime] = mapped_column(UtcDateTime())
