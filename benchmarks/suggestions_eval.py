@@ -110,12 +110,16 @@ def run(
     data_dir: Path, config: TrainingConfig, salts: Sequence[str], artifact: Path | None
 ) -> dict[str, Any]:
     from models.embedding import MiniLMEmbedder
+    from youasked.progress import counting_bar
 
     embedder = NpzCachedEmbedder(MiniLMEmbedder(), CACHE)
     full = {"clap": load_clap(data_dir), "maalej": load_maalej(data_dir)}
     posts = load_short_posts()
-    for data in (*full.values(), posts):  # one pass per file, in file order
-        embedder.embed(list(data.texts))
+    parts = (*full.values(), posts)
+    with counting_bar("embedding the files", total=len(parts), unit="files") as advance:
+        for data in parts:  # one pass per file, in file order
+            embedder.embed(list(data.texts))
+            advance()
     rows: dict[str, dict[str, list[float]]] = {}
     thresholds: list[float] = []
 
@@ -124,23 +128,31 @@ def run(
         for key in slot:
             slot[key].append(float(result[key]))
 
-    for salt in salts:
-        splits = {name: split_train_holdout(data, salt=salt) for name, data in full.items()}
-        train = concat([splits["clap"][0], splits["maalej"][0]], name="clap-train+maalej-train")
-        model = train_suggestion_classifier(
-            train.texts,
-            train.labels,
-            embedder.embed(list(train.texts)),
-            seed=0,
-            config=config,
-            groups=source_groups(train),
-        )
-        thresholds.append(model.threshold)
-        record("CLAP holdout", _score(model, splits["clap"][1], embedder, None))
-        record("Maalej holdout", _score(model, splits["maalej"][1], embedder, None))
-        record("short social posts", _score(model, posts, embedder, None))
-        record("short social posts + moderation", _score(model, posts, embedder, ModerationPolicy()))
-        logging.info("salt %s: %s", salt, {k: v["f1"][-1] for k, v in rows.items()})
+    per_salt = config.folds + 1 + 4  # folds, final fit, four scores
+    with counting_bar(f"training and scoring over {len(salts)} salts", total=len(salts) * per_salt,
+                      unit="steps") as advance:
+        for salt in salts:
+            splits = {name: split_train_holdout(data, salt=salt) for name, data in full.items()}
+            train = concat([splits["clap"][0], splits["maalej"][0]], name="clap-train+maalej-train")
+            model = train_suggestion_classifier(
+                train.texts,
+                train.labels,
+                embedder.embed(list(train.texts)),
+                seed=0,
+                config=config,
+                groups=source_groups(train),
+                on_step=advance,
+            )
+            thresholds.append(model.threshold)
+            record("CLAP holdout", _score(model, splits["clap"][1], embedder, None))
+            advance()
+            record("Maalej holdout", _score(model, splits["maalej"][1], embedder, None))
+            advance()
+            record("short social posts", _score(model, posts, embedder, None))
+            advance()
+            record("short social posts + moderation", _score(model, posts, embedder, ModerationPolicy()))
+            advance()
+            logging.info("salt %s: %s", salt, {k: v["f1"][-1] for k, v in rows.items()})
     report: dict[str, Any] = {
         "config": dataclasses.asdict(config),
         "salts": list(salts),

@@ -72,7 +72,12 @@ def run_themes(path: Path, shuffle: int | None) -> dict[str, object]:
         texts = [texts[i] for i in order]
         labels = [labels[i] for i in order]
         vectors = vectors[order]
-    result = evaluate_themes(texts=texts, labels=labels, vectors=vectors, config=ThemeConfig())
+    from youasked.progress import progress_bar
+
+    with progress_bar(f"theming {path.name}", total=len(texts), unit="rows") as on_progress:
+        result = evaluate_themes(
+            texts=texts, labels=labels, vectors=vectors, config=ThemeConfig(), on_progress=on_progress
+        )
     result["file"] = str(path)
     result["shuffle_seed"] = shuffle
     return result

@@ -27,7 +27,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -288,10 +288,12 @@ def out_of_fold_scores(
     config: TrainingConfig,
     seed: int = 0,
     groups: Sequence[str] | None = None,
+    on_step: Callable[[], None] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Stratified ``config.folds``-fold out-of-fold probabilities, shape ``(n,)``.
 
     ``groups`` (the source of each row) is used only when ``config.source_balance``.
+    ``on_step()`` hears after each fold.
     """
     y = np.asarray(labels, dtype=np.int64)
     text_array = list(texts)
@@ -304,6 +306,8 @@ def out_of_fold_scores(
             [text_array[i] for i in train_rows], y[train_rows], vectors[train_rows], config, seed, weights
         )
         scores[test_rows] = model.predict_proba([text_array[i] for i in test_rows], vectors[test_rows])
+        if on_step is not None:
+            on_step()
     return scores
 
 
@@ -315,6 +319,7 @@ def train_suggestion_classifier(
     seed: int = 0,
     config: TrainingConfig | None = None,
     groups: Sequence[str] | None = None,
+    on_step: Callable[[], None] | None = None,
 ) -> SuggestionClassifier:
     """Train on ``texts`` with 0/1 ``labels`` and their ``(n, dim)`` embeddings ``vectors``.
 
@@ -323,6 +328,7 @@ def train_suggestion_classifier(
     then fitted on all rows. ``metrics`` holds the cross-validated precision/recall/F1 at
     that threshold. Deterministic for a given ``seed``. ``groups`` names each row's source;
     with ``config.source_balance`` every source gets the same total training weight.
+    ``on_step()`` hears after each fold and after the final fit (``config.folds + 1`` steps).
     """
     active = config or TrainingConfig()
     y = np.asarray(labels, dtype=np.int64)
@@ -330,10 +336,12 @@ def train_suggestion_classifier(
         raise ValueError("texts, labels and vectors must have the same length")
     if len(set(y.tolist())) != 2:
         raise ValueError("labels must contain both 0 and 1")
-    scores = out_of_fold_scores(texts, y, vectors, config=active, seed=seed, groups=groups)
+    scores = out_of_fold_scores(texts, y, vectors, config=active, seed=seed, groups=groups, on_step=on_step)
     threshold, _ = best_f1_threshold(scores, y)
     weights = source_weights(groups, len(y)) if active.source_balance else None
     model = _fit(texts, y, vectors, active, seed, weights)
+    if on_step is not None:
+        on_step()
     model.threshold = threshold
     model.metrics = {"cross_validation": evaluate_binary(list(scores >= threshold), list(y.astype(bool)))}
     model.metrics["cross_validation"]["folds"] = active.folds
@@ -435,7 +443,12 @@ def source_groups(data: LabelledTexts) -> list[str]:
 
 
 def _train_on(
-    data: LabelledTexts, embedder: Embedder, *, seed: int, config: TrainingConfig | None = None
+    data: LabelledTexts,
+    embedder: Embedder,
+    *,
+    seed: int,
+    config: TrainingConfig | None = None,
+    on_step: Callable[[], None] | None = None,
 ) -> SuggestionClassifier:
     model = train_suggestion_classifier(
         data.texts,
@@ -444,6 +457,7 @@ def _train_on(
         seed=seed,
         config=config,
         groups=source_groups(data),
+        on_step=on_step,
     )
     model.training_data = {
         **data.describe(),
@@ -459,7 +473,9 @@ class _FixedVectors:
     one fixed pass, whatever the split, makes training runs bit-for-bit reproducible.
     """
 
-    def __init__(self, embedder: Embedder, parts: Sequence[LabelledTexts]) -> None:
+    def __init__(
+        self, embedder: Embedder, parts: Sequence[LabelledTexts], on_step: Callable[[], None] | None = None
+    ) -> None:
         self.dim = embedder.dim
         self._inner = embedder
         self._vectors: dict[str, FloatMatrix] = {}
@@ -467,6 +483,8 @@ class _FixedVectors:
             self._vectors.update(
                 zip(map(text_hash, part.texts), embedder.embed(list(part.texts)), strict=True)
             )
+            if on_step is not None:
+                on_step()
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
         keys = [text_hash(t) for t in texts]
@@ -476,15 +494,20 @@ class _FixedVectors:
 
 
 def _shared_splits(
-    data_dir: Path, embedder: Embedder
+    data_dir: Path, embedder: Embedder, on_step: Callable[[], None] | None = None
 ) -> tuple[dict[str, tuple[LabelledTexts, LabelledTexts]], Embedder]:
     full = {"clap": load_clap(data_dir), "maalej": load_maalej(data_dir)}
-    fixed = _FixedVectors(embedder, list(full.values()))
+    fixed = _FixedVectors(embedder, list(full.values()), on_step)
     return {name: split_train_holdout(data) for name, data in full.items()}, fixed
 
 
 def train_from_shared_data(
-    data_dir: Path, out_dir: Path, embedder: Embedder, *, seed: int = 0
+    data_dir: Path,
+    out_dir: Path,
+    embedder: Embedder,
+    *,
+    seed: int = 0,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Train on the CLAP + Maalej *training* splits, write the artifact to ``out_dir``, return metrics.
 
@@ -492,16 +515,32 @@ def train_from_shared_data(
     scored after training, with the classifier alone and with moderation in front;
     these figures are stored in the artifact's ``metrics``. Deterministic for a given
     ``seed`` and embedder (each file is embedded in one pass, in file order).
+
+    ``on_progress(done, total)`` hears after each step: embedding each of the two files, each
+    cross-validation fold, the final fit, and each of the four holdout scores.
     """
-    splits, embedder = _shared_splits(data_dir, embedder)
+    total = 2 + TrainingConfig().folds + 1 + 4
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total)
+
+    splits, embedder = _shared_splits(data_dir, embedder, step)
     (clap_train, clap_holdout), (maalej_train, maalej_holdout) = splits["clap"], splits["maalej"]
-    model = _train_on(concat([clap_train, maalej_train], name="clap-train+maalej-train"), embedder, seed=seed)
+    model = _train_on(
+        concat([clap_train, maalej_train], name="clap-train+maalej-train"), embedder, seed=seed, on_step=step
+    )
     holdout: dict[str, Any] = {}
     for data in (clap_holdout, maalej_holdout):
         holdout[data.name] = _evaluate(data, classifier=model, embedder=embedder, policy=None)
+        step()
         holdout[f"{data.name}+moderation"] = _evaluate(
             data, classifier=model, embedder=embedder, policy=ModerationPolicy()
         )
+        step()
     model.metrics["holdout"] = holdout
     model.save(out_dir)
     logger.info("wrote %s to %s", model.version, out_dir)

@@ -38,6 +38,9 @@ DEFAULT_CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "docs" / "contract
 
 
 def _setup_logging(level: str = "INFO") -> None:
+    from youasked.progress import quiet_library_bars
+
+    quiet_library_bars()
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -135,7 +138,7 @@ def replay(
         None, "--map", help="FIELD=COLUMN: take a comment field from a CSV column."
     ),
     set_: list[str] = typer.Option(None, "--set", help="FIELD=VALUE: set a field on every record."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    progress: bool = typer.Option(True, help="Show a progress bar (on standard error, when a terminal)."),
 ) -> None:
     """Replay a file of comments into feedback.comments (known layouts are mapped by themselves)."""
     from youasked.admin import ensure_topics
@@ -188,12 +191,15 @@ def train_suggestions(
     """Train the suggestion classifier on the CLAP and Maalej training splits; print its metrics."""
     from models.suggestions import train_from_shared_data
     from youasked.factories import DEFAULT_CLASSIFIER_DIR, embedder
+    from youasked.progress import progress_bar
 
     _setup_logging("WARNING")
     settings = get_settings()
-    metrics = train_from_shared_data(
-        data_dir, out or settings.classifier_dir or DEFAULT_CLASSIFIER_DIR, embedder(settings)
-    )
+    model = embedder(settings)
+    with progress_bar("training the suggestion classifier", unit="steps") as on_progress:
+        metrics = train_from_shared_data(
+            data_dir, out or settings.classifier_dir or DEFAULT_CLASSIFIER_DIR, model, on_progress=on_progress
+        )
     typer.echo(json.dumps(metrics, indent=1))
 
 
@@ -215,6 +221,7 @@ def eval_suggestions(
     from models.datasets import load_labelled_csv, split_train_holdout
     from models.suggestions import SuggestionClassifier, classify_with_moderation, evaluate_binary
     from youasked.factories import DEFAULT_CLASSIFIER_DIR, embedder, moderation_policy
+    from youasked.progress import progress_bar
 
     _setup_logging("WARNING")
     if holdout_of and not id_col:
@@ -233,12 +240,16 @@ def eval_suggestions(
     if holdout_of:
         data = split_train_holdout(data)[1]
     classifier = SuggestionClassifier.load(settings.classifier_dir or DEFAULT_CLASSIFIER_DIR)
-    decisions, reasons = classify_with_moderation(
-        data.texts,
-        classifier=classifier,
-        embedder=embedder(settings),
-        policy=moderation_policy(settings) if moderation else None,
-    )
+    model = embedder(settings)
+    # One pass, as production batches it: chunks would change the model's padding, and the figures.
+    with progress_bar(f"judging {input_.name}", total=len(data.texts), unit="comments") as on_progress:
+        decisions, reasons = classify_with_moderation(
+            data.texts,
+            classifier=classifier,
+            embedder=model,
+            policy=moderation_policy(settings) if moderation else None,
+        )
+        on_progress(len(data.texts), len(data.texts))
     result = evaluate_binary(decisions, [bool(label) for label in data.labels])
     result["moderated"] = dict(sorted(reasons.items()))
     result["classifier"] = classifier.version
@@ -254,18 +265,17 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 def _embed_with_progress(texts: list[str], label: str) -> object:
     import numpy as np
-    from rich.progress import Progress
 
     from youasked.factories import embedder
+    from youasked.progress import counting_bar
 
     model = embedder(get_settings())
     parts = []
-    with Progress(transient=True) as progress:
-        task = progress.add_task(f"embedding {label}", total=len(texts))
+    with counting_bar(f"embedding {label}", total=len(texts), unit="texts") as advance:
         for start in range(0, len(texts), 256):
             chunk = texts[start : start + 256]
             parts.append(model.embed(chunk))
-            progress.advance(task, len(chunk))
+            advance(len(chunk))
     return np.concatenate(parts) if parts else np.zeros((0, model.dim), dtype=np.float32)
 
 
@@ -279,13 +289,20 @@ def eval_themes(
     (n, themes, v_measure, ari, outlier_rate, id_stability).
     """
     from models.themes.evaluate import evaluate_themes
+    from youasked.progress import progress_bar
 
     _setup_logging("WARNING")
     rows = _read_csv(input_)
     texts = [row[text_col] for row in rows]
     labels = [row[label_col] for row in rows]
     vectors = _embed_with_progress(texts, input_.name)
-    result = evaluate_themes(texts=texts, labels=labels, vectors=vectors)  # type: ignore[arg-type]
+    with progress_bar(f"theming {input_.name}", total=len(texts), unit="rows") as on_progress:
+        result = evaluate_themes(
+            texts=texts,
+            labels=labels,
+            vectors=vectors,  # type: ignore[arg-type]
+            on_progress=on_progress,
+        )
     result.pop("config", None)
     typer.echo(json.dumps(result))
 

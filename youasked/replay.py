@@ -171,6 +171,16 @@ def _jsonl_record(line: bytes, overrides: Mapping[str, str]) -> tuple[bytes | No
     return _key_of(payload), line
 
 
+def count_records(path: Path) -> int | None:
+    """How many records a JSONL file holds (its non-blank lines); None for a CSV, whose rows
+    are known only once mapped and filtered.
+    """
+    if path.suffix.lower() not in {".jsonl", ".ndjson"}:
+        return None
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
 @dataclass
 class ReplayReport:
     """What a replay sent."""
@@ -194,7 +204,10 @@ def replay(
     overrides: Mapping[str, str] | None = None,
     progress: bool = True,
 ) -> ReplayReport:
-    """Send the records of ``path`` to ``topic``; ``rate`` in records per second (None: no limit)."""
+    """Send the records of ``path`` to ``topic``; ``rate`` in records per second (None: no limit).
+
+    ``progress`` draws a bar on standard error when it is a terminal.
+    """
     from kafka import KafkaProducer
 
     producer = KafkaProducer(
@@ -204,11 +217,17 @@ def replay(
         max_request_size=4 * 1024 * 1024,
         client_id="youasked-replay",
     )
+    from youasked.progress import counting_bar
+
     report = ReplayReport()
     started = time.monotonic()
     records = read_records(path, mapping=mapping, overrides=overrides)
+    expected = count_records(path)
+    total = min(limit, expected) if limit is not None and expected is not None else (limit or expected)
     try:
-        with _Progress(progress, path, limit) as advance:
+        with counting_bar(
+            f"replay {path.name}", total=total, unit="records", enabled=progress, summary=False
+        ) as advance:
             for key, value in records:
                 if limit is not None and report.sent >= limit:
                     break
@@ -224,33 +243,3 @@ def replay(
         producer.close()
     report.seconds = time.monotonic() - started
     return report
-
-
-class _Progress:
-    """A rich progress bar, or nothing."""
-
-    def __init__(self, enabled: bool, path: Path, total: int | None) -> None:
-        self.enabled = enabled
-        self.path = path
-        self.total = total
-        self._bar: Any = None
-
-    def __enter__(self) -> Any:
-        if not self.enabled:
-            return lambda: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._bar = Progress(
-            TextColumn("replay {task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            transient=False,
-        )
-        self._bar.__enter__()
-        task = self._bar.add_task(self.path.name, total=self.total)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)

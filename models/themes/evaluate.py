@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,6 +88,7 @@ def evaluate_themes(
     vectors: npt.NDArray[np.float32],
     config: ThemeConfig | None = None,
     duplicates: DuplicateConfig | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Stream rows one at a time (file order) through the online path and score the final themes.
 
@@ -101,7 +102,7 @@ def evaluate_themes(
     ``v_measure`` and ``ari`` (pool rows scored as singleton clusters), ``outlier_rate``
     (share of rows in the pool at the end), ``id_stability`` (share of rows that ever got a
     theme whose final theme is their first theme id or its merge successor),
-    ``reclusters`` and timing.
+    ``reclusters`` and timing. ``on_progress(done, n)`` hears after each row.
     """
     config = config or ThemeConfig()
     engine = ThemeEngine(config)
@@ -130,6 +131,8 @@ def evaluate_themes(
         )
         reclusters += result.reclustered
         ledger.apply_step(result)
+        if on_progress is not None:
+            on_progress(i + 1, n)
     # The stream ends: the worker re-clusters a product whose suggestions paused.
     result = tick(work, engine=engine, now=now + EVAL_STEP, idle=True)
     reclusters += result.reclustered

@@ -1,0 +1,103 @@
+"""Long commands show progress on standard error and keep standard output machine-readable."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from models.embedding import HashingEmbedder
+from models.suggestions import TrainingConfig, train_suggestion_classifier
+from models.themes.evaluate import evaluate_themes
+from tests.unit.test_suggestions import _toy_data
+from youasked.cli import app
+from youasked.progress import counting_bar, progress_bar
+from youasked.replay import count_records
+
+
+def console(*, terminal: bool) -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, force_terminal=terminal, width=100), out
+
+
+def test_without_a_terminal_only_the_summary_is_written() -> None:
+    quiet, out = console(terminal=False)
+    with progress_bar("embedding sample.csv", total=300, unit="texts", console=quiet) as on_progress:
+        for done in range(0, 301, 100):
+            on_progress(done, 300)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("embedding sample.csv: 300 texts in ")
+
+
+def test_on_a_terminal_the_bar_is_drawn_and_then_the_summary() -> None:
+    loud, out = console(terminal=True)
+    with counting_bar("replay x.jsonl", total=4, unit="records", console=loud, summary=False) as advance:
+        for _ in range(4):
+            advance()
+    written = out.getvalue()
+    assert "replay x.jsonl" in written and "4/4" in written  # the bar, drawn (and then cleared)
+    assert ": 4 records in" not in written  # no summary asked for
+
+    disabled, out = console(terminal=True)
+    with counting_bar("replay", total=2, console=disabled, enabled=False) as advance:
+        advance(2)
+    assert "2/2" not in out.getvalue() and "replay: 2 items in" in out.getvalue()
+
+
+def test_theme_evaluation_reports_every_row() -> None:
+    texts = [f"please add offline maps number {i % 5}" for i in range(12)]
+    heard: list[tuple[int, int]] = []
+    evaluate_themes(
+        texts=texts,
+        labels=[i % 5 for i in range(12)],
+        vectors=HashingEmbedder().embed(texts),
+        on_progress=lambda done, total: heard.append((done, total)),
+    )
+    assert heard == [(i, 12) for i in range(1, 13)]
+
+
+def test_training_reports_each_fold_and_the_final_fit() -> None:
+    texts, labels = _toy_data()
+    steps: list[None] = []
+    train_suggestion_classifier(
+        texts,
+        labels,
+        HashingEmbedder().embed(texts),
+        config=TrainingConfig(folds=3),
+        on_step=lambda: steps.append(None),
+    )
+    assert len(steps) == 4
+
+
+def test_replay_knows_how_many_jsonl_records_wait(tmp_path: Path) -> None:
+    lines = tmp_path / "c.jsonl"
+    lines.write_text('{"a": 1}\n\n{"a": 2}\n   \n{"a": 3}')
+    assert count_records(lines) == 3
+    table = tmp_path / "c.csv"
+    table.write_text("text\nhello\n")
+    assert count_records(table) is None
+
+
+def test_evaluation_json_stays_alone_on_standard_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import youasked.factories
+
+    monkeypatch.setattr(youasked.factories, "embedder", lambda *_a, **_k: HashingEmbedder())
+    data = tmp_path / "pairs.csv"
+    data.write_text(
+        "text_a,text_b,label\n"
+        "please add dark mode,add a dark mode please,1\n"
+        "offline maps would be nice,the app crashes on start,0\n"
+    )
+    result = CliRunner().invoke(app, ["eval", "duplicates", "--input", str(data)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)  # nothing but the JSON
+    assert figures["n"] == 2 and sum(figures["bands"].values()) == 2
+    assert "embedding text_a: 2 texts in" in result.stderr
+    assert "embedding text_b: 2 texts in" in result.stderr
