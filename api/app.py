@@ -704,9 +704,11 @@ def create_api(
             raise ApiError(503, "broker_unavailable", "the broker is not reachable; try again later")
         await producer.send(topic, key, value)
 
+    from api.pages import pages_router  # imports this module: only once it is loaded
     from api.people import people_router
 
     app.include_router(people_router(settings, engine=engine, send=send_record))  # review, erasure
+    app.include_router(pages_router(settings))  # /dashboard, /board, /matrix, /pipeline, /public/*
     return app
 
 

@@ -154,6 +154,15 @@ LEAST_ROLE = {
     ("GET", "/metrics/monthly"): "viewer",
     ("GET", "/monthly-updates"): "viewer",
     ("GET", "/metrics/shipped"): "viewer",
+    ("GET", "/matrix"): "viewer",
+    ("GET", "/me"): "viewer",
+    ("GET", "/pipeline"): "viewer",
+    ("GET", "/public/themes"): None,
+    ("GET", "/public/monthly-update"): None,
+    ("GET", "/dashboard"): None,
+    ("GET", "/board"): None,
+    ("GET", "/"): None,
+    ("GET", "/static/{name}"): None,
     ("POST", "/ingest"): "signature",
     ("POST", "/keys"): "admin",
     ("DELETE", "/keys/{key_id}"): "admin",
@@ -199,6 +208,7 @@ def test_every_route_with_every_role_and_with_no_key(world: tuple[TestClient, di
             .replace("{theme_id}", "t-maps")
             .replace("{command_id}", "cmd-1")
             .replace("{key_id}", "none")
+            .replace("{name}", "app.css")
             .replace("{suggestion_id}", "x:c12")
         )
         for role in [None, *order]:

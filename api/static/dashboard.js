@@ -1,0 +1,509 @@
+// The product managers' dashboard: every panel reads the API with the viewer's key.
+// Panels mark their state in data-state (loading, ready, empty, error); <body data-ready="1">
+// once every panel has rendered its first answer (the load benchmark and the browser tests wait on it).
+"use strict";
+
+const PANELS = ["monthly", "pipeline", "matrix", "top", "review", "closures"];
+const TOP_THEMES = 12;
+const MATRIX_POINTS = 150;
+const PIPELINE_EVERY_MS = 15000;
+const REASONS = { classifier: "not a request" };
+
+const state = {
+  key: null,
+  role: null,
+  product: "",
+  platform: "",
+  loaded: new Set(),
+  generation: 0,
+};
+
+function panel(name) {
+  return document.getElementById(`panel-${name}`);
+}
+
+function rendered(name) {
+  state.loaded.add(name);
+  if (PANELS.every((p) => state.loaded.has(p)) && !document.body.dataset.ready) {
+    document.body.dataset.ready = "1";
+    const entry = performance.getEntriesByType("navigation")[0];
+    document.body.dataset.firstLoadMs = Math.round(performance.now() - (entry ? entry.startTime : 0));
+  }
+}
+
+function params(extra) {
+  return { product: state.product, ...extra };
+}
+
+/** Run one panel's load; a 401 asks for a key again, other failures show in the panel. */
+async function guarded(name, load) {
+  // the pipeline does not depend on the filters: its answers are never stale
+  const generation = state.generation;
+  const current = name === "pipeline" ? () => true : () => generation === state.generation;
+  try {
+    await load(current);
+  } catch (error) {
+    if (!current()) return;
+    if (error.status === 401) {
+      askForKey("That key was not accepted. Enter a valid API key.");
+    }
+    fill(panel(name), "error", errorState(error));
+    if (name === "matrix") {
+      fill(panel("top"), "error", errorState(error));
+      rendered("top");
+    }
+  }
+  rendered(name);
+}
+
+// ---------------------------------------------------------------- monthly chart
+
+async function loadMonthly(current) {
+  const data = await getJson("/metrics/monthly", params({ platform: state.platform }), state.key);
+  if (!current()) return;
+  const months = data.months;
+  if (!months.length) {
+    fill(panel("monthly"), "empty", emptyState(
+      state.platform || state.product
+        ? "No valid suggestions for these filters yet."
+        : "No valid suggestions yet. Replay comments or connect a platform, and they show here by month."));
+    return;
+  }
+  const total = months.reduce((sum, m) => sum + m.suggestions, 0);
+  const rejected = Object.entries(data.rejected_by_reason).sort((a, b) => b[1] - a[1]);
+  const summary = el("div", { class: "chart-summary" },
+    el("div", { class: "figure" }, el("strong", {}, fmtInt(total)), " valid suggestions"),
+    el("div", { class: "figure" }, el("strong", {}, fmtInt(months[months.length - 1].distinct_authors)),
+      ` ${months[months.length - 1].distinct_authors === 1 ? "person" : "people"} asked in ${fmtMonth(months[months.length - 1].month)}`),
+    rejected.length ? el("div", { class: "figure muted" }, "Set aside: ",
+      rejected.slice(0, 4).map(([reason, n], i) => `${i ? ", " : ""}${REASONS[reason] || reason.replaceAll("_", " ")} ${fmtInt(n)}`)) : null,
+  );
+  fill(panel("monthly"), "ready", monthlyChart(months), summary);
+}
+
+function monthlyChart(months) {
+  const width = 760, height = 230, left = 40, right = 12, top = 14, bottom = 28;
+  const plotW = width - left - right, plotH = height - top - bottom;
+  const max = niceMax(Math.max(...months.map((m) => Math.max(m.suggestions, m.distinct_authors))));
+  const slot = plotW / months.length;
+  const barW = Math.max(4, Math.min(46, slot * 0.62));
+  const y = (v) => top + plotH - (v / max) * plotH;
+  const chart = svg("svg", { class: "chart", id: "monthly-chart", viewBox: `0 0 ${width} ${height}`,
+    role: "img", "aria-label": "valid suggestions and distinct people per month" });
+  for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
+    const value = Math.round(max * tick);
+    chart.append(svg("line", { x1: left, x2: width - right, y1: y(value), y2: y(value), class: "gridline" }),
+      svg("text", { x: left - 6, y: y(value) + 4, class: "axis-label", "text-anchor": "end" }, fmtInt(value)));
+  }
+  const labelEvery = Math.ceil(months.length / 12);
+  const line = [];
+  months.forEach((m, i) => {
+    const cx = left + slot * i + slot / 2;
+    const group = svg("g", { class: "bar", dataset: { month: m.month, suggestions: m.suggestions, authors: m.distinct_authors } },
+      svg("title", {}, `${fmtMonth(m.month)}: ${fmtInt(m.suggestions)} suggestions from ${fmtInt(m.distinct_authors)} people`),
+      svg("rect", { x: cx - barW / 2, y: y(m.suggestions), width: barW, height: Math.max(0, top + plotH - y(m.suggestions)), rx: 3 }),
+    );
+    if (months.length <= 14) {
+      group.append(svg("text", { x: cx, y: y(m.suggestions) - 4, class: "bar-value", "text-anchor": "middle" }, fmtInt(m.suggestions)));
+    }
+    if (i % labelEvery === 0) {
+      group.append(svg("text", { x: cx, y: height - 8, class: "axis-label", "text-anchor": "middle" }, fmtMonth(m.month)));
+    }
+    chart.append(group);
+    line.push([cx, y(m.distinct_authors), m]);
+  });
+  chart.append(svg("polyline", { class: "authors-line", points: line.map(([x, yy]) => `${x.toFixed(1)},${yy.toFixed(1)}`).join(" ") }));
+  for (const [x, yy, m] of line) {
+    chart.append(svg("circle", { cx: x, cy: yy, r: 3.5, class: "authors-dot", dataset: { month: m.month, authors: m.distinct_authors } },
+      svg("title", {}, `${fmtMonth(m.month)}: ${fmtInt(m.distinct_authors)} distinct people`)));
+  }
+  return chart;
+}
+
+/** A round maximum for an axis of four equal integer steps at least ``value`` high. */
+function niceMax(value) {
+  const rough = Math.max(1, value / 4);
+  const power = 10 ** Math.floor(Math.log10(rough));
+  for (const step of [1, 2, 2.5, 5, 10]) {
+    if (step * power >= rough && Number.isInteger(step * power)) return 4 * step * power;
+  }
+  return 40 * power;
+}
+
+// ---------------------------------------------------------------- matrix and top themes
+
+async function loadMatrix(current) {
+  const data = await getJson("/matrix", params({ platform: state.platform, limit: MATRIX_POINTS }), state.key);
+  if (!current()) return;
+  setProducts(data.products);
+  const points = data.items.filter((p) => p.impact !== null && p.cost_normalized !== null);
+  if (!points.length) {
+    const note = "No themes yet. Themes form once a few people ask for similar things.";
+    fill(panel("matrix"), "empty", emptyState(note));
+    fill(panel("top"), "empty", emptyState(note));
+    rendered("top");
+    return;
+  }
+  fill(panel("matrix"), "ready", matrixChart(data, points),
+    el("p", { class: "muted small caption" },
+      `Top ${fmtInt(points.length)} of ${fmtInt(data.total)} active themes by score. Size: distinct people. ` +
+      "Themes without an estimate sit at the assumed cost (M), spread slightly so each can be clicked."));
+  renderTop(data);
+  rendered("top");
+}
+
+function hashUnit(text) {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return ((h >>> 0) % 1000) / 1000;
+}
+
+function matrixChart(data, points) {
+  const width = 760, height = 420, left = 46, right = 16, top = 16, bottom = 40;
+  const plotW = width - left - right, plotH = height - top - bottom;
+  const x = (cost) => left + cost * plotW;
+  const y = (impact) => top + plotH - impact * plotH;
+  const splitX = x(data.high_cost_from);
+  const splitY = y(data.high_impact_threshold ?? 0.45);
+  const maxPeople = Math.max(1, ...points.map((p) => p.author_count));
+  const chart = svg("svg", { class: "chart matrix", id: "matrix-chart", viewBox: `0 0 ${width} ${height}`,
+    role: "img", "aria-label": "themes by impact and cost" });
+  const quadrants = [
+    ["quick_win", left, top, splitX - left, splitY - top, "Quick wins"],
+    ["big_bet", splitX, top, width - right - splitX, splitY - top, "Big bets"],
+    ["fill_in", left, splitY, splitX - left, top + plotH - splitY, "Fill-ins"],
+    ["money_pit", splitX, splitY, width - right - splitX, top + plotH - splitY, "Money pits"],
+  ];
+  for (const [name, qx, qy, qw, qh, label] of quadrants) {
+    chart.append(svg("rect", { x: qx, y: qy, width: Math.max(0, qw), height: Math.max(0, qh), class: `quadrant q-${name}` }),
+      svg("text", { x: qx + 8, y: qy + 18, class: "quadrant-label" }, label));
+  }
+  chart.append(
+    svg("line", { x1: splitX, x2: splitX, y1: top, y2: top + plotH, class: "split" }),
+    svg("line", { x1: left, x2: width - right, y1: splitY, y2: splitY, class: "split" }),
+    svg("text", { x: left + plotW / 2, y: height - 8, class: "axis-title", "text-anchor": "middle" }, "cost →"),
+    svg("text", { x: 14, y: top + plotH / 2, class: "axis-title", "text-anchor": "middle",
+      transform: `rotate(-90 14 ${top + plotH / 2})` }, "impact →"),
+    svg("text", { x: left, y: height - 22, class: "axis-label" }, "low"),
+    svg("text", { x: width - right, y: height - 22, class: "axis-label", "text-anchor": "end" }, "high"),
+  );
+  // largest first, so small points stay on top and clickable
+  const ordered = [...points].sort((a, b) => b.author_count - a.author_count);
+  for (const p of ordered) {
+    const spread = p.cost_assumed ? (hashUnit(p.theme_id) - 0.5) * 0.08 : 0;
+    const cx = x(Math.min(1, Math.max(0, p.cost_normalized + spread)));
+    const cy = y(Math.min(1, Math.max(0, p.impact)));
+    const r = 4 + 16 * Math.sqrt(p.author_count / maxPeople);
+    const point = svg("circle", {
+      cx: cx.toFixed(1), cy: cy.toFixed(1), r: r.toFixed(1), tabindex: 0, role: "button",
+      class: `point status-${p.lifecycle_status}${p.cost_assumed ? " hollow" : ""}`,
+      "aria-label": `${p.label}: ${p.author_count} people`,
+      dataset: { themeId: p.theme_id, impact: p.impact, cost: p.cost_normalized, people: p.author_count },
+      onclick: () => openTheme(p.theme_id),
+      onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") openTheme(p.theme_id); },
+    }, svg("title", {}, `${p.label}\n${p.author_count} people · ${p.mention_count} mentions · ` +
+      `${QUADRANT_LABELS[p.quadrant] || p.quadrant} · ${STATUS_LABELS[p.lifecycle_status]}`));
+    chart.append(point);
+  }
+  return chart;
+}
+
+function renderTop(data) {
+  const rows = data.items.slice(0, TOP_THEMES).map((t, i) => el("tr", { dataset: { themeId: t.theme_id } },
+    el("td", { class: "rank" }, i + 1),
+    el("td", { class: "theme-cell" },
+      el("button", { type: "button", class: "link-button", onclick: () => openTheme(t.theme_id) }, t.label || t.theme_id),
+      el("div", { class: "muted small" }, `${QUADRANT_LABELS[t.quadrant] || "–"}${state.product ? "" : ` · ${t.product}`}`)),
+    el("td", {}, statusPill(t.lifecycle_status)),
+    el("td", { class: "num" }, fmtInt(t.author_count)),
+    el("td", {}, sparkline(t.trend)),
+  ));
+  fill(panel("top"), "ready",
+    el("table", { class: "table", id: "top-themes" },
+      el("thead", {}, el("tr", {}, el("th", {}, "#"), el("th", {}, "theme"), el("th", {}, "status"),
+        el("th", { class: "num" }, "people"), el("th", {}, `${data.trend_weeks.length} weeks`))),
+      el("tbody", {}, rows)));
+}
+
+function setProducts(products) {
+  const select = document.getElementById("product");
+  const known = new Set([...select.options].map((o) => o.value));
+  for (const product of [...products, state.product]) {
+    if (product && !known.has(product)) {
+      select.append(el("option", { value: product }, product));
+      known.add(product);
+    }
+  }
+  select.value = state.product;
+}
+
+// ---------------------------------------------------------------- review queue
+
+async function loadReview(current) {
+  const items = await getJson("/review-queue", params({ limit: 20 }), state.key);
+  if (!current()) return;
+  document.getElementById("review-note").textContent = items.length
+    ? `${items.length === 20 ? "the 20 most similar" : `${items.length} waiting`}${canDecide() ? "" : " · a pm key settles them"}` : "";
+  if (!items.length) {
+    fill(panel("review"), "empty", emptyState("Nothing to review: no suggestion sits in the possible-duplicate band."));
+    return;
+  }
+  const list = items.map((item) => el("li", { class: "review-item", dataset: { suggestionId: item.suggestion.suggestion_id } },
+    el("div", { class: "similarity", title: "cosine similarity" }, `${Math.round((item.similarity || 0) * 100)}%`),
+    el("div", { class: "pair" },
+      el("blockquote", {}, item.suggestion.text,
+        el("cite", {}, `${item.suggestion.platform} · ${fmtDay(item.suggestion.asked_at)}${item.suggestion.author_handle ? ` · ${item.suggestion.author_handle}` : ""}`)),
+      el("div", { class: "may-repeat muted small" }, item.same_theme ? "may repeat, in the same theme:" : "may repeat, in another theme:"),
+      item.original
+        ? el("blockquote", { class: "original" }, item.original.text,
+          el("cite", {}, `${item.original.platform} · ${fmtDay(item.original.asked_at)}`))
+        : el("p", { class: "muted small" }, "The original is no longer known."),
+    ),
+    el("div", { class: "review-actions" },
+      item.theme_id ? el("button", { type: "button", class: "button-quiet", onclick: () => openTheme(item.theme_id) }, "its theme") : null,
+      item.original_theme_id && !item.same_theme
+        ? el("button", { type: "button", class: "button-quiet", onclick: () => openTheme(item.original_theme_id) }, "original's theme") : null,
+      canDecide() ? el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "confirm" },
+        title: "The same ask: count it as a mention of the original",
+        onclick: (event) => settle(event.target, item, "confirm") }, "Same ask") : null,
+      canDecide() ? el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "reject" },
+        title: "A different ask: keep it apart",
+        onclick: (event) => settle(event.target, item, "reject") }, "Different") : null,
+    ),
+  ));
+  fill(panel("review"), "ready", el("ul", { class: "review-list" }, list));
+}
+
+function canDecide() {
+  return state.role === "pm" || state.role === "admin";
+}
+
+/** Confirm or reject a possible duplicate (pm): the worker decides; the queue reloads once it has. */
+async function settle(button, item, decision) {
+  const row = button.closest(".review-item");
+  for (const b of row.querySelectorAll("button.decide")) b.disabled = true;
+  const note = el("div", { class: "muted tiny decision-note" }, "Sent…");
+  row.querySelector(".review-actions").append(note);
+  try {
+    const path = `/review-queue/${encodeURIComponent(item.suggestion.suggestion_id)}/${decision}`;
+    const answer = await sendJson("POST", path, { reason: decision === "confirm" ? "same ask" : "different ask" }, state.key);
+    for (let i = 0; i < 40; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const outcome = await fetch(`/commands/${encodeURIComponent(answer.command_id)}`, { headers: { "X-API-Key": state.key } });
+      if (outcome.ok) {
+        const body = await outcome.json();
+        note.textContent = body.accepted ? "Done." : `Refused: ${body.code}`;
+        if (body.accepted) guarded("review", loadReview);
+        return;
+      }
+    }
+    note.textContent = "Sent; the worker has not decided yet.";
+  } catch (error) {
+    note.textContent = error.status === 403 ? "Your key may not decide this." : `Failed: ${error.message}`;
+    for (const b of row.querySelectorAll("button.decide")) b.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- closures
+
+async function loadClosures(current) {
+  const closures = await getJson("/closures", params({ limit: 8 }), state.key);
+  if (!current()) return;
+  if (!closures.length) {
+    fill(panel("closures"), "empty", emptyState(
+      "No closures yet. Mark a theme shipped and everyone who asked is thanked here."));
+    return;
+  }
+  const items = closures.map((c) => {
+    const posts = c.event.public_posts || [];
+    return el("li", { class: "closure", dataset: { themeId: c.theme_id } },
+      el("div", { class: "closure-head" },
+        el("span", { class: `pill outcome-${c.outcome}` }, c.outcome === "shipped" ? "Shipped" : "Declined"),
+        el("button", { type: "button", class: "link-button", onclick: () => openTheme(c.theme_id) }, c.title)),
+      el("div", { class: "muted small" },
+        `${fmtInt(c.people_count)} ${c.people_count === 1 ? "person" : "people"} thanked · ${fmtInt(c.comment_count)} ${c.comment_count === 1 ? "comment" : "comments"} · ${fmtDay(c.closed_at)}${state.product ? "" : ` · ${c.product}`}`),
+      posts.length ? el("p", { class: "post" }, posts[0].text) : null,
+    );
+  });
+  fill(panel("closures"), "ready", el("ul", { class: "closure-list" }, items));
+}
+
+// ---------------------------------------------------------------- pipeline
+
+async function loadPipeline(current) {
+  const health = await getJson("/pipeline", {}, state.key);
+  if (!current()) return;
+  document.getElementById("pipeline-checked").textContent = `checked ${new Date(health.checked_at).toLocaleTimeString()}`;
+  if (health.broker !== "ok") {
+    fill(panel("pipeline"), "ready",
+      el("div", { class: "health-grid" },
+        healthFigure("broker", "unknown", "bad"), healthFigure("consumer lag", "unknown"),
+        healthFigure("dead letters", "unknown"), healthFigure("comments / min", "unknown")),
+      el("p", { class: "muted small" }, health.message || "The broker could not be asked."));
+    return;
+  }
+  const lag = health.total_lag;
+  const rate = health.comments_per_minute;
+  const short = (topic) => topic.slice(topic.indexOf("feedback.") >= 0 ? topic.indexOf("feedback.") + 9 : 0);
+  fill(panel("pipeline"), "ready",
+    el("div", { class: "health-grid" },
+      healthFigure("broker", "ok", "good"),
+      healthFigure("consumer lag", fmtInt(lag), lag === 0 ? "good" : lag > 1000 ? "bad" : "warn"),
+      healthFigure("dead letters", fmtInt(health.dead_letter_total), health.dead_letter_total ? "warn" : "good"),
+      healthFigure("comments / min", rate === null ? "measuring…" : fmtInt(Math.round(rate)), null,
+        rate === null ? "a rate needs two checks 5 s apart" : `over the last ${Math.round(health.measured_over_s)} s`)),
+    el("table", { class: "table compact", id: "lag-table" },
+      el("thead", {}, el("tr", {}, el("th", {}, "input topic"), el("th", { class: "num" }, "written"), el("th", { class: "num" }, "behind"))),
+      el("tbody", {}, health.inputs.map((t) => el("tr", { dataset: { topic: t.topic, lag: t.lag } },
+        el("td", {}, short(t.topic)), el("td", { class: "num" }, fmtInt(t.end_offset)), el("td", { class: "num" }, fmtInt(t.lag)))))),
+    Object.keys(health.dead_letters).length
+      ? el("p", { class: "muted small" }, "Dead-letter topics: ",
+        Object.entries(health.dead_letters).map(([t, n], i) => `${i ? ", " : ""}${short(t)} ${fmtInt(n)}`))
+      : null,
+    el("p", { class: "muted small" }, `consumer group ${health.consumer_group}`));
+}
+
+function healthFigure(label, value, tone, note) {
+  return el("div", { class: `health-figure${tone ? ` tone-${tone}` : ""}`, dataset: { figure: label } },
+    el("div", { class: "health-value" }, value), el("div", { class: "muted small" }, label),
+    note ? el("div", { class: "muted tiny" }, note) : null);
+}
+
+// ---------------------------------------------------------------- theme detail
+
+async function openTheme(themeId) {
+  const drawer = document.getElementById("detail");
+  const body = document.getElementById("detail-body");
+  drawer.hidden = false;
+  drawer.dataset.themeId = themeId;
+  drawer.dataset.state = "loading";
+  document.getElementById("detail-title").textContent = "Loading…";
+  body.replaceChildren(el("p", { class: "loading" }, "Loading…"));
+  let theme;
+  try {
+    theme = await getJson(`/themes/${encodeURIComponent(themeId)}`, { suggestions_limit: 25 }, state.key);
+  } catch (error) {
+    if (drawer.dataset.themeId !== themeId) return;
+    document.getElementById("detail-title").textContent = "Theme";
+    body.replaceChildren(errorState(error));
+    drawer.dataset.state = "error";
+    return;
+  }
+  if (drawer.dataset.themeId !== themeId) return;
+  document.getElementById("detail-title").textContent = theme.label || theme.theme_id;
+  const score = theme.score || {};
+  const factors = (score.factors || []).filter((f) => f.weight > 0);
+  const weeks = Object.keys(theme.weekly_counts).sort();
+  body.replaceChildren(...[
+    el("div", { class: "detail-meta" }, statusPill(theme.lifecycle_status),
+      el("span", { class: "pill" }, QUADRANT_LABELS[theme.quadrant] || "no score"),
+      el("span", { class: "muted small" }, `${theme.product} · ${theme.theme_id}`)),
+    el("div", { class: "health-grid" },
+      healthFigure("people", fmtInt(theme.author_count)),
+      healthFigure("mentions", fmtInt(theme.mention_count)),
+      healthFigure("impact", score.impact === undefined ? "–" : score.impact.toFixed(2)),
+      healthFigure("cost", theme.cost ? (theme.cost.size || `${theme.cost.points} pt`) : "not estimated")),
+    el("p", { class: "muted small" }, `First asked ${fmtDay(theme.first_seen)}, last ${fmtDay(theme.last_seen)}.`),
+    weeks.length ? el("div", { class: "detail-trend" }, el("h3", {}, "Mentions per week"),
+      sparkline(weeks.map((w) => theme.weekly_counts[w]), 360, 48)) : null,
+    factors.length ? el("div", {}, el("h3", {}, "Why this score"),
+      el("ul", { class: "factors" }, factors.map((f) => el("li", {},
+        el("span", { class: "factor-name" }, f.name.replaceAll("_", " ")),
+        el("span", { class: "factor-bar" }, el("span", { class: "factor-fill", dataset: { share: f.contribution } })),
+        el("span", { class: "num small" }, f.contribution.toFixed(3)))))) : null,
+    el("h3", {}, `What people wrote (${fmtInt(theme.suggestions.length)} of ${fmtInt(theme.member_count)})`),
+    theme.suggestions.length ? el("ul", { class: "suggestions" }, theme.suggestions.map((s) => el("li", {},
+      el("p", {}, s.text),
+      el("div", { class: "muted small" }, `${s.platform} · ${fmtDay(s.asked_at)}${s.author_handle ? ` · ${s.author_handle}` : ""}${s.duplicate_kind ? ` · ${s.duplicate_kind} duplicate` : ""}`))))
+      : emptyState("No suggestions are stored for this theme."),
+    theme.history.length ? el("div", {}, el("h3", {}, "History"), el("ol", { class: "history" }, theme.history.map((h) => el("li", {},
+      `${fmtDay(h.at)}: ${h.kind.replaceAll("_", " ")} ${h.from_status} → ${h.to_status} by ${h.actor}${h.reason ? ` (${h.reason})` : ""}`)))) : null,
+  ].filter(Boolean));
+  // widths through the CSSOM (the page's policy allows no inline style attributes)
+  const largest = Math.max(0.0001, ...factors.map((f) => f.contribution));
+  for (const fillBar of body.querySelectorAll(".factor-fill")) {
+    fillBar.style.width = `${(100 * Number(fillBar.dataset.share)) / largest}%`;
+  }
+  drawer.dataset.state = "ready";
+}
+
+function closeTheme() {
+  const drawer = document.getElementById("detail");
+  drawer.hidden = true;
+  delete drawer.dataset.themeId;
+}
+
+// ---------------------------------------------------------------- key, filters, start
+
+async function whoAmI() {
+  try {
+    const me = await getJson("/me", {}, state.key);
+    state.role = me.role;
+    document.getElementById("who").textContent = `${me.name} · ${me.role}`;
+  } catch (error) {
+    state.role = null;
+    document.getElementById("who").textContent = "";
+  }
+}
+
+function askForKey(message) {
+  const dialog = document.getElementById("key-dialog");
+  const note = document.getElementById("key-error");
+  note.hidden = !message;
+  note.textContent = message || "";
+  if (!dialog.open) dialog.showModal();
+}
+
+function loadAll() {
+  state.generation += 1;
+  const url = new URL(location.href);
+  for (const name of ["product", "platform"]) {
+    if (state[name]) url.searchParams.set(name, state[name]);
+    else url.searchParams.delete(name);
+  }
+  history.replaceState(null, "", url.pathname + url.search);
+  for (const name of PANELS) {
+    if (name !== "pipeline") panel(name).dataset.state = "loading";
+  }
+  guarded("monthly", loadMonthly);
+  guarded("matrix", loadMatrix);
+  guarded("review", loadReview);
+  guarded("closures", loadClosures);
+}
+
+function start() {
+  state.key = takeKeyFromFragment();
+  const query = new URLSearchParams(location.search);
+  state.product = query.get("product") || "";
+  state.platform = query.get("platform") || "";
+  document.getElementById("platform").value = state.platform;
+  document.getElementById("product").addEventListener("change", (event) => {
+    state.product = event.target.value;
+    loadAll();
+  });
+  document.getElementById("platform").addEventListener("change", (event) => {
+    state.platform = event.target.value;
+    loadAll();
+  });
+  document.getElementById("detail-close").addEventListener("click", closeTheme);
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeTheme(); });
+  document.getElementById("change-key").addEventListener("click", () => askForKey(""));
+  document.getElementById("key-form").addEventListener("submit", () => {
+    const value = document.getElementById("key-input").value.trim();
+    if (!value) return;
+    localStorage.setItem(KEY_STORE, value);
+    state.key = value;
+    whoAmI().then(loadAll);
+    guarded("pipeline", loadPipeline);
+  });
+  if (!state.key) {
+    for (const name of PANELS) fill(panel(name), "empty", emptyState("Enter an API key to see this."));
+    askForKey("");
+    return;
+  }
+  whoAmI().then(loadAll);
+  guarded("pipeline", loadPipeline);
+  setInterval(() => { if (state.key && !document.hidden) guarded("pipeline", loadPipeline); }, PIPELINE_EVERY_MS);
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,201 @@
+"""The pages and their routes on a real SQLite read model: the public board names no one even when
+the read model holds handles in labels, posts and texts; the matrix; pipeline health without a
+broker; the pages' assets are all local."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_api
+from api.public import public_post, redact_label
+from api.security import Role, create_key
+from models.templates import load_templates
+from tests.readmodel_support import T0, WordHashEmbedder, closure, member, monthly, sample_records, theme
+from youasked.contracts.events import LifecycleStatus, event_json
+from youasked.contracts.lifecycle import ClosureAsker, ClosureComment, ClosurePost
+from youasked.readmodel.db import make_engine, upgrade
+from youasked.readmodel.projector import apply_batch
+from youasked.settings import Settings
+
+PEOPLE = re.compile(r"@?person\d+|user\d+", re.IGNORECASE)
+
+
+def identifying_records() -> list[tuple[str, bytes | None]]:
+    """The sample, plus themes whose label carries a handle and closures whose posts name people."""
+    records: list[tuple[str, bytes | None]] = list(sample_records())
+    records.append(
+        (
+            "themes",
+            event_json(
+                theme(
+                    "t-shipped",
+                    label="person2 / offline / @person3 / routes",
+                    authors=4,
+                    lifecycle=LifecycleStatus.SHIPPED,
+                )
+            ),
+        )
+    )
+    records.append(
+        ("themes", event_json(theme("t-planned", label="user3 / sync", lifecycle=LifecycleStatus.PLANNED)))
+    )
+    records += [("theme-members", event_json(member(i, "t-shipped"))) for i in range(20, 24)]
+    records += [("theme-members", event_json(member(i, "t-planned"))) for i in range(2, 4)]
+    named = closure("t-shipped")
+    named = named.model_copy(
+        update={
+            "closure_key": "closure:t-shipped:none",
+            "title": "Offline routes for person2",
+            "people_count": 3,
+            "people": [
+                ClosureAsker(
+                    platform="x",  # type: ignore[arg-type]
+                    author_id=f"user{i}",
+                    handle=f"@person{i}",
+                    comments=[ClosureComment(comment_id=f"c{i}", asked_at=T0 - timedelta(days=1))],
+                )
+                for i in (20, 21, 22)
+            ],
+            "public_posts": [
+                ClosurePost(
+                    platform="x",  # type: ignore[arg-type]
+                    text="You asked, we did: offline routes are now available in our latest update.\n"
+                    "Thank you @person20, @person21 and the 1 others who asked.",
+                    length=120,
+                    limit=280,
+                    mentioned_handles=["@person20", "@person21"],
+                    people_on_platform=3,
+                )
+            ],
+        }
+    )
+    records.append(("closures", event_json(named)))
+    records.append(
+        (
+            "monthly-updates",
+            event_json(
+                monthly(month="2026-04").model_copy(
+                    update={
+                        "text": "What we shipped in April 2026\n"
+                        "- Offline routes (3 people asked)\nThanks @person20!"
+                    }
+                )
+            ),
+        )
+    )
+    return records
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
+    tmp = tmp_path_factory.mktemp("pages")
+    engine = make_engine(f"sqlite:///{tmp / 'rm.db'}")
+    upgrade(engine)
+    apply_batch(engine, identifying_records())
+    viewer = create_key(engine, name="wall", role=Role.viewer)
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp)
+    app = create_api(settings, engine=engine, project=False, commands=False, embedder=WordHashEmbedder)
+    with TestClient(app) as test_client:
+        yield test_client, viewer
+
+
+def test_the_public_board_names_no_one(client: tuple[TestClient, str]) -> None:
+    test_client, _ = client
+    for product in (None, "trailmate"):
+        params = {"product": product} if product else {}
+        answer = test_client.get("/public/themes", params=params)
+        assert answer.status_code == 200, answer.text
+        assert not PEOPLE.search(answer.text), answer.text
+        assert (
+            "representative" not in answer.text
+            and "priority" not in answer.text
+            and "http" not in answer.text
+        )
+    board = test_client.get("/public/themes", params={"product": "trailmate"}).json()
+    columns = {c["status"]: c for c in board["columns"]}
+    assert list(columns) == ["under_review", "planned", "in_progress", "shipped"]
+    assert [t["theme_id"] for t in columns["under_review"]["themes"]] == [
+        "t-maps",
+        "t-dark",
+    ]  # most people first
+    (planned,) = columns["planned"]["themes"]
+    assert planned["title"] == "sync"
+    (shipped,) = columns["shipped"]["themes"]
+    assert shipped["title"] == "Offline routes for" and shipped["people"] == 4
+    post = shipped["shipped"]["post"]
+    assert post.startswith("You asked, we did: offline routes") and "3 of you asked for this" in post
+    update = test_client.get("/public/monthly-update", params={"product": "trailmate"})
+    assert update.status_code == 200 and not PEOPLE.search(update.text)
+    assert update.json()["month"] == "2026-04" and "Offline routes" in update.json()["text"]
+    assert test_client.get("/public/monthly-update", params={"product": "nobody"}).json()["text"] is None
+
+
+def test_redaction_keeps_the_words_that_name_no_one() -> None:
+    identities = {"person1", "user7"}
+    assert redact_label("offline / person1 / @someone / maps", identities) == "offline / maps"
+    assert redact_label("USER7 / @x", identities) == ""
+    templates = load_templates()
+    silent = {
+        "people_count": 2,
+        "public_posts": [
+            {"platform": "x", "text": "Thanks @person1", "mentioned_handles": ["@person1"]},
+            {
+                "platform": "google_play",
+                "text": "You asked for maps. 2 of you asked.",
+                "mentioned_handles": [],
+            },
+        ],
+    }
+    assert public_post(silent, identities, templates) == "You asked for maps. 2 of you asked."
+    assert public_post({"public_posts": []}, identities, templates) is None
+
+
+def test_the_matrix_gives_points_and_trends(client: tuple[TestClient, str]) -> None:
+    test_client, viewer = client
+    answer = test_client.get("/matrix", params={"product": "trailmate"}, headers={"X-API-Key": viewer})
+    assert answer.status_code == 200, answer.text
+    matrix = answer.json()
+    assert matrix["products"] == ["otherapp", "trailmate"]
+    assert [p["theme_id"] for p in matrix["items"]] == ["t-maps", "t-planned", "t-shipped", "t-dark"]
+    assert matrix["total"] == len(matrix["items"]) == 4
+    assert matrix["trend_weeks"][-1] == "2026-W09" and len(matrix["trend_weeks"]) == 12
+    maps = matrix["items"][0]
+    assert maps["cost_normalized"] == 0.3 and maps["impact"] == 0.8 and maps["trend"][-1] == 7
+    assert 0 < matrix["high_cost_from"] < 1
+    forum = test_client.get("/matrix", params={"platform": "forum"}, headers={"X-API-Key": viewer}).json()
+    assert [p["theme_id"] for p in forum["items"]] == ["t-dark"]
+    assert test_client.get("/matrix").status_code == 401
+
+
+def test_pipeline_health_is_unknown_without_a_broker(client: tuple[TestClient, str]) -> None:
+    test_client, viewer = client
+    started = time.monotonic()
+    answer = test_client.get("/pipeline", headers={"X-API-Key": viewer})
+    assert time.monotonic() - started < 2.5
+    assert answer.status_code == 200, answer.text
+    health = answer.json()
+    assert health["broker"] == "unknown" and health["total_lag"] is None and health["message"]
+    assert test_client.get("/pipeline").status_code == 401
+
+
+def test_pages_load_only_local_assets(client: tuple[TestClient, str]) -> None:
+    test_client, _ = client
+    static = Path(__file__).resolve().parents[2] / "api" / "static"
+    for page in ("/dashboard", "/board"):
+        answer = test_client.get(page)
+        assert answer.status_code == 200 and "default-src 'none'" in answer.headers["content-security-policy"]
+        sources = re.findall(r'(?:src|href)="([^"]+)"', answer.text)
+        assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources), sources
+        for source in sources:
+            if source.startswith("/static/"):
+                assert test_client.get(source).status_code == 200, source
+    for asset in static.iterdir():
+        assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", asset.read_text()), asset
+    assert test_client.get("/static/nothing.js").status_code == 404
