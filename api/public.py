@@ -104,6 +104,7 @@ def known_identities(session: Session, product: str | None) -> set[str]:
         for value in (handle, author_id):
             if value and _core(value):
                 found.add(_core(value))
+                found.add(_core(value).rsplit("/", 1)[-1])  # "u/name" forms: the name alone too
     return found
 
 

@@ -14,6 +14,7 @@ const state = {
   role: null,
   product: "",
   platform: "",
+  rolePromise: Promise.resolve(),
   loaded: new Set(),
   generation: 0,
 };
@@ -161,8 +162,9 @@ function hashUnit(text) {
 function matrixChart(data, points) {
   const width = 760, height = 420, left = 46, right = 16, top = 16, bottom = 40;
   const plotW = width - left - right, plotH = height - top - bottom;
-  const x = (cost) => left + cost * plotW;
-  const y = (impact) => top + plotH - impact * plotH;
+  const pad = 20;  // the largest point's radius: a point at 0 or 1 stays inside the plot
+  const x = (cost) => left + pad + cost * (plotW - 2 * pad);
+  const y = (impact) => top + plotH - pad - impact * (plotH - 2 * pad);
   const splitX = x(data.high_cost_from);
   const splitY = y(data.high_impact_threshold ?? 0.45);
   const maxPeople = Math.max(1, ...points.map((p) => p.author_count));
@@ -240,7 +242,7 @@ function setProducts(products) {
 // ---------------------------------------------------------------- review queue
 
 async function loadReview(current) {
-  const items = await getJson("/review-queue", params({ limit: 20 }), state.key);
+  const [items] = await Promise.all([getJson("/review-queue", params({ limit: 20 }), state.key), state.rolePromise]);
   if (!current()) return;
   document.getElementById("review-note").textContent = items.length
     ? `${items.length === 20 ? "the 20 most similar" : `${items.length} waiting`}${canDecide() ? "" : " · a pm key settles them"}` : "";
@@ -293,7 +295,12 @@ async function settle(button, item, decision) {
       if (outcome.ok) {
         const body = await outcome.json();
         note.textContent = body.accepted ? "Done." : `Refused: ${body.code}`;
-        if (body.accepted) guarded("review", loadReview);
+        if (body.accepted) {  // settled: it leaves the queue at the next load
+          row.classList.add("settled");
+          for (const b of row.querySelectorAll("button.decide")) b.remove();
+        } else {
+          for (const b of row.querySelectorAll("button.decide")) b.disabled = false;
+        }
         return;
       }
     }
@@ -493,7 +500,8 @@ function start() {
     if (!value) return;
     localStorage.setItem(KEY_STORE, value);
     state.key = value;
-    whoAmI().then(loadAll);
+    state.rolePromise = whoAmI();
+    loadAll();
     guarded("pipeline", loadPipeline);
   });
   if (!state.key) {
@@ -501,7 +509,8 @@ function start() {
     askForKey("");
     return;
   }
-  whoAmI().then(loadAll);
+  state.rolePromise = whoAmI();  // the review panel waits for it: decisions are for pm keys
+  loadAll();
   guarded("pipeline", loadPipeline);
   setInterval(() => { if (state.key && !document.hidden) guarded("pipeline", loadPipeline); }, PIPELINE_EVERY_MS);
 }

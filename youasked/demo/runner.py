@@ -222,6 +222,9 @@ def run_demo(
             console.print(
                 f"  curl -s -H 'X-API-Key: {key}' '{base}/themes?product=trailmate&sort=score&limit=5'"
             )
+            # the key rides in the fragment: the page stores it and drops it from the address bar
+            console.print(f"[bold]dashboard[/] {base}/dashboard?product=trailmate#key={key}")
+            console.print(f"[bold]public ideas board[/] {base}/board?product=trailmate")
             console.print("The worker and the API keep running; press Ctrl-C to stop them.")
             try:
                 worker.wait()

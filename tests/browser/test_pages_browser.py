@@ -1,0 +1,337 @@
+"""The dashboard and the public ideas board in headless Chromium, against a running stack: the real
+broker, the worker, the API with its projection, filled by replaying the demo sample; a product
+manager then ships, plans and reviews themes through the API and the monthly update is published.
+
+Screenshots go to the test's temporary folder (``YOUASKED_SCREENSHOT_DIR`` names another, e.g.
+``docs`` to refresh the README's pictures).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from api.app import create_api
+from api.security import Role, create_key
+from tests.browser_support import ConsoleLog, chromium, serve
+from tests.kafka_support import WorkerProcess, isolated_settings
+from youasked.admin import ensure_topics
+from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_VALIDATED, SUGGESTIONS
+from youasked.demo.runner import SAMPLE
+from youasked.lag import wait_for_zero_lag
+from youasked.readmodel.db import make_engine, upgrade
+from youasked.replay import replay
+from youasked.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def eventually(probe: Callable[[], Any], *, timeout: float = 240, every: float = 1.0) -> Any:
+    """The first truthy value of ``probe()`` within ``timeout`` seconds (or its last value)."""
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not value and time.monotonic() < deadline:
+        time.sleep(every)
+        value = probe()
+    return value
+
+
+@dataclass
+class Stack:
+    base: str
+    settings: Settings
+    pm: str
+    viewer: str
+    shipped: str
+    worker: WorkerProcess
+
+    def get(self, path: str, key: str | None = None, **params: Any) -> Any:
+        headers = {"X-API-Key": key} if key else {}
+        response = httpx.get(f"{self.base}{path}", params=params, headers=headers, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def sample_handles() -> set[str]:
+    handles = set()
+    for line in SAMPLE.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("author_handle"), str):
+            handles.add(record["author_handle"])
+    return handles
+
+
+def decide(stack: Stack, theme_id: str, body: dict[str, Any]) -> None:
+    answer = httpx.post(
+        f"{stack.base}/themes/{theme_id}/status", json=body, headers={"X-API-Key": stack.pm}, timeout=30
+    )
+    assert answer.status_code == 202, answer.text
+    command = answer.json()["command_id"]
+
+    def outcome() -> Any:
+        found = httpx.get(f"{stack.base}/commands/{command}", headers={"X-API-Key": stack.viewer}, timeout=30)
+        return found.status_code == 200 and found.json()
+
+    decided = eventually(outcome, timeout=120)
+    assert decided and decided["accepted"], (decided, stack.worker.log_tail())
+
+
+def settled(stack: Stack) -> None:
+    """Wait until the worker has processed every input and the projection stopped moving."""
+    inputs = [
+        stack.settings.topic_name(s) for s in (COMMENTS, COMMENTS_VALIDATED, COMMENTS_ACCEPTED, SUGGESTIONS)
+    ]
+    lag = wait_for_zero_lag(stack.settings, inputs, timeout=240)
+    assert not any(lag.values()), (lag, stack.worker.log_tail())
+    last, still = -1, 0
+    while still < 3:
+        projected = httpx.get(f"{stack.base}/ready", timeout=30).json().get("projected_records")
+        still = still + 1 if projected == last else 0
+        last = projected
+        time.sleep(1.0)
+
+
+@pytest.fixture(scope="module")
+def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("pages")
+    settings = isolated_settings(kafka_bootstrap, tmp, theme_tick_interval_s=2.0, theme_idle_recluster_s=4.0)
+    ensure_topics(settings)
+    engine = make_engine(f"sqlite:///{tmp / 'readmodel.db'}")
+    upgrade(engine)
+    pm = create_key(engine, name="ana", role=Role.pm)
+    viewer = create_key(engine, name="wall", role=Role.viewer)
+    worker = WorkerProcess(
+        settings,
+        tmp / "worker.log",
+        env={"YOUASKED_THEME_TICK_INTERVAL_S": "2", "YOUASKED_THEME_IDLE_RECLUSTER_S": "4"},
+    ).start()
+    try:
+        report = replay(
+            SAMPLE,
+            bootstrap_servers=settings.bootstrap_servers,
+            topic=settings.topic_name(COMMENTS),
+            progress=False,
+        )
+        assert report.sent > 300
+        with serve(create_api(settings, engine=engine)) as base:
+            stack = Stack(base, settings, pm, viewer, "", worker)
+            themes = eventually(
+                lambda: (
+                    len(found := stack.get("/themes", viewer, product="trailmate")["items"]) >= 3 and found
+                )
+            )
+            assert themes, worker.log_tail()
+            settled(stack)
+            top = stack.get("/themes", viewer, product="trailmate", limit=3)["items"]
+            shipped_title = top[0]["label"].replace(" / ", " ").capitalize()
+            decide(stack, top[0]["theme_id"], {"status": "shipped", "title": shipped_title, "reason": "done"})
+            decide(stack, top[1]["theme_id"], {"status": "planned", "reason": "many ask"})
+            decide(stack, top[2]["theme_id"], {"status": "under_review", "reason": "looking"})
+            assert eventually(lambda: stack.get("/closures", viewer, product="trailmate"), timeout=120)
+            stack.shipped = top[0]["theme_id"]
+            publish_monthly_update(settings)
+            assert eventually(
+                lambda: stack.get("/public/monthly-update", product="trailmate")["text"], timeout=60
+            )
+            settled(stack)
+            yield stack
+    finally:
+        worker.stop()
+
+
+def publish_monthly_update(settings: Settings) -> None:
+    from models.theme_commands import monthly_update_event
+    from youasked.commands import publish_monthly, read_closures
+    from youasked.factories import closure_templates
+
+    now = datetime.now(UTC)
+    update = monthly_update_event(
+        read_closures(settings),
+        product="trailmate",
+        month=now.strftime("%Y-%m"),
+        templates=closure_templates(settings),
+        now=now,
+    )
+    publish_monthly(settings, update)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
+        yield launched
+
+
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get("YOUASKED_SCREENSHOT_DIR")
+    folder = Path(chosen) if chosen else tmp_path_factory.getbasetemp() / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def open_dashboard(browser: Any, stack: Stack, log: ConsoleLog, query: str = "") -> Any:
+    page = log.watch(browser.new_page(viewport=VIEWPORT))
+    page.goto(f"{stack.base}/dashboard{query}#key={stack.pm}")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    return page
+
+
+def wait_panels(page: Any) -> None:
+    expect(page.locator(".panel[data-state='loading']")).to_have_count(0, timeout=30_000)
+
+
+def drawn_months(page: Any) -> list[dict[str, Any]]:
+    bars = page.locator("#monthly-chart g.bar")
+    return [
+        {
+            "month": bars.nth(i).get_attribute("data-month"),
+            "suggestions": int(bars.nth(i).get_attribute("data-suggestions")),
+            "distinct_authors": int(bars.nth(i).get_attribute("data-authors")),
+        }
+        for i in range(bars.count())
+    ]
+
+
+def test_the_dashboard_draws_what_the_api_says(
+    browser: Any, stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log)
+    wait_panels(page)
+    assert page.evaluate("location.hash") == ""  # the key left the address bar
+    assert page.evaluate("localStorage.getItem('youasked.apiKey')") == stack.pm
+    api = stack.get("/metrics/monthly", stack.viewer)["months"]
+    assert api and drawn_months(page) == api
+    for name in ("monthly", "matrix", "top", "review", "closures", "pipeline"):
+        assert page.get_attribute(f"#panel-{name}", "data-state") in ("ready", "empty"), name
+    # the top themes are the API's top themes, each with its trend line
+    top = [i["theme_id"] for i in stack.get("/themes", stack.viewer, limit=12)["items"]]
+    rows = page.locator("#top-themes tbody tr")
+    assert [rows.nth(i).get_attribute("data-theme-id") for i in range(rows.count())] == top
+    assert page.locator("#top-themes .sparkline").count() == len(top)
+    # the closure of the shipped theme, and the broker's view of the pipeline
+    assert page.locator(f"#panel-closures li[data-theme-id='{stack.shipped}']").count() == 1
+    assert page.locator("[data-figure='broker'] .health-value").inner_text() == "ok"
+    lag_rows = page.locator("#lag-table tbody tr")
+    assert lag_rows.count() >= 4
+    page.screenshot(path=str(screenshots(tmp_path_factory) / "dashboard.png"), full_page=True)
+    assert log.errors == []
+
+
+def test_filters_change_what_is_shown(browser: Any, stack: Stack) -> None:
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log)
+    wait_panels(page)
+    everything = drawn_months(page)
+    options = page.locator("#platform option")
+    names = [options.nth(i).get_attribute("value") for i in range(options.count())]
+    platforms = {
+        p: stack.get("/metrics/monthly", stack.viewer, product="trailmate", platform=p)["months"]
+        for p in names
+        if p
+    }
+    platform = max(platforms, key=lambda p: sum(m["suggestions"] for m in platforms[p]))
+    page.select_option("#product", "trailmate")
+    page.select_option("#platform", platform)
+    wait_panels(page)
+    expect(page.locator("#monthly-chart g.bar")).to_have_count(len(platforms[platform]), timeout=30_000)
+    filtered = drawn_months(page)
+    assert filtered == platforms[platform] and filtered != everything
+    assert "platform=" + platform in page.url and "product=trailmate" in page.url
+    points = page.locator("#matrix-chart .point")
+    expected = stack.get("/matrix", stack.viewer, product="trailmate", platform=platform, limit=150)["items"]
+    assert points.count() == len(expected)
+    # a product nobody asked about yet (a shared link, say) shows empty states, not empty charts
+    empty = open_dashboard(browser, stack, log, "?product=nobody-yet")
+    wait_panels(empty)
+    for name in ("monthly", "matrix", "top", "review", "closures"):
+        assert empty.get_attribute(f"#panel-{name}", "data-state") == "empty", name
+    assert empty.locator("#monthly-chart").count() == 0
+    assert log.errors == []
+
+
+def test_clicking_a_matrix_point_opens_its_theme(browser: Any, stack: Stack) -> None:
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log)
+    wait_panels(page)
+    point = page.locator("#matrix-chart .point").last  # drawn last: the smallest, on top
+    theme_id = point.get_attribute("data-theme-id")
+    point.click()
+    page.wait_for_selector("#detail[data-state='ready']")
+    assert page.get_attribute("#detail", "data-theme-id") == theme_id
+    detail = stack.get(f"/themes/{theme_id}", stack.viewer)
+    assert page.inner_text("#detail-title") == detail["label"]
+    assert page.locator("#detail .suggestions li").count() == min(25, len(detail["suggestions"]))
+    page.keyboard.press("Escape")
+    assert page.locator("#detail").is_hidden()
+    assert log.errors == []
+
+
+def test_the_public_board_names_no_one(
+    browser: Any, stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    log = ConsoleLog()
+    page = log.watch(browser.new_page(viewport=VIEWPORT))
+    page.goto(f"{stack.base}/board?product=trailmate")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    board = stack.get("/public/themes", product="trailmate", limit=30)
+    for column in board["columns"]:
+        cards = page.locator(f".column[data-status='{column['status']}'] li.idea")
+        assert cards.count() == len(column["themes"]), column["status"]
+    shipped = page.locator(f".column[data-status='shipped'] li[data-theme-id='{stack.shipped}']")
+    assert "You asked, we did" in shipped.inner_text()
+    assert page.locator(".column[data-status='planned'] li.idea").count() >= 1
+    assert page.locator(".column[data-status='under_review'] li.idea").count() >= 1
+    assert page.get_attribute("#monthly-update", "data-state") == "ready"
+    html, text = page.content().lower(), page.inner_text("body").lower()
+    handles = sample_handles()
+    assert len(handles) > 100
+    for handle in handles:
+        core = handle.lstrip("@").lower()
+        assert handle.lower() not in html, handle
+        assert not re.search(rf"(?<![\w.]){re.escape(core)}(?![\w])", text), handle
+    assert "@" not in text
+    page.screenshot(path=str(screenshots(tmp_path_factory) / "board.png"), full_page=True)
+    assert log.errors == []
+
+
+def test_a_pm_settles_a_possible_duplicate_and_a_viewer_cannot(browser: Any, stack: Stack) -> None:
+    log = ConsoleLog()
+    as_viewer = log.watch(browser.new_page(viewport=VIEWPORT))
+    as_viewer.goto(f"{stack.base}/dashboard#key={stack.viewer}")
+    as_viewer.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert as_viewer.locator("#panel-review li.review-item").count() > 0
+    assert as_viewer.locator("#panel-review button.decide").count() == 0
+    as_viewer.close()
+
+    page = open_dashboard(browser, stack, log)
+    wait_panels(page)
+    suggestion = page.locator("#panel-review li.review-item").first.get_attribute("data-suggestion-id")
+    item = page.locator(f"#panel-review li[data-suggestion-id='{suggestion}']")
+    item.locator("button[data-decision='confirm']").click()
+    expect(item.locator(".decision-note")).to_have_text("Done.", timeout=60_000)
+
+    def gone() -> bool:
+        queue = stack.get("/review-queue", stack.viewer, limit=500)
+        return suggestion not in [entry["suggestion"]["suggestion_id"] for entry in queue]
+
+    assert eventually(gone, timeout=60), stack.worker.log_tail()
+    page.reload()
+    wait_panels(page)
+    assert page.locator(f"#panel-review li[data-suggestion-id='{suggestion}']").count() == 0
+    assert log.errors == []
