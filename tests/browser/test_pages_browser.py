@@ -227,8 +227,13 @@ def test_the_dashboard_draws_what_the_api_says(
     # the closure of the shipped theme, and the broker's view of the pipeline
     assert page.locator(f"#panel-closures li[data-theme-id='{stack.shipped}']").count() == 1
     assert page.locator("[data-figure='broker'] .health-value").inner_text() == "ok"
+    health = stack.get("/pipeline", stack.viewer)  # settled: lag and dead letters no longer move
+    assert health["broker"] == "ok" and health["total_lag"] == 0 and health["dead_letter_total"] > 0
+    figure = page.locator("[data-figure='dead letters'] .health-value").inner_text()
+    assert figure == str(health["dead_letter_total"])
+    assert page.locator("[data-figure='consumer lag'] .health-value").inner_text() == "0"
     lag_rows = page.locator("#lag-table tbody tr")
-    assert lag_rows.count() >= 4
+    assert lag_rows.count() == len(health["inputs"]) >= 4
     page.screenshot(path=str(screenshots(tmp_path_factory) / "dashboard.png"), full_page=True)
     assert log.errors == []
 

@@ -199,3 +199,24 @@ def test_pages_load_only_local_assets(client: tuple[TestClient, str]) -> None:
     for asset in static.iterdir():
         assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", asset.read_text()), asset
     assert test_client.get("/static/nothing.js").status_code == 404
+
+
+def test_throughput_is_the_committed_growth_over_the_window() -> None:
+    from api.pipeline import BrokerReading, PipelineProbe, TopicLag
+
+    probe = PipelineProbe(Settings(kafka_bootstrap="127.0.0.1:1"), window_s=300, min_span_s=5)
+    comments = probe.comments_topic
+
+    def note(at: float, committed: int) -> None:
+        probe._note(BrokerReading(at=at, inputs=[TopicLag(comments, 10_000, committed, 0)], dead_letters={}))
+
+    note(1000.0, 100)
+    assert probe.throughput_per_minute() == (None, 0.0)  # one note measures nothing
+    note(1003.0, 160)
+    assert probe.throughput_per_minute()[0] is None  # 3 s apart: too short to say
+    note(1030.0, 700)
+    assert probe.throughput_per_minute() == (1200.0, 30.0)  # 600 records in 30 s
+    note(1400.0, 700)  # the earlier notes fall out of the 5-minute window
+    assert probe.throughput_per_minute() == (None, 0.0)
+    note(1410.0, 760)
+    assert probe.throughput_per_minute() == (360.0, 10.0)
