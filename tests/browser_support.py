@@ -92,8 +92,16 @@ class ConsoleLog:
 
     errors: list[str] = field(default_factory=list)
 
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(f"console: {message.text} at {message.location.get('url')}")
+
+    def unexpected(self, *expected: str) -> list[str]:
+        """The errors that mention none of ``expected`` (e.g. a URL answered 404 by design)."""
+        return [e for e in self.errors if not any(part in e for part in expected)]
+
     def watch(self, page: Any) -> Any:
-        page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url} {r.failure}"))
         page.on(

@@ -339,4 +339,4 @@ def test_a_pm_settles_a_possible_duplicate_and_a_viewer_cannot(browser: Any, sta
     page.reload()
     wait_panels(page)
     assert page.locator(f"#panel-review li[data-suggestion-id='{suggestion}']").count() == 0
-    assert log.errors == []
+    assert log.unexpected("/commands/") == []  # an outcome not decided yet answers 404 "pending"
