@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -267,7 +268,7 @@ def create_api(
 
     @app.get("/themes", response_model=ThemePage, tags=["themes"], responses=ERRORS)
     def list_themes(
-        _caller: Viewer,
+        caller: Viewer,
         product: Annotated[str | None, Query(max_length=256)] = None,
         status: LifecycleStatus | None = None,
         quadrant: Literal["quick_win", "big_bet", "fill_in", "money_pit", "unknown_cost"] | None = None,
@@ -313,12 +314,12 @@ def create_api(
             rows = session.scalars(
                 query.order_by(*order, ThemeRow.theme_id).limit(limit).offset(offset)
             ).all()
-            items = [_theme_read(row) for row in rows]
+            items = [_theme_read(row, handles=caller.role >= Role.pm) for row in rows]
         return ThemePage(items=items, total=total, limit=limit, offset=offset)
 
     @app.get("/themes/search", response_model=ThemeHits, tags=["themes"], responses=ERRORS)
     async def search_themes(
-        _caller: Viewer,
+        caller: Viewer,
         q: Annotated[str, Query(min_length=1, max_length=500, description="What people might have asked.")],
         product: Annotated[str | None, Query(max_length=256)] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -333,7 +334,8 @@ def create_api(
                 )
             }
             items = [
-                ThemeHit(**_theme_read(rows[theme_id]).model_dump(), similarity=similarity)
+                ThemeHit(**_theme_read(rows[theme_id], handles=caller.role >= Role.pm).model_dump(),
+                         similarity=similarity)
                 for theme_id, similarity in hits
                 if theme_id in rows
             ]
@@ -365,7 +367,7 @@ def create_api(
             ).all()
             handles = caller.role >= Role.pm
             return ThemeDetail(
-                **_theme_read(row).model_dump(),
+                **_theme_read(row, handles=handles).model_dump(),
                 score=row.score,
                 cost=row.cost,
                 release=row.release,
@@ -758,7 +760,7 @@ def _suggestion_read(row: SuggestionRow, *, handles: bool) -> SuggestionRead:
         platform=row.platform,
         comment_id=row.comment_id,
         url=row.url,
-        text=row.text,
+        text=row.text if handles else mask_handles(row.text),
         asked_at=row.asked_at,
         duplicate_of=row.duplicate_of,
         duplicate_kind=row.duplicate_kind,
@@ -766,7 +768,17 @@ def _suggestion_read(row: SuggestionRow, *, handles: bool) -> SuggestionRead:
     )
 
 
-def _theme_read(row: ThemeRow) -> ThemeRead:
+HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+(?<!\.)")
+
+
+def mask_handles(text: str | None) -> str | None:
+    """``text`` with every ``@handle`` in it shown as ``@…``: what roles without handles see of
+    people's own words (they name themselves or others that way).
+    """
+    return None if text is None else HANDLE.sub("@…", text)
+
+
+def _theme_read(row: ThemeRow, *, handles: bool = False) -> ThemeRead:
     return ThemeRead(
         theme_id=row.theme_id,
         product=row.product,
@@ -775,7 +787,7 @@ def _theme_read(row: ThemeRow) -> ThemeRead:
         merged_into=row.merged_into,
         label=row.label,
         keywords=list(row.keywords or []),
-        representative_text=row.representative_text,
+        representative_text=row.representative_text if handles else mask_handles(row.representative_text),
         mention_count=row.mention_count,
         member_count=row.member_count,
         author_count=row.author_count,

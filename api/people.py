@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from sqlalchemy import Engine, select, union
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.app import ERRORS, NOT_FOUND, Admin, ApiError, Pm
@@ -121,10 +122,13 @@ def people_router(settings: Settings, *, engine: Engine, send: Send) -> APIRoute
             )
             for product in products
         ]
+        # The read model first: the projection's own copy of the record, arriving later, then
+        # finds the erasure applied. Should the broker fail after it, the request answers 503
+        # and is repeated; an erasure applies again without harm.
+        removed = await asyncio.to_thread(_forget, engine, erasure)
         await send(settings.topic_name(ERASURES), author_hash.encode(), event_json(erasure))
         for command in commands:
             await send(settings.topic_name(THEME_COMMANDS), command.product.encode(), event_json(command))
-        removed = await asyncio.to_thread(_forget, engine, erasure)
         return ErasureAccepted(
             erasure_id=erasure.erasure_id,
             author_hash=author_hash,
@@ -148,7 +152,15 @@ def _products(engine: Engine) -> list[str]:
 
 
 def _forget(engine: Engine, erasure: AuthorErased) -> ErasureCounts:
-    """Apply the erasure to the read model now; what it removed."""
-    with Session(engine) as session, session.begin():
-        counts = forget(session, erasure)
-    return ErasureCounts(**counts)
+    """Apply the erasure to the read model now; what it removed. Another process applying an
+    erasure of the same person at the same moment makes the first try fail on the key: the
+    second finds its work done and deletes what is left.
+    """
+    for attempt in (1, 2):
+        try:
+            with Session(engine) as session, session.begin():
+                return ErasureCounts(**forget(session, erasure))
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")

@@ -1,5 +1,6 @@
 """A product manager's day through the API, against the real broker, worker and both databases:
-find the top themes, set a cost, mark one shipped, see the outcome and the closure."""
+find the top themes, set a cost, mark one shipped, see the outcome and the closure; confirm a
+possible duplicate; erase a person."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from api.app import create_api
 from api.security import Role, create_key
 from tests.integration.test_themes_broker import detected
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 from youasked.admin import ensure_topics
+from youasked.contracts.events import SuggestionDetected, event_json
 from youasked.contracts.topics import SUGGESTIONS
+from youasked.readmodel.schema import SuggestionRow
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +44,9 @@ def test_a_product_manager_ships_a_theme_through_the_api(
         kafka_bootstrap, tmp_path, theme_tick_interval_s=1.0, theme_idle_recluster_s=2.0
     )
     ensure_topics(settings)
-    produce(settings, SUGGESTIONS, [detected(i, i % 3, f"user{i % 25}") for i in range(60)])
+    records = [detected(i, i % 3, f"user{i % 25}") for i in range(60)]
+    first = records[0]
+    produce(settings, SUGGESTIONS, records)
     engine = database()
     pm = {"X-API-Key": create_key(engine, name="ana", role=Role.pm)}
     viewer = {"X-API-Key": create_key(engine, name="board", role=Role.viewer)}
@@ -118,5 +125,85 @@ def test_a_product_manager_ships_a_theme_through_the_api(
             assert len(hits.json()["items"]) >= 1
             ready = client.get("/ready").json()
             assert ready["status"] == "ok" and ready["broker"] and ready["database"]
+
+            # the review queue: a suggestion made to sit in the review band of x:s0 is confirmed
+            near = near_copy(first, similarity=0.75)
+            produce(settings, SUGGESTIONS, [near])
+            queued = eventually(lambda: suggestion_row(engine, "x:near", "review"))
+            assert queued and queued.duplicate_of == "x:s0", worker.log_tail()
+            listed = client.get("/review-queue", params={"limit": 500}, headers=pm).json()
+            assert "x:near" in [item["suggestion"]["suggestion_id"] for item in listed]
+            confirmed = decided(client.post("/review-queue/x:near/confirm", json={}, headers=pm))
+            assert confirmed["accepted"], confirmed
+            settled = eventually(lambda: suggestion_row(engine, "x:near", "confirmed"))
+            assert settled and settled.theme_id == suggestion_row(engine, "x:s0").theme_id, worker.log_tail()
+            listed = client.get("/review-queue", params={"limit": 500}, headers=pm).json()
+            assert "x:near" not in [item["suggestion"]["suggestion_id"] for item in listed]
+
+            # erasure: user3 asked three times; afterwards nothing queryable returns them
+            admin = {"X-API-Key": create_key(engine, name="dpo", role=Role.admin)}
+            theirs = [r.suggestion_id for r in rows_of(engine, "user3")]
+            assert len(theirs) == 3, theirs
+            members_before = sum(t["member_count"] for t in themes())
+            in_themes = sum(1 for r in rows_of(engine, "user3") if r.theme_id is not None)
+            erased = client.post("/erasures", json={"platform": "x", "author_id": "user3"}, headers=admin)
+            assert erased.status_code == 202, erased.text
+            assert erased.json()["removed"]["suggestions"] == 3 and rows_of(engine, "user3") == []
+            for command_id in erased.json()["command_ids"]:
+                outcome = eventually(
+                    lambda cid=command_id: (
+                        (r := client.get(f"/commands/{cid}", headers=viewer)).status_code == 200 and r.json()
+                    )
+                )
+                assert outcome and outcome["accepted"], (outcome, worker.log_tail())
+            # the worker recounts: their members leave the themes' counts
+            recounted = eventually(
+                lambda: sum(t["member_count"] for t in themes()) == members_before - in_themes
+            )
+            assert recounted, (members_before, in_themes, themes())
+            # an old suggestion of theirs delivered again stays out; a later one of someone else gets in
+            produce(settings, SUGGESTIONS, [detected(3, 0, "user3"), detected(999, 0, "user999")])
+            assert eventually(lambda: suggestion_row(engine, "x:s999")), worker.log_tail()
+            assert rows_of(engine, "user3") == []
+            seen = " ".join(
+                client.get(path, headers=admin).text
+                for path in ("/closures", "/review-queue", *(f"/themes/{t['theme_id']}" for t in themes()))
+            )
+            assert "user3" not in seen.replace("user30", "").replace("user31", "")
     finally:
         worker.stop()
+
+
+def near_copy(record: tuple[bytes, bytes], *, similarity: float) -> tuple[bytes, bytes]:
+    """A new suggestion whose embedding has cosine ``similarity`` with ``record``'s, by someone else."""
+    event = SuggestionDetected.model_validate_json(record[1])
+    base = np.asarray(event.embedding)
+    other = np.random.default_rng(11).normal(size=base.size)
+    other -= other.dot(base) * base
+    other /= np.linalg.norm(other)
+    vector = similarity * base + (1 - similarity**2) ** 0.5 * other
+    comment = event.comment.model_copy(
+        update={
+            "comment_id": "near",
+            "key": "x:near",
+            "author_id": "nearby",
+            "author_handle": "@nearby",
+            "url": "https://x.com/nearby/status/1",
+            "text": "in other words, much the same idea",
+        }
+    )
+    copy = event.model_copy(
+        update={"suggestion_id": "x:near", "comment": comment, "embedding": [float(x) for x in vector]}
+    )
+    return record[0], event_json(copy)
+
+
+def suggestion_row(engine: Engine, suggestion_id: str, kind: str | None = None) -> SuggestionRow | None:
+    with Session(engine) as session:
+        row = session.get(SuggestionRow, suggestion_id)
+    return row if row is not None and (kind is None or row.duplicate_kind == kind) else None
+
+
+def rows_of(engine: Engine, author_id: str) -> list[SuggestionRow]:
+    with Session(engine) as session:
+        return list(session.scalars(select(SuggestionRow).where(SuggestionRow.author_id == author_id)))

@@ -369,3 +369,12 @@ def test_review_decisions_and_erasure_publish_commands_and_erasure_empties_the_r
         assert not re.search(r"person1\b|user1\b|idea 1\b", seen)
         refused = client.post("/erasures", json={"platform": "x", "author_id": "user1"}, headers=pm)
         assert refused.status_code == 403
+
+
+def test_handles_in_peoples_words_are_masked_for_roles_without_handles() -> None:
+    from api.app import mask_handles
+
+    said = "@trailmate please add maps, like @maya_59 said."
+    assert mask_handles(said) == "@… please add maps, like @… said."
+    assert mask_handles("mail me at ana@example.com") == "mail me at ana@example.com"
+    assert mask_handles(None) is None
