@@ -26,6 +26,7 @@ from api.app import create_api
 from api.security import Role, create_key
 from tests.browser_support import ConsoleLog, chromium, serve
 from tests.kafka_support import WorkerProcess, isolated_settings
+from youasked import waiting
 from youasked.admin import ensure_topics
 from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_VALIDATED, SUGGESTIONS
 from youasked.demo.runner import SAMPLE
@@ -40,13 +41,8 @@ VIEWPORT = {"width": 1280, "height": 900}
 
 
 def eventually(probe: Callable[[], Any], *, timeout: float = 240, every: float = 1.0) -> Any:
-    """The first truthy value of ``probe()`` within ``timeout`` seconds (or its last value)."""
-    deadline = time.monotonic() + timeout
-    value = probe()
-    while not value and time.monotonic() < deadline:
-        time.sleep(every)
-        value = probe()
-    return value
+    """:func:`youasked.waiting.eventually` with this module's patience."""
+    return waiting.eventually(probe, timeout=timeout, every=every)
 
 
 @dataclass

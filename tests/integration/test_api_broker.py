@@ -4,7 +4,6 @@ possible duplicate; erase a person."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from api.app import create_api
 from api.security import Role, create_key
 from tests.integration.test_themes_broker import detected
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
+from youasked import waiting
 from youasked.admin import ensure_topics
 from youasked.contracts.events import SuggestionDetected, event_json
 from youasked.contracts.topics import SUGGESTIONS
@@ -28,13 +28,8 @@ pytestmark = pytest.mark.integration
 
 
 def eventually(probe: Callable[[], Any], *, timeout: float = 180, every: float = 1.0) -> Any:
-    """The first truthy value of ``probe()`` within ``timeout`` seconds (or its last value)."""
-    deadline = time.monotonic() + timeout
-    value = probe()
-    while not value and time.monotonic() < deadline:
-        time.sleep(every)
-        value = probe()
-    return value
+    """:func:`youasked.waiting.eventually` with this module's patience."""
+    return waiting.eventually(probe, timeout=timeout, every=every)
 
 
 def test_a_product_manager_ships_a_theme_through_the_api(

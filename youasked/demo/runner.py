@@ -222,6 +222,15 @@ def run_demo(
             console.print(
                 f"  curl -s -H 'X-API-Key: {key}' '{base}/themes?product=trailmate&sort=score&limit=5'"
             )
+            from youasked.demo.decisions import decide, publish_month
+
+            decisions = decide(base, key, product="trailmate", timeout=timeout)
+            console.print("[bold]a product manager's decisions[/] (costs, plans, a release, via the API)")
+            for line in decisions.lines:
+                console.print(f"  {line}")
+            if decisions.shipped:
+                console.print("[bold]monthly update[/]")
+                console.print(publish_month(settings, product="trailmate"), markup=False)
             # the key rides in the fragment: the page stores it and drops it from the address bar
             console.print(f"[bold]dashboard[/] {base}/dashboard?product=trailmate#key={key}")
             console.print(f"[bold]public ideas board[/] {base}/board?product=trailmate")
