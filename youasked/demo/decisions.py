@@ -3,8 +3,9 @@
 After the replay the themes exist but nobody has decided anything, so the dashboard's matrix
 has no costs and the public board no plans or "You asked, we did". The demo's product manager
 estimates each theme's cost (a fixed list of T-shirt sizes, in score order), plans the top
-theme, starts the second and ships the third in a named release, then publishes the month's
-update. Everything goes through the same routes and commands a real product manager uses.
+theme, starts the second and ships the third in a named release (with fewer themes, shipping
+comes first: the loop closes even on a small replay), then publishes the month's update.
+Everything goes through the same routes and commands a real product manager uses.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from youasked.waiting import eventually
 
 SIZES = ("S", "L", "M", "XL", "S", "M")
 PLAN = ("planned", "in_progress", "shipped")
+WANTED = ("shipped", "planned", "in_progress")  # which decisions to make first, when themes are few
 DEMO_RELEASE = {"name": "Trailmate", "version": "2.4"}
 
 
@@ -65,7 +67,7 @@ def decide(base: str, key: str, *, product: str, timeout: float = 120.0) -> Deci
 
         for theme, size in zip(found, SIZES, strict=False):
             command(f"/themes/{theme['theme_id']}/cost", {"cost": {"size": size}})
-        for theme, status in zip(found, PLAN, strict=False):
+        for theme, status in zip(found, plan(len(found)), strict=False):
             tid = theme["theme_id"]
             if status == "shipped":
                 command(f"/themes/{tid}/release", {"release": DEMO_RELEASE})
@@ -75,6 +77,12 @@ def decide(base: str, key: str, *, product: str, timeout: float = 120.0) -> Deci
             if status == "shipped" and decided and decided["accepted"]:
                 done.shipped = tid
     return done
+
+
+def plan(themes: int) -> list[str]:
+    """The statuses given to the top ``themes`` themes in score order (see :data:`PLAN`)."""
+    wanted = set(WANTED[:themes])
+    return [status for status in PLAN if status in wanted]
 
 
 def publish_month(settings: Any, *, product: str) -> str:
