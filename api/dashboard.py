@@ -13,7 +13,7 @@ from pydantic import Field
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from api.app import ERRORS, Viewer
+from api.common import ERRORS, Viewer
 from api.pipeline import PipelineProbe
 from api.schemas import Body
 from youasked.contracts.events import LifecycleStatus

@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from api.app import ApiError
+from api.common import ApiError
 from api.dashboard import dashboard_router
 from api.pipeline import PipelineProbe
 from api.public import public_router

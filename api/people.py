@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -23,13 +22,12 @@ from sqlalchemy import Engine, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.app import ERRORS, NOT_FOUND, Admin, ApiError, Pm
+from api.common import ACCEPTED, Admin, ApiError, Pm, Send
 from api.schemas import (
     CommandAccepted,
     ErasureAccepted,
     ErasureCounts,
     ErasureRequest,
-    ErrorBody,
     ReviewDecision,
 )
 from youasked.contracts.events import event_json
@@ -39,16 +37,7 @@ from youasked.readmodel.project import forget
 from youasked.readmodel.schema import SuggestionRow, ThemeRow
 from youasked.settings import Settings
 
-Send = Callable[[str, bytes, bytes], Awaitable[None]]
-"""Send one record (topic, key, value) and return once the broker has it; raises
-:class:`~api.app.ApiError` 503 when no broker is reachable."""
-
 SuggestionId = Annotated[str, Path(min_length=1, max_length=256)]
-ACCEPTED: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    **NOT_FOUND,
-    503: {"model": ErrorBody, "description": "The broker is not reachable."},
-}
 
 
 def people_router(settings: Settings, *, engine: Engine, send: Send) -> APIRouter:

@@ -25,7 +25,7 @@ from pydantic import Field
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from api.app import ERRORS
+from api.common import ERRORS
 from api.schemas import Body
 from models.templates import ClosureTemplates, load_templates, render
 from youasked.contracts.events import LifecycleStatus

@@ -266,7 +266,7 @@ def test_signed_ingest_puts_comments_on_the_topic(tmp_path: Path) -> None:
     import json
     import time
 
-    from api.app import sign
+    from api.ingest import sign
     from tests.readmodel_support import MemoryPublisher
 
     engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
@@ -372,7 +372,7 @@ def test_review_decisions_and_erasure_publish_commands_and_erasure_empties_the_r
 
 
 def test_handles_in_peoples_words_are_masked_for_roles_without_handles() -> None:
-    from api.app import mask_handles
+    from api.reads import mask_handles
 
     said = "@trailmate please add maps, like @maya_59 said."
     assert mask_handles(said) == "@… please add maps, like @… said."

@@ -1,0 +1,124 @@
+"""Routes that change themes: status, cost, release, merge and split, and a command's outcome.
+
+Each change is a :class:`ThemeCommand` on ``feedback.theme-commands`` keyed by product, answered
+202 with its id once the broker has it; the worker decides, and the outcome (accepted, or
+rejected with a reason) shows at ``/commands/{command_id}`` once projected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.common import ACCEPTED, ERRORS, NOT_FOUND, ApiError, Pm, Send, ThemeId, Viewer
+from api.schemas import (
+    CommandAccepted,
+    CostChange,
+    MergeRequest,
+    OutcomeRead,
+    ReleaseChange,
+    SplitRequest,
+    StatusChange,
+)
+from api.security import Caller
+from youasked.contracts.events import event_json
+from youasked.contracts.lifecycle import CommandKind, ThemeCommand
+from youasked.contracts.topics import THEME_COMMANDS
+from youasked.readmodel.schema import OutcomeRow, ThemeRow
+from youasked.settings import Settings
+
+
+def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRouter:
+    """The pm's theme commands and ``GET /commands/{command_id}``."""
+    router = APIRouter()
+
+    async def publish(caller: Caller, theme_id: str, kind: CommandKind, **fields: Any) -> CommandAccepted:
+        product = await asyncio.to_thread(_product_of, engine, theme_id)
+        if product is None:
+            raise ApiError(404, "not_found", f"no theme {theme_id}")
+        command = ThemeCommand(
+            command_id=f"api-{uuid.uuid4().hex}",
+            product=product,
+            theme_id=theme_id,
+            kind=kind,
+            actor=caller.name,
+            issued_at=datetime.now(UTC),
+            **fields,
+        )
+        await send(settings.topic_name(THEME_COMMANDS), product.encode(), event_json(command))
+        return CommandAccepted(command_id=command.command_id)
+
+    command_route = partial(
+        router.post, status_code=202, response_model=CommandAccepted, tags=["commands"], responses=ACCEPTED
+    )
+
+    @command_route("/themes/{theme_id}/status")
+    async def set_status(theme_id: ThemeId, body: StatusChange, caller: Pm) -> CommandAccepted:
+        """Move a theme to another status (shipped and declined close the loop)."""
+        return await publish(
+            caller, theme_id, CommandKind.SET_STATUS, status=body.status, reason=body.reason, title=body.title
+        )
+
+    @command_route("/themes/{theme_id}/cost")
+    async def set_cost(theme_id: ThemeId, body: CostChange, caller: Pm) -> CommandAccepted:
+        """Set the cost estimate (t-shirt size or points)."""
+        return await publish(caller, theme_id, CommandKind.SET_COST, cost=body.cost, reason=body.reason)
+
+    @command_route("/themes/{theme_id}/release")
+    async def set_release(theme_id: ThemeId, body: ReleaseChange, caller: Pm) -> CommandAccepted:
+        """Attach the release that ships the theme."""
+        return await publish(
+            caller, theme_id, CommandKind.ATTACH_RELEASE, release=body.release, reason=body.reason
+        )
+
+    @command_route("/themes/{theme_id}/merge")
+    async def merge(theme_id: ThemeId, body: MergeRequest, caller: Pm) -> CommandAccepted:
+        """Merge other themes into this one."""
+        return await publish(
+            caller, theme_id, CommandKind.MERGE, source_ids=body.source_ids, reason=body.reason
+        )
+
+    @command_route("/themes/{theme_id}/split")
+    async def split(theme_id: ThemeId, body: SplitRequest, caller: Pm) -> CommandAccepted:
+        """Split members of this theme into new themes."""
+        return await publish(caller, theme_id, CommandKind.SPLIT, parts=body.parts, reason=body.reason)
+
+    @router.get(
+        "/commands/{command_id}",
+        response_model=OutcomeRead,
+        tags=["commands"],
+        responses={**ERRORS, **NOT_FOUND},
+    )
+    def get_outcome(
+        command_id: Annotated[str, Path(min_length=1, max_length=256)], _caller: Viewer
+    ) -> OutcomeRead:
+        """A command's outcome; 404 ``pending`` until the worker decided and it was projected."""
+        with Session(engine) as session:
+            row = session.get(OutcomeRow, command_id)
+            if row is None:
+                raise ApiError(404, "pending", f"no outcome yet for {command_id}")
+            return OutcomeRead(
+                command_id=row.command_id,
+                theme_id=row.theme_id,
+                kind=row.kind,
+                accepted=row.accepted,
+                code=row.code,
+                message=row.message,
+                closure_key=row.closure_key,
+                decided_at=row.decided_at,
+            )
+
+    return router
+
+
+def _product_of(engine: Engine, theme_id: str) -> str | None:
+    with Session(engine) as session:
+        row = session.get(ThemeRow, theme_id)
+        return None if row is None else row.product

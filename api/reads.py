@@ -1,0 +1,82 @@
+"""Read-model rows as API response models, with what each role may see of people.
+
+Roles below pm see no author handle: not in the handle fields, and not inside people's own
+words either (``@name`` in a text is shown as ``@…``); closures lose their people and posts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from api.schemas import ClosureRead, SuggestionRead, ThemeRead
+from youasked.contracts.events import LifecycleStatus
+from youasked.readmodel.schema import ClosureRow, SuggestionRow, ThemeRow
+
+HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+(?<!\.)")
+
+
+def mask_handles(text: str | None) -> str | None:
+    """``text`` with every ``@handle`` in it shown as ``@…``: what roles without handles see of
+    people's own words (they name themselves or others that way).
+    """
+    return None if text is None else HANDLE.sub("@…", text)
+
+
+def suggestion_read(row: SuggestionRow, *, handles: bool) -> SuggestionRead:
+    """One suggestion; ``handles`` shows its author's handle and the text unmasked."""
+    return SuggestionRead(
+        suggestion_id=row.suggestion_id,
+        platform=row.platform,
+        comment_id=row.comment_id,
+        url=row.url,
+        text=row.text if handles else mask_handles(row.text),
+        asked_at=row.asked_at,
+        duplicate_of=row.duplicate_of,
+        duplicate_kind=row.duplicate_kind,
+        author_handle=row.author_handle if handles else None,
+    )
+
+
+def theme_read(row: ThemeRow, *, handles: bool = False) -> ThemeRead:
+    """One theme's summary; ``handles`` shows its representative text unmasked."""
+    return ThemeRead(
+        theme_id=row.theme_id,
+        product=row.product,
+        status=row.status,
+        lifecycle_status=LifecycleStatus(row.lifecycle_status),
+        merged_into=row.merged_into,
+        label=row.label,
+        keywords=list(row.keywords or []),
+        representative_text=row.representative_text if handles else mask_handles(row.representative_text),
+        mention_count=row.mention_count,
+        member_count=row.member_count,
+        author_count=row.author_count,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        platform_counts=dict(row.platform_counts or {}),
+        priority=row.priority,
+        impact=row.impact,
+        growth=row.growth,
+        quadrant=row.quadrant,
+        hot_plan=row.hot_plan,
+        changed_at=row.changed_at,
+    )
+
+
+def closure_read(row: ClosureRow, *, people: bool) -> ClosureRead:
+    """One closure; without ``people`` its people, replies and posts are left out."""
+    event = dict(row.event)
+    if not people:  # posts may mention handles: the viewer role sees counts and titles only
+        for field in ("people", "replies", "public_posts"):
+            event.pop(field, None)
+    return ClosureRead(
+        closure_key=row.closure_key,
+        theme_id=row.theme_id,
+        product=row.product,
+        outcome=row.outcome,
+        title=row.title,
+        people_count=row.people_count,
+        comment_count=row.comment_count,
+        closed_at=row.closed_at,
+        event=event,
+    )
