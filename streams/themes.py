@@ -28,9 +28,7 @@ ledgers let nothing out twice.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -43,30 +41,24 @@ from pydantic import ValidationError
 from models.duplicates import DuplicateConfig
 from models.lifecycle import ThemeState
 from models.people_commands import REVIEW_KINDS, apply_erasure, apply_review_command, author_hash_of
-from models.scoring import ScoringWeights
 from models.theme_commands import (
     apply_theme_command,
     closure_event,
-    cost_input,
     lifecycle_of,
-    release_ref,
-    theme_score,
 )
 from models.themes.config import ThemeConfig
 from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion, ThemeRecord
-from models.themes.state import ProductThemes
 from models.themes.workflow import Lineage, ProductWork, StepResult, place_suggestion, tick
 from streams.continuity import continuity_guard
 from streams.ingest import raw_topic
 from streams.ledger import OutputLedger
+from streams.theme_records import ThemeStore, default_title, theme_snapshot, unreadable_command
 from youasked import failpoints
 from youasked.contracts.events import (
     DuplicateKind,
-    LifecycleStatus,
     SuggestionDetected,
     SuggestionThemed,
-    ThemeChanged,
     ThemeStatus,
     event_json,
 )
@@ -84,114 +76,6 @@ from youasked.factories import closure_templates, scoring_weights
 from youasked.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-def theme_snapshot(
-    record: ThemeRecord,
-    lineage: Lineage,
-    *,
-    change: str,
-    now: datetime,
-    status: ThemeStatus = ThemeStatus.ACTIVE,
-    life: ThemeState | None = None,
-    weights: ScoringWeights | None = None,
-) -> ThemeChanged:
-    """The public snapshot of one theme record, with its lifecycle and (if live) its score."""
-    life = life or ThemeState(theme_id=record.theme_id)
-    merged = status is ThemeStatus.MERGED
-    lifecycle_status = LifecycleStatus.MERGED if merged else LifecycleStatus(life.status.value)
-    score = None
-    if not merged:
-        score = theme_score(record, life.cost, now=now, weights=weights or ScoringWeights())
-    return ThemeChanged(
-        theme_id=record.theme_id,
-        product=record.product,
-        status=status,
-        merged_into=lineage.merged_into,
-        merged_from=list(lineage.merged_from),
-        split_from=lineage.split_from,
-        label=record.label,
-        keywords=list(record.keywords),
-        representative_id=record.representative_id,
-        representative_text=record.representative_text,
-        member_count=record.member_count,
-        mention_count=record.mention_count,
-        author_count=record.authors.count(),
-        first_seen=record.first_seen,
-        last_seen=record.last_seen,
-        platform_counts=dict(record.platforms),
-        weekly_counts=dict(sorted(record.weeks.items())),
-        change=change,
-        changed_at=now,
-        lifecycle_status=lifecycle_status,
-        cost=cost_input(life.cost),
-        release=release_ref(life.release),
-        engagement=record.engagement,
-        score=score,
-    )
-
-
-class ThemeStore:
-    """Loads and saves one product's :class:`ProductWork` through a faust table."""
-
-    def __init__(self, table: Any, *, dim: int, duplicates: DuplicateConfig) -> None:
-        self.table = table
-        self.dim = dim
-        self.duplicates = duplicates
-        self.loaded: dict[str, ProductWork] = {}
-        self.last_step: dict[str, float] = {}
-
-    def forget(self) -> None:
-        self.loaded.clear()
-
-    def load(self, product: str) -> ProductWork:
-        work = self.loaded.get(product)
-        if work is not None:
-            return work
-        meta = self.table.get(f"meta:{product}")
-        if meta is None:
-            work = ProductWork.new(product=product, dim=self.dim)
-        else:
-            themes = {tid: self.table[f"theme:{tid}"] for tid in meta["theme_ids"]}
-            pool = {pid: self.table[f"pool:{pid}"] for pid in meta["pool_ids"]}
-            lineage = self.table.get(f"lineage:{product}") or {"next_id": 0, "themes": {}}
-            work = ProductWork(
-                themes=ProductThemes.from_records(meta, themes, pool),
-                window=ProductWork.new(product=product, dim=self.dim).window,
-                next_id=int(lineage["next_id"]),
-                lineage={tid: Lineage.from_dict(v) for tid, v in lineage["themes"].items()},
-            )
-            work.rebuild_window(self.duplicates)
-            logger.info("themes of %s resumed: %d themes, %d pooled", product, len(themes), len(pool))
-        self.loaded[product] = work
-        return work
-
-    def save(
-        self, work: ProductWork, result: StepResult, *, previous_pool: set[str], everything: bool
-    ) -> None:
-        state = work.themes
-        product = state.product
-        changed = set(state.themes) if everything else set(result.changed)
-        for placement in result.placements:
-            if placement.theme_id in state.themes:
-                changed.add(placement.theme_id)
-        for theme_id in changed & set(state.themes):
-            self.table[f"theme:{theme_id}"] = state.themes[theme_id].to_dict()
-        for old in result.merged:
-            self.table.pop(f"theme:{old}", None)
-        current_pool = set(state.pool)
-        for pid in current_pool - previous_pool:
-            self.table[f"pool:{pid}"] = state.pool[pid].to_dict()
-        if everything:
-            for pid in current_pool & previous_pool:
-                self.table[f"pool:{pid}"] = state.pool[pid].to_dict()
-        for pid in previous_pool - current_pool:
-            self.table.pop(f"pool:{pid}", None)
-        self.table[f"meta:{product}"] = state.meta_dict()
-        self.table[f"lineage:{product}"] = {
-            "next_id": work.next_id,
-            "themes": {tid: lineage.to_dict() for tid, lineage in work.lineage.items()},
-        }
 
 
 def register_themes(app: faust.App, settings: Settings) -> None:
@@ -395,14 +279,19 @@ def register_themes(app: faust.App, settings: Settings) -> None:
                 if raw["suggestion_id"] == heir or raw.get("duplicate_of") == old:
                     mine = raw["suggestion_id"] == heir
                     record = SuggestionThemed.model_validate(
-                        {**raw, "duplicate_of": None if mine else heir,
-                         "duplicate_kind": None if mine else raw.get("duplicate_kind"),
-                         "placed_at": now.isoformat()}
+                        {
+                            **raw,
+                            "duplicate_of": None if mine else heir,
+                            "duplicate_kind": None if mine else raw.get("duplicate_kind"),
+                            "placed_at": now.isoformat(),
+                        }
                     )
                     members[record.suggestion_id] = record.model_dump(mode="json")
-                    pending.append(await members_out.send(
-                        key=record.suggestion_id.encode(), value=event_json(record), force=True
-                    ))
+                    pending.append(
+                        await members_out.send(
+                            key=record.suggestion_id.encode(), value=event_json(record), force=True
+                        )
+                    )
         for suggestion_id in erased.forgotten:
             pending.append(await members_out.send(key=suggestion_id.encode(), value=None, force=True))
         await asyncio.gather(*pending)
@@ -460,8 +349,12 @@ def register_themes(app: faust.App, settings: Settings) -> None:
         key = (message.key or b"").decode("utf-8", "replace")
         if key != command.product:
             outcome = CommandOutcome(
-                command_id=command.command_id, product=command.product, theme_id=command.theme_id,
-                kind=command.kind, accepted=False, code="wrong_key",
+                command_id=command.command_id,
+                product=command.product,
+                theme_id=command.theme_id,
+                kind=command.kind,
+                accepted=False,
+                code="wrong_key",
                 message=f"theme commands are keyed by product: key {key!r} is not {command.product!r}",
                 decided_at=now,
             )
@@ -479,8 +372,13 @@ def register_themes(app: faust.App, settings: Settings) -> None:
             return
         if command.kind in REVIEW_KINDS:
             result = apply_review_command(
-                work, lifecycle, command, engine=engine, member_of=member_record,
-                members_of=members_of_theme, now=now,
+                work,
+                lifecycle,
+                command,
+                engine=engine,
+                member_of=member_record,
+                members_of=members_of_theme,
+                now=now,
             )
         else:
             result = apply_theme_command(
@@ -509,7 +407,10 @@ def register_themes(app: faust.App, settings: Settings) -> None:
                 await closures_done.add(partition, trigger.closure_key)
                 logger.info(
                     "closure %s: %s, %d people, %d comments",
-                    trigger.closure_key, trigger.outcome, closure.people_count, closure.comment_count,
+                    trigger.closure_key,
+                    trigger.outcome,
+                    closure.people_count,
+                    closure.comment_count,
                 )
                 failpoints.hit("after-closure-published")
         for theme_id in result.changed:
@@ -616,33 +517,3 @@ def register_themes(app: faust.App, settings: Settings) -> None:
                 await ticks.send(key=product.encode(), value=b"idle")
             elif engine.recluster_due(state, now=now):
                 await ticks.send(key=product.encode(), value=b"due")
-
-
-def unreadable_command(message: Any, error: ValidationError, *, now: datetime) -> CommandOutcome:
-    """The rejection of a record on the commands topic that is not a valid :class:`ThemeCommand`."""
-    command_id = f"{message.topic}:{message.partition}:{message.offset}"
-    try:
-        raw = json.loads(message.value)
-        if isinstance(raw, dict) and isinstance(raw.get("command_id"), str) and raw["command_id"].strip():
-            command_id = raw["command_id"].strip()[:256]
-    except (ValueError, TypeError):
-        pass
-    product = (message.key or b"").decode("utf-8", "replace")[:256]
-    return CommandOutcome(
-        command_id=command_id, product=product, theme_id="", kind=None, accepted=False,
-        code="invalid_command", message=str(error)[:2000], decided_at=now,
-    )
-
-
-def default_title(record: ThemeRecord | None) -> str:
-    """A closure's title when the product manager gave none: the theme's representative
-    suggestion in quotes, cut to its first clause (at most 60 characters, whole words).
-    Keywords ("teams / chats / delete") read as noise in a sentence; people's own words do not.
-    """
-    text = " ".join(((record.representative_text or record.label) if record else "").split())
-    if not text:
-        return "this change"
-    clause = re.split(r"(?<=[.!?;:])\s", text, maxsplit=1)[0].rstrip(".!?;:")
-    if len(clause) > 60:
-        clause = clause[:61].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-    return f"“{clause}”"

@@ -198,7 +198,7 @@ def test_score_carries_every_factor_and_flags_an_unknown_cost(
 def test_an_unreadable_command_gets_a_rejection_not_a_crash(raw: bytes, expected_id: str) -> None:
     from pydantic import ValidationError
 
-    from streams.themes import unreadable_command
+    from streams.theme_records import unreadable_command
 
     class Message:
         topic, partition, offset, key, value = "feedback.theme-commands", 2, 17, b"acme", raw

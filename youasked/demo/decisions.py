@@ -50,6 +50,10 @@ def decide(base: str, key: str, *, product: str, timeout: float = 120.0) -> Deci
         if not found:
             done.lines.append("no themes reached the read model in time; no decisions made")
             return done
+        found = [theme for theme in found if theme["lifecycle_status"] == "new"]
+        if not found:  # the broker and the read model kept an earlier run's state
+            done.lines.append("every theme was decided by an earlier run (`make clean` starts over)")
+            return done
 
         def outcome(command_id: str) -> dict[str, Any] | None:
             def probe() -> dict[str, Any] | None:
