@@ -42,14 +42,12 @@ if str(ROOT) not in sys.path:
 from models.datasets import SPLIT_SALT, LabelledTexts, concat, load_clap, load_maalej, split_train_holdout
 from models.embedding import Embedder
 from models.moderation import ModerationPolicy
+from models.suggestion_training import NpzCachedEmbedder, source_groups, train_suggestion_classifier
 from models.suggestions import (
-    NpzCachedEmbedder,
     SuggestionClassifier,
     TrainingConfig,
     classify_with_moderation,
     evaluate_binary,
-    source_groups,
-    train_suggestion_classifier,
 )
 
 CACHE = ROOT / ".cache" / "embeddings" / "suggestions_minilm.npz"
@@ -129,8 +127,9 @@ def run(
             slot[key].append(float(result[key]))
 
     per_salt = config.folds + 1 + 4  # folds, final fit, four scores
-    with counting_bar(f"training and scoring over {len(salts)} salts", total=len(salts) * per_salt,
-                      unit="steps") as advance:
+    with counting_bar(
+        f"training and scoring over {len(salts)} salts", total=len(salts) * per_salt, unit="steps"
+    ) as advance:
         for salt in salts:
             splits = {name: split_train_holdout(data, salt=salt) for name, data in full.items()}
             train = concat([splits["clap"][0], splits["maalej"][0]], name="clap-train+maalej-train")
@@ -202,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the full report here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    for name in ("models.suggestions", "models.datasets"):
+    for name in ("models.suggestions", "models.suggestion_training", "models.datasets"):
         logging.getLogger(name).setLevel(logging.WARNING)
     report = run(args.data, config_from(args.set), SALTS[: args.salts], args.artifact)
     if args.json is not None:

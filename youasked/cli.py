@@ -189,7 +189,7 @@ def train_suggestions(
     out: Path = typer.Option(None, help="Artifact folder (default: the one the worker loads)."),
 ) -> None:
     """Train the suggestion classifier on the CLAP and Maalej training splits; print its metrics."""
-    from models.suggestions import train_from_shared_data
+    from models.suggestion_training import train_from_shared_data
     from youasked.factories import DEFAULT_CLASSIFIER_DIR, embedder
     from youasked.progress import progress_bar
 

@@ -12,14 +12,13 @@ import pytest
 from models.datasets import load_labelled_csv, split_indices, split_train_holdout
 from models.embedding import HashingEmbedder
 from models.moderation import ModerationPolicy
+from models.suggestion_training import evaluate_file, train_suggestion_classifier
 from models.suggestions import (
     MODEL_FILE,
     WEIGHTS_FILE,
     SuggestionClassifier,
     TrainingConfig,
     evaluate_binary,
-    evaluate_file,
-    train_suggestion_classifier,
 )
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "models" / "artifacts" / "suggestion_classifier"
