@@ -285,6 +285,8 @@ class ThemeRecord:
         but kept out of the sample and centroid until a re-cluster confirms or moves it;
         beyond ``2 * sample_size`` provisional members the oldest is confirmed.
         """
+        if self.member_count == 0:  # an empty theme's dates are placeholders: its members' count
+            self.first_seen, self.last_seen = member.created_at, member.last_seen
         self.vector_sum += member.vector
         self.member_count += 1
         self.mention_count += member.mentions
@@ -380,7 +382,9 @@ class ThemeRecord:
 
     @classmethod
     def empty(cls, *, theme_id: str, product: str, dim: int, at: datetime, author_cap: int) -> ThemeRecord:
-        """A theme with no members yet (first/last seen at ``at``)."""
+        """A theme with no members yet: first/last seen read ``at`` until its first member
+        (:meth:`absorb`) brings its own dates.
+        """
         return cls(
             theme_id=theme_id,
             product=product,

@@ -139,6 +139,19 @@ def test_pool_cluster_becomes_a_theme_then_attracts_new_members() -> None:
     assert state.themes[created[1].theme_id].label  # c-TF-IDF keywords
 
 
+def test_a_theme_found_later_is_dated_by_its_suggestions_not_by_the_recluster() -> None:
+    engine = ThemeEngine(CFG)
+    state = engine.new_state(product="app", dim=DIM)
+    new_id = ids()
+    for i in range(12):
+        state, _ = engine.add_suggestion(state, suggestion(i, i // 6), now=T0, new_id=new_id)
+    # a replay of old comments: the re-cluster runs weeks after they were written
+    state, _ = engine.tick(state, now=T0 + timedelta(days=60), new_id=new_id)
+    first, second = sorted(state.themes.values(), key=lambda theme: theme.first_seen)
+    assert (first.first_seen, first.last_seen) == (T0, T0 + timedelta(minutes=5))
+    assert (second.first_seen, second.last_seen) == (T0 + timedelta(minutes=6), T0 + timedelta(minutes=11))
+
+
 def test_distinct_authors_count_people_not_posts() -> None:
     engine = ThemeEngine(CFG)
     state = engine.new_state(product="app", dim=DIM)
