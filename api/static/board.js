@@ -63,7 +63,7 @@ async function loadBoard() {
   const body = update.querySelector(".panel-body");
   if (monthly.status === "fulfilled" && monthly.value.text) {
     body.replaceChildren(
-      el("p", { class: "muted small" }, `${monthly.value.product} · ${fmtMonth(monthly.value.month)}`),
+      el("p", { class: "muted small" }, `${monthly.value.product} · ${fmtMonth(monthly.value.month, { long: true })}`),
       el("div", { class: "update-text" }, monthly.value.text.split("\n").map((line) => el("p", {}, line))));
     update.dataset.state = "ready";
   } else if (monthly.status === "fulfilled") {

@@ -83,16 +83,18 @@ async function sendJson(method, path, body, key) {
 }
 
 const NUMBER = new Intl.NumberFormat("en");
+// "Oct 26" on a chart axis, where space is short; "October 2026" in sentences ("Nov 26" reads as a day)
 const MONTH = new Intl.DateTimeFormat("en", { month: "short", year: "2-digit", timeZone: "UTC" });
+const MONTH_LONG = new Intl.DateTimeFormat("en", { month: "long", year: "numeric", timeZone: "UTC" });
 const DAY = new Intl.DateTimeFormat("en", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 
 function fmtInt(value) {
   return value === null || value === undefined ? "–" : NUMBER.format(value);
 }
 
-function fmtMonth(yyyyMm) {
+function fmtMonth(yyyyMm, { long = false } = {}) {
   const [year, month] = yyyyMm.split("-").map(Number);
-  return MONTH.format(new Date(Date.UTC(year, month - 1, 1)));
+  return (long ? MONTH_LONG : MONTH).format(new Date(Date.UTC(year, month - 1, 1)));
 }
 
 function fmtDay(iso) {

@@ -75,7 +75,7 @@ async function loadMonthly(current) {
   const summary = el("div", { class: "chart-summary" },
     el("div", { class: "figure" }, el("strong", {}, fmtInt(total)), " valid suggestions"),
     el("div", { class: "figure" }, el("strong", {}, fmtInt(months[months.length - 1].distinct_authors)),
-      ` ${months[months.length - 1].distinct_authors === 1 ? "person" : "people"} asked in ${fmtMonth(months[months.length - 1].month)}`),
+      ` ${months[months.length - 1].distinct_authors === 1 ? "person" : "people"} asked in ${fmtMonth(months[months.length - 1].month, { long: true })}`),
     rejected.length ? el("div", { class: "figure muted" }, "Set aside: ",
       rejected.slice(0, 4).map(([reason, n], i) => `${i ? ", " : ""}${REASONS[reason] || reason.replaceAll("_", " ")} ${fmtInt(n)}`)) : null,
   );
@@ -101,7 +101,7 @@ function monthlyChart(months) {
   months.forEach((m, i) => {
     const cx = left + slot * i + slot / 2;
     const group = svg("g", { class: "bar", dataset: { month: m.month, suggestions: m.suggestions, authors: m.distinct_authors } },
-      svg("title", {}, `${fmtMonth(m.month)}: ${fmtInt(m.suggestions)} suggestions from ${fmtInt(m.distinct_authors)} people`),
+      svg("title", {}, `${fmtMonth(m.month, { long: true })}: ${fmtInt(m.suggestions)} suggestions from ${fmtInt(m.distinct_authors)} people`),
       svg("rect", { x: cx - barW / 2, y: y(m.suggestions), width: barW, height: Math.max(0, top + plotH - y(m.suggestions)), rx: 3 }),
     );
     if (months.length <= 14) {
@@ -116,7 +116,7 @@ function monthlyChart(months) {
   chart.append(svg("polyline", { class: "authors-line", points: line.map(([x, yy]) => `${x.toFixed(1)},${yy.toFixed(1)}`).join(" ") }));
   for (const [x, yy, m] of line) {
     chart.append(svg("circle", { cx: x, cy: yy, r: 3.5, class: "authors-dot", dataset: { month: m.month, authors: m.distinct_authors } },
-      svg("title", {}, `${fmtMonth(m.month)}: ${fmtInt(m.distinct_authors)} distinct people`)));
+      svg("title", {}, `${fmtMonth(m.month, { long: true })}: ${fmtInt(m.distinct_authors)} distinct people`)));
   }
   return chart;
 }
