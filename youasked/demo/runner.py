@@ -7,12 +7,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from youasked.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SAMPLE = Path(__file__).with_name("comments.jsonl")
 
@@ -138,21 +146,34 @@ def summarize(
     return summary
 
 
+@contextmanager
+def _stopped_like_ctrl_c() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP (a ``kill``, a closed terminal) stop the demo as
+    Ctrl-C does, so the worker and the API it started are stopped with it, not orphaned.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def run_demo(
     settings: Settings, *, sample: Path = SAMPLE, serve: bool, timeout: float = 180.0
 ) -> DemoSummary:
     """Run the demo end to end and print its summary; with ``serve``, keep the worker up until Ctrl-C."""
     from rich.console import Console
-    from rich.table import Table
 
     from youasked import broker
     from youasked.admin import ensure_topics
-    from youasked.contracts.topics import (
-        COMMENTS,
-        COMMENTS_ACCEPTED,
-        COMMENTS_DLQ,
-    )
-    from youasked.replay import replay
 
     console = Console()
     if settings.uses_local_broker:
@@ -165,6 +186,17 @@ def run_demo(
     else:
         console.print(f"[bold]kafka[/] configured cluster {settings.bootstrap_servers}")
     ensure_topics(settings)
+    with _stopped_like_ctrl_c():
+        return _run(settings, sample=sample, serve=serve, timeout=timeout, console=console)
+
+
+def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, console: Console) -> DemoSummary:
+    """The demo from starting the worker on; stops what it started when it ends or is stopped."""
+    from rich.table import Table
+
+    from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ
+    from youasked.replay import replay
+
     log_path = settings.state_dir.resolve() / "logs" / "worker.log"
     worker = start_worker(settings, log_path)
     console.print(f"[bold]worker[/] pid {worker.pid}, log {log_path}")
@@ -216,26 +248,26 @@ def run_demo(
             console.print(f"[yellow]still processing[/]: lag {summary.lag}")
         if serve:
             api, key = start_api(settings, settings.state_dir.resolve() / "logs" / "api.log")
-            base = f"http://{settings.api_host}:{settings.api_port}"
-            console.print(f"[bold]api[/] {base} (OpenAPI docs at {base}/docs), pid {api.pid}")
-            console.print(f"[bold]a pm key[/] {key}")
-            console.print(
-                f"  curl -s -H 'X-API-Key: {key}' '{base}/themes?product=trailmate&sort=score&limit=5'"
-            )
-            from youasked.demo.decisions import decide, publish_month
-
-            decisions = decide(base, key, product="trailmate", timeout=timeout)
-            console.print("[bold]a product manager's decisions[/] (costs, plans, a release, via the API)")
-            for line in decisions.lines:
-                console.print(f"  {line}")
-            if decisions.shipped:
-                console.print("[bold]monthly update[/]")
-                console.print(publish_month(settings, product="trailmate"), markup=False)
-            # the key rides in the fragment: the page stores it and drops it from the address bar
-            console.print(f"[bold]dashboard[/] {base}/dashboard?product=trailmate#key={key}")
-            console.print(f"[bold]public ideas board[/] {base}/board?product=trailmate")
-            console.print("The worker and the API keep running; press Ctrl-C to stop them.")
             try:
+                base = f"http://{settings.api_host}:{settings.api_port}"
+                console.print(f"[bold]api[/] {base} (OpenAPI docs at {base}/docs), pid {api.pid}")
+                console.print(f"[bold]a pm key[/] {key}")
+                console.print(
+                    f"  curl -s -H 'X-API-Key: {key}' '{base}/themes?product=trailmate&sort=score&limit=5'"
+                )
+                from youasked.demo.decisions import decide, publish_month
+
+                decisions = decide(base, key, product="trailmate", timeout=timeout)
+                console.print("[bold]a product manager's decisions[/] (costs, plans, a release, via the API)")
+                for line in decisions.lines:
+                    console.print(f"  {line}")
+                if decisions.shipped:
+                    console.print("[bold]monthly update[/]")
+                    console.print(publish_month(settings, product="trailmate"), markup=False)
+                # the key rides in the fragment: the page stores it and drops it from the address bar
+                console.print(f"[bold]dashboard[/] {base}/dashboard?product=trailmate#key={key}")
+                console.print(f"[bold]public ideas board[/] {base}/board?product=trailmate")
+                console.print("The worker and the API keep running; press Ctrl-C to stop them.")
                 worker.wait()
             finally:
                 stop_worker(api)
