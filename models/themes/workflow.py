@@ -113,6 +113,7 @@ class StepResult:
 
 
 def _collect(work: ProductWork, events: list[ThemeEvent], result: StepResult) -> None:
+    born: set[str] = set()
     for event in events:
         if isinstance(event, SuggestionPlaced):
             result.placements.append(
@@ -120,18 +121,12 @@ def _collect(work: ProductWork, events: list[ThemeEvent], result: StepResult) ->
             )
         elif isinstance(event, ThemeCreated):
             work.lineage.setdefault(event.theme_id, Lineage())
+            born.add(event.theme_id)
             result.changed[event.theme_id] = "created"
             for member_id in event.member_ids:
                 result.placements.append(Placement(member_id, event.theme_id))
         elif isinstance(event, ThemeMerged):
-            target = work.lineage.setdefault(event.new_id, Lineage())
-            for old in event.old_ids:
-                work.lineage.setdefault(old, Lineage()).merged_into = event.new_id
-                if old not in target.merged_from:
-                    target.merged_from.append(old)
-                result.merged[old] = event.new_id
-                result.changed.pop(old, None)
-            result.changed[event.new_id] = "merged"
+            _collect_merge(work, event, born, result)
         elif isinstance(event, ThemeSplit):
             for new_id in event.new_ids:
                 work.lineage.setdefault(new_id, Lineage()).split_from = event.old_id
@@ -157,6 +152,33 @@ def _collect(work: ProductWork, events: list[ThemeEvent], result: StepResult) ->
     result.placements = list(latest.values())
     for old in result.merged:
         result.changed.pop(old, None)
+
+
+def _collect_merge(work: ProductWork, event: ThemeMerged, born: set[str], result: StepResult) -> None:
+    """Record a merge in the lineage. A theme born in this same step was never published: it
+    leaves no id behind (what it had absorbed is re-pointed to the survivor), so nobody is
+    sent to an id that never appeared on any topic.
+    """
+    target = work.lineage.setdefault(event.new_id, Lineage())
+    published = False
+    for old in event.old_ids:
+        result.merged[old] = event.new_id
+        result.changed.pop(old, None)
+        if old in born:
+            for absorbed in work.lineage.pop(old, Lineage()).merged_from:
+                work.lineage.setdefault(absorbed, Lineage()).merged_into = event.new_id
+                if absorbed not in target.merged_from:
+                    target.merged_from.append(absorbed)
+                published = True
+            continue
+        published = True
+        work.lineage.setdefault(old, Lineage()).merged_into = event.new_id
+        if old not in target.merged_from:
+            target.merged_from.append(old)
+    if published:
+        result.changed[event.new_id] = "merged"
+    else:
+        result.changed.setdefault(event.new_id, "recluster")
 
 
 def place_suggestion(

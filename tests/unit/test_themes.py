@@ -298,6 +298,8 @@ def test_default_thresholds_are_derived_not_tuned() -> None:
     # Theme centres close enough that one would join the other online are one theme.
     assert cfg.merge_similarity == cfg.join_threshold
     assert cfg.reassign_threshold < cfg.join_threshold
+    # HDBSCAN's density estimate is one neighbour less conservative than a theme's founding size.
+    assert cfg.min_samples == cfg.min_cluster_size - 1
 
 
 def tilted(angle_cos: float, index: int) -> np.ndarray:
@@ -342,3 +344,24 @@ def test_a_loose_but_real_pool_cluster_founds_a_theme_below_the_join_threshold()
     )
     # Tied to the online join, most of the real idea would stay in the pool.
     assert sum(map(len, strict.new_themes)) < sum(map(len, plan.new_themes)) / 2
+
+
+def test_a_theme_born_and_merged_in_one_step_leaves_no_id_behind() -> None:
+    from models.themes.events import ThemeCreated
+    from models.themes.workflow import Lineage, ProductWork, StepResult, _collect
+
+    work = ProductWork.new(product="app", dim=DIM)
+    work.lineage["old"] = Lineage()
+    work.lineage["keep"] = Lineage()
+    result = StepResult()
+    events = [
+        ThemeCreated("app", "born", "", (), ("m1",), T0),
+        ThemeMerged("app", ("old",), "born", T0),  # a published theme folds into the new one...
+        ThemeMerged("app", ("born",), "keep", T0),  # ...which folds into an older one at once
+    ]
+    _collect(work, events, result)
+    assert "born" not in work.lineage
+    assert work.lineage["keep"].merged_from == ["old"]
+    assert work.lineage["old"].merged_into == "keep"
+    assert result.changed == {"keep": "merged"}
+    assert [(p.suggestion_id, p.theme_id) for p in result.placements] == [("m1", "keep")]
