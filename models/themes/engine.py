@@ -91,7 +91,7 @@ class ThemeEngine:
             state.pool[member.suggestion_id] = member
             events.append(SuggestionPlaced(state.product, member.suggestion_id, None, None, None, now))
         if self.recluster_due(state, now=now):
-            state, more = self.recluster(state, now=now, new_id=new_id)
+            state, more = self.recluster(state, now=now, new_id=new_id, settle_all=False)
             events.extend(more)
         return state, events
 
@@ -214,14 +214,16 @@ class ThemeEngine:
 
     # -- re-cluster ----------------------------------------------------------------------
     def recluster(
-        self, state: ProductThemes, *, now: datetime, new_id: IdFactory
+        self, state: ProductThemes, *, now: datetime, new_id: IdFactory, settle_all: bool = True
     ) -> tuple[ProductThemes, list[ThemeEvent]]:
         """Re-cluster pool items and sampled theme members; apply merges, splits, new themes, joins.
 
         Input is bounded: the ``max_recluster_pool`` most recent pool items and provisional
         members plus each theme's sample (at most ``sample_per_theme``, thinned to fit
         ``max_recluster_rows``). Afterwards remaining pool items join their nearest theme at
-        cosine >= ``reassign_threshold`` and labels are recomputed.
+        cosine >= ``reassign_threshold`` and labels are recomputed; without ``settle_all`` (a
+        re-cluster while suggestions keep arriving) an item waits ``provisional_wait``
+        re-clusters for that join.
         """
         cfg = self.config
         pool_items = list(state.pool.values())[-cfg.max_recluster_pool :]
@@ -275,7 +277,7 @@ class ThemeEngine:
                 events.extend(self._settle(state, rows[i], homes, theme_id, now, touched))
             state.invalidate()
         events.extend(self._merge_close(state, now=now, touched=touched))
-        events.extend(self._reassign_pool(state, now=now, touched=touched))
+        events.extend(self._reassign_pool(state, now=now, touched=touched, settle_all=settle_all))
         themes = list(state.themes.values())
         changed = set(relabel(themes, top_n=cfg.label_words)) if themes else set()
         for theme_id in sorted((touched | changed) & set(state.themes)):
@@ -458,14 +460,22 @@ class ThemeEngine:
             events.append(ThemeMerged(state.product, (drop.theme_id,), keep.theme_id, now))
             state.invalidate()
 
-    def _reassign_pool(self, state: ProductThemes, *, now: datetime, touched: set[str]) -> list[ThemeEvent]:
-        """Pool items join their nearest theme provisionally at cosine >= ``reassign_threshold``;
+    def _reassign_pool(
+        self, state: ProductThemes, *, now: datetime, touched: set[str], settle_all: bool
+    ) -> list[ThemeEvent]:
+        """Pool items join their nearest theme provisionally at cosine >= ``reassign_threshold``
+        (unless ``settle_all`` is off and they have not waited ``provisional_wait`` re-clusters);
         provisional members move to a nearer theme if one now exists.
         """
+        items: list[tuple[Member, str | None]] = []
+        for member in state.pool.values():
+            if not settle_all and member.waited < self.config.provisional_wait:
+                member.waited += 1
+            else:
+                items.append((member, None))
         ids, matrix = state.centroid_index()
         if not ids:
             return []
-        items: list[tuple[Member, str | None]] = [(m, None) for m in state.pool.values()]
         if self.config.provisional_drift:
             for theme_id, theme in state.themes.items():
                 items.extend((m, theme_id) for m in theme.provisional)

@@ -156,7 +156,9 @@ class Member:
     """A suggestion held with its vector: a pool item, or a sampled member of a theme.
 
     ``authors`` are the hashed keys of the author and of everyone whose duplicate was
-    attached to it; ``mentions`` counts the suggestion plus its duplicates.
+    attached to it; ``mentions`` counts the suggestion plus its duplicates. ``waited``
+    counts the re-clusters a pool item went through without a place (see
+    ``ThemeConfig.provisional_wait``).
     """
 
     suggestion_id: str
@@ -169,6 +171,7 @@ class Member:
     platforms: dict[str, int] = field(default_factory=dict)
     weeks: dict[str, int] = field(default_factory=dict)
     engagement: int = 0
+    waited: int = 0
 
     def add_mention(self, *, hashed_author: str, platform: str, at: datetime, engagement: int = 0) -> None:
         """Count one more mention (a duplicate) by ``hashed_author`` on ``platform`` at ``at``."""
@@ -194,6 +197,7 @@ class Member:
             "platforms": dict(self.platforms),
             "weeks": dict(self.weeks),
             "engagement": self.engagement,
+            "waited": self.waited,
         }
 
     @classmethod
@@ -210,6 +214,7 @@ class Member:
             platforms={str(k): int(v) for k, v in data["platforms"].items()},
             weeks={str(k): int(v) for k, v in data["weeks"].items()},
             engagement=int(data.get("engagement", 0)),
+            waited=int(data.get("waited", 0)),
         )
 
     @classmethod

@@ -365,3 +365,33 @@ def test_a_theme_born_and_merged_in_one_step_leaves_no_id_behind() -> None:
     assert work.lineage["old"].merged_into == "keep"
     assert result.changed == {"keep": "merged"}
     assert [(p.suggestion_id, p.theme_id) for p in result.placements] == [("m1", "keep")]
+
+
+def near_suggestion(i: int, vector: np.ndarray) -> Suggestion:
+    return Suggestion(f"s{i}", "app", f"user{i}", "x", T0 + timedelta(minutes=i), f"idea {i}", vector)
+
+
+def test_a_fresh_pool_item_waits_one_flowing_recluster_before_its_provisional_join() -> None:
+    # HDBSCAN finds nothing (min_cluster_size above the row count): only the provisional join acts.
+    engine = ThemeEngine(replace(CFG, min_cluster_size=50, recluster_min_new=1, provisional_wait=1))
+    state = ProductThemes(product="app", dim=DIM)
+    state.themes["old"] = make_theme("old", [member(i, tilted(1.0, i)) for i in range(6)])
+    close = tilted(0.85, 1)  # between the provisional (0.80) and the online (0.90) join
+    state, _ = engine.add_suggestion(state, near_suggestion(1, close), now=T0, new_id=ids())
+    assert state.last_recluster_at == T0, "the count trigger should have re-clustered"
+    assert "s1" in state.pool and state.pool["s1"].waited == 1
+    assert state.pool["s1"].to_dict()["waited"] == 1  # survives a restart
+    state, events = engine.add_suggestion(state, near_suggestion(2, blob(3, 2)), now=T0, new_id=ids())
+    assert "s1" not in state.pool and state.locate("s1") == "old"
+    assert any(isinstance(e, SuggestionPlaced) and e.suggestion_id == "s1" and e.similarity for e in events)
+    assert "s2" in state.pool  # the newer one waits its turn
+
+
+def test_a_pause_or_the_time_trigger_places_every_pool_item_at_once() -> None:
+    engine = ThemeEngine(replace(CFG, min_cluster_size=50, provisional_wait=1))
+    state = ProductThemes(product="app", dim=DIM)
+    state.themes["old"] = make_theme("old", [member(i, tilted(1.0, i)) for i in range(6)])
+    state, _ = engine.add_suggestion(state, near_suggestion(1, tilted(0.85, 1)), now=T0, new_id=ids())
+    assert "s1" in state.pool
+    state, _ = engine.recluster(state, now=T0, new_id=ids())
+    assert state.locate("s1") == "old"
