@@ -164,17 +164,12 @@ def _collect_merge(work: ProductWork, event: ThemeMerged, born: set[str], result
     for old in event.old_ids:
         result.merged[old] = event.new_id
         result.changed.pop(old, None)
-        if old in born:
-            for absorbed in work.lineage.pop(old, Lineage()).merged_from:
-                work.lineage.setdefault(absorbed, Lineage()).merged_into = event.new_id
-                if absorbed not in target.merged_from:
-                    target.merged_from.append(absorbed)
-                published = True
-            continue
-        published = True
-        work.lineage.setdefault(old, Lineage()).merged_into = event.new_id
-        if old not in target.merged_from:
-            target.merged_from.append(old)
+        retired = work.lineage.pop(old, Lineage()).merged_from if old in born else [old]
+        for gone in retired:
+            work.lineage.setdefault(gone, Lineage()).merged_into = event.new_id
+            if gone not in target.merged_from:
+                target.merged_from.append(gone)
+            published = True
     if published:
         result.changed[event.new_id] = "merged"
     else:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -151,10 +150,6 @@ def _stopped_like_ctrl_c() -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP (a ``kill``, a closed terminal) stop the demo as
     Ctrl-C does, so the worker and the API it started are stopped with it, not orphaned.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
