@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
     )
     topic_partitions: int = Field(default=4, ge=1, description="Partitions of every keyed topic.")
     topic_replication: int = Field(default=1, ge=1)
+    kafka_message_max_bytes: int = Field(
+        default=1_048_588,
+        ge=65_536,
+        description="Largest record, in bytes: the local broker's message.max.bytes, every topic's "
+        "max.message.bytes and every producer's max_request_size, so that they agree.",
+    )
     topic_retention_ms: int = Field(
         default=7 * 24 * 3600 * 1000,
         description="Retention of log topics; also the horizon of comment de-duplication.",
@@ -80,6 +87,10 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=10_000, ge=1, description="Longer texts are dead-lettered.")
     max_future_skew_s: float = Field(
         default=3600.0, ge=0, description="created_at further ahead of now than this is rejected."
+    )
+    min_created_at: datetime = Field(
+        default=datetime(2000, 1, 1, tzinfo=UTC),
+        description="created_at before this is dead-lettered at ingest (timestamp_out_of_range).",
     )
 
     # --- Suggestion detection ----------------------------------------------------------------
@@ -148,6 +159,14 @@ class Settings(BaseSettings):
     )
     ingest_window_s: float = Field(default=300.0, gt=0, description="Accepted age of a signed request.")
     ingest_max_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest signed ingest body.")
+    api_max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest request body of every other route, in bytes."
+    )
+    api_send_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for the broker on one request; then it answers 503 broker_unavailable.",
+    )
 
     @property
     def read_model_url(self) -> str:

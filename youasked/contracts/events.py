@@ -115,18 +115,37 @@ class DeadLetterReason(enum.StrEnum):
     EMPTY_TEXT = "empty_text"
     TEXT_TOO_LONG = "text_too_long"
     FUTURE_TIMESTAMP = "future_timestamp"
+    TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
     UNSUPPORTED_VERSION = "unsupported_version"
+    UNREADABLE_RECORD = "unreadable_record"
+    """A stage after ingest could not read a record of its input topic (not our own schema)."""
+    PROCESSING_FAILED = "processing_failed"
+    """A stage after ingest raised on a record (not a transient broker error): set aside, moved on."""
 
 
 class DeadLetter(Event):
-    """An input record that was not passed on, with the original bytes and the reason."""
+    """An input record that a stage did not pass on, with the original bytes and the reason.
+
+    Every stage has a dead-letter topic of its own (``<input topic>.dlq``, see
+    :data:`youasked.contracts.topics.DEAD_LETTER_TOPICS`). ``original_b64`` holds the record's
+    value exactly as received, unless it would not fit in a record of its own: then it holds the
+    first ``original_b64``-decoded bytes only, ``original_truncated`` is true, and
+    ``original_size`` and ``original_sha256`` identify the whole.
+    """
 
     schema_version: Literal[1] = 1
+    stage: str = Field(default="ingest-validate", description="The agent that set the record aside.")
     reason: DeadLetterReason
     detail: str = Field(description="Human-readable explanation, at most 2,000 characters.")
+    exception_type: str | None = Field(
+        default=None, description="The exception's qualified type, when a stage raised on the record."
+    )
     source: SourceRef
     original_key_b64: str | None = Field(default=None, description="Record key, base64.")
-    original_b64: str = Field(description="The record's value exactly as received, base64.")
+    original_b64: str = Field(description="The record's value as received, base64 (maybe truncated).")
+    original_size: int | None = Field(default=None, ge=0, description="Bytes of the whole original value.")
+    original_sha256: str | None = Field(default=None, description="SHA-256 (hex) of the whole original value.")
+    original_truncated: bool = False
     failed_at: datetime
 
 

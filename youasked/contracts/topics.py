@@ -134,17 +134,58 @@ ERASURES = TopicSpec(
     compacted=True,
 )
 
+
+
+def _dead_letters_of(spec: TopicSpec, stage: str) -> TopicSpec:
+    return TopicSpec(
+        name=f"{spec.name}.dlq",
+        key="source topic:partition:offset",
+        payload=DeadLetter,
+        description=f"Records of {spec.name} that the {stage} stage could not process, with the stage, "
+        "the reason and the original record.",
+    )
+
+
+COMMENTS_VALIDATED_DLQ = _dead_letters_of(COMMENTS_VALIDATED, "ingest-accept")
+COMMENTS_ACCEPTED_DLQ = _dead_letters_of(COMMENTS_ACCEPTED, "classify")
+SUGGESTIONS_DLQ = _dead_letters_of(SUGGESTIONS, "themes")
+THEME_TICKS_DLQ = _dead_letters_of(THEME_TICKS, "themes")
+THEME_COMMANDS_DLQ = _dead_letters_of(THEME_COMMANDS, "themes")
+
+DEAD_LETTER_TOPICS: dict[str, TopicSpec] = {
+    COMMENTS.name: COMMENTS_DLQ,
+    COMMENTS_VALIDATED.name: COMMENTS_VALIDATED_DLQ,
+    COMMENTS_ACCEPTED.name: COMMENTS_ACCEPTED_DLQ,
+    SUGGESTIONS.name: SUGGESTIONS_DLQ,
+    THEME_TICKS.name: THEME_TICKS_DLQ,
+    THEME_COMMANDS.name: THEME_COMMANDS_DLQ,
+}
+"""Each worker input's dead-letter topic (by the input's unprefixed name)."""
+
+STAGES: dict[str, tuple[TopicSpec, ...]] = {
+    "ingest-validate": (COMMENTS,),
+    "ingest-accept": (COMMENTS_VALIDATED,),
+    "classify": (COMMENTS_ACCEPTED,),
+    "themes": (SUGGESTIONS, THEME_TICKS, THEME_COMMANDS),
+}
+"""Each stage (agent) of the worker and the topics it reads."""
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     COMMENTS,
     COMMENTS_DLQ,
     COMMENTS_VALIDATED,
+    COMMENTS_VALIDATED_DLQ,
     COMMENTS_ACCEPTED,
+    COMMENTS_ACCEPTED_DLQ,
     COMMENTS_CLASSIFIED,
     SUGGESTIONS,
+    SUGGESTIONS_DLQ,
     THEMES,
     THEME_MEMBERS,
     THEME_TICKS,
+    THEME_TICKS_DLQ,
     THEME_COMMANDS,
+    THEME_COMMANDS_DLQ,
     THEME_OUTCOMES,
     CLOSURES,
     MONTHLY_UPDATES,
