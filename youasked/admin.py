@@ -12,8 +12,10 @@ logger = logging.getLogger(__name__)
 
 
 def topic_config(spec: TopicSpec, settings: Settings) -> dict[str, str]:
-    """Broker-side configuration of a declared topic."""
-    config = {"max.message.bytes": str(max(settings.max_message_bytes * 4, 1_048_588))}
+    """Broker-side configuration of a declared topic; its largest record is the one limit the
+    broker and every producer share (``Settings.kafka_message_max_bytes``).
+    """
+    config = {"max.message.bytes": str(settings.kafka_message_max_bytes)}
     if spec.compacted:
         config["cleanup.policy"] = "compact"
     else:

@@ -77,7 +77,8 @@ def ensure_jars(settings: Settings) -> Path:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise BrokerError("Maven (mvn) is needed once to fetch the Kafka jars; it is not on PATH")
-    staging = paths.libs.with_name("libs.partial")
+    # A staging folder per process: two first starts at once (parallel tests) do not mix files.
+    staging = paths.libs.with_name(f"libs.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     logger.info("fetching Kafka %s jars into %s", settings.kafka_version, paths.libs)
     command = [
@@ -94,6 +95,9 @@ def ensure_jars(settings: Settings) -> Path:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BrokerError(f"mvn failed ({result.returncode}): {result.stdout[-2000:]}{result.stderr[-2000:]}")
+    if marker.exists():  # another process finished first
+        shutil.rmtree(staging, ignore_errors=True)
+        return paths.libs
     shutil.rmtree(paths.libs, ignore_errors=True)
     staging.rename(paths.libs)
     marker.write_text(settings.kafka_version)
@@ -124,7 +128,7 @@ def _write_config(settings: Settings, paths: BrokerPaths) -> None:
         "group.initial.rebalance.delay.ms": "0",
         "auto.create.topics.enable": "false",
         "log.retention.hours": "168",
-        "message.max.bytes": str(max(settings.max_message_bytes * 4, 1_048_588)),
+        "message.max.bytes": str(settings.kafka_message_max_bytes),
     }
     paths.config.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
     paths.log4j.write_text(_LOG4J.format(logs=paths.logs))
@@ -167,10 +171,23 @@ def _java(paths: BrokerPaths, settings: Settings, main: str, *args: str) -> list
     ]
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id: 16 random bytes in URL-safe base64, 22 characters.
+
+    Like Kafka's own ``Uuid.randomUuid``, it never begins with ``-`` (about 1 draw in 64
+    would), which the storage tool would read as an option, and is never all zeros.
+    """
+    while True:
+        drawn = uuid.uuid4().bytes
+        cluster_id = base64.urlsafe_b64encode(drawn).decode("ascii").rstrip("=")
+        if not cluster_id.startswith("-") and any(drawn):
+            return cluster_id
+
+
 def _format_once(settings: Settings, paths: BrokerPaths) -> None:
     if (paths.data / "meta.properties").exists():
         return
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+    cluster_id = new_cluster_id()
     command = _java(
         paths,
         settings,

@@ -160,6 +160,7 @@ def replay(
         mapping=mapping,
         overrides=_pairs(set_, "--set"),
         progress=progress,
+        max_request_size=settings.kafka_message_max_bytes,
     )
     typer.echo(
         f"sent {report.sent} records from {file.name} to {settings.topic_name(COMMENTS)} "

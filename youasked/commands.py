@@ -26,7 +26,12 @@ def publish(settings: Settings, spec: TopicSpec, records: Iterable[tuple[bytes, 
     """Send ``(key, value)`` records to ``spec``'s topic and wait until the broker has them all."""
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5)
+    producer = KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        linger_ms=5,
+        max_request_size=settings.kafka_message_max_bytes,
+    )
     try:
         futures = [producer.send(settings.topic_name(spec), key=key, value=value) for key, value in records]
         producer.flush()

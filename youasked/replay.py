@@ -19,7 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from youasked.settings import Settings
+
 logger = logging.getLogger(__name__)
+
+DEFAULT_RECORD_BYTES: int = Settings.model_fields["kafka_message_max_bytes"].default
+"""The largest record the default broker takes, in bytes."""
 
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -203,10 +208,12 @@ def replay(
     mapping: ColumnMapping | None = None,
     overrides: Mapping[str, str] | None = None,
     progress: bool = True,
+    max_request_size: int = DEFAULT_RECORD_BYTES,
 ) -> ReplayReport:
     """Send the records of ``path`` to ``topic``; ``rate`` in records per second (None: no limit).
 
-    ``progress`` draws a bar on standard error when it is a terminal.
+    ``progress`` draws a bar on standard error when it is a terminal. ``max_request_size`` is
+    the largest record in bytes (``Settings.kafka_message_max_bytes``, which the broker shares).
     """
     from kafka import KafkaProducer
 
@@ -214,7 +221,7 @@ def replay(
         bootstrap_servers=bootstrap_servers,
         acks="all",
         linger_ms=5,
-        max_request_size=4 * 1024 * 1024,
+        max_request_size=max_request_size,
         client_id="youasked-replay",
     )
     from youasked.progress import counting_bar

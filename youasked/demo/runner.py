@@ -204,6 +204,7 @@ def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, conso
             bootstrap_servers=settings.bootstrap_servers,
             topic=settings.topic_name(COMMENTS),
             progress=console.is_terminal,
+            max_request_size=settings.kafka_message_max_bytes,
         )
         console.print(f"[bold]replay[/] {report.sent} records of {sample.name}")
         summary = summarize(settings, sent=report.sent, before=before, timeout=timeout)
