@@ -1,13 +1,16 @@
-"""The demo stops what it started when it is killed, not only on Ctrl-C."""
+"""The demo stops what it started when it is killed, not only on Ctrl-C, and the commands and
+addresses it prints can be copied whole."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 
 import pytest
+from rich.console import Console
 
-from youasked.demo.runner import _stopped_like_ctrl_c
+from youasked.demo.runner import _stopped_like_ctrl_c, print_api_access, print_pages
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
@@ -16,3 +19,31 @@ def test_a_kill_or_a_closed_terminal_stops_the_demo_as_ctrl_c_does(signum: int) 
     with pytest.raises(KeyboardInterrupt), _stopped_like_ctrl_c():
         os.kill(os.getpid(), signum)
     assert signal.getsignal(signum) is before
+
+
+KEY = "ya_0123456789abcdef_" + "A-b_" * 11  # the shape of a real key, 63 characters
+
+
+def narrow_console() -> tuple[Console, io.StringIO]:
+    """A console 40 columns wide that is not a terminal (like a pipe or a CI log)."""
+    out = io.StringIO()
+    return Console(file=out, width=40, force_terminal=False), out
+
+
+def test_the_printed_curl_command_stays_on_one_line_however_narrow() -> None:
+    console, out = narrow_console()
+    base = "http://127.0.0.1:8000"
+    print_api_access(console, base=base, key=KEY, product="trailmate", pid=4242)
+    lines = out.getvalue().splitlines()
+    command = f"curl -s -H 'X-API-Key: {KEY}' '{base}/themes?product=trailmate&sort=score&limit=5'"
+    assert any(line.strip() == command for line in lines), lines
+    assert any(line.endswith(KEY) for line in lines), lines
+
+
+def test_the_dashboard_address_stays_on_one_line_however_narrow() -> None:
+    console, out = narrow_console()
+    base = "http://127.0.0.1:8000"
+    print_pages(console, base=base, key=KEY, product="trailmate")
+    words = [line.split() for line in out.getvalue().splitlines()]
+    assert f"{base}/dashboard?product=trailmate#key={KEY}" in [w[-1] for w in words if w], words
+    assert f"{base}/board?product=trailmate" in [w[-1] for w in words if w], words

@@ -145,6 +145,31 @@ def summarize(
     return summary
 
 
+def say(console: Console, label: str, text: str = "") -> None:
+    """Print one line: ``label`` in bold, then ``text`` as it is (no markup), never wrapped or
+    cropped at the console's width, so that a command, an address or a path in it can be copied
+    whole from any terminal or log.
+    """
+    from rich.text import Text
+
+    line = Text.assemble((label, "bold"), " " if label and text else "", text)
+    console.print(line, soft_wrap=True, highlight=False)
+
+
+def print_api_access(console: Console, *, base: str, key: str, product: str, pid: int) -> None:
+    """Where the API answers, a pm key, and a curl command that uses it."""
+    say(console, "api", f"{base} (OpenAPI docs at {base}/docs), pid {pid}")
+    say(console, "a pm key", key)
+    say(console, "", f"  curl -s -H 'X-API-Key: {key}' '{base}/themes?product={product}&sort=score&limit=5'")
+
+
+def print_pages(console: Console, *, base: str, key: str, product: str) -> None:
+    """The addresses of the dashboard (signed in with ``key``) and of the public ideas board."""
+    # the key rides in the fragment: the page stores it and drops it from the address bar
+    say(console, "dashboard", f"{base}/dashboard?product={product}#key={key}")
+    say(console, "public ideas board", f"{base}/board?product={product}")
+
+
 @contextmanager
 def _stopped_like_ctrl_c() -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP (a ``kill``, a closed terminal) stop the demo as
@@ -174,12 +199,14 @@ def run_demo(
     if settings.uses_local_broker:
         started = time.monotonic()
         pid = broker.start(settings)
-        console.print(
-            f"[bold]kafka[/] {settings.kafka_version} on {settings.bootstrap_servers} "
-            f"(pid {pid}, ready in {time.monotonic() - started:.1f} s)"
+        say(
+            console,
+            "kafka",
+            f"{settings.kafka_version} on {settings.bootstrap_servers} "
+            f"(pid {pid}, ready in {time.monotonic() - started:.1f} s)",
         )
     else:
-        console.print(f"[bold]kafka[/] configured cluster {settings.bootstrap_servers}")
+        say(console, "kafka", f"configured cluster {settings.bootstrap_servers}")
     ensure_topics(settings)
     with _stopped_like_ctrl_c():
         return _run(settings, sample=sample, serve=serve, timeout=timeout, console=console)
@@ -194,7 +221,7 @@ def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, conso
 
     log_path = settings.state_dir.resolve() / "logs" / "worker.log"
     worker = start_worker(settings, log_path)
-    console.print(f"[bold]worker[/] pid {worker.pid}, log {log_path}")
+    say(console, "worker", f"pid {worker.pid}, log {log_path}")
     try:
         before = _end_offsets(
             settings, [settings.topic_name(COMMENTS_ACCEPTED), settings.topic_name(COMMENTS_DLQ)]
@@ -206,7 +233,7 @@ def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, conso
             progress=console.is_terminal,
             max_request_size=settings.kafka_message_max_bytes,
         )
-        console.print(f"[bold]replay[/] {report.sent} records of {sample.name}")
+        say(console, "replay", f"{report.sent} records of {sample.name}")
         summary = summarize(settings, sent=report.sent, before=before, timeout=timeout)
         if worker.poll() is not None:
             raise RuntimeError(f"the worker exited with {worker.returncode}; see {log_path}")
@@ -246,11 +273,7 @@ def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, conso
             api, key = start_api(settings, settings.state_dir.resolve() / "logs" / "api.log")
             try:
                 base = f"http://{settings.api_host}:{settings.api_port}"
-                console.print(f"[bold]api[/] {base} (OpenAPI docs at {base}/docs), pid {api.pid}")
-                console.print(f"[bold]a pm key[/] {key}")
-                console.print(
-                    f"  curl -s -H 'X-API-Key: {key}' '{base}/themes?product=trailmate&sort=score&limit=5'"
-                )
+                print_api_access(console, base=base, key=key, product="trailmate", pid=api.pid)
                 from youasked.demo.decisions import decide, publish_month
 
                 decisions = decide(base, key, product="trailmate", timeout=timeout)
@@ -260,9 +283,7 @@ def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, conso
                 if decisions.shipped:
                     console.print("[bold]monthly update[/]")
                     console.print(publish_month(settings, product="trailmate"), markup=False)
-                # the key rides in the fragment: the page stores it and drops it from the address bar
-                console.print(f"[bold]dashboard[/] {base}/dashboard?product=trailmate#key={key}")
-                console.print(f"[bold]public ideas board[/] {base}/board?product=trailmate")
+                print_pages(console, base=base, key=key, product="trailmate")
                 console.print("The worker and the API keep running; press Ctrl-C to stop them.")
                 worker.wait()
             finally:
