@@ -31,6 +31,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from models.dates import minus
 from models.text import fold_text, text_hash
 from models.themes.records import decode_vector, encode_vector
 
@@ -143,7 +144,7 @@ def check_duplicate(
     """
     if created_at.tzinfo is None:
         raise ValueError("created_at must be timezone-aware")
-    horizon = created_at - config.window_age
+    horizon = minus(created_at, config.window_age)
     while window.items and window.items[0].created_at < horizon:
         window.items.popleft()
         window._matrix = None

@@ -7,14 +7,14 @@ nothing here raises on bad input.
 
 from __future__ import annotations
 
-import base64
 import json
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
+from models.dead_letters import dead_letter_key, short_detail, stage_dead_letter
 from models.text import normalize_text
 from youasked.contracts.events import (
     CommentAccepted,
@@ -25,7 +25,8 @@ from youasked.contracts.events import (
     SourceRef,
 )
 
-_DETAIL_LIMIT = 2000
+__all__ = ["IngestLimits", "Rejected", "dead_letter", "dead_letter_key", "validate_comment"]
+
 _PLATFORMS = frozenset(p.value for p in Platform)
 
 
@@ -37,11 +38,16 @@ class IngestLimits:
     ``max_text_chars``: longer normalized texts are rejected (the model would truncate them,
     and so large a comment is almost always a paste, not feedback).
     ``max_future_skew``: a ``created_at`` further ahead of the receive time is rejected.
+    ``min_created_at``: an earlier ``created_at`` is rejected (no social comment is that old;
+    such a date is a default value or an attack on date arithmetic further down).
+    ``max_record_bytes``: the largest record the broker takes; a dead letter never exceeds it.
     """
 
     max_message_bytes: int = 256 * 1024
     max_text_chars: int = 10_000
     max_future_skew: timedelta = timedelta(hours=1)
+    min_created_at: datetime = field(default_factory=lambda: datetime(2000, 1, 1, tzinfo=UTC))
+    max_record_bytes: int = 1_048_588
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +58,7 @@ class Rejected:
     detail: str
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"
+_short = short_detail
 
 
 def _describe_errors(error: ValidationError) -> str:
@@ -136,6 +141,11 @@ def _validate_object(
         return Rejected(DeadLetterReason.INVALID_FIELDS, _describe_errors(exc))
     except (RecursionError, ValueError, TypeError) as exc:  # pathological nesting
         return Rejected(DeadLetterReason.INVALID_FIELDS, _short(f"fields could not be read: {exc}"))
+    if comment.created_at < limits.min_created_at:
+        return Rejected(
+            DeadLetterReason.TIMESTAMP_OUT_OF_RANGE,
+            f"created_at {comment.created_at.isoformat()} is before {limits.min_created_at.isoformat()}",
+        )
     if comment.created_at - received_at > limits.max_future_skew:
         return Rejected(
             DeadLetterReason.FUTURE_TIMESTAMP,
@@ -153,18 +163,18 @@ def dead_letter(
     rejected: Rejected,
     source: SourceRef,
     failed_at: datetime,
+    max_record_bytes: int = 1_048_588,
 ) -> DeadLetter:
-    """Build the dead-letter record of a rejected input, keeping its exact bytes."""
-    return DeadLetter(
+    """The dead-letter record of a rejected input: its exact bytes, or as many as fit in
+    ``max_record_bytes`` with the whole one's size and hash.
+    """
+    return stage_dead_letter(
+        raw,
+        key=key,
+        stage="ingest-validate",
         reason=rejected.reason,
         detail=rejected.detail,
         source=source,
-        original_key_b64=base64.b64encode(key).decode("ascii") if key is not None else None,
-        original_b64=base64.b64encode(raw or b"").decode("ascii"),
         failed_at=failed_at,
+        max_record_bytes=max_record_bytes,
     )
-
-
-def dead_letter_key(source: SourceRef) -> str:
-    """``topic:partition:offset``: the identity of a dead-letter record across redeliveries."""
-    return f"{source.topic}:{source.partition}:{source.offset}"

@@ -47,6 +47,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",
         producer_acks=-1,
+        producer_max_request_size=settings.kafka_message_max_bytes,
         broker_commit_every=100,
         broker_commit_interval=1.0,
         stream_wait_empty=True,
@@ -61,7 +62,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     register_ingest(app, settings, metrics=metrics)
     model = embedder(settings, batch_size=settings.classify_embedding_batch_size)
     register_classify(app, settings, suggestion_judge(settings, with_embedder=model), metrics=metrics)
-    register_themes(app, settings)
+    register_themes(app, settings, metrics=metrics)
     return app
 
 

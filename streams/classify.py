@@ -11,7 +11,9 @@ thread, and writes
 
 The suggestion is written and acknowledged before the classification, so a crash between
 the two repeats the suggestion (harmless) and never loses it; a batch's offsets are
-acknowledged after all of its outputs are. Batches are large (``classify_batch_size``) and the
+acknowledged after all of its outputs are. A batch that fails is done again one comment at a
+time, and a comment that fails alone goes to ``feedback.comments.accepted.dlq``
+(:class:`~streams.dead_letters.StageGuard`). Batches are large (``classify_batch_size``) and the
 model's micro-batches small (``classify_embedding_batch_size``), both measured on this CPU:
 the model sorts a batch by length, so a large batch in micro-batches of 8 pads little.
 """
@@ -22,6 +24,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import faust
@@ -29,9 +32,10 @@ import faust
 from models.judge import JudgeInput, Judgement, SuggestionJudge
 from models.moderation import RateLimitState
 from streams.continuity import continuity_guard
-from streams.ingest import raw_topic
+from streams.dead_letters import StageGuard, UnreadableRecordError
 from streams.ledger import OutputLedger
 from streams.metrics import WorkerMetrics
+from streams.topics import raw_topic
 from youasked.contracts.events import (
     CommentAccepted,
     CommentClassified,
@@ -62,10 +66,12 @@ def register_classify(
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-model")
     holder: dict[str, Any] = {"rate": RateLimitState()}
     guard = continuity_guard(app, settings, [settings.topic_name(COMMENTS_ACCEPTED)])
+    stage = StageGuard(app, settings, stage="classify", inputs=(COMMENTS_ACCEPTED,), metrics=metrics)
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _reload_ledger(app: faust.App, assigned: Any, **_: Any) -> None:
         ledger.forget()
+        stage.forget()
 
     def judge_batch(batch: list[tuple[Any, CommentAccepted]]) -> tuple[list[Judgement], Any]:
         """Run in the model thread (one thread: batches run in order and own the rate-limit state)."""
@@ -115,6 +121,30 @@ def register_classify(
             pending.append(sent)
         await asyncio.gather(*pending)
 
+    def read(message: Any) -> CommentAccepted:
+        try:
+            return CommentAccepted.model_validate_json(message.value)
+        except ValueError as exc:
+            raise UnreadableRecordError(f"not a CommentAccepted: {exc}") from exc
+
+    async def admit(message: Any) -> CommentAccepted | None:
+        """The comment of ``message``, or None when it was classified before (a re-delivery)."""
+        comment = read(message)
+        return None if await ledger.contains(message.partition, comment.key) else comment
+
+    async def process(todo: list[tuple[Any, CommentAccepted]]) -> None:
+        """Judge ``todo`` and send its outputs; the classified keys go into the ledger."""
+        loop = asyncio.get_running_loop()
+        judgements, vectors = await loop.run_in_executor(executor, judge_batch, todo)
+        await emit(todo, judgements, vectors)
+        for message, comment in todo:
+            await ledger.add(message.partition, comment.key)
+
+    async def process_alone(message: Any) -> None:
+        comment = await admit(message)
+        if comment is not None:
+            await process([(message, comment)])
+
     @app.agent(accepted, name="classify", concurrency=1)
     async def classify(stream: Any) -> None:
         async for events in stream.take_events(
@@ -125,14 +155,19 @@ def register_classify(
                 # faust acknowledges a batch's events after the batch: skipped offsets the guard
                 # reports here are committed only once the batch they joined is written.
                 async for message in guard.in_order(event.message):
-                    comment = CommentAccepted.model_validate_json(message.value)
-                    if await ledger.contains(message.partition, comment.key):
-                        continue
-                    todo.append((message, comment))
+                    comment = await stage.run(message, partial(admit, message))
+                    if comment is not None:
+                        todo.append((message, comment))
             if not todo:
                 continue
-            loop = asyncio.get_running_loop()
-            judgements, vectors = await loop.run_in_executor(executor, judge_batch, todo)
-            await emit(todo, judgements, vectors)
-            for message, comment in todo:
-                await ledger.add(message.partition, comment.key)
+            try:
+                await stage.retrying(partial(process, todo), what=f"a batch of {len(todo)} comments")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # One record may have failed the batch: each is done alone, and what fails alone
+                # is set aside. The ledger is read back first: part of the batch may be out.
+                logger.exception("classify: a batch of %d failed; each comment once more alone", len(todo))
+                ledger.forget()
+                for message, _ in todo:
+                    await stage.run(message, partial(process_alone, message))

@@ -34,8 +34,8 @@ class WorkerMetrics:
     * ``youasked_messages_in_total{topic}``: records the worker's streams took in;
     * ``youasked_messages_out_total{topic}``: records it sent and the broker acknowledged
       (outputs, table changelogs, ticks);
-    * ``youasked_dead_letters_total{topic, reason}``: invalid input records dead-lettered, by the
-      topic they were read from and the reason;
+    * ``youasked_dead_letters_total{stage, topic, reason}``: input records set aside, by the stage
+      (agent) that set them aside, the topic they were read from and the reason;
     * ``youasked_model_batch_seconds``: seconds the model (moderation, embedding, classifier)
       took per classify batch; ``youasked_model_texts_total``: comments it judged;
     * ``youasked_consumer_lag{topic, partition}``: records of an input partition this worker
@@ -55,8 +55,8 @@ class WorkerMetrics:
         )
         self.dead_letters = Counter(
             "youasked_dead_letters",
-            "Input records dead-lettered, by the topic they came from and the reason.",
-            ["topic", "reason"],
+            "Input records set aside, by stage, the topic they came from and the reason.",
+            ["stage", "topic", "reason"],
             registry=self.registry,
         )
         self.model_batch_seconds = Histogram(

@@ -32,6 +32,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import faust
@@ -51,9 +52,11 @@ from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion, ThemeRecord
 from models.themes.workflow import Lineage, ProductWork, StepResult, place_suggestion, tick
 from streams.continuity import continuity_guard
-from streams.ingest import raw_topic
+from streams.dead_letters import StageGuard, UnreadableRecordError
 from streams.ledger import OutputLedger
+from streams.metrics import WorkerMetrics
 from streams.theme_records import ThemeStore, default_title, theme_snapshot, unreadable_command
+from streams.topics import raw_topic
 from youasked import failpoints
 from youasked.contracts.events import (
     DuplicateKind,
@@ -78,8 +81,9 @@ from youasked.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def register_themes(app: faust.App, settings: Settings) -> None:
-    """Declare the themes agent and its tables on ``app``."""
+def register_themes(app: faust.App, settings: Settings, *, metrics: WorkerMetrics | None = None) -> None:
+    """Declare the themes agent and its tables on ``app``; its dead letters are counted in ``metrics``."""
+    metrics = metrics if metrics is not None else WorkerMetrics()
     suggestions_name, ticks_name = settings.topic_name(SUGGESTIONS), settings.topic_name(THEME_TICKS)
     commands_name = settings.topic_name(THEME_COMMANDS)
     # One agent reads the three topics, so a product's suggestions, time steps and commands
@@ -117,10 +121,14 @@ def register_themes(app: faust.App, settings: Settings) -> None:
     store = ThemeStore(state_table, dim=384, duplicates=duplicates)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-themes")
     guard = continuity_guard(app, settings, [suggestions_name, ticks_name, commands_name])
+    stage = StageGuard(
+        app, settings, stage="themes", inputs=(SUGGESTIONS, THEME_TICKS, THEME_COMMANDS), metrics=metrics
+    )
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _forget(app: faust.App, assigned: Any, **_: Any) -> None:
         store.forget()
+        stage.forget()
         closures_done.forget()
         outcomes_done.forget()
 
@@ -486,11 +494,8 @@ def register_themes(app: faust.App, settings: Settings) -> None:
             return
         try:
             detected = SuggestionDetected.model_validate_json(message.value)
-        except ValueError:
-            logger.exception(
-                "unreadable suggestion at %s[%d]@%d", message.topic, message.partition, message.offset
-            )
-            raise
+        except ValueError as exc:
+            raise UnreadableRecordError(f"not a SuggestionDetected: {exc}") from exc
         if members_table.get(detected.suggestion_id) is not None:
             logger.info("re-delivered suggestion %s passed over", detected.suggestion_id)
             return
@@ -500,11 +505,20 @@ def register_themes(app: faust.App, settings: Settings) -> None:
         await run_step(detected.comment.product, detected)
         logger.debug("placed %s", detected.suggestion_id)
 
+    async def handle_or_reload(message: Any) -> None:
+        try:
+            await handle(message)
+        except Exception:
+            # A step that raised may have left a product's loaded state half-changed: reload
+            # every product from the tables (written only after a step's outputs) before going on.
+            store.forget()
+            raise
+
     @app.agent(inputs, name="themes", concurrency=1)
     async def place(stream: Any) -> None:
         async for event in stream.events():
             async for message in guard.in_order(event.message):
-                await handle(message)
+                await stage.run(message, partial(handle_or_reload, message))
 
     @app.timer(interval=settings.theme_tick_interval_s)  # type: ignore[untyped-decorator]
     async def send_ticks() -> None:

@@ -152,7 +152,9 @@ def test_valid_comments_pass_once_and_malformed_ones_are_dead_lettered(
     assert served.get(("youasked_messages_in_total", comments_topic), 0) >= len(records), served
     assert served.get(("youasked_messages_out_total", accepted_topic), 0) >= 60, served
     for _, reason in MALFORMED:
-        labels = frozenset({"topic": settings.topic_name(COMMENTS), "reason": reason}.items())
+        labels = frozenset(
+            {"stage": "ingest-validate", "topic": settings.topic_name(COMMENTS), "reason": reason}.items()
+        )
         assert served.get(("youasked_dead_letters_total", labels)) == 1, (reason, served)
     assert served.get(("youasked_model_batch_seconds_count", frozenset()), 0) >= 1, served
     lag = {

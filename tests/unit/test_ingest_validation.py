@@ -146,3 +146,48 @@ def test_comment_shaped_json_ends_in_exactly_one_outcome(payload: dict[str, obje
         out.model_dump_json()  # always serializable
     else:
         assert isinstance(out.reason, DeadLetterReason)
+
+
+@pytest.mark.parametrize(
+    "created_at", ["0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00-14:00", "1999-12-31T23:59:59+00:00"]
+)
+def test_a_date_before_the_window_is_dead_lettered_as_out_of_range(created_at: str) -> None:
+    out = run(encode(comment(created_at=created_at)))
+    assert isinstance(out, Rejected)
+    assert out.reason is DeadLetterReason.TIMESTAMP_OUT_OF_RANGE
+
+
+def test_a_date_at_the_far_end_of_the_calendar_is_dead_lettered() -> None:
+    out = run(encode(comment(created_at="9999-12-31T23:59:59-14:00")))
+    assert isinstance(out, Rejected)
+    assert out.reason is DeadLetterReason.FUTURE_TIMESTAMP
+
+
+@pytest.mark.parametrize("size", [300 * 1024, 760 * 1024, 1_040_000])
+def test_the_dead_letter_of_a_large_record_fits_in_one_broker_record(size: int) -> None:
+    raw = b'{"text": "' + b"x" * size + b'"}'
+    rejected = run(raw)
+    assert isinstance(rejected, Rejected) and rejected.reason is DeadLetterReason.TOO_LARGE
+    limit = 1_048_588
+    record = dead_letter(raw, key=b"k" * 5000, rejected=rejected, source=SOURCE, failed_at=NOW, max_record_bytes=limit)
+    wire = record.model_dump_json().encode()
+    assert len(wire) <= limit
+    import base64
+    import hashlib
+
+    kept = base64.b64decode(record.original_b64)
+    assert record.original_size == len(raw)
+    assert record.original_sha256 == hashlib.sha256(raw).hexdigest()
+    assert raw.startswith(kept)
+    assert record.original_truncated == (kept != raw)
+    if size > 700 * 1024:
+        assert record.original_truncated and len(kept) > 600 * 1024
+
+
+def test_a_small_dead_letter_keeps_the_whole_original() -> None:
+    raw = b"\x00" * 1000
+    rejected = run(raw)
+    assert isinstance(rejected, Rejected)
+    record = dead_letter(raw, key=None, rejected=rejected, source=SOURCE, failed_at=NOW, max_record_bytes=65_536)
+    assert not record.original_truncated and record.original_size == 1000
+    assert record.stage == "ingest-validate"

@@ -112,7 +112,7 @@ def free_port() -> int:
 
 def test_worker_endpoint_serves_its_registry_and_tolerates_a_taken_port(tmp_path: Path) -> None:
     metrics = WorkerMetrics()
-    metrics.dead_letters.labels(topic="feedback.comments", reason="not_json").inc(2)
+    metrics.dead_letters.labels(stage="ingest-validate", topic="feedback.comments", reason="not_json").inc(2)
     metrics.model_batch_seconds.observe(0.3)
     port = start_metrics_server(metrics.registry, host="127.0.0.1", port=free_port())
     assert port is not None
@@ -122,7 +122,9 @@ def test_worker_endpoint_serves_its_registry_and_tolerates_a_taken_port(tmp_path
         served[
             (
                 "youasked_dead_letters_total",
-                frozenset({"topic": "feedback.comments", "reason": "not_json"}.items()),
+                frozenset(
+                    {"stage": "ingest-validate", "topic": "feedback.comments", "reason": "not_json"}.items()
+                ),
             )
         ]
         == 2
