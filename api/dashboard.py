@@ -14,9 +14,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.common import ERRORS, Viewer
+from api.parameters import ProductParam
 from api.pipeline import PipelineProbe
 from api.schemas import Body
-from youasked.contracts.events import LifecycleStatus
+from youasked.contracts.events import LifecycleStatus, Platform
 from youasked.readmodel.schema import ThemeRow
 from youasked.settings import Settings
 
@@ -89,24 +90,46 @@ class CallerRead(Body):
 
 
 def _week_start(label: str) -> date | None:
+    """The Monday of an ISO week label (``2026-W09``, or a year written with fewer digits), or None."""
+    year, separator, week = label.partition("-W")
+    if not (separator and year.isascii() and year.isdigit() and week.isascii() and week.isdigit()):
+        return None
     try:
-        year, week = label.split("-W")
         return date.fromisocalendar(int(year), int(week), 1)
     except ValueError:
         return None
 
 
-def _week_label(day: date) -> str:
+def week_label(day: date) -> str:
+    """The ISO week of ``day`` as ``YYYY-Www``, the year in four digits (``0001-W01``)."""
     year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"
+
+
+def weekly_counts(counts: dict[str, Any]) -> dict[str, int]:
+    """A theme's mentions per week keyed by :func:`week_label` (labels that name no week left out)."""
+    weekly: dict[str, int] = {}
+    for label, count in counts.items():
+        start = _week_start(label)
+        if start is not None:
+            weekly[week_label(start)] = weekly.get(week_label(start), 0) + int(count)
+    return weekly
 
 
 def trend_weeks(latest: str | None, count: int = TREND_WEEKS) -> list[str]:
-    """``count`` ISO weeks ending with ``latest`` (YYYY-Www), oldest first; [] without one."""
+    """``count`` ISO weeks ending with ``latest`` (YYYY-Www), oldest first, less the weeks before
+    year 1 when ``latest`` is that early; [] without a week.
+    """
     start = _week_start(latest) if latest else None
     if start is None:
         return []
-    return [_week_label(start - timedelta(weeks=back)) for back in range(count - 1, -1, -1)]
+    weeks = []
+    for back in range(count - 1, -1, -1):
+        try:
+            weeks.append(week_label(start - timedelta(weeks=back)))
+        except OverflowError:  # before 0001-01-01: no such week
+            continue
+    return weeks
 
 
 def high_cost_from(settings: Settings) -> float:
@@ -122,14 +145,14 @@ def high_cost_from(settings: Settings) -> float:
 
 
 def matrix(
-    engine: Engine, *, product: str | None, platform: str | None, limit: int, cost_split: float
+    engine: Engine, *, product: str | None, platform: Platform | None, limit: int, cost_split: float
 ) -> ThemeMatrix:
     """The ``limit`` best-scored active themes (by the same order as ``/themes?sort=score``)."""
     query = select(ThemeRow).where(ThemeRow.status == "active")
     if product:
         query = query.where(ThemeRow.product == product)
     if platform:
-        query = query.where(ThemeRow.platform_counts[platform].as_integer() > 0)
+        query = query.where(ThemeRow.platform_counts[platform.value].as_integer() > 0)
     with Session(engine) as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(
@@ -145,14 +168,15 @@ def matrix(
                 .order_by(ThemeRow.product)
             )
         )
-        latest = max((week for row in rows for week in (row.weekly_counts or {})), default=None)
+        counts_of = {row.theme_id: weekly_counts(row.weekly_counts or {}) for row in rows}
+        latest = max((week for counts in counts_of.values() for week in counts), default=None)
         weeks = trend_weeks(latest)
         threshold = None
         items = []
         for row in rows:
             score: dict[str, Any] = row.score or {}
             threshold = threshold if threshold is not None else score.get("high_impact_threshold")
-            counts = row.weekly_counts or {}
+            counts = counts_of[row.theme_id]
             items.append(
                 MatrixPoint(
                     theme_id=row.theme_id,
@@ -172,7 +196,7 @@ def matrix(
             )
     return ThemeMatrix(
         product=product,
-        platform=platform,
+        platform=platform.value if platform else None,
         total=total,
         products=products,
         high_impact_threshold=threshold,
@@ -191,8 +215,8 @@ def dashboard_router(probe: PipelineProbe) -> APIRouter:
     def get_matrix(
         request: Request,
         _caller: Viewer,
-        product: Annotated[str | None, Query(max_length=256)] = None,
-        platform: Annotated[str | None, Query(max_length=32)] = None,
+        product: ProductParam = None,
+        platform: Platform | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 150,
     ) -> ThemeMatrix:
         """The top themes by score as points: impact against cost, sized by distinct people, with

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.common import ACCEPTED, Admin, ApiError, Pm, Send
+from api.parameters import NO_NUL
 from api.schemas import (
     CommandAccepted,
     ErasureAccepted,
@@ -37,7 +38,7 @@ from youasked.readmodel.project import forget
 from youasked.readmodel.schema import SuggestionRow, ThemeRow
 from youasked.settings import Settings
 
-SuggestionId = Annotated[str, Path(min_length=1, max_length=256)]
+SuggestionId = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_NUL)]
 
 
 def people_router(settings: Settings, *, engine: Engine, send: Send) -> APIRouter:

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.common import ERRORS
+from api.parameters import ProductParam
 from api.schemas import Body
 from models.templates import ClosureTemplates, load_templates, render
 from youasked.contracts.events import LifecycleStatus
@@ -257,7 +258,7 @@ def public_router(settings: Settings) -> APIRouter:
     @router.get("/themes", response_model=PublicBoard, responses=PUBLIC_ERRORS)
     def public_themes(
         request: Request,
-        product: Annotated[str | None, Query(max_length=256)] = None,
+        product: ProductParam = None,
         limit: Annotated[int, Query(ge=1, le=100, description="Ideas per status.")] = 20,
     ) -> PublicBoard:
         """The ideas board: themes by public status (under review, planned, in progress, shipped),
@@ -266,9 +267,7 @@ def public_router(settings: Settings) -> APIRouter:
         return board(request.app.state.engine, templates(), product=product, limit=limit)
 
     @router.get("/monthly-update", response_model=PublicMonthlyUpdate, responses=PUBLIC_ERRORS)
-    def public_monthly_update(
-        request: Request, product: Annotated[str | None, Query(max_length=256)] = None
-    ) -> PublicMonthlyUpdate:
+    def public_monthly_update(request: Request, product: ProductParam = None) -> PublicMonthlyUpdate:
         """The newest "what we shipped this month" text."""
         return monthly_update(request.app.state.engine, product=product)
 

@@ -1,7 +1,9 @@
 """Read-model rows as API response models, with what each role may see of people.
 
-Roles below pm see no author handle: not in the handle fields, and not inside people's own
-words either (``@name`` in a text is shown as ``@…``); closures lose their people and posts.
+Roles below pm see no author handle: not in the handle fields, not in a suggestion's URL (which
+names its author on most platforms, ``https://x.com/<handle>/status/...``: it is left out), and
+not inside people's own words either (``@name`` in a text is shown as ``@…``, a link as its
+scheme and host, ``https://x.com/…``); closures lose their people, replies and posts.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from youasked.contracts.events import LifecycleStatus
 from youasked.readmodel.schema import ClosureRow, SuggestionRow, ThemeRow
 
 HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+(?<!\.)")
+# scheme, [user@], host, the rest of the link (up to trailing punctuation)
+LINK = re.compile(r"""(?i)\b(https?://)(?:[^\s/?#@]*@)?([^\s/?#@]+)\S*?(?=[.,;:!?)\]'"]*(?:\s|$))""")
 
 
 def mask_handles(text: str | None) -> str | None:
-    """``text`` with every ``@handle`` in it shown as ``@…``: what roles without handles see of
-    people's own words (they name themselves or others that way).
+    """``text`` with every ``@handle`` in it shown as ``@…`` and every link as its scheme and host
+    (``https://x.com/…``): what roles without handles see of people's own words (they name
+    themselves or others that way, and a link's path often holds a handle).
     """
-    return None if text is None else HANDLE.sub("@…", text)
+    return None if text is None else HANDLE.sub("@…", LINK.sub(r"\1\2/…", text))
 
 
 def suggestion_read(row: SuggestionRow, *, handles: bool) -> SuggestionRead:
@@ -28,7 +33,7 @@ def suggestion_read(row: SuggestionRow, *, handles: bool) -> SuggestionRead:
         suggestion_id=row.suggestion_id,
         platform=row.platform,
         comment_id=row.comment_id,
-        url=row.url,
+        url=row.url if handles else None,
         text=row.text if handles else mask_handles(row.text),
         asked_at=row.asked_at,
         duplicate_of=row.duplicate_of,

@@ -4,7 +4,7 @@ distinct authors, rejections by reason) and themes shipped per month with the me
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.common import ERRORS, Viewer
+from api.parameters import ProductParam
 from api.reads import closure_read
 from api.schemas import (
     ClosureRead,
@@ -22,6 +23,7 @@ from api.schemas import (
     ShippedMonth,
 )
 from api.security import Role
+from youasked.contracts.events import Platform
 from youasked.readmodel.schema import ClassificationRow, ClosureRow, MonthlyUpdateRow, ThemeRow
 
 
@@ -32,7 +34,7 @@ def reports_router(*, engine: Engine) -> APIRouter:
     @router.get("/closures", response_model=list[ClosureRead], tags=["closures"], responses=ERRORS)
     def list_closures(
         caller: Viewer,
-        product: Annotated[str | None, Query(max_length=256)] = None,
+        product: ProductParam = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> list[ClosureRead]:
         """Recent closures, newest first. The people who asked are listed for pm and admin."""
@@ -46,8 +48,8 @@ def reports_router(*, engine: Engine) -> APIRouter:
     @router.get("/metrics/monthly", response_model=MonthlyMetrics, tags=["metrics"], responses=ERRORS)
     def monthly(
         _caller: Viewer,
-        product: Annotated[str | None, Query(max_length=256)] = None,
-        platform: Annotated[str | None, Query(max_length=32)] = None,
+        product: ProductParam = None,
+        platform: Platform | None = None,
     ) -> MonthlyMetrics:
         """Valid suggestions per month (count and distinct authors), and rejections by reason."""
         with Session(engine) as session:
@@ -60,12 +62,12 @@ def reports_router(*, engine: Engine) -> APIRouter:
             if product:
                 query = query.where(ClassificationRow.product == product)
             if platform:
-                query = query.where(ClassificationRow.platform == platform)
+                query = query.where(ClassificationRow.platform == platform.value)
             months: dict[str, tuple[int, set[str]]] = {}
             rejected: dict[str, int] = {}
             for created_at, author, verdict, reason in session.execute(query):
                 if verdict == "suggestion":
-                    month = created_at.astimezone(UTC).strftime("%Y-%m")
+                    month = month_label(created_at)
                     count, authors = months.get(month, (0, set()))
                     authors.add(author)
                     months[month] = (count + 1, authors)
@@ -73,7 +75,7 @@ def reports_router(*, engine: Engine) -> APIRouter:
                     rejected[reason] = rejected.get(reason, 0) + 1
         return MonthlyMetrics(
             product=product,
-            platform=platform,
+            platform=platform.value if platform else None,
             months=[
                 MonthCount(month=m, suggestions=c, distinct_authors=len(a))
                 for m, (c, a) in sorted(months.items())
@@ -86,7 +88,7 @@ def reports_router(*, engine: Engine) -> APIRouter:
     )
     def monthly_updates(
         _caller: Viewer,
-        product: Annotated[str | None, Query(max_length=256)] = None,
+        product: ProductParam = None,
         limit: Annotated[int, Query(ge=1, le=120)] = 12,
     ) -> list[MonthlyUpdateRead]:
         """The "what we shipped this month" updates, newest month first."""
@@ -107,9 +109,7 @@ def reports_router(*, engine: Engine) -> APIRouter:
             ]
 
     @router.get("/metrics/shipped", response_model=ShippedMetrics, tags=["metrics"], responses=ERRORS)
-    def shipped_per_month(
-        _caller: Viewer, product: Annotated[str | None, Query(max_length=256)] = None
-    ) -> ShippedMetrics:
+    def shipped_per_month(_caller: Viewer, product: ProductParam = None) -> ShippedMetrics:
         """Themes shipped per month, and the median days from a theme's first mention to shipping."""
         query = (
             select(ClosureRow.closed_at, ThemeRow.first_seen)
@@ -122,7 +122,7 @@ def reports_router(*, engine: Engine) -> APIRouter:
         counts: dict[str, int] = {}
         with Session(engine) as session:
             for closed_at, first_seen in session.execute(query):
-                month = closed_at.astimezone(UTC).strftime("%Y-%m")
+                month = month_label(closed_at)
                 counts[month] = counts.get(month, 0) + 1
                 if first_seen is not None:
                     days = (closed_at - first_seen).total_seconds() / 86400
@@ -136,6 +136,12 @@ def reports_router(*, engine: Engine) -> APIRouter:
         )
 
     return router
+
+
+def month_label(moment: datetime) -> str:
+    """The month of an aware ``moment`` in UTC as ``YYYY-MM`` (four-digit year: ``0001-01``)."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc.month:02d}"
 
 
 def _median(values: list[float]) -> float | None:

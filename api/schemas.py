@@ -65,12 +65,15 @@ class ThemePage(Body):
 
 
 class SuggestionRead(Body):
-    """A suggestion of a theme. ``author_handle`` is shown to the pm and admin roles only."""
+    """A suggestion of a theme. ``author_handle`` and ``url`` are shown to the pm and admin roles
+    only (a comment's URL names its author on most platforms); other roles read the text with
+    handles and links masked.
+    """
 
     suggestion_id: str
     platform: str
     comment_id: str
-    url: str | None
+    url: str | None = Field(description="The original comment; None for roles below pm.")
     text: str
     asked_at: datetime
     duplicate_of: str | None

@@ -11,12 +11,14 @@ from fastapi import APIRouter, Query
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from api.common import ERRORS, NOT_FOUND, ApiError, Instant, ThemeId, Viewer
+from api.common import ERRORS, NOT_FOUND, ApiError, Viewer
+from api.dashboard import weekly_counts
+from api.parameters import ProductParam, ReadThemeId, UtcInstant, WordsParam
 from api.reads import suggestion_read, theme_read
 from api.schemas import HistoryRead, ReviewItem, ThemeDetail, ThemeHit, ThemeHits, ThemePage
 from api.search import SemanticIndex
 from api.security import Role
-from youasked.contracts.events import LifecycleStatus
+from youasked.contracts.events import LifecycleStatus, Platform
 from youasked.readmodel.schema import SuggestionRow, ThemeHistoryRow, ThemeRow
 
 
@@ -27,14 +29,14 @@ def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
     @router.get("/themes", response_model=ThemePage, tags=["themes"], responses=ERRORS)
     def list_themes(
         caller: Viewer,
-        product: Annotated[str | None, Query(max_length=256)] = None,
+        product: ProductParam = None,
         status: LifecycleStatus | None = None,
         quadrant: Literal["quick_win", "big_bet", "fill_in", "money_pit", "unknown_cost"] | None = None,
-        platform: Annotated[str | None, Query(max_length=32)] = None,
+        platform: Platform | None = None,
         min_authors: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-        since: Instant | None = None,
-        until: Instant | None = None,
-        q: Annotated[str | None, Query(max_length=200, description="Words the theme must contain.")] = None,
+        since: UtcInstant | None = None,
+        until: UtcInstant | None = None,
+        q: WordsParam = None,
         include_merged: bool = False,
         sort: Literal["score", "authors", "growth", "recency"] = "score",
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -57,7 +59,7 @@ def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
         if until:
             query = query.where(ThemeRow.first_seen <= until)
         if platform:  # the snapshot's per-platform mention counts (no join with suggestions)
-            query = query.where(ThemeRow.platform_counts[platform].as_integer() > 0)
+            query = query.where(ThemeRow.platform_counts[platform.value].as_integer() > 0)
         for word in (q or "").lower().split()[:10]:
             escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(ThemeRow.search_text.like(f"%{escaped}%", escape="\\"))
@@ -79,7 +81,7 @@ def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
     async def search_themes(
         caller: Viewer,
         q: Annotated[str, Query(min_length=1, max_length=500, description="What people might have asked.")],
-        product: Annotated[str | None, Query(max_length=256)] = None,
+        product: ProductParam = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
     ) -> ThemeHits:
         """Active themes nearest in meaning to ``q`` (the query is embedded with the pipeline's model)."""
@@ -105,7 +107,7 @@ def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
         "/themes/{theme_id}", response_model=ThemeDetail, tags=["themes"], responses={**ERRORS, **NOT_FOUND}
     )
     def get_theme(
-        theme_id: ThemeId,
+        theme_id: ReadThemeId,
         caller: Viewer,
         suggestions_limit: Annotated[int, Query(ge=0, le=1000)] = 100,
     ) -> ThemeDetail:
@@ -131,7 +133,7 @@ def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
                 score=row.score,
                 cost=row.cost,
                 release=row.release,
-                weekly_counts=dict(row.weekly_counts or {}),
+                weekly_counts=weekly_counts(row.weekly_counts or {}),
                 suggestions=[suggestion_read(m, handles=handles) for m in members],
                 history=[
                     HistoryRead(
@@ -151,7 +153,7 @@ def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
     @router.get("/review-queue", response_model=list[ReviewItem], tags=["themes"], responses=ERRORS)
     def review_queue(
         caller: Viewer,
-        product: Annotated[str | None, Query(max_length=256)] = None,
+        product: ProductParam = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> list[ReviewItem]:
         """Possible duplicates (the review band of similarity), most similar first, each with the

@@ -94,7 +94,9 @@ function fmtInt(value) {
 
 function fmtMonth(yyyyMm, { long = false } = {}) {
   const [year, month] = yyyyMm.split("-").map(Number);
-  return (long ? MONTH_LONG : MONTH).format(new Date(Date.UTC(year, month - 1, 1)));
+  const first = new Date(0);
+  first.setUTCFullYear(year, month - 1, 1); // Date.UTC would read years 0-99 as 1900-1999
+  return (long ? MONTH_LONG : MONTH).format(first);
 }
 
 function fmtDay(iso) {
