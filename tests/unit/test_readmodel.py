@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from tests.readmodel_support import T0, sample_records, theme
 from youasked.contracts.events import event_json
 from youasked.contracts.lifecycle import AuthorErased, hash_author
 from youasked.readmodel.db import upgrade
-from youasked.readmodel.project import apply_record
+from youasked.readmodel.project import UnreadableRecordError, apply_record
 from youasked.readmodel.projector import apply_batch
 from youasked.readmodel.schema import (
     Base,
@@ -65,12 +66,15 @@ def test_an_older_theme_snapshot_does_not_roll_a_theme_back(database: Callable[[
         assert row is not None and row.author_count == 9
 
 
-def test_tombstones_and_unreadable_records_are_passed_over(database: Callable[[], Engine]) -> None:
+def test_tombstones_of_nothing_are_passed_over_and_unreadable_records_refused(
+    database: Callable[[], Engine],
+) -> None:
     engine = database()
     with Session(engine) as session, session.begin():
         assert apply_record(session, "themes", None) is False
-        assert apply_record(session, "themes", b"{not json") is False
-        assert apply_record(session, "closures", b'{"closure_id": 3}') is False
+        for kind, value in (("themes", b"{not json"), ("closures", b'{"closure_id": 3}')):
+            with pytest.raises(UnreadableRecordError):  # the projection sets it aside
+                apply_record(session, kind, value)
         assert apply_record(session, "themes", event_json(theme("t-1"))) is True
 
 

@@ -13,7 +13,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL and a busy timeout so the API reads while the
-    projection writes.
+    projection writes; PostgreSQL sessions run in UTC.
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -26,7 +26,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Sessions in UTC: psycopg gives timestamps in the session's time zone, and the earliest or
+    # latest time the read model stores (see schema.to_utc) would overflow in any other zone.
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
 
 
 def alembic_config() -> Config:

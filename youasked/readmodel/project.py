@@ -5,7 +5,8 @@ what it says. Rows are keyed by ids the events carry, so applying a record twice
 a topic from the beginning, leaves the same rows. A theme snapshot older than the stored one
 (by ``changed_at``) is ignored, so order across partitions cannot roll a theme back.
 
-Tombstones (a null value) delete: a theme removed from ``feedback.themes``, a suggestion from
+A record that is not its topic's event raises :class:`UnreadableRecordError` (the projection
+sets it aside). Tombstones (a null value) delete: a theme removed from ``feedback.themes``, a suggestion from
 ``feedback.theme-members``. An erasure (``feedback.erasures``) deletes a person's rows from
 before it and redacts them from closures; their rows arriving later are kept out, so a replay
 in any order ends in the same database.
@@ -45,6 +46,15 @@ from youasked.readmodel.schema import (
 )
 
 logger = logging.getLogger(__name__)
+
+BIGGEST = 2**63 - 1
+"""The largest count a BIGINT column holds."""
+
+
+class UnreadableRecordError(ValueError):
+    """A record that is not the event its topic carries (our own agents write these topics, so
+    it is a bug upstream or a record from another version): the projection sets it aside.
+    """
 
 
 def search_text_of(theme: ThemeChanged) -> str:
@@ -101,7 +111,9 @@ def project_theme(session: Session, theme: ThemeChanged) -> None:
     row.last_seen = theme.last_seen
     row.platform_counts = dict(theme.platform_counts)
     row.weekly_counts = dict(theme.weekly_counts)
-    row.engagement = theme.engagement
+    # likes + replies + shares summed over a theme's comments: unbounded in the contract; a
+    # count past 64 bits (never a real one) is kept as the largest, so sorting stays right
+    row.engagement = min(theme.engagement, BIGGEST)
     row.priority = theme.score.priority if theme.score else None
     row.impact = theme.score.impact if theme.score else None
     row.growth = _factor(theme, "growth")
@@ -366,9 +378,10 @@ PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
 
 def apply_record(session: Session, kind: str, value: bytes | None, key: bytes | None = None) -> bool:
     """Apply one record of the topic ``kind`` (a key of :data:`PROJECTIONS`); a tombstone
-    deletes what its ``key`` names. False when nothing was applied or the record is unreadable
-    (logged: our own agents write these topics, so an unreadable record is a bug upstream, and
-    the projection must not stop on it).
+    deletes what its ``key`` names. False when nothing was applied (a tombstone of nothing).
+
+    Raises :class:`UnreadableRecordError` when ``value`` is not the topic's event, and whatever
+    the database raises on a value it cannot hold: the projection sets such a record aside.
     """
     if value is None:
         return key is not None and project_tombstone(session, kind, key)
@@ -376,7 +389,6 @@ def apply_record(session: Session, kind: str, value: bytes | None, key: bytes | 
     try:
         event = model.model_validate_json(value)
     except ValidationError as error:
-        logger.error("unreadable %s record skipped: %s", kind, str(error)[:500])
-        return False
+        raise UnreadableRecordError(f"not a {model.__name__}: {str(error)[:1500]}") from error
     project(session, event)
     return True

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -28,13 +29,34 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID = 256
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+MIDDLE = datetime(5000, 1, 1, tzinfo=UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` (aware) in UTC; an instant before year 1 or after 9999 in UTC (a year-1 time
+    east of UTC, a year-9999 time west of it) becomes the earliest or latest UTC time.
+
+    Clamping rather than storing the time as given: SQLite keeps no offset, so a wall time stored
+    as given would sort hours away from its instant among the others, and PostgreSQL would keep
+    year 0 but psycopg cannot read such a value back, so every query touching the row would
+    fail. Clamping moves the instant by at most the 14 hours of the largest offset and keeps the
+    order of all times (it is monotonic), so range filters and sorts stay right.
+    """
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # the naive wall time decides which edge: the offset is at most a day either way
+        return EARLIEST if value.replace(tzinfo=None) < MIDDLE.replace(tzinfo=None) else LATEST
 
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware timestamp stored in UTC and read back aware on every database.
 
     SQLite keeps no offset: a ``+02:00`` time would come back as a naive wall time, two hours
-    off. Values are turned to UTC on the way in and given UTC on the way out.
+    off. Values are turned to UTC on the way in (:func:`to_utc`, safe for any ISO date) and given
+    UTC on the way out.
     """
 
     impl = DateTime(timezone=True)
@@ -45,7 +67,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: the read model stores aware times only")
-        return value.astimezone(UTC)
+        return to_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -79,7 +101,7 @@ class ThemeRow(Base):
     last_seen: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     platform_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     weekly_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
-    engagement: Mapped[int] = mapped_column(Integer, default=0)
+    engagement: Mapped[int] = mapped_column(BigInteger, default=0)  # see project.BIGGEST
     priority: Mapped[float | None] = mapped_column(Float, index=True)
     impact: Mapped[float | None] = mapped_column(Float)
     growth: Mapped[float | None] = mapped_column(Float)
@@ -237,3 +259,34 @@ class ErasureRow(Base):
     author_hash: Mapped[str] = mapped_column(String(16), primary_key=True)
     erasure_id: Mapped[str] = mapped_column(String(ID))
     erased_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+SET_ASIDE_MAX_BYTES = 64 * 1024
+"""Most bytes of a set-aside value kept (the whole stays on its topic for the topic's retention)."""
+
+
+class SetAsideRow(Base):
+    """A record the projection could not write on its own, set aside so that the rest go on.
+
+    ``topic``, ``partition`` and ``offset`` say where it is (None when a batch was given by
+    hand); one row per place, so a batch repeated after a crash sets a record aside once.
+    ``value`` is the record's value as read, its first :data:`SET_ASIDE_MAX_BYTES` bytes when it
+    is larger (``value_truncated``); ``value_size`` (bytes) and ``value_sha256`` are of the whole.
+    """
+
+    __tablename__ = "set_aside"
+    __table_args__ = (UniqueConstraint("topic", "partition", "offset", name="uq_set_aside_source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(ID))
+    partition: Mapped[int | None] = mapped_column(Integer)
+    offset: Mapped[int | None] = mapped_column(BigInteger)
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reason: Mapped[str] = mapped_column(Text)
+    exception_type: Mapped[str] = mapped_column(String(ID))
+    value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value_size: Mapped[int] = mapped_column(BigInteger)
+    value_truncated: Mapped[bool] = mapped_column(Boolean)
+    value_sha256: Mapped[str | None] = mapped_column(String(64))
+    set_aside_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

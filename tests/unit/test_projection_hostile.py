@@ -1,0 +1,152 @@
+"""The projection under hostile records: dates at the edges of what ISO allows, odd texts, huge
+numbers; every record is projected or set aside, and the projection never stops."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session
+
+from tests.readmodel_support import classified, outcome, theme
+from youasked.contracts.events import CommentClassified, Verdict, event_json
+from youasked.readmodel.projector import Projection, Record, apply_batch
+from youasked.readmodel.schema import (
+    SET_ASIDE_MAX_BYTES,
+    ClassificationRow,
+    OutcomeRow,
+    SetAsideRow,
+    ThemeRow,
+)
+from youasked.settings import Settings
+
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def dated(index: int, created_at: datetime) -> CommentClassified:
+    """A judged comment written at ``created_at`` (schema-valid whatever the year)."""
+    judged = classified(index, Verdict.SUGGESTION)
+    comment = judged.comment.model_copy(update={"created_at": created_at})
+    return judged.model_copy(update={"comment": comment})
+
+
+def test_a_comment_of_year_1_east_of_utc_does_not_stop_the_projection(
+    database: Callable[[], Engine],
+) -> None:
+    engine = database()
+    year_1 = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
+    records: list[tuple[str, bytes | None]] = [
+        ("comments.classified", event_json(dated(1, year_1))),
+        ("themes", event_json(theme("t-maps"))),
+        ("theme-outcomes", event_json(outcome("cmd-1", "t-maps"))),  # a PM's command, decided
+    ]
+    assert apply_batch(engine, records) == 3
+    with Session(engine) as session:
+        assert session.get(OutcomeRow, "cmd-1") is not None
+        assert session.get(ThemeRow, "t-maps") is not None
+        row = session.get(ClassificationRow, "x:k1")
+        assert row is not None and row.created_at == EARLIEST
+
+
+def test_a_comment_of_year_9999_west_of_utc_is_stored_at_the_latest_instant(
+    database: Callable[[], Engine],
+) -> None:
+    engine = database()
+    year_9999 = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-14)))
+    assert apply_batch(engine, [("comments.classified", event_json(dated(2, year_9999)))]) == 1
+    with Session(engine) as session:
+        row = session.get(ClassificationRow, "x:k2")
+        assert row is not None and row.created_at == LATEST
+
+
+def run(projection: Projection, records: list[Record]) -> None:
+    asyncio.run(projection.project(records))
+
+
+async def never_sleep(seconds: float) -> None:
+    raise AssertionError(f"the projection waited {seconds} s: it retried a batch")
+
+
+def set_aside_rows(engine: Engine, topic: str) -> dict[int | None, SetAsideRow]:
+    with Session(engine) as session:
+        rows = session.scalars(select(SetAsideRow).where(SetAsideRow.topic == topic)).all()
+        return {row.offset: row for row in rows}
+
+
+def test_a_record_that_fails_alone_is_set_aside_and_the_rest_of_the_batch_commits(
+    database: Callable[[], Engine],
+) -> None:
+    engine = database()
+    too_many = theme("t-big").model_copy(update={"member_count": 2**70})  # valid; no column holds it
+    values = [
+        ("themes", event_json(theme("t-1")), b"t-1"),
+        ("themes", event_json(too_many), b"t-big"),
+        ("themes", b"{not json", b"t-x"),
+        ("theme-outcomes", event_json(outcome("cmd-1", "t-1")), b"trailmate"),
+    ]
+    records = [Record(kind, value, key, "feedback.themes", 3, 10 + i) for i, (kind, value, key) in
+               enumerate(values)]
+    projection = Projection(Settings(), engine, sleep=never_sleep)
+    run(projection, records)
+    assert projection.applied == 2 and projection.set_aside == 2
+    with Session(engine) as session:
+        assert session.get(ThemeRow, "t-1") is not None and session.get(OutcomeRow, "cmd-1") is not None
+        assert session.get(ThemeRow, "t-big") is None
+    rows = set_aside_rows(engine, "feedback.themes")
+    assert sorted(rows) == [11, 12]
+    big, unreadable = rows[11], rows[12]
+    assert (big.stage, big.kind, big.partition, big.key, big.value) == (
+        "projection", "themes", 3, b"t-big", event_json(too_many)
+    )
+    assert big.exception_type and big.reason and big.set_aside_at.tzinfo is not None
+    assert unreadable.exception_type == "youasked.readmodel.project.UnreadableRecordError"
+    assert "ThemeChanged" in unreadable.reason and unreadable.value == b"{not json"
+    assert (unreadable.value_size, unreadable.value_truncated) == (9, False)
+
+    run(projection, records)  # the batch again, as after a crash before the offsets' commit
+    assert projection.set_aside == 2 and len(set_aside_rows(engine, "feedback.themes")) == 2
+    restarted = Projection(Settings(), engine, sleep=never_sleep)
+    run(restarted, [])
+    assert restarted.set_aside == 2
+
+
+def test_a_huge_record_is_set_aside_truncated_with_its_size_and_hash(
+    database: Callable[[], Engine],
+) -> None:
+    engine = database()
+    value = b"\x00\xff" * 300_000
+    record = Record("closures", value, None, "feedback.closures", 0, 7)
+    projection = Projection(Settings(), engine, sleep=never_sleep)
+    run(projection, [record])
+    row = set_aside_rows(engine, "feedback.closures")[7]
+    assert row.value == value[:SET_ASIDE_MAX_BYTES] and row.value_truncated
+    assert (row.value_size, row.value_sha256) == (len(value), hashlib.sha256(value).hexdigest())
+
+
+def test_a_lost_connection_is_retried_with_backoff_and_sets_nothing_aside(
+    database: Callable[[], Engine],
+) -> None:
+    engine = database()
+    failures = [2]
+
+    def lose_the_connection(*_args: object) -> None:
+        if failures[0] > 0:
+            failures[0] -= 1
+            raise engine.dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+
+    event.listen(engine, "before_cursor_execute", lose_the_connection)
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    projection = Projection(Settings(), engine, sleep=sleep)
+    run(projection, [Record("themes", event_json(theme("t-1")), b"t-1", "feedback.themes", 0, 0)])
+    assert waited == [0.5, 1.0]
+    assert projection.applied == 1 and projection.set_aside == 0
+    with Session(engine) as session:
+        assert session.get(ThemeRow, "t-1") is not None
