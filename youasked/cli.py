@@ -7,12 +7,16 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from youasked.cli_api import key_app, serve
 from youasked.cli_themes import theme_app
 from youasked.settings import get_settings
+
+if TYPE_CHECKING:
+    from youasked.replay import ReplayReport
 
 app = typer.Typer(
     help="youasked: from what people ask to what you ship, and back to them.",
@@ -138,20 +142,31 @@ def replay(
         None, "--map", help="FIELD=COLUMN: take a comment field from a CSV column."
     ),
     set_: list[str] = typer.Option(None, "--set", help="FIELD=VALUE: set a field on every record."),
+    id_salt: str = typer.Option(
+        "",
+        help="Make every record a new comment: derived ids take TEXT into their hash, the file's own "
+        "ids become ID~TEXT. Replaying with the same salt again adds nothing.",
+    ),
+    check_copies: bool = typer.Option(
+        True, help="Read the identities already accepted first and say how many records are copies."
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar (on standard error, when a terminal)."),
 ) -> None:
-    """Replay a file of comments into feedback.comments (known layouts are mapped by themselves)."""
-    from youasked.admin import ensure_topics
+    """Replay a file of comments into feedback.comments (known layouts are mapped by themselves).
+
+    Ingest passes each platform:comment_id on once: rows without an id get one from the file, the
+    row and the product, so the same file under the same product adds nothing the second time.
+    """
+    from youasked import admin
+    from youasked import replay as replays
     from youasked.contracts.topics import COMMENTS
-    from youasked.replay import ColumnMapping
-    from youasked.replay import replay as run_replay
 
     _setup_logging("WARNING")
     settings = get_settings()
-    ensure_topics(settings)
+    admin.ensure_topics(settings)
     columns = _pairs(map_, "--map")
-    mapping = ColumnMapping(columns=columns) if columns else None
-    report = run_replay(
+    mapping = replays.ColumnMapping(columns=columns) if columns else None
+    report = replays.replay(
         file,
         bootstrap_servers=settings.bootstrap_servers,
         topic=settings.topic_name(COMMENTS),
@@ -159,6 +174,8 @@ def replay(
         limit=limit,
         mapping=mapping,
         overrides=_pairs(set_, "--set"),
+        id_salt=id_salt,
+        known=replays.accepted_identities(settings) if check_copies else None,
         progress=progress,
         max_request_size=settings.kafka_message_max_bytes,
     )
@@ -166,6 +183,30 @@ def replay(
         f"sent {report.sent} records from {file.name} to {settings.topic_name(COMMENTS)} "
         f"in {report.seconds:.1f} s ({report.rate:.0f}/s)"
     )
+    _tell_replay_outcome(report)
+
+
+def _tell_replay_outcome(report: ReplayReport) -> None:
+    """Say what ingest will pass over (exit status 0: copies are not errors) and what the broker
+    refused (exit status 1: those records are not on the topic).
+    """
+    if report.refused:
+        typer.echo(
+            f"error: {report.refused} of {report.sent} records were refused (see the log above)", err=True
+        )
+    if report.mostly_copies:
+        typer.echo(
+            f"warning: {report.copies} of {report.sent} records are copies of comments already accepted "
+            "(same platform and comment id) and ingest will pass them over: nothing new is added. "
+            "To replay them as new comments (under another product, say) add --id-salt TEXT.",
+            err=True,
+        )
+    elif report.copies:
+        typer.echo(
+            f"{report.copies} of them are copies of comments already accepted; ingest passes them over"
+        )
+    if report.refused:
+        raise typer.Exit(1)
 
 
 @app.command()

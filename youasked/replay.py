@@ -3,6 +3,14 @@
 Rows are converted to the :class:`~youasked.contracts.events.CommentReceived` wire form and sent
 as they are; a row that cannot be converted is still sent (its fields as found), so that the
 ingest agent dead-letters it with its reason: replay never drops input silently.
+
+Ingest passes each identity (``platform:comment_id``) on once, so the ids decide what a replay
+adds. A row without an id gets one derived from the file name, the row number, the row and the
+product it is replayed under: replaying a file again under the same product adds nothing, under
+another product (``--set product=...``) it adds every row as new comments. An id salt
+(``--id-salt``) makes every record a new comment: derived ids take it into their hash, ids the
+file gives become ``<id>~<salt>``. The command reads the identities already accepted before it
+sends and says how many records are copies that ingest will pass over.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,9 +104,20 @@ def parse_datetime(value: str) -> str:
 
 
 def row_to_comment(
-    row: Mapping[str, str], mapping: ColumnMapping, *, row_number: int, source_name: str
+    row: Mapping[str, str],
+    mapping: ColumnMapping,
+    *,
+    row_number: int,
+    source_name: str,
+    overrides: Mapping[str, str] | None = None,
+    id_salt: str = "",
 ) -> dict[str, Any] | None:
-    """Convert one CSV row; None when ``keep_if`` excludes it."""
+    """Convert one CSV row, ``overrides`` set on it; None when ``keep_if`` excludes it.
+
+    A row without a ``comment_id`` gets a 20-character hex one derived from ``source_name``,
+    ``row_number``, the row, the comment's product and ``id_salt``; see :func:`salted_id` for a
+    salt and an id the row gives.
+    """
     for column, wanted in mapping.keep_if.items():
         if (row.get(column) or "").strip() != wanted:
             return None
@@ -118,23 +137,41 @@ def row_to_comment(
             comment[target] = value.removesuffix(".0")
         else:
             comment[target] = value
-    if "comment_id" not in comment:
-        digest = hashlib.sha256(f"{source_name}:{row_number}:{json.dumps(row, sort_keys=True)}".encode())
-        comment["comment_id"] = digest.hexdigest()[:20]
-    comment.setdefault("author_id", f"anonymous-{comment['comment_id']}")
+    comment.update(overrides or {})
     if mapping.product_from_mention and "product" not in comment:
         mention = _MENTION.search(str(comment.get("text", "")))
         comment["product"] = mention.group(1).lower() if mention else "unknown"
+    if "comment_id" in comment:
+        comment["comment_id"] = salted_id(comment["comment_id"], id_salt)
+    else:
+        parts = [source_name, str(row_number), json.dumps(row, sort_keys=True), str(comment.get("product"))]
+        digest = hashlib.sha256(":".join([*parts, id_salt] if id_salt else parts).encode())
+        comment["comment_id"] = digest.hexdigest()[:20]
+    comment.setdefault("author_id", f"anonymous-{comment['comment_id']}")
     return comment
 
 
+def salted_id(comment_id: Any, id_salt: str) -> Any:
+    """``comment_id`` as ``<id>~<salt>`` when ``id_salt`` is set (a copy of the comment that
+    ingest takes for a new one); unchanged without a salt, or when it is not an id at all.
+    """
+    if id_salt and isinstance(comment_id, str | int) and not isinstance(comment_id, bool):
+        return f"{comment_id}~{id_salt}"
+    return comment_id
+
+
 def read_records(
-    path: Path, *, mapping: ColumnMapping | None = None, overrides: Mapping[str, str] | None = None
+    path: Path,
+    *,
+    mapping: ColumnMapping | None = None,
+    overrides: Mapping[str, str] | None = None,
+    id_salt: str = "",
 ) -> Iterator[tuple[bytes | None, bytes]]:
     """Yield ``(key, value)`` records of a CSV or JSONL file, in file order.
 
-    JSONL lines are sent as they are, byte for byte, unless ``overrides`` set fields (then a
-    line that is a JSON object gets them). The key is ``platform:comment_id`` when known.
+    JSONL lines are sent as they are, byte for byte, unless ``overrides`` set fields or
+    ``id_salt`` is given (then a line that is a JSON object gets them). The key is
+    ``platform:comment_id`` when known.
     """
     overrides = dict(overrides or {})
     if path.suffix.lower() in {".jsonl", ".ndjson"}:
@@ -143,16 +180,17 @@ def read_records(
                 line = raw_line.rstrip(b"\r\n")
                 if not line.strip():
                     continue
-                yield _jsonl_record(line, overrides)
+                yield _jsonl_record(line, overrides, id_salt)
         return
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         chosen = mapping or preset_for(list(reader.fieldnames or []), path)
         for number, row in enumerate(reader, start=1):
-            comment = row_to_comment(row, chosen, row_number=number, source_name=path.name)
+            comment = row_to_comment(
+                row, chosen, row_number=number, source_name=path.name, overrides=overrides, id_salt=id_salt
+            )
             if comment is None:
                 continue
-            comment.update(overrides)
             yield _key_of(comment), json.dumps(comment, ensure_ascii=False).encode("utf-8")
 
 
@@ -163,15 +201,17 @@ def _key_of(comment: Mapping[str, Any]) -> bytes | None:
     return None
 
 
-def _jsonl_record(line: bytes, overrides: Mapping[str, str]) -> tuple[bytes | None, bytes]:
+def _jsonl_record(line: bytes, overrides: Mapping[str, str], id_salt: str) -> tuple[bytes | None, bytes]:
     try:
         payload = json.loads(line)
     except (ValueError, RecursionError):
         return None, line
     if not isinstance(payload, dict):
         return None, line
-    if overrides:
+    if overrides or id_salt:
         payload.update(overrides)
+        if "comment_id" in payload:
+            payload["comment_id"] = salted_id(payload["comment_id"], id_salt)
         return _key_of(payload), json.dumps(payload, ensure_ascii=False).encode("utf-8")
     return _key_of(payload), line
 
@@ -188,14 +228,64 @@ def count_records(path: Path) -> int | None:
 
 @dataclass
 class ReplayReport:
-    """What a replay sent."""
+    """What a replay sent: ``copies`` of them carry an identity known before or sent earlier in
+    the same replay (counted only when the known identities were given); ``refused`` were
+    refused by the producer or the broker (too large, or not acknowledged) and are not on the topic.
+    """
 
     sent: int = 0
+    copies: int = 0
+    refused: int = 0
     seconds: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.sent / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def mostly_copies(self) -> bool:
+        """True when every record, or nearly every one (90 %), is a copy ingest will pass over."""
+        return self.sent > 0 and self.copies >= 0.9 * self.sent
+
+
+def identity_of(value: bytes) -> str | None:
+    """The ``platform:comment_id`` ingest de-duplicates ``value`` on; None when ingest will
+    dead-letter it instead (it is not a valid comment).
+    """
+    from youasked.contracts.events import CommentReceived
+
+    try:
+        return CommentReceived.model_validate_json(value).dedupe_key
+    except ValueError:
+        return None
+
+
+def accepted_identities(settings: Settings) -> set[str]:
+    """The identities on ``feedback.comments.accepted`` now (its keys, up to the end offsets read
+    first): the comments ingest will pass over when they come again.
+    """
+    from kafka import KafkaConsumer, TopicPartition
+
+    from youasked.contracts.topics import COMMENTS_ACCEPTED
+
+    topic = settings.topic_name(COMMENTS_ACCEPTED)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, group_id=None, client_id="youasked-replay-check"
+    )
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        ends = {tp: end for tp, end in consumer.end_offsets(tps).items() if end > 0} if tps else {}
+        if not ends:
+            return set()
+        consumer.assign(list(ends))
+        consumer.seek_to_beginning(*ends)
+        identities: set[str] = set()
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            for records in consumer.poll(timeout_ms=500).values():
+                identities.update(r.key.decode("utf-8", "replace") for r in records if r.key is not None)
+        return identities
+    finally:
+        consumer.close()
 
 
 def replay(
@@ -207,13 +297,17 @@ def replay(
     limit: int | None = None,
     mapping: ColumnMapping | None = None,
     overrides: Mapping[str, str] | None = None,
+    id_salt: str = "",
+    known: Collection[str] | None = None,
     progress: bool = True,
     max_request_size: int = DEFAULT_RECORD_BYTES,
 ) -> ReplayReport:
     """Send the records of ``path`` to ``topic``; ``rate`` in records per second (None: no limit).
 
-    ``progress`` draws a bar on standard error when it is a terminal. ``max_request_size`` is
-    the largest record in bytes (``Settings.kafka_message_max_bytes``, which the broker shares).
+    ``known`` (identities already accepted, see :func:`accepted_identities`) makes the report
+    count copies. ``progress`` draws a bar on standard error when it is a terminal.
+    ``max_request_size`` is the largest record in bytes (``Settings.kafka_message_max_bytes``,
+    which the broker shares); a larger one is logged and counted as refused.
     """
     from kafka import KafkaProducer
 
@@ -228,9 +322,10 @@ def replay(
 
     report = ReplayReport()
     started = time.monotonic()
-    records = read_records(path, mapping=mapping, overrides=overrides)
+    records = read_records(path, mapping=mapping, overrides=overrides, id_salt=id_salt)
     expected = count_records(path)
     total = min(limit, expected) if limit is not None and expected is not None else (limit or expected)
+    seen = set(known) if known is not None else None
     try:
         with counting_bar(
             f"replay {path.name}", total=total, unit="records", enabled=progress, summary=False
@@ -242,11 +337,37 @@ def replay(
                     delay = started + report.sent / rate - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
-                producer.send(topic, key=key, value=value)
-                report.sent += 1
+                _send(producer, topic, key, value, report)
+                if seen is not None:
+                    _count_copy(value, seen, report)
                 advance()
         producer.flush()
     finally:
         producer.close()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _send(producer: Any, topic: str, key: bytes | None, value: bytes, report: ReplayReport) -> None:
+    """Send one record; count it as sent, and as refused when the producer or broker refuses it."""
+    from kafka.errors import KafkaError
+
+    report.sent += 1
+
+    def refused(error: BaseException) -> None:
+        report.refused += 1
+        logger.warning("record %d (key %r, %d bytes) was refused: %s", report.sent, key, len(value), error)
+
+    try:
+        producer.send(topic, key=key, value=value).add_errback(refused)
+    except KafkaError as error:  # too large for max_request_size: refused before it is sent
+        refused(error)
+
+
+def _count_copy(value: bytes, seen: set[str], report: ReplayReport) -> None:
+    identity = identity_of(value)
+    if identity is None:
+        return
+    if identity in seen:
+        report.copies += 1
+    seen.add(identity)
