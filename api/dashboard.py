@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.common import ERRORS, Viewer
 from api.parameters import ProductParam
-from api.pipeline import PipelineProbe
+from api.pipeline import PipelineProbe, stage_dead_letters
 from api.schemas import Body
 from youasked.contracts.events import LifecycleStatus, Platform
 from youasked.readmodel.schema import ThemeRow
@@ -64,6 +64,14 @@ class InputLag(Body):
     lag: int
 
 
+class StageDeadLetters(Body):
+    """Records one stage of the worker set aside, held in the dead-letter topics of its inputs."""
+
+    stage: str = Field(description="The agent, e.g. ingest-validate, classify, themes.")
+    dead_letters: int = Field(description="Records held in the stage's dead-letter topics.")
+    topics: dict[str, int] = Field(description="Records held in each of them (one per input topic).")
+
+
 class PipelineHealth(Body):
     """The pipeline as the broker sees it; ``unknown`` (and None figures) when it cannot be asked."""
 
@@ -72,8 +80,11 @@ class PipelineHealth(Body):
     consumer_group: str
     inputs: list[InputLag]
     total_lag: int | None = Field(description="Records written to the worker's inputs and not yet processed.")
-    dead_letters: dict[str, int] = Field(description="Records held in each dead-letter topic.")
+    dead_letters: dict[str, int] = Field(
+        description="Records held in each dead-letter topic of this environment (its topic prefix)."
+    )
     dead_letter_total: int | None
+    stages: list[StageDeadLetters] = Field(description="Dead letters by stage of the worker.")
     comments_per_minute: float | None = Field(
         description="Comments the worker committed on feedback.comments per minute, measured between "
         "this service's probes over the last few minutes; None until two probes are 5 s apart."
@@ -233,8 +244,9 @@ def dashboard_router(probe: PipelineProbe) -> APIRouter:
 
     @router.get("/pipeline", response_model=PipelineHealth, responses=ERRORS)
     async def get_pipeline(_caller: Viewer) -> PipelineHealth:
-        """Consumer lag of the worker's group per input topic, dead letters held, comments per
-        minute. Answers within a few seconds; ``unknown`` when the broker cannot be asked.
+        """Consumer lag of the worker's group per input topic, dead letters held (per topic and per
+        stage, this environment's topics only), comments per minute. Answers within a few
+        seconds; ``unknown`` when the broker cannot be asked.
         """
         reading, message = await probe.read()
         group = probe.settings.app_id
@@ -248,6 +260,7 @@ def dashboard_router(probe: PipelineProbe) -> APIRouter:
                 total_lag=None,
                 dead_letters={},
                 dead_letter_total=None,
+                stages=[],
                 comments_per_minute=None,
                 measured_over_s=None,
                 checked_at=now,
@@ -264,6 +277,10 @@ def dashboard_router(probe: PipelineProbe) -> APIRouter:
             total_lag=sum(t.lag for t in reading.inputs),
             dead_letters=reading.dead_letters,
             dead_letter_total=sum(reading.dead_letters.values()),
+            stages=[
+                StageDeadLetters(stage=stage, dead_letters=sum(topics.values()), topics=topics)
+                for stage, topics in stage_dead_letters(probe.settings, reading.dead_letters).items()
+            ],
             comments_per_minute=None if rate is None else round(rate, 1),
             measured_over_s=round(span, 1) if rate is not None else None,
             checked_at=now,

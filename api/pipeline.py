@@ -7,6 +7,13 @@ down or slow makes the route answer ``unknown`` within ``timeout_s``, never hang
 remembered for ``retry_after_s`` so that a dashboard refreshing against a dead broker does not
 queue connection attempts.
 
+Dead letters are counted on the declared dead-letter topic of every worker input
+(:data:`~youasked.contracts.topics.DEAD_LETTER_TOPICS`) under this environment's
+``topic_prefix`` only: another environment's topics on the same cluster are not ours, whatever
+their names end with. :func:`stage_dead_letters` groups them by stage. Each reading (or failure
+to read) is passed to the probe's ``listeners``; :meth:`PipelineProbe.watch` reads periodically
+so that they hear of it without anyone asking.
+
 Throughput is measured, not guessed: each probe notes the worker group's committed offsets on
 ``feedback.comments``; the rate is the growth between the oldest and the newest note of the
 last ``window_s`` seconds, once they are at least ``min_span_s`` apart (until then it is None).
@@ -19,11 +26,12 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from youasked.contracts.topics import ALL_TOPICS, COMMENTS, WORKER_INPUTS
+from youasked.contracts.topics import COMMENTS, DEAD_LETTER_TOPICS, STAGES, WORKER_INPUTS
 from youasked.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -45,7 +53,7 @@ class BrokerReading:
 
     at: float  # time.monotonic()
     inputs: list[TopicLag]
-    dead_letters: dict[str, int]
+    dead_letters: dict[str, int]  # every declared dead-letter topic of this environment: records held
 
 
 @dataclass
@@ -64,17 +72,37 @@ class PipelineProbe:
     _error: str = field(init=False, default="")
     _samples: deque[tuple[float, int]] = field(init=False, default_factory=deque)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    listeners: list[Callable[[BrokerReading | None], None]] = field(init=False, default_factory=list)
 
     @property
     def input_topics(self) -> list[str]:
         return [self.settings.topic_name(spec) for spec in WORKER_INPUTS]
 
     @property
+    def dead_letter_topics(self) -> list[str]:
+        """The dead-letter topic of every worker input, in this environment (``topic_prefix``)."""
+        return [self.settings.topic_name(spec) for spec in DEAD_LETTER_TOPICS.values()]
+
+    @property
     def comments_topic(self) -> str:
         return self.settings.topic_name(COMMENTS)
 
     async def read(self) -> tuple[BrokerReading | None, str]:
-        """The cluster's answer, or None and why not (down, slow, or failed recently)."""
+        """The cluster's answer, or None and why not (down, slow, or failed recently); the
+        listeners hear of either.
+        """
+        reading, message = await self._ask()
+        for listener in self.listeners:
+            listener(reading)
+        return reading, message
+
+    async def watch(self, every_s: float) -> None:
+        """Read every ``every_s`` seconds until cancelled (the listeners hear of each)."""
+        while True:
+            await self.read()
+            await asyncio.sleep(every_s)
+
+    async def _ask(self) -> tuple[BrokerReading | None, str]:
         now = time.monotonic()
         if self._failed_at is not None and now - self._failed_at < self.retry_after_s:
             return None, self._error
@@ -158,52 +186,75 @@ class PipelineProbe:
             self._clients = None
 
     def _read_blocking(self) -> BrokerReading:
-        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-
         try:
-            if self._clients is None:
-                options: dict[str, Any] = {
-                    "bootstrap_servers": self.settings.bootstrap_servers,
-                    "client_id": "youasked-pipeline",
-                    "request_timeout_ms": int(self.timeout_s * 1000),
-                    "api_version_auto_timeout_ms": int(self.timeout_s * 1000),
-                }
-                admin = KafkaAdminClient(**options)
-                try:
-                    consumer = KafkaConsumer(group_id=None, **options)
-                except Exception:
-                    admin.close()
-                    raise
-                self._clients = (admin, consumer)
-            admin, consumer = self._clients
+            admin, consumer = self._connect()
             existing = set(consumer.topics())
             committed = admin.list_consumer_group_offsets(self.settings.app_id)
-            inputs = []
-            for topic in self.input_topics:
-                if topic not in existing:
-                    continue
-                tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-                ends = consumer.end_offsets(tps) if tps else {}
-                end_total = done_total = 0
-                for tp in tps:
-                    done = committed.get(tp)
-                    end_total += ends[tp]
-                    done_total += done.offset if done is not None and done.offset >= 0 else 0
-                inputs.append(TopicLag(topic, end_total, done_total, max(0, end_total - done_total)))
-            declared = {self.settings.topic_name(s) for s in ALL_TOPICS if s.name.endswith(".dlq")}
-            dead: dict[str, int] = {}
-            prefix = self.settings.topic_prefix
-            for topic in sorted(existing):
-                if topic in declared or (topic.startswith(prefix) and topic.endswith(".dlq")):
-                    tps = [
-                        TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
-                    ]
-                    if not tps:
-                        continue
-                    ends = consumer.end_offsets(tps)
-                    starts = consumer.beginning_offsets(tps)
-                    dead[topic] = sum(ends[tp] - starts[tp] for tp in tps)
+            inputs = [_lag(consumer, topic, committed) for topic in self.input_topics if topic in existing]
+            dead = {
+                topic: _held(consumer, topic) if topic in existing else 0 for topic in self.dead_letter_topics
+            }
             return BrokerReading(at=time.monotonic(), inputs=inputs, dead_letters=dead)
         except Exception:
             self._close_clients()
             raise
+
+    def _connect(self) -> tuple[Any, Any]:
+        """The admin client and the consumer, made on first use and kept."""
+        from kafka import KafkaAdminClient, KafkaConsumer
+
+        if self._clients is None:
+            options: dict[str, Any] = {
+                "bootstrap_servers": self.settings.bootstrap_servers,
+                "client_id": "youasked-pipeline",
+                "request_timeout_ms": int(self.timeout_s * 1000),
+                "api_version_auto_timeout_ms": int(self.timeout_s * 1000),
+            }
+            admin = KafkaAdminClient(**options)
+            try:
+                consumer = KafkaConsumer(group_id=None, **options)
+            except Exception:
+                admin.close()
+                raise
+            self._clients = (admin, consumer)
+        return self._clients
+
+
+def stage_dead_letters(settings: Settings, dead_letters: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Each stage of :data:`~youasked.contracts.topics.STAGES` (in that order) and the records held
+    in the dead-letter topic of each of its inputs, by the topic's name in ``settings``'
+    environment; a topic ``dead_letters`` does not name holds 0.
+    """
+    stages: dict[str, dict[str, int]] = {}
+    for stage, inputs in STAGES.items():
+        topics = [settings.topic_name(DEAD_LETTER_TOPICS[spec.name]) for spec in inputs]
+        stages[stage] = {topic: dead_letters.get(topic, 0) for topic in topics}
+    return stages
+
+
+def _partitions(consumer: Any, topic: str) -> list[Any]:
+    from kafka import TopicPartition
+
+    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+
+
+def _lag(consumer: Any, topic: str, committed: dict[Any, Any]) -> TopicLag:
+    """Records written to ``topic``, committed by the group (``committed``), and the gap."""
+    tps = _partitions(consumer, topic)
+    ends = consumer.end_offsets(tps) if tps else {}
+    end_total = done_total = 0
+    for tp in tps:
+        done = committed.get(tp)
+        end_total += ends[tp]
+        done_total += done.offset if done is not None and done.offset >= 0 else 0
+    return TopicLag(topic, end_total, done_total, max(0, end_total - done_total))
+
+
+def _held(consumer: Any, topic: str) -> int:
+    """Records ``topic`` holds (from each partition's first offset kept to its end)."""
+    tps = _partitions(consumer, topic)
+    if not tps:
+        return 0
+    ends = consumer.end_offsets(tps)
+    starts = consumer.beginning_offsets(tps)
+    return sum(ends[tp] - starts[tp] for tp in tps)

@@ -4,6 +4,11 @@
 format, left out of the OpenAPI document). The metrics carry route templates
 (``/themes/{theme_id}``), never the paths requested, and no key or person: so ``/metrics`` needs
 no API key. Each app gets a registry of its own.
+
+``youasked_pipeline_dead_letters{stage}`` is the number of records held in the dead-letter
+topics of each stage of the worker, as the pipeline probe last read them from the broker (the
+API reads them periodically and for ``/pipeline``); while the broker cannot be read the series
+are absent rather than stale.
 """
 
 from __future__ import annotations
@@ -12,7 +17,14 @@ import time
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # From a cached read (a millisecond) to a slow semantic search on a busy machine (seconds).
@@ -39,6 +51,21 @@ class ApiMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+        self.dead_letters = Gauge(
+            "youasked_pipeline_dead_letters",
+            "Records held in the dead-letter topics of each stage of the worker, as last read.",
+            ["stage"],
+            registry=self.registry,
+        )
+
+    def observe_dead_letters(self, by_stage: dict[str, int] | None) -> None:
+        """Set each stage's dead letters held; None (the broker could not be read) drops them all."""
+        if by_stage is None:
+            self.dead_letters.clear()
+            return
+        for stage, held in by_stage.items():
+            self.dead_letters.labels(stage=stage).set(held)
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request and its duration."""

@@ -363,10 +363,12 @@ async function loadPipeline(current) {
       el("thead", {}, el("tr", {}, el("th", {}, "input topic"), el("th", { class: "num" }, "written"), el("th", { class: "num" }, "behind"))),
       el("tbody", {}, health.inputs.map((t) => el("tr", { dataset: { topic: t.topic, lag: t.lag } },
         el("td", {}, short(t.topic)), el("td", { class: "num" }, fmtInt(t.end_offset)), el("td", { class: "num" }, fmtInt(t.lag)))))),
-    Object.keys(health.dead_letters).length
-      ? el("p", { class: "muted small" }, "Dead-letter topics: ",
-        Object.entries(health.dead_letters).map(([t, n], i) => `${i ? ", " : ""}${short(t)} ${fmtInt(n)}`))
-      : null,
+    el("table", { class: "table compact", id: "dead-letter-table" },
+      el("thead", {}, el("tr", {}, el("th", {}, "stage"), el("th", {}, "dead-letter topics"), el("th", { class: "num" }, "dead letters"))),
+      el("tbody", {}, health.stages.map((s) => el("tr", { dataset: { stage: s.stage, deadLetters: s.dead_letters } },
+        el("td", {}, s.stage),
+        el("td", { class: "muted small" }, Object.entries(s.topics).map(([t, n], i) => `${i ? ", " : ""}${short(t)} ${fmtInt(n)}`).join("")),
+        el("td", { class: `num${s.dead_letters ? " tone-warn" : ""}` }, fmtInt(s.dead_letters)))))),
     el("p", { class: "muted small" }, `consumer group ${health.consumer_group}`));
 }
 

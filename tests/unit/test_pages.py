@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +21,7 @@ from models.templates import load_templates
 from tests.readmodel_support import T0, WordHashEmbedder, closure, member, monthly, sample_records, theme
 from youasked.contracts.events import LifecycleStatus, event_json
 from youasked.contracts.lifecycle import ClosureAsker, ClosureComment, ClosurePost
+from youasked.contracts.topics import DEAD_LETTER_TOPICS
 from youasked.readmodel.db import make_engine, upgrade
 from youasked.readmodel.projector import apply_batch
 from youasked.settings import Settings
@@ -220,3 +222,99 @@ def test_throughput_is_the_committed_growth_over_the_window() -> None:
     assert probe.throughput_per_minute() == (None, 0.0)
     note(1410.0, 760)
     assert probe.throughput_per_minute() == (360.0, 10.0)
+
+
+class FakeAdmin:
+    def list_consumer_group_offsets(self, _group: str) -> dict[Any, Any]:
+        return {}
+
+
+class FakeConsumer:
+    """The calls of kafka-python's consumer the probe makes, over topics holding ``held`` records."""
+
+    def __init__(self, held: dict[str, int]) -> None:
+        self.held = held
+
+    def topics(self) -> set[str]:
+        return set(self.held)
+
+    def partitions_for_topic(self, _topic: str) -> set[int]:
+        return {0, 1}
+
+    def end_offsets(self, partitions: list[Any]) -> dict[Any, int]:
+        return {tp: 100 + (self.held[tp.topic] if tp.partition == 0 else 0) for tp in partitions}
+
+    def beginning_offsets(self, partitions: list[Any]) -> dict[Any, int]:
+        return {tp: 100 for tp in partitions}
+
+
+@pytest.mark.parametrize(("prefix", "other"), [("", "staging."), ("staging.", "prod.")])
+def test_dead_letters_are_counted_in_this_environment_only(prefix: str, other: str) -> None:
+    from api.pipeline import PipelineProbe
+
+    held = {
+        f"{prefix}feedback.comments.dlq": 5,
+        f"{prefix}feedback.suggestions.dlq": 2,
+        f"{prefix}feedback.comments": 40,
+        f"{other}feedback.comments.dlq": 7,  # another environment on the same cluster
+        f"{other}feedback.theme-commands.dlq": 1,
+        f"{prefix}unrelated.dlq": 3,  # not a topic of ours
+    }
+    probe = PipelineProbe(Settings(kafka_bootstrap="127.0.0.1:1", topic_prefix=prefix))
+    probe._clients = (FakeAdmin(), FakeConsumer(held))
+    reading = probe._read_blocking()
+    assert set(reading.dead_letters) == {prefix + spec.name for spec in DEAD_LETTER_TOPICS.values()}
+    assert {topic: n for topic, n in reading.dead_letters.items() if n} == {
+        f"{prefix}feedback.comments.dlq": 5,
+        f"{prefix}feedback.suggestions.dlq": 2,
+    }
+    assert [t.topic for t in reading.inputs] == [f"{prefix}feedback.comments"]
+
+
+def test_pipeline_health_gives_dead_letters_by_stage(
+    client: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.pipeline import BrokerReading, PipelineProbe
+
+    held = {"feedback.comments.dlq": 5, "feedback.suggestions.dlq": 2, "feedback.theme-commands.dlq": 1}
+    reading = BrokerReading(at=time.monotonic(), inputs=[], dead_letters=held)
+
+    async def ask(_probe: PipelineProbe) -> tuple[BrokerReading, str]:
+        return reading, ""
+
+    monkeypatch.setattr(PipelineProbe, "_ask", ask)
+    test_client, viewer = client
+    health = test_client.get("/pipeline", headers={"X-API-Key": viewer}).json()
+    assert health["broker"] == "ok" and health["dead_letter_total"] == 8
+    assert [s["stage"] for s in health["stages"]] == [
+        "ingest-validate",
+        "ingest-accept",
+        "classify",
+        "themes",
+    ]
+    by_stage = {s["stage"]: s for s in health["stages"]}
+    assert by_stage["ingest-validate"]["dead_letters"] == 5
+    assert by_stage["ingest-accept"] == {
+        "stage": "ingest-accept",
+        "dead_letters": 0,
+        "topics": {"feedback.comments.validated.dlq": 0},
+    }
+    assert by_stage["themes"]["dead_letters"] == 3
+    assert by_stage["themes"]["topics"] == {
+        "feedback.suggestions.dlq": 2,
+        "feedback.theme-ticks.dlq": 0,
+        "feedback.theme-commands.dlq": 1,
+    }
+    metrics = test_client.get("/metrics").text
+    assert 'youasked_pipeline_dead_letters{stage="themes"} 3.0' in metrics
+    assert 'youasked_pipeline_dead_letters{stage="classify"} 0.0' in metrics
+
+
+def test_dead_letter_gauges_go_when_the_broker_cannot_be_read() -> None:
+    from api.telemetry import ApiMetrics
+
+    metrics = ApiMetrics()
+    metrics.observe_dead_letters({"themes": 3, "classify": 0})
+    assert metrics.registry.get_sample_value("youasked_pipeline_dead_letters", {"stage": "themes"}) == 3
+    metrics.observe_dead_letters(None)
+    assert metrics.registry.get_sample_value("youasked_pipeline_dead_letters", {"stage": "themes"}) is None
