@@ -1,8 +1,12 @@
-"""The product managers' API (FastAPI): the app, its lifespan, error bodies, health and readiness.
+"""The product managers' API (FastAPI): the app, its lifespan, its edges, health and readiness.
 
 ``create_api`` builds the app from settings; nothing connects at import time. At start it
-migrates the read model, starts a Kafka producer for commands and, unless told otherwise, the
-projection that keeps the read model up to date (:mod:`youasked.readmodel.projector`). The
+migrates the read model and, in the background (:mod:`api.startup`), loads the search model,
+starts a Kafka producer for commands (again until the broker answers) and creates the declared
+topics that are missing; unless told otherwise it runs the projection that keeps the read model
+up to date (:mod:`youasked.readmodel.projector`). Every request passes the body limit
+(:mod:`api.limits`) and the key check (:mod:`api.gate`) before its body is read; every error
+answers in one shape (:mod:`api.errors`); every send is bounded by ``api_send_timeout_s``. The
 routes live in routers by responsibility: :mod:`api.themes` (reads), :mod:`api.commands`
 (changes and their outcomes), :mod:`api.reports` (closures and metrics), :mod:`api.ingest`
 (signed push), :mod:`api.keys`, :mod:`api.people` (review decisions, erasure) and
@@ -17,22 +21,24 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.commands import commands_router
-from api.common import broker_unavailable, error_response
+from api.common import ApiError, broker_unavailable
+from api.errors import install_error_handlers
+from api.gate import KeyFirstMiddleware
 from api.ingest import ingest_router
 from api.keys import keys_router
+from api.limits import BodyLimitMiddleware
 from api.pages import pages_router
 from api.people import people_router
-from api.publisher import KafkaPublisher, Publisher
+from api.publisher import BrokerUnavailableError, KafkaPublisher, Publisher, RecordTooLargeError
 from api.reports import reports_router
 from api.schemas import Health
 from api.search import SemanticIndex
+from api.startup import ModelLoader, keep_ensuring_topics, keep_starting, load_model
 from api.telemetry import instrument
 from api.themes import themes_router
 from models.embedding import Embedder
@@ -51,45 +57,40 @@ def create_api(
     commands: bool = True,
     publisher: Publisher | None = None,
     embedder: Callable[[], Embedder] | None = None,
+    create_topics: bool | None = None,
 ) -> FastAPI:
     """The API app. ``engine`` defaults to the configured read model; ``project`` runs the
     projection inside the service (one process to deploy; several API processes may each run
     it, since its writes are idempotent); without ``commands`` no producer is started and
     commands answer 503 (a read-only replica). ``publisher`` replaces the Kafka producer;
-    ``embedder`` makes the model semantic search embeds queries with (loaded on first use).
+    ``embedder`` makes the model semantic search embeds queries with (loaded at start-up).
+    ``create_topics`` (default: when the Kafka producer is used) creates missing topics at start.
     """
     engine = engine or make_engine(settings.read_model_url)
     state: dict[str, Any] = {"producer": None, "projection": None}
-
-    def default_embedder() -> Embedder:
-        from youasked.factories import embedder as load
-
-        return load(settings)
-
-    semantic = SemanticIndex(engine, embedder or default_embedder)
+    model = ModelLoader(embedder or _default_embedder(settings))
+    ensure = (commands and publisher is None) if create_topics is None else create_topics
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade, engine)
+        tasks = [asyncio.create_task(load_model(model))]
+        if ensure:
+            tasks.append(asyncio.create_task(keep_ensuring_topics(settings)))
         if commands:
             chosen = publisher or KafkaPublisher(settings)
-            try:
-                await chosen.start()
-                state["producer"] = chosen
-            except Exception:  # the API still serves reads; commands answer 503 until a restart
-                logger.exception("Kafka producer unavailable: commands are refused")
-        task = None
+            tasks.append(asyncio.create_task(keep_starting(chosen, on_started=_keep(state, "producer"))))
         if project:
-            projection = Projection(settings, engine)
-            state["projection"] = projection
-            task = asyncio.create_task(projection.run())
+            state["projection"] = Projection(settings, engine)
+            tasks.append(asyncio.create_task(state["projection"].run()))
         try:
             yield
         finally:
-            if task is not None:
+            if state["projection"] is not None:
                 state["projection"].stop()
+            for task in tasks:
                 task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             if state["producer"] is not None:
                 await state["producer"].stop()
 
@@ -101,51 +102,16 @@ def create_api(
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.add_middleware(KeyFirstMiddleware, engine=engine)  # inner: the key before the body
+    app.add_middleware(BodyLimitMiddleware, settings=settings)  # outer: no byte over the limit
     instrument(app)  # GET /metrics, public: request counts and latency, no personal data
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = getattr(exc, "code", None) or {
-            400: "bad_request",
-            404: "not_found",
-            405: "method_not_allowed",
-        }.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        message = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()
-        )
-        return error_response(422, "invalid_request", message[:2000])
-
-    @app.get("/health", response_model=Health, tags=["health"])
-    def health() -> Health:
-        """The process answers."""
-        return Health(status="ok")
-
-    @app.get("/ready", response_model=Health, tags=["health"], responses={503: {"model": Health}})
-    async def ready() -> Any:
-        """Broker and database reachable."""
-        database = await asyncio.to_thread(_database_ok, engine)
-        producer = state["producer"]
-        broker = producer is not None and await producer.reachable()
-        projection = state["projection"]
-        body = Health(
-            status="ok" if database and broker else "unavailable",
-            broker=broker,
-            database=database,
-            projected_records=projection.applied if projection else None,
-        )
-        return JSONResponse(status_code=200 if body.status == "ok" else 503, content=body.model_dump())
+    install_error_handlers(app)
+    _health_routes(app, engine=engine, state=state, model=model)
 
     async def send_record(topic: str, key: bytes, value: bytes) -> None:
-        producer = state["producer"]
-        if producer is None:
-            raise broker_unavailable()
-        await producer.send(topic, key, value)
+        await _send(state["producer"], settings, topic, key, value)
 
-    app.include_router(themes_router(engine=engine, semantic=semantic))
+    app.include_router(themes_router(engine=engine, semantic=SemanticIndex(engine, model)))
     app.include_router(commands_router(settings, engine=engine, send=send_record))
     app.include_router(reports_router(engine=engine))  # closures, monthly updates, metrics
     app.include_router(ingest_router(settings, send=send_record))
@@ -153,6 +119,67 @@ def create_api(
     app.include_router(people_router(settings, engine=engine, send=send_record))  # review, erasure
     app.include_router(pages_router(settings))  # /dashboard, /board, /matrix, /pipeline, /public/*
     return app
+
+
+def _default_embedder(settings: Settings) -> Callable[[], Embedder]:
+    def load() -> Embedder:
+        from youasked.factories import embedder
+
+        return embedder(settings)
+
+    return load
+
+
+def _keep(state: dict[str, Any], name: str) -> Callable[[Any], None]:
+    def keep(value: Any) -> None:
+        state[name] = value
+
+    return keep
+
+
+async def _send(producer: Publisher | None, settings: Settings, topic: str, key: bytes, value: bytes) -> None:
+    """One record to the broker within ``api_send_timeout_s``: 503 ``broker_unavailable`` when it
+    is not started, down, has no such topic yet or does not answer in time; 413 when the record
+    is over the producer's limit. A 503 after the record was queued may still deliver it: callers
+    retry, and every record the API sends carries its own id or applies again without harm.
+    """
+    if producer is None:
+        raise broker_unavailable()
+    try:
+        await asyncio.wait_for(producer.send(topic, key, value), timeout=settings.api_send_timeout_s)
+    except RecordTooLargeError as error:
+        raise ApiError(413, "too_large", "the record is over the broker's size limit") from error
+    except (TimeoutError, BrokerUnavailableError) as error:
+        logger.warning("send to %s failed: %s", topic, error or "no answer in time")
+        raise broker_unavailable() from error
+
+
+def _health_routes(app: FastAPI, *, engine: Engine, state: dict[str, Any], model: ModelLoader) -> None:
+    @app.get("/health", response_model=Health, tags=["health"])
+    def health() -> Health:
+        """The process answers."""
+        return Health(status="ok")
+
+    @app.get("/ready", response_model=Health, tags=["health"], responses={503: {"model": Health}})
+    async def ready() -> Any:
+        """Broker, database and search model ready: 200 ``ok``; 200 ``degraded`` while the
+        projection has records set aside (``set_aside``); 503 ``unavailable`` otherwise.
+        """
+        database = await asyncio.to_thread(_database_ok, engine)
+        producer = state["producer"]
+        broker = producer is not None and await producer.reachable()
+        projection = state["projection"]
+        set_aside = int(getattr(projection, "set_aside", 0) or 0) if projection else 0
+        usable = database and broker and model.loaded
+        body = Health(
+            status="unavailable" if not usable else "degraded" if set_aside else "ok",
+            broker=broker,
+            database=database,
+            model=model.loaded,
+            projected_records=projection.applied if projection else None,
+            set_aside=set_aside if projection else None,
+        )
+        return JSONResponse(status_code=200 if usable else 503, content=body.model_dump())
 
 
 def _database_ok(engine: Engine) -> bool:

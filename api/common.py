@@ -20,6 +20,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "The body could not be parsed."},
     401: {"model": ErrorBody, "description": "No valid API key."},
     403: {"model": ErrorBody, "description": "The key's role may not do this."},
+    413: {"model": ErrorBody, "description": "The body is over the size limit."},
     422: {"model": ErrorBody, "description": "The request is not valid."},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "Not found."}}
@@ -56,18 +57,35 @@ def error_response(
     return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
 
 
-def role(minimum: Role) -> Callable[..., Caller]:
+def admit(caller: Caller | None, minimum: Role) -> Caller:
+    """``caller`` when their key has at least the role ``minimum``; raises 401 or 403."""
+    if caller is None:
+        raise ApiError(401, "unauthorized", "send a valid API key in X-API-Key")
+    if caller.role < minimum:
+        raise ApiError(403, "forbidden", f"the {caller.role.name} role may not do this")
+    return caller
+
+
+class RoleCheck:
+    """The dependency admitting callers whose key has at least the role ``minimum``.
+
+    :class:`api.gate.KeyFirstMiddleware` runs the same check before a body is read and leaves
+    the caller it found in the request's state; this reuses it rather than look the key up again.
+    """
+
+    def __init__(self, minimum: Role) -> None:
+        self.minimum = minimum
+
+    def __call__(self, request: Request, x_api_key: Annotated[str | None, Header()] = None) -> Caller:
+        checked = getattr(request.state, "caller", None)
+        if isinstance(checked, Caller):
+            return admit(checked, self.minimum)
+        return admit(authenticate(request.app.state.engine, x_api_key), self.minimum)
+
+
+def role(minimum: Role) -> RoleCheck:
     """A dependency admitting callers whose key has at least the role ``minimum``."""
-
-    def check(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> Caller:
-        caller = authenticate(request.app.state.engine, x_api_key)
-        if caller is None:
-            raise ApiError(401, "unauthorized", "send a valid API key in X-API-Key")
-        if caller.role < minimum:
-            raise ApiError(403, "forbidden", f"the {caller.role.name} role may not do this")
-        return caller
-
-    return check
+    return RoleCheck(minimum)
 
 
 def _iso_instant(value: Any) -> Any:

@@ -219,10 +219,16 @@ class MonthlyMetrics(Body):
 class Health(Body):
     """Liveness or readiness."""
 
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "degraded", "unavailable"] = Field(
+        description="ok; degraded: serving, but the projection has records set aside; unavailable."
+    )
     broker: bool | None = None
     database: bool | None = None
+    model: bool | None = Field(default=None, description="The semantic search model is loaded.")
     projected_records: int | None = None
+    set_aside: int | None = Field(
+        default=None, description="Records the projection could not write and set aside."
+    )
 
 
 class KeyCreate(Body):

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from youasked.readmodel.schema import ApiKeyRow
 
 PREFIX = "ya"
+MAX_KEY_CHARS = 256
+"""Longer ``X-API-Key`` values are refused unread (a real key is about 65 characters)."""
 
 
 class Role(enum.IntEnum):
@@ -72,12 +74,14 @@ def revoke_key(engine: Engine, key_id: str) -> bool:
 
 def authenticate(engine: Engine, presented: str | None) -> Caller | None:
     """The caller a presented key belongs to, or None (missing, malformed, unknown, revoked)."""
-    if not presented:
+    if not presented or len(presented) > MAX_KEY_CHARS:
         return None
     parts = presented.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX:
         return None
     _, key_id, secret = parts
+    if not (key_id.isascii() and key_id.isalnum() and len(key_id) <= 64):
+        return None  # not an id this module made: no database lookup for it
     with Session(engine) as session:
         row = session.get(ApiKeyRow, key_id)
         if row is None or row.revoked_at is not None:
