@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import Engine, event, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from tests.readmodel_support import classified, outcome, theme
+from tests.readmodel_support import classified, member, outcome, theme
 from youasked.contracts.events import CommentClassified, Verdict, event_json
 from youasked.readmodel.projector import Projection, Record, apply_batch
 from youasked.readmodel.schema import (
@@ -19,6 +23,7 @@ from youasked.readmodel.schema import (
     ClassificationRow,
     OutcomeRow,
     SetAsideRow,
+    SuggestionRow,
     ThemeRow,
 )
 from youasked.settings import Settings
@@ -150,3 +155,96 @@ def test_a_lost_connection_is_retried_with_backoff_and_sets_nothing_aside(
     assert projection.applied == 1 and projection.set_aside == 0
     with Session(engine) as session:
         assert session.get(ThemeRow, "t-1") is not None
+
+
+# --- every record projected or set aside, whatever schema-valid values it carries -------------
+
+OFFSETS = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+EDGE_DATES = st.one_of(
+    st.datetimes(max_value=datetime(1, 1, 2), timezones=OFFSETS),
+    st.datetimes(min_value=datetime(9999, 12, 30), timezones=OFFSETS),
+    st.datetimes(timezones=OFFSETS),
+)
+ODD_TEXTS = st.one_of(
+    st.text(),
+    st.sampled_from(["", "\x00", "a\x00b", "\u202eevil", "\ufeff", "👍" * 60_000, "x" * 300_000, "ǅ̴̢̛" * 500]),
+)
+BIG_NUMBERS = st.one_of(st.integers(0, 10), st.integers(2**31 - 2, 2**31 + 2), st.integers(0, 2**80))
+
+
+@st.composite
+def hostile_theme(draw: st.DrawFn, ident: str) -> tuple[str, bytes, datetime | None]:
+    when = draw(EDGE_DATES)
+    snapshot = theme(ident, changed_at=when).model_copy(update={
+        "label": draw(ODD_TEXTS),
+        "representative_text": draw(ODD_TEXTS),
+        "first_seen": draw(EDGE_DATES),
+        "last_seen": draw(EDGE_DATES),
+        "engagement": draw(BIG_NUMBERS),
+        "member_count": draw(BIG_NUMBERS),
+    })
+    return "themes", event_json(snapshot), when
+
+
+@st.composite
+def hostile_comment(draw: st.DrawFn, ident: str) -> tuple[str, bytes, datetime | None]:
+    judged = dated(0, draw(EDGE_DATES))
+    comment = judged.comment.model_copy(update={"text": draw(ODD_TEXTS), "key": ident})
+    judged = judged.model_copy(update={"key": ident, "comment": comment,
+                                       "classified_at": draw(EDGE_DATES)})
+    return "comments.classified", event_json(judged), judged.comment.created_at
+
+
+@st.composite
+def hostile_member(draw: st.DrawFn, ident: str) -> tuple[str, bytes, datetime | None]:
+    asked = draw(EDGE_DATES)
+    suggestion = member(1, "t-maps").model_copy(update={
+        "suggestion_id": ident, "text": draw(ODD_TEXTS), "author_handle": draw(ODD_TEXTS),
+        "asked_at": asked, "placed_at": draw(EDGE_DATES),
+    })
+    return "theme-members", event_json(suggestion), asked
+
+
+@st.composite
+def unreadable(draw: st.DrawFn, _ident: str) -> tuple[str, bytes, datetime | None]:
+    kind = draw(st.sampled_from(["themes", "comments.classified", "theme-members", "closures"]))
+    return kind, draw(st.binary(max_size=200)), None
+
+
+ROWS: dict[str, Any] = {"themes": ThemeRow, "comments.classified": ClassificationRow,
+                        "theme-members": SuggestionRow}
+STORED_AT = {"themes": "changed_at", "comments.classified": "created_at", "theme-members": "asked_at"}
+
+
+@st.composite
+def hostile_batch(draw: st.DrawFn) -> list[tuple[str, bytes, datetime | None, str]]:
+    prefix = uuid.uuid4().hex[:8]
+    kinds = st.sampled_from([hostile_theme, hostile_comment, hostile_member, unreadable])
+    batch = []
+    for index in range(draw(st.integers(1, 8))):
+        ident = f"{prefix}-{index}-{draw(st.text(max_size=8))}"
+        batch.append((*draw(draw(kinds)(ident)), ident))
+    return batch
+
+
+def test_every_hostile_record_is_projected_or_set_aside(database: Callable[[], Engine]) -> None:
+    engine = database()
+    projection = Projection(Settings(), engine, sleep=never_sleep)  # waiting = a retried batch
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(batch=hostile_batch())
+    def check(batch: list[tuple[str, bytes, datetime | None, str]]) -> None:
+        topic = f"hostile-{uuid.uuid4().hex[:8]}"
+        records = [Record(kind, value, None, topic, 0, offset)
+                   for offset, (kind, value, _when, _ident) in enumerate(batch)]
+        run(projection, records)
+        aside = set_aside_rows(engine, topic)
+        with Session(engine) as session:
+            for offset, (kind, _value, when, ident) in enumerate(batch):
+                row = session.get(ROWS[kind], ident) if when is not None else None
+                assert (row is None) == (offset in aside), (kind, offset, ident[:40])
+                if row is not None and when is not None:  # any ISO date: at most 14 h from its instant
+                    assert abs(getattr(row, STORED_AT[kind]) - when) <= timedelta(hours=14)
+            assert projection.set_aside == session.scalar(select(func.count()).select_from(SetAsideRow))
+
+    check()
