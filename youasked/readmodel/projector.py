@@ -139,7 +139,7 @@ def _apply_or_split(engine: Engine, records: Sequence[Record], clock: Callable[[
     try:
         return _apply_in_one_transaction(engine, records)
     except Exception as error:
-        if is_transient(error):
+        if is_transient(error) or not records:  # no record to blame: the database's own
             raise
         if len(records) == 1:
             set_aside(engine, records[0], error, at=clock())
