@@ -259,3 +259,11 @@ def test_closures_show_viewers_no_comment_urls(world: tuple[TestClient, dict[str
     (as_viewer,) = ok(world, "/closures", product="trailmate")
     assert "comment_url" not in str(as_viewer) and "http" not in str(as_viewer)
     assert closure("t-maps").people and member(1, "t-maps").url  # the sample has both to hide
+
+
+@pytest.mark.parametrize("decision", ["confirm", "reject"])
+def test_a_review_decision_on_an_id_with_nul_is_refused(
+    world: tuple[TestClient, dict[str, str]], decision: str
+) -> None:
+    client, keys = world
+    refused(client.post(f"/review-queue/a%00b/{decision}", json={}, headers={"X-API-Key": keys["pm"]}))
