@@ -150,7 +150,7 @@ async def _send(producer: Publisher | None, settings: Settings, topic: str, key:
     except RecordTooLargeError as error:
         raise ApiError(413, "too_large", "the record is over the broker's size limit") from error
     except (TimeoutError, BrokerUnavailableError) as error:
-        logger.warning("send to %s failed: %s", topic, error or "no answer in time")
+        logger.warning("send to %s failed: %s", topic, str(error) or "no answer in time")
         raise broker_unavailable() from error
 
 
