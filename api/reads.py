@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from api.schemas import ClosureRead, SuggestionRead, ThemeRead
+from api.schemas import ClosureRead, MonthlyUpdateRead, SuggestionRead, ThemeRead
 from youasked.contracts.events import LifecycleStatus
-from youasked.readmodel.schema import ClosureRow, SuggestionRow, ThemeRow
+from youasked.readmodel.schema import ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
 
 HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+(?<!\.)")
 # scheme, [user@], host, the rest of the link (up to trailing punctuation)
@@ -83,5 +83,19 @@ def closure_read(row: ClosureRow, *, people: bool) -> ClosureRead:
         people_count=row.people_count,
         comment_count=row.comment_count,
         closed_at=row.closed_at,
+        event=event,
+    )
+
+
+def monthly_update_read(row: MonthlyUpdateRow, *, handles: bool) -> MonthlyUpdateRead:
+    """One monthly update; without ``handles`` its text (and the event's) has handles masked."""
+    text = row.text if handles else mask_handles(row.text) or ""
+    event = dict(row.event) if handles else {**row.event, "text": text}
+    return MonthlyUpdateRead(
+        product=row.product,
+        month=row.month,
+        distinct_people=row.distinct_people,
+        text=text,
+        published_at=row.published_at,
         event=event,
     )

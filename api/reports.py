@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.common import ERRORS, Viewer
 from api.parameters import ProductParam
-from api.reads import closure_read
+from api.reads import closure_read, monthly_update_read
 from api.schemas import (
     ClosureRead,
     MonthCount,
@@ -87,26 +87,19 @@ def reports_router(*, engine: Engine) -> APIRouter:
         "/monthly-updates", response_model=list[MonthlyUpdateRead], tags=["closures"], responses=ERRORS
     )
     def monthly_updates(
-        _caller: Viewer,
+        caller: Viewer,
         product: ProductParam = None,
         limit: Annotated[int, Query(ge=1, le=120)] = 12,
     ) -> list[MonthlyUpdateRead]:
-        """The "what we shipped this month" updates, newest month first."""
+        """The "what we shipped this month" updates, newest month first (handles in their text
+        shown as ``@…`` below the pm role).
+        """
+        handles = caller.role >= Role.pm
         query = select(MonthlyUpdateRow).order_by(MonthlyUpdateRow.month.desc(), MonthlyUpdateRow.product)
         if product:
             query = query.where(MonthlyUpdateRow.product == product)
         with Session(engine) as session:
-            return [
-                MonthlyUpdateRead(
-                    product=row.product,
-                    month=row.month,
-                    distinct_people=row.distinct_people,
-                    text=row.text,
-                    published_at=row.published_at,
-                    event=row.event,
-                )
-                for row in session.scalars(query.limit(limit))
-            ]
+            return [monthly_update_read(row, handles=handles) for row in session.scalars(query.limit(limit))]
 
     @router.get("/metrics/shipped", response_model=ShippedMetrics, tags=["metrics"], responses=ERRORS)
     def shipped_per_month(_caller: Viewer, product: ProductParam = None) -> ShippedMetrics:

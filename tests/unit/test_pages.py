@@ -318,3 +318,12 @@ def test_dead_letter_gauges_go_when_the_broker_cannot_be_read() -> None:
     assert metrics.registry.get_sample_value("youasked_pipeline_dead_letters", {"stage": "themes"}) == 3
     metrics.observe_dead_letters(None)
     assert metrics.registry.get_sample_value("youasked_pipeline_dead_letters", {"stage": "themes"}) is None
+
+
+def test_monthly_updates_show_viewers_no_handles(client: tuple[TestClient, str]) -> None:
+    test_client, viewer = client
+    answer = test_client.get("/monthly-updates", headers={"X-API-Key": viewer})
+    assert answer.status_code == 200, answer.text
+    april = next(update for update in answer.json() if update["month"] == "2026-04")
+    assert "Thanks @…!" in april["text"] and april["event"]["text"] == april["text"]
+    assert not PEOPLE.search(str(answer.json()))
