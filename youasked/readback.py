@@ -19,6 +19,18 @@ class Record:
     offset: int
 
 
+def fetch_limits(settings: Settings) -> dict[str, int]:
+    """kafka-python consumer options that can read any record the cluster takes: its network
+    frames are capped at 1,000,000 bytes by default, below the broker's 1,048,588-byte records.
+    """
+    largest = settings.kafka_message_max_bytes
+    return {
+        "max_partition_fetch_bytes": largest,
+        "fetch_max_bytes": 4 * largest,
+        "receive_message_max_bytes": 5 * largest + 65_536,
+    }
+
+
 def read_topic(
     settings: Settings, spec: TopicSpec, *, expect: int = 0, timeout: float = 30.0, settle: float = 2.0
 ) -> list[Record]:
@@ -34,6 +46,7 @@ def read_topic(
         enable_auto_commit=False,
         group_id=None,
         client_id="youasked-readback",
+        **fetch_limits(settings),
     )
     try:
         partitions = consumer.partitions_for_topic(topic) or set()

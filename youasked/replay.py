@@ -267,10 +267,14 @@ def accepted_identities(settings: Settings) -> set[str]:
     from kafka import KafkaConsumer, TopicPartition
 
     from youasked.contracts.topics import COMMENTS_ACCEPTED
+    from youasked.readback import fetch_limits
 
     topic = settings.topic_name(COMMENTS_ACCEPTED)
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=None, client_id="youasked-replay-check"
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        client_id="youasked-replay-check",
+        **fetch_limits(settings),
     )
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
