@@ -169,7 +169,9 @@ def test_the_dead_letter_of_a_large_record_fits_in_one_broker_record(size: int) 
     rejected = run(raw)
     assert isinstance(rejected, Rejected) and rejected.reason is DeadLetterReason.TOO_LARGE
     limit = 1_048_588
-    record = dead_letter(raw, key=b"k" * 5000, rejected=rejected, source=SOURCE, failed_at=NOW, max_record_bytes=limit)
+    record = dead_letter(
+        raw, key=b"k" * 5000, rejected=rejected, source=SOURCE, failed_at=NOW, max_record_bytes=limit
+    )
     wire = record.model_dump_json().encode()
     assert len(wire) <= limit
     import base64
@@ -188,6 +190,8 @@ def test_a_small_dead_letter_keeps_the_whole_original() -> None:
     raw = b"\x00" * 1000
     rejected = run(raw)
     assert isinstance(rejected, Rejected)
-    record = dead_letter(raw, key=None, rejected=rejected, source=SOURCE, failed_at=NOW, max_record_bytes=65_536)
+    record = dead_letter(
+        raw, key=None, rejected=rejected, source=SOURCE, failed_at=NOW, max_record_bytes=65_536
+    )
     assert not record.original_truncated and record.original_size == 1000
     assert record.stage == "ingest-validate"

@@ -13,7 +13,12 @@ from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion
 from models.themes.workflow import ProductWork, place_suggestion, tick
 
-EDGES = ["0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00-14:00", "9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59+14:00"]
+EDGES = [
+    "0001-01-01T00:00:00+14:00",
+    "0001-01-01T00:00:00-14:00",
+    "9999-12-31T23:59:59-14:00",
+    "9999-12-31T23:59:59+14:00",
+]
 
 
 def unit(seed: int) -> np.ndarray:

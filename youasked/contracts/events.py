@@ -144,7 +144,9 @@ class DeadLetter(Event):
     original_key_b64: str | None = Field(default=None, description="Record key, base64.")
     original_b64: str = Field(description="The record's value as received, base64 (maybe truncated).")
     original_size: int | None = Field(default=None, ge=0, description="Bytes of the whole original value.")
-    original_sha256: str | None = Field(default=None, description="SHA-256 (hex) of the whole original value.")
+    original_sha256: str | None = Field(
+        default=None, description="SHA-256 (hex) of the whole original value."
+    )
     original_truncated: bool = False
     failed_at: datetime
 
