@@ -29,3 +29,15 @@ def as_utc(when: datetime) -> datetime:
         return when.astimezone(UTC)
     except OverflowError:
         return EARLIEST if when.year == datetime.min.year else LATEST
+
+
+def iso_week(moment: datetime) -> str:
+    """ISO week label like ``2026-W48`` (a four-digit year, ``0001-W01`` too) of an aware datetime."""
+    year, week, _ = moment.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def month_label(moment: datetime) -> str:
+    """``YYYY-MM`` of ``moment`` in UTC (``0001-01`` too; ``strftime`` gives ``1-01`` on Linux)."""
+    utc = as_utc(moment)
+    return f"{utc.year:04d}-{utc.month:02d}"

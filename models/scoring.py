@@ -48,6 +48,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from models.dates import iso_week
+
 logger = logging.getLogger(__name__)
 
 FORMULA_VERSION = "impact-cost/1"
@@ -289,10 +291,7 @@ def _log_scaled(value: float, saturation: float) -> float:
     return min(1.0, math.log1p(max(0.0, value)) / math.log1p(saturation))
 
 
-def iso_week_label(moment: datetime) -> str:
-    """ISO week label like ``2026-W09``."""
-    year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
+iso_week_label = iso_week
 
 
 def growth_windows(as_of: datetime) -> tuple[list[str], list[str]]:

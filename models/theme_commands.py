@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ from models.closure import (
     build_closure,
     monthly_update,
 )
+from models.dates import month_label
 from models.lifecycle import (
     Accepted,
     AnyCommand,
@@ -420,7 +421,7 @@ def monthly_update_event(
     chosen = [
         closure_content_of(c) for c in closures
         if c.product == product and c.outcome == "shipped"
-        and c.generated_at.astimezone(UTC).strftime("%Y-%m") == month
+        and month_label(c.generated_at) == month
     ]
     content = monthly_update(chosen, month=month, templates=templates)
     return MonthlyUpdate(

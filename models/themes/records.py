@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models import dates
+
 Vector = npt.NDArray[np.float32]
 
 _HLL_BITS = 10
@@ -37,10 +39,7 @@ def author_hash(author_key: str) -> str:
     return hashlib.sha256(author_key.encode("utf-8")).hexdigest()[:16]
 
 
-def iso_week(moment: datetime) -> str:
-    """ISO week label like ``2026-W48`` of a timezone-aware datetime."""
-    year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
+iso_week = dates.iso_week
 
 
 def _require_aware(moment: datetime) -> datetime:

@@ -50,3 +50,16 @@ def test_a_suggestion_dated_at_the_calendar_edges_is_placed_and_reclustered(crea
     tick(work, engine=engine, now=now, idle=True)
     placed = sum(len(t.members) for t in work.themes.themes.values()) + len(work.themes.pool)
     assert placed >= 1
+
+
+def test_week_and_month_labels_keep_four_digit_years() -> None:
+    from models.dates import iso_week, month_label
+    from models.scoring import iso_week_label
+
+    first = datetime.fromisoformat("0001-01-01T00:00:00+14:00")
+    assert (
+        iso_week(datetime(1, 1, 8, tzinfo=UTC)) == iso_week_label(datetime(1, 1, 8, tzinfo=UTC)) == "0001-W02"
+    )
+    assert month_label(first) == "0001-01"
+    assert month_label(datetime.fromisoformat("9999-12-31T23:59:59-14:00")) == "9999-12"
+    assert iso_week(datetime(2026, 11, 30, tzinfo=UTC)) == "2026-W49"
