@@ -163,21 +163,24 @@ def _health_routes(app: FastAPI, *, engine: Engine, state: dict[str, Any], model
     @app.get("/ready", response_model=Health, tags=["health"], responses={503: {"model": Health}})
     async def ready() -> Any:
         """Broker, database and search model ready: 200 ``ok``; 200 ``degraded`` while the
-        projection has records set aside (``set_aside``); 503 ``unavailable`` otherwise.
+        projection has records set aside (``set_aside``) or is not consuming (``projecting``:
+        reads grow stale); 503 ``unavailable`` otherwise.
         """
         database = await asyncio.to_thread(_database_ok, engine)
         producer = state["producer"]
         broker = producer is not None and await producer.reachable()
         projection = state["projection"]
         set_aside = int(getattr(projection, "set_aside", 0) or 0) if projection else 0
+        projecting = bool(getattr(projection, "consuming", False)) if projection else None
         usable = database and broker and model.loaded
         body = Health(
-            status="unavailable" if not usable else "degraded" if set_aside else "ok",
+            status="unavailable" if not usable else "degraded" if set_aside or projecting is False else "ok",
             broker=broker,
             database=database,
             model=model.loaded,
             projected_records=projection.applied if projection else None,
             set_aside=set_aside if projection else None,
+            projecting=projecting,
         )
         return JSONResponse(status_code=200 if usable else 503, content=body.model_dump())
 

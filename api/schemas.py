@@ -229,6 +229,9 @@ class Health(Body):
     set_aside: int | None = Field(
         default=None, description="Records the projection could not write and set aside."
     )
+    projecting: bool | None = Field(
+        default=None, description="The projection's consumer is up (false: reads grow stale)."
+    )
 
 
 class KeyCreate(Body):

@@ -347,6 +347,8 @@ def test_the_model_loads_at_start_and_ready_waits_for_it(engine: Engine, tmp_pat
 class StuckProjection:
     """A projection that runs without a broker and has set two records aside."""
 
+    consuming = True
+
     def __init__(self, *_args: Any) -> None:
         self.applied, self.set_aside = 5, 2
 
@@ -371,3 +373,28 @@ def test_ready_says_degraded_while_records_are_set_aside(
         ready = test_client.get("/ready")
         assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
         assert ready.json()["set_aside"] == 2 and ready.json()["projected_records"] == 5
+
+
+class DisconnectedProjection(StuckProjection):
+    """A projection whose consumer is down (a broker that went away): nothing set aside."""
+
+    consuming = False
+
+    def __init__(self, *_args: Any) -> None:
+        self.applied, self.set_aside = 5, 0
+
+
+def test_ready_says_degraded_while_the_projection_is_not_consuming(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api.app, "Projection", DisconnectedProjection)
+    app = create_api(
+        settings_for(tmp_path), engine=engine, publisher=MemoryPublisher(), embedder=WordHashEmbedder
+    )
+    with TestClient(app) as test_client:
+        deadline = time.monotonic() + 10
+        while test_client.get("/ready").json().get("model") is not True and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ready = test_client.get("/ready")
+        assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
+        assert ready.json()["projecting"] is False and ready.json()["set_aside"] == 0

@@ -93,8 +93,9 @@ def test_a_record_that_fails_alone_is_set_aside_and_the_rest_of_the_batch_commit
         ("themes", b"{not json", b"t-x"),
         ("theme-outcomes", event_json(outcome("cmd-1", "t-1")), b"trailmate"),
     ]
-    records = [Record(kind, value, key, "feedback.themes", 3, 10 + i) for i, (kind, value, key) in
-               enumerate(values)]
+    records = [
+        Record(kind, value, key, "feedback.themes", 3, 10 + i) for i, (kind, value, key) in enumerate(values)
+    ]
     projection = Projection(Settings(), engine, sleep=never_sleep)
     run(projection, records)
     assert projection.applied == 2 and projection.set_aside == 2
@@ -105,7 +106,11 @@ def test_a_record_that_fails_alone_is_set_aside_and_the_rest_of_the_batch_commit
     assert sorted(rows) == [11, 12]
     big, unreadable = rows[11], rows[12]
     assert (big.stage, big.kind, big.partition, big.key, big.value) == (
-        "projection", "themes", 3, b"t-big", event_json(too_many)
+        "projection",
+        "themes",
+        3,
+        b"t-big",
+        event_json(too_many),
     )
     assert big.exception_type and big.reason and big.set_aside_at.tzinfo is not None
     assert unreadable.exception_type == "youasked.readmodel.project.UnreadableRecordError"
@@ -157,6 +162,25 @@ def test_a_lost_connection_is_retried_with_backoff_and_sets_nothing_aside(
         assert session.get(ThemeRow, "t-1") is not None
 
 
+def test_a_broker_that_is_not_there_does_not_end_the_projection(database: Callable[[], Engine]) -> None:
+    """The consumer cannot start: the projection waits and starts over until it is stopped."""
+    from tests.kafka_support import free_port
+
+    engine = database()
+    waited: list[float] = []
+    projection: Projection
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        if len(waited) == 3:
+            projection.stop()
+
+    projection = Projection(Settings(kafka_bootstrap=f"127.0.0.1:{free_port()}"), engine, sleep=sleep)
+    asyncio.run(asyncio.wait_for(projection.run(), timeout=120))
+    assert waited == [0.5, 1.0, 2.0]
+    assert projection.consuming is False
+
+
 # --- every record projected or set aside, whatever schema-valid values it carries -------------
 
 OFFSETS = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
@@ -175,14 +199,16 @@ BIG_NUMBERS = st.one_of(st.integers(0, 10), st.integers(2**31 - 2, 2**31 + 2), s
 @st.composite
 def hostile_theme(draw: st.DrawFn, ident: str) -> tuple[str, bytes, datetime | None]:
     when = draw(EDGE_DATES)
-    snapshot = theme(ident, changed_at=when).model_copy(update={
-        "label": draw(ODD_TEXTS),
-        "representative_text": draw(ODD_TEXTS),
-        "first_seen": draw(EDGE_DATES),
-        "last_seen": draw(EDGE_DATES),
-        "engagement": draw(BIG_NUMBERS),
-        "member_count": draw(BIG_NUMBERS),
-    })
+    snapshot = theme(ident, changed_at=when).model_copy(
+        update={
+            "label": draw(ODD_TEXTS),
+            "representative_text": draw(ODD_TEXTS),
+            "first_seen": draw(EDGE_DATES),
+            "last_seen": draw(EDGE_DATES),
+            "engagement": draw(BIG_NUMBERS),
+            "member_count": draw(BIG_NUMBERS),
+        }
+    )
     return "themes", event_json(snapshot), when
 
 
@@ -190,18 +216,22 @@ def hostile_theme(draw: st.DrawFn, ident: str) -> tuple[str, bytes, datetime | N
 def hostile_comment(draw: st.DrawFn, ident: str) -> tuple[str, bytes, datetime | None]:
     judged = dated(0, draw(EDGE_DATES))
     comment = judged.comment.model_copy(update={"text": draw(ODD_TEXTS), "key": ident})
-    judged = judged.model_copy(update={"key": ident, "comment": comment,
-                                       "classified_at": draw(EDGE_DATES)})
+    judged = judged.model_copy(update={"key": ident, "comment": comment, "classified_at": draw(EDGE_DATES)})
     return "comments.classified", event_json(judged), judged.comment.created_at
 
 
 @st.composite
 def hostile_member(draw: st.DrawFn, ident: str) -> tuple[str, bytes, datetime | None]:
     asked = draw(EDGE_DATES)
-    suggestion = member(1, "t-maps").model_copy(update={
-        "suggestion_id": ident, "text": draw(ODD_TEXTS), "author_handle": draw(ODD_TEXTS),
-        "asked_at": asked, "placed_at": draw(EDGE_DATES),
-    })
+    suggestion = member(1, "t-maps").model_copy(
+        update={
+            "suggestion_id": ident,
+            "text": draw(ODD_TEXTS),
+            "author_handle": draw(ODD_TEXTS),
+            "asked_at": asked,
+            "placed_at": draw(EDGE_DATES),
+        }
+    )
     return "theme-members", event_json(suggestion), asked
 
 
@@ -211,8 +241,11 @@ def unreadable(draw: st.DrawFn, _ident: str) -> tuple[str, bytes, datetime | Non
     return kind, draw(st.binary(max_size=200)), None
 
 
-ROWS: dict[str, Any] = {"themes": ThemeRow, "comments.classified": ClassificationRow,
-                        "theme-members": SuggestionRow}
+ROWS: dict[str, Any] = {
+    "themes": ThemeRow,
+    "comments.classified": ClassificationRow,
+    "theme-members": SuggestionRow,
+}
 STORED_AT = {"themes": "changed_at", "comments.classified": "created_at", "theme-members": "asked_at"}
 
 
@@ -235,8 +268,10 @@ def test_every_hostile_record_is_projected_or_set_aside(database: Callable[[], E
     @given(batch=hostile_batch())
     def check(batch: list[tuple[str, bytes, datetime | None, str]]) -> None:
         topic = f"hostile-{uuid.uuid4().hex[:8]}"
-        records = [Record(kind, value, None, topic, 0, offset)
-                   for offset, (kind, value, _when, _ident) in enumerate(batch)]
+        records = [
+            Record(kind, value, None, topic, 0, offset)
+            for offset, (kind, value, _when, _ident) in enumerate(batch)
+        ]
         run(projection, records)
         aside = set_aside_rows(engine, topic)
         with Session(engine) as session:

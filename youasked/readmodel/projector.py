@@ -211,8 +211,9 @@ def count_set_aside(engine: Engine) -> int:
 
 
 class Projection:
-    """Runs the projection until :meth:`stop`; ``applied`` counts records written so far and
-    ``set_aside`` the records set aside now (the ``set_aside`` table's rows, as of the last batch).
+    """Runs the projection until :meth:`stop`; ``applied`` counts records written so far,
+    ``set_aside`` the records set aside now (the ``set_aside`` table's rows, as of the last batch)
+    and ``consuming`` is true while its consumer is up.
     """
 
     def __init__(
@@ -227,6 +228,7 @@ class Projection:
         self.kinds = {settings.topic_name(spec): kind for spec, kind in KINDS.items()}
         self.applied = 0
         self.set_aside = 0
+        self.consuming = False
         self._sleep = sleep
         self._stopping = asyncio.Event()
 
@@ -235,7 +237,30 @@ class Projection:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Consume, apply, commit; until stopped."""
+        """Consume, apply, commit; until stopped. A broker that is down at start, or a consumer
+        that fails (a commit refused after a rebalance, a lost connection), starts over after a
+        wait (0.5 s, doubling up to 30 s) from the group's committed offsets: records are
+        written idempotently, so a batch applied twice changes nothing.
+        """
+        delay = RETRY_FIRST_S
+        while not self._stopping.is_set():
+            try:
+                await self._consume()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.consuming = False
+                logger.warning(
+                    "projection stopped (%s: %s); starting over in %.1f s",
+                    type(error).__name__,
+                    str(error)[:300],
+                    delay,
+                )
+                await self._sleep(delay)
+                delay = min(RETRY_MAX_S, delay * 2)
+
+    async def _consume(self) -> None:
         consumer = AIOKafkaConsumer(
             *self.kinds,
             bootstrap_servers=self.settings.bootstrap_servers,
@@ -244,9 +269,11 @@ class Projection:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            max_partition_fetch_bytes=self.settings.kafka_message_max_bytes,
         )
         await consumer.start()
         try:
+            self.consuming = True
             await self.project([])  # what earlier runs set aside
             while not self._stopping.is_set():
                 batch = await consumer.getmany(timeout_ms=500, max_records=2000)
@@ -256,6 +283,7 @@ class Projection:
                 await self.project(records)
                 await consumer.commit()
         finally:
+            self.consuming = False
             await consumer.stop()
 
     def records_of(self, batch: dict[Any, list[Any]]) -> list[Record]:
