@@ -4,7 +4,7 @@
 migrates the read model and, in the background (:mod:`api.startup`), loads the search model,
 starts a Kafka producer for commands (again until the broker answers) and creates the declared
 topics that are missing; unless told otherwise it runs the projection that keeps the read model
-up to date (:mod:`youasked.readmodel.projector`). Every request passes the body limit
+up to date (:mod:`api.readmodel.projector`). Every request passes the body limit
 (:mod:`api.limits`) and the key check (:mod:`api.gate`) before its body is read; every error
 answers in one shape (:mod:`api.errors`); every send is bounded by ``api_send_timeout_s``. The
 routes live in routers by responsibility: :mod:`api.themes` (reads), :mod:`api.commands`
@@ -35,16 +35,17 @@ from api.limits import BodyLimitMiddleware
 from api.pages import pages_router
 from api.people import people_router
 from api.publisher import BrokerUnavailableError, KafkaPublisher, Publisher, RecordTooLargeError
+from api.readmodel.db import make_engine, upgrade
+from api.readmodel.projector import Projection
 from api.reports import reports_router
 from api.schemas import Health
 from api.search import SemanticIndex
 from api.startup import ModelLoader, keep_ensuring_topics, keep_starting, load_model
 from api.telemetry import instrument
 from api.themes import themes_router
+from contracts.settings import Settings
 from models.embedding import Embedder
-from youasked.readmodel.db import make_engine, upgrade
-from youasked.readmodel.projector import Projection
-from youasked.settings import Settings
+from models.factories import embedder
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,6 @@ def create_api(
 
 def _default_embedder(settings: Settings) -> Callable[[], Embedder]:
     def load() -> Embedder:
-        from youasked.factories import embedder
 
         return embedder(settings)
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.common import ACCEPTED, ERRORS, NOT_FOUND, ApiError, Pm, Send, ThemeId, Viewer
+from api.readmodel.schema import OutcomeRow, ThemeRow
 from api.schemas import (
     CommandAccepted,
     CostChange,
@@ -28,11 +29,10 @@ from api.schemas import (
     StatusChange,
 )
 from api.security import Caller
-from youasked.contracts.events import event_json
-from youasked.contracts.lifecycle import CommandKind, ThemeCommand
-from youasked.contracts.topics import THEME_COMMANDS
-from youasked.readmodel.schema import OutcomeRow, ThemeRow
-from youasked.settings import Settings
+from contracts.events import event_json
+from contracts.lifecycle import CommandKind, ThemeCommand
+from contracts.settings import Settings
+from contracts.topics import THEME_COMMANDS
 
 
 def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRouter:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from api.common import ERRORS, Viewer
 from api.parameters import ProductParam
 from api.pipeline import PipelineProbe, stage_dead_letters
+from api.readmodel.schema import ThemeRow
 from api.schemas import Body
-from youasked.contracts.events import LifecycleStatus, Platform
-from youasked.readmodel.schema import ThemeRow
-from youasked.settings import Settings
+from contracts.events import LifecycleStatus, Platform
+from contracts.settings import Settings
+from models.scoring import DEFAULT_RULES, ScoringWeights
 
 TREND_WEEKS = 12
 
@@ -147,8 +148,6 @@ def high_cost_from(settings: Settings) -> float:
     """The normalized cost of the smallest high cost (``QuadrantRules.high_cost_min_points``), by the
     scoring's own scale: ``log(1 + points) / log(1 + cost_saturation_points)``.
     """
-    from models.scoring import DEFAULT_RULES, ScoringWeights
-
     weights = ScoringWeights(**settings.score_weights)  # type: ignore[arg-type]
     return min(
         1.0, math.log1p(DEFAULT_RULES.high_cost_min_points) / math.log1p(weights.cost_saturation_points)

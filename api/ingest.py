@@ -18,8 +18,8 @@ from fastapi import APIRouter, Request
 from api.common import ApiError, Send
 from api.publisher import record_fits
 from api.schemas import ErrorBody, IngestAccepted
-from youasked.contracts.topics import COMMENTS
-from youasked.settings import Settings
+from contracts.settings import Settings
+from contracts.topics import COMMENTS
 
 TIMESTAMP_DIGITS = 12
 """Unix seconds have 10 digits until the year 2286; longer timestamps are refused unread."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.common import ApiError, error_response
-from youasked.settings import Settings
+from contracts.settings import Settings
 
 INGEST_PATH = "/ingest"
 

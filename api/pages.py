@@ -27,7 +27,7 @@ from api.dashboard import dashboard_router
 from api.pipeline import BrokerReading, PipelineProbe, stage_dead_letters
 from api.public import public_router
 from api.telemetry import ApiMetrics
-from youasked.settings import Settings
+from contracts.settings import Settings
 
 STATIC = Path(__file__).with_name("static")
 PIPELINE_WATCH_S = 15.0  # how often the pipeline's figures are read for the metrics

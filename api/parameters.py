@@ -2,7 +2,7 @@
 about, so a hostile query or path value is a 422 in the error shape, never a 500.
 
 * Text (a product, words, an id) holds no NUL: PostgreSQL text cannot, and its driver raises.
-* A platform is one of :class:`~youasked.contracts.events.Platform` (it names a JSON key of the
+* A platform is one of :class:`~contracts.events.Platform` (it names a JSON key of the
   theme's per-platform counts; an arbitrary string made SQLite's JSON path fail).
 * An instant is RFC 3339 with an offset that still falls within years 1 to 9999 once in UTC
   (``0001-01-01T00:00:00+14:00`` does not: its conversion overflows).

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from api.common import ACCEPTED, Admin, ApiError, Pm, Send
 from api.parameters import NO_NUL
+from api.readmodel.project import forget
+from api.readmodel.schema import SuggestionRow, ThemeRow
 from api.schemas import (
     CommandAccepted,
     ErasureAccepted,
@@ -31,12 +33,10 @@ from api.schemas import (
     ErasureRequest,
     ReviewDecision,
 )
-from youasked.contracts.events import event_json
-from youasked.contracts.lifecycle import AuthorErased, CommandKind, ThemeCommand, hash_author
-from youasked.contracts.topics import ERASURES, THEME_COMMANDS
-from youasked.readmodel.project import forget
-from youasked.readmodel.schema import SuggestionRow, ThemeRow
-from youasked.settings import Settings
+from contracts.events import event_json
+from contracts.lifecycle import AuthorErased, CommandKind, ThemeCommand, hash_author
+from contracts.settings import Settings
+from contracts.topics import ERASURES, THEME_COMMANDS
 
 SuggestionId = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_NUL)]
 

@@ -8,7 +8,7 @@ remembered for ``retry_after_s`` so that a dashboard refreshing against a dead b
 queue connection attempts.
 
 Dead letters are counted on the declared dead-letter topic of every worker input
-(:data:`~youasked.contracts.topics.DEAD_LETTER_TOPICS`) under this environment's
+(:data:`~contracts.topics.DEAD_LETTER_TOPICS`) under this environment's
 ``topic_prefix`` only: another environment's topics on the same cluster are not ours, whatever
 their names end with. :func:`stage_dead_letters` groups them by stage. Each reading (or failure
 to read) is passed to the probe's ``listeners``; :meth:`PipelineProbe.watch` reads periodically
@@ -31,8 +31,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from youasked.contracts.topics import COMMENTS, DEAD_LETTER_TOPICS, STAGES, WORKER_INPUTS
-from youasked.settings import Settings
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+from contracts.settings import Settings
+from contracts.topics import COMMENTS, DEAD_LETTER_TOPICS, STAGES, WORKER_INPUTS
 
 logger = logging.getLogger(__name__)
 
@@ -201,8 +203,6 @@ class PipelineProbe:
 
     def _connect(self) -> tuple[Any, Any]:
         """The admin client and the consumer, made on first use and kept."""
-        from kafka import KafkaAdminClient, KafkaConsumer
-
         if self._clients is None:
             options: dict[str, Any] = {
                 "bootstrap_servers": self.settings.bootstrap_servers,
@@ -221,7 +221,7 @@ class PipelineProbe:
 
 
 def stage_dead_letters(settings: Settings, dead_letters: dict[str, int]) -> dict[str, dict[str, int]]:
-    """Each stage of :data:`~youasked.contracts.topics.STAGES` (in that order) and the records held
+    """Each stage of :data:`~contracts.topics.STAGES` (in that order) and the records held
     in the dead-letter topic of each of its inputs, by the topic's name in ``settings``'
     environment; a topic ``dead_letters`` does not name holds 0.
     """
@@ -233,7 +233,6 @@ def stage_dead_letters(settings: Settings, dead_letters: dict[str, int]) -> dict
 
 
 def _partitions(consumer: Any, topic: str) -> list[Any]:
-    from kafka import TopicPartition
 
     return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
 

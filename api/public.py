@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session
 
 from api.common import ERRORS
 from api.parameters import ProductParam
+from api.readmodel.schema import ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
 from api.schemas import Body
+from contracts.events import LifecycleStatus
+from contracts.settings import Settings
 from models.templates import ClosureTemplates, load_templates, render
-from youasked.contracts.events import LifecycleStatus
-from youasked.readmodel.schema import ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
-from youasked.settings import Settings
 
 PublicStatus = Literal["under_review", "planned", "in_progress", "shipped"]
 COLUMNS: tuple[tuple[PublicStatus, str, tuple[LifecycleStatus, ...]], ...] = (

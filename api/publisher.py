@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from youasked.settings import Settings
+from contracts.settings import Settings
 
 
 class BrokerUnavailableError(Exception):

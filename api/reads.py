@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
+from api.readmodel.schema import ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
 from api.schemas import ClosureRead, MonthlyUpdateRead, SuggestionRead, ThemeRead
-from youasked.contracts.events import LifecycleStatus
-from youasked.readmodel.schema import ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
+from contracts.events import LifecycleStatus
 
 HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+(?<!\.)")
 # scheme, [user@], host, the rest of the link (up to trailing punctuation)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.common import ERRORS, Viewer
 from api.parameters import ProductParam
+from api.readmodel.schema import ClassificationRow, ClosureRow, MonthlyUpdateRow, ThemeRow
 from api.reads import closure_read, monthly_update_read
 from api.schemas import (
     ClosureRead,
@@ -23,8 +24,7 @@ from api.schemas import (
     ShippedMonth,
 )
 from api.security import Role
-from youasked.contracts.events import Platform
-from youasked.readmodel.schema import ClassificationRow, ClosureRow, MonthlyUpdateRow, ThemeRow
+from contracts.events import Platform
 
 
 def reports_router(*, engine: Engine) -> APIRouter:

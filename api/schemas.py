@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from youasked.contracts.events import VISIBLE, CostInput, LifecycleStatus, Platform, ReleaseRef
-from youasked.contracts.lifecycle import SplitPart
+from contracts.events import VISIBLE, CostInput, LifecycleStatus, Platform, ReleaseRef
+from contracts.lifecycle import SplitPart
 
 
 class Body(BaseModel):

@@ -19,8 +19,8 @@ import numpy.typing as npt
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from api.readmodel.schema import SuggestionVectorRow, ThemeRow
 from models.embedding import EMBEDDING_DIM, Embedder
-from youasked.readmodel.schema import SuggestionVectorRow, ThemeRow
 
 
 @dataclass

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from youasked.readmodel.schema import ApiKeyRow
+from api.readmodel.schema import ApiKeyRow
 
 PREFIX = "ya"
 MAX_KEY_CHARS = 256

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from api.publisher import Publisher
+from contracts.settings import Settings
+from messaging.admin import ensure_topics
 from models.embedding import Embedder
-from youasked.admin import ensure_topics
-from youasked.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from api.common import ERRORS, NOT_FOUND, ApiError, Viewer
 from api.dashboard import weekly_counts
 from api.parameters import ProductParam, ReadThemeId, UtcInstant, WordsParam
+from api.readmodel.schema import SuggestionRow, ThemeHistoryRow, ThemeRow
 from api.reads import suggestion_read, theme_read
 from api.schemas import HistoryRead, ReviewItem, ThemeDetail, ThemeHit, ThemeHits, ThemePage
 from api.search import SemanticIndex
 from api.security import Role
-from youasked.contracts.events import LifecycleStatus, Platform
-from youasked.readmodel.schema import SuggestionRow, ThemeHistoryRow, ThemeRow
+from contracts.events import LifecycleStatus, Platform
 
 
 def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:

@@ -28,13 +28,13 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.app import create_api
+from api.readmodel.db import make_engine, upgrade
+from api.readmodel.projector import apply_batch
+from api.readmodel.schema import SuggestionVectorRow, ThemeRow
 from api.security import Role, create_key
+from contracts.events import LifecycleStatus, event_json
+from contracts.settings import Settings
 from tests.readmodel_support import T0, member, theme
-from youasked.contracts.events import LifecycleStatus, event_json
-from youasked.readmodel.db import make_engine, upgrade
-from youasked.readmodel.projector import apply_batch
-from youasked.readmodel.schema import SuggestionVectorRow, ThemeRow
-from youasked.settings import Settings
 
 WORDS = [
     "offline",

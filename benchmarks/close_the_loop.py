@@ -26,14 +26,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from contracts.events import ThemeStatus
+from contracts.lifecycle import ThemeCommand
+from contracts.settings import Settings
+from contracts.topics import COMMENTS, WORKER_INPUTS
+from messaging.admin import ensure_topics
+from messaging.lag import wait_for_zero_lag
 from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
-from youasked.admin import ensure_topics
 from youasked.commands import publish_command, read_closures, wait_for_outcome
-from youasked.contracts.events import ThemeStatus
-from youasked.contracts.lifecycle import ThemeCommand
-from youasked.contracts.topics import COMMENTS, WORKER_INPUTS
-from youasked.lag import wait_for_zero_lag
 from youasked.release_proposals import (
     ReleaseNote,
     latest_themes,
@@ -42,7 +43,6 @@ from youasked.release_proposals import (
     read_release_notes,
 )
 from youasked.replay import replay
-from youasked.settings import Settings
 
 STREAMS = ROOT.parent / "shared" / "data" / "streams"
 
@@ -113,7 +113,7 @@ def main() -> None:
             score = theme.score
             print(f"  {theme.theme_id}  people {theme.author_count:4d}  mentions {theme.mention_count:4d}  "
                   f"priority {score.priority if score else 0:.3f}  {theme.label}")
-        from youasked.factories import embedder
+        from models.factories import embedder
 
         model = embedder(settings)
         notes = read_release_notes(releases) if releases.exists() else []

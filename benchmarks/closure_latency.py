@@ -30,12 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from tests.kafka_support import WorkerProcess, free_port
-from youasked import broker
-from youasked.admin import ensure_topics
-from youasked.contracts.events import CommentAccepted, SourceRef, SuggestionDetected, event_json
-from youasked.contracts.lifecycle import ThemeCommand
-from youasked.contracts.topics import (
+from contracts.events import CommentAccepted, SourceRef, SuggestionDetected, event_json
+from contracts.lifecycle import ThemeCommand
+from contracts.settings import Settings
+from contracts.topics import (
     CLOSURES,
     SUGGESTIONS,
     THEME_COMMANDS,
@@ -43,7 +41,9 @@ from youasked.contracts.topics import (
     THEMES,
     TopicSpec,
 )
-from youasked.settings import Settings
+from messaging.admin import ensure_topics
+from tests.kafka_support import WorkerProcess, free_port
+from youasked import broker
 
 PRODUCT = "bench"
 PROBE = TopicSpec(name="bench.probe", key="any", payload=None, description="Broker round trips.", public=False)
@@ -105,7 +105,7 @@ class Tail:
 
 
 def latest_themes(settings: Settings, expect: int, timeout: float) -> dict[str, dict[str, object]]:
-    from youasked.readback import read_topic
+    from messaging.readback import read_topic
 
     deadline = time.monotonic() + timeout
     while True:

@@ -34,13 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api_latency import build  # the 10,000 themes of the latency benchmark
 
 from api.app import create_api
+from api.readmodel.db import make_engine
+from api.readmodel.projector import apply_batch
 from api.security import Role, create_key
+from contracts.events import CommentAccepted, CommentClassified, SourceRef, Verdict, event_json
+from contracts.settings import Settings
 from tests.browser_support import ConsoleLog, chromium, serve
 from tests.readmodel_support import closure, member
-from youasked.contracts.events import CommentAccepted, CommentClassified, SourceRef, Verdict, event_json
-from youasked.readmodel.db import make_engine
-from youasked.readmodel.projector import apply_batch
-from youasked.settings import Settings
 
 PLATFORMS = ["x", "instagram", "tiktok", "youtube", "app_store", "google_play", "forum"]
 START = datetime(2025, 4, 1, tzinfo=UTC)

@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from contracts.settings import Settings
+from contracts.topics import COMMENTS, COMMENTS_CLASSIFIED
+from messaging.admin import ensure_topics
 from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
-from youasked.admin import ensure_topics
-from youasked.contracts.topics import COMMENTS, COMMENTS_CLASSIFIED
-from youasked.settings import Settings
 
 STREAMS = ROOT.parent / "shared" / "data" / "streams"
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contracts.events import CommentFields, Platform
 from models.lifecycle import ReleaseInfo, closure_key
 from models.templates import ClosureTemplates, Outcome, TemplateError, load_templates, render
-from youasked.contracts.events import CommentFields, Platform
 
 __all__ = [
     "MENTION_PLATFORMS", "PLATFORM_LIMITS", "Asker", "ClosureContent", "ClosureTemplates", "ClosureTheme",

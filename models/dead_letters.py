@@ -1,6 +1,6 @@
 """Dead-letter records that always fit in one Kafka record.
 
-Pure: a record a stage cannot use becomes a :class:`~youasked.contracts.events.DeadLetter` with
+Pure: a record a stage cannot use becomes a :class:`~contracts.events.DeadLetter` with
 its stage, reason and the original bytes. The original travels base64-encoded (a third larger
 than the bytes), so a record close to the broker's limit cannot be copied whole: it is then cut
 to fit and the dead letter keeps the whole original's size and SHA-256, which identify it.
@@ -12,7 +12,7 @@ import base64
 import hashlib
 from datetime import datetime
 
-from youasked.contracts.events import DeadLetter, DeadLetterReason, SourceRef
+from contracts.events import DeadLetter, DeadLetterReason, SourceRef
 
 DETAIL_LIMIT = 2000
 """Characters of a dead letter's ``detail``."""

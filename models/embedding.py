@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from models.text import text_hash
+from models.text import fold_text, text_hash
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -87,7 +87,6 @@ class HashingEmbedder:
         self.dim = dim
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
-        from models.text import fold_text
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):

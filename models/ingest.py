@@ -1,7 +1,7 @@
 """Validation of raw comment records: bytes in, an accepted comment or a rejection out.
 
 Pure: the clock (``received_at``) and the record's coordinates are passed in. Every input ends
-in exactly one of :class:`~youasked.contracts.events.CommentAccepted` or :class:`Rejected`;
+in exactly one of :class:`~contracts.events.CommentAccepted` or :class:`Rejected`;
 nothing here raises on bad input.
 """
 
@@ -14,9 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from models.dead_letters import dead_letter_key, short_detail, stage_dead_letter
-from models.text import normalize_text
-from youasked.contracts.events import (
+from contracts.events import (
     CommentAccepted,
     CommentReceived,
     DeadLetter,
@@ -24,6 +22,8 @@ from youasked.contracts.events import (
     Platform,
     SourceRef,
 )
+from models.dead_letters import dead_letter_key, short_detail, stage_dead_letter
+from models.text import normalize_text
 
 __all__ = ["IngestLimits", "Rejected", "dead_letter", "dead_letter_key", "validate_comment"]
 

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from contracts.events import Verdict
 from models.embedding import Embedder, FloatMatrix
 from models.moderation import (
     ModerationPolicy,
@@ -21,7 +22,6 @@ from models.moderation import (
     moderate,
     rate_limited_verdict,
 )
-from youasked.contracts.events import Verdict
 
 CLASSIFIER_REASON = "classifier"
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
+from contracts.events import LifecycleStatus
 from models.scoring import CostEstimate
-from youasked.contracts.events import LifecycleStatus
 
 logger = logging.getLogger(__name__)
 

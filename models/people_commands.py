@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from contracts.events import DuplicateKind, SuggestionThemed
+from contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand
 from models.duplicates import DuplicateConfig
 from models.lifecycle import ThemeLifecycle
 from models.theme_commands import CommandResult, engagement_of, reject, sync_lifecycle
@@ -20,8 +22,6 @@ from models.themes.engine import ThemeEngine
 from models.themes.people import Ask, ErasureResult, confirm_duplicate, erase_author
 from models.themes.records import author_hash
 from models.themes.workflow import Placement, ProductWork, StepResult
-from youasked.contracts.events import DuplicateKind, SuggestionThemed
-from youasked.contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand
 
 REVIEW_KINDS = frozenset({CommandKind.CONFIRM_DUPLICATE, CommandKind.REJECT_DUPLICATE})
 

@@ -9,10 +9,12 @@ and scores the other. ``python -m models.suggestion_training`` runs them and pri
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import logging
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,7 +33,7 @@ from models.datasets import (
     load_maalej,
     split_train_holdout,
 )
-from models.embedding import Embedder, FloatMatrix
+from models.embedding import Embedder, FloatMatrix, MiniLMEmbedder
 from models.moderation import ModerationPolicy
 from models.suggestion_features import build_features
 from models.suggestions import (
@@ -375,11 +377,6 @@ class NpzCachedEmbedder:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m models.suggestion_training [--data D] [--out O] [--cache F] [--cross]``: train; JSON."""
-    import argparse
-    import sys
-
-    from models.embedding import MiniLMEmbedder
-
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("models/artifacts/suggestion_classifier"))

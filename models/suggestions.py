@@ -38,10 +38,11 @@ import numpy.typing as npt
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from contracts.events import Verdict
 from models.embedding import Embedder, FloatMatrix
+from models.judge import JudgeInput, SuggestionJudge
 from models.moderation import ModerationPolicy
 from models.suggestion_features import SENTENCE_FEATURES, build_features, cue_patterns, feature_count
-from youasked.contracts.events import Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -258,8 +259,6 @@ def classify_with_moderation(
 
     Returns the decisions (one per text) and a count of moderation reason codes.
     """
-    from models.judge import JudgeInput, SuggestionJudge
-
     judge = SuggestionJudge(embedder=embedder, scorer=classifier, policy=policy)
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     inputs = [JudgeInput(text, f"row:{index}", epoch) for index, text in enumerate(texts)]

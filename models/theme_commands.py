@@ -23,6 +23,23 @@ from typing import Any
 
 import numpy as np
 
+from contracts.events import (
+    CostInput,
+    LifecycleStatus,
+    ReleaseRef,
+    ScoreFactor,
+    SuggestionThemed,
+    ThemeScore,
+)
+from contracts.lifecycle import (
+    ClosureEvent,
+    CommandKind,
+    CommandOutcome,
+    HistoryChange,
+    MonthlyItem,
+    MonthlyUpdate,
+    ThemeCommand,
+)
 from models.closure import (
     Asker,
     ClosureContent,
@@ -69,23 +86,6 @@ from models.scoring import (
 from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion, ThemeRecord
 from models.themes.workflow import ProductWork, StepResult, merge_themes, split_theme
-from youasked.contracts.events import (
-    CostInput,
-    LifecycleStatus,
-    ReleaseRef,
-    ScoreFactor,
-    SuggestionThemed,
-    ThemeScore,
-)
-from youasked.contracts.lifecycle import (
-    ClosureEvent,
-    CommandKind,
-    CommandOutcome,
-    HistoryChange,
-    MonthlyItem,
-    MonthlyUpdate,
-    ThemeCommand,
-)
 
 logger = logging.getLogger(__name__)
 

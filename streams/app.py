@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 
-from youasked.settings import Settings
+from contracts.settings import Settings
+from messaging.admin import ensure_topics
+from models.factories import embedder, suggestion_judge
+from streams.classify import register_classify
+from streams.ingest import register_ingest
+from streams.metrics import WorkerMetrics, register_metrics, start_metrics_server
+from streams.supervisor import client_id_of
+from streams.themes import register_themes
 
 if TYPE_CHECKING:
     from streams.metrics import WorkerMetrics
@@ -24,13 +31,6 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     """Build the faust app with every agent of youasked registered; its metrics go to
     ``metrics`` (a registry of their own by default).
     """
-    from streams.classify import register_classify
-    from streams.ingest import register_ingest
-    from streams.metrics import WorkerMetrics, register_metrics
-    from streams.themes import register_themes
-    from youasked.factories import embedder, suggestion_judge
-    from youasked.supervisor import client_id_of
-
     datadir = settings.state_dir.resolve() / "worker"
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -68,9 +68,6 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
 
 def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: Any) -> None:
     """Create the topics, then run a faust worker in this process until it is stopped."""
-    from streams.metrics import WorkerMetrics, start_metrics_server
-    from youasked.admin import ensure_topics
-
     metrics = WorkerMetrics()
     start_metrics_server(
         metrics.registry, host=settings.worker_metrics_host, port=settings.worker_metrics_port

@@ -29,6 +29,15 @@ from typing import Any
 
 import faust
 
+from contracts.events import (
+    CommentAccepted,
+    CommentClassified,
+    SuggestionDetected,
+    Verdict,
+    event_json,
+)
+from contracts.settings import Settings
+from contracts.topics import COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, SUGGESTIONS
 from models.judge import JudgeInput, Judgement, SuggestionJudge
 from models.moderation import RateLimitState
 from streams.continuity import continuity_guard
@@ -36,15 +45,6 @@ from streams.dead_letters import StageGuard, UnreadableRecordError
 from streams.ledger import OutputLedger
 from streams.metrics import WorkerMetrics
 from streams.topics import raw_topic
-from youasked.contracts.events import (
-    CommentAccepted,
-    CommentClassified,
-    SuggestionDetected,
-    Verdict,
-    event_json,
-)
-from youasked.contracts.topics import COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, SUGGESTIONS
-from youasked.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from faust.types import TP
 
-from youasked.settings import Settings
+from contracts.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ Each agent wraps the work it does for one input record (or one batch) in :meth:`
   retriable errors, connection and time-outs) is retried with exponential backoff, for as long as
   it lasts: the stage waits for the broker instead of losing the record;
 * **any other exception** on a record sets that record aside on its input topic's dead-letter
-  topic (``<input>.dlq``, :data:`~youasked.contracts.topics.DEAD_LETTER_TOPICS`), with the stage,
+  topic (``<input>.dlq``, :data:`~contracts.topics.DEAD_LETTER_TOPICS`), with the stage,
   the reason, the exception's type and the original bytes (:mod:`models.dead_letters`), and
   the stage goes on with the next record.
 
@@ -28,13 +28,13 @@ from typing import Any, TypeVar
 import faust
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
+from contracts.events import DeadLetterReason, SourceRef, event_json
+from contracts.settings import Settings
+from contracts.topics import DEAD_LETTER_TOPICS, TopicSpec
 from models.dead_letters import dead_letter_key, stage_dead_letter
 from streams.ledger import OutputLedger
 from streams.metrics import WorkerMetrics
 from streams.topics import raw_topic
-from youasked.contracts.events import DeadLetterReason, SourceRef, event_json
-from youasked.contracts.topics import DEAD_LETTER_TOPICS, TopicSpec
-from youasked.settings import Settings
 
 logger = logging.getLogger(__name__)
 

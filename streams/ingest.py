@@ -24,15 +24,15 @@ from typing import Any
 
 import faust
 
+from contracts.events import CommentAccepted, SourceRef, event_json
+from contracts.settings import Settings
+from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_VALIDATED
 from models.ingest import IngestLimits, Rejected, validate_comment
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
 from streams.ledger import OutputLedger
 from streams.metrics import WorkerMetrics
 from streams.topics import raw_topic
-from youasked.contracts.events import CommentAccepted, SourceRef, event_json
-from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_VALIDATED
-from youasked.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from faust.sensors import Sensor
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from youasked.settings import Settings
+from contracts.settings import Settings
+from contracts.topics import WORKER_INPUTS
 
 logger = logging.getLogger(__name__)
 
@@ -168,8 +169,6 @@ class LagProbe:
 
 def register_metrics(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> None:
     """Add the counting sensor to ``app`` and a timer that keeps the lag gauge current."""
-    from youasked.contracts.topics import WORKER_INPUTS
-
     app.sensors.add(MetricsSensor(metrics))
     probe = LagProbe(
         app,

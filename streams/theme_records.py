@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from contracts.events import LifecycleStatus, ThemeChanged, ThemeStatus
+from contracts.lifecycle import CommandOutcome
 from models.duplicates import DuplicateConfig
 from models.lifecycle import ThemeState
 from models.scoring import ScoringWeights
@@ -20,8 +22,6 @@ from models.theme_commands import cost_input, release_ref, theme_score
 from models.themes.records import ThemeRecord
 from models.themes.state import ProductThemes
 from models.themes.workflow import Lineage, ProductWork, StepResult
-from youasked.contracts.events import LifecycleStatus, ThemeChanged, ThemeStatus
-from youasked.contracts.lifecycle import CommandOutcome
 
 logger = logging.getLogger(__name__)
 

@@ -39,7 +39,26 @@ import faust
 import numpy as np
 from pydantic import ValidationError
 
+from contracts.events import (
+    DuplicateKind,
+    SuggestionDetected,
+    SuggestionThemed,
+    ThemeStatus,
+    event_json,
+)
+from contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand
+from contracts.settings import Settings
+from contracts.topics import (
+    CLOSURES,
+    SUGGESTIONS,
+    THEME_COMMANDS,
+    THEME_MEMBERS,
+    THEME_OUTCOMES,
+    THEME_TICKS,
+    THEMES,
+)
 from models.duplicates import DuplicateConfig
+from models.factories import closure_templates, scoring_weights
 from models.lifecycle import ThemeState
 from models.people_commands import REVIEW_KINDS, apply_erasure, apply_review_command, author_hash_of
 from models.theme_commands import (
@@ -51,32 +70,13 @@ from models.themes.config import ThemeConfig
 from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion, ThemeRecord
 from models.themes.workflow import Lineage, ProductWork, StepResult, place_suggestion, tick
+from streams import failpoints
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
 from streams.ledger import OutputLedger
 from streams.metrics import WorkerMetrics
 from streams.theme_records import ThemeStore, default_title, theme_snapshot, unreadable_command
 from streams.topics import raw_topic
-from youasked import failpoints
-from youasked.contracts.events import (
-    DuplicateKind,
-    SuggestionDetected,
-    SuggestionThemed,
-    ThemeStatus,
-    event_json,
-)
-from youasked.contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand
-from youasked.contracts.topics import (
-    CLOSURES,
-    SUGGESTIONS,
-    THEME_COMMANDS,
-    THEME_MEMBERS,
-    THEME_OUTCOMES,
-    THEME_TICKS,
-    THEMES,
-)
-from youasked.factories import closure_templates, scoring_weights
-from youasked.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import faust
 
-from youasked.contracts.topics import TopicSpec
-from youasked.settings import Settings
+from contracts.settings import Settings
+from contracts.topics import TopicSpec
 
 
 def raw_topic(app: faust.App, spec: TopicSpec, settings: Settings) -> Any:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from api.readmodel.db import make_engine, upgrade
 from tests.kafka_support import ROOT, free_port
 from tests.postgres_support import fresh_database, postgres_server
-from youasked.readmodel.db import make_engine, upgrade
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from youasked.contracts.topics import TopicSpec
-from youasked.settings import Settings
+from contracts.settings import Settings
+from contracts.topics import TopicSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 

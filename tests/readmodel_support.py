@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from youasked.contracts.events import (
+from contracts.events import (
     CommentAccepted,
     CommentClassified,
     DuplicateKind,
@@ -22,7 +22,7 @@ from youasked.contracts.events import (
     Verdict,
     event_json,
 )
-from youasked.contracts.lifecycle import (
+from contracts.lifecycle import (
     ClosureAsker,
     ClosureComment,
     ClosureEvent,

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from youasked.settings import Settings
+from contracts.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from contracts.settings import get_settings
 from youasked.cli_api import key_app, serve
 from youasked.cli_themes import theme_app
-from youasked.settings import get_settings
 
 if TYPE_CHECKING:
     from youasked.replay import ReplayReport
@@ -98,7 +98,7 @@ def worker(
     loglevel: str = typer.Option("info", help="Log level."),
     supervise: bool = typer.Option(
         True,
-        help="Run the worker as a child process and restart it if it stalls (see youasked/supervisor.py).",
+        help="Run the worker as a child process and restart it if it stalls (see streams/supervisor.py).",
     ),
 ) -> None:
     """Run the stream worker (faust) until stopped."""
@@ -108,8 +108,8 @@ def worker(
         os.environ["YOUASKED_WORKER_WEB_PORT"] = str(web_port)
     _setup_logging(loglevel.upper())
     if supervise:
-        from youasked.supervisor import supervise as run_supervised
-        from youasked.supervisor import worker_command
+        from streams.supervisor import supervise as run_supervised
+        from streams.supervisor import worker_command
 
         code = run_supervised(
             settings,
@@ -157,9 +157,9 @@ def replay(
     Ingest passes each platform:comment_id on once: rows without an id get one from the file, the
     row and the product, so the same file under the same product adds nothing the second time.
     """
-    from youasked import admin
+    from contracts.topics import COMMENTS
+    from messaging import admin
     from youasked import replay as replays
-    from youasked.contracts.topics import COMMENTS
 
     _setup_logging("WARNING")
     settings = get_settings()
@@ -231,8 +231,8 @@ def train_suggestions(
     out: Path = typer.Option(None, help="Artifact folder (default: the one the worker loads)."),
 ) -> None:
     """Train the suggestion classifier on the CLAP and Maalej training splits; print its metrics."""
+    from models.factories import DEFAULT_CLASSIFIER_DIR, embedder
     from models.suggestion_training import train_from_shared_data
-    from youasked.factories import DEFAULT_CLASSIFIER_DIR, embedder
     from youasked.progress import progress_bar
 
     _setup_logging("WARNING")
@@ -261,8 +261,8 @@ def eval_suggestions(
 ) -> None:
     """Run moderation + classifier (production thresholds) over a labelled CSV; print JSON."""
     from models.datasets import load_labelled_csv, split_train_holdout
+    from models.factories import DEFAULT_CLASSIFIER_DIR, embedder, moderation_policy
     from models.suggestions import SuggestionClassifier, classify_with_moderation, evaluate_binary
-    from youasked.factories import DEFAULT_CLASSIFIER_DIR, embedder, moderation_policy
     from youasked.progress import progress_bar
 
     _setup_logging("WARNING")
@@ -308,7 +308,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 def _embed_with_progress(texts: list[str], label: str) -> object:
     import numpy as np
 
-    from youasked.factories import embedder
+    from models.factories import embedder
     from youasked.progress import counting_bar
 
     model = embedder(get_settings())
@@ -379,7 +379,7 @@ def contracts_write(
     ),
 ) -> None:
     """Generate the JSON Schemas and the AsyncAPI document of the public topics into OUT."""
-    from youasked.contracts.schemas import write_contract_docs
+    from contracts.schemas import write_contract_docs
 
     written = write_contract_docs(out)
     typer.echo(f"wrote {len(written)} files to {out}")
@@ -392,7 +392,7 @@ def contracts_check(
     ),
 ) -> None:
     """Compare the docs in OUT with freshly generated ones; print the differences and exit 1 if any."""
-    from youasked.contracts.schemas import check_contract_docs
+    from contracts.schemas import check_contract_docs
 
     differences = check_contract_docs(out)
     if differences:

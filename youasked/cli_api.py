@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from youasked.settings import get_settings
+from contracts.settings import get_settings
 
 key_app = typer.Typer(help="API keys (viewer, pm, admin): create and revoke.", no_args_is_help=True)
 
@@ -27,8 +27,8 @@ def key_create(
     role: str = typer.Option("viewer", help="viewer, pm or admin."),
 ) -> None:
     """Create a key in the read model's database and print it (shown this once)."""
+    from api.readmodel.db import make_engine, upgrade
     from api.security import Role, create_key
-    from youasked.readmodel.db import make_engine, upgrade
 
     if role not in Role.__members__:
         raise typer.BadParameter("viewer, pm or admin", param_hint="--role")
@@ -40,8 +40,8 @@ def key_create(
 @key_app.command("revoke")
 def key_revoke(key_id: str = typer.Argument(..., help="The key's id (the part after 'ya_').")) -> None:
     """Revoke a key."""
+    from api.readmodel.db import make_engine
     from api.security import revoke_key
-    from youasked.readmodel.db import make_engine
 
     if not revoke_key(make_engine(get_settings().read_model_url), key_id):
         typer.echo(f"no live key {key_id}", err=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from youasked.settings import get_settings
+from contracts.settings import get_settings
 
 theme_app = typer.Typer(
     help="Decide about themes (status, cost, release, merge, split), publish the monthly update, "
@@ -32,8 +32,8 @@ WAIT = typer.Option(True, help="Wait for the worker's outcome and print it.")
 def _send(fields: dict[str, Any], *, wait: bool) -> None:
     from pydantic import ValidationError
 
+    from contracts.lifecycle import ThemeCommand
     from youasked.commands import new_command_id, publish_command, wait_for_outcome
-    from youasked.contracts.lifecycle import ThemeCommand
 
     settings = get_settings()
     try:
@@ -163,9 +163,9 @@ def theme_monthly(
     publish: bool = typer.Option(True, help="Publish the update to feedback.monthly-updates."),
 ) -> None:
     """"What we shipped this month": print the text and publish the update as an event."""
+    from models.factories import closure_templates
     from models.theme_commands import monthly_update_event
     from youasked.commands import publish_monthly, read_closures
-    from youasked.factories import closure_templates
 
     settings = get_settings()
     now = datetime.now(UTC)
@@ -189,9 +189,9 @@ def theme_propose_releases(
     limit: int = typer.Option(5, min=1, help="Proposals per release note."),
 ) -> None:
     """Propose which open themes each release note ships, for a person to confirm (never closes one)."""
+    from contracts.topics import THEMES
+    from models.factories import embedder
     from models.release_match import DEFAULT_MIN_SIMILARITY
-    from youasked.contracts.topics import THEMES
-    from youasked.factories import embedder
     from youasked.release_proposals import open_themes, propose_for_notes, read_release_notes
 
     settings = get_settings()

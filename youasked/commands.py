@@ -10,11 +10,11 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from youasked.contracts.events import event_json
-from youasked.contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand
-from youasked.contracts.topics import CLOSURES, MONTHLY_UPDATES, THEME_COMMANDS, THEME_OUTCOMES, TopicSpec
-from youasked.readback import read_topic
-from youasked.settings import Settings
+from contracts.events import event_json
+from contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand
+from contracts.settings import Settings
+from contracts.topics import CLOSURES, MONTHLY_UPDATES, THEME_COMMANDS, THEME_OUTCOMES, TopicSpec
+from messaging.readback import read_topic
 
 
 def new_command_id() -> str:

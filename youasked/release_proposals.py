@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from youasked.contracts.events import ThemeChanged, ThemeStatus
-from youasked.contracts.topics import THEMES
-from youasked.readback import read_topic
-from youasked.settings import Settings
+from contracts.events import ThemeChanged, ThemeStatus
+from contracts.settings import Settings
+from contracts.topics import THEMES
+from messaging.readback import read_topic
 
 if TYPE_CHECKING:
     from models.embedding import Embedder

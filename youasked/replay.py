@@ -1,6 +1,6 @@
 """Replay a file of comments into ``feedback.comments``: CSV (with a column mapping) or JSONL.
 
-Rows are converted to the :class:`~youasked.contracts.events.CommentReceived` wire form and sent
+Rows are converted to the :class:`~contracts.events.CommentReceived` wire form and sent
 as they are; a row that cannot be converted is still sent (its fields as found), so that the
 ingest agent dead-letters it with its reason: replay never drops input silently.
 
@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from youasked.settings import Settings
+from contracts.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ def identity_of(value: bytes) -> str | None:
     """The ``platform:comment_id`` ingest de-duplicates ``value`` on; None when ingest will
     dead-letter it instead (it is not a valid comment).
     """
-    from youasked.contracts.events import CommentReceived
+    from contracts.events import CommentReceived
 
     try:
         return CommentReceived.model_validate_json(value).dedupe_key
@@ -266,8 +266,8 @@ def accepted_identities(settings: Settings) -> set[str]:
     """
     from kafka import KafkaConsumer, TopicPartition
 
-    from youasked.contracts.topics import COMMENTS_ACCEPTED
-    from youasked.readback import fetch_limits
+    from contracts.topics import COMMENTS_ACCEPTED
+    from messaging.readback import fetch_limits
 
     topic = settings.topic_name(COMMENTS_ACCEPTED)
     consumer = KafkaConsumer(

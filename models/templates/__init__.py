@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from youasked.contracts.events import Platform
+from contracts.events import Platform
 
 logger = logging.getLogger(__name__)
 

@@ -23,17 +23,17 @@ import pytest
 from playwright.sync_api import expect
 
 from api.app import create_api
+from api.readmodel.db import make_engine, upgrade
 from api.security import Role, create_key
+from contracts.settings import Settings
+from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_VALIDATED, SUGGESTIONS
+from messaging.admin import ensure_topics
+from messaging.lag import wait_for_zero_lag
 from tests.browser_support import ConsoleLog, chromium, serve
 from tests.kafka_support import WorkerProcess, isolated_settings
 from youasked import waiting
-from youasked.admin import ensure_topics
-from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_VALIDATED, SUGGESTIONS
 from youasked.demo.runner import SAMPLE
-from youasked.lag import wait_for_zero_lag
-from youasked.readmodel.db import make_engine, upgrade
 from youasked.replay import replay
-from youasked.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -155,9 +155,9 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def publish_monthly_update(settings: Settings) -> None:
+    from models.factories import closure_templates
     from models.theme_commands import monthly_update_event
     from youasked.commands import publish_monthly, read_closures
-    from youasked.factories import closure_templates
 
     now = datetime.now(UTC)
     update = monthly_update_event(

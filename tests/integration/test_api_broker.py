@@ -15,14 +15,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.app import create_api
+from api.readmodel.schema import SuggestionRow
 from api.security import Role, create_key
+from contracts.events import SuggestionDetected, event_json
+from contracts.topics import SUGGESTIONS
+from messaging.admin import ensure_topics
 from tests.integration.test_themes_broker import detected
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 from youasked import waiting
-from youasked.admin import ensure_topics
-from youasked.contracts.events import SuggestionDetected, event_json
-from youasked.contracts.topics import SUGGESTIONS
-from youasked.readmodel.schema import SuggestionRow
 
 pytestmark = pytest.mark.integration
 

@@ -27,13 +27,13 @@ from schemathesis.config._checks import (
 from api.app import create_api
 from api.ingest import sign
 from api.publisher import record_fits
+from api.readmodel.db import make_engine, upgrade
+from api.readmodel.projector import apply_batch
 from api.security import Role, create_key
+from contracts.settings import Settings
+from contracts.topics import ALL_TOPICS
 from tests.kafka_support import free_port, isolated_settings
 from tests.readmodel_support import WordHashEmbedder, sample_records
-from youasked.contracts.topics import ALL_TOPICS
-from youasked.readmodel.db import make_engine, upgrade
-from youasked.readmodel.projector import apply_batch
-from youasked.settings import Settings
 
 pytestmark = pytest.mark.integration
 

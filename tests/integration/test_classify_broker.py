@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from contracts.events import CommentClassified, SuggestionDetected, Verdict
+from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, SUGGESTIONS
+from messaging.admin import ensure_topics
+from messaging.readback import read_topic
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
-from youasked.admin import ensure_topics
-from youasked.contracts.events import CommentClassified, SuggestionDetected, Verdict
-from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, SUGGESTIONS
-from youasked.readback import read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 

@@ -17,21 +17,10 @@ from typing import Any
 
 import pytest
 
-from models.closure import PLATFORM_LIMITS
-from models.theme_commands import monthly_update_event
-from tests.integration.test_themes_broker import detected, latest
-from tests.kafka_support import WorkerProcess, isolated_settings, produce
-from youasked.admin import ensure_topics
-from youasked.commands import (
-    new_command_id,
-    publish_command,
-    publish_monthly,
-    read_closures,
-    wait_for_outcome,
-)
-from youasked.contracts.events import ThemeChanged, ThemeStatus
-from youasked.contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand
-from youasked.contracts.topics import (
+from contracts.events import ThemeChanged, ThemeStatus
+from contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand
+from contracts.settings import Settings
+from contracts.topics import (
     CLOSURES,
     MONTHLY_UPDATES,
     SUGGESTIONS,
@@ -39,9 +28,20 @@ from youasked.contracts.topics import (
     THEME_OUTCOMES,
     THEMES,
 )
-from youasked.factories import closure_templates
-from youasked.readback import read_topic
-from youasked.settings import Settings
+from messaging.admin import ensure_topics
+from messaging.readback import read_topic
+from models.closure import PLATFORM_LIMITS
+from models.factories import closure_templates
+from models.theme_commands import monthly_update_event
+from tests.integration.test_themes_broker import detected, latest
+from tests.kafka_support import WorkerProcess, isolated_settings, produce
+from youasked.commands import (
+    new_command_id,
+    publish_command,
+    publish_monthly,
+    read_closures,
+    wait_for_outcome,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.kafka_support import WorkerProcess, isolated_settings, produce
-from youasked.admin import ensure_topics
-from youasked.contracts.events import (
+from contracts.events import (
     CommentAccepted,
     CommentClassified,
     DeadLetter,
@@ -28,7 +26,7 @@ from youasked.contracts.events import (
     SuggestionThemed,
     event_json,
 )
-from youasked.contracts.topics import (
+from contracts.topics import (
     COMMENTS,
     COMMENTS_ACCEPTED,
     COMMENTS_ACCEPTED_DLQ,
@@ -40,7 +38,9 @@ from youasked.contracts.topics import (
     SUGGESTIONS_DLQ,
     THEME_MEMBERS,
 )
-from youasked.readback import Record, read_topic
+from messaging.admin import ensure_topics
+from messaging.readback import Record, read_topic
+from tests.kafka_support import WorkerProcess, isolated_settings, produce
 
 pytestmark = pytest.mark.integration
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from contracts.events import CommentAccepted, DeadLetter
+from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ, SUGGESTIONS, THEME_MEMBERS
+from messaging.admin import ensure_topics
+from messaging.readback import read_topic
 from tests.integration.test_themes_broker import detected
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
-from youasked.admin import ensure_topics
-from youasked.contracts.events import CommentAccepted, DeadLetter
-from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ, SUGGESTIONS, THEME_MEMBERS
-from youasked.readback import read_topic
 
 pytestmark = pytest.mark.integration
 

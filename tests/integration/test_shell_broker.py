@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from contracts.settings import Settings
 from tests.kafka_support import ROOT, isolated_settings
 from youasked import broker
-from youasked.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -37,9 +37,9 @@ def test_the_real_storage_tool_formats_when_the_first_draw_begins_with_a_dash(
 def test_the_identities_already_accepted_are_read_from_the_broker(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
+    from contracts.topics import COMMENTS_ACCEPTED
+    from messaging.admin import ensure_topics
     from youasked import commands
-    from youasked.admin import ensure_topics
-    from youasked.contracts.topics import COMMENTS_ACCEPTED
     from youasked.replay import accepted_identities
 
     settings = isolated_settings(kafka_bootstrap, tmp_path)

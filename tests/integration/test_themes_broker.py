@@ -10,9 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.kafka_support import WorkerProcess, isolated_settings, produce
-from youasked.admin import ensure_topics
-from youasked.contracts.events import (
+from contracts.events import (
     CommentAccepted,
     SourceRef,
     SuggestionDetected,
@@ -21,9 +19,11 @@ from youasked.contracts.events import (
     ThemeStatus,
     event_json,
 )
-from youasked.contracts.topics import SUGGESTIONS, THEME_MEMBERS, THEMES
-from youasked.readback import read_topic
-from youasked.settings import Settings
+from contracts.settings import Settings
+from contracts.topics import SUGGESTIONS, THEME_MEMBERS, THEMES
+from messaging.admin import ensure_topics
+from messaging.readback import read_topic
+from tests.kafka_support import WorkerProcess, isolated_settings, produce
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from kafka import KafkaAdminClient
 
+from contracts.topics import COMMENTS, WORKER_INPUTS
+from messaging.admin import ensure_topics
+from streams import supervisor
 from tests.kafka_support import WorkerProcess, isolated_settings
-from youasked import supervisor
-from youasked.admin import ensure_topics
-from youasked.contracts.topics import COMMENTS, WORKER_INPUTS
 
 pytestmark = pytest.mark.integration
 

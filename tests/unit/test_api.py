@@ -14,12 +14,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.app import create_api
+from api.readmodel.db import make_engine, upgrade
+from api.readmodel.projector import apply_batch
 from api.security import Role, create_key
+from contracts.settings import Settings
 from tests.conftest import DATABASES, migrated_database
 from tests.readmodel_support import WordHashEmbedder, sample_records
-from youasked.readmodel.db import make_engine, upgrade
-from youasked.readmodel.projector import apply_batch
-from youasked.settings import Settings
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -240,7 +240,7 @@ def test_key_command_line_creates_a_working_key(tmp_path: Path, monkeypatch: pyt
     from typer.testing import CliRunner
 
     from api.security import authenticate
-    from youasked import settings as settings_module
+    from contracts import settings as settings_module
     from youasked.cli import app
 
     monkeypatch.setenv("YOUASKED_STATE_DIR", str(tmp_path))

@@ -22,11 +22,11 @@ import api.app
 from api.app import create_api
 from api.ingest import sign
 from api.publisher import BrokerUnavailableError, RecordTooLargeError, producer_config
+from api.readmodel.db import make_engine, upgrade
+from api.readmodel.projector import apply_batch
 from api.security import Role, create_key
+from contracts.settings import Settings
 from tests.readmodel_support import MemoryPublisher, WordHashEmbedder, sample_records
-from youasked.readmodel.db import make_engine, upgrade
-from youasked.readmodel.projector import apply_batch
-from youasked.settings import Settings
 
 SECRET = "s3cret"
 

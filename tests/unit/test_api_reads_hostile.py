@@ -14,12 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_api
+from api.readmodel.projector import apply_batch
 from api.security import Role, create_key
+from contracts.events import Verdict, event_json
+from contracts.settings import Settings
 from tests.conftest import DATABASES, migrated_database
 from tests.readmodel_support import WordHashEmbedder, classified, closure, member, sample_records, theme
-from youasked.contracts.events import Verdict, event_json
-from youasked.readmodel.projector import apply_batch
-from youasked.settings import Settings
 
 EARLIEST = "0001-01-01T00:00:00+14:00"  # before 0001-01-01 in UTC
 LATEST = "9999-12-31T23:59:59-14:00"  # after 9999-12-31 in UTC

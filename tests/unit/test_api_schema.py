@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config._checks import MaxResponseTimeConfig, NegativeDataRejectionConfig
 
 from api.app import create_api
+from api.readmodel.db import make_engine, upgrade
+from api.readmodel.projector import apply_batch
 from api.security import Role, create_key
+from contracts.settings import Settings
 from tests.readmodel_support import MemoryPublisher, WordHashEmbedder, sample_records
-from youasked.readmodel.db import make_engine, upgrade
-from youasked.readmodel.projector import apply_batch
-from youasked.settings import Settings
 
 STATE = Path(tempfile.mkdtemp(prefix="youasked-schema-"))
 ENGINE = make_engine(f"sqlite:///{STATE / 'rm.db'}")

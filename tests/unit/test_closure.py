@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.events import CommentFields, Platform
 from models.closure import (
     MENTION_PLATFORMS,
     PLATFORM_LIMITS,
@@ -27,7 +28,6 @@ from models.closure import (
 )
 from models.lifecycle import ReleaseInfo
 from models.templates import DEFAULT_TEMPLATES_PATH, PLACEHOLDERS
-from youasked.contracts.events import CommentFields, Platform
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 20, 16, 0, tzinfo=UTC)

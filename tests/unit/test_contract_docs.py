@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from youasked.contracts.events import CommentReceived, Event, Platform
-from youasked.contracts.lifecycle import CommandKind, CommandOutcome, LifecycleStatus, ThemeCommand
-from youasked.contracts.schemas import (
+from contracts.events import CommentReceived, Event, Platform
+from contracts.lifecycle import CommandKind, CommandOutcome, LifecycleStatus, ThemeCommand
+from contracts.schemas import (
     ASYNCAPI_FILE,
     SCHEMAS_DIR,
     action_of,
@@ -23,7 +23,7 @@ from youasked.contracts.schemas import (
     schema_file,
     write_contract_docs,
 )
-from youasked.contracts.topics import ALL_TOPICS, COMMENTS, THEME_COMMANDS, THEME_OUTCOMES
+from contracts.topics import ALL_TOPICS, COMMENTS, THEME_COMMANDS, THEME_OUTCOMES
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs" / "contracts"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -13,8 +13,8 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from api.telemetry import ApiMetrics
+from contracts.settings import Settings
 from streams.metrics import WorkerMetrics
-from youasked.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "youasked.json"

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from contracts.events import CommentAccepted, SourceRef, event_json
 from models.ingest import IngestLimits, Rejected, validate_comment
-from youasked.contracts.events import CommentAccepted, SourceRef, event_json
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.events import CommentAccepted, DeadLetterReason, SourceRef
 from models.ingest import IngestLimits, Rejected, dead_letter, dead_letter_key, validate_comment
-from youasked.contracts.events import CommentAccepted, DeadLetterReason, SourceRef
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SOURCE = SourceRef(topic="feedback.comments", partition=2, offset=41)

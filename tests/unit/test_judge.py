@@ -3,10 +3,10 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from contracts.events import Verdict
 from models.embedding import FloatMatrix, HashingEmbedder
 from models.judge import JudgeInput, SuggestionJudge
 from models.moderation import ModerationPolicy, RateLimitState
-from youasked.contracts.events import Verdict
 
 
 class CountingEmbedder(HashingEmbedder):

@@ -16,15 +16,15 @@ from fastapi.testclient import TestClient
 
 from api.app import create_api
 from api.public import public_post, redact_label
+from api.readmodel.db import make_engine, upgrade
+from api.readmodel.projector import apply_batch
 from api.security import Role, create_key
+from contracts.events import LifecycleStatus, event_json
+from contracts.lifecycle import ClosureAsker, ClosureComment, ClosurePost
+from contracts.settings import Settings
+from contracts.topics import DEAD_LETTER_TOPICS
 from models.templates import load_templates
 from tests.readmodel_support import T0, WordHashEmbedder, closure, member, monthly, sample_records, theme
-from youasked.contracts.events import LifecycleStatus, event_json
-from youasked.contracts.lifecycle import ClosureAsker, ClosureComment, ClosurePost
-from youasked.contracts.topics import DEAD_LETTER_TOPICS
-from youasked.readmodel.db import make_engine, upgrade
-from youasked.readmodel.projector import apply_batch
-from youasked.settings import Settings
 
 PEOPLE = re.compile(r"@?person\d+|user\d+", re.IGNORECASE)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from contracts.events import DuplicateKind, Platform, SuggestionThemed
 from models.duplicates import DuplicateConfig
 from models.lifecycle import ThemeLifecycle
 from models.people_commands import apply_erasure, apply_review_command, author_hash_of
 from models.themes.records import Suggestion
 from models.themes.workflow import ProductWork
 from tests.unit.test_theme_commands import ENGINE, T0, TOPICS, build, command, themes_of, vector
-from youasked.contracts.events import DuplicateKind, Platform, SuggestionThemed
 
 DUPLICATES = DuplicateConfig()
 

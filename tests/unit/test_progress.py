@@ -87,9 +87,9 @@ def test_replay_knows_how_many_jsonl_records_wait(tmp_path: Path) -> None:
 def test_evaluation_json_stays_alone_on_standard_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import youasked.factories
+    import models.factories
 
-    monkeypatch.setattr(youasked.factories, "embedder", lambda *_a, **_k: HashingEmbedder())
+    monkeypatch.setattr(models.factories, "embedder", lambda *_a, **_k: HashingEmbedder())
     data = tmp_path / "pairs.csv"
     data.write_text(
         "text_a,text_b,label\n"

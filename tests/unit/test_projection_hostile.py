@@ -15,10 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from tests.readmodel_support import classified, member, outcome, theme
-from youasked.contracts.events import CommentClassified, Verdict, event_json
-from youasked.readmodel.projector import Projection, Record, apply_batch
-from youasked.readmodel.schema import (
+from api.readmodel.projector import Projection, Record, apply_batch
+from api.readmodel.schema import (
     SET_ASIDE_MAX_BYTES,
     ClassificationRow,
     OutcomeRow,
@@ -26,7 +24,9 @@ from youasked.readmodel.schema import (
     SuggestionRow,
     ThemeRow,
 )
-from youasked.settings import Settings
+from contracts.events import CommentClassified, Verdict, event_json
+from contracts.settings import Settings
+from tests.readmodel_support import classified, member, outcome, theme
 
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)
@@ -113,7 +113,7 @@ def test_a_record_that_fails_alone_is_set_aside_and_the_rest_of_the_batch_commit
         event_json(too_many),
     )
     assert big.exception_type and big.reason and big.set_aside_at.tzinfo is not None
-    assert unreadable.exception_type == "youasked.readmodel.project.UnreadableRecordError"
+    assert unreadable.exception_type == "api.readmodel.project.UnreadableRecordError"
     assert "ThemeChanged" in unreadable.reason and unreadable.value == b"{not json"
     assert (unreadable.value_size, unreadable.value_truncated) == (9, False)
 

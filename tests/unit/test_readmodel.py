@@ -11,13 +11,10 @@ import pytest
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
-from tests.readmodel_support import T0, sample_records, theme
-from youasked.contracts.events import event_json
-from youasked.contracts.lifecycle import AuthorErased, hash_author
-from youasked.readmodel.db import upgrade
-from youasked.readmodel.project import UnreadableRecordError, apply_record
-from youasked.readmodel.projector import apply_batch
-from youasked.readmodel.schema import (
+from api.readmodel.db import upgrade
+from api.readmodel.project import UnreadableRecordError, apply_record
+from api.readmodel.projector import apply_batch
+from api.readmodel.schema import (
     Base,
     ClassificationRow,
     ClosureRow,
@@ -25,6 +22,9 @@ from youasked.readmodel.schema import (
     ThemeHistoryRow,
     ThemeRow,
 )
+from contracts.events import event_json
+from contracts.lifecycle import AuthorErased, hash_author
+from tests.readmodel_support import T0, sample_records, theme
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 
 import pytest
 
+from contracts.settings import Settings
 from youasked import broker
-from youasked.settings import Settings
 
 RANDOM_UUID = uuid.uuid4
 DASH_FIRST = uuid.UUID(bytes=b"\xf8" + bytes(15))  # URL-safe base64 of it begins with '-'
@@ -94,8 +94,9 @@ def producers(monkeypatch: pytest.MonkeyPatch) -> list[FakeProducer]:
 def test_the_broker_topics_and_producers_take_one_record_size_limit(
     tmp_path: Path, producers: list[FakeProducer]
 ) -> None:
-    from youasked import admin, commands
-    from youasked.contracts.topics import ALL_TOPICS, MONTHLY_UPDATES
+    from contracts.topics import ALL_TOPICS, MONTHLY_UPDATES
+    from messaging import admin
+    from youasked import commands
     from youasked.replay import replay
 
     limit = 3_000_000
@@ -170,14 +171,15 @@ def _run_replay(
 ) -> Any:
     from typer.testing import CliRunner
 
-    from youasked import admin, replay
+    from messaging import admin
+    from youasked import replay
     from youasked.cli import app
 
     monkeypatch.setenv("YOUASKED_KAFKA_BOOTSTRAP", "127.0.0.1:1")
     monkeypatch.setenv("YOUASKED_STATE_DIR", str(tmp_path))
     monkeypatch.setattr(admin, "ensure_topics", lambda settings: [])
     monkeypatch.setattr(replay, "accepted_identities", lambda settings: set(accepted))
-    from youasked.settings import get_settings
+    from contracts.settings import get_settings
 
     get_settings.cache_clear()
     try:

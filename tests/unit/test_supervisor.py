@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from youasked import supervisor
-from youasked.settings import Settings
+from contracts.settings import Settings
+from streams import supervisor
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_api
+from api.readmodel.db import make_engine, upgrade
+from api.readmodel.projector import apply_batch
 from api.security import Role, create_key
+from contracts.settings import Settings
 from streams.metrics import MetricsSensor, WorkerMetrics, partition_lag, start_metrics_server
 from tests.readmodel_support import WordHashEmbedder, sample_records
-from youasked.readmodel.db import make_engine, upgrade
-from youasked.readmodel.projector import apply_batch
-from youasked.settings import Settings
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

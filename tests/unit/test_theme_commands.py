@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from contracts.events import Platform, SuggestionThemed
+from contracts.lifecycle import ThemeCommand
 from models.closure import load_templates
 from models.lifecycle import ThemeLifecycle, ThemeStatus
 from models.scoring import CostEstimate, TShirtSize
@@ -16,8 +18,6 @@ from models.themes.config import ThemeConfig
 from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion
 from models.themes.workflow import ProductWork, tick
-from youasked.contracts.events import Platform, SuggestionThemed
-from youasked.contracts.lifecycle import ThemeCommand
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DIM = 16

@@ -8,11 +8,11 @@ from typing import Any, cast
 
 import faust
 
+from contracts.settings import Settings
+from contracts.topics import ALL_TOPICS, DEAD_LETTER_TOPICS, STAGES, WORKER_INPUTS
 from streams.classify import register_classify
 from streams.ingest import register_ingest
 from streams.themes import register_themes
-from youasked.contracts.topics import ALL_TOPICS, DEAD_LETTER_TOPICS, STAGES, WORKER_INPUTS
-from youasked.settings import Settings
 
 
 def test_worker_inputs_are_what_the_agents_subscribe_to(tmp_path: Path) -> None:

@@ -91,9 +91,9 @@ def plan(themes: int) -> list[str]:
 
 def publish_month(settings: Any, *, product: str) -> str:
     """Publish this month's "what we shipped" for ``product``; its text."""
+    from models.factories import closure_templates
     from models.theme_commands import monthly_update_event
     from youasked.commands import publish_monthly, read_closures
-    from youasked.factories import closure_templates
 
     now = datetime.now(UTC)
     update = monthly_update_event(

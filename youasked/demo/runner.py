@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from youasked.settings import Settings
+from contracts.settings import Settings
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -68,8 +68,8 @@ def _spawn(command: str, *, env: dict[str, str], log_path: Path) -> subprocess.P
 
 def start_api(settings: Settings, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``youasked api`` (with its projection) and make a pm key for the demo's user."""
+    from api.readmodel.db import make_engine, upgrade
     from api.security import Role, create_key
-    from youasked.readmodel.db import make_engine, upgrade
 
     engine = make_engine(settings.read_model_url)
     upgrade(engine)
@@ -108,7 +108,7 @@ def summarize(
     settings: Settings, *, sent: int, before: dict[tuple[str, int], int], timeout: float
 ) -> DemoSummary:
     """Wait until the worker has processed everything, then count this run's outputs."""
-    from youasked.contracts.topics import (
+    from contracts.topics import (
         COMMENTS,
         COMMENTS_ACCEPTED,
         COMMENTS_CLASSIFIED,
@@ -117,8 +117,8 @@ def summarize(
         SUGGESTIONS,
         THEMES,
     )
-    from youasked.lag import wait_for_zero_lag
-    from youasked.readback import read_topic
+    from messaging.lag import wait_for_zero_lag
+    from messaging.readback import read_topic
 
     inputs = [settings.topic_name(s) for s in (COMMENTS, COMMENTS_VALIDATED, COMMENTS_ACCEPTED, SUGGESTIONS)]
     summary = DemoSummary(sent=sent)
@@ -192,8 +192,8 @@ def run_demo(
     """Run the demo end to end and print its summary; with ``serve``, keep the worker up until Ctrl-C."""
     from rich.console import Console
 
+    from messaging.admin import ensure_topics
     from youasked import broker
-    from youasked.admin import ensure_topics
 
     console = Console()
     if settings.uses_local_broker:
@@ -216,7 +216,7 @@ def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, conso
     """The demo from starting the worker on; stops what it started when it ends or is stopped."""
     from rich.table import Table
 
-    from youasked.contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ
+    from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ
     from youasked.replay import replay
 
     log_path = settings.state_dir.resolve() / "logs" / "worker.log"

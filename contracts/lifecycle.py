@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from youasked.contracts.events import (
+from contracts.events import (
     CostInput,
     CostSize,
     Event,

@@ -25,15 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from youasked.contracts.events import CommentClassified, SuggestionDetected, SuggestionThemed, ThemeChanged
-from youasked.contracts.lifecycle import (
-    AuthorErased,
-    ClosureEvent,
-    CommandOutcome,
-    MonthlyUpdate,
-    hash_author,
-)
-from youasked.readmodel.schema import (
+from api.readmodel.schema import (
     ClassificationRow,
     ClosureRow,
     ErasureRow,
@@ -43,6 +35,14 @@ from youasked.readmodel.schema import (
     SuggestionVectorRow,
     ThemeHistoryRow,
     ThemeRow,
+)
+from contracts.events import CommentClassified, SuggestionDetected, SuggestionThemed, ThemeChanged
+from contracts.lifecycle import (
+    AuthorErased,
+    ClosureEvent,
+    CommandOutcome,
+    MonthlyUpdate,
+    hash_author,
 )
 
 logger = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
-from youasked.contracts.events import Event
-from youasked.contracts.topics import ALL_TOPICS, COMMENTS, THEME_COMMANDS, TopicSpec
+from contracts.events import Event
+from contracts.topics import ALL_TOPICS, COMMENTS, THEME_COMMANDS, TopicSpec
 
 if TYPE_CHECKING:
     from pydantic_core import core_schema

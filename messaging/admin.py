@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
-from youasked.contracts.topics import ALL_TOPICS, TopicSpec
-from youasked.settings import Settings
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from contracts.settings import Settings
+from contracts.topics import ALL_TOPICS, TopicSpec
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +32,6 @@ def ensure_topics(
     settings: Settings, specs: tuple[TopicSpec, ...] = ALL_TOPICS, *, timeout_s: float = 30.0
 ) -> list[str]:
     """Create every declared topic that does not exist yet; return the names created."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-    from kafka.errors import KafkaError, TopicAlreadyExistsError
-
     deadline = time.monotonic() + timeout_s
     while True:
         try:

@@ -1,8 +1,8 @@
 """The read model's tables (SQLAlchemy 2): what product managers query, projected from the topics.
 
 Every row is keyed by an id its event carries, so replaying the topics from the beginning
-upserts the same rows again and gives the same database (see :mod:`youasked.readmodel.project`).
-Schema changes go through Alembic (``youasked/readmodel/migrations``); this module is the
+upserts the same rows again and gives the same database (see :mod:`api.readmodel.project`).
+Schema changes go through Alembic (``api/readmodel/migrations``); this module is the
 models the migrations are written from.
 """
 

@@ -11,7 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
-    from youasked.contracts.topics import TopicSpec
+    from contracts.topics import TopicSpec
 
 
 class Settings(BaseSettings):

@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _hash(platform: str, author_id: str) -> str:
-    # youasked.contracts.lifecycle.hash_author, frozen here as this revision knew it
+    # contracts.lifecycle.hash_author, frozen here as this revision knew it
     return hashlib.sha256(f"{platform}:{author_id}".encode()).hexdigest()[:16]
 
 

@@ -127,7 +127,7 @@ class DeadLetter(Event):
     """An input record that a stage did not pass on, with the original bytes and the reason.
 
     Every stage has a dead-letter topic of its own (``<input topic>.dlq``, see
-    :data:`youasked.contracts.topics.DEAD_LETTER_TOPICS`). ``original_b64`` holds the record's
+    :data:`contracts.topics.DEAD_LETTER_TOPICS`). ``original_b64`` holds the record's
     value exactly as received, unless it would not fit in a record of its own: then it holds the
     first ``original_b64``-decoded bytes only, ``original_truncated`` is true, and
     ``original_size`` and ``original_sha256`` identify the whole.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from youasked.contracts.events import (
+from contracts.events import (
     CommentAccepted,
     CommentClassified,
     CommentReceived,
@@ -14,7 +14,7 @@ from youasked.contracts.events import (
     SuggestionThemed,
     ThemeChanged,
 )
-from youasked.contracts.lifecycle import (
+from contracts.lifecycle import (
     AuthorErased,
     ClosureEvent,
     CommandOutcome,

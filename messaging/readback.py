@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from youasked.contracts.topics import TopicSpec
-from youasked.settings import Settings
+from kafka import KafkaConsumer, TopicPartition
+
+from contracts.settings import Settings
+from contracts.topics import TopicSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +40,6 @@ def read_topic(
     nothing more came for ``settle`` seconds (so that extra records are seen too), or until
     ``timeout`` seconds passed. Records come in partition order within each poll.
     """
-    from kafka import KafkaConsumer, TopicPartition
-
     topic = settings.topic_name(spec)
     consumer = KafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,

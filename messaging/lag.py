@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 
-from youasked.settings import Settings
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+
+from contracts.settings import Settings
 
 
 def group_lag(settings: Settings, topics: list[str]) -> dict[str, int]:
     """Records not yet committed by the worker's consumer group, per topic (end - committed)."""
-    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="youasked-lag")
     consumer = KafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers, group_id=None, client_id="youasked-lag"
@@ -36,8 +37,6 @@ def wait_for_zero_lag(
     settings: Settings, topics: list[str], *, timeout: float = 120.0, poll: float = 1.0
 ) -> dict[str, int]:
     """Poll :func:`group_lag` until every topic's lag is 0 or ``timeout`` passes; return the last lag."""
-    from kafka.errors import KafkaError
-
     deadline = time.monotonic() + timeout
     lag: dict[str, int] = dict.fromkeys(topics, -1)
     while True:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from youasked.readmodel.schema import Base
+from api.readmodel.schema import Base
 
 connection = context.config.attributes.get("connection")
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

@@ -6,7 +6,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from youasked.settings import Settings
+from contracts.settings import Settings
+from models.closure import load_templates
+from models.embedding import CachedEmbedder, MiniLMEmbedder
+from models.judge import SuggestionJudge
+from models.moderation import ModerationPolicy
+from models.scoring import ScoringWeights
+from models.suggestions import SuggestionClassifier
 
 if TYPE_CHECKING:
     from models.closure import ClosureTemplates
@@ -22,8 +28,6 @@ DEFAULT_CLASSIFIER_DIR = (
 
 def moderation_policy(settings: Settings) -> ModerationPolicy:
     """The brand's moderation policy from settings (built-in lists where none are set)."""
-    from models.moderation import ModerationPolicy
-
     policy = ModerationPolicy(
         max_links=settings.moderation_max_links,
         min_letters=settings.moderation_min_letters,
@@ -41,8 +45,6 @@ def moderation_policy(settings: Settings) -> ModerationPolicy:
 
 def embedder(settings: Settings, *, batch_size: int | None = None) -> Embedder:
     """The embedding model with its exact-repeat cache (loads the model: seconds)."""
-    from models.embedding import CachedEmbedder, MiniLMEmbedder
-
     model = MiniLMEmbedder(batch_size=batch_size or settings.embedding_batch_size)
     if settings.embedding_cache_entries <= 0:
         return model
@@ -51,9 +53,6 @@ def embedder(settings: Settings, *, batch_size: int | None = None) -> Embedder:
 
 def suggestion_judge(settings: Settings, *, with_embedder: Embedder | None = None) -> SuggestionJudge:
     """Moderation + embeddings + the trained classifier: the production path."""
-    from models.judge import SuggestionJudge
-    from models.suggestions import SuggestionClassifier
-
     classifier = SuggestionClassifier.load(settings.classifier_dir or DEFAULT_CLASSIFIER_DIR)
     return SuggestionJudge(
         embedder=with_embedder or embedder(settings), scorer=classifier, policy=moderation_policy(settings)
@@ -62,13 +61,9 @@ def suggestion_judge(settings: Settings, *, with_embedder: Embedder | None = Non
 
 def scoring_weights(settings: Settings) -> ScoringWeights:
     """The impact formula's weights: the defaults with the settings' overrides (checked)."""
-    from models.scoring import ScoringWeights
-
     return ScoringWeights(**settings.score_weights)  # type: ignore[arg-type]
 
 
 def closure_templates(settings: Settings) -> ClosureTemplates:
     """The brand's closure templates (validated at load: a bad file stops the worker at start)."""
-    from models.closure import load_templates
-
     return load_templates(path=settings.closure_templates)

@@ -21,7 +21,11 @@ import sys
 import time
 from collections.abc import Sequence
 
-from youasked.settings import Settings
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+
+from contracts.settings import Settings
+from contracts.topics import WORKER_INPUTS
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +35,6 @@ MAX_QUICK_CRASHES = 3
 
 def _progress(settings: Settings, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]] | None:
     """``{(topic, partition): (committed offset, lag)}`` of the worker's group, or None if unknown."""
-    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-    from kafka.errors import KafkaError
-
     try:
         admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="youasked-watch")
         consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
@@ -64,9 +65,6 @@ def _assignment(settings: Settings, client_id: str) -> set[tuple[str, int]] | No
     """The partitions the group member ``client_id`` holds, or None while it is not a member
     (or the group cannot be described).
     """
-    from kafka import KafkaAdminClient
-    from kafka.errors import KafkaError
-
     try:
         admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="youasked-watch")
     except (KafkaError, OSError):
@@ -123,8 +121,6 @@ def supervise(
     unless it crashed :data:`MAX_QUICK_CRASHES` times in a row within :data:`CRASH_LOOP_S` of
     starting (a broken configuration, not bad luck).
     """
-    from youasked.contracts.topics import WORKER_INPUTS
-
     inputs = [settings.topic_name(spec) for spec in WORKER_INPUTS]
     stopping = False
 

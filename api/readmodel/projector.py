@@ -30,7 +30,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from youasked.contracts.topics import (
+from api.readmodel.project import apply_record
+from api.readmodel.schema import SET_ASIDE_MAX_BYTES, SetAsideRow
+from contracts.settings import Settings
+from contracts.topics import (
     CLOSURES,
     COMMENTS_CLASSIFIED,
     ERASURES,
@@ -40,9 +43,6 @@ from youasked.contracts.topics import (
     THEME_OUTCOMES,
     THEMES,
 )
-from youasked.readmodel.project import apply_record
-from youasked.readmodel.schema import SET_ASIDE_MAX_BYTES, SetAsideRow
-from youasked.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ TRANSIENT = (
 
 class Record(NamedTuple):
     """One record as the projection reads it: its topic's logical ``kind`` (a key of
-    :data:`~youasked.readmodel.project.PROJECTIONS`), value (None: a tombstone), key, and where it
+    :data:`~api.readmodel.project.PROJECTIONS`), value (None: a tombstone), key, and where it
     is (None when a batch is given by hand).
     """
 

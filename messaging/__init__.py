@@ -1,0 +1,4 @@
+"""Kafka helpers shared by the worker, the API and the command line: creating the declared
+topics, reading a topic back, measuring a consumer group's lag. kafka-python only; no faust,
+no FastAPI, no domain.
+"""

@@ -1,1 +1,0 @@
-"""Event schemas and topic declarations shared by streams/ and api/."""
