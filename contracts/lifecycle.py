@@ -71,7 +71,12 @@ AuthorHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 
 def hash_author(platform: str, author_id: str) -> str:
     """The :data:`AuthorHash` of a person: how theme state, the read model and erasures name them."""
-    return hashlib.sha256(f"{platform}:{author_id}".encode()).hexdigest()[:16]
+    return hash_author_key(f"{platform}:{author_id}")
+
+
+def hash_author_key(author_key: str) -> str:
+    """The :data:`AuthorHash` of an author key ``platform:author_id`` (the one hash of a person)."""
+    return hashlib.sha256(author_key.encode("utf-8")).hexdigest()[:16]
 
 
 class SplitPart(Event):

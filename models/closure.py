@@ -32,9 +32,24 @@ from models.lifecycle import ReleaseInfo, closure_key
 from models.templates import ClosureTemplates, Outcome, TemplateError, load_templates, render
 
 __all__ = [
-    "MENTION_PLATFORMS", "PLATFORM_LIMITS", "Asker", "ClosureContent", "ClosureTemplates", "ClosureTheme",
-    "CommentRef", "MonthlyItem", "MonthlyUpdateContent", "Person", "PublicPost", "Reply", "TemplateError",
-    "build_closure", "distinct_askers", "load_templates", "monthly_update", "platform_length",
+    "MENTION_PLATFORMS",
+    "PLATFORM_LIMITS",
+    "Asker",
+    "ClosureContent",
+    "ClosureTemplates",
+    "ClosureTheme",
+    "CommentRef",
+    "MonthlyUpdateContent",
+    "Person",
+    "PublicPost",
+    "Reply",
+    "ShippedTheme",
+    "TemplateError",
+    "build_closure",
+    "distinct_askers",
+    "load_templates",
+    "monthly_update",
+    "platform_length",
 ]
 
 logger = logging.getLogger(__name__)
@@ -388,7 +403,7 @@ def build_closure(
 
 
 @dataclass(frozen=True)
-class MonthlyItem:
+class ShippedTheme:
     theme_id: str
     title: str
     release: ReleaseInfo | None
@@ -404,7 +419,7 @@ class MonthlyUpdateContent:
     """"What we shipped this month": the items, the releases, distinct people who asked, and the text."""
 
     month: str
-    items: tuple[MonthlyItem, ...]
+    items: tuple[ShippedTheme, ...]
     releases: tuple[ReleaseInfo, ...]
     distinct_people: int
     text: str
@@ -448,7 +463,7 @@ def monthly_update(
         return (not released, released, closure.theme.title)
 
     closures.sort(key=order)
-    items = tuple(MonthlyItem(c.theme.theme_id, c.theme.title, c.release, c.people_count) for c in closures)
+    items = tuple(ShippedTheme(c.theme.theme_id, c.theme.title, c.release, c.people_count) for c in closures)
     releases = tuple(dict.fromkeys(c.release for c in closures if c.release is not None))
     people = {(asker.platform, asker.author_id) for closure in closures for asker in closure.people}
     if not items:

@@ -37,7 +37,7 @@ from models.themes.records import decode_vector, encode_vector
 
 logger = logging.getLogger(__name__)
 
-Verdict = Literal["exact", "auto", "review", "new"]
+DuplicateBand = Literal["exact", "auto", "review", "new"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,9 @@ class DuplicateConfig:
 
 @dataclass(frozen=True)
 class DuplicateMatch:
-    """Outcome for one suggestion: ``verdict`` and, unless ``"new"``, the suggestion it duplicates."""
+    """The band one suggestion falls in (``band``) and, unless ``"new"``, the suggestion it duplicates."""
 
-    verdict: Verdict
+    band: DuplicateBand
     duplicate_of: str | None
     similarity: float
 
@@ -118,7 +118,7 @@ class RecentWindow:
         return cls(product=str(data["product"]), items=items)
 
 
-def classify_similarity(similarity: float, config: DuplicateConfig) -> Verdict:
+def classify_similarity(similarity: float, config: DuplicateConfig) -> DuplicateBand:
     """Band of a cosine: ``"auto"`` >= auto_merge_threshold > ``"review"`` >= review_threshold > ``"new"``."""
     if similarity >= config.auto_merge_threshold:
         return "auto"
@@ -154,13 +154,13 @@ def check_duplicate(
         if item.fold_key == key and fold_text(text):
             match = DuplicateMatch("exact", item.suggestion_id, 1.0)
             break
-    if match.verdict == "new" and window.items:
+    if match.band == "new" and window.items:
         sims = window._index() @ np.asarray(vector, dtype=np.float32)
         best = int(np.argmax(sims))
-        verdict = classify_similarity(float(sims[best]), config)
-        if verdict != "new":
-            match = DuplicateMatch(verdict, window.items[best].suggestion_id, float(sims[best]))
-    if match.verdict in ("new", "review"):
+        band = classify_similarity(float(sims[best]), config)
+        if band != "new":
+            match = DuplicateMatch(band, window.items[best].suggestion_id, float(sims[best]))
+    if match.band in ("new", "review"):
         window.items.append(_Recent(suggestion_id, key, np.asarray(vector, dtype=np.float32), created_at))
         if window._matrix is not None:
             window._matrix = np.vstack([window._matrix, np.asarray(vector, dtype=np.float32)[None, :]])
@@ -190,11 +190,11 @@ def evaluate_duplicates(
     bands: dict[str, int] = {"exact": 0, "auto": 0, "review": 0, "new": 0}
     predicted: list[bool] = []
     for (text_a, text_b), sim in zip(pairs, sims, strict=True):
-        verdict: Verdict = (
+        band: DuplicateBand = (
             "exact" if fold_text(text_a) == fold_text(text_b) else classify_similarity(float(sim), config)
         )
-        bands[verdict] += 1
-        predicted.append(verdict != "new")
+        bands[band] += 1
+        predicted.append(band != "new")
     gold = [bool(label) for label in labels]
     tp = sum(p and g for p, g in zip(predicted, gold, strict=True))
     precision = tp / max(sum(predicted), 1)

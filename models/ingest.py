@@ -1,7 +1,7 @@
 """Validation of raw comment records: bytes in, an accepted comment or a rejection out.
 
 Pure: the clock (``received_at``) and the record's coordinates are passed in. Every input ends
-in exactly one of :class:`~contracts.events.CommentAccepted` or :class:`Rejected`;
+in exactly one of :class:`~contracts.events.CommentAccepted` or :class:`InvalidRecord`;
 nothing here raises on bad input.
 """
 
@@ -25,7 +25,7 @@ from contracts.events import (
 from models.dead_letters import dead_letter_key, short_detail, stage_dead_letter
 from models.text import normalize_text
 
-__all__ = ["IngestLimits", "Rejected", "dead_letter", "dead_letter_key", "validate_comment"]
+__all__ = ["IngestLimits", "InvalidRecord", "dead_letter", "dead_letter_key", "validate_comment"]
 
 _PLATFORMS = frozenset(p.value for p in Platform)
 
@@ -51,7 +51,7 @@ class IngestLimits:
 
 
 @dataclass(frozen=True, slots=True)
-class Rejected:
+class InvalidRecord:
     """Why a record was not accepted: a machine-readable reason and a readable detail."""
 
     reason: DeadLetterReason
@@ -75,29 +75,31 @@ def validate_comment(
     source: SourceRef,
     received_at: datetime,
     limits: IngestLimits,
-) -> CommentAccepted | Rejected:
+) -> CommentAccepted | InvalidRecord:
     """Validate one record of ``feedback.comments``.
 
     Returns the normalized :class:`CommentAccepted` (text NFKC-normalized with whitespace
-    folded; everything else as sent) or a :class:`Rejected` with its reason.
+    folded; everything else as sent) or a :class:`InvalidRecord` with its reason.
     """
     if raw is None:
-        return Rejected(DeadLetterReason.NOT_JSON, "record has no value (null or tombstone)")
+        return InvalidRecord(DeadLetterReason.NOT_JSON, "record has no value (null or tombstone)")
     if len(raw) > limits.max_message_bytes:
-        return Rejected(
+        return InvalidRecord(
             DeadLetterReason.TOO_LARGE,
             f"record is {len(raw)} bytes; the limit is {limits.max_message_bytes}",
         )
     try:
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Rejected(DeadLetterReason.NOT_UTF8, f"value is not UTF-8: {exc.reason} at byte {exc.start}")
+        return InvalidRecord(
+            DeadLetterReason.NOT_UTF8, f"value is not UTF-8: {exc.reason} at byte {exc.start}"
+        )
     try:
         payload: Any = json.loads(decoded)
     except (ValueError, RecursionError) as exc:
-        return Rejected(DeadLetterReason.NOT_JSON, _short(f"value is not JSON: {exc}"))
+        return InvalidRecord(DeadLetterReason.NOT_JSON, _short(f"value is not JSON: {exc}"))
     if not isinstance(payload, dict):
-        return Rejected(
+        return InvalidRecord(
             DeadLetterReason.NOT_OBJECT, f"value is a JSON {type(payload).__name__}, not an object"
         )
     return _validate_object(payload, source=source, received_at=received_at, limits=limits)
@@ -105,16 +107,16 @@ def validate_comment(
 
 def _validate_object(
     payload: dict[str, Any], *, source: SourceRef, received_at: datetime, limits: IngestLimits
-) -> CommentAccepted | Rejected:
+) -> CommentAccepted | InvalidRecord:
     version = payload.get("schema_version", 1)
     if version != 1:
-        return Rejected(
+        return InvalidRecord(
             DeadLetterReason.UNSUPPORTED_VERSION,
             _short(f"schema_version {version!r} is not supported (1 is)"),
         )
     platform = payload.get("platform")
     if isinstance(platform, str) and platform not in _PLATFORMS:
-        return Rejected(
+        return InvalidRecord(
             DeadLetterReason.UNKNOWN_PLATFORM,
             _short(f"platform {platform!r} is not one of {', '.join(sorted(_PLATFORMS))}"),
         )
@@ -122,9 +124,9 @@ def _validate_object(
     if isinstance(text, str):
         normalized = normalize_text(text)
         if not normalized:
-            return Rejected(DeadLetterReason.EMPTY_TEXT, "text is empty or whitespace only")
+            return InvalidRecord(DeadLetterReason.EMPTY_TEXT, "text is empty or whitespace only")
         if len(normalized) > limits.max_text_chars:
-            return Rejected(
+            return InvalidRecord(
                 DeadLetterReason.TEXT_TOO_LONG,
                 f"text has {len(normalized)} characters; the limit is {limits.max_text_chars}",
             )
@@ -132,22 +134,22 @@ def _validate_object(
     try:
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:
-        return Rejected(DeadLetterReason.NOT_UTF8, f"a string holds invalid Unicode: {exc.reason}")
+        return InvalidRecord(DeadLetterReason.NOT_UTF8, f"a string holds invalid Unicode: {exc.reason}")
     except (ValueError, RecursionError) as exc:
-        return Rejected(DeadLetterReason.NOT_JSON, _short(f"value cannot be re-encoded: {exc}"))
+        return InvalidRecord(DeadLetterReason.NOT_JSON, _short(f"value cannot be re-encoded: {exc}"))
     try:
         comment = CommentReceived.model_validate(payload)
     except ValidationError as exc:
-        return Rejected(DeadLetterReason.INVALID_FIELDS, _describe_errors(exc))
+        return InvalidRecord(DeadLetterReason.INVALID_FIELDS, _describe_errors(exc))
     except (RecursionError, ValueError, TypeError) as exc:  # pathological nesting
-        return Rejected(DeadLetterReason.INVALID_FIELDS, _short(f"fields could not be read: {exc}"))
+        return InvalidRecord(DeadLetterReason.INVALID_FIELDS, _short(f"fields could not be read: {exc}"))
     if comment.created_at < limits.min_created_at:
-        return Rejected(
+        return InvalidRecord(
             DeadLetterReason.TIMESTAMP_OUT_OF_RANGE,
             f"created_at {comment.created_at.isoformat()} is before {limits.min_created_at.isoformat()}",
         )
     if comment.created_at - received_at > limits.max_future_skew:
-        return Rejected(
+        return InvalidRecord(
             DeadLetterReason.FUTURE_TIMESTAMP,
             f"created_at {comment.created_at.isoformat()} is more than "
             f"{limits.max_future_skew} after the receive time {received_at.isoformat()}",
@@ -160,7 +162,7 @@ def dead_letter(
     raw: bytes | None,
     *,
     key: bytes | None,
-    rejected: Rejected,
+    rejected: InvalidRecord,
     source: SourceRef,
     failed_at: datetime,
     max_record_bytes: int = 1_048_588,

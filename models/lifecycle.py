@@ -4,7 +4,7 @@ Statuses: ``new -> under_review -> planned -> in_progress -> shipped``; ``declin
 open status; ``merged`` (with ``merged_into``) when a theme is folded into another, after which
 it follows its successor (:func:`effective_status`) and takes no command of its own.
 
-Rules (each rejection is a :class:`Rejected` with a stable ``code``):
+Rules (each rejection is a :class:`CommandRefused` with a stable ``code``):
 
 - open statuses (new, under_review, planned, in_progress) may move to any other open status,
   forward or back (work gets re-planned), to ``shipped`` or to ``declined``;
@@ -36,14 +36,13 @@ from models.scoring import CostEstimate
 logger = logging.getLogger(__name__)
 
 
-ThemeStatus = LifecycleStatus
 """Where a theme is in its life: the contract's enum, so the domain and the events cannot differ."""
 
 
 OPEN_STATUSES = frozenset(
-    {ThemeStatus.NEW, ThemeStatus.UNDER_REVIEW, ThemeStatus.PLANNED, ThemeStatus.IN_PROGRESS}
+    {LifecycleStatus.NEW, LifecycleStatus.UNDER_REVIEW, LifecycleStatus.PLANNED, LifecycleStatus.IN_PROGRESS}
 )
-CLOSED_STATUSES = frozenset({ThemeStatus.SHIPPED, ThemeStatus.DECLINED})
+CLOSED_STATUSES = frozenset({LifecycleStatus.SHIPPED, LifecycleStatus.DECLINED})
 
 
 def _require_aware(moment: datetime, what: str) -> None:
@@ -91,7 +90,7 @@ class Command:
 
 @dataclass(frozen=True, kw_only=True)
 class SetStatus(Command):
-    status: ThemeStatus
+    status: LifecycleStatus
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,8 +130,8 @@ class HistoryEntry:
     reason: str
     at: datetime
     issued_at: datetime
-    from_status: ThemeStatus
-    to_status: ThemeStatus
+    from_status: LifecycleStatus
+    to_status: LifecycleStatus
     detail: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,13 +153,13 @@ class HistoryEntry:
         return cls(
             command_id=data["command_id"], kind=data["kind"], actor=data["actor"], reason=data["reason"],
             at=datetime.fromisoformat(data["at"]), issued_at=datetime.fromisoformat(data["issued_at"]),
-            from_status=ThemeStatus(data["from"]), to_status=ThemeStatus(data["to"]),
+            from_status=LifecycleStatus(data["from"]), to_status=LifecycleStatus(data["to"]),
             detail=dict(data["detail"]),
         )
 
 
 @dataclass(frozen=True)
-class Accepted:
+class CommandApplied:
     command_id: str
     entries: tuple[HistoryEntry, ...]
     accepted: Literal[True] = True
@@ -184,7 +183,7 @@ RejectCode = Literal[
 
 
 @dataclass(frozen=True)
-class Rejected:
+class CommandRefused:
     command_id: str
     code: RejectCode
     message: str
@@ -194,14 +193,14 @@ class Rejected:
         return {"command_id": self.command_id, "accepted": False, "code": self.code, "message": self.message}
 
 
-Outcome = Accepted | Rejected
+Decision = CommandApplied | CommandRefused
 
 
-def outcome_from_dict(data: Mapping[str, Any]) -> Outcome:
-    """Inverse of ``Accepted.to_dict`` / ``Rejected.to_dict``."""
+def decision_from_dict(data: Mapping[str, Any]) -> Decision:
+    """Inverse of ``CommandApplied.to_dict`` / ``CommandRefused.to_dict``."""
     if data["accepted"]:
-        return Accepted(data["command_id"], tuple(HistoryEntry.from_dict(e) for e in data["entries"]))
-    return Rejected(data["command_id"], data["code"], data["message"])
+        return CommandApplied(data["command_id"], tuple(HistoryEntry.from_dict(e) for e in data["entries"]))
+    return CommandRefused(data["command_id"], data["code"], data["message"])
 
 
 @dataclass(frozen=True)
@@ -209,7 +208,7 @@ class ThemeState:
     """One theme's lifecycle record; ``history`` holds every accepted change, oldest first."""
 
     theme_id: str
-    status: ThemeStatus = ThemeStatus.NEW
+    status: LifecycleStatus = LifecycleStatus.NEW
     cost: CostEstimate = field(default_factory=CostEstimate)
     release: ReleaseInfo | None = None
     merged_into: str | None = None
@@ -229,7 +228,7 @@ class ThemeState:
     def from_dict(cls, data: Mapping[str, Any]) -> ThemeState:
         """Inverse of :meth:`to_dict`."""
         return cls(
-            theme_id=data["theme_id"], status=ThemeStatus(data["status"]),
+            theme_id=data["theme_id"], status=LifecycleStatus(data["status"]),
             cost=CostEstimate.from_dict(data["cost"]),
             release=ReleaseInfo.from_dict(data["release"]) if data["release"] else None,
             merged_into=data["merged_into"], split_from=data["split_from"],
@@ -246,7 +245,7 @@ class ThemeLifecycle:
     """
 
     themes: Mapping[str, ThemeState] = field(default_factory=dict)
-    outcomes: Mapping[str, Outcome] = field(default_factory=dict)
+    outcomes: Mapping[str, Decision] = field(default_factory=dict)
 
     def theme(self, theme_id: str) -> ThemeState:
         """The theme's record; KeyError when unknown."""
@@ -265,7 +264,7 @@ class ThemeLifecycle:
         if data.get("schema_version") != 1:
             raise ValueError(f"unsupported lifecycle schema_version {data.get('schema_version')!r}")
         themes = (ThemeState.from_dict(theme) for theme in data["themes"])
-        outcomes = (outcome_from_dict(outcome) for outcome in data["outcomes"])
+        outcomes = (decision_from_dict(outcome) for outcome in data["outcomes"])
         return cls(themes={t.theme_id: t for t in themes}, outcomes={o.command_id: o for o in outcomes})
 
 
@@ -292,9 +291,9 @@ def follow_merge(
     entry = HistoryEntry(
         command_id=f"clustering:{old_id}:{new_id}", kind="merge", actor=actor,
         reason="the re-cluster found the same idea", at=now, issued_at=now, from_status=old.status,
-        to_status=ThemeStatus.MERGED, detail={"merged_into": new_id},
+        to_status=LifecycleStatus.MERGED, detail={"merged_into": new_id},
     )
-    merged = replace(old, status=ThemeStatus.MERGED, merged_into=new_id, history=(*old.history, entry))
+    merged = replace(old, status=LifecycleStatus.MERGED, merged_into=new_id, history=(*old.history, entry))
     return replace(state, themes={**state.themes, old_id: merged})
 
 
@@ -310,7 +309,7 @@ def successor(state: ThemeLifecycle, theme_id: str) -> str:
     return current.theme_id
 
 
-def effective_status(state: ThemeLifecycle, theme_id: str) -> ThemeStatus:
+def effective_status(state: ThemeLifecycle, theme_id: str) -> LifecycleStatus:
     """A theme's status, following merges to the successor."""
     return state.themes[successor(state, theme_id)].status
 
@@ -325,11 +324,11 @@ def merged_members(state: ThemeLifecycle, theme_id: str) -> tuple[str, ...]:
     )
 
 
-def _reject(command: Command, code: RejectCode, message: str) -> Rejected:
-    return Rejected(command.command_id, code, message)
+def _reject(command: Command, code: RejectCode, message: str) -> CommandRefused:
+    return CommandRefused(command.command_id, code, message)
 
 
-def _entry(command: Command, now: datetime, kind: str, before: ThemeStatus, after: ThemeStatus,
+def _entry(command: Command, now: datetime, kind: str, before: LifecycleStatus, after: LifecycleStatus,
            detail: Mapping[str, str] | None = None) -> HistoryEntry:
     return HistoryEntry(
         command_id=command.command_id, kind=kind, actor=command.actor, reason=command.reason, at=now,
@@ -337,11 +336,11 @@ def _entry(command: Command, now: datetime, kind: str, before: ThemeStatus, afte
     )
 
 
-def _check_target(state: ThemeLifecycle, command: Command) -> Rejected | ThemeState:
+def _check_target(state: ThemeLifecycle, command: Command) -> CommandRefused | ThemeState:
     theme = state.themes.get(command.theme_id)
     if theme is None:
         return _reject(command, "unknown_theme", f"No theme {command.theme_id!r} is tracked.")
-    if theme.status is ThemeStatus.MERGED:
+    if theme.status is LifecycleStatus.MERGED:
         target = successor(state, theme.theme_id)
         return _reject(
             command, "merged_theme",
@@ -350,9 +349,9 @@ def _check_target(state: ThemeLifecycle, command: Command) -> Rejected | ThemeSt
     return theme
 
 
-def _set_status(theme: ThemeState, command: SetStatus, now: datetime) -> Rejected | list[ThemeState]:
+def _set_status(theme: ThemeState, command: SetStatus, now: datetime) -> CommandRefused | list[ThemeState]:
     before, after = theme.status, command.status
-    if after is ThemeStatus.MERGED:
+    if after is LifecycleStatus.MERGED:
         return _reject(command, "illegal_transition", "Use a Merge command to merge themes.")
     if before in CLOSED_STATUSES:
         return _reject(
@@ -361,7 +360,7 @@ def _set_status(theme: ThemeState, command: SetStatus, now: datetime) -> Rejecte
         )
     if before is after:
         return _reject(command, "no_change", f"Theme {theme.theme_id!r} is already {after.value}.")
-    if after is ThemeStatus.DECLINED and not command.reason.strip():
+    if after is LifecycleStatus.DECLINED and not command.reason.strip():
         return _reject(
             command, "reason_required",
             "Declining needs a reason: the people who asked are told why.",
@@ -371,7 +370,7 @@ def _set_status(theme: ThemeState, command: SetStatus, now: datetime) -> Rejecte
     return [replace(theme, status=after, closure_reason=closure_reason, history=(*theme.history, entry))]
 
 
-def _set_cost(theme: ThemeState, command: SetCost, now: datetime) -> Rejected | list[ThemeState]:
+def _set_cost(theme: ThemeState, command: SetCost, now: datetime) -> CommandRefused | list[ThemeState]:
     if theme.status in CLOSED_STATUSES:
         return _reject(command, "theme_closed", f"Theme {theme.theme_id!r} is {theme.status.value}.")
     detail = {"cost": str(command.cost.story_points) if command.cost.known else "unknown"}
@@ -379,10 +378,12 @@ def _set_cost(theme: ThemeState, command: SetCost, now: datetime) -> Rejected | 
     return [replace(theme, cost=command.cost, history=(*theme.history, entry))]
 
 
-def _attach_release(theme: ThemeState, command: AttachRelease, now: datetime) -> Rejected | list[ThemeState]:
-    if theme.status is ThemeStatus.DECLINED:
+def _attach_release(
+    theme: ThemeState, command: AttachRelease, now: datetime
+) -> CommandRefused | list[ThemeState]:
+    if theme.status is LifecycleStatus.DECLINED:
         return _reject(command, "theme_closed", f"Theme {theme.theme_id!r} was declined.")
-    if theme.status is ThemeStatus.SHIPPED and theme.release is not None:
+    if theme.status is LifecycleStatus.SHIPPED and theme.release is not None:
         return _reject(
             command, "theme_closed",
             f"Theme {theme.theme_id!r} shipped in {theme.release.version}; that closure is published.",
@@ -394,7 +395,7 @@ def _attach_release(theme: ThemeState, command: AttachRelease, now: datetime) ->
 
 def _merge(
     state: ThemeLifecycle, target: ThemeState, command: Merge, now: datetime
-) -> Rejected | list[ThemeState]:
+) -> CommandRefused | list[ThemeState]:
     sources = command.source_ids
     if not sources or len(set(sources)) != len(sources) or target.theme_id in sources:
         return _reject(command, "invalid_merge", "Merge needs distinct sources other than the target.")
@@ -410,8 +411,8 @@ def _merge(
             status = "unknown" if source is None else source.status.value
             return _reject(command, "invalid_merge", f"Source {source_id!r} is {status}; it must be open.")
         detail = {"merged_into": target.theme_id}
-        entry = _entry(command, now, "merge", source.status, ThemeStatus.MERGED, detail)
-        changed.append(replace(source, status=ThemeStatus.MERGED, merged_into=target.theme_id,
+        entry = _entry(command, now, "merge", source.status, LifecycleStatus.MERGED, detail)
+        changed.append(replace(source, status=LifecycleStatus.MERGED, merged_into=target.theme_id,
                                history=(*source.history, entry)))
     entry = _entry(command, now, "merge", target.status, target.status, {"absorbed": ",".join(sources)})
     return [replace(target, history=(*target.history, entry)), *changed]
@@ -419,7 +420,7 @@ def _merge(
 
 def _split(
     state: ThemeLifecycle, theme: ThemeState, command: Split, now: datetime
-) -> Rejected | list[ThemeState]:
+) -> CommandRefused | list[ThemeState]:
     if theme.status not in OPEN_STATUSES:
         return _reject(command, "invalid_split", f"Theme {theme.theme_id!r} is {theme.status.value}.")
     new_ids = [new_id for new_id, _ in command.parts]
@@ -443,7 +444,7 @@ def _split(
 
 def apply_command(
     state: ThemeLifecycle, command: AnyCommand, now: datetime
-) -> tuple[ThemeLifecycle, Outcome]:
+) -> tuple[ThemeLifecycle, Decision]:
     """Apply one command at ``now`` (timezone-aware); returns the new state and the outcome.
 
     A command id seen before returns ``state`` unchanged with the first outcome.
@@ -454,9 +455,9 @@ def apply_command(
     if previous is not None:
         logger.info("command %s already applied; reporting its first outcome", command.command_id)
         return state, previous
-    result: Rejected | list[ThemeState]
+    result: CommandRefused | list[ThemeState]
     checked = _check_target(state, command)
-    if isinstance(checked, Rejected):
+    if isinstance(checked, CommandRefused):
         result = checked
     elif isinstance(command, SetStatus):
         result = _set_status(checked, command, now)
@@ -468,10 +469,10 @@ def apply_command(
         result = _merge(state, checked, command, now)
     else:
         result = _split(state, checked, command, now)
-    if isinstance(result, Rejected):
+    if isinstance(result, CommandRefused):
         logger.info("command %s rejected: %s", command.command_id, result.code)
         return replace(state, outcomes={**state.outcomes, command.command_id: result}), result
-    outcome = Accepted(command.command_id, tuple(theme.history[-1] for theme in result))
+    outcome = CommandApplied(command.command_id, tuple(theme.history[-1] for theme in result))
     themes = {**state.themes, **{theme.theme_id: theme for theme in result}}
     return ThemeLifecycle(themes=themes, outcomes={**state.outcomes, command.command_id: outcome}), outcome
 
@@ -518,11 +519,13 @@ def closure_due(state_before: ThemeLifecycle, state_after: ThemeLifecycle) -> Cl
             continue
         triggers.append(ClosureTrigger(
             theme_id=theme_id,
-            outcome="shipped" if after.status is ThemeStatus.SHIPPED else "declined",
-            release=after.release if after.status is ThemeStatus.SHIPPED else None,
+            outcome="shipped" if after.status is LifecycleStatus.SHIPPED else "declined",
+            release=after.release if after.status is LifecycleStatus.SHIPPED else None,
             reason=after.closure_reason,
             merged_theme_ids=merged_members(state_after, theme_id),
-            closure_key=closure_key(theme_id, after.release if after.status is ThemeStatus.SHIPPED else None),
+            closure_key=closure_key(
+                theme_id, after.release if after.status is LifecycleStatus.SHIPPED else None
+            ),
             at=after.history[-1].at,  # a theme only closes through an accepted command
         ))
     if len(triggers) > 1:

@@ -14,23 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts.events import DuplicateKind, SuggestionThemed
-from contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand
+from contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand, hash_author
 from models.duplicates import DuplicateConfig
 from models.lifecycle import ThemeLifecycle
 from models.theme_commands import CommandResult, engagement_of, reject, sync_lifecycle
 from models.themes.engine import ThemeEngine
 from models.themes.people import Ask, ErasureResult, confirm_duplicate, erase_author
-from models.themes.records import author_hash
 from models.themes.workflow import Placement, ProductWork, StepResult
 
 REVIEW_KINDS = frozenset({CommandKind.CONFIRM_DUPLICATE, CommandKind.REJECT_DUPLICATE})
-
-
-def author_hash_of(platform: str, author_id: str) -> str:
-    """The hash a person is known by in theme state and erasure requests (the engine's
-    :func:`~models.themes.records.author_hash` of ``platform:author_id``).
-    """
-    return author_hash(f"{platform}:{author_id}")
 
 
 def ask_of(record: SuggestionThemed) -> Ask:
@@ -38,7 +30,7 @@ def ask_of(record: SuggestionThemed) -> Ask:
     return Ask(
         suggestion_id=record.suggestion_id,
         theme_id=record.theme_id,
-        author_hash=author_hash_of(record.platform.value, record.author_id),
+        author_hash=hash_author(record.platform.value, record.author_id),
         platform=record.platform.value,
         asked_at=record.asked_at,
         text=record.text,
@@ -126,7 +118,7 @@ def apply_review_command(
         any(
             other.theme_id == record.theme_id
             and other.suggestion_id != record.suggestion_id
-            and author_hash_of(other.platform.value, other.author_id) == ask.author_hash
+            and hash_author(other.platform.value, other.author_id) == ask.author_hash
             for other in members_of(record.theme_id)
         )
         if record.theme_id is not None

@@ -52,21 +52,20 @@ from models.closure import (
 )
 from models.dates import month_label
 from models.lifecycle import (
-    Accepted,
     AnyCommand,
     AttachRelease,
     ClosureTrigger,
+    CommandApplied,
+    CommandRefused,
+    Decision,
     HistoryEntry,
     Merge,
-    Outcome,
-    Rejected,
     ReleaseInfo,
     SetCost,
     SetStatus,
     Split,
     ThemeLifecycle,
     ThemeState,
-    ThemeStatus,
     apply_command,
     closure_due,
     follow_merge,
@@ -132,7 +131,7 @@ def domain_commands(command: ThemeCommand) -> list[AnyCommand]:
         if command.release is not None and command.status is LifecycleStatus.SHIPPED:
             steps.append(AttachRelease(command_id=f"{cid}/release", theme_id=tid, actor=actor, reason=why,
                                        issued_at=at, release=release_info(command.release)))
-        status = ThemeStatus(command.status.value)
+        status = LifecycleStatus(command.status.value)
         steps.append(
             SetStatus(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at, status=status)
         )
@@ -184,10 +183,10 @@ class CommandResult:
     changed: set[str] = field(default_factory=set)
 
 
-def _outcome(command: ThemeCommand, outcome: Outcome, lifecycle: ThemeLifecycle, now: datetime,
+def _outcome(command: ThemeCommand, outcome: Decision, lifecycle: ThemeLifecycle, now: datetime,
              closure: ClosureTrigger | None) -> CommandOutcome:
     changes: list[HistoryChange] = []
-    if isinstance(outcome, Accepted):
+    if isinstance(outcome, CommandApplied):
         for entry in outcome.entries:
             owner = next(
                 (tid for tid, theme in lifecycle.themes.items() if entry in theme.history), command.theme_id
@@ -195,9 +194,9 @@ def _outcome(command: ThemeCommand, outcome: Outcome, lifecycle: ThemeLifecycle,
             changes.append(history_change(owner, entry))
     return CommandOutcome(
         command_id=command.command_id, product=command.product, theme_id=command.theme_id, kind=command.kind,
-        accepted=isinstance(outcome, Accepted),
-        code=outcome.code if isinstance(outcome, Rejected) else None,
-        message=outcome.message if isinstance(outcome, Rejected) else None,
+        accepted=isinstance(outcome, CommandApplied),
+        code=outcome.code if isinstance(outcome, CommandRefused) else None,
+        message=outcome.message if isinstance(outcome, CommandRefused) else None,
         changes=changes, closure_key=closure.closure_key if closure else None, decided_at=now,
     )
 
@@ -241,21 +240,21 @@ def apply_theme_command(
         split_members = found
     before = lifecycle
     state = lifecycle
-    outcome: Outcome | None = None
+    outcome: Decision | None = None
     for step_command in domain_commands(command):
         state, outcome = apply_command(state, step_command, now)
-        if isinstance(outcome, Rejected):
+        if isinstance(outcome, CommandRefused):
             break
     assert outcome is not None
-    if isinstance(outcome, Rejected):
-        rejected = Rejected(command.command_id, outcome.code, outcome.message)
+    if isinstance(outcome, CommandRefused):
+        rejected = CommandRefused(command.command_id, outcome.code, outcome.message)
         kept = replace(before, outcomes={**before.outcomes, command.command_id: rejected})
         return CommandResult(kept, _outcome(command, rejected, kept, now, None))
     entries: list[HistoryEntry] = []
     for theme_id, theme in state.themes.items():
         old = before.themes.get(theme_id)
         entries.extend(theme.history[len(old.history) if old else 0:])
-    accepted = Accepted(command.command_id, tuple(entries))
+    accepted = CommandApplied(command.command_id, tuple(entries))
     state = replace(state, outcomes={**before.outcomes, command.command_id: accepted})
     step = StepResult()
     if command.kind is CommandKind.MERGE:

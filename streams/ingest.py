@@ -27,7 +27,7 @@ import faust
 from contracts.events import CommentAccepted, SourceRef, event_json
 from contracts.settings import Settings
 from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_VALIDATED
-from models.ingest import IngestLimits, Rejected, validate_comment
+from models.ingest import IngestLimits, InvalidRecord, validate_comment
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
 from streams.ledger import OutputLedger
@@ -71,7 +71,7 @@ def register_ingest(app: faust.App, settings: Settings, *, metrics: WorkerMetric
         """Send one raw record on, returning the send's future, or to the dead letters (None)."""
         source = SourceRef(topic=message.topic, partition=message.partition, offset=message.offset)
         outcome = validate_comment(message.value, source=source, received_at=now, limits=limits)
-        if isinstance(outcome, Rejected):
+        if isinstance(outcome, InvalidRecord):
             await validating.reject(message, reason=outcome.reason, detail=outcome.detail)
             logger.info("dead-lettered %s:%d:%d: %s", *_at(message), outcome.reason.value)
             return None

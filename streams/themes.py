@@ -46,7 +46,7 @@ from contracts.events import (
     ThemeStatus,
     event_json,
 )
-from contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand
+from contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand, hash_author
 from contracts.settings import Settings
 from contracts.topics import (
     CLOSURES,
@@ -60,7 +60,7 @@ from contracts.topics import (
 from models.duplicates import DuplicateConfig
 from models.factories import closure_templates, scoring_weights
 from models.lifecycle import ThemeState
-from models.people_commands import REVIEW_KINDS, apply_erasure, apply_review_command, author_hash_of
+from models.people_commands import REVIEW_KINDS, apply_erasure, apply_review_command
 from models.theme_commands import (
     apply_theme_command,
     closure_event,
@@ -265,7 +265,7 @@ def register_themes(app: faust.App, settings: Settings, *, metrics: WorkerMetric
             if (
                 raw is not None
                 and raw.get("product") == command.product
-                and author_hash_of(str(raw.get("platform")), str(raw.get("author_id"))) == hashed
+                and hash_author(str(raw.get("platform")), str(raw.get("author_id"))) == hashed
             ):
                 relevant[raw["suggestion_id"]] = raw
         for raw in members_table.values():
@@ -321,7 +321,7 @@ def register_themes(app: faust.App, settings: Settings, *, metrics: WorkerMetric
         delivery of what they asked to have forgotten).
         """
         comment = detected.comment
-        who = author_hash_of(comment.platform.value, comment.author_id)
+        who = hash_author(comment.platform.value, comment.author_id)
         stamp = state_table.get(f"erased:{comment.product}:{who}")
         return stamp is not None and comment.created_at <= datetime.fromisoformat(stamp)
 

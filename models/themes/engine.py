@@ -13,6 +13,7 @@ from datetime import datetime
 
 import numpy as np
 
+from contracts.lifecycle import hash_author_key
 from models.themes.config import ThemeConfig
 from models.themes.events import (
     SuggestionPlaced,
@@ -24,7 +25,7 @@ from models.themes.events import (
 )
 from models.themes.labels import relabel
 from models.themes.recluster import plan_recluster
-from models.themes.records import Member, Suggestion, ThemeRecord, author_hash, iso_week
+from models.themes.records import Member, Suggestion, ThemeRecord, iso_week
 from models.themes.state import ProductThemes
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ class ThemeEngine:
         caller's suggestion-to-theme map, for members that left the bounded sample).
         Unknown targets are ignored (logged).
         """
-        hashed = author_hash(author_key)
+        hashed = hash_author_key(author_key)
         item = state.pool.get(target_id)
         if item is not None:
             item.add_mention(hashed_author=hashed, platform=platform, at=at, engagement=engagement)

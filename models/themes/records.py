@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from contracts.lifecycle import hash_author_key
 from models import dates
 
 Vector = npt.NDArray[np.float32]
@@ -32,11 +33,6 @@ def encode_vector(vector: npt.NDArray[np.floating], dtype: str = "<f4") -> str:
 def decode_vector(data: str, dtype: str = "<f4") -> npt.NDArray[Any]:
     """Inverse of :func:`encode_vector`; returns a writable 1-d array."""
     return np.frombuffer(base64.b64decode(data), dtype=dtype).copy()
-
-
-def author_hash(author_key: str) -> str:
-    """Stable 16-hex-digit hash of an author key (what records store)."""
-    return hashlib.sha256(author_key.encode("utf-8")).hexdigest()[:16]
 
 
 iso_week = dates.iso_week
@@ -226,7 +222,7 @@ class Member:
             vector=np.asarray(suggestion.vector, dtype=np.float32).reshape(-1),
             created_at=at,
             last_seen=at,
-            authors=[author_hash(suggestion.author_key)],
+            authors=[hash_author_key(suggestion.author_key)],
             mentions=1,
             platforms={suggestion.platform: 1},
             weeks={iso_week(at): 1},

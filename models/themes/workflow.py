@@ -206,7 +206,7 @@ def place_suggestion(
         created_at=suggestion.created_at,
         config=duplicates,
     )
-    if match.verdict == "exact" and match.duplicate_of is not None:
+    if match.band == "exact" and match.duplicate_of is not None:
         target_theme = work.themes.locate(match.duplicate_of)
         if target_theme in (None, "pool"):
             target_theme = theme_of(match.duplicate_of) if target_theme is None else None
@@ -226,17 +226,17 @@ def place_suggestion(
                 suggestion.suggestion_id,
                 target_theme,
                 match.duplicate_of,
-                match.verdict,
+                match.band,
                 round(match.similarity, 4),
             )
         )
         return result
     _, events = engine.add_suggestion(work.themes, suggestion, now=now, new_id=work.new_id)
     _collect(work, events, result)
-    if match.verdict in ("auto", "review") and match.duplicate_of is not None:
+    if match.band in ("auto", "review") and match.duplicate_of is not None:
         result.placements = [
             Placement(
-                p.suggestion_id, p.theme_id, match.duplicate_of, match.verdict, round(match.similarity, 4)
+                p.suggestion_id, p.theme_id, match.duplicate_of, match.band, round(match.similarity, 4)
             )
             if p.suggestion_id == suggestion.suggestion_id
             else p

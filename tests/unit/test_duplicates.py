@@ -42,7 +42,7 @@ def test_exact_repeat_wins_over_vectors() -> None:
         created_at=T0,
         config=CFG,
     )
-    assert first.verdict == "new"
+    assert first.band == "new"
     window, again = check_duplicate(
         window,
         suggestion_id="b",
@@ -51,7 +51,7 @@ def test_exact_repeat_wins_over_vectors() -> None:
         created_at=T0,
         config=CFG,
     )
-    assert again.verdict == "exact" and again.duplicate_of == "a"
+    assert again.band == "exact" and again.duplicate_of == "a"
 
 
 def test_near_duplicate_bands_and_window() -> None:
@@ -62,7 +62,7 @@ def test_near_duplicate_bands_and_window() -> None:
     window, auto = check_duplicate(
         window, suggestion_id="b", text="csv export please", vector=unit(1, 0.1, 0), created_at=T0, config=CFG
     )
-    assert auto.verdict == "auto" and auto.duplicate_of == "a"
+    assert auto.band == "auto" and auto.duplicate_of == "a"
     window, review = check_duplicate(
         window,
         suggestion_id="c",
@@ -71,14 +71,14 @@ def test_near_duplicate_bands_and_window() -> None:
         created_at=T0,
         config=CFG,
     )
-    assert review.verdict == "review"
+    assert review.band == "review"
     # Auto duplicates are not added to the window; reviews are.
     assert [i.suggestion_id for i in window.items] == ["a", "c"]
     late = T0 + timedelta(days=8)
     window, fresh = check_duplicate(
         window, suggestion_id="d", text="export to csv", vector=unit(1, 0, 0), created_at=late, config=CFG
     )
-    assert fresh.verdict == "new"  # "a" aged out of the window
+    assert fresh.band == "new"  # "a" aged out of the window
 
 
 def test_window_size_bound_and_round_trip() -> None:

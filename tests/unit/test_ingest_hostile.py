@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from contracts.events import CommentAccepted, SourceRef, event_json
-from models.ingest import IngestLimits, Rejected, validate_comment
+from models.ingest import IngestLimits, InvalidRecord, validate_comment
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
 
@@ -39,7 +39,7 @@ def test_any_comment_is_accepted_or_rejected_and_what_passes_can_be_written(
     outcome = validate_comment(
         raw, source=SourceRef(topic="t", partition=0, offset=0), received_at=T0, limits=IngestLimits()
     )
-    assert isinstance(outcome, CommentAccepted | Rejected)
+    assert isinstance(outcome, CommentAccepted | InvalidRecord)
     if isinstance(outcome, CommentAccepted):
         assert outcome.created_at >= IngestLimits().min_created_at
         assert outcome.created_at <= T0 + IngestLimits().max_future_skew

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.events import CommentAccepted, DeadLetterReason, SourceRef
-from models.ingest import IngestLimits, Rejected, dead_letter, dead_letter_key, validate_comment
+from models.ingest import IngestLimits, InvalidRecord, dead_letter, dead_letter_key, validate_comment
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SOURCE = SourceRef(topic="feedback.comments", partition=2, offset=41)
@@ -29,7 +29,7 @@ def comment(**changes: object) -> dict[str, object]:
     return {k: v for k, v in base.items() if v is not None}
 
 
-def run(raw: bytes | None) -> CommentAccepted | Rejected:
+def run(raw: bytes | None) -> CommentAccepted | InvalidRecord:
     return validate_comment(raw, source=SOURCE, received_at=NOW, limits=LIMITS)
 
 
@@ -76,7 +76,7 @@ def test_valid_comment_is_normalized_and_keyed() -> None:
 )
 def test_each_rejection_has_its_reason(raw: bytes | None, reason: DeadLetterReason) -> None:
     out = run(raw)
-    assert isinstance(out, Rejected), out
+    assert isinstance(out, InvalidRecord), out
     assert out.reason == reason
     assert out.detail and len(out.detail) <= 2000
 
@@ -88,7 +88,7 @@ def test_within_the_future_skew_is_accepted() -> None:
 def test_dead_letter_keeps_original_bytes_and_coordinates() -> None:
     raw = b"\x00\x01garbage"
     rejected = run(raw)
-    assert isinstance(rejected, Rejected)
+    assert isinstance(rejected, InvalidRecord)
     record = dead_letter(raw, key=b"k", rejected=rejected, source=SOURCE, failed_at=NOW)
     import base64
 
@@ -102,7 +102,7 @@ def test_dead_letter_keeps_original_bytes_and_coordinates() -> None:
 @given(st.binary(max_size=2048))
 def test_garbage_bytes_end_in_exactly_one_outcome(raw: bytes) -> None:
     out = run(raw)
-    assert isinstance(out, CommentAccepted | Rejected)
+    assert isinstance(out, CommentAccepted | InvalidRecord)
 
 
 json_values = st.recursive(
@@ -118,7 +118,7 @@ json_values = st.recursive(
 @given(json_values)
 def test_arbitrary_json_ends_in_exactly_one_outcome(value: object) -> None:
     out = run(json.dumps(value).encode())
-    assert isinstance(out, CommentAccepted | Rejected)
+    assert isinstance(out, CommentAccepted | InvalidRecord)
 
 
 @settings(max_examples=300, deadline=None)
@@ -153,13 +153,13 @@ def test_comment_shaped_json_ends_in_exactly_one_outcome(payload: dict[str, obje
 )
 def test_a_date_before_the_window_is_dead_lettered_as_out_of_range(created_at: str) -> None:
     out = run(encode(comment(created_at=created_at)))
-    assert isinstance(out, Rejected)
+    assert isinstance(out, InvalidRecord)
     assert out.reason is DeadLetterReason.TIMESTAMP_OUT_OF_RANGE
 
 
 def test_a_date_at_the_far_end_of_the_calendar_is_dead_lettered() -> None:
     out = run(encode(comment(created_at="9999-12-31T23:59:59-14:00")))
-    assert isinstance(out, Rejected)
+    assert isinstance(out, InvalidRecord)
     assert out.reason is DeadLetterReason.FUTURE_TIMESTAMP
 
 
@@ -167,7 +167,7 @@ def test_a_date_at_the_far_end_of_the_calendar_is_dead_lettered() -> None:
 def test_the_dead_letter_of_a_large_record_fits_in_one_broker_record(size: int) -> None:
     raw = b'{"text": "' + b"x" * size + b'"}'
     rejected = run(raw)
-    assert isinstance(rejected, Rejected) and rejected.reason is DeadLetterReason.TOO_LARGE
+    assert isinstance(rejected, InvalidRecord) and rejected.reason is DeadLetterReason.TOO_LARGE
     limit = 1_048_588
     record = dead_letter(
         raw, key=b"k" * 5000, rejected=rejected, source=SOURCE, failed_at=NOW, max_record_bytes=limit
@@ -189,7 +189,7 @@ def test_the_dead_letter_of_a_large_record_fits_in_one_broker_record(size: int) 
 def test_a_small_dead_letter_keeps_the_whole_original() -> None:
     raw = b"\x00" * 1000
     rejected = run(raw)
-    assert isinstance(rejected, Rejected)
+    assert isinstance(rejected, InvalidRecord)
     record = dead_letter(
         raw, key=None, rejected=rejected, source=SOURCE, failed_at=NOW, max_record_bytes=65_536
     )

@@ -14,17 +14,18 @@ from hypothesis import strategies as st
 from models.lifecycle import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
-    Accepted,
     AnyCommand,
     AttachRelease,
+    CommandApplied,
+    CommandRefused,
+    Decision,
+    LifecycleStatus,
     Merge,
-    Rejected,
     ReleaseInfo,
     SetCost,
     SetStatus,
     Split,
     ThemeLifecycle,
-    ThemeStatus,
     apply_command,
     closure_due,
     effective_status,
@@ -60,13 +61,13 @@ class Ids:
         return f"cmd-{self.n}"
 
 
-def status(command_id: str, theme_id: str, to: ThemeStatus, reason: str = "") -> SetStatus:
+def status(command_id: str, theme_id: str, to: LifecycleStatus, reason: str = "") -> SetStatus:
     return SetStatus(
         command_id=command_id, theme_id=theme_id, actor="pm@acme", reason=reason, issued_at=T0, status=to
     )
 
 
-def run(state: ThemeLifecycle, *commands: AnyCommand) -> tuple[ThemeLifecycle, list[Accepted | Rejected]]:
+def run(state: ThemeLifecycle, *commands: AnyCommand) -> tuple[ThemeLifecycle, list[Decision]]:
     outcomes = []
     for offset, command in enumerate(commands):
         state, outcome = apply_command(state, command, T0 + timedelta(minutes=offset))
@@ -77,48 +78,50 @@ def run(state: ThemeLifecycle, *commands: AnyCommand) -> tuple[ThemeLifecycle, l
 def test_the_usual_path_records_who_when_why() -> None:
     state, outcomes = run(
         lifecycle("dark"),
-        status("c1", "dark", ThemeStatus.UNDER_REVIEW, "many asks this month"),
-        status("c2", "dark", ThemeStatus.PLANNED),
-        status("c3", "dark", ThemeStatus.IN_PROGRESS),
-        status("c4", "dark", ThemeStatus.SHIPPED),
+        status("c1", "dark", LifecycleStatus.UNDER_REVIEW, "many asks this month"),
+        status("c2", "dark", LifecycleStatus.PLANNED),
+        status("c3", "dark", LifecycleStatus.IN_PROGRESS),
+        status("c4", "dark", LifecycleStatus.SHIPPED),
     )
-    assert all(isinstance(outcome, Accepted) for outcome in outcomes)
+    assert all(isinstance(outcome, CommandApplied) for outcome in outcomes)
     theme = state.theme("dark")
-    assert theme.status is ThemeStatus.SHIPPED
+    assert theme.status is LifecycleStatus.SHIPPED
     first = theme.history[0]
     assert (first.actor, first.reason, first.from_status, first.to_status) == (
         "pm@acme",
         "many asks this month",
-        ThemeStatus.NEW,
-        ThemeStatus.UNDER_REVIEW,
+        LifecycleStatus.NEW,
+        LifecycleStatus.UNDER_REVIEW,
     )
     assert first.at == T0 and first.issued_at == T0
-    assert [entry.to_status for entry in theme.history][-1] is ThemeStatus.SHIPPED
+    assert [entry.to_status for entry in theme.history][-1] is LifecycleStatus.SHIPPED
 
 
 def test_shipped_is_final() -> None:
-    state, _ = run(lifecycle("dark"), status("c1", "dark", ThemeStatus.SHIPPED))
-    state, outcome = apply_command(state, status("c2", "dark", ThemeStatus.PLANNED), T0)
-    assert isinstance(outcome, Rejected) and outcome.code == "theme_closed"
+    state, _ = run(lifecycle("dark"), status("c1", "dark", LifecycleStatus.SHIPPED))
+    state, outcome = apply_command(state, status("c2", "dark", LifecycleStatus.PLANNED), T0)
+    assert isinstance(outcome, CommandRefused) and outcome.code == "theme_closed"
     assert "final" in outcome.message
-    assert state.theme("dark").status is ThemeStatus.SHIPPED
+    assert state.theme("dark").status is LifecycleStatus.SHIPPED
 
 
 def test_declining_needs_a_reason() -> None:
-    state, outcome = apply_command(lifecycle("fax"), status("c1", "fax", ThemeStatus.DECLINED, "  "), T0)
-    assert isinstance(outcome, Rejected) and outcome.code == "reason_required"
+    state, outcome = apply_command(lifecycle("fax"), status("c1", "fax", LifecycleStatus.DECLINED, "  "), T0)
+    assert isinstance(outcome, CommandRefused) and outcome.code == "reason_required"
     state, outcome = apply_command(
-        state, status("c2", "fax", ThemeStatus.DECLINED, "Fax support would need a telephony provider."), T0
+        state,
+        status("c2", "fax", LifecycleStatus.DECLINED, "Fax support would need a telephony provider."),
+        T0,
     )
-    assert isinstance(outcome, Accepted)
+    assert isinstance(outcome, CommandApplied)
     assert state.theme("fax").closure_reason.startswith("Fax support")
 
 
 def test_unknown_theme_and_no_change_are_rejected() -> None:
-    _, outcome = apply_command(lifecycle("a"), status("c1", "zzz", ThemeStatus.PLANNED), T0)
-    assert isinstance(outcome, Rejected) and outcome.code == "unknown_theme"
-    _, outcome = apply_command(lifecycle("a"), status("c1", "a", ThemeStatus.NEW), T0)
-    assert isinstance(outcome, Rejected) and outcome.code == "no_change"
+    _, outcome = apply_command(lifecycle("a"), status("c1", "zzz", LifecycleStatus.PLANNED), T0)
+    assert isinstance(outcome, CommandRefused) and outcome.code == "unknown_theme"
+    _, outcome = apply_command(lifecycle("a"), status("c1", "a", LifecycleStatus.NEW), T0)
+    assert isinstance(outcome, CommandRefused) and outcome.code == "no_change"
 
 
 def test_merged_themes_follow_their_successor_and_take_no_commands() -> None:
@@ -131,14 +134,14 @@ def test_merged_themes_follow_their_successor_and_take_no_commands() -> None:
         source_ids=("night", "black"),
     )
     state, outcomes = run(
-        lifecycle("dark", "night", "black"), merge, status("c2", "dark", ThemeStatus.PLANNED)
+        lifecycle("dark", "night", "black"), merge, status("c2", "dark", LifecycleStatus.PLANNED)
     )
-    assert all(isinstance(outcome, Accepted) for outcome in outcomes)
+    assert all(isinstance(outcome, CommandApplied) for outcome in outcomes)
     assert state.theme("night").merged_into == "dark"
-    assert effective_status(state, "night") is ThemeStatus.PLANNED
+    assert effective_status(state, "night") is LifecycleStatus.PLANNED
     assert merged_members(state, "dark") == ("black", "night")
-    _, outcome = apply_command(state, status("c3", "night", ThemeStatus.SHIPPED), T0)
-    assert isinstance(outcome, Rejected) and outcome.code == "merged_theme"
+    _, outcome = apply_command(state, status("c3", "night", LifecycleStatus.SHIPPED), T0)
+    assert isinstance(outcome, CommandRefused) and outcome.code == "merged_theme"
     assert "'dark'" in outcome.message
 
 
@@ -159,18 +162,18 @@ def test_merge_chains_resolve_transitively() -> None:
 def test_invalid_merges_are_rejected(sources: tuple[str, ...]) -> None:
     merge = Merge(command_id="m1", theme_id="dark", actor="pm", issued_at=T0, source_ids=sources)
     _, outcome = apply_command(lifecycle("dark", "night"), merge, T0)
-    assert isinstance(outcome, Rejected) and outcome.code == "invalid_merge"
+    assert isinstance(outcome, CommandRefused) and outcome.code == "invalid_merge"
 
 
 def test_merge_into_a_shipped_theme_is_rejected() -> None:
-    state, _ = run(lifecycle("dark", "night"), status("c1", "dark", ThemeStatus.SHIPPED))
+    state, _ = run(lifecycle("dark", "night"), status("c1", "dark", LifecycleStatus.SHIPPED))
     merge = Merge(command_id="m1", theme_id="dark", actor="pm", issued_at=T0, source_ids=("night",))
     _, outcome = apply_command(state, merge, T0)
-    assert isinstance(outcome, Rejected) and outcome.code == "invalid_merge"
+    assert isinstance(outcome, CommandRefused) and outcome.code == "invalid_merge"
 
 
 def test_split_creates_parts_with_the_decision_taken() -> None:
-    state, _ = run(lifecycle("export"), status("c1", "export", ThemeStatus.PLANNED))
+    state, _ = run(lifecycle("export"), status("c1", "export", LifecycleStatus.PLANNED))
     split = Split(
         command_id="s1",
         theme_id="export",
@@ -180,11 +183,11 @@ def test_split_creates_parts_with_the_decision_taken() -> None:
         parts=(("export-pdf", ("x:1", "x:2")), ("export-csv", ("x:3",))),
     )
     state, outcome = apply_command(state, split, T0)
-    assert isinstance(outcome, Accepted)
+    assert isinstance(outcome, CommandApplied)
     part = state.theme("export-pdf")
-    assert part.status is ThemeStatus.PLANNED and part.split_from == "export"
+    assert part.status is LifecycleStatus.PLANNED and part.split_from == "export"
     assert part.history[0].detail["members"] == "x:1,x:2"
-    assert state.theme("export").status is ThemeStatus.PLANNED
+    assert state.theme("export").status is LifecycleStatus.PLANNED
 
 
 @pytest.mark.parametrize(
@@ -194,7 +197,7 @@ def test_split_creates_parts_with_the_decision_taken() -> None:
 def test_invalid_splits_are_rejected(parts: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
     split = Split(command_id="s1", theme_id="export", actor="pm", issued_at=T0, parts=parts)
     _, outcome = apply_command(lifecycle("export", "taken"), split, T0)
-    assert isinstance(outcome, Rejected) and outcome.code == "invalid_split"
+    assert isinstance(outcome, CommandRefused) and outcome.code == "invalid_split"
 
 
 def test_cost_and_release_are_recorded() -> None:
@@ -205,27 +208,27 @@ def test_cost_and_release_are_recorded() -> None:
         ),
         AttachRelease(command_id="c2", theme_id="dark", actor="pm", issued_at=T0, release=RELEASE),
     )
-    assert all(isinstance(outcome, Accepted) for outcome in outcomes)
+    assert all(isinstance(outcome, CommandApplied) for outcome in outcomes)
     assert state.theme("dark").cost.story_points == 2
     assert state.theme("dark").release == RELEASE
 
 
 def test_same_command_id_twice_reports_the_first_outcome() -> None:
-    state, first = apply_command(lifecycle("dark"), status("c1", "dark", ThemeStatus.PLANNED), T0)
+    state, first = apply_command(lifecycle("dark"), status("c1", "dark", LifecycleStatus.PLANNED), T0)
     again_state, again = apply_command(
-        state, status("c1", "dark", ThemeStatus.PLANNED), T0 + timedelta(hours=1)
+        state, status("c1", "dark", LifecycleStatus.PLANNED), T0 + timedelta(hours=1)
     )
     assert again == first and again_state == state
     # a rejection is reported again too, even if the command would now succeed
-    state, rejected = apply_command(state, status("c2", "missing", ThemeStatus.PLANNED), T0)
+    state, rejected = apply_command(state, status("c2", "missing", LifecycleStatus.PLANNED), T0)
     state = register_theme(state, theme_id="missing")
-    _, again = apply_command(state, status("c2", "missing", ThemeStatus.PLANNED), T0)
+    _, again = apply_command(state, status("c2", "missing", LifecycleStatus.PLANNED), T0)
     assert again == rejected
 
 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError):
-        apply_command(lifecycle("a"), status("c1", "a", ThemeStatus.PLANNED), datetime(2026, 3, 2))
+        apply_command(lifecycle("a"), status("c1", "a", LifecycleStatus.PLANNED), datetime(2026, 3, 2))
 
 
 def test_closure_due_when_shipped_with_release_key() -> None:
@@ -235,7 +238,7 @@ def test_closure_due_when_shipped_with_release_key() -> None:
         AttachRelease(command_id="r1", theme_id="dark", actor="pm", issued_at=T0, release=RELEASE),
     )
     assert closure_due(lifecycle("dark", "night"), lifecycle("dark", "night")) is None
-    after, _ = apply_command(before, status("c1", "dark", ThemeStatus.SHIPPED), T0)
+    after, _ = apply_command(before, status("c1", "dark", LifecycleStatus.SHIPPED), T0)
     trigger = closure_due(before, after)
     assert trigger is not None
     assert trigger.closure_key == "closure:dark:2.4.0"
@@ -246,31 +249,31 @@ def test_closure_due_when_shipped_with_release_key() -> None:
 
 def test_ship_without_release_keys_none_and_decline_carries_the_reason() -> None:
     before = lifecycle("dark", "fax")
-    after, _ = apply_command(before, status("c1", "dark", ThemeStatus.SHIPPED), T0)
+    after, _ = apply_command(before, status("c1", "dark", LifecycleStatus.SHIPPED), T0)
     trigger = closure_due(before, after)
     assert trigger is not None and trigger.closure_key == "closure:dark:none" and trigger.release is None
-    later, _ = apply_command(after, status("c2", "fax", ThemeStatus.DECLINED, "Needs a phone line."), T0)
+    later, _ = apply_command(after, status("c2", "fax", LifecycleStatus.DECLINED, "Needs a phone line."), T0)
     trigger = closure_due(after, later)
     assert trigger is not None and trigger.outcome == "declined" and trigger.reason == "Needs a phone line."
     assert trigger.closure_key == "closure:fax:none"
 
 
 def test_release_can_be_attached_after_a_release_less_ship_without_a_second_closure() -> None:
-    shipped, _ = run(lifecycle("dark"), status("c1", "dark", ThemeStatus.SHIPPED))
+    shipped, _ = run(lifecycle("dark"), status("c1", "dark", LifecycleStatus.SHIPPED))
     after, outcome = apply_command(
         shipped,
         AttachRelease(command_id="r1", theme_id="dark", actor="pm", issued_at=T0, release=RELEASE),
         T0,
     )
-    assert isinstance(outcome, Accepted)
+    assert isinstance(outcome, CommandApplied)
     assert closure_due(shipped, after) is None
 
 
 # ---- properties over random command sequences ----------------------------------------------
 
 THEMES = ["a", "b", "c", "d"]
-LEGAL = {(before, after) for before in OPEN_STATUSES for after in ThemeStatus if before is not after} | {
-    (same, same) for same in ThemeStatus if same is not ThemeStatus.MERGED
+LEGAL = {(before, after) for before in OPEN_STATUSES for after in LifecycleStatus if before is not after} | {
+    (same, same) for same in LifecycleStatus if same is not LifecycleStatus.MERGED
 }
 
 
@@ -287,7 +290,7 @@ def commands(draw: st.DrawFn) -> AnyCommand:
     }
     kind = draw(st.sampled_from(["status", "status", "status", "cost", "release", "merge", "split"]))
     if kind == "status":
-        return SetStatus(**common, status=draw(st.sampled_from(list(ThemeStatus))))
+        return SetStatus(**common, status=draw(st.sampled_from(list(LifecycleStatus))))
     if kind == "cost":
         return SetCost(**common, cost=CostEstimate(points=draw(st.integers(1, 8))))
     if kind == "release":
@@ -310,13 +313,13 @@ def test_no_command_sequence_reaches_an_illegal_state(sequence: list[AnyCommand]
             old = before.themes.get(theme_id)
             if old is not None:
                 assert old.status is theme.status or (old.status, theme.status) in LEGAL
-                if old.status in CLOSED_STATUSES or old.status is ThemeStatus.MERGED:
+                if old.status in CLOSED_STATUSES or old.status is LifecycleStatus.MERGED:
                     assert theme.status is old.status  # final
             for entry in theme.history:
                 assert (entry.from_status, entry.to_status) in LEGAL
-            if theme.status is ThemeStatus.MERGED:
+            if theme.status is LifecycleStatus.MERGED:
                 assert theme.merged_into in state.themes
-                assert state.themes[successor(state, theme_id)].status is not ThemeStatus.MERGED
+                assert state.themes[successor(state, theme_id)].status is not LifecycleStatus.MERGED
             else:
                 assert theme.merged_into is None
         trigger = closure_due(before, state)

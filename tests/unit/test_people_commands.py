@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from contracts.events import DuplicateKind, Platform, SuggestionThemed
+from contracts.lifecycle import hash_author
 from models.duplicates import DuplicateConfig
 from models.lifecycle import ThemeLifecycle
-from models.people_commands import apply_erasure, apply_review_command, author_hash_of
+from models.people_commands import apply_erasure, apply_review_command
 from models.themes.records import Suggestion
 from models.themes.workflow import ProductWork
 from tests.unit.test_theme_commands import ENGINE, T0, TOPICS, build, command, themes_of, vector
@@ -40,7 +41,7 @@ def test_a_confirmed_duplicate_moves_to_the_theme_it_repeats_and_its_author_with
     work, members = build()
     dark, export = themes_of(work)
     as_review(members, "x:1-2", of="x:0-0")  # user12 asks only once, in the export theme
-    hashed = author_hash_of("x", "user12")
+    hashed = hash_author("x", "user12")
     before = {
         tid: (t.member_count, t.mention_count, t.authors.count()) for tid, t in work.themes.themes.items()
     }
@@ -67,7 +68,7 @@ def test_the_author_stays_counted_where_they_asked_something_else() -> None:
     as_review(members, "x:1-0", of="x:0-0")  # user10 also wrote x:1-4 in the export theme
     result = review(work, members, "confirm_duplicate", "x:1-0")
     assert result.outcome.accepted
-    assert work.themes.themes[export].authors.contains(author_hash_of("x", "user10"))
+    assert work.themes.themes[export].authors.contains(hash_author("x", "user10"))
 
 
 def test_confirming_the_only_member_of_a_theme_merges_that_theme() -> None:
@@ -128,7 +129,7 @@ def erase(work: ProductWork, members: dict[str, SuggestionThemed], platform: str
     return apply_erasure(
         work,
         ThemeLifecycle(),
-        command("erase_author", "*", n, author_hash=author_hash_of(platform, author)),
+        command("erase_author", "*", n, author_hash=hash_author(platform, author)),
         engine=ENGINE,
         duplicates=DUPLICATES,
         members=list(members.values()),
@@ -169,7 +170,7 @@ def test_erasure_takes_a_persons_texts_mentions_and_hash_out_of_every_theme() ->
     dark, export = themes_of(work)
     repeat(work, members, of="x:1-2", author="user00", sid="x:r1")  # user00 repeats someone in export
     repeat(work, members, of="x:0-0", author="user99", sid="x:r2")  # someone repeats user00 in dark
-    hashed = author_hash_of("x", "user00")
+    hashed = hash_author("x", "user00")
     dark_before = work.themes.themes[dark]
     counts = (dark_before.member_count, dark_before.mention_count)
     export_mentions = work.themes.themes[export].mention_count

@@ -11,7 +11,7 @@ import pytest
 from contracts.events import Platform, SuggestionThemed
 from contracts.lifecycle import ThemeCommand
 from models.closure import load_templates
-from models.lifecycle import ThemeLifecycle, ThemeStatus
+from models.lifecycle import LifecycleStatus, ThemeLifecycle
 from models.scoring import CostEstimate, TShirtSize
 from models.theme_commands import apply_theme_command, closure_event, sync_lifecycle, theme_score
 from models.themes.config import ThemeConfig
@@ -84,7 +84,7 @@ def test_ship_with_release_closes_once_and_thanks_every_distinct_person() -> Non
                    release={"name": "Acme", "version": "2.4.0", "note": "Dark mode follows your system."})
     result = apply_theme_command(work, ThemeLifecycle(), ship, engine=ENGINE, member_of=members.get, now=now)
     assert result.outcome.accepted, result.outcome
-    assert result.lifecycle.themes[dark].status is ThemeStatus.SHIPPED
+    assert result.lifecycle.themes[dark].status is LifecycleStatus.SHIPPED
     assert result.closure is not None and result.closure.closure_key == f"closure:{dark}:2.4.0"
     kinds = [change.kind for change in result.outcome.changes]
     assert kinds == ["attach_release", "set_status"]
@@ -110,7 +110,7 @@ def test_illegal_transition_is_rejected_with_a_reason_and_changes_nothing() -> N
     declined = apply_theme_command(work, ThemeLifecycle(), command("set_status", dark, status="declined"),
                                    engine=ENGINE, member_of=members.get, now=now)
     assert not declined.outcome.accepted and declined.outcome.code == "reason_required"
-    assert declined.lifecycle.themes[dark].status is ThemeStatus.NEW
+    assert declined.lifecycle.themes[dark].status is LifecycleStatus.NEW
     wrong = command("set_status", dark, status="planned").model_copy(update={"product": "other"})
     assert apply_theme_command(work, ThemeLifecycle(), wrong, engine=ENGINE, member_of=members.get,
                                now=now).outcome.code == "wrong_product"
@@ -165,7 +165,8 @@ def test_clustering_merges_are_followed_by_the_lifecycle() -> None:
     dark, export = themes_of(work)
     work.lineage[export].merged_into = dark
     synced = sync_lifecycle(ThemeLifecycle(), work, now=T0)
-    assert synced.themes[export].status is ThemeStatus.MERGED and synced.themes[export].merged_into == dark
+    assert synced.themes[export].status is LifecycleStatus.MERGED
+    assert synced.themes[export].merged_into == dark
 
 
 @pytest.mark.parametrize("size, quadrant_known", [(None, False), (TShirtSize.XS, True)])

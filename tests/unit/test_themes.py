@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.lifecycle import hash_author_key
 from models.themes import (
     ProductThemes,
     Suggestion,
@@ -24,7 +25,7 @@ from models.themes import (
 )
 from models.themes.evaluate import Ledger
 from models.themes.labels import ctfidf_keywords
-from models.themes.records import AuthorSet, Member, ThemeRecord, author_hash
+from models.themes.records import AuthorSet, Member, ThemeRecord
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DIM = 16
@@ -198,7 +199,7 @@ def test_duplicate_of_a_pooled_suggestion_travels_with_it() -> None:
 def test_author_set_switches_to_a_sketch_beyond_its_cap() -> None:
     authors = AuthorSet(cap=50)
     for i in range(2000):
-        authors.add(author_hash(f"person-{i % 1000}"))
+        authors.add(hash_author_key(f"person-{i % 1000}"))
     assert authors.exact is None and abs(authors.count() - 1000) < 100
     again = AuthorSet.from_dict(json.loads(json.dumps(authors.to_dict())))
     assert again.count() == authors.count()
