@@ -25,6 +25,14 @@ from contracts.events import LifecycleStatus, Platform
 def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
     """``GET /themes``, ``/themes/search``, ``/themes/{theme_id}`` and ``/review-queue``."""
     router = APIRouter()
+    _add_list_routes(router, engine=engine, semantic=semantic)  # before /themes/{theme_id}
+    _add_theme_route(router, engine=engine)
+    _add_review_queue_route(router, engine=engine)
+    return router
+
+
+def _add_list_routes(router: APIRouter, *, engine: Engine, semantic: SemanticIndex) -> None:
+    """``GET /themes`` and ``GET /themes/search``."""
 
     @router.get("/themes", response_model=ThemePage, tags=["themes"], responses=ERRORS)
     def list_themes(
@@ -103,6 +111,10 @@ def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
             ]
         return ThemeHits(query=q, items=items)
 
+
+def _add_theme_route(router: APIRouter, *, engine: Engine) -> None:
+    """``GET /themes/{theme_id}``."""
+
     @router.get(
         "/themes/{theme_id}", response_model=ThemeDetail, tags=["themes"], responses={**ERRORS, **NOT_FOUND}
     )
@@ -150,6 +162,10 @@ def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
                 ],
             )
 
+
+def _add_review_queue_route(router: APIRouter, *, engine: Engine) -> None:
+    """``GET /review-queue``."""
+
     @router.get("/review-queue", response_model=list[ReviewItem], tags=["themes"], responses=ERRORS)
     def review_queue(
         caller: Viewer,
@@ -193,5 +209,3 @@ def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
                     )
                 )
         return items
-
-    return router
