@@ -35,13 +35,16 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from contracts.settings import Settings
 from contracts.topics import COMMENTS, DEAD_LETTER_TOPICS, STAGES, WORKER_INPUTS
+from messaging.lag import read_lag
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class TopicLag:
-    """One input topic of the worker: records written, records the group has committed, the gap."""
+    """One input topic of the worker, summed over its partitions: the end offsets, the offsets the
+    group has committed (the log start where it has committed nothing), the records between.
+    """
 
     topic: str
     end_offset: int
@@ -191,8 +194,9 @@ class PipelineProbe:
         try:
             admin, consumer = self._connect()
             existing = set(consumer.topics())
-            committed = admin.list_consumer_group_offsets(self.settings.app_id)
-            inputs = [_lag(consumer, topic, committed) for topic in self.input_topics if topic in existing]
+            inputs = _input_lag(
+                admin, consumer, self.settings.app_id, [t for t in self.input_topics if t in existing]
+            )
             dead = {
                 topic: _held(consumer, topic) if topic in existing else 0 for topic in self.dead_letter_topics
             }
@@ -237,16 +241,23 @@ def _partitions(consumer: Any, topic: str) -> list[Any]:
     return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
 
 
-def _lag(consumer: Any, topic: str, committed: dict[Any, Any]) -> TopicLag:
-    """Records written to ``topic``, committed by the group (``committed``), and the gap."""
-    tps = _partitions(consumer, topic)
-    ends = consumer.end_offsets(tps) if tps else {}
-    end_total = done_total = 0
-    for tp in tps:
-        done = committed.get(tp)
-        end_total += ends[tp]
-        done_total += done.offset if done is not None and done.offset >= 0 else 0
-    return TopicLag(topic, end_total, done_total, max(0, end_total - done_total))
+def _input_lag(admin: Any, consumer: Any, group_id: str, topics: list[str]) -> list[TopicLag]:
+    """Each of ``topics``: records written, the offsets ``group_id`` reached, and the gap, summed over
+    its partitions (a partition with no commit counted from its log start: see :mod:`messaging.offsets`).
+    """
+    partitions = read_lag(admin, consumer, group_id, topics)
+    lags = []
+    for topic in topics:
+        mine = [p for p in partitions if p.topic == topic]
+        lags.append(
+            TopicLag(
+                topic,
+                end_offset=sum(p.end_offset for p in mine),
+                committed=sum(p.counted_from for p in mine),
+                lag=sum(p.lag for p in mine),
+            )
+        )
+    return lags
 
 
 def _held(consumer: Any, topic: str) -> int:

@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 
 from contracts.settings import Settings
 from contracts.topics import WORKER_INPUTS
+from messaging.offsets import has_commit, lag_by_partition
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ class WorkerMetrics:
     * ``youasked_model_batch_seconds``: seconds the model (moderation, embedding, classifier)
       took per classify batch; ``youasked_model_texts_total``: comments it judged;
     * ``youasked_consumer_lag{topic, partition}``: records of an input partition this worker
-      holds that its consumer group has not committed yet (end offset - committed offset).
+      holds that its consumer group has not committed yet (end offset - committed offset, counted
+      from the log start offset where the group has committed nothing: :mod:`messaging.offsets`).
     """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -105,28 +107,6 @@ class MetricsSensor(Sensor):
         self.metrics.messages_out.labels(topic=metadata.topic).inc()
 
 
-def partition_lag(
-    held: Iterable[tuple[str, int]],
-    end_offsets: Mapping[tuple[str, int], int],
-    committed: Mapping[tuple[str, int], int],
-    start_offsets: Mapping[tuple[str, int], int] | None = None,
-) -> dict[tuple[str, int], int]:
-    """Lag of each held partition: its end offset minus the group's committed offset (the log's
-    start offset, or 0, where the group has committed nothing yet), never below 0. Partitions
-    whose end offset is unknown are left out.
-    """
-    lag: dict[tuple[str, int], int] = {}
-    for tp in held:
-        end = end_offsets.get(tp)
-        if end is None:
-            continue
-        done = committed.get(tp)
-        if done is None or done < 0:
-            done = (start_offsets or {}).get(tp, 0)
-        lag[tp] = max(end - done, 0)
-    return lag
-
-
 class LagProbe:
     """Measures the consumer lag of the input partitions ``app``'s consumer holds."""
 
@@ -151,14 +131,13 @@ class LagProbe:
             await self._admin.start()
         offsets = await self._admin.list_consumer_group_offsets(self.group_id)
         committed = {(tp.topic, tp.partition): int(meta.offset) for tp, meta in offsets.items()}
-        keys = [(tp.topic, tp.partition) for tp in held]
-        missing = [tp for tp in held if committed.get((tp.topic, tp.partition), -1) < 0]
+        missing = [tp for tp in held if not has_commit(committed.get((tp.topic, tp.partition)))]
         starts = await consumer.earliest_offsets(*missing) if missing else {}
-        return partition_lag(
-            keys,
-            {(tp.topic, tp.partition): int(v) for tp, v in ends.items()},
-            committed,
-            {(tp.topic, tp.partition): int(v) for tp, v in starts.items()},
+        return lag_by_partition(
+            [(tp.topic, tp.partition) for tp in held],
+            end_offsets={(tp.topic, tp.partition): int(v) for tp, v in ends.items()},
+            committed=committed,
+            log_starts={(tp.topic, tp.partition): int(v) for tp, v in starts.items()},
         )
 
     async def close(self) -> None:

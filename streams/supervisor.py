@@ -21,11 +21,12 @@ import sys
 import time
 from collections.abc import Sequence
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.errors import KafkaError
 
 from contracts.settings import Settings
 from contracts.topics import WORKER_INPUTS
+from messaging.lag import read_lag
 
 logger = logging.getLogger(__name__)
 
@@ -34,21 +35,19 @@ MAX_QUICK_CRASHES = 3
 
 
 def _progress(settings: Settings, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]] | None:
-    """``{(topic, partition): (committed offset, lag)}`` of the worker's group, or None if unknown."""
+    """``{(topic, partition): (committed offset, lag)}`` of the worker's group, or None if unknown
+    (a partition with no commit is at its log start offset: see :mod:`messaging.offsets`).
+    """
     try:
         admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="youasked-watch")
         consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
     except (KafkaError, OSError):
         return None
     try:
-        committed = admin.list_consumer_group_offsets(settings.app_id)
-        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
-        ends = consumer.end_offsets(tps) if tps else {}
-        progress: dict[tuple[str, int], tuple[int, int]] = {}
-        for tp in tps:
-            offset = max(committed[tp].offset, 0) if tp in committed else 0
-            progress[(tp.topic, tp.partition)] = (offset, ends[tp] - offset)
-        return progress
+        return {
+            (p.topic, p.partition): (p.counted_from, p.lag)
+            for p in read_lag(admin, consumer, settings.app_id, topics)
+        }
     except (KafkaError, OSError):
         return None
     finally:

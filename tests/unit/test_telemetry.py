@@ -17,7 +17,8 @@ from api.readmodel.db import make_engine, upgrade
 from api.readmodel.projector import apply_batch
 from api.security import Role, create_key
 from contracts.settings import Settings
-from streams.metrics import MetricsSensor, WorkerMetrics, partition_lag, start_metrics_server
+from messaging.offsets import lag_by_partition
+from streams.metrics import MetricsSensor, WorkerMetrics, start_metrics_server
 from tests.readmodel_support import WordHashEmbedder, sample_records
 
 
@@ -92,7 +93,7 @@ def test_lag_is_end_minus_committed_and_follows_the_assignment() -> None:
     held = [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
     ends = {("a", 0): 10, ("a", 1): 5, ("b", 0): 7}
     committed = {("a", 0): 4, ("a", 1): 9, ("b", 0): -1}
-    lag = partition_lag(held, ends, committed, {("b", 0): 2})
+    lag = lag_by_partition(held, end_offsets=ends, committed=committed, log_starts={("b", 0): 2})
     assert lag == {("a", 0): 6, ("a", 1): 0, ("b", 0): 5}  # b[1]: end unknown, left out
 
     metrics = WorkerMetrics()
