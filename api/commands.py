@@ -8,7 +8,6 @@ rejected with a reason) shows at ``/commands/{command_id}`` once projected.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any
@@ -30,7 +29,7 @@ from api.schemas import (
 )
 from api.security import Caller
 from contracts.events import event_json
-from contracts.lifecycle import CommandKind, ThemeCommand
+from contracts.lifecycle import CommandKind, ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import THEME_COMMANDS
 
@@ -44,7 +43,7 @@ def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRou
         if product is None:
             raise ApiError(404, "not_found", f"no theme {theme_id}")
         command = ThemeCommand(
-            command_id=f"api-{uuid.uuid4().hex}",
+            command_id=new_command_id("api"),
             product=product,
             theme_id=theme_id,
             kind=kind,

@@ -34,7 +34,7 @@ from api.schemas import (
     ReviewDecision,
 )
 from contracts.events import event_json
-from contracts.lifecycle import AuthorErased, CommandKind, ThemeCommand, hash_author
+from contracts.lifecycle import AuthorErased, CommandKind, ThemeCommand, hash_author, new_command_id
 from contracts.settings import Settings
 from contracts.topics import ERASURES, THEME_COMMANDS
 
@@ -50,7 +50,7 @@ def people_router(settings: Settings, *, engine: Engine, send: Send) -> APIRoute
         if row is None:
             raise ApiError(404, "not_found", f"no suggestion {suggestion_id}")
         command = ThemeCommand(
-            command_id=f"api-{uuid.uuid4().hex}",
+            command_id=new_command_id("api"),
             product=row.product,
             theme_id=row.theme_id or "pool",
             kind=kind,
@@ -101,7 +101,7 @@ def people_router(settings: Settings, *, engine: Engine, send: Send) -> APIRoute
         )
         commands = [
             ThemeCommand(
-                command_id=f"api-{uuid.uuid4().hex}",
+                command_id=new_command_id("api"),
                 product=product,
                 theme_id="*",
                 kind=CommandKind.ERASE_AUTHOR,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import uuid
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
@@ -50,6 +51,7 @@ __all__ = [
     "SplitPart",
     "ThemeCommand",
     "hash_author",
+    "new_command_id",
 ]
 
 
@@ -84,6 +86,13 @@ class SplitPart(Event):
 
     new_theme_id: Identifier
     member_ids: list[Identifier] = Field(min_length=1, max_length=10_000)
+
+
+def new_command_id(origin: str) -> str:
+    """A fresh, unique :attr:`ThemeCommand.command_id`: ``origin`` (who issues it: ``api`` for the
+    API, ``cmd`` for the command line), a dash and 32 random hex digits.
+    """
+    return f"{origin}-{uuid.uuid4().hex}"
 
 
 class ThemeCommand(Event):

@@ -32,13 +32,13 @@ WAIT = typer.Option(True, help="Wait for the worker's outcome and print it.")
 def _send(fields: dict[str, Any], *, wait: bool) -> None:
     from pydantic import ValidationError
 
-    from contracts.lifecycle import ThemeCommand
-    from youasked.commands import new_command_id, publish_command, wait_for_outcome
+    from contracts.lifecycle import ThemeCommand, new_command_id
+    from youasked.commands import publish_command, wait_for_outcome
 
     settings = get_settings()
     try:
         command = ThemeCommand.model_validate(
-            {"command_id": new_command_id(), "issued_at": datetime.now(UTC).isoformat(), **fields}
+            {"command_id": new_command_id("cmd"), "issued_at": datetime.now(UTC).isoformat(), **fields}
         )
     except ValidationError as error:
         typer.echo(f"invalid command: {error}", err=True)

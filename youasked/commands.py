@@ -7,7 +7,6 @@ is keyed by product so it reaches the partition that holds the product's themes.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable
 
 from contracts.events import event_json
@@ -15,11 +14,6 @@ from contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, The
 from contracts.settings import Settings
 from contracts.topics import CLOSURES, MONTHLY_UPDATES, THEME_COMMANDS, THEME_OUTCOMES, TopicSpec
 from messaging.readback import read_topic
-
-
-def new_command_id() -> str:
-    """A fresh, unique command id."""
-    return f"cmd-{uuid.uuid4().hex}"
 
 
 def publish(settings: Settings, spec: TopicSpec, records: Iterable[tuple[bytes, bytes]]) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from contracts.events import ThemeChanged, ThemeStatus
-from contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand
+from contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import (
     CLOSURES,
@@ -36,7 +36,6 @@ from models.theme_commands import monthly_update_event
 from tests.integration.test_themes_broker import detected, latest
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 from youasked.commands import (
-    new_command_id,
     publish_command,
     publish_monthly,
     read_closures,
@@ -48,7 +47,7 @@ pytestmark = pytest.mark.integration
 
 def command(settings: Settings, kind: str, theme_id: str, **fields: Any) -> ThemeCommand:
     cmd = ThemeCommand.model_validate({
-        "command_id": new_command_id(), "product": "trailmate", "theme_id": theme_id, "kind": kind,
+        "command_id": new_command_id("cmd"), "product": "trailmate", "theme_id": theme_id, "kind": kind,
         "actor": "pm@trailmate", "issued_at": datetime.now(UTC).isoformat(), **fields,
     })
     publish_command(settings, cmd)
