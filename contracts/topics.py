@@ -201,11 +201,3 @@ WORKER_INPUTS: tuple[TopicSpec, ...] = (
     THEME_COMMANDS,
 )
 """The topics the stream worker consumes (its consumer group's progress is measured on them)."""
-
-
-def topic_by_name(name: str) -> TopicSpec:
-    """The declaration of ``name``; raises ``KeyError`` for an undeclared topic."""
-    for spec in ALL_TOPICS:
-        if spec.name == name:
-            return spec
-    raise KeyError(name)

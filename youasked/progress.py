@@ -28,10 +28,6 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-OnProgress = Callable[[int, int], None]
-"""``on_progress(done, total)``: ``done`` of ``total`` units of work are finished."""
-
-
 class Advance(Protocol):
     """``advance(n=1)``: ``n`` more units of work are finished."""
 
