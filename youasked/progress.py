@@ -28,6 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+
 class Advance(Protocol):
     """``advance(n=1)``: ``n`` more units of work are finished."""
 
