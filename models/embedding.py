@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from models.text import fold_text, text_hash
+from models.text import text_hash
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -74,26 +74,6 @@ class MiniLMEmbedder:
                 show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
-
-
-class HashingEmbedder:
-    """A deterministic stand-in for tests: bag of hashed word tokens, L2-normalized.
-
-    Texts sharing words get similar vectors, so it exercises similarity code without
-    loading a model.
-    """
-
-    def __init__(self, dim: int = EMBEDDING_DIM) -> None:
-        self.dim = dim
-
-    def embed(self, texts: Sequence[str]) -> FloatMatrix:
-
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for token in fold_text(text).split():
-                digest = int(text_hash(token)[:8], 16)
-                out[row, digest % self.dim] += 1.0 if digest & 1 << 31 else -1.0
-        return l2_normalize(out)
 
 
 class CachedEmbedder:

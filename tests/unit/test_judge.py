@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from contracts.events import Verdict
-from models.embedding import FloatMatrix, HashingEmbedder
+from models.embedding import FloatMatrix
 from models.judge import JudgeInput, SuggestionJudge
 from models.moderation import ModerationPolicy, RateLimitState
+from tests.fakes import HashingEmbedder
 
 
 class CountingEmbedder(HashingEmbedder):

@@ -10,10 +10,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from models.embedding import HashingEmbedder
 from models.suggestion_training import train_suggestion_classifier
 from models.suggestions import TrainingConfig
 from models.themes.evaluate import evaluate_themes
+from tests.fakes import HashingEmbedder
 from tests.unit.test_suggestions import _toy_data
 from youasked.cli import app
 from youasked.progress import counting_bar, progress_bar

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from models.datasets import load_labelled_csv, split_indices, split_train_holdout
-from models.embedding import HashingEmbedder
 from models.moderation import ModerationPolicy
 from models.suggestion_training import evaluate_file, train_suggestion_classifier
 from models.suggestions import (
@@ -20,6 +19,7 @@ from models.suggestions import (
     TrainingConfig,
     evaluate_binary,
 )
+from tests.fakes import HashingEmbedder
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "models" / "artifacts" / "suggestion_classifier"
 

@@ -1,0 +1,29 @@
+"""In-memory stand-ins of our own interfaces, for tests only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from models.embedding import EMBEDDING_DIM, FloatMatrix, l2_normalize
+from models.text import fold_text, text_hash
+
+
+class HashingEmbedder:
+    """A deterministic :class:`~models.embedding.Embedder`: bag of hashed word tokens, L2-normalized.
+
+    Texts sharing words get similar vectors, so it exercises similarity code without
+    loading a model.
+    """
+
+    def __init__(self, dim: int = EMBEDDING_DIM) -> None:
+        self.dim = dim
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in fold_text(text).split():
+                digest = int(text_hash(token)[:8], 16)
+                out[row, digest % self.dim] += 1.0 if digest & 1 << 31 else -1.0
+        return l2_normalize(out)
