@@ -17,27 +17,13 @@ from contracts.events import DuplicateKind, SuggestionThemed
 from contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand, hash_author
 from models.duplicates import DuplicateConfig
 from models.lifecycle import ThemeLifecycle
-from models.theme_commands import CommandResult, engagement_of, reject, sync_lifecycle
+from models.theme_commands import CommandResult, reject, sync_lifecycle
+from models.theme_mapping import ask_of
 from models.themes.engine import ThemeEngine
 from models.themes.people import Ask, ErasureResult, confirm_duplicate, erase_author
 from models.themes.workflow import Placement, ProductWork, StepResult
 
 REVIEW_KINDS = frozenset({CommandKind.CONFIRM_DUPLICATE, CommandKind.REJECT_DUPLICATE})
-
-
-def ask_of(record: SuggestionThemed) -> Ask:
-    """The state's view of a member record."""
-    return Ask(
-        suggestion_id=record.suggestion_id,
-        theme_id=record.theme_id,
-        author_hash=hash_author(record.platform.value, record.author_id),
-        platform=record.platform.value,
-        asked_at=record.asked_at,
-        text=record.text,
-        engagement=engagement_of(record),
-        duplicate_of=record.duplicate_of,
-        exact=record.duplicate_kind is DuplicateKind.EXACT,
-    )
 
 
 def _accepted(command: ThemeCommand, message: str, *, now: datetime) -> CommandOutcome:

@@ -16,20 +16,14 @@ so that a crash in between re-derives the same closure key and the closure ledge
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 
 from contracts.events import (
-    CostInput,
-    LifecycleStatus,
-    ReleaseRef,
-    ScoreFactor,
     SuggestionThemed,
-    ThemeScore,
 )
 from contracts.lifecycle import (
     ClosureEvent,
@@ -41,114 +35,34 @@ from contracts.lifecycle import (
     ThemeCommand,
 )
 from models.closure import (
-    Asker,
-    ClosureContent,
     ClosureTemplates,
-    ClosureTheme,
-    CommentRef,
-    Person,
-    build_closure,
     monthly_update,
 )
 from models.dates import month_label
 from models.lifecycle import (
-    AnyCommand,
-    AttachRelease,
     ClosureTrigger,
     CommandApplied,
     CommandRefused,
     Decision,
     HistoryEntry,
-    Merge,
-    ReleaseInfo,
-    SetCost,
-    SetStatus,
-    Split,
     ThemeLifecycle,
-    ThemeState,
     apply_command,
     closure_due,
     follow_merge,
     register_theme,
 )
-from models.scoring import (
-    DEFAULT_RULES,
-    DEFAULT_WEIGHTS,
-    CostEstimate,
-    QuadrantRules,
-    ScoreBreakdown,
-    ScoringWeights,
-    ThemeDemand,
-    TShirtSize,
-    score_theme,
+from models.theme_mapping import (
+    closure_content_of,
+    domain_commands,
+    engagement_of,
+    history_change,
+    release_ref,
 )
 from models.themes.engine import ThemeEngine
-from models.themes.records import Suggestion, ThemeRecord
+from models.themes.records import Suggestion
 from models.themes.workflow import ProductWork, StepResult, merge_themes, split_theme
 
 logger = logging.getLogger(__name__)
-
-CLUSTERING_ACTOR = "clustering"
-
-
-def release_info(release: ReleaseRef) -> ReleaseInfo:
-    """The domain form of a release reference."""
-    return ReleaseInfo(
-        name=release.name, version=release.version, date=release.date, link=release.link, note=release.note
-    )
-
-
-def release_ref(release: ReleaseInfo | None) -> ReleaseRef | None:
-    """The contract form of a release (None stays None)."""
-    if release is None:
-        return None
-    return ReleaseRef(
-        name=release.name, version=release.version, date=release.date, link=release.link, note=release.note
-    )
-
-
-def cost_estimate(cost: CostInput) -> CostEstimate:
-    """The domain form of a cost estimate."""
-    return CostEstimate(size=TShirtSize(cost.size.value) if cost.size else None, points=cost.points)
-
-
-def cost_input(cost: CostEstimate) -> CostInput | None:
-    """The contract form of a cost estimate; None when unknown."""
-    if not cost.known:
-        return None
-    return CostInput.model_validate({"size": cost.size.value if cost.size else None, "points": cost.points})
-
-
-def domain_commands(command: ThemeCommand) -> list[AnyCommand]:
-    """The lifecycle commands one :class:`ThemeCommand` stands for, in the order they apply."""
-    cid, tid, actor, why, at = (
-        command.command_id, command.theme_id, command.actor, command.reason, command.issued_at
-    )
-    kind = command.kind
-    if kind is CommandKind.SET_STATUS:
-        assert command.status is not None  # the contract's validator
-        steps: list[AnyCommand] = []
-        if command.release is not None and command.status is LifecycleStatus.SHIPPED:
-            steps.append(AttachRelease(command_id=f"{cid}/release", theme_id=tid, actor=actor, reason=why,
-                                       issued_at=at, release=release_info(command.release)))
-        status = LifecycleStatus(command.status.value)
-        steps.append(
-            SetStatus(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at, status=status)
-        )
-        return steps
-    if kind is CommandKind.SET_COST:
-        assert command.cost is not None
-        return [SetCost(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
-                        cost=cost_estimate(command.cost))]
-    if kind is CommandKind.ATTACH_RELEASE:
-        assert command.release is not None
-        return [AttachRelease(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
-                              release=release_info(command.release))]
-    if kind is CommandKind.MERGE:
-        return [Merge(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
-                      source_ids=tuple(command.source_ids))]
-    parts = tuple((part.new_theme_id, tuple(part.member_ids)) for part in command.parts)
-    return [Split(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at, parts=parts)]
 
 
 def sync_lifecycle(lifecycle: ThemeLifecycle, work: ProductWork, *, now: datetime) -> ThemeLifecycle:
@@ -160,16 +74,6 @@ def sync_lifecycle(lifecycle: ThemeLifecycle, work: ProductWork, *, now: datetim
         if lineage.merged_into is not None and (known is None or known.merged_into is None):
             lifecycle = follow_merge(lifecycle, old_id=theme_id, new_id=lineage.merged_into, now=now)
     return lifecycle
-
-
-def history_change(theme_id: str, entry: HistoryEntry) -> HistoryChange:
-    """The contract form of one history entry of ``theme_id``."""
-    detail = ", ".join(f"{k}={v}" for k, v in sorted(entry.detail.items()))
-    return HistoryChange(
-        theme_id=theme_id, kind=entry.kind, from_status=LifecycleStatus(entry.from_status.value),
-        to_status=LifecycleStatus(entry.to_status.value), actor=entry.actor, reason=entry.reason,
-        detail=detail, at=entry.at, issued_at=entry.issued_at,
-    )
 
 
 @dataclass
@@ -304,113 +208,6 @@ def _split_members(
                     "unknown to the clustering; include at least one suggestion shown in the theme's sample.")
         parts.append((part.new_theme_id, items))
     return parts
-
-
-def engagement_of(record: SuggestionThemed) -> int:
-    """Likes + replies + shares of a member's comment (0 when the platform reports none)."""
-    engagement = record.engagement
-    if engagement is None:
-        return 0
-    return sum(v or 0 for v in (engagement.likes, engagement.replies, engagement.shares))
-
-
-def theme_score(
-    record: ThemeRecord,
-    cost: CostEstimate,
-    *,
-    now: datetime,
-    weights: ScoringWeights = DEFAULT_WEIGHTS,
-    rules: QuadrantRules = DEFAULT_RULES,
-) -> ThemeScore:
-    """The score of a live theme from its demand and its cost estimate."""
-    demand = ThemeDemand(
-        theme_id=record.theme_id, distinct_authors=record.authors.count(), mentions=record.mention_count,
-        weekly_counts=dict(record.weeks), total_engagement=record.engagement, negative_share=None,
-        urgent_mentions=0, as_of=now,
-    )
-    return score_view(score_theme(demand, cost=cost, weights=weights, rules=rules))
-
-
-def score_view(breakdown: ScoreBreakdown) -> ThemeScore:
-    """The contract form of a score breakdown."""
-    return ThemeScore(
-        formula_version=breakdown.formula_version, impact=breakdown.impact, priority=breakdown.priority,
-        cost_points_used=breakdown.cost_points_used, cost_normalized=breakdown.cost_normalized,
-        cost_assumed=breakdown.cost_assumed, quadrant=breakdown.quadrant, hot_plan=breakdown.hot_plan,
-        high_impact_threshold=breakdown.high_impact_threshold,
-        factors=[ScoreFactor(name=f.name, raw=f.raw, normalized=f.normalized, weight=f.weight,
-                             contribution=f.contribution, note=f.note) for f in breakdown.factors],
-        notes=list(breakdown.notes), as_of=breakdown.as_of,
-    )
-
-
-def person_of(record: SuggestionThemed) -> Person:
-    """The ask of one member record: who, and the original comment to reply under."""
-    return Person(
-        platform=record.platform, author_id=record.author_id, handle=record.author_handle,
-        comment_id=record.comment_id, comment_url=record.url, thread_id=record.thread_id or record.comment_id,
-        asked_at=record.asked_at,
-    )
-
-
-def closure_event(
-    trigger: ClosureTrigger,
-    *,
-    product: str,
-    title: str,
-    members: Iterable[SuggestionThemed],
-    templates: ClosureTemplates,
-    command_id: str,
-    now: datetime,
-) -> ClosureEvent:
-    """The closure for ``trigger``: everyone among ``members`` (the caller passes the members of
-    the theme and of every theme merged into it, duplicates included) and the texts.
-    """
-    content = build_closure(
-        theme=ClosureTheme(theme_id=trigger.theme_id, product=product, title=title, outcome=trigger.outcome,
-                           reason=trigger.reason),
-        people=[person_of(record) for record in members], release=trigger.release, templates=templates,
-        now=now, closure_id=trigger.closure_key,
-    )
-    return closure_event_of(content, merged_theme_ids=trigger.merged_theme_ids, command_id=command_id)
-
-
-def closure_event_of(
-    content: ClosureContent, *, merged_theme_ids: Iterable[str], command_id: str
-) -> ClosureEvent:
-    """The contract form of a closure's content."""
-    data = content.to_dict()
-    data["release"] = release_ref(content.release)
-    return ClosureEvent.model_validate(
-        {**data, "merged_theme_ids": list(merged_theme_ids), "command_id": command_id}
-    )
-
-
-def lifecycle_of(states: Mapping[str, Mapping[str, Any]]) -> ThemeLifecycle:
-    """A lifecycle from stored per-theme records (``ThemeState.to_dict`` values)."""
-    themes = {tid: ThemeState.from_dict(data) for tid, data in states.items()}
-    return ThemeLifecycle(themes=themes)
-
-
-def closure_content_of(event: ClosureEvent) -> ClosureContent:
-    """The domain form of a published closure (for the monthly update)."""
-    return ClosureContent(
-        closure_id=event.closure_id,
-        closure_key=event.closure_key,
-        theme=ClosureTheme(theme_id=event.theme_id, product=event.product, title=event.title,
-                           outcome=event.outcome, reason=event.reason),
-        release=release_info(event.release) if event.release else None,
-        people=tuple(
-            Asker(asker.platform, asker.author_id, asker.handle, tuple(
-                CommentRef(c.comment_id, c.comment_url, c.thread_id, c.asked_at) for c in asker.comments
-            ))
-            for asker in event.people
-        ),
-        public_posts=(),
-        replies=(),
-        generated_at=event.generated_at,
-        templates=event.templates,
-    )
 
 
 def monthly_update_event(

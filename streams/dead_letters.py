@@ -12,7 +12,7 @@ Each agent wraps the work it does for one input record (or one batch) in :meth:`
   the stage goes on with the next record.
 
 A dead letter is keyed ``topic:partition:offset`` and written to the partition numbered like
-its input's, and its key goes through an :class:`~streams.ledger.OutputLedger`: a record set aside
+its input's, and it is published once (:func:`~streams.publish.send_once`): a record set aside
 before a crash is not set aside twice.
 """
 
@@ -34,6 +34,7 @@ from contracts.topics import DEAD_LETTER_TOPICS, TopicSpec
 from models.dead_letters import dead_letter_key, stage_dead_letter
 from streams.ledger import OutputLedger
 from streams.metrics import WorkerMetrics
+from streams.publish import send_once
 from streams.topics import raw_topic
 
 logger = logging.getLogger(__name__)
@@ -166,8 +167,6 @@ class StageGuard:
         ledger, topic = self._ledgers[message.topic], self._topics[message.topic]
 
         async def write() -> None:
-            if await ledger.contains(message.partition, key):
-                return
             record = stage_dead_letter(
                 message.value,
                 key=message.key,
@@ -179,12 +178,10 @@ class StageGuard:
                 max_record_bytes=self.max_record_bytes,
                 exception_type=exception_type,
             )
-            sent = await topic.send(
-                key=key.encode(), value=event_json(record), partition=message.partition, force=True
-            )
-            await sent
-            await ledger.add(message.partition, key)
-            self.metrics.dead_letters.labels(stage=self.stage, topic=message.topic, reason=reason.value).inc()
+            value = event_json(record)
+            if await send_once(topic, key=key, value=value, partition=message.partition, ledger=ledger):
+                labels = {"stage": self.stage, "topic": message.topic, "reason": reason.value}
+                self.metrics.dead_letters.labels(**labels).inc()
 
         await self.retrying(write, what=f"the dead letter of {_where(message)}")
 

@@ -13,7 +13,8 @@ from contracts.lifecycle import ThemeCommand
 from models.closure import load_templates
 from models.lifecycle import LifecycleStatus, ThemeLifecycle
 from models.scoring import CostEstimate, TShirtSize
-from models.theme_commands import apply_theme_command, closure_event, sync_lifecycle, theme_score
+from models.theme_commands import apply_theme_command, sync_lifecycle
+from models.theme_mapping import closure_event, theme_score
 from models.themes.config import ThemeConfig
 from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion
@@ -199,7 +200,7 @@ def test_score_carries_every_factor_and_flags_an_unknown_cost(
 def test_an_unreadable_command_gets_a_rejection_not_a_crash(raw: bytes, expected_id: str) -> None:
     from pydantic import ValidationError
 
-    from streams.theme_records import unreadable_command
+    from models.theme_mapping import unreadable_command
 
     class Message:
         topic, partition, offset, key, value = "feedback.theme-commands", 2, 17, b"acme", raw

@@ -1,0 +1,235 @@
+"""The effects of one record of the commands topic: a person's decision about a theme, a
+possible duplicate, or a person's erasure.
+
+Order (a crash anywhere in between re-delivers the command, which derives the same closure key
+and outcome, and the publish-once ledgers let nothing out twice):
+
+1. the closure the command causes (``feedback.closures``, once per closure key, on the
+   command's partition);
+2. the theme snapshots and member records of what the command changed, and the member records
+   in ``theme-members``;
+3. the outcome (``feedback.theme-outcomes``, once per command id, on the command's partition);
+4. the tables: ``life:<theme>``, ``outcome:<command>``, then the product's clustering.
+
+An erasure emits its tombstones (emptied themes, forgotten suggestions) with its snapshots and
+member records, writes the member records and the ``erased:`` mark, then emits its outcome.
+A command whose outcome is stored (applied before a crash) is reported again; a record that is
+not a :class:`ThemeCommand`, or one keyed by another product, is answered by a rejection.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from contracts.events import SuggestionThemed
+from contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand
+from contracts.topics import CLOSURES, THEME_MEMBERS, THEME_OUTCOMES, THEMES
+from models.lifecycle import ClosureTrigger, ThemeLifecycle, ThemeState
+from models.people_commands import REVIEW_KINDS, apply_erasure, apply_review_command
+from models.theme_commands import CommandResult, apply_theme_command, reject
+from models.theme_mapping import RawRecord, closure_event, default_title, lifecycle_of, unreadable_command
+from models.themes.askers import askers_of, erasure_members, hand_over, members_of_theme
+from models.themes.effects import Effect, Effects, Emit
+from models.themes.step_effects import ThemeRules, snapshot_before, step_emits, stored_life
+from models.themes.tables import (
+    ThemeTables,
+    erased_key,
+    life_key,
+    outcome_key,
+    set_member,
+    set_state,
+    theme_key,
+    work_writes,
+)
+from models.themes.workflow import ProductWork
+
+AFTER_CLOSURE = "after-closure-published"
+AFTER_OUTCOME = "after-outcome-published"
+
+
+def outcome_emit(outcome: CommandOutcome, partition: int, *, checkpoint: str | None = None) -> Emit:
+    """The outcome of a command, published once on the command's partition."""
+    verdict = "accepted" if outcome.accepted else f"rejected ({outcome.code})"
+    return Emit(
+        THEME_OUTCOMES,
+        outcome.command_id,
+        outcome,
+        partition=partition,
+        once=True,
+        checkpoint=checkpoint,
+        log=f"command {outcome.command_id} on {outcome.theme_id}: {verdict}",
+    )
+
+
+def command_effects(rules: ThemeRules, tables: ThemeTables, record: RawRecord, *, now: datetime) -> Effects:
+    """Decode and apply one record of the commands topic (see the module's docstring)."""
+    partition = record.partition
+    try:
+        command = ThemeCommand.model_validate_json(record.value)
+    except ValidationError as error:
+        return Effects([outcome_emit(unreadable_command(record, error, now=now), partition)])
+    stored = tables.outcome(command.command_id)
+    if stored is not None:  # applied before a crash: report it again (the ledger keeps one copy)
+        return Effects([outcome_emit(CommandOutcome.model_validate(stored), partition)])
+    key = (record.key or b"").decode("utf-8", "replace")
+    if key != command.product:
+        message = f"theme commands are keyed by product: key {key!r} is not {command.product!r}"
+        return Effects([outcome_emit(reject(command, "wrong_key", message, now=now), partition)])
+    work = tables.work(command.product)
+    previous_pool = set(work.themes.pool)
+    known = set(work.lineage) | set(work.themes.themes)
+    lifecycle = lifecycle_of({tid: stored for tid in known if (stored := tables.life(tid)) is not None})
+    if command.kind is CommandKind.ERASE_AUTHOR:
+        return erasure_effects(rules, tables, command, work, lifecycle, partition, previous_pool, now=now)
+    return decision_effects(rules, tables, command, work, lifecycle, partition, previous_pool, now=now)
+
+
+def decision_effects(
+    rules: ThemeRules,
+    tables: ThemeTables,
+    command: ThemeCommand,
+    work: ProductWork,
+    lifecycle: ThemeLifecycle,
+    partition: int,
+    previous_pool: set[str],
+    *,
+    now: datetime,
+) -> Effects:
+    """A theme command or a review of a possible duplicate: closure, snapshots, outcome, tables."""
+    before = snapshot_before(work)
+
+    def member_of(suggestion_id: str) -> SuggestionThemed | None:
+        stored = tables.member(suggestion_id)
+        return None if stored is None else SuggestionThemed.model_validate(stored)
+
+    result: CommandResult
+    if command.kind in REVIEW_KINDS:
+        result = apply_review_command(
+            work,
+            lifecycle,
+            command,
+            engine=rules.engine,
+            member_of=member_of,
+            members_of=lambda theme_id: members_of_theme(tables.members(), theme_id),
+            now=now,
+        )
+    else:
+        result = apply_theme_command(
+            work, lifecycle, command, engine=rules.engine, member_of=member_of, now=now
+        )
+    items: list[Effect] = []
+    if result.closure is not None:
+        items.append(closure_emit(rules, tables, command, work, result.closure, partition, now=now))
+    lives = {
+        tid: result.lifecycle.themes[tid].to_dict()
+        for tid in result.changed
+        if tid in result.lifecycle.themes
+    }
+
+    def life(theme_id: str) -> ThemeState | None:  # the snapshots show the lifecycle decided now
+        return ThemeState.from_dict(lives[theme_id]) if theme_id in lives else stored_life(tables, theme_id)
+
+    retired = {old: before[old] for old in result.step.merged if old in before}
+    members = step_emits(
+        tables,
+        work,
+        result.step,
+        items,
+        detected=None,
+        now=now,
+        retired=retired,
+        life=life,
+        weights=rules.weights,
+    )
+    items.extend(set_member(sid, payload) for sid, payload in members.items())
+    items.append(outcome_emit(result.outcome, partition, checkpoint=AFTER_OUTCOME))
+    items.extend(set_state(life_key(tid), state) for tid, state in lives.items())
+    items.append(set_state(outcome_key(command.command_id), result.outcome.model_dump(mode="json")))
+    everything = bool(result.step.merged) or result.step.reclustered
+    items.extend(work_writes(work, result.step, previous_pool=previous_pool, everything=everything))
+    return Effects(items)
+
+
+def closure_emit(
+    rules: ThemeRules,
+    tables: ThemeTables,
+    command: ThemeCommand,
+    work: ProductWork,
+    trigger: ClosureTrigger,
+    partition: int,
+    *,
+    now: datetime,
+) -> Emit:
+    """The closure ``trigger`` calls for: everyone who asked (duplicates included), published once."""
+    closure = closure_event(
+        trigger,
+        product=command.product,
+        title=command.title or default_title(work.themes.themes.get(trigger.theme_id)),
+        members=askers_of(tables.members(), {trigger.theme_id, *trigger.merged_theme_ids}),
+        templates=rules.templates,
+        command_id=command.command_id,
+        now=now,
+    )
+    return Emit(
+        CLOSURES,
+        trigger.closure_key,
+        closure,
+        partition=partition,
+        once=True,
+        checkpoint=AFTER_CLOSURE,
+        log=f"closure {trigger.closure_key}: {trigger.outcome}, {closure.people_count} people, "
+        f"{closure.comment_count} comments",
+    )
+
+
+def erasure_effects(
+    rules: ThemeRules,
+    tables: ThemeTables,
+    command: ThemeCommand,
+    work: ProductWork,
+    lifecycle: ThemeLifecycle,
+    partition: int,
+    previous_pool: set[str],
+    *,
+    now: datetime,
+) -> Effects:
+    """Forget one person in one product: theme state, member records (tombstoned on
+    ``feedback.theme-members``), emptied themes (tombstoned on ``feedback.themes``); then
+    remember the erasure so that their older suggestions, if delivered again, stay out.
+    """
+    hashed = command.author_hash
+    assert hashed is not None  # the contract's validator
+    relevant = erasure_members(tables.members(), product=command.product, author_hash=hashed)
+    records = [SuggestionThemed.model_validate(raw) for raw in relevant.values()]
+    done = apply_erasure(
+        work, lifecycle, command, engine=rules.engine, duplicates=rules.duplicates, members=records, now=now
+    )
+    erased = done.erasure
+    items: list[Effect] = [Emit(THEMES, theme_id, None) for theme_id in erased.removed_themes]
+    members = step_emits(
+        tables,
+        work,
+        done.result.step,
+        items,
+        detected=None,
+        now=now,
+        retired={},
+        life=lambda tid: stored_life(tables, tid),
+        weights=rules.weights,
+    )
+    for record in hand_over(relevant, erased, now=now):  # the first repeat now holds the item
+        members[record.suggestion_id] = record.model_dump(mode="json")
+        items.append(Emit(THEME_MEMBERS, record.suggestion_id, record))
+    items.extend(Emit(THEME_MEMBERS, suggestion_id, None) for suggestion_id in erased.forgotten)
+    items.extend(set_member(sid, payload) for sid, payload in members.items())
+    items.extend(set_member(suggestion_id, None) for suggestion_id in erased.forgotten)
+    for theme_id in erased.removed_themes:
+        items.extend((set_state(theme_key(theme_id), None), set_state(life_key(theme_id), None)))
+    stamp = max(tables.erased_at(command.product, hashed) or "", now.isoformat())
+    items.append(set_state(erased_key(command.product, hashed), stamp))
+    items.append(outcome_emit(done.result.outcome, partition))
+    items.append(set_state(outcome_key(command.command_id), done.result.outcome.model_dump(mode="json")))
+    items.extend(work_writes(work, done.result.step, previous_pool=previous_pool, everything=True))
+    return Effects(items)

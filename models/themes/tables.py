@@ -1,0 +1,194 @@
+"""The themes agent's two tables and every key in them, behind one small interface.
+
+``theme-state`` holds, per product and theme (each record well below 1 MB):
+
+* ``meta:<product>``, ``theme:<id>``, ``pool:<id>``, ``lineage:<product>``: the clustering, from
+  which a restarted or moved worker rebuilds a product's :class:`ProductWork`;
+* ``life:<theme>``: a theme's lifecycle (:class:`~models.lifecycle.ThemeState`);
+* ``outcome:<command>``: a command's outcome, reported again when the command is re-delivered;
+* ``erased:<product>:<author hash>``: when a person was erased (ISO time), so their earlier
+  suggestions, delivered again, stay out.
+
+``theme-members`` maps a suggestion id to its :class:`~contracts.events.SuggestionThemed` record.
+
+:class:`ThemeTables` is what the service reads; it changes the tables only through
+:class:`~models.themes.effects.TableWrite` items the adapter applies. :class:`MappingThemeTables`
+implements it over any two dict-like tables (faust tables in the worker, dicts in tests).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from models.duplicates import DuplicateConfig
+from models.themes.effects import MEMBERS, STATE, TableWrite
+from models.themes.state import ProductThemes
+from models.themes.workflow import Lineage, ProductWork, StepResult
+
+logger = logging.getLogger(__name__)
+
+
+def meta_key(product: str) -> str:
+    """The product's counters and ids of its themes and pool."""
+    return f"meta:{product}"
+
+
+def theme_key(theme_id: str) -> str:
+    """One live theme's record."""
+    return f"theme:{theme_id}"
+
+
+def pool_key(item_id: str) -> str:
+    """One pooled suggestion's record."""
+    return f"pool:{item_id}"
+
+
+def lineage_key(product: str) -> str:
+    """The product's theme-id counter and every theme's lineage."""
+    return f"lineage:{product}"
+
+
+def life_key(theme_id: str) -> str:
+    """A theme's lifecycle."""
+    return f"life:{theme_id}"
+
+
+def outcome_key(command_id: str) -> str:
+    """A command's outcome."""
+    return f"outcome:{command_id}"
+
+
+def erased_key(product: str, author_hash: str) -> str:
+    """When ``author_hash`` was erased in ``product`` (ISO time)."""
+    return f"erased:{product}:{author_hash}"
+
+
+class ThemeTables(Protocol):
+    """The state the themes service reads: one product's clustering (loaded once, then kept and
+    changed in place by the service), lifecycles, outcomes, erasures and member records.
+    """
+
+    def work(self, product: str) -> ProductWork: ...
+    def life(self, theme_id: str) -> dict[str, Any] | None: ...
+    def outcome(self, command_id: str) -> dict[str, Any] | None: ...
+    def erased_at(self, product: str, author_hash: str) -> str | None: ...
+    def member(self, suggestion_id: str) -> dict[str, Any] | None: ...
+    def members(self) -> Iterable[dict[str, Any]]: ...
+
+
+class MappingThemeTables:
+    """:class:`ThemeTables` over two dict-like tables (``get``, ``[]``, ``pop``, ``values``).
+
+    ``loaded`` keeps each product's :class:`ProductWork` once read; :meth:`forget` drops them
+    (after a rebalance, or after a step that raised and may have left one half-changed).
+    """
+
+    def __init__(self, state: Any, members: Any, *, dim: int, duplicates: DuplicateConfig) -> None:
+        self.state_table = state
+        self.members_table = members
+        self.dim = dim
+        self.duplicates = duplicates
+        self.loaded: dict[str, ProductWork] = {}
+
+    def forget(self) -> None:
+        self.loaded.clear()
+
+    def work(self, product: str) -> ProductWork:
+        work = self.loaded.get(product)
+        if work is not None:
+            return work
+        table = self.state_table
+        meta = table.get(meta_key(product))
+        if meta is None:
+            work = ProductWork.new(product=product, dim=self.dim)
+        else:
+            themes = {tid: table[theme_key(tid)] for tid in meta["theme_ids"]}
+            pool = {pid: table[pool_key(pid)] for pid in meta["pool_ids"]}
+            lineage = table.get(lineage_key(product)) or {"next_id": 0, "themes": {}}
+            work = ProductWork(
+                themes=ProductThemes.from_records(meta, themes, pool),
+                window=ProductWork.new(product=product, dim=self.dim).window,
+                next_id=int(lineage["next_id"]),
+                lineage={tid: Lineage.from_dict(v) for tid, v in lineage["themes"].items()},
+            )
+            work.rebuild_window(self.duplicates)
+            logger.info("themes of %s resumed: %d themes, %d pooled", product, len(themes), len(pool))
+        self.loaded[product] = work
+        return work
+
+    def life(self, theme_id: str) -> dict[str, Any] | None:
+        stored: dict[str, Any] | None = self.state_table.get(life_key(theme_id))
+        return stored
+
+    def outcome(self, command_id: str) -> dict[str, Any] | None:
+        stored: dict[str, Any] | None = self.state_table.get(outcome_key(command_id))
+        return stored
+
+    def erased_at(self, product: str, author_hash: str) -> str | None:
+        stored: str | None = self.state_table.get(erased_key(product, author_hash))
+        return stored
+
+    def member(self, suggestion_id: str) -> dict[str, Any] | None:
+        stored: dict[str, Any] | None = self.members_table.get(suggestion_id)
+        return stored
+
+    def members(self) -> Iterable[dict[str, Any]]:
+        return (raw for raw in self.members_table.values() if raw is not None)
+
+    def apply(self, write: TableWrite) -> None:
+        """Apply one write of the service's effects."""
+        table = self.state_table if write.table == STATE else self.members_table
+        if write.value is None:
+            table.pop(write.key, None)
+        else:
+            table[write.key] = write.value
+
+
+class MemoryThemeTables(MappingThemeTables):
+    """The tables in memory (plain dicts): the service without a broker."""
+
+    def __init__(self, *, dim: int = 384, duplicates: DuplicateConfig | None = None) -> None:
+        super().__init__({}, {}, dim=dim, duplicates=duplicates or DuplicateConfig())
+
+
+def set_state(key: str, value: Any) -> TableWrite:
+    """Set (``value=None``: delete) ``key`` of ``theme-state``."""
+    return TableWrite(STATE, key, value)
+
+
+def set_member(suggestion_id: str, value: dict[str, Any] | None) -> TableWrite:
+    """Set (``value=None``: delete) the member record of ``suggestion_id``."""
+    return TableWrite(MEMBERS, suggestion_id, value)
+
+
+def work_writes(
+    work: ProductWork, result: StepResult, *, previous_pool: set[str], everything: bool
+) -> list[TableWrite]:
+    """The writes that store ``work`` after ``result``: the touched theme records (all of them
+    when ``everything``), the pool's new and removed items, the product's meta and lineage.
+    """
+    state = work.themes
+    product = state.product
+    writes: list[TableWrite] = []
+    changed = set(state.themes) if everything else set(result.changed)
+    for placement in result.placements:
+        if placement.theme_id in state.themes:
+            changed.add(placement.theme_id)
+    for theme_id in changed & set(state.themes):
+        writes.append(set_state(theme_key(theme_id), state.themes[theme_id].to_dict()))
+    for old in result.merged:
+        writes.append(set_state(theme_key(old), None))
+    current_pool = set(state.pool)
+    for pid in current_pool - previous_pool:
+        writes.append(set_state(pool_key(pid), state.pool[pid].to_dict()))
+    if everything:
+        for pid in current_pool & previous_pool:
+            writes.append(set_state(pool_key(pid), state.pool[pid].to_dict()))
+    for pid in previous_pool - current_pool:
+        writes.append(set_state(pool_key(pid), None))
+    writes.append(set_state(meta_key(product), state.meta_dict()))
+    lineage = {"next_id": work.next_id, "themes": {tid: lin.to_dict() for tid, lin in work.lineage.items()}}
+    writes.append(set_state(lineage_key(product), lineage))
+    return writes
