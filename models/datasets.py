@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,6 +187,3 @@ def concat(parts: Sequence[LabelledTexts], *, name: str | None = None) -> Labell
         texts=tuple(t for p in parts for t in p.texts),
         labels=tuple(label for p in parts for label in p.labels),
     )
-
-
-LOADERS: dict[str, Callable[[Path | str], LabelledTexts]] = {"clap": load_clap, "maalej": load_maalej}
