@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from contracts.events import ThemeStatus
-from contracts.lifecycle import ThemeCommand
+from contracts.lifecycle import ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import COMMENTS, WORKER_INPUTS
 from messaging.admin import ensure_topics
@@ -140,7 +140,7 @@ def main() -> None:
                    "date": note.released.isoformat() if note.released else None, "note": note.text[:2000]}
 
         command = ThemeCommand.model_validate({
-            "command_id": f"cmd-{uuid.uuid4().hex}", "product": args.product, "theme_id": top.theme_id,
+            "command_id": new_command_id("cmd"), "product": args.product, "theme_id": top.theme_id,
             "kind": "set_status", "status": "shipped", "release": release, "actor": "pm", "title": title,
             "reason": "shipped in the matched release", "issued_at": datetime.now(UTC).isoformat(),
         })

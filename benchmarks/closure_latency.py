@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from contracts.events import CommentAccepted, SourceRef, SuggestionDetected, event_json
-from contracts.lifecycle import ThemeCommand
+from contracts.lifecycle import ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import (
     CLOSURES,
@@ -120,7 +120,7 @@ def latest_themes(settings: Settings, expect: int, timeout: float) -> dict[str, 
 
 def command(kind: str, theme_id: str, **fields: object) -> ThemeCommand:
     return ThemeCommand.model_validate({
-        "command_id": f"cmd-{uuid.uuid4().hex}", "product": PRODUCT, "theme_id": theme_id, "kind": kind,
+        "command_id": new_command_id("cmd"), "product": PRODUCT, "theme_id": theme_id, "kind": kind,
         "actor": "bench", "issued_at": datetime.now(UTC).isoformat(), **fields,
     })
 
