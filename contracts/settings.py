@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     )
 
     # --- Paths -----------------------------------------------------------------------------
-    cache_dir: Path = Field(default=Path(".cache"), description="Downloads (Kafka jars).")
+    cache_dir: Path = Field(
+        default=Path(".cache"),
+        description="Downloads (Kafka jars) and the ONNX export of the embedding model.",
+    )
     state_dir: Path = Field(default=Path("var"), description="Broker data, logs, worker state.")
 
     # --- Worker ----------------------------------------------------------------------------
@@ -98,6 +101,20 @@ class Settings(BaseSettings):
         default=None, description="Trained classifier folder; unset uses the one shipped in models/artifacts."
     )
     embedding_model_name: str = Field(default="all-MiniLM-L6-v2")
+    embedding_backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="Runs the embedding model: 'onnx' (ONNX Runtime, no PyTorch at run time; exported "
+        "into cache_dir on first use) or 'torch' (sentence-transformers on PyTorch). The vectors agree "
+        "(cosine >= 0.9999), so the committed classifier and thresholds hold for both.",
+    )
+    embedding_onnx_dir: Path | None = Field(
+        default=None,
+        description="Folder of the ONNX export (`youasked model export --out`); unset: "
+        "<cache_dir>/onnx/<model>-<version>-f<format>-opset<n>. Exported there on first use if missing.",
+    )
+    embedding_threads: int = Field(
+        default=0, ge=0, description="ONNX Runtime threads of one model run; 0: one per available core."
+    )
     embedding_batch_size: int = Field(default=32, ge=1, le=512, description="Model batch: training, eval.")
     classify_embedding_batch_size: int = Field(
         default=8,
@@ -140,7 +157,7 @@ class Settings(BaseSettings):
     score_weights: dict[str, float] = Field(
         default_factory=dict,
         description="Overrides of the impact formula's weights and saturation points (models/scoring.py "
-        'ScoringWeights), e.g. YOUASKED_SCORE_WEIGHTS=\'{"growth": 0.3}\'.',
+        "ScoringWeights), e.g. YOUASKED_SCORE_WEIGHTS='{\"growth\": 0.3}'.",
     )
     closure_templates: Path | None = Field(
         default=None, description="The brand's closure templates (TOML); default: the shipped ones."

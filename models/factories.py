@@ -11,6 +11,7 @@ from models.closure import load_templates
 from models.embedding import CachedEmbedder, MiniLMEmbedder
 from models.judge import SuggestionJudge
 from models.moderation import ModerationPolicy
+from models.onnx_export import default_export_dir, ensure_exported
 from models.scoring import ScoringWeights
 from models.suggestions import SuggestionClassifier
 
@@ -43,9 +44,30 @@ def moderation_policy(settings: Settings) -> ModerationPolicy:
     return policy
 
 
+def onnx_model_dir(settings: Settings) -> Path:
+    """The ONNX export the worker and the CLI load: the configured folder, else the one in the cache."""
+    return settings.embedding_onnx_dir or default_export_dir(settings.cache_dir)
+
+
+def base_embedder(settings: Settings, *, batch_size: int | None = None) -> Embedder:
+    """The embedding model of ``settings.embedding_backend``, without a cache (loads it: seconds).
+
+    The ONNX backend exports the model into :func:`onnx_model_dir` first if no valid export is
+    there yet (about ten seconds, once, under a lock; the only step that imports PyTorch).
+    """
+    size = batch_size or settings.embedding_batch_size
+    if settings.embedding_backend == "torch":
+        return MiniLMEmbedder(batch_size=size)
+    # Imported here: onnxruntime is needed only by processes that embed.
+    from models.onnx_embedding import OnnxEmbedder
+
+    directory = ensure_exported(onnx_model_dir(settings))
+    return OnnxEmbedder(directory, batch_size=size, threads=settings.embedding_threads or None)
+
+
 def embedder(settings: Settings, *, batch_size: int | None = None) -> Embedder:
     """The embedding model with its exact-repeat cache (loads the model: seconds)."""
-    model = MiniLMEmbedder(batch_size=batch_size or settings.embedding_batch_size)
+    model = base_embedder(settings, batch_size=batch_size)
     if settings.embedding_cache_entries <= 0:
         return model
     return CachedEmbedder(model, max_entries=settings.embedding_cache_entries)

@@ -100,6 +100,7 @@ def default_export_dir(cache_dir: Path) -> Path:
 
 
 def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -178,7 +179,7 @@ def _export_onnx(model_dir: Path, onnx_path: Path, max_seq_length: int) -> dict[
     # The tracer warns about Python conditions it freezes (mask shapes): the axes stay dynamic
     # because they come from the inputs, and the check below runs other shapes through the export.
     with torch.inference_mode(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", category=torch.jit.TracerWarning)  # type: ignore[attr-defined]
         warnings.simplefilter("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", message="Exporting aten::index operator")
         torch.onnx.export(

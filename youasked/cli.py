@@ -35,6 +35,8 @@ contracts_app = typer.Typer(
 )
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(theme_app, name="theme")
+model_app = typer.Typer(help="The embedding model's ONNX export.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
 app.add_typer(key_app, name="key")
 app.command("api")(serve)
 
@@ -370,6 +372,28 @@ def eval_duplicates(
         embedder_vectors=(vectors_a, vectors_b),  # type: ignore[arg-type]
     )
     typer.echo(json.dumps(result))
+
+
+@model_app.command("export")
+def model_export(
+    out: Path = typer.Option(
+        None, help="Export folder (default: the worker's: YOUASKED_EMBEDDING_ONNX_DIR or the cache)."
+    ),
+) -> None:
+    """Write all-MiniLM-L6-v2 to ONNX from the installed weights, with its tokenizer and manifest.
+
+    The worker and the CLI do this on first use; run it to export ahead (an image build) or afresh.
+    """
+    from models.factories import onnx_model_dir
+    from models.onnx_export import export_model
+
+    _setup_logging("WARNING")
+    target = out or onnx_model_dir(get_settings())
+    manifest = export_model(target)
+    typer.echo(
+        f"exported {manifest.model_name} {manifest.source_version} (opset {manifest.opset}, window "
+        f"{manifest.max_seq_length}) to {target.resolve()}; sha256 {manifest.onnx_sha256}"
+    )
 
 
 @contracts_app.command("write")

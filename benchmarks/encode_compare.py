@@ -1,0 +1,124 @@
+"""Raw encode rate and agreement: sentence-transformers on PyTorch vs the ONNX export on ONNX Runtime.
+
+Usage (from the project root)::
+
+    nice -n 10 .venv/bin/python benchmarks/encode_compare.py                # every shared file
+    nice -n 10 .venv/bin/python benchmarks/encode_compare.py --limit 1000   # a quick look
+
+One run embeds the same texts (the text columns of ``../shared/data/suggestions/*.csv`` and
+``../shared/data/themes/banking77_test.csv``) with each encoder, batch 32, after a warm-up, and
+prints texts/s, the ratio to PyTorch and the cosine of each text's vector to PyTorch's (mean and
+minimum, overall and per file). The ONNX model is the one the worker loads (exported into the
+cache first if missing). ONNX Runtime's dynamic int8 quantization (per-channel weights) is measured
+too but not adopted: it must keep every evaluation within 0.01 of fp32 first (issue 14).
+Compare ratios, not absolute rates, on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from contracts.settings import Settings
+from models.embedding import FloatMatrix
+from models.factories import onnx_model_dir
+from models.onnx_embedding import OnnxEmbedder
+from models.onnx_export import MANIFEST_FILE, ONNX_FILE, ensure_exported, file_sha256
+
+DATA = ROOT.parent / "shared" / "data"
+FILES = [*sorted((DATA / "suggestions").glob("*.csv")), DATA / "themes" / "banking77_test.csv"]
+BATCH = 32
+
+
+def load_texts(limit: int | None) -> tuple[list[str], list[str]]:
+    """Every non-empty ``text`` cell of :data:`FILES` (the first ``limit`` of each file), with its file."""
+    texts: list[str] = []
+    sources: list[str] = []
+    for path in FILES:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            column = [row["text"] for row in csv.DictReader(handle) if (row.get("text") or "").strip()]
+        column = column[:limit] if limit else column
+        texts += column
+        sources += [path.name] * len(column)
+    return texts, sources
+
+
+def timed(embed: Callable[[Sequence[str]], FloatMatrix], texts: list[str]) -> tuple[FloatMatrix, float]:
+    embed(texts[: BATCH * 2])  # warm-up: first-call allocations and lazy initialization
+    started = time.perf_counter()
+    vectors = embed(texts)
+    return vectors, len(texts) / (time.perf_counter() - started)
+
+
+def quantized_copy(source: Path, into: Path) -> Path:
+    """An export folder whose model is ``source``'s with int8 dynamic per-channel weights."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    shutil.copytree(source, into, dirs_exist_ok=True)
+    quantize_dynamic(source / ONNX_FILE, into / ONNX_FILE, per_channel=True, weight_type=QuantType.QInt8)
+    manifest = json.loads((source / MANIFEST_FILE).read_text())
+    manifest["onnx_sha256"] = file_sha256(into / ONNX_FILE)
+    (into / MANIFEST_FILE).write_text(json.dumps(manifest))
+    return into
+
+
+def cosine_rows(label: str, vectors: FloatMatrix, reference: FloatMatrix, sources: list[str]) -> None:
+    cosine = (vectors * reference).sum(axis=1)
+    print(
+        f"  {label}: cosine to PyTorch mean {cosine.mean():.6f} min {cosine.min():.6f}"
+        f"  (texts below 0.9999: {int((cosine < 0.9999).sum())})"
+    )
+    names = np.array(sources)
+    for name in dict.fromkeys(sources):
+        part = cosine[names == name]
+        print(f"    {name:32s} n={part.size:5d} mean {part.mean():.6f} min {part.min():.6f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--limit", type=int, default=None, help="At most this many texts per file.")
+    parser.add_argument("--no-int8", action="store_true", help="Skip the int8 quantized model.")
+    args = parser.parse_args()
+
+    texts, sources = load_texts(args.limit)
+    print(f"texts: {len(texts)} from {', '.join(p.name for p in FILES)}; batch {BATCH}")
+    settings = Settings()
+    export = ensure_exported(onnx_model_dir(settings))
+
+    import torch
+
+    from models.embedding import MiniLMEmbedder
+
+    torch_vectors, torch_rate = timed(MiniLMEmbedder(batch_size=BATCH).embed, texts)
+    onnx = OnnxEmbedder(export, batch_size=BATCH)
+    onnx_vectors, onnx_rate = timed(onnx.embed, texts)
+    print(f"threads: torch {torch.get_num_threads()}, onnxruntime {onnx.threads}")
+    print(f"{'encoder':34s} {'texts/s':>8s} {'ratio':>6s}")
+    print(f"{'sentence-transformers torch fp32':34s} {torch_rate:8.1f} {1.0:6.2f}")
+    print(f"{'onnxruntime fp32':34s} {onnx_rate:8.1f} {onnx_rate / torch_rate:6.2f}")
+    rows = [("onnxruntime fp32", onnx_vectors)]
+    if not args.no_int8:
+        with tempfile.TemporaryDirectory() as scratch:
+            int8 = OnnxEmbedder(quantized_copy(export, Path(scratch) / "int8"), batch_size=BATCH)
+            int8_vectors, int8_rate = timed(int8.embed, texts)
+        print(f"{'onnxruntime int8 dynamic (per-ch.)':34s} {int8_rate:8.1f} {int8_rate / torch_rate:6.2f}")
+        rows.append(("onnxruntime int8 dynamic", int8_vectors))
+    for label, vectors in rows:
+        cosine_rows(label, vectors, torch_vectors, sources)
+
+
+if __name__ == "__main__":
+    main()
