@@ -208,8 +208,20 @@ def run_demo(
     else:
         say(console, "kafka", f"configured cluster {settings.bootstrap_servers}")
     ensure_topics(settings)
+    if settings.embedding_backend == "onnx":
+        _ensure_onnx_export(settings, console)
     with _stopped_like_ctrl_c():
         return _run(settings, sample=sample, serve=serve, timeout=timeout, console=console)
+
+
+def _ensure_onnx_export(settings: Settings, console: Console) -> None:
+    """Export the embedding model before the worker starts (once: a fresh clone has none yet)."""
+    from models.factories import onnx_model_dir
+    from models.onnx_export import ensure_exported
+
+    started = time.monotonic()
+    directory = ensure_exported(onnx_model_dir(settings))
+    say(console, "model", f"ONNX export in {directory} (ready in {time.monotonic() - started:.1f} s)")
 
 
 def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, console: Console) -> DemoSummary:
