@@ -16,6 +16,8 @@ from kafka import KafkaProducer
 
 from contracts.settings import Settings
 from contracts.topics import TopicSpec
+from models.factories import onnx_model_dir
+from models.onnx_export import ensure_exported
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +74,10 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.settings.embedding_backend == "onnx":
+            # Export once here (a fresh clone has no export yet) rather than inside a worker's
+            # start, which a test times.
+            ensure_exported(onnx_model_dir(self.settings))
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "youasked.cli", "worker", "--loglevel", "info"],
