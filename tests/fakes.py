@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from models.duplicates import DuplicateConfig
 from models.embedding import EMBEDDING_DIM, FloatMatrix, l2_normalize
 from models.text import fold_text, text_hash
+from models.themes.tables import MappingThemeTables
 
 
 class HashingEmbedder:
@@ -27,3 +29,10 @@ class HashingEmbedder:
                 digest = int(text_hash(token)[:8], 16)
                 out[row, digest % self.dim] += 1.0 if digest & 1 << 31 else -1.0
         return l2_normalize(out)
+
+
+class MemoryThemeTables(MappingThemeTables):
+    """The themes service's tables in memory (plain dicts): the service without a broker."""
+
+    def __init__(self, *, dim: int = 384, duplicates: DuplicateConfig | None = None) -> None:
+        super().__init__({}, {}, dim=dim, duplicates=duplicates or DuplicateConfig())

@@ -146,13 +146,6 @@ class MappingThemeTables:
             table[write.key] = write.value
 
 
-class MemoryThemeTables(MappingThemeTables):
-    """The tables in memory (plain dicts): the service without a broker."""
-
-    def __init__(self, *, dim: int = 384, duplicates: DuplicateConfig | None = None) -> None:
-        super().__init__({}, {}, dim=dim, duplicates=duplicates or DuplicateConfig())
-
-
 def set_state(key: str, value: Any) -> TableWrite:
     """Set (``value=None``: delete) ``key`` of ``theme-state``."""
     return TableWrite(STATE, key, value)

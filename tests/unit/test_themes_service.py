@@ -25,7 +25,7 @@ from contracts.topics import CLOSURES, THEME_MEMBERS, THEME_OUTCOMES, THEMES
 from models.closure import load_templates
 from models.themes.effects import MEMBERS, STATE, Effects, Emit, TableWrite
 from models.themes.service import ThemesService
-from models.themes.tables import MemoryThemeTables
+from tests.fakes import MemoryThemeTables
 from tests.unit.test_theme_commands import DIM, ENGINE, TOPICS, vector
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
