@@ -11,6 +11,7 @@ from models.closure import load_templates
 from models.embedding import CachedEmbedder, MiniLMEmbedder
 from models.judge import SuggestionJudge
 from models.moderation import ModerationPolicy
+from models.onnx_embedding import OnnxEmbedder
 from models.onnx_export import default_export_dir, ensure_exported
 from models.scoring import ScoringWeights
 from models.suggestions import SuggestionClassifier
@@ -58,9 +59,6 @@ def base_embedder(settings: Settings, *, batch_size: int | None = None) -> Embed
     size = batch_size or settings.embedding_batch_size
     if settings.embedding_backend == "torch":
         return MiniLMEmbedder(batch_size=size)
-    # Imported here: onnxruntime is needed only by processes that embed.
-    from models.onnx_embedding import OnnxEmbedder
-
     directory = ensure_exported(onnx_model_dir(settings))
     return OnnxEmbedder(directory, batch_size=size, threads=settings.embedding_threads or None)
 

