@@ -1,14 +1,24 @@
-"""End-to-end throughput and latency of suggestion detection through the real broker and worker.
+"""End-to-end throughput, latency, memory and start-up of suggestion detection through the real
+broker and worker, against the raw encode rate of the same texts.
 
-Replays N review texts from ../shared/data/streams/ into feedback.comments and measures, from
-produce to the CommentClassified record:
+Replays N app reviews (``../shared/data/streams/*_reviews.csv``) into ``feedback.comments`` and,
+in one run on the same texts, measures:
 
-1. the raw model rate in this process (encode, batch 32, same texts) as the baseline;
-2. the maximum end-to-end rate (everything produced at once);
-3. p50/p99 latency at half of that maximum rate.
+1. the raw encode rate in this process, batch 32, after a warm-up: sentence-transformers on
+   PyTorch (the fixed baseline) and the shipped encoder (``models.factories.base_embedder`` with
+   the default settings: ONNX Runtime), interleaved, best of ``--rounds`` each;
+2. the worker's start-up: from starting ``youasked worker`` (the supervisor and its child) until
+   its consumer group is stable with the child a member holding partitions;
+3. the maximum end-to-end rate: everything produced at once, until every ``CommentClassified``
+   is on ``feedback.comments.classified``; ``speedup_vs_torch`` = that rate / the PyTorch rate,
+   ``ratio`` = that rate / the shipped encoder's rate (what the pipeline keeps of its model);
+4. p50/p99 latency (produce to classified, per comment) at half of that maximum rate;
+5. the worker's peak RSS: the largest ``VmHWM`` of a process of the worker's tree (the child
+   that runs the model), and the peak of the tree's summed ``VmRSS`` sampled every 0.2 s.
 
-Run: .venv/bin/python benchmarks/e2e_classify.py [--n 3000]
-Needs the local broker (started here if no YOUASKED_KAFKA_BOOTSTRAP is set).
+Run: .venv/bin/python benchmarks/e2e_classify.py [--n 1500] [--half-seconds 12]
+Starts its own broker on free ports (unless YOUASKED_KAFKA_BOOTSTRAP names a cluster) and stops it.
+Compare the ratios of one run, not absolute rates across runs, on a shared machine.
 """
 
 from __future__ import annotations
@@ -17,8 +27,10 @@ import argparse
 import csv
 import json
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +38,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
 
 from contracts.settings import Settings
 from contracts.topics import COMMENTS, COMMENTS_CLASSIFIED
 from messaging.admin import ensure_topics
+from models.embedding import FloatMatrix
+from models.factories import base_embedder, onnx_model_dir
+from models.onnx_export import ensure_exported
+from streams.supervisor import client_id_of
 from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
 
@@ -106,34 +123,152 @@ def produce(settings: Settings, records: list[tuple[bytes, bytes]], rate: float 
     return sent
 
 
+def encode_rate(embed: Callable[[Sequence[str]], FloatMatrix], texts: list[str]) -> float:
+    started = time.perf_counter()
+    embed(texts)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def raw_rates(texts: list[str], rounds: int) -> tuple[float, float, str]:
+    """Best texts/s of PyTorch and of the shipped encoder over interleaved rounds, and its name."""
+    from models.embedding import MiniLMEmbedder
+
+    shipped_settings = Settings(embedding_cache_entries=0, cache_dir=ROOT / ".cache")
+    torch_model = MiniLMEmbedder(batch_size=32)
+    shipped = base_embedder(shipped_settings, batch_size=32)
+    name = f"{shipped_settings.embedding_backend} ({type(shipped).__name__})"
+    torch_model.embed(texts[:64])
+    shipped.embed(texts[:64])
+    torch_best = shipped_best = 0.0
+    for _ in range(rounds):
+        torch_best = max(torch_best, encode_rate(torch_model.embed, texts))
+        shipped_best = max(shipped_best, encode_rate(shipped.embed, texts))
+    return torch_best, shipped_best, name
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def status_kb(pid: int, field: str) -> int:
+    """A ``kB`` field of /proc/<pid>/status (0 once the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class MemorySampler(threading.Thread):
+    """Samples the summed VmRSS of a process tree every ``interval`` s and each process's VmHWM."""
+
+    def __init__(self, root: int, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.root, self.interval = root, interval
+        self.tree_peak_kb = 0
+        self.process_peak_kb: dict[int, int] = {}
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            pids = tree_pids(self.root)
+            self.tree_peak_kb = max(self.tree_peak_kb, sum(status_kb(pid, "VmRSS") for pid in pids))
+            for pid in pids:
+                high = status_kb(pid, "VmHWM")
+                self.process_peak_kb[pid] = max(self.process_peak_kb.get(pid, 0), high)
+            self.halt.wait(self.interval)
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join()
+
+
+def wait_joined(settings: Settings, root: int, timeout: float) -> float:
+    """Seconds until the worker's group is stable with a process of ``root``'s tree holding partitions."""
+    started = time.monotonic()
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="bench-watch")
+    try:
+        while time.monotonic() - started < timeout:
+            ids = {client_id_of(pid) for pid in tree_pids(root)}
+            try:
+                (group,) = admin.describe_consumer_groups([settings.app_id])
+            except (KafkaError, ValueError):
+                group = None
+            if group is not None and group.state == "Stable":
+                for member in group.members:
+                    if member.client_id in ids and member.member_assignment is not None \
+                            and member.member_assignment.partitions():
+                        return time.monotonic() - started
+            time.sleep(0.1)
+    finally:
+        admin.close()
+    raise SystemExit(f"the worker did not join its group within {timeout:.0f} s")
+
+
+def local_broker(tag: str) -> Settings:
+    """A broker of this run's own on free ports, state under var/bench-<tag>."""
+    return Settings(state_dir=ROOT / "var" / f"bench-{tag}", cache_dir=ROOT / ".cache",
+                    kafka_port=free_port(), kafka_controller_port=free_port())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=3000)
-    parser.add_argument("--half-seconds", type=float, default=20.0)
+    parser.add_argument("--n", type=int, default=1500)
+    parser.add_argument("--half-seconds", type=float, default=12.0)
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved raw-encode rounds (best counts)")
     args = parser.parse_args()
 
     texts = load_texts(args.n)
     print(f"texts: {len(texts)} reviews from {STREAMS}")
+    torch_rate, shipped_rate, shipped_name = raw_rates(texts, args.rounds)
+    print(f"raw encode: torch {torch_rate:.0f}/s, {shipped_name} {shipped_rate:.0f}/s")
 
-    from models.embedding import MiniLMEmbedder
-
-    model = MiniLMEmbedder(batch_size=32)
-    model.embed(texts[:64])
-    started = time.perf_counter()
-    model.embed(texts)
-    raw_rate = len(texts) / (time.perf_counter() - started)
-    del model
-
-    base = Settings()
-    if base.uses_local_broker:
-        broker.start(base)
     tag = uuid.uuid4().hex[:8]
-    settings = Settings(kafka_bootstrap=base.bootstrap_servers, topic_prefix=f"bench{tag}.",
-                        app_id=f"youasked-bench-{tag}", state_dir=ROOT / "var" / f"bench-{tag}",
-                        worker_web_port=free_port(), embedding_cache_entries=0)
-    ensure_topics(settings)
-    worker = WorkerProcess(settings, settings.state_dir / "worker.log").start()
+    base = Settings()
+    own = local_broker(tag) if base.uses_local_broker else None
+    if own is not None:
+        broker.start(own)
     try:
+        bootstrap = own.bootstrap_servers if own is not None else base.bootstrap_servers
+        settings = Settings(kafka_bootstrap=bootstrap, topic_prefix=f"bench{tag}.",
+                            app_id=f"youasked-bench-{tag}", state_dir=ROOT / "var" / f"bench-{tag}",
+                            cache_dir=ROOT / ".cache", worker_web_port=free_port(),
+                            worker_metrics_port=free_port(), embedding_cache_entries=0)
+        ensure_topics(settings)
+        ensure_exported(onnx_model_dir(settings))  # a first export is not start-up
+        results = run_worker(settings, texts, tag, args.half_seconds)
+    finally:
+        if own is not None:
+            broker.stop(own)
+    report(args, texts, torch_rate, shipped_rate, shipped_name, results)
+
+
+def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: float) -> dict[str, float]:
+    worker = WorkerProcess(settings, settings.state_dir / "worker.log", env={"YOUASKED_EMBEDDING_CACHE_ENTRIES": "0"})
+    worker.start()
+    assert worker.process is not None
+    sampler = MemorySampler(worker.process.pid)
+    sampler.start()
+    try:
+        joined_s = wait_joined(settings, worker.process.pid, timeout=300)
         collector = Collector(settings)
         warm = [comment(f"warm{tag}", i, t) for i, t in enumerate(texts[:100])]
         produce(settings, warm, None)
@@ -144,26 +279,50 @@ def main() -> None:
         records = [comment(f"max{tag}", i, t) for i, t in enumerate(texts)]
         sent = produce(settings, records, None)
         arrived = collector.collect(set(sent), timeout=600)
+        if len(arrived) < len(sent):
+            raise SystemExit(f"only {len(arrived)}/{len(sent)} classified:\n{worker.log_tail()}")
         first, last = min(sent.values()), max(arrived.values())
         e2e_rate = len(arrived) / ((last - first) / 1000)
 
         half = e2e_rate / 2
-        count = min(len(texts), int(half * args.half_seconds))
+        count = min(len(texts), int(half * half_seconds))
         paced = [comment(f"half{tag}", i, t) for i, t in enumerate(texts[:count])]
         sent_half = produce(settings, paced, half)
         arrived_half = collector.collect(set(sent_half), timeout=300)
         latencies = np.array([arrived_half[k] - sent_half[k] for k in arrived_half]) / 1000
     finally:
+        sampler.stop()
         worker.stop()
+    return {
+        "joined_s": joined_s, "e2e_rate": e2e_rate, "classified": len(arrived), "half": half,
+        "half_count": len(latencies), "half_sent": len(sent_half),
+        "p50": float(np.percentile(latencies, 50)), "p99": float(np.percentile(latencies, 99)),
+        "worker_peak_mb": max(sampler.process_peak_kb.values()) / 1024,
+        "tree_peak_mb": sampler.tree_peak_kb / 1024,
+    }
 
+
+def report(args: argparse.Namespace, texts: list[str], torch_rate: float, shipped_rate: float,
+           shipped_name: str, r: dict[str, float]) -> None:
     print()
-    print("| measure | value |")
+    print(f"| measure ({len(texts)} app reviews, one run) | value |")
     print("| --- | --- |")
-    print(f"| raw model rate, encode(batch_size=32), this process | {raw_rate:.0f} texts/s |")
-    print(f"| end-to-end rate, produce to classified, {len(arrived)} comments | {e2e_rate:.0f} comments/s |")
-    print(f"| ratio end-to-end / raw | {e2e_rate / raw_rate:.2f} |")
-    print(f"| latency at half rate ({half:.0f}/s, {len(latencies)} comments) p50 | {np.percentile(latencies, 50):.3f} s |")
-    print(f"| latency at half rate p99 | {np.percentile(latencies, 99):.3f} s |")
+    print(f"| raw encode, sentence-transformers on PyTorch, batch 32 (baseline) | {torch_rate:.0f} texts/s |")
+    print(f"| raw encode, shipped encoder: {shipped_name}, batch 32 | {shipped_rate:.0f} texts/s "
+          f"({shipped_rate / torch_rate:.2f}x PyTorch) |")
+    print(f"| end-to-end rate, produce to classified, {r['classified']:.0f} comments | {r['e2e_rate']:.0f} comments/s |")
+    print(f"| speedup_vs_torch = end-to-end / raw PyTorch | {r['e2e_rate'] / torch_rate:.2f} |")
+    print(f"| ratio = end-to-end / raw shipped encoder | {r['e2e_rate'] / shipped_rate:.2f} |")
+    print(f"| latency at half rate ({r['half']:.0f}/s, {r['half_count']:.0f}/{r['half_sent']:.0f} comments) p50 "
+          f"| {r['p50']:.3f} s |")
+    print(f"| latency at half rate p99 | {r['p99']:.3f} s |")
+    print(f"| worker peak RSS (largest VmHWM in the worker's process tree) | {r['worker_peak_mb']:.0f} MB |")
+    print(f"| worker tree peak RSS (supervisor + worker, sampled) | {r['tree_peak_mb']:.0f} MB |")
+    print(f"| worker start to joined group (stable, partitions assigned) | {r['joined_s']:.1f} s |")
+    print(json.dumps({"torch_rate": round(torch_rate, 1), "shipped_rate": round(shipped_rate, 1),
+                      "speedup_vs_torch": round(r["e2e_rate"] / torch_rate, 3),
+                      "ratio": round(r["e2e_rate"] / shipped_rate, 3),
+                      **{k: round(v, 3) for k, v in r.items()}}))
 
 
 if __name__ == "__main__":
