@@ -237,6 +237,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1500)
     parser.add_argument("--half-seconds", type=float, default=12.0)
+    parser.add_argument("--worker-cache", type=int, default=0,
+                        help="the worker's exact-repeat embedding cache (entries; 0: off, every text is embedded)")
     parser.add_argument("--rounds", type=int, default=1, help="passes of the raw encode over the texts")
     args = parser.parse_args()
 
@@ -258,15 +260,17 @@ def main() -> None:
                             worker_metrics_port=free_port(), embedding_cache_entries=0)
         ensure_topics(settings)
         ensure_exported(onnx_model_dir(settings))  # a first export is not start-up
-        results = run_worker(settings, texts, tag, args.half_seconds)
+        results = run_worker(settings, texts, tag, args.half_seconds, args.worker_cache)
     finally:
         if own is not None:
             broker.stop(own)
     report(args, texts, torch_rate, shipped_rate, shipped_name, results)
 
 
-def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: float) -> dict[str, float]:
-    worker = WorkerProcess(settings, settings.state_dir / "worker.log", env={"YOUASKED_EMBEDDING_CACHE_ENTRIES": "0"})
+def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: float,
+               cache_entries: int) -> dict[str, float]:
+    env = {"YOUASKED_EMBEDDING_CACHE_ENTRIES": str(cache_entries)}
+    worker = WorkerProcess(settings, settings.state_dir / "worker.log", env=env)
     worker.start()
     assert worker.process is not None
     sampler = MemorySampler(worker.process.pid)
@@ -293,7 +297,8 @@ def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: flo
         paced = [comment(f"half{tag}", i, t) for i, t in enumerate(texts[:count])]
         sent_half = produce(settings, paced, half)
         arrived_half = collector.collect(set(sent_half), timeout=300)
-        latencies = np.array([arrived_half[k] - sent_half[k] for k in arrived_half]) / 1000
+        in_order = [k for k, _ in paced if k in arrived_half]  # in the order they were sent
+        latencies = np.array([arrived_half[k] - sent_half[k] for k in in_order]) / 1000
     finally:
         sampler.stop()
         worker.stop()
@@ -301,6 +306,7 @@ def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: flo
         "joined_s": joined_s, "e2e_rate": e2e_rate, "classified": len(arrived), "half": half,
         "half_count": len(latencies), "half_sent": len(sent_half),
         "p50": float(np.percentile(latencies, 50)), "p99": float(np.percentile(latencies, 99)),
+        **{f"p50_q{i + 1}": float(np.percentile(part, 50)) for i, part in enumerate(np.array_split(latencies, 4))},
         "worker_peak_mb": max(sampler.process_peak_kb.values()) / 1024,
         "tree_peak_mb": sampler.tree_peak_kb / 1024,
     }
@@ -320,6 +326,8 @@ def report(args: argparse.Namespace, texts: list[str], torch_rate: float, shippe
     print(f"| latency at half rate ({r['half']:.0f}/s, {r['half_count']:.0f}/{r['half_sent']:.0f} comments) p50 "
           f"| {r['p50']:.3f} s |")
     print(f"| latency at half rate p99 | {r['p99']:.3f} s |")
+    quarters = ", ".join(f"{r[f'p50_q{i}']:.3f}" for i in range(1, 5))
+    print(f"| latency at half rate p50 by quarter of the sending (drift = a backlog) | {quarters} s |")
     print(f"| worker peak RSS (largest VmHWM in the worker's process tree) | {r['worker_peak_mb']:.0f} MB |")
     print(f"| worker tree peak RSS (supervisor + worker, sampled) | {r['tree_peak_mb']:.0f} MB |")
     print(f"| worker start to joined group (stable, partitions assigned) | {r['joined_s']:.1f} s |")
