@@ -230,21 +230,49 @@ def demo(
 @train_app.command("suggestions")
 def train_suggestions(
     data_dir: Path = typer.Option(Path("../shared/data"), help="Folder holding suggestions/*.csv."),
-    out: Path = typer.Option(None, help="Artifact folder (default: the one the worker loads)."),
+    out: Path = typer.Option(None, help="Classifier artifact folder (default: the one the worker loads)."),
+    first_stage_out: Path = typer.Option(
+        None, help="First-stage artifact folder (default: the one the worker loads)."
+    ),
+    stage: str = typer.Option(
+        "all",
+        help="What to train: all (the classifier, then the first stage in front of it), "
+        "classifier, or first-stage (in front of the classifier already in --out).",
+    ),
 ) -> None:
-    """Train the suggestion classifier on the CLAP and Maalej training splits; print its metrics."""
-    from models.factories import DEFAULT_CLASSIFIER_DIR, embedder
+    """Train the suggestion classifier and the first stage on the CLAP and Maalej training splits;
+    print their metrics.
+    """
+    from models.factories import DEFAULT_CLASSIFIER_DIR, DEFAULT_FIRST_STAGE_DIR, embedder
+    from models.first_stage_training import train_first_stage_from_shared_data
     from models.suggestion_training import train_from_shared_data
+    from models.suggestions import SuggestionClassifier
     from youasked.progress import progress_bar
 
+    if stage not in ("all", "classifier", "first-stage"):
+        raise typer.BadParameter("one of: all, classifier, first-stage", param_hint="--stage")
     _setup_logging("WARNING")
     settings = get_settings()
     model = embedder(settings)
-    with progress_bar("training the suggestion classifier", unit="steps") as on_progress:
-        metrics = train_from_shared_data(
-            data_dir, out or settings.classifier_dir or DEFAULT_CLASSIFIER_DIR, model, on_progress=on_progress
-        )
-    typer.echo(json.dumps(metrics, indent=1))
+    classifier_dir = out or settings.classifier_dir or DEFAULT_CLASSIFIER_DIR
+    report: dict[str, object] = {}
+    if stage in ("all", "classifier"):
+        with progress_bar("training the suggestion classifier", unit="steps") as on_progress:
+            report["classifier"] = train_from_shared_data(
+                data_dir, classifier_dir, model, on_progress=on_progress
+            )
+    if stage in ("all", "first-stage"):
+        classifier = SuggestionClassifier.load(classifier_dir)
+        with progress_bar("training the first stage", total=3, unit="steps") as on_progress:
+            done = iter(range(1, 4))
+            report["first_stage"] = train_first_stage_from_shared_data(
+                data_dir,
+                first_stage_out or settings.first_stage_dir or DEFAULT_FIRST_STAGE_DIR,
+                model,
+                classifier,
+                on_step=lambda: on_progress(next(done), 3),
+            )
+    typer.echo(json.dumps(report, indent=1))
 
 
 @eval_app.command("suggestions")
