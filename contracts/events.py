@@ -163,8 +163,11 @@ class CommentClassified(Event):
     """Every accepted comment's judgement: the basis of monthly counts and moderation reports.
 
     ``reason`` is a moderation code (``blocked_word``, ``promo_spam``, ``too_short``, ...) when
-    ``verdict`` is ``moderated``, else ``classifier``. ``score`` is the classifier's probability
-    that the comment asks for a product change (None when moderation stopped it first).
+    ``verdict`` is ``moderated``; ``first_stage`` when the cheap first stage found no ask worth
+    embedding (``not_suggestion``); else ``classifier``. ``score`` is the classifier's probability
+    that the comment asks for a product change, the first stage's score when that stage rejected
+    it (compare it with the first stage's threshold in ``reason_detail``, not with ``threshold``),
+    and None when moderation stopped it first.
     """
 
     schema_version: Literal[1] = 1

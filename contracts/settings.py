@@ -100,6 +100,16 @@ class Settings(BaseSettings):
     classifier_dir: Path | None = Field(
         default=None, description="Trained classifier folder; unset uses the one shipped in models/artifacts."
     )
+    first_stage: bool = Field(
+        default=True,
+        description="Judge each comment with the cheap first stage (hashed word and character n-grams, "
+        "no transformer) before the embedding model: only its candidates are embedded and classified, "
+        "the rest are not suggestions (reason first_stage). False embeds every comment moderation passes.",
+    )
+    first_stage_dir: Path | None = Field(
+        default=None,
+        description="Trained first-stage folder; unset uses the one shipped in models/artifacts.",
+    )
     embedding_model_name: str = Field(default="all-MiniLM-L6-v2")
     embedding_backend: Literal["onnx", "torch"] = Field(
         default="onnx",

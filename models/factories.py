@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from contracts.settings import Settings
 from models.closure import load_templates
 from models.embedding import CachedEmbedder, MiniLMEmbedder
+from models.first_stage import FirstStage
 from models.judge import SuggestionJudge
 from models.moderation import ModerationPolicy
 from models.onnx_embedding import OnnxEmbedder
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_CLASSIFIER_DIR = (
     Path(__file__).resolve().parent.parent / "models" / "artifacts" / "suggestion_classifier"
 )
+DEFAULT_FIRST_STAGE_DIR = Path(__file__).resolve().parent.parent / "models" / "artifacts" / "first_stage"
 
 
 def moderation_policy(settings: Settings) -> ModerationPolicy:
@@ -71,11 +73,21 @@ def embedder(settings: Settings, *, batch_size: int | None = None) -> Embedder:
     return CachedEmbedder(model, max_entries=settings.embedding_cache_entries)
 
 
+def first_stage(settings: Settings) -> FirstStage | None:
+    """The trained first stage (``settings.first_stage_dir`` or the shipped one); None when turned off."""
+    if not settings.first_stage:
+        return None
+    return FirstStage.load(settings.first_stage_dir or DEFAULT_FIRST_STAGE_DIR)
+
+
 def suggestion_judge(settings: Settings, *, with_embedder: Embedder | None = None) -> SuggestionJudge:
-    """Moderation + embeddings + the trained classifier: the production path."""
+    """Moderation + the first stage + embeddings + the trained classifier: the production path."""
     classifier = SuggestionClassifier.load(settings.classifier_dir or DEFAULT_CLASSIFIER_DIR)
     return SuggestionJudge(
-        embedder=with_embedder or embedder(settings), scorer=classifier, policy=moderation_policy(settings)
+        embedder=with_embedder or embedder(settings),
+        scorer=classifier,
+        policy=moderation_policy(settings),
+        first_stage=first_stage(settings),
     )
 
 

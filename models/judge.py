@@ -1,4 +1,4 @@
-"""The production path of suggestion detection: moderation rules, then the classifier.
+"""The production path of suggestion detection: moderation rules, the first stage, then the classifier.
 
 :class:`SuggestionJudge` is used by the stream agent and by ``youasked eval suggestions`` alike,
 so that an evaluation measures exactly what runs.
@@ -24,6 +24,7 @@ from models.moderation import (
 )
 
 CLASSIFIER_REASON = "classifier"
+FIRST_STAGE_REASON = "first_stage"
 
 
 class SuggestionScorer(Protocol):
@@ -44,6 +45,24 @@ class SuggestionScorer(Protocol):
         ...
 
 
+class FirstStageScorer(Protocol):
+    """A text-only model in front of the classifier: which texts are worth embedding."""
+
+    @property
+    def threshold(self) -> float:
+        """Scores at or above this go on to the embedding model and the classifier."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """Identifies the trained artifact."""
+        ...
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Scores, shape ``(n,)``, for ``texts``; no embedding needed."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class JudgeInput:
     """One comment to judge: its text, who wrote it (``platform:author_id``) and when."""
@@ -55,7 +74,9 @@ class JudgeInput:
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
-    """The outcome for one comment. ``score`` is None when moderation stopped it first."""
+    """The outcome for one comment. ``score`` is None when moderation stopped it first, and the
+    first stage's score when that stage rejected it (``reason`` ``first_stage``).
+    """
 
     verdict: Verdict
     reason: str
@@ -64,19 +85,26 @@ class Judgement:
 
 
 class SuggestionJudge:
-    """Moderation, then embeddings and the classifier, over a batch of comments.
+    """Moderation, then the first stage, then embeddings and the classifier, over a batch of comments.
 
-    Only comments that pass moderation are embedded. The per-author rate limit is a state
-    passed in and returned, so the caller owns it (one per worker, or none in evaluation).
-    ``policy=None`` skips moderation (to measure the classifier alone).
+    Only comments that pass moderation and the first stage are embedded. The per-author rate
+    limit is a state passed in and returned, so the caller owns it (one per worker, or none in
+    evaluation). ``policy=None`` skips moderation (to measure the classifier alone);
+    ``first_stage=None`` embeds every comment moderation lets through.
     """
 
     def __init__(
-        self, *, embedder: Embedder, scorer: SuggestionScorer, policy: ModerationPolicy | None
+        self,
+        *,
+        embedder: Embedder,
+        scorer: SuggestionScorer,
+        policy: ModerationPolicy | None,
+        first_stage: FirstStageScorer | None = None,
     ) -> None:
         self.embedder = embedder
         self.scorer = scorer
         self.policy = policy
+        self.first_stage = first_stage
         self._version = scorer.version  # a digest of the weights: computed once, read per comment
 
     @property
@@ -94,7 +122,8 @@ class SuggestionJudge:
 
         Returns the new rate-limit state (None in, None out: no limit applied), one
         :class:`Judgement` per item, and an ``(n, dim)`` matrix of embeddings whose rows are
-        zero for moderated items.
+        zero for items that were not embedded (moderated, or rejected by the first stage);
+        every suggestion's row is its embedding.
         """
         judgements: list[Judgement | None] = [None] * len(items)
         passing: list[int] = []
@@ -111,6 +140,8 @@ class SuggestionJudge:
                 judgements[index] = Judgement(Verdict.MODERATED, verdict.code.value, detail, None)
             else:
                 passing.append(index)
+        if passing and self.first_stage is not None:
+            passing = self._first_stage(items, passing, judgements)
         vectors = np.zeros((len(items), self.embedder.dim), dtype=np.float32)
         if passing:
             texts = [items[i].text for i in passing]
@@ -127,3 +158,24 @@ class SuggestionJudge:
                     value,
                 )
         return rate_state, [j for j in judgements if j is not None], vectors
+
+    def _first_stage(
+        self, items: Sequence[JudgeInput], passing: list[int], judgements: list[Judgement | None]
+    ) -> list[int]:
+        """Judge the rows of ``passing`` the first stage rejects; return those it passes on."""
+        assert self.first_stage is not None
+        cut = self.first_stage.threshold
+        scores = self.first_stage.predict_proba([items[i].text for i in passing])
+        candidates: list[int] = []
+        for index, score in zip(passing, scores, strict=True):
+            value = float(score)
+            if value >= cut:
+                candidates.append(index)
+            else:
+                judgements[index] = Judgement(
+                    Verdict.NOT_SUGGESTION,
+                    FIRST_STAGE_REASON,
+                    f"first-stage score {value:.3f} < {cut:.3f}",
+                    value,
+                )
+        return candidates

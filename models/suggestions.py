@@ -40,7 +40,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from contracts.events import Verdict
 from models.embedding import Embedder, FloatMatrix
-from models.judge import JudgeInput, SuggestionJudge
+from models.judge import CLASSIFIER_REASON, FirstStageScorer, JudgeInput, SuggestionJudge
 from models.moderation import ModerationPolicy
 from models.suggestion_features import SENTENCE_FEATURES, build_features, cue_patterns, feature_count
 
@@ -253,15 +253,18 @@ def classify_with_moderation(
     classifier: SuggestionClassifier,
     embedder: Embedder,
     policy: ModerationPolicy | None,
+    first_stage: FirstStageScorer | None = None,
 ) -> tuple[list[bool], Counter[str]]:
     """The production path (:class:`models.judge.SuggestionJudge`) without a rate limit:
-    moderation first (rejected = not a suggestion), then the classifier.
+    moderation first (rejected = not a suggestion), then the first stage when given, then the
+    classifier.
 
-    Returns the decisions (one per text) and a count of moderation reason codes.
+    Returns the decisions (one per text) and a count of the reasons of every comment the
+    classifier did not judge (moderation codes, and ``first_stage``).
     """
-    judge = SuggestionJudge(embedder=embedder, scorer=classifier, policy=policy)
+    judge = SuggestionJudge(embedder=embedder, scorer=classifier, policy=policy, first_stage=first_stage)
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     inputs = [JudgeInput(text, f"row:{index}", epoch) for index, text in enumerate(texts)]
     _, judgements, _ = judge.judge(inputs, None)
-    reasons: Counter[str] = Counter(j.reason for j in judgements if j.verdict is Verdict.MODERATED)
+    reasons: Counter[str] = Counter(j.reason for j in judgements if j.reason != CLASSIFIER_REASON)
     return [j.verdict is Verdict.SUGGESTION for j in judgements], reasons

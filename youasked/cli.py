@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -230,21 +230,49 @@ def demo(
 @train_app.command("suggestions")
 def train_suggestions(
     data_dir: Path = typer.Option(Path("../shared/data"), help="Folder holding suggestions/*.csv."),
-    out: Path = typer.Option(None, help="Artifact folder (default: the one the worker loads)."),
+    out: Path = typer.Option(None, help="Classifier artifact folder (default: the one the worker loads)."),
+    first_stage_out: Path = typer.Option(
+        None, help="First-stage artifact folder (default: the one the worker loads)."
+    ),
+    stage: str = typer.Option(
+        "all",
+        help="What to train: all (the classifier, then the first stage in front of it), "
+        "classifier, or first-stage (in front of the classifier already in --out).",
+    ),
 ) -> None:
-    """Train the suggestion classifier on the CLAP and Maalej training splits; print its metrics."""
-    from models.factories import DEFAULT_CLASSIFIER_DIR, embedder
+    """Train the suggestion classifier and the first stage on the CLAP and Maalej training splits;
+    print their metrics.
+    """
+    from models.factories import DEFAULT_CLASSIFIER_DIR, DEFAULT_FIRST_STAGE_DIR, embedder
+    from models.first_stage_training import train_first_stage_from_shared_data
     from models.suggestion_training import train_from_shared_data
+    from models.suggestions import SuggestionClassifier
     from youasked.progress import progress_bar
 
+    if stage not in ("all", "classifier", "first-stage"):
+        raise typer.BadParameter("one of: all, classifier, first-stage", param_hint="--stage")
     _setup_logging("WARNING")
     settings = get_settings()
     model = embedder(settings)
-    with progress_bar("training the suggestion classifier", unit="steps") as on_progress:
-        metrics = train_from_shared_data(
-            data_dir, out or settings.classifier_dir or DEFAULT_CLASSIFIER_DIR, model, on_progress=on_progress
-        )
-    typer.echo(json.dumps(metrics, indent=1))
+    classifier_dir = out or settings.classifier_dir or DEFAULT_CLASSIFIER_DIR
+    report: dict[str, object] = {}
+    if stage in ("all", "classifier"):
+        with progress_bar("training the suggestion classifier", unit="steps") as on_progress:
+            report["classifier"] = train_from_shared_data(
+                data_dir, classifier_dir, model, on_progress=on_progress
+            )
+    if stage in ("all", "first-stage"):
+        classifier = SuggestionClassifier.load(classifier_dir)
+        with progress_bar("training the first stage", total=3, unit="steps") as on_progress:
+            done = iter(range(1, 4))
+            report["first_stage"] = train_first_stage_from_shared_data(
+                data_dir,
+                first_stage_out or settings.first_stage_dir or DEFAULT_FIRST_STAGE_DIR,
+                model,
+                classifier,
+                on_step=lambda: on_progress(next(done), 3),
+            )
+    typer.echo(json.dumps(report, indent=1))
 
 
 @eval_app.command("suggestions")
@@ -261,9 +289,13 @@ def eval_suggestions(
     id_col: str = typer.Option(None, help="Row id column (for --holdout-of)."),
     moderation: bool = typer.Option(True, help="Apply the moderation rules first, as production does."),
 ) -> None:
-    """Run moderation + classifier (production thresholds) over a labelled CSV; print JSON."""
+    """Run moderation + classifier (production thresholds) over a labelled CSV; print JSON.
+
+    With the first stage on (``YOUASKED_FIRST_STAGE``, the default), ``with_first_stage`` holds the
+    figures of the path with it, its pass rate and the recall it loses against the path without.
+    """
     from models.datasets import load_labelled_csv, split_train_holdout
-    from models.factories import DEFAULT_CLASSIFIER_DIR, embedder, moderation_policy
+    from models.factories import DEFAULT_CLASSIFIER_DIR, embedder, first_stage, moderation_policy
     from models.suggestions import SuggestionClassifier, classify_with_moderation, evaluate_binary
     from youasked.progress import progress_bar
 
@@ -284,20 +316,46 @@ def eval_suggestions(
     if holdout_of:
         data = split_train_holdout(data)[1]
     classifier = SuggestionClassifier.load(settings.classifier_dir or DEFAULT_CLASSIFIER_DIR)
+    front = first_stage(settings)
     model = embedder(settings)
+    policy = moderation_policy(settings) if moderation else None
+    gold = [bool(label) for label in data.labels]
     # One pass, as production batches it: chunks would change the model's padding, and the figures.
     with progress_bar(f"judging {input_.name}", total=len(data.texts), unit="comments") as on_progress:
         decisions, reasons = classify_with_moderation(
-            data.texts,
-            classifier=classifier,
-            embedder=model,
-            policy=moderation_policy(settings) if moderation else None,
+            data.texts, classifier=classifier, embedder=model, policy=policy
         )
         on_progress(len(data.texts), len(data.texts))
-    result = evaluate_binary(decisions, [bool(label) for label in data.labels])
+    result = evaluate_binary(decisions, gold)
     result["moderated"] = dict(sorted(reasons.items()))
     result["classifier"] = classifier.version
+    if front is not None:
+        # The same vectors (the embedder's exact-repeat cache): only the first stage differs.
+        staged, staged_reasons = classify_with_moderation(
+            data.texts, classifier=classifier, embedder=model, policy=policy, first_stage=front
+        )
+        result["with_first_stage"] = first_stage_report(
+            without=result, staged=evaluate_binary(staged, gold), rejected=staged_reasons["first_stage"]
+        )
+        result["with_first_stage"]["first_stage"] = front.version
     typer.echo(json.dumps(result))
+
+
+def first_stage_report(*, without: dict[str, Any], staged: dict[str, Any], rejected: int) -> dict[str, Any]:
+    """Figures of the path with the first stage beside ``without`` (the figures of the path without it).
+
+    ``pass_rate``: the share of comments moderation lets through that the first stage passes on;
+    ``embedded_share``: the share of all comments the embedding model still embeds;
+    ``recall_loss``: recall without minus recall with.
+    """
+    reached = without["n"] - sum(without["moderated"].values())
+    return {
+        **{key: staged[key] for key in ("precision", "recall", "f1", "true_positives")},
+        "rejected": rejected,
+        "pass_rate": round((reached - rejected) / reached, 4) if reached else 0.0,
+        "embedded_share": round((reached - rejected) / without["n"], 4) if without["n"] else 0.0,
+        "recall_loss": round(without["recall"] - staged["recall"], 4),
+    }
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
