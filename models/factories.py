@@ -13,7 +13,7 @@ from models.first_stage import FirstStage
 from models.judge import SuggestionJudge
 from models.moderation import ModerationPolicy
 from models.onnx_embedding import OnnxEmbedder
-from models.onnx_export import default_export_dir, ensure_exported
+from models.onnx_export import default_export_dir, exported_manifest
 from models.scoring import ScoringWeights
 from models.suggestions import SuggestionClassifier
 
@@ -61,8 +61,11 @@ def base_embedder(settings: Settings, *, batch_size: int | None = None) -> Embed
     size = batch_size or settings.embedding_batch_size
     if settings.embedding_backend == "torch":
         return MiniLMEmbedder(batch_size=size)
-    directory = ensure_exported(onnx_model_dir(settings))
-    return OnnxEmbedder(directory, batch_size=size, threads=settings.embedding_threads or None)
+    directory = onnx_model_dir(settings)
+    manifest = exported_manifest(directory)  # verifies (hashes) the export once
+    return OnnxEmbedder(
+        directory, batch_size=size, threads=settings.embedding_threads or None, manifest=manifest
+    )
 
 
 def embedder(settings: Settings, *, batch_size: int | None = None) -> Embedder:

@@ -47,7 +47,8 @@ def mean_pool(token_vectors: npt.NDArray[np.float32], attention_mask: IntMatrix)
 class OnnxEmbedder:
     """An :class:`~models.embedding.Embedder` running an ONNX export of all-MiniLM-L6-v2.
 
-    ``model_dir`` is an export folder (checked against its manifest's sha256 at load);
+    ``model_dir`` is an export folder (checked against its manifest's sha256 at load, unless the
+    caller passes the ``manifest`` it has just verified);
     ``batch_size`` texts run at once, grouped by token length so that a batch pads little;
     ``threads`` is ONNX Runtime's intra-op thread count (``None``: one per available core).
     Batching changes results by float rounding only (about 1e-7). Safe to share between threads:
@@ -56,8 +57,15 @@ class OnnxEmbedder:
 
     dim = EMBEDDING_DIM
 
-    def __init__(self, model_dir: Path, *, batch_size: int = 32, threads: int | None = None) -> None:
-        self.manifest: ExportManifest = verify_export(model_dir)
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        batch_size: int = 32,
+        threads: int | None = None,
+        manifest: ExportManifest | None = None,
+    ) -> None:
+        self.manifest: ExportManifest = manifest or verify_export(model_dir)
         if self.manifest.dim != self.dim:
             raise ValueError(f"{model_dir} holds {self.manifest.dim}-d vectors, expected {self.dim}")
         self._batch_size = batch_size

@@ -275,20 +275,26 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def ensure_exported(directory: Path) -> Path:
-    """``directory`` holding a verified export, exporting it first if it is missing or damaged.
+    """``directory`` holding a verified export, exporting it first if it is missing or damaged."""
+    exported_manifest(directory)
+    return directory
+
+
+def exported_manifest(directory: Path) -> ExportManifest:
+    """The verified manifest of the export in ``directory``, exporting it first if it is missing
+    or damaged (the ONNX file is hashed once).
 
     Several processes may call this at once (workers starting together): one exports under a
     lock file beside the folder, the others wait and then find it done.
     """
     try:
-        verify_export(directory)
-        return directory
+        return verify_export(directory)
     except ExportError:
         pass
     with _file_lock(directory.parent / f".{directory.name}.lock"):
         try:
-            verify_export(directory)
+            return verify_export(directory)
         except ExportError as problem:
             logger.info("exporting %s to ONNX in %s (%s)", MODEL_NAME, directory, problem)
             export_model(directory)
-    return directory
+    return verify_export(directory)
