@@ -58,7 +58,6 @@ class InvalidRecord:
     detail: str
 
 
-_short = short_detail
 
 
 def _describe_errors(error: ValidationError) -> str:
@@ -66,7 +65,7 @@ def _describe_errors(error: ValidationError) -> str:
     for item in error.errors(include_url=False, include_input=False)[:10]:
         location = ".".join(str(p) for p in item["loc"]) or "(root)"
         parts.append(f"{location}: {item['msg']}")
-    return _short("; ".join(parts))
+    return short_detail("; ".join(parts))
 
 
 def validate_comment(
@@ -97,7 +96,7 @@ def validate_comment(
     try:
         payload: Any = json.loads(decoded)
     except (ValueError, RecursionError) as exc:
-        return InvalidRecord(DeadLetterReason.NOT_JSON, _short(f"value is not JSON: {exc}"))
+        return InvalidRecord(DeadLetterReason.NOT_JSON, short_detail(f"value is not JSON: {exc}"))
     if not isinstance(payload, dict):
         return InvalidRecord(
             DeadLetterReason.NOT_OBJECT, f"value is a JSON {type(payload).__name__}, not an object"
@@ -112,13 +111,13 @@ def _validate_object(
     if version != 1:
         return InvalidRecord(
             DeadLetterReason.UNSUPPORTED_VERSION,
-            _short(f"schema_version {version!r} is not supported (1 is)"),
+            short_detail(f"schema_version {version!r} is not supported (1 is)"),
         )
     platform = payload.get("platform")
     if isinstance(platform, str) and platform not in _PLATFORMS:
         return InvalidRecord(
             DeadLetterReason.UNKNOWN_PLATFORM,
-            _short(f"platform {platform!r} is not one of {', '.join(sorted(_PLATFORMS))}"),
+            short_detail(f"platform {platform!r} is not one of {', '.join(sorted(_PLATFORMS))}"),
         )
     text = payload.get("text")
     if isinstance(text, str):
@@ -136,13 +135,13 @@ def _validate_object(
     except UnicodeEncodeError as exc:
         return InvalidRecord(DeadLetterReason.NOT_UTF8, f"a string holds invalid Unicode: {exc.reason}")
     except (ValueError, RecursionError) as exc:
-        return InvalidRecord(DeadLetterReason.NOT_JSON, _short(f"value cannot be re-encoded: {exc}"))
+        return InvalidRecord(DeadLetterReason.NOT_JSON, short_detail(f"value cannot be re-encoded: {exc}"))
     try:
         comment = CommentReceived.model_validate(payload)
     except ValidationError as exc:
         return InvalidRecord(DeadLetterReason.INVALID_FIELDS, _describe_errors(exc))
     except (RecursionError, ValueError, TypeError) as exc:  # pathological nesting
-        return InvalidRecord(DeadLetterReason.INVALID_FIELDS, _short(f"fields could not be read: {exc}"))
+        return InvalidRecord(DeadLetterReason.INVALID_FIELDS, short_detail(f"fields could not be read: {exc}"))
     if comment.created_at < limits.min_created_at:
         return InvalidRecord(
             DeadLetterReason.TIMESTAMP_OUT_OF_RANGE,

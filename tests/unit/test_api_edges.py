@@ -359,10 +359,11 @@ class StuckProjection:
         pass
 
 
-def test_ready_says_degraded_while_records_are_set_aside(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(api.app, "Projection", StuckProjection)
+def ready_once_the_model_is_loaded(
+    projection: type, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """``/ready`` of an API running ``projection``, once its search model has loaded."""
+    monkeypatch.setattr(api.app, "Projection", projection)
     app = create_api(
         settings_for(tmp_path), engine=engine, publisher=MemoryPublisher(), embedder=WordHashEmbedder
     )
@@ -370,9 +371,15 @@ def test_ready_says_degraded_while_records_are_set_aside(
         deadline = time.monotonic() + 10
         while test_client.get("/ready").json().get("model") is not True and time.monotonic() < deadline:
             time.sleep(0.05)
-        ready = test_client.get("/ready")
-        assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
-        assert ready.json()["set_aside"] == 2 and ready.json()["projected_records"] == 5
+        return test_client.get("/ready")
+
+
+def test_ready_says_degraded_while_records_are_set_aside(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ready = ready_once_the_model_is_loaded(StuckProjection, engine, tmp_path, monkeypatch)
+    assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
+    assert ready.json()["set_aside"] == 2 and ready.json()["projected_records"] == 5
 
 
 class DisconnectedProjection(StuckProjection):
@@ -387,14 +394,6 @@ class DisconnectedProjection(StuckProjection):
 def test_ready_says_degraded_while_the_projection_is_not_consuming(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api.app, "Projection", DisconnectedProjection)
-    app = create_api(
-        settings_for(tmp_path), engine=engine, publisher=MemoryPublisher(), embedder=WordHashEmbedder
-    )
-    with TestClient(app) as test_client:
-        deadline = time.monotonic() + 10
-        while test_client.get("/ready").json().get("model") is not True and time.monotonic() < deadline:
-            time.sleep(0.05)
-        ready = test_client.get("/ready")
-        assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
-        assert ready.json()["projecting"] is False and ready.json()["set_aside"] == 0
+    ready = ready_once_the_model_is_loaded(DisconnectedProjection, engine, tmp_path, monkeypatch)
+    assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
+    assert ready.json()["projecting"] is False and ready.json()["set_aside"] == 0
