@@ -141,7 +141,8 @@ def _validate_object(
     except ValidationError as exc:
         return InvalidRecord(DeadLetterReason.INVALID_FIELDS, _describe_errors(exc))
     except (RecursionError, ValueError, TypeError) as exc:  # pathological nesting
-        return InvalidRecord(DeadLetterReason.INVALID_FIELDS, short_detail(f"fields could not be read: {exc}"))
+        detail = short_detail(f"fields could not be read: {exc}")
+        return InvalidRecord(DeadLetterReason.INVALID_FIELDS, detail)
     if comment.created_at < limits.min_created_at:
         return InvalidRecord(
             DeadLetterReason.TIMESTAMP_OUT_OF_RANGE,
