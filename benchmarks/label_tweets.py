@@ -40,6 +40,7 @@ OUTPUT = LABELS_DIR / "twcs_asks.csv"
 SEED = 20261130
 RANDOM_SIZE = 450
 ENRICHED_SIZE = 380
+SECOND_TIER_SIZE = 450
 ASK_SEPARATOR = " || "
 # The enriched pre-filter: words that often come with a request for a product change. Rows
 # matching it are more likely to hold an ask; it decides only which rows are read, never a label.
@@ -48,6 +49,14 @@ ASK_CUES = re.compile(
     r"|please let|let us|let me|allow|support for|can you|could you|why can'?t"
     r"|why (is|isn'?t|don'?t|doesn'?t|won'?t)|need|want|hope|suggest|would love|i'?d love|make it"
     r"|please make|change|improve|instead|idea|ability to|able to|how about|plz|pls)\b",
+    re.IGNORECASE,
+)
+# The second tier, drawn once the first tier's pool was used up with too few asks: broader words
+# of wanting, changing and product parts, read over the inbound tweets not drawn before.
+SECOND_TIER_CUES = re.compile(
+    r"\b(why|would|could|wish|make|let|get rid|bring|anymore|no longer|only|please|pls|plz|when will"
+    r"|any plans|should|instead|rather|prefer|hope|stop|start|offer|provide|more|less|fewer|cheaper"
+    r"|expensive|price|fee|charge|policy|app|website|menu|option|setting|update|version)\b",
     re.IGNORECASE,
 )
 
@@ -66,14 +75,19 @@ def inbound_tweets(data_dir: Path) -> dict[str, str]:
 
 
 def draw_samples(tweets: dict[str, str]) -> dict[str, list[str]]:
-    """The fixed samples: ``random`` (uniform over inbound tweets) and ``enriched`` (uniform
-    over the other inbound tweets that match :data:`ASK_CUES`), each in labelling order."""
+    """The fixed samples, each in labelling order: ``random`` (uniform over inbound tweets) and
+    ``enriched``: first uniform over the other inbound tweets that match :data:`ASK_CUES`, then
+    uniform over the tweets still not drawn that match it or :data:`SECOND_TIER_CUES`."""
     keys = list(tweets)
     random_keys = random.Random(SEED).sample(keys, RANDOM_SIZE)
     taken = set(random_keys)
     pool = [key for key in keys if key not in taken and ASK_CUES.search(tweets[key])]
     enriched = random.Random(SEED + 1).sample(pool, min(ENRICHED_SIZE, len(pool)))
-    return {"random": random_keys, "enriched": enriched}
+    taken.update(enriched)
+    cues = (ASK_CUES, SECOND_TIER_CUES)
+    second_pool = [key for key in keys if key not in taken and any(c.search(tweets[key]) for c in cues)]
+    second = random.Random(SEED + 2).sample(second_pool, min(SECOND_TIER_SIZE, len(second_pool)))
+    return {"random": random_keys, "enriched": enriched + second}
 
 
 def show(tweets: dict[str, str], keys: list[str]) -> None:
