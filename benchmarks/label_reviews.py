@@ -16,7 +16,6 @@ ask text ...]]``, as for the tweets (``benchmarks/label_tweets.py``).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import random
 import sys
@@ -24,9 +23,9 @@ from collections import Counter
 from pathlib import Path
 
 from label_stats import units
-from label_tweets import ASK_CUES, find_spans, read_decisions
+from label_tweets import ASK_CUES, command_parser, label_row, read_decisions, write_label_file
 
-from models.labelled import COLUMNS, LABELS_DIR, LabelledComment, expected_split, format_spans, load_labelled, text_digest
+from models.labelled import LABELS_DIR, LabelledComment, load_labelled
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT.parent / "shared" / "data"
@@ -58,7 +57,9 @@ def read_reviews(data_dir: Path) -> Reviews:
             sys.exit(f"{path} is missing: the reviews are read from the shared data folder")
         with path.open(newline="", encoding="utf-8") as handle:
             rows = enumerate(csv.DictReader(handle))
-            reviews[source] = {str(index): row["content"] for index, row in rows if (row["content"] or "").strip()}
+            reviews[source] = {
+                str(index): row["content"] for index, row in rows if (row["content"] or "").strip()
+            }
     return reviews
 
 
@@ -93,30 +94,18 @@ def build(reviews: Reviews, decisions: dict[str, tuple[str, list[str]]], out: Pa
     if unknown:
         sys.exit(f"decided reviews outside the samples: {sorted(unknown)[:10]}")
     rows = []
-    for name, pairs in samples.items():
+    for sample, pairs in samples.items():
         for source, key in pairs:
-            if review_name(source, key) not in decisions:
-                continue
-            kind, asks = decisions[review_name(source, key)]
-            text = reviews[source][key]
-            rows.append(
-                {
-                    "source": source,
-                    "row_key": key,
-                    "digest": text_digest(text),
-                    "split": expected_split(source, key),
-                    "sample": name,
-                    "label": "ask" if kind == "ask" else "not_ask",
-                    "kind": kind,
-                    "asks": format_spans(find_spans(text, asks, review_name(source, key))),
-                }
-            )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {len(rows)} rows to {out}")
+            name = review_name(source, key)
+            if name in decisions:
+                kind, asks = decisions[name]
+                text = reviews[source][key]
+                rows.append(
+                    label_row(
+                        source=source, key=key, text=text, sample=sample, kind=kind, asks=asks, name=name
+                    )
+                )
+    write_label_file(rows, out)
 
 
 def _describe(title: str, comments: list[LabelledComment]) -> None:
@@ -146,16 +135,7 @@ def stats(path: Path, data_dir: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
-    commands = parser.add_subparsers(dest="command", required=True)
-    show_parser = commands.add_parser("show", help="print reviews of a sample to label")
-    show_parser.add_argument("--sample", choices=("random", "enriched"), required=True)
-    show_parser.add_argument("--start", type=int, default=0)
-    show_parser.add_argument("--count", type=int, default=40)
-    build_parser = commands.add_parser("build", help="write the label file from a decisions file")
-    build_parser.add_argument("--decisions", type=Path, required=True)
-    build_parser.add_argument("--out", type=Path, default=OUTPUT)
+    parser, commands = command_parser(__doc__, data_dir=DATA_DIR, out=OUTPUT, items="reviews")
     stats_parser = commands.add_parser("stats", help="print what the label file holds")
     stats_parser.add_argument("--labels", type=Path, default=OUTPUT)
     args = parser.parse_args()
