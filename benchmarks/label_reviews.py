@@ -39,6 +39,7 @@ SOURCES = (
 SEED = 20261201
 RANDOM_PER_SOURCE = 88
 ENRICHED_PER_SOURCE = 64
+SECOND_TIER_PER_SOURCE = 48
 
 Reviews = dict[str, dict[str, str]]
 
@@ -65,17 +66,26 @@ def read_reviews(data_dir: Path) -> Reviews:
 
 def draw_samples(reviews: Reviews) -> dict[str, list[tuple[str, str]]]:
     """The fixed samples as ``(source, row_key)`` pairs in labelling order, the four files taken
-    in turn: ``random`` (uniform over each file's reviews) and ``enriched`` (uniform over each
-    file's other reviews that match the tweets' first cue words, :data:`ASK_CUES`)."""
-    drawn: dict[str, list[list[tuple[str, str]]]] = {"random": [], "enriched": []}
+    in turn: ``random`` (uniform over each file's reviews) and ``enriched``: first uniform over
+    each file's other reviews that match the tweets' first cue words (:data:`ASK_CUES`), then a
+    second tier, drawn after the first was labelled, uniform over the matching reviews still not drawn."""
+    random_lists, first_tier, second_tier = [], [], []
     for number, source in enumerate(SOURCES):
         keys = list(reviews[source])
         chosen = random.Random(SEED + number).sample(keys, min(RANDOM_PER_SOURCE, len(keys)))
-        pool = [key for key in keys if key not in set(chosen) and ASK_CUES.search(reviews[source][key])]
+        taken = set(chosen)
+        pool = [key for key in keys if key not in taken and ASK_CUES.search(reviews[source][key])]
         enriched = random.Random(SEED + 100 + number).sample(pool, min(ENRICHED_PER_SOURCE, len(pool)))
-        drawn["random"].append([(source, key) for key in chosen])
-        drawn["enriched"].append([(source, key) for key in enriched])
-    return {name: _interleave(lists) for name, lists in drawn.items()}
+        taken.update(enriched)
+        rest = [key for key in pool if key not in taken]
+        second = random.Random(SEED + 200 + number).sample(rest, min(SECOND_TIER_PER_SOURCE, len(rest)))
+        random_lists.append([(source, key) for key in chosen])
+        first_tier.append([(source, key) for key in enriched])
+        second_tier.append([(source, key) for key in second])
+    return {
+        "random": _interleave(random_lists),
+        "enriched": _interleave(first_tier) + _interleave(second_tier),
+    }
 
 
 def _interleave(lists: list[list[tuple[str, str]]]) -> list[tuple[str, str]]:
