@@ -125,7 +125,7 @@ def _describe(title: str, comments: list[LabelledComment]) -> None:
         f"{title}: reviews {len(comments)}, asks {len(asks)} ({len(asks) / max(len(comments), 1):.1%}), "
         f"ask spans {sum(len(c.asks) for c in comments)}, reviews with 2+ asks "
         f"{sum(len(c.asks) >= 2 for c in comments)}, units {sum(len(units(c.text)) for c in comments)}, "
-        f"ask units ~{sum(len(units(c.text)) for c in asks)}"
+        f"units in ask reviews {sum(len(units(c.text)) for c in asks)}"
     )
     print(f"    splits {dict(Counter(c.split for c in comments))}; kinds {dict(kinds.most_common())}")
 
