@@ -157,8 +157,8 @@ def _exporter_versions() -> dict[str, str]:
     return {name: importlib.metadata.version(name) for name in ("numpy", "onnx", "safetensors")}
 
 
-def _check_export(onnx_path: Path, out: Path, dim: int, output_name: str) -> None:
-    """Run probe texts (one past the window) through the written model.
+def _check_export(out: Path, dim: int, output_name: str) -> None:
+    """Run probe texts (one past the window) through the model written into ``out``.
 
     Raises :class:`ExportError` unless each gives a finite unit vector of ``dim`` values and
     padding in a batch leaves a text's vector as it was alone.
@@ -171,7 +171,7 @@ def _check_export(onnx_path: Path, out: Path, dim: int, output_name: str) -> Non
         "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
         "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
     }
-    session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(str(out / ONNX_FILE), providers=["CPUExecutionProvider"])
     (padded,) = session.run([output_name], feeds)
     length = int(feeds["attention_mask"][1].sum())
     alone = session.run([output_name], {name: value[1:2, :length] for name, value in feeds.items()})[0]
@@ -202,13 +202,13 @@ def export_model(out: Path) -> ExportManifest:
         onnx_graph.write_encoder(model_dir, staging / ONNX_FILE)
         _write_tokenizer(model_dir, staging, max_seq_length)
         dim = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
-        _check_export(staging / ONNX_FILE, staging, dim, onnx_graph.OUTPUT_NAME)
+        _check_export(staging, dim, onnx_graph.OUTPUT_NAME)
         manifest = ExportManifest(
             model_name=MODEL_NAME,
             source_package=SOURCE_PACKAGE,
             source_version=source_version(),
             export_format=EXPORT_FORMAT,
-            opset=OPSET,
+            opset=onnx_graph.OPSET,
             max_seq_length=max_seq_length,
             dim=dim,
             onnx_sha256=file_sha256(staging / ONNX_FILE),
