@@ -49,8 +49,8 @@ install-runtime: ## Install exactly the runtime package set into .venv (removes 
 install-dev: $(FULL_STAMP) ## Create .venv with the full package set: runtime, PyTorch, test and lint tools
 
 lock: ## Re-resolve both locks from pyproject.toml (the runtime one within the full one)
-	$(UV) pip compile pyproject.toml --extra dev --extra torch --python-version 3.11 -o $(FULL_LOCK)
-	$(UV) pip compile pyproject.toml --override requirements-runtime.overrides -c $(FULL_LOCK) \
+	$(UV) pip compile -q pyproject.toml --extra dev --extra torch --python-version 3.11 -o $(FULL_LOCK)
+	$(UV) pip compile -q pyproject.toml --override requirements-runtime.overrides -c $(FULL_LOCK) \
 		--python-version 3.11 -o $(RUNTIME_LOCK)
 
 kafka-start: $(RUNTIME_STAMP) ## Start the local Kafka broker (fetches the jars the first time)
