@@ -1,4 +1,4 @@
-"""The project's own written training posts: short social text labelled ask / not_ask with spans.
+r"""The project's own written training posts: short social text labelled ask / not_ask with spans.
 
 ``models/training/written_social.csv`` holds texts written for the project (see
 ``models/training/README.md``). Each row has an ``id`` (``ws-0001``...), a ``platform``, the
@@ -12,7 +12,7 @@ from the marks (never typed by hand)::
 
     python -m models.written        # rewrites the CSV from the source
 
-Lines starting ``# product:`` name the product of the lines below them; ``\\n`` in a text is a
+Lines starting ``# product:`` name the product of the lines below them; ``\n`` in a text is a
 line break. Ids follow the order of the source, so rows are only ever appended to it.
 """
 
@@ -95,7 +95,7 @@ def validate(post: WrittenPost) -> None:
         raise WrittenDataError(f"{where}: empty text or product")
     if post.is_ask != bool(post.asks):
         raise WrittenDataError(f"{where}: label {post.label} does not match {len(post.asks)} ask spans")
-    if post.kind == "ask" and not post.is_ask or post.kind in NEVER_ASK_KINDS and post.is_ask:
+    if (post.kind == "ask" and not post.is_ask) or (post.kind in NEVER_ASK_KINDS and post.is_ask):
         raise WrittenDataError(f"{where}: kind {post.kind} with label {post.label}")
     previous_end = 0
     for start, end in post.asks:

@@ -102,10 +102,12 @@ def test_read_written_fails_clearly_on_a_missing_file(tmp_path: Path) -> None:
 
 
 def test_source_lines_become_numbered_posts_of_their_product() -> None:
-    source = "# product: Acme\nx | ask | @acme [[dark mode pls]]\n\n# a note\nreddit | bug | it crashes\\nagain\n"
+    source = "# product: Acme\nx | ask | @acme [[dark mode pls]]\n\n# a note\nreddit | bug | crashes\\nagain"
     first, second = posts_from_source(source)
-    assert (first.id, first.product, first.label, first.ask_texts) == ("ws-0001", "Acme", "ask", ("dark mode pls",))
-    assert (second.id, second.text, second.label, second.asks) == ("ws-0002", "it crashes\nagain", "not_ask", ())
+    assert (first.id, first.product, first.label) == ("ws-0001", "Acme", "ask")
+    assert first.ask_texts == ("dark mode pls",)
+    assert (second.id, second.text, second.label) == ("ws-0002", "crashes\nagain", "not_ask")
+    assert second.asks == ()
 
 
 def test_source_line_errors_name_the_line() -> None:
@@ -130,7 +132,8 @@ def test_the_committed_file_is_valid_and_balanced() -> None:
     assert min(platforms.values()) >= 0.04 * len(posts)
     kinds = Counter(p.kind for p in posts)
     assert set(kinds) == KINDS
-    hard_negatives = sum(1 for p in posts if not p.is_ask and p.kind in {"bug", "support", "question", "praise"})
+    hard_kinds = {"bug", "support", "question", "praise"}
+    hard_negatives = sum(1 for p in posts if not p.is_ask and p.kind in hard_kinds)
     assert hard_negatives >= 0.30 * len(posts)
     assert sum(1 for p in posts if p.is_ask and p.kind != "ask") >= 30  # bug reports, complaints that ask
     assert sum(1 for p in posts if len(p.asks) >= 2) >= 20
