@@ -103,7 +103,14 @@ def validate(post: WrittenPost) -> None:
             raise WrittenDataError(f"{where}: span {start}-{end} outside the text or out of order")
         if post.text[start:end] != post.text[start:end].strip():
             raise WrittenDataError(f"{where}: span {start}-{end} starts or ends on a space")
+        if _inside_word(post.text, start) or _inside_word(post.text, end):
+            raise WrittenDataError(f"{where}: span {start}-{end} cuts a word")
         previous_end = end
+
+
+def _inside_word(text: str, offset: int) -> bool:
+    """True when ``offset`` falls between two letters or digits of one word."""
+    return 0 < offset < len(text) and text[offset - 1].isalnum() and text[offset].isalnum()
 
 
 def read_written(path: Path | str = WRITTEN_CSV) -> tuple[WrittenPost, ...]:

@@ -67,6 +67,8 @@ def test_spans_round_trip() -> None:
         ({"asks": (), "label": "ask"}, "does not match"),
         ({"asks": ((7, 99),)}, "outside"),
         ({"asks": ((6, 20),)}, "space"),
+        ({"asks": ((8, 20),)}, "cuts a word"),
+        ({"asks": ((7, 19),)}, "cuts a word"),
         ({"asks": ((7, 11), (8, 20))}, "out of order"),
         ({"kind": "spam"}, "kind spam"),
         ({"kind": "ask", "label": "not_ask", "asks": ()}, "kind ask"),
@@ -81,7 +83,7 @@ def test_validate_rejects_broken_rows(changes: dict[str, object], message: str) 
 
 
 def test_a_bug_report_that_asks_is_an_ask() -> None:
-    validate(post(kind="bug", text="crashes. add dark mode", asks=((10, 22),)))
+    validate(post(kind="bug", text="crashes. add dark mode", asks=((9, 22),)))
 
 
 def test_read_written_rejects_repeated_ids(tmp_path: Path) -> None:
