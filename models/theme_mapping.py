@@ -366,7 +366,9 @@ def unreadable_command(message: RawRecord, error: ValidationError, *, now: datet
 
 
 def suggestion_of(detected: SuggestionDetected) -> Suggestion:
-    """The clustering's view of a detected suggestion (its author key as ``platform:author_id``)."""
+    """The clustering's view of a detected suggestion: the ask's text and embedding, its author key as
+    ``platform:author_id``.
+    """
     comment = detected.comment
     return Suggestion(
         suggestion_id=detected.suggestion_id,
@@ -374,7 +376,7 @@ def suggestion_of(detected: SuggestionDetected) -> Suggestion:
         author_key=f"{comment.platform.value}:{comment.author_id}",
         platform=comment.platform.value,
         created_at=comment.created_at,
-        text=comment.text,
+        text=detected.ask.text,
         vector=np.asarray(detected.embedding, dtype=np.float32),
     )
 
@@ -397,7 +399,10 @@ def suggestion_themed(
         author_handle=comment.author_handle,
         url=comment.url,
         thread_id=comment.thread_id,
-        text=comment.text,
+        text=detected.ask.text,
+        ask_start=detected.ask.start,
+        ask_end=detected.ask.end,
+        comment_text=comment.text,
         asked_at=comment.created_at,
         engagement=comment.engagement,
         placed_at=now,

@@ -23,6 +23,7 @@ from contracts.settings import Settings
 from contracts.topics import SUGGESTIONS, THEME_MEMBERS, THEMES
 from messaging.admin import ensure_topics
 from messaging.readback import read_topic
+from tests.fakes import whole_ask
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 
 pytestmark = pytest.mark.integration
@@ -49,8 +50,9 @@ def detected(index: int, cluster: int, author: str) -> tuple[bytes, bytes]:
         source=SourceRef(topic="feedback.comments", partition=0, offset=index),
     )
     event = SuggestionDetected(
-        suggestion_id=comment.key,
+        suggestion_id=f"{comment.key}#1",
         comment=comment,
+        ask=whole_ask(comment.text),
         score=0.9,
         embedding=[float(x) for x in vector],
         embedding_model="test",
