@@ -23,6 +23,7 @@ from models.moderation import (
     moderate,
     rate_limited_verdict,
 )
+from models.text import fold_text
 from models.units import Unit, authored_end, split_units
 
 CLASSIFIER_REASON = "classifier"
@@ -92,7 +93,8 @@ class Judgement:
     """The outcome for one comment. ``score`` is None when moderation stopped it first, the
     first stage's best unit score when that stage rejected every unit (``reason``
     ``first_stage``), else the classifier's best unit score. ``asks`` are the units scored at or
-    above the threshold, in order of position (empty unless the verdict is ``suggestion``).
+    above the threshold, in order of position, a repeated one (same folded text) once (empty
+    unless the verdict is ``suggestion``).
     """
 
     verdict: Verdict
@@ -193,17 +195,16 @@ class SuggestionJudge:
     def _classified(self, units: list[Unit], scores: list[float]) -> Judgement:
         """The judgement of a comment whose ``units`` the classifier scored."""
         cut = self.scorer.threshold
-        asks = tuple(
-            Ask(unit.text, unit.start, unit.end, score)
-            for unit, score in zip(units, scores, strict=True)
-            if score >= cut
-        )
+        asks: dict[str, Ask] = {}  # by folded text: an ask repeated in one comment is one ask
+        for unit, score in zip(units, scores, strict=True):
+            if score >= cut:
+                asks.setdefault(fold_text(unit.text), Ask(unit.text, unit.start, unit.end, score))
         best = max(scores)
         detail = f"best unit score {best:.3f} {'>=' if asks else '<'} {cut:.3f}"
         if asks:
             detail += f"; {len(asks)} ask{'s' if len(asks) > 1 else ''} of {len(units)} units"
         verdict = Verdict.SUGGESTION if asks else Verdict.NOT_SUGGESTION
-        return Judgement(verdict, CLASSIFIER_REASON, detail, best, asks)
+        return Judgement(verdict, CLASSIFIER_REASON, detail, best, tuple(asks.values()))
 
     def _first_stage(
         self, candidates: dict[int, list[Unit]], judgements: list[Judgement | None]

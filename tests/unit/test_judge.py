@@ -116,3 +116,11 @@ def test_a_comment_of_only_quoted_text_has_no_units() -> None:
     judge = SuggestionJudge(embedder=HashingEmbedder(), scorer=KeywordScorer(), policy=None)
     _, (judgement,), _ = judge.judge([item("RT @other: please add folders")], None)
     assert judgement.verdict is Verdict.NOT_SUGGESTION and judgement.reason == "no_units"
+
+
+def test_an_ask_repeated_in_one_comment_is_one_ask() -> None:
+    judge = SuggestionJudge(embedder=HashingEmbedder(), scorer=KeywordScorer(), policy=None)
+    _, (judgement,), vectors = judge.judge(
+        [item("Please add folders! please add folders. PLEASE ADD FOLDERS")], None
+    )
+    assert [(a.text, a.start) for a in judgement.asks] == [("Please add folders!", 0)] and len(vectors) == 1
