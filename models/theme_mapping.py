@@ -271,7 +271,7 @@ def person_of(record: SuggestionThemed) -> Person:
     return Person(
         platform=record.platform, author_id=record.author_id, handle=record.author_handle,
         comment_id=record.comment_id, comment_url=record.url, thread_id=record.thread_id or record.comment_id,
-        asked_at=record.asked_at,
+        asked_at=record.asked_at, ask=record.text,
     )
 
 
@@ -318,7 +318,8 @@ def closure_content_of(event: ClosureEvent) -> ClosureContent:
         release=release_info(event.release) if event.release else None,
         people=tuple(
             Asker(asker.platform, asker.author_id, asker.handle, tuple(
-                CommentRef(c.comment_id, c.comment_url, c.thread_id, c.asked_at) for c in asker.comments
+                CommentRef(c.comment_id, c.comment_url, c.thread_id, c.asked_at, tuple(c.asks))
+                for c in asker.comments
             ))
             for asker in event.people
         ),
