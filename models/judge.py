@@ -23,8 +23,8 @@ from models.moderation import (
     moderate,
     rate_limited_verdict,
 )
-from models.text import fold_text
-from models.units import Unit, authored_end, split_units
+from models.text import authored_end, fold_text
+from models.units import Unit, split_units
 
 CLASSIFIER_REASON = "classifier"
 FIRST_STAGE_REASON = "first_stage"
@@ -107,7 +107,7 @@ class Judgement:
 class SuggestionJudge:
     """Moderation per comment, then per unit the first stage, embeddings and the classifier.
 
-    Moderation reads the comment's own words (:func:`models.units.authored_end`); each comment
+    Moderation reads the comment's own words (:func:`models.text.authored_end`); each comment
     that passes is split into units (:func:`models.units.split_units`). Only units the first
     stage passes are embedded, each distinct unit text once per batch. A comment is a
     suggestion when at least one unit scores at or above the classifier's threshold. The

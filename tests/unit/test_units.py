@@ -145,3 +145,8 @@ def test_suggestion_ids_name_the_comment_and_the_ask() -> None:
     assert suggestion_id_of("x:123", 2) == "x:123#2"
     assert comment_key_of("x:123#2") == "x:123" and comment_key_of("reddit:a#b#10") == "reddit:a#b"
     assert comment_key_of("x:123") == "x:123" and comment_key_of("x:#tag") == "x:#tag"
+
+
+def test_an_appended_developer_reply_gives_no_unit() -> None:
+    comment = "Please add a dark mode.\n\n---\nDeveloper Response: Thanks, please add it to our forum."
+    assert texts(comment) == ["Please add a dark mode."]
