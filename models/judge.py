@@ -202,7 +202,7 @@ class SuggestionJudge:
         best = max(scores)
         detail = f"best unit score {best:.3f} {'>=' if asks else '<'} {cut:.3f}"
         if asks:
-            detail += f"; {len(asks)} ask{'s' if len(asks) > 1 else ''} of {len(units)} units"
+            detail += f"; {len(asks)} ask{'s' if len(asks) > 1 else ''} of {len(units)} units scored"
         verdict = Verdict.SUGGESTION if asks else Verdict.NOT_SUGGESTION
         return Judgement(verdict, CLASSIFIER_REASON, detail, best, tuple(asks.values()))
 

@@ -91,7 +91,7 @@ def test_each_unit_is_judged_and_the_asks_carry_their_spans() -> None:
     assert judgement.verdict is Verdict.SUGGESTION and judgement.score == 0.9
     assert [ask.text for ask in judgement.asks] == ["Please add folders!", "add a dark mode pls"]
     assert all(comment[ask.start : ask.end] == ask.text for ask in judgement.asks)
-    assert "2 asks of 4 units" in judgement.detail
+    assert "2 asks of 4 units scored" in judgement.detail
     assert np.allclose(vectors, HashingEmbedder().embed(["Please add folders!", "add a dark mode pls"]))
 
 
