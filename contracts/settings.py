@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     embedding_threads: int = Field(
         default=0, ge=0, description="ONNX Runtime threads of one model run; 0: one per available core."
     )
+    embedding_thread_spinning: bool = Field(
+        default=False,
+        description="ONNX Runtime's threads spin while waiting for work: measured slower here whenever "
+        "anything else shares the cores (the worker's event loop, the broker), as it always does.",
+    )
     embedding_batch_size: int = Field(default=32, ge=1, le=512, description="Model batch: training, eval.")
     classify_embedding_batch_size: int = Field(
         default=8,

@@ -64,7 +64,11 @@ def base_embedder(settings: Settings, *, batch_size: int | None = None) -> Embed
     directory = onnx_model_dir(settings)
     manifest = exported_manifest(directory)  # verifies (hashes) the export once
     return OnnxEmbedder(
-        directory, batch_size=size, threads=settings.embedding_threads or None, manifest=manifest
+        directory,
+        batch_size=size,
+        threads=settings.embedding_threads or None,
+        spinning=settings.embedding_thread_spinning,
+        manifest=manifest,
     )
 
 
