@@ -49,7 +49,9 @@ class OnnxEmbedder:
 
     ``model_dir`` is an export folder (checked against its manifest's sha256 at load, unless the
     caller passes the ``manifest`` it has just verified);
-    ``batch_size`` texts run at once, grouped by token length so that a batch pads little;
+    ``batch_size`` texts run at once, grouped by token length so that a batch pads little; with
+    ``batch_tokens`` a run holds instead as many texts as fit that many padded word pieces (rows
+    times the longest), at least one: long texts run a few at a time, short ones many;
     ``threads`` is ONNX Runtime's intra-op thread count (``None``: one per available core);
     ``spinning`` lets those threads spin while they wait for work: a little faster on idle cores,
     but the spinning takes the cores from everything else in a process (the event loop, the broker
@@ -65,6 +67,7 @@ class OnnxEmbedder:
         model_dir: Path,
         *,
         batch_size: int = 32,
+        batch_tokens: int | None = None,
         threads: int | None = None,
         spinning: bool = False,
         manifest: ExportManifest | None = None,
@@ -73,6 +76,7 @@ class OnnxEmbedder:
         if self.manifest.dim != self.dim:
             raise ValueError(f"{model_dir} holds {self.manifest.dim}-d vectors, expected {self.dim}")
         self._batch_size = batch_size
+        self._batch_tokens = batch_tokens
         self.threads = threads or available_cores()
         self._tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         self._tokenizer.enable_truncation(max_length=self.manifest.max_seq_length)
@@ -102,8 +106,7 @@ class OnnxEmbedder:
         # Longest first, as sentence-transformers does: a batch holds texts of near-equal length.
         order = np.argsort(-lengths, kind="stable")
         with self._lock:
-            for start in range(0, len(texts), self._batch_size):
-                rows = order[start : start + self._batch_size]
+            for rows in self._runs(order, lengths):
                 width = int(lengths[rows].max())
                 ids = np.zeros((len(rows), width), dtype=np.int64)
                 mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -116,3 +119,15 @@ class OnnxEmbedder:
                 )
                 out[rows] = mean_pool(np.asarray(token_vectors, dtype=np.float32), mask)
         return out
+
+    def _runs(self, order: npt.NDArray[np.intp], lengths: npt.NDArray[np.int_]) -> list[npt.NDArray[np.intp]]:
+        """``order`` (longest first) cut into the row groups that run together."""
+        if self._batch_tokens is None:
+            size = self._batch_size
+            return [order[start : start + size] for start in range(0, len(order), size)]
+        runs, start = [], 0
+        while start < len(order):
+            count = max(1, self._batch_tokens // int(lengths[order[start]]))  # the first is the longest
+            runs.append(order[start : start + count])
+            start += count
+        return runs
