@@ -7,7 +7,8 @@ demo), replays ``microsoft_teams_reviews.csv``, ``google_chrome_reviews.csv`` an
 with its own id salt, so that no review takes another's identity), waits until every accepted
 comment has its ``CommentClassified`` and the themes agent has caught up, and prints the counts,
 the time, the end-to-end rate and the worker's peak RSS: the largest ``VmHWM`` of a process of
-the worker's tree, and the peak of the tree's summed ``VmRSS`` sampled every 0.2 s from /proc.
+the worker's tree, and the peak of the tree's summed ``VmRSS`` sampled every 0.2 s from /proc,
+and how many worker processes the supervisor ran (a restart starts the memory from scratch).
 
 Run: .venv/bin/python benchmarks/replay_memory.py [--files ...] [--limit N]
 """
@@ -107,6 +108,7 @@ def run(settings: Settings, paths: list[Path], limit: int | None) -> dict[str, f
         "rate": classified / classified_s,
         "worker_peak_mb": max(sampler.process_peak_kb.values()) / 1024,
         "tree_peak_mb": sampler.tree_peak_kb / 1024,
+        "worker_processes": len(sampler.process_peak_kb) - 1,  # the children: more than 1 = restarts
     }
 
 
@@ -145,6 +147,8 @@ def main() -> None:
     print(f"| start of the replay to every agent caught up (themes too) | {r['settled_s']:.0f} s |")
     print(f"| worker peak RSS (largest VmHWM in the worker's process tree) | {r['worker_peak_mb']:.0f} MB |")
     print(f"| worker tree peak RSS (supervisor + worker, sampled) | {r['tree_peak_mb']:.0f} MB |")
+    print(f"| worker processes the supervisor ran (more than 1: it restarted a stalled one) "
+          f"| {r['worker_processes']:.0f} |")
     print(json.dumps({k: round(v, 3) for k, v in r.items()}))
 
 
