@@ -14,9 +14,9 @@ The suggestion is written and acknowledged before the classification, so a crash
 the two repeats the suggestion (harmless) and never loses it; a batch's offsets are
 acknowledged after all of its outputs are. A batch that fails is done again one comment at a
 time, and a comment that fails alone goes to ``feedback.comments.accepted.dlq``
-(:class:`~streams.dead_letters.StageGuard`). Batches are large (``classify_batch_size``) and the
-model's micro-batches small (``classify_embedding_batch_size``), both measured on this CPU:
-the model sorts a batch by length, so a large batch in micro-batches of 8 pads little.
+(:class:`~streams.dead_letters.StageGuard`). A batch is what is ready (``classify_batch_wait_s``
+is short; ``classify_batch_size`` is reached under load), and the model sorts it by length and
+runs it in small pieces (``classify_embedding_batch_tokens``), so that it pads little.
 """
 
 from __future__ import annotations
