@@ -139,10 +139,20 @@ class Settings(BaseSettings):
     classify_batch_size: int = Field(default=128, ge=1, le=4096, description="Comments per classify batch.")
     classify_batch_wait_s: float = Field(default=0.2, gt=0, description="Longest wait to fill a batch.")
     moderation_blocked_words: list[str] | None = Field(
-        default=None, description="Abuse/stop words (JSON list); unset uses the built-in list."
+        default=None,
+        description="Words that always remove a comment (JSON list); unset uses the built-in list.",
+    )
+    moderation_profanity_words: list[str] | None = Field(
+        default=None,
+        description="Swear words that remove a comment only when they are all it says or insult a person "
+        "(JSON list); unset uses the built-in list.",
     )
     moderation_promo_phrases: list[str] | None = Field(
-        default=None, description="Promo/spam phrases (JSON list); unset uses the built-in list."
+        default=None, description="Promo phrases, one point of evidence each (JSON list); unset: built-in."
+    )
+    moderation_self_promo_phrases: list[str] | None = Field(
+        default=None,
+        description="Self-promotion phrases, two points in the imperative (JSON list); unset: built-in.",
     )
     moderation_max_links: int = Field(default=1, ge=0)
     moderation_min_letters: int = Field(default=3, ge=0)

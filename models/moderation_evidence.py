@@ -8,7 +8,8 @@ lists, and returns what it found, so the rules stay pure and testable:
 * :func:`abuse_match`: a profanity is abuse when it is all the comment says (few other words,
   no link, no ask) or it comes with an insult aimed at a person ("you idiots");
 * :func:`promo_evidence`: promotion needs two pieces of evidence (a promo phrase, a promo term
-  next to a link, a call to action opening a sentence, a social handle, an urgency phrase); a
+  next to a link, a call to action opening a sentence or pointing at a link, a social handle,
+  an urgency phrase, a money claim such as "earn $500"); a
   self-promotion phrase in the imperative ("Follow me ...") or a referral code ("use code
   AB12CD") counts twice;
 * :func:`words_beside_links`: how much a comment says besides its links (a link dump says
@@ -50,8 +51,11 @@ _CALL_TO_ACTION = re.compile(
     r"|(?:shop|buy)\s+(?:now|our|the|at|today|online|cheap)"
     r"|save\s+(?:big|up\s+to|now|on|\d|\$)"
     r"|(?:sign\s+up|register)\s+(?:now|today|at|for\s+free|here)"
-    r"|re-?tweet|rt\s+to)\b"
+    r"|re-?tweet|rt\s+to"
+    r"|(?:get|grab|claim|join|visit|shop|buy|subscribe|follow|download|sign\s+up|register)\s+(?:(?:at|on|here|now)\s+)?"
+    r"(?=(?:https?://|www\.|(?:[a-z0-9-]+\.)+(?:com|net|org|io|co|ly|me|gg|xyz|biz|shop|store|site|online|link|app)\b)))\b"
 )
+_MONEY_CLAIM = re.compile(r"\b(?:earn|make|made|making|earning)\s+(?:up\s+to\s+)?[$€£]\s?\d")
 _HANDLE = re.compile(
     r"\b(?:insta(?:gram)?|ig|snap(?:chat)?|tik\s?tok|twitch|telegram|whatsapp|kik)\s*(?:is|:|-|@)\s*@?[\w.]{3,}"
 )
@@ -171,6 +175,9 @@ def promo_evidence(
     action = _first_apart(_CALL_TO_ACTION, folded, spans)
     if action is not None:
         points, found = points + 1, [*found, action.group(0).strip()]
+    money = _MONEY_CLAIM.search(folded)
+    if money is not None:
+        points, found = points + 1, [*found, money.group(0)]
     handle = _HANDLE.search(folded)
     if handle is not None:
         points, found = points + 1, [*found, handle.group(0)]

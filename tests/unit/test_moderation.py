@@ -139,6 +139,9 @@ def test_a_swear_word_in_feedback_does_not_remove_it(text: str) -> None:
         "Join our rewards club for free! https://t.co/xyz",
         "go follow me, insta: trail.vibes",
         "great game, use code a3clv3dm after the tutorial",
+        "Earn $300 a day from your sofa, DM me",
+        "You won a free tablet!! claim at tablet-prize.example.xyz",
+        "Signals group, 95% win rate, crypto profits, join t.me/signalsxyz",
     ],
 )
 def test_promo_spam(text: str) -> None:
