@@ -100,6 +100,9 @@ def abuse_match(
     comment says: at most ``max_other_words`` other words, no link, no words of an ask.
     """
     view = abuse_view(clean)
+    either = blocked_regex(blocked_words + profanity_words)
+    if either is None or either.search(view) is None:  # one scan for the common case
+        return None
     hard = blocked_regex(blocked_words)
     match = hard.search(view) if hard is not None else None
     if match is not None:
@@ -119,7 +122,10 @@ def abuse_match(
 
 @dataclass(frozen=True, slots=True)
 class PromoEvidence:
-    """What in a comment looks like promotion: ``points`` (2 or more removes it) and the matches."""
+    """What in a comment looks like promotion: ``points`` (2 or more removes it) and the matches.
+
+    Past 2 points the count may stop short: it decides, it does not grade.
+    """
 
     points: int
     found: tuple[str, ...]
@@ -151,34 +157,38 @@ def promo_evidence(
     promo_terms_with_link: tuple[str, ...],
     urgency_phrases: tuple[str, ...] = DEFAULT_URGENCY_PHRASES,
 ) -> PromoEvidence:
-    """Weigh the promotion evidence in ``clean`` (see the module docstring)."""
+    """Weigh the promotion evidence in ``clean`` (see the module docstring).
+
+    The call to action, the slowest test, is made only when another piece was found: alone it
+    is one point, never enough.
+    """
     folded = strip_accents(clean.casefold())
     found: list[str] = []
-    points = 0
-    code = _REFERRAL_CODE.search(folded)
-    if code is not None:
-        points, found = points + 2, [*found, code.group(0)]
-    imperative = _imperative_regex(self_promo_phrases)
-    strong = imperative.search(folded) if imperative is not None else None
     spans: list[tuple[int, int]] = []
-    for phrases in (self_promo_phrases, promo_phrases, urgency_phrases):
+    code = _REFERRAL_CODE.search(folded) if "code" in folded else None
+    if code is not None:
+        found.append(code.group(0))
+    points = 2 * len(found)
+    any_phrase = phrase_regex(self_promo_phrases + promo_phrases + urgency_phrases)
+    phrase_lists = (self_promo_phrases, promo_phrases, urgency_phrases)
+    for phrases in phrase_lists if any_phrase is not None and any_phrase.search(folded) else ():
         match = _first_apart(phrase_regex(phrases), folded, spans)
         if match is not None:
             points, found = points + 1, [*found, match.group(0).strip()]
             spans.append(match.span())
-    if strong is not None:
-        points += 1
+            imperative = _imperative_regex(phrases) if phrases is self_promo_phrases else None
+            points += imperative is not None and imperative.search(folded) is not None
     terms = phrase_regex(promo_terms_with_link)
     term = terms.search(folded) if terms is not None and count_links(clean) > 0 else None
     if term is not None:
         points, found = points + 1, [*found, f"{term.group(0)} + link"]
-    action = _first_apart(_CALL_TO_ACTION, folded, spans)
+    for pattern in (_MONEY_CLAIM, _HANDLE):
+        if pattern is _MONEY_CLAIM and not any(sign in folded for sign in "$€£"):
+            continue
+        match = pattern.search(folded)
+        if match is not None:
+            points, found = points + 1, [*found, match.group(0)]
+    action = _first_apart(_CALL_TO_ACTION, folded, spans) if points == 1 else None
     if action is not None:
         points, found = points + 1, [*found, action.group(0).strip()]
-    money = _MONEY_CLAIM.search(folded)
-    if money is not None:
-        points, found = points + 1, [*found, money.group(0)]
-    handle = _HANDLE.search(folded)
-    if handle is not None:
-        points, found = points + 1, [*found, handle.group(0)]
     return PromoEvidence(points, tuple(found))
