@@ -166,10 +166,20 @@ class Settings(BaseSettings):
         "not wait for others (p99 latency), while under load the batch fills during the previous one.",
     )
     moderation_blocked_words: list[str] | None = Field(
-        default=None, description="Abuse/stop words (JSON list); unset uses the built-in list."
+        default=None,
+        description="Words that always remove a comment (JSON list); unset uses the built-in list.",
+    )
+    moderation_profanity_words: list[str] | None = Field(
+        default=None,
+        description="Swear words that remove a comment only when they are all it says or insult a person "
+        "(JSON list); unset uses the built-in list.",
     )
     moderation_promo_phrases: list[str] | None = Field(
-        default=None, description="Promo/spam phrases (JSON list); unset uses the built-in list."
+        default=None, description="Promo phrases, one point of evidence each (JSON list); unset: built-in."
+    )
+    moderation_self_promo_phrases: list[str] | None = Field(
+        default=None,
+        description="Self-promotion phrases, two points in the imperative (JSON list); unset: built-in.",
     )
     moderation_max_links: int = Field(default=1, ge=0)
     moderation_min_letters: int = Field(default=3, ge=0)

@@ -42,8 +42,12 @@ def moderation_policy(settings: Settings) -> ModerationPolicy:
     )
     if settings.moderation_blocked_words is not None:
         policy = replace(policy, blocked_words=tuple(settings.moderation_blocked_words))
+    if settings.moderation_profanity_words is not None:
+        policy = replace(policy, profanity_words=tuple(settings.moderation_profanity_words))
     if settings.moderation_promo_phrases is not None:
         policy = replace(policy, promo_phrases=tuple(settings.moderation_promo_phrases))
+    if settings.moderation_self_promo_phrases is not None:
+        policy = replace(policy, self_promo_phrases=tuple(settings.moderation_self_promo_phrases))
     return policy
 
 

@@ -220,8 +220,11 @@ def load_labelled(path: Path | str, *, data_dir: Path | str) -> list[LabelledCom
 
 
 def label_files(labels_dir: Path | str = LABELS_DIR) -> list[Path]:
-    """Every label file (``*.csv``) under ``labels_dir`` (by default ``models/labels/``), sorted."""
-    return sorted(Path(labels_dir).glob("*.csv"))
+    """Every ask label file (``*asks.csv``) under ``labels_dir`` (by default ``models/labels/``), sorted.
+
+    Other files there hold other labels (``moderation_fired.csv``: :mod:`models.moderation_labels`).
+    """
+    return sorted(Path(labels_dir).glob("*asks.csv"))
 
 
 def load_all_labelled(

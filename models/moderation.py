@@ -4,9 +4,10 @@ Two parts:
 
 * :func:`moderate` (stateless): ``text -> ModerationVerdict | None``. ``None`` means the text
   passes; a verdict carries a machine-readable :class:`ReasonCode` and a human message.
-  Rules, in order: empty, too long, no letters, blocked word, too many links, promo spam,
-  too short. It never raises: any unexpected error gives an ``UNPROCESSABLE`` verdict
-  (fail closed).
+  Rules, in order: too long, empty, no letters, blocked word, too many links, promo spam,
+  too short; all but the first read only the person's own words (an appended developer
+  reply, quoted reply or signature is cut, :func:`models.text.authored_end`). It never
+  raises: any unexpected error gives an ``UNPROCESSABLE`` verdict (fail closed).
 * :func:`check_author_rate` (stateful but pure): ``(state, author_key, created_at) ->
   (new_state, allowed)`` with the clock passed in and memory bounded by
   ``max_tracked_authors * max_posts_per_author`` timestamps. The input state is never
@@ -21,15 +22,27 @@ from __future__ import annotations
 import enum
 import logging
 import math
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from types import MappingProxyType
 
-from models.text import normalize_text
+from models.moderation_evidence import abuse_match, promo_evidence, words_beside_links
+from models.moderation_text import clean_text, count_letters, count_links, count_words
+from models.text import authored_end
+
+__all__ = [
+    "ModerationPolicy",
+    "ModerationVerdict",
+    "RateLimitState",
+    "ReasonCode",
+    "check_author_rate",
+    "count_letters",
+    "count_links",
+    "count_words",
+    "moderate",
+    "rate_limited_verdict",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +70,8 @@ class ModerationVerdict:
     detail: str | None = None
 
 
-DEFAULT_BLOCKED_WORDS: tuple[str, ...] = (
+DEFAULT_BLOCKED_WORDS: tuple[str, ...] = ("retard", "kys", "whore", "slut")
+DEFAULT_PROFANITY_WORDS: tuple[str, ...] = (
     "fuck",
     "fucking",
     "fucker",
@@ -71,10 +85,18 @@ DEFAULT_BLOCKED_WORDS: tuple[str, ...] = (
     "dickhead",
     "wanker",
     "twat",
-    "slut",
-    "whore",
-    "retard",
-    "kys",
+)
+DEFAULT_SELF_PROMO_PHRASES: tuple[str, ...] = (
+    "follow me",
+    "follow back",
+    "check my profile",
+    "check out my profile",
+    "check out my channel",
+    "visit my profile",
+    "subscribe to my",
+    "link in bio",
+    "link in my bio",
+    "free followers",
 )
 DEFAULT_PROMO_PHRASES: tuple[str, ...] = (
     "promo code",
@@ -83,19 +105,9 @@ DEFAULT_PROMO_PHRASES: tuple[str, ...] = (
     "use my code",
     "use code",
     "referral code",
-    "follow me",
-    "follow back",
     "dm me",
-    "check my profile",
-    "check out my profile",
-    "check out my channel",
-    "visit my profile",
-    "subscribe to my",
-    "link in bio",
-    "link in my bio",
     "click here",
     "click the link",
-    "free followers",
     "make money",
     "earn money",
     "work from home",
@@ -115,6 +127,10 @@ DEFAULT_PROMO_TERMS_WITH_LINK: tuple[str, ...] = (
     "investment",
     "profit",
     "followers",
+    "promo",
+    "cheap",
+    "preorder",
+    "pre-order",
 )
 
 
@@ -122,144 +138,39 @@ DEFAULT_PROMO_TERMS_WITH_LINK: tuple[str, ...] = (
 class ModerationPolicy:
     """Moderation settings; every list is matched case-insensitively on word boundaries.
 
-    ``blocked_words``: abuse/stop words, also caught through leetspeak (``sh1t``), repeated
-    letters (``fuuuck``), inner symbols (``f*ck``, ``f.u.c.k``), spaced letters
-    (``f u c k``), accents and Cyrillic look-alikes. ``max_links``: a comment with more
-    URLs is rejected. ``promo_phrases``: any match rejects. ``promo_terms_with_link``: a
-    match rejects only when the comment also has a link. ``min_letters`` / ``min_words``:
-    below either is too short (an ideograph counts as one word). ``max_chars``: longer
-    texts are rejected, and rules never scan more than this many characters.
-    ``max_posts_per_author`` within ``author_window_seconds`` (seconds) for
-    :func:`check_author_rate`; ``max_tracked_authors`` bounds its memory.
+    Rules look only at the person's own words (:func:`models.text.authored_end`: an appended
+    developer reply, quoted reply or signature is not theirs). Word lists are also caught
+    through leetspeak (``sh1t``), repeated letters (``fuuuck``), inner symbols (``f*ck``,
+    ``f.u.c.k``), spaced letters (``f u c k``), accents and Cyrillic look-alikes.
+    ``blocked_words``: any match removes the comment (slurs, incitement). ``profanity_words``:
+    a match removes it only when it is all the comment says (at most ``abuse_max_other_words``
+    other words, no link, no ask) or comes with an insult aimed at a person: a swear word in
+    feedback or an ask stays. Promotion needs two points of evidence
+    (:func:`models.moderation_evidence.promo_evidence`): ``promo_phrases``,
+    ``self_promo_phrases`` (two points in the imperative, "Follow me ..."), a
+    ``promo_terms_with_link`` term next to a link, a call to action, a handle, a referral code.
+    ``max_links``: more links than this remove a comment only when it says at most
+    ``link_dump_max_words`` words besides them. ``min_letters`` / ``min_words``: below either
+    is too short (an ideograph counts as one word). ``max_chars``: longer texts are rejected,
+    and rules never scan more than this many characters. ``max_posts_per_author`` within
+    ``author_window_seconds`` (seconds) for :func:`check_author_rate`;
+    ``max_tracked_authors`` bounds its memory.
     """
 
     blocked_words: tuple[str, ...] = DEFAULT_BLOCKED_WORDS
+    profanity_words: tuple[str, ...] = DEFAULT_PROFANITY_WORDS
+    abuse_max_other_words: int = 4
     promo_phrases: tuple[str, ...] = DEFAULT_PROMO_PHRASES
+    self_promo_phrases: tuple[str, ...] = DEFAULT_SELF_PROMO_PHRASES
     promo_terms_with_link: tuple[str, ...] = DEFAULT_PROMO_TERMS_WITH_LINK
     max_links: int = 1
+    link_dump_max_words: int = 3
     min_letters: int = 3
     min_words: int = 2
     max_chars: int = 20_000
     max_posts_per_author: int = 5
     author_window_seconds: float = 3600.0
     max_tracked_authors: int = 10_000
-
-
-# --- text views -------------------------------------------------------------------------
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
-_LEET = str.maketrans(
-    {
-        "0": "o",
-        "1": "i",
-        "3": "e",
-        "4": "a",
-        "5": "s",
-        "7": "t",
-        "8": "b",
-        "@": "a",
-        "$": "s",
-        "!": "i",
-        "|": "l",
-        "€": "e",
-    }
-)
-_LEET_RUN = re.compile(r"(?<![^\W_])[0-9@$|€]+(?=[^\W\d_])|(?<=[^\W\d_])[0-9@$!|€]+(?=[^\W\d_])")
-_CONFUSABLE = str.maketrans(
-    {
-        "а": "a",
-        "е": "e",
-        "о": "o",
-        "р": "p",
-        "с": "c",
-        "у": "y",
-        "х": "x",
-        "і": "i",
-        "к": "k",
-        "т": "t",
-        "ѕ": "s",
-        "ԁ": "d",
-    }
-)
-_LATIN = re.compile(r"[a-z]")
-_TOKEN = re.compile(r"\S+")
-_SPACED_LETTERS = re.compile(r"(?<!\w)(?:[^\W\d_][ .\-_*]){2,}[^\W\d_](?!\w)")
-_URL = re.compile(
-    r"(?:https?://|www\.)\S+"
-    r"|(?<![@\w.])(?:[a-z0-9-]{1,63}\.)+(?:com|net|org|io|co|ly|me|gg|info|biz|xyz|ru|app|link|shop|store|site|online|top|tk)\b(?:/\S*)?",
-    re.IGNORECASE,
-)
-_SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f\uf900-\ufaff]")
-
-
-def _clean(text: str, limit: int) -> str:
-    """NFKC, control and zero-width characters removed, whitespace folded, cut at ``limit``."""
-    return normalize_text(_CONTROL.sub(" ", text[: limit * 2]))[:limit]
-
-
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def _unconfuse(token: str) -> str:
-    """Map Cyrillic look-alikes to Latin, only inside tokens that already mix in Latin letters."""
-    mapped = token.translate(_CONFUSABLE)
-    return mapped if _LATIN.search(token) and mapped != token else token
-
-
-def _abuse_view(text: str) -> str:
-    """The case-folded, de-obfuscated form the blocked-word rule is matched on."""
-    folded = _strip_accents(text.casefold())
-    folded = " ".join(_unconfuse(tok) for tok in _TOKEN.findall(folded))
-    folded = _LEET_RUN.sub(lambda m: m.group(0).translate(_LEET), folded)
-    return _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group(0)), folded)
-
-
-def _word_pattern(word: str) -> str:
-    """Regex for one blocked word: letters may repeat, be split by up to 2 symbols, vowels starred."""
-    parts: list[str] = []
-    for ch in word.casefold():
-        piece = f"{re.escape(ch)}+"
-        if ch in "aeiou":
-            piece = f"(?:{piece}|[*#])"
-        parts.append(piece)
-    return r"[.\-_*~'`]{0,2}".join(parts)
-
-
-@lru_cache(maxsize=32)
-def _blocked_regex(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    patterns = [_word_pattern(w) for w in words if w.strip()]
-    if not patterns:
-        return None
-    return re.compile(r"(?<![^\W\d_])(?:" + "|".join(patterns) + r")(?![^\W\d_])")
-
-
-@lru_cache(maxsize=32)
-def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
-    cleaned = [re.escape(p.casefold().strip()).replace(r"\ ", r"\s+") for p in phrases if p.strip()]
-    if not cleaned:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(cleaned) + r")(?!\w)")
-
-
-def count_letters(text: str) -> int:
-    """Number of Unicode letters (any script) in ``text``."""
-    return sum(1 for ch in text if ch.isalpha())
-
-
-def count_words(text: str) -> int:
-    """Whitespace tokens containing a letter; in CJK/Thai/Hangul runs each such character counts as a word."""
-    total = 0
-    for token in _TOKEN.findall(text):
-        if any(ch.isalpha() for ch in token):
-            total += max(1, len(_SPACELESS.findall(token)))
-    return total
-
-
-def count_links(text: str) -> int:
-    """Number of URL-like spans (``http(s)://``, ``www.``, bare ``name.tld/...``) in ``text``."""
-    return len(_URL.findall(text))
 
 
 # --- stateless rules --------------------------------------------------------------------
@@ -269,35 +180,48 @@ def _verdict(code: ReasonCode, message: str, detail: str | None = None) -> Moder
     return ModerationVerdict(code=code, message=message, detail=detail)
 
 
+def _content_verdict(clean: str, policy: ModerationPolicy) -> ModerationVerdict | None:
+    """Abuse, a link dump, promotion: the rules that read what the comment says."""
+    abuse = abuse_match(
+        clean,
+        blocked_words=policy.blocked_words,
+        profanity_words=policy.profanity_words,
+        max_other_words=policy.abuse_max_other_words,
+    )
+    if abuse is not None:
+        return _verdict(ReasonCode.BLOCKED_WORD, "The comment contains a blocked word.", abuse)
+    links = count_links(clean)
+    if links > policy.max_links and words_beside_links(clean) <= policy.link_dump_max_words:
+        return _verdict(
+            ReasonCode.TOO_MANY_LINKS,
+            f"The comment is {links} links and little else; at most {policy.max_links} allowed.",
+            str(links),
+        )
+    promo = promo_evidence(
+        clean,
+        promo_phrases=policy.promo_phrases,
+        self_promo_phrases=policy.self_promo_phrases,
+        promo_terms_with_link=policy.promo_terms_with_link,
+    )
+    if promo.points >= 2:
+        found = "; ".join(promo.found)
+        return _verdict(ReasonCode.PROMO_SPAM, "The comment looks like promotion or spam.", found)
+    return None
+
+
 def _moderate(text: str, policy: ModerationPolicy) -> ModerationVerdict | None:
-    if len(text) > policy.max_chars * 4 or len(_clean(text, policy.max_chars + 1)) > policy.max_chars:
+    if len(text) > policy.max_chars * 4 or len(clean_text(text, policy.max_chars + 1)) > policy.max_chars:
         return _verdict(ReasonCode.TOO_LONG, f"The comment is longer than {policy.max_chars} characters.")
-    clean = _clean(text, policy.max_chars)
+    own = text[: policy.max_chars * 2]
+    clean = clean_text(own[: authored_end(own)], policy.max_chars)
     if not clean:
         return _verdict(ReasonCode.EMPTY, "The comment is empty.")
     letters = count_letters(clean)
     if letters == 0:
         return _verdict(ReasonCode.NO_LETTERS, "The comment has no words, only emoji, digits or symbols.")
-    blocked = _blocked_regex(policy.blocked_words)
-    if blocked is not None:
-        match = blocked.search(_abuse_view(clean))
-        if match is not None:
-            return _verdict(ReasonCode.BLOCKED_WORD, "The comment contains a blocked word.", match.group(0))
-    links = count_links(clean)
-    if links > policy.max_links:
-        return _verdict(
-            ReasonCode.TOO_MANY_LINKS,
-            f"The comment has {links} links; at most {policy.max_links} allowed.",
-            str(links),
-        )
-    folded = _strip_accents(clean.casefold())
-    promo = _phrase_regex(policy.promo_phrases)
-    match = promo.search(folded) if promo is not None else None
-    if match is None and links > 0:
-        with_link = _phrase_regex(policy.promo_terms_with_link)
-        match = with_link.search(folded) if with_link is not None else None
-    if match is not None:
-        return _verdict(ReasonCode.PROMO_SPAM, "The comment looks like promotion or spam.", match.group(0))
+    verdict = _content_verdict(clean, policy)
+    if verdict is not None:
+        return verdict
     words = count_words(clean)
     if letters < policy.min_letters or words < policy.min_words:
         return _verdict(

@@ -53,15 +53,15 @@ _REPLY_OPENER = (
 _BOUNDARY = r"(?:^|(?<=\n)|(?<=[.!?…)\]]\s)|(?<=[.!?…)\]]))"
 _AUTHORED_CUTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # a separator run, then a developer's or publisher's reply header
-    ("reply", re.compile(rf"\s*{_SEPARATOR_RUN}\s*{_REPLY_HEADER}", re.IGNORECASE)),
+    ("reply", re.compile(rf"{_SEPARATOR_RUN}\s*{_REPLY_HEADER}", re.IGNORECASE)),
     # a reply header at a line or sentence start, followed by a colon or a line break
     ("reply", re.compile(rf"{_BOUNDARY}\s*{_REPLY_HEADER}\s*(?:[:：]|\n)", re.IGNORECASE)),
     # a reply header, then the opening words of a reply to the reviewer
-    ("reply", re.compile(rf"\s*{_REPLY_HEADER}[\s:：,.-]*{_REPLY_OPENER}", re.IGNORECASE)),
+    ("reply", re.compile(rf"{_REPLY_HEADER}[\s:：,.-]*{_REPLY_OPENER}", re.IGNORECASE)),
     # a separator run, then the opening words of a reply to the reviewer
-    ("reply", re.compile(rf"\s*{_SEPARATOR_RUN}\s*{_REPLY_OPENER}", re.IGNORECASE)),
+    ("reply", re.compile(rf"{_SEPARATOR_RUN}\s*{_REPLY_OPENER}", re.IGNORECASE)),
     # an appended e-mail reply or forwarded message ("> " lines alone are not: people use ">" as bullets)
-    ("quoted_reply", re.compile(r"\s*-{2,}\s*(?:original|forwarded)\smessage\s*-{2,}", re.IGNORECASE)),
+    ("quoted_reply", re.compile(r"-{2,}\s*(?:original|forwarded)\smessage\s*-{2,}", re.IGNORECASE)),
     ("quoted_reply", re.compile(r"(?:^|(?<=\s))On\s[^\n]{4,160}?\swrote:(?=\s|$)")),
     ("quoted_reply", re.compile(r"(?:^|\n)\s*From:\s[^\n]{1,200}\n\s*(?:Sent|Date):\s", re.IGNORECASE)),
     # a trailing signature block: "-- " line, "Sent from my ...", an agent's "^AB" initials
@@ -69,11 +69,35 @@ _AUTHORED_CUTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "signature",
         re.compile(
-            r"\s*(?:sent\sfrom\s(?:my\s)?\w[\w ]{0,30}|get\soutlook\sfor\s\w+|sent\svia\s\w[\w ]{0,30})\s*$",
+            r"(?<!\S)(?:sent\sfrom\s(?:my\s)?\w[\w ]{0,30}|get\soutlook\sfor\s\w+"
+            r"|sent\svia\s\w[\w ]{0,30})\s*$",
             re.IGNORECASE,
         ),
     ),
-    ("signature", re.compile(r"\s+\^[A-Z]{1,3}\s*$")),
+    ("signature", re.compile(r"(?<=\s)\^[A-Z]{1,3}\s*$")),
+)
+# cheap scans first: texts with none of these cannot be cut, and most texts have none
+_SEPARATOR_HINT = re.compile(r"[-_=~*—–―─━]\s?[-_=~*—–―─━]")
+_CUT_HINTS = (
+    "开发者",
+    "開發",
+    "デベロッパ",
+    "개발자",
+    "develop",
+    "dev team",
+    "publisher",
+    "réponse",
+    "antwort",
+    "respuesta",
+    "resposta",
+    "risposta",
+    "ответ",
+    "wrote:",
+    "message",
+    "from:",
+    "sent",
+    "outlook",
+    "^",
 )
 _TRAILING_SEPARATORS = re.compile(rf"(?:\s|{_SEPARATOR_RUN})+$")
 
@@ -92,6 +116,9 @@ def authored_cut(text: str) -> tuple[int, str | None]:
     followed by more of the person's own words (an "Update:" section) is not a cut.
     """
     end, kind = len(text), None
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _CUT_HINTS) and _SEPARATOR_HINT.search(text) is None:
+        return end, None
     for name, pattern in _AUTHORED_CUTS:
         match = pattern.search(text, 0, end)
         if match is not None and match.start() < end:

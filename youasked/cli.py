@@ -13,6 +13,7 @@ import typer
 
 from contracts.settings import get_settings
 from youasked.cli_api import key_app, serve
+from youasked.cli_moderation import eval_moderation
 from youasked.cli_themes import theme_app
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ train_app = typer.Typer(help="Train the models from labelled data.", no_args_is_
 app.add_typer(train_app, name="train")
 eval_app = typer.Typer(help="Measure the production code path on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+eval_app.command("moderation")(eval_moderation)
 contracts_app = typer.Typer(
     help="Contract docs for other systems (JSON Schemas, AsyncAPI), generated from the event models.",
     no_args_is_help=True,

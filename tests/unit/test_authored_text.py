@@ -15,6 +15,7 @@ CUT_CASES = [
     (f"{ASK}\n\nDeveloper Response\nHi Kim, thanks for the idea!", "reply"),
     (f"{ASK}\nDeveloper's Response: We have passed this on.", "reply"),
     (f"{ASK} Response from the developer: Thank you for the feedback.", "reply"),
+    (f"{ASK}\nReply from the publisher: we're sorry, a fix is coming.", "reply"),
     (f"{ASK}\n===========\nHello there, thanks for taking the time to write.", "reply"),
     (f"{ASK}\n———\nWe're sorry about the trouble, try version 3.", "reply"),
     (f"{ASK}\n\nOn Tue, 3 Mar 2020 at 10:01, Help <h@example.org> wrote:\n> Hi", "quoted_reply"),

@@ -37,6 +37,16 @@ def _code(text: str, policy: ModerationPolicy | None = None) -> ReasonCode | Non
         "Shiitake recipes would be a great addition",
         "Classic mode please, the assessment screen is great",
         "See my screenshot at https://example.org/shot.png please add this button",
+        # a swear word, links, or one promo-like phrase in ordinary feedback do not remove it
+        "Please add a fucking dark mode already",
+        "the sync is shit since the update, please bring back the old one",
+        "I do a lot of work from home and the app is great",
+        "I click the link and nothing is there",
+        "dm me for details about this",
+        "look at http://a.example.com and https://b.example.com for more",
+        "Not bad at all for free, see https://t.co/abc123",
+        "Add an export button.\n ------ \n Developer Response: Thanks! See https://a.example/1 "
+        "and https://a.example/2 or click here",
     ],
 )
 def test_ordinary_comments_pass(text: str) -> None:
@@ -83,11 +93,40 @@ def test_blocked_words_and_obfuscations(text: str) -> None:
 
 
 def test_blocked_word_list_is_configurable() -> None:
-    policy = ModerationPolicy(blocked_words=("pineapple",))
+    policy = ModerationPolicy(blocked_words=("pineapple",), profanity_words=())
     assert _code("no pineapple on pizza please", policy) == ReasonCode.BLOCKED_WORD
     assert _code("no pineapples on pizza please", policy) is None
     assert _code("this app is shit", policy) is None
-    assert _code("this app is shit", ModerationPolicy(blocked_words=())) is None
+    assert _code("this app is shit", ModerationPolicy(blocked_words=(), profanity_words=())) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@brand fuck you fix my connection",
+        "Pile of sh!t",
+        "you guys are fucking idiots, the update keeps failing on my phone every day",
+    ],
+)
+def test_abuse_that_is_all_the_comment_says_or_aimed_at_people_is_removed(text: str) -> None:
+    assert _code(text) == ReasonCode.BLOCKED_WORD
+
+
+def test_an_insult_without_a_listed_word_is_left_to_people() -> None:
+    assert _code("you idiots, this update is garbage and so is the support") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the new update is fucking broken, my playlists vanished and the search is gone too",
+        "Please add an offline mode, this shit matters when you travel",
+        "@brand Shit wrong one https://t.co/abc",
+        "the driver told me 'fuck you' and hung up",
+    ],
+)
+def test_a_swear_word_in_feedback_does_not_remove_it(text: str) -> None:
+    assert _code(text) is None
 
 
 @pytest.mark.parametrize(
@@ -95,9 +134,14 @@ def test_blocked_word_list_is_configurable() -> None:
     [
         "Use promo code SAVE10 for a month free",
         "Follow me for daily tips!!",
-        "dm me for details about this",
         "check my profile for the answer",
-        "huge discount at www.deals.example.com now",
+        "huge discount at www.deals.example.com, shop now",
+        "Join our rewards club for free! https://t.co/xyz",
+        "go follow me, insta: trail.vibes",
+        "great game, use code a3clv3dm after the tutorial",
+        "Earn $300 a day from your sofa, DM me",
+        "You won a free tablet!! claim at tablet-prize.example.xyz",
+        "Signals group, 95% win rate, crypto profits, join t.me/signalsxyz",
     ],
 )
 def test_promo_spam(text: str) -> None:
@@ -105,16 +149,23 @@ def test_promo_spam(text: str) -> None:
 
 
 def test_links_are_counted() -> None:
-    text = "look at http://a.example.com and https://b.example.com for more"
+    text = "http://a.example.com https://b.example.com wow"
     assert _code(text) == ReasonCode.TOO_MANY_LINKS
     assert _code(text, ModerationPolicy(max_links=2)) is None
     assert _code("see www.example.com and shop.example.net today") == ReasonCode.TOO_MANY_LINKS
+    # links in what the person says, with words around them, are not a link dump
+    assert _code("look at http://a.example.com and https://b.example.com for more") is None
 
 
 def test_promo_phrases_are_configurable() -> None:
-    policy = ModerationPolicy(promo_phrases=("buy now",))
+    policy = ModerationPolicy(promo_phrases=("buy now",), self_promo_phrases=())
     assert _code("Buy   now while stocks last", policy) == ReasonCode.PROMO_SPAM
     assert _code("follow me for more tips", policy) is None
+
+
+def test_one_promo_phrase_alone_is_not_promotion() -> None:
+    policy = ModerationPolicy(promo_phrases=("buy now",), self_promo_phrases=())
+    assert _code("I wanted to buy now but the button is gone", policy) is None
 
 
 def test_short_limits_are_configurable() -> None:
