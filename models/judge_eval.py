@@ -1,0 +1,213 @@
+"""One evaluation of a candidate suggestion judge over every test split, at comment level.
+
+A comment is a suggestion when any of its units (sentences and clauses) scores at or above the
+candidate's threshold, as in the per-unit judge. Every candidate is scored on the same splits and
+the same vectors:
+
+* ``clap-holdout``, ``maalej-holdout``: the 20 % stable holdouts of :mod:`models.datasets`;
+* ``tizard-test``: the fixed test split of the Tizard forum sentences (:func:`tizard_split`),
+  positive = ``feature request``; a training run may only read ``tizard-train``;
+* ``reviews-test``: the test split of ``models/labels/review_asks.csv``;
+* ``tweets-all`` and ``tweets-random``: every labelled tweet (all test: non-commercial licence)
+  and its random sample only;
+* ``demo``: the demo sample's hand-written posts (never trained on), added by the caller.
+
+:func:`evaluate` returns precision, recall and F1 per split and the mean F1 over
+:data:`MEAN_SPLITS` (``tweets-random`` is a subset of ``tweets-all`` and is left out of the mean).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from models.datasets import LabelledTexts, load_clap, load_maalej, split_train_holdout
+from models.embedding import FloatMatrix
+from models.labelled import LABELS_DIR, LabelledComment, load_labelled
+from models.suggestions import evaluate_binary
+
+TIZARD_FILE = Path("suggestions") / "tizard_forum_sentences.csv"
+TIZARD_POSITIVE = "feature request"
+TIZARD_TEST_SHARE_OF_FIVE = 2  # 40 % of the sentences, by a stable hash of the row id
+MEAN_SPLITS = ("clap-holdout", "maalej-holdout", "tizard-test", "reviews-test", "tweets-all", "demo")
+
+Span = tuple[int, int]
+UnitSplitter = Callable[[str], list[tuple[int, int, str]]]
+VectorLookup = Callable[[Sequence[str]], FloatMatrix]
+
+_UNIT_BOUNDARY = re.compile(r"[.!?\u2026]+[\"')\]]*(?=\s|$)|[\n\r]+|\s[-\u2013\u2014]\s")
+
+
+def provisional_units(text: str) -> list[tuple[int, int, str]]:
+    """Sentences of ``text`` as ``(start, end, text)`` (cut after ``.!?`` and at line breaks and
+    dashes; edges stripped); the whole stripped text when there is no cut. Never empty for a text
+    with a non-space character.
+    """
+    units: list[tuple[int, int, str]] = []
+    start = 0
+    for match in _UNIT_BOUNDARY.finditer(text):
+        _append_stripped(
+            units, text, start, match.end() if match.group().strip(" -\u2013\u2014") else match.start()
+        )
+        start = match.end()
+    _append_stripped(units, text, start, len(text))
+    return units or [(0, len(text), text)]
+
+
+def _append_stripped(units: list[tuple[int, int, str]], text: str, start: int, end: int) -> None:
+    piece = text[start:end]
+    left = len(piece) - len(piece.lstrip())
+    right = len(piece.rstrip())
+    if right > left and re.search(r"\w", piece):
+        units.append((start + left, start + right, piece[left:right]))
+
+
+@dataclass(frozen=True)
+class EvalSplit:
+    """Comments with 0/1 labels and, where labelled, the character spans of their asks."""
+
+    name: str
+    texts: tuple[str, ...]
+    labels: tuple[int, ...]
+    spans: tuple[tuple[Span, ...], ...] | None = None
+
+    @classmethod
+    def of(cls, data: LabelledTexts, name: str) -> EvalSplit:
+        """A split from a :class:`LabelledTexts` (no spans)."""
+        return cls(name=name, texts=data.texts, labels=data.labels)
+
+    @classmethod
+    def of_comments(cls, comments: Sequence[LabelledComment], name: str) -> EvalSplit:
+        """A split from hand-labelled comments, with their ask spans."""
+        return cls(
+            name=name,
+            texts=tuple(c.text for c in comments),
+            labels=tuple(int(c.is_ask) for c in comments),
+            spans=tuple(c.asks for c in comments),
+        )
+
+
+def tizard_split(source: str, row_id: str) -> str:
+    """``test`` for about 40 % of the Tizard rows (stable hash of the row id), else ``train``."""
+    bucket = int(hashlib.sha256(f"{source}:{row_id}".encode()).hexdigest()[:8], 16) % 5
+    return "test" if bucket < TIZARD_TEST_SHARE_OF_FIVE else "train"
+
+
+def load_tizard(data_dir: Path | str, split: str) -> LabelledTexts:
+    """The Tizard sentences of one ``split`` (``train``/``test``); positive = feature request."""
+    path = Path(data_dir) / TIZARD_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: put the shared data folder there")
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if (row.get("text") or "").strip()]
+    chosen = [row for row in rows if tizard_split(str(TIZARD_FILE), row["id"]) == split]
+    return LabelledTexts(
+        name=f"tizard-{split}",
+        ids=tuple(f"tizard:{row['id']}" for row in chosen),
+        texts=tuple(row["text"] for row in chosen),
+        labels=tuple(int(row["label_norm"].strip() == TIZARD_POSITIVE) for row in chosen),
+    )
+
+
+def labelled_comments(data_dir: Path | str, file_name: str) -> list[LabelledComment]:
+    """The hand-labelled comments of ``models/labels/<file_name>``, joined with the shared data."""
+    return load_labelled(LABELS_DIR / file_name, data_dir=data_dir)
+
+
+def test_splits(data_dir: Path | str) -> list[EvalSplit]:
+    """Every test split named in the module docstring except ``demo`` (in the shell's reach only)."""
+    reviews = labelled_comments(data_dir, "review_asks.csv")
+    tweets = labelled_comments(data_dir, "twcs_asks.csv")
+    return [
+        EvalSplit.of(split_train_holdout(load_clap(data_dir))[1], "clap-holdout"),
+        EvalSplit.of(split_train_holdout(load_maalej(data_dir))[1], "maalej-holdout"),
+        EvalSplit.of(load_tizard(data_dir, "test"), "tizard-test"),
+        EvalSplit.of_comments([c for c in reviews if c.split == "test"], "reviews-test"),
+        EvalSplit.of_comments(tweets, "tweets-all"),
+        EvalSplit.of_comments([c for c in tweets if c.sample == "random"], "tweets-random"),
+    ]
+
+
+class UnitCandidate(Protocol):
+    """A judge under test: scores texts (units or whole comments) from text and embedding."""
+
+    @property
+    def threshold(self) -> float:
+        """A comment is a suggestion when its best unit scores at or above this."""
+        ...
+
+    def predict_proba(self, texts: Sequence[str], vectors: FloatMatrix) -> npt.NDArray[np.float64]:
+        """Scores, shape ``(n,)``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A named candidate and whether it judges units (``per_unit``) or whole comments."""
+
+    name: str
+    model: UnitCandidate
+    per_unit: bool = True
+
+
+def comment_scores(
+    texts: Sequence[str], model: UnitCandidate, vectors: VectorLookup, splitter: UnitSplitter | None
+) -> npt.NDArray[np.float64]:
+    """Each comment's score: its best unit's (``splitter`` given) or the whole text's; ``(n,)``."""
+    if splitter is None:
+        return model.predict_proba(list(texts), vectors(list(texts))) if texts else np.zeros(0)
+    owners: list[int] = []
+    units: list[str] = []
+    for index, text in enumerate(texts):
+        for _, _, unit in splitter(text):
+            owners.append(index)
+            units.append(unit)
+    best = np.zeros(len(texts), dtype=np.float64)
+    if units:
+        np.maximum.at(best, np.asarray(owners), model.predict_proba(units, vectors(units)))
+    return best
+
+
+def evaluate(
+    contenders: Sequence[Contender],
+    splits: Sequence[EvalSplit],
+    *,
+    vectors: VectorLookup,
+    splitter: UnitSplitter = provisional_units,
+) -> dict[str, Any]:
+    """``{contender: {split: evaluate_binary figures, ..., "mean_f1": float}}`` for every pair."""
+    report: dict[str, Any] = {}
+    for contender in contenders:
+        row: dict[str, Any] = {}
+        for split in splits:
+            scores = comment_scores(
+                split.texts, contender.model, vectors, splitter if contender.per_unit else None
+            )
+            row[split.name] = evaluate_binary(
+                list(scores >= contender.model.threshold), [bool(label) for label in split.labels]
+            )
+        in_mean = [row[name]["f1"] for name in MEAN_SPLITS if name in row]
+        row["mean_f1"] = round(float(np.mean(in_mean)), 4) if in_mean else 0.0
+        report[contender.name] = row
+    return report
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """A plain-text table: one row per contender, ``P/R/F1`` per split, then the mean F1."""
+    names = [name for name in next(iter(report.values())) if name != "mean_f1"] if report else []
+    width = max((len(c) for c in report), default=10) + 2
+    lines = [f"{'candidate':{width}}" + "".join(f"{n:>22}" for n in names) + f"{'mean F1':>9}"]
+    for contender, row in report.items():
+        cells = "".join(
+            f"{row[n]['precision']:.2f}/{row[n]['recall']:.2f}/{row[n]['f1']:.2f}".rjust(22) for n in names
+        )
+        lines.append(f"{contender:{width}}{cells}{row['mean_f1']:>9.3f}")
+    return "\n".join(lines)
