@@ -211,3 +211,60 @@ def format_table(report: dict[str, Any]) -> str:
         )
         lines.append(f"{contender:{width}}{cells}{row['mean_f1']:>9.3f}")
     return "\n".join(lines)
+
+
+def extracted_asks(
+    texts: Sequence[str], model: UnitCandidate, vectors: VectorLookup, splitter: UnitSplitter
+) -> list[list[Span]]:
+    """Per comment, the spans of the units scoring at or above the model's threshold."""
+    located = [
+        (index, start, end, unit) for index, text in enumerate(texts) for start, end, unit in splitter(text)
+    ]
+    asks: list[list[Span]] = [[] for _ in texts]
+    if not located:
+        return asks
+    units = [unit for *_, unit in located]
+    scores = model.predict_proba(units, vectors(units))
+    for (index, start, end, _), score in zip(located, scores, strict=True):
+        if score >= model.threshold:
+            asks[index].append((start, end))
+    return asks
+
+
+def _overlaps(span: Span, others: Sequence[Span]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in others)
+
+
+def ask_overlap(
+    split: EvalSplit,
+    model: UnitCandidate,
+    *,
+    vectors: VectorLookup,
+    splitter: UnitSplitter = provisional_units,
+) -> dict[str, Any]:
+    """How often an extracted ask overlaps a labelled ask, over a split with spans.
+
+    ``span_precision``: share of extracted asks that overlap some labelled ask of their comment;
+    ``span_recall``: share of labelled asks overlapped by some extracted ask; ``span_f1``.
+    """
+    if split.spans is None:
+        raise ValueError(f"{split.name} has no labelled ask spans")
+    found = extracted_asks(split.texts, model, vectors, splitter)
+    hits = sum(
+        _overlaps(span, gold) for spans, gold in zip(found, split.spans, strict=True) for span in spans
+    )
+    covered = sum(
+        _overlaps(span, spans) for spans, gold in zip(found, split.spans, strict=True) for span in gold
+    )
+    extracted = sum(len(spans) for spans in found)
+    labelled = sum(len(gold) for gold in split.spans)
+    precision = hits / extracted if extracted else 0.0
+    recall = covered / labelled if labelled else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "extracted_asks": extracted,
+        "labelled_asks": labelled,
+        "span_precision": round(precision, 4),
+        "span_recall": round(recall, 4),
+        "span_f1": round(f1, 4),
+    }
