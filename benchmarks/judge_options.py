@@ -17,6 +17,7 @@ training data, never on a test split):
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import sys
@@ -49,25 +50,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     today = SuggestionClassifier.load(DEFAULT_CLASSIFIER_DIR)
     candidates = [Contender("today (comment)", today, per_unit=False), Contender("today (units)", today)]
     details: dict[str, Any] = {}
+    splits = all_splits(args.data)
+    report = evaluate(candidates, splits, vectors=encoder.embed)
+    print(format_table(report), flush=True)
     for name in args.option or sorted(OPTIONS):
         started = time.perf_counter()
         units = training_units(args.data, OPTIONS[name])
-        model = train_option(units, encoder.embed(units.texts), OPTIONS[name])
+        model, _ = train_option(units, encoder.embed(units.texts), OPTIONS[name])
         details[name] = {
             "seconds": round(time.perf_counter() - started, 1),
             "threshold": model.threshold,
             "units": len(units.texts),
             "comments": len(units.comment_labels),
         }
-        logging.info("%s: %s", name, details[name])
-        candidates.append(Contender(name, model))
-    report = evaluate(candidates, all_splits(args.data), vectors=encoder.embed)
-    if args.json is not None:
-        args.json.write_text(
-            json.dumps({"training": details, "report": report}, indent=1) + "\n", encoding="utf-8"
-        )
+        variants = [Contender(name, model)]
+        for rule, cell in model.metrics["cross_validation"].items():
+            if isinstance(cell, dict) and rule != OPTIONS[name].threshold_rule:
+                other = copy.copy(model)
+                other.threshold = cell["threshold"]
+                variants.append(Contender(f"{name} ({rule} cut)", other))
+        fresh = evaluate(variants, splits, vectors=encoder.embed)
+        report.update(fresh)
+        print(format_table(fresh), details[name], flush=True)
+        if args.json is not None:
+            document = {"training": details, "report": report}
+            args.json.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     print(format_table(report))
-    print(json.dumps(details, indent=1))
     return 0
 
 

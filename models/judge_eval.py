@@ -149,31 +149,64 @@ class UnitCandidate(Protocol):
         ...
 
 
+class UnitGate(Protocol):
+    """A first stage: text-only scores; units below ``threshold`` are not judged."""
+
+    @property
+    def threshold(self) -> float:
+        """Scores at or above this go on to the judge."""
+        ...
+
+    def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Scores, shape ``(n,)``."""
+        ...
+
+
 @dataclass(frozen=True)
 class Contender:
-    """A named candidate and whether it judges units (``per_unit``) or whole comments."""
+    """A named candidate, whether it judges units (``per_unit``) or whole comments, and the first
+    stage in front of it (``gate``, None for none).
+    """
 
     name: str
     model: UnitCandidate
     per_unit: bool = True
+    gate: UnitGate | None = None
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Each comment's score and how many of its texts the gate passed on to the judge."""
+
+    scores: npt.NDArray[np.float64]
+    judged: int
+    texts: int
 
 
 def comment_scores(
-    texts: Sequence[str], model: UnitCandidate, vectors: VectorLookup, splitter: UnitSplitter | None
-) -> npt.NDArray[np.float64]:
-    """Each comment's score: its best unit's (``splitter`` given) or the whole text's; ``(n,)``."""
-    if splitter is None:
-        return model.predict_proba(list(texts), vectors(list(texts))) if texts else np.zeros(0)
+    texts: Sequence[str],
+    model: UnitCandidate,
+    vectors: VectorLookup,
+    splitter: UnitSplitter | None,
+    gate: UnitGate | None = None,
+) -> Scored:
+    """Each comment's score: its best unit's (``splitter`` given) or the whole text's; a text the
+    ``gate`` rejects scores 0 and is neither embedded nor judged.
+    """
     owners: list[int] = []
     units: list[str] = []
     for index, text in enumerate(texts):
-        for _, _, unit in splitter(text):
+        for piece in [text] if splitter is None else [unit for _, _, unit in splitter(text)]:
             owners.append(index)
-            units.append(unit)
+            units.append(piece)
+    passed = np.ones(len(units), dtype=np.bool_)
+    if gate is not None and units:
+        passed = np.asarray(gate.predict_proba(units) >= gate.threshold, dtype=np.bool_)
     best = np.zeros(len(texts), dtype=np.float64)
-    if units:
-        np.maximum.at(best, np.asarray(owners), model.predict_proba(units, vectors(units)))
-    return best
+    judged = [unit for unit, ok in zip(units, passed, strict=True) if ok]
+    if judged:
+        np.maximum.at(best, np.asarray(owners)[passed], model.predict_proba(judged, vectors(judged)))
+    return Scored(scores=best, judged=len(judged), texts=len(units))
 
 
 def evaluate(
@@ -183,17 +216,25 @@ def evaluate(
     vectors: VectorLookup,
     splitter: UnitSplitter = provisional_units,
 ) -> dict[str, Any]:
-    """``{contender: {split: evaluate_binary figures, ..., "mean_f1": float}}`` for every pair."""
+    """``{contender: {split: evaluate_binary figures, ..., "mean_f1": float}}`` for every pair;
+    with a gate, each split's figures also hold ``judged_share`` (units the gate passed on).
+    """
     report: dict[str, Any] = {}
     for contender in contenders:
         row: dict[str, Any] = {}
         for split in splits:
-            scores = comment_scores(
-                split.texts, contender.model, vectors, splitter if contender.per_unit else None
+            scored = comment_scores(
+                split.texts,
+                contender.model,
+                vectors,
+                splitter if contender.per_unit else None,
+                contender.gate,
             )
             row[split.name] = evaluate_binary(
-                list(scores >= contender.model.threshold), [bool(label) for label in split.labels]
+                list(scored.scores >= contender.model.threshold), [bool(label) for label in split.labels]
             )
+            if contender.gate is not None:
+                row[split.name]["judged_share"] = round(scored.judged / max(scored.texts, 1), 4)
         in_mean = [row[name]["f1"] for name in MEAN_SPLITS if name in row]
         row["mean_f1"] = round(float(np.mean(in_mean)), 4) if in_mean else 0.0
         report[contender.name] = row

@@ -1,4 +1,4 @@
-"""A small MLP head over the suggestion classifier's features (embedding, word n-grams, cues).
+"""A small MLP head over the suggestion classifier's features (embedding, cues; word n-grams optional).
 
 One hidden ReLU layer; the forward pass is numpy (``features @ w1 + b1 -> relu -> @ w2 + b2 ->
 sigmoid``), the weights live in ``weights.npz`` (float32, loaded with ``allow_pickle=False``)
@@ -53,8 +53,9 @@ class SuggestionMLP:
     training_data: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._word = word_vectorizer(WORD_PARAMS, self.word_vocabulary)
-        self._word.idf_ = self.word_idf
+        self._word = word_vectorizer(WORD_PARAMS, self.word_vocabulary) if self.word_vocabulary else None
+        if self._word is not None:
+            self._word.idf_ = self.word_idf
         self._cue_regexes = [re.compile(p, re.IGNORECASE) for p in self.cues]
 
     @property
@@ -128,8 +129,11 @@ class SuggestionMLP:
 
 @dataclass(frozen=True)
 class MLPSettings:
-    """``hidden`` units, L2 ``alpha``, Adam ``epochs`` and the seed."""
+    """``hidden`` units, L2 ``alpha``, Adam ``epochs``, the seed; ``words`` adds the word n-gram
+    block to the input (slow to train: tens of thousands of input columns).
+    """
 
+    words: bool = False
     hidden: int = 64
     alpha: float = 1e-3
     epochs: int = 30
@@ -147,7 +151,7 @@ def fit_mlp(
 ) -> SuggestionMLP:
     """Fit the head on all rows, class-balanced on top of the row ``weights`` (threshold 0.5)."""
     text_list = list(texts)
-    word = word_vectorizer(WORD_PARAMS).fit(text_list)
+    word = word_vectorizer(WORD_PARAMS).fit(text_list) if settings.words else None
     cues = [re.compile(p, re.IGNORECASE) for p in config.cues]
     design = build_features(text_list, vectors, word=word, cues=cues, settings=config)
     y = np.asarray(labels, dtype=np.int64)
@@ -163,10 +167,10 @@ def fit_mlp(
     )
     with warnings.catch_warnings():  # a fixed number of epochs is the setting, not a failure
         warnings.simplefilter("ignore", ConvergenceWarning)
-        network.fit(design, y, sample_weight=weights * balance)
+        network.fit(design.toarray() if word is None else design, y, sample_weight=weights * balance)
     return SuggestionMLP(
-        word_vocabulary=vocabulary_of(word),
-        word_idf=np.asarray(word.idf_, dtype=np.float64),
+        word_vocabulary=vocabulary_of(word) if word is not None else [],
+        word_idf=np.asarray(word.idf_ if word is not None else [], dtype=np.float64),
         cues=config.cues,
         w1=network.coefs_[0].astype(np.float32),
         b1=network.intercepts_[0].astype(np.float32),

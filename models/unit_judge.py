@@ -22,11 +22,13 @@ import numpy.typing as npt
 
 from models.datasets import load_clap, load_maalej, split_train_holdout
 from models.embedding import Embedder, FloatMatrix
+from models.first_stage import FirstStage
+from models.first_stage_training import train_first_stage
 from models.judge_eval import UnitSplitter, labelled_comments, load_tizard, provisional_units
 from models.suggestion_mlp import MLP_FORMAT, MLPSettings, SuggestionMLP, fit_mlp
 from models.suggestion_training import fit_classifier
 from models.suggestions import MODEL_FILE, SuggestionClassifier, TrainingConfig
-from models.unit_training import Fitter, TrainingUnits, UnitModel, comment_threshold, fit_units
+from models.unit_training import Fitter, TrainingUnits, UnitModel, comment_thresholds, fit_units
 from models.written import read_written
 
 logger = logging.getLogger(__name__)
@@ -36,10 +38,13 @@ DEFAULT_UNIT_JUDGE_DIR = Path(__file__).resolve().parent / "artifacts" / "unit_j
 
 @dataclass(frozen=True)
 class UnitOption:
-    """``head`` is ``lr`` or ``mlp``; ``hard`` adds span-labelled and forum data (hard negatives)."""
+    """``head`` is ``lr`` or ``mlp``; ``hard`` adds span-labelled and forum data (hard negatives);
+    ``threshold_rule`` one of :func:`models.unit_training.comment_thresholds`.
+    """
 
     head: str
     hard: bool
+    threshold_rule: str = "pooled"
     folds: int = 5
     seed: int = 0
 
@@ -48,6 +53,7 @@ OPTIONS: dict[str, UnitOption] = {
     "lr-units": UnitOption(head="lr", hard=False),
     "lr-units+hard": UnitOption(head="lr", hard=True),
     "mlp-units+hard": UnitOption(head="mlp", hard=True),
+    "mlp-units": UnitOption(head="mlp", hard=False),
 }
 
 
@@ -101,21 +107,43 @@ def _mlp(
     return fit_mlp(texts, labels, vectors, weights, config=config, settings=settings)
 
 
-def train_option(units: TrainingUnits, vectors: FloatMatrix, option: UnitOption) -> UnitModel:
-    """Fit ``option`` on ``units`` (``vectors`` row per unit) with its cross-validated threshold."""
+def train_option(
+    units: TrainingUnits, vectors: FloatMatrix, option: UnitOption
+) -> tuple[UnitModel, TrainingUnits]:
+    """Fit ``option`` on ``units`` (``vectors`` row per unit) with its cross-validated threshold;
+    returns the model and the units it was fitted on (bags resolved).
+    """
     fitter = fitter_of(option)
-    threshold, cv_f1 = comment_threshold(units, vectors, fitter, folds=option.folds)
+    thresholds = comment_thresholds(units, vectors, fitter, folds=option.folds)
+    threshold = thresholds[option.threshold_rule][0]
     model, resolved = fit_units(units, vectors, fitter)
     model.threshold = threshold
+    model.metrics["cross_validation"] = {
+        "folds": option.folds,
+        "rule": option.threshold_rule,
+        **{rule: {"threshold": cut, "f1": round(f1, 4)} for rule, (cut, f1) in thresholds.items()},
+    }
     logger.info(
-        "trained %s: threshold %.2f, comment-level CV F1 %.3f, %d units (%d positive)",
+        "trained %s: thresholds (cut, cross-validated F1) %s, %d units (%d positive)",
         option,
-        threshold,
-        cv_f1,
+        thresholds,
         len(resolved.texts),
         sum(resolved.labels),
     )
-    return model
+    return model, resolved
+
+
+def train_unit_first_stage(
+    units: TrainingUnits, vectors: FloatMatrix, judge: UnitModel, *, seed: int = 0
+) -> FirstStage:
+    """The first stage for units, in front of ``judge``, trained on the resolved training ``units``:
+    the protected units (that the threshold keeps ``keep_target`` of, out of fold) are the
+    labelled asks the judge accepts.
+    """
+    labels = np.asarray(units.labels, dtype=np.int64)
+    accepted = judge.predict_proba(units.texts, vectors) >= judge.threshold
+    protected = (accepted & (labels == 1)).tolist()
+    return train_first_stage(units.texts, labels.tolist(), protected, seed=seed)
 
 
 def load_unit_judge(directory: Path | str) -> SuggestionClassifier | SuggestionMLP:
@@ -133,7 +161,7 @@ def train_unit_judge(
     option = OPTIONS[option_name]
     started = time.perf_counter()
     units = training_units(data_dir, option)
-    model = train_option(units, embedder.embed(units.texts), option)
+    model, _ = train_option(units, embedder.embed(units.texts), option)
     if not isinstance(model, SuggestionClassifier | SuggestionMLP):
         raise TypeError(f"{option_name} trained a {type(model).__name__}, which cannot be saved")
     model.training_data = {

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -82,6 +82,7 @@ class UnitModel(Protocol):
     """What a unit fitter returns: scores per text from text and embedding."""
 
     threshold: float
+    metrics: dict[str, Any]
 
     def predict_proba(self, texts: Sequence[str], vectors: FloatMatrix) -> npt.NDArray[np.float64]:
         """Scores, shape ``(n,)``."""
@@ -141,11 +142,11 @@ def fit_units(units: TrainingUnits, vectors: FloatMatrix, fitter: Fitter) -> tup
     return model, resolved
 
 
-def comment_threshold(
+def out_of_fold_comment_scores(
     units: TrainingUnits, vectors: FloatMatrix, fitter: Fitter, *, folds: int = 5
-) -> tuple[float, float]:
-    """Grouped out-of-fold comment scores (bags resolved inside each fold); the threshold that
-    maximizes comment-level F1 over the training comments and that F1.
+) -> npt.NDArray[np.float64]:
+    """Grouped out-of-fold comment scores, shape ``(comments,)``: each comment's best unit score
+    from a model fitted (bags resolved) on the other folds' comments.
     """
     owners = np.asarray(units.owners)
     unit_scores = np.zeros(len(units.texts), dtype=np.float64)
@@ -155,7 +156,47 @@ def comment_threshold(
         unit_scores[test_rows] = model.predict_proba([units.texts[i] for i in test_rows], vectors[test_rows])
     best = np.zeros(len(units.comment_labels), dtype=np.float64)
     np.maximum.at(best, owners, unit_scores)
-    return best_f1_threshold(best, np.asarray(units.comment_labels, dtype=np.int64))
+    return best
+
+
+def comment_sources(units: TrainingUnits) -> list[str]:
+    """Each comment's source (the source of its units)."""
+    sources = [""] * len(units.comment_labels)
+    for owner, source in zip(units.owners, units.sources, strict=True):
+        sources[owner] = source
+    return sources
+
+
+def source_mean_threshold(
+    scores: npt.NDArray[np.float64], labels: Sequence[int], sources: Sequence[str]
+) -> tuple[float, float]:
+    """The threshold in a 0.01 grid over [0.05, 0.95] maximizing the mean over sources (those with
+    an ask) of comment-level F1; ties go to the cut closest to 0.5. Returns ``(t, mean F1)``.
+    """
+    gold = np.asarray(labels, dtype=np.bool_)
+    names = np.asarray(sources)
+    groups = [names == name for name in sorted(set(sources)) if gold[names == name].any()]
+    best = (0.5, -1.0)
+    for cut in sorted(np.round(np.arange(0.05, 0.951, 0.01), 2), key=lambda t: (abs(t - 0.5), t)):
+        said = scores >= cut
+        f1s = [2 * (said & gold & g).sum() / max(said[g].sum() + gold[g].sum(), 1) for g in groups]
+        if float(np.mean(f1s)) > best[1] + 1e-12:
+            best = (float(cut), float(np.mean(f1s)))
+    return best
+
+
+def comment_thresholds(
+    units: TrainingUnits, vectors: FloatMatrix, fitter: Fitter, *, folds: int = 5
+) -> dict[str, tuple[float, float]]:
+    """Both threshold rules on the same out-of-fold comment scores: ``pooled`` (F1 over all
+    training comments) and ``source-mean`` (mean F1 over training sources); ``(t, F1)`` each.
+    """
+    scores = out_of_fold_comment_scores(units, vectors, fitter, folds=folds)
+    labels = np.asarray(units.comment_labels, dtype=np.int64)
+    return {
+        "pooled": best_f1_threshold(scores, labels),
+        "source-mean": source_mean_threshold(scores, units.comment_labels, comment_sources(units)),
+    }
 
 
 def _subset(units: TrainingUnits, rows: npt.NDArray[np.intp]) -> TrainingUnits:

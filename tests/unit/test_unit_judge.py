@@ -15,7 +15,7 @@ from models.judge_eval import Contender, EvalSplit, ask_overlap, comment_scores,
 from models.suggestion_mlp import MLPSettings, SuggestionMLP, fit_mlp
 from models.suggestions import TrainingConfig
 from models.unit_judge import UnitOption, fitter_of
-from models.unit_training import UNDECIDED, TrainingUnits, comment_threshold, fit_units, resolve_bags
+from models.unit_training import UNDECIDED, TrainingUnits, comment_thresholds, fit_units, resolve_bags
 from tests.fakes import HashingEmbedder
 
 
@@ -46,10 +46,27 @@ def test_units_keep_honest_offsets_on_social_text() -> None:
 def test_a_comment_is_as_ask_like_as_its_best_unit() -> None:
     embedder = HashingEmbedder()
     texts = ["Great app. Please add a widget.", "Great app. Works well."]
-    scores = comment_scores(texts, KeywordScorer(), embedder.embed, provisional_units)
-    assert scores.tolist() == [0.9, 0.1]
+    scored = comment_scores(texts, KeywordScorer(), embedder.embed, provisional_units)
+    assert scored.scores.tolist() == [0.9, 0.1]
+    assert (scored.judged, scored.texts) == (4, 4)
     whole = comment_scores(["add it", "no"], KeywordScorer(), embedder.embed, None)
-    assert whole.tolist() == [0.9, 0.1]
+    assert whole.scores.tolist() == [0.9, 0.1]
+
+
+class PleaseGate:
+    """Passes on texts holding ``please``."""
+
+    threshold = 0.5
+
+    def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        return np.array([1.0 if "please" in t.lower() else 0.0 for t in texts])
+
+
+def test_a_gate_keeps_units_from_the_judge() -> None:
+    texts = ["Great app. Please add a widget.", "Nice. add tabs."]
+    scored = comment_scores(texts, KeywordScorer(), HashingEmbedder().embed, provisional_units, PleaseGate())
+    assert scored.scores.tolist() == [0.9, 0.0]
+    assert (scored.judged, scored.texts) == (1, 4)
 
 
 def test_evaluate_reports_every_split_and_the_mean() -> None:
@@ -92,7 +109,9 @@ def test_unit_training_learns_and_picks_a_threshold_on_training_data(head: str) 
     units = _toy_units()
     vectors = HashingEmbedder().embed(units.texts)
     fitter = fitter_of(UnitOption(head=head, hard=False, folds=3))
-    threshold, f1 = comment_threshold(units, vectors, fitter, folds=3)
+    thresholds = comment_thresholds(units, vectors, fitter, folds=3)
+    threshold, f1 = thresholds["pooled"]
+    assert thresholds["source-mean"][1] > 0.8
     model, resolved = fit_units(units, vectors, fitter)
     assert 0.05 <= threshold <= 0.95 and f1 > 0.8
     asks = [t for t, label in zip(resolved.texts, resolved.labels, strict=True) if label == 1]
