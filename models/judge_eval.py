@@ -255,16 +255,28 @@ def format_table(report: dict[str, Any]) -> str:
 
 
 def extracted_asks(
-    texts: Sequence[str], model: UnitCandidate, vectors: VectorLookup, splitter: UnitSplitter
+    texts: Sequence[str],
+    model: UnitCandidate,
+    vectors: VectorLookup,
+    splitter: UnitSplitter,
+    gate: UnitGate | None = None,
 ) -> list[list[Span]]:
-    """Per comment, the spans of the units scoring at or above the model's threshold."""
+    """Per comment, the spans of the units scoring at or above the model's threshold (units the
+    ``gate`` rejects are not judged).
+    """
     located = [
         (index, start, end, unit) for index, text in enumerate(texts) for start, end, unit in splitter(text)
     ]
     asks: list[list[Span]] = [[] for _ in texts]
     if not located:
         return asks
+    if gate is not None:
+        texts_of = [unit for *_, unit in located]
+        passed = gate.predict_proba(texts_of) >= gate.threshold
+        located = [item for item, ok in zip(located, passed, strict=True) if ok]
     units = [unit for *_, unit in located]
+    if not units:
+        return asks
     scores = model.predict_proba(units, vectors(units))
     for (index, start, end, _), score in zip(located, scores, strict=True):
         if score >= model.threshold:
@@ -282,6 +294,7 @@ def ask_overlap(
     *,
     vectors: VectorLookup,
     splitter: UnitSplitter = provisional_units,
+    gate: UnitGate | None = None,
 ) -> dict[str, Any]:
     """How often an extracted ask overlaps a labelled ask, over a split with spans.
 
@@ -290,7 +303,7 @@ def ask_overlap(
     """
     if split.spans is None:
         raise ValueError(f"{split.name} has no labelled ask spans")
-    found = extracted_asks(split.texts, model, vectors, splitter)
+    found = extracted_asks(split.texts, model, vectors, splitter, gate)
     hits = sum(
         _overlaps(span, gold) for spans, gold in zip(found, split.spans, strict=True) for span in spans
     )

@@ -34,6 +34,7 @@ from models.written import read_written
 logger = logging.getLogger(__name__)
 
 DEFAULT_UNIT_JUDGE_DIR = Path(__file__).resolve().parent / "artifacts" / "unit_judge"
+DEFAULT_UNIT_FIRST_STAGE_DIR = Path(__file__).resolve().parent / "artifacts" / "unit_first_stage"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ OPTIONS: dict[str, UnitOption] = {
     "mlp-units+hard": UnitOption(head="mlp", hard=True),
     "mlp-units": UnitOption(head="mlp", hard=False),
 }
+SHIPPED_OPTION = "lr-units+hard"
+"""The option ``youasked train suggestions`` ships: the best mean F1 over the test splits."""
 
 
 def training_units(
@@ -155,13 +158,21 @@ def load_unit_judge(directory: Path | str) -> SuggestionClassifier | SuggestionM
 
 
 def train_unit_judge(
-    data_dir: Path, out_dir: Path, embedder: Embedder, *, option_name: str = "mlp-units+hard"
+    data_dir: Path,
+    out_dir: Path,
+    embedder: Embedder,
+    *,
+    first_stage_dir: Path | None = None,
+    option_name: str = SHIPPED_OPTION,
 ) -> dict[str, object]:
-    """Train the option ``option_name`` on its training units, save it to ``out_dir``; its summary."""
+    """Train the option ``option_name`` on its training units and save it to ``out_dir``; with
+    ``first_stage_dir``, also the first stage for units in front of it. Returns a summary.
+    """
     option = OPTIONS[option_name]
     started = time.perf_counter()
     units = training_units(data_dir, option)
-    model, _ = train_option(units, embedder.embed(units.texts), option)
+    vectors = embedder.embed(units.texts)
+    model, resolved = train_option(units, vectors, option)
     if not isinstance(model, SuggestionClassifier | SuggestionMLP):
         raise TypeError(f"{option_name} trained a {type(model).__name__}, which cannot be saved")
     model.training_data = {
@@ -172,6 +183,17 @@ def train_unit_judge(
         "sha256_of_units": hashlib.sha256("\n".join(units.texts).encode()).hexdigest(),
     }
     model.save(out_dir)
-    seconds = round(time.perf_counter() - started, 1)
-    logger.info("wrote %s to %s in %.0f s", model.version, out_dir, seconds)
-    return {"version": model.version, "threshold": model.threshold, "seconds": seconds, **model.training_data}
+    summary: dict[str, object] = {
+        "version": model.version,
+        "threshold": model.threshold,
+        **model.training_data,
+    }
+    if first_stage_dir is not None:
+        by_text = dict(zip(units.texts, vectors, strict=True))
+        stage = train_unit_first_stage(resolved, np.stack([by_text[t] for t in resolved.texts]), model)
+        stage.training_data = {"units": len(resolved.texts), "in_front_of": model.version}
+        stage.save(first_stage_dir)
+        summary["first_stage"] = {"version": stage.version, "threshold": stage.threshold, **stage.metrics}
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    logger.info("wrote %s to %s in %.0f s", model.version, out_dir, summary["seconds"])
+    return summary

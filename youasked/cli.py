@@ -274,10 +274,12 @@ def train_suggestions(
                 on_step=lambda: on_progress(next(done), 3),
             )
     if stage in ("all", "unit-judge"):
-        from models.unit_judge import DEFAULT_UNIT_JUDGE_DIR, train_unit_judge
+        from models.unit_judge import DEFAULT_UNIT_FIRST_STAGE_DIR, DEFAULT_UNIT_JUDGE_DIR, train_unit_judge
 
-        typer.echo("training the unit judge (minutes)", err=True)
-        report["unit_judge"] = train_unit_judge(data_dir, unit_judge_out or DEFAULT_UNIT_JUDGE_DIR, model)
+        typer.echo("training the unit judge and its first stage (minutes)", err=True)
+        judge_dir = unit_judge_out or DEFAULT_UNIT_JUDGE_DIR
+        stage_dir = judge_dir / "first_stage" if unit_judge_out else DEFAULT_UNIT_FIRST_STAGE_DIR
+        report["unit_judge"] = train_unit_judge(data_dir, judge_dir, model, first_stage_dir=stage_dir)
     typer.echo(json.dumps(report, indent=1))
 
 

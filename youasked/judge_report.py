@@ -14,10 +14,11 @@ from contracts.settings import get_settings
 from models.datasets import LabelledTexts
 from models.embedding import Embedder
 from models.factories import DEFAULT_CLASSIFIER_DIR, base_embedder
+from models.first_stage import FirstStage
 from models.judge_eval import Contender, EvalSplit, ask_overlap, evaluate, test_splits
 from models.suggestion_training import NpzCachedEmbedder
-from models.suggestions import SuggestionClassifier
-from models.unit_judge import DEFAULT_UNIT_JUDGE_DIR, load_unit_judge
+from models.suggestions import MODEL_FILE, SuggestionClassifier
+from models.unit_judge import DEFAULT_UNIT_FIRST_STAGE_DIR, DEFAULT_UNIT_JUDGE_DIR, load_unit_judge
 
 
 def load_short_posts() -> LabelledTexts:
@@ -51,13 +52,20 @@ def cached_encoder(cache_dir: Path) -> Embedder:
 
 
 def baseline_and_judge(judge_dir: Path | None = None) -> list[Contender]:
-    """Today's classifier on whole comments and on units, then the unit judge on units."""
+    """Today's classifier on whole comments and on units, then the unit judge on units (and behind
+    its first stage when that artifact exists).
+    """
     today = SuggestionClassifier.load(DEFAULT_CLASSIFIER_DIR)
-    return [
+    judge = load_unit_judge(judge_dir or DEFAULT_UNIT_JUDGE_DIR)
+    out = [
         Contender("today (comment)", today, per_unit=False),
         Contender("today (units)", today),
-        Contender("unit judge", load_unit_judge(judge_dir or DEFAULT_UNIT_JUDGE_DIR)),
+        Contender("unit judge", judge),
     ]
+    stage_dir = (judge_dir / "first_stage") if judge_dir else DEFAULT_UNIT_FIRST_STAGE_DIR
+    if (stage_dir / MODEL_FILE).is_file():
+        out.append(Contender("unit judge + first stage", judge, gate=FirstStage.load(stage_dir)))
+    return out
 
 
 def judge_report(
@@ -69,7 +77,9 @@ def judge_report(
     if asks:
         report["asks"] = {
             c.name: {
-                s.name: ask_overlap(s, c.model, vectors=encoder.embed) for s in splits if s.spans is not None
+                s.name: ask_overlap(s, c.model, vectors=encoder.embed, gate=c.gate)
+                for s in splits
+                if s.spans is not None
             }
             for c in contenders
             if c.per_unit

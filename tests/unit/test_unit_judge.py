@@ -13,8 +13,8 @@ from models.datasets import LabelledTexts
 from models.embedding import FloatMatrix
 from models.judge_eval import Contender, EvalSplit, ask_overlap, comment_scores, evaluate, provisional_units
 from models.suggestion_mlp import MLPSettings, SuggestionMLP, fit_mlp
-from models.suggestions import TrainingConfig
-from models.unit_judge import UnitOption, fitter_of
+from models.suggestions import SuggestionClassifier, TrainingConfig
+from models.unit_judge import UnitOption, fitter_of, load_unit_judge, train_option
 from models.unit_training import UNDECIDED, TrainingUnits, comment_thresholds, fit_units, resolve_bags
 from tests.fakes import HashingEmbedder
 
@@ -155,3 +155,24 @@ def test_ask_overlap_counts_extracted_and_labelled_asks() -> None:
     figures = ask_overlap(split, KeywordScorer(), vectors=HashingEmbedder().embed)
     assert figures["extracted_asks"] == 2 and figures["labelled_asks"] == 1
     assert figures["span_precision"] == 0.5 and figures["span_recall"] == 1.0
+
+
+def test_unit_judge_training_twice_gives_the_same_artifact(tmp_path: Path) -> None:
+    units = _toy_units()
+    vectors = HashingEmbedder().embed(units.texts)
+    option = UnitOption(head="lr", hard=True, folds=3)
+    versions = []
+    for run in ("a", "b"):
+        model, _ = train_option(units, vectors, option)
+        assert isinstance(model, SuggestionClassifier)
+        model.save(tmp_path / run)
+        versions.append(load_unit_judge(tmp_path / run).version)
+    assert versions[0] == versions[1]
+    assert (tmp_path / "a" / "weights.npz").read_bytes() == (tmp_path / "b" / "weights.npz").read_bytes()
+
+
+def test_a_gate_keeps_asks_from_being_extracted() -> None:
+    text = "Great app. please add a timer. Also add tabs."
+    split = EvalSplit(name="s", texts=(text,), labels=(1,), spans=(((11, 30),),))
+    figures = ask_overlap(split, KeywordScorer(), vectors=HashingEmbedder().embed, gate=PleaseGate())
+    assert figures["extracted_asks"] == 1 and figures["span_precision"] == 1.0
