@@ -8,7 +8,8 @@ Usage (from the project root)::
 One run embeds the same texts (the text columns of ``../shared/data/suggestions/*.csv`` and
 ``../shared/data/themes/banking77_test.csv``) with each encoder, batch 32, after a warm-up, and
 prints texts/s, the ratio to PyTorch and the cosine of each text's vector to PyTorch's (mean and
-minimum, overall and per file). The ONNX model is the one the worker loads (exported into the
+minimum, overall and per file). ``--also DIR`` measures another export folder beside the shipped
+one (an older export format) and prints its agreement with the shipped one. The ONNX model is the one the worker loads (exported into the
 cache first if missing). ONNX Runtime's dynamic int8 quantization (per-channel weights) is measured
 too but not adopted: it must keep every evaluation within 0.01 of fp32 first (issue 14).
 Compare ratios, not absolute rates, on a shared machine.
@@ -112,6 +113,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=None, help="At most this many texts per file.")
     parser.add_argument("--no-int8", action="store_true", help="Skip the int8 quantized model.")
+    parser.add_argument(
+        "--also", type=Path, action="append", default=[],
+        help="Another export folder to measure beside the shipped one (e.g. an older export format).",
+    )
     args = parser.parse_args()
 
     texts, sources = load_texts(args.limit)
@@ -128,6 +133,9 @@ def main() -> None:
         "sentence-transformers torch fp32": MiniLMEmbedder(batch_size=BATCH).embed,
         "onnxruntime fp32": onnx.embed,
     }
+    for folder in args.also:
+        other = OnnxEmbedder(folder, batch_size=BATCH)
+        encoders[f"onnxruntime fp32 format {other.manifest.export_format}"] = other.embed
     with tempfile.TemporaryDirectory() as scratch:
         if not args.no_int8:
             int8 = OnnxEmbedder(quantized_copy(export, Path(scratch) / "int8"), batch_size=BATCH)
@@ -145,6 +153,16 @@ def main() -> None:
     rows = list(vectors.items())
     for label, vectors in rows:
         cosine_rows(label, vectors, torch_vectors, sources)
+    shipped = vectors_of(rows, "onnxruntime fp32")
+    for label, vectors in rows:
+        if label.startswith("onnxruntime fp32 format"):
+            cosine = (vectors * shipped).sum(axis=1)
+            print(f"  shipped vs {label}: cosine mean {cosine.mean():.7f} min {cosine.min():.7f},"
+                  f" largest difference {float(np.abs(vectors - shipped).max()):.2e}")
+
+
+def vectors_of(rows: list[tuple[str, FloatMatrix]], label: str) -> FloatMatrix:
+    return next(vectors for name, vectors in rows if name == label)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ ask text ...]]``, as for the tweets (``benchmarks/label_tweets.py``).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import random
 import sys
@@ -24,9 +23,9 @@ from collections import Counter
 from pathlib import Path
 
 from label_stats import units
-from label_tweets import ASK_CUES, find_spans, read_decisions
+from label_tweets import ASK_CUES, command_parser, label_row, read_decisions, write_label_file
 
-from models.labelled import COLUMNS, LABELS_DIR, LabelledComment, expected_split, format_spans, load_labelled, text_digest
+from models.labelled import LABELS_DIR, LabelledComment, load_labelled
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT.parent / "shared" / "data"
@@ -40,6 +39,7 @@ SOURCES = (
 SEED = 20261201
 RANDOM_PER_SOURCE = 88
 ENRICHED_PER_SOURCE = 64
+SECOND_TIER_PER_SOURCE = 48
 
 Reviews = dict[str, dict[str, str]]
 
@@ -58,23 +58,34 @@ def read_reviews(data_dir: Path) -> Reviews:
             sys.exit(f"{path} is missing: the reviews are read from the shared data folder")
         with path.open(newline="", encoding="utf-8") as handle:
             rows = enumerate(csv.DictReader(handle))
-            reviews[source] = {str(index): row["content"] for index, row in rows if (row["content"] or "").strip()}
+            reviews[source] = {
+                str(index): row["content"] for index, row in rows if (row["content"] or "").strip()
+            }
     return reviews
 
 
 def draw_samples(reviews: Reviews) -> dict[str, list[tuple[str, str]]]:
     """The fixed samples as ``(source, row_key)`` pairs in labelling order, the four files taken
-    in turn: ``random`` (uniform over each file's reviews) and ``enriched`` (uniform over each
-    file's other reviews that match the tweets' first cue words, :data:`ASK_CUES`)."""
-    drawn: dict[str, list[list[tuple[str, str]]]] = {"random": [], "enriched": []}
+    in turn: ``random`` (uniform over each file's reviews) and ``enriched``: first uniform over
+    each file's other reviews that match the tweets' first cue words (:data:`ASK_CUES`), then a
+    second tier, drawn after the first was labelled, uniform over the matching reviews still not drawn."""
+    random_lists, first_tier, second_tier = [], [], []
     for number, source in enumerate(SOURCES):
         keys = list(reviews[source])
         chosen = random.Random(SEED + number).sample(keys, min(RANDOM_PER_SOURCE, len(keys)))
-        pool = [key for key in keys if key not in set(chosen) and ASK_CUES.search(reviews[source][key])]
+        taken = set(chosen)
+        pool = [key for key in keys if key not in taken and ASK_CUES.search(reviews[source][key])]
         enriched = random.Random(SEED + 100 + number).sample(pool, min(ENRICHED_PER_SOURCE, len(pool)))
-        drawn["random"].append([(source, key) for key in chosen])
-        drawn["enriched"].append([(source, key) for key in enriched])
-    return {name: _interleave(lists) for name, lists in drawn.items()}
+        taken.update(enriched)
+        rest = [key for key in pool if key not in taken]
+        second = random.Random(SEED + 200 + number).sample(rest, min(SECOND_TIER_PER_SOURCE, len(rest)))
+        random_lists.append([(source, key) for key in chosen])
+        first_tier.append([(source, key) for key in enriched])
+        second_tier.append([(source, key) for key in second])
+    return {
+        "random": _interleave(random_lists),
+        "enriched": _interleave(first_tier) + _interleave(second_tier),
+    }
 
 
 def _interleave(lists: list[list[tuple[str, str]]]) -> list[tuple[str, str]]:
@@ -93,30 +104,18 @@ def build(reviews: Reviews, decisions: dict[str, tuple[str, list[str]]], out: Pa
     if unknown:
         sys.exit(f"decided reviews outside the samples: {sorted(unknown)[:10]}")
     rows = []
-    for name, pairs in samples.items():
+    for sample, pairs in samples.items():
         for source, key in pairs:
-            if review_name(source, key) not in decisions:
-                continue
-            kind, asks = decisions[review_name(source, key)]
-            text = reviews[source][key]
-            rows.append(
-                {
-                    "source": source,
-                    "row_key": key,
-                    "digest": text_digest(text),
-                    "split": expected_split(source, key),
-                    "sample": name,
-                    "label": "ask" if kind == "ask" else "not_ask",
-                    "kind": kind,
-                    "asks": format_spans(find_spans(text, asks, review_name(source, key))),
-                }
-            )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {len(rows)} rows to {out}")
+            name = review_name(source, key)
+            if name in decisions:
+                kind, asks = decisions[name]
+                text = reviews[source][key]
+                rows.append(
+                    label_row(
+                        source=source, key=key, text=text, sample=sample, kind=kind, asks=asks, name=name
+                    )
+                )
+    write_label_file(rows, out)
 
 
 def _describe(title: str, comments: list[LabelledComment]) -> None:
@@ -126,7 +125,7 @@ def _describe(title: str, comments: list[LabelledComment]) -> None:
         f"{title}: reviews {len(comments)}, asks {len(asks)} ({len(asks) / max(len(comments), 1):.1%}), "
         f"ask spans {sum(len(c.asks) for c in comments)}, reviews with 2+ asks "
         f"{sum(len(c.asks) >= 2 for c in comments)}, units {sum(len(units(c.text)) for c in comments)}, "
-        f"ask units ~{sum(len(units(c.text)) for c in asks)}"
+        f"units in ask reviews {sum(len(units(c.text)) for c in asks)}"
     )
     print(f"    splits {dict(Counter(c.split for c in comments))}; kinds {dict(kinds.most_common())}")
 
@@ -146,16 +145,7 @@ def stats(path: Path, data_dir: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
-    commands = parser.add_subparsers(dest="command", required=True)
-    show_parser = commands.add_parser("show", help="print reviews of a sample to label")
-    show_parser.add_argument("--sample", choices=("random", "enriched"), required=True)
-    show_parser.add_argument("--start", type=int, default=0)
-    show_parser.add_argument("--count", type=int, default=40)
-    build_parser = commands.add_parser("build", help="write the label file from a decisions file")
-    build_parser.add_argument("--decisions", type=Path, required=True)
-    build_parser.add_argument("--out", type=Path, default=OUTPUT)
+    parser, commands = command_parser(__doc__, data_dir=DATA_DIR, out=OUTPUT, items="reviews")
     stats_parser = commands.add_parser("stats", help="print what the label file holds")
     stats_parser.add_argument("--labels", type=Path, default=OUTPUT)
     args = parser.parse_args()

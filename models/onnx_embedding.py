@@ -2,8 +2,9 @@
 
 Reads an export written by :mod:`models.onnx_export` and reproduces sentence-transformers'
 ``encode(..., normalize_embeddings=True)``: the fast tokenizer truncating at the model's window
-(256 word pieces), the transformer, mean pooling of the token vectors over the attention mask,
-L2 normalization. Cosine to the PyTorch vectors is ≥ 0.9999 on the shared evaluation files
+(256 word pieces), then the exported graph (the transformer, mean pooling of the token vectors over
+the attention mask, L2 normalization); an export of format 1 (token vectors out) is pooled here.
+Cosine to the PyTorch vectors is ≥ 0.9999 on the shared evaluation files
 (``benchmarks/encode_compare.py``), so classifiers and thresholds fitted on those stay valid.
 """
 
@@ -105,9 +106,11 @@ class OnnxEmbedder:
                 for slot, row in enumerate(rows):
                     ids[slot, : lengths[row]] = encodings[row].ids
                     mask[slot, : lengths[row]] = 1
-                (token_vectors,) = self._session.run(
+                (vectors,) = self._session.run(
                     [self.manifest.output_name],
                     {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
                 )
-                out[rows] = mean_pool(np.asarray(token_vectors, dtype=np.float32), mask)
+                vectors = np.asarray(vectors, dtype=np.float32)
+                # Format 1 exports give one vector per token: pool them as the newer graphs do.
+                out[rows] = mean_pool(vectors, mask) if vectors.ndim == 3 else vectors
         return out

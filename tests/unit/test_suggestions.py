@@ -231,8 +231,11 @@ def test_committed_artifact_is_small_and_loads() -> None:
 
 @pytest.mark.model
 def test_committed_artifact_with_minilm() -> None:
-    from models.embedding import MiniLMEmbedder
+    # The shipped encoder (ONNX Runtime; its vectors match PyTorch's: tests/unit/test_onnx_embedder.py).
+    from contracts.settings import Settings
+    from models.factories import base_embedder
 
+    encoder = base_embedder(Settings(cache_dir=ARTIFACT.parents[2] / ".cache"))
     model = SuggestionClassifier.load(ARTIFACT)
     suggestions = [
         "Love the app, but please add a dark mode for night reading.",
@@ -247,5 +250,5 @@ def test_committed_artifact_with_minilm() -> None:
         "How do I change my password?",
     ]
     texts = suggestions + others
-    decisions = model.decide(texts, MiniLMEmbedder().embed(texts))
+    decisions = model.decide(texts, encoder.embed(texts))
     assert decisions.tolist() == [True] * len(suggestions) + [False] * len(others)

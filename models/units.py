@@ -1,0 +1,220 @@
+"""Split a social comment into units (sentences and clauses) that can be judged one by one.
+
+Social text rarely follows the rules a sentence splitter expects: no punctuation at all, line
+breaks instead of full stops, emoji and runs of ``!!!`` as sentence ends, ``e.g.``, ``v2.1``,
+URLs and ``:)`` that must not be cut, quoted replies, retweeted text and signatures that are not
+the person's words. :func:`split_units` handles these with rules, keeping every unit's offsets
+into the original text honest: ``unit.text == text[unit.start:unit.end]`` and that slice has no
+whitespace at either edge.
+
+Offsets count Python characters (code points), end exclusive. Only the first
+:data:`MAX_SCAN_CHARS` characters are split and at most :data:`MAX_UNITS` units are returned:
+a longer comment is an outlier whose tail cannot change its verdict enough to pay for judging it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MAX_UNITS = 48
+"""At most this many units per comment (the first ones, in order)."""
+
+MAX_SCAN_CHARS = 20_000
+"""Characters past this offset are not split into units."""
+
+MIN_UNIT_WORDS = 2
+"""A fragment with fewer words (``Thanks!``, ``Pls``, ``#fail``) joins a neighbour."""
+
+RUN_ON_WORDS = 10
+"""A sentence with at least this many words may be split at a clause connector..."""
+
+MIN_CLAUSE_WORDS = 4
+"""...when both sides have at least this many words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One sentence or clause of a comment: ``text == comment[start:end]`` (end exclusive)."""
+
+    start: int
+    end: int
+    text: str
+
+
+def authored_end(text: str) -> int:
+    """Where the person's own words end (before an appended developer reply or quoted text).
+
+    Call point for ``models.text.authored_end``: until it lands, the whole text is the person's.
+    """
+    return len(text)
+
+
+_WORD = re.compile(r"(?<![@#\w])[^\W_]+")  # words, not @mentions or #hashtags
+_LETTER = re.compile(r"[^\W_]")
+_LINE_QUOTED = re.compile(r"\s*>")
+_QUOTE_HEADER = re.compile(r"\s*(?:on\s.{0,80}\swrote:|-{2,}\s*original message\s*-{2,})\s*$", re.I)
+_SIGNATURE_MARK = re.compile(r"\s*(?:--|\u2014|__+)\s*$|\s*sent from my\s", re.I)
+_VALEDICTION = re.compile(
+    r"\s*(?:best|kind|warm|many)?\s*(?:regards|cheers|thanks|thank you|sincerely|best)\s*,\s*$", re.I
+)
+_RETWEET = re.compile(r"(?:^|(?<=\s))(?:RT|QT)\s+@\w+|[\"\u201c]@\w+:")
+_TRAILING_INITIALS = re.compile(r"\s\^[A-Za-z]{1,3}\s*$")
+
+_URL = r"(?:https?://|www\.)\S+?(?=[.,!?;:)\]\"']*(?:\s|$))"
+_DOMAIN = r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|app|ly|me|gl|gg|dev|ai|edu|gov)\b(?:/\S*)?"
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_ABBREVIATION = (
+    r"(?i:\b(?:e\.g|i\.e|a\.k\.a|vs|mr|mrs|ms|dr|jr|sr|st|approx|incl|esp|ca|cf|fig|a\.m|p\.m|u\.s|u\.k)\.)"
+    r"|(?i:\b(?:no|nr|ver|v)\.(?=\s*\d))|(?i:\betc\.(?!\s+[A-Z]))"
+)
+_PROTECTED = re.compile(f"{_URL}|{_EMAIL}|{_DOMAIN}|{_ABBREVIATION}")
+_EMOTICON = re.compile(r"(?:(?<=\s)|^)(?:[:;=8][-~']?[)(\]\[DPpOo/\\|*3]+|<3+|\^_*\^|xD+)(?=\s|$|[.,!?])")
+_EMOJI = "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d"
+_BOUNDARY = re.compile(
+    r"(?P<line>[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+)"
+    rf"|(?P<stop>[.!?\u2026\u203c\u2049]+[\"'\u201d)\]]*(?=\s|$|[{_EMOJI}])|[!?]{{2,}}|[{_EMOJI}]+"
+    r"|(?<=[a-z]{2})\.(?=[A-Z][a-z]))"
+)
+_CONNECTOR = re.compile(r";|\b(?:and also|but also|also|but|plus|additionally|another thing)\b", re.I)
+_LEADING = re.compile(r"(?:\s|[-*\u2022\u00b7>]|@\w+[:,]?)+")
+
+
+def split_units(text: str) -> list[Unit]:
+    """The units of ``text`` in order: sentences, clauses of long run-ons, short bits merged.
+
+    Quoted lines (``> ...``), an ``On ... wrote:`` header and what follows, retweeted text
+    (``RT @name ...``), signatures (``--``, ``Sent from my ...``, ``Regards,`` and a name) are
+    not the person's words and give no unit. Leading @mentions and bullets are left out of a
+    unit's span; hashtags and inner @mentions stay in it. Never raises.
+    """
+    units: list[Unit] = []
+    for region_start, region_end in _own_regions(text):
+        pieces: list[tuple[int, int]] = []
+        for start, end in _sentences(text, region_start, region_end):
+            pieces.extend(_clauses(text, start, end))
+        trimmed = [piece for piece in (_trim(text, start, end) for start, end in pieces) if piece]
+        for start, end in _merge_short(text, trimmed):
+            units.append(Unit(start, end, text[start:end]))
+            if len(units) >= MAX_UNITS:
+                return units
+    return units
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """Each line of ``text`` with its offset (line breaks kept, as ``str.splitlines``)."""
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        yield offset, line
+        offset += len(line)
+
+
+def _own_regions(text: str) -> list[tuple[int, int]]:
+    """Spans of the person's own words: runs of lines that are not quoted, retweeted or a signature."""
+    limit = min(len(text), authored_end(text), MAX_SCAN_CHARS)
+    scanned = text[:limit]
+    retweet = _RETWEET.search(scanned)
+    if retweet is not None:
+        limit = retweet.start()
+    initials = _TRAILING_INITIALS.search(text, 0, limit)
+    if initials is not None and initials.end() >= limit:
+        limit = initials.start()
+    regions: list[tuple[int, int]] = []
+    lines = list(_lines(text[:limit]))
+    for index, (offset, line) in enumerate(lines):
+        if _QUOTE_HEADER.match(line) or _SIGNATURE_MARK.match(line) or _is_valediction(lines, index):
+            break
+        if _LINE_QUOTED.match(line) or not line.strip():
+            continue
+        if regions and regions[-1][1] == offset:
+            regions[-1] = (regions[-1][0], offset + len(line))
+        else:
+            regions.append((offset, offset + len(line)))
+    return regions
+
+
+def _is_valediction(lines: list[tuple[int, str]], index: int) -> bool:
+    """``Regards,`` (or ``Thanks,``...) followed only by one or two short lines (a name)."""
+    if not _VALEDICTION.match(lines[index][1]):
+        return False
+    rest = [line for _, line in lines[index + 1 :] if line.strip()]
+    return len(rest) <= 2 and all(len(_WORD.findall(line)) <= 4 for line in rest)
+
+
+def _masked(text: str) -> str:
+    """``text`` with URLs, e-mails and abbreviations blanked (same length): no boundary inside them."""
+    return _PROTECTED.sub(lambda m: "_" * len(m.group()), text)
+
+
+def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Cut ``text[start:end]`` at line breaks, sentence ends, ``!!!``, emoji and emoticons."""
+    masked = _masked(text[start:end])
+    cuts: list[tuple[int, int]] = [(m.end(), m.end()) for m in _EMOTICON.finditer(masked)]
+    for match in _BOUNDARY.finditer(masked):
+        line = match.group("line") is not None
+        cuts.append((match.start() if line else match.end(), match.end()))
+    cursor = 0
+    for cut, resume in sorted(cuts):
+        if cut > cursor:
+            yield start + cursor, start + cut
+        cursor = max(cursor, resume)
+    if cursor < len(masked):
+        yield start + cursor, end
+
+
+def _word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _clauses(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """A long run-on sentence cut at connectors (``; and also but also plus``) when both sides
+    stand alone (:data:`MIN_CLAUSE_WORDS` words each); other sentences whole.
+    """
+    sentence = text[start:end]
+    if _word_count(sentence) < RUN_ON_WORDS:
+        yield start, end
+        return
+    cursor = 0
+    masked = _masked(sentence)
+    for match in _CONNECTOR.finditer(masked):
+        cut = match.end() if match.group() == ";" else match.start()
+        if (
+            _word_count(sentence[cursor:cut]) >= MIN_CLAUSE_WORDS
+            and _word_count(sentence[cut:]) >= MIN_CLAUSE_WORDS
+        ):
+            yield start + cursor, start + cut
+            cursor = cut
+    yield start + cursor, end
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """``[start, end)`` without edge whitespace, leading bullets and leading @mentions; None if empty."""
+    leading = _LEADING.match(text, start, end)
+    if leading is not None:
+        start = leading.end()
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def _merge_short(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join each piece of fewer than :data:`MIN_UNIT_WORDS` words to the piece before it (or,
+    for the first, after it); a region with no letter or digit at all (emoji, ``!!!``) gives no unit.
+    """
+    merged: list[tuple[int, int]] = []
+    carry: int | None = None  # start of short pieces waiting for a following piece
+    for start, end in pieces:
+        short = _word_count(text[start:end]) < MIN_UNIT_WORDS
+        if short and merged:
+            merged[-1] = (merged[-1][0], end)
+        elif short:
+            carry = start if carry is None else carry
+        else:
+            merged.append((start if carry is None else carry, end))
+            carry = None
+    if carry is not None and pieces:
+        last = (carry, pieces[-1][1])
+        if _LETTER.search(text, last[0], last[1]):
+            merged.append(last)
+    return merged

@@ -1,0 +1,140 @@
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.units import MAX_UNITS, Unit, split_units
+
+
+def texts(comment: str) -> list[str]:
+    return [unit.text for unit in split_units(comment)]
+
+
+def assert_honest(comment: str, units: list[Unit]) -> None:
+    cursor = 0
+    for unit in units:
+        assert cursor <= unit.start < unit.end <= len(comment)
+        assert unit.text == comment[unit.start : unit.end]
+        assert unit.text == unit.text.strip()
+        cursor = unit.end
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Love it. Please add dark mode.", ["Love it.", "Please add dark mode."]),
+        (
+            "love the app\nadd dark mode\nsync with my watch",
+            ["love the app", "add dark mode", "sync with my watch"],
+        ),
+        ("ADD DARK MODE!!! OFFLINE MAPS PLZ", ["ADD DARK MODE!!!", "OFFLINE MAPS PLZ"]),
+        ("need a widget 🙏🙏 bring back the old layout", ["need a widget 🙏🙏", "bring back the old layout"]),
+        ("Great app.Please add a widget", ["Great app.", "Please add a widget"]),
+        ("Where did it go??? put the timer back", ["Where did it go???", "put the timer back"]),
+        ("Please keep it :) and add a dark theme", ["Please keep it :)", "and add a dark theme"]),
+        (
+            "v2.1 broke it :( pls bring back the old layout",
+            ["v2.1 broke it :(", "pls bring back the old layout"],
+        ),
+    ],
+)
+def test_sentences_of_social_text(comment: str, expected: list[str]) -> None:
+    assert texts(comment) == expected
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "Support more formats, e.g. webm and ogg, in the player",
+        "It would be nice to have 2.5x speed as well as 3x",
+        "Compare it vs. the old one please, same as Mr. Smith said",
+        "Please link to https://example.com/help.html in the menu",
+        "Please add a button to mail support@example.com from the app",
+        "add dark mode pls plz pleaseee",
+    ],
+)
+def test_protected_tokens_are_not_cut(comment: str) -> None:
+    assert texts(comment) == [comment]
+
+
+def test_leading_mentions_left_out_with_honest_offsets() -> None:
+    comment = "@acme @support_team please add a dark mode #darkmode"
+    (unit,) = split_units(comment)
+    assert unit.text == "please add a dark mode #darkmode"
+    assert comment[unit.start : unit.end] == unit.text
+
+
+def test_inner_mentions_and_hashtags_stay() -> None:
+    assert texts("please sync with @calendar_app like #todoist does") == [
+        "please sync with @calendar_app like #todoist does"
+    ]
+
+
+def test_long_run_on_split_at_connectors_only_when_both_sides_stand() -> None:
+    comment = "love the app but please add dark mode and also let me export my notes to pdf or csv"
+    assert texts(comment) == [
+        "love the app but please add dark mode",
+        "and also let me export my notes to pdf or csv",
+    ]
+    assert texts("nice but slow") == ["nice but slow"]
+    assert texts("please add nested folders; also tags would be great for sorting my many long lists") == [
+        "please add nested folders;",
+        "also tags would be great for sorting my many long lists",
+    ]
+
+
+def test_short_fragments_join_a_neighbour() -> None:
+    assert texts("Hi! Please add a dark mode. Thanks!") == ["Hi! Please add a dark mode. Thanks!"]
+    assert texts("Please add folders. Pls. Tags too would help") == [
+        "Please add folders. Pls.",
+        "Tags too would help",
+    ]
+    assert texts("🙏🙏🙏 !!!") == []
+    assert texts("#darkmode") == ["#darkmode"]
+
+
+def test_quoted_retweeted_and_signature_text_dropped() -> None:
+    assert texts("Add tags to notes\n> someone else's ask for folders\nand a calendar view") == [
+        "Add tags to notes",
+        "and a calendar view",
+    ]
+    assert texts("so true RT @other: please add folders") == ["so true"]
+    assert texts("RT @other: please add folders") == []
+    assert texts('want this too "@other: please add folders') == ["want this too"]
+    assert texts("Please add folders.\n--\nJoe Bloggs\nACME Corp") == ["Please add folders."]
+    assert texts("Please add folders.\nSent from my phone") == ["Please add folders."]
+    assert texts("Please add folders.\nKind regards,\nJoe") == ["Please add folders."]
+    assert texts("Please add folders\nOn Monday, Ann wrote:\nadd tags") == ["Please add folders"]
+    assert texts("please add folders to the app ^JD") == ["please add folders to the app"]
+
+
+def test_unit_count_is_capped() -> None:
+    comment = "Please add feature number one. " * (MAX_UNITS * 3)
+    units = split_units(comment)
+    assert len(units) == MAX_UNITS
+    assert_honest(comment, units)
+
+
+def test_one_megabyte_without_punctuation() -> None:
+    comment = "add this and also add that " * 40_000
+    units = split_units(comment)
+    assert 0 < len(units) <= MAX_UNITS
+    assert_honest(comment, units)
+
+
+SOCIAL_BITS = (
+    "add|dark|mode|pls|!!!|???|. |\n|🙏|:)|:-(|@acme|#tag|e.g.|v2.1|https://x.io/a.b"
+    "| and also | but |;|> |RT @a:|--\n|\x00|\u2028|   "
+)
+SOCIAL = st.sampled_from(SOCIAL_BITS.split("|"))
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(), st.lists(st.one_of(SOCIAL, st.text(max_size=5))).map("".join)))
+def test_units_are_ordered_disjoint_and_honest(comment: str) -> None:
+    units = split_units(comment)
+    assert_honest(comment, units)
+    assert len(units) <= MAX_UNITS
+    for unit in units:
+        assert re.search(r"[^\W_]", unit.text)
