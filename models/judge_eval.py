@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from models.datasets import LabelledTexts, load_clap, load_maalej, split_train_h
 from models.embedding import FloatMatrix
 from models.labelled import LABELS_DIR, LabelledComment, load_labelled
 from models.suggestions import evaluate_binary
+from models.units import split_units
 
 TIZARD_FILE = Path("suggestions") / "tizard_forum_sentences.csv"
 TIZARD_POSITIVE = "feature request"
@@ -43,31 +43,9 @@ Span = tuple[int, int]
 UnitSplitter = Callable[[str], list[tuple[int, int, str]]]
 VectorLookup = Callable[[Sequence[str]], FloatMatrix]
 
-_UNIT_BOUNDARY = re.compile(r"[.!?\u2026]+[\"')\]]*(?=\s|$)|[\n\r]+|\s[-\u2013\u2014]\s")
-
-
-def provisional_units(text: str) -> list[tuple[int, int, str]]:
-    """Sentences of ``text`` as ``(start, end, text)`` (cut after ``.!?`` and at line breaks and
-    dashes; edges stripped); the whole stripped text when there is no cut. Never empty for a text
-    with a non-space character.
-    """
-    units: list[tuple[int, int, str]] = []
-    start = 0
-    for match in _UNIT_BOUNDARY.finditer(text):
-        _append_stripped(
-            units, text, start, match.end() if match.group().strip(" -\u2013\u2014") else match.start()
-        )
-        start = match.end()
-    _append_stripped(units, text, start, len(text))
-    return units or [(0, len(text), text)]
-
-
-def _append_stripped(units: list[tuple[int, int, str]], text: str, start: int, end: int) -> None:
-    piece = text[start:end]
-    left = len(piece) - len(piece.lstrip())
-    right = len(piece.rstrip())
-    if right > left and re.search(r"\w", piece):
-        units.append((start + left, start + right, piece[left:right]))
+def comment_units(text: str) -> list[tuple[int, int, str]]:
+    """The units of :func:`models.units.split_units` as ``(start, end, text)``."""
+    return [(unit.start, unit.end, unit.text) for unit in split_units(text)]
 
 
 @dataclass(frozen=True)
@@ -214,7 +192,7 @@ def evaluate(
     splits: Sequence[EvalSplit],
     *,
     vectors: VectorLookup,
-    splitter: UnitSplitter = provisional_units,
+    splitter: UnitSplitter = comment_units,
 ) -> dict[str, Any]:
     """``{contender: {split: evaluate_binary figures, ..., "mean_f1": float}}`` for every pair;
     with a gate, each split's figures also hold ``judged_share`` (units the gate passed on).
@@ -293,7 +271,7 @@ def ask_overlap(
     model: UnitCandidate,
     *,
     vectors: VectorLookup,
-    splitter: UnitSplitter = provisional_units,
+    splitter: UnitSplitter = comment_units,
     gate: UnitGate | None = None,
 ) -> dict[str, Any]:
     """How often an extracted ask overlaps a labelled ask, over a split with spans.

@@ -24,7 +24,7 @@ from models.datasets import load_clap, load_maalej, split_train_holdout
 from models.embedding import Embedder, FloatMatrix
 from models.first_stage import FirstStage
 from models.first_stage_training import train_first_stage
-from models.judge_eval import UnitSplitter, labelled_comments, load_tizard, provisional_units
+from models.judge_eval import UnitSplitter, comment_units, labelled_comments, load_tizard
 from models.suggestion_mlp import MLP_FORMAT, MLPSettings, SuggestionMLP, fit_mlp
 from models.suggestion_training import fit_classifier
 from models.suggestions import MODEL_FILE, SuggestionClassifier, TrainingConfig
@@ -61,7 +61,7 @@ SHIPPED_OPTION = "lr-units+hard"
 
 
 def training_units(
-    data_dir: Path | str, option: UnitOption, *, splitter: UnitSplitter = provisional_units
+    data_dir: Path | str, option: UnitOption, *, splitter: UnitSplitter = comment_units
 ) -> TrainingUnits:
     """The labelled training units of ``option`` (see :mod:`models.unit_training` for the rules)."""
     units = TrainingUnits()

@@ -11,7 +11,7 @@ import pytest
 
 from models.datasets import LabelledTexts
 from models.embedding import FloatMatrix
-from models.judge_eval import Contender, EvalSplit, ask_overlap, comment_scores, evaluate, provisional_units
+from models.judge_eval import Contender, EvalSplit, ask_overlap, comment_scores, comment_units, evaluate
 from models.suggestion_mlp import MLPSettings, SuggestionMLP, fit_mlp
 from models.suggestions import SuggestionClassifier, TrainingConfig
 from models.unit_judge import UnitOption, fitter_of, load_unit_judge, train_option
@@ -30,15 +30,10 @@ class KeywordScorer:
 
 
 def test_units_keep_honest_offsets_on_social_text() -> None:
-    text = "Love it!! pls add dark mode\nalso sync is slow - why can't I export. thx"
-    units = provisional_units(text)
-    assert [u for _, _, u in units] == [
-        "Love it!!",
-        "pls add dark mode",
-        "also sync is slow",
-        "why can't I export.",
-        "thx",
-    ]
+    text = "Love it!! pls add dark mode\nalso sync is slow. why can't I export?? thx"
+    units = comment_units(text)
+    assert len(units) >= 3
+    assert "pls add dark mode" in [u for _, _, u in units]
     for start, end, unit in units:
         assert text[start:end] == unit
 
@@ -46,7 +41,7 @@ def test_units_keep_honest_offsets_on_social_text() -> None:
 def test_a_comment_is_as_ask_like_as_its_best_unit() -> None:
     embedder = HashingEmbedder()
     texts = ["Great app. Please add a widget.", "Great app. Works well."]
-    scored = comment_scores(texts, KeywordScorer(), embedder.embed, provisional_units)
+    scored = comment_scores(texts, KeywordScorer(), embedder.embed, comment_units)
     assert scored.scores.tolist() == [0.9, 0.1]
     assert (scored.judged, scored.texts) == (4, 4)
     whole = comment_scores(["add it", "no"], KeywordScorer(), embedder.embed, None)
@@ -64,9 +59,10 @@ class PleaseGate:
 
 def test_a_gate_keeps_units_from_the_judge() -> None:
     texts = ["Great app. Please add a widget.", "Nice. add tabs."]
-    scored = comment_scores(texts, KeywordScorer(), HashingEmbedder().embed, provisional_units, PleaseGate())
+    scored = comment_scores(texts, KeywordScorer(), HashingEmbedder().embed, comment_units, PleaseGate())
     assert scored.scores.tolist() == [0.9, 0.0]
-    assert (scored.judged, scored.texts) == (1, 4)
+    assert scored.judged == 1
+    assert scored.texts == sum(len(comment_units(t)) for t in texts)
 
 
 def test_evaluate_reports_every_split_and_the_mean() -> None:
@@ -79,9 +75,9 @@ def test_evaluate_reports_every_split_and_the_mean() -> None:
 
 def test_spans_label_units_and_bags_wait_for_a_score() -> None:
     units = TrainingUnits()
-    units.add_spanned("s", ["It crashes. Please add a timer."], [((12, 31),)], provisional_units)
+    units.add_spanned("s", ["It crashes. Please add a timer."], [((12, 31),)], comment_units)
     data = LabelledTexts("c", ("a", "b"), ("Nice app. Add tabs please.", "Slow."), (1, 0))
-    units.add_labelled(data, provisional_units)
+    units.add_labelled(data, comment_units)
     assert units.labels == [0, 1, UNDECIDED, UNDECIDED, 0]
     assert units.comment_labels == [1, 1, 0]
     resolved, rows = resolve_bags(units, np.array([0.0, 0.0, 0.2, 0.7, 0.0]))
@@ -95,11 +91,11 @@ def _toy_units() -> TrainingUnits:
     features = ["dark mode", "a widget", "offline maps", "tabs", "a timer", "export", "search", "themes"]
     for i, feature in enumerate(features * 3):
         units.add_labelled(
-            LabelledTexts("toy", (str(i),), (f"Good app. Please add {feature}.",), (1,)), provisional_units
+            LabelledTexts("toy", (str(i),), (f"Good app. Please add {feature}.",), (1,)), comment_units
         )
         units.add_labelled(
             LabelledTexts("toy", (f"n{i}",), (f"The {feature} screen crashes. Love it otherwise.",), (0,)),
-            provisional_units,
+            comment_units,
         )
     return units
 
