@@ -74,7 +74,10 @@ class SuggestionRead(Body):
     platform: str
     comment_id: str
     url: str | None = Field(description="The original comment; None for roles below pm.")
-    text: str
+    text: str = Field(description="The ask.")
+    comment_text: str | None = Field(default=None, description="The whole comment the ask came from.")
+    ask_start: int | None = Field(default=None, description="Where the ask starts in comment_text.")
+    ask_end: int | None = Field(default=None, description="Where the ask ends in comment_text (exclusive).")
     asked_at: datetime
     duplicate_of: str | None
     duplicate_kind: str | None

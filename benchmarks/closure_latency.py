@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from contracts.events import CommentAccepted, SourceRef, SuggestionDetected, event_json
+from contracts.events import AskSpan, CommentAccepted, SourceRef, SuggestionDetected, event_json
 from contracts.lifecycle import ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import (
@@ -65,7 +65,8 @@ def suggestions(themes: int, per_theme: int, seed: int = 7) -> list[tuple[bytes,
             created_at=at, url=f"https://x.com/u/status/{index}", key=f"x:c{index}", received_at=at,
             source=SourceRef(topic="feedback.comments", partition=0, offset=index),
         )
-        event = SuggestionDetected(suggestion_id=comment.key, comment=comment, score=0.9,
+        ask = AskSpan(text=comment.text, start=0, end=len(comment.text))
+        event = SuggestionDetected(suggestion_id=f"{comment.key}#1", comment=comment, ask=ask, score=0.9,
                                    embedding=[float(x) for x in vector], embedding_model="bench", detected_at=at)
         records.append((PRODUCT.encode(), event_json(event)))
     return records

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import threading
 import time
@@ -244,6 +245,7 @@ def main() -> None:
 
     texts = load_texts(args.n)
     print(f"texts: {len(texts)} reviews from {STREAMS}")
+    load_start = os.getloadavg()[0]
     torch_rate, shipped_rate, shipped_name = raw_rates(texts, args.rounds)
     print(f"raw encode: torch {torch_rate:.0f}/s, {shipped_name} {shipped_rate:.0f}/s")
 
@@ -264,6 +266,7 @@ def main() -> None:
     finally:
         if own is not None:
             broker.stop(own)
+    results["load_start"] = load_start
     report(args, texts, torch_rate, shipped_rate, shipped_name, results)
 
 
@@ -291,6 +294,7 @@ def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: flo
             raise SystemExit(f"only {len(arrived)}/{len(sent)} classified:\n{worker.log_tail()}")
         first, last = min(sent.values()), max(arrived.values())
         e2e_rate = len(arrived) / ((last - first) / 1000)
+        load_max = os.getloadavg()[0]
 
         half = e2e_rate / 2
         count = min(len(texts), int(half * half_seconds))
@@ -299,6 +303,7 @@ def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: flo
         arrived_half = collector.collect(set(sent_half), timeout=300)
         in_order = [k for k, _ in paced if k in arrived_half]  # in the order they were sent
         latencies = np.array([arrived_half[k] - sent_half[k] for k in in_order]) / 1000
+        load_half = os.getloadavg()[0]
     finally:
         sampler.stop()
         worker.stop()
@@ -308,7 +313,7 @@ def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: flo
         "p50": float(np.percentile(latencies, 50)), "p99": float(np.percentile(latencies, 99)),
         **{f"p50_q{i + 1}": float(np.percentile(part, 50)) for i, part in enumerate(np.array_split(latencies, 4))},
         "worker_peak_mb": max(sampler.process_peak_kb.values()) / 1024,
-        "tree_peak_mb": sampler.tree_peak_kb / 1024,
+        "tree_peak_mb": sampler.tree_peak_kb / 1024, "load_max": load_max, "load_half": load_half,
     }
 
 
@@ -331,6 +336,8 @@ def report(args: argparse.Namespace, texts: list[str], torch_rate: float, shippe
     print(f"| worker peak RSS (largest VmHWM in the worker's process tree) | {r['worker_peak_mb']:.0f} MB |")
     print(f"| worker tree peak RSS (supervisor + worker, sampled) | {r['tree_peak_mb']:.0f} MB |")
     print(f"| worker start to joined group (stable, partitions assigned) | {r['joined_s']:.1f} s |")
+    print(f"| load average (1 min): at the start, after the maximum rate, after half rate (2 cores) "
+          f"| {r['load_start']:.1f}, {r['load_max']:.1f}, {r['load_half']:.1f} |")
     print(json.dumps({"torch_rate": round(torch_rate, 1), "shipped_rate": round(shipped_rate, 1),
                       "speedup_vs_torch": round(r["e2e_rate"] / torch_rate, 3),
                       "ratio": round(r["e2e_rate"] / shipped_rate, 3),

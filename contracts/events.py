@@ -159,18 +159,37 @@ class Verdict(enum.StrEnum):
     MODERATED = "moderated"
 
 
+class AskSpan(Event):
+    """One ask inside a comment: its text and its span in the comment's ``text`` (Python string
+    offsets, end exclusive): ``comment.text[start:end] == text``.
+    """
+
+    text: str = Field(min_length=1)
+    start: int = Field(ge=0)
+    end: int = Field(ge=1)
+
+
+class ScoredAsk(AskSpan):
+    """An ask with the classifier's score for it."""
+
+    score: float = Field(ge=0.0, le=1.0)
+
+
 class CommentClassified(Event):
     """Every accepted comment's judgement: the basis of monthly counts and moderation reports.
 
-    ``reason`` is a moderation code (``blocked_word``, ``promo_spam``, ``too_short``, ...) when
-    ``verdict`` is ``moderated``; ``first_stage`` when the cheap first stage found no ask worth
-    embedding (``not_suggestion``); else ``classifier``. ``score`` is the classifier's probability
-    that the comment asks for a product change, the first stage's score when that stage rejected
-    it (compare it with the first stage's threshold in ``reason_detail``, not with ``threshold``),
-    and None when moderation stopped it first.
+    The comment is judged unit by unit (sentences and clauses). ``reason`` is a moderation code
+    (``blocked_word``, ``promo_spam``, ``too_short``, ...) when ``verdict`` is ``moderated``;
+    ``no_units`` when nothing of the author's own words is left to judge (a retweet, a quote);
+    ``first_stage`` when the cheap first stage found no unit worth embedding (``not_suggestion``);
+    else ``classifier``. ``score`` is the best unit's classifier probability that it asks for a
+    product change, the first stage's best unit score when that stage rejected every unit
+    (compare it with the first stage's threshold in ``reason_detail``, not with ``threshold``),
+    and None when moderation stopped it first. ``asks`` are the units scored at or above
+    ``threshold``, in order of position: non-empty exactly when ``verdict`` is ``suggestion``.
     """
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     key: str = Field(description="platform:comment_id")
     comment: CommentAccepted
     verdict: Verdict
@@ -178,24 +197,42 @@ class CommentClassified(Event):
     reason_detail: str = ""
     score: float | None = Field(default=None, ge=0.0, le=1.0)
     threshold: float = Field(ge=0.0, le=1.0)
+    asks: list[ScoredAsk] = Field(default_factory=list, max_length=64)
     classifier_version: str
     classified_at: AwareDatetime
 
 
 class SuggestionDetected(Event):
-    """A valid suggestion, with its embedding, keyed by product on ``feedback.suggestions``.
+    """One ask of a comment judged a suggestion, with the ask's embedding, keyed by product on
+    ``feedback.suggestions``.
 
-    ``suggestion_id`` is the comment's ``platform:comment_id``: consumers de-duplicate on it.
-    ``embedding`` is L2-normalized (cosine = dot product).
+    A comment with several asks gives one event per ask. ``suggestion_id`` is
+    ``platform:comment_id#n``, n the 1-based ordinal of the ask in the comment (``x:123#1``,
+    ``x:123#2``): consumers de-duplicate on it; the comment's key is the part before the last
+    ``#`` (:func:`suggestion_id_of`, :func:`comment_key_of`). ``ask`` is the ask's text and span
+    in ``comment.text``, ``score`` its classifier score, ``embedding`` the L2-normalized
+    embedding of the ask's text (cosine = dot product).
     """
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     suggestion_id: str
     comment: CommentAccepted
+    ask: AskSpan
     score: float = Field(ge=0.0, le=1.0)
     embedding: list[float] = Field(min_length=1, max_length=4096)
     embedding_model: str
     detected_at: AwareDatetime
+
+
+def suggestion_id_of(comment_key: str, ordinal: int) -> str:
+    """The id of the ``ordinal``-th (1-based) ask of the comment ``platform:comment_id``."""
+    return f"{comment_key}#{ordinal}"
+
+
+def comment_key_of(suggestion_id: str) -> str:
+    """The ``platform:comment_id`` a suggestion id was made from (the id itself if it has no ``#n``)."""
+    head, sep, tail = suggestion_id.rpartition("#")
+    return head if sep and tail.isdigit() else suggestion_id
 
 
 class ThemeStatus(enum.StrEnum):
@@ -346,11 +383,12 @@ class SuggestionThemed(Event):
     ``theme_id`` None = waiting in the pool. A duplicate (``duplicate_kind`` exact, auto or
     confirmed) counts as a mention of ``duplicate_of``; ``review`` marks a possible duplicate
     awaiting a person, while the suggestion also stands on its own (``distinct`` once a person
-    said it is not a duplicate). The comment reference (platform,
-    comment id, url, thread) lets a closure reply in the original thread.
+    said it is not a duplicate). ``text`` is the ask and ``ask_start``/``ask_end`` its span in
+    the comment; the comment reference (platform, comment id, url, thread) lets a closure reply
+    in the original thread. Two asks of one comment are two members, possibly of two themes.
     """
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     suggestion_id: str
     product: str
     theme_id: str | None
@@ -363,7 +401,10 @@ class SuggestionThemed(Event):
     author_handle: str | None = None
     url: str | None = None
     thread_id: str | None = None
-    text: str
+    text: str = Field(description="The ask.")
+    ask_start: int = Field(ge=0, description="Where the ask starts in the comment's text.")
+    ask_end: int = Field(ge=0, description="Where the ask ends in the comment's text (exclusive).")
+    comment_text: str = Field(description="The whole comment the ask came from, for context.")
     asked_at: AwareDatetime
     engagement: Engagement | None = None
     placed_at: AwareDatetime

@@ -181,12 +181,13 @@ class CommandOutcome(Event):
 
 
 class ClosureComment(Event):
-    """One original comment of an asker: where to reply."""
+    """One original comment of an asker: where to reply, and the asks of the theme it holds."""
 
     comment_id: str
     comment_url: str | None = None
     thread_id: str | None = None
     asked_at: AwareDatetime
+    asks: list[str] = Field(default_factory=list, description="The asks quoted from the comment.")
 
 
 class ClosureAsker(Event):
@@ -224,10 +225,11 @@ class ClosureEvent(Event):
     """"You asked, we did": one per theme and release, with everyone who asked and the texts.
 
     ``people`` includes the askers of duplicates and of themes merged into this one
-    (``merged_theme_ids``). A declined closure says so and why (``reason``).
+    (``merged_theme_ids``). A declined closure says so and why (``reason``). A comment with
+    several asks in the theme is one reference (quoting each ask) and gets one reply.
     """
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     closure_id: str
     closure_key: str = Field(description="closure:{theme_id}:{release version or 'none'}")
     theme_id: str

@@ -23,7 +23,7 @@ import calendar
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -90,7 +90,9 @@ def platform_length(platform: Platform, text: str) -> int:
 
 @dataclass(frozen=True)
 class Person:
-    """One ask: who (platform + author id, handle if public) and which comment (when, where)."""
+    """One ask: who (platform + author id, handle if public), which comment (when, where) and,
+    when known, the ask's own words in it.
+    """
 
     platform: Platform
     author_id: str
@@ -99,6 +101,7 @@ class Person:
     comment_url: str | None
     thread_id: str | None
     asked_at: datetime
+    ask: str | None = None
 
     @classmethod
     def from_comment(cls, comment: CommentFields) -> Person:
@@ -112,14 +115,17 @@ class Person:
 
 @dataclass(frozen=True)
 class CommentRef:
+    """One comment to reply under, and the asks of the theme it holds (each once, in order)."""
+
     comment_id: str
     comment_url: str | None
     thread_id: str | None
     asked_at: datetime
+    asks: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"comment_id": self.comment_id, "comment_url": self.comment_url,
-                "thread_id": self.thread_id, "asked_at": self.asked_at.isoformat()}
+                "thread_id": self.thread_id, "asked_at": self.asked_at.isoformat(), "asks": list(self.asks)}
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,8 @@ def _clean_handle(handle: str | None) -> str | None:
 
 
 def distinct_askers(people: Sequence[Person]) -> list[Asker]:
-    """One :class:`Asker` per (platform, author_id), each comment once; ordered by who asked first.
+    """One :class:`Asker` per (platform, author_id), each comment once (with the asks of it that
+    are among ``people``: two asks of one comment are one reference); ordered by who asked first.
 
     The same human on two platforms counts twice: nothing links their accounts.
     """
@@ -164,8 +171,11 @@ def distinct_askers(people: Sequence[Person]) -> list[Asker]:
         asks.sort(key=lambda p: (p.asked_at, p.comment_id))
         comments: dict[str, CommentRef] = {}
         for ask in asks:
-            reference = CommentRef(ask.comment_id, ask.comment_url, ask.thread_id, ask.asked_at)
-            comments.setdefault(ask.comment_id, reference)
+            reference = comments.setdefault(
+                ask.comment_id, CommentRef(ask.comment_id, ask.comment_url, ask.thread_id, ask.asked_at)
+            )
+            if ask.ask is not None and ask.ask not in reference.asks:
+                comments[ask.comment_id] = replace(reference, asks=(*reference.asks, ask.ask))
         handle = next((h for h in (_clean_handle(ask.handle) for ask in reversed(asks)) if h), None)
         askers.append(Asker(platform, author_id, handle, tuple(comments.values())))
     askers.sort(key=lambda a: (a.first_asked_at, a.platform.value, a.author_id))

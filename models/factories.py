@@ -52,8 +52,13 @@ def onnx_model_dir(settings: Settings) -> Path:
     return settings.embedding_onnx_dir or default_export_dir(settings.cache_dir)
 
 
-def base_embedder(settings: Settings, *, batch_size: int | None = None) -> Embedder:
+def base_embedder(
+    settings: Settings, *, batch_size: int | None = None, batch_tokens: int | None = None
+) -> Embedder:
     """The embedding model of ``settings.embedding_backend``, without a cache (loads it: seconds).
+
+    ``batch_tokens`` (ONNX only) sizes each model run by padded word pieces instead of
+    ``batch_size`` texts (see :class:`~models.onnx_embedding.OnnxEmbedder`).
 
     The ONNX backend exports the model into :func:`onnx_model_dir` first if no valid export is
     there yet (a few seconds, once, under a lock; no PyTorch). The ``torch`` backend needs the full
@@ -65,13 +70,20 @@ def base_embedder(settings: Settings, *, batch_size: int | None = None) -> Embed
     directory = onnx_model_dir(settings)
     manifest = exported_manifest(directory)  # verifies (hashes) the export once
     return OnnxEmbedder(
-        directory, batch_size=size, threads=settings.embedding_threads or None, manifest=manifest
+        directory,
+        batch_size=size,
+        batch_tokens=batch_tokens,
+        threads=settings.embedding_threads or None,
+        spinning=settings.embedding_thread_spinning,
+        manifest=manifest,
     )
 
 
-def embedder(settings: Settings, *, batch_size: int | None = None) -> Embedder:
+def embedder(
+    settings: Settings, *, batch_size: int | None = None, batch_tokens: int | None = None
+) -> Embedder:
     """The embedding model with its exact-repeat cache (loads the model: seconds)."""
-    model = base_embedder(settings, batch_size=batch_size)
+    model = base_embedder(settings, batch_size=batch_size, batch_tokens=batch_tokens)
     if settings.embedding_cache_entries <= 0:
         return model
     return CachedEmbedder(model, max_entries=settings.embedding_cache_entries)

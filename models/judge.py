@@ -1,4 +1,5 @@
-"""The production path of suggestion detection: moderation rules, the first stage, then the classifier.
+"""The production path of suggestion detection: moderation rules, then per unit of a comment the
+first stage and the classifier.
 
 :class:`SuggestionJudge` is used by the stream agent and by ``youasked eval suggestions`` alike,
 so that an evaluation measures exactly what runs.
@@ -22,9 +23,12 @@ from models.moderation import (
     moderate,
     rate_limited_verdict,
 )
+from models.text import authored_end, fold_text
+from models.units import Unit, split_units
 
 CLASSIFIER_REASON = "classifier"
 FIRST_STAGE_REASON = "first_stage"
+NO_UNITS_REASON = "no_units"
 
 
 class SuggestionScorer(Protocol):
@@ -73,24 +77,43 @@ class JudgeInput:
 
 
 @dataclass(frozen=True, slots=True)
+class Ask:
+    """One unit of a comment judged an ask: its text, its span in the comment (end exclusive)
+    and the classifier's score.
+    """
+
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
 class Judgement:
-    """The outcome for one comment. ``score`` is None when moderation stopped it first, and the
-    first stage's score when that stage rejected it (``reason`` ``first_stage``).
+    """The outcome for one comment. ``score`` is None when moderation stopped it first, the
+    first stage's best unit score when that stage rejected every unit (``reason``
+    ``first_stage``), else the classifier's best unit score. ``asks`` are the units scored at or
+    above the threshold, in order of position, a repeated one (same folded text) once (empty
+    unless the verdict is ``suggestion``).
     """
 
     verdict: Verdict
     reason: str
     detail: str
     score: float | None
+    asks: tuple[Ask, ...] = ()
 
 
 class SuggestionJudge:
-    """Moderation, then the first stage, then embeddings and the classifier, over a batch of comments.
+    """Moderation per comment, then per unit the first stage, embeddings and the classifier.
 
-    Only comments that pass moderation and the first stage are embedded. The per-author rate
-    limit is a state passed in and returned, so the caller owns it (one per worker, or none in
-    evaluation). ``policy=None`` skips moderation (to measure the classifier alone);
-    ``first_stage=None`` embeds every comment moderation lets through.
+    Moderation reads the comment's own words (:func:`models.text.authored_end`); each comment
+    that passes is split into units (:func:`models.units.split_units`). Only units the first
+    stage passes are embedded, each distinct unit text once per batch. A comment is a
+    suggestion when at least one unit scores at or above the classifier's threshold. The
+    per-author rate limit is a state passed in and returned, so the caller owns it (one per
+    worker, or none in evaluation). ``policy=None`` skips moderation (to measure the
+    classifier alone); ``first_stage=None`` embeds every unit.
     """
 
     def __init__(
@@ -121,14 +144,41 @@ class SuggestionJudge:
         """Judge ``items`` in order.
 
         Returns the new rate-limit state (None in, None out: no limit applied), one
-        :class:`Judgement` per item, and an ``(n, dim)`` matrix of embeddings whose rows are
-        zero for items that were not embedded (moderated, or rejected by the first stage);
-        every suggestion's row is its embedding.
+        :class:`Judgement` per item, and a ``(total asks, dim)`` matrix of the asks' embeddings:
+        the rows of the first judgement's asks, then the second's, and so on.
         """
         judgements: list[Judgement | None] = [None] * len(items)
+        rate_state, passing = self._moderate(items, rate_state, judgements)
+        units = {index: split_units(items[index].text) for index in passing}
+        for index in passing:
+            if not units[index]:
+                judgements[index] = Judgement(
+                    Verdict.NOT_SUGGESTION, NO_UNITS_REASON, "no words to judge", None
+                )
+        candidates = {index: found for index, found in units.items() if found}
+        if candidates and self.first_stage is not None:
+            candidates = self._first_stage(candidates, judgements)
+        texts = list(dict.fromkeys(unit.text for found in candidates.values() for unit in found))
+        embedded = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)
+        scores = self.scorer.predict_proba(texts, embedded) if texts else np.zeros(0)
+        row_of = {text: row for row, text in enumerate(texts)}
+        for index, found in candidates.items():
+            judgements[index] = self._classified(found, [float(scores[row_of[unit.text]]) for unit in found])
+        rows = [row_of[ask.text] for judgement in judgements if judgement for ask in judgement.asks]
+        vectors = embedded[rows] if rows else np.zeros((0, self.embedder.dim), np.float32)
+        return rate_state, [j for j in judgements if j is not None], vectors
+
+    def _moderate(
+        self,
+        items: Sequence[JudgeInput],
+        rate_state: RateLimitState | None,
+        judgements: list[Judgement | None],
+    ) -> tuple[RateLimitState | None, list[int]]:
+        """Judge the items moderation stops; return the new rate state and the others' indices."""
         passing: list[int] = []
         for index, item in enumerate(items):
-            verdict = moderate(item.text, self.policy) if self.policy is not None else None
+            own = item.text[: authored_end(item.text)]
+            verdict = moderate(own, self.policy) if self.policy is not None else None
             if verdict is None and rate_state is not None:
                 rate_state, allowed = check_author_rate(
                     rate_state, item.author_key, item.created_at, policy=self.policy
@@ -140,42 +190,43 @@ class SuggestionJudge:
                 judgements[index] = Judgement(Verdict.MODERATED, verdict.code.value, detail, None)
             else:
                 passing.append(index)
-        if passing and self.first_stage is not None:
-            passing = self._first_stage(items, passing, judgements)
-        vectors = np.zeros((len(items), self.embedder.dim), dtype=np.float32)
-        if passing:
-            texts = [items[i].text for i in passing]
-            embedded = self.embedder.embed(texts)
-            vectors[passing] = embedded
-            scores = self.scorer.predict_proba(texts, embedded)
-            for index, score in zip(passing, scores, strict=True):
-                value = float(score)
-                is_suggestion = value >= self.scorer.threshold
-                judgements[index] = Judgement(
-                    Verdict.SUGGESTION if is_suggestion else Verdict.NOT_SUGGESTION,
-                    CLASSIFIER_REASON,
-                    f"score {value:.3f} {'>=' if is_suggestion else '<'} {self.scorer.threshold:.3f}",
-                    value,
-                )
-        return rate_state, [j for j in judgements if j is not None], vectors
+        return rate_state, passing
+
+    def _classified(self, units: list[Unit], scores: list[float]) -> Judgement:
+        """The judgement of a comment whose ``units`` the classifier scored."""
+        cut = self.scorer.threshold
+        asks: dict[str, Ask] = {}  # by folded text: an ask repeated in one comment is one ask
+        for unit, score in zip(units, scores, strict=True):
+            if score >= cut:
+                asks.setdefault(fold_text(unit.text), Ask(unit.text, unit.start, unit.end, score))
+        best = max(scores)
+        detail = f"best unit score {best:.3f} {'>=' if asks else '<'} {cut:.3f}"
+        if asks:
+            detail += f"; {len(asks)} ask{'s' if len(asks) > 1 else ''} of {len(units)} units scored"
+        verdict = Verdict.SUGGESTION if asks else Verdict.NOT_SUGGESTION
+        return Judgement(verdict, CLASSIFIER_REASON, detail, best, tuple(asks.values()))
 
     def _first_stage(
-        self, items: Sequence[JudgeInput], passing: list[int], judgements: list[Judgement | None]
-    ) -> list[int]:
-        """Judge the rows of ``passing`` the first stage rejects; return those it passes on."""
+        self, candidates: dict[int, list[Unit]], judgements: list[Judgement | None]
+    ) -> dict[int, list[Unit]]:
+        """Judge the comments none of whose units the first stage passes; return the units it
+        passes, per comment.
+        """
         assert self.first_stage is not None
         cut = self.first_stage.threshold
-        scores = self.first_stage.predict_proba([items[i].text for i in passing])
-        candidates: list[int] = []
-        for index, score in zip(passing, scores, strict=True):
-            value = float(score)
-            if value >= cut:
-                candidates.append(index)
+        texts = list(dict.fromkeys(unit.text for found in candidates.values() for unit in found))
+        score_of = dict(zip(texts, (float(s) for s in self.first_stage.predict_proba(texts)), strict=True))
+        passed: dict[int, list[Unit]] = {}
+        for index, found in candidates.items():
+            kept = [unit for unit in found if score_of[unit.text] >= cut]
+            if kept:
+                passed[index] = kept
             else:
+                best = max(score_of[unit.text] for unit in found)
                 judgements[index] = Judgement(
                     Verdict.NOT_SUGGESTION,
                     FIRST_STAGE_REASON,
-                    f"first-stage score {value:.3f} < {cut:.3f}",
-                    value,
+                    f"first-stage score {best:.3f} < {cut:.3f}",
+                    best,
                 )
-        return candidates
+        return passed

@@ -50,8 +50,13 @@ class OnnxEmbedder:
 
     ``model_dir`` is an export folder (checked against its manifest's sha256 at load, unless the
     caller passes the ``manifest`` it has just verified);
-    ``batch_size`` texts run at once, grouped by token length so that a batch pads little;
-    ``threads`` is ONNX Runtime's intra-op thread count (``None``: one per available core).
+    ``batch_size`` texts run at once, grouped by token length so that a batch pads little; with
+    ``batch_tokens`` a run holds instead as many texts as fit that many padded word pieces (rows
+    times the longest), at least one: long texts run a few at a time, short ones many;
+    ``threads`` is ONNX Runtime's intra-op thread count (``None``: one per available core);
+    ``spinning`` lets those threads spin while they wait for work: a little faster on idle cores,
+    but the spinning takes the cores from everything else in a process (the event loop, the broker
+    beside it), so it is off unless asked for.
     Batching changes results by float rounding only (about 1e-7). Safe to share between threads:
     one batch runs at a time, on all the session's threads.
     """
@@ -63,13 +68,16 @@ class OnnxEmbedder:
         model_dir: Path,
         *,
         batch_size: int = 32,
+        batch_tokens: int | None = None,
         threads: int | None = None,
+        spinning: bool = False,
         manifest: ExportManifest | None = None,
     ) -> None:
         self.manifest: ExportManifest = manifest or verify_export(model_dir)
         if self.manifest.dim != self.dim:
             raise ValueError(f"{model_dir} holds {self.manifest.dim}-d vectors, expected {self.dim}")
         self._batch_size = batch_size
+        self._batch_tokens = batch_tokens
         self.threads = threads or available_cores()
         self._tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         self._tokenizer.enable_truncation(max_length=self.manifest.max_seq_length)
@@ -79,6 +87,7 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         self._session = onnxruntime.InferenceSession(
             str(model_dir / ONNX_FILE), sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -98,8 +107,7 @@ class OnnxEmbedder:
         # Longest first, as sentence-transformers does: a batch holds texts of near-equal length.
         order = np.argsort(-lengths, kind="stable")
         with self._lock:
-            for start in range(0, len(texts), self._batch_size):
-                rows = order[start : start + self._batch_size]
+            for rows in self._runs(order, lengths):
                 width = int(lengths[rows].max())
                 ids = np.zeros((len(rows), width), dtype=np.int64)
                 mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -114,3 +122,15 @@ class OnnxEmbedder:
                 # Format 1 exports give one vector per token: pool them as the newer graphs do.
                 out[rows] = mean_pool(vectors, mask) if vectors.ndim == 3 else vectors
         return out
+
+    def _runs(self, order: npt.NDArray[np.intp], lengths: npt.NDArray[np.int_]) -> list[npt.NDArray[np.intp]]:
+        """``order`` (longest first) cut into the row groups that run together."""
+        if self._batch_tokens is None:
+            size = self._batch_size
+            return [order[start : start + size] for start in range(0, len(order), size)]
+        runs, start = [], 0
+        while start < len(order):
+            count = max(1, self._batch_tokens // int(lengths[order[start]]))  # the first is the longest
+            runs.append(order[start : start + count])
+            start += count
+        return runs

@@ -271,7 +271,7 @@ def person_of(record: SuggestionThemed) -> Person:
     return Person(
         platform=record.platform, author_id=record.author_id, handle=record.author_handle,
         comment_id=record.comment_id, comment_url=record.url, thread_id=record.thread_id or record.comment_id,
-        asked_at=record.asked_at,
+        asked_at=record.asked_at, ask=record.text,
     )
 
 
@@ -318,7 +318,8 @@ def closure_content_of(event: ClosureEvent) -> ClosureContent:
         release=release_info(event.release) if event.release else None,
         people=tuple(
             Asker(asker.platform, asker.author_id, asker.handle, tuple(
-                CommentRef(c.comment_id, c.comment_url, c.thread_id, c.asked_at) for c in asker.comments
+                CommentRef(c.comment_id, c.comment_url, c.thread_id, c.asked_at, tuple(c.asks))
+                for c in asker.comments
             ))
             for asker in event.people
         ),
@@ -366,7 +367,9 @@ def unreadable_command(message: RawRecord, error: ValidationError, *, now: datet
 
 
 def suggestion_of(detected: SuggestionDetected) -> Suggestion:
-    """The clustering's view of a detected suggestion (its author key as ``platform:author_id``)."""
+    """The clustering's view of a detected suggestion: the ask's text and embedding, its author key as
+    ``platform:author_id``.
+    """
     comment = detected.comment
     return Suggestion(
         suggestion_id=detected.suggestion_id,
@@ -374,7 +377,7 @@ def suggestion_of(detected: SuggestionDetected) -> Suggestion:
         author_key=f"{comment.platform.value}:{comment.author_id}",
         platform=comment.platform.value,
         created_at=comment.created_at,
-        text=comment.text,
+        text=detected.ask.text,
         vector=np.asarray(detected.embedding, dtype=np.float32),
     )
 
@@ -397,7 +400,10 @@ def suggestion_themed(
         author_handle=comment.author_handle,
         url=comment.url,
         thread_id=comment.thread_id,
-        text=comment.text,
+        text=detected.ask.text,
+        ask_start=detected.ask.start,
+        ask_end=detected.ask.end,
+        comment_text=comment.text,
         asked_at=comment.created_at,
         engagement=comment.engagement,
         placed_at=now,

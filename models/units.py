@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from models.text import authored_end
+
 MAX_UNITS = 48
 """At most this many units per comment (the first ones, in order)."""
 
@@ -41,14 +43,6 @@ class Unit:
     start: int
     end: int
     text: str
-
-
-def authored_end(text: str) -> int:
-    """Where the person's own words end (before an appended developer reply or quoted text).
-
-    Call point for ``models.text.authored_end``: until it lands, the whole text is the person's.
-    """
-    return len(text)
 
 
 _WORD = re.compile(r"(?<![@#\w])[^\W_]+")  # words, not @mentions or #hashtags

@@ -60,7 +60,11 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     metrics = metrics if metrics is not None else WorkerMetrics()
     register_metrics(app, settings, metrics)
     register_ingest(app, settings, metrics=metrics)
-    model = embedder(settings, batch_size=settings.classify_embedding_batch_size)
+    model = embedder(
+        settings,
+        batch_size=settings.classify_embedding_batch_size,
+        batch_tokens=settings.classify_embedding_batch_tokens or None,
+    )
     register_classify(app, settings, suggestion_judge(settings, with_embedder=model), metrics=metrics)
     register_themes(app, settings, metrics=metrics)
     return app

@@ -6,16 +6,17 @@ thread, and writes
 
 * every comment's :class:`CommentClassified` to ``feedback.comments.classified`` (key
   ``platform:comment_id``, the input's partition number; exactly once through the ledger),
-* each valid suggestion's :class:`SuggestionDetected` to ``feedback.suggestions`` keyed by
-  product (at least once: consumers de-duplicate on ``suggestion_id``).
+* one :class:`SuggestionDetected` per ask of each valid suggestion to ``feedback.suggestions``
+  keyed by product (at least once: consumers de-duplicate on ``suggestion_id``,
+  ``platform:comment_id#n``).
 
 The suggestion is written and acknowledged before the classification, so a crash between
 the two repeats the suggestion (harmless) and never loses it; a batch's offsets are
 acknowledged after all of its outputs are. A batch that fails is done again one comment at a
 time, and a comment that fails alone goes to ``feedback.comments.accepted.dlq``
-(:class:`~streams.dead_letters.StageGuard`). Batches are large (``classify_batch_size``) and the
-model's micro-batches small (``classify_embedding_batch_size``), both measured on this CPU:
-the model sorts a batch by length, so a large batch in micro-batches of 8 pads little.
+(:class:`~streams.dead_letters.StageGuard`). A batch is what is ready (``classify_batch_wait_s``
+is short; ``classify_batch_size`` is reached under load), and the model sorts it by length and
+runs it in small pieces (``classify_embedding_batch_tokens``), so that it pads little.
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ from typing import Any
 import faust
 
 from contracts.events import (
+    AskSpan,
     CommentAccepted,
     CommentClassified,
+    ScoredAsk,
     SuggestionDetected,
     Verdict,
     event_json,
+    suggestion_id_of,
 )
 from contracts.settings import Settings
 from contracts.topics import COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, SUGGESTIONS
@@ -87,15 +91,17 @@ def register_classify(
         """Send a batch's suggestions, then its classifications; return when the broker has them all."""
         now = datetime.now(UTC)
         pending = []
-        for (_, comment), judgement, vector in zip(batch, judgements, vectors, strict=True):
-            if judgement.verdict is Verdict.SUGGESTION:
-                detected = suggestion_detected(
-                    comment, judgement, vector, model=settings.embedding_model_name, now=now
-                )
+        row = 0
+        for (_, comment), judgement in zip(batch, judgements, strict=True):
+            asks = len(judgement.asks)
+            for detected in suggestions_detected(
+                comment, judgement, vectors[row : row + asks], model=settings.embedding_model_name, now=now
+            ):
                 sent = await suggestions.send(
                     key=comment.product.encode(), value=event_json(detected), force=True
                 )
                 pending.append(sent)
+            row += asks
         await asyncio.gather(*pending)
         pending = []
         for (message, comment), judgement in zip(batch, judgements, strict=True):
@@ -158,18 +164,26 @@ def register_classify(
                     await stage.run(message, partial(process_alone, message))
 
 
-def suggestion_detected(
-    comment: CommentAccepted, judgement: Judgement, vector: Any, *, model: str, now: datetime
-) -> SuggestionDetected:
-    """The event of a comment judged a suggestion, with its embedding (6 decimals on the wire)."""
-    return SuggestionDetected(
-        suggestion_id=comment.key,
-        comment=comment,
-        score=judgement.score or 0.0,
-        embedding=[round(float(x), 6) for x in vector],
-        embedding_model=model,
-        detected_at=now,
-    )
+def suggestions_detected(
+    comment: CommentAccepted, judgement: Judgement, vectors: Any, *, model: str, now: datetime
+) -> list[SuggestionDetected]:
+    """One event per ask of ``judgement`` (``vectors``: the asks' embeddings, one row each, sent
+    with 6 decimals); none unless the comment is a suggestion.
+    """
+    if judgement.verdict is not Verdict.SUGGESTION:
+        return []
+    return [
+        SuggestionDetected(
+            suggestion_id=suggestion_id_of(comment.key, ordinal),
+            comment=comment,
+            ask=AskSpan(text=ask.text, start=ask.start, end=ask.end),
+            score=ask.score,
+            embedding=[round(float(x), 6) for x in vector],
+            embedding_model=model,
+            detected_at=now,
+        )
+        for ordinal, (ask, vector) in enumerate(zip(judgement.asks, vectors, strict=True), start=1)
+    ]
 
 
 def comment_classified(
@@ -184,6 +198,7 @@ def comment_classified(
         reason_detail=judgement.detail,
         score=judgement.score,
         threshold=judge.threshold,
+        asks=[ScoredAsk(text=a.text, start=a.start, end=a.end, score=a.score) for a in judgement.asks],
         classifier_version=judge.version,
         classified_at=now,
     )

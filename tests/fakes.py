@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from contracts.events import AskSpan
 from models.duplicates import DuplicateConfig
 from models.embedding import EMBEDDING_DIM, FloatMatrix, l2_normalize
 from models.text import fold_text, text_hash
@@ -36,3 +37,8 @@ class MemoryThemeTables(MappingThemeTables):
 
     def __init__(self, *, dim: int = 384, duplicates: DuplicateConfig | None = None) -> None:
         super().__init__({}, {}, dim=dim, duplicates=duplicates or DuplicateConfig())
+
+
+def whole_ask(text: str) -> AskSpan:
+    """A comment that is one ask from its first character to its last."""
+    return AskSpan(text=text, start=0, end=len(text))

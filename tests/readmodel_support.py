@@ -34,6 +34,7 @@ from contracts.lifecycle import (
     MonthlyItem,
     MonthlyUpdate,
 )
+from tests.fakes import whole_ask
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -123,6 +124,7 @@ def representative_vector(theme_id: str, label: str, product: str = "trailmate")
     return SuggestionDetected(
         suggestion_id=f"rep-{theme_id}",
         comment=comment,
+        ask=whole_ask(text),
         score=0.9,
         embedding=[float(x) for x in WordHashEmbedder().embed([text])[0]],
         embedding_model="word-hash",
@@ -152,6 +154,9 @@ def member(
         author_handle=f"@person{index}",
         url=f"https://x.com/person{index}/status/{index}",
         text=f"please add offline maps, idea {index}",
+        ask_start=0,
+        ask_end=len(f"please add offline maps, idea {index}"),
+        comment_text=f"please add offline maps, idea {index}",
         asked_at=T0 - timedelta(days=index),
         placed_at=T0,
     )

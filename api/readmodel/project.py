@@ -148,6 +148,9 @@ def project_member(session: Session, member: SuggestionThemed) -> None:
             url=member.url,
             thread_id=member.thread_id,
             text=member.text,
+            ask_start=member.ask_start,
+            ask_end=member.ask_end,
+            comment_text=member.comment_text,
             asked_at=member.asked_at,
             placed_at=member.placed_at,
         )

@@ -136,7 +136,7 @@ class ThemeHistoryRow(Base):
 
 
 class SuggestionRow(Base):
-    """Where a valid suggestion sits (``feedback.theme-members``), with what the person wrote."""
+    """Where a valid suggestion (one ask) sits (``feedback.theme-members``), with what the person wrote."""
 
     __tablename__ = "suggestions"
     __table_args__ = (Index("ix_suggestions_theme_platform", "theme_id", "platform"),)
@@ -154,7 +154,10 @@ class SuggestionRow(Base):
     author_handle: Mapped[str | None] = mapped_column(String(ID))
     url: Mapped[str | None] = mapped_column(String(2048))
     thread_id: Mapped[str | None] = mapped_column(String(ID))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # the ask
+    ask_start: Mapped[int | None] = mapped_column(Integer)  # the ask's span in comment_text
+    ask_end: Mapped[int | None] = mapped_column(Integer)
+    comment_text: Mapped[str | None] = mapped_column(Text)
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime())
     placed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

@@ -420,9 +420,12 @@ async function openTheme(themeId) {
         el("span", { class: "factor-name" }, f.name.replaceAll("_", " ")),
         el("span", { class: "factor-bar" }, el("span", { class: "factor-fill", dataset: { share: f.contribution } })),
         el("span", { class: "num small" }, f.contribution.toFixed(3)))))) : null,
-    el("h3", {}, `What people wrote (${fmtInt(theme.suggestions.length)} of ${fmtInt(theme.member_count)})`),
+    el("h3", {}, `What people asked (${fmtInt(theme.suggestions.length)} of ${fmtInt(theme.member_count)})`),
     theme.suggestions.length ? el("ul", { class: "suggestions" }, theme.suggestions.map((s) => el("li", {},
       el("p", {}, s.text),
+      s.comment_text && s.comment_text !== s.text
+        ? el("details", { class: "small" }, el("summary", { class: "muted" }, "from the comment"), el("blockquote", {}, s.comment_text))
+        : null,
       el("div", { class: "muted small" }, `${s.platform} · ${fmtDay(s.asked_at)}${s.author_handle ? ` · ${s.author_handle}` : ""}${s.duplicate_kind ? ` · ${s.duplicate_kind} duplicate` : ""}`))))
       : emptyState("No suggestions are stored for this theme."),
     theme.history.length ? el("div", {}, el("h3", {}, "History"), el("ol", { class: "history" }, theme.history.map((h) => el("li", {},

@@ -20,6 +20,7 @@ from api.security import Role, create_key
 from contracts.events import SuggestionDetected, event_json
 from contracts.topics import SUGGESTIONS
 from messaging.admin import ensure_topics
+from tests.fakes import whole_ask
 from tests.integration.test_themes_broker import detected
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 from youasked import waiting
@@ -124,16 +125,17 @@ def test_a_product_manager_ships_a_theme_through_the_api(
             # the review queue: a suggestion made to sit in the review band of x:s0 is confirmed
             near = near_copy(first, similarity=0.75)
             produce(settings, SUGGESTIONS, [near])
-            queued = eventually(lambda: suggestion_row(engine, "x:near", "review"))
-            assert queued and queued.duplicate_of == "x:s0", worker.log_tail()
+            queued = eventually(lambda: suggestion_row(engine, "x:near#1", "review"))
+            assert queued and queued.duplicate_of == "x:s0#1", worker.log_tail()
             listed = client.get("/review-queue", params={"limit": 500}, headers=pm).json()
-            assert "x:near" in [item["suggestion"]["suggestion_id"] for item in listed]
-            confirmed = decided(client.post("/review-queue/x:near/confirm", json={}, headers=pm))
+            assert "x:near#1" in [item["suggestion"]["suggestion_id"] for item in listed]
+            confirmed = decided(client.post("/review-queue/x:near%231/confirm", json={}, headers=pm))
             assert confirmed["accepted"], confirmed
-            settled = eventually(lambda: suggestion_row(engine, "x:near", "confirmed"))
-            assert settled and settled.theme_id == suggestion_row(engine, "x:s0").theme_id, worker.log_tail()
+            settled = eventually(lambda: suggestion_row(engine, "x:near#1", "confirmed"))
+            original = suggestion_row(engine, "x:s0#1")
+            assert settled and original and settled.theme_id == original.theme_id, worker.log_tail()
             listed = client.get("/review-queue", params={"limit": 500}, headers=pm).json()
-            assert "x:near" not in [item["suggestion"]["suggestion_id"] for item in listed]
+            assert "x:near#1" not in [item["suggestion"]["suggestion_id"] for item in listed]
 
             # erasure: user3 asked three times; afterwards nothing queryable returns them
             admin = {"X-API-Key": create_key(engine, name="dpo", role=Role.admin)}
@@ -158,7 +160,7 @@ def test_a_product_manager_ships_a_theme_through_the_api(
             assert recounted, (members_before, in_themes, themes())
             # an old suggestion of theirs delivered again stays out; a later one of someone else gets in
             produce(settings, SUGGESTIONS, [detected(3, 0, "user3"), detected(999, 0, "user999")])
-            assert eventually(lambda: suggestion_row(engine, "x:s999")), worker.log_tail()
+            assert eventually(lambda: suggestion_row(engine, "x:s999#1")), worker.log_tail()
             assert rows_of(engine, "user3") == []
             seen = " ".join(
                 client.get(path, headers=admin).text
@@ -188,7 +190,12 @@ def near_copy(record: tuple[bytes, bytes], *, similarity: float) -> tuple[bytes,
         }
     )
     copy = event.model_copy(
-        update={"suggestion_id": "x:near", "comment": comment, "embedding": [float(x) for x in vector]}
+        update={
+            "suggestion_id": "x:near#1",
+            "comment": comment,
+            "ask": whole_ask(comment.text),
+            "embedding": [float(x) for x in vector],
+        }
     )
     return record[0], event_json(copy)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.events import CommentClassified, SuggestionDetected, Verdict
+from contracts.events import CommentClassified, SuggestionDetected, Verdict, comment_key_of
 from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, SUGGESTIONS
 from messaging.admin import ensure_topics
 from messaging.readback import read_topic
@@ -20,6 +20,7 @@ TEXTS = {
     "ask-1": "Please add an option to download maps for offline use, I hike where there is no signal",
     "ask-2": "It would be great if the app had a dark mode for night hikes",
     "ask-3": "I wish I could export my routes as GPX files to use them on my watch",
+    "multi-1": "Please add a dark mode for night hikes.\nAlso I wish I could export my routes as GPX files",
     "bug-1": "The app crashes every time I open the map after the last update",
     "praise-1": "Love this app, used it on every trip this summer",
     "question-1": "How do I change my profile picture?",
@@ -66,7 +67,7 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
     worker = WorkerProcess(settings, tmp_path / "worker.log").start()
     try:
         classified = read_topic(settings, COMMENTS_CLASSIFIED, expect=len(TEXTS), timeout=240, settle=3)
-        suggestions = read_topic(settings, SUGGESTIONS, expect=1, timeout=30, settle=2)
+        suggestions = read_topic(settings, SUGGESTIONS, expect=6, timeout=30, settle=2)
         accepted = read_topic(settings, COMMENTS_ACCEPTED, expect=len(TEXTS), timeout=10, settle=1)
         assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
     finally:
@@ -91,8 +92,16 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
     assert by_id["huge-1"].comment.text == TEXTS["huge-1"].strip()  # kept whole in the event
 
     detected = [SuggestionDetected.model_validate_json(r.value) for r in suggestions]
-    expected = {e.key for e in events if e.verdict is Verdict.SUGGESTION}
+    expected = {f"{e.key}#{n}" for e in events for n in range(1, len(e.asks) + 1)}
     assert {d.suggestion_id for d in detected} == expected
+    assert {e.key for e in events if e.verdict is Verdict.SUGGESTION} == {comment_key_of(i) for i in expected}
+    assert [a.text for a in by_id["multi-1"].asks] == [
+        "Please add a dark mode for night hikes.",
+        "Also I wish I could export my routes as GPX files",
+    ]
+    assert [a.text for a in by_id["huge-1"].asks] == ["Please add a setting to hide the elevation chart."]
+    for item in detected:
+        assert item.comment.text[item.ask.start : item.ask.end] == item.ask.text
     for record, item in zip(suggestions, detected, strict=True):
         assert record.key == b"trailmate"
         assert len(item.embedding) == 384

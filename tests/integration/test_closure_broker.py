@@ -75,7 +75,7 @@ def test_shipping_closes_exactly_once_through_a_crash_and_redelivery(
         members = latest(settings, 60, THEME_MEMBERS, "suggestion_id")
         assert len(active) == 3, worker.log_tail()
         home = {sid: m["theme_id"] for sid, m in members.items()}
-        target, source, other = (home[f"x:s{i}"] for i in range(3))
+        target, source, other = (home[f"x:s{i}#1"] for i in range(3))
 
         merge = command(settings, "merge", target, source_ids=[source], reason="same idea")
         assert outcome_of(settings, merge, worker).accepted

@@ -40,6 +40,7 @@ from contracts.topics import (
 )
 from messaging.admin import ensure_topics
 from messaging.readback import Record, read_topic
+from tests.fakes import whole_ask
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 
 pytestmark = pytest.mark.integration
@@ -82,8 +83,9 @@ def suggestion(index: int, created_at: datetime | str) -> tuple[bytes, bytes]:
     when = created_at.isoformat() if isinstance(created_at, datetime) else created_at
     comment = CommentAccepted.model_validate_json(accepted(1000 + index, when))
     event = SuggestionDetected(
-        suggestion_id=comment.key,
+        suggestion_id=f"{comment.key}#1",
         comment=comment,
+        ask=whole_ask(comment.text),
         score=0.9,
         embedding=[float(x) for x in vector],
         embedding_model="test",

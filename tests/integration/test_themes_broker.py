@@ -23,6 +23,7 @@ from contracts.settings import Settings
 from contracts.topics import SUGGESTIONS, THEME_MEMBERS, THEMES
 from messaging.admin import ensure_topics
 from messaging.readback import read_topic
+from tests.fakes import whole_ask
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 
 pytestmark = pytest.mark.integration
@@ -49,8 +50,9 @@ def detected(index: int, cluster: int, author: str) -> tuple[bytes, bytes]:
         source=SourceRef(topic="feedback.comments", partition=0, offset=index),
     )
     event = SuggestionDetected(
-        suggestion_id=comment.key,
+        suggestion_id=f"{comment.key}#1",
         comment=comment,
+        ask=whole_ask(comment.text),
         score=0.9,
         embedding=[float(x) for x in vector],
         embedding_model="test",
@@ -107,20 +109,20 @@ def run_scenario(kafka_bootstrap: str, tmp_path: Path, *, crash: bool) -> None:
     finally:
         worker.stop()
 
-    assert len(members) == 90, sorted(set(f"x:s{i}" for i in range(90)) - set(members))
+    assert len(members) == 90, sorted(set(f"x:s{i}#1" for i in range(90)) - set(members))
     placed = {sid: SuggestionThemed.model_validate(m) for sid, m in members.items()}
     active = {k: t for k, t in themes.items() if t.status is ThemeStatus.ACTIVE}
     assert set(active) == set(themes_1), "theme ids changed as the stream went on"
     for sid, theme_id in home_1.items():
         assert placed[sid].theme_id == theme_id
     # each new suggestion joined the theme of its cluster
-    cluster_theme = {i % 3: home_1[f"x:s{i}"] for i in range(3)}
+    cluster_theme = {i % 3: home_1[f"x:s{i}#1"] for i in range(3)}
     for i in range(60, 90):
-        assert placed[f"x:s{i}"].theme_id == cluster_theme[i % 3]
+        assert placed[f"x:s{i}#1"].theme_id == cluster_theme[i % 3]
     # counts: every suggestion once (re-deliveries not counted twice), people counted once
     for cluster, theme_id in cluster_theme.items():
         indices = [i for i in range(90) if i % 3 == cluster]
-        duplicates = sum(1 for i in indices if placed[f"x:s{i}"].duplicate_kind == "exact")
+        duplicates = sum(1 for i in indices if placed[f"x:s{i}#1"].duplicate_kind == "exact")
         assert active[theme_id].mention_count == len(indices)
         assert active[theme_id].member_count == len(indices) - duplicates
         assert active[theme_id].author_count == len({f"user{i % 25}" for i in indices})

@@ -76,6 +76,16 @@ def test_theme_detail_shows_handles_to_pm_only(world: tuple[TestClient, dict[str
     assert {s["author_handle"] for s in as_pm["suggestions"]} == {"@person1", "@person2", "@person3"}
 
 
+def test_theme_detail_shows_each_ask_with_its_comment(world: tuple[TestClient, dict[str, str]]) -> None:
+    for role in ("viewer", "pm"):
+        for item in get(world, "/themes/t-maps", role=role)["suggestions"]:
+            assert item["text"].startswith("please add offline maps") and item["comment_text"] == item["text"]
+            if role == "pm":
+                assert item["comment_text"][item["ask_start"] : item["ask_end"]] == item["text"]
+            else:
+                assert item["ask_start"] is None and item["ask_end"] is None
+
+
 def test_closures_name_people_to_pm_only(world: tuple[TestClient, dict[str, str]]) -> None:
     (as_viewer,) = get(world, "/closures", product="trailmate")
     assert as_viewer["people_count"] == 1 and as_viewer["title"] == "Offline maps"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -103,6 +104,17 @@ def test_same_person_is_thanked_once_with_every_comment_kept() -> None:
     assert content.comment_count == 3
     assert sorted(r.comment_id for r in content.replies) == ["c1", "c2", "c3"]
     assert post(content, Platform.X).count("@marina") == 1
+
+
+def test_two_asks_of_one_comment_are_one_reference_quoting_both_and_one_reply() -> None:
+    first = replace(person(Platform.X, "u1", "c1", handle="@marina"), ask="offline tide tables please")
+    second = replace(first, ask="and keep a week of them")
+    content = close([first, second, replace(first, ask="offline tide tables please")])
+    (asker,) = content.people
+    (reference,) = asker.comments
+    assert reference.asks == ("offline tide tables please", "and keep a week of them")
+    assert [r.comment_id for r in content.replies] == ["c1"]
+    assert content.to_dict()["people"][0]["comments"][0]["asks"] == list(reference.asks)
 
 
 def test_shipped_post_names_the_release_thanks_people_and_links() -> None:

@@ -57,7 +57,7 @@ def test_moderated_comments_are_not_embedded_and_the_threshold_decides() -> None
     assert embedder.seen == ["please add a dark mode", "the map is slow today"]
     assert judgements[1].reason == "no_letters" and judgements[1].score is None
     assert judgements[0].score == 0.9 and judgements[0].reason == "classifier"
-    assert not vectors[1].any() and vectors[0].any()
+    assert vectors.shape == (1, embedder.dim)
 
 
 def test_rate_limit_applies_per_author_within_the_window() -> None:
@@ -81,3 +81,46 @@ def test_without_policy_everything_reaches_the_classifier() -> None:
     judge = SuggestionJudge(embedder=HashingEmbedder(), scorer=KeywordScorer(), policy=None)
     _, judgements, _ = judge.judge([item("🔥"), item("add it")], None)
     assert [j.verdict for j in judgements] == [Verdict.NOT_SUGGESTION, Verdict.SUGGESTION]
+
+
+def test_each_unit_is_judged_and_the_asks_carry_their_spans() -> None:
+    embedder = CountingEmbedder()
+    judge = SuggestionJudge(embedder=embedder, scorer=KeywordScorer(), policy=ModerationPolicy())
+    comment = "@acme Love the app so much. Please add folders!\nthe sync is slow\nadd a dark mode pls"
+    _, (judgement,), vectors = judge.judge([item(comment)], None)
+    assert judgement.verdict is Verdict.SUGGESTION and judgement.score == 0.9
+    assert [ask.text for ask in judgement.asks] == ["Please add folders!", "add a dark mode pls"]
+    assert all(comment[ask.start : ask.end] == ask.text for ask in judgement.asks)
+    assert "2 asks of 4 units scored" in judgement.detail
+    assert np.allclose(vectors, HashingEmbedder().embed(["Please add folders!", "add a dark mode pls"]))
+
+
+def test_a_comment_without_an_ask_scores_its_best_unit() -> None:
+    judge = SuggestionJudge(embedder=HashingEmbedder(), scorer=KeywordScorer(), policy=None)
+    _, (judgement,), vectors = judge.judge([item("Love it. The sync is slow.")], None)
+    assert judgement.verdict is Verdict.NOT_SUGGESTION and judgement.asks == () and judgement.score == 0.1
+    assert vectors.shape == (0, HashingEmbedder().dim)
+
+
+def test_each_distinct_unit_is_embedded_once_per_batch() -> None:
+    embedder = CountingEmbedder()
+    judge = SuggestionJudge(embedder=embedder, scorer=KeywordScorer(), policy=None)
+    _, judgements, vectors = judge.judge(
+        [item("Please add folders. Love it."), item("Love it. Please add folders.")], None
+    )
+    assert sorted(embedder.seen) == ["Love it.", "Please add folders."]
+    assert [len(j.asks) for j in judgements] == [1, 1] and vectors.shape[0] == 2
+
+
+def test_a_comment_of_only_quoted_text_has_no_units() -> None:
+    judge = SuggestionJudge(embedder=HashingEmbedder(), scorer=KeywordScorer(), policy=None)
+    _, (judgement,), _ = judge.judge([item("RT @other: please add folders")], None)
+    assert judgement.verdict is Verdict.NOT_SUGGESTION and judgement.reason == "no_units"
+
+
+def test_an_ask_repeated_in_one_comment_is_one_ask() -> None:
+    judge = SuggestionJudge(embedder=HashingEmbedder(), scorer=KeywordScorer(), policy=None)
+    _, (judgement,), vectors = judge.judge(
+        [item("Please add folders! please add folders. PLEASE ADD FOLDERS")], None
+    )
+    assert [(a.text, a.start) for a in judgement.asks] == [("Please add folders!", 0)] and len(vectors) == 1

@@ -103,6 +103,20 @@ def test_batching_and_order_do_not_change_vectors(export_dir: Path) -> None:
     np.testing.assert_allclose(batched.embed(TEXTS), reference, atol=1e-5)
     np.testing.assert_allclose(batched.embed(TEXTS[::-1])[::-1], reference, atol=1e-5)
     assert batched.embed([]).shape == (0, 384)
+    # Runs sized by padded word pieces: the long text (256) runs alone, the short ones together.
+    by_tokens = OnnxEmbedder(export_dir, batch_tokens=64, threads=1)
+    np.testing.assert_allclose(by_tokens.embed(TEXTS), reference, atol=1e-5)
+    assert by_tokens.embed([]).shape == (0, 384)
+
+
+def test_runs_by_tokens_hold_what_fits_and_at_least_one_text(export_dir: Path) -> None:
+    from models.onnx_embedding import OnnxEmbedder
+
+    model = OnnxEmbedder(export_dir, batch_tokens=100, threads=1)
+    lengths = np.array([300, 50, 50, 20, 20, 20, 20, 20, 5])
+    order = np.argsort(-lengths, kind="stable")
+    runs = [lengths[rows].tolist() for rows in model._runs(order, lengths)]
+    assert runs == [[300], [50, 50], [20, 20, 20, 20, 20], [5]]
 
 
 @pytest.mark.model

@@ -234,6 +234,9 @@ def test_a_pooled_suggestion_of_an_erased_person_leaves_the_pool() -> None:
         comment_id="p1",
         author_id="loner",
         text="a lone idea",
+        ask_start=0,
+        ask_end=11,
+        comment_text="a lone idea",
         asked_at=at,
         placed_at=at,
     )

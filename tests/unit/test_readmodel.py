@@ -24,7 +24,7 @@ from api.readmodel.schema import (
 )
 from contracts.events import event_json
 from contracts.lifecycle import AuthorErased, hash_author
-from tests.readmodel_support import T0, sample_records, theme
+from tests.readmodel_support import T0, member, sample_records, theme
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -154,3 +154,38 @@ def test_tombstones_delete_the_row_their_key_names(database: Callable[[], Engine
     with Session(engine) as session:
         assert session.get(ThemeRow, "t-dark") is None and session.get(ThemeRow, "t-maps") is not None
         assert session.get(SuggestionRow, "x:c2") is None and session.get(SuggestionRow, "x:c3") is not None
+
+
+def test_two_asks_of_one_comment_are_two_rows_with_their_spans_and_the_comment(
+    database: Callable[[], Engine],
+) -> None:
+    engine = database()
+    comment = "Please add offline maps. And a dark mode for night hikes"
+    asks = [(0, 24, "t-maps"), (25, len(comment), "t-dark")]
+    records = [
+        (
+            "theme-members",
+            event_json(
+                member(5, theme_id).model_copy(
+                    update={
+                        "suggestion_id": f"x:c5#{n}",
+                        "text": comment[start:end],
+                        "ask_start": start,
+                        "ask_end": end,
+                        "comment_text": comment,
+                    }
+                )
+            ),
+        )
+        for n, (start, end, theme_id) in enumerate(asks, start=1)
+    ]
+    assert apply_batch(engine, records) == 2
+    with Session(engine) as session:
+        rows = session.scalars(select(SuggestionRow).order_by(SuggestionRow.suggestion_id)).all()
+    assert [(r.suggestion_id, r.theme_id, r.comment_id) for r in rows] == [
+        ("x:c5#1", "t-maps", "c5"),
+        ("x:c5#2", "t-dark", "c5"),
+    ]
+    for row in rows:
+        assert row.comment_text == comment and row.ask_start is not None and row.ask_end is not None
+        assert comment[row.ask_start : row.ask_end] == row.text

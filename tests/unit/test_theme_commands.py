@@ -55,7 +55,8 @@ def build() -> tuple[ProductWork, dict[str, SuggestionThemed]]:
                 suggestion_id=sid, product="acme", theme_id=None, platform=Platform.X,
                 comment_id=f"{center}-{i}", author_id=f"user{center}{i % 4}",
                 author_handle=f"@user{center}{i % 4}", url=f"https://x.com/u/status/{center}{i}",
-                text=f"{TOPICS[center]} {i}", asked_at=at, placed_at=at,
+                text=f"{TOPICS[center]} {i}", ask_start=0, ask_end=len(f"{TOPICS[center]} {i}"),
+                comment_text=f"{TOPICS[center]} {i}", asked_at=at, placed_at=at,
             )
     result = tick(work, engine=ENGINE, now=T0 + timedelta(days=1), idle=True)
     for placement in result.placements:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts.events import (
+    AskSpan,
     CommentAccepted,
     DuplicateKind,
     SourceRef,
@@ -25,7 +26,7 @@ from contracts.topics import CLOSURES, THEME_MEMBERS, THEME_OUTCOMES, THEMES
 from models.closure import load_templates
 from models.themes.effects import MEMBERS, STATE, Effects, Emit, TableWrite
 from models.themes.service import ThemesService
-from tests.fakes import MemoryThemeTables
+from tests.fakes import MemoryThemeTables, whole_ask
 from tests.unit.test_theme_commands import DIM, ENGINE, TOPICS, vector
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -80,8 +81,9 @@ def detected(n: int, center: int, author: str, at: datetime | None = None) -> Su
         source=SourceRef(topic="feedback.comments", partition=0, offset=n),
     )
     return SuggestionDetected(
-        suggestion_id=comment.key,
+        suggestion_id=f"{comment.key}#1",
         comment=comment,
+        ask=whole_ask(comment.text),
         score=0.9,
         embedding=[float(x) for x in vector(center, n)],
         embedding_model="test",
@@ -147,13 +149,13 @@ def test_a_suggestion_emits_its_member_record_then_stores_the_product() -> None:
 
     assert effects.stepped and effects.passed_over is None
     (member,) = effects.emits(THEME_MEMBERS)
-    assert member.key == "x:c0" and not member.once and member.partition is None
+    assert member.key == "x:c0#1" and not member.once and member.partition is None
     assert isinstance(member.value, SuggestionThemed) and member.value.theme_id is None  # pooled
     assert member.value.author_handle == "@ana" and member.value.placed_at == T0
     where = positions(effects)
     assert max(where[THEME_MEMBERS.name]) < min(where[STATE] + where[MEMBERS])  # outputs before tables
     keys = {w.key for w in effects.writes()}
-    assert {"meta:acme", "lineage:acme", "pool:x:c0", "x:c0"} <= keys
+    assert {"meta:acme", "lineage:acme", "pool:x:c0#1", "x:c0#1"} <= keys
 
 
 def test_a_redelivered_suggestion_is_passed_over_with_no_effect() -> None:
@@ -172,7 +174,7 @@ def test_a_tick_after_a_burst_makes_themes_and_moves_every_member_into_one() -> 
     snapshots = {e.key: e.value for e in broker.sent if e.topic.name == THEMES.name}
     assert set(snapshots) == {dark, export}
     assert all(isinstance(s, ThemeChanged) and s.status is ThemeStatus.ACTIVE for s in snapshots.values())
-    members = [tables.member(f"x:c{n}") for n in range(12)]
+    members = [tables.member(f"x:c{n}#1") for n in range(12)]
     assert all(m is not None and m["theme_id"] in (dark, export) for m in members)
     assert tables.state_table[f"theme:{dark}"]["member_count"] == 6
 
@@ -298,25 +300,25 @@ def test_split_moves_the_named_members_into_a_new_theme() -> None:
 
 def test_a_review_confirms_a_possible_duplicate_and_its_member_record_says_so() -> None:
     tables, _ = seeded()
-    record = dict(tables.member("x:c8") or {})
-    tables.members_table["x:c8"] = {
+    record = dict(tables.member("x:c8#1") or {})
+    tables.members_table["x:c8#1"] = {
         **record,
-        "duplicate_of": "x:c0",
+        "duplicate_of": "x:c0#1",
         "duplicate_kind": "review",
         "similarity": 0.8,
     }
     dark, _ = themes(tables)
 
     effects = SERVICE.command(
-        tables, command_record("c-r", "pool", "confirm_duplicate", suggestion_id="x:c8"), now=T0
+        tables, command_record("c-r", "pool", "confirm_duplicate", suggestion_id="x:c8#1"), now=T0
     )
 
     assert outcome_of(effects).accepted, outcome_of(effects).message
-    (member,) = [e.value for e in effects.emits(THEME_MEMBERS) if e.key == "x:c8"]
+    (member,) = [e.value for e in effects.emits(THEME_MEMBERS) if e.key == "x:c8#1"]
     assert isinstance(member, SuggestionThemed)
     assert member.duplicate_kind is DuplicateKind.CONFIRMED and member.theme_id == dark
     again = SERVICE.command(
-        tables, command_record("c-r2", "pool", "reject_duplicate", suggestion_id="x:c9"), now=T0
+        tables, command_record("c-r2", "pool", "reject_duplicate", suggestion_id="x:c9#1"), now=T0
     )
     assert outcome_of(again).code == "not_a_possible_duplicate"
 
@@ -333,8 +335,8 @@ def test_erasure_tombstones_the_person_and_keeps_their_old_suggestions_out() -> 
 
     assert outcome_of(effects).accepted
     tombstones = {e.key for e in effects.emits(THEME_MEMBERS) if e.value is None}
-    assert tombstones == {"x:c0", "x:c4"}
-    assert tables.member("x:c0") is None and tables.erased_at("acme", hashed) == now.isoformat()
+    assert tombstones == {"x:c0#1", "x:c4#1"}
+    assert tables.member("x:c0#1") is None and tables.erased_at("acme", hashed) == now.isoformat()
     where = positions(effects)
     assert max(where[THEME_MEMBERS.name]) < min(where[MEMBERS]) < where[THEME_OUTCOMES.name][0]
     late = SERVICE.suggestion(tables, detected(0, 0, "user00"), now=now)
@@ -449,5 +451,51 @@ def test_member_vectors_come_from_the_detected_embedding() -> None:
     tables = MemoryThemeTables(dim=DIM)
     event = detected(0, 1, "ana")
     Broker(tables).apply(SERVICE.suggestion(tables, event, now=T0))
-    pooled = tables.work("acme").themes.pool["x:c0"]
+    pooled = tables.work("acme").themes.pool["x:c0#1"]
     assert np.allclose(pooled.vector, np.asarray(event.embedding, dtype=np.float32))
+
+
+def two_asks(n: int, author: str) -> list[SuggestionDetected]:
+    """One comment of ``author`` that asks for two things: one of each topic."""
+    first, second = f"{TOPICS[0]} please", f"{TOPICS[1]} too"
+    text = f"{first}. {second}"
+    base = detected(n, 0, author)
+    comment = base.comment.model_copy(update={"text": text})
+    spans = ((first, 0, len(first)), (second, len(first) + 2, len(text)))
+    return [
+        base.model_copy(
+            update={
+                "suggestion_id": f"{comment.key}#{ordinal}",
+                "comment": comment,
+                "ask": AskSpan(text=ask, start=start, end=end),
+                "embedding": [float(x) for x in vector(center, n)],
+            }
+        )
+        for ordinal, (center, (ask, start, end)) in enumerate(zip((0, 1), spans, strict=True), start=1)
+    ]
+
+
+def test_a_comment_with_two_asks_is_two_members_of_two_themes_and_one_person_in_each() -> None:
+    tables = MemoryThemeTables(dim=DIM)
+    broker = Broker(tables)
+    for center in (0, 1):
+        for i in range(6):
+            n = center * 6 + i
+            broker.apply(SERVICE.suggestion(tables, detected(n, center, f"user{center}{i % 4}"), now=T0))
+    for event in two_asks(40, "both"):
+        broker.apply(SERVICE.suggestion(tables, event, now=T0))
+    broker.apply(SERVICE.tick(tables, "acme", idle=True, now=T0 + timedelta(days=1)))
+
+    first, second = (tables.member(f"x:c40#{ordinal}") for ordinal in (1, 2))
+    assert first is not None and second is not None
+    assert first["theme_id"] != second["theme_id"] and None not in (first["theme_id"], second["theme_id"])
+    assert first["comment_id"] == second["comment_id"] == "c40"
+    assert first["text"] == f"{TOPICS[0]} please" and second["text"] == f"{TOPICS[1]} too"
+    comment = first["comment_text"]
+    assert comment[first["ask_start"] : first["ask_end"]] == first["text"]
+    assert comment[second["ask_start"] : second["ask_end"]] == second["text"]
+    snapshots = {e.key: e.value for e in broker.sent if e.topic.name == THEMES.name}
+    for theme_id in (first["theme_id"], second["theme_id"]):
+        snapshot = snapshots[theme_id]
+        assert isinstance(snapshot, ThemeChanged)
+        assert snapshot.member_count == 7 and snapshot.author_count == 5  # four people and "both"

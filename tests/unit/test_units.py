@@ -4,6 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contracts.events import comment_key_of, suggestion_id_of
 from models.units import MAX_UNITS, Unit, split_units
 
 
@@ -138,3 +139,14 @@ def test_units_are_ordered_disjoint_and_honest(comment: str) -> None:
     assert len(units) <= MAX_UNITS
     for unit in units:
         assert re.search(r"[^\W_]", unit.text)
+
+
+def test_suggestion_ids_name_the_comment_and_the_ask() -> None:
+    assert suggestion_id_of("x:123", 2) == "x:123#2"
+    assert comment_key_of("x:123#2") == "x:123" and comment_key_of("reddit:a#b#10") == "reddit:a#b"
+    assert comment_key_of("x:123") == "x:123" and comment_key_of("x:#tag") == "x:#tag"
+
+
+def test_an_appended_developer_reply_gives_no_unit() -> None:
+    comment = "Please add a dark mode.\n\n---\nDeveloper Response: Thanks, please add it to our forum."
+    assert texts(comment) == ["Please add a dark mode."]

@@ -34,6 +34,7 @@ class DemoSummary:
     verdicts: Counter[str] = field(default_factory=Counter)
     suggestions: int = 0
     themes: dict[str, dict[str, object]] = field(default_factory=dict)
+    asks: dict[str, list[str]] = field(default_factory=dict)  # theme id -> its members' asks
     lag: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -115,6 +116,7 @@ def summarize(
         COMMENTS_DLQ,
         COMMENTS_VALIDATED,
         SUGGESTIONS,
+        THEME_MEMBERS,
         THEMES,
     )
     from messaging.lag import wait_for_zero_lag
@@ -142,6 +144,13 @@ def summarize(
     for record in read_topic(settings, THEMES, settle=0.5):
         value = json.loads(record.value)
         summary.themes[value["theme_id"]] = value
+    members: dict[str, dict[str, object]] = {}
+    for record in read_topic(settings, THEME_MEMBERS, settle=0.5):
+        if record.value is not None and record.key is not None:
+            members[record.key.decode()] = json.loads(record.value)  # the last record per suggestion
+    for member in members.values():
+        if member.get("theme_id") and not member.get("duplicate_of"):
+            summary.asks.setdefault(str(member["theme_id"]), []).append(str(member["text"]))
     return summary
 
 
@@ -262,21 +271,22 @@ def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, conso
         judged.add_column("comments", justify="right")
         for verdict, count in sorted(summary.verdicts.items()):
             judged.add_row(verdict, str(count))
-        judged.add_row("valid suggestions passed on to feedback.suggestions", str(summary.suggestions))
+        judged.add_row("asks passed on to feedback.suggestions (one per ask)", str(summary.suggestions))
         console.print(table)
         console.print(judged)
         active = [t for t in summary.themes.values() if t["status"] == "active"]
         active.sort(key=lambda t: (-int(str(t["author_count"])), str(t["theme_id"])))
         themes = Table(title=f"Themes ({len(active)} active)")
-        for column in ("theme", "label", "people", "mentions", "representative"):
+        for column in ("theme", "label", "people", "mentions", "member asks"):
             themes.add_column(column)
         for theme in active[:12]:
+            asks = summary.asks.get(str(theme["theme_id"])) or [str(theme.get("representative_text") or "")]
             themes.add_row(
                 str(theme["theme_id"]),
                 str(theme["label"]),
                 str(theme["author_count"]),
                 str(theme["mention_count"]),
-                str(theme.get("representative_text") or "")[:70],
+                "\n".join(f"- {ask[:80]}" for ask in asks[:3]),
             )
         console.print(themes)
         if any(summary.lag.values()):
