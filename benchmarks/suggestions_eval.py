@@ -49,27 +49,10 @@ from models.suggestions import (
     classify_with_moderation,
     evaluate_binary,
 )
+from youasked.judge_report import load_short_posts
 
 CACHE = ROOT / ".cache" / "embeddings" / "suggestions_minilm.npz"
 SALTS = (SPLIT_SALT, "eval-salt-1", "eval-salt-2", "eval-salt-3", "eval-salt-4")
-
-
-def load_short_posts() -> LabelledTexts:
-    """The demo sample's hand-written posts with their written-for category (suggestion = 1).
-
-    App Store reviews are ``"<title>. <text>"``, as the Maalej loader does.
-    """
-    from youasked.demo import build_sample
-
-    ids: list[str] = []
-    texts: list[str] = []
-    labels: list[int] = []
-    for index, spec in enumerate(build_sample.all_specs()):
-        text = f"{spec.title}. {spec.text}" if spec.title else spec.text
-        ids.append(f"{spec.category}:{index}")
-        texts.append(text)
-        labels.append(1 if spec.category == "suggestion" else 0)
-    return LabelledTexts(name="short-posts", ids=tuple(ids), texts=tuple(texts), labels=tuple(labels))
 
 
 def _score(

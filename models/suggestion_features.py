@@ -121,11 +121,12 @@ def build_features(
     texts: Sequence[str],
     vectors: FloatMatrix,
     *,
-    word: TfidfVectorizer,
+    word: TfidfVectorizer | None,
     cues: Sequence[re.Pattern[str]],
     settings: FeatureSettings | Any,
 ) -> sparse.csr_matrix:
     """Concatenate the blocks listed in the module docstring column-wise; ``(n, n_features)``.
+    ``word`` None leaves the word block out.
 
     ``settings`` is anything with ``embedding_weight``, ``cue_weight`` and ``sentence_features``
     attributes (a :class:`FeatureSettings` or a training configuration).
@@ -139,7 +140,7 @@ def build_features(
     )
     blocks = [
         sparse.csr_matrix(matrix * settings.embedding_weight),
-        word.transform(text_list),
+        *([] if word is None else [word.transform(text_list)]),
         sparse.csr_matrix(cue_matrix * settings.cue_weight),
     ]
     if settings.sentence_features:

@@ -60,7 +60,7 @@ def source_weights(groups: Sequence[str] | None, n: int) -> npt.NDArray[np.float
     return np.array([n / (len(counts) * counts[g]) for g in groups], dtype=np.float64)
 
 
-def _fit(
+def fit_classifier(
     texts: Sequence[str],
     labels: npt.NDArray[np.int64],
     vectors: FloatMatrix,
@@ -68,6 +68,7 @@ def _fit(
     seed: int,
     weights: npt.NDArray[np.float64] | None = None,
 ) -> SuggestionClassifier:
+    """The regression of ``config`` fitted on all rows (threshold 0.5; callers set their own)."""
     text_list = list(texts)
     word = word_vectorizer(WORD_PARAMS).fit(text_list)
     patterns = config.cues
@@ -123,7 +124,7 @@ def out_of_fold_scores(
     group_list = list(groups) if groups is not None and config.source_balance else None
     for train_rows, test_rows in folds.split(np.zeros(len(y)), y):
         weights = source_weights([group_list[i] for i in train_rows], len(train_rows)) if group_list else None
-        model = _fit(
+        model = fit_classifier(
             [text_array[i] for i in train_rows], y[train_rows], vectors[train_rows], config, seed, weights
         )
         scores[test_rows] = model.predict_proba([text_array[i] for i in test_rows], vectors[test_rows])
@@ -160,7 +161,7 @@ def train_suggestion_classifier(
     scores = out_of_fold_scores(texts, y, vectors, config=active, seed=seed, groups=groups, on_step=on_step)
     threshold, _ = best_f1_threshold(scores, y)
     weights = source_weights(groups, len(y)) if active.source_balance else None
-    model = _fit(texts, y, vectors, active, seed, weights)
+    model = fit_classifier(texts, y, vectors, active, seed, weights)
     if on_step is not None:
         on_step()
     model.threshold = threshold

@@ -238,12 +238,13 @@ def train_suggestions(
     ),
     stage: str = typer.Option(
         "all",
-        help="What to train: all (the classifier, then the first stage in front of it), "
-        "classifier, or first-stage (in front of the classifier already in --out).",
+        help="What to train: all (the classifier, then the first stage in front of it, then the unit "
+        "judge), classifier, first-stage (in front of the classifier already in --out) or unit-judge.",
     ),
+    unit_judge_out: Path = typer.Option(None, help="Unit judge artifact folder (default: the shipped one)."),
 ) -> None:
-    """Train the suggestion classifier and the first stage on the CLAP and Maalej training splits;
-    print their metrics.
+    """Train the suggestion classifier and the first stage on the CLAP and Maalej training splits,
+    and the unit judge on units of every training split; print their metrics.
     """
     from models.factories import DEFAULT_CLASSIFIER_DIR, DEFAULT_FIRST_STAGE_DIR, embedder
     from models.first_stage_training import train_first_stage_from_shared_data
@@ -251,8 +252,8 @@ def train_suggestions(
     from models.suggestions import SuggestionClassifier
     from youasked.progress import progress_bar
 
-    if stage not in ("all", "classifier", "first-stage"):
-        raise typer.BadParameter("one of: all, classifier, first-stage", param_hint="--stage")
+    if stage not in ("all", "classifier", "first-stage", "unit-judge"):
+        raise typer.BadParameter("one of: all, classifier, first-stage, unit-judge", param_hint="--stage")
     _setup_logging("WARNING")
     settings = get_settings()
     model = embedder(settings)
@@ -274,15 +275,24 @@ def train_suggestions(
                 classifier,
                 on_step=lambda: on_progress(next(done), 3),
             )
+    if stage in ("all", "unit-judge"):
+        from models.unit_judge import DEFAULT_UNIT_FIRST_STAGE_DIR, DEFAULT_UNIT_JUDGE_DIR, train_unit_judge
+
+        typer.echo("training the unit judge and its first stage (minutes)", err=True)
+        judge_dir = unit_judge_out or DEFAULT_UNIT_JUDGE_DIR
+        stage_dir = judge_dir / "first_stage" if unit_judge_out else DEFAULT_UNIT_FIRST_STAGE_DIR
+        report["unit_judge"] = train_unit_judge(data_dir, judge_dir, model, first_stage_dir=stage_dir)
     typer.echo(json.dumps(report, indent=1))
 
 
 @eval_app.command("suggestions")
 def eval_suggestions(
-    input_: Path = typer.Option(..., "--input", exists=True, dir_okay=False, help="Labelled CSV."),
+    input_: Path = typer.Option(
+        None, "--input", exists=True, dir_okay=False, help="Labelled CSV (without it: every test split)."
+    ),
     text_col: str = typer.Option("text", help="Column holding the comment text."),
     label_col: str = typer.Option("label", help="Column holding the label."),
-    positive: list[str] = typer.Option(..., help="Label value(s) that mean: a valid suggestion."),
+    positive: list[str] = typer.Option(None, help="Label value(s) that mean: a valid suggestion."),
     title_col: str = typer.Option(None, help="Optional title column, read before the text."),
     drop_if_true: str = typer.Option(None, help="Skip rows where this column is true."),
     holdout_of: str = typer.Option(
@@ -290,8 +300,15 @@ def eval_suggestions(
     ),
     id_col: str = typer.Option(None, help="Row id column (for --holdout-of)."),
     moderation: bool = typer.Option(True, help="Apply the moderation rules first, as production does."),
+    data_dir: Path = typer.Option(Path("../shared/data"), help="Shared data folder (without --input)."),
+    asks: bool = typer.Option(False, "--asks", help="Without --input: also the span overlap of asks."),
 ) -> None:
     """Run moderation + classifier (production thresholds) over a labelled CSV; print JSON.
+
+    Without ``--input``: the unit judge and today's classifier beside it, at comment level (any
+    unit an ask), on every test split (CLAP and Maalej holdouts, Tizard test split, the review and
+    tweet labels, the demo sample); with ``--asks`` also how often an extracted ask overlaps a
+    labelled ask on the splits with ask spans.
 
     With the first stage on (``YOUASKED_FIRST_STAGE``, the default), ``with_first_stage`` holds the
     figures of the path with it, its pass rate and the recall it loses against the path without.
@@ -302,6 +319,11 @@ def eval_suggestions(
     from youasked.progress import progress_bar
 
     _setup_logging("WARNING")
+    if input_ is None:
+        _judge_report(data_dir, asks=asks)
+        return
+    if not positive:
+        raise typer.BadParameter("--input needs --positive", param_hint="--positive")
     if holdout_of and not id_col:
         raise typer.BadParameter("--holdout-of needs --id-col", param_hint="--holdout-of")
     settings = get_settings()
@@ -341,6 +363,17 @@ def eval_suggestions(
         )
         result["with_first_stage"]["first_stage"] = front.version
     typer.echo(json.dumps(result))
+
+
+def _judge_report(data_dir: Path, *, asks: bool) -> None:
+    from models.judge_eval import format_table
+    from youasked.judge_report import baseline_and_judge, cached_encoder, judge_report
+
+    report = judge_report(
+        data_dir, contenders=baseline_and_judge(), encoder=cached_encoder(get_settings().cache_dir), asks=asks
+    )
+    typer.echo(format_table(report["comments"]))
+    typer.echo(json.dumps(report))
 
 
 def first_stage_report(*, without: dict[str, Any], staged: dict[str, Any], rejected: int) -> dict[str, Any]:

@@ -1,0 +1,87 @@
+"""The judge report of ``youasked eval suggestions`` without ``--input``: every test split.
+
+Scores today's classifier (whole comments, as shipped before per-unit judging) and the unit
+judge (any unit an ask) on the splits of :mod:`models.judge_eval` plus the demo sample, on the
+same vectors, and with ``asks`` the span overlap on every split with labelled ask spans.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from contracts.settings import get_settings
+from models.datasets import LabelledTexts
+from models.embedding import Embedder
+from models.factories import DEFAULT_CLASSIFIER_DIR, base_embedder
+from models.first_stage import FirstStage
+from models.judge_eval import Contender, EvalSplit, ask_overlap, evaluate, test_splits
+from models.suggestion_training import NpzCachedEmbedder
+from models.suggestions import MODEL_FILE, SuggestionClassifier
+from models.unit_judge import DEFAULT_UNIT_FIRST_STAGE_DIR, DEFAULT_UNIT_JUDGE_DIR, load_unit_judge
+
+
+def load_short_posts() -> LabelledTexts:
+    """The demo sample's hand-written posts with their written-for category (suggestion = 1).
+
+    App Store reviews are ``"<title>. <text>"``, as the Maalej loader does.
+    """
+    from youasked.demo import build_sample
+
+    ids: list[str] = []
+    texts: list[str] = []
+    labels: list[int] = []
+    for index, spec in enumerate(build_sample.all_specs()):
+        ids.append(f"{spec.category}:{index}")
+        texts.append(f"{spec.title}. {spec.text}" if spec.title else spec.text)
+        labels.append(1 if spec.category == "suggestion" else 0)
+    return LabelledTexts(name="short-posts", ids=tuple(ids), texts=tuple(texts), labels=tuple(labels))
+
+
+def all_splits(data_dir: Path) -> list[EvalSplit]:
+    """The test splits of :func:`models.judge_eval.test_splits` and the demo sample (``demo``)."""
+    return [*test_splits(data_dir), EvalSplit.of(load_short_posts(), "demo")]
+
+
+def cached_encoder(cache_dir: Path) -> Embedder:
+    """The production encoder behind an on-disk cache keyed by the encoder's digest."""
+    encoder = base_embedder(get_settings())
+    manifest = getattr(encoder, "manifest", None)
+    digest = manifest.onnx_sha256[:12] if manifest is not None else type(encoder).__name__
+    return NpzCachedEmbedder(encoder, cache_dir / "embeddings" / f"judge_{digest}.npz")
+
+
+def baseline_and_judge(judge_dir: Path | None = None) -> list[Contender]:
+    """Today's classifier on whole comments and on units, then the unit judge on units (and behind
+    its first stage when that artifact exists).
+    """
+    today = SuggestionClassifier.load(DEFAULT_CLASSIFIER_DIR)
+    judge = load_unit_judge(judge_dir or DEFAULT_UNIT_JUDGE_DIR)
+    out = [
+        Contender("today (comment)", today, per_unit=False),
+        Contender("today (units)", today),
+        Contender("unit judge", judge),
+    ]
+    stage_dir = (judge_dir / "first_stage") if judge_dir else DEFAULT_UNIT_FIRST_STAGE_DIR
+    if (stage_dir / MODEL_FILE).is_file():
+        out.append(Contender("unit judge + first stage", judge, gate=FirstStage.load(stage_dir)))
+    return out
+
+
+def judge_report(
+    data_dir: Path, *, contenders: list[Contender], encoder: Embedder, asks: bool
+) -> dict[str, Any]:
+    """``{"comments": evaluate(...), "asks": {contender: {split: ask_overlap}}}`` (asks when asked)."""
+    splits = all_splits(data_dir)
+    report: dict[str, Any] = {"comments": evaluate(contenders, splits, vectors=encoder.embed)}
+    if asks:
+        report["asks"] = {
+            c.name: {
+                s.name: ask_overlap(s, c.model, vectors=encoder.embed, gate=c.gate)
+                for s in splits
+                if s.spans is not None
+            }
+            for c in contenders
+            if c.per_unit
+        }
+    return report
