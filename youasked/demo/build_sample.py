@@ -701,7 +701,7 @@ class Builder:
     def _unique(self, platform: str, make: Any) -> str:
         seen = self.comment_ids.setdefault(platform, set())
         while True:
-            value = make()
+            value = str(make())
             if value not in seen:
                 seen.add(value)
                 return value
