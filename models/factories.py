@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,8 @@ from models.moderation import ModerationPolicy
 from models.onnx_embedding import OnnxEmbedder
 from models.onnx_export import default_export_dir, exported_manifest
 from models.scoring import ScoringWeights
-from models.suggestions import SuggestionClassifier
+from models.suggestion_mlp import MLP_FORMAT, SuggestionMLP
+from models.suggestions import MODEL_FILE, SuggestionClassifier
 
 if TYPE_CHECKING:
     from models.closure import ClosureTemplates
@@ -24,10 +26,13 @@ if TYPE_CHECKING:
     from models.moderation import ModerationPolicy
     from models.scoring import ScoringWeights
 
-DEFAULT_CLASSIFIER_DIR = (
-    Path(__file__).resolve().parent.parent / "models" / "artifacts" / "suggestion_classifier"
-)
-DEFAULT_FIRST_STAGE_DIR = Path(__file__).resolve().parent.parent / "models" / "artifacts" / "first_stage"
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+# The production judge: the unit judge (every unit of a comment scored) behind its first stage.
+DEFAULT_UNIT_JUDGE_DIR = ARTIFACTS_DIR / "unit_judge"
+DEFAULT_UNIT_FIRST_STAGE_DIR = ARTIFACTS_DIR / "unit_first_stage"
+# The whole-comment classifier and its first stage, kept as the baseline the reports print beside it.
+DEFAULT_CLASSIFIER_DIR = ARTIFACTS_DIR / "suggestion_classifier"
+DEFAULT_FIRST_STAGE_DIR = ARTIFACTS_DIR / "first_stage"
 
 
 def moderation_policy(settings: Settings) -> ModerationPolicy:
@@ -94,18 +99,36 @@ def embedder(
 
 
 def first_stage(settings: Settings) -> FirstStage | None:
-    """The trained first stage (``settings.first_stage_dir`` or the shipped one); None when turned off."""
+    """The trained first stage (``settings.first_stage_dir`` or the one shipped in front of the unit
+    judge); None when turned off.
+    """
     if not settings.first_stage:
         return None
-    return FirstStage.load(settings.first_stage_dir or DEFAULT_FIRST_STAGE_DIR)
+    return FirstStage.load(settings.first_stage_dir or DEFAULT_UNIT_FIRST_STAGE_DIR)
+
+
+def load_scorer(directory: Path | str) -> SuggestionClassifier | SuggestionMLP:
+    """The trained classifier in ``directory``: an MLP head or a regression, by its format
+    (no training code imported).
+    """
+    document = json.loads((Path(directory) / MODEL_FILE).read_text(encoding="utf-8"))
+    if document.get("format") == MLP_FORMAT:
+        return SuggestionMLP.load(directory)
+    return SuggestionClassifier.load(directory)
+
+
+def classifier(settings: Settings) -> SuggestionClassifier | SuggestionMLP:
+    """The production classifier: ``settings.classifier_dir``, else the shipped unit judge."""
+    return load_scorer(settings.classifier_dir or DEFAULT_UNIT_JUDGE_DIR)
 
 
 def suggestion_judge(settings: Settings, *, with_embedder: Embedder | None = None) -> SuggestionJudge:
-    """Moderation + the first stage + embeddings + the trained classifier: the production path."""
-    classifier = SuggestionClassifier.load(settings.classifier_dir or DEFAULT_CLASSIFIER_DIR)
+    """Moderation + the first stage + embeddings + the trained classifier on every unit of a
+    comment: the production path.
+    """
     return SuggestionJudge(
         embedder=with_embedder or embedder(settings),
-        scorer=classifier,
+        scorer=classifier(settings),
         policy=moderation_policy(settings),
         first_stage=first_stage(settings),
     )

@@ -40,7 +40,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from contracts.events import Verdict
 from models.embedding import Embedder, FloatMatrix
-from models.judge import CLASSIFIER_REASON, FirstStageScorer, JudgeInput, SuggestionJudge
+from models.judge import CLASSIFIER_REASON, FirstStageScorer, JudgeInput, SuggestionJudge, SuggestionScorer
 from models.moderation import ModerationPolicy
 from models.suggestion_features import SENTENCE_FEATURES, build_features, cue_patterns, feature_count
 
@@ -250,7 +250,7 @@ def evaluate_binary(predicted: Sequence[bool], gold: Sequence[bool]) -> dict[str
 def classify_with_moderation(
     texts: Sequence[str],
     *,
-    classifier: SuggestionClassifier,
+    classifier: SuggestionScorer,
     embedder: Embedder,
     policy: ModerationPolicy | None,
     first_stage: FirstStageScorer | None = None,

@@ -10,7 +10,6 @@ test split, never the demo sample.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -22,19 +21,17 @@ import numpy.typing as npt
 
 from models.datasets import load_clap, load_maalej, split_train_holdout
 from models.embedding import Embedder, FloatMatrix
+from models.factories import load_scorer
 from models.first_stage import FirstStage
 from models.first_stage_training import train_first_stage
 from models.judge_eval import UnitSplitter, comment_units, labelled_comments, load_tizard
-from models.suggestion_mlp import MLP_FORMAT, MLPSettings, SuggestionMLP, fit_mlp
+from models.suggestion_mlp import MLPSettings, SuggestionMLP, fit_mlp
 from models.suggestion_training import fit_classifier
-from models.suggestions import MODEL_FILE, SuggestionClassifier, TrainingConfig
+from models.suggestions import SuggestionClassifier, TrainingConfig
 from models.unit_training import Fitter, TrainingUnits, UnitModel, comment_thresholds, fit_units
 from models.written import read_written
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_UNIT_JUDGE_DIR = Path(__file__).resolve().parent / "artifacts" / "unit_judge"
-DEFAULT_UNIT_FIRST_STAGE_DIR = Path(__file__).resolve().parent / "artifacts" / "unit_first_stage"
 
 
 @dataclass(frozen=True)
@@ -151,10 +148,7 @@ def train_unit_first_stage(
 
 def load_unit_judge(directory: Path | str) -> SuggestionClassifier | SuggestionMLP:
     """The unit judge artifact in ``directory``: an MLP head or a regression, by its format."""
-    document = json.loads((Path(directory) / MODEL_FILE).read_text(encoding="utf-8"))
-    if document.get("format") == MLP_FORMAT:
-        return SuggestionMLP.load(directory)
-    return SuggestionClassifier.load(directory)
+    return load_scorer(directory)
 
 
 def train_unit_judge(

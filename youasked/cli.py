@@ -257,7 +257,7 @@ def train_suggestions(
     _setup_logging("WARNING")
     settings = get_settings()
     model = embedder(settings)
-    classifier_dir = out or settings.classifier_dir or DEFAULT_CLASSIFIER_DIR
+    classifier_dir = out or DEFAULT_CLASSIFIER_DIR
     report: dict[str, object] = {}
     if stage in ("all", "classifier"):
         with progress_bar("training the suggestion classifier", unit="steps") as on_progress:
@@ -270,13 +270,14 @@ def train_suggestions(
             done = iter(range(1, 4))
             report["first_stage"] = train_first_stage_from_shared_data(
                 data_dir,
-                first_stage_out or settings.first_stage_dir or DEFAULT_FIRST_STAGE_DIR,
+                first_stage_out or DEFAULT_FIRST_STAGE_DIR,
                 model,
                 classifier,
                 on_step=lambda: on_progress(next(done), 3),
             )
     if stage in ("all", "unit-judge"):
-        from models.unit_judge import DEFAULT_UNIT_FIRST_STAGE_DIR, DEFAULT_UNIT_JUDGE_DIR, train_unit_judge
+        from models.factories import DEFAULT_UNIT_FIRST_STAGE_DIR, DEFAULT_UNIT_JUDGE_DIR
+        from models.unit_judge import train_unit_judge
 
         typer.echo("training the unit judge and its first stage (minutes)", err=True)
         judge_dir = unit_judge_out or DEFAULT_UNIT_JUDGE_DIR
@@ -314,8 +315,9 @@ def eval_suggestions(
     figures of the path with it, its pass rate and the recall it loses against the path without.
     """
     from models.datasets import load_labelled_csv, split_train_holdout
-    from models.factories import DEFAULT_CLASSIFIER_DIR, embedder, first_stage, moderation_policy
-    from models.suggestions import SuggestionClassifier, classify_with_moderation, evaluate_binary
+    from models.factories import classifier as production_classifier
+    from models.factories import embedder, first_stage, moderation_policy
+    from models.suggestions import classify_with_moderation, evaluate_binary
     from youasked.progress import progress_bar
 
     _setup_logging("WARNING")
@@ -339,7 +341,7 @@ def eval_suggestions(
     )
     if holdout_of:
         data = split_train_holdout(data)[1]
-    classifier = SuggestionClassifier.load(settings.classifier_dir or DEFAULT_CLASSIFIER_DIR)
+    classifier = production_classifier(settings)
     front = first_stage(settings)
     model = embedder(settings)
     policy = moderation_policy(settings) if moderation else None

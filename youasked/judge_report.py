@@ -13,12 +13,17 @@ from typing import Any
 from contracts.settings import get_settings
 from models.datasets import LabelledTexts
 from models.embedding import Embedder
-from models.factories import DEFAULT_CLASSIFIER_DIR, base_embedder
+from models.factories import (
+    DEFAULT_CLASSIFIER_DIR,
+    DEFAULT_UNIT_FIRST_STAGE_DIR,
+    DEFAULT_UNIT_JUDGE_DIR,
+    base_embedder,
+    load_scorer,
+)
 from models.first_stage import FirstStage
 from models.judge_eval import Contender, EvalSplit, ask_overlap, evaluate, test_splits
 from models.suggestion_training import NpzCachedEmbedder
 from models.suggestions import MODEL_FILE, SuggestionClassifier
-from models.unit_judge import DEFAULT_UNIT_FIRST_STAGE_DIR, DEFAULT_UNIT_JUDGE_DIR, load_unit_judge
 
 
 def load_short_posts() -> LabelledTexts:
@@ -56,7 +61,7 @@ def baseline_and_judge(judge_dir: Path | None = None) -> list[Contender]:
     its first stage when that artifact exists).
     """
     today = SuggestionClassifier.load(DEFAULT_CLASSIFIER_DIR)
-    judge = load_unit_judge(judge_dir or DEFAULT_UNIT_JUDGE_DIR)
+    judge = load_scorer(judge_dir or DEFAULT_UNIT_JUDGE_DIR)
     out = [
         Contender("today (comment)", today, per_unit=False),
         Contender("today (units)", today),
