@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -151,6 +151,17 @@ class DeadLetter(Event):
     failed_at: datetime
 
 
+
+def _whole_comment_ask(text: object) -> dict[str, object]:
+    """The ask of a version-1 event: the whole comment, as version 1 judged it."""
+    whole = text if isinstance(text, str) else ""
+    return {"text": whole, "start": 0, "end": len(whole)}
+
+
+def _is_version_1(data: object) -> TypeGuard[dict[str, Any]]:
+    return isinstance(data, dict) and data.get("schema_version") == 1
+
+
 class Verdict(enum.StrEnum):
     """What a comment was judged to be."""
 
@@ -201,6 +212,21 @@ class CommentClassified(Event):
     classifier_version: str
     classified_at: AwareDatetime
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: object) -> object:
+        """Read a version-1 event (the whole comment judged as one): a suggestion's one ask is
+        the whole comment, with the comment's score.
+        """
+        if not _is_version_1(data):
+            return data
+        upgraded = {**data, "schema_version": 2}
+        comment = data.get("comment")
+        text = comment.get("text") if isinstance(comment, dict) else None
+        if data.get("verdict") == Verdict.SUGGESTION and text and "asks" not in data:
+            upgraded["asks"] = [{**_whole_comment_ask(text), "score": data.get("score")}]
+        return upgraded
+
 
 class SuggestionDetected(Event):
     """One ask of a comment judged a suggestion, with the ask's embedding, keyed by product on
@@ -222,6 +248,16 @@ class SuggestionDetected(Event):
     embedding: list[float] = Field(min_length=1, max_length=4096)
     embedding_model: str
     detected_at: AwareDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: object) -> object:
+        """Read a version-1 event (one per comment): its ask is the whole comment."""
+        if not _is_version_1(data):
+            return data
+        comment = data.get("comment")
+        text = comment.get("text") if isinstance(comment, dict) else None
+        return {"ask": _whole_comment_ask(text), **data, "schema_version": 2}
 
 
 def suggestion_id_of(comment_key: str, ordinal: int) -> str:
@@ -408,6 +444,19 @@ class SuggestionThemed(Event):
     asked_at: AwareDatetime
     engagement: Engagement | None = None
     placed_at: AwareDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: object) -> object:
+        """Read a version-1 member (kept in a changelog or a compacted topic from before asks
+        existed): its ask is its whole text, which was the whole comment.
+        """
+        if not _is_version_1(data):
+            return data
+        text = data.get("text")
+        whole = _whole_comment_ask(text)
+        return {"ask_start": 0, "ask_end": whole["end"], "comment_text": whole["text"], **data,
+                "schema_version": 2}
 
 
 def event_json(event: BaseModel) -> bytes:

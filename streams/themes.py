@@ -44,6 +44,7 @@ from contracts.topics import (
 )
 from models.duplicates import DuplicateConfig
 from models.factories import closure_templates, scoring_weights
+from models.themes.command_effects import failed_command_effects
 from models.themes.config import ThemeConfig
 from models.themes.effects import Effects, TableWrite
 from models.themes.engine import ThemeEngine
@@ -183,20 +184,30 @@ def register_themes(app: faust.App, settings: Settings, *, metrics: WorkerMetric
         await sink.apply(effects)
         last_step[product] = time.monotonic()
 
-    async def handle_or_reload(message: Any) -> None:
+    async def handle_or_reload(message: Any, failures: list[BaseException]) -> bool:
         try:
             await handle(message)
-        except Exception:
+        except Exception as error:
             # A step that raised may have left a product's loaded state half-changed: reload
             # every product from the tables (written only after a step's outputs) before going on.
             tables.forget()
+            failures.append(error)
             raise
+        return True
 
     @app.agent(inputs, name="themes", concurrency=1)
     async def place(stream: Any) -> None:
         async for event in stream.events():
             async for message in guard.in_order(event.message):
-                await stage.run(message, partial(handle_or_reload, message))
+                failures: list[BaseException] = []
+                done = await stage.run(message, partial(handle_or_reload, message, failures))
+                if done is None and failures and message.topic == commands_name:
+                    # Set aside: tell the person waiting on the command that it failed.
+                    failed = failed_command_effects(message, failures[-1], now=datetime.now(UTC))
+                    try:
+                        await stage.retrying(partial(sink.apply, failed), what="a failed command's outcome")
+                    except Exception:
+                        logger.exception("themes: the outcome of a set-aside command was not published")
 
     @app.timer(interval=settings.theme_tick_interval_s)  # type: ignore[untyped-decorator]
     async def send_ticks() -> None:

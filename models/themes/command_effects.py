@@ -63,6 +63,23 @@ def outcome_emit(outcome: CommandOutcome, partition: int, *, checkpoint: str | N
     )
 
 
+def failed_command_effects(record: RawRecord, error: BaseException, *, now: datetime) -> Effects:
+    """The rejection of a command the worker could not apply (it raised; the record is set aside
+    on the dead-letter topic): whoever waits on the command learns it failed and why, instead of
+    waiting for an outcome that never comes. Nothing of the command was stored.
+    """
+    try:
+        command = ThemeCommand.model_validate_json(record.value)
+    except ValidationError:  # answered as unreadable by command_effects; nothing more to say
+        return Effects([])
+    message = (
+        f"the worker could not apply this command ({type(error).__name__}: {error}); it is set aside "
+        "on the commands' dead-letter topic with its stage and reason"
+    )
+    outcome = reject(command, "processing_failed", message[:2000], now=now)
+    return Effects([outcome_emit(outcome, record.partition)])
+
+
 def command_effects(rules: ThemeRules, tables: ThemeTables, record: RawRecord, *, now: datetime) -> Effects:
     """Decode and apply one record of the commands topic (see the module's docstring)."""
     partition = record.partition

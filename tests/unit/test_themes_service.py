@@ -499,3 +499,18 @@ def test_a_comment_with_two_asks_is_two_members_of_two_themes_and_one_person_in_
         snapshot = snapshots[theme_id]
         assert isinstance(snapshot, ThemeChanged)
         assert snapshot.member_count == 7 and snapshot.author_count == 5  # four people and "both"
+
+
+def test_a_command_the_worker_could_not_apply_is_answered_as_failed_and_stores_nothing() -> None:
+    from models.themes.command_effects import failed_command_effects
+
+    tables, _ = seeded()
+    dark, _ = themes(tables)
+    record = command_record("c-boom", dark, "set_status", status="planned")
+
+    effects = failed_command_effects(record, KeyError("members"), now=T0)
+
+    outcome = outcome_of(effects)
+    assert (outcome.command_id, outcome.accepted, outcome.code) == ("c-boom", False, "processing_failed")
+    assert "KeyError" in (outcome.message or "") and effects.writes() == []
+    assert failed_command_effects(Record(key=b"acme", value=b"{not json"), KeyError("x"), now=T0).items == []

@@ -76,11 +76,20 @@ def decide(base: str, key: str, *, product: str, timeout: float = 120.0) -> Deci
             if status == "shipped":
                 command(f"/themes/{tid}/release", {"release": DEMO_RELEASE})
             decided = command(f"/themes/{tid}/status", {"status": status, "reason": "demo decision"})
-            verdict = "accepted" if decided and decided["accepted"] else f"not accepted: {decided}"
+            verdict = verdict_of(decided)
             done.lines.append(f"{status:<12} {tid}  {theme['label']}  ({verdict})")
             if status == "shipped" and decided and decided["accepted"]:
                 done.shipped = tid
     return done
+
+
+def verdict_of(decided: dict[str, Any] | None) -> str:
+    """How a command's outcome reads in the demo's output."""
+    if decided is None:
+        return "no outcome in time; see var/logs/worker.log"
+    if decided.get("accepted"):
+        return "accepted"
+    return f"refused, {decided.get('code')}: {decided.get('message')}"
 
 
 def plan(themes: int) -> list[str]:
