@@ -423,15 +423,28 @@ def eval_themes(
     input_: Path = typer.Option(..., "--input", exists=True, dir_okay=False, help="Labelled CSV."),
     text_col: str = typer.Option("text", help="Column holding the suggestion text."),
     label_col: str = typer.Option("label", help="Column holding the gold theme."),
+    shuffle: int | None = typer.Option(
+        None, "--shuffle", help="Stream the rows in the order of this seed instead of file order."
+    ),
+    split: str | None = typer.Option(
+        None, help="Keep only rows whose split column holds this value (e.g. test for hwu64.csv)."
+    ),
+    split_col: str = typer.Option("split", help="The split column (with --split)."),
 ) -> None:
-    """Stream the rows one at a time, in file order, through the agents' theme path; print JSON
-    (n, themes, v_measure, ari, outlier_rate, id_stability).
+    """Stream the rows one at a time (file order, or shuffled by ``--shuffle SEED``) through the
+    agents' theme path; print JSON (n, themes, v_measure, ari, outlier_rate, id_stability; pool
+    rows scored as singletons, and as one cluster in ``*_pool_as_one``).
     """
-    from models.themes.evaluate import evaluate_themes
+    from models.themes.evaluate import evaluate_themes, shuffled
     from youasked.progress import progress_bar
 
     _setup_logging("WARNING")
     rows = _read_csv(input_)
+    if split is not None:
+        rows = [row for row in rows if row.get(split_col) == split]
+        if not rows:
+            raise typer.BadParameter(f"no row has {split_col} == {split!r}", param_hint="--split")
+    rows = [rows[i] for i in shuffled(len(rows), shuffle)]
     texts = [row[text_col] for row in rows]
     labels = [row[label_col] for row in rows]
     vectors = _embed_with_progress(texts, input_.name)
@@ -443,6 +456,7 @@ def eval_themes(
             on_progress=on_progress,
         )
     result.pop("config", None)
+    result["shuffle_seed"] = shuffle
     typer.echo(json.dumps(result))
 
 

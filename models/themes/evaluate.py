@@ -81,6 +81,15 @@ class Ledger:
                         self.place[sid] = new_id
 
 
+def shuffled(count: int, seed: int | None) -> list[int]:
+    """The order rows arrive in: file order when ``seed`` is None, else a permutation by ``seed``
+    (numpy's default generator, so the same seed gives the same order everywhere).
+    """
+    if seed is None:
+        return list(range(count))
+    return [int(i) for i in np.random.default_rng(seed).permutation(count)]
+
+
 def evaluate_themes(
     *,
     texts: Sequence[str],
@@ -89,6 +98,7 @@ def evaluate_themes(
     config: ThemeConfig | None = None,
     duplicates: DuplicateConfig | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    final_themes: bool = False,
 ) -> dict[str, Any]:
     """Stream rows one at a time (file order) through the online path and score the final themes.
 
@@ -99,10 +109,12 @@ def evaluate_themes(
     ``vectors`` is ``(n, dim)`` L2-normalized. Row ``i`` arrives at ``EVAL_START + i`` minutes
     with author ``author-i``; after the last row the clock advances by ``recluster_interval``
     and :meth:`ThemeEngine.tick` runs (the periodic time trigger). Returns ``n``, ``themes``,
-    ``v_measure`` and ``ari`` (pool rows scored as singleton clusters), ``outlier_rate``
+    ``v_measure`` and ``ari`` (pool rows scored as singleton clusters; ``*_pool_as_one`` the same
+    with the pool scored as one cluster, as BERTopic's outlier topic is often scored), ``outlier_rate``
     (share of rows in the pool at the end), ``id_stability`` (share of rows that ever got a
     theme whose final theme is their first theme id or its merge successor),
-    ``reclusters`` and timing. ``on_progress(done, n)`` hears after each row.
+    ``reclusters`` and timing; with ``final_themes`` also each row's final theme id (None = pool)
+    in input order. ``on_progress(done, n)`` hears after each row.
     """
     config = config or ThemeConfig()
     engine = ThemeEngine(config)
@@ -152,12 +164,15 @@ def evaluate_themes(
     )
     if mismatched:
         logger.warning("ledger and state disagree on %d rows", mismatched)
+    as_one = [f if f is not None else "pool" for f in final]
     return {
         "n": n,
         "themes": len(state.themes),
         "gold_labels": len(set(labels)),
         "v_measure": round(float(v_measure_score(list(labels), predicted)), 4),
         "ari": round(float(adjusted_rand_score(list(labels), predicted)), 4),
+        "v_measure_pool_as_one": round(float(v_measure_score(list(labels), as_one)), 4),
+        "ari_pool_as_one": round(float(adjusted_rand_score(list(labels), as_one)), 4),
         "outlier_rate": round(sum(f is None for f in final) / max(n, 1), 4),
         "id_stability": round(stable / max(len(themed), 1), 4),
         "reclusters": reclusters,
@@ -165,4 +180,5 @@ def evaluate_themes(
         "seconds": round(elapsed, 2),
         "ms_per_row": round(1000 * elapsed / max(n, 1), 3),
         "config": config.to_dict(),
+        **({"final_themes": final} if final_themes else {}),
     }

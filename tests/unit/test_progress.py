@@ -102,3 +102,37 @@ def test_evaluation_json_stays_alone_on_standard_output(
     assert figures["n"] == 2 and sum(figures["bands"].values()) == 2
     assert "embedding text_a: 2 texts in" in result.stderr
     assert "embedding text_b: 2 texts in" in result.stderr
+
+
+def test_theme_evaluation_takes_a_split_and_a_shuffled_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import models.factories
+
+    monkeypatch.setattr(models.factories, "embedder", lambda *_a, **_k: HashingEmbedder())
+    data = tmp_path / "intents.csv"
+    rows = [
+        f"{'test' if i % 3 else 'train'},please add offline maps number {i % 4},intent{i % 4}"
+        for i in range(30)
+    ]
+    data.write_text("split,text,label\n" + "\n".join(rows) + "\n")
+
+    def run(*extra: str) -> dict[str, object]:
+        result = CliRunner().invoke(app, ["eval", "themes", "--input", str(data), *extra])
+        assert result.exit_code == 0, result.output
+        return dict(json.loads(result.stdout))
+
+    test_rows = run("--split", "test", "--shuffle", "3")
+    assert test_rows["n"] == 20 and test_rows["shuffle_seed"] == 3
+    assert {"v_measure_pool_as_one", "ari_pool_as_one"} <= set(test_rows)
+    assert run()["n"] == 30
+    refused = CliRunner().invoke(app, ["eval", "themes", "--input", str(data), "--split", "valid"])
+    assert refused.exit_code != 0 and "no row has split == 'valid'" in refused.output
+
+
+def test_a_shuffled_order_is_a_permutation_fixed_by_its_seed() -> None:
+    from models.themes.evaluate import shuffled
+
+    assert shuffled(5, None) == [0, 1, 2, 3, 4]
+    order = shuffled(50, 7)
+    assert sorted(order) == list(range(50)) and order != list(range(50)) and order == shuffled(50, 7)
