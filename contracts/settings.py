@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     kafka_version: str = Field(default="4.1.2", description="Kafka version of the local broker.")
     kafka_port: int = Field(default=9092, description="Client port of the local broker.")
     kafka_controller_port: int = Field(default=9093, description="KRaft controller port.")
+    kafka_brokers: int = Field(
+        default=1,
+        ge=1,
+        le=9,
+        description="Nodes of the local KRaft cluster (each a controller and a broker). Node i "
+        "(from 1) listens on kafka_port + (i - 1) * kafka_node_port_step, its controller on "
+        "kafka_controller_port + the same offset.",
+    )
+    kafka_node_port_step: int = Field(default=10, ge=2, description="Port distance between local nodes.")
     kafka_heap_mb: int = Field(default=512, ge=128, description="JVM heap of the local broker.")
     kafka_start_timeout_s: float = Field(default=90.0, gt=0)
     topic_prefix: str = Field(
@@ -35,7 +44,18 @@ class Settings(BaseSettings):
         description="Prefix of every topic name, for several environments on one cluster.",
     )
     topic_partitions: int = Field(default=4, ge=1, description="Partitions of every keyed topic.")
-    topic_replication: int = Field(default=1, ge=1)
+    topic_replication: int | None = Field(
+        default=None,
+        ge=1,
+        description="Replicas of every topic (faust's internal ones too); unset: min(3, kafka_brokers) "
+        "on the local cluster, 1 on a configured one.",
+    )
+    topic_min_insync_replicas: int | None = Field(
+        default=None,
+        ge=1,
+        description="min.insync.replicas of every topic; unset: 2 when topics have 3 or more "
+        "replicas, else 1.",
+    )
     kafka_message_max_bytes: int = Field(
         default=1_048_588,
         ge=65_536,
@@ -239,8 +259,33 @@ class Settings(BaseSettings):
 
     @property
     def bootstrap_servers(self) -> str:
-        """The Kafka bootstrap address: the configured cluster or the local broker."""
-        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+        """The Kafka bootstrap address: the configured cluster or every node of the local one."""
+        if self.kafka_bootstrap:
+            return self.kafka_bootstrap
+        return ",".join(f"127.0.0.1:{port}" for _, port, _ in self.local_nodes)
+
+    @property
+    def local_nodes(self) -> list[tuple[int, int, int]]:
+        """``(node id, client port, controller port)`` of each node of the local cluster."""
+        step = self.kafka_node_port_step
+        return [
+            (node, self.kafka_port + (node - 1) * step, self.kafka_controller_port + (node - 1) * step)
+            for node in range(1, self.kafka_brokers + 1)
+        ]
+
+    @property
+    def replication_factor(self) -> int:
+        """Replicas of every topic: ``topic_replication``, else min(3, nodes) on the local cluster."""
+        if self.topic_replication is not None:
+            return self.topic_replication
+        return min(3, self.kafka_brokers) if self.uses_local_broker else 1
+
+    @property
+    def min_insync_replicas(self) -> int:
+        """``topic_min_insync_replicas``, else 2 with 3 or more replicas (one may fail), else 1."""
+        if self.topic_min_insync_replicas is not None:
+            return self.topic_min_insync_replicas
+        return 2 if self.replication_factor >= 3 else 1
 
     def topic_name(self, spec: TopicSpec) -> str:
         """The name of a declared topic in this environment (``topic_prefix`` + its name)."""

@@ -19,7 +19,10 @@ def topic_config(spec: TopicSpec, settings: Settings) -> dict[str, str]:
     """Broker-side configuration of a declared topic; its largest record is the one limit the
     broker and every producer share (``Settings.kafka_message_max_bytes``).
     """
-    config = {"max.message.bytes": str(settings.kafka_message_max_bytes)}
+    config = {
+        "max.message.bytes": str(settings.kafka_message_max_bytes),
+        "min.insync.replicas": str(settings.min_insync_replicas),
+    }
     if spec.compacted:
         config["cleanup.policy"] = "compact"
     else:
@@ -47,7 +50,7 @@ def ensure_topics(
             NewTopic(
                 name=settings.topic_name(spec),
                 num_partitions=spec.partitions or settings.topic_partitions,
-                replication_factor=settings.topic_replication,
+                replication_factor=settings.replication_factor,
                 topic_configs=topic_config(spec, settings),
             )
             for spec in specs

@@ -20,6 +20,7 @@ from streams.ingest import register_ingest
 from streams.metrics import WorkerMetrics, register_metrics, start_metrics_server
 from streams.supervisor import client_id_of
 from streams.themes import register_themes
+from streams.transport import SCHEME
 
 if TYPE_CHECKING:
     from streams.metrics import WorkerMetrics
@@ -35,14 +36,15 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
-        broker=f"kafka://{settings.bootstrap_servers}",
+        # faust's Kafka transport with an idempotent producer; ";" separates faust's hosts
+        broker=f"{SCHEME}://" + settings.bootstrap_servers.replace(",", ";"),
         broker_client_id=client_id_of(os.getpid()),  # how the supervisor finds this process's share
         store=settings.table_store,
         datadir=str(datadir),
         web_port=settings.worker_web_port,
         web_host="127.0.0.1",
         topic_partitions=settings.topic_partitions,
-        topic_replication_factor=settings.topic_replication,
+        topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",

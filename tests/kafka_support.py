@@ -41,6 +41,8 @@ def env_for(settings: Settings) -> dict[str, str]:
             "YOUASKED_TOPIC_PARTITIONS": str(settings.topic_partitions),
             "YOUASKED_WORKER_WEB_PORT": str(settings.worker_web_port),
             "YOUASKED_WORKER_METRICS_PORT": str(settings.worker_metrics_port),
+            "YOUASKED_TOPIC_REPLICATION": str(settings.replication_factor),
+            "YOUASKED_TOPIC_MIN_INSYNC_REPLICAS": str(settings.min_insync_replicas),
             "PYTHONUNBUFFERED": "1",
         }
     )

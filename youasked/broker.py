@@ -1,8 +1,12 @@
-"""The local Apache Kafka broker (KRaft, single node), run from Maven Central jars.
+"""The local Apache Kafka cluster (KRaft), run from Maven Central jars: one node by default,
+``Settings.kafka_brokers`` nodes on loopback ports otherwise, each a controller and a broker.
 
-``ensure_jars`` collects the broker with Maven into a cache, ``start`` formats the storage once
-and starts ``kafka.Kafka`` in its own process group, ``stop`` asks for a controlled shutdown
-(SIGTERM). The pid, configuration, data and logs live under ``<state_dir>/kafka``.
+``ensure_jars`` collects the broker with Maven into a cache, ``start`` formats each node's
+storage once (one cluster id for all) and starts each ``kafka.Kafka`` in its own process group,
+``stop`` asks every node for a controlled shutdown (SIGTERM). A single node keeps its pid,
+configuration, data and logs under ``<state_dir>/kafka``; node i of a cluster under
+``<state_dir>/kafka/node-<i>``. Internal topics get min(3, nodes) replicas and, with 3 or more,
+``min.insync.replicas`` 2.
 """
 
 from __future__ import annotations
@@ -62,10 +66,39 @@ class BrokerPaths:
         return self.logs / "server.out"
 
 
-def broker_paths(settings: Settings) -> BrokerPaths:
-    """The jar cache and state folder of the configured broker version."""
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One node of the local cluster: its id, ports and folders."""
+
+    node_id: int
+    port: int
+    controller_port: int
+    paths: BrokerPaths
+
+
+def nodes(settings: Settings) -> list[Node]:
+    """The nodes of the configured local cluster (one by default)."""
     libs = settings.cache_dir.resolve() / "kafka" / settings.kafka_version / "libs"
-    return BrokerPaths(libs=libs, home=settings.state_dir.resolve() / "kafka")
+    base = settings.state_dir.resolve() / "kafka"
+    single = settings.kafka_brokers == 1
+    return [
+        Node(node_id, port, controller, BrokerPaths(libs, base if single else base / f"node-{node_id}"))
+        for node_id, port, controller in settings.local_nodes
+    ]
+
+
+def formatted_nodes(settings: Settings) -> int | None:
+    """How many nodes the state folder holds a formatted cluster of (``node-<i>`` folders with
+    formatted storage), or None.
+    """
+    found = [home for home in (settings.state_dir.resolve() / "kafka").glob("node-*")
+             if (home / "data" / "meta.properties").exists()]
+    return len(found) or None
+
+
+def broker_paths(settings: Settings) -> BrokerPaths:
+    """The jar cache and state folder of the first node (the only one by default)."""
+    return nodes(settings)[0].paths
 
 
 def ensure_jars(settings: Settings) -> Path:
@@ -104,14 +137,18 @@ def ensure_jars(settings: Settings) -> Path:
     return paths.libs
 
 
-def _write_config(settings: Settings, paths: BrokerPaths) -> None:
+def _write_config(settings: Settings, paths: BrokerPaths, node_id: int = 1) -> None:
     paths.data.mkdir(parents=True, exist_ok=True)
     paths.logs.mkdir(parents=True, exist_ok=True)
-    port, controller = settings.kafka_port, settings.kafka_controller_port
+    layout = settings.local_nodes
+    _, port, controller = next(entry for entry in layout if entry[0] == node_id)
+    replicas = str(min(3, len(layout)))
+    min_isr = str(2 if len(layout) >= 3 else 1)
+    voters = ",".join(f"{node}@127.0.0.1:{control}" for node, _, control in layout)
     lines = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@127.0.0.1:{controller}",
+        "node.id": str(node_id),
+        "controller.quorum.voters": voters,
         "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
         "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
         "controller.listener.names": "CONTROLLER",
@@ -119,12 +156,14 @@ def _write_config(settings: Settings, paths: BrokerPaths) -> None:
         "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         "log.dirs": str(paths.data),
         "num.partitions": str(settings.topic_partitions),
-        "offsets.topic.replication.factor": "1",
+        "default.replication.factor": replicas,
+        "min.insync.replicas": min_isr,
+        "offsets.topic.replication.factor": replicas,
         "offsets.topic.num.partitions": "10",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "transaction.state.log.replication.factor": replicas,
+        "transaction.state.log.min.isr": min_isr,
+        "share.coordinator.state.topic.replication.factor": replicas,
+        "share.coordinator.state.topic.min.isr": min_isr,
         "group.initial.rebalance.delay.ms": "0",
         "auto.create.topics.enable": "false",
         "log.retention.hours": "168",
@@ -184,17 +223,16 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
-def _format_once(settings: Settings, paths: BrokerPaths) -> None:
+def _format_once(settings: Settings, paths: BrokerPaths, cluster_id: str | None = None) -> None:
     if (paths.data / "meta.properties").exists():
         return
-    cluster_id = new_cluster_id()
     command = _java(
         paths,
         settings,
         "kafka.tools.StorageTool",
         "format",
         "-t",
-        cluster_id,
+        cluster_id or new_cluster_id(),
         "-c",
         str(paths.config),
         "--ignore-formatted",
@@ -204,9 +242,25 @@ def _format_once(settings: Settings, paths: BrokerPaths) -> None:
         raise BrokerError(f"formatting the log dir failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
 
 
+def _cluster_id(settings: Settings) -> str:
+    """The id every node of the local cluster is formatted with, drawn once and kept."""
+    path = settings.state_dir.resolve() / "kafka" / "cluster.id"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cluster_id = new_cluster_id()
+    path.write_text(cluster_id)
+    return cluster_id
+
+
 def read_pid(settings: Settings) -> int | None:
-    """The pid of the running local broker, or None (a stale pid file is removed)."""
-    pid_file = broker_paths(settings).pid_file
+    """The pid of the running first node (the only one by default), or None."""
+    return _node_pid(broker_paths(settings))
+
+
+def _node_pid(paths: BrokerPaths) -> int | None:
+    """The pid of a running node, or None (a stale pid file is removed)."""
+    pid_file = paths.pid_file
     try:
         pid = int(pid_file.read_text().strip())
     except (FileNotFoundError, ValueError):
@@ -222,6 +276,11 @@ def read_pid(settings: Settings) -> int | None:
         pid_file.unlink(missing_ok=True)
         return None
     return pid
+
+
+def node_pids(settings: Settings) -> dict[int, int | None]:
+    """Node id -> pid of the running node (None when it is not running)."""
+    return {node.node_id: _node_pid(node.paths) for node in nodes(settings)}
 
 
 def _is_zombie(pid: int) -> bool:
@@ -261,54 +320,125 @@ def broker_ready(bootstrap: str, timeout: float = 5.0) -> bool:
         admin.close()
 
 
-def start(settings: Settings) -> int:
-    """Start the local broker unless it runs; wait until it answers; return its pid."""
-    pid = read_pid(settings)
-    if pid is not None:
-        return pid
-    if port_open("127.0.0.1", settings.kafka_port):
-        raise BrokerError(f"port {settings.kafka_port} is taken by another process")
-    paths = broker_paths(settings)
-    ensure_jars(settings)
-    _write_config(settings, paths)
-    _format_once(settings, paths)
-    command = _java(paths, settings, "kafka.Kafka", str(paths.config))
-    with paths.stdout.open("ab") as out:
+def _launch(settings: Settings, node: Node, cluster_id: str) -> subprocess.Popen[bytes]:
+    if port_open("127.0.0.1", node.port):
+        raise BrokerError(f"port {node.port} (node {node.node_id}) is taken by another process")
+    _write_config(settings, node.paths, node.node_id)
+    _format_once(settings, node.paths, cluster_id)
+    command = _java(node.paths, settings, "kafka.Kafka", str(node.paths.config))
+    with node.paths.stdout.open("ab") as out:
         process = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
-    paths.pid_file.write_text(str(process.pid))
+    node.paths.pid_file.write_text(str(process.pid))
+    return process
+
+
+def start(settings: Settings) -> int:
+    """Start every node of the local cluster that does not run; wait until each answers; return
+    the first node's pid.
+    """
+    layout = nodes(settings)
+    running = node_pids(settings)
+    if all(running.values()):
+        return running[layout[0].node_id] or 0
+    ensure_jars(settings)
+    single = len(layout) == 1
+    cluster_id = new_cluster_id() if single else _cluster_id(settings)
+    launched = {
+        node.node_id: _launch(settings, node, cluster_id) for node in layout if running[node.node_id] is None
+    }
     deadline = time.monotonic() + settings.kafka_start_timeout_s
+    waiting = set(launched)
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            paths.pid_file.unlink(missing_ok=True)
-            raise BrokerError(f"the broker exited with {process.returncode}; see {paths.stdout}")
-        if port_open("127.0.0.1", settings.kafka_port) and broker_ready(settings.bootstrap_servers):
-            return process.pid
+        for node_id, process in launched.items():
+            if process.poll() is not None:
+                node = next(n for n in layout if n.node_id == node_id)
+                node.paths.pid_file.unlink(missing_ok=True)
+                stop(settings)
+                raise BrokerError(
+                    f"node {node_id} exited with {process.returncode}; see {node.paths.stdout}"
+                )
+        waiting = {
+            node.node_id
+            for node in layout
+            if node.node_id in waiting
+            and not (port_open("127.0.0.1", node.port) and broker_ready(f"127.0.0.1:{node.port}"))
+        }
+        if not waiting:
+            return node_pids(settings)[layout[0].node_id] or 0
         time.sleep(0.3)
     stop(settings)
-    raise BrokerError(f"the broker did not answer within {settings.kafka_start_timeout_s:.0f} s")
+    raise BrokerError(
+        f"node(s) {sorted(waiting)} did not answer within {settings.kafka_start_timeout_s:.0f} s"
+    )
 
 
 def stop(settings: Settings, *, timeout: float = 60.0) -> bool:
-    """Stop the local broker with a controlled shutdown (SIGTERM, then SIGKILL after ``timeout``).
+    """Stop every node of the local cluster with a controlled shutdown (SIGTERM to all, then
+    SIGKILL to those still running after ``timeout``). Returns False when none was running.
 
-    Returns False when no broker was running.
+    Nodes found in the state folder are stopped too, whatever ``kafka_brokers`` says now.
     """
-    pid = read_pid(settings)
+    homes = {node.paths.home: node.paths for node in nodes(settings)}
+    base = settings.state_dir.resolve() / "kafka"
+    single = broker_paths(settings)
+    for home in [base, *sorted(base.glob("node-*"))]:
+        if home not in homes and (home / "broker.pid").exists():
+            homes[home] = BrokerPaths(libs=single.libs, home=home)
+    pids = {home: pid for home, paths in homes.items() if (pid := _node_pid(paths)) is not None}
+    if not pids:
+        return False
+    for pid in pids.values():
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids.values()):
+        time.sleep(0.2)
+    for pid in pids.values():
+        if _alive(pid):
+            logger.warning("broker %d ignored SIGTERM for %.0f s; killing it", pid, timeout)
+            os.kill(pid, signal.SIGKILL)
+    for home in pids:
+        homes[home].pid_file.unlink(missing_ok=True)
+    return True
+
+
+def kill_node(settings: Settings, node_id: int) -> bool:
+    """SIGKILL one node of the local cluster (failover tests); False when it was not running."""
+    node = next(n for n in nodes(settings) if n.node_id == node_id)
+    pid = _node_pid(node.paths)
     if pid is None:
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            break
-        time.sleep(0.2)
-    else:
-        logger.warning("broker %d ignored SIGTERM for %.0f s; killing it", pid, timeout)
-        os.kill(pid, signal.SIGKILL)
-    broker_paths(settings).pid_file.unlink(missing_ok=True)
+    os.kill(pid, signal.SIGKILL)
+    while _alive(pid):
+        time.sleep(0.05)
+    node.paths.pid_file.unlink(missing_ok=True)
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    """What ``youasked kafka status`` says of one node."""
+
+    node_id: int
+    address: str
+    pid: int | None
+    answering: bool
+
+
+def status(settings: Settings) -> list[NodeStatus]:
+    """Each node of the local cluster: its address, pid and whether it answers."""
+    return [
+        NodeStatus(
+            node_id=node.node_id,
+            address=f"127.0.0.1:{node.port}",
+            pid=(pid := _node_pid(node.paths)),
+            answering=pid is not None
+            and port_open("127.0.0.1", node.port)
+            and broker_ready(f"127.0.0.1:{node.port}"),
+        )
+        for node in nodes(settings)
+    ]
 
 
 def _alive(pid: int) -> bool:

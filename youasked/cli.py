@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from contracts.settings import get_settings
+from contracts.settings import Settings, get_settings
 from youasked.cli_api import key_app, serve
 from youasked.cli_moderation import eval_moderation
 from youasked.cli_themes import theme_app
@@ -55,45 +55,72 @@ def _setup_logging(level: str = "INFO") -> None:
     logging.getLogger("kafka").setLevel(logging.ERROR)
 
 
+def _local_cluster(brokers: int | None) -> Settings:
+    """The settings, with ``brokers`` nodes when given, else as many as the state folder holds
+    (a cluster started with ``--brokers`` is found again without the setting).
+    """
+    from youasked import broker
+
+    settings = get_settings()
+    count = brokers or broker.formatted_nodes(settings) or settings.kafka_brokers
+    if count == settings.kafka_brokers:
+        return settings
+    return settings.model_copy(update={"kafka_brokers": count})
+
+
 @kafka_app.command("start")
-def kafka_start() -> None:
-    """Fetch the jars if missing, format storage once, start the broker and wait until it answers."""
+def kafka_start(
+    brokers: int | None = typer.Option(
+        None, "--brokers", min=1, max=9, help="Nodes of the local KRaft cluster (YOUASKED_KAFKA_BROKERS)."
+    ),
+) -> None:
+    """Fetch the jars if missing, format storage once, start every node and wait until each answers."""
     from youasked import broker
 
     _setup_logging()
-    settings = get_settings()
+    settings = _local_cluster(brokers)
     if not settings.uses_local_broker:
         typer.echo(f"using the configured cluster {settings.bootstrap_servers}; no local broker")
         return
     pid = broker.start(settings)
-    typer.echo(f"kafka {settings.kafka_version} running on {settings.bootstrap_servers} (pid {pid})")
+    nodes = settings.kafka_brokers
+    typer.echo(
+        f"kafka {settings.kafka_version} running on {settings.bootstrap_servers} "
+        + (f"(pid {pid})" if nodes == 1 else f"({nodes} nodes; topics with {settings.replication_factor} "
+           f"replicas, min.insync.replicas {settings.min_insync_replicas})")
+    )
+    if nodes != get_settings().kafka_brokers:
+        typer.echo(f"for the other commands: export YOUASKED_KAFKA_BROKERS={nodes}")
 
 
 @kafka_app.command("stop")
 def kafka_stop() -> None:
-    """Stop the local broker with a controlled shutdown."""
+    """Stop every node of the local cluster with a controlled shutdown."""
     from youasked import broker
 
     _setup_logging()
-    stopped = broker.stop(get_settings())
+    stopped = broker.stop(_local_cluster(None))
     typer.echo("kafka stopped" if stopped else "kafka was not running")
 
 
 @kafka_app.command("status")
 def kafka_status() -> None:
-    """Say whether the broker runs and answers; exit 1 if it does not."""
+    """List the nodes, their pids and whether each answers; exit 1 unless all do."""
     from youasked import broker
 
-    settings = get_settings()
-    pid = broker.read_pid(settings) if settings.uses_local_broker else None
-    ready = broker.broker_ready(settings.bootstrap_servers)
-    where = (
-        f"pid {pid}" if pid else ("external cluster" if not settings.uses_local_broker else "no local pid")
-    )
-    typer.echo(
-        f"kafka at {settings.bootstrap_servers}: {'answering' if ready else 'not answering'} ({where})"
-    )
-    raise typer.Exit(0 if ready else 1)
+    settings = _local_cluster(None)
+    if not settings.uses_local_broker:
+        ready = broker.broker_ready(settings.bootstrap_servers)
+        typer.echo(f"kafka at {settings.bootstrap_servers}: {'answering' if ready else 'not answering'} "
+                   "(external cluster)")
+        raise typer.Exit(0 if ready else 1)
+    nodes = broker.status(settings)
+    for node in nodes:
+        state = "answering" if node.answering else "not answering"
+        where = f"pid {node.pid}" if node.pid else "no local pid"
+        label = "kafka" if len(nodes) == 1 else f"node {node.node_id}"
+        typer.echo(f"{label} at {node.address}: {state} ({where})")
+    raise typer.Exit(0 if all(node.answering for node in nodes) else 1)
 
 
 @app.command()

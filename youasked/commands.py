@@ -23,6 +23,7 @@ def publish(settings: Settings, spec: TopicSpec, records: Iterable[tuple[bytes, 
     producer = KafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         acks="all",
+        enable_idempotence=True,
         linger_ms=5,
         max_request_size=settings.kafka_message_max_bytes,
     )

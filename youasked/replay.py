@@ -318,6 +318,7 @@ def replay(
     producer = KafkaProducer(
         bootstrap_servers=bootstrap_servers,
         acks="all",
+        enable_idempotence=True,
         linger_ms=5,
         max_request_size=max_request_size,
         client_id="youasked-replay",
