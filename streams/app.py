@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import signal
+import socket
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -79,6 +80,9 @@ def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: 
         metrics.registry, host=settings.worker_metrics_host, port=settings.worker_metrics_port
     )
     ensure_topics(settings)
+    web_port = free_web_port("127.0.0.1", settings.worker_web_port)  # faust's web_host (create_app)
+    if web_port != settings.worker_web_port:
+        settings = settings.model_copy(update={"worker_web_port": web_port})
     app = create_app(settings, metrics)
     worker = faust.Worker(app, loglevel=loglevel, **worker_options)
 
@@ -89,6 +93,23 @@ def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: 
     app.task(dump_on_signal)
 
     worker.execute_from_commandline()
+
+
+def free_web_port(host: str, port: int) -> int:
+    """``port`` when it can be bound on ``host``, else a free one (logged): several workers on one
+    host each get their own faust web endpoint.
+    """
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+            return port
+        except OSError:
+            pass
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        chosen = int(probe.getsockname()[1])
+    logger.warning("worker web port %s:%d is taken; using %d", host, port, chosen)
+    return chosen
 
 
 def await_chain(awaitable: Any, depth: int = 40) -> list[str]:

@@ -171,15 +171,22 @@ def register_metrics(app: faust.App, settings: Settings, metrics: WorkerMetrics)
 
 def start_metrics_server(registry: CollectorRegistry, *, host: str, port: int) -> int | None:
     """Serve ``registry`` at ``http://host:port/metrics`` from a daemon thread; return the port,
-    or None when ``port`` is 0 (off) or cannot be bound (the worker runs on without it).
+    or None when ``port`` is 0 (off) or nothing can be bound (the worker runs on without it).
+
+    When ``port`` is taken (another worker on this host), a free port is chosen and logged:
+    several workers on one host each serve their metrics.
     """
     if port == 0:
         return None
     try:
         server, _thread = start_http_server(port, addr=host, registry=registry)
     except OSError as error:
-        logger.warning("metrics endpoint not started on %s:%d: %s", host, port, error)
-        return None
+        logger.warning("metrics port %s:%d not available (%s); choosing a free one", host, port, error)
+        try:
+            server, _thread = start_http_server(0, addr=host, registry=registry)
+        except OSError as again:
+            logger.warning("metrics endpoint not started on %s: %s", host, again)
+            return None
     bound = int(server.server_port)
     logger.info("metrics at http://%s:%d/metrics", host, bound)
     return bound

@@ -52,3 +52,17 @@ def test_a_configured_cluster_keeps_one_replica_unless_told(tmp_path: Path) -> N
     assert (told.replication_factor, told.min_insync_replicas) == (3, 2)
     two = Settings(state_dir=tmp_path, kafka_brokers=2)
     assert (two.replication_factor, two.min_insync_replicas) == (2, 1)
+
+
+def test_a_second_worker_on_a_host_gets_its_own_web_port() -> None:
+    import socket
+
+    from streams.app import free_web_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        chosen = free_web_port("127.0.0.1", port)
+        assert chosen != port and chosen > 0
+    assert free_web_port("127.0.0.1", port) == port  # free again

@@ -111,7 +111,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_worker_endpoint_serves_its_registry_and_tolerates_a_taken_port(tmp_path: Path) -> None:
+def test_worker_endpoint_serves_its_registry_and_moves_off_a_taken_port(tmp_path: Path) -> None:
     metrics = WorkerMetrics()
     metrics.dead_letters.labels(stage="ingest-validate", topic="feedback.comments", reason="not_json").inc(2)
     metrics.model_batch_seconds.observe(0.3)
@@ -131,5 +131,11 @@ def test_worker_endpoint_serves_its_registry_and_tolerates_a_taken_port(tmp_path
         == 2
     )
     assert served[("youasked_model_batch_seconds_count", frozenset())] == 1
-    assert start_metrics_server(WorkerMetrics().registry, host="127.0.0.1", port=port) is None  # taken
+    other = WorkerMetrics()
+    other.model_batch_seconds.observe(0.1)
+    other.model_batch_seconds.observe(0.2)
+    second = start_metrics_server(other.registry, host="127.0.0.1", port=port)  # taken: a free one
+    assert second is not None and second != port
+    with urllib.request.urlopen(f"http://127.0.0.1:{second}/metrics", timeout=10) as response:
+        assert samples(response.read().decode())[("youasked_model_batch_seconds_count", frozenset())] == 2
     assert start_metrics_server(WorkerMetrics().registry, host="127.0.0.1", port=0) is None  # off
