@@ -1,0 +1,275 @@
+"""A short title per theme, picked from its members' own words.
+
+Candidates are runs of 1 to ``max_words`` words inside one clause of a member's text (the
+person's own words only: a reply appended after them, @handles, URLs, e-mail addresses and
+hashtags are removed first). A run may not begin or end with a function word or a request
+lead-in ("please", "can you", "I wish"), so "please add dark mode" offers "dark mode" and
+"add dark mode" but never "please add". Each candidate is scored by
+
+    coverage ** 1.5 * (sum of its distinct content words' salience) * length factor
+
+* ``coverage``: the share of the theme's members that contain the run, each member weighted
+  by the cosine of its vector to the theme centre (members far from the centre count less);
+* ``salience`` of a word: its weighted coverage in the theme times how specific it is to the
+  theme among all the product's themes (``log(1 + A / f)``, as in c-TF-IDF), scaled so the
+  theme's most salient word is 1. Words found in most themes of a product ("app", "the
+  product's name") are function words of that product: no salience, never at a title's edge;
+* the length factor prefers 2 to 4 words.
+
+Titles are distinct within a product: when two themes pick the same one, the theme whose
+score for it is higher keeps it and the other takes its next candidate. Everything is
+deterministic and uses no model: the member vectors the engine already holds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from models.text import authored_end
+
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|io|ly|gl|me|co|app)(?:/\S*)?\b", re.IGNORECASE
+)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_HANDLE = re.compile(r"(?<![\w@])[@＠][\w.]+")
+_HASHTAG = re.compile(r"(?<![\w#])#\w+")
+_CLAUSE = re.compile(
+    r"[.!?;:,()\[\]{}\"“”«»„|/\n\r\t…。！？；：，、（）]+|\s[-–—]+\s"
+    r"|\b(?:but|because|cause|since|although|though|while|whereas|otherwise|unless|so that|if|when)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+
+_LEAD_INS = frozenset(
+    (
+        "please", "pls", "plz", "plse", "kindly", "can", "could", "would", "should", "will", "shall", "may",
+        "might", "must", "wish", "wished", "hope", "hoping", "want", "wanted", "wanna", "like", "love",
+        "need", "needs", "needed", "add", "adding", "added", "make", "let", "allow", "give", "get",
+        "got", "have", "having", "put", "enable", "really", "just", "also", "maybe", "still", "even",
+        "option", "options", "ability", "feature", "features", "able", "thanks", "thank", "hi", "hello",
+        "hey", "dear", "guys", "team", "nice", "great", "good", "cool", "awesome", "would've", "i'd", "i'm",
+        "it's", "that's", "there's", "id", "im", "dont", "don't", "think", "guess", "wonder", "wondering",
+        "know", "however", "anyway", "actually", "though", "suggestion", "suggest", "request", "idea",
+        "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "can't", "won't", "wouldn't",
+        "shouldn't", "couldn't", "haven't", "hasn't", "doesn", "didn", "isn", "wasn", "cant", "wont",
+    )
+)
+_PARTICLES = frozenset(("off", "back", "up", "down", "out", "away"))
+"""Words that may end a title after a verb ("Turn it off", "Bring back"), though function words."""
+FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | _LEAD_INS
+"""Words a title neither begins nor ends with (English function words and request lead-ins);
+other languages' function words are found per product as words common to most themes."""
+
+_MAX_TITLE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class TitleInput:
+    """One theme's members: ``texts[i]`` with its ``(dim,)`` unit vector ``vectors[i]``."""
+
+    texts: Sequence[str]
+    vectors: npt.NDArray[np.float32]
+    """``(n, dim)`` float32 unit rows."""
+    centroid: npt.NDArray[np.float32]
+    """``(dim,)`` unit mean direction of the theme."""
+
+
+def clean_text(text: str) -> str:
+    """``text`` without what is not the person's own words: an appended reply, URLs,
+    e-mail addresses, @handles and hashtags (``#`` words, which are tags, not a request).
+    """
+    text = text[: authored_end(text)]
+    for pattern in (_EMAIL, _URL, _HANDLE, _HASHTAG):
+        text = pattern.sub(" ", text)
+    return text
+
+
+def _key(word: str) -> str:
+    """How a word is compared: lower case, typographic apostrophes as plain ones."""
+    return word.lower().replace("’", "'")
+
+
+def _clauses(text: str) -> list[list[str]]:
+    """The words of each clause of ``text`` (surface forms)."""
+    return [words for part in _CLAUSE.split(clean_text(text)) if (words := _WORD.findall(part))]
+
+
+@dataclass
+class _Candidate:
+    key: tuple[str, ...]
+    surfaces: Counter[tuple[str, ...]]
+    members: set[int]
+
+
+def _candidates(clauses: Sequence[Sequence[list[str]]], edges: frozenset[str], max_words: int) -> dict[
+    tuple[str, ...], _Candidate
+]:
+    found: dict[tuple[str, ...], _Candidate] = {}
+    for member, member_clauses in enumerate(clauses):
+        for words in member_clauses:
+            lower = [_key(w) for w in words]
+            for start, first in enumerate(lower):
+                if first in edges or first.isdigit():
+                    continue
+                for end in range(start, min(start + max_words, len(lower))):
+                    last = lower[end]
+                    if (last in edges and not (last in _PARTICLES and end > start)) or last.isdigit():
+                        continue
+                    key = tuple(lower[start : end + 1])
+                    candidate = found.setdefault(key, _Candidate(key, Counter(), set()))
+                    candidate.surfaces[tuple(words[start : end + 1])] += 1
+                    candidate.members.add(member)
+    return found
+
+
+def _member_weights(theme: TitleInput) -> npt.NDArray[np.float64]:
+    """Each member's weight: its cosine to the centre, floored at a small positive value."""
+    if len(theme.texts) == 0:
+        return np.zeros(0)
+    sims = np.asarray(theme.vectors, dtype=np.float64) @ np.asarray(theme.centroid, dtype=np.float64)
+    return np.clip(sims, 0.05, 1.0)
+
+
+def _sentence_case(words: Sequence[str], forms: Counter[str]) -> str:
+    """``words`` in sentence case: each word in its most used form in the theme (acronyms and
+    names keep their capitals, a capital used only for emphasis or at a sentence start goes),
+    then the first letter raised.
+    """
+    out: list[str] = []
+    for word in words:
+        lower = word.lower()
+        variants = [(n, form) for form, n in forms.items() if form.lower() == lower]
+        lowered = sum(n for n, form in variants if form == lower)
+        best = max(variants, default=(0, word))[1]
+        out.append(lower if lowered * 2 >= sum(n for n, _ in variants) else best)
+    title = " ".join(out)
+    return title[:1].upper() + title[1:] if out and out[0] == out[0].lower() else title
+
+
+SHARE_POWER = 0.75
+LENGTH = {1: 0.5, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.9}
+
+
+def _length_factor(words: int) -> float:
+    return LENGTH.get(words, 0.8)
+
+
+def _ranked(
+    theme: TitleInput,
+    clauses: Sequence[Sequence[list[str]]],
+    idf: dict[str, float],
+    common: frozenset[str],
+    max_words: int,
+) -> list[tuple[float, str]]:
+    """Every candidate title of one theme with its score, best first."""
+    weights = _member_weights(theme)
+    total = float(weights.sum())
+    if total <= 0:
+        return []
+    coverage: dict[str, float] = {}
+    for member, member_clauses in enumerate(clauses):
+        for word in {_key(w) for words in member_clauses for w in words}:
+            coverage[word] = coverage.get(word, 0.0) + float(weights[member]) / total
+    salience = {w: c * idf.get(w, 0.0) for w, c in coverage.items() if w not in FUNCTION_WORDS | common}
+    top = max(salience.values(), default=0.0)
+    if top <= 0:
+        return []
+    forms: Counter[str] = Counter()
+    for member_clauses in clauses:
+        for words in member_clauses:
+            forms.update(words[1:])  # a clause's first word is capitalized by grammar, not by name
+            forms.update(words[:1] if words[:1] and not words[0][:1].isupper() else [])
+    member_words = [{_key(w) for words in member_clauses for w in words} for member_clauses in clauses]
+    need = 2 if len(clauses) >= 2 else 1
+    ranked: list[tuple[float, str]] = []
+    for candidate in _candidates(clauses, FUNCTION_WORDS, max_words).values():
+        content = {w for w in candidate.key if w not in FUNCTION_WORDS}
+        # a member supports a run when it holds the run's content words, in any order or form of
+        # sentence ("activate my new card" supports "activate my card")
+        support = [m for m, words in enumerate(member_words) if content <= words]
+        if len(support) < need:
+            continue
+        weight = sum(salience.get(w, 0.0) for w in content) / top
+        share = sum(float(weights[m]) for m in support) / total
+        verbatim = len(candidate.members) / len(support)
+        score = share**SHARE_POWER * weight * _length_factor(len(candidate.key)) * (0.5 + 0.5 * verbatim)
+        surface = candidate.surfaces.most_common(1)[0][0]
+        title = _sentence_case(surface, forms)
+        if score > 0 and len(title) <= _MAX_TITLE_CHARS:
+            ranked.append((score, title))
+    ranked.sort(key=lambda pair: (-round(pair[0], 9), -len(pair[1]), pair[1]))
+    return ranked
+
+
+def _fallback(theme: TitleInput, max_words: int) -> str:
+    """The most central member's first clause, cut to ``max_words`` words (when no run of
+    words is shared by two members, e.g. a theme of one ask or a language written without spaces).
+    """
+    if len(theme.texts) == 0:
+        return ""
+    order = np.argsort(-_member_weights(theme), kind="stable")
+    for index in order:
+        for clause in _clauses(theme.texts[int(index)]):
+            start = 0
+            while start < len(clause) and _key(clause[start]) in _LEAD_INS | {"i", "we", "you"}:
+                start += 1
+            title = " ".join(clause[start : start + max_words])[:_MAX_TITLE_CHARS].strip()
+            if title:
+                return title[:1].upper() + title[1:]
+    return ""
+
+
+def theme_titles(themes: Sequence[TitleInput], *, max_words: int = 6) -> list[str]:
+    """One title per theme (``""`` for a theme with no usable words), distinct within ``themes``.
+
+    ``themes`` are all the live themes of one product: specificity of words and the
+    product's own common words are measured across them.
+    """
+    clauses = [[_clauses(text) for text in theme.texts] for theme in themes]
+    document_freq: Counter[str] = Counter()
+    term_freq: Counter[str] = Counter()
+    for theme_clauses in clauses:
+        words = [_key(w) for member in theme_clauses for part in member for w in part]
+        term_freq.update(words)
+        document_freq.update(set(words))
+    average = sum(term_freq.values()) / max(len(themes), 1)
+    idf = {w: math.log(1.0 + average / n) for w, n in term_freq.items()}
+    common = frozenset(w for w, n in document_freq.items() if len(themes) >= 6 and n > len(themes) / 3)
+    rankings = [_ranked(theme, c, idf, common, max_words) for theme, c in zip(themes, clauses, strict=True)]
+    return _distinct(rankings, [_fallback(theme, max_words) for theme in themes])
+
+
+def _distinct(rankings: list[list[tuple[float, str]]], fallbacks: list[str]) -> list[str]:
+    """Each theme's best title not taken by a theme that scores it higher."""
+    chosen: list[str] = ["" for _ in rankings]
+    position = [0 for _ in rankings]
+    owner: dict[str, tuple[float, int]] = {}
+    pending = list(range(len(rankings)))
+    while pending:
+        index = pending.pop()
+        ranking = rankings[index]
+        while position[index] < len(ranking):
+            score, title = ranking[position[index]]
+            key = title.lower()
+            holder = owner.get(key)
+            if holder is None and any(set(key.split()) < set(taken.split()) for taken in owner):
+                position[index] += 1  # "Mode" is no title next to "Dark mode"
+                continue
+            if holder is None or score > holder[0]:
+                if holder is not None:
+                    position[holder[1]] += 1
+                    chosen[holder[1]] = ""
+                    pending.append(holder[1])
+                owner[key] = (score, index)
+                chosen[index] = title
+                break
+            position[index] += 1
+    return [title or fallback for title, fallback in zip(chosen, fallbacks, strict=True)]
