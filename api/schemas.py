@@ -154,6 +154,13 @@ class ReleaseChange(Body):
     reason: str = Field(default="", max_length=2000)
 
 
+class RenameRequest(Body):
+    """Give a theme a title of your own; an empty title returns to the one picked from the asks."""
+
+    title: str = Field(max_length=120)
+    reason: str = Field(default="", max_length=2000)
+
+
 class MergeRequest(Body):
     """Merge themes (``source_ids``) into this one."""
 

@@ -55,6 +55,7 @@ from models.lifecycle import (
     HistoryEntry,
     Merge,
     ReleaseInfo,
+    Rename,
     SetCost,
     SetStatus,
     Split,
@@ -148,6 +149,9 @@ def domain_commands(command: ThemeCommand) -> list[AnyCommand]:
     if kind is CommandKind.MERGE:
         return [Merge(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
                       source_ids=tuple(command.source_ids))]
+    if kind is CommandKind.RENAME:
+        return [Rename(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
+                       title=command.title or "")]
     parts = tuple((part.new_theme_id, tuple(part.member_ids)) for part in command.parts)
     return [Split(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at, parts=parts)]
 
@@ -247,6 +251,8 @@ def theme_snapshot(
         split_from=lineage.split_from,
         label=record.label,
         keywords=list(record.keywords),
+        title=record.shown_title,
+        named=bool(record.name),
         representative_id=record.representative_id,
         representative_text=record.representative_text,
         member_count=record.member_count,
