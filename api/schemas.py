@@ -38,6 +38,8 @@ class ThemeRead(Body):
     status: str = Field(description="active, merged or retired (the clustering's view).")
     lifecycle_status: LifecycleStatus
     merged_into: str | None
+    title: str = Field(description="Given by a person (``named``), else picked from the asks' words.")
+    named: bool = False
     label: str
     keywords: list[str]
     representative_text: str | None

@@ -199,22 +199,27 @@ function matrixChart(data, points) {
     const point = svg("circle", {
       cx: cx.toFixed(1), cy: cy.toFixed(1), r: r.toFixed(1), tabindex: 0, role: "button",
       class: `point status-${p.lifecycle_status}${p.cost_assumed ? " hollow" : ""}`,
-      "aria-label": `${p.label}: ${p.author_count} people`,
+      "aria-label": `${themeName(p)}: ${p.author_count} people`,
       dataset: { themeId: p.theme_id, impact: p.impact, cost: p.cost_normalized, people: p.author_count },
       onclick: () => openTheme(p.theme_id),
       onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") openTheme(p.theme_id); },
-    }, svg("title", {}, `${p.label}\n${p.author_count} people · ${p.mention_count} mentions · ` +
+    }, svg("title", {}, `${themeName(p)}\n${p.author_count} people · ${p.mention_count} mentions · ` +
       `${QUADRANT_LABELS[p.quadrant] || p.quadrant} · ${STATUS_LABELS[p.lifecycle_status]}`));
     chart.append(point);
   }
   return chart;
 }
 
+/** A theme's title (a person's, else picked from its asks), else its keywords, else its id. */
+function themeName(theme) {
+  return theme.title || theme.label || theme.theme_id;
+}
+
 function renderTop(data) {
   const rows = data.items.slice(0, TOP_THEMES).map((t, i) => el("tr", { dataset: { themeId: t.theme_id } },
     el("td", { class: "rank" }, i + 1),
     el("td", { class: "theme-cell" },
-      el("button", { type: "button", class: "link-button", onclick: () => openTheme(t.theme_id) }, t.label || t.theme_id),
+      el("button", { type: "button", class: "link-button", onclick: () => openTheme(t.theme_id) }, themeName(t)),
       el("div", { class: "muted small" }, `${QUADRANT_LABELS[t.quadrant] || "–"}${state.product ? "" : ` · ${t.product}`}`)),
     el("td", {}, statusPill(t.lifecycle_status)),
     el("td", { class: "num" }, fmtInt(t.author_count)),
@@ -399,7 +404,7 @@ async function openTheme(themeId) {
     return;
   }
   if (drawer.dataset.themeId !== themeId) return;
-  document.getElementById("detail-title").textContent = theme.label || theme.theme_id;
+  document.getElementById("detail-title").textContent = themeName(theme);
   const score = theme.score || {};
   const factors = (score.factors || []).filter((f) => f.weight > 0);
   const weeks = Object.keys(theme.weekly_counts).sort();
@@ -407,6 +412,8 @@ async function openTheme(themeId) {
     el("div", { class: "detail-meta" }, statusPill(theme.lifecycle_status),
       el("span", { class: "pill" }, QUADRANT_LABELS[theme.quadrant] || "no score"),
       el("span", { class: "muted small" }, `${theme.product} · ${theme.theme_id}`)),
+    theme.keywords && theme.keywords.length
+      ? el("p", { class: "muted small detail-keywords" }, `Keywords: ${theme.keywords.join(", ")}`) : null,
     el("div", { class: "health-grid" },
       healthFigure("people", fmtInt(theme.author_count)),
       healthFigure("mentions", fmtInt(theme.mention_count)),
