@@ -155,7 +155,7 @@ def _sentence_case(words: Sequence[str], forms: Counter[str]) -> str:
 
 
 SHARE_POWER = 0.75
-LENGTH = {1: 0.5, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.9}
+LENGTH = {1: 0.4, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.9}
 
 
 def _length_factor(words: int) -> float:
@@ -206,7 +206,26 @@ def _ranked(
         if score > 0 and len(title) <= _MAX_TITLE_CHARS:
             ranked.append((score, title))
     ranked.sort(key=lambda pair: (-round(pair[0], 9), -len(pair[1]), pair[1]))
-    return ranked
+    return _completed(ranked)
+
+
+def _completed(
+    ranked: list[tuple[float, str]], *, head: int = 40, keep: float = 0.85
+) -> list[tuple[float, str]]:
+    """``ranked`` where a fragment gives way to a longer run that contains it and scores at
+    least ``keep`` times as much ("Bring back the search" to "Bring back the search button"):
+    the fragment then ranks just after it. Only the ``head`` best are compared (cost).
+    """
+    final: dict[str, float] = {}
+    for score, title in sorted(ranked[:head], key=lambda pair: -len(pair[1])):
+        inner = f" {title.lower()} "
+        longer = [
+            final[other] for other in final
+            if inner in f" {other.lower()} " and keep * score <= final[other] < score
+        ]
+        final[title] = max(longer) * 0.999 if longer else score
+    out = sorted(final.items(), key=lambda pair: (-round(pair[1], 9), -len(pair[0]), pair[0]))
+    return [(score, title) for title, score in out] + ranked[head:]
 
 
 def _fallback(theme: TitleInput, max_words: int) -> str:
@@ -218,11 +237,14 @@ def _fallback(theme: TitleInput, max_words: int) -> str:
     order = np.argsort(-_member_weights(theme), kind="stable")
     for index in order:
         for clause in _clauses(theme.texts[int(index)]):
-            start = 0
-            while start < len(clause) and _key(clause[start]) in _LEAD_INS | {"i", "we", "you"}:
-                start += 1
-            title = " ".join(clause[start : start + max_words])[:_MAX_TITLE_CHARS].strip()
-            if title:
+            words = clause[:]
+            while words and _key(words[0]) in FUNCTION_WORDS:
+                words.pop(0)
+            words = words[:max_words]
+            while len(words) > 1 and _key(words[-1]) in FUNCTION_WORDS - _PARTICLES:
+                words.pop()
+            title = " ".join(words)[:_MAX_TITLE_CHARS].strip()
+            if title and _key(words[0]) not in FUNCTION_WORDS:
                 return title[:1].upper() + title[1:]
     return ""
 
@@ -248,28 +270,35 @@ def theme_titles(themes: Sequence[TitleInput], *, max_words: int = 6) -> list[st
 
 
 def _distinct(rankings: list[list[tuple[float, str]]], fallbacks: list[str]) -> list[str]:
-    """Each theme's best title not taken by a theme that scores it higher."""
-    chosen: list[str] = ["" for _ in rankings]
+    """Each theme's best title that no theme scoring it higher holds. A theme that loses a
+    title also passes over the fragments of it ("Mode" once "Dark mode" went to another theme).
+    """
+    chosen = ["" for _ in rankings]
     position = [0 for _ in rankings]
+    lost: list[list[set[str]]] = [[] for _ in rankings]
     owner: dict[str, tuple[float, int]] = {}
-    pending = list(range(len(rankings)))
+    pending = list(reversed(range(len(rankings))))
     while pending:
         index = pending.pop()
         ranking = rankings[index]
         while position[index] < len(ranking):
             score, title = ranking[position[index]]
             key = title.lower()
+            words = set(key.split())
             holder = owner.get(key)
-            if holder is None and any(set(key.split()) < set(taken.split()) for taken in owner):
-                position[index] += 1  # "Mode" is no title next to "Dark mode"
+            if holder is None and any(words <= gone for gone in lost[index]):
+                position[index] += 1
                 continue
             if holder is None or score > holder[0]:
                 if holder is not None:
-                    position[holder[1]] += 1
-                    chosen[holder[1]] = ""
-                    pending.append(holder[1])
+                    loser = holder[1]
+                    lost[loser].append(words)
+                    position[loser] += 1
+                    chosen[loser] = ""
+                    pending.append(loser)
                 owner[key] = (score, index)
                 chosen[index] = title
                 break
+            lost[index].append(words)
             position[index] += 1
     return [title or fallback for title, fallback in zip(chosen, fallbacks, strict=True)]
