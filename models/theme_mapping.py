@@ -337,11 +337,16 @@ def closure_content_of(event: ClosureEvent) -> ClosureContent:
 
 
 def default_title(record: ThemeRecord | None) -> str:
-    """A closure's title when the product manager gave none: the theme's representative
-    suggestion in quotes, cut to its first clause (at most 60 characters, whole words).
-    Keywords ("teams / chats / delete") read as noise in a sentence; people's own words do not.
+    """A closure's title when the product manager gave none with the command: the name a person
+    gave the theme as it is (meant to be read in a sentence), else the title picked from the
+    asks in quotes ("You asked for “Bring back the search button”" reads well for a verb
+    phrase and a noun phrase alike), else the representative suggestion in quotes, cut to its
+    first clause (at most 60 characters, whole words). Keywords ("teams / chats / delete")
+    read as noise in a sentence; people's own words do not.
     """
-    text = " ".join(((record.representative_text or record.label) if record else "").split())
+    if record is not None and record.name:
+        return record.name
+    text = " ".join(((record.title or record.representative_text or record.label) if record else "").split())
     if not text:
         return "this change"
     clause = re.split(r"(?<=[.!?;:])\s", text, maxsplit=1)[0].rstrip(".!?;:")

@@ -14,7 +14,7 @@ from models.closure import load_templates
 from models.lifecycle import LifecycleStatus, ThemeLifecycle
 from models.scoring import CostEstimate, TShirtSize
 from models.theme_commands import apply_theme_command, sync_lifecycle
-from models.theme_mapping import closure_event, theme_score, theme_snapshot
+from models.theme_mapping import closure_event, default_title, theme_score, theme_snapshot
 from models.themes.config import ThemeConfig
 from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion
@@ -288,3 +288,13 @@ def test_a_given_title_survives_a_merge(name_target: bool) -> None:
 def test_a_rename_without_a_title_is_not_a_command() -> None:
     with pytest.raises(ValueError, match="rename command needs title"):
         command("rename", "t-1")
+
+
+def test_a_closure_names_the_change_by_the_theme_title() -> None:
+    work, _ = build()
+    dark, export = themes_of(work)
+    picked = work.themes.themes[dark].title
+    assert default_title(work.themes.themes[dark]) == f"“{picked}”"
+    work.themes.themes[export].name = "CSV export of your data"
+    assert default_title(work.themes.themes[export]) == "CSV export of your data"
+    assert default_title(None) == "this change"
