@@ -69,6 +69,7 @@ FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | _LEAD_INS
 other languages' function words are found per product as words common to most themes."""
 
 _MAX_TITLE_CHARS = 60
+_KEPT = 60  # candidates of a theme that get a written form (the rest are far behind)
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,12 @@ def _clauses(text: str) -> list[list[str]]:
 @dataclass
 class _Candidate:
     key: tuple[str, ...]
-    surfaces: Counter[tuple[str, ...]]
+    surfaces: dict[tuple[str, ...], int]
     members: set[int]
+
+    def written(self) -> tuple[str, ...]:
+        """The run as most often written (first seen on a tie)."""
+        return max(self.surfaces.items(), key=lambda item: item[1])[0]
 
 
 def _candidates(clauses: Sequence[Sequence[list[str]]], edges: frozenset[str], max_words: int) -> dict[
@@ -124,8 +129,11 @@ def _candidates(clauses: Sequence[Sequence[list[str]]], edges: frozenset[str], m
                     if (last in edges and not (last in _PARTICLES and end > start)) or last.isdigit():
                         continue
                     key = tuple(lower[start : end + 1])
-                    candidate = found.setdefault(key, _Candidate(key, Counter(), set()))
-                    candidate.surfaces[tuple(words[start : end + 1])] += 1
+                    candidate = found.get(key)
+                    if candidate is None:
+                        candidate = found[key] = _Candidate(key, {}, set())
+                    surface = tuple(words[start : end + 1])
+                    candidate.surfaces[surface] = candidate.surfaces.get(surface, 0) + 1
                     candidate.members.add(member)
     return found
 
@@ -138,18 +146,19 @@ def _member_weights(theme: TitleInput) -> npt.NDArray[np.float64]:
     return np.clip(sims, 0.05, 1.0)
 
 
-def _sentence_case(words: Sequence[str], forms: Counter[str]) -> str:
+def _sentence_case(words: Sequence[str], forms: dict[str, Counter[str]]) -> str:
     """``words`` in sentence case: each word in its most used form in the theme (acronyms and
     names keep their capitals, a capital used only for emphasis or at a sentence start goes),
-    then the first letter raised.
+    then the first letter raised. ``forms`` maps a word's key to its written forms' counts.
     """
     out: list[str] = []
     for word in words:
         lower = word.lower()
-        variants = [(n, form) for form, n in forms.items() if form.lower() == lower]
-        lowered = sum(n for n, form in variants if form == lower)
-        best = max(variants, default=(0, word))[1]
-        out.append(lower if lowered * 2 >= sum(n for n, _ in variants) else best)
+        variants = forms.get(_key(word)) or Counter({word: 1})
+        if variants[lower] * 2 >= sum(variants.values()):
+            out.append(lower)
+        else:
+            out.append(max(variants.items(), key=lambda item: (item[1], item[0]))[0])
     title = " ".join(out)
     return title[:1].upper() + title[1:] if out and out[0] == out[0].lower() else title
 
@@ -178,34 +187,49 @@ def _ranked(
     for member, member_clauses in enumerate(clauses):
         for word in {_key(w) for words in member_clauses for w in words}:
             coverage[word] = coverage.get(word, 0.0) + float(weights[member]) / total
-    salience = {w: c * idf.get(w, 0.0) for w, c in coverage.items() if w not in FUNCTION_WORDS | common}
+    plain = FUNCTION_WORDS | common
+    salience = {w: c * idf.get(w, 0.0) for w, c in coverage.items() if w not in plain}
     top = max(salience.values(), default=0.0)
     if top <= 0:
         return []
-    forms: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
     for member_clauses in clauses:
         for words in member_clauses:
-            forms.update(words[1:])  # a clause's first word is capitalized by grammar, not by name
-            forms.update(words[:1] if words[:1] and not words[0][:1].isupper() else [])
-    member_words = [{_key(w) for words in member_clauses for w in words} for member_clauses in clauses]
+            # a clause's first word is capitalized by grammar, not because it is a name
+            for word in words[1:] if words[0][:1].isupper() else words:
+                forms.setdefault(_key(word), Counter())[word] += 1
+    holders: dict[str, int] = {}  # word -> bit mask of the members holding it
+    for member, member_clauses in enumerate(clauses):
+        for word in {_key(w) for words in member_clauses for w in words}:
+            holders[word] = holders.get(word, 0) | (1 << member)
+    everyone = (1 << len(clauses)) - 1
     need = 2 if len(clauses) >= 2 else 1
-    ranked: list[tuple[float, str]] = []
+    supported: dict[frozenset[str], tuple[int, float]] = {}
+    scored: list[tuple[float, str, _Candidate]] = []
     for candidate in _candidates(clauses, FUNCTION_WORDS, max_words).values():
-        content = {w for w in candidate.key if w not in FUNCTION_WORDS}
-        # a member supports a run when it holds the run's content words, in any order or form of
-        # sentence ("activate my new card" supports "activate my card")
-        support = [m for m, words in enumerate(member_words) if content <= words]
-        if len(support) < need:
+        content = frozenset(w for w in candidate.key if w not in FUNCTION_WORDS)
+        if content not in supported:
+            # a member supports a run when it holds the run's content words, in any order or
+            # sentence ("activate my new card" supports "activate my card")
+            mask = everyone
+            for word in content:
+                mask &= holders.get(word, 0)
+            members = [m for m in range(len(clauses)) if mask >> m & 1]
+            supported[content] = (len(members), float(weights[members].sum()) / total)
+        count, share = supported[content]
+        joined = " ".join(candidate.key)
+        if count < need or len(joined) > _MAX_TITLE_CHARS:
             continue
         weight = sum(salience.get(w, 0.0) for w in content) / top
-        share = sum(float(weights[m]) for m in support) / total
-        verbatim = len(candidate.members) / len(support)
+        verbatim = len(candidate.members) / count
         score = share**SHARE_POWER * weight * _length_factor(len(candidate.key)) * (0.5 + 0.5 * verbatim)
-        surface = candidate.surfaces.most_common(1)[0][0]
-        title = _sentence_case(surface, forms)
-        if score > 0 and len(title) <= _MAX_TITLE_CHARS:
-            ranked.append((score, title))
-    ranked.sort(key=lambda pair: (-round(pair[0], 9), -len(pair[1]), pair[1]))
+        if score > 0:
+            scored.append((score, joined, candidate))
+    scored.sort(key=lambda item: (-round(item[0], 9), -len(item[1]), item[1]))
+    ranked = [
+        (score, _sentence_case(candidate.written(), forms))
+        for score, _, candidate in scored[:_KEPT]
+    ]
     return _completed(ranked)
 
 
