@@ -114,18 +114,24 @@ class _Candidate:
         return max(self.surfaces.items(), key=lambda item: item[1])[0]
 
 
-def _candidates(clauses: Sequence[Sequence[list[str]]], edges: frozenset[str], max_words: int) -> dict[
-    tuple[str, ...], _Candidate
-]:
+def _candidates(
+    clauses: Sequence[Sequence[list[str]]], edges: frozenset[str], max_words: int, shared: set[str]
+) -> dict[tuple[str, ...], _Candidate]:
+    """Every run of 1 to ``max_words`` words within a clause that neither begins nor ends with
+    an ``edges`` word (nor a number) and whose words are all ``shared`` (held by enough members
+    for the run to be supported at all), by its key.
+    """
     found: dict[tuple[str, ...], _Candidate] = {}
     for member, member_clauses in enumerate(clauses):
         for words in member_clauses:
             lower = [_key(w) for w in words]
             for start, first in enumerate(lower):
-                if first in edges or first.isdigit():
+                if first in edges or first.isdigit() or first not in shared:
                     continue
                 for end in range(start, min(start + max_words, len(lower))):
                     last = lower[end]
+                    if last not in shared:
+                        break
                     if (last in edges and not (last in _PARTICLES and end > start)) or last.isdigit():
                         continue
                     key = tuple(lower[start : end + 1])
@@ -206,7 +212,11 @@ def _ranked(
     need = 2 if len(clauses) >= 2 else 1
     supported: dict[frozenset[str], tuple[int, float]] = {}
     scored: list[tuple[float, str, _Candidate]] = []
-    for candidate in _candidates(clauses, FUNCTION_WORDS, max_words).values():
+    shared = {w for w, mask in holders.items() if mask.bit_count() >= need or w in FUNCTION_WORDS}
+    for candidate in _candidates(clauses, FUNCTION_WORDS, max_words, shared).values():
+        joined = " ".join(candidate.key)
+        if len(joined) > _MAX_TITLE_CHARS:
+            continue
         content = frozenset(w for w in candidate.key if w not in FUNCTION_WORDS)
         if content not in supported:
             # a member supports a run when it holds the run's content words, in any order or
@@ -214,11 +224,10 @@ def _ranked(
             mask = everyone
             for word in content:
                 mask &= holders.get(word, 0)
-            members = [m for m in range(len(clauses)) if mask >> m & 1]
+            members = [m for m in range(len(clauses)) if mask >> m & 1] if mask.bit_count() >= need else []
             supported[content] = (len(members), float(weights[members].sum()) / total)
         count, share = supported[content]
-        joined = " ".join(candidate.key)
-        if count < need or len(joined) > _MAX_TITLE_CHARS:
+        if count < need:
             continue
         weight = sum(salience.get(w, 0.0) for w in content) / top
         verbatim = len(candidate.members) / count
