@@ -41,12 +41,18 @@ _URL = re.compile(
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _HANDLE = re.compile(r"(?<![\w@])[@＠][\w.]+")
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
+_ASIDE = re.compile(r"\([^()]*\)|（[^（）]*）|\[[^\[\]]*\]|【[^【】]*】")
 _CLAUSE = re.compile(
     r"[.!?;:,()\[\]{}\"“”«»„|/\n\r\t…。！？；：，、（）]+|\s[-–—]+\s"
     r"|\b(?:but|because|cause|since|although|though|while|whereas|otherwise|unless|so that|if|when)\b",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"([{_CJK}])")
+_CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+"""Chinese and Japanese are written without spaces: each of their characters is a word here,
+and a title joins them back without spaces."""
 
 _LEAD_INS = frozenset(
     (
@@ -84,11 +90,12 @@ class TitleInput:
 
 
 def clean_text(text: str) -> str:
-    """``text`` without what is not the person's own words: an appended reply, URLs,
-    e-mail addresses, @handles and hashtags (``#`` words, which are tags, not a request).
+    """``text`` without what is not the person's own words or not a title's: an appended reply,
+    URLs, e-mail addresses, @handles, hashtags (``#`` words, which are tags, not a request) and
+    asides in brackets (details, or a platform's notes such as "(comment deleted)").
     """
     text = text[: authored_end(text)]
-    for pattern in (_EMAIL, _URL, _HANDLE, _HASHTAG):
+    for pattern in (_EMAIL, _URL, _HANDLE, _HASHTAG, _ASIDE):
         text = pattern.sub(" ", text)
     return text
 
@@ -98,9 +105,27 @@ def _key(word: str) -> str:
     return word.lower().replace("’", "'")
 
 
-def _clauses(text: str) -> list[list[str]]:
-    """The words of each clause of ``text`` (surface forms)."""
-    return [words for part in _CLAUSE.split(clean_text(text)) if (words := _WORD.findall(part))]
+Clause = tuple[list[str], list[str]]
+"""A clause's words as written and their keys (:func:`_key`)."""
+
+
+def _clauses(text: str) -> list[Clause]:
+    """The words of each clause of ``text``, as written and as keys."""
+    parts = _CLAUSE.split(_CJK_CHAR.sub(r" \1 ", clean_text(text)))
+    return [(words, [_key(w) for w in words]) for part in parts if (words := _WORD.findall(part))]
+
+
+def _written(words: Sequence[str]) -> str:
+    return _CJK_GAP.sub("", " ".join(words))
+
+
+def _size(words: Sequence[str]) -> int:
+    """A run's length in words, a Chinese or Japanese character counting as half a word."""
+    return math.ceil(sum(_width(word) for word in words))
+
+
+def _width(word: str) -> float:
+    return 0.5 if len(word) == 1 and _CJK_CHAR.match(word) else 1.0
 
 
 @dataclass
@@ -115,7 +140,7 @@ class _Candidate:
 
 
 def _candidates(
-    clauses: Sequence[Sequence[list[str]]], edges: frozenset[str], max_words: int, shared: set[str]
+    clauses: Sequence[Sequence[Clause]], edges: frozenset[str], max_words: int, shared: set[str]
 ) -> dict[tuple[str, ...], _Candidate]:
     """Every run of 1 to ``max_words`` words within a clause that neither begins nor ends with
     an ``edges`` word (nor a number) and whose words are all ``shared`` (held by enough members
@@ -123,14 +148,16 @@ def _candidates(
     """
     found: dict[tuple[str, ...], _Candidate] = {}
     for member, member_clauses in enumerate(clauses):
-        for words in member_clauses:
-            lower = [_key(w) for w in words]
+        for words, lower in member_clauses:
+            widths = [_width(w) for w in lower]
             for start, first in enumerate(lower):
                 if first in edges or first.isdigit() or first not in shared:
                     continue
-                for end in range(start, min(start + max_words, len(lower))):
+                size = 0.0
+                for end in range(start, len(lower)):
                     last = lower[end]
-                    if last not in shared:
+                    size += widths[end]
+                    if last not in shared or size > max_words:
                         break
                     if (last in edges and not (last in _PARTICLES and end > start)) or last.isdigit():
                         continue
@@ -165,7 +192,7 @@ def _sentence_case(words: Sequence[str], forms: dict[str, Counter[str]]) -> str:
             out.append(lower)
         else:
             out.append(max(variants.items(), key=lambda item: (item[1], item[0]))[0])
-    title = " ".join(out)
+    title = _written(out)
     return title[:1].upper() + title[1:] if out and out[0] == out[0].lower() else title
 
 
@@ -179,7 +206,7 @@ def _length_factor(words: int) -> float:
 
 def _ranked(
     theme: TitleInput,
-    clauses: Sequence[Sequence[list[str]]],
+    clauses: Sequence[Sequence[Clause]],
     idf: dict[str, float],
     common: frozenset[str],
     max_words: int,
@@ -189,10 +216,13 @@ def _ranked(
     total = float(weights.sum())
     if total <= 0:
         return []
+    held = [{key for _, keys in member_clauses for key in keys} for member_clauses in clauses]
     coverage: dict[str, float] = {}
-    for member, member_clauses in enumerate(clauses):
-        for word in {_key(w) for words in member_clauses for w in words}:
+    holders: dict[str, int] = {}  # word -> bit mask of the members holding it
+    for member, member_keys in enumerate(held):
+        for word in member_keys:
             coverage[word] = coverage.get(word, 0.0) + float(weights[member]) / total
+            holders[word] = holders.get(word, 0) | (1 << member)
     plain = FUNCTION_WORDS | common
     salience = {w: c * idf.get(w, 0.0) for w, c in coverage.items() if w not in plain}
     top = max(salience.values(), default=0.0)
@@ -200,14 +230,11 @@ def _ranked(
         return []
     forms: dict[str, Counter[str]] = {}
     for member_clauses in clauses:
-        for words in member_clauses:
+        for words, keys in member_clauses:
             # a clause's first word is capitalized by grammar, not because it is a name
-            for word in words[1:] if words[0][:1].isupper() else words:
-                forms.setdefault(_key(word), Counter())[word] += 1
-    holders: dict[str, int] = {}  # word -> bit mask of the members holding it
-    for member, member_clauses in enumerate(clauses):
-        for word in {_key(w) for words in member_clauses for w in words}:
-            holders[word] = holders.get(word, 0) | (1 << member)
+            skip = 1 if words[0][:1].isupper() else 0
+            for word, key in zip(words[skip:], keys[skip:], strict=True):
+                forms.setdefault(key, Counter())[word] += 1
     everyone = (1 << len(clauses)) - 1
     need = 2 if len(clauses) >= 2 else 1
     supported: dict[frozenset[str], tuple[int, float]] = {}
@@ -231,7 +258,7 @@ def _ranked(
             continue
         weight = sum(salience.get(w, 0.0) for w in content) / top
         verbatim = len(candidate.members) / count
-        score = share**SHARE_POWER * weight * _length_factor(len(candidate.key)) * (0.5 + 0.5 * verbatim)
+        score = share**SHARE_POWER * weight * _length_factor(_size(candidate.key)) * (0.5 + 0.5 * verbatim)
         if score > 0:
             scored.append((score, joined, candidate))
     scored.sort(key=lambda item: (-round(item[0], 9), -len(item[1]), item[1]))
@@ -269,14 +296,15 @@ def _fallback(theme: TitleInput, max_words: int) -> str:
         return ""
     order = np.argsort(-_member_weights(theme), kind="stable")
     for index in order:
-        for clause in _clauses(theme.texts[int(index)]):
+        for clause, _ in _clauses(theme.texts[int(index)]):
             words = clause[:]
             while words and _key(words[0]) in FUNCTION_WORDS:
                 words.pop(0)
-            words = words[:max_words]
+            while _size(words) > max_words:
+                words.pop()
             while len(words) > 1 and _key(words[-1]) in FUNCTION_WORDS - _PARTICLES:
                 words.pop()
-            title = " ".join(words)[:_MAX_TITLE_CHARS].strip()
+            title = _written(words)[:_MAX_TITLE_CHARS].strip()
             if title and _key(words[0]) not in FUNCTION_WORDS:
                 return title[:1].upper() + title[1:]
     return ""
@@ -292,17 +320,18 @@ def theme_titles(themes: Sequence[TitleInput], *, max_words: int = 6) -> list[st
     document_freq: Counter[str] = Counter()
     term_freq: Counter[str] = Counter()
     for theme_clauses in clauses:
-        words = [_key(w) for member in theme_clauses for part in member for w in part]
+        words = [key for member in theme_clauses for _, keys in member for key in keys]
         term_freq.update(words)
         document_freq.update(set(words))
     average = sum(term_freq.values()) / max(len(themes), 1)
     idf = {w: math.log(1.0 + average / n) for w, n in term_freq.items()}
     common = frozenset(w for w, n in document_freq.items() if len(themes) >= 6 and n > len(themes) / 3)
     rankings = [_ranked(theme, c, idf, common, max_words) for theme, c in zip(themes, clauses, strict=True)]
-    return _distinct(rankings, [_fallback(theme, max_words) for theme in themes])
+    chosen = _distinct(rankings)
+    return [title or _fallback(theme, max_words) for title, theme in zip(chosen, themes, strict=True)]
 
 
-def _distinct(rankings: list[list[tuple[float, str]]], fallbacks: list[str]) -> list[str]:
+def _distinct(rankings: list[list[tuple[float, str]]]) -> list[str]:
     """Each theme's best title that no theme scoring it higher holds. A theme that loses a
     title also passes over the fragments of it ("Mode" once "Dark mode" went to another theme).
     """
@@ -334,4 +363,4 @@ def _distinct(rankings: list[list[tuple[float, str]]], fallbacks: list[str]) -> 
                 break
             lost[index].append(words)
             position[index] += 1
-    return [title or fallback for title, fallback in zip(chosen, fallbacks, strict=True)]
+    return chosen

@@ -171,7 +171,8 @@ def test_the_matrix_gives_points_and_trends(client: tuple[TestClient, str]) -> N
     matrix = answer.json()
     assert matrix["products"] == ["hikeapp", "otherapp", "trailmate"]
     assert [p["theme_id"] for p in matrix["items"]] == ["t-maps", "t-planned", "t-shipped", "t-dark"]
-    assert matrix["items"][1]["title"] == "Sync like user3 said" and matrix["items"][1]["label"] == "user3 / sync"
+    planned = matrix["items"][1]
+    assert (planned["title"], planned["label"]) == ("Sync like user3 said", "user3 / sync")
     assert matrix["total"] == len(matrix["items"]) == 4
     assert matrix["trend_weeks"][-1] == "2026-W09" and len(matrix["trend_weeks"]) == 12
     maps = matrix["items"][0]

@@ -76,6 +76,17 @@ def test_a_title_keeps_the_words_acronyms_and_the_language_of_the_asks() -> None
     assert "GPX" in gpx or "gpx" not in gpx.lower()  # an acronym keeps its capitals
     spanish = theme_titles([theme(SPANISH, 5), theme(OFFLINE, 0)])[0]
     assert spanish == "Modo oscuro"
+    german = ["Bitte GPX-Export fürs Höhenprofil", "GPX-Export wäre klasse", "wann kommt der GPX-Export?"]
+    assert theme_titles([theme(german, 5), theme(DARK, 1)])[0] == "GPX-Export"
+    chinese = ["希望增加夜间模式", "请加入夜间模式。谢谢", "夜间模式什么时候出"]  # written without spaces
+    assert theme_titles([theme(chinese, 5), theme(DARK, 1)])[0] == "夜间模式"
+    japanese = ["オフラインマップが欲しい", "オフラインマップをお願いします", "山ではオフラインマップが必要"]
+    assert theme_titles([theme(japanese, 5), theme(DARK, 1)])[0] == "オフラインマップ"
+
+
+def test_an_aside_in_brackets_is_no_title() -> None:
+    noted = [f"（该条评论已经被删除）{text}" for text in DARK[:3]] + ["[edited] dark mode please"]
+    assert theme_titles([theme(noted, 1), theme(OFFLINE, 0)])[0] == "Dark mode"
 
 
 def test_two_themes_never_share_a_title_and_the_second_gets_no_fragment_of_it() -> None:
