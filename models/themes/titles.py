@@ -1,24 +1,31 @@
 """A short title per theme, picked from its members' own words.
 
 Candidates are runs of 1 to ``max_words`` words inside one clause of a member's text (the
-person's own words only: a reply appended after them, @handles, URLs, e-mail addresses and
-hashtags are removed first). A run may not begin or end with a function word or a request
-lead-in ("please", "can you", "I wish"), so "please add dark mode" offers "dark mode" and
-"add dark mode" but never "please add". Each candidate is scored by
+person's own words only: a reply appended after them, @handles, URLs, e-mail addresses,
+hashtags and asides in brackets are removed first; Chinese and Japanese characters count as
+half a word each). A run may not begin or end with a function word or a request lead-in
+("please", "can you", "I wish"), so "please add dark mode" offers "dark mode" and "add dark
+mode" but never "please add"; a verb's particle may end it ("Turn it off"). Each run is scored
 
-    coverage ** 1.5 * (sum of its distinct content words' salience) * length factor
+    support ** 0.75 * (sum of its content words' salience) * length factor * verbatim factor
 
-* ``coverage``: the share of the theme's members that contain the run, each member weighted
-  by the cosine of its vector to the theme centre (members far from the centre count less);
-* ``salience`` of a word: its weighted coverage in the theme times how specific it is to the
-  theme among all the product's themes (``log(1 + A / f)``, as in c-TF-IDF), scaled so the
-  theme's most salient word is 1. Words found in most themes of a product ("app", "the
-  product's name") are function words of that product: no salience, never at a title's edge;
-* the length factor prefers 2 to 4 words.
+* ``support``: the share of the theme's members holding the run's content words (in any
+  order: "activate my new card" supports "activate my card"), each member weighted by the
+  cosine of its vector to the theme centre, so members far from the centre count less;
+* ``salience`` of a word: its weighted share of members times how specific it is to the theme
+  among all the product's themes (``log(1 + A / f)``, as in c-TF-IDF), scaled so the theme's
+  most salient word is 1. Words found in more than a third of a product's themes (from six
+  themes on: "app", the product's name, another language's function words) carry none;
+* the length factor prefers 2 to 4 words (one word 0.4, five 0.9, six 0.8);
+* the verbatim factor (0.5 to 1) is the share of supporting members that wrote the run as is.
 
-Titles are distinct within a product: when two themes pick the same one, the theme whose
-score for it is higher keeps it and the other takes its next candidate. Everything is
-deterministic and uses no model: the member vectors the engine already holds.
+A fragment gives way to a longer run that contains it and scores at least 0.85 times as much
+("Bring back the search" to "Bring back the search button"). Titles are distinct within a
+product: when two themes pick the same one, the theme scoring it higher keeps it and the other
+takes its next candidate that is no fragment of it. A theme where no run is shared by two
+members takes its most central member's first clause. Everything is deterministic and uses no
+model: only the member vectors the engine already holds. Casing: each word as most members
+write it (acronyms keep capitals), the first letter raised.
 """
 
 from __future__ import annotations
@@ -196,12 +203,12 @@ def _sentence_case(words: Sequence[str], forms: dict[str, Counter[str]]) -> str:
     return title[:1].upper() + title[1:] if out and out[0] == out[0].lower() else title
 
 
-SHARE_POWER = 0.75
-LENGTH = {1: 0.4, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.9}
+_SUPPORT_POWER = 0.75  # below 1: a phrase most members share beats a more specific rarer one less
+_LENGTH_FACTOR = {1: 0.4, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.9}  # six words: 0.8
 
 
 def _length_factor(words: int) -> float:
-    return LENGTH.get(words, 0.8)
+    return _LENGTH_FACTOR.get(words, 0.8)
 
 
 def _ranked(
@@ -258,7 +265,7 @@ def _ranked(
             continue
         weight = sum(salience.get(w, 0.0) for w in content) / top
         verbatim = len(candidate.members) / count
-        score = share**SHARE_POWER * weight * _length_factor(_size(candidate.key)) * (0.5 + 0.5 * verbatim)
+        score = share**_SUPPORT_POWER * weight * _length_factor(_size(candidate.key)) * (0.5 + 0.5 * verbatim)
         if score > 0:
             scored.append((score, joined, candidate))
     scored.sort(key=lambda item: (-round(item[0], 9), -len(item[1]), item[1]))
