@@ -35,6 +35,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -70,11 +71,15 @@ _LEAD_INS = frozenset(
         "option", "options", "ability", "feature", "features", "able", "thanks", "thank", "hi", "hello",
         "hey", "dear", "guys", "team", "nice", "great", "good", "cool", "awesome", "would've", "i'd", "i'm",
         "it's", "that's", "there's", "id", "im", "dont", "don't", "think", "guess", "wonder", "wondering",
-        "know", "however", "anyway", "actually", "though", "suggestion", "suggest", "request", "idea",
+        "tell", "know", "however", "anyway", "actually", "though", "suggestion", "suggest", "request", "idea",
         "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "can't", "won't", "wouldn't",
         "shouldn't", "couldn't", "haven't", "hasn't", "doesn", "didn", "isn", "wasn", "cant", "wont",
     )
 )
+_POLITE = frozenset(("please", "pls", "plz", "plse", "kindly"))
+_ASKING = frozenset((("can", "you"), ("could", "you"), ("would", "you"), ("will", "you"), ("i", "wish"),
+                     ("i", "want"), ("i'd", "like"), ("i", "need"), ("we", "need")))
+"""A run holding one of these is a request around a title, not a title ("Olly can you stop")."""
 _PARTICLES = frozenset(("off", "back", "up", "down", "out", "away"))
 """Words that may end a title after a verb ("Turn it off", "Bring back"), though function words."""
 FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | _LEAD_INS
@@ -252,6 +257,8 @@ def _ranked(
         if len(joined) > _MAX_TITLE_CHARS:
             continue
         content = frozenset(w for w in candidate.key if w not in FUNCTION_WORDS)
+        if not _reads_as_title(candidate.key, content):
+            continue
         if content not in supported:
             # a member supports a run when it holds the run's content words, in any order or
             # sentence ("activate my new card" supports "activate my card")
@@ -274,6 +281,15 @@ def _ranked(
         for score, _, candidate in scored[:_KEPT]
     ]
     return _completed(ranked)
+
+
+def _reads_as_title(key: tuple[str, ...], content: frozenset[str]) -> bool:
+    """Whether a run can be a title: no politeness or "can you" inside it, and no content word
+    said twice ("dark mode dark mode", "plus five plus").
+    """
+    if _POLITE.intersection(key) or any(pair in _ASKING for pair in pairwise(key)):
+        return False
+    return sum(1 for w in key if w in content) == len(content)
 
 
 def _completed(

@@ -100,6 +100,15 @@ def test_two_themes_never_share_a_title_and_the_second_gets_no_fragment_of_it() 
     assert first == "Dark mode" and "night" in second.lower()
 
 
+def test_a_title_wraps_no_request_and_says_no_word_twice() -> None:
+    wrapped = ["Olly can you stop the music", "olly can you stop", "Olly can you stop now",
+               "stop the music olly"]
+    repeated = ["dark mode dark mode dark mode", "dark mode dark mode!!", "pls dark mode dark mode"]
+    first, second = theme_titles([theme(wrapped, 2), theme(repeated, 1), theme(OFFLINE, 0)])[:2]
+    assert "can you" not in first.lower() and "stop" in first.lower()
+    assert second == "Dark mode"
+
+
 def test_titles_are_deterministic_and_a_lone_ask_still_gets_one() -> None:
     themes = [theme(OFFLINE, 0), theme(DARK, 1), theme(["Please, bring back the compass!"], 6)]
     assert theme_titles(themes) == theme_titles(themes)
@@ -140,3 +149,5 @@ def test_no_handle_or_url_ever_reaches_a_title(asks: list[list[str]]) -> None:
     for title in theme_titles([theme(texts, 0), theme(DARK, 1)]):
         assert not re.search(r"[@＠#/]|https?|www|\.com|trailteam|jane|zenkaku|bob", title, re.I), title
         assert len(title.split()) <= 6
+        words = title.lower().split()
+        assert not words or "please" not in (words[0], words[-1])
