@@ -204,6 +204,11 @@ def _sentence_case(words: Sequence[str], forms: dict[str, Counter[str]]) -> str:
             out.append(lower)
         else:
             out.append(max(variants.items(), key=lambda item: (item[1], item[0]))[0])
+    shouted = [len(w) > 1 and w.isupper() for w in out]
+    for i, (first, second) in enumerate(pairwise(out)):
+        # two capitalized words in a row, one longer than an acronym: shouting ("STAY MUTED")
+        if shouted[i] and shouted[i + 1] and max(len(first), len(second)) > 3:
+            out[i], out[i + 1] = first.lower(), second.lower()
     title = _written(out)
     return title[:1].upper() + title[1:] if out and out[0] == out[0].lower() else title
 

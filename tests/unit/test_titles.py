@@ -74,6 +74,8 @@ def test_titles_are_the_short_phrase_people_share() -> None:
 def test_a_title_keeps_the_words_acronyms_and_the_language_of_the_asks() -> None:
     gpx = theme_titles([theme(GPX, 2), theme(OFFLINE, 0)])[0]
     assert "GPX" in gpx or "gpx" not in gpx.lower()  # an acronym keeps its capitals
+    shouted = ["make that person STAY MUTED", "person STAY MUTED please", "MUTE them, STAY MUTED"]
+    assert theme_titles([theme(shouted, 3), theme(OFFLINE, 0)])[0] == "Person stay muted"
     spanish = theme_titles([theme(SPANISH, 5), theme(OFFLINE, 0)])[0]
     assert spanish == "Modo oscuro"
     german = ["Bitte GPX-Export fürs Höhenprofil", "GPX-Export wäre klasse", "wann kommt der GPX-Export?"]
