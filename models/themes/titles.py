@@ -70,7 +70,7 @@ _LEAD_INS = frozenset(
         "got", "have", "having", "put", "enable", "really", "just", "also", "maybe", "still", "even",
         "option", "options", "ability", "feature", "features", "able", "thanks", "thank", "hi", "hello",
         "hey", "dear", "guys", "team", "nice", "great", "good", "cool", "awesome", "would've", "i'd", "i'm",
-        "it's", "that's", "there's", "id", "im", "dont", "don't", "think", "guess", "wonder", "wondering",
+        "it's", "that's", "there's", "id", "im", "dont", "think", "guess", "wonder", "wondering",
         "tell", "know", "however", "anyway", "actually", "though", "suggestion", "suggest", "request", "idea",
         "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "can't", "won't", "wouldn't",
         "shouldn't", "couldn't", "haven't", "hasn't", "doesn", "didn", "isn", "wasn", "cant", "wont",
