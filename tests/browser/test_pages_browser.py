@@ -344,3 +344,28 @@ def test_a_pm_settles_a_possible_duplicate_and_a_viewer_cannot(browser: Any, sta
     wait_panels(page)
     assert page.locator(f"#panel-review li[data-suggestion-id='{suggestion}']").count() == 0
     assert log.unexpected("/commands/") == []  # an outcome not decided yet answers 404 "pending"
+
+
+def test_a_pm_renames_a_theme_in_its_drawer(browser: Any, stack: Stack) -> None:
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log)
+    wait_panels(page)
+    row = page.locator("#top-themes tbody tr").last
+    theme_id = row.get_attribute("data-theme-id")
+    row.locator("button.link-button").click()
+    page.wait_for_selector("#detail[data-state='ready']")
+    before = stack.get(f"/themes/{theme_id}", stack.viewer)
+    assert page.input_value("#detail .rename-input") == before["title"] and not before["named"]
+    page.fill("#detail .rename-input", "Trail sharing with friends")
+    page.click("#detail .rename-save")
+    expect(page.locator("#detail .rename-note")).to_have_text("Renamed.", timeout=60_000)
+
+    def renamed() -> bool:
+        theme = stack.get(f"/themes/{theme_id}", stack.viewer)
+        return bool(theme["named"] and theme["title"] == "Trail sharing with friends")
+
+    assert eventually(renamed, timeout=60), stack.worker.log_tail()
+    assert page.inner_text("#detail-title") == "Trail sharing with friends"
+    history = stack.get(f"/themes/{theme_id}", stack.viewer)["history"]
+    assert any(h["kind"] == "rename" and "Trail sharing with friends" in h["detail"] for h in history)
+    assert log.unexpected("/commands/") == []
