@@ -1,4 +1,4 @@
-"""Routes that change themes: status, cost, release, merge and split, and a command's outcome.
+"""Routes that change themes: status, cost, release, title, merge and split, and a command's outcome.
 
 Each change is a :class:`ThemeCommand` on ``feedback.theme-commands`` keyed by product, answered
 202 with its id once the broker has it; the worker decides, and the outcome (accepted, or
@@ -24,6 +24,7 @@ from api.schemas import (
     MergeRequest,
     OutcomeRead,
     ReleaseChange,
+    RenameRequest,
     SplitRequest,
     StatusChange,
 )
@@ -76,6 +77,11 @@ def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRou
         return await publish(
             caller, theme_id, CommandKind.ATTACH_RELEASE, release=body.release, reason=body.reason
         )
+
+    @command_route("/themes/{theme_id}/title")
+    async def rename(theme_id: ThemeId, body: RenameRequest, caller: Pm) -> CommandAccepted:
+        """Rename a theme: the title stays across re-clusters and merges."""
+        return await publish(caller, theme_id, CommandKind.RENAME, title=body.title, reason=body.reason)
 
     @command_route("/themes/{theme_id}/merge")
     async def merge(theme_id: ThemeId, body: MergeRequest, caller: Pm) -> CommandAccepted:

@@ -30,7 +30,8 @@ class MatrixPoint(Body):
 
     theme_id: str
     product: str
-    label: str
+    title: str = Field(description="Given by a person, else picked from the asks' words.")
+    label: str = Field(description="Keywords.")
     lifecycle_status: LifecycleStatus
     quadrant: str | None
     impact: float | None = Field(description="0..1, the score's impact.")
@@ -191,6 +192,7 @@ def matrix(
                 MatrixPoint(
                     theme_id=row.theme_id,
                     product=row.product,
+                    title=row.title,
                     label=row.label,
                     lifecycle_status=LifecycleStatus(row.lifecycle_status),
                     quadrant=row.quadrant,

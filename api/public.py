@@ -125,6 +125,16 @@ def redact_label(label: str, identities: set[str]) -> str:
     return " / ".join(parts)
 
 
+def public_title(row: ThemeRow, identities: set[str]) -> str:
+    """A theme's title on the board: its title unless a word of it names someone who asked
+    (then the whole title goes: a title with a hole reads worse), else its keywords without
+    such words, else "An idea".
+    """
+    if row.title and not _names_someone(row.title, identities):
+        return row.title
+    return redact_label(row.label, identities) or "An idea"
+
+
 def redact(text: str, identities: set[str], *, thanks: str) -> str:
     """``text`` without the lines that name someone; ``thanks`` replaces them (once)."""
     kept: list[str] = []
@@ -203,7 +213,7 @@ def board(engine: Engine, templates: ClosureTemplates, *, product: str | None, l
             themes = []
             for row in rows:
                 closure = closures.get(row.theme_id)
-                label = redact_label(row.label, identities) or "An idea"
+                label = public_title(row, identities)
                 shipped = None
                 if closure is not None:
                     release = closure.event.get("release") or {}

@@ -38,6 +38,8 @@ class ThemeRead(Body):
     status: str = Field(description="active, merged or retired (the clustering's view).")
     lifecycle_status: LifecycleStatus
     merged_into: str | None
+    title: str = Field(description="Given by a person (``named``), else picked from the asks' words.")
+    named: bool = False
     label: str
     keywords: list[str]
     representative_text: str | None
@@ -151,6 +153,13 @@ class ReleaseChange(Body):
     """Attach the release that ships a theme."""
 
     release: ReleaseRef
+    reason: str = Field(default="", max_length=2000)
+
+
+class RenameRequest(Body):
+    """Give a theme a title of your own; an empty title returns to the one picked from the asks."""
+
+    title: str = Field(max_length=120)
     reason: str = Field(default="", max_length=2000)
 
 

@@ -381,6 +381,11 @@ class ThemeChanged(Event):
     split_from: str | None = None
     label: str = ""
     keywords: list[str] = Field(default_factory=list)
+    title: str = Field(
+        default="",
+        description="A short title: the one a person gave (a rename), else one picked from the asks' words.",
+    )
+    named: bool = Field(default=False, description="Whether a person gave the title (it then stays).")
     representative_id: str | None = None
     representative_text: str | None = None
     member_count: int = Field(ge=0)

@@ -65,6 +65,7 @@ class CommandKind(enum.StrEnum):
     CONFIRM_DUPLICATE = "confirm_duplicate"
     REJECT_DUPLICATE = "reject_duplicate"
     ERASE_AUTHOR = "erase_author"
+    RENAME = "rename"
 
 
 AuthorHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
@@ -107,8 +108,9 @@ class ThemeCommand(Event):
     ``reject_duplicate`` -> ``suggestion_id``, a possible duplicate of the review queue (confirmed,
     it moves to what it duplicates and counts there; rejected, it stays a suggestion of its own);
     ``erase_author`` -> ``author_hash`` (every text and count of that person leaves the
-    product's themes; ``theme_id`` is ``*``). The same ``command_id`` delivered again is
-    applied once and reports its first outcome.
+    product's themes; ``theme_id`` is ``*``); ``rename`` -> ``title`` (kept across re-clusters
+    and merges; an empty title returns to the one picked from the asks). The same ``command_id``
+    delivered again is applied once and reports its first outcome.
     """
 
     schema_version: Literal[1] = 1
@@ -120,7 +122,9 @@ class ThemeCommand(Event):
     reason: Reason = ""
     issued_at: AwareDatetime
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = Field(
-        default=None, description="The change's name in closure texts (default: the theme's label)."
+        default=None,
+        description="The change's name in closure texts (default: the theme's title); for a rename, the "
+        "theme's new title (empty: back to the title picked from the asks).",
     )
     status: LifecycleStatus | None = None
     cost: CostInput | None = None
@@ -141,6 +145,7 @@ class ThemeCommand(Event):
             CommandKind.CONFIRM_DUPLICATE: ("suggestion_id", self.suggestion_id is not None),
             CommandKind.REJECT_DUPLICATE: ("suggestion_id", self.suggestion_id is not None),
             CommandKind.ERASE_AUTHOR: ("author_hash", self.author_hash is not None),
+            CommandKind.RENAME: ("title", self.title is not None),
         }
         name, present = needed[self.kind]
         if not present:

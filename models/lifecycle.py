@@ -117,7 +117,14 @@ class Split(Command):
     parts: tuple[tuple[str, tuple[str, ...]], ...]
 
 
-AnyCommand = SetStatus | SetCost | AttachRelease | Merge | Split
+@dataclass(frozen=True, kw_only=True)
+class Rename(Command):
+    """Give the theme a title of a person's choosing (``""``: back to the title picked from the asks)."""
+
+    title: str
+
+
+AnyCommand = SetStatus | SetCost | AttachRelease | Merge | Split | Rename
 
 
 @dataclass(frozen=True)
@@ -393,6 +400,14 @@ def _attach_release(
     return [replace(theme, release=command.release, history=(*theme.history, entry))]
 
 
+def _rename(theme: ThemeState, command: Rename, now: datetime) -> list[ThemeState]:
+    """A rename changes no status: any theme not merged away may be renamed, a closed one too
+    (its closure was published under its old title and stays as it is).
+    """
+    entry = _entry(command, now, "rename", theme.status, theme.status, {"title": command.title})
+    return [replace(theme, history=(*theme.history, entry))]
+
+
 def _merge(
     state: ThemeLifecycle, target: ThemeState, command: Merge, now: datetime
 ) -> CommandRefused | list[ThemeState]:
@@ -467,6 +482,8 @@ def apply_command(
         result = _attach_release(checked, command, now)
     elif isinstance(command, Merge):
         result = _merge(state, checked, command, now)
+    elif isinstance(command, Rename):
+        result = _rename(checked, command, now)
     else:
         result = _split(state, checked, command, now)
     if isinstance(result, CommandRefused):

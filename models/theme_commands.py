@@ -136,6 +136,10 @@ def apply_theme_command(
         return CommandResult(lifecycle, reject(command, "wrong_product",
                                                f"Theme commands of {command.product!r} reached "
                                                f"{work.themes.product!r}.", now=now))
+    record = work.themes.themes.get(command.theme_id)
+    if command.kind is CommandKind.RENAME and record is not None and record.name == (command.title or ""):
+        message = f"Theme {command.theme_id!r} already has this title."
+        return CommandResult(lifecycle, reject(command, "no_change", message, now=now))
     split_members: list[tuple[str, list[Suggestion | str]]] = []
     if command.kind is CommandKind.SPLIT:
         found = _split_members(work, command, member_of)
@@ -167,6 +171,8 @@ def apply_theme_command(
             step = merge_themes(work, engine=engine, source_ids=live, into_id=command.theme_id, now=now)
     elif command.kind is CommandKind.SPLIT and command.theme_id in work.themes.themes:
         step = split_theme(work, engine=engine, theme_id=command.theme_id, parts=split_members, now=now)
+    elif command.kind is CommandKind.RENAME and record is not None:
+        record.name = command.title or ""
     closure = closure_due(before, state)
     changed = {tid for tid, record in state.themes.items() if before.themes.get(tid) != record}
     for merged_id, into_id in step.merged.items():

@@ -55,6 +55,7 @@ from models.lifecycle import (
     HistoryEntry,
     Merge,
     ReleaseInfo,
+    Rename,
     SetCost,
     SetStatus,
     Split,
@@ -148,6 +149,9 @@ def domain_commands(command: ThemeCommand) -> list[AnyCommand]:
     if kind is CommandKind.MERGE:
         return [Merge(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
                       source_ids=tuple(command.source_ids))]
+    if kind is CommandKind.RENAME:
+        return [Rename(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
+                       title=command.title or "")]
     parts = tuple((part.new_theme_id, tuple(part.member_ids)) for part in command.parts)
     return [Split(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at, parts=parts)]
 
@@ -247,6 +251,8 @@ def theme_snapshot(
         split_from=lineage.split_from,
         label=record.label,
         keywords=list(record.keywords),
+        title=record.shown_title,
+        named=bool(record.name),
         representative_id=record.representative_id,
         representative_text=record.representative_text,
         member_count=record.member_count,
@@ -331,11 +337,16 @@ def closure_content_of(event: ClosureEvent) -> ClosureContent:
 
 
 def default_title(record: ThemeRecord | None) -> str:
-    """A closure's title when the product manager gave none: the theme's representative
-    suggestion in quotes, cut to its first clause (at most 60 characters, whole words).
-    Keywords ("teams / chats / delete") read as noise in a sentence; people's own words do not.
+    """A closure's title when the product manager gave none with the command: the name a person
+    gave the theme as it is (meant to be read in a sentence), else the title picked from the
+    asks in quotes ("You asked for “Bring back the search button”" reads well for a verb
+    phrase and a noun phrase alike), else the representative suggestion in quotes, cut to its
+    first clause (at most 60 characters, whole words). Keywords ("teams / chats / delete")
+    read as noise in a sentence; people's own words do not.
     """
-    text = " ".join(((record.representative_text or record.label) if record else "").split())
+    if record is not None and record.name:
+        return record.name
+    text = " ".join(((record.title or record.representative_text or record.label) if record else "").split())
     if not text:
         return "this change"
     clause = re.split(r"(?<=[.!?;:])\s", text, maxsplit=1)[0].rstrip(".!?;:")

@@ -18,7 +18,7 @@ import typer
 from contracts.settings import get_settings
 
 theme_app = typer.Typer(
-    help="Decide about themes (status, cost, release, merge, split), publish the monthly update, "
+    help="Decide about themes (status, cost, release, title, merge, split), publish the monthly update, "
     "and match release notes to open themes.",
     no_args_is_help=True,
 )
@@ -68,7 +68,7 @@ def theme_status(
     theme_id: str = typer.Argument(..., help="The theme."),
     to: str = typer.Option(..., "--to", help="new, under_review, planned, in_progress, shipped or declined."),
     product: str = PRODUCT,
-    title: str = typer.Option(None, help="The change's name in closure texts (default: the theme's label)."),
+    title: str = typer.Option(None, help="The change's name in closure texts (default: the theme's title)."),
     release_version: str = typer.Option(None, help="Shipped in this release version."),
     release_name: str = typer.Option(None, help="The release's name."),
     release_date: str = typer.Option(None, help="The release's date (YYYY-MM-DD)."),
@@ -117,6 +117,20 @@ def theme_release(
     _send({"kind": "attach_release", "product": product, "theme_id": theme_id,
            "release": _release(name, version, released, link, note), "actor": actor, "reason": reason},
           wait=wait)
+
+
+@theme_app.command("rename")
+def theme_rename(
+    theme_id: str = typer.Argument(..., help="The theme."),
+    title: str = typer.Option(..., help="Its new title (empty: back to the title picked from its asks)."),
+    product: str = PRODUCT,
+    actor: str = ACTOR,
+    reason: str = REASON,
+    wait: bool = WAIT,
+) -> None:
+    """Give a theme a title of your own: it stays across re-clusters and merges."""
+    _send({"kind": "rename", "product": product, "theme_id": theme_id, "title": title, "actor": actor,
+           "reason": reason}, wait=wait)
 
 
 @theme_app.command("merge")

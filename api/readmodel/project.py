@@ -58,8 +58,8 @@ class UnreadableRecordError(ValueError):
 
 
 def search_text_of(theme: ThemeChanged) -> str:
-    """What full-text search matches for a theme: its label, keywords and representative text."""
-    parts = [theme.label, " ".join(theme.keywords), theme.representative_text or ""]
+    """What full-text search matches for a theme: its title, label, keywords and representative text."""
+    parts = [theme.title, theme.label, " ".join(theme.keywords), theme.representative_text or ""]
     return " ".join(" ".join(parts).lower().split())
 
 
@@ -102,6 +102,8 @@ def project_theme(session: Session, theme: ThemeChanged) -> None:
     row.split_from = theme.split_from
     row.label = theme.label
     row.keywords = list(theme.keywords)
+    row.title = theme.title
+    row.named = theme.named
     row.representative_id = theme.representative_id
     row.representative_text = theme.representative_text
     row.member_count = theme.member_count
@@ -330,7 +332,9 @@ def forget_author(session: Session, author_hash: str, erased_at: datetime) -> di
         session.execute(delete(SuggestionRow).where(SuggestionRow.suggestion_id.in_(ids)))
         for theme in session.scalars(select(ThemeRow).where(ThemeRow.representative_id.in_(ids))):
             theme.representative_text = None
-            theme.search_text = " ".join(" ".join([theme.label, " ".join(theme.keywords)]).lower().split())
+            theme.search_text = " ".join(
+                " ".join([theme.title, theme.label, " ".join(theme.keywords)]).lower().split()
+            )
     judged = session.execute(delete(ClassificationRow).where(
         ClassificationRow.author_hash == author_hash, ClassificationRow.created_at <= erased_at
     ))

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -92,6 +93,8 @@ class ThemeRow(Base):
     split_from: Mapped[str | None] = mapped_column(String(ID))
     label: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    title: Mapped[str] = mapped_column(Text, default="", server_default="")
+    named: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     representative_id: Mapped[str | None] = mapped_column(String(ID))
     representative_text: Mapped[str | None] = mapped_column(Text)
     member_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -112,7 +115,7 @@ class ThemeRow(Base):
     release: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     change: Mapped[str] = mapped_column(String(64), default="")
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    search_text: Mapped[str] = mapped_column(Text, default="")  # label, keywords, representative
+    search_text: Mapped[str] = mapped_column(Text, default="")  # title, label, keywords, representative
 
 
 class ThemeHistoryRow(Base):

@@ -199,22 +199,27 @@ function matrixChart(data, points) {
     const point = svg("circle", {
       cx: cx.toFixed(1), cy: cy.toFixed(1), r: r.toFixed(1), tabindex: 0, role: "button",
       class: `point status-${p.lifecycle_status}${p.cost_assumed ? " hollow" : ""}`,
-      "aria-label": `${p.label}: ${p.author_count} people`,
+      "aria-label": `${themeName(p)}: ${p.author_count} people`,
       dataset: { themeId: p.theme_id, impact: p.impact, cost: p.cost_normalized, people: p.author_count },
       onclick: () => openTheme(p.theme_id),
       onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") openTheme(p.theme_id); },
-    }, svg("title", {}, `${p.label}\n${p.author_count} people · ${p.mention_count} mentions · ` +
+    }, svg("title", {}, `${themeName(p)}\n${p.author_count} people · ${p.mention_count} mentions · ` +
       `${QUADRANT_LABELS[p.quadrant] || p.quadrant} · ${STATUS_LABELS[p.lifecycle_status]}`));
     chart.append(point);
   }
   return chart;
 }
 
+/** A theme's title (a person's, else picked from its asks), else its keywords, else its id. */
+function themeName(theme) {
+  return theme.title || theme.label || theme.theme_id;
+}
+
 function renderTop(data) {
   const rows = data.items.slice(0, TOP_THEMES).map((t, i) => el("tr", { dataset: { themeId: t.theme_id } },
     el("td", { class: "rank" }, i + 1),
     el("td", { class: "theme-cell" },
-      el("button", { type: "button", class: "link-button", onclick: () => openTheme(t.theme_id) }, t.label || t.theme_id),
+      el("button", { type: "button", class: "link-button", onclick: () => openTheme(t.theme_id) }, themeName(t)),
       el("div", { class: "muted small" }, `${QUADRANT_LABELS[t.quadrant] || "–"}${state.product ? "" : ` · ${t.product}`}`)),
     el("td", {}, statusPill(t.lifecycle_status)),
     el("td", { class: "num" }, fmtInt(t.author_count)),
@@ -311,6 +316,40 @@ async function settle(button, item, decision) {
   }
 }
 
+/** A pm renames a theme: the title stays across re-clusters and merges; empty returns to the picked one. */
+function renameForm(theme) {
+  const input = el("input", { type: "text", class: "rename-input", maxlength: 120, value: theme.title || "",
+    "aria-label": "theme title" });
+  const note = el("span", { class: "muted tiny rename-note" }, theme.named ? "named by a person" : "picked from the asks");
+  const save = el("button", { type: "submit", class: "button-quiet rename-save" }, "Rename");
+  return el("form", { class: "rename", onsubmit: (event) => { event.preventDefault(); rename(theme, input, save, note); } },
+    input, save, note);
+}
+
+async function rename(theme, input, save, note) {
+  save.disabled = true;
+  note.textContent = "Sent…";
+  try {
+    const path = `/themes/${encodeURIComponent(theme.theme_id)}/title`;
+    const answer = await sendJson("POST", path, { title: input.value.trim(), reason: "renamed on the dashboard" }, state.key);
+    for (let i = 0; i < 40; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const outcome = await fetch(`/commands/${encodeURIComponent(answer.command_id)}`, { headers: { "X-API-Key": state.key } });
+      if (outcome.ok) {
+        const body = await outcome.json();
+        note.textContent = body.accepted ? "Renamed." : `Refused: ${body.code}`;
+        if (body.accepted && input.value.trim()) document.getElementById("detail-title").textContent = input.value.trim();
+        save.disabled = false;
+        return;
+      }
+    }
+    note.textContent = "Sent; the worker has not decided yet.";
+  } catch (error) {
+    note.textContent = error.status === 403 ? "Your key may not rename themes." : `Failed: ${error.message}`;
+  }
+  save.disabled = false;
+}
+
 // ---------------------------------------------------------------- closures
 
 async function loadClosures(current) {
@@ -399,7 +438,7 @@ async function openTheme(themeId) {
     return;
   }
   if (drawer.dataset.themeId !== themeId) return;
-  document.getElementById("detail-title").textContent = theme.label || theme.theme_id;
+  document.getElementById("detail-title").textContent = themeName(theme);
   const score = theme.score || {};
   const factors = (score.factors || []).filter((f) => f.weight > 0);
   const weeks = Object.keys(theme.weekly_counts).sort();
@@ -407,6 +446,9 @@ async function openTheme(themeId) {
     el("div", { class: "detail-meta" }, statusPill(theme.lifecycle_status),
       el("span", { class: "pill" }, QUADRANT_LABELS[theme.quadrant] || "no score"),
       el("span", { class: "muted small" }, `${theme.product} · ${theme.theme_id}`)),
+    theme.keywords && theme.keywords.length
+      ? el("p", { class: "muted small detail-keywords" }, `Keywords: ${theme.keywords.join(", ")}`) : null,
+    canDecide() ? renameForm(theme) : null,
     el("div", { class: "health-grid" },
       healthFigure("people", fmtInt(theme.author_count)),
       healthFigure("mentions", fmtInt(theme.mention_count)),
@@ -429,7 +471,7 @@ async function openTheme(themeId) {
       el("div", { class: "muted small" }, `${s.platform} · ${fmtDay(s.asked_at)}${s.author_handle ? ` · ${s.author_handle}` : ""}${s.duplicate_kind ? ` · ${s.duplicate_kind} duplicate` : ""}`))))
       : emptyState("No suggestions are stored for this theme."),
     theme.history.length ? el("div", {}, el("h3", {}, "History"), el("ol", { class: "history" }, theme.history.map((h) => el("li", {},
-      `${fmtDay(h.at)}: ${h.kind.replaceAll("_", " ")} ${h.from_status} → ${h.to_status} by ${h.actor}${h.reason ? ` (${h.reason})` : ""}`)))) : null,
+      `${fmtDay(h.at)}: ${h.kind.replaceAll("_", " ")} ${h.kind === "rename" ? `“${h.detail.replace(/^title=/, "")}”` : `${h.from_status} → ${h.to_status}`} by ${h.actor}${h.reason ? ` (${h.reason})` : ""}`)))) : null,
   ].filter(Boolean));
   // widths through the CSSOM (the page's policy allows no inline style attributes)
   const largest = Math.max(0.0001, ...factors.map((f) => f.contribution));

@@ -309,6 +309,7 @@ class ThemeEngine:
             into.weeks[key] = into.weeks.get(key, 0) + n
         into.first_seen = min(into.first_seen, old.first_seen)
         into.last_seen = max(into.last_seen, old.last_seen)
+        into.name = into.name or old.name  # a name a person gave survives the merge
         # Keep the merged sample proportional to each side's member count.
         k = self.config.sample_per_theme
         total = max(into.member_count, 1)

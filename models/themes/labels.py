@@ -1,4 +1,6 @@
-"""Theme labels by class-based TF-IDF and the most central member as representative."""
+"""Theme labels by class-based TF-IDF, titles from the members' words, and the most central
+member as representative.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
 from models.themes.records import Member, ThemeRecord
+from models.themes.titles import TitleInput, theme_titles
 
 logger = logging.getLogger(__name__)
 
@@ -52,22 +55,33 @@ def representative(members: Sequence[Member], centroid: np.ndarray) -> Member | 
 
 
 def relabel(themes: Sequence[ThemeRecord], *, top_n: int) -> list[str]:
-    """Recompute label, keywords and representative of ``themes`` (c-TF-IDF across them).
+    """Recompute label, keywords, title and representative of ``themes`` (keywords and titles
+    are measured across them; a title a person gave, :attr:`ThemeRecord.name`, is kept).
 
-    Returns the ids whose label or representative changed.
+    Returns the ids whose label, title or representative changed.
     """
     keywords = ctfidf_keywords([[m.text for m in t.sample] for t in themes], top_n=top_n)
+    titles = theme_titles([_title_input(t) for t in themes])
     changed: list[str] = []
-    for theme, words in zip(themes, keywords, strict=True):
+    for theme, words, picked in zip(themes, keywords, titles, strict=True):
         best = representative(theme.sample, theme.centroid())
         label = " / ".join(words) if words else (best.text[:60] if best else "")
         rep_id = best.suggestion_id if best else theme.representative_id
-        if label != theme.label or rep_id != theme.representative_id:
+        title = picked or theme.title
+        if label != theme.label or rep_id != theme.representative_id or title != theme.title:
             changed.append(theme.theme_id)
         theme.label = label
         theme.keywords = words
+        theme.title = title
         if best is not None:
             theme.representative_id = best.suggestion_id
             theme.representative_text = best.text
     logger.debug("relabelled %d themes, %d changed", len(themes), len(changed))
     return changed
+
+
+def _title_input(theme: ThemeRecord) -> TitleInput:
+    members = theme.sample or theme.provisional
+    dim = len(theme.vector_sum)
+    vectors = np.stack([m.vector for m in members]) if members else np.zeros((0, dim), np.float32)
+    return TitleInput(texts=[m.text for m in members], vectors=vectors, centroid=theme.centroid())

@@ -250,6 +250,11 @@ class ThemeRecord:
     weeks: dict[str, int] = field(default_factory=dict)
     label: str = ""
     keywords: list[str] = field(default_factory=list)
+    title: str = ""
+    """A short title picked from the members' words (see :mod:`models.themes.titles`)."""
+    name: str = ""
+    """The title a person gave the theme (a rename); it wins over :attr:`title` and outlives
+    re-clusters and merges."""
     representative_id: str | None = None
     representative_text: str | None = None
     sample: list[Member] = field(default_factory=list)
@@ -266,6 +271,11 @@ class ThemeRecord:
         """Make a provisional member a confirmed one (it may enter the reservoir sample)."""
         self.provisional = [m for m in self.provisional if m.suggestion_id != member.suggestion_id]
         self._keep_in_sample(member, sample_size)
+
+    @property
+    def shown_title(self) -> str:
+        """What a person reads as the theme's title: the name given to it, else the picked title."""
+        return self.name or self.title
 
     def centroid(self) -> Vector:
         """Unit-length ``(dim,)`` float32 mean direction of the sampled members.
@@ -350,6 +360,8 @@ class ThemeRecord:
             "weeks": dict(self.weeks),
             "label": self.label,
             "keywords": list(self.keywords),
+            "title": self.title,
+            "name": self.name,
             "representative_id": self.representative_id,
             "representative_text": self.representative_text,
             "sample": [m.to_dict() for m in self.sample],
@@ -373,6 +385,8 @@ class ThemeRecord:
             weeks={str(k): int(v) for k, v in data["weeks"].items()},
             label=str(data["label"]),
             keywords=[str(k) for k in data["keywords"]],
+            title=str(data.get("title", "")),
+            name=str(data.get("name", "")),
             representative_id=data["representative_id"],
             representative_text=data["representative_text"],
             sample=[Member.from_dict(m) for m in data["sample"]],

@@ -279,7 +279,8 @@ def test_clicking_a_matrix_point_opens_its_theme(browser: Any, stack: Stack) -> 
     page.wait_for_selector("#detail[data-state='ready']")
     assert page.get_attribute("#detail", "data-theme-id") == theme_id
     detail = stack.get(f"/themes/{theme_id}", stack.viewer)
-    assert page.inner_text("#detail-title") == detail["label"]
+    assert detail["title"] and page.inner_text("#detail-title") == detail["title"]  # its keywords apart
+    assert page.inner_text("#detail .detail-keywords") == f"Keywords: {', '.join(detail['keywords'])}"
     assert page.locator("#detail .suggestions li").count() == min(25, len(detail["suggestions"]))
     page.keyboard.press("Escape")
     assert page.locator("#detail").is_hidden()
@@ -300,6 +301,11 @@ def test_the_public_board_names_no_one(
     shipped = page.locator(f".column[data-status='shipped'] li[data-theme-id='{stack.shipped}']")
     assert "You asked, we did" in shipped.inner_text()
     assert page.locator(".column[data-status='planned'] li.idea").count() >= 1
+    listed = stack.get("/themes", stack.viewer, product="trailmate", limit=100)["items"]
+    titles = {t["theme_id"]: t["title"] for t in listed}
+    for theme in next(c for c in board["columns"] if c["status"] == "planned")["themes"]:
+        assert theme["title"] == titles[theme["theme_id"]] != ""  # the theme's title, not its keywords
+        assert page.locator(f"li.idea[data-theme-id='{theme['theme_id']}'] h3").inner_text() == theme["title"]
     assert page.get_attribute("#monthly-update", "data-state") == "ready"
     html, text = page.content().lower(), page.inner_text("body").lower()
     handles = sample_handles()
@@ -338,3 +344,28 @@ def test_a_pm_settles_a_possible_duplicate_and_a_viewer_cannot(browser: Any, sta
     wait_panels(page)
     assert page.locator(f"#panel-review li[data-suggestion-id='{suggestion}']").count() == 0
     assert log.unexpected("/commands/") == []  # an outcome not decided yet answers 404 "pending"
+
+
+def test_a_pm_renames_a_theme_in_its_drawer(browser: Any, stack: Stack) -> None:
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log)
+    wait_panels(page)
+    row = page.locator("#top-themes tbody tr").last
+    theme_id = row.get_attribute("data-theme-id")
+    row.locator("button.link-button").click()
+    page.wait_for_selector("#detail[data-state='ready']")
+    before = stack.get(f"/themes/{theme_id}", stack.viewer)
+    assert page.input_value("#detail .rename-input") == before["title"] and not before["named"]
+    page.fill("#detail .rename-input", "Trail sharing with friends")
+    page.click("#detail .rename-save")
+    expect(page.locator("#detail .rename-note")).to_have_text("Renamed.", timeout=60_000)
+
+    def renamed() -> bool:
+        theme = stack.get(f"/themes/{theme_id}", stack.viewer)
+        return bool(theme["named"] and theme["title"] == "Trail sharing with friends")
+
+    assert eventually(renamed, timeout=60), stack.worker.log_tail()
+    assert page.inner_text("#detail-title") == "Trail sharing with friends"
+    history = stack.get(f"/themes/{theme_id}", stack.viewer)["history"]
+    assert any(h["kind"] == "rename" and "Trail sharing with friends" in h["detail"] for h in history)
+    assert log.unexpected("/commands/") == []

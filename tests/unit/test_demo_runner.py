@@ -10,7 +10,13 @@ import signal
 import pytest
 from rich.console import Console
 
-from youasked.demo.runner import _stopped_like_ctrl_c, print_api_access, print_pages
+from youasked.demo.runner import (
+    DemoSummary,
+    _stopped_like_ctrl_c,
+    print_api_access,
+    print_pages,
+    themes_table,
+)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
@@ -47,3 +53,21 @@ def test_the_dashboard_address_stays_on_one_line_however_narrow() -> None:
     words = [line.split() for line in out.getvalue().splitlines()]
     assert f"{base}/dashboard?product=trailmate#key={KEY}" in [w[-1] for w in words if w], words
     assert f"{base}/board?product=trailmate" in [w[-1] for w in words if w], words
+
+
+def test_the_demo_lists_themes_by_title_with_keywords_apart() -> None:
+    summary = DemoSummary(themes={
+        "t-1": {"theme_id": "t-1", "status": "active", "title": "Offline maps", "label": "offline / maps",
+                "author_count": 7, "mention_count": 9},
+        "t-2": {"theme_id": "t-2", "status": "active", "label": "dark / mode", "author_count": 9,
+                "mention_count": 9, "representative_text": "Dark mode please"},
+        "t-3": {"theme_id": "t-3", "status": "merged", "title": "Gone", "label": "gone", "author_count": 99,
+                "mention_count": 99},
+    }, asks={"t-1": ["offline maps please", "maps without signal", "download maps", "a fourth"]})
+    console, out = narrow_console()
+    console.width = 160
+    console.print(themes_table(summary))
+    text = out.getvalue()
+    assert "Themes (2 active)" in text and "Gone" not in text
+    assert text.index("dark / mode") < text.index("Offline maps")  # most people first
+    assert "offline / maps" in text and "download maps" in text and "a fourth" not in text

@@ -46,8 +46,11 @@ def identifying_records() -> list[tuple[str, bytes | None]]:
         )
     )
     records.append(
-        ("themes", event_json(theme("t-planned", label="user3 / sync", lifecycle=LifecycleStatus.PLANNED)))
+        ("themes", event_json(theme("t-planned", label="user3 / sync", title="Sync like user3 said",
+                                    lifecycle=LifecycleStatus.PLANNED)))
     )
+    records.append(("themes", event_json(theme("t-titled", product="hikeapp", label="offline / maps",
+                                               title="Offline maps", lifecycle=LifecycleStatus.PLANNED))))
     records += [("theme-members", event_json(member(i, "t-shipped"))) for i in range(20, 24)]
     records += [("theme-members", event_json(member(i, "t-planned"))) for i in range(2, 4)]
     named = closure("t-shipped")
@@ -128,7 +131,9 @@ def test_the_public_board_names_no_one(client: tuple[TestClient, str]) -> None:
         "t-dark",
     ]  # most people first
     (planned,) = columns["planned"]["themes"]
-    assert planned["title"] == "sync"
+    assert planned["title"] == "sync"  # its title named someone who asked: the keywords stand in
+    other = test_client.get("/public/themes", params={"product": "hikeapp"}).json()
+    assert [t["title"] for c in other["columns"] for t in c["themes"]] == ["Offline maps"]
     (shipped,) = columns["shipped"]["themes"]
     assert shipped["title"] == "Offline routes for" and shipped["people"] == 4
     post = shipped["shipped"]["post"]
@@ -164,8 +169,10 @@ def test_the_matrix_gives_points_and_trends(client: tuple[TestClient, str]) -> N
     answer = test_client.get("/matrix", params={"product": "trailmate"}, headers={"X-API-Key": viewer})
     assert answer.status_code == 200, answer.text
     matrix = answer.json()
-    assert matrix["products"] == ["otherapp", "trailmate"]
+    assert matrix["products"] == ["hikeapp", "otherapp", "trailmate"]
     assert [p["theme_id"] for p in matrix["items"]] == ["t-maps", "t-planned", "t-shipped", "t-dark"]
+    planned = matrix["items"][1]
+    assert (planned["title"], planned["label"]) == ("Sync like user3 said", "user3 / sync")
     assert matrix["total"] == len(matrix["items"]) == 4
     assert matrix["trend_weeks"][-1] == "2026-W09" and len(matrix["trend_weeks"]) == 12
     maps = matrix["items"][0]

@@ -14,11 +14,11 @@ from models.closure import load_templates
 from models.lifecycle import LifecycleStatus, ThemeLifecycle
 from models.scoring import CostEstimate, TShirtSize
 from models.theme_commands import apply_theme_command, sync_lifecycle
-from models.theme_mapping import closure_event, theme_score
+from models.theme_mapping import closure_event, default_title, theme_score, theme_snapshot
 from models.themes.config import ThemeConfig
 from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion
-from models.themes.workflow import ProductWork, tick
+from models.themes.workflow import Lineage, ProductWork, tick
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DIM = 16
@@ -228,3 +228,73 @@ def test_release_notes_are_read_with_their_dates() -> None:
     notes = read_release_notes(path)
     assert notes and all(note.text and note.version for note in notes)
     assert sum(note.released is not None for note in notes) == len(notes)
+
+
+def test_a_theme_gets_a_title_from_its_asks_and_keeps_its_keywords_apart() -> None:
+    work, _ = build()
+    dark, _ = themes_of(work)
+    record = work.themes.themes[dark]
+    assert record.title.lower() in {"dark mode", "dark mode at night"}
+    assert record.keywords and " / ".join(record.keywords) == record.label
+    snapshot = theme_snapshot(record, Lineage(), change="recluster", now=T0)
+    assert (snapshot.title, snapshot.named) == (record.title, False)
+
+
+def test_a_rename_is_recorded_and_outlives_a_recluster() -> None:
+    work, members = build()
+    dark, _ = themes_of(work)
+    now = T0 + timedelta(days=3)
+    renamed = apply_theme_command(work, ThemeLifecycle(), command("rename", dark, title="Night theme"),
+                                  engine=ENGINE, member_of=members.get, now=now)
+    assert renamed.outcome.accepted
+    assert renamed.outcome.changes[0].kind == "rename" and "Night theme" in renamed.outcome.changes[0].detail
+    assert renamed.step.changed == {dark: "rename"}
+    picked = work.themes.themes[dark].title
+    ENGINE.recluster(work.themes, now=now + timedelta(hours=1), new_id=work.new_id)
+    record = work.themes.themes[dark]
+    assert (record.shown_title, record.title) == ("Night theme", picked)
+    snapshot = theme_snapshot(record, Lineage(), change="recluster", now=now)
+    assert (snapshot.title, snapshot.named) == ("Night theme", True)
+    again = apply_theme_command(work, renamed.lifecycle, command("rename", dark, 2, title="Night theme"),
+                                engine=ENGINE, member_of=members.get, now=now)
+    assert again.outcome.code == "no_change"
+    back = apply_theme_command(work, renamed.lifecycle, command("rename", dark, 3, title=""),
+                               engine=ENGINE, member_of=members.get, now=now)
+    assert back.outcome.accepted and work.themes.themes[dark].shown_title == picked
+
+
+@pytest.mark.parametrize("name_target", [False, True])
+def test_a_given_title_survives_a_merge(name_target: bool) -> None:
+    work, members = build()
+    dark, export = themes_of(work)
+    now = T0 + timedelta(days=3)
+    life = apply_theme_command(work, ThemeLifecycle(), command("rename", export, title="CSV export"),
+                               engine=ENGINE, member_of=members.get, now=now).lifecycle
+    if name_target:
+        life = apply_theme_command(work, life, command("rename", dark, 2, title="Dark mode"),
+                                   engine=ENGINE, member_of=members.get, now=now).lifecycle
+    merged = apply_theme_command(work, life, command("merge", dark, 3, source_ids=[export]),
+                                 engine=ENGINE, member_of=members.get, now=now)
+    assert merged.outcome.accepted
+    expected = "Dark mode" if name_target else "CSV export"  # the target's own name wins
+    assert work.themes.themes[dark].shown_title == expected
+    ENGINE.recluster(work.themes, now=now + timedelta(hours=1), new_id=work.new_id)
+    assert work.themes.themes[dark].shown_title == expected
+    on_merged = apply_theme_command(work, merged.lifecycle, command("rename", export, 4, title="Export"),
+                                    engine=ENGINE, member_of=members.get, now=now)
+    assert on_merged.outcome.code == "merged_theme"
+
+
+def test_a_rename_without_a_title_is_not_a_command() -> None:
+    with pytest.raises(ValueError, match="rename command needs title"):
+        command("rename", "t-1")
+
+
+def test_a_closure_names_the_change_by_the_theme_title() -> None:
+    work, _ = build()
+    dark, export = themes_of(work)
+    picked = work.themes.themes[dark].title
+    assert default_title(work.themes.themes[dark]) == f"“{picked}”"
+    work.themes.themes[export].name = "CSV export of your data"
+    assert default_title(work.themes.themes[export]) == "CSV export of your data"
+    assert default_title(None) == "this change"

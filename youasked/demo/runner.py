@@ -20,6 +20,7 @@ from contracts.settings import Settings
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
 SAMPLE = Path(__file__).with_name("comments.jsonl")
 
@@ -154,6 +155,28 @@ def summarize(
     return summary
 
 
+def themes_table(summary: DemoSummary, *, top: int = 12) -> Table:
+    """The ``top`` active themes, most people first: title, keywords, counts, three member asks."""
+    from rich.table import Table
+
+    active = [t for t in summary.themes.values() if t["status"] == "active"]
+    active.sort(key=lambda t: (-int(str(t["author_count"])), str(t["theme_id"])))
+    table = Table(title=f"Themes ({len(active)} active)")
+    for column in ("theme", "title", "keywords", "people", "mentions", "member asks"):
+        table.add_column(column)
+    for theme in active[:top]:
+        asks = summary.asks.get(str(theme["theme_id"])) or [str(theme.get("representative_text") or "")]
+        table.add_row(
+            str(theme["theme_id"]),
+            str(theme.get("title") or ""),
+            str(theme["label"]),
+            str(theme["author_count"]),
+            str(theme["mention_count"]),
+            "\n".join(f"- {ask[:80]}" for ask in asks[:3]),
+        )
+    return table
+
+
 def say(console: Console, label: str, text: str = "") -> None:
     """Print one line: ``label`` in bold, then ``text`` as it is (no markup), never wrapped or
     cropped at the console's width, so that a command, an address or a path in it can be copied
@@ -274,21 +297,7 @@ def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, conso
         judged.add_row("asks passed on to feedback.suggestions (one per ask)", str(summary.suggestions))
         console.print(table)
         console.print(judged)
-        active = [t for t in summary.themes.values() if t["status"] == "active"]
-        active.sort(key=lambda t: (-int(str(t["author_count"])), str(t["theme_id"])))
-        themes = Table(title=f"Themes ({len(active)} active)")
-        for column in ("theme", "label", "people", "mentions", "member asks"):
-            themes.add_column(column)
-        for theme in active[:12]:
-            asks = summary.asks.get(str(theme["theme_id"])) or [str(theme.get("representative_text") or "")]
-            themes.add_row(
-                str(theme["theme_id"]),
-                str(theme["label"]),
-                str(theme["author_count"]),
-                str(theme["mention_count"]),
-                "\n".join(f"- {ask[:80]}" for ask in asks[:3]),
-            )
-        console.print(themes)
+        console.print(themes_table(summary))
         if any(summary.lag.values()):
             console.print(f"[yellow]still processing[/]: lag {summary.lag}")
         if serve:

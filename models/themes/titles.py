@@ -1,0 +1,394 @@
+"""A short title per theme, picked from its members' own words.
+
+Candidates are runs of 1 to ``max_words`` words inside one clause of a member's text (the
+person's own words only: a reply appended after them, @handles, URLs, e-mail addresses,
+hashtags and asides in brackets are removed first; Chinese and Japanese characters count as
+half a word each). A run may not begin or end with a function word or a request lead-in
+("please", "can you", "I wish"), so "please add dark mode" offers "dark mode" and "add dark
+mode" but never "please add"; a verb's particle may end it ("Turn it off"). Each run is scored
+
+    support ** 0.75 * (sum of its content words' salience) * length factor * verbatim factor
+
+* ``support``: the share of the theme's members holding the run's content words (in any
+  order: "activate my new card" supports "activate my card"), each member weighted by the
+  cosine of its vector to the theme centre, so members far from the centre count less;
+* ``salience`` of a word: its weighted share of members times how specific it is to the theme
+  among all the product's themes (``log(1 + A / f)``, as in c-TF-IDF), scaled so the theme's
+  most salient word is 1. Words found in more than a third of a product's themes (from six
+  themes on: "app", the product's name, another language's function words) carry none;
+* the length factor prefers 2 to 4 words (one word 0.4, five 0.9, six 0.8);
+* the verbatim factor (0.5 to 1) is the share of supporting members that wrote the run as is.
+
+A fragment gives way to a longer run that contains it and scores at least 0.85 times as much
+("Bring back the search" to "Bring back the search button"). Titles are distinct within a
+product: when two themes pick the same one, the theme scoring it higher keeps it and the other
+takes its next candidate that is no fragment of it. A theme where no run is shared by two
+members takes its most central member's first clause. Everything is deterministic and uses no
+model: only the member vectors the engine already holds. Casing: each word as most members
+write it (acronyms keep capitals), the first letter raised.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from models.text import authored_end
+
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|io|ly|gl|me|co|app)(?:/\S*)?\b", re.IGNORECASE
+)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_HANDLE = re.compile(r"(?<![\w@])[@＠][\w.]+")
+_HASHTAG = re.compile(r"(?<![\w#])#\w+")
+_ASIDE = re.compile(r"\([^()]*\)|（[^（）]*）|\[[^\[\]]*\]|【[^【】]*】")
+_CLAUSE = re.compile(
+    r"[.!?;:,()\[\]{}\"“”«»„|/\n\r\t…。！？；：，、（）]+|\s[-–—]+\s"
+    r"|\b(?:but|because|cause|since|although|though|while|whereas|otherwise|unless|so that|if|when)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"([{_CJK}])")
+_CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+"""Chinese and Japanese are written without spaces: each of their characters is a word here,
+and a title joins them back without spaces."""
+
+_LEAD_INS = frozenset(
+    (
+        "please", "pls", "plz", "plse", "kindly", "can", "could", "would", "should", "will", "shall", "may",
+        "might", "must", "wish", "wished", "hope", "hoping", "want", "wanted", "wanna", "like", "love",
+        "need", "needs", "needed", "add", "adding", "added", "make", "let", "allow", "give", "get",
+        "got", "have", "having", "put", "enable", "really", "just", "also", "maybe", "still", "even",
+        "option", "options", "ability", "feature", "features", "able", "thanks", "thank", "hi", "hello",
+        "hey", "dear", "guys", "team", "nice", "great", "good", "cool", "awesome", "would've", "i'd", "i'm",
+        "it's", "that's", "there's", "id", "im", "dont", "think", "guess", "wonder", "wondering",
+        "tell", "know", "however", "anyway", "actually", "though", "suggestion", "suggest", "request", "idea",
+        "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "can't", "won't", "wouldn't",
+        "shouldn't", "couldn't", "haven't", "hasn't", "doesn", "didn", "isn", "wasn", "cant", "wont",
+    )
+)
+_POLITE = frozenset(("please", "pls", "plz", "plse", "kindly"))
+_ASKING = frozenset((("can", "you"), ("could", "you"), ("would", "you"), ("will", "you"), ("i", "wish"),
+                     ("i", "want"), ("i'd", "like"), ("i", "need"), ("we", "need")))
+"""A run holding one of these is a request around a title, not a title ("Olly can you stop")."""
+_PARTICLES = frozenset(("off", "back", "up", "down", "out", "away"))
+"""Words that may end a title after a verb ("Turn it off", "Bring back"), though function words."""
+FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | _LEAD_INS
+"""Words a title neither begins nor ends with (English function words and request lead-ins);
+other languages' function words are found per product as words common to most themes."""
+
+_MAX_TITLE_CHARS = 60
+_KEPT = 60  # candidates of a theme that get a written form (the rest are far behind)
+
+
+@dataclass(frozen=True)
+class TitleInput:
+    """One theme's members: ``texts[i]`` with its ``(dim,)`` unit vector ``vectors[i]``."""
+
+    texts: Sequence[str]
+    vectors: npt.NDArray[np.float32]
+    """``(n, dim)`` float32 unit rows."""
+    centroid: npt.NDArray[np.float32]
+    """``(dim,)`` unit mean direction of the theme."""
+
+
+def clean_text(text: str) -> str:
+    """``text`` without what is not the person's own words or not a title's: an appended reply,
+    URLs, e-mail addresses, @handles, hashtags (``#`` words, which are tags, not a request) and
+    asides in brackets (details, or a platform's notes such as "(comment deleted)").
+    """
+    text = text[: authored_end(text)]
+    for pattern in (_EMAIL, _URL, _HANDLE, _HASHTAG, _ASIDE):
+        text = pattern.sub(" ", text)
+    return text
+
+
+def _key(word: str) -> str:
+    """How a word is compared: lower case, typographic apostrophes as plain ones."""
+    return word.lower().replace("’", "'")
+
+
+Clause = tuple[list[str], list[str]]
+"""A clause's words as written and their keys (:func:`_key`)."""
+
+
+def _clauses(text: str) -> list[Clause]:
+    """The words of each clause of ``text``, as written and as keys."""
+    parts = _CLAUSE.split(_CJK_CHAR.sub(r" \1 ", clean_text(text)))
+    return [(words, [_key(w) for w in words]) for part in parts if (words := _WORD.findall(part))]
+
+
+def _written(words: Sequence[str]) -> str:
+    return _CJK_GAP.sub("", " ".join(words))
+
+
+def _size(words: Sequence[str]) -> int:
+    """A run's length in words, a Chinese or Japanese character counting as half a word."""
+    return math.ceil(sum(_width(word) for word in words))
+
+
+def _width(word: str) -> float:
+    return 0.5 if len(word) == 1 and _CJK_CHAR.match(word) else 1.0
+
+
+@dataclass
+class _Candidate:
+    key: tuple[str, ...]
+    surfaces: dict[tuple[str, ...], int]
+    members: set[int]
+
+    def written(self) -> tuple[str, ...]:
+        """The run as most often written (first seen on a tie)."""
+        return max(self.surfaces.items(), key=lambda item: item[1])[0]
+
+
+def _candidates(
+    clauses: Sequence[Sequence[Clause]], edges: frozenset[str], max_words: int, shared: set[str]
+) -> dict[tuple[str, ...], _Candidate]:
+    """Every run of 1 to ``max_words`` words within a clause that neither begins nor ends with
+    an ``edges`` word (nor a number) and whose words are all ``shared`` (held by enough members
+    for the run to be supported at all), by its key.
+    """
+    found: dict[tuple[str, ...], _Candidate] = {}
+    for member, member_clauses in enumerate(clauses):
+        for words, lower in member_clauses:
+            widths = [_width(w) for w in lower]
+            for start, first in enumerate(lower):
+                if first in edges or first.isdigit() or first not in shared:
+                    continue
+                size = 0.0
+                for end in range(start, len(lower)):
+                    last = lower[end]
+                    size += widths[end]
+                    if last not in shared or size > max_words:
+                        break
+                    if (last in edges and not (last in _PARTICLES and end > start)) or last.isdigit():
+                        continue
+                    key = tuple(lower[start : end + 1])
+                    candidate = found.get(key)
+                    if candidate is None:
+                        candidate = found[key] = _Candidate(key, {}, set())
+                    surface = tuple(words[start : end + 1])
+                    candidate.surfaces[surface] = candidate.surfaces.get(surface, 0) + 1
+                    candidate.members.add(member)
+    return found
+
+
+def _member_weights(theme: TitleInput) -> npt.NDArray[np.float64]:
+    """Each member's weight: its cosine to the centre, floored at a small positive value."""
+    if len(theme.texts) == 0:
+        return np.zeros(0)
+    sims = np.asarray(theme.vectors, dtype=np.float64) @ np.asarray(theme.centroid, dtype=np.float64)
+    return np.clip(sims, 0.05, 1.0)
+
+
+def _sentence_case(words: Sequence[str], forms: dict[str, Counter[str]]) -> str:
+    """``words`` in sentence case: each word in its most used form in the theme (acronyms and
+    names keep their capitals, a capital used only for emphasis or at a sentence start goes),
+    then the first letter raised. ``forms`` maps a word's key to its written forms' counts.
+    """
+    out: list[str] = []
+    for word in words:
+        lower = word.lower()
+        variants = forms.get(_key(word)) or Counter({word: 1})
+        if variants[lower] * 2 >= sum(variants.values()):
+            out.append(lower)
+        else:
+            out.append(max(variants.items(), key=lambda item: (item[1], item[0]))[0])
+    shouted = [len(w) > 1 and w.isupper() for w in out]
+    for i, (first, second) in enumerate(pairwise(out)):
+        # two capitalized words in a row, one longer than an acronym: shouting ("STAY MUTED")
+        if shouted[i] and shouted[i + 1] and max(len(first), len(second)) > 3:
+            out[i], out[i + 1] = first.lower(), second.lower()
+    title = _written(out)
+    return title[:1].upper() + title[1:] if out and out[0] == out[0].lower() else title
+
+
+_SUPPORT_POWER = 0.75  # below 1: a phrase most members share beats a more specific rarer one less
+_LENGTH_FACTOR = {1: 0.4, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.9}  # six words: 0.8
+
+
+def _length_factor(words: int) -> float:
+    return _LENGTH_FACTOR.get(words, 0.8)
+
+
+def _ranked(
+    theme: TitleInput,
+    clauses: Sequence[Sequence[Clause]],
+    idf: dict[str, float],
+    common: frozenset[str],
+    max_words: int,
+) -> list[tuple[float, str]]:
+    """Every candidate title of one theme with its score, best first."""
+    weights = _member_weights(theme)
+    total = float(weights.sum())
+    if total <= 0:
+        return []
+    held = [{key for _, keys in member_clauses for key in keys} for member_clauses in clauses]
+    coverage: dict[str, float] = {}
+    holders: dict[str, int] = {}  # word -> bit mask of the members holding it
+    for member, member_keys in enumerate(held):
+        for word in member_keys:
+            coverage[word] = coverage.get(word, 0.0) + float(weights[member]) / total
+            holders[word] = holders.get(word, 0) | (1 << member)
+    plain = FUNCTION_WORDS | common
+    salience = {w: c * idf.get(w, 0.0) for w, c in coverage.items() if w not in plain}
+    top = max(salience.values(), default=0.0)
+    if top <= 0:
+        return []
+    forms: dict[str, Counter[str]] = {}
+    for member_clauses in clauses:
+        for words, keys in member_clauses:
+            # a clause's first word is capitalized by grammar, not because it is a name
+            skip = 1 if words[0][:1].isupper() else 0
+            for word, key in zip(words[skip:], keys[skip:], strict=True):
+                forms.setdefault(key, Counter())[word] += 1
+    everyone = (1 << len(clauses)) - 1
+    need = 2 if len(clauses) >= 2 else 1
+    supported: dict[frozenset[str], tuple[int, float]] = {}
+    scored: list[tuple[float, str, _Candidate]] = []
+    shared = {w for w, mask in holders.items() if mask.bit_count() >= need or w in FUNCTION_WORDS}
+    for candidate in _candidates(clauses, FUNCTION_WORDS, max_words, shared).values():
+        joined = " ".join(candidate.key)
+        if len(joined) > _MAX_TITLE_CHARS:
+            continue
+        content = frozenset(w for w in candidate.key if w not in FUNCTION_WORDS)
+        if not _reads_as_title(candidate.key, content):
+            continue
+        if content not in supported:
+            # a member supports a run when it holds the run's content words, in any order or
+            # sentence ("activate my new card" supports "activate my card")
+            mask = everyone
+            for word in content:
+                mask &= holders.get(word, 0)
+            members = [m for m in range(len(clauses)) if mask >> m & 1] if mask.bit_count() >= need else []
+            supported[content] = (len(members), float(weights[members].sum()) / total)
+        count, share = supported[content]
+        if count < need:
+            continue
+        weight = sum(salience.get(w, 0.0) for w in content) / top
+        verbatim = len(candidate.members) / count
+        score = share**_SUPPORT_POWER * weight * _length_factor(_size(candidate.key)) * (0.5 + 0.5 * verbatim)
+        if score > 0:
+            scored.append((score, joined, candidate))
+    scored.sort(key=lambda item: (-round(item[0], 9), -len(item[1]), item[1]))
+    ranked = [
+        (score, _sentence_case(candidate.written(), forms))
+        for score, _, candidate in scored[:_KEPT]
+    ]
+    return _completed(ranked)
+
+
+def _reads_as_title(key: tuple[str, ...], content: frozenset[str]) -> bool:
+    """Whether a run can be a title: no politeness or "can you" inside it, and no content word
+    said twice ("dark mode dark mode", "plus five plus").
+    """
+    if _POLITE.intersection(key) or any(pair in _ASKING for pair in pairwise(key)):
+        return False
+    return sum(1 for w in key if w in content) == len(content)
+
+
+def _completed(
+    ranked: list[tuple[float, str]], *, head: int = 40, keep: float = 0.85
+) -> list[tuple[float, str]]:
+    """``ranked`` where a fragment gives way to a longer run that contains it and scores at
+    least ``keep`` times as much ("Bring back the search" to "Bring back the search button"):
+    the fragment then ranks just after it. Only the ``head`` best are compared (cost).
+    """
+    final: dict[str, float] = {}
+    for score, title in sorted(ranked[:head], key=lambda pair: -len(pair[1])):
+        inner = f" {title.lower()} "
+        longer = [
+            final[other] for other in final
+            if inner in f" {other.lower()} " and keep * score <= final[other] < score
+        ]
+        final[title] = max(longer) * 0.999 if longer else score
+    out = sorted(final.items(), key=lambda pair: (-round(pair[1], 9), -len(pair[0]), pair[0]))
+    return [(score, title) for title, score in out] + ranked[head:]
+
+
+def _fallback(theme: TitleInput, max_words: int) -> str:
+    """The most central member's first clause, cut to ``max_words`` words (when no run of
+    words is shared by two members, e.g. a theme of one ask or a language written without spaces).
+    """
+    if len(theme.texts) == 0:
+        return ""
+    order = np.argsort(-_member_weights(theme), kind="stable")
+    for index in order:
+        for clause, _ in _clauses(theme.texts[int(index)]):
+            words = clause[:]
+            while words and _key(words[0]) in FUNCTION_WORDS:
+                words.pop(0)
+            while _size(words) > max_words:
+                words.pop()
+            while len(words) > 1 and _key(words[-1]) in FUNCTION_WORDS - _PARTICLES:
+                words.pop()
+            title = _written(words)[:_MAX_TITLE_CHARS].strip()
+            if title and _key(words[0]) not in FUNCTION_WORDS:
+                return title[:1].upper() + title[1:]
+    return ""
+
+
+def theme_titles(themes: Sequence[TitleInput], *, max_words: int = 6) -> list[str]:
+    """One title per theme (``""`` for a theme with no usable words), distinct within ``themes``.
+
+    ``themes`` are all the live themes of one product: specificity of words and the
+    product's own common words are measured across them.
+    """
+    clauses = [[_clauses(text) for text in theme.texts] for theme in themes]
+    document_freq: Counter[str] = Counter()
+    term_freq: Counter[str] = Counter()
+    for theme_clauses in clauses:
+        words = [key for member in theme_clauses for _, keys in member for key in keys]
+        term_freq.update(words)
+        document_freq.update(set(words))
+    average = sum(term_freq.values()) / max(len(themes), 1)
+    idf = {w: math.log(1.0 + average / n) for w, n in term_freq.items()}
+    common = frozenset(w for w, n in document_freq.items() if len(themes) >= 6 and n > len(themes) / 3)
+    rankings = [_ranked(theme, c, idf, common, max_words) for theme, c in zip(themes, clauses, strict=True)]
+    chosen = _distinct(rankings)
+    return [title or _fallback(theme, max_words) for title, theme in zip(chosen, themes, strict=True)]
+
+
+def _distinct(rankings: list[list[tuple[float, str]]]) -> list[str]:
+    """Each theme's best title that no theme scoring it higher holds. A theme that loses a
+    title also passes over the fragments of it ("Mode" once "Dark mode" went to another theme).
+    """
+    chosen = ["" for _ in rankings]
+    position = [0 for _ in rankings]
+    lost: list[list[set[str]]] = [[] for _ in rankings]
+    owner: dict[str, tuple[float, int]] = {}
+    pending = list(reversed(range(len(rankings))))
+    while pending:
+        index = pending.pop()
+        ranking = rankings[index]
+        while position[index] < len(ranking):
+            score, title = ranking[position[index]]
+            key = title.lower()
+            words = set(key.split())
+            holder = owner.get(key)
+            if holder is None and any(words <= gone for gone in lost[index]):
+                position[index] += 1
+                continue
+            if holder is None or score > holder[0]:
+                if holder is not None:
+                    loser = holder[1]
+                    lost[loser].append(words)
+                    position[loser] += 1
+                    chosen[loser] = ""
+                    pending.append(loser)
+                owner[key] = (score, index)
+                chosen[index] = title
+                break
+            lost[index].append(words)
+            position[index] += 1
+    return chosen

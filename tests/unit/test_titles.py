@@ -1,0 +1,155 @@
+"""Theme titles: short, from the asks' own words, in their language, never naming anyone."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.themes.titles import TitleInput, clean_text, theme_titles
+
+DIM = 24
+
+OFFLINE = [
+    "Please add offline maps",
+    "I wish I could download offline maps before a hike",
+    "offline maps would be great when there is no signal",
+    "Can you make the maps work offline?",
+    "Need offline maps for the mountains",
+    "pls offline maps, the trail has no coverage",
+]
+DARK = [
+    "Dark mode please!",
+    "Please add a dark mode, the white screen hurts at night",
+    "would love a dark mode",
+    "Dark mode for the app would be nice",
+    "I wish there was a dark theme or dark mode",
+]
+GPX = [
+    "Let me export the elevation profile as GPX",
+    "Please allow exporting the elevation profile to a GPX file",
+    "Can you add GPX export of the elevation profile?",
+    "export elevation profile as gpx so I can use it in my watch",
+]
+SYNC = [
+    "Sync my routes between phone and tablet",
+    "Please sync routes across devices",
+    "routes should sync to my tablet too",
+    "I want my saved routes to sync with the web version",
+]
+SPANISH = [
+    "Por favor agreguen el modo oscuro",
+    "Necesito el modo oscuro en la aplicación",
+    "modo oscuro para usar de noche",
+    "Ojalá tuviera modo oscuro",
+]
+
+
+def theme(texts: list[str], center: int, *, seed: int = 0) -> TitleInput:
+    """Members near axis ``center`` (their closeness to the centre varies a little)."""
+    rng = np.random.default_rng(center * 100 + seed)
+    vectors = np.zeros((len(texts), DIM), dtype=np.float32)
+    vectors[:, center] = 1.0
+    vectors += rng.normal(0, 0.15, vectors.shape).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    centroid = vectors.sum(axis=0)
+    centroid = (centroid / np.linalg.norm(centroid)).astype(np.float32)
+    return TitleInput(texts=texts, vectors=vectors, centroid=centroid)
+
+
+def test_titles_are_the_short_phrase_people_share() -> None:
+    titles = theme_titles([theme(OFFLINE, 0), theme(DARK, 1), theme(GPX, 2), theme(SYNC, 3)])
+    assert titles[0] == "Offline maps"
+    assert titles[1] == "Dark mode"
+    assert "elevation profile" in titles[2].lower() or "gpx" in titles[2].lower()
+    assert "sync" in titles[3].lower()
+    for title in titles:
+        assert 1 <= len(title.split()) <= 6
+        assert title[0].isupper() and title[-1].isalnum()
+        assert not re.match(r"(?i)(please|pls|can you|i wish|would|let me)\b", title)
+
+
+def test_a_title_keeps_the_words_acronyms_and_the_language_of_the_asks() -> None:
+    gpx = theme_titles([theme(GPX, 2), theme(OFFLINE, 0)])[0]
+    assert "GPX" in gpx or "gpx" not in gpx.lower()  # an acronym keeps its capitals
+    shouted = ["make that person STAY MUTED", "person STAY MUTED please", "MUTE them, STAY MUTED"]
+    assert theme_titles([theme(shouted, 3), theme(OFFLINE, 0)])[0] == "Person stay muted"
+    spanish = theme_titles([theme(SPANISH, 5), theme(OFFLINE, 0)])[0]
+    assert spanish == "Modo oscuro"
+    german = ["Bitte GPX-Export fürs Höhenprofil", "GPX-Export wäre klasse", "wann kommt der GPX-Export?"]
+    assert theme_titles([theme(german, 5), theme(DARK, 1)])[0] == "GPX-Export"
+    chinese = ["希望增加夜间模式", "请加入夜间模式。谢谢", "夜间模式什么时候出"]  # written without spaces
+    assert theme_titles([theme(chinese, 5), theme(DARK, 1)])[0] == "夜间模式"
+    japanese = ["オフラインマップが欲しい", "オフラインマップをお願いします", "山ではオフラインマップが必要"]
+    assert theme_titles([theme(japanese, 5), theme(DARK, 1)])[0] == "オフラインマップ"
+
+
+def test_an_aside_in_brackets_is_no_title() -> None:
+    noted = [f"（该条评论已经被删除）{text}" for text in DARK[:3]] + ["[edited] dark mode please"]
+    assert theme_titles([theme(noted, 1), theme(OFFLINE, 0)])[0] == "Dark mode"
+
+
+def test_two_themes_never_share_a_title_and_the_second_gets_no_fragment_of_it() -> None:
+    ios = ["dark mode on iOS please", "dark mode for iOS and iPad", "add dark mode to the iOS app",
+           "iOS dark mode"]
+    first, second = theme_titles([theme(DARK, 1), theme(ios, 4)])
+    assert first == "Dark mode"
+    assert second.lower() != "mode" and "ios" in second.lower()
+    night = ["dark mode for the map at night", "a dark mode map for night hikes", "night map dark mode"]
+    first, second = theme_titles([theme(DARK, 1), theme(night, 4)])
+    assert first == "Dark mode" and "night" in second.lower()
+
+
+def test_a_title_wraps_no_request_and_says_no_word_twice() -> None:
+    wrapped = ["Olly can you stop the music", "olly can you stop", "Olly can you stop now",
+               "stop the music olly"]
+    repeated = ["dark mode dark mode dark mode", "dark mode dark mode!!", "pls dark mode dark mode"]
+    first, second = theme_titles([theme(wrapped, 2), theme(repeated, 1), theme(OFFLINE, 0)])[:2]
+    assert "can you" not in first.lower() and "stop" in first.lower()
+    assert second == "Dark mode"
+
+
+def test_titles_are_deterministic_and_a_lone_ask_still_gets_one() -> None:
+    themes = [theme(OFFLINE, 0), theme(DARK, 1), theme(["Please, bring back the compass!"], 6)]
+    assert theme_titles(themes) == theme_titles(themes)
+    assert theme_titles(themes)[2] == "Bring back the compass"
+    assert theme_titles([]) == []
+
+
+NOISY = [
+    "@trailteam please add offline maps https://example.com/maps #feature",
+    "offline maps!! mail me at hiker99@example.org @support",
+    "Offline maps @jane_doe www.trails.io/offline",
+    "#offlinemaps offline maps please @trailteam\n\nDeveloper Response\n"
+    "Thanks @hiker99, offline maps are coming",
+]
+
+
+def test_a_title_never_carries_a_handle_url_email_hashtag_or_a_reply() -> None:
+    for texts in (NOISY, NOISY[:1], NOISY[3:]):
+        title = theme_titles([theme(texts, 0), theme(DARK, 1)])[0]
+        assert title
+        assert not re.search(r"[@#/]|https?|www|\.com|\.org|\.io|trailteam|jane|hiker99|support", title, re.I)
+    assert "Developer Response" not in clean_text(NOISY[3]) and "coming" not in clean_text(NOISY[3])
+
+
+WORDS = ["offline", "maps", "dark", "mode", "export", "route", "the", "please", "add", "for", "night"]
+NOISE = st.sampled_from(
+    ["@trailteam", "@jane_doe", "https://t.co/abc", "www.trails.io/x", "#feature", "bob@example.com",
+     "＠zenkaku"]
+)
+ASK = st.lists(st.one_of(st.sampled_from(WORDS), NOISE), min_size=1, max_size=12)
+ASKS = st.lists(ASK, min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ASKS)
+def test_no_handle_or_url_ever_reaches_a_title(asks: list[list[str]]) -> None:
+    texts = [" ".join(words) for words in asks]
+    for title in theme_titles([theme(texts, 0), theme(DARK, 1)]):
+        assert not re.search(r"[@＠#/]|https?|www|\.com|trailteam|jane|zenkaku|bob", title, re.I), title
+        assert len(title.split()) <= 6
+        words = title.lower().split()
+        assert not words or "please" not in (words[0], words[-1])
