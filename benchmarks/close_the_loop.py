@@ -7,7 +7,12 @@
    the strongest (release note, theme) proposal among the top ``--top`` themes; the change is
    named by the note's line closest to the theme (or ``--title``);
 4. publishes ``set_status shipped`` with that release and waits for the closure event;
-5. prints the closure (people, references, texts) and writes it to ``--out``.
+5. prints the closure (people, references, texts) and every ask it judged (thanked, held for a
+   product manager, left out; asks made after the release are only counted), with dates, scores
+   and the asks' words, and writes it to ``--out``;
+6. scores the thanked people against ``--labels`` (comment id -> asked for what shipped, 1/0;
+   default ``benchmarks/labels/closure-<product>.csv``): precision, recall, and how many thanked
+   asks are dated after the release.
 
 Run: .venv/bin/python benchmarks/close_the_loop.py [--product microsoft_teams] [--limit 4000]
 """
@@ -15,6 +20,7 @@ Run: .venv/bin/python benchmarks/close_the_loop.py [--product microsoft_teams] [
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import sys
@@ -27,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from contracts.events import ThemeStatus
-from contracts.lifecycle import ThemeCommand, new_command_id
+from contracts.lifecycle import ClosureEvent, ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import COMMENTS, WORKER_INPUTS
 from messaging.admin import ensure_topics
@@ -45,6 +51,47 @@ from youasked.release_proposals import (
 from youasked.replay import replay
 
 STREAMS = ROOT.parent / "shared" / "data" / "streams"
+LABELS = ROOT / "benchmarks" / "labels"
+
+
+def print_judged(closure: ClosureEvent) -> None:
+    """Every ask the closure judged, by verdict, oldest first: date, cosines, rule, the ask's words."""
+    print(f"\nasks: thanked {closure.thanked_asks}, held {closure.held_asks}, left out {closure.left_out_asks}, "
+          f"asked after shipping {closure.asked_after_shipping} (asked by {closure.asked_by})")
+    print(f"rule: {closure.selection_rule}")
+    for verdict in ("thanked", "held", "left_out"):
+        asks = sorted((a for a in closure.judged if a.verdict == verdict), key=lambda a: a.asked_at)
+        print(f"\n{verdict} ({len(asks)}):")
+        for ask in asks:
+            release = f"{ask.release_similarity:.3f}" if ask.release_similarity is not None else "  -  "
+            centre = f"{ask.centre_similarity:.3f}" if ask.centre_similarity is not None else "  -  "
+            print(f"  {ask.asked_at:%Y-%m-%d} {ask.comment_id}  release {release}  centre {centre}  "
+                  f"{' '.join(ask.ask.split())[:150]}")
+
+
+def read_labels(path: Path) -> dict[str, bool]:
+    """``comment_id,label`` rows (label 1: the comment asked for what shipped, 0: it did not)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {row["comment_id"]: row["label"].strip() == "1" for row in csv.DictReader(handle)}
+
+
+def print_scores(closure: ClosureEvent, labels: dict[str, bool], path: Path) -> None:
+    """Precision and recall of the thanked comments against ``labels``; thanked asks after the release."""
+    thanked = {c.comment_id for person in closure.people for c in person.comments}
+    judged = {a.comment_id for a in closure.judged}
+    unlabelled = sorted(judged - set(labels))
+    wanted = {comment for comment, label in labels.items() if label}
+    hits = len(thanked & wanted)
+    precision = hits / len(thanked) if thanked else 0.0
+    recall = hits / len(wanted) if wanted else 0.0
+    released = closure.release.date if closure.release else None
+    late = [c for person in closure.people for c in person.comments
+            if released is not None and c.asked_at.date() > released]
+    print(f"\nagainst {path.relative_to(ROOT)} ({len(labels)} labelled, {len(wanted)} asked for what shipped): "
+          f"thanked {len(thanked)} comments, precision {precision:.3f}, recall {recall:.3f}; "
+          f"thanked asks dated after the release {released}: {len(late)}")
+    if unlabelled:
+        print(f"  {len(unlabelled)} judged comments have no label: {', '.join(unlabelled[:10])}")
 
 
 def title_from_note(note: str, direction: object, model: object) -> str:
@@ -79,6 +126,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="Where to write the closure (JSON).")
     parser.add_argument("--top", type=int, default=10, help="Consider the themes of these top priority ranks.")
     parser.add_argument("--title", default=None, help="The change's name (default: the worker's fallback).")
+    parser.add_argument("--labels", type=Path, default=None,
+                        help="CSV of comment_id,label (1: asked for what shipped) to score the thanked people.")
     args = parser.parse_args()
     reviews = STREAMS / f"{args.product}_reviews.csv"
     releases = STREAMS / f"{args.product}_releases.csv"
@@ -163,6 +212,10 @@ def main() -> None:
         print(f"\n[{post.platform.value} public post, {post.length}/{post.limit}]\n{post.text}")
     for reply in closure.replies[:3]:
         print(f"\n[reply to {reply.platform.value} comment {reply.comment_id}]\n{reply.text}")
+    print_judged(closure)
+    labels_file = args.labels or LABELS / f"closure-{args.product}.csv"
+    if labels_file.exists():
+        print_scores(closure, read_labels(labels_file), labels_file)
     out = args.out or ROOT / "var" / f"closure-{args.product}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(closure.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
