@@ -26,18 +26,19 @@ import re
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from contracts.events import ThemeStatus
+from contracts.events import SuggestionThemed, ThemeStatus
 from contracts.lifecycle import ClosureEvent, ThemeCommand, new_command_id
 from contracts.settings import Settings
-from contracts.topics import COMMENTS, WORKER_INPUTS
+from contracts.topics import COMMENTS, THEME_MEMBERS, WORKER_INPUTS
 from messaging.admin import ensure_topics
 from messaging.lag import wait_for_zero_lag
+from messaging.readback import read_topic
 from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
 from youasked.commands import publish_command, read_closures, wait_for_outcome
@@ -52,6 +53,23 @@ from youasked.replay import replay
 
 STREAMS = ROOT.parent / "shared" / "data" / "streams"
 LABELS = ROOT / "benchmarks" / "labels"
+
+
+def asked_dates(settings: Settings, *, product: str) -> dict[str, list[date]]:
+    """The days of the asks of each theme of ``product`` (its member records, latest per suggestion)."""
+    latest: dict[str, SuggestionThemed] = {}
+    for record in read_topic(settings, THEME_MEMBERS, timeout=30.0, settle=2.0):
+        if record.value is None:
+            latest.pop((record.key or b"").decode(), None)
+            continue
+        member = SuggestionThemed.model_validate_json(record.value)
+        if member.product == product:
+            latest[member.suggestion_id] = member
+    days: dict[str, list[date]] = {}
+    for member in latest.values():
+        if member.theme_id is not None:
+            days.setdefault(member.theme_id, []).append(member.asked_at.date())
+    return days
 
 
 def print_judged(closure: ClosureEvent) -> None:
@@ -69,29 +87,34 @@ def print_judged(closure: ClosureEvent) -> None:
                   f"{' '.join(ask.ask.split())[:150]}")
 
 
-def read_labels(path: Path) -> dict[str, bool]:
-    """``comment_id,label`` rows (label 1: the comment asked for what shipped, 0: it did not)."""
+def read_labels(path: Path, release: str | None) -> dict[str, bool]:
+    """``comment_id,release,label`` rows of ``release`` (label 1: the comment asked for what that
+    release shipped, 0: it did not).
+    """
     with path.open(newline="", encoding="utf-8") as handle:
-        return {row["comment_id"]: row["label"].strip() == "1" for row in csv.DictReader(handle)}
+        return {row["comment_id"]: row["label"].strip() == "1" for row in csv.DictReader(handle)
+                if row["release"] == release}
 
 
 def print_scores(closure: ClosureEvent, labels: dict[str, bool], path: Path) -> None:
-    """Precision and recall of the thanked comments against ``labels``; thanked asks after the release."""
+    """Precision and recall of the thanked comments against ``labels`` (recall among the judged
+    comments, the asks made before the release); thanked asks dated after the release.
+    """
     thanked = {c.comment_id for person in closure.people for c in person.comments}
     judged = {a.comment_id for a in closure.judged}
     unlabelled = sorted(judged - set(labels))
-    wanted = {comment for comment, label in labels.items() if label}
+    wanted = {comment for comment in judged if labels.get(comment)}
     hits = len(thanked & wanted)
     precision = hits / len(thanked) if thanked else 0.0
     recall = hits / len(wanted) if wanted else 0.0
     released = closure.release.date if closure.release else None
     late = [c for person in closure.people for c in person.comments
             if released is not None and c.asked_at.date() > released]
-    print(f"\nagainst {path.relative_to(ROOT)} ({len(labels)} labelled, {len(wanted)} asked for what shipped): "
-          f"thanked {len(thanked)} comments, precision {precision:.3f}, recall {recall:.3f}; "
-          f"thanked asks dated after the release {released}: {len(late)}")
+    print(f"\nagainst {path.relative_to(ROOT)}: {len(judged)} judged comments, {len(wanted)} asked for what "
+          f"shipped; thanked {len(thanked)}: precision {precision:.3f}, recall {recall:.3f}; "
+          f"thanked asks dated after the release ({released}): {len(late)}")
     if unlabelled:
-        print(f"  {len(unlabelled)} judged comments have no label: {', '.join(unlabelled[:10])}")
+        print(f"  {len(unlabelled)} judged comments have no label: {', '.join(unlabelled)}")
 
 
 def title_from_note(note: str, direction: object, model: object) -> str:
@@ -126,6 +149,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="Where to write the closure (JSON).")
     parser.add_argument("--top", type=int, default=10, help="Consider the themes of these top priority ranks.")
     parser.add_argument("--title", default=None, help="The change's name (default: the worker's fallback).")
+    parser.add_argument("--release", default=None,
+                        help="Ship in this release (version in the releases file) the theme its note matches best.")
+    parser.add_argument("--min-asks", type=int, default=5,
+                        help="Ship a theme only in a release made after at least this many of its asks.")
     parser.add_argument("--labels", type=Path, default=None,
                         help="CSV of comment_id,label (1: asked for what shipped) to score the thanked people.")
     args = parser.parse_args()
@@ -170,13 +197,21 @@ def main() -> None:
         candidates = [t for t in open_themes(settings, model, product=args.product) if t.theme_id in leading]
         # What a product manager does with the release notes: take the strongest proposal
         # (release note -> one of the leading themes) and confirm it.
+        # A release answers only the asks made before it: a proposal counts when its theme holds
+        # at least --min-asks asks dated up to the release's day.
+        asked = asked_dates(settings, product=args.product)
         best: tuple[float, ReleaseNote, str] | None = None
-        for note, proposal in zip(notes, propose_for_notes(notes, candidates, model, min_similarity=0.45, limit=1),
+        for note, proposal in zip(notes, propose_for_notes(notes, candidates, model, min_similarity=0.45, limit=3),
                                   strict=True):
-            if proposal["proposals"] and (best is None or proposal["proposals"][0]["similarity"] > best[0]):
-                best = (proposal["proposals"][0]["similarity"], note, proposal["proposals"][0]["theme_id"])
+            if args.release and note.version != args.release:
+                continue
+            for match in proposal["proposals"]:
+                before = sum(1 for day in asked.get(match["theme_id"], []) if note.released and day <= note.released)
+                if before >= args.min_asks and (best is None or match["similarity"] > best[0]):
+                    best = (match["similarity"], note, match["theme_id"])
         if best is None:
-            raise SystemExit(f"no release note of {releases.name} matches any of the top {args.top} themes")
+            raise SystemExit(f"no release note of {releases.name} matches any of the top {args.top} themes "
+                             f"after {args.min_asks} of its asks")
         similarity, note, theme_id = best
         top = next(t for t in themes if t.theme_id == theme_id)
         rank = themes.index(top) + 1
@@ -215,7 +250,8 @@ def main() -> None:
     print_judged(closure)
     labels_file = args.labels or LABELS / f"closure-{args.product}.csv"
     if labels_file.exists():
-        print_scores(closure, read_labels(labels_file), labels_file)
+        version = closure.release.version if closure.release else None
+        print_scores(closure, read_labels(labels_file, version), labels_file)
     out = args.out or ROOT / "var" / f"closure-{args.product}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(closure.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
