@@ -4,8 +4,9 @@
 2. waits until every comment is judged and the themes have re-clustered;
 3. ranks the themes by priority (the versioned impact/cost formula; unknown cost counts as
    size M) and, as a product manager confirming the release matcher's proposals would, takes
-   the strongest (release note, theme) proposal among the top ``--top`` themes; the change is
-   named by the note's line closest to the theme (or ``--title``);
+   the strongest (release note line, theme) proposal among the top ``--top`` themes that hold at
+   least ``--min-asks`` asks made before that release (``--release`` picks the release); the
+   change is named by that line (or ``--title``);
 4. publishes ``set_status shipped`` with that release and waits for the closure event;
 5. prints the closure (people, references, texts) and every ask it judged (thanked, held for a
    product manager, left out; asks made after the release are only counted), with dates, scores
@@ -26,6 +27,7 @@ import re
 import sys
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -39,6 +41,9 @@ from contracts.topics import COMMENTS, THEME_MEMBERS, WORKER_INPUTS
 from messaging.admin import ensure_topics
 from messaging.lag import wait_for_zero_lag
 from messaging.readback import read_topic
+from models.closure_selection import note_lines
+from models.embedding import Embedder
+from models.release_match import OpenTheme
 from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
 from youasked.commands import publish_command, read_closures, wait_for_outcome
@@ -46,7 +51,6 @@ from youasked.release_proposals import (
     ReleaseNote,
     latest_themes,
     open_themes,
-    propose_for_notes,
     read_release_notes,
 )
 from youasked.replay import replay
@@ -117,16 +121,31 @@ def print_scores(closure: ClosureEvent, labels: dict[str, bool], path: Path) -> 
         print(f"  {len(unlabelled)} judged comments have no label: {', '.join(unlabelled)}")
 
 
-def title_from_note(note: str, direction: object, model: object) -> str:
-    """The release note's line closest to the theme: how the product names what people asked for."""
+def strongest_proposal(
+    chosen: list[ReleaseNote], notes: list[ReleaseNote], candidates: list[OpenTheme],
+    asked: dict[str, list[date]], model: Embedder, *, min_asks: int, min_similarity: float = 0.45,
+) -> tuple[float, ReleaseNote, str, str] | None:
+    """The (similarity, note, theme id, line) of the closest pair of a line of one of ``chosen``
+    and a theme's centroid, among themes with ``min_asks`` asks up to the note's day. Lines found
+    in more than a tenth of all ``notes`` ("Bug fixes and performance improvements") are boilerplate.
+    """
     import numpy as np
 
-    lines = [part.strip(" •-*\t") for part in re.split(r"[\n•]|(?<=[.!?])\s+", note)]
-    lines = [line.rstrip(".") for line in lines if 3 <= len(line.split()) <= 16]
-    if not lines:
-        return note.split(".")[0][:80]
-    vectors = model.embed(lines)  # type: ignore[attr-defined]
-    return name_of_change(lines[int(np.argmax(vectors @ np.asarray(direction)))])
+    counts = Counter(line.lower() for note in notes for line in set(note_lines(note.text)))
+    common = {line for line, count in counts.items() if count > max(2, len(notes) // 10)}
+    pairs = [(note, line) for note in chosen for line in note_lines(note.text) if line.lower() not in common]
+    if not pairs or not candidates:
+        return None
+    lines = model.embed([line for _, line in pairs])
+    centroids = np.stack([np.asarray(c.centroid) / np.linalg.norm(c.centroid) for c in candidates])
+    similarities = lines @ centroids.T
+    best: tuple[float, ReleaseNote, str, str] | None = None
+    for (note, line), row in zip(pairs, similarities, strict=True):
+        for theme, similarity in zip(candidates, row, strict=True):
+            before = sum(1 for day in asked.get(theme.theme_id, []) if note.released and day <= note.released)
+            if similarity >= min_similarity and before >= min_asks and (best is None or similarity > best[0]):
+                best = (float(similarity), note, theme.theme_id, line)
+    return best
 
 
 def name_of_change(line: str) -> str:
@@ -195,28 +214,20 @@ def main() -> None:
         notes = read_release_notes(releases) if releases.exists() else []
         leading = {t.theme_id for t in themes[: args.top]}
         candidates = [t for t in open_themes(settings, model, product=args.product) if t.theme_id in leading]
-        # What a product manager does with the release notes: take the strongest proposal
-        # (release note -> one of the leading themes) and confirm it.
-        # A release answers only the asks made before it: a proposal counts when its theme holds
-        # at least --min-asks asks dated up to the release's day.
+        # What a product manager does with the release notes: take the strongest proposal (a
+        # release note's line -> one of the leading themes) and confirm it, naming the change by
+        # that line. A release answers only the asks made before it: a proposal counts when its
+        # theme holds at least --min-asks asks dated up to the release's day.
         asked = asked_dates(settings, product=args.product)
-        best: tuple[float, ReleaseNote, str] | None = None
-        for note, proposal in zip(notes, propose_for_notes(notes, candidates, model, min_similarity=0.45, limit=3),
-                                  strict=True):
-            if args.release and note.version != args.release:
-                continue
-            for match in proposal["proposals"]:
-                before = sum(1 for day in asked.get(match["theme_id"], []) if note.released and day <= note.released)
-                if before >= args.min_asks and (best is None or match["similarity"] > best[0]):
-                    best = (match["similarity"], note, match["theme_id"])
+        chosen = [note for note in notes if not args.release or note.version == args.release]
+        best = strongest_proposal(chosen, notes, candidates, asked, model, min_asks=args.min_asks)
         if best is None:
             raise SystemExit(f"no release note of {releases.name} matches any of the top {args.top} themes "
                              f"after {args.min_asks} of its asks")
-        similarity, note, theme_id = best
+        similarity, note, theme_id, line = best
         top = next(t for t in themes if t.theme_id == theme_id)
         rank = themes.index(top) + 1
-        direction = next(c.centroid for c in candidates if c.theme_id == theme_id)
-        title = args.title or title_from_note(note.text, direction, model)
+        title = args.title or name_of_change(line)
         print(f"shipping {top.theme_id} (priority rank {rank}, {top.author_count} people): "
               f"{(top.representative_text or '')[:100]!r}")
         print(f"release {note.version} ({note.released}), similarity {similarity:.3f}; title {title!r}")

@@ -8,18 +8,22 @@ and the rule that decided it:
    this release: it stays in the theme, ``asked_after_shipping``, and is never thanked for it.
 2. **Relevance** (:func:`judge_relevance`). Each remaining ask is compared (cosine, the pipeline's
    embeddings) with what shipped (the product manager's title and the release note's line closest
-   to the theme) and with the theme's centre. The bands are not fixed cosines: they come from
-   the theme's own spread (:class:`ThemeSpread`), the cosines of its sampled members to its
-   centre. The shipped text is read as the centre of the theme people would have formed had
-   they asked for exactly what shipped, with this theme's spread:
+   to the theme; the best of them counts) and with the theme's centre. The bands are not fixed
+   cosines: they come from the theme's own spread (:class:`ThemeSpread`), the cosines of its
+   sampled members to its centre: ``low`` is their lowest decile, ``width`` the distance from
+   there to their median (at least :data:`MIN_WIDTH`), and ``floor = low - width`` the edge of
+   the theme (its loosest members stand about there). Two questions decide:
 
-   - *thanked*: the ask is at least as close to what shipped as this theme's typical (median)
-     member is to its centre, or the ask sits in the core of the theme (its centre cosine at or
-     above the typical member's) while being at least as close to what shipped as the theme's
-     centre itself is (the theme as a whole asked for it);
-   - *left out*: the ask is farther from what shipped than the theme's lowest-decile member is
-     from its centre (it would not be a member of a theme about what shipped);
-   - *held* for a product manager: between the two.
+   - *would the ask belong to a theme about what shipped?* Its cosine to what shipped is at least
+     ``floor``: it is as close to what shipped as this theme's members are to their centre;
+   - *is what shipped what it asked for, not only its area?* It is about as close to what shipped
+     as to its own theme's centre: the gap (centre cosine minus release cosine) is at most
+     ``width``. An ask much closer to the theme's average than to the change asked for something
+     else nearby (a catch-all theme's "more features", another item of the same screen).
+
+   *Thanked* when both hold; *left out* when the release cosine is below ``floor - width`` or the
+   gap exceeds ``2 * width`` (one more width beyond either edge); *held* for a product manager in
+   between.
 
    Without a model (no embedder), relevance is not judged: every ask made before shipping is
    thanked, and the rule says so.
@@ -43,13 +47,17 @@ FloatMatrix = npt.NDArray[np.float32]
 RULE_AFTER_SHIPPING = "time: asked after the change shipped"
 RULE_DECLINED = "declined: everyone who asked hears why"
 RULE_NO_MODEL = "time only: asked before shipping (relevance not judged without a model)"
-RULE_MATCHES_RELEASE = "relevance: as close to what shipped as a typical member is to the theme's centre"
-RULE_THEME_CORE = "relevance: in the theme's core, and as close to what shipped as the theme's centre is"
-RULE_FAR_FROM_RELEASE = (
-    "relevance: farther from what shipped than the theme's lowest-decile member is from its centre"
+RULE_MATCHES_RELEASE = "relevance: close to what shipped, and as close to it as to the theme's centre"
+RULE_FAR_FROM_RELEASE = "relevance: farther from what shipped than the theme's members are from its centre"
+RULE_SOMETHING_ELSE = (
+    "relevance: much closer to the theme's centre than to what shipped (asked for something else)"
 )
 RULE_UNCERTAIN = "relevance: between the bands, held for a product manager"
 
+# Cosine differences this small between two texts say nothing (two phrasings of one ask differ by
+# more): a theme of near-identical members (exact repeats, a test's synthetic vectors) gets bands
+# at least this wide instead of bands that split it on noise.
+MIN_WIDTH = 0.02
 MIN_LINE_WORDS = 3
 MAX_LINE_WORDS = 24
 _LINE_BREAK = re.compile(r"[\n•]|(?<=[.!?])\s+")
@@ -77,12 +85,23 @@ class AskJudgement:
 
 @dataclass(frozen=True)
 class ThemeSpread:
-    """How tightly a theme's members sit around its centre: cosines of its sampled members to the
-    centre. ``typical`` is their median, ``low`` their 10th percentile.
+    """How tightly a theme's members sit around its centre, from the cosines of its sampled members
+    to the centre: ``typical`` is their median, ``low`` their 10th percentile; ``width`` the
+    distance between the two (how far apart two ordinary members of this theme may stand).
     """
 
     typical: float
     low: float
+
+    @property
+    def width(self) -> float:
+        """``typical - low``, and never under :data:`MIN_WIDTH`."""
+        return max(self.typical - self.low, MIN_WIDTH)
+
+    @property
+    def floor(self) -> float:
+        """Where the theme's loosest members stand: one width below its lowest decile."""
+        return self.low - self.width
 
     @classmethod
     def of(cls, member_vectors: FloatMatrix, centre: npt.NDArray[np.float32]) -> ThemeSpread:
@@ -152,15 +171,16 @@ def judge_relevance(
     shipped = np.asarray(shipped_vectors, dtype=np.float64)
     to_release = (asks @ shipped.T).max(axis=1) if len(asks) else np.zeros(0)
     to_centre = asks @ np.asarray(centre, dtype=np.float64)
-    centre_to_release = float((shipped @ np.asarray(centre, dtype=np.float64)).max())
+    floor, width = spread.floor, spread.width
     judged = []
     for suggestion_id, release, core in zip(suggestion_ids, to_release, to_centre, strict=True):
-        if release >= spread.typical:
+        gap = core - release
+        if release >= floor and gap <= width:
             verdict, rule = Verdict.THANKED, RULE_MATCHES_RELEASE
-        elif core >= spread.typical and release >= centre_to_release:
-            verdict, rule = Verdict.THANKED, RULE_THEME_CORE
-        elif release < spread.low:
+        elif release < floor - width:
             verdict, rule = Verdict.LEFT_OUT, RULE_FAR_FROM_RELEASE
+        elif gap > 2 * width:
+            verdict, rule = Verdict.LEFT_OUT, RULE_SOMETHING_ELSE
         else:
             verdict, rule = Verdict.HELD, RULE_UNCERTAIN
         judged.append(

@@ -113,8 +113,11 @@ def _relevance(
     )
     shown = "; ".join(f"“{text}”" for text in texts)
     return judged, (
-        f"relevance to {shown}: thanked from cosine {spread.typical:.3f} (the theme's median member to "
-        f"its centre), left out below {spread.low:.3f} (its lowest decile), held between"
+        f"relevance to {shown} (best cosine) against the theme's spread (members to centre: lowest "
+        f"decile {spread.low:.3f}, width to the median {spread.width:.3f}): thanked at cosine >= "
+        f"{spread.floor:.3f} and at most {spread.width:.3f} closer to the theme's centre; left out below "
+        f"{spread.floor - spread.width:.3f} or more than {2 * spread.width:.3f} closer to the centre; "
+        "held between"
     )
 
 
