@@ -16,14 +16,19 @@ and the rule that decided it:
 
    - *would the ask belong to a theme about what shipped?* Its cosine to what shipped is at least
      ``floor``: it is as close to what shipped as this theme's members are to their centre;
-   - *is what shipped what it asked for, not only its area?* It is about as close to what shipped
-     as to its own theme's centre: the gap (centre cosine minus release cosine) is at most
-     ``width``. An ask much closer to the theme's average than to the change asked for something
-     else nearby (a catch-all theme's "more features", another item of the same screen).
+   - *is what shipped what it asked for, not only its area?* Its cosine to what shipped falls
+     short of the cosine its place in the theme predicts by at most ``width``. When what shipped
+     is itself an ordinary member of the theme (its cosine to the centre, ``c0``, at least
+     ``typical - width / 2``: the theme as a whole asked for it), the prediction is
+     ``centre cosine * c0`` (a single line of text sits farther from every ask than the theme's
+     averaged centre does). Otherwise what shipped is one item of the theme's area, and the
+     prediction is the ask's centre cosine itself: an ask much closer to the theme's average than
+     to the change asked for something else nearby (a catch-all theme's "more features", another
+     item of the same screen).
 
-   *Thanked* when both hold; *left out* when the release cosine is below ``floor - width`` or the
-   gap exceeds ``2 * width`` (one more width beyond either edge); *held* for a product manager in
-   between.
+   *Thanked* when both hold; *left out* when the release cosine is below ``floor - width`` or it
+   falls short of the prediction by more than ``2 * width`` (one more width beyond either edge);
+   *held* for a product manager in between.
 
    Without a model (no embedder), relevance is not judged: every ask made before shipping is
    thanked, and the rule says so.
@@ -47,10 +52,11 @@ FloatMatrix = npt.NDArray[np.float32]
 RULE_AFTER_SHIPPING = "time: asked after the change shipped"
 RULE_DECLINED = "declined: everyone who asked hears why"
 RULE_NO_MODEL = "time only: asked before shipping (relevance not judged without a model)"
-RULE_MATCHES_RELEASE = "relevance: close to what shipped, and as close to it as to the theme's centre"
+RULE_MATCHES_RELEASE = "relevance: close to what shipped, as close as its place in the theme predicts"
 RULE_FAR_FROM_RELEASE = "relevance: farther from what shipped than the theme's members are from its centre"
 RULE_SOMETHING_ELSE = (
-    "relevance: much closer to the theme's centre than to what shipped (asked for something else)"
+    "relevance: much farther from what shipped than its place in the theme predicts "
+    "(asked for something else)"
 )
 RULE_UNCERTAIN = "relevance: between the bands, held for a product manager"
 
@@ -172,9 +178,11 @@ def judge_relevance(
     to_release = (asks @ shipped.T).max(axis=1) if len(asks) else np.zeros(0)
     to_centre = asks @ np.asarray(centre, dtype=np.float64)
     floor, width = spread.floor, spread.width
+    centre_to_release = float((shipped @ np.asarray(centre, dtype=np.float64)).max())
+    whole_theme = centre_to_release >= spread.typical - width / 2
     judged = []
     for suggestion_id, release, core in zip(suggestion_ids, to_release, to_centre, strict=True):
-        gap = core - release
+        gap = (core * centre_to_release if whole_theme else core) - release
         if release >= floor and gap <= width:
             verdict, rule = Verdict.THANKED, RULE_MATCHES_RELEASE
         elif release < floor - width:

@@ -117,8 +117,13 @@ def _relevance(
         f"decile {spread.low:.3f}, width to the median {spread.width:.3f}): thanked at cosine >= "
         f"{spread.floor:.3f} and at most {spread.width:.3f} closer to the theme's centre; left out below "
         f"{spread.floor - spread.width:.3f} or more than {2 * spread.width:.3f} closer to the centre; "
-        "held between"
+        f"held between (what shipped to the centre: {_centre_cosine(shipped, centre):.3f})"
     )
+
+
+def _centre_cosine(shipped: FloatMatrix, centre: FloatMatrix) -> float:
+    """The best cosine of what shipped to the theme's centre."""
+    return float((np.asarray(shipped) @ np.asarray(centre)).max())
 
 
 def _sampled_vectors(work: ProductWork, theme_ids: set[str]) -> dict[str, FloatMatrix]:

@@ -110,6 +110,23 @@ def test_asks_are_thanked_held_or_left_out_by_the_themes_own_bands() -> None:
     assert judged[1].centre_similarity == pytest.approx(0.85, abs=1e-3)
 
 
+def test_when_what_shipped_is_what_the_whole_theme_asked_asks_are_judged_against_that() -> None:
+    spread = ThemeSpread(typical=0.8, low=0.7)  # width 0.1, floor 0.6
+    centre = at_cosine(0.8, towards=0, away=1)  # what shipped (axis 0) sits like a typical member
+    core = np.asarray([0.72, 0.66, 0.2, 0.0], dtype=np.float32)  # centre cosine 0.9, release 0.72
+    core /= np.linalg.norm(core)
+    (judged,) = judge_relevance(suggestion_ids=["a"], ask_vectors=np.stack([core]),
+                                shipped_vectors=np.stack([unit(1, 0, 0, 0)]), centre=centre, spread=spread)
+    # much closer to the centre than to what shipped, as any single line on the theme's own topic is
+    assert judged.verdict is Verdict.THANKED and judged.centre_similarity is not None
+    assert judged.centre_similarity - (judged.release_similarity or 0) > spread.width
+
+    elsewhere = at_cosine(0.3, towards=0, away=1)  # what shipped is far from this theme's centre
+    (judged,) = judge_relevance(suggestion_ids=["a"], ask_vectors=np.stack([core]),
+                                shipped_vectors=np.stack([unit(1, 0, 0, 0)]), centre=elsewhere, spread=spread)
+    assert judged.verdict is not Verdict.THANKED
+
+
 def test_a_tight_theme_whose_release_says_what_it_asked_thanks_its_members() -> None:
     rng = np.random.default_rng(3)
     members = np.stack([unit(*(np.asarray([1, 0, 0, 0]) + rng.normal(0, 0.03, 4))) for _ in range(12)])
