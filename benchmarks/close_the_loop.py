@@ -16,6 +16,7 @@
    asks are dated after the release.
 
 Run: .venv/bin/python benchmarks/close_the_loop.py [--product microsoft_teams] [--limit 4000]
+Score a closure written before: .venv/bin/python benchmarks/close_the_loop.py --score <closure.json>
 """
 
 from __future__ import annotations
@@ -117,6 +118,10 @@ def print_scores(closure: ClosureEvent, labels: dict[str, bool], path: Path) -> 
     print(f"\nagainst {path.relative_to(ROOT)}: {len(judged)} judged comments, {len(wanted)} asked for what "
           f"shipped; thanked {len(thanked)}: precision {precision:.3f}, recall {recall:.3f}; "
           f"thanked asks dated after the release ({released}): {len(late)}")
+    everyone = len(judged) + closure.asked_after_shipping
+    if everyone:
+        print(f"  thanking every member as before ({everyone} comments, {closure.asked_after_shipping} written "
+              f"after the release): precision {len(wanted) / everyone:.3f}")
     if unlabelled:
         print(f"  {len(unlabelled)} judged comments have no label: {', '.join(unlabelled)}")
 
@@ -174,7 +179,17 @@ def main() -> None:
                         help="Ship a theme only in a release made after at least this many of its asks.")
     parser.add_argument("--labels", type=Path, default=None,
                         help="CSV of comment_id,label (1: asked for what shipped) to score the thanked people.")
+    parser.add_argument("--score", type=Path, default=None,
+                        help="Score a closure written before (JSON) against --labels, without replaying.")
     args = parser.parse_args()
+    if args.score:
+        closure = ClosureEvent.model_validate_json(args.score.read_text(encoding="utf-8"))
+        print(f"closure {closure.closure_key}: {closure.title!r}, {closure.people_count} people")
+        print_judged(closure)
+        labels_file = args.labels or LABELS / f"closure-{closure.product}.csv"
+        version = closure.release.version if closure.release else None
+        print_scores(closure, read_labels(labels_file, version), labels_file)
+        return
     reviews = STREAMS / f"{args.product}_reviews.csv"
     releases = STREAMS / f"{args.product}_releases.csv"
 

@@ -147,7 +147,7 @@ def register_themes(
         templates=closure_templates(settings),
         duplicates=DuplicateConfig(),
         weights=scoring_weights(settings),
-        embedder=embedder,
+        embedder=embedder if settings.closure_relevance else None,
     )
     tables = FaustThemeTables(app, settings, dim=384, duplicates=service.duplicates)
     sink = EffectSink(outputs, ledgers, tables)
