@@ -77,6 +77,19 @@ def asked_dates(settings: Settings, *, product: str) -> dict[str, list[date]]:
     return days
 
 
+def without_asks(closure: ClosureEvent) -> dict[str, object]:
+    """The closure as JSON without the reviews' words (the asks quoted from them): the data set's
+    texts stay in ../shared/data; comment ids, dates, verdicts and cosines are kept.
+    """
+    data = closure.model_dump(mode="json")
+    for ask in data["judged"]:
+        ask["ask"] = ""
+    for person in data["people"]:
+        for comment in person["comments"]:
+            comment["asks"] = []
+    return data
+
+
 def print_judged(closure: ClosureEvent) -> None:
     """Every ask the closure judged, by verdict, oldest first: date, cosines, rule, the ask's words."""
     print(f"\nasks: thanked {closure.thanked_asks}, held {closure.held_asks}, left out {closure.left_out_asks}, "
@@ -280,7 +293,7 @@ def main() -> None:
         print_scores(closure, read_labels(labels_file, version), labels_file)
     out = args.out or ROOT / "var" / f"closure-{args.product}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(closure.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    out.write_text(json.dumps(without_asks(closure), indent=2, ensure_ascii=False) + "\n")
     print(f"\nwritten to {out}")
 
 
