@@ -105,7 +105,7 @@ def _relevance(
     note = trigger.release.note if trigger.release else None
     lines = note_lines(note)
     line_vectors = embedder.embed(lines) if lines else None
-    texts = shipped_texts(title, note, line_vectors, centre) or [m.text for m in asks[:1]]
+    texts = shipped_texts(title, note, line_vectors, centre) or [title or "this change"]
     shipped = l2_normalize(embedder.embed(texts))
     judged = judge_relevance(
         suggestion_ids=[m.suggestion_id for m in asks], ask_vectors=ask_vectors, shipped_vectors=shipped,
