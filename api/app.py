@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
+from api.closure_preview import closure_preview_router
 from api.commands import commands_router
 from api.common import ApiError, broker_unavailable
 from api.errors import install_error_handlers
@@ -112,7 +113,9 @@ def create_api(
     async def send_record(topic: str, key: bytes, value: bytes) -> None:
         await _send(state["producer"], settings, topic, key, value)
 
-    app.include_router(themes_router(engine=engine, semantic=SemanticIndex(engine, model)))
+    semantic = SemanticIndex(engine, model)
+    app.include_router(themes_router(engine=engine, semantic=semantic))
+    app.include_router(closure_preview_router(engine=engine, semantic=semantic))
     app.include_router(commands_router(settings, engine=engine, send=send_record))
     app.include_router(reports_router(engine=engine))  # closures, monthly updates, metrics
     app.include_router(ingest_router(settings, send=send_record))

@@ -325,3 +325,34 @@ class ErasureAccepted(Body):
     products: list[str]
     command_ids: list[str]
     removed: ErasureCounts
+
+
+class PreviewAsk(Body):
+    """One ask of a theme and what a closure shipped now would do with it."""
+
+    suggestion_id: str
+    comment_id: str
+    platform: Platform
+    author_handle: str | None
+    asked_at: datetime
+    ask: str
+    verdict: Literal["thanked", "held", "left_out", "asked_after_shipping"]
+    rule: str
+    release_similarity: float | None
+    centre_similarity: float | None
+
+
+class ClosurePreview(Body):
+    """Who a "You asked, we did" closure of this theme would thank, hold for a person or leave
+    out, were it shipped in ``release`` now; asks made after ``asked_by`` are never thanked.
+    """
+
+    theme_id: str
+    title: str
+    release: str | None
+    asked_by: datetime
+    thanked: int
+    held: int
+    left_out: int
+    asked_after_shipping: int
+    asks: list[PreviewAsk]

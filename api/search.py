@@ -63,11 +63,18 @@ class SemanticIndex:
         return [(snapshot.theme_ids[i], round(float(scores[i]), 4)) for i in best]
 
     def _embed(self, query: str) -> npt.NDArray[np.float32]:
+        vector: npt.NDArray[np.float32] = self.embed([query])[0]
+        return vector
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """``texts`` embedded with the pipeline's model, ``(n, dim)`` unit rows."""
         with self._lock:
             if self._embedder is None:
                 self._embedder = self._embedder_factory()
             embedder = self._embedder
-        return np.asarray(embedder.embed([query])[0], dtype=np.float32)
+        if not texts:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        return np.asarray(embedder.embed(texts), dtype=np.float32)
 
     def _current(self) -> _Snapshot:
         snapshot = self._snapshot

@@ -4,34 +4,47 @@
 2. waits until every comment is judged and the themes have re-clustered;
 3. ranks the themes by priority (the versioned impact/cost formula; unknown cost counts as
    size M) and, as a product manager confirming the release matcher's proposals would, takes
-   the strongest (release note, theme) proposal among the top ``--top`` themes; the change is
-   named by the note's line closest to the theme (or ``--title``);
+   the strongest (release note line, theme) proposal among the top ``--top`` themes that hold at
+   least ``--min-asks`` asks made before that release (``--release`` picks the release); the
+   change is named by that line (or ``--title``);
 4. publishes ``set_status shipped`` with that release and waits for the closure event;
-5. prints the closure (people, references, texts) and writes it to ``--out``.
+5. prints the closure (people, references, texts) and every ask it judged (thanked, held for a
+   product manager, left out; asks made after the release are only counted), with dates, scores
+   and the asks' words, and writes it to ``--out``;
+6. scores the thanked people against ``--labels`` (comment id -> asked for what shipped, 1/0;
+   default ``benchmarks/labels/closure-<product>.csv``): precision, recall, and how many thanked
+   asks are dated after the release.
 
 Run: .venv/bin/python benchmarks/close_the_loop.py [--product microsoft_teams] [--limit 4000]
+Score a closure written before: .venv/bin/python benchmarks/close_the_loop.py --score <closure.json>
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from contracts.events import ThemeStatus
-from contracts.lifecycle import ThemeCommand, new_command_id
+from contracts.events import SuggestionThemed, ThemeStatus
+from contracts.lifecycle import ClosureEvent, ThemeCommand, new_command_id
 from contracts.settings import Settings
-from contracts.topics import COMMENTS, WORKER_INPUTS
+from contracts.topics import COMMENTS, THEME_MEMBERS, WORKER_INPUTS
 from messaging.admin import ensure_topics
 from messaging.lag import wait_for_zero_lag
+from messaging.readback import read_topic
+from models.closure_selection import note_lines
+from models.embedding import Embedder
+from models.release_match import OpenTheme
 from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
 from youasked.commands import publish_command, read_closures, wait_for_outcome
@@ -39,24 +52,118 @@ from youasked.release_proposals import (
     ReleaseNote,
     latest_themes,
     open_themes,
-    propose_for_notes,
     read_release_notes,
 )
 from youasked.replay import replay
 
 STREAMS = ROOT.parent / "shared" / "data" / "streams"
+LABELS = ROOT / "benchmarks" / "labels"
 
 
-def title_from_note(note: str, direction: object, model: object) -> str:
-    """The release note's line closest to the theme: how the product names what people asked for."""
+def asked_dates(settings: Settings, *, product: str) -> dict[str, list[date]]:
+    """The days of the asks of each theme of ``product`` (its member records, latest per suggestion)."""
+    latest: dict[str, SuggestionThemed] = {}
+    for record in read_topic(settings, THEME_MEMBERS, timeout=30.0, settle=2.0):
+        if record.value is None:
+            latest.pop((record.key or b"").decode(), None)
+            continue
+        member = SuggestionThemed.model_validate_json(record.value)
+        if member.product == product:
+            latest[member.suggestion_id] = member
+    days: dict[str, list[date]] = {}
+    for member in latest.values():
+        if member.theme_id is not None:
+            days.setdefault(member.theme_id, []).append(member.asked_at.date())
+    return days
+
+
+def without_asks(closure: ClosureEvent) -> dict[str, object]:
+    """The closure as JSON without the reviews' words (the asks quoted from them): the data set's
+    texts stay in ../shared/data; comment ids, dates, verdicts and cosines are kept.
+    """
+    data = closure.model_dump(mode="json")
+    for ask in data["judged"]:
+        ask["ask"] = ""
+    for person in data["people"]:
+        for comment in person["comments"]:
+            comment["asks"] = []
+    return data
+
+
+def print_judged(closure: ClosureEvent) -> None:
+    """Every ask the closure judged, by verdict, oldest first: date, cosines, rule, the ask's words."""
+    print(f"\nasks: thanked {closure.thanked_asks}, held {closure.held_asks}, left out {closure.left_out_asks}, "
+          f"asked after shipping {closure.asked_after_shipping} (asked by {closure.asked_by})")
+    print(f"rule: {closure.selection_rule}")
+    for verdict in ("thanked", "held", "left_out"):
+        asks = sorted((a for a in closure.judged if a.verdict == verdict), key=lambda a: a.asked_at)
+        print(f"\n{verdict} ({len(asks)}):")
+        for ask in asks:
+            release = f"{ask.release_similarity:.3f}" if ask.release_similarity is not None else "  -  "
+            centre = f"{ask.centre_similarity:.3f}" if ask.centre_similarity is not None else "  -  "
+            print(f"  {ask.asked_at:%Y-%m-%d} {ask.comment_id}  release {release}  centre {centre}  "
+                  f"{' '.join(ask.ask.split())[:150]}")
+
+
+def read_labels(path: Path, release: str | None) -> dict[str, bool]:
+    """``comment_id,release,label`` rows of ``release`` (label 1: the comment asked for what that
+    release shipped, 0: it did not).
+    """
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {row["comment_id"]: row["label"].strip() == "1" for row in csv.DictReader(handle)
+                if row["release"] == release}
+
+
+def print_scores(closure: ClosureEvent, labels: dict[str, bool], path: Path) -> None:
+    """Precision and recall of the thanked comments against ``labels`` (recall among the judged
+    comments, the asks made before the release); thanked asks dated after the release.
+    """
+    thanked = {c.comment_id for person in closure.people for c in person.comments}
+    judged = {a.comment_id for a in closure.judged}
+    unlabelled = sorted(judged - set(labels))
+    wanted = {comment for comment in judged if labels.get(comment)}
+    hits = len(thanked & wanted)
+    precision = hits / len(thanked) if thanked else 0.0
+    recall = hits / len(wanted) if wanted else 0.0
+    released = closure.release.date if closure.release else None
+    late = [c for person in closure.people for c in person.comments
+            if released is not None and c.asked_at.date() > released]
+    print(f"\nagainst {path.relative_to(ROOT)}: {len(judged)} judged comments, {len(wanted)} asked for what "
+          f"shipped; thanked {len(thanked)}: precision {precision:.3f}, recall {recall:.3f}; "
+          f"thanked asks dated after the release ({released}): {len(late)}")
+    everyone = len(judged) + closure.asked_after_shipping
+    if everyone:
+        print(f"  thanking every member as before ({everyone} comments, {closure.asked_after_shipping} written "
+              f"after the release): precision {len(wanted) / everyone:.3f}")
+    if unlabelled:
+        print(f"  {len(unlabelled)} judged comments have no label: {', '.join(unlabelled)}")
+
+
+def strongest_proposal(
+    chosen: list[ReleaseNote], notes: list[ReleaseNote], candidates: list[OpenTheme],
+    asked: dict[str, list[date]], model: Embedder, *, min_asks: int, min_similarity: float = 0.45,
+) -> tuple[float, ReleaseNote, str, str] | None:
+    """The (similarity, note, theme id, line) of the closest pair of a line of one of ``chosen``
+    and a theme's centroid, among themes with ``min_asks`` asks up to the note's day. Lines found
+    in more than a tenth of all ``notes`` ("Bug fixes and performance improvements") are boilerplate.
+    """
     import numpy as np
 
-    lines = [part.strip(" •-*\t") for part in re.split(r"[\n•]|(?<=[.!?])\s+", note)]
-    lines = [line.rstrip(".") for line in lines if 3 <= len(line.split()) <= 16]
-    if not lines:
-        return note.split(".")[0][:80]
-    vectors = model.embed(lines)  # type: ignore[attr-defined]
-    return name_of_change(lines[int(np.argmax(vectors @ np.asarray(direction)))])
+    counts = Counter(line.lower() for note in notes for line in set(note_lines(note.text)))
+    common = {line for line, count in counts.items() if count > max(2, len(notes) // 10)}
+    pairs = [(note, line) for note in chosen for line in note_lines(note.text) if line.lower() not in common]
+    if not pairs or not candidates:
+        return None
+    lines = model.embed([line for _, line in pairs])
+    centroids = np.stack([np.asarray(c.centroid) / np.linalg.norm(c.centroid) for c in candidates])
+    similarities = lines @ centroids.T
+    best: tuple[float, ReleaseNote, str, str] | None = None
+    for (note, line), row in zip(pairs, similarities, strict=True):
+        for theme, similarity in zip(candidates, row, strict=True):
+            before = sum(1 for day in asked.get(theme.theme_id, []) if note.released and day <= note.released)
+            if similarity >= min_similarity and before >= min_asks and (best is None or similarity > best[0]):
+                best = (float(similarity), note, theme.theme_id, line)
+    return best
 
 
 def name_of_change(line: str) -> str:
@@ -79,7 +186,23 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="Where to write the closure (JSON).")
     parser.add_argument("--top", type=int, default=10, help="Consider the themes of these top priority ranks.")
     parser.add_argument("--title", default=None, help="The change's name (default: the worker's fallback).")
+    parser.add_argument("--release", default=None,
+                        help="Ship in this release (version in the releases file) the theme its note matches best.")
+    parser.add_argument("--min-asks", type=int, default=5,
+                        help="Ship a theme only in a release made after at least this many of its asks.")
+    parser.add_argument("--labels", type=Path, default=None,
+                        help="CSV of comment_id,label (1: asked for what shipped) to score the thanked people.")
+    parser.add_argument("--score", type=Path, default=None,
+                        help="Score a closure written before (JSON) against --labels, without replaying.")
     args = parser.parse_args()
+    if args.score:
+        closure = ClosureEvent.model_validate_json(args.score.read_text(encoding="utf-8"))
+        print(f"closure {closure.closure_key}: {closure.title!r}, {closure.people_count} people")
+        print_judged(closure)
+        labels_file = args.labels or LABELS / f"closure-{closure.product}.csv"
+        version = closure.release.version if closure.release else None
+        print_scores(closure, read_labels(labels_file, version), labels_file)
+        return
     reviews = STREAMS / f"{args.product}_reviews.csv"
     releases = STREAMS / f"{args.product}_releases.csv"
 
@@ -119,20 +242,20 @@ def main() -> None:
         notes = read_release_notes(releases) if releases.exists() else []
         leading = {t.theme_id for t in themes[: args.top]}
         candidates = [t for t in open_themes(settings, model, product=args.product) if t.theme_id in leading]
-        # What a product manager does with the release notes: take the strongest proposal
-        # (release note -> one of the leading themes) and confirm it.
-        best: tuple[float, ReleaseNote, str] | None = None
-        for note, proposal in zip(notes, propose_for_notes(notes, candidates, model, min_similarity=0.45, limit=1),
-                                  strict=True):
-            if proposal["proposals"] and (best is None or proposal["proposals"][0]["similarity"] > best[0]):
-                best = (proposal["proposals"][0]["similarity"], note, proposal["proposals"][0]["theme_id"])
+        # What a product manager does with the release notes: take the strongest proposal (a
+        # release note's line -> one of the leading themes) and confirm it, naming the change by
+        # that line. A release answers only the asks made before it: a proposal counts when its
+        # theme holds at least --min-asks asks dated up to the release's day.
+        asked = asked_dates(settings, product=args.product)
+        chosen = [note for note in notes if not args.release or note.version == args.release]
+        best = strongest_proposal(chosen, notes, candidates, asked, model, min_asks=args.min_asks)
         if best is None:
-            raise SystemExit(f"no release note of {releases.name} matches any of the top {args.top} themes")
-        similarity, note, theme_id = best
+            raise SystemExit(f"no release note of {releases.name} matches any of the top {args.top} themes "
+                             f"after {args.min_asks} of its asks")
+        similarity, note, theme_id, line = best
         top = next(t for t in themes if t.theme_id == theme_id)
         rank = themes.index(top) + 1
-        direction = next(c.centroid for c in candidates if c.theme_id == theme_id)
-        title = args.title or title_from_note(note.text, direction, model)
+        title = args.title or name_of_change(line)
         print(f"shipping {top.theme_id} (priority rank {rank}, {top.author_count} people): "
               f"{(top.representative_text or '')[:100]!r}")
         print(f"release {note.version} ({note.released}), similarity {similarity:.3f}; title {title!r}")
@@ -163,9 +286,14 @@ def main() -> None:
         print(f"\n[{post.platform.value} public post, {post.length}/{post.limit}]\n{post.text}")
     for reply in closure.replies[:3]:
         print(f"\n[reply to {reply.platform.value} comment {reply.comment_id}]\n{reply.text}")
+    print_judged(closure)
+    labels_file = args.labels or LABELS / f"closure-{args.product}.csv"
+    if labels_file.exists():
+        version = closure.release.version if closure.release else None
+        print_scores(closure, read_labels(labels_file, version), labels_file)
     out = args.out or ROOT / "var" / f"closure-{args.product}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(closure.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    out.write_text(json.dumps(without_asks(closure), indent=2, ensure_ascii=False) + "\n")
     print(f"\nwritten to {out}")
 
 

@@ -226,11 +226,34 @@ class ClosureReply(Event):
     text: str
 
 
+class ClosureAskJudged(Event):
+    """One ask of a closing theme made before the change shipped, and what the closure did with it:
+    ``thanked``, ``held`` for a product manager, or ``left_out``; the rule that decided it and its
+    cosines to what shipped and to the theme's centre (None when not computed).
+    """
+
+    suggestion_id: str
+    platform: Platform
+    author_id: str
+    comment_id: str
+    asked_at: AwareDatetime
+    ask: str
+    verdict: Literal["thanked", "held", "left_out"]
+    rule: str
+    release_similarity: float | None = None
+    centre_similarity: float | None = None
+
+
 class ClosureEvent(Event):
     """"You asked, we did": one per theme and release, with everyone who asked and the texts.
 
-    ``people`` includes the askers of duplicates and of themes merged into this one
-    (``merged_theme_ids``). A declined closure says so and why (``reason``). A comment with
+    ``people`` are the thanked askers, including those of duplicates and of themes merged into
+    this one (``merged_theme_ids``): a shipped closure thanks only asks made by ``asked_by``
+    (the end of the release's day, or the ship command's time) that asked for what shipped;
+    ``judged`` lists every such ask with its verdict (thanked, held for a product manager, left
+    out) and rule, ``selection_rule`` says how they were decided, and the counts sum them (asks
+    made later stay in the theme and are only counted, ``asked_after_shipping``). A declined
+    closure says so and why (``reason``). A comment with
     several asks in the theme is one reference (quoting each ask) and gets one reply.
     """
 
@@ -252,6 +275,15 @@ class ClosureEvent(Event):
     replies: list[ClosureReply]
     generated_at: AwareDatetime
     templates: str = Field(description="name/version of the brand's templates used.")
+    asked_by: AwareDatetime | None = Field(
+        default=None, description="Asks made after this moment are not thanked (None: no time rule)."
+    )
+    selection_rule: str = ""
+    thanked_asks: int = Field(default=0, ge=0)
+    held_asks: int = Field(default=0, ge=0)
+    left_out_asks: int = Field(default=0, ge=0)
+    asked_after_shipping: int = Field(default=0, ge=0)
+    judged: list[ClosureAskJudged] = Field(default_factory=list)
 
 
 class MonthlyItem(Event):

@@ -229,6 +229,11 @@ class Settings(BaseSettings):
     closure_templates: Path | None = Field(
         default=None, description="The brand's closure templates (TOML); default: the shipped ones."
     )
+    closure_relevance: bool = Field(
+        default=True,
+        description="A shipped closure thanks only the asks that asked for what shipped (judged with the "
+        "embedding model against the release line and title); off: every ask made before the release.",
+    )
 
     # --- Read model and API ------------------------------------------------------------------
     database_url: str | None = Field(

@@ -126,3 +126,19 @@ class CachedEmbedder:
             while len(self._cache) > self._max:
                 self._cache.popitem(last=False)
         return out
+
+
+class SerializedEmbedder:
+    """Wraps an :class:`Embedder` so that two threads (the classify and themes stages of one
+    worker, each on its own executor) take turns: a cache and a model session are used by one
+    caller at a time.
+    """
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.dim = inner.dim
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        with self._lock:
+            return self.inner.embed(texts)

@@ -32,6 +32,7 @@ from contracts.events import (
     ThemeStatus,
 )
 from contracts.lifecycle import (
+    ClosureAskJudged,
     ClosureEvent,
     CommandKind,
     CommandOutcome,
@@ -48,6 +49,7 @@ from models.closure import (
     Person,
     build_closure,
 )
+from models.closure_selection import Verdict
 from models.lifecycle import (
     AnyCommand,
     AttachRelease,
@@ -73,6 +75,7 @@ from models.scoring import (
     TShirtSize,
     score_theme,
 )
+from models.themes.closure_askers import AskerSelection
 from models.themes.people import Ask
 from models.themes.records import Suggestion, ThemeRecord
 from models.themes.workflow import Lineage, Placement
@@ -290,9 +293,11 @@ def closure_event(
     templates: ClosureTemplates,
     command_id: str,
     now: datetime,
+    selection: AskerSelection | None = None,
 ) -> ClosureEvent:
-    """The closure for ``trigger``: everyone among ``members`` (the caller passes the members of
-    the theme and of every theme merged into it, duplicates included) and the texts.
+    """The closure for ``trigger``: everyone among ``members`` (the caller passes the thanked
+    members of the theme and of every theme merged into it, duplicates included) and the texts;
+    ``selection`` (the verdict on every ask) is recorded with its counts.
     """
     content = build_closure(
         theme=ClosureTheme(theme_id=trigger.theme_id, product=product, title=title, outcome=trigger.outcome,
@@ -300,7 +305,33 @@ def closure_event(
         people=[person_of(record) for record in members], release=trigger.release, templates=templates,
         now=now, closure_id=trigger.closure_key,
     )
-    return closure_event_of(content, merged_theme_ids=trigger.merged_theme_ids, command_id=command_id)
+    event = closure_event_of(content, merged_theme_ids=trigger.merged_theme_ids, command_id=command_id)
+    if selection is None:
+        return event
+    return event.model_copy(update=selection_fields(selection))
+
+
+def selection_fields(selection: AskerSelection) -> dict[str, Any]:
+    """The closure event's record of ``selection``: cut-off, rule, counts and the judged asks."""
+    judged = [
+        ClosureAskJudged(
+            suggestion_id=member.suggestion_id, platform=member.platform, author_id=member.author_id,
+            comment_id=member.comment_id, asked_at=member.asked_at, ask=member.text,
+            verdict=judgement.verdict.value, rule=judgement.rule,
+            release_similarity=judgement.release_similarity, centre_similarity=judgement.centre_similarity,
+        )
+        for member, judgement in selection.judged
+        if judgement.verdict is not Verdict.AFTER_SHIPPING
+    ]
+    return {
+        "asked_by": selection.cutoff,
+        "selection_rule": selection.rule,
+        "thanked_asks": selection.count(Verdict.THANKED),
+        "held_asks": selection.count(Verdict.HELD),
+        "left_out_asks": selection.count(Verdict.LEFT_OUT),
+        "asked_after_shipping": selection.count(Verdict.AFTER_SHIPPING),
+        "judged": judged,
+    }
 
 
 def closure_event_of(

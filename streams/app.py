@@ -15,6 +15,7 @@ import faust
 
 from contracts.settings import Settings
 from messaging.admin import ensure_topics
+from models.embedding import SerializedEmbedder
 from models.factories import embedder, suggestion_judge
 from streams.classify import register_classify
 from streams.ingest import register_ingest
@@ -63,13 +64,13 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     metrics = metrics if metrics is not None else WorkerMetrics()
     register_metrics(app, settings, metrics)
     register_ingest(app, settings, metrics=metrics)
-    model = embedder(
+    model = SerializedEmbedder(embedder(
         settings,
         batch_size=settings.classify_embedding_batch_size,
         batch_tokens=settings.classify_embedding_batch_tokens or None,
-    )
+    ))
     register_classify(app, settings, suggestion_judge(settings, with_embedder=model), metrics=metrics)
-    register_themes(app, settings, metrics=metrics)
+    register_themes(app, settings, metrics=metrics, embedder=model)
     return app
 
 

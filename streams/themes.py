@@ -43,6 +43,7 @@ from contracts.topics import (
     THEMES,
 )
 from models.duplicates import DuplicateConfig
+from models.embedding import Embedder
 from models.factories import closure_templates, scoring_weights
 from models.themes.command_effects import failed_command_effects
 from models.themes.config import ThemeConfig
@@ -105,8 +106,17 @@ async def _settle(pending: list[Any]) -> None:
     pending.clear()
 
 
-def register_themes(app: faust.App, settings: Settings, *, metrics: WorkerMetrics | None = None) -> None:
-    """Declare the themes agent and its tables on ``app``; its dead letters are counted in ``metrics``."""
+def register_themes(
+    app: faust.App,
+    settings: Settings,
+    *,
+    metrics: WorkerMetrics | None = None,
+    embedder: Embedder | None = None,
+) -> None:
+    """Declare the themes agent and its tables on ``app``; its dead letters are counted in ``metrics``.
+    ``embedder`` (shared with the classify stage, so serialized) judges a closure's asks against
+    what shipped; without it a closure applies the time rule alone.
+    """
     metrics = metrics if metrics is not None else WorkerMetrics()
     suggestions_name, ticks_name = settings.topic_name(SUGGESTIONS), settings.topic_name(THEME_TICKS)
     commands_name = settings.topic_name(THEME_COMMANDS)
@@ -137,6 +147,7 @@ def register_themes(app: faust.App, settings: Settings, *, metrics: WorkerMetric
         templates=closure_templates(settings),
         duplicates=DuplicateConfig(),
         weights=scoring_weights(settings),
+        embedder=embedder if settings.closure_relevance else None,
     )
     tables = FaustThemeTables(app, settings, dim=384, duplicates=service.duplicates)
     sink = EffectSink(outputs, ledgers, tables)

@@ -26,11 +26,13 @@ from pydantic import ValidationError
 from contracts.events import SuggestionThemed
 from contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand
 from contracts.topics import CLOSURES, THEME_MEMBERS, THEME_OUTCOMES, THEMES
+from models.closure_selection import Verdict
 from models.lifecycle import ClosureTrigger, ThemeLifecycle, ThemeState
 from models.people_commands import REVIEW_KINDS, apply_erasure, apply_review_command
 from models.theme_commands import CommandResult, apply_theme_command, reject
 from models.theme_mapping import RawRecord, closure_event, default_title, lifecycle_of, unreadable_command
 from models.themes.askers import askers_of, erasure_members, hand_over, members_of_theme
+from models.themes.closure_askers import select_askers
 from models.themes.effects import Effect, Effects, Emit
 from models.themes.step_effects import ThemeRules, snapshot_before, step_emits, stored_life
 from models.themes.tables import (
@@ -179,15 +181,21 @@ def closure_emit(
     *,
     now: datetime,
 ) -> Emit:
-    """The closure ``trigger`` calls for: everyone who asked (duplicates included), published once."""
+    """The closure ``trigger`` calls for, published once: of everyone who asked (duplicates
+    included), those :func:`select_askers` thanks, with the verdict on every ask.
+    """
+    title = command.title or default_title(work.themes.themes.get(trigger.theme_id))
+    members = askers_of(tables.members(), {trigger.theme_id, *trigger.merged_theme_ids})
+    selection = select_askers(members, trigger=trigger, title=title, work=work, embedder=rules.embedder)
     closure = closure_event(
         trigger,
         product=command.product,
-        title=command.title or default_title(work.themes.themes.get(trigger.theme_id)),
-        members=askers_of(tables.members(), {trigger.theme_id, *trigger.merged_theme_ids}),
+        title=title,
+        members=selection.with_verdict(Verdict.THANKED),
         templates=rules.templates,
         command_id=command.command_id,
         now=now,
+        selection=selection,
     )
     return Emit(
         CLOSURES,
@@ -197,7 +205,8 @@ def closure_emit(
         once=True,
         checkpoint=AFTER_CLOSURE,
         log=f"closure {trigger.closure_key}: {trigger.outcome}, {closure.people_count} people, "
-        f"{closure.comment_count} comments",
+        f"{closure.comment_count} comments; asks thanked {closure.thanked_asks}, held {closure.held_asks}, "
+        f"left out {closure.left_out_asks}, asked after shipping {closure.asked_after_shipping}",
     )
 
 

@@ -13,6 +13,7 @@ from contracts.events import SuggestionDetected, ThemeStatus
 from contracts.topics import THEME_MEMBERS, THEMES
 from models.closure import ClosureTemplates
 from models.duplicates import DuplicateConfig
+from models.embedding import Embedder
 from models.lifecycle import ThemeState
 from models.scoring import DEFAULT_WEIGHTS, ScoringWeights
 from models.theme_mapping import moved_member, suggestion_themed, theme_snapshot
@@ -27,12 +28,15 @@ LifeOf = Callable[[str], ThemeState | None]
 
 @dataclass(frozen=True)
 class ThemeRules:
-    """The themes agent's rules: the engine and duplicate settings, closure texts and score weights."""
+    """The themes agent's rules: the engine and duplicate settings, closure texts, score weights and
+    the model that embeds what shipped.
+    """
 
     engine: ThemeEngine
     templates: ClosureTemplates
     duplicates: DuplicateConfig = field(default_factory=DuplicateConfig)
     weights: ScoringWeights = DEFAULT_WEIGHTS
+    embedder: Embedder | None = None  # judges a closure's asks against what shipped (None: time only)
 
 
 def snapshot_before(work: ProductWork) -> dict[str, dict[str, Any]]:

@@ -149,6 +149,7 @@ LEAST_ROLE = {
     ("GET", "/metrics"): None,
     ("GET", "/themes"): "viewer",
     ("GET", "/themes/{theme_id}"): "viewer",
+    ("GET", "/themes/{theme_id}/closure-preview"): "pm",
     ("GET", "/themes/search"): "viewer",
     ("POST", "/themes/{theme_id}/status"): "pm",
     ("POST", "/themes/{theme_id}/cost"): "pm",
@@ -390,3 +391,36 @@ def test_handles_in_peoples_words_are_masked_for_roles_without_handles() -> None
     assert mask_handles(said) == "@… please add maps, like @… said."
     assert mask_handles("mail me at ana@example.com") == "mail me at ana@example.com"
     assert mask_handles(None) is None
+
+
+def test_closure_preview_thanks_only_asks_before_the_release_that_asked_for_it(
+    world: tuple[TestClient, dict[str, str]],
+) -> None:
+    # the sample's t-maps asks: "please add offline maps, idea N", asked N days before 2026-03-02
+    # the test embedder hashes words: the title shares five of each ask's six words
+    preview = get(world, "/themes/t-maps/closure-preview", role="pm", release="2.4.0",
+                  released_on="2026-02-28", title="please add offline maps, idea")
+    verdicts = {ask["comment_id"]: ask for ask in preview["asks"]}
+    assert verdicts["c1"]["verdict"] == "asked_after_shipping"
+    assert verdicts["c1"]["release_similarity"] is None
+    before = [ask for ask in preview["asks"] if ask["verdict"] != "asked_after_shipping"]
+    assert {ask["comment_id"] for ask in before} >= {"c2", "c3"}
+    assert all(ask["asked_at"] < "2026-03-01" for ask in before)
+    assert all(ask["verdict"] in ("thanked", "held") for ask in before)  # none left out
+    assert preview["thanked"] + preview["held"] == len(before)
+    assert preview["asked_after_shipping"] == len(preview["asks"]) - len(before)
+    assert verdicts["c2"]["author_handle"] == "@person2"
+
+    elsewhere = get(world, "/themes/t-maps/closure-preview", role="pm", released_on="2026-02-28",
+                    title="Export to spreadsheet")
+    assert elsewhere["thanked"] == 0 and elsewhere["left_out"] == len(before)
+    far = {ask["comment_id"]: ask["release_similarity"] for ask in elsewhere["asks"]}
+    assert all(far[ask["comment_id"]] < ask["release_similarity"] for ask in before)
+
+
+def test_closure_preview_is_for_product_managers(world: tuple[TestClient, dict[str, str]]) -> None:
+    client, keys = world
+    viewer = client.get("/themes/t-maps/closure-preview", headers={"X-API-Key": keys["viewer"]})
+    assert viewer.status_code == 403
+    missing = client.get("/themes/t-none/closure-preview", headers={"X-API-Key": keys["pm"]})
+    assert missing.status_code == 404 and set(missing.json()) == {"error"}

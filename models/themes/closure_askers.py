@@ -1,0 +1,147 @@
+"""Which of a closing theme's askers a "shipped" closure thanks, held for a person, or leaves out.
+
+:func:`select_askers` applies :mod:`models.closure_selection` to the member records of a theme
+(and of the themes merged into it, duplicates included): the time rule first, then relevance
+against what shipped, with the theme's sampled members as its centre and spread. Vectors of asks
+come from the theme's sample when it holds them, else from the embedder; what shipped is embedded
+once. A declined closure, or one without an embedder, applies the time rule alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from contracts.events import SuggestionThemed
+from models.closure_selection import (
+    RULE_AFTER_SHIPPING,
+    RULE_DECLINED,
+    RULE_NO_MODEL,
+    AskJudgement,
+    FloatMatrix,
+    ThemeSpread,
+    Verdict,
+    asked_before,
+    judge_relevance,
+    note_lines,
+    shipped_cutoff,
+    shipped_texts,
+)
+from models.embedding import Embedder, l2_normalize
+from models.lifecycle import ClosureTrigger
+from models.themes.workflow import ProductWork
+
+
+@dataclass(frozen=True)
+class AskerSelection:
+    """The verdict on every ask of a closing theme: ``judged`` in the members' order, the
+    cut-off of the time rule (None for a declined theme: no time rule) and the rule's summary.
+    """
+
+    judged: tuple[tuple[SuggestionThemed, AskJudgement], ...]
+    cutoff: datetime | None
+    rule: str
+
+    def with_verdict(self, verdict: Verdict) -> list[SuggestionThemed]:
+        """The member records judged ``verdict``."""
+        return [member for member, judgement in self.judged if judgement.verdict is verdict]
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for _, judgement in self.judged if judgement.verdict is verdict)
+
+
+def select_askers(
+    members: Sequence[SuggestionThemed],
+    *,
+    trigger: ClosureTrigger,
+    title: str,
+    work: ProductWork,
+    embedder: Embedder | None,
+) -> AskerSelection:
+    """The verdicts for ``members`` of the closure ``trigger`` (see the module's docstring)."""
+    if trigger.outcome == "declined":  # declining thanks nobody for a change: everyone hears why
+        judged = tuple((m, AskJudgement(m.suggestion_id, Verdict.THANKED, RULE_DECLINED)) for m in members)
+        return AskerSelection(judged, None, RULE_DECLINED)
+    cutoff = shipped_cutoff(trigger.release.date if trigger.release else None, trigger.at)
+    before = [m for m in members if asked_before(m.asked_at, cutoff)]
+    verdicts = {
+        m.suggestion_id: AskJudgement(m.suggestion_id, Verdict.AFTER_SHIPPING, RULE_AFTER_SHIPPING)
+        for m in members
+        if not asked_before(m.asked_at, cutoff)
+    }
+    rule = f"asked by {cutoff.isoformat()}; " + RULE_NO_MODEL
+    if before and embedder is not None:
+        relevance, rule = _relevance(before, trigger=trigger, title=title, work=work, embedder=embedder)
+        verdicts.update((judgement.suggestion_id, judgement) for judgement in relevance)
+        rule = f"asked by {cutoff.isoformat()}; {rule}"
+    else:
+        verdicts.update(
+            (m.suggestion_id, AskJudgement(m.suggestion_id, Verdict.THANKED, RULE_NO_MODEL)) for m in before
+        )
+    return AskerSelection(tuple((m, verdicts[m.suggestion_id]) for m in members), cutoff, rule)
+
+
+def _relevance(
+    asks: Sequence[SuggestionThemed],
+    *,
+    trigger: ClosureTrigger,
+    title: str,
+    work: ProductWork,
+    embedder: Embedder,
+) -> tuple[list[AskJudgement], str]:
+    """Relevance verdicts of ``asks`` and the bands used, as a sentence."""
+    stored = _sampled_vectors(work, {trigger.theme_id, *trigger.merged_theme_ids})
+    missing = [m.text for m in asks if m.suggestion_id not in stored]
+    fresh = iter(embedder.embed(missing)) if missing else iter(())
+    ask_vectors = l2_normalize(
+        np.stack([stored[m.suggestion_id] if m.suggestion_id in stored else next(fresh) for m in asks])
+    )
+    members = np.stack(list(stored.values())) if stored else ask_vectors
+    centre = _theme_centre(work, trigger.theme_id, members)
+    spread = ThemeSpread.of(l2_normalize(members), centre)
+    note = trigger.release.note if trigger.release else None
+    lines = note_lines(note)
+    line_vectors = embedder.embed(lines) if lines else None
+    texts = shipped_texts(title, note, line_vectors, centre) or [title or "this change"]
+    shipped = l2_normalize(embedder.embed(texts))
+    judged = judge_relevance(
+        suggestion_ids=[m.suggestion_id for m in asks], ask_vectors=ask_vectors, shipped_vectors=shipped,
+        centre=centre, spread=spread,
+    )
+    shown = "; ".join(f"“{text}”" for text in texts)
+    return judged, (
+        f"relevance to {shown} (best cosine) against the theme's spread (members to centre: lowest "
+        f"decile {spread.low:.3f}, width to the median {spread.width:.3f}): thanked at cosine >= "
+        f"{spread.floor:.3f} and at most {spread.width:.3f} closer to the theme's centre; left out below "
+        f"{spread.floor - spread.width:.3f} or more than {2 * spread.width:.3f} closer to the centre; "
+        f"held between (what shipped to the centre: {_centre_cosine(shipped, centre):.3f})"
+    )
+
+
+def _centre_cosine(shipped: FloatMatrix, centre: FloatMatrix) -> float:
+    """The best cosine of what shipped to the theme's centre."""
+    return float((np.asarray(shipped) @ np.asarray(centre)).max())
+
+
+def _sampled_vectors(work: ProductWork, theme_ids: set[str]) -> dict[str, FloatMatrix]:
+    """Vectors of the sampled and provisional members of ``theme_ids`` still in ``work``."""
+    vectors: dict[str, FloatMatrix] = {}
+    for theme_id in theme_ids:
+        record = work.themes.themes.get(theme_id)
+        if record is not None:
+            for member in (*record.sample, *record.provisional):
+                vectors[member.suggestion_id] = np.asarray(member.vector, dtype=np.float32)
+    return vectors
+
+
+def _theme_centre(work: ProductWork, theme_id: str, members: FloatMatrix) -> FloatMatrix:
+    """The theme's unit centre: its record's centroid, else the mean of ``members``."""
+    record = work.themes.themes.get(theme_id)
+    if record is not None:
+        centre: FloatMatrix = record.centroid()
+        return centre
+    mean: FloatMatrix = l2_normalize(np.asarray(members).mean(axis=0, keepdims=True))[0]
+    return mean

@@ -1,0 +1,109 @@
+"""A shipped closure through the themes service: the time rule and the relevance step, end to end
+on the in-memory tables (the embedder is a fake that maps our own texts to known directions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+
+from contracts.lifecycle import ClosureEvent
+from contracts.topics import CLOSURES
+from models.closure_selection import RULE_NO_MODEL
+from tests.unit.test_theme_commands import DIM, TOPICS
+from tests.unit.test_themes_service import SERVICE, T0, command_record, detected, seeded, themes
+
+
+class DirectionEmbedder:
+    """Texts that mention one of ``directions``' words point along that axis; others along the last."""
+
+    dim = DIM
+
+    def __init__(self, directions: dict[str, int]) -> None:
+        self.directions = directions
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for row, text in enumerate(texts):
+            axis = next((a for word, a in self.directions.items() if word in text.lower()), DIM - 1)
+            out[row, axis] = 1.0
+        return out
+
+
+def closure_of(effects: object) -> ClosureEvent:
+    (emit,) = effects.emits(CLOSURES)  # type: ignore[attr-defined]
+    assert isinstance(emit.value, ClosureEvent)
+    return emit.value
+
+
+def ship(dark: str, *, released: str | None, title: str = "Dark mode", note: str | None = None) -> object:
+    release: dict[str, object] = {"name": "Acme", "version": "2.4.0"}
+    if released:
+        release["date"] = released
+    if note:
+        release["note"] = note
+    return command_record("cmd-ship", dark, "set_status", status="shipped", title=title, release=release)
+
+
+def test_asks_made_after_the_release_stay_out_of_the_thanks_and_are_counted() -> None:
+    tables, broker = seeded()
+    dark, _ = themes(tables)
+    for n in (20, 21):  # two more people ask for dark mode two days after the release
+        late_ask = detected(n, 0, f"late{n}", at=T0 + timedelta(days=2))
+        broker.apply(SERVICE.suggestion(tables, late_ask, now=T0))
+    late = {f"c{n}" for n in (20, 21)}
+
+    effects = SERVICE.command(tables, ship(dark, released=T0.date().isoformat()), now=T0 + timedelta(days=3))
+
+    closure = closure_of(effects)
+    thanked = {c.comment_id for person in closure.people for c in person.comments}
+    assert thanked and not thanked & late
+    assert closure.people_count == 4 and closure.asked_after_shipping == 2
+    assert closure.thanked_asks == 6 and closure.held_asks == closure.left_out_asks == 0
+    assert closure.asked_by is not None and all(c.asked_at <= closure.asked_by for p in closure.people
+                                                for c in p.comments)
+    assert {a.comment_id for a in closure.judged} == thanked  # later asks are counted, not listed
+    assert all(a.rule == RULE_NO_MODEL for a in closure.judged)  # this service has no model
+    (post,) = closure.public_posts  # the post thanks only the thanked
+    assert len(post.mentioned_handles) == 4 and "@late" not in post.text
+
+
+def test_without_a_release_date_the_ship_command_is_the_cut_off() -> None:
+    tables, broker = seeded()
+    dark, _ = themes(tables)
+    broker.apply(SERVICE.suggestion(tables, detected(20, 0, "late", at=T0 + timedelta(days=4)), now=T0))
+
+    closure = closure_of(SERVICE.command(tables, ship(dark, released=None), now=T0 + timedelta(days=3)))
+
+    assert closure.asked_by == T0 + timedelta(days=3)
+    assert closure.asked_after_shipping == 1 and closure.people_count == 4
+
+
+def test_asks_for_what_shipped_are_thanked_and_a_release_of_something_else_thanks_nobody() -> None:
+    tables, _ = seeded()
+    dark, _ = themes(tables)
+    model = DirectionEmbedder({"dark": 0, "export": 1})
+    service = replace(SERVICE, embedder=model)
+    assert TOPICS[0].startswith("dark")
+
+    closure = closure_of(service.command(
+        tables, ship(dark, released=T0.date().isoformat(), note="Dark mode is here for every screen."),
+        now=T0 + timedelta(days=3),
+    ))
+    assert closure.people_count == 4 and closure.thanked_asks == 6
+    assert all(a.verdict == "thanked" and a.release_similarity is not None for a in closure.judged)
+    assert "Dark mode" in closure.selection_rule
+
+    tables, _ = seeded()
+    dark, _ = themes(tables)
+    elsewhere = closure_of(service.command(
+        tables, ship(dark, released=T0.date().isoformat(), title="Export to CSV", note="Export is here."),
+        now=T0 + timedelta(days=3),
+    ))
+    assert elsewhere.people_count == 0 and elsewhere.left_out_asks == 6
+    assert elsewhere.public_posts == [] and elsewhere.replies == []

@@ -1,0 +1,157 @@
+"""Who a closure thanks: the time rule and the relevance bands, on vectors written by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from models.closure_selection import (
+    RULE_FAR_FROM_RELEASE,
+    RULE_MATCHES_RELEASE,
+    RULE_SOMETHING_ELSE,
+    RULE_UNCERTAIN,
+    ThemeSpread,
+    Verdict,
+    asked_before,
+    judge_relevance,
+    note_lines,
+    shipped_cutoff,
+    shipped_texts,
+)
+
+SHIPPED = datetime(2026, 5, 20, 15, 0, tzinfo=UTC)
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def at_cosine(cosine: float, towards: int = 0, away: int = 1, dim: int = 4) -> np.ndarray:
+    """A unit vector whose cosine with axis ``towards`` is ``cosine`` (the rest along ``away``)."""
+    v = np.zeros(dim, dtype=np.float32)
+    v[towards], v[away] = cosine, np.sqrt(1 - cosine**2)
+    return v
+
+
+def test_a_dated_release_counts_asks_up_to_the_end_of_its_day() -> None:
+    cutoff = shipped_cutoff(date(2026, 5, 18), SHIPPED)
+    assert asked_before(datetime(2026, 5, 18, 23, 59, tzinfo=UTC), cutoff)
+    assert not asked_before(datetime(2026, 5, 19, 0, 0, tzinfo=UTC), cutoff)
+    # an ask in another time zone is compared as the moment it is
+    assert not asked_before(datetime(2026, 5, 19, 1, 30, tzinfo=UTC) + timedelta(hours=0), cutoff)
+
+
+def test_an_undated_release_counts_asks_up_to_the_ship_command() -> None:
+    cutoff = shipped_cutoff(None, SHIPPED)
+    assert asked_before(SHIPPED, cutoff)
+    assert not asked_before(SHIPPED + timedelta(seconds=1), cutoff)
+
+
+def test_naive_times_are_refused() -> None:
+    with pytest.raises(ValueError):
+        shipped_cutoff(None, SHIPPED.replace(tzinfo=None))
+    with pytest.raises(ValueError):
+        asked_before(datetime(2026, 5, 1), shipped_cutoff(None, SHIPPED))
+
+
+def test_note_lines_keep_the_lines_that_can_name_a_change() -> None:
+    note = "What's new\n• Dark mode is now available on every screen.\n• Fixes. Export your lists to a sheet."
+    assert note_lines(note) == ["Dark mode is now available on every screen", "Export your lists to a sheet"]
+    assert note_lines(None) == []
+
+
+def test_what_shipped_is_the_title_and_the_note_line_closest_to_the_theme() -> None:
+    note = "Dark mode is now available on every screen. Export your lists to a sheet."
+    lines = np.stack([unit(1, 0, 0, 0), unit(0, 1, 0, 0)]).astype(np.float32)
+    assert shipped_texts("“Exports”", note, lines, unit(0, 1, 0, 0)) == [
+        "Exports", "Export your lists to a sheet",
+    ]
+    assert shipped_texts("Dark mode", note, None, unit(0, 1, 0, 0)) == ["Dark mode"]
+
+
+def test_the_spread_is_the_median_and_lowest_decile_of_members_to_their_centre() -> None:
+    members = np.stack([at_cosine(c) for c in (0.9, 0.8, 0.7, 0.6, 0.5)])
+    spread = ThemeSpread.of(members, unit(1, 0, 0, 0))
+    assert spread.typical == pytest.approx(0.7, abs=1e-6)
+    assert spread.low == pytest.approx(0.54, abs=1e-6)
+    assert spread.width == pytest.approx(0.16, abs=1e-6) and spread.floor == pytest.approx(0.38, abs=1e-6)
+    with pytest.raises(ValueError):
+        ThemeSpread.of(np.zeros((0, 4), dtype=np.float32), unit(1, 0, 0, 0))
+
+
+def with_cosines(release: float, centre: float) -> np.ndarray:
+    """A unit vector with cosine ``release`` to axis 0 (what shipped) and ``centre`` to axis 1."""
+    return np.asarray([release, centre, np.sqrt(1 - release**2 - centre**2), 0], dtype=np.float32)
+
+
+def test_asks_are_thanked_held_or_left_out_by_the_themes_own_bands() -> None:
+    spread = ThemeSpread(typical=0.6, low=0.5)  # width 0.1, floor 0.4
+    asks = np.stack([
+        with_cosines(0.6, 0.55),  # belongs near what shipped, and no closer to the theme's centre
+        with_cosines(0.45, 0.85),  # far closer to the theme's centre: asked for something else
+        with_cosines(0.2, 0.2),  # far from what shipped
+        with_cosines(0.5, 0.65),  # near enough, but 0.15 closer to the centre: uncertain
+        with_cosines(0.35, 0.35),  # just below the theme's floor: uncertain
+    ])
+    judged = judge_relevance(suggestion_ids=["a", "b", "c", "d", "e"], ask_vectors=asks,
+                             shipped_vectors=np.stack([unit(1, 0, 0, 0)]), centre=unit(0, 1, 0, 0),
+                             spread=spread)
+    assert [(j.suggestion_id, j.verdict, j.rule) for j in judged] == [
+        ("a", Verdict.THANKED, RULE_MATCHES_RELEASE),
+        ("b", Verdict.LEFT_OUT, RULE_SOMETHING_ELSE),
+        ("c", Verdict.LEFT_OUT, RULE_FAR_FROM_RELEASE),
+        ("d", Verdict.HELD, RULE_UNCERTAIN),
+        ("e", Verdict.HELD, RULE_UNCERTAIN),
+    ]
+    assert judged[0].release_similarity == pytest.approx(0.6, abs=1e-3)
+    assert judged[1].centre_similarity == pytest.approx(0.85, abs=1e-3)
+
+
+def test_when_what_shipped_is_what_the_whole_theme_asked_asks_are_judged_against_that() -> None:
+    spread = ThemeSpread(typical=0.8, low=0.7)  # width 0.1, floor 0.6
+    centre = at_cosine(0.8, towards=0, away=1)  # what shipped (axis 0) sits like a typical member
+    core = np.asarray([0.72, 0.66, 0.2, 0.0], dtype=np.float32)  # centre cosine 0.9, release 0.72
+    core /= np.linalg.norm(core)
+    (judged,) = judge_relevance(suggestion_ids=["a"], ask_vectors=np.stack([core]),
+                                shipped_vectors=np.stack([unit(1, 0, 0, 0)]), centre=centre, spread=spread)
+    # much closer to the centre than to what shipped, as any single line on the theme's own topic is
+    assert judged.verdict is Verdict.THANKED and judged.centre_similarity is not None
+    assert judged.centre_similarity - (judged.release_similarity or 0) > spread.width
+
+    elsewhere = at_cosine(0.3, towards=0, away=1)  # what shipped is far from this theme's centre
+    (judged,) = judge_relevance(suggestion_ids=["a"], ask_vectors=np.stack([core]),
+                                shipped_vectors=np.stack([unit(1, 0, 0, 0)]), centre=elsewhere, spread=spread)
+    assert judged.verdict is not Verdict.THANKED
+
+
+def test_a_tight_theme_whose_release_says_what_it_asked_thanks_its_members() -> None:
+    rng = np.random.default_rng(3)
+    members = np.stack([unit(*(np.asarray([1, 0, 0, 0]) + rng.normal(0, 0.03, 4))) for _ in range(12)])
+    centre = unit(*members.mean(axis=0))
+    spread = ThemeSpread.of(members, centre)
+    judged = judge_relevance(suggestion_ids=[str(i) for i in range(12)], ask_vectors=members,
+                             shipped_vectors=np.stack([unit(1, 0, 0, 0)]), centre=centre, spread=spread)
+    assert {j.verdict for j in judged} == {Verdict.THANKED}
+
+
+def test_the_best_match_among_the_shipped_texts_decides() -> None:
+    spread = ThemeSpread(typical=0.7, low=0.6)
+    shipped = np.stack([unit(1, 0, 0, 0), unit(0, 0, 0, 1)])
+    ask = np.stack([at_cosine(0.8, towards=3, away=1)])
+    (judged,) = judge_relevance(suggestion_ids=["a"], ask_vectors=ask, shipped_vectors=shipped,
+                                centre=unit(1, 0, 0, 0), spread=spread)
+    assert judged.verdict is Verdict.THANKED
+
+
+def test_relevance_needs_what_shipped_and_one_vector_per_ask() -> None:
+    spread = ThemeSpread(typical=0.7, low=0.5)
+    nothing = np.zeros((0, 4), dtype=np.float32)
+    with pytest.raises(ValueError):
+        judge_relevance(suggestion_ids=["a"], ask_vectors=nothing,
+                        shipped_vectors=np.stack([unit(1, 0, 0, 0)]), centre=unit(1, 0, 0, 0), spread=spread)
+    with pytest.raises(ValueError):
+        judge_relevance(suggestion_ids=["a"], ask_vectors=np.stack([unit(1, 0, 0, 0)]),
+                        shipped_vectors=nothing, centre=unit(1, 0, 0, 0), spread=spread)
