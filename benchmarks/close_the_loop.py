@@ -31,6 +31,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -87,7 +88,36 @@ def without_asks(closure: ClosureEvent) -> dict[str, object]:
     for person in data["people"]:
         for comment in person["comments"]:
             comment["asks"] = []
-    return data
+    return without_release_note(data)
+
+
+RELEASE_LINE = "‹a line of the release note›"
+
+
+def without_release_note(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the release note's words (a text of ../shared/data) replaced wherever they
+    appear (the note itself, the title taken from one of its lines, the posts and replies).
+    """
+    release = data.get("release") or {}
+    note = release.get("note") or ""
+    pieces = {piece.strip(" •-*\t") for piece in re.split(r"[\n•.!?;]+", note)}
+    lines = sorted((piece for piece in pieces if len(piece) >= 12), key=len, reverse=True)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            for line in lines:
+                value = value.replace(line, RELEASE_LINE)
+            return value
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        return value
+
+    cleaned: dict[str, Any] = clean(data)
+    if note:
+        cleaned["release"]["note"] = f"‹the release note of version {release.get('version')}, in ../shared/data›"
+    return cleaned
 
 
 def print_judged(closure: ClosureEvent) -> None:
