@@ -14,21 +14,22 @@ and the rule that decided it:
    there to their median (at least :data:`MIN_WIDTH`), and ``floor = low - width`` the edge of
    the theme (its loosest members stand about there). Two questions decide:
 
-   - *would the ask belong to a theme about what shipped?* Its cosine to what shipped is at least
-     ``floor``: it is as close to what shipped as this theme's members are to their centre;
-   - *is what shipped what it asked for, not only its area?* Its cosine to what shipped falls
-     short of the cosine its place in the theme predicts by at most ``width``. When what shipped
-     is itself an ordinary member of the theme (its cosine to the centre, ``c0``, at least
-     ``typical - width / 2``: the theme as a whole asked for it), the prediction is
-     ``centre cosine * c0`` (a single line of text sits farther from every ask than the theme's
-     averaged centre does). Otherwise what shipped is one item of the theme's area, and the
-     prediction is the ask's centre cosine itself: an ask much closer to the theme's average than
-     to the change asked for something else nearby (a catch-all theme's "more features", another
-     item of the same screen).
+   - *did it ask for what shipped?* Its cosine to what shipped is at least ``floor`` (as close to
+     what shipped as this theme's members are to their centre) and falls short of the cosine its
+     place in the theme predicts by at most ``width``. When what shipped is an ordinary member of
+     the theme (``c0``, its cosine to the centre, at least ``low``), the prediction is
+     ``centre cosine * c0`` (one line of text sits farther from every ask than the averaged centre
+     does); otherwise the ask's centre cosine itself: what shipped is one item of a wider theme,
+     and an ask much closer to the theme's average than to the change asked for something else
+     nearby (a catch-all's "more features", another item of the same screen).
+   - *did the theme as a whole ask for it?* When ``c0`` is at least ``low``, an ask that is a real
+     member of the theme (centre cosine at least ``floor``) asked for what shipped, whatever its
+     cosine to one line: a short title ("GPX export") sits far from every long ask.
 
-   *Thanked* when both hold; *left out* when the release cosine is below ``floor - width`` or it
-   falls short of the prediction by more than ``2 * width`` (one more width beyond either edge);
-   *held* for a product manager in between.
+   *Thanked* when either says yes. When the theme as a whole asked for it, *left out* only when
+   the ask is one width beyond ``floor`` both from the centre and from what shipped; otherwise
+   *left out* when its release cosine is below ``floor - width`` or it falls short of the
+   prediction by more than ``2 * width``; *held* for a product manager in between.
 
    Without a model (no embedder), relevance is not judged: every ask made before shipping is
    thanked, and the rule says so.
@@ -59,6 +60,12 @@ RULE_SOMETHING_ELSE = (
     "(asked for something else)"
 )
 RULE_UNCERTAIN = "relevance: between the bands, held for a product manager"
+RULE_MEMBER_OF_WHAT_SHIPPED = (
+    "relevance: what shipped is what the theme as a whole asked for, and this ask is one of its members"
+)
+RULE_LOOSE_MEMBER = (
+    "relevance: farther from the theme's centre than its loosest members and from what shipped"
+)
 
 # Cosine differences this small between two texts say nothing (two phrasings of one ask differ by
 # more): a theme of near-identical members (exact repeats, a test's synthetic vectors) gets bands
@@ -179,12 +186,19 @@ def judge_relevance(
     to_centre = asks @ np.asarray(centre, dtype=np.float64)
     floor, width = spread.floor, spread.width
     centre_to_release = float((shipped @ np.asarray(centre, dtype=np.float64)).max())
-    whole_theme = centre_to_release >= spread.typical - width / 2
+    whole_theme = centre_to_release >= spread.low
     judged = []
     for suggestion_id, release, core in zip(suggestion_ids, to_release, to_centre, strict=True):
         gap = (core * centre_to_release if whole_theme else core) - release
         if release >= floor and gap <= width:
             verdict, rule = Verdict.THANKED, RULE_MATCHES_RELEASE
+        elif whole_theme and core >= floor:
+            # What shipped is what the theme as a whole asked for: a real member asked for it,
+            # whatever its cosine to one line (a short title sits far from every long ask).
+            verdict, rule = Verdict.THANKED, RULE_MEMBER_OF_WHAT_SHIPPED
+        elif whole_theme:
+            far = core < floor - width and release < floor - width
+            verdict, rule = (Verdict.LEFT_OUT, RULE_LOOSE_MEMBER) if far else (Verdict.HELD, RULE_UNCERTAIN)
         elif release < floor - width:
             verdict, rule = Verdict.LEFT_OUT, RULE_FAR_FROM_RELEASE
         elif gap > 2 * width:

@@ -155,3 +155,24 @@ def test_relevance_needs_what_shipped_and_one_vector_per_ask() -> None:
     with pytest.raises(ValueError):
         judge_relevance(suggestion_ids=["a"], ask_vectors=np.stack([unit(1, 0, 0, 0)]),
                         shipped_vectors=nothing, centre=unit(1, 0, 0, 0), spread=spread)
+
+
+def test_a_short_title_far_from_every_ask_still_thanks_the_members_of_the_theme_it_names() -> None:
+    # The asks of one idea, close together; a two-word title sits farther from each of them than
+    # they are from one another, but as close to their centre as an ordinary member.
+    rng = np.random.default_rng(5)
+    asks = np.stack([unit(*(np.asarray([1.0, 0.9, 0, 0, 0, 0]) + rng.normal(0, 0.3, 6))) for _ in range(6)])
+    centre = unit(*asks.mean(axis=0))
+    spread = ThemeSpread.of(asks, centre)
+    title = unit(*(centre + 0.4 * unit(0, 0, 1, -1, 1, 0)))
+    assert float(title @ centre) >= spread.low
+    assert min(float(title @ ask) for ask in asks) < spread.floor  # the one-line view alone would miss one
+    judged = judge_relevance(suggestion_ids=[str(i) for i in range(6)], ask_vectors=asks,
+                             shipped_vectors=np.stack([title]), centre=centre, spread=spread)
+    assert {j.verdict for j in judged} == {Verdict.THANKED}
+
+    # an ask of another idea in the same theme is not thanked for it
+    other = unit(0, 0, 1, 1, 0, 0)
+    (stray,) = judge_relevance(suggestion_ids=["x"], ask_vectors=np.stack([other]),
+                               shipped_vectors=np.stack([title]), centre=centre, spread=spread)
+    assert stray.verdict is Verdict.LEFT_OUT
