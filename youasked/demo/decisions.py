@@ -77,7 +77,7 @@ def decide(base: str, key: str, *, product: str, timeout: float = 120.0) -> Deci
                 command(f"/themes/{tid}/release", {"release": DEMO_RELEASE})
             decided = command(f"/themes/{tid}/status", {"status": status, "reason": "demo decision"})
             verdict = verdict_of(decided)
-            done.lines.append(f"{status:<12} {tid}  {theme['label']}  ({verdict})")
+            done.lines.append(f"{status:<12} {tid}  {theme.get('title') or theme['label']}  ({verdict})")
             if status == "shipped" and decided and decided["accepted"]:
                 done.shipped = tid
     return done

@@ -162,7 +162,8 @@ def themes_table(summary: DemoSummary, *, top: int = 12) -> Table:
     active = [t for t in summary.themes.values() if t["status"] == "active"]
     active.sort(key=lambda t: (-int(str(t["author_count"])), str(t["theme_id"])))
     table = Table(title=f"Themes ({len(active)} active)")
-    for column in ("theme", "title", "keywords", "people", "mentions", "member asks"):
+    table.add_column("theme", no_wrap=True)  # the id, whole: the API and commands take it
+    for column in ("title", "keywords", "people", "mentions", "member asks"):
         table.add_column(column)
     for theme in active[:top]:
         asks = summary.asks.get(str(theme["theme_id"])) or [str(theme.get("representative_text") or "")]
