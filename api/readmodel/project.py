@@ -274,10 +274,15 @@ def project_vector(session: Session, detected: SuggestionDetected) -> None:
 
 
 def redact_closure(closure: ClosureEvent, author_hash: str) -> ClosureEvent:
-    """``closure`` without the person ``author_hash``: their entry, replies and handle go."""
+    """``closure`` without the person ``author_hash``: their entry, replies, handle and judged
+    asks (thanked, held or left out) go.
+    """
     gone = [p for p in closure.people if hash_author(p.platform.value, p.author_id) == author_hash]
-    if not gone:
+    judged = [j for j in closure.judged if hash_author(j.platform.value, j.author_id) != author_hash]
+    if not gone and len(judged) == len(closure.judged):
         return closure
+    if not gone:
+        return closure.model_copy(update={"judged": judged})
     handles = {p.handle for p in gone if p.handle}
     people = [p for p in closure.people if p not in gone]
     replies = [r for r in closure.replies if hash_author(r.platform.value, r.author_id) != author_hash]
@@ -295,7 +300,7 @@ def redact_closure(closure: ClosureEvent, author_hash: str) -> ClosureEvent:
         }))
     return closure.model_copy(update={
         "people": people, "replies": replies, "public_posts": posts, "people_count": len(people),
-        "comment_count": sum(len(p.comments) for p in people),
+        "comment_count": sum(len(p.comments) for p in people), "judged": judged,
     })
 
 
