@@ -29,10 +29,9 @@ from models.closure_selection import (
     ThemeSpread,
     Verdict,
     asked_before,
+    embed_what_shipped,
     judge_relevance,
-    note_lines,
     shipped_cutoff,
-    shipped_texts,
 )
 from models.embedding import l2_normalize
 
@@ -108,12 +107,11 @@ def _preview(
     if members:
         vectors = l2_normalize(_member_vectors(semantic, members, stored))
         centre = l2_normalize(vectors.mean(axis=0, keepdims=True))[0]
-        lines = note_lines(note)
-        texts = shipped_texts(title, note, semantic.embed(lines) if lines else None, centre) or [title]
+        _, shipped = embed_what_shipped(title, note, centre, semantic.embed, fallback=title)
         before = [i for i, m in enumerate(members) if asked_before(m.asked_at, cutoff)]
         relevance = judge_relevance(
             suggestion_ids=[members[i].suggestion_id for i in before], ask_vectors=vectors[before],
-            shipped_vectors=l2_normalize(semantic.embed(texts)), centre=centre,
+            shipped_vectors=shipped, centre=centre,
             spread=ThemeSpread.of(vectors, centre),
         ) if before else []
         judged = {j.suggestion_id: j for j in relevance}
@@ -128,7 +126,7 @@ def _preview(
 
 def _member_vectors(semantic: SemanticIndex, members: list[SuggestionRow], stored: dict[str, bytes]) -> Any:
     """Each member's stored embedding when it has the model's size, else its ask embedded now."""
-    dim = semantic.embed(["dimension"]).shape[1]
+    dim = semantic.dim
     kept = {m.suggestion_id: np.frombuffer(stored[m.suggestion_id], dtype=np.float32) for m in members
             if len(stored.get(m.suggestion_id, b"")) == 4 * dim}
     missing = [m for m in members if m.suggestion_id not in kept]

@@ -66,12 +66,20 @@ class SemanticIndex:
         vector: npt.NDArray[np.float32] = self.embed([query])[0]
         return vector
 
-    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        """``texts`` embedded with the pipeline's model, ``(n, dim)`` unit rows."""
+    def _model(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
                 self._embedder = self._embedder_factory()
-            embedder = self._embedder
+            return self._embedder
+
+    @property
+    def dim(self) -> int:
+        """The model's vector size (loads the model on first use)."""
+        return self._model().dim
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """``texts`` embedded with the pipeline's model, ``(n, dim)`` unit rows."""
+        embedder = self._model()
         if not texts:
             return np.zeros((0, embedder.dim), dtype=np.float32)
         return np.asarray(embedder.embed(texts), dtype=np.float32)

@@ -40,13 +40,15 @@ Nothing here touches a broker, a database or a clock: the caller passes vectors 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
+
+from models.embedding import l2_normalize
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -160,6 +162,25 @@ def shipped_texts(
     if lines and line_vectors is not None and len(line_vectors) == len(lines):
         texts.append(lines[int(np.argmax(np.asarray(line_vectors) @ centre))])
     return texts
+
+
+def embed_what_shipped(
+    title: str,
+    note: str | None,
+    centre: npt.NDArray[np.float32],
+    embed: Callable[[list[str]], FloatMatrix],
+    *,
+    fallback: str = "this change",
+) -> tuple[list[str], FloatMatrix]:
+    """What shipped (:func:`shipped_texts`) and its unit embeddings, from one call of ``embed``
+    over the title and the note's lines; ``fallback`` stands in when neither names anything.
+    """
+    lines = note_lines(note)
+    clean_title = title.strip("“”\"' ") or fallback
+    vectors = l2_normalize(embed([clean_title, *lines]))
+    row_of = {clean_title: 0, **{line: 1 + i for i, line in enumerate(lines)}}
+    texts = shipped_texts(clean_title, note, vectors[1:] if lines else None, centre) or [clean_title]
+    return texts, vectors[[row_of[text] for text in texts]]
 
 
 def judge_relevance(

@@ -114,14 +114,24 @@ class StageGuard:
                 await self._sleep(delay)
                 delay = min(RETRY_MAX_S, delay * 2)
 
-    async def run(self, message: Any, work: Callable[[], Awaitable[T]]) -> T | None:
-        """Process one input record: ``work()``'s result, or None when the record was set aside."""
+    async def run(
+        self,
+        message: Any,
+        work: Callable[[], Awaitable[T]],
+        *,
+        on_set_aside: Callable[[BaseException], Awaitable[None]] | None = None,
+    ) -> T | None:
+        """Process one input record: ``work()``'s result, or None when the record was set aside
+        (then ``on_set_aside(error)`` runs, e.g. to answer whoever waits on the record).
+        """
         try:
             return await self.retrying(work, what=_where(message))
         except asyncio.CancelledError:
             raise
         except Exception as error:
             await self.set_aside(message, error)
+            if on_set_aside is not None:
+                await on_set_aside(error)
             return None
 
     async def settle(self, sent: list[tuple[Any, Any]], redo: Callable[[Any], Awaitable[Any]]) -> None:

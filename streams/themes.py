@@ -195,30 +195,29 @@ def register_themes(
         await sink.apply(effects)
         last_step[product] = time.monotonic()
 
-    async def handle_or_reload(message: Any, failures: list[BaseException]) -> bool:
+    async def handle_or_reload(message: Any) -> None:
         try:
             await handle(message)
-        except Exception as error:
+        except Exception:
             # A step that raised may have left a product's loaded state half-changed: reload
             # every product from the tables (written only after a step's outputs) before going on.
             tables.forget()
-            failures.append(error)
             raise
-        return True
+
+    async def answer_failed_command(message: Any, error: BaseException) -> None:
+        """A command set aside: tell the person waiting on it that it failed, and why."""
+        failed = failed_command_effects(message, error, now=datetime.now(UTC))
+        try:
+            await stage.retrying(partial(sink.apply, failed), what="a failed command's outcome")
+        except Exception:
+            logger.exception("themes: the outcome of a set-aside command was not published")
 
     @app.agent(inputs, name="themes", concurrency=1)
     async def place(stream: Any) -> None:
         async for event in stream.events():
             async for message in guard.in_order(event.message):
-                failures: list[BaseException] = []
-                done = await stage.run(message, partial(handle_or_reload, message, failures))
-                if done is None and failures and message.topic == commands_name:
-                    # Set aside: tell the person waiting on the command that it failed.
-                    failed = failed_command_effects(message, failures[-1], now=datetime.now(UTC))
-                    try:
-                        await stage.retrying(partial(sink.apply, failed), what="a failed command's outcome")
-                    except Exception:
-                        logger.exception("themes: the outcome of a set-aside command was not published")
+                answer = partial(answer_failed_command, message) if message.topic == commands_name else None
+                await stage.run(message, partial(handle_or_reload, message), on_set_aside=answer)
 
     @app.timer(interval=settings.theme_tick_interval_s)  # type: ignore[untyped-decorator]
     async def send_ticks() -> None:

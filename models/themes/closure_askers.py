@@ -25,10 +25,9 @@ from models.closure_selection import (
     ThemeSpread,
     Verdict,
     asked_before,
+    embed_what_shipped,
     judge_relevance,
-    note_lines,
     shipped_cutoff,
-    shipped_texts,
 )
 from models.embedding import Embedder, l2_normalize
 from models.lifecycle import ClosureTrigger
@@ -103,10 +102,7 @@ def _relevance(
     centre = _theme_centre(work, trigger.theme_id, members)
     spread = ThemeSpread.of(l2_normalize(members), centre)
     note = trigger.release.note if trigger.release else None
-    lines = note_lines(note)
-    line_vectors = embedder.embed(lines) if lines else None
-    texts = shipped_texts(title, note, line_vectors, centre) or [title or "this change"]
-    shipped = l2_normalize(embedder.embed(texts))
+    texts, shipped = embed_what_shipped(title, note, centre, embedder.embed)
     judged = judge_relevance(
         suggestion_ids=[m.suggestion_id for m in asks], ask_vectors=ask_vectors, shipped_vectors=shipped,
         centre=centre, spread=spread,
@@ -115,9 +111,11 @@ def _relevance(
     return judged, (
         f"relevance to {shown} (best cosine) against the theme's spread (members to centre: lowest "
         f"decile {spread.low:.3f}, width to the median {spread.width:.3f}): thanked at cosine >= "
-        f"{spread.floor:.3f} and at most {spread.width:.3f} closer to the theme's centre; left out below "
-        f"{spread.floor - spread.width:.3f} or more than {2 * spread.width:.3f} closer to the centre; "
-        f"held between (what shipped to the centre: {_centre_cosine(shipped, centre):.3f})"
+        f"{spread.floor:.3f} and at most {spread.width:.3f} closer to the theme's centre, or, when what "
+        f"shipped is as close to the centre as the lowest decile, as a member at centre cosine >= "
+        f"{spread.floor:.3f}; left out below {spread.floor - spread.width:.3f} or more than "
+        f"{2 * spread.width:.3f} closer to the centre; held between (what shipped to the centre: "
+        f"{_centre_cosine(shipped, centre):.3f})"
     )
 
 
