@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from contracts.events import CommentClassified, SuggestionDetected, SuggestionThemed, Verdict
 
 TEXT = "Love it. Please add offline maps"
@@ -66,7 +68,6 @@ def test_a_version_1_member_reads_with_its_text_as_ask_and_comment() -> None:
 
 
 def test_an_unknown_version_is_still_refused() -> None:
-    import pytest
     from pydantic import ValidationError
 
     v3 = {
@@ -77,3 +78,25 @@ def test_an_unknown_version_is_still_refused() -> None:
     }
     with pytest.raises(ValidationError):
         SuggestionThemed.model_validate(v3)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [CommentClassified, SuggestionDetected, SuggestionThemed],
+)
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"schema_version": 1},
+        {"schema_version": 1, "text": 7, "comment": "not an object", "verdict": "suggestion"},
+        {"schema_version": 1, "text": "", "comment": {"text": None}, "verdict": "suggestion"},
+        {"schema_version": 1, "text": ["x"], "comment": {"text": 3}, "asks": "many"},
+    ],
+)
+def test_a_broken_version_1_record_is_refused_as_invalid_never_crashes(
+    model: Any, payload: dict[str, Any]
+) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        model.model_validate(payload)
