@@ -14,6 +14,7 @@ from contracts.events import (
     SuggestionThemed,
     ThemeChanged,
 )
+from contracts.impact import ClosureImpact, PraiseDetected
 from contracts.lifecycle import (
     AuthorErased,
     ClosureEvent,
@@ -134,6 +135,21 @@ ERASURES = TopicSpec(
     compacted=True,
 )
 
+PRAISE = TopicSpec(
+    name="feedback.praise",
+    key="product",
+    payload=PraiseDetected,
+    description="Comments judged praise rather than asks, with their embeddings; keyed by product so "
+    "that a product's praise meets its shipped themes in one partition.",
+)
+CLOSURE_IMPACT = TopicSpec(
+    name="feedback.closure-impact",
+    key="{closure_id}:{week}",
+    payload=ClosureImpact,
+    description="Per shipped closure and event-time week after shipping (1-12): asks before and after "
+    "as rates per week, distinct people, follow-up praise (compacted: latest version wins).",
+    compacted=True,
+)
 
 
 def _dead_letters_of(spec: TopicSpec, stage: str) -> TopicSpec:
@@ -151,6 +167,7 @@ COMMENTS_ACCEPTED_DLQ = _dead_letters_of(COMMENTS_ACCEPTED, "classify")
 SUGGESTIONS_DLQ = _dead_letters_of(SUGGESTIONS, "themes")
 THEME_TICKS_DLQ = _dead_letters_of(THEME_TICKS, "themes")
 THEME_COMMANDS_DLQ = _dead_letters_of(THEME_COMMANDS, "themes")
+PRAISE_DLQ = _dead_letters_of(PRAISE, "themes")
 
 DEAD_LETTER_TOPICS: dict[str, TopicSpec] = {
     COMMENTS.name: COMMENTS_DLQ,
@@ -159,6 +176,7 @@ DEAD_LETTER_TOPICS: dict[str, TopicSpec] = {
     SUGGESTIONS.name: SUGGESTIONS_DLQ,
     THEME_TICKS.name: THEME_TICKS_DLQ,
     THEME_COMMANDS.name: THEME_COMMANDS_DLQ,
+    PRAISE.name: PRAISE_DLQ,
 }
 """Each worker input's dead-letter topic (by the input's unprefixed name)."""
 
@@ -166,7 +184,7 @@ STAGES: dict[str, tuple[TopicSpec, ...]] = {
     "ingest-validate": (COMMENTS,),
     "ingest-accept": (COMMENTS_VALIDATED,),
     "classify": (COMMENTS_ACCEPTED,),
-    "themes": (SUGGESTIONS, THEME_TICKS, THEME_COMMANDS),
+    "themes": (SUGGESTIONS, THEME_TICKS, THEME_COMMANDS, PRAISE),
 }
 """Each stage (agent) of the worker and the topics it reads."""
 
@@ -190,6 +208,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CLOSURES,
     MONTHLY_UPDATES,
     ERASURES,
+    PRAISE,
+    PRAISE_DLQ,
+    CLOSURE_IMPACT,
 )
 
 WORKER_INPUTS: tuple[TopicSpec, ...] = (
@@ -199,5 +220,6 @@ WORKER_INPUTS: tuple[TopicSpec, ...] = (
     SUGGESTIONS,
     THEME_TICKS,
     THEME_COMMANDS,
+    PRAISE,
 )
 """The topics the stream worker consumes (its consumer group's progress is measured on them)."""

@@ -12,7 +12,9 @@ adapter applies its items in order:
 * a :class:`TableWrite` sets (or, with ``value=None``, deletes) one key of one table.
 
 ``checkpoint`` names a point right after a publish-once record went out (crash tests arm it);
-``log`` is what the adapter logs when the record was sent now (not on a ledger skip).
+``log`` is what the adapter logs when the record was sent now (not on a ledger skip);
+``ledger_key`` is what the ledger remembers of a record published once when that is not its key
+(a compacted record re-published in new versions under one key: ``key#v<version>``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Emit:
     once: bool = False
     checkpoint: str | None = None
     log: str | None = None
+    ledger_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@
 * ``outcome:<command>``: a command's outcome, reported again when the command is re-delivered;
 * ``erased:<product>:<author hash>``: when a person was erased (ISO time), so their earlier
   suggestions, delivered again, stay out.
+* ``impact:<product>``: the product's shipped closures followed after shipping, their follow-up
+  praise and the figures last published (:mod:`models.themes.impact_effects`).
 
 ``theme-members`` maps a suggestion id to its :class:`~contracts.events.SuggestionThemed` record.
 
@@ -65,6 +67,11 @@ def erased_key(product: str, author_hash: str) -> str:
     return f"erased:{product}:{author_hash}"
 
 
+def impact_key(product: str) -> str:
+    """The impact of ``product``'s shipped closures (:mod:`models.themes.impact_effects`)."""
+    return f"impact:{product}"
+
+
 class ThemeTables(Protocol):
     """The state the themes service reads: one product's clustering (loaded once, then kept and
     changed in place by the service), lifecycles, outcomes, erasures and member records.
@@ -76,6 +83,7 @@ class ThemeTables(Protocol):
     def erased_at(self, product: str, author_hash: str) -> str | None: ...
     def member(self, suggestion_id: str) -> dict[str, Any] | None: ...
     def members(self) -> Iterable[dict[str, Any]]: ...
+    def impact(self, product: str) -> dict[str, Any] | None: ...
 
 
 class MappingThemeTables:
@@ -136,6 +144,10 @@ class MappingThemeTables:
 
     def members(self) -> Iterable[dict[str, Any]]:
         return (raw for raw in self.members_table.values() if raw is not None)
+
+    def impact(self, product: str) -> dict[str, Any] | None:
+        stored: dict[str, Any] | None = self.state_table.get(impact_key(product))
+        return stored
 
     def apply(self, write: TableWrite) -> None:
         """Apply one write of the service's effects."""
