@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from contracts.events import CommentClassified, Verdict
+from contracts.events import CommentClassified, CommentFields, Verdict
 from contracts.impact import IMPACT_WEEKS
 
 WEEK = timedelta(days=7)
@@ -48,17 +48,21 @@ _COMPLAINT_WORDS = re.compile(
 
 
 def is_praise(classified: CommentClassified) -> bool:
-    """Whether a judged comment is praise: judged not an ask by its words (not moderated, not
-    empty), and positive: its store rating is at least :data:`PRAISE_RATING`, or, without a
-    rating, it has words of praise and none of complaint or request.
+    """Whether a judged comment is praise (:func:`judged_praise` of its comment and verdict)."""
+    return judged_praise(classified.comment, verdict=classified.verdict, reason=classified.reason)
+
+
+def judged_praise(comment: CommentFields, *, verdict: Verdict, reason: str) -> bool:
+    """Whether ``comment``, judged ``verdict`` for ``reason``, is praise: judged not an ask by its
+    words (not moderated, not empty), and positive: its store rating is at least
+    :data:`PRAISE_RATING`, or, without a rating, it has words of praise and none of complaint or
+    request.
     """
-    if classified.verdict is not Verdict.NOT_SUGGESTION or classified.reason not in JUDGED_REASONS:
+    if verdict is not Verdict.NOT_SUGGESTION or reason not in JUDGED_REASONS:
         return False
-    rating = classified.comment.rating
-    if rating is not None:
-        return rating >= PRAISE_RATING
-    text = classified.comment.text
-    return bool(_PRAISE_WORDS.search(text)) and not _COMPLAINT_WORDS.search(text)
+    if comment.rating is not None:
+        return comment.rating >= PRAISE_RATING
+    return bool(_PRAISE_WORDS.search(comment.text)) and not _COMPLAINT_WORDS.search(comment.text)
 
 
 def week_after(at: datetime, cutoff: datetime) -> int | None:

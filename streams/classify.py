@@ -8,7 +8,11 @@ thread, and writes
   ``platform:comment_id``, the input's partition number; exactly once through the ledger),
 * one :class:`SuggestionDetected` per ask of each valid suggestion to ``feedback.suggestions``
   keyed by product (at least once: consumers de-duplicate on ``suggestion_id``,
-  ``platform:comment_id#n``).
+  ``platform:comment_id#n``),
+* one :class:`~contracts.impact.PraiseDetected` per comment judged praise
+  (:func:`models.impact.judged_praise`), with the embedding of its text, to ``feedback.praise``
+  keyed by product (at least once: the themes agent de-duplicates on the comment key), so that
+  the impact of what shipped meets its themes in their partition.
 
 The suggestion is written and acknowledged before the classification, so a crash between
 the two repeats the suggestion (harmless) and never loses it; a batch's offsets are
@@ -40,8 +44,10 @@ from contracts.events import (
     event_json,
     suggestion_id_of,
 )
+from contracts.impact import PraiseDetected
 from contracts.settings import Settings
-from contracts.topics import COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, SUGGESTIONS
+from contracts.topics import COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, PRAISE, SUGGESTIONS
+from models.impact import judged_praise
 from models.judge import JudgeInput, Judgement, SuggestionJudge
 from models.moderation import RateLimitState
 from streams.continuity import continuity_guard
@@ -64,6 +70,7 @@ def register_classify(
     accepted = raw_topic(app, COMMENTS_ACCEPTED, settings)
     classified = raw_topic(app, COMMENTS_CLASSIFIED, settings)
     suggestions = raw_topic(app, SUGGESTIONS, settings)
+    praise = raw_topic(app, PRAISE, settings)
     ledger = OutputLedger(
         bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(COMMENTS_CLASSIFIED)
     )
@@ -77,20 +84,35 @@ def register_classify(
         ledger.forget()
         stage.forget()
 
-    def judge_batch(batch: list[tuple[Any, CommentAccepted]]) -> tuple[list[Judgement], Any]:
-        """Run in the model thread (one thread: batches run in order and own the rate-limit state)."""
+    def judge_batch(batch: list[tuple[Any, CommentAccepted]]) -> tuple[list[Judgement], Any, dict[int, Any]]:
+        """Run in the model thread (one thread: batches run in order and own the rate-limit state).
+        Returns the judgements, the asks' vectors and the vector of each praise comment by index.
+        """
         inputs = [JudgeInput(c.text, f"{c.platform.value}:{c.author_id}", c.created_at) for _, c in batch]
         with metrics.model_batch_seconds.time():
             holder["rate"], judgements, vectors = judge.judge(inputs, holder["rate"])
+            praised = [
+                index for index, ((_, comment), judgement) in enumerate(zip(batch, judgements, strict=True))
+                if judged_praise(comment, verdict=judgement.verdict, reason=judgement.reason)
+            ]
+            praise_vectors: Any = judge.embedder.embed([batch[i][1].text for i in praised]) if praised else []
         metrics.model_texts.inc(len(inputs))
-        return judgements, vectors
+        return judgements, vectors, dict(zip(praised, praise_vectors, strict=True))
 
     async def emit(
-        batch: list[tuple[Any, CommentAccepted]], judgements: list[Judgement], vectors: Any
+        batch: list[tuple[Any, CommentAccepted]], judgements: list[Judgement], vectors: Any,
+        praise_vectors: dict[int, Any],
     ) -> None:
-        """Send a batch's suggestions, then its classifications; return when the broker has them all."""
+        """Send a batch's suggestions and praise, then its classifications; return when the broker
+        has them all.
+        """
         now = datetime.now(UTC)
         pending = []
+        for index, vector in praise_vectors.items():
+            comment = batch[index][1]
+            praised = praise_detected(comment, vector, model=settings.embedding_model_name, now=now)
+            sent = await praise.send(key=comment.product.encode(), value=event_json(praised), force=True)
+            pending.append(sent)
         row = 0
         for (_, comment), judgement in zip(batch, judgements, strict=True):
             asks = len(judgement.asks)
@@ -126,8 +148,8 @@ def register_classify(
     async def process(todo: list[tuple[Any, CommentAccepted]]) -> None:
         """Judge ``todo`` and send its outputs; the classified keys go into the ledger."""
         loop = asyncio.get_running_loop()
-        judgements, vectors = await loop.run_in_executor(executor, judge_batch, todo)
-        await emit(todo, judgements, vectors)
+        judgements, vectors, praise_vectors = await loop.run_in_executor(executor, judge_batch, todo)
+        await emit(todo, judgements, vectors, praise_vectors)
         for message, comment in todo:
             await ledger.add(message.partition, comment.key)
 
@@ -184,6 +206,16 @@ def suggestions_detected(
         )
         for ordinal, (ask, vector) in enumerate(zip(judgement.asks, vectors, strict=True), start=1)
     ]
+
+
+def praise_detected(comment: CommentAccepted, vector: Any, *, model: str, now: datetime) -> PraiseDetected:
+    """A praise comment with its embedding (sent with 6 decimals)."""
+    return PraiseDetected(
+        comment=comment,
+        embedding=[round(float(x), 6) for x in vector],
+        embedding_model=model,
+        detected_at=now,
+    )
 
 
 def comment_classified(

@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 class OutputLedger:
     """The set of keys already written to each partition of one output topic.
 
-    ``key_of`` turns a record's raw key into the ledger key (default: the UTF-8 text).
+    ``key_of`` turns a record's raw key into the ledger key (default: the UTF-8 text);
+    ``entry_of``, when given, turns a record's raw key and value into it instead (a compacted
+    topic that publishes new versions of one key remembers each version).
     """
 
     def __init__(
@@ -32,10 +34,12 @@ class OutputLedger:
         bootstrap_servers: str,
         topic: str,
         key_of: Callable[[bytes], str] | None = None,
+        entry_of: Callable[[bytes, bytes | None], str] | None = None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.topic = topic
         self._key_of = key_of or (lambda raw: raw.decode("utf-8", "replace"))
+        self._entry_of = entry_of
         self._keys: dict[int, set[str]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -82,7 +86,9 @@ class OutputLedger:
             while await consumer.position(tp) < end:
                 batch = await consumer.getmany(tp, timeout_ms=1000, max_records=5000)
                 for record in batch.get(tp, []):
-                    if record.key is not None:
+                    if record.key is not None and self._entry_of is not None:
+                        keys.add(self._entry_of(record.key, record.value))
+                    elif record.key is not None:
                         keys.add(self._key_of(record.key))
         finally:
             await consumer.stop()

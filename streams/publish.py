@@ -13,14 +13,22 @@ from streams.ledger import OutputLedger
 
 
 async def send_once(
-    topic: Any, *, key: str, value: bytes | None, partition: int, ledger: OutputLedger
+    topic: Any,
+    *,
+    key: str,
+    value: bytes | None,
+    partition: int,
+    ledger: OutputLedger,
+    ledger_key: str | None = None,
 ) -> bool:
     """Send ``value`` under ``key`` to ``partition`` of the faust ``topic`` unless ``ledger`` has the
-    key there; wait for the broker's acknowledgement, then record the key. True when sent now.
+    key there (``ledger_key`` when the ledger remembers something else than the key, such as a
+    version); wait for the broker's acknowledgement, then record it. True when sent now.
     """
-    if await ledger.contains(partition, key):
+    entry = key if ledger_key is None else ledger_key
+    if await ledger.contains(partition, entry):
         return False
     sent = await topic.send(key=key.encode(), value=value, partition=partition, force=True)
     await sent
-    await ledger.add(partition, key)
+    await ledger.add(partition, entry)
     return True

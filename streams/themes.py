@@ -1,10 +1,10 @@
 """The themes agent: place each valid suggestion in a theme; keep state in faust tables.
 
-Reads ``feedback.suggestions``, ``feedback.theme-ticks`` and ``feedback.theme-commands``, all
-keyed by product, in one agent: one product's suggestions, time steps and commands (a product
-manager's decisions, reviews of possible duplicates, erasures) reach one partition and one worker
-and change its state in one sequence. State lives in the changelog-backed tables of
-:mod:`streams.theme_tables` (key layout: :mod:`models.themes.tables`).
+Reads ``feedback.suggestions``, ``feedback.theme-ticks``, ``feedback.theme-commands`` and
+``feedback.praise``, all keyed by product, in one agent: one product's suggestions, time steps,
+commands (a product manager's decisions, reviews of possible duplicates, erasures) and praise
+reach one partition and one worker and change its state in one sequence. State lives in the
+changelog-backed tables of :mod:`streams.theme_tables` (key layout: :mod:`models.themes.tables`).
 
 Each input goes to :class:`~models.themes.service.ThemesService`, which returns its effects as
 data; this module applies them in order (:class:`EffectSink`). Outputs go to the compacted
@@ -16,7 +16,9 @@ snapshots, then its outcome, then its tables (:mod:`models.themes.command_effect
 anywhere in between re-delivers the input: a suggestion already in ``theme-members`` is passed
 over (if the crash came first, it is recomputed from the same state to the same ids and
 snapshots); a command derives the same closure key and outcome, and the ledgers let nothing
-out twice.
+out twice. After each input, :class:`~models.themes.impact_effects.ImpactService` follows the
+shipped closures for 12 event-time weeks and publishes ``feedback.closure-impact`` (each
+closure, week and version once).
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ from typing import Any
 import faust
 
 from contracts.events import SuggestionDetected, event_json
+from contracts.impact import PraiseDetected
 from contracts.settings import Settings
 from contracts.topics import (
+    CLOSURE_IMPACT,
     CLOSURES,
+    PRAISE,
     SUGGESTIONS,
     THEME_COMMANDS,
     THEME_MEMBERS,
@@ -49,6 +54,7 @@ from models.themes.command_effects import failed_command_effects
 from models.themes.config import ThemeConfig
 from models.themes.effects import Effects, TableWrite
 from models.themes.engine import ThemeEngine
+from models.themes.impact_effects import ImpactService, ledger_entry
 from models.themes.service import ThemesService
 from streams import failpoints
 from streams.continuity import continuity_guard
@@ -93,7 +99,10 @@ class EffectSink:
             await _settle(pending)
             assert item.partition is not None  # a record published once goes to its input's partition
             ledger = self.ledgers[item.topic.name]
-            if await send_once(topic, key=item.key, value=value, partition=item.partition, ledger=ledger):
+            if await send_once(
+                topic, key=item.key, value=value, partition=item.partition, ledger=ledger,
+                ledger_key=item.ledger_key,
+            ):
                 if item.log:
                     logger.info("%s", item.log)
                 if item.checkpoint:
@@ -119,11 +128,12 @@ def register_themes(
     """
     metrics = metrics if metrics is not None else WorkerMetrics()
     suggestions_name, ticks_name = settings.topic_name(SUGGESTIONS), settings.topic_name(THEME_TICKS)
-    commands_name = settings.topic_name(THEME_COMMANDS)
+    commands_name, praise_name = settings.topic_name(THEME_COMMANDS), settings.topic_name(PRAISE)
     inputs = app.topic(
         suggestions_name,
         ticks_name,
         commands_name,
+        praise_name,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
@@ -133,12 +143,18 @@ def register_themes(
     ticks = raw_topic(app, THEME_TICKS, settings)
     outputs = {
         spec.name: raw_topic(app, spec, settings)
-        for spec in (THEMES, THEME_MEMBERS, THEME_OUTCOMES, CLOSURES)
+        for spec in (THEMES, THEME_MEMBERS, THEME_OUTCOMES, CLOSURES, CLOSURE_IMPACT)
     }
     ledgers = {
         spec.name: OutputLedger(bootstrap_servers=settings.bootstrap_servers, topic=settings.topic_name(spec))
         for spec in (CLOSURES, THEME_OUTCOMES)
     }
+    ledgers[CLOSURE_IMPACT.name] = OutputLedger(
+        bootstrap_servers=settings.bootstrap_servers,
+        topic=settings.topic_name(CLOSURE_IMPACT),
+        entry_of=ledger_entry,
+    )
+    impact = ImpactService()
     engine = ThemeEngine(
         ThemeConfig(recluster_interval=timedelta(seconds=settings.theme_recluster_interval_s))
     )
@@ -152,9 +168,13 @@ def register_themes(
     tables = FaustThemeTables(app, settings, dim=384, duplicates=service.duplicates)
     sink = EffectSink(outputs, ledgers, tables)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-themes")
-    guard = continuity_guard(app, settings, [suggestions_name, ticks_name, commands_name])
+    guard = continuity_guard(app, settings, [suggestions_name, ticks_name, commands_name, praise_name])
     stage = StageGuard(
-        app, settings, stage="themes", inputs=(SUGGESTIONS, THEME_TICKS, THEME_COMMANDS), metrics=metrics
+        app,
+        settings,
+        stage="themes",
+        inputs=(SUGGESTIONS, THEME_TICKS, THEME_COMMANDS, PRAISE),
+        metrics=metrics,
     )
     last_step: dict[str, float] = {}
 
@@ -166,11 +186,24 @@ def register_themes(
             ledger.forget()
 
     async def handle(message: Any) -> None:
-        """One record of a commands, ticks or suggestions partition."""
+        """One record of a commands, ticks, praise or suggestions partition."""
         now = datetime.now(UTC)
         loop = asyncio.get_running_loop()
+        partition = message.partition
         if message.topic == commands_name:
-            await sink.apply(service.command(tables, message, now=now))
+            effects = service.command(tables, message, now=now)
+            await sink.apply(impact.after_command(tables, message, effects, partition=partition, now=now))
+            return
+        if message.topic == praise_name:
+            try:
+                praise = PraiseDetected.model_validate_json(message.value)
+            except ValueError as exc:
+                raise UnreadableRecordError(f"not a PraiseDetected: {exc}") from exc
+            if (message.key or b"").decode("utf-8", "replace") != praise.comment.product:
+                raise UnreadableRecordError("praise is keyed by its comment's product")
+            followed = impact.praise(tables, praise, partition=partition, now=now)
+            if not followed.passed_over:
+                await sink.apply(followed)
             return
         if message.topic == ticks_name:
             product = (message.key or b"").decode("utf-8", "replace")
@@ -180,6 +213,7 @@ def register_themes(
             effects = await loop.run_in_executor(
                 executor, partial(service.tick, tables, product, idle=idle, now=now)
             )
+            followed = impact.after_tick(tables, product, effects, partition=partition, now=now)
         else:
             try:
                 detected = SuggestionDetected.model_validate_json(message.value)
@@ -189,10 +223,12 @@ def register_themes(
             effects = await loop.run_in_executor(
                 executor, partial(service.suggestion, tables, detected, now=now)
             )
+            followed = impact.after_suggestion(tables, detected, effects, partition=partition, now=now)
         if effects.passed_over:
             logger.info("%s", effects.passed_over)
             return
         await sink.apply(effects)
+        await sink.apply(followed)
         last_step[product] = time.monotonic()
 
     async def handle_or_reload(message: Any) -> None:

@@ -30,6 +30,7 @@ another later, or split, is followed under the ids it had when it shipped.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -298,6 +299,18 @@ def _impact_emit(
         log=f"impact {key} v{version}: asks per week {event.asks_before_per_week} before, "
         f"{event.asks_after_per_week} after; follow-up praise {event.follow_up_praise}",
     )
+
+
+def ledger_entry(key: bytes, value: bytes | None) -> str:
+    """What the ledger of ``feedback.closure-impact`` remembers of a record: ``key#v<version>``
+    (a record that is not a readable impact, e.g. a tombstone: its key alone).
+    """
+    text = key.decode("utf-8", "replace")
+    try:
+        version = json.loads(value or b"null")["version"]
+    except (ValueError, TypeError, KeyError):
+        return text
+    return f"{text}#v{version}"
 
 
 def _touches_published(closure: dict[str, Any], at: datetime) -> bool:
