@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import re
 
-from api.readmodel.schema import ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
-from api.schemas import ClosureRead, MonthlyUpdateRead, SuggestionRead, ThemeRead
+from api.readmodel.schema import ClosureImpactRow, ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
+from api.schemas import (
+    ClosureImpactRead,
+    ClosureRead,
+    ImpactWeekRead,
+    MonthlyUpdateRead,
+    SuggestionRead,
+    ThemeRead,
+)
 from contracts.events import LifecycleStatus
+from contracts.impact import ClosureImpact
 
 HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+(?<!\.)")
 # scheme, [user@], host, the rest of the link (up to trailing punctuation)
@@ -70,6 +78,34 @@ def theme_read(row: ThemeRow, *, handles: bool = False) -> ThemeRead:
         quadrant=row.quadrant,
         hot_plan=row.hot_plan,
         changed_at=row.changed_at,
+    )
+
+
+WEEK_FIELDS = set(ImpactWeekRead.model_fields)
+
+
+def closure_impact_read(
+    closure_id: str, closure: ClosureRow | None, rows: list[ClosureImpactRow]
+) -> ClosureImpactRead:
+    """A closure's impact from its weeks' rows (oldest first) and, before week 1, its closure row;
+    the before figures are the latest week's (the last computed).
+    """
+    events = [ClosureImpact.model_validate(row.event) for row in rows]
+    first = events[-1] if events else None
+    event = closure.event if closure is not None else {}
+    return ClosureImpactRead(
+        closure_id=closure_id,
+        product=first.product if first else str(event.get("product", "")),
+        theme_id=first.theme_id if first else str(event.get("theme_id", "")),
+        title=first.title if first else str(event.get("title", "")),
+        release=first.release if first else event.get("release"),
+        shipped_at=first.shipped_at if first else event.get("asked_by"),
+        weeks_before=first.weeks_before if first else None,
+        asks_before=first.asks_before if first else None,
+        people_before=first.people_before if first else None,
+        asks_before_per_week=first.asks_before_per_week if first else None,
+        asks_after_shipping=max((e.asks_after for e in events), default=0),
+        weeks=[ImpactWeekRead.model_validate(e.model_dump(include=WEEK_FIELDS)) for e in events],
     )
 
 

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from api.common import ERRORS, Viewer
+from api.common import ERRORS, NOT_FOUND, ApiError, Viewer
 from api.parameters import ProductParam
-from api.readmodel.schema import ClassificationRow, ClosureRow, MonthlyUpdateRow, ThemeRow
-from api.reads import closure_read, monthly_update_read
+from api.readmodel.schema import ClassificationRow, ClosureImpactRow, ClosureRow, MonthlyUpdateRow, ThemeRow
+from api.reads import closure_impact_read, closure_read, monthly_update_read
 from api.schemas import (
+    ClosureImpactRead,
     ClosureRead,
     MonthCount,
     MonthlyMetrics,
@@ -44,6 +45,24 @@ def reports_router(*, engine: Engine) -> APIRouter:
         with Session(engine) as session:
             rows = session.scalars(query).all()
             return [closure_read(row, people=caller.role >= Role.pm) for row in rows]
+
+    @router.get(
+        "/closures/{closure_id}/impact", response_model=ClosureImpactRead, tags=["closures"],
+        responses={**ERRORS, **NOT_FOUND},
+    )
+    def closure_impact(caller: Viewer, closure_id: str) -> ClosureImpactRead:
+        """A shipped closure's impact: asks per week before and after shipping, week by week for
+        12 weeks, and the follow-up praise (404 for a closure the read model does not know).
+        """
+        with Session(engine) as session:
+            rows = session.scalars(
+                select(ClosureImpactRow).where(ClosureImpactRow.closure_id == closure_id)
+                .order_by(ClosureImpactRow.week)
+            ).all()
+            closure = session.get(ClosureRow, closure_id)
+            if not rows and closure is None:
+                raise ApiError(404, "not_found", f"no closure {closure_id}")
+            return closure_impact_read(closure_id, closure, list(rows))
 
     @router.get("/metrics/monthly", response_model=MonthlyMetrics, tags=["metrics"], responses=ERRORS)
     def monthly(

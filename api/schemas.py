@@ -211,6 +211,46 @@ class ClosureRead(Body):
     event: dict[str, Any]
 
 
+class ImpactWeekRead(Body):
+    """One event-time week after shipping (``(week_start, week_end]``), its latest version."""
+
+    week: int
+    week_start: datetime
+    week_end: datetime
+    version: int
+    asks_in_week: int
+    people_in_week: int
+    asks_after: int = Field(description="Asks in weeks 1 to week.")
+    people_after: int
+    asks_after_per_week: float
+    change: float | None = Field(description="After rate over before rate, minus one; None: no asks before.")
+    praise_in_week: int
+    follow_up_praise: int
+    praising_askers: int
+    praising_people: int
+
+
+class ClosureImpactRead(Body):
+    """How the asking for a shipped theme changed after it shipped, and who said it works.
+
+    ``weeks`` are the weeks published so far (up to 12), oldest first; the before figures are
+    the 12 weeks (or fewer, ``weeks_before``) up to ``shipped_at``, None until week 1 is out.
+    """
+
+    closure_id: str
+    product: str
+    theme_id: str
+    title: str
+    release: ReleaseRef | None
+    shipped_at: datetime | None
+    weeks_before: int | None
+    asks_before: int | None
+    people_before: int | None
+    asks_before_per_week: float | None
+    asks_after_shipping: int = Field(description="Asks placed in the theme in the weeks published so far.")
+    weeks: list[ImpactWeekRead]
+
+
 class MonthCount(Body):
     """Valid suggestions of one month."""
 

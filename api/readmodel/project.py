@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from api.readmodel.schema import (
     ClassificationRow,
+    ClosureImpactRow,
     ClosureRow,
     ErasureRow,
     MonthlyUpdateRow,
@@ -37,6 +38,7 @@ from api.readmodel.schema import (
     ThemeRow,
 )
 from contracts.events import CommentClassified, SuggestionDetected, SuggestionThemed, ThemeChanged
+from contracts.impact import ClosureImpact
 from contracts.lifecycle import (
     AuthorErased,
     ClosureEvent,
@@ -199,6 +201,25 @@ def project_closure(session: Session, closure: ClosureEvent) -> None:
             event=closure.model_dump(mode="json"),
         )
     )
+
+
+def project_impact(session: Session, impact: ClosureImpact) -> None:
+    """Upsert one week of a closure's impact (an older version than the stored one is ignored)."""
+    row = session.get(ClosureImpactRow, (impact.closure_id, impact.week))
+    if row is not None and row.version > impact.version:
+        return
+    session.merge(
+        ClosureImpactRow(
+            closure_id=impact.closure_id,
+            week=impact.week,
+            product=impact.product,
+            theme_id=impact.theme_id,
+            version=impact.version,
+            week_end=impact.week_end,
+            event=impact.model_dump(mode="json"),
+        )
+    )
+    session.flush()
 
 
 def project_outcome(session: Session, outcome: CommandOutcome) -> None:
@@ -385,6 +406,7 @@ PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
     "monthly-updates": (MonthlyUpdate, project_monthly),
     "suggestions": (SuggestionDetected, project_vector),
     "erasures": (AuthorErased, project_erasure),
+    "closure-impact": (ClosureImpact, project_impact),
 }
 
 

@@ -2,8 +2,8 @@
 
 It reads ``feedback.themes``, ``feedback.theme-members``, ``feedback.comments.classified``,
 ``feedback.closures``, ``feedback.theme-outcomes``, ``feedback.monthly-updates`` and
-``feedback.suggestions`` (for the embeddings semantic search compares) and ``feedback.erasures``
-in its own consumer group
+``feedback.suggestions`` (for the embeddings semantic search compares), ``feedback.erasures`` and
+``feedback.closure-impact`` in its own consumer group
 (``<app id>-readmodel``), applies each batch in one database transaction, and commits the
 batch's offsets only after the transaction: at least once, and every upsert is idempotent, so
 a crash repeats a batch without changing the result.
@@ -34,6 +34,7 @@ from api.readmodel.project import apply_record
 from api.readmodel.schema import SET_ASIDE_MAX_BYTES, SetAsideRow
 from contracts.settings import Settings
 from contracts.topics import (
+    CLOSURE_IMPACT,
     CLOSURES,
     COMMENTS_CLASSIFIED,
     ERASURES,
@@ -55,6 +56,7 @@ KINDS = {
     MONTHLY_UPDATES: "monthly-updates",
     SUGGESTIONS: "suggestions",
     ERASURES: "erasures",
+    CLOSURE_IMPACT: "closure-impact",
 }
 STAGE = "projection"
 RETRY_FIRST_S = 0.5

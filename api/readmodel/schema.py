@@ -199,6 +199,20 @@ class ClosureRow(Base):
     event: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class ClosureImpactRow(Base):
+    """One week of a shipped closure's impact (``feedback.closure-impact``): the latest version."""
+
+    __tablename__ = "closure_impact"
+
+    closure_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product: Mapped[str] = mapped_column(String(ID), index=True)
+    theme_id: Mapped[str] = mapped_column(String(ID), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    week_end: Mapped[datetime] = mapped_column(UtcDateTime())
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class OutcomeRow(Base):
     """The outcome of a theme command (``feedback.theme-outcomes``): accepted, or why not."""
 
