@@ -23,11 +23,11 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.events import CommentClassified, CommentFields, Verdict
-from contracts.impact import IMPACT_WEEKS
+from contracts.impact import IMPACT_WEEKS, ClosureImpact
 
 WEEK = timedelta(days=7)
 PRAISE_RATING = 4
@@ -179,3 +179,38 @@ def in_neighbourhood(cosine: float, threshold: float | None) -> bool:
     None: the theme's centre was not known when it shipped, so nothing is).
     """
     return threshold is not None and cosine >= threshold
+
+
+def month_end(month: str) -> datetime:
+    """The first moment after ``month`` (``YYYY-MM``, UTC)."""
+    year, number = (int(part) for part in month.split("-"))
+    return datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+
+
+def impact_sentences(impacts: Iterable[ClosureImpact], *, product: str, month: str) -> list[str]:
+    """For a monthly update of ``product`` for ``month``: one sentence per closure shipped before
+    ``month`` with at least one week ended by the month's end, on how the asking changed (the
+    latest such week of each: before rate, after rate, change) and who said it works; oldest first.
+    """
+    start, end = month_end(month) - timedelta(days=1), month_end(month)
+    start = start.replace(day=1)
+    latest: dict[str, ClosureImpact] = {}
+    for impact in impacts:
+        if impact.product != product or impact.shipped_at >= start or impact.week_end > end:
+            continue
+        known = latest.get(impact.closure_id)
+        if known is None or (impact.week, impact.version) > (known.week, known.version):
+            latest[impact.closure_id] = impact
+    sentences = []
+    for impact in sorted(latest.values(), key=lambda i: (i.shipped_at, i.closure_id)):
+        weeks = f"{impact.week} {'week' if impact.week == 1 else 'weeks'}"
+        change = "" if impact.change is None else f" ({impact.change:+.0%})"
+        praise = (
+            f"; {impact.follow_up_praise} said it works ({impact.praising_askers} of those who asked)"
+            if impact.follow_up_praise else ""
+        )
+        sentences.append(
+            f"“{impact.title}” (shipped {impact.shipped_at:%Y-%m-%d}): {impact.asks_before_per_week:.1f} "
+            f"asks a week before, {impact.asks_after_per_week:.1f} in the {weeks} after{change}{praise}."
+        )
+    return sentences

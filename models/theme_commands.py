@@ -25,6 +25,7 @@ import numpy as np
 from contracts.events import (
     SuggestionThemed,
 )
+from contracts.impact import ClosureImpact
 from contracts.lifecycle import (
     ClosureEvent,
     CommandKind,
@@ -39,6 +40,7 @@ from models.closure import (
     monthly_update,
 )
 from models.dates import month_label
+from models.impact import impact_sentences
 from models.lifecycle import (
     ClosureTrigger,
     CommandApplied,
@@ -217,9 +219,18 @@ def _split_members(
 
 
 def monthly_update_event(
-    closures: Iterable[ClosureEvent], *, product: str, month: str, templates: ClosureTemplates, now: datetime
+    closures: Iterable[ClosureEvent],
+    *,
+    product: str,
+    month: str,
+    templates: ClosureTemplates,
+    now: datetime,
+    impacts: Iterable[ClosureImpact] = (),
 ) -> MonthlyUpdate:
-    """"What we shipped in ``month``" for ``product``: its shipped closures generated that month (UTC)."""
+    """"What we shipped in ``month``" for ``product``: its shipped closures generated that month (UTC);
+    with ``impacts`` (``feedback.closure-impact``), the text also says how the asking changed
+    after what shipped in earlier months (:func:`models.impact.impact_sentences`).
+    """
     chosen = [
         closure_content_of(c) for c in closures
         if c.product == product and c.outcome == "shipped"
@@ -233,6 +244,14 @@ def monthly_update_event(
                            release=release_ref(i.release)) for i in content.items],
         releases=[ref for r in content.releases if (ref := release_ref(r)) is not None],
         distinct_people=content.distinct_people,
-        text=content.text,
+        text=with_impact(content.text, impact_sentences(impacts, product=product, month=month)),
         published_at=now,
     )
+
+
+def with_impact(text: str, sentences: list[str]) -> str:
+    """A monthly update's ``text`` followed by how asking changed after earlier releases."""
+    if not sentences:
+        return text
+    lines = [text, "", "How the asking changed after what shipped before:", *(f"- {s}" for s in sentences)]
+    return "\n".join(lines)

@@ -179,13 +179,13 @@ def theme_monthly(
     """"What we shipped this month": print the text and publish the update as an event."""
     from models.factories import closure_templates
     from models.theme_commands import monthly_update_event
-    from youasked.commands import publish_monthly, read_closures
+    from youasked.commands import publish_monthly, read_closures, read_impacts
 
     settings = get_settings()
     now = datetime.now(UTC)
     update = monthly_update_event(
         read_closures(settings), product=product, month=month or now.strftime("%Y-%m"),
-        templates=closure_templates(settings), now=now,
+        templates=closure_templates(settings), now=now, impacts=read_impacts(settings),
     )
     if publish:
         publish_monthly(settings, update)

@@ -10,9 +10,17 @@ import time
 from collections.abc import Iterable
 
 from contracts.events import event_json
+from contracts.impact import ClosureImpact
 from contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand
 from contracts.settings import Settings
-from contracts.topics import CLOSURES, MONTHLY_UPDATES, THEME_COMMANDS, THEME_OUTCOMES, TopicSpec
+from contracts.topics import (
+    CLOSURE_IMPACT,
+    CLOSURES,
+    MONTHLY_UPDATES,
+    THEME_COMMANDS,
+    THEME_OUTCOMES,
+    TopicSpec,
+)
 from messaging.readback import read_topic
 
 
@@ -62,6 +70,17 @@ def read_closures(settings: Settings, *, timeout: float = 10.0) -> list[ClosureE
         except ValueError:
             continue
     return sorted(closures, key=lambda c: (c.generated_at, c.closure_key))
+
+
+def read_impacts(settings: Settings, *, timeout: float = 10.0) -> list[ClosureImpact]:
+    """Every record of ``feedback.closure-impact`` (all versions; records it cannot read are skipped)."""
+    impacts: list[ClosureImpact] = []
+    for record in read_topic(settings, CLOSURE_IMPACT, timeout=timeout, settle=1.0):
+        try:
+            impacts.append(ClosureImpact.model_validate_json(record.value))
+        except ValueError:
+            continue
+    return impacts
 
 
 def publish_monthly(settings: Settings, update: MonthlyUpdate) -> None:

@@ -360,18 +360,62 @@ async function loadClosures(current) {
       "No closures yet. Mark a theme shipped and everyone who asked is thanked here."));
     return;
   }
-  const items = closures.map((c) => {
+  const impacts = await Promise.all(closures.map((c) => (c.outcome === "shipped"
+    ? getJson(`/closures/${encodeURIComponent(c.closure_key)}/impact`, {}, state.key).catch(() => null)
+    : null)));
+  if (!current()) return;
+  const items = closures.map((c, index) => {
     const posts = c.event.public_posts || [];
-    return el("li", { class: "closure", dataset: { themeId: c.theme_id } },
+    return el("li", { class: "closure", dataset: { themeId: c.theme_id, closureId: c.closure_key } },
       el("div", { class: "closure-head" },
         el("span", { class: `pill outcome-${c.outcome}` }, c.outcome === "shipped" ? "Shipped" : "Declined"),
         el("button", { type: "button", class: "link-button", onclick: () => openTheme(c.theme_id) }, c.title)),
       el("div", { class: "muted small" },
         `${fmtInt(c.people_count)} ${c.people_count === 1 ? "person" : "people"} thanked · ${fmtInt(c.comment_count)} ${c.comment_count === 1 ? "comment" : "comments"} · ${fmtDay(c.closed_at)}${state.product ? "" : ` · ${c.product}`}`),
       posts.length ? el("p", { class: "post" }, posts[0].text) : null,
+      impacts[index] ? impactView(impacts[index]) : null,
     );
   });
   fill(panel("closures"), "ready", el("ul", { class: "closure-list" }, items));
+}
+
+const IMPACT_WEEKS = 12;
+
+/** Before/after of a shipped closure: asks per week before shipping, asks in each week after, praise. */
+function impactView(impact) {
+  const weeks = impact.weeks;
+  if (!weeks.length) {
+    return el("div", { class: "impact muted small", dataset: { weeks: 0 } },
+      "Impact: followed for 12 weeks after shipping; no week has ended yet.");
+  }
+  const last = weeks[weeks.length - 1];
+  const change = last.change === null ? "" : ` (${last.change > 0 ? "+" : ""}${Math.round(last.change * 100)}%)`;
+  const praise = `${fmtInt(last.follow_up_praise)} said it works afterwards` +
+    (last.praising_askers ? `, ${fmtInt(last.praising_askers)} of whom had asked` : "");
+  return el("div", { class: "impact", dataset: { weeks: weeks.length, before: impact.asks_before_per_week, after: last.asks_after_per_week } },
+    el("div", { class: "small" },
+      `Asks per week: ${impact.asks_before_per_week.toFixed(1)} before → ${last.asks_after_per_week.toFixed(1)} after ${weeks.length} ${weeks.length === 1 ? "week" : "weeks"}${change} · ${praise}`),
+    impactChart(impact));
+}
+
+function impactChart(impact) {
+  const width = 320, height = 64, top = 6, bottom = 14, left = 4;
+  const plotH = height - top - bottom, slot = (width - left) / IMPACT_WEEKS;
+  const max = Math.max(1, impact.asks_before_per_week, ...impact.weeks.map((w) => w.asks_in_week));
+  const y = (v) => top + plotH - (v / max) * plotH;
+  const chart = svg("svg", { class: "impact-chart", viewBox: `0 0 ${width} ${height}`, role: "img",
+    "aria-label": `asks per week: ${impact.asks_before_per_week} before shipping; after: ${impact.weeks.map((w) => w.asks_in_week).join(", ")}` });
+  for (const w of impact.weeks) {
+    const x = left + slot * (w.week - 1);
+    chart.append(svg("g", { class: "impact-week", dataset: { week: w.week, asks: w.asks_in_week, praise: w.praise_in_week } },
+      svg("title", {}, `week ${w.week} after shipping: ${fmtInt(w.asks_in_week)} asks, ${fmtInt(w.praise_in_week)} praise`),
+      svg("rect", { x: x + 2, y: y(w.asks_in_week), width: slot - 4, height: Math.max(0, top + plotH - y(w.asks_in_week)), rx: 2 })));
+  }
+  chart.append(svg("line", { class: "impact-before", x1: left, x2: width, y1: y(impact.asks_before_per_week), y2: y(impact.asks_before_per_week) }),
+    svg("text", { class: "axis-label", x: width - 2, y: y(impact.asks_before_per_week) - 3, "text-anchor": "end" }, "before"),
+    svg("text", { class: "axis-label", x: left, y: height - 2 }, "week 1"),
+    svg("text", { class: "axis-label", x: width - 2, y: height - 2, "text-anchor": "end" }, `week ${IMPACT_WEEKS}`));
+  return chart;
 }
 
 // ---------------------------------------------------------------- pipeline

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -369,3 +369,47 @@ def test_a_pm_renames_a_theme_in_its_drawer(browser: Any, stack: Stack) -> None:
     history = stack.get(f"/themes/{theme_id}", stack.viewer)["history"]
     assert any(h["kind"] == "rename" and "Trail sharing with friends" in h["detail"] for h in history)
     assert log.unexpected("/commands/") == []
+
+
+def test_the_closure_panel_shows_before_and_after_shipping(browser: Any, stack: Stack) -> None:
+    from contracts.events import event_json
+    from contracts.impact import ClosureImpact
+    from contracts.topics import CLOSURE_IMPACT
+    from tests.kafka_support import produce
+
+    (closure,) = [c for c in stack.get("/closures", stack.viewer) if c["theme_id"] == stack.shipped]
+    closure_id, shipped_at = closure["closure_key"], datetime.fromisoformat(closure["event"]["asked_by"])
+    weeks = [  # asking falls from 4 a week to 2, 1, then none; two people say it works
+        ClosureImpact(
+            closure_id=closure_id, product=closure["product"], theme_id=stack.shipped, title=closure["title"],
+            shipped_at=shipped_at, week=week, week_start=shipped_at + (week - 1) * WEEK,
+            week_end=shipped_at + week * WEEK, version=1, weeks_before=3, asks_before=12, people_before=9,
+            asks_before_per_week=4.0, asks_in_week=asks, people_in_week=asks, asks_after=sum(ASKS[:week]),
+            people_after=sum(ASKS[:week]), asks_after_per_week=round(sum(ASKS[:week]) / week, 4),
+            change=round(sum(ASKS[:week]) / week / 4.0 - 1, 4), praise_in_week=int(week <= 2),
+            follow_up_praise=min(week, 2), praising_askers=1, praising_people=min(week, 2),
+            computed_at=shipped_at,
+        )
+        for week, asks in enumerate(ASKS, start=1)
+    ]
+    records = [(f"{closure_id}:{w.week}".encode(), event_json(w)) for w in weeks]
+    produce(stack.settings, CLOSURE_IMPACT, records)
+    path = f"/closures/{closure_id}/impact"
+    assert eventually(lambda: len(stack.get(path, stack.viewer)["weeks"]) == len(ASKS), timeout=120)
+    api = stack.get(path, stack.viewer)
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log)
+    wait_panels(page)
+    item = page.locator(f"#panel-closures li[data-closure-id='{closure_id}']")
+    drawn = item.locator(".impact-chart g.impact-week")
+    assert drawn.count() == len(api["weeks"])
+    assert [int(drawn.nth(i).get_attribute("data-asks")) for i in range(drawn.count())] == ASKS
+    assert item.locator(".impact-before").count() == 1
+    summary = item.locator(".impact").inner_text()
+    assert "4.0 before → 0.8 after 4 weeks (-81%)" in summary, summary
+    assert "2 said it works afterwards, 1 of whom had asked" in summary, summary
+    assert log.errors == []
+
+
+ASKS = [2, 1, 0, 0]
+WEEK = timedelta(days=7)

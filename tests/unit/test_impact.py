@@ -271,3 +271,46 @@ def test_release_date_sets_the_cutoff() -> None:
     state: dict[str, Any] = broker.tables.impact("acme")  # type: ignore[assignment]
     assert datetime.fromisoformat(state["closures"][closure_id]["cutoff"]) == CUT
     assert CUT.date() == date(2026, 3, 2)
+
+
+# -- the monthly update ------------------------------------------------------------------------
+
+
+def record(closure_id: str, week: int, *, version: int = 1, shipped: datetime = CUT, rate: float = 0.5
+           ) -> ClosureImpact:
+    return ClosureImpact(
+        closure_id=closure_id, product="acme", theme_id="t1", title=f"Change {closure_id}",
+        shipped_at=shipped,
+        week=week, week_start=shipped + (week - 1) * WEEK, week_end=shipped + week * WEEK, version=version,
+        weeks_before=12, asks_before=48, people_before=30, asks_before_per_week=4.0, asks_in_week=0,
+        people_in_week=0, asks_after=int(rate * week), people_after=int(rate * week),
+        asks_after_per_week=rate,
+        change=rate / 4.0 - 1, praise_in_week=0, follow_up_praise=3, praising_askers=2, praising_people=3,
+        computed_at=CUT,
+    )
+
+
+def test_the_monthly_update_says_how_asking_changed_after_earlier_releases() -> None:
+    from models.closure import load_templates
+    from models.impact import impact_sentences
+    from models.theme_commands import monthly_update_event
+
+    impacts = [
+        record("a", 1), record("a", 2), record("a", 5),
+        record("a", 6, rate=1.0), record("a", 6, version=2, rate=0.25),  # week 6 ends on 2026-04-13
+        record("a", 9),  # ends in May
+        record("b", 1, shipped=datetime(2026, 4, 2, tzinfo=UTC)),  # shipped in the month itself
+    ]
+    assert impact_sentences(impacts, product="acme", month="2026-03") == []  # "a" shipped in March
+    april = impact_sentences(impacts, product="acme", month="2026-04")
+    assert april == [
+        "“Change a” (shipped 2026-03-02): 4.0 asks a week before, 0.2 in the 6 weeks after (-94%); "
+        "3 said it works (2 of those who asked)."
+    ]
+    assert impact_sentences(impacts, product="other", month="2026-04") == []
+    assert "in the 9 weeks after" in impact_sentences(impacts, product="acme", month="2026-05")[0]
+    update = monthly_update_event([], product="acme", month="2026-04", templates=load_templates(),
+                                  now=CUT, impacts=impacts)
+    assert "How the asking changed after what shipped before:" in update.text and april[0] in update.text
+    plain = monthly_update_event([], product="acme", month="2026-04", templates=load_templates(), now=CUT)
+    assert "asking changed" not in plain.text
