@@ -132,6 +132,15 @@ class ThemeDetail(ThemeRead):
     weekly_counts: dict[str, int]
     suggestions: list[SuggestionRead]
     history: list[HistoryRead]
+    shipped_at: datetime | None = Field(
+        default=None,
+        description="When its latest shipped closure's change shipped (later asks are not thanked).",
+    )
+    asked_after_shipping: int = Field(
+        default=0,
+        description="Asks placed in the theme after it shipped (the change may not reach everyone, "
+        "or a new ask); the closure's impact follows them week by week.",
+    )
 
 
 class StatusChange(Body):

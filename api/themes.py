@@ -5,6 +5,7 @@ whole (score breakdown, suggestions, history), and the review queue of possible 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.common import ERRORS, NOT_FOUND, ApiError, Viewer
 from api.dashboard import weekly_counts
 from api.parameters import ProductParam, ReadThemeId, UtcInstant, WordsParam
-from api.readmodel.schema import SuggestionRow, ThemeHistoryRow, ThemeRow
+from api.readmodel.schema import ClosureRow, SuggestionRow, ThemeHistoryRow, ThemeRow
 from api.reads import suggestion_read, theme_read
 from api.schemas import HistoryRead, ReviewItem, ThemeDetail, ThemeHit, ThemeHits, ThemePage
 from api.search import SemanticIndex
@@ -140,6 +141,11 @@ def _add_theme_route(router: APIRouter, *, engine: Engine) -> None:
                 .order_by(ThemeHistoryRow.at)
             ).all()
             handles = caller.role >= Role.pm
+            shipped_at = shipped_cutoff(session, theme_id)
+            after = 0 if shipped_at is None else session.scalar(
+                select(func.count()).select_from(SuggestionRow)
+                .where(SuggestionRow.theme_id == theme_id, SuggestionRow.asked_at > shipped_at)
+            ) or 0
             return ThemeDetail(
                 **theme_read(row, handles=handles).model_dump(),
                 score=row.score,
@@ -160,7 +166,21 @@ def _add_theme_route(router: APIRouter, *, engine: Engine) -> None:
                     )
                     for h in history
                 ],
+                shipped_at=shipped_at,
+                asked_after_shipping=after,
             )
+
+
+def shipped_cutoff(session: Session, theme_id: str) -> datetime | None:
+    """The cut-off of ``theme_id``'s latest shipped closure (its ``asked_by``), None when it never shipped."""
+    closure = session.scalars(
+        select(ClosureRow)
+        .where(ClosureRow.theme_id == theme_id, ClosureRow.outcome == "shipped")
+        .order_by(ClosureRow.closed_at.desc())
+        .limit(1)
+    ).first()
+    asked_by = None if closure is None else closure.event.get("asked_by")
+    return datetime.fromisoformat(asked_by) if isinstance(asked_by, str) else None
 
 
 def _add_review_queue_route(router: APIRouter, *, engine: Engine) -> None:

@@ -499,6 +499,8 @@ async function openTheme(themeId) {
       healthFigure("impact", score.impact === undefined ? "–" : score.impact.toFixed(2)),
       healthFigure("cost", theme.cost ? (theme.cost.size || `${theme.cost.points} pt`) : "not estimated")),
     el("p", { class: "muted small" }, `First asked ${fmtDay(theme.first_seen)}, last ${fmtDay(theme.last_seen)}.`),
+    theme.shipped_at ? el("p", { class: "small after-shipping", dataset: { count: theme.asked_after_shipping } },
+      `Shipped ${fmtDay(theme.shipped_at)}; ${fmtInt(theme.asked_after_shipping)} ${theme.asked_after_shipping === 1 ? "ask" : "asks"} since (asked after shipping).`) : null,
     weeks.length ? el("div", { class: "detail-trend" }, el("h3", {}, "Mentions per week"),
       sparkline(weeks.map((w) => theme.weekly_counts[w]), 360, 48)) : null,
     factors.length ? el("div", {}, el("h3", {}, "Why this score"),
@@ -512,7 +514,8 @@ async function openTheme(themeId) {
       s.comment_text && s.comment_text !== s.text
         ? el("details", { class: "small" }, el("summary", { class: "muted" }, "from the comment"), el("blockquote", {}, s.comment_text))
         : null,
-      el("div", { class: "muted small" }, `${s.platform} · ${fmtDay(s.asked_at)}${s.author_handle ? ` · ${s.author_handle}` : ""}${s.duplicate_kind ? ` · ${s.duplicate_kind} duplicate` : ""}`))))
+      el("div", { class: "muted small" }, `${s.platform} · ${fmtDay(s.asked_at)}${s.author_handle ? ` · ${s.author_handle}` : ""}${s.duplicate_kind ? ` · ${s.duplicate_kind} duplicate` : ""}`,
+        theme.shipped_at && new Date(s.asked_at) > new Date(theme.shipped_at) ? el("span", { class: "pill after-shipping-pill" }, "asked after shipping") : null))))
       : emptyState("No suggestions are stored for this theme."),
     theme.history.length ? el("div", {}, el("h3", {}, "History"), el("ol", { class: "history" }, theme.history.map((h) => el("li", {},
       `${fmtDay(h.at)}: ${h.kind.replaceAll("_", " ")} ${h.kind === "rename" ? `“${h.detail.replace(/^title=/, "")}”` : `${h.from_status} → ${h.to_status}`} by ${h.actor}${h.reason ? ` (${h.reason})` : ""}`)))) : null,

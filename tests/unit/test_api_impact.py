@@ -19,10 +19,11 @@ from contracts.events import event_json
 from contracts.impact import ClosureImpact
 from contracts.settings import Settings
 from tests.conftest import DATABASES, migrated_database
-from tests.readmodel_support import WordHashEmbedder, closure, sample_records
+from tests.readmodel_support import T0, WordHashEmbedder, closure, sample_records
 
 SHIPPED = datetime(2026, 3, 2, 23, 59, 59, tzinfo=UTC)
 CLOSURE = "closure:t-maps:none"
+DARK_CLOSURE = {"closure_key": "closure:t-dark:none", "asked_by": T0 - timedelta(days=10)}
 
 
 def impact(week: int, *, version: int = 1, asks_in_week: int = 0, asks_after: int = 0) -> ClosureImpact:
@@ -49,7 +50,7 @@ def world(
         ("closure-impact", event_json(impact(2, asks_after=1))),
         ("closure-impact", event_json(impact(1, version=1))),  # older, arriving late: ignored
         ("closure-impact", b'{"closure_id": "not an impact"}'),
-        ("closures", event_json(closure("t-dark").model_copy(update={"closure_key": "closure:t-dark:none"}))),
+        ("closures", event_json(closure("t-dark").model_copy(update=DARK_CLOSURE))),
     ]
     apply_batch(engine, records)
     keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
@@ -92,3 +93,13 @@ def test_an_unreadable_impact_record_is_set_aside(world: tuple[TestClient, dict[
         kinds = [row.kind for row in session.scalars(select(SetAsideRow))]
         rows = session.scalars(select(ClosureImpactRow)).all()
     assert "closure-impact" in kinds and len(rows) == 2
+
+
+def test_a_theme_shows_the_asks_placed_after_it_shipped(world: World) -> None:
+    client, keys, _ = world
+    headers = {"X-API-Key": keys["viewer"]}
+    dark = client.get("/themes/t-dark", headers=headers).json()
+    assert datetime.fromisoformat(dark["shipped_at"]) == T0 - timedelta(days=10)
+    assert dark["asked_after_shipping"] == 1  # asked 9 days before T0; the others 12 and 13 days before
+    maps = client.get("/themes/t-maps", headers=headers).json()  # its closure has no time rule
+    assert maps["shipped_at"] is None and maps["asked_after_shipping"] == 0
