@@ -7,7 +7,8 @@ print the closure's impact week by week (``feedback.closure-impact``, computed b
    comes from ``<product>_releases.csv``);
 2. waits until they are judged and clustered, and, as a product manager confirming the release
    matcher's proposal would, ships the top theme (among ``--top`` by priority, with at least
-   ``--min-asks`` asks by the release) whose centroid the release note's lines match best;
+   ``--min-asks`` asks by the release, ``--min-recent`` of them in the 12 weeks before it: a
+   change people are asking for now) whose centroid the release note's lines match best;
 3. replays the reviews of the ``--weeks-after`` weeks after the release (in date order: event time
    moves on, so the worker closes week after week), waits, and reads the impact back;
 4. prints, per week: asks of the theme before shipping (a rate per week over up to 12 weeks),
@@ -117,6 +118,8 @@ def main() -> None:
     parser.add_argument("--release", default="2.1.0", help="The release (version) to ship a theme in.")
     parser.add_argument("--top", type=int, default=20, help="Consider the themes of these top priority ranks.")
     parser.add_argument("--min-asks", type=int, default=5, help="Ship a theme holding at least this many asks.")
+    parser.add_argument("--min-recent", type=int, default=3,
+                        help="Ship a theme asked for at least this many times in the 12 weeks before the release.")
     parser.add_argument("--weeks-after", type=int, default=13, help="Replay this many weeks after the release.")
     parser.add_argument("--out", type=Path, default=None, help="Where to write the figures (JSON).")
     args = parser.parse_args()
@@ -137,27 +140,34 @@ def main() -> None:
     ensure_topics(settings)
     worker = WorkerProcess(settings, settings.state_dir / "worker.log").start()
     started = time.monotonic()
+    product = {"product": args.product}  # the split files' names are not the product's
     with tempfile.TemporaryDirectory(prefix="youasked-impact-") as folder:
         before, after, n_before, n_after = split_by_date(
             reviews, Path(folder), cutoff=cutoff, end=cutoff + args.weeks_after * timedelta(days=7)
         )
         try:
-            sent = replay(before, bootstrap_servers=settings.bootstrap_servers,
+            sent = replay(before, bootstrap_servers=settings.bootstrap_servers, overrides=product,
                           topic=settings.topic_name(COMMENTS), progress=False).sent
             print(f"replayed {sent} reviews up to {cutoff:%Y-%m-%d} (release {note.version})")
             settle(settings, worker)
             print(f"judged and clustered in {time.monotonic() - started:.0f} s")
+            if not latest_themes(settings, product=args.product):
+                raise SystemExit(f"no themes of {args.product}:\n{worker.log_tail()}")
             themes = [t for t in latest_themes(settings, product=args.product) if t.status is ThemeStatus.ACTIVE]
             themes.sort(key=lambda t: (-(t.score.priority if t.score else 0.0), -t.author_count, t.theme_id))
             from models.factories import embedder
 
             model = embedder(settings)
             leading = {t.theme_id for t in themes[: args.top]}
-            candidates = [t for t in open_themes(settings, model, product=args.product) if t.theme_id in leading]
             asked = asked_dates(settings, product=args.product)
+            recent = {tid: sum(1 for day in days if note.released - timedelta(weeks=12) < day <= note.released)
+                      for tid, days in asked.items()}
+            candidates = [t for t in open_themes(settings, model, product=args.product)
+                          if t.theme_id in leading and recent.get(t.theme_id, 0) >= args.min_recent]
             best = strongest_proposal([note], notes, candidates, asked, model, min_asks=args.min_asks)
             if best is None:
-                raise SystemExit(f"release {note.version} matches none of the top {args.top} themes")
+                raise SystemExit(f"release {note.version} matches none of the top {args.top} themes asked for "
+                                 f"{args.min_recent} times in the 12 weeks before it")
             similarity, _, theme_id, line = best
             top = next(t for t in themes if t.theme_id == theme_id)
             title = name_of_change(line)
@@ -176,7 +186,7 @@ def main() -> None:
                 raise SystemExit(f"not shipped: {outcome}\n{worker.log_tail()}")
             closure = next(c for c in read_closures(settings) if c.closure_key == outcome.closure_key)
             print(f"closure {closure.closure_id}: {closure.people_count} people thanked, asked by {closure.asked_by}")
-            sent = replay(after, bootstrap_servers=settings.bootstrap_servers,
+            sent = replay(after, bootstrap_servers=settings.bootstrap_servers, overrides=product,
                           topic=settings.topic_name(COMMENTS), progress=False).sent
             print(f"replayed {sent} reviews of the {args.weeks_after} weeks after the release")
             settle(settings, worker)

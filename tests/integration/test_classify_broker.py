@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from contracts.events import CommentClassified, SuggestionDetected, Verdict, comment_key_of
-from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, SUGGESTIONS
+from contracts.impact import PraiseDetected
+from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, PRAISE, SUGGESTIONS
 from messaging.admin import ensure_topics
 from messaging.readback import read_topic
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
@@ -69,6 +70,7 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
         classified = read_topic(settings, COMMENTS_CLASSIFIED, expect=len(TEXTS), timeout=240, settle=3)
         suggestions = read_topic(settings, SUGGESTIONS, expect=6, timeout=30, settle=2)
         accepted = read_topic(settings, COMMENTS_ACCEPTED, expect=len(TEXTS), timeout=10, settle=1)
+        praise = read_topic(settings, PRAISE, expect=1, timeout=30, settle=2)
         assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
     finally:
         worker.stop()
@@ -106,3 +108,7 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
         assert record.key == b"trailmate"
         assert len(item.embedding) == 384
         assert abs(sum(x * x for x in item.embedding) - 1.0) < 1e-3
+    # praise (not an ask, words of praise and none of complaint) goes on, keyed by product, embedded
+    praised = [PraiseDetected.model_validate_json(r.value) for r in praise]
+    assert [p.comment.comment_id for p in praised] == ["praise-1"] and praise[0].key == b"trailmate"
+    assert len(praised[0].embedding) == 384 and abs(sum(x * x for x in praised[0].embedding) - 1.0) < 1e-3

@@ -163,6 +163,7 @@ LEAST_ROLE = {
     ("POST", "/review-queue/{suggestion_id}/reject"): "pm",
     ("POST", "/erasures"): "admin",
     ("GET", "/closures"): "viewer",
+    ("GET", "/closures/{closure_id}/impact"): "viewer",
     ("GET", "/metrics/monthly"): "viewer",
     ("GET", "/monthly-updates"): "viewer",
     ("GET", "/metrics/shipped"): "viewer",
@@ -223,6 +224,7 @@ def test_every_route_with_every_role_and_with_no_key(world: tuple[TestClient, di
             .replace("{key_id}", "none")
             .replace("{name}", "app.css")
             .replace("{suggestion_id}", "x:c12")
+            .replace("{closure_id}", "closure:t-maps:none")
         )
         for role in [None, *order]:
             headers = {"X-API-Key": keys[role]} if role else {}

@@ -311,6 +311,7 @@ def test_pipeline_health_gives_dead_letters_by_stage(
         "feedback.suggestions.dlq": 2,
         "feedback.theme-ticks.dlq": 0,
         "feedback.theme-commands.dlq": 1,
+        "feedback.praise.dlq": 0,
     }
     metrics = test_client.get("/metrics").text
     assert 'youasked_pipeline_dead_letters{stage="themes"} 3.0' in metrics
