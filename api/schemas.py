@@ -243,7 +243,7 @@ class ClosureImpactRead(Body):
     """How the asking for a shipped theme changed after it shipped, and who said it works.
 
     ``weeks`` are the weeks published so far (up to 12), oldest first; the before figures are
-    the 12 weeks (or fewer, ``weeks_before``) up to ``shipped_at``, None until week 1 is out.
+    the 26 weeks (or fewer, ``weeks_before``) up to ``shipped_at``, None until week 1 is out.
     """
 
     closure_id: str

@@ -7,11 +7,11 @@ print the closure's impact week by week (``feedback.closure-impact``, computed b
    comes from ``<product>_releases.csv``);
 2. waits until they are judged and clustered, and, as a product manager confirming the release
    matcher's proposal would, ships the top theme (among ``--top`` by priority, with at least
-   ``--min-asks`` asks by the release, ``--min-recent`` of them in the 12 weeks before it: a
+   ``--min-asks`` asks by the release, ``--min-recent`` of them in the 26 weeks before it: a
    change people are asking for now) whose centroid the release note's lines match best;
 3. replays the reviews of the ``--weeks-after`` weeks after the release (in date order: event time
    moves on, so the worker closes week after week), waits, and reads the impact back;
-4. prints, per week: asks of the theme before shipping (a rate per week over up to 12 weeks),
+4. prints, per week: asks of the theme before shipping (a rate per week over up to 26 weeks),
    asks in the week and so far (a rate per week), the change, and the follow-up praise; writes
    the figures (no review text) to ``--out``.
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.close_the_loop import asked_dates, name_of_change, strongest_proposal
 from contracts.events import ThemeStatus
-from contracts.impact import ClosureImpact
+from contracts.impact import WEEKS_BEFORE, ClosureImpact
 from contracts.lifecycle import ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import CLOSURE_IMPACT, COMMENTS, WORKER_INPUTS
@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=20, help="Consider the themes of these top priority ranks.")
     parser.add_argument("--min-asks", type=int, default=5, help="Ship a theme holding at least this many asks.")
     parser.add_argument("--min-recent", type=int, default=3,
-                        help="Ship a theme asked for at least this many times in the 12 weeks before the release.")
+                        help="Ship a theme asked for at least this many times in the 26 weeks before the release.")
     parser.add_argument("--weeks-after", type=int, default=13, help="Replay this many weeks after the release.")
     parser.add_argument("--out", type=Path, default=None, help="Where to write the figures (JSON).")
     args = parser.parse_args()
@@ -160,14 +160,15 @@ def main() -> None:
             model = embedder(settings)
             leading = {t.theme_id for t in themes[: args.top]}
             asked = asked_dates(settings, product=args.product)
-            recent = {tid: sum(1 for day in days if note.released - timedelta(weeks=12) < day <= note.released)
+            since = note.released - timedelta(weeks=WEEKS_BEFORE)
+            recent = {tid: sum(1 for day in days if since < day <= note.released)
                       for tid, days in asked.items()}
             candidates = [t for t in open_themes(settings, model, product=args.product)
                           if t.theme_id in leading and recent.get(t.theme_id, 0) >= args.min_recent]
             best = strongest_proposal([note], notes, candidates, asked, model, min_asks=args.min_asks)
             if best is None:
                 raise SystemExit(f"release {note.version} matches none of the top {args.top} themes asked for "
-                                 f"{args.min_recent} times in the 12 weeks before it")
+                                 f"{args.min_recent} times in the {WEEKS_BEFORE} weeks before it")
             similarity, _, theme_id, line = best
             top = next(t for t in themes if t.theme_id == theme_id)
             title = name_of_change(line)

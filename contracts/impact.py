@@ -16,11 +16,15 @@ from pydantic import AwareDatetime, Field
 
 from contracts.events import CommentAccepted, Event, ReleaseRef
 
-__all__ = ["IMPACT_WEEKS", "ClosureImpact", "PraiseDetected"]
+__all__ = ["IMPACT_WEEKS", "WEEKS_BEFORE", "ClosureImpact", "PraiseDetected"]
 
 IMPACT_WEEKS = 12
-"""How many weeks after shipping a closure's impact is followed, and how many weeks before the
-ship date its asks are averaged over (fewer when the theme is younger)."""
+"""How many weeks after shipping a closure's impact is followed."""
+WEEKS_BEFORE = 26
+"""How many weeks before the ship date a theme's asks are averaged over (fewer when the theme is
+younger). Half a year, not twelve weeks: most asks wait in the pool until they form or join a
+theme, so a theme's members are sparse, and a theme is asked for over months before it ships;
+a shorter span would give many themes a rate of zero by chance."""
 
 
 class PraiseDetected(Event):
@@ -46,7 +50,7 @@ class ClosureImpact(Event):
     higher ``version`` (latest wins on the compacted topic, keyed ``{closure_id}:{week}``).
 
     *Before*: the theme's asks (its members, the themes merged into it and their duplicates) made
-    in the ``weeks_before`` weeks up to the cut-off (12, or fewer when the first ask is younger;
+    in the ``weeks_before`` weeks up to the cut-off (26, or fewer when the first ask is younger;
     at least 1), as a rate per week. *After*: the asks placed in the same themes in week ``week``
     and, cumulated, in weeks 1 to ``week`` (a rate per week over ``week`` weeks). ``change`` is
     the after rate over the before rate, minus one (-1.0: nobody asks any more; None: nobody
@@ -65,7 +69,7 @@ class ClosureImpact(Event):
     week_start: AwareDatetime
     week_end: AwareDatetime
     version: int = Field(ge=1, description="Raised each time the week's figures change.")
-    weeks_before: int = Field(ge=1, le=IMPACT_WEEKS)
+    weeks_before: int = Field(ge=1, le=WEEKS_BEFORE)
     asks_before: int = Field(ge=0)
     people_before: int = Field(ge=0, description="Distinct people among asks_before.")
     asks_before_per_week: float = Field(ge=0.0)

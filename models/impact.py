@@ -4,10 +4,10 @@ A shipped closure has a cut-off (:func:`models.closure_selection.shipped_cutoff`
 after it are asks after shipping. Its impact is followed for :data:`IMPACT_WEEKS` event-time
 weeks after the cut-off: week ``k`` (1-based) is ``(cutoff + (k-1) weeks, cutoff + k weeks]``.
 
-* **Before**: the asks made in the :data:`IMPACT_WEEKS` weeks up to the cut-off, as a rate per
-  week over the weeks observed: 12, or fewer when the theme's first ask in that span is younger
-  (rounded up, at least one week), so that a theme born a fortnight before shipping is not
-  averaged over twelve weeks it did not exist.
+* **Before**: the asks made in the :data:`~contracts.impact.WEEKS_BEFORE` (26) weeks up to the
+  cut-off, as a rate per week over the weeks observed: 26, or fewer when the theme's first ask in
+  that span is younger (rounded up, at least one week), so that a theme born a fortnight before
+  shipping is not averaged over months it did not exist.
 * **After**: the asks of week ``k`` alone, and of weeks 1 to ``k`` as a rate per week over ``k``.
 * **Praise** (:func:`is_praise`): a comment that is not an ask and is positive. It follows a
   closure when it was written after the cut-off, within the 12 weeks, and either its author asked
@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.events import CommentClassified, CommentFields, Verdict
-from contracts.impact import IMPACT_WEEKS, ClosureImpact
+from contracts.impact import IMPACT_WEEKS, WEEKS_BEFORE, ClosureImpact
 
 WEEK = timedelta(days=7)
 PRAISE_RATING = 4
@@ -128,15 +128,15 @@ class WeekFigures:
 
 
 def before_figures(asks: Iterable[Ask], cutoff: datetime) -> tuple[int, int, int, float]:
-    """``(weeks observed, asks, distinct people, asks per week)`` of the asks made in the 12 weeks
+    """``(weeks observed, asks, distinct people, asks per week)`` of the asks made in the 26 weeks
     up to ``cutoff``.
     """
-    start = cutoff - IMPACT_WEEKS * WEEK
+    start = cutoff - WEEKS_BEFORE * WEEK
     before = [ask for ask in asks if start < ask.at <= cutoff]
     if not before:
-        return IMPACT_WEEKS, 0, 0, 0.0
+        return WEEKS_BEFORE, 0, 0, 0.0
     observed = cutoff - min(ask.at for ask in before)
-    weeks = min(IMPACT_WEEKS, max(1, math.ceil(observed / WEEK)))
+    weeks = min(WEEKS_BEFORE, max(1, math.ceil(observed / WEEK)))
     return weeks, len(before), len({ask.person for ask in before}), round(len(before) / weeks, 4)
 
 

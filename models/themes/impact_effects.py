@@ -38,7 +38,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from contracts.events import SuggestionDetected
-from contracts.impact import IMPACT_WEEKS, ClosureImpact, PraiseDetected
+from contracts.impact import WEEKS_BEFORE, ClosureImpact, PraiseDetected
 from contracts.lifecycle import ClosureEvent, CommandKind, CommandOutcome, ThemeCommand, hash_author
 from contracts.topics import CLOSURE_IMPACT, CLOSURES, THEME_OUTCOMES
 from models.closure_selection import ThemeSpread
@@ -315,14 +315,14 @@ def ledger_entry(key: bytes, value: bytes | None) -> str:
 
 def _touches_published(closure: dict[str, Any], at: datetime) -> bool:
     """Whether a record written at ``at`` falls in what a published week of ``closure`` counted
-    (the 12 weeks before the cut-off, or a published week after it).
+    (the 26 weeks before the cut-off, or a published week after it).
     """
     published = closure["published"]
     if not published:
         return False
     cutoff = _at(closure["cutoff"])
     last_end = week_bounds(cutoff, max(int(k) for k in published))[1]
-    return cutoff - IMPACT_WEEKS * WEEK < at <= last_end
+    return cutoff - WEEKS_BEFORE * WEEK < at <= last_end
 
 
 def _neighbourhood(work: ProductWork, theme_id: str) -> tuple[list[float] | None, float | None]:

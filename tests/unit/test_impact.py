@@ -57,7 +57,7 @@ def test_asking_that_stops_after_shipping_is_a_change_of_minus_one() -> None:
 
 def test_after_figures_count_the_week_and_the_weeks_so_far() -> None:
     asks = [
-        Ask(CUT - 13 * WEEK, "old"),  # older than the 12 weeks before: not counted
+        Ask(CUT - 27 * WEEK, "old"),  # older than the 26 weeks before: not counted
         *(Ask(CUT - timedelta(days=d), "p") for d in range(1, 85, 7)),  # 12 asks over 12 weeks
         Ask(CUT + timedelta(days=2), "a"),
         Ask(CUT + timedelta(days=3), "a"),
@@ -74,6 +74,18 @@ def test_after_figures_count_the_week_and_the_weeks_so_far() -> None:
     assert (week2.follow_up_praise, week2.praising_askers, week2.praising_people) == (2, 1, 2)
     with pytest.raises(ValueError):
         week_figures(asks, praise, cutoff=CUT, week=13)
+
+
+def test_asks_before_are_averaged_over_the_weeks_the_theme_was_asked_for_up_to_26() -> None:
+    young = [Ask(CUT - timedelta(days=3), "a"), Ask(CUT - timedelta(days=1), "b")]
+    assert week_figures(young, [], cutoff=CUT, week=1).asks_before_per_week == 2.0  # one week observed
+    sparse = [Ask(CUT - 20 * WEEK, "a"), Ask(CUT - timedelta(days=1), "b")]
+    figures = week_figures(sparse, [], cutoff=CUT, week=1)
+    assert (figures.weeks_before, figures.asks_before, figures.asks_before_per_week) == (20, 2, 0.1)
+    weekly = [Ask(CUT - 40 * WEEK, "a"), *(Ask(CUT - d * WEEK, "b") for d in range(27))]
+    figures = week_figures(weekly, [], cutoff=CUT, week=1)
+    # the ask at the cut-off counts as before; the one exactly 26 weeks back is out, as is the older one
+    assert (figures.weeks_before, figures.asks_before) == (25, 26)
 
 
 def test_no_asks_before_gives_no_change() -> None:
