@@ -201,7 +201,9 @@ def register_themes(
                 raise UnreadableRecordError(f"not a PraiseDetected: {exc}") from exc
             if (message.key or b"").decode("utf-8", "replace") != praise.comment.product:
                 raise UnreadableRecordError("praise is keyed by its comment's product")
-            followed = impact.praise(tables, praise, partition=partition, now=now)
+            followed = await loop.run_in_executor(
+                executor, partial(impact.praise, tables, praise, partition=partition, now=now)
+            )
             if not followed.passed_over:
                 await sink.apply(followed)
             return
@@ -213,7 +215,9 @@ def register_themes(
             effects = await loop.run_in_executor(
                 executor, partial(service.tick, tables, product, idle=idle, now=now)
             )
-            followed = impact.after_tick(tables, product, effects, partition=partition, now=now)
+            followed = await loop.run_in_executor(
+                executor, partial(impact.after_tick, tables, product, effects, partition=partition, now=now)
+            )
         else:
             try:
                 detected = SuggestionDetected.model_validate_json(message.value)
@@ -223,7 +227,10 @@ def register_themes(
             effects = await loop.run_in_executor(
                 executor, partial(service.suggestion, tables, detected, now=now)
             )
-            followed = impact.after_suggestion(tables, detected, effects, partition=partition, now=now)
+            followed = await loop.run_in_executor(
+                executor,
+                partial(impact.after_suggestion, tables, detected, effects, partition=partition, now=now),
+            )
         if effects.passed_over:
             logger.info("%s", effects.passed_over)
             return

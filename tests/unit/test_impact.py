@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts.events import CommentAccepted, CommentClassified, SourceRef, SuggestionDetected, Verdict
 from contracts.impact import ClosureImpact, PraiseDetected
@@ -326,3 +328,25 @@ def test_the_monthly_update_says_how_asking_changed_after_earlier_releases() -> 
     assert "How the asking changed after what shipped before:" in update.text and april[0] in update.text
     plain = monthly_update_event([], product="acme", month="2026-04", templates=load_templates(), now=CUT)
     assert "asking changed" not in plain.text
+
+
+@given(
+    st.lists(st.tuples(st.integers(-30 * 24, 14 * 7 * 24), st.integers(0, 6)), max_size=60),
+    st.lists(st.tuples(st.integers(1, 14 * 7 * 24), st.integers(0, 6), st.booleans()), max_size=20),
+)
+@settings(max_examples=200, deadline=None)
+def test_weekly_figures_add_up(
+    asks_at: list[tuple[int, int]], praise_at: list[tuple[int, int, bool]]
+) -> None:
+    asks = [Ask(CUT + timedelta(hours=h), f"p{who}") for h, who in asks_at]
+    praise = [Praise(CUT + timedelta(hours=h), f"p{who}", asker) for h, who, asker in praise_at]
+    weeks = [week_figures(asks, praise, cutoff=CUT, week=k) for k in range(1, 13)]
+    for k, figures in enumerate(weeks, start=1):
+        assert figures.asks_after == sum(w.asks_in_week for w in weeks[:k])
+        assert figures.follow_up_praise == sum(w.praise_in_week for w in weeks[:k])
+        assert figures.people_in_week <= figures.asks_in_week and figures.people_after <= figures.asks_after
+        assert figures.praising_askers <= figures.praising_people <= figures.follow_up_praise
+        assert figures.asks_after_per_week == round(figures.asks_after / k, 4)
+        assert (figures.change is None) == (figures.asks_before == 0)
+    in_weeks = sum(1 for h, _ in asks_at if 0 < h <= 12 * 7 * 24)
+    assert weeks[-1].asks_after == in_weeks  # every ask of the 12 weeks is in exactly one week
