@@ -408,6 +408,16 @@ def test_the_closure_panel_shows_before_and_after_shipping(browser: Any, stack: 
     summary = item.locator(".impact").inner_text()
     assert "4.0 before → 0.8 after 4 weeks (-81%)" in summary, summary
     assert "2 said it works afterwards, 1 of whom had asked" in summary, summary
+    # the shipped theme's drawer says when it shipped and how many asks came after
+    item.locator("button.link-button").click()
+    page.wait_for_selector("#detail[data-state='ready']")
+    theme = stack.get(f"/themes/{stack.shipped}", stack.viewer)
+    assert theme["shipped_at"] is not None
+    shown = page.locator("#detail .after-shipping")
+    assert shown.get_attribute("data-count") == str(theme["asked_after_shipping"])
+    assert page.locator("#detail .after-shipping-pill").count() == min(
+        theme["asked_after_shipping"], len(page.locator("#detail .suggestions li").all())
+    )
     assert log.errors == []
 
 
