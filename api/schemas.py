@@ -333,11 +333,15 @@ class PreviewAsk(Body):
     suggestion_id: str
     comment_id: str
     platform: Platform
+    author_hash: str = Field(description="The person, by hash: what an include or exclude command names.")
     author_handle: str | None
     asked_at: datetime
     ask: str
     verdict: Literal["thanked", "held", "left_out", "asked_after_shipping"]
     rule: str
+    decided_by: str | None = Field(
+        default=None, description="The product manager whose include or exclude decided this verdict."
+    )
     release_similarity: float | None
     centre_similarity: float | None
 

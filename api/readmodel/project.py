@@ -213,6 +213,7 @@ def project_outcome(session: Session, outcome: CommandOutcome) -> None:
             code=outcome.code,
             message=outcome.message,
             closure_key=outcome.closure_key,
+            author_hash=outcome.author_hash,
             decided_at=outcome.decided_at,
         )
     )

@@ -212,6 +212,7 @@ class OutcomeRow(Base):
     code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
     closure_key: Mapped[str | None] = mapped_column(String(ID))
+    author_hash: Mapped[str | None] = mapped_column(String(16), index=True)  # a decision about one asker
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -265,6 +265,9 @@ def decide_asker(
         now_thanked = sorted(thanked | {decision.author_hash})
         writes.append(set_state(closed_key(theme_id), {**closed, "thanked": now_thanked}))
         message = f"Thanked in the follow-up closure {closure.closure_key}; nobody else hears twice."
+    elif closed is not None and decision.include and decision.author_hash in thanked:
+        message = (f"Already thanked in {closed['closure_key']}; "
+                   "the decision holds for later closures of this theme.")
     elif closed is not None and not decision.include and decision.author_hash in thanked:
         message = (f"Already thanked in {closed['closure_key']}: a published thanks cannot be taken back; "
                    "the decision holds for later closures of this theme.")

@@ -369,3 +369,50 @@ def test_a_pm_renames_a_theme_in_its_drawer(browser: Any, stack: Stack) -> None:
     history = stack.get(f"/themes/{theme_id}", stack.viewer)["history"]
     assert any(h["kind"] == "rename" and "Trail sharing with friends" in h["detail"] for h in history)
     assert log.unexpected("/commands/") == []
+
+
+def test_a_pm_sees_who_a_closure_would_thank_and_leaves_someone_out(
+    browser: Any, stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log)
+    wait_panels(page)
+    row = page.locator("#top-themes tbody tr[data-theme-id]").first
+    theme_id = row.get_attribute("data-theme-id")
+    if theme_id == stack.shipped:
+        row = page.locator("#top-themes tbody tr[data-theme-id]").nth(1)
+        theme_id = row.get_attribute("data-theme-id")
+    row.locator("button.link-button").click()
+    page.wait_for_selector("#closure-preview[data-state='ready']", timeout=60_000)
+    preview = stack.get(f"/themes/{theme_id}/closure-preview", stack.pm)
+    people = {
+        verdict: len({a["author_hash"] for a in preview["asks"] if a["verdict"] == verdict})
+        for verdict in ("thanked", "held", "left_out")
+    }
+    for verdict, count in people.items():
+        group = f"#closure-preview .preview-group[data-verdict='{verdict}']"
+        shown = page.get_attribute(group, "data-people")
+        assert shown == str(count), (verdict, shown, count)
+    assert people["thanked"] > 0
+    person = page.locator("#closure-preview .verdict-thanked .preview-person").first
+    author_hash = person.get_attribute("data-author-hash")
+    person.locator("button[data-decision='exclude']").click()
+    left_out = "#closure-preview .verdict-left_out .preview-person"
+    moved = page.locator(f"{left_out}[data-author-hash='{author_hash}']")
+    expect(moved).to_have_count(1, timeout=60_000)
+    assert "decided by ana" in moved.inner_text()
+    shot = screenshots(tmp_path_factory) / "closure-preview.png"
+    page.locator("#closure-preview").screenshot(path=str(shot))
+    after = stack.get(f"/themes/{theme_id}/closure-preview", stack.pm)
+    mine = [a for a in after["asks"]
+            if a["author_hash"] == author_hash and a["verdict"] != "asked_after_shipping"]
+    assert mine and all(a["verdict"] == "left_out" and a["decided_by"] == "ana" for a in mine)
+    history = stack.get(f"/themes/{theme_id}", stack.viewer)["history"]
+    assert any(h["kind"] == "exclude_asker" and author_hash in h["detail"] for h in history)
+    viewer = log.watch(browser.new_page(viewport=VIEWPORT))
+    viewer.goto(f"{stack.base}/dashboard#key={stack.viewer}")
+    viewer.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    viewer.locator(f"#top-themes tbody tr[data-theme-id='{theme_id}'] button.link-button").click()
+    viewer.wait_for_selector("#detail[data-state='ready']")
+    assert viewer.locator("#closure-preview").count() == 0  # the preview is for product managers
+    assert log.unexpected("/commands/") == []

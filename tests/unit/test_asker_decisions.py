@@ -28,7 +28,9 @@ def decide(tables: MemoryThemeTables, broker: Broker, command_id: str, theme_id:
     return effects
 
 
-def ship(tables: MemoryThemeTables, broker: Broker, theme_id: str, *, command_id: str = "cmd-ship") -> ClosureEvent:
+def ship(
+    tables: MemoryThemeTables, broker: Broker, theme_id: str, *, command_id: str = "cmd-ship"
+) -> ClosureEvent:
     record = command_record(command_id, theme_id, "set_status", status="shipped", title="Dark mode",
                             release={"name": "Acme", "version": "2.4.0"})
     effects = SERVICE.command(tables, record, now=SHIP_AT)
