@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 from api.readmodel.schema import (
     ClassificationRow,
     ClosureRow,
+    DialogueThreadRow,
+    DialogueWeekRow,
     ErasureRow,
     MonthlyUpdateRow,
     OutcomeRow,
@@ -35,7 +37,9 @@ from api.readmodel.schema import (
     SuggestionVectorRow,
     ThemeHistoryRow,
     ThemeRow,
+    to_utc,
 )
+from contracts.dialogue import DialogueThreadMeasured, DialogueWeekMeasured
 from contracts.events import CommentClassified, SuggestionDetected, SuggestionThemed, ThemeChanged
 from contracts.lifecycle import (
     AuthorErased,
@@ -377,6 +381,30 @@ def project_tombstone(session: Session, kind: str, key: bytes) -> bool:
     return True
 
 
+def project_dialogue_week(session: Session, measured: DialogueWeekMeasured) -> None:
+    """Upsert a week's dialogue measures, unless the stored ones were measured later."""
+    stored = session.get(DialogueWeekRow, measured.key)
+    if stored is not None and stored.measured_at > to_utc(measured.measured_at):
+        return
+    fields = measured.model_dump(exclude={"schema_version", "service_level", "platform"})
+    session.merge(
+        DialogueWeekRow(
+            **fields,
+            platform=measured.platform.value,
+            service_level=measured.service_level.model_dump(mode="json"),
+        )
+    )
+
+
+def project_dialogue_thread(session: Session, measured: DialogueThreadMeasured) -> None:
+    """Upsert a thread's dialogue measures, unless the stored ones were measured later."""
+    stored = session.get(DialogueThreadRow, measured.key)
+    if stored is not None and stored.measured_at > to_utc(measured.measured_at):
+        return
+    fields = measured.model_dump(exclude={"schema_version", "service_level", "platform"})
+    session.merge(DialogueThreadRow(**fields, platform=measured.platform.value))
+
+
 PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
     "themes": (ThemeChanged, project_theme),
     "theme-members": (SuggestionThemed, project_member),
@@ -386,6 +414,8 @@ PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
     "monthly-updates": (MonthlyUpdate, project_monthly),
     "suggestions": (SuggestionDetected, project_vector),
     "erasures": (AuthorErased, project_erasure),
+    "dialogue-weeks": (DialogueWeekMeasured, project_dialogue_week),
+    "dialogue-threads": (DialogueThreadMeasured, project_dialogue_thread),
 }
 
 

@@ -36,6 +36,8 @@ from contracts.settings import Settings
 from contracts.topics import (
     CLOSURES,
     COMMENTS_CLASSIFIED,
+    DIALOGUE_THREADS,
+    DIALOGUE_WEEKS,
     ERASURES,
     MONTHLY_UPDATES,
     SUGGESTIONS,
@@ -55,6 +57,8 @@ KINDS = {
     MONTHLY_UPDATES: "monthly-updates",
     SUGGESTIONS: "suggestions",
     ERASURES: "erasures",
+    DIALOGUE_WEEKS: "dialogue-weeks",
+    DIALOGUE_THREADS: "dialogue-threads",
 }
 STAGE = "projection"
 RETRY_FIRST_S = 0.5
