@@ -166,6 +166,7 @@ LEAST_ROLE = {
     ("POST", "/erasures"): "admin",
     ("GET", "/closures"): "viewer",
     ("GET", "/metrics/monthly"): "viewer",
+    ("GET", "/metrics/dialogue"): "viewer",
     ("GET", "/monthly-updates"): "viewer",
     ("GET", "/metrics/shipped"): "viewer",
     ("GET", "/matrix"): "viewer",
