@@ -63,11 +63,15 @@ def test_working_time_follows_the_time_zone_and_its_clock_changes() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.integers(0, 60 * 24 * 40), st.integers(0, 60 * 24 * 40), st.integers(0, 60 * 24 * 40),
+    st.integers(0, 60 * 24 * 40),
+    st.integers(0, 60 * 24 * 40),
+    st.integers(0, 60 * 24 * 40),
     st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]),
 )
 def test_working_time_adds_up_and_never_exceeds_the_wall_clock(a: int, b: int, c: int, zone: str) -> None:
-    level = ServiceLevel(timezone=zone, work_start=time(8, 30), work_end=time(18, 0), workdays=[1, 2, 3, 4, 6])
+    level = ServiceLevel(
+        timezone=zone, work_start=time(8, 30), work_end=time(18, 0), workdays=[1, 2, 3, 4, 6]
+    )
     first, middle, last = sorted(MONDAY + timedelta(minutes=m) for m in (a, b, c))
     whole = working_seconds(first, last, level=level)
     parts = working_seconds(first, middle, level=level) + working_seconds(middle, last, level=level)
@@ -123,8 +127,15 @@ def test_answers_in_the_thread_are_not_escalations(text: str) -> None:
 
 
 def turn(key: str, speaker: Speaker, when: datetime, text: str = "thanks", thread: str = "t1") -> Turn:
-    return Turn(key=key, product="acme", platform=Platform.X, thread_id=thread, speaker=speaker,
-                created_at=when, text=text)
+    return Turn(
+        key=key,
+        product="acme",
+        platform=Platform.X,
+        thread_id=thread,
+        speaker=speaker,
+        created_at=when,
+        text=text,
+    )
 
 
 CUSTOMER, BRAND = Speaker.CUSTOMER, Speaker.BRAND
@@ -138,13 +149,15 @@ def fold(turns: list[Turn]) -> ThreadState | None:
 
 
 def test_first_response_is_the_first_brand_reply_after_the_first_customer_message() -> None:
-    state = fold([
-        turn("x:0", BRAND, at(0, 9)),  # the brand spoke first (an announcement): not a response
-        turn("x:1", CUSTOMER, at(0, 10)),
-        turn("x:2", BRAND, at(0, 10.5)),
-        turn("x:3", CUSTOMER, at(0, 11)),
-        turn("x:4", BRAND, at(0, 12), "Please DM us"),
-    ])
+    state = fold(
+        [
+            turn("x:0", BRAND, at(0, 9)),  # the brand spoke first (an announcement): not a response
+            turn("x:1", CUSTOMER, at(0, 10)),
+            turn("x:2", BRAND, at(0, 10.5)),
+            turn("x:3", CUSTOMER, at(0, 11)),
+            turn("x:4", BRAND, at(0, 12), "Please DM us"),
+        ]
+    )
     assert state is not None
     measured = measure_thread(state, level=DEFAULT, now=NOW)
     assert (measured.first_inbound_at, measured.first_reply_at) == (at(0, 10), at(0, 10.5))
@@ -155,7 +168,9 @@ def test_first_response_is_the_first_brand_reply_after_the_first_customer_messag
 
 
 def test_a_reply_outside_working_hours_is_measured_in_working_time() -> None:
-    state = fold([turn("x:1", CUSTOMER, at(4, 16)), turn("x:2", BRAND, at(7, 10.5))])  # Fri 16:00 -> Mon 10:30
+    state = fold(
+        [turn("x:1", CUSTOMER, at(4, 16)), turn("x:2", BRAND, at(7, 10.5))]
+    )  # Fri 16:00 -> Mon 10:30
     assert state is not None
     measured = measure_thread(state, level=DEFAULT, now=NOW)
     assert measured.response_s == (at(7, 10.5) - at(4, 16)).total_seconds()
@@ -218,7 +233,9 @@ def test_a_week_aggregates_its_threads() -> None:
         "c": ThreadEntry(90000.0, 10800.0, False, False),
         "d": ThreadEntry(None, None, False, False),  # unanswered
     }
-    week = aggregate_week(entries, product="acme", platform=Platform.X, week="2017-W44", level=DEFAULT, now=NOW)
+    week = aggregate_week(
+        entries, product="acme", platform=Platform.X, week="2017-W44", level=DEFAULT, now=NOW
+    )
     assert (week.threads, week.answered, week.within_service_level, week.escalated) == (4, 3, 2, 1)
     assert week.share_within_service_level == 0.5
     assert week.share_closed_without_escalation == pytest.approx(2 / 3)
@@ -230,17 +247,37 @@ def test_a_week_aggregates_its_threads() -> None:
 # --- the service -------------------------------------------------------------------------------
 
 
-def classified(comment_id: str, speaker: Speaker, when: datetime, *, thread: str | None = "r1",
-               text: str = "hello there", parent: str | None = None) -> CommentClassified:
+def classified(
+    comment_id: str,
+    speaker: Speaker,
+    when: datetime,
+    *,
+    thread: str | None = "r1",
+    text: str = "hello there",
+    parent: str | None = None,
+) -> CommentClassified:
     comment = CommentAccepted(
-        comment_id=comment_id, platform=Platform.X, product="acme", author_id="a", text=text,
-        created_at=when, thread_id=thread, parent_id=parent, speaker=speaker, key=f"x:{comment_id}",
-        received_at=NOW, source=SourceRef(topic="t", partition=0, offset=0),
+        comment_id=comment_id,
+        platform=Platform.X,
+        product="acme",
+        author_id="a",
+        text=text,
+        created_at=when,
+        thread_id=thread,
+        parent_id=parent,
+        speaker=speaker,
+        key=f"x:{comment_id}",
+        received_at=NOW,
+        source=SourceRef(topic="t", partition=0, offset=0),
     )
     brand = speaker is BRAND
     return CommentClassified(
-        key=comment.key, comment=comment, verdict=Verdict.BRAND_REPLY if brand else Verdict.NOT_SUGGESTION,
-        reason="brand_reply" if brand else "classifier", threshold=0.5, classifier_version="v",
+        key=comment.key,
+        comment=comment,
+        verdict=Verdict.BRAND_REPLY if brand else Verdict.NOT_SUGGESTION,
+        reason="brand_reply" if brand else "classifier",
+        threshold=0.5,
+        classifier_version="v",
         classified_at=NOW,
     )
 
@@ -289,8 +326,14 @@ def test_a_comment_without_a_thread_is_passed_over_and_a_parent_stands_for_the_t
 
 
 def received(**fields: object) -> bytes:
-    base = {"comment_id": "1", "platform": "x", "product": "acme", "author_id": "AcmeHelp",
-            "text": "Sorry to hear that", "created_at": "2017-10-30T10:00:00+00:00"}
+    base = {
+        "comment_id": "1",
+        "platform": "x",
+        "product": "acme",
+        "author_id": "AcmeHelp",
+        "text": "Sorry to hear that",
+        "created_at": "2017-10-30T10:00:00+00:00",
+    }
     return json.dumps({**base, **fields}).encode()
 
 
@@ -302,14 +345,18 @@ def test_ingest_marks_the_brand_by_its_accounts_or_the_producers_flag() -> None:
     limits = IngestLimits()
 
     def speaker(raw: bytes) -> Speaker:
-        accepted = validate_comment(raw, source=SOURCE, received_at=NOW, limits=limits, brand_authors=accounts)
+        accepted = validate_comment(
+            raw, source=SOURCE, received_at=NOW, limits=limits, brand_authors=accounts
+        )
         assert isinstance(accepted, CommentAccepted), accepted
         return accepted.speaker
 
     assert speaker(received()) is BRAND  # author id, case-insensitive
     assert speaker(received(author_id="42", author_handle="@acmecare")) is BRAND
     assert speaker(received(author_id="42")) is CUSTOMER
-    assert speaker(received(author_id="42", schema_version=2, speaker="brand")) is BRAND  # the producer's flag
+    assert (
+        speaker(received(author_id="42", schema_version=2, speaker="brand")) is BRAND
+    )  # the producer's flag
     assert speaker(received(product="other")) is CUSTOMER  # another product's account list
 
 
@@ -325,7 +372,11 @@ def test_version_1_comments_read_as_customers_and_unknown_speakers_are_refused()
     old["comment"]["schema_version"] = 1
     del old["comment"]["speaker"]
     upgraded = CommentClassified.model_validate(old)
-    assert (upgraded.schema_version, upgraded.comment.schema_version, upgraded.comment.speaker) == (3, 2, CUSTOMER)
+    assert (upgraded.schema_version, upgraded.comment.schema_version, upgraded.comment.speaker) == (
+        3,
+        2,
+        CUSTOMER,
+    )
 
 
 # --- the tweets replay -------------------------------------------------------------------------
@@ -343,14 +394,28 @@ def test_the_tweets_replay_sends_brand_replies_and_threads_them_by_their_root(tm
     ]
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id",
-                         "in_response_to_tweet_id"])
+        writer.writerow(
+            [
+                "tweet_id",
+                "author_id",
+                "inbound",
+                "created_at",
+                "text",
+                "response_tweet_id",
+                "in_response_to_tweet_id",
+            ]
+        )
         for tweet_id, author, inbound, text, parent in rows:
             writer.writerow([tweet_id, author, inbound, "Mon Oct 30 10:00:00 +0000 2017", text, "", parent])
     records = {json.loads(v)["comment_id"]: json.loads(v) for _, v in read_records(path)}
     assert set(records) == {"1", "2", "3", "4", "5", "6"}
     assert {k: r["thread_id"] for k, r in records.items()} == {
-        "1": "5", "2": "5", "3": "5", "4": "5", "5": "5", "6": "77",
+        "1": "5",
+        "2": "5",
+        "3": "5",
+        "4": "5",
+        "5": "5",
+        "6": "77",
     }
     assert {k for k, r in records.items() if r.get("speaker") == "brand"} == {"1", "4"}
     assert {r["product"] for k, r in records.items() if k != "6"} == {"acmehelp"}  # the brand that answered
