@@ -3,7 +3,7 @@
 // once every panel has rendered its first answer (the load benchmark and the browser tests wait on it).
 "use strict";
 
-const PANELS = ["monthly", "pipeline", "matrix", "top", "review", "closures"];
+const PANELS = ["monthly", "pipeline", "matrix", "top", "review", "dialogue", "closures"];
 const TOP_THEMES = 12;
 const MATRIX_POINTS = 150;
 const PIPELINE_EVERY_MS = 15000;
@@ -374,6 +374,55 @@ async function loadClosures(current) {
   fill(panel("closures"), "ready", el("ul", { class: "closure-list" }, items));
 }
 
+// ---------------------------------------------------------------- dialogue
+
+/** A duration in seconds as people read it: "74 s", "38 min", "6 h 27 min", "19 d 12 h". */
+function fmtDuration(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.round((s % 86400) / 3600)} h`;
+}
+
+function fmtShare(share) {
+  return share === null || share === undefined ? "–" : `${Math.round(share * 100)} %`;
+}
+
+async function loadDialogue(current) {
+  const note = document.getElementById("dialogue-level");
+  if (!state.product) {
+    note.textContent = "";
+    fill(panel("dialogue"), "empty", emptyState(
+      "Pick a product to see how fast its brand answers in reply threads."));
+    return;
+  }
+  const data = await getJson("/metrics/dialogue", params({ platform: state.platform }), state.key);
+  if (!current()) return;
+  const weeks = data.weeks;
+  if (!weeks.length) {
+    note.textContent = "";
+    fill(panel("dialogue"), "empty", emptyState("No reply threads for these filters yet."));
+    return;
+  }
+  const level = weeks[weeks.length - 1].service_level;
+  note.textContent = `service level ${fmtDuration(level.response_s)} within ${level.work_start.slice(0, 5)}–${level.work_end.slice(0, 5)} ${level.timezone}`;
+  const head = el("tr", {}, ["Week", "Platform", "Threads", "Answered", "First response p50 / p90",
+    "Working time p50 / p90", "Within service level", "Closed without escalation"].map((h) => el("th", {}, h)));
+  const rows = weeks.slice().reverse().map((w) => el("tr", { dataset: { week: w.week, platform: w.platform } },
+    el("td", {}, w.week),
+    el("td", {}, w.platform),
+    el("td", { class: "num" }, fmtInt(w.threads)),
+    el("td", { class: "num" }, fmtInt(w.answered)),
+    el("td", { class: "num", dataset: { field: "response" } }, `${fmtDuration(w.response_p50_s)} / ${fmtDuration(w.response_p90_s)}`),
+    el("td", { class: "num" }, `${fmtDuration(w.working_response_p50_s)} / ${fmtDuration(w.working_response_p90_s)}`),
+    el("td", { class: "num", dataset: { field: "within" } }, fmtShare(w.share_within_service_level)),
+    el("td", { class: "num", dataset: { field: "closed" } }, fmtShare(w.share_closed_without_escalation)),
+  ));
+  fill(panel("dialogue"), "ready", el("table", { class: "dialogue-table" }, el("thead", {}, head), el("tbody", {}, rows)));
+}
+
 // ---------------------------------------------------------------- pipeline
 
 async function loadPipeline(current) {
@@ -624,6 +673,7 @@ function loadAll() {
   guarded("monthly", loadMonthly);
   guarded("matrix", loadMatrix);
   guarded("review", loadReview);
+  guarded("dialogue", loadDialogue);
   guarded("closures", loadClosures);
 }
 

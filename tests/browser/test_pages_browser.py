@@ -416,3 +416,43 @@ def test_a_pm_sees_who_a_closure_would_thank_and_leaves_someone_out(
     viewer.wait_for_selector("#detail[data-state='ready']")
     assert viewer.locator("#closure-preview").count() == 0  # the preview is for product managers
     assert log.unexpected("/commands/") == []
+
+
+def test_the_dashboard_shows_how_the_brand_answers_in_threads(browser: Any, stack: Stack) -> None:
+    from tests.kafka_support import produce
+
+    thread = [
+        ("dlg-1", "trail-fan", "customer", "2026-06-01T10:00:00+00:00", "My maps do not sync since today"),
+        ("dlg-2", "trailmate", "brand", "2026-06-01T10:30:00+00:00", "Sorry! Please send us a DM."),
+    ]
+    records = []
+    for comment_id, author, speaker, created_at, text in thread:
+        record = {
+            "schema_version": 2, "comment_id": comment_id, "platform": "x", "product": "trailmate",
+            "author_id": author, "text": text, "created_at": created_at, "thread_id": "dlg-1",
+            "speaker": speaker,
+        }
+        records.append((f"x:{comment_id}".encode(), json.dumps(record).encode()))
+    produce(stack.settings, COMMENTS, records)
+
+    def answered() -> Any:
+        weeks = stack.get("/metrics/dialogue", stack.viewer, product="trailmate")["weeks"]
+        return [w for w in weeks if w["week"] == "2026-W23" and w["answered"] == 1] and weeks
+
+    weeks = eventually(answered, timeout=180)
+    assert weeks, stack.worker.log_tail()
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log)  # no product chosen: the panel asks for one
+    wait_panels(page)
+    expect(page.locator("#panel-dialogue")).to_have_attribute("data-state", "empty")
+    expect(page.locator("#panel-dialogue")).to_contain_text("Pick a product")
+    page = open_dashboard(browser, stack, log, "?product=trailmate")
+    wait_panels(page)
+    row = page.locator("#panel-dialogue tr[data-week='2026-W23'][data-platform='x']")
+    expect(row).to_have_count(1)
+    expect(row.locator("td[data-field='response']")).to_have_text("30 min / 30 min")
+    expect(row.locator("td[data-field='within']")).to_have_text("100 %")
+    expect(row.locator("td[data-field='closed']")).to_have_text("0 %")  # it moved to direct messages
+    expect(page.locator("#dialogue-level")).to_contain_text("service level 2 h 0 min within 09:00–17:00 UTC")
+    assert len(page.locator("#panel-dialogue tbody tr").all()) == len(weeks)
+    assert log.unexpected() == []
