@@ -11,8 +11,8 @@ import faust
 from contracts.settings import Settings
 from contracts.topics import ALL_TOPICS, DEAD_LETTER_TOPICS, STAGES, WORKER_INPUTS
 from streams.classify import register_classify
-from streams.ingest import register_ingest
 from streams.dialogue import register_dialogue
+from streams.ingest import register_ingest
 from streams.themes import register_themes
 
 
