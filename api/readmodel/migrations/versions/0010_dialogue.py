@@ -1,8 +1,8 @@
 """Dialogue measures: per reply thread and per product, platform and ISO week.
 
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-02
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-01
 
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0008"
+revision: str = "0010"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
