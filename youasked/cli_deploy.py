@@ -2,38 +2,34 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 deploy_app = typer.Typer(
-    help="Kubernetes deployment files (the Helm chart's examples).", no_args_is_help=True
+    help="The Helm chart's generated files (Strimzi KafkaTopics, values schema).", no_args_is_help=True
 )
 
 
-@deploy_app.command("kafka-topics")
-def kafka_topics(
-    out: Path = typer.Option(
-        None, dir_okay=False, show_default="deploy/helm/youasked/examples/kafka-topics.yaml",
-        help="File to write (or, with --check, to compare).",
-    ),
-    check: bool = typer.Option(False, "--check", help="Compare instead of writing; exit 1 on a difference."),
-) -> None:
+@deploy_app.command("write")
+def deploy_write() -> None:
     """Write a Strimzi KafkaTopic for every topic of contracts/topics.py (12 partitions, 3 replicas,
-    min.insync.replicas 2, as the capacity plan has it), or check that OUT still matches.
+    min.insync.replicas 2, as the capacity plan has it) and the chart's values.schema.json (the
+    fields of contracts/settings.py that `config:` accepts).
     """
-    from youasked.kafka_topics import EXAMPLE_FILE, kafka_topics_differences, render_kafka_topics
+    from youasked.chart_files import write_chart_files
 
-    target = out or EXAMPLE_FILE
-    if check:
-        differences = kafka_topics_differences(target)
-        for difference in differences:
-            typer.echo(difference, err=True)
-        if differences:
-            typer.echo("run `youasked deploy kafka-topics` to bring it up to date", err=True)
-            raise typer.Exit(1)
-        typer.echo(f"{target} matches contracts/topics.py")
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_kafka_topics())
-    typer.echo(f"wrote {target}")
+    for path in write_chart_files():
+        typer.echo(f"wrote {path}")
+
+
+@deploy_app.command("check")
+def deploy_check() -> None:
+    """Compare the chart's generated files with fresh ones; print the differences and exit 1 if any."""
+    from youasked.chart_files import CHART_DIR, chart_files_differences
+
+    differences = chart_files_differences()
+    for difference in differences:
+        typer.echo(difference, err=True)
+    if differences:
+        typer.echo("run `youasked deploy write` to bring them up to date", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"the generated files of {CHART_DIR} are up to date")

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from api.app import create_api
 from contracts.settings import Settings
 from tests.helm_support import HelmUnavailableError, ensure_helm, helm
+from youasked.chart_files import CHART_DIR, CHART_SET, STRIMZI_CLUSTER
 from youasked.cli import app as cli
-from youasked.kafka_topics import CHART_DIR, STRIMZI_CLUSTER
 
 PRODUCTION = CHART_DIR / "examples" / "values-production.yaml"
 SETTING_NAMES = {f"YOUASKED_{name.upper()}" for name in Settings.model_fields}
@@ -109,7 +109,12 @@ def test_default_values_deploy_a_worker_statefulset_two_apis_and_a_migration_hoo
             ref = env["YOUASKED_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
             assert ref == {"name": "youasked-database", "key": "database-url"}
             assert "YOUASKED_INGEST_SECRET" not in env  # the signed endpoint stays off
-    assert settings_of(objects)["YOUASKED_KAFKA_BOOTSTRAP"] == f"{STRIMZI_CLUSTER}-kafka-bootstrap:9092"
+    data = settings_of(objects)
+    assert data["YOUASKED_KAFKA_BOOTSTRAP"] == f"{STRIMZI_CLUSTER}-kafka-bootstrap:9092"
+    # what the chart sets itself is what its schema keeps out of config:
+    config = yaml.safe_load((CHART_DIR / "values.yaml").read_text())["config"]
+    assert set(data) - {f"YOUASKED_{name.upper()}" for name in config} == {
+        f"YOUASKED_{name.upper()}" for name in CHART_SET}
 
 
 def test_every_variable_the_chart_sets_is_a_setting_and_means_what_the_pods_expose(
@@ -204,8 +209,10 @@ def test_given_secrets_go_into_the_chart_secret_and_a_persistent_store_gets_volu
     [
         (["--set", "kafka.bootstrap="], "kafka.bootstrap"),
         (["--set", "database.existingSecret="], "database.url or database.existingSecret"),
-        (["--set", "config.kafka_bootstrap=elsewhere:9092"], "set by the chart itself"),
-        (["--set", "config.YOUASKED_APP_ID=x"], "lower case"),
+        (["--set", "config.kafka_bootstrap=elsewhere:9092"], "config"),  # the chart's own
+        (["--set", "config.YOUASKED_APP_ID=x"], "config"),
+        (["--set", "config.topic_partitons=12"], "topic_partitons"),  # a typo is no setting
+        (["--set", "config.database_url=postgresql://u:pw@db/y"], "database_url"),  # a secret
     ],
 )
 def test_values_the_chart_cannot_deploy_fail_the_rendering(

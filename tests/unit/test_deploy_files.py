@@ -9,15 +9,17 @@ import yaml
 from typer.testing import CliRunner
 
 from contracts.topics import ALL_TOPICS
-from youasked.cli import app as cli
-from youasked.kafka_topics import (
+from youasked.chart_files import (
     CHART_DIR,
     EXAMPLE_FILE,
     EXAMPLE_SETTINGS,
+    SCHEMA_FILE,
     STRIMZI_CLUSTER,
+    chart_files_differences,
     kafka_topics_differences,
     render_kafka_topics,
 )
+from youasked.cli import app as cli
 
 
 def topics_in(path: Path) -> dict[str, dict[str, object]]:
@@ -25,7 +27,7 @@ def topics_in(path: Path) -> dict[str, dict[str, object]]:
 
 
 def test_the_committed_kafka_topics_are_every_declared_topic_as_declared() -> None:
-    assert kafka_topics_differences() == []
+    assert chart_files_differences() == []
     written = topics_in(EXAMPLE_FILE)
     assert set(written) == {spec.name for spec in ALL_TOPICS}
     for spec in ALL_TOPICS:
@@ -53,12 +55,25 @@ def test_a_drifted_example_is_reported_topic_by_topic(tmp_path: Path) -> None:
     assert f"{removed['spec']['topicName']}: no KafkaTopic in kafka-topics.yaml" in problems
     assert "feedback.gone: a KafkaTopic no declared topic has" in problems
 
+    assert kafka_topics_differences(EXAMPLE_FILE) == []
+
+
+def test_deploy_check_fails_on_a_drifted_file_and_write_mends_it(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import youasked.chart_files as chart_files
+
+    example, schema = tmp_path / "kafka-topics.yaml", tmp_path / "values.schema.json"
+    example.write_text(EXAMPLE_FILE.read_text().replace("partitions: 12", "partitions: 6", 1))
+    schema.write_text(SCHEMA_FILE.read_text().replace('"app_id",', ""))
+    monkeypatch.setattr(chart_files, "EXAMPLE_FILE", example)
+    monkeypatch.setattr(chart_files, "SCHEMA_FILE", schema)
     runner = CliRunner()
-    checked = runner.invoke(cli, ["deploy", "kafka-topics", "--check", "--out", str(drifted)])
-    assert checked.exit_code == 1 and "youasked deploy kafka-topics" in checked.output
-    assert runner.invoke(cli, ["deploy", "kafka-topics", "--out", str(drifted)]).exit_code == 0
-    assert runner.invoke(cli, ["deploy", "kafka-topics", "--check", "--out", str(drifted)]).exit_code == 0
-    assert drifted.read_text() == EXAMPLE_FILE.read_text()
+    checked = runner.invoke(cli, ["deploy", "check"])
+    assert checked.exit_code == 1, checked.output
+    assert "feedback.comments: the KafkaTopic differs" in checked.output
+    assert "values.schema.json" in checked.output and "youasked deploy write" in checked.output
+    assert runner.invoke(cli, ["deploy", "write"]).exit_code == 0
+    assert runner.invoke(cli, ["deploy", "check"]).exit_code == 0
+    assert example.read_text() == EXAMPLE_FILE.read_text() and schema.read_text() == SCHEMA_FILE.read_text()
 
 
 def test_the_strimzi_cluster_is_three_kraft_nodes_with_the_replication_the_topics_ask() -> None:
