@@ -220,3 +220,10 @@ def test_values_the_chart_cannot_deploy_fail_the_rendering(
 ) -> None:
     result = helm("template", "youasked", str(CHART_DIR), *args, binary=helm_binary)
     assert result.returncode != 0 and reason in result.stderr, result.stderr
+
+
+def test_scrape_annotations_can_be_left_out_for_another_scraper(helm_binary: Path) -> None:
+    objects = render(helm_binary, "--set", "metrics.annotations=false")
+    for obj, _ in containers(objects):
+        notes = obj["spec"]["template"]["metadata"].get("annotations") or {}
+        assert not [name for name in notes if name.startswith("prometheus.io/")], obj["metadata"]["name"]

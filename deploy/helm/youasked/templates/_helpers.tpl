@@ -104,11 +104,11 @@ checksum/secrets: {{ printf "%s|%s" .Values.database.url .Values.ingest.secret |
 {{- end -}}
 
 {{- define "youasked.scrape" -}}
-{{- if .root.Values.metrics.annotations }}
+{{- if .root.Values.metrics.annotations -}}
 prometheus.io/scrape: "true"
 prometheus.io/port: {{ .port | quote }}
 prometheus.io/path: /metrics
-{{- end }}
+{{- end -}}
 {{- end -}}
 
 {{/* Settings and secrets become pre-install/pre-upgrade hooks with the migration Job, which
