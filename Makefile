@@ -71,8 +71,11 @@ test: $(FULL_STAMP) ## Lint, then every test: unit, property and against the rea
 	$(MAKE) lint
 	$(BIN)/python -m pytest
 
+chart: $(FULL_STAMP) ## Lint and render the Helm chart (builds helm from its Go module once, into .cache/tools)
+	$(BIN)/python -m pytest -q tests/deploy
+
 clean: ## Remove local state (broker data, worker state); keeps .venv and the jar cache
 	-$(BIN)/youasked kafka stop
 	rm -rf var
 
-.PHONY: help install install-runtime install-dev lock kafka-start kafka-stop demo lint test clean
+.PHONY: help install install-runtime install-dev lock kafka-start kafka-stop demo lint test chart clean

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, text
 from api.closure_preview import closure_preview_router
 from api.commands import commands_router
 from api.common import ApiError, broker_unavailable
+from api.dialogue import dialogue_router
 from api.errors import install_error_handlers
 from api.gate import KeyFirstMiddleware
 from api.ingest import ingest_router
@@ -118,6 +119,7 @@ def create_api(
     app.include_router(closure_preview_router(engine=engine, semantic=semantic))
     app.include_router(commands_router(settings, engine=engine, send=send_record))
     app.include_router(reports_router(engine=engine))  # closures, monthly updates, metrics
+    app.include_router(dialogue_router(engine=engine))  # /metrics/dialogue
     app.include_router(ingest_router(settings, send=send_record))
     app.include_router(keys_router(engine=engine))
     app.include_router(people_router(settings, engine=engine, send=send_record))  # review, erasure

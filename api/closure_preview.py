@@ -4,6 +4,8 @@ thank, hold for a person or leave out if it shipped now, with each ask and its c
 The rules are the worker's (:mod:`models.closure_selection`); the read model has no clustering
 state, so the theme's centre and spread come from all its members' stored vectors (the worker
 uses its sampled members): a verdict near a band's edge may differ from the published closure.
+A product manager's decisions about the theme's askers (accepted ``include_asker`` and
+``exclude_asker`` outcomes, the latest per person) override the rules, as in the worker.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from api.common import ERRORS, NOT_FOUND, ApiError, Pm
 from api.parameters import ReadThemeId
-from api.readmodel.schema import SuggestionRow, SuggestionVectorRow, ThemeRow
+from api.readmodel.schema import OutcomeRow, SuggestionRow, SuggestionVectorRow, ThemeHistoryRow, ThemeRow
 from api.schemas import ClosurePreview, PreviewAsk
 from api.search import SemanticIndex
 from api.security import Role
+from contracts.lifecycle import CommandKind, hash_author
 from models.closure_selection import (
     RULE_AFTER_SHIPPING,
     AskJudgement,
@@ -34,6 +37,7 @@ from models.closure_selection import (
     shipped_cutoff,
 )
 from models.embedding import l2_normalize
+from models.themes.asker_decisions import DECISION_KINDS, AskerDecision
 
 
 def closure_preview_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
@@ -63,7 +67,7 @@ def closure_preview_router(*, engine: Engine, semantic: SemanticIndex) -> APIRou
         note: Annotated[str | None, Query(max_length=4000, description="The release note.")] = None,
     ) -> ClosurePreview:
         """Each ask of the theme with the verdict a closure shipped now would give it."""
-        theme, members, vectors = await asyncio.to_thread(_read, engine, theme_id)
+        theme, members, vectors, decisions = await asyncio.to_thread(_read, engine, theme_id)
         attached = theme.release or {}
         if release is not None and attached.get("version") == release:
             if released_on is None and attached.get("date"):
@@ -72,13 +76,15 @@ def closure_preview_router(*, engine: Engine, semantic: SemanticIndex) -> APIRou
         name = title or theme.representative_text or theme.label or "this change"
         return await asyncio.to_thread(
             _preview, semantic, theme_id, members, vectors, release=release, released_on=released_on,
-            title=name, note=note, handles=caller.role >= Role.pm,
+            title=name, note=note, handles=caller.role >= Role.pm, decisions=decisions,
         )
 
     return router
 
 
-def _read(engine: Engine, theme_id: str) -> tuple[ThemeRow, list[SuggestionRow], dict[str, bytes]]:
+def _read(
+    engine: Engine, theme_id: str
+) -> tuple[ThemeRow, list[SuggestionRow], dict[str, bytes], dict[str, AskerDecision]]:
     with Session(engine) as session:
         theme = session.get(ThemeRow, theme_id)
         if theme is None:
@@ -94,13 +100,36 @@ def _read(engine: Engine, theme_id: str) -> tuple[ThemeRow, list[SuggestionRow],
                 select(SuggestionVectorRow).where(SuggestionVectorRow.suggestion_id.in_(ids))
             )
         }
+        decisions = _decisions(session, theme_id)
         session.expunge_all()
-    return theme, members, vectors
+    return theme, members, vectors, decisions
+
+
+def _decisions(session: Session, theme_id: str) -> dict[str, AskerDecision]:
+    """The standing decision about each person of the theme: the latest accepted one."""
+    rows = session.scalars(
+        select(OutcomeRow).where(
+            OutcomeRow.theme_id == theme_id, OutcomeRow.accepted.is_(True),
+            OutcomeRow.author_hash.is_not(None),
+            OutcomeRow.kind.in_([kind.value for kind in DECISION_KINDS]),
+        ).order_by(OutcomeRow.decided_at, OutcomeRow.command_id)
+    )
+    decisions: dict[str, AskerDecision] = {}
+    for row in rows:
+        assert row.author_hash is not None
+        history = session.scalar(select(ThemeHistoryRow).where(ThemeHistoryRow.command_id == row.command_id))
+        decisions[row.author_hash] = AskerDecision(
+            author_hash=row.author_hash, include=row.kind == CommandKind.INCLUDE_ASKER.value,
+            actor=history.actor if history else "a product manager", reason=history.reason if history else "",
+            command_id=row.command_id, at=row.decided_at,
+        )
+    return decisions
 
 
 def _preview(
     semantic: SemanticIndex, theme_id: str, members: list[SuggestionRow], stored: dict[str, bytes], *,
     release: str | None, released_on: date | None, title: str, note: str | None, handles: bool,
+    decisions: dict[str, AskerDecision],
 ) -> ClosurePreview:
     cutoff = shipped_cutoff(released_on, datetime.now(UTC))
     judged: dict[str, AskJudgement] = {}
@@ -115,7 +144,7 @@ def _preview(
             spread=ThemeSpread.of(vectors, centre),
         ) if before else []
         judged = {j.suggestion_id: j for j in relevance}
-    asks = [_ask(m, judged.get(m.suggestion_id), handles=handles) for m in members]
+    asks = [_ask(m, _decided(m, judged.get(m.suggestion_id), decisions), handles=handles) for m in members]
     counts = {verdict: sum(1 for a in asks if a.verdict == verdict.value) for verdict in Verdict}
     return ClosurePreview(
         theme_id=theme_id, title=title, release=release, asked_by=cutoff, asks=asks,
@@ -135,12 +164,31 @@ def _member_vectors(semantic: SemanticIndex, members: list[SuggestionRow], store
     return np.stack([kept[m.suggestion_id] for m in members])
 
 
-def _ask(member: SuggestionRow, judgement: AskJudgement | None, *, handles: bool) -> PreviewAsk:
+def _author_hash(member: SuggestionRow) -> str:
+    return member.author_hash or hash_author(member.platform, member.author_id)
+
+
+def _decided(
+    member: SuggestionRow, judgement: AskJudgement | None, decisions: dict[str, AskerDecision]
+) -> tuple[AskJudgement | None, str | None]:
+    """The rules' verdict on an ask made before shipping, or the product manager's over it."""
+    decision = decisions.get(_author_hash(member))
+    if judgement is None or decision is None:
+        return judgement, None
+    verdict = Verdict.THANKED if decision.include else Verdict.LEFT_OUT
+    return AskJudgement(member.suggestion_id, verdict, decision.rule, judgement.release_similarity,
+                        judgement.centre_similarity), decision.actor
+
+
+def _ask(
+    member: SuggestionRow, decided: tuple[AskJudgement | None, str | None], *, handles: bool
+) -> PreviewAsk:
+    judgement, decided_by = decided
     verdict = judgement.verdict.value if judgement else Verdict.AFTER_SHIPPING.value
     return PreviewAsk(
         suggestion_id=member.suggestion_id, comment_id=member.comment_id, platform=member.platform,
-        author_handle=member.author_handle if handles else None, asked_at=member.asked_at, ask=member.text,
-        verdict=verdict,
+        author_hash=_author_hash(member), author_handle=member.author_handle if handles else None,
+        asked_at=member.asked_at, ask=member.text, verdict=verdict, decided_by=decided_by,
         rule=judgement.rule if judgement else RULE_AFTER_SHIPPING,
         release_similarity=judgement.release_similarity if judgement else None,
         centre_similarity=judgement.centre_similarity if judgement else None,

@@ -1,4 +1,5 @@
-"""Routes that change themes: status, cost, release, title, merge and split, and a command's outcome.
+"""Routes that change themes: status, cost, release, title, merge and split, who a closure thanks
+(include or exclude a person), and a command's outcome.
 
 Each change is a :class:`ThemeCommand` on ``feedback.theme-commands`` keyed by product, answered
 202 with its id once the broker has it; the worker decides, and the outcome (accepted, or
@@ -25,6 +26,7 @@ from api.schemas import (
     OutcomeRead,
     ReleaseChange,
     RenameRequest,
+    ReviewDecision,
     SplitRequest,
     StatusChange,
 )
@@ -33,6 +35,10 @@ from contracts.events import event_json
 from contracts.lifecycle import CommandKind, ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import THEME_COMMANDS
+
+AuthorHashPath = Annotated[
+    str, Path(pattern=r"^[0-9a-f]{16}$", description="A person, by hash (as the closure preview shows).")
+]
 
 
 def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRouter:
@@ -88,6 +94,26 @@ def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRou
         """Merge other themes into this one."""
         return await publish(
             caller, theme_id, CommandKind.MERGE, source_ids=body.source_ids, reason=body.reason
+        )
+
+    @command_route("/themes/{theme_id}/askers/{author_hash}/include")
+    async def include_asker(
+        theme_id: ThemeId, author_hash: AuthorHashPath, body: ReviewDecision, caller: Pm
+    ) -> CommandAccepted:
+        """Thank this person's asks made before shipping, whatever the closure's rules say; after
+        the theme shipped, someone its closure did not thank gets a follow-up closure of their own.
+        """
+        return await publish(
+            caller, theme_id, CommandKind.INCLUDE_ASKER, author_hash=author_hash, reason=body.reason
+        )
+
+    @command_route("/themes/{theme_id}/askers/{author_hash}/exclude")
+    async def exclude_asker(
+        theme_id: ThemeId, author_hash: AuthorHashPath, body: ReviewDecision, caller: Pm
+    ) -> CommandAccepted:
+        """Leave this person out of the theme's closures (a thanks already published stays)."""
+        return await publish(
+            caller, theme_id, CommandKind.EXCLUDE_ASKER, author_hash=author_hash, reason=body.reason
         )
 
     @command_route("/themes/{theme_id}/split")

@@ -85,6 +85,8 @@ def reports_router(*, engine: Engine) -> APIRouter:
             months: dict[str, tuple[int, set[str]]] = {}
             rejected: dict[str, int] = {}
             for created_at, author, verdict, reason in session.execute(query):
+                if verdict == "brand_reply":  # the brand's own replies: dialogue, not feedback
+                    continue
                 if verdict == "suggestion":
                     month = month_label(created_at)
                     count, authors = months.get(month, (0, set()))

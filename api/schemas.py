@@ -382,11 +382,15 @@ class PreviewAsk(Body):
     suggestion_id: str
     comment_id: str
     platform: Platform
+    author_hash: str = Field(description="The person, by hash: what an include or exclude command names.")
     author_handle: str | None
     asked_at: datetime
     ask: str
     verdict: Literal["thanked", "held", "left_out", "asked_after_shipping"]
     rule: str
+    decided_by: str | None = Field(
+        default=None, description="The product manager whose include or exclude decided this verdict."
+    )
     release_similarity: float | None
     centre_similarity: float | None
 
@@ -405,3 +409,31 @@ class ClosurePreview(Body):
     left_out: int
     asked_after_shipping: int
     asks: list[PreviewAsk]
+
+
+class DialogueWeekRead(Body):
+    """One platform's dialogue measures in one ISO week (threads by their first customer message)."""
+
+    platform: str
+    week: str = Field(description="ISO week, e.g. 2017-W44.")
+    threads: int = Field(description="Threads with a customer message.")
+    answered: int = Field(description="Threads the brand answered.")
+    within_service_level: int = Field(description="Threads answered within the service level.")
+    escalated: int = Field(description="Answered threads a brand reply moved to another channel.")
+    closed_without_escalation: int
+    share_within_service_level: float | None = Field(description="within_service_level / threads.")
+    share_closed_without_escalation: float | None = Field(description="closed_without_escalation / answered.")
+    response_p50_s: float | None = Field(description="Median first response, wall-clock seconds.")
+    response_p90_s: float | None
+    working_response_p50_s: float | None = Field(description="Median first response, working seconds.")
+    working_response_p90_s: float | None
+    service_level: dict[str, Any]
+    measured_at: datetime
+
+
+class DialogueMetrics(Body):
+    """How the brand answers in reply threads, per platform and week, oldest week first."""
+
+    product: str
+    platform: str | None
+    weeks: list[DialogueWeekRead]

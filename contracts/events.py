@@ -39,6 +39,13 @@ class Platform(enum.StrEnum):
     OTHER = "other"
 
 
+class Speaker(enum.StrEnum):
+    """Who wrote a comment: a customer, or the brand's own account (a reply of its support)."""
+
+    CUSTOMER = "customer"
+    BRAND = "brand"
+
+
 class Event(BaseModel):
     """Base of every event: frozen, unknown fields rejected."""
 
@@ -73,6 +80,12 @@ class CommentFields(Event):
     engagement: Engagement | None = None
     rating: int | None = Field(default=None, ge=1, le=5, description="Store rating, if any.")
     title: ShortText | None = Field(default=None, description="Review title, if any.")
+    speaker: Speaker = Field(
+        default=Speaker.CUSTOMER,
+        description="Who wrote it: a customer, or the brand's own account (set by the producer, or at "
+        "ingest when the author is one of the product's brand accounts). A brand reply is measured "
+        "as dialogue, never judged as a suggestion.",
+    )
 
     @property
     def dedupe_key(self) -> str:
@@ -80,10 +93,28 @@ class CommentFields(Event):
         return f"{self.platform.value}:{self.comment_id}"
 
 
-class CommentReceived(CommentFields):
-    """A social comment as producers send it to ``feedback.comments``."""
+def _is_version_1(data: object) -> TypeGuard[dict[str, Any]]:
+    return isinstance(data, dict) and data.get("schema_version") == 1
 
-    schema_version: Literal[1] = 1
+
+def _speaker_from_version_1(data: object) -> object:
+    """A version-1 comment (before ``speaker``) reads as version 2: its speaker is a customer."""
+    if not _is_version_1(data) or "speaker" in data:
+        return data
+    return {**data, "schema_version": 2}
+
+
+class CommentReceived(CommentFields):
+    """A social comment as producers send it to ``feedback.comments`` (version 1, without
+    ``speaker``, is still accepted: it is read as a customer's comment).
+    """
+
+    schema_version: Literal[2] = 2
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: object) -> object:
+        return _speaker_from_version_1(data)
 
 
 class SourceRef(Event):
@@ -97,10 +128,16 @@ class SourceRef(Event):
 class CommentAccepted(CommentFields):
     """A valid comment, normalized (NFKC, whitespace folded), passed on once per dedupe key."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     key: str = Field(description="platform:comment_id")
     received_at: AwareDatetime
     source: SourceRef
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: object) -> object:
+        """Read a version-1 comment (kept on a topic from before ``speaker``): a customer's."""
+        return _speaker_from_version_1(data)
 
 
 class DeadLetterReason(enum.StrEnum):
@@ -158,16 +195,14 @@ def _whole_comment_ask(text: object) -> dict[str, object]:
     return {"text": whole, "start": 0, "end": len(whole)}
 
 
-def _is_version_1(data: object) -> TypeGuard[dict[str, Any]]:
-    return isinstance(data, dict) and data.get("schema_version") == 1
-
-
 class Verdict(enum.StrEnum):
     """What a comment was judged to be."""
 
     SUGGESTION = "suggestion"
     NOT_SUGGESTION = "not_suggestion"
     MODERATED = "moderated"
+    BRAND_REPLY = "brand_reply"
+    """Written by the brand's own account: measured as dialogue, never judged (reason ``brand_reply``)."""
 
 
 class AskSpan(Event):
@@ -198,9 +233,10 @@ class CommentClassified(Event):
     (compare it with the first stage's threshold in ``reason_detail``, not with ``threshold``),
     and None when moderation stopped it first. ``asks`` are the units scored at or above
     ``threshold``, in order of position: non-empty exactly when ``verdict`` is ``suggestion``.
+    A brand's own reply is not judged: ``verdict`` and ``reason`` are ``brand_reply`` (version 3).
     """
 
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = 3
     key: str = Field(description="platform:comment_id")
     comment: CommentAccepted
     verdict: Verdict
@@ -216,11 +252,14 @@ class CommentClassified(Event):
     @classmethod
     def _from_version_1(cls, data: object) -> object:
         """Read a version-1 event (the whole comment judged as one): a suggestion's one ask is
-        the whole comment, with the comment's score.
+        the whole comment, with the comment's score. A version-2 event (before brand replies)
+        reads as it is.
         """
+        if isinstance(data, dict) and data.get("schema_version") == 2:
+            return {**data, "schema_version": 3}
         if not _is_version_1(data):
             return data
-        upgraded = {**data, "schema_version": 2}
+        upgraded = {**data, "schema_version": 3}
         comment = data.get("comment")
         text = comment.get("text") if isinstance(comment, dict) else None
         if data.get("verdict") == Verdict.SUGGESTION and text and "asks" not in data:

@@ -66,6 +66,8 @@ class CommandKind(enum.StrEnum):
     REJECT_DUPLICATE = "reject_duplicate"
     ERASE_AUTHOR = "erase_author"
     RENAME = "rename"
+    INCLUDE_ASKER = "include_asker"
+    EXCLUDE_ASKER = "exclude_asker"
 
 
 AuthorHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
@@ -89,6 +91,15 @@ class SplitPart(Event):
     member_ids: list[Identifier] = Field(min_length=1, max_length=10_000)
 
 
+def _upgraded(data: object, old: int, new: int) -> object:
+    """``data`` with ``schema_version`` ``new`` when it is a record of version ``old`` whose
+    fields the new version only adds to (with defaults); anything else as it is.
+    """
+    if isinstance(data, dict) and data.get("schema_version") == old:
+        return {**data, "schema_version": new}
+    return data
+
+
 def new_command_id(origin: str) -> str:
     """A fresh, unique :attr:`ThemeCommand.command_id`: ``origin`` (who issues it: ``api`` for the
     API, ``cmd`` for the command line), a dash and 32 random hex digits.
@@ -109,8 +120,12 @@ class ThemeCommand(Event):
     it moves to what it duplicates and counts there; rejected, it stays a suggestion of its own);
     ``erase_author`` -> ``author_hash`` (every text and count of that person leaves the
     product's themes; ``theme_id`` is ``*``); ``rename`` -> ``title`` (kept across re-clusters
-    and merges; an empty title returns to the one picked from the asks). The same ``command_id``
-    delivered again is applied once and reports its first outcome.
+    and merges; an empty title returns to the one picked from the asks); ``include_asker`` and
+    ``exclude_asker`` -> ``author_hash``, a person who asked in the theme: a product manager's
+    say over the closure's verdict on their asks (thanked, or left out), final, kept across
+    re-clusters and merges, the latest decision winning; after the theme shipped, including a
+    person its closure did not thank publishes a follow-up closure for them alone. The same
+    ``command_id`` delivered again is applied once and reports its first outcome.
     """
 
     schema_version: Literal[1] = 1
@@ -146,6 +161,8 @@ class ThemeCommand(Event):
             CommandKind.REJECT_DUPLICATE: ("suggestion_id", self.suggestion_id is not None),
             CommandKind.ERASE_AUTHOR: ("author_hash", self.author_hash is not None),
             CommandKind.RENAME: ("title", self.title is not None),
+            CommandKind.INCLUDE_ASKER: ("author_hash", self.author_hash is not None),
+            CommandKind.EXCLUDE_ASKER: ("author_hash", self.author_hash is not None),
         }
         name, present = needed[self.kind]
         if not present:
@@ -170,9 +187,12 @@ class HistoryChange(Event):
 
 
 class CommandOutcome(Event):
-    """What became of a :class:`ThemeCommand`. Rejections carry a stable ``code`` and a reason."""
+    """What became of a :class:`ThemeCommand`. Rejections carry a stable ``code`` and a reason.
+    A decision about one person (``include_asker``, ``exclude_asker``) names them by
+    ``author_hash``. Version 1 records (without it) are read as version 2.
+    """
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     command_id: str
     product: str
     theme_id: str
@@ -182,7 +202,15 @@ class CommandOutcome(Event):
     message: str | None = None
     changes: list[HistoryChange] = Field(default_factory=list)
     closure_key: str | None = Field(default=None, description="The closure this command caused, if any.")
+    author_hash: AuthorHash | None = Field(
+        default=None, description="The person a decision about one asker is about."
+    )
     decided_at: AwareDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: object) -> object:
+        return _upgraded(data, 1, 2)
 
 
 class ClosureComment(Event):
@@ -255,9 +283,14 @@ class ClosureEvent(Event):
     made later stay in the theme and are only counted, ``asked_after_shipping``). A declined
     closure says so and why (``reason``). A comment with
     several asks in the theme is one reference (quoting each ask) and gets one reply.
+
+    A product manager's later decision to thank someone the closure did not publishes a
+    *follow-up* closure (``follow_up_of`` names the first one's key; its own key is
+    ``{first key}:+{author_hash}``): it thanks that person alone, with replies in their threads
+    and no public post, so that nobody else is thanked twice. Version 2 records are read as 3.
     """
 
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = 3
     closure_id: str
     closure_key: str = Field(description="closure:{theme_id}:{release version or 'none'}")
     theme_id: str
@@ -284,6 +317,14 @@ class ClosureEvent(Event):
     left_out_asks: int = Field(default=0, ge=0)
     asked_after_shipping: int = Field(default=0, ge=0)
     judged: list[ClosureAskJudged] = Field(default_factory=list)
+    follow_up_of: str | None = Field(
+        default=None, description="The closure this one follows up (a person a product manager added later)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_2(cls, data: object) -> object:
+        return _upgraded(data, 2, 3)
 
 
 class MonthlyItem(Event):

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.dialogue import ServiceLevel
+
 if TYPE_CHECKING:
     from contracts.topics import TopicSpec
 
@@ -234,6 +236,28 @@ class Settings(BaseSettings):
         description="A shipped closure thanks only the asks that asked for what shipped (judged with the "
         "embedding model against the release line and title); off: every ask made before the release.",
     )
+
+    # --- Dialogue (the brand's replies) ---------------------------------------------------------
+    brand_authors: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Each product's own accounts (author ids or handles, case-insensitive): their comments "
+        "are brand replies, whatever the producer said. JSON, e.g. "
+        "YOUASKED_BRAND_AUTHORS='{\"sprintcare\": [\"sprintcare\"]}'.",
+    )
+    dialogue_service_level: ServiceLevel = Field(
+        default_factory=ServiceLevel,
+        description="The service level of a product without its own: first response within response_s "
+        "seconds of working time (default 2 h within 09:00-17:00 Monday-Friday UTC).",
+    )
+    dialogue_service_levels: dict[str, ServiceLevel] = Field(
+        default_factory=dict,
+        description="Per-product service levels (JSON: product -> {response_s, timezone, work_start, "
+        "work_end, workdays}).",
+    )
+
+    def service_level_of(self, product: str) -> ServiceLevel:
+        """The service level of ``product``: its own, else ``dialogue_service_level``."""
+        return self.dialogue_service_levels.get(product, self.dialogue_service_level)
 
     # --- Read model and API ------------------------------------------------------------------
     database_url: str | None = Field(

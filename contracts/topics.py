@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts.dialogue import DialogueThreadMeasured, DialogueWeekMeasured
 from contracts.events import (
     CommentAccepted,
     CommentClassified,
@@ -151,6 +152,31 @@ CLOSURE_IMPACT = TopicSpec(
     compacted=True,
 )
 
+DIALOGUE_TURNS = TopicSpec(
+    name="feedback.dialogue-turns",
+    key="product",
+    payload=CommentClassified,
+    description="Internal: every comment of a reply thread (customers' and the brand's), keyed by "
+    "product so that a thread's comments and its product's weekly measures meet in one partition.",
+    public=False,
+)
+DIALOGUE_THREADS = TopicSpec(
+    name="feedback.dialogue-threads",
+    key="platform:thread_id",
+    payload=DialogueThreadMeasured,
+    description="The latest dialogue measures of each reply thread: first response, service level, "
+    "escalation (compacted).",
+    compacted=True,
+)
+DIALOGUE_WEEKS = TopicSpec(
+    name="feedback.dialogue-weeks",
+    key="product:platform:week",
+    payload=DialogueWeekMeasured,
+    description="Dialogue measures per product, platform and ISO week: first response p50/p90, share "
+    "within the service level, share closed without escalation (compacted: latest wins).",
+    compacted=True,
+)
+
 
 def _dead_letters_of(spec: TopicSpec, stage: str) -> TopicSpec:
     return TopicSpec(
@@ -168,6 +194,8 @@ SUGGESTIONS_DLQ = _dead_letters_of(SUGGESTIONS, "themes")
 THEME_TICKS_DLQ = _dead_letters_of(THEME_TICKS, "themes")
 THEME_COMMANDS_DLQ = _dead_letters_of(THEME_COMMANDS, "themes")
 PRAISE_DLQ = _dead_letters_of(PRAISE, "themes")
+COMMENTS_CLASSIFIED_DLQ = _dead_letters_of(COMMENTS_CLASSIFIED, "dialogue-route")
+DIALOGUE_TURNS_DLQ = _dead_letters_of(DIALOGUE_TURNS, "dialogue")
 
 DEAD_LETTER_TOPICS: dict[str, TopicSpec] = {
     COMMENTS.name: COMMENTS_DLQ,
@@ -177,6 +205,8 @@ DEAD_LETTER_TOPICS: dict[str, TopicSpec] = {
     THEME_TICKS.name: THEME_TICKS_DLQ,
     THEME_COMMANDS.name: THEME_COMMANDS_DLQ,
     PRAISE.name: PRAISE_DLQ,
+    COMMENTS_CLASSIFIED.name: COMMENTS_CLASSIFIED_DLQ,
+    DIALOGUE_TURNS.name: DIALOGUE_TURNS_DLQ,
 }
 """Each worker input's dead-letter topic (by the input's unprefixed name)."""
 
@@ -185,6 +215,8 @@ STAGES: dict[str, tuple[TopicSpec, ...]] = {
     "ingest-accept": (COMMENTS_VALIDATED,),
     "classify": (COMMENTS_ACCEPTED,),
     "themes": (SUGGESTIONS, THEME_TICKS, THEME_COMMANDS, PRAISE),
+    "dialogue-route": (COMMENTS_CLASSIFIED,),
+    "dialogue": (DIALOGUE_TURNS,),
 }
 """Each stage (agent) of the worker and the topics it reads."""
 
@@ -211,6 +243,11 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     PRAISE,
     PRAISE_DLQ,
     CLOSURE_IMPACT,
+    COMMENTS_CLASSIFIED_DLQ,
+    DIALOGUE_TURNS,
+    DIALOGUE_TURNS_DLQ,
+    DIALOGUE_THREADS,
+    DIALOGUE_WEEKS,
 )
 
 WORKER_INPUTS: tuple[TopicSpec, ...] = (
@@ -221,5 +258,7 @@ WORKER_INPUTS: tuple[TopicSpec, ...] = (
     THEME_TICKS,
     THEME_COMMANDS,
     PRAISE,
+    COMMENTS_CLASSIFIED,
+    DIALOGUE_TURNS,
 )
 """The topics the stream worker consumes (its consumer group's progress is measured on them)."""

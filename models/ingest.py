@@ -8,6 +8,7 @@ nothing here raises on bad input.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from contracts.events import (
     DeadLetterReason,
     Platform,
     SourceRef,
+    Speaker,
 )
 from models.dead_letters import dead_letter_key, short_detail, stage_dead_letter
 from models.text import normalize_text
@@ -28,6 +30,8 @@ from models.text import normalize_text
 __all__ = ["IngestLimits", "InvalidRecord", "dead_letter", "dead_letter_key", "validate_comment"]
 
 _PLATFORMS = frozenset(p.value for p in Platform)
+SUPPORTED_VERSIONS = (1, 2)
+"""Versions of :class:`~contracts.events.CommentReceived` ingest reads (1: before ``speaker``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +78,14 @@ def validate_comment(
     source: SourceRef,
     received_at: datetime,
     limits: IngestLimits,
+    brand_authors: Mapping[str, frozenset[str]] | None = None,
 ) -> CommentAccepted | InvalidRecord:
     """Validate one record of ``feedback.comments``.
 
     Returns the normalized :class:`CommentAccepted` (text NFKC-normalized with whitespace
-    folded; everything else as sent) or a :class:`InvalidRecord` with its reason.
+    folded; everything else as sent) or a :class:`InvalidRecord` with its reason. A comment
+    whose author is one of its product's accounts in ``brand_authors`` (see
+    :func:`brand_accounts`) is the brand speaking, whatever the producer said.
     """
     if raw is None:
         return InvalidRecord(DeadLetterReason.NOT_JSON, "record has no value (null or tombstone)")
@@ -101,17 +108,43 @@ def validate_comment(
         return InvalidRecord(
             DeadLetterReason.NOT_OBJECT, f"value is a JSON {type(payload).__name__}, not an object"
         )
-    return _validate_object(payload, source=source, received_at=received_at, limits=limits)
+    return _validate_object(
+        payload, source=source, received_at=received_at, limits=limits, brand_authors=brand_authors or {}
+    )
+
+
+def is_brand_author(comment: CommentReceived, brand_authors: Mapping[str, frozenset[str]]) -> bool:
+    """True when the comment's author id or handle (without ``@``, case-folded) is one of its
+    product's brand accounts in ``brand_authors`` (product -> case-folded ids and handles).
+    """
+    accounts = brand_authors.get(comment.product)
+    if not accounts:
+        return False
+    handle = (comment.author_handle or "").removeprefix("@").casefold()
+    return comment.author_id.casefold() in accounts or (bool(handle) and handle in accounts)
+
+
+def brand_accounts(configured: Mapping[str, list[str]]) -> dict[str, frozenset[str]]:
+    """Settings' ``brand_authors`` (product -> ids or handles) as :func:`is_brand_author` reads them."""
+    return {
+        product: frozenset(a.strip().removeprefix("@").casefold() for a in accounts if a.strip())
+        for product, accounts in configured.items()
+    }
 
 
 def _validate_object(
-    payload: dict[str, Any], *, source: SourceRef, received_at: datetime, limits: IngestLimits
+    payload: dict[str, Any],
+    *,
+    source: SourceRef,
+    received_at: datetime,
+    limits: IngestLimits,
+    brand_authors: Mapping[str, frozenset[str]],
 ) -> CommentAccepted | InvalidRecord:
     version = payload.get("schema_version", 1)
-    if version != 1:
+    if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
         return InvalidRecord(
             DeadLetterReason.UNSUPPORTED_VERSION,
-            short_detail(f"schema_version {version!r} is not supported (1 is)"),
+            short_detail(f"schema_version {version!r} is not supported (1 and 2 are)"),
         )
     platform = payload.get("platform")
     if isinstance(platform, str) and platform not in _PLATFORMS:
@@ -155,6 +188,8 @@ def _validate_object(
             f"{limits.max_future_skew} after the receive time {received_at.isoformat()}",
         )
     fields = comment.model_dump(exclude={"schema_version"})
+    if is_brand_author(comment, brand_authors):
+        fields["speaker"] = Speaker.BRAND
     return CommentAccepted(**fields, key=comment.dedupe_key, received_at=received_at, source=source)
 
 

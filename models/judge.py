@@ -104,6 +104,15 @@ class Judgement:
     asks: tuple[Ask, ...] = ()
 
 
+BRAND_REPLY = Judgement(
+    Verdict.BRAND_REPLY,
+    "brand_reply",
+    "written by the brand's own account: measured as dialogue, never a suggestion",
+    None,
+)
+"""The judgement of every brand reply: it is not judged at all."""
+
+
 class SuggestionJudge:
     """Moderation per comment, then per unit the first stage, embeddings and the classifier.
 

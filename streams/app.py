@@ -18,6 +18,7 @@ from messaging.admin import ensure_topics
 from models.embedding import SerializedEmbedder
 from models.factories import embedder, suggestion_judge
 from streams.classify import register_classify
+from streams.dialogue import register_dialogue
 from streams.ingest import register_ingest
 from streams.metrics import WorkerMetrics, register_metrics, start_metrics_server
 from streams.supervisor import client_id_of
@@ -71,6 +72,7 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
     ))
     register_classify(app, settings, suggestion_judge(settings, with_embedder=model), metrics=metrics)
     register_themes(app, settings, metrics=metrics, embedder=model)
+    register_dialogue(app, settings, metrics=metrics)
     return app
 
 

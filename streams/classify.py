@@ -4,7 +4,8 @@ Reads ``feedback.comments.accepted`` in batches (``stream.take_events``), runs m
 the classifier (:class:`models.judge.SuggestionJudge`) with the embedding model in a worker
 thread, and writes
 
-* every comment's :class:`CommentClassified` to ``feedback.comments.classified`` (key
+* every comment's :class:`CommentClassified` (a brand's own reply is not judged: its verdict is
+  ``brand_reply``) to ``feedback.comments.classified`` (key
   ``platform:comment_id``, the input's partition number; exactly once through the ledger),
 * one :class:`SuggestionDetected` per ask of each valid suggestion to ``feedback.suggestions``
   keyed by product (at least once: consumers de-duplicate on ``suggestion_id``,
@@ -39,6 +40,7 @@ from contracts.events import (
     CommentAccepted,
     CommentClassified,
     ScoredAsk,
+    Speaker,
     SuggestionDetected,
     Verdict,
     event_json,
@@ -48,7 +50,7 @@ from contracts.impact import PraiseDetected
 from contracts.settings import Settings
 from contracts.topics import COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, PRAISE, SUGGESTIONS
 from models.impact import judged_praise
-from models.judge import JudgeInput, Judgement, SuggestionJudge
+from models.judge import BRAND_REPLY, JudgeInput, Judgement, SuggestionJudge
 from models.moderation import RateLimitState
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
@@ -88,9 +90,14 @@ def register_classify(
         """Run in the model thread (one thread: batches run in order and own the rate-limit state).
         Returns the judgements, the asks' vectors and the vector of each praise comment by index.
         """
-        inputs = [JudgeInput(c.text, f"{c.platform.value}:{c.author_id}", c.created_at) for _, c in batch]
+        customers = [c for _, c in batch if c.speaker is not Speaker.BRAND]
+        inputs = [JudgeInput(c.text, f"{c.platform.value}:{c.author_id}", c.created_at) for c in customers]
+        if not inputs:  # brand replies only: nothing to judge, nothing embedded
+            return [BRAND_REPLY] * len(batch), [], {}
         with metrics.model_batch_seconds.time():
-            holder["rate"], judgements, vectors = judge.judge(inputs, holder["rate"])
+            holder["rate"], judged, vectors = judge.judge(inputs, holder["rate"])
+            answers = iter(judged)
+            judgements = [BRAND_REPLY if c.speaker is Speaker.BRAND else next(answers) for _, c in batch]
             praised = [
                 index for index, ((_, comment), judgement) in enumerate(zip(batch, judgements, strict=True))
                 if judged_praise(comment, verdict=judgement.verdict, reason=judgement.reason)

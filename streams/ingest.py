@@ -27,7 +27,7 @@ import faust
 from contracts.events import CommentAccepted, SourceRef, event_json
 from contracts.settings import Settings
 from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_VALIDATED
-from models.ingest import IngestLimits, InvalidRecord, validate_comment
+from models.ingest import IngestLimits, InvalidRecord, brand_accounts, validate_comment
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
 from streams.ledger import OutputLedger
@@ -47,6 +47,7 @@ def register_ingest(app: faust.App, settings: Settings, *, metrics: WorkerMetric
         min_created_at=settings.min_created_at,
         max_record_bytes=settings.kafka_message_max_bytes,
     )
+    brand_authors = brand_accounts(settings.brand_authors)
     comments = raw_topic(app, COMMENTS, settings)
     validated = raw_topic(app, COMMENTS_VALIDATED, settings)
     accepted = raw_topic(app, COMMENTS_ACCEPTED, settings)
@@ -70,7 +71,9 @@ def register_ingest(app: faust.App, settings: Settings, *, metrics: WorkerMetric
     async def check(message: Any, now: datetime) -> Any:
         """Send one raw record on, returning the send's future, or to the dead letters (None)."""
         source = SourceRef(topic=message.topic, partition=message.partition, offset=message.offset)
-        outcome = validate_comment(message.value, source=source, received_at=now, limits=limits)
+        outcome = validate_comment(
+            message.value, source=source, received_at=now, limits=limits, brand_authors=brand_authors
+        )
         if isinstance(outcome, InvalidRecord):
             await validating.reject(message, reason=outcome.reason, detail=outcome.detail)
             logger.info("dead-lettered %s:%d:%d: %s", *_at(message), outcome.reason.value)

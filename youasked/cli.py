@@ -13,6 +13,8 @@ import typer
 
 from contracts.settings import Settings, get_settings
 from youasked.cli_api import key_app, serve
+from youasked.cli_db import db_app
+from youasked.cli_deploy import deploy_app
 from youasked.cli_moderation import eval_moderation
 from youasked.cli_themes import theme_app
 
@@ -40,6 +42,8 @@ app.add_typer(theme_app, name="theme")
 model_app = typer.Typer(help="The embedding model's ONNX export.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 app.add_typer(key_app, name="key")
+app.add_typer(db_app, name="db")
+app.add_typer(deploy_app, name="deploy")
 app.command("api")(serve)
 
 DEFAULT_CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "docs" / "contracts"

@@ -53,6 +53,14 @@ class ColumnMapping:
     constants: Mapping[str, str] = field(default_factory=dict)
     keep_if: Mapping[str, str] = field(default_factory=dict)
     product_from_mention: bool = False
+    brand_if: Mapping[str, str] = field(default_factory=dict)
+    """Rows whose column equals a value are the brand's own replies (``speaker`` brand)."""
+    thread_by: tuple[str, str] | None = None
+    """``(id column, parent id column)``: the file's rows form reply threads. Each row's
+    ``thread_id`` is its thread's root id (followed through the parents the file holds), and
+    every row of a thread the brand answered gets the brand's product (its lower-cased author
+    id), so that a thread's comments meet under one product.
+    """
 
 
 def preset_for(headers: list[str], path: Path) -> ColumnMapping:
@@ -74,8 +82,9 @@ def preset_for(headers: list[str], path: Path) -> ColumnMapping:
                 "parent_id": "in_response_to_tweet_id",
             },
             constants={"platform": "x"},
-            keep_if={"inbound": "True"},
             product_from_mention=True,
+            brand_if={"inbound": "False"},
+            thread_by=("tweet_id", "in_response_to_tweet_id"),
         )
     return ColumnMapping(columns={name: name for name in headers})
 
@@ -111,8 +120,10 @@ def row_to_comment(
     source_name: str,
     overrides: Mapping[str, str] | None = None,
     id_salt: str = "",
+    threads: Threads | None = None,
 ) -> dict[str, Any] | None:
     """Convert one CSV row, ``overrides`` set on it; None when ``keep_if`` excludes it.
+    ``threads`` (:func:`read_threads`) gives the row's thread when the mapping has ``thread_by``.
 
     A row without a ``comment_id`` gets a 20-character hex one derived from ``source_name``,
     ``row_number``, the row, the comment's product and ``id_salt``; see :func:`salted_id` for a
@@ -134,9 +145,22 @@ def row_to_comment(
         elif target == "created_at":
             comment[target] = parse_datetime(value)
         elif target == "parent_id":
-            comment[target] = value.removesuffix(".0")
+            comment[target] = _plain_id(value)
         else:
             comment[target] = value
+    if mapping.brand_if and all((row.get(c) or "").strip() == v for c, v in mapping.brand_if.items()):
+        comment["speaker"] = "brand"
+        comment["schema_version"] = 2
+        if mapping.product_from_mention and comment.get("author_id"):
+            comment.setdefault("product", str(comment["author_id"]).lower())
+    if threads is not None and mapping.thread_by is not None:
+        row_id = _plain_id(row.get(mapping.thread_by[0]))
+        root = threads.root_of(row_id)
+        if root:
+            comment["thread_id"] = root
+            brand = threads.brand_of.get(root)
+            if brand and mapping.product_from_mention:
+                comment.setdefault("product", brand)
     comment.update(overrides or {})
     if mapping.product_from_mention and "product" not in comment:
         mention = _MENTION.search(str(comment.get("text", "")))
@@ -149,6 +173,52 @@ def row_to_comment(
         comment["comment_id"] = digest.hexdigest()[:20]
     comment.setdefault("author_id", f"anonymous-{comment['comment_id']}")
     return comment
+
+
+def _plain_id(value: str | None) -> str:
+    """An id as written by a spreadsheet tool or not (``"3.0"`` -> ``"3"``), stripped."""
+    return (value or "").strip().removesuffix(".0")
+
+
+@dataclass
+class Threads:
+    """The reply threads of a file: each row id's parent, and the brand that answered each root."""
+
+    parent_of: dict[str, str] = field(default_factory=dict)
+    brand_of: dict[str, str] = field(default_factory=dict)
+
+    def root_of(self, row_id: str) -> str:
+        """The root of ``row_id``'s thread: its farthest ancestor the file holds (a parent the
+        file lacks ends the walk there, as does a loop); ``""`` for an empty id.
+        """
+        current, seen = row_id, {row_id}
+        while (parent := self.parent_of.get(current)) and parent not in seen:
+            seen.add(parent)
+            current = parent
+        return current
+
+
+def read_threads(path: Path, mapping: ColumnMapping) -> Threads | None:
+    """The threads of the CSV file ``path`` (one pass over it), or None without ``thread_by``."""
+    if mapping.thread_by is None:
+        return None
+    id_column, parent_column = mapping.thread_by
+    threads = Threads()
+    brand_rows: list[tuple[str, str]] = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            row_id, parent = _plain_id(row.get(id_column)), _plain_id(row.get(parent_column))
+            if row_id and parent:
+                threads.parent_of[row_id] = parent
+            is_brand = mapping.brand_if and all(
+                (row.get(c) or "").strip() == v for c, v in mapping.brand_if.items()
+            )
+            author = (row.get(mapping.columns.get("author_id", "")) or "").strip()
+            if row_id and is_brand and author:
+                brand_rows.append((row_id, author.lower()))
+    for row_id, brand in brand_rows:
+        threads.brand_of.setdefault(threads.root_of(row_id), brand)
+    return threads
 
 
 def salted_id(comment_id: Any, id_salt: str) -> Any:
@@ -185,9 +255,16 @@ def read_records(
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         chosen = mapping or preset_for(list(reader.fieldnames or []), path)
+        threads = read_threads(path, chosen)
         for number, row in enumerate(reader, start=1):
             comment = row_to_comment(
-                row, chosen, row_number=number, source_name=path.name, overrides=overrides, id_salt=id_salt
+                row,
+                chosen,
+                row_number=number,
+                source_name=path.name,
+                overrides=overrides,
+                id_salt=id_salt,
+                threads=threads,
             )
             if comment is None:
                 continue

@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 NUL, REPLACEMENT = "\x00", "\ufffd"
@@ -41,6 +41,9 @@ def make_engine(url: str) -> Engine:
     parameter is stored and matched as U+FFFD (:func:`without_nul`).
     """
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)  # a fresh state folder
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

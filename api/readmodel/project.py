@@ -29,6 +29,8 @@ from api.readmodel.schema import (
     ClassificationRow,
     ClosureImpactRow,
     ClosureRow,
+    DialogueThreadRow,
+    DialogueWeekRow,
     ErasureRow,
     MonthlyUpdateRow,
     OutcomeRow,
@@ -36,7 +38,9 @@ from api.readmodel.schema import (
     SuggestionVectorRow,
     ThemeHistoryRow,
     ThemeRow,
+    to_utc,
 )
+from contracts.dialogue import DialogueThreadMeasured, DialogueWeekMeasured
 from contracts.events import CommentClassified, SuggestionDetected, SuggestionThemed, ThemeChanged
 from contracts.impact import ClosureImpact
 from contracts.lifecycle import (
@@ -234,6 +238,7 @@ def project_outcome(session: Session, outcome: CommandOutcome) -> None:
             code=outcome.code,
             message=outcome.message,
             closure_key=outcome.closure_key,
+            author_hash=outcome.author_hash,
             decided_at=outcome.decided_at,
         )
     )
@@ -397,6 +402,30 @@ def project_tombstone(session: Session, kind: str, key: bytes) -> bool:
     return True
 
 
+def project_dialogue_week(session: Session, measured: DialogueWeekMeasured) -> None:
+    """Upsert a week's dialogue measures, unless the stored ones were measured later."""
+    stored = session.get(DialogueWeekRow, measured.key)
+    if stored is not None and stored.measured_at > to_utc(measured.measured_at):
+        return
+    fields = measured.model_dump(exclude={"schema_version", "service_level", "platform"})
+    session.merge(
+        DialogueWeekRow(
+            **fields,
+            platform=measured.platform.value,
+            service_level=measured.service_level.model_dump(mode="json"),
+        )
+    )
+
+
+def project_dialogue_thread(session: Session, measured: DialogueThreadMeasured) -> None:
+    """Upsert a thread's dialogue measures, unless the stored ones were measured later."""
+    stored = session.get(DialogueThreadRow, measured.key)
+    if stored is not None and stored.measured_at > to_utc(measured.measured_at):
+        return
+    fields = measured.model_dump(exclude={"schema_version", "service_level", "platform"})
+    session.merge(DialogueThreadRow(**fields, platform=measured.platform.value))
+
+
 PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
     "themes": (ThemeChanged, project_theme),
     "theme-members": (SuggestionThemed, project_member),
@@ -407,6 +436,8 @@ PROJECTIONS: dict[str, tuple[type[Any], Callable[[Session, Any], None]]] = {
     "suggestions": (SuggestionDetected, project_vector),
     "erasures": (AuthorErased, project_erasure),
     "closure-impact": (ClosureImpact, project_impact),
+    "dialogue-weeks": (DialogueWeekMeasured, project_dialogue_week),
+    "dialogue-threads": (DialogueThreadMeasured, project_dialogue_thread),
 }
 
 

@@ -37,6 +37,8 @@ from contracts.topics import (
     CLOSURE_IMPACT,
     CLOSURES,
     COMMENTS_CLASSIFIED,
+    DIALOGUE_THREADS,
+    DIALOGUE_WEEKS,
     ERASURES,
     MONTHLY_UPDATES,
     SUGGESTIONS,
@@ -57,6 +59,8 @@ KINDS = {
     SUGGESTIONS: "suggestions",
     ERASURES: "erasures",
     CLOSURE_IMPACT: "closure-impact",
+    DIALOGUE_WEEKS: "dialogue-weeks",
+    DIALOGUE_THREADS: "dialogue-threads",
 }
 STAGE = "projection"
 RETRY_FIRST_S = 0.5

@@ -226,6 +226,7 @@ class OutcomeRow(Base):
     code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
     closure_key: Mapped[str | None] = mapped_column(String(ID))
+    author_hash: Mapped[str | None] = mapped_column(String(16), index=True)  # a decision about one asker
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -310,3 +311,51 @@ class SetAsideRow(Base):
     value_truncated: Mapped[bool] = mapped_column(Boolean)
     value_sha256: Mapped[str | None] = mapped_column(String(64))
     set_aside_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class DialogueWeekRow(Base):
+    """A product's dialogue measures for one platform and ISO week (``feedback.dialogue-weeks``)."""
+
+    __tablename__ = "dialogue_weeks"
+    __table_args__ = (Index("ix_dialogue_weeks_product_week", "product", "week"),)
+
+    key: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    product: Mapped[str] = mapped_column(String(ID))
+    platform: Mapped[str] = mapped_column(String(32))
+    week: Mapped[str] = mapped_column(String(8))
+    threads: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    within_service_level: Mapped[int] = mapped_column(Integer)
+    escalated: Mapped[int] = mapped_column(Integer)
+    closed_without_escalation: Mapped[int] = mapped_column(Integer)
+    share_within_service_level: Mapped[float | None] = mapped_column(Float)
+    share_closed_without_escalation: Mapped[float | None] = mapped_column(Float)
+    response_p50_s: Mapped[float | None] = mapped_column(Float)
+    response_p90_s: Mapped[float | None] = mapped_column(Float)
+    working_response_p50_s: Mapped[float | None] = mapped_column(Float)
+    working_response_p90_s: Mapped[float | None] = mapped_column(Float)
+    service_level: Mapped[dict[str, Any]] = mapped_column(JSON)
+    measured_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DialogueThreadRow(Base):
+    """One reply thread's latest dialogue measures (``feedback.dialogue-threads``)."""
+
+    __tablename__ = "dialogue_threads"
+    __table_args__ = (Index("ix_dialogue_threads_product_week", "product", "week"),)
+
+    key: Mapped[str] = mapped_column(String(ID * 2 + 40), primary_key=True)
+    product: Mapped[str] = mapped_column(String(ID))
+    platform: Mapped[str] = mapped_column(String(32))
+    thread_id: Mapped[str] = mapped_column(String(ID))
+    week: Mapped[str | None] = mapped_column(String(8))
+    first_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    first_reply_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    response_s: Mapped[float | None] = mapped_column(Float)
+    working_response_s: Mapped[float | None] = mapped_column(Float)
+    within_service_level: Mapped[bool | None] = mapped_column(Boolean)
+    escalated: Mapped[bool] = mapped_column(Boolean)
+    escalation: Mapped[str | None] = mapped_column(String(64))
+    inbound_count: Mapped[int] = mapped_column(Integer)
+    reply_count: Mapped[int] = mapped_column(Integer)
+    measured_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -3,7 +3,7 @@
 // once every panel has rendered its first answer (the load benchmark and the browser tests wait on it).
 "use strict";
 
-const PANELS = ["monthly", "pipeline", "matrix", "top", "review", "closures"];
+const PANELS = ["monthly", "pipeline", "matrix", "top", "review", "dialogue", "closures"];
 const TOP_THEMES = 12;
 const MATRIX_POINTS = 150;
 const PIPELINE_EVERY_MS = 15000;
@@ -418,6 +418,55 @@ function impactChart(impact) {
   return chart;
 }
 
+// ---------------------------------------------------------------- dialogue
+
+/** A duration in seconds as people read it: "74 s", "38 min", "6 h 27 min", "19 d 12 h". */
+function fmtDuration(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.round((s % 86400) / 3600)} h`;
+}
+
+function fmtShare(share) {
+  return share === null || share === undefined ? "–" : `${Math.round(share * 100)} %`;
+}
+
+async function loadDialogue(current) {
+  const note = document.getElementById("dialogue-level");
+  if (!state.product) {
+    note.textContent = "";
+    fill(panel("dialogue"), "empty", emptyState(
+      "Pick a product to see how fast its brand answers in reply threads."));
+    return;
+  }
+  const data = await getJson("/metrics/dialogue", params({ platform: state.platform }), state.key);
+  if (!current()) return;
+  const weeks = data.weeks;
+  if (!weeks.length) {
+    note.textContent = "";
+    fill(panel("dialogue"), "empty", emptyState("No reply threads for these filters yet."));
+    return;
+  }
+  const level = weeks[weeks.length - 1].service_level;
+  note.textContent = `service level ${fmtDuration(level.response_s)} within ${level.work_start.slice(0, 5)}–${level.work_end.slice(0, 5)} ${level.timezone}`;
+  const head = el("tr", {}, ["Week", "Platform", "Threads", "Answered", "First response p50 / p90",
+    "Working time p50 / p90", "Within service level", "Closed without escalation"].map((h) => el("th", {}, h)));
+  const rows = weeks.slice().reverse().map((w) => el("tr", { dataset: { week: w.week, platform: w.platform } },
+    el("td", {}, w.week),
+    el("td", {}, w.platform),
+    el("td", { class: "num" }, fmtInt(w.threads)),
+    el("td", { class: "num" }, fmtInt(w.answered)),
+    el("td", { class: "num", dataset: { field: "response" } }, `${fmtDuration(w.response_p50_s)} / ${fmtDuration(w.response_p90_s)}`),
+    el("td", { class: "num" }, `${fmtDuration(w.working_response_p50_s)} / ${fmtDuration(w.working_response_p90_s)}`),
+    el("td", { class: "num", dataset: { field: "within" } }, fmtShare(w.share_within_service_level)),
+    el("td", { class: "num", dataset: { field: "closed" } }, fmtShare(w.share_closed_without_escalation)),
+  ));
+  fill(panel("dialogue"), "ready", el("table", { class: "dialogue-table" }, el("thead", {}, head), el("tbody", {}, rows)));
+}
+
 // ---------------------------------------------------------------- pipeline
 
 async function loadPipeline(current) {
@@ -517,8 +566,9 @@ async function openTheme(themeId) {
       el("div", { class: "muted small" }, `${s.platform} · ${fmtDay(s.asked_at)}${s.author_handle ? ` · ${s.author_handle}` : ""}${s.duplicate_kind ? ` · ${s.duplicate_kind} duplicate` : ""}`,
         theme.shipped_at && new Date(s.asked_at) > new Date(theme.shipped_at) ? el("span", { class: "pill after-shipping-pill" }, "asked after shipping") : null))))
       : emptyState("No suggestions are stored for this theme."),
+    canDecide() ? closurePreview(theme) : null,
     theme.history.length ? el("div", {}, el("h3", {}, "History"), el("ol", { class: "history" }, theme.history.map((h) => el("li", {},
-      `${fmtDay(h.at)}: ${h.kind.replaceAll("_", " ")} ${h.kind === "rename" ? `“${h.detail.replace(/^title=/, "")}”` : `${h.from_status} → ${h.to_status}`} by ${h.actor}${h.reason ? ` (${h.reason})` : ""}`)))) : null,
+      `${fmtDay(h.at)}: ${h.kind.replaceAll("_", " ")} ${h.kind === "rename" ? `“${h.detail.replace(/^title=/, "")}”` : h.kind.endsWith("_asker") ? h.detail.split(" ")[1] : `${h.from_status} → ${h.to_status}`} by ${h.actor}${h.reason ? ` (${h.reason})` : ""}`)))) : null,
   ].filter(Boolean));
   // widths through the CSSOM (the page's policy allows no inline style attributes)
   const largest = Math.max(0.0001, ...factors.map((f) => f.contribution));
@@ -526,6 +576,107 @@ async function openTheme(themeId) {
     fillBar.style.width = `${(100 * Number(fillBar.dataset.share)) / largest}%`;
   }
   drawer.dataset.state = "ready";
+}
+
+// ---------------------------------------------------------------- closure preview (pm)
+
+const VERDICTS = [
+  ["thanked", "Would be thanked"],
+  ["held", "Held for you to decide"],
+  ["left_out", "Left out"],
+];
+
+/** Who a closure of this theme would thank, hold or leave out if it shipped now, with a pm's say. */
+function closurePreview(theme) {
+  const section = el("section", { class: "closure-preview", id: "closure-preview", dataset: { state: "loading" } },
+    el("h3", {}, "If it shipped now"), el("p", { class: "loading" }, "Judging the asks…"));
+  loadPreview(section, theme);
+  return section;
+}
+
+async function loadPreview(section, theme) {
+  const release = theme.release || {};
+  const query = release.version ? { release: release.version } : {};
+  let preview;
+  try {
+    preview = await getJson(`/themes/${encodeURIComponent(theme.theme_id)}/closure-preview`, query, state.key);
+  } catch (error) {
+    section.replaceChildren(el("h3", {}, "If it shipped now"), errorState(error));
+    section.dataset.state = "error";
+    return;
+  }
+  const byPerson = new Map();
+  for (const ask of preview.asks) {
+    if (ask.verdict === "asked_after_shipping") continue;
+    const group = byPerson.get(ask.author_hash) || [];
+    group.push(ask);
+    byPerson.set(ask.author_hash, group);
+  }
+  const people = (verdict) => [...byPerson.values()].filter((asks) => asks[0].verdict === verdict);
+  section.replaceChildren(
+    el("h3", {}, "If it shipped now"),
+    el("p", { class: "muted small" },
+      `“${preview.title}”${preview.release ? ` in ${preview.release}` : ""}: asks made by ${fmtDay(preview.asked_by)} — `,
+      `${fmtInt(preview.thanked)} thanked, ${fmtInt(preview.held)} held, ${fmtInt(preview.left_out)} left out`,
+      preview.asked_after_shipping ? `, ${fmtInt(preview.asked_after_shipping)} asked after shipping (never thanked for it)` : ""),
+    ...VERDICTS.map(([verdict, heading]) => {
+      const group = people(verdict);
+      return el("div", { class: `preview-group verdict-${verdict}`, dataset: { verdict, people: group.length } },
+        el("h4", {}, `${heading} (${group.length} ${group.length === 1 ? "person" : "people"})`),
+        group.length ? el("ul", { class: "preview-people" }, group.map((asks) => personRow(theme, asks, section)))
+          : el("p", { class: "muted small" }, "Nobody."));
+    }),
+  );
+  section.dataset.state = "ready";
+}
+
+function personRow(theme, asks, section) {
+  const first = asks[0];
+  const score = (value) => (value === null || value === undefined ? "–" : value.toFixed(2));
+  const actions = el("div", { class: "preview-actions" },
+    first.verdict === "thanked" ? null : el("button", { type: "button", class: "button-quiet decide-asker", dataset: { decision: "include" },
+      onclick: (event) => decideAsker(event.target, theme, first, "include", section) }, "Thank"),
+    first.verdict === "left_out" ? null : el("button", { type: "button", class: "button-quiet decide-asker", dataset: { decision: "exclude" },
+      onclick: (event) => decideAsker(event.target, theme, first, "exclude", section) }, "Leave out"));
+  return el("li", { class: "preview-person", dataset: { authorHash: first.author_hash, verdict: first.verdict } },
+    el("div", {}, asks.map((ask) => el("p", { class: "preview-ask" }, ask.ask)),
+      el("div", { class: "muted tiny" },
+        `${first.platform}${first.author_handle ? ` · ${first.author_handle}` : ""} · ${fmtDay(first.asked_at)} · `,
+        `to what shipped ${score(first.release_similarity)}, to the theme ${score(first.centre_similarity)}`,
+        first.decided_by ? ` · decided by ${first.decided_by}` : ""),
+      el("div", { class: "muted tiny preview-rule" }, first.rule)),
+    actions);
+}
+
+/** Include or exclude one person (pm): the worker decides; the preview reloads once it has. */
+async function decideAsker(button, theme, ask, decision, section) {
+  const row = button.closest(".preview-person");
+  for (const b of row.querySelectorAll("button.decide-asker")) b.disabled = true;
+  const note = el("div", { class: "muted tiny decision-note" }, "Sent…");
+  row.querySelector(".preview-actions").append(note);
+  try {
+    const path = `/themes/${encodeURIComponent(theme.theme_id)}/askers/${ask.author_hash}/${decision}`;
+    const reason = decision === "include" ? "asked for what shipped" : "asked for something else";
+    const answer = await sendJson("POST", path, { reason }, state.key);
+    for (let i = 0; i < 40; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const outcome = await fetch(`/commands/${encodeURIComponent(answer.command_id)}`, { headers: { "X-API-Key": state.key } });
+      if (outcome.ok) {
+        const body = await outcome.json();
+        if (body.accepted) {
+          await loadPreview(section, theme);
+        } else {
+          note.textContent = `Refused: ${body.code}`;
+          for (const b of row.querySelectorAll("button.decide-asker")) b.disabled = false;
+        }
+        return;
+      }
+    }
+    note.textContent = "Sent; the worker has not decided yet.";
+  } catch (error) {
+    note.textContent = error.status === 403 ? "Your key may not decide this." : `Failed: ${error.message}`;
+    for (const b of row.querySelectorAll("button.decide-asker")) b.disabled = false;
+  }
 }
 
 function closeTheme() {
@@ -569,6 +720,7 @@ function loadAll() {
   guarded("monthly", loadMonthly);
   guarded("matrix", loadMatrix);
   guarded("review", loadReview);
+  guarded("dialogue", loadDialogue);
   guarded("closures", loadClosures);
 }
 

@@ -24,13 +24,21 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from contracts.events import SuggestionThemed
-from contracts.lifecycle import CommandKind, CommandOutcome, ThemeCommand
+from contracts.lifecycle import ClosureEvent, CommandKind, CommandOutcome, ThemeCommand
 from contracts.topics import CLOSURES, THEME_MEMBERS, THEME_OUTCOMES, THEMES
 from models.closure_selection import Verdict
 from models.lifecycle import ClosureTrigger, ThemeLifecycle, ThemeState
 from models.people_commands import REVIEW_KINDS, apply_erasure, apply_review_command
 from models.theme_commands import CommandResult, apply_theme_command, reject
 from models.theme_mapping import RawRecord, closure_event, default_title, lifecycle_of, unreadable_command
+from models.themes.asker_decisions import (
+    DECISION_KINDS,
+    closed_key,
+    closed_record,
+    decide_asker,
+    decisions_of,
+    with_decisions,
+)
 from models.themes.askers import askers_of, erasure_members, hand_over, members_of_theme
 from models.themes.closure_askers import select_askers
 from models.themes.effects import Effect, Effects, Emit
@@ -102,6 +110,14 @@ def command_effects(rules: ThemeRules, tables: ThemeTables, record: RawRecord, *
     lifecycle = lifecycle_of({tid: stored for tid in known if (stored := tables.life(tid)) is not None})
     if command.kind is CommandKind.ERASE_AUTHOR:
         return erasure_effects(rules, tables, command, work, lifecycle, partition, previous_pool, now=now)
+    if command.kind in DECISION_KINDS:
+        decided = decide_asker(rules, tables, command, work, partition, now=now)
+        return Effects([
+            *([decided.follow_up] if decided.follow_up else []),
+            outcome_emit(decided.outcome, partition, checkpoint=AFTER_OUTCOME),
+            *decided.writes,
+            set_state(outcome_key(command.command_id), decided.outcome.model_dump(mode="json")),
+        ])
     return decision_effects(rules, tables, command, work, lifecycle, partition, previous_pool, now=now)
 
 
@@ -139,8 +155,13 @@ def decision_effects(
             work, lifecycle, command, engine=rules.engine, member_of=member_of, now=now
         )
     items: list[Effect] = []
+    closed: list[Effect] = []
     if result.closure is not None:
-        items.append(closure_emit(rules, tables, command, work, result.closure, partition, now=now))
+        emit = closure_emit(rules, tables, command, work, result.closure, partition, now=now)
+        items.append(emit)
+        if isinstance(emit.value, ClosureEvent) and emit.value.outcome == "shipped":
+            record = closed_record(result.closure, emit.value)
+            closed.append(set_state(closed_key(result.closure.theme_id), record))
     lives = {
         tid: result.lifecycle.themes[tid].to_dict()
         for tid in result.changed
@@ -165,6 +186,7 @@ def decision_effects(
     items.extend(set_member(sid, payload) for sid, payload in members.items())
     items.append(outcome_emit(result.outcome, partition, checkpoint=AFTER_OUTCOME))
     items.extend(set_state(life_key(tid), state) for tid, state in lives.items())
+    items.extend(closed)
     items.append(set_state(outcome_key(command.command_id), result.outcome.model_dump(mode="json")))
     everything = bool(result.step.merged) or result.step.reclustered
     items.extend(work_writes(work, result.step, previous_pool=previous_pool, everything=everything))
@@ -187,6 +209,9 @@ def closure_emit(
     title = command.title or default_title(work.themes.themes.get(trigger.theme_id))
     members = askers_of(tables.members(), {trigger.theme_id, *trigger.merged_theme_ids})
     selection = select_askers(members, trigger=trigger, title=title, work=work, embedder=rules.embedder)
+    if trigger.outcome == "shipped":  # a product manager's decisions are final
+        theme_ids = {trigger.theme_id, *trigger.merged_theme_ids}
+        selection = with_decisions(selection, decisions_of(tables, theme_ids))
     closure = closure_event(
         trigger,
         product=command.product,

@@ -82,9 +82,11 @@ class ImpactService:
         (before its outcome and tables: a re-delivered command whose outcome is stored emits no
         closure again), or after its erasure; else ``effects`` unchanged.
         """
+        # a follow-up closure (one person a product manager added after shipping) is no change of its own
         closures = [
             e for e in effects.emits(CLOSURES)
             if isinstance(e.value, ClosureEvent) and e.value.outcome == "shipped"
+            and e.value.follow_up_of is None
         ]
         if closures:
             closure = closures[0].value

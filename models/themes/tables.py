@@ -7,7 +7,9 @@
 * ``life:<theme>``: a theme's lifecycle (:class:`~models.lifecycle.ThemeState`);
 * ``outcome:<command>``: a command's outcome, reported again when the command is re-delivered;
 * ``erased:<product>:<author hash>``: when a person was erased (ISO time), so their earlier
-  suggestions, delivered again, stay out.
+  suggestions, delivered again, stay out;
+* ``askers:<theme>`` and ``closed:<theme>``: a product manager's decisions about the theme's
+  askers and the theme's latest shipped closure (:mod:`models.themes.asker_decisions`);
 * ``impact:<product>``: the product's shipped closures followed after shipping, their follow-up
   praise and the figures last published (:mod:`models.themes.impact_effects`).
 
@@ -84,6 +86,7 @@ class ThemeTables(Protocol):
     def member(self, suggestion_id: str) -> dict[str, Any] | None: ...
     def members(self) -> Iterable[dict[str, Any]]: ...
     def impact(self, product: str) -> dict[str, Any] | None: ...
+    def state(self, key: str) -> Any: ...
 
 
 class MappingThemeTables:
@@ -137,6 +140,10 @@ class MappingThemeTables:
     def erased_at(self, product: str, author_hash: str) -> str | None:
         stored: str | None = self.state_table.get(erased_key(product, author_hash))
         return stored
+
+    def state(self, key: str) -> Any:
+        """The value at ``key`` of ``theme-state`` (None when absent)."""
+        return self.state_table.get(key)
 
     def member(self, suggestion_id: str) -> dict[str, Any] | None:
         stored: dict[str, Any] | None = self.members_table.get(suggestion_id)

@@ -423,3 +423,94 @@ def test_the_closure_panel_shows_before_and_after_shipping(browser: Any, stack: 
 
 ASKS = [2, 1, 0, 0]
 WEEK = timedelta(days=7)
+
+
+def test_a_pm_sees_who_a_closure_would_thank_and_leaves_someone_out(
+    browser: Any, stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log)
+    wait_panels(page)
+    row = page.locator("#top-themes tbody tr[data-theme-id]").first
+    theme_id = row.get_attribute("data-theme-id")
+    if theme_id == stack.shipped:
+        row = page.locator("#top-themes tbody tr[data-theme-id]").nth(1)
+        theme_id = row.get_attribute("data-theme-id")
+    row.locator("button.link-button").click()
+    page.wait_for_selector("#closure-preview[data-state='ready']", timeout=60_000)
+    preview = stack.get(f"/themes/{theme_id}/closure-preview", stack.pm)
+    people = {
+        verdict: len({a["author_hash"] for a in preview["asks"] if a["verdict"] == verdict})
+        for verdict in ("thanked", "held", "left_out")
+    }
+    for verdict, count in people.items():
+        group = f"#closure-preview .preview-group[data-verdict='{verdict}']"
+        shown = page.get_attribute(group, "data-people")
+        assert shown == str(count), (verdict, shown, count)
+    assert people["thanked"] > 0
+    person = page.locator("#closure-preview .verdict-thanked .preview-person").first
+    author_hash = person.get_attribute("data-author-hash")
+    person.locator("button[data-decision='exclude']").click()
+    left_out = "#closure-preview .verdict-left_out .preview-person"
+    moved = page.locator(f"{left_out}[data-author-hash='{author_hash}']")
+    expect(moved).to_have_count(1, timeout=60_000)
+    assert "decided by ana" in moved.inner_text()
+    shot = screenshots(tmp_path_factory) / "closure-preview.png"
+    page.locator("#closure-preview").screenshot(path=str(shot))
+    after = stack.get(f"/themes/{theme_id}/closure-preview", stack.pm)
+    mine = [a for a in after["asks"]
+            if a["author_hash"] == author_hash and a["verdict"] != "asked_after_shipping"]
+    assert mine and all(a["verdict"] == "left_out" and a["decided_by"] == "ana" for a in mine)
+    history = stack.get(f"/themes/{theme_id}", stack.viewer)["history"]
+    assert any(h["kind"] == "exclude_asker" and author_hash in h["detail"] for h in history)
+    viewer = log.watch(browser.new_page(viewport=VIEWPORT))
+    viewer.goto(f"{stack.base}/dashboard#key={stack.viewer}")
+    viewer.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    viewer.locator(f"#top-themes tbody tr[data-theme-id='{theme_id}'] button.link-button").click()
+    viewer.wait_for_selector("#detail[data-state='ready']")
+    assert viewer.locator("#closure-preview").count() == 0  # the preview is for product managers
+    assert log.unexpected("/commands/") == []
+
+
+def test_the_dashboard_shows_how_the_brand_answers_in_threads(browser: Any, stack: Stack) -> None:
+    from tests.kafka_support import produce
+
+    thread = [
+        ("dlg-1", "trail-fan", "customer", "2026-06-01T10:00:00+00:00", "My maps do not sync since today"),
+        ("dlg-2", "trailmate", "brand", "2026-06-01T10:30:00+00:00", "Sorry! Please send us a DM."),
+    ]
+    records = []
+    for comment_id, author, speaker, created_at, text in thread:
+        record = {
+            "schema_version": 2, "comment_id": comment_id, "platform": "x", "product": "trailmate",
+            "author_id": author, "text": text, "created_at": created_at, "thread_id": "dlg-1",
+            "speaker": speaker,
+        }
+        records.append((f"x:{comment_id}".encode(), json.dumps(record).encode()))
+    produce(stack.settings, COMMENTS, records)
+
+    def answered() -> Any:
+        weeks = stack.get("/metrics/dialogue", stack.viewer, product="trailmate")["weeks"]
+        return [w for w in weeks if w["week"] == "2026-W23" and w["answered"] == 1] and weeks
+
+    weeks = eventually(answered, timeout=180)
+    assert weeks, stack.worker.log_tail()
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log)  # no product chosen: the panel asks for one
+    wait_panels(page)
+    expect(page.locator("#panel-dialogue")).to_have_attribute("data-state", "empty")
+    expect(page.locator("#panel-dialogue")).to_contain_text("Pick a product")
+    page = open_dashboard(browser, stack, log, "?product=trailmate")
+    wait_panels(page)
+    row = page.locator("#panel-dialogue tr[data-week='2026-W23'][data-platform='x']")
+    expect(row).to_have_count(1)
+    expect(row.locator("td[data-field='response']")).to_have_text("30 min / 30 min")
+    served = next(w for w in weeks if w["week"] == "2026-W23" and w["platform"] == "x")
+    # the sample's own threads of that week are unanswered: they count against the share
+    expect(row.locator("td[data-field='within']")).to_have_text(
+        f"{round(served['share_within_service_level'] * 100)} %"
+    )
+    expect(row.locator("td[data-field='closed']")).to_have_text("0 %")  # it moved to direct messages
+    expect(page.locator("#dialogue-level")).to_contain_text("service level 2 h 0 min within 09:00–17:00 UTC")
+    assert len(page.locator("#panel-dialogue tbody tr").all()) == len(weeks)
+    assert log.unexpected() == []

@@ -18,7 +18,14 @@ from typing import Any
 import pytest
 
 from contracts.events import ThemeChanged, ThemeStatus
-from contracts.lifecycle import ClosureEvent, CommandOutcome, MonthlyUpdate, ThemeCommand, new_command_id
+from contracts.lifecycle import (
+    ClosureEvent,
+    CommandOutcome,
+    MonthlyUpdate,
+    ThemeCommand,
+    hash_author,
+    new_command_id,
+)
 from contracts.settings import Settings
 from contracts.topics import (
     CLOSURES,
@@ -150,3 +157,65 @@ def test_shipping_closes_exactly_once_through_a_crash_and_redelivery(
     publish_monthly(settings, update)
     published = [json.loads(r.value) for r in read_topic(settings, MONTHLY_UPDATES, expect=1, settle=1)]
     assert MonthlyUpdate.model_validate(published[-1]) == update
+
+
+def test_a_person_added_after_shipping_gets_one_follow_up_through_a_crash(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    settings = isolated_settings(
+        kafka_bootstrap, tmp_path, theme_tick_interval_s=1.0, theme_idle_recluster_s=2.0
+    )
+    ensure_topics(settings)
+    produce(settings, SUGGESTIONS, [detected(i, i % 2, f"user{i % 20}") for i in range(40)])
+    log = tmp_path / "worker.log"
+    env = {"YOUASKED_FAILPOINTS": "after-follow-up-closure-published", "YOUASKED_CLOSURE_RELEVANCE": "false"}
+    worker = WorkerProcess(settings, log, env=env).start()
+    try:
+        active = {k: v for k, v in latest(settings, 2, THEMES, "theme_id").items() if v["status"] == "active"}
+        assert len(active) == 2, worker.log_tail()
+        members = latest(settings, 40, THEME_MEMBERS, "suggestion_id")
+        placed = Counter(m["theme_id"] for m in members.values() if m["theme_id"])
+        target = placed.most_common(1)[0][0]
+        askers = sorted(
+            {(m["platform"], m["author_id"]) for m in members.values() if m["theme_id"] == target}
+        )
+        assert len(askers) >= 3, askers
+        left, kept = askers[0], askers[1]
+        left_hash = hash_author(*left)
+        excluded = command(settings, "exclude_asker", target, author_hash=left_hash, reason="another ask")
+        assert outcome_of(settings, excluded, worker).accepted
+        stranger = command(settings, "include_asker", target, author_hash=hash_author("x", "nobody"))
+        assert outcome_of(settings, stranger, worker).code == "not_an_asker"
+        ship = command(settings, "set_status", target, status="shipped", title="Offline maps",
+                       release={"name": "Trailmate", "version": "2.5.0", "date": "2026-11-20"})
+        assert outcome_of(settings, ship, worker).accepted
+        included = command(settings, "include_asker", target, author_hash=left_hash, reason="it was maps")
+        answer = outcome_of(settings, included, worker)  # the worker crashed once on the way
+        publish_command(settings, included)  # and the producer sends it again
+        twice = command(settings, "include_asker", target, author_hash=left_hash)
+        assert outcome_of(settings, twice, worker).code == "no_change"
+        again = command(settings, "include_asker", target, author_hash=hash_author(*kept))
+        thanked_already = outcome_of(settings, again, worker)
+        assert thanked_already.accepted and "Already thanked" in str(thanked_already.message)
+        time.sleep(3)
+        closures = [
+            ClosureEvent.model_validate_json(r.value) for r in read_topic(settings, CLOSURES, settle=2)
+        ]
+        outcomes = Counter(r.key for r in read_topic(settings, THEME_OUTCOMES, settle=2))
+    finally:
+        worker.stop()
+
+    text = log.read_text(errors="replace")
+    assert "failpoint after-follow-up-closure-published: crashing" in text
+    first_key = f"closure:{target}:2.5.0"
+    follow_key = f"{first_key}:+{left_hash}"
+    assert Counter(c.closure_key for c in closures) == {first_key: 1, follow_key: 1}
+    assert answer.accepted and answer.closure_key == follow_key
+    assert outcomes[included.command_id.encode()] == 1
+    first = next(c for c in closures if c.closure_key == first_key)
+    follow = next(c for c in closures if c.closure_key == follow_key)
+    assert left not in {(p.platform.value, p.author_id) for p in first.people}
+    assert kept in {(p.platform.value, p.author_id) for p in first.people}
+    assert [(p.platform.value, p.author_id) for p in follow.people] == [left]
+    assert follow.follow_up_of == first_key and follow.public_posts == []
+    assert {r.author_id for r in follow.replies} == {left[1]}

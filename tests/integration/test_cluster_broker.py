@@ -1,26 +1,44 @@
 """A local three-node KRaft cluster (``youasked kafka start --brokers 3``): replicated topics, and
 a worker that loses the leader of its partitions mid-stream, SIGKILL, without losing or doubling
-a comment.
+a comment; then the whole pipeline (worker, API projecting into its read model, a product
+manager shipping themes) through the loss and restart of the node leading its busiest partitions.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType
+from sqlalchemy import func, select
 
-from contracts.events import CommentClassified
+from api.readmodel.db import make_engine, upgrade
+from api.readmodel.schema import ClassificationRow, ClosureRow, SuggestionRow
+from api.security import Role, create_key
+from contracts.events import CommentClassified, DeadLetter, suggestion_id_of
+from contracts.lifecycle import ClosureEvent
 from contracts.settings import Settings
-from contracts.topics import COMMENTS, COMMENTS_CLASSIFIED
+from contracts.topics import (
+    CLOSURES,
+    COMMENTS,
+    COMMENTS_CLASSIFIED,
+    COMMENTS_DLQ,
+    SUGGESTIONS,
+    THEME_OUTCOMES,
+    TopicSpec,
+)
 from messaging.admin import ensure_topics
 from messaging.readback import read_topic
 from tests.kafka_support import ROOT, WorkerProcess, env_for, free_port
@@ -132,3 +150,194 @@ def test_a_three_node_cluster_replicates_and_a_worker_survives_losing_a_leader(
     assert not missing and len(keys) == COMMENTS_SENT, (len(missing), worker.log_tail())
     assert max(keys.values()) == 1, [k for k, n in keys.items() if n > 1][:5]
     assert youasked(settings, "kafka", "status").returncode == 0
+
+
+# --- the whole pipeline through a leader's loss: worker, API and read model ----------------------
+
+PRODUCTS_SENT = 1200  # comments of six products (tests/integration/test_cluster_workers_broker.py)
+BAD_EVERY = 40  # every 40th input is not JSON: it must end in the dead-letter topic, once
+
+
+def products() -> tuple[str, ...]:
+    # imported when used: that module imports this one's cluster fixture
+    from tests.integration.test_cluster_workers_broker import PRODUCTS
+
+    return PRODUCTS
+
+
+def pipeline_input(index: int) -> tuple[bytes, bytes]:
+    from tests.integration.test_cluster_workers_broker import comment as product_comment
+
+    if index % BAD_EVERY == BAD_EVERY - 1:
+        return f"bad:{index}".encode(), b'{"comment_id": "broken'
+    return f"x:c{index}".encode(), product_comment(index)
+
+
+def api_process(settings: Settings, url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = env_for(settings)
+    env.update({"YOUASKED_DATABASE_URL": url, "YOUASKED_API_PORT": str(port)})
+    return subprocess.Popen([sys.executable, "-m", "youasked.cli", "api"], env=env, cwd=ROOT,
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+
+def until(probe: Callable[[], Any], *, timeout: float, every: float = 2.0) -> Any:
+    """``probe()``'s first truthy answer within ``timeout`` seconds, else its last one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = probe()
+        if answer or time.monotonic() > deadline:
+            return answer
+        time.sleep(every)
+
+
+def busiest_leader(settings: Settings, specs: tuple[TopicSpec, ...]) -> tuple[int, Counter[int]]:
+    """The node leading the most records of ``specs``' partitions so far, and each node's count."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        led: Counter[int] = Counter()
+        for described in admin.describe_topics([settings.topic_name(spec) for spec in specs]):
+            partitions = {p["partition"]: p["leader"] for p in described["partitions"]}
+            ends = consumer.end_offsets([TopicPartition(described["topic"], p) for p in partitions])
+            for partition, end in ends.items():
+                led[partitions[partition.partition]] += end
+        return led.most_common(1)[0][0], led
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def test_losing_the_busiest_leader_mid_stream_loses_and_doubles_nothing_worker_api_and_read_model(
+    cluster: Settings, tmp_path: Path
+) -> None:
+    settings = cluster
+    ensure_topics(settings)
+    engine = make_engine(f"sqlite:///{tmp_path / 'readmodel.db'}")
+    upgrade(engine)
+    pm = {"X-API-Key": create_key(engine, name="pm", role=Role.pm)}
+    port = free_port()
+    quick_themes = {"YOUASKED_THEME_TICK_INTERVAL_S": "1", "YOUASKED_THEME_IDLE_RECLUSTER_S": "2",
+                    # what ships is judged by its release line elsewhere: here every ask is thanked
+                    "YOUASKED_CLOSURE_RELEVANCE": "false"}
+    worker = WorkerProcess(settings, tmp_path / "worker.log", env=quick_themes).start()
+    api = api_process(settings, str(engine.url), port, tmp_path / "api.log")
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all",
+                             enable_idempotence=True, linger_ms=5)
+    topic = settings.topic_name(COMMENTS)
+    shipped: dict[str, str] = {}  # product -> the theme its pm shipped
+    commands: list[str] = []
+    victim, led = 0, Counter[int]()
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=pm, timeout=30)
+        sent: list[Any] = []
+
+        def send(start: int, stop: int) -> None:
+            for index in range(start, stop):
+                key, value = pipeline_input(index)
+                sent.append(producer.send(topic, key=key, value=value))
+                time.sleep(0.005)
+
+        def themes_of(product: str) -> list[dict[str, Any]]:
+            try:
+                answer = client.get("/themes", params={"product": product})
+            except httpx.HTTPError:
+                return []
+            return list(answer.json()["items"]) if answer.status_code == 200 else []
+
+        send(0, PRODUCTS_SENT // 2)
+        found = until(lambda: all(themes_of(p) for p in products()), timeout=420, every=5)
+        assert found, (worker.log_tail(), api_log(tmp_path))
+
+        victim, led = busiest_leader(settings, (COMMENTS, COMMENTS_CLASSIFIED, SUGGESTIONS))
+        sender = threading.Thread(target=send, args=(PRODUCTS_SENT // 2, PRODUCTS_SENT))
+        sender.start()
+        time.sleep(0.5)
+        assert broker.kill_node(settings, victim)  # SIGKILL, mid-stream
+        for product in products():  # the pms ship while the node is down: 503s are asked again
+            theme_id = themes_of(product)[0]["theme_id"]
+            body = {"status": "shipped", "title": f"{product} ships it", "reason": "asked by many"}
+            command_id = until(lambda t=theme_id, b=body: ship(client, t, b), timeout=180)
+            assert command_id, f"the API never took the command for {theme_id}"
+            shipped[product] = theme_id
+            commands.append(command_id)
+        sender.join()
+        producer.flush(timeout=120)
+        for future in sent:
+            future.get(timeout=60)
+        restarted = youasked(settings, "kafka", "start")
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+
+        valid = [i for i in range(PRODUCTS_SENT) if i % BAD_EVERY != BAD_EVERY - 1]
+        classified = read_topic(settings, COMMENTS_CLASSIFIED, expect=len(valid), timeout=420, settle=5)
+        judged = [CommentClassified.model_validate_json(r.value) for r in classified]
+        asks = {suggestion_id_of(e.key, n) for e in judged for n in range(1, len(e.asks) + 1)}
+
+        def read_model_caught_up() -> bool:
+            with engine.connect() as connection:
+                held = set(connection.execute(select(SuggestionRow.suggestion_id)).scalars())
+                closed = set(connection.execute(select(ClosureRow.theme_id)).scalars())
+            return asks <= held and set(shipped.values()) <= closed
+
+        caught_up = until(read_model_caught_up, timeout=420, every=5)
+        inputs = read_topic(settings, COMMENTS, expect=PRODUCTS_SENT, timeout=60, settle=2)
+        dead = read_topic(settings, COMMENTS_DLQ, timeout=30, settle=3)
+        closures = read_topic(settings, CLOSURES, expect=len(shipped), timeout=120, settle=5)
+        outcomes = read_topic(settings, THEME_OUTCOMES, timeout=30, settle=3)
+        ready = client.get("/ready").json()
+        alive = worker.process is not None and worker.process.poll() is None and api.poll() is None
+    finally:
+        producer.close()
+        worker.stop()
+        stop_process(api)
+    logs = f"victim {victim} of {dict(led)}\n{worker.log_tail(2500)}\n{api_log(tmp_path)}"
+
+    # every input offset ends in exactly one output or one dead letter
+    assert len(inputs) == PRODUCTS_SENT, len(inputs)
+    outputs = Counter(e.key for e in judged)
+    letters = Counter((d.source.partition, d.source.offset)
+                      for d in (DeadLetter.model_validate_json(r.value) for r in dead)
+                      if d.source.topic == topic)
+    for record in inputs:
+        ends = outputs[(record.key or b"").decode()] + letters[(record.partition, record.offset)]
+        assert ends == 1, (record.key, record.partition, record.offset, ends, logs)
+    assert sum(letters.values()) == PRODUCTS_SENT // BAD_EVERY
+
+    # one closure per shipped theme, on the topic and in the read model; one outcome per command
+    keys = Counter(ClosureEvent.model_validate_json(r.value).closure_key for r in closures)
+    assert keys == Counter({f"closure:{theme}:none": 1 for theme in shipped.values()}), (keys, logs)
+    decided = Counter(r.key.decode() for r in outcomes if r.key)
+    assert all(decided[command] == 1 for command in commands), (decided, commands)
+
+    # the worker and the API carried on by themselves; the read model holds every ask
+    assert alive and caught_up, logs
+    assert ready["broker"] and ready["database"], ready
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(ClassificationRow)).scalar() == len(valid)
+    assert len(asks) >= len(valid) * 0.8, "the judge missed most of the plain asks"
+
+
+def ship(client: httpx.Client, theme_id: str, body: dict[str, str]) -> str | None:
+    """The command id of a shipping the API took (202), or None while it cannot (broker down)."""
+    try:
+        answer = client.post(f"/themes/{theme_id}/status", json=body)
+    except httpx.HTTPError:
+        return None
+    if answer.status_code == 503:
+        return None
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["command_id"])
+
+
+def api_log(tmp_path: Path) -> str:
+    path = tmp_path / "api.log"
+    return path.read_text(errors="replace")[-2500:] if path.exists() else ""

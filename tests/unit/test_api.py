@@ -157,6 +157,8 @@ LEAST_ROLE = {
     ("POST", "/themes/{theme_id}/title"): "pm",
     ("POST", "/themes/{theme_id}/merge"): "pm",
     ("POST", "/themes/{theme_id}/split"): "pm",
+    ("POST", "/themes/{theme_id}/askers/{author_hash}/include"): "pm",
+    ("POST", "/themes/{theme_id}/askers/{author_hash}/exclude"): "pm",
     ("GET", "/commands/{command_id}"): "viewer",
     ("GET", "/review-queue"): "viewer",
     ("POST", "/review-queue/{suggestion_id}/confirm"): "pm",
@@ -165,6 +167,7 @@ LEAST_ROLE = {
     ("GET", "/closures"): "viewer",
     ("GET", "/closures/{closure_id}/impact"): "viewer",
     ("GET", "/metrics/monthly"): "viewer",
+    ("GET", "/metrics/dialogue"): "viewer",
     ("GET", "/monthly-updates"): "viewer",
     ("GET", "/metrics/shipped"): "viewer",
     ("GET", "/matrix"): "viewer",
@@ -426,3 +429,54 @@ def test_closure_preview_is_for_product_managers(world: tuple[TestClient, dict[s
     assert viewer.status_code == 403
     missing = client.get("/themes/t-none/closure-preview", headers={"X-API-Key": keys["pm"]})
     assert missing.status_code == 404 and set(missing.json()) == {"error"}
+
+
+def test_a_pms_include_and_exclude_are_commands_and_the_preview_shows_them(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from contracts.events import LifecycleStatus, event_json
+    from contracts.lifecycle import CommandKind, CommandOutcome, HistoryChange
+    from tests.readmodel_support import MemoryPublisher
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
+    upgrade(engine)
+    apply_batch(engine, list(sample_records()))
+    keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
+    publisher = MemoryPublisher()
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
+    app = create_api(settings, engine=engine, project=False, publisher=publisher, embedder=WordHashEmbedder)
+    pm = {"X-API-Key": keys["pm"]}
+    query = {"release": "2.4.0", "released_on": "2026-02-28", "title": "please add offline maps, idea"}
+    with TestClient(app) as client:
+        before = client.get("/themes/t-maps/closure-preview", params=query, headers=pm).json()
+        c2 = next(ask for ask in before["asks"] if ask["comment_id"] == "c2")
+        assert c2["verdict"] == "thanked" and c2["decided_by"] is None
+        path = f"/themes/t-maps/askers/{c2['author_hash']}/exclude"
+        sent = client.post(path, json={"reason": "asked about maps on the watch"}, headers=pm)
+        assert sent.status_code == 202, sent.text
+        ((topic, key, value),) = publisher.sent
+        command = json.loads(value)
+        assert (topic, key) == ("feedback.theme-commands", b"trailmate")
+        assert command["kind"] == "exclude_asker" and command["author_hash"] == c2["author_hash"]
+        assert command["command_id"] == sent.json()["command_id"]
+        refused = client.post("/themes/t-maps/askers/not-a-hash/include", json={}, headers=pm)
+        as_viewer = {"X-API-Key": keys["viewer"]}
+        viewer = client.post(path.replace("exclude", "include"), json={}, headers=as_viewer)
+        assert refused.status_code == 422 and viewer.status_code == 403
+
+        # the worker accepts it; once projected, the preview applies it
+        now = datetime(2026, 3, 3, tzinfo=UTC)
+        outcome = CommandOutcome(
+            command_id=command["command_id"], product="trailmate", theme_id="t-maps",
+            kind=CommandKind.EXCLUDE_ASKER, accepted=True, author_hash=c2["author_hash"], decided_at=now,
+            changes=[HistoryChange(theme_id="t-maps", kind="exclude_asker", from_status=LifecycleStatus.NEW,
+                                   to_status=LifecycleStatus.NEW, actor="pm-key", reason="the watch",
+                                   detail=f"excluded {c2['author_hash']}", at=now, issued_at=now)],
+        )
+        apply_batch(engine, [("theme-outcomes", event_json(outcome))])
+        after = client.get("/themes/t-maps/closure-preview", params=query, headers=pm).json()
+        decided = next(ask for ask in after["asks"] if ask["comment_id"] == "c2")
+        assert decided["verdict"] == "left_out" and decided["decided_by"] == "pm-key"
+        assert "pm-key" in decided["rule"] and after["left_out"] == before["left_out"] + 1
+        others = [ask for ask in after["asks"] if ask["author_hash"] != c2["author_hash"]]
+        assert all(ask["decided_by"] is None for ask in others)

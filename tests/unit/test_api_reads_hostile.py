@@ -54,6 +54,7 @@ READ_ROUTES = [
     "/review-queue",
     "/closures",
     "/metrics/monthly",
+    "/metrics/dialogue",
     "/metrics/shipped",
     "/monthly-updates",
     "/matrix",

@@ -30,7 +30,7 @@ def test_a_version_1_suggestion_verdict_reads_with_the_whole_comment_as_its_ask(
         "classified_at": "2026-01-02T03:04:07Z",
     }
     event = CommentClassified.model_validate(v1)
-    assert event.schema_version == 2
+    assert event.schema_version == 3
     assert event.verdict is Verdict.SUGGESTION
     assert [(ask.text, ask.start, ask.end, ask.score) for ask in event.asks] == [
         (TEXT, 0, len(TEXT), 0.9)

@@ -248,6 +248,18 @@ def test_a_redelivered_ship_command_follows_the_closure_once() -> None:
     assert list(broker.tables.impact("acme")["closures"]) == [closure_id]  # type: ignore[index]
 
 
+def test_a_follow_up_closure_is_not_followed_as_a_change_of_its_own() -> None:
+    broker, theme_a, closure_id = shipped()
+    first = next(e.value for e in broker.sent if e.topic.name == CLOSURES.name)
+    assert isinstance(first, ClosureEvent)
+    key = f"{closure_id}:follow-up:someone"
+    follow_up = first.model_copy(update={"closure_key": key, "closure_id": key, "follow_up_of": closure_id})
+    effects = Effects([Emit(CLOSURES, key, follow_up, partition=3, once=True)])
+    record = command_record("c9", theme_a, "set_status", status="planned")
+    assert IMPACT.after_command(broker.tables, record, effects, partition=3, now=CUT) is effects
+    assert list(broker.tables.impact("acme")["closures"]) == [closure_id]  # type: ignore[index]
+
+
 def test_praise_before_anything_shipped_or_after_twelve_weeks_is_not_kept() -> None:
     tables = MemoryThemeTables(dim=DIM)
     assert IMPACT.praise(tables, praise(1, "a", CUT, center=0), partition=3, now=CUT).passed_over

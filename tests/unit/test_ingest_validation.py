@@ -68,7 +68,7 @@ def test_valid_comment_is_normalized_and_keyed() -> None:
         (encode(comment(text="x" * 501)), DeadLetterReason.TEXT_TOO_LONG),
         (encode(comment(platform="myspace")), DeadLetterReason.UNKNOWN_PLATFORM),
         (encode(comment(created_at="2026-05-01T13:30:00+00:00")), DeadLetterReason.FUTURE_TIMESTAMP),
-        (encode(comment(schema_version=2)), DeadLetterReason.UNSUPPORTED_VERSION),
+        (encode(comment(schema_version=3)), DeadLetterReason.UNSUPPORTED_VERSION),
         (b'{"text": "\\ud800 lone surrogate", "platform": "x"}', DeadLetterReason.NOT_UTF8),
         (b"[" * 100_000 + b"]" * 100_000, DeadLetterReason.TOO_LARGE),
         (b"[" * 20_000 + b"]" * 20_000, DeadLetterReason.NOT_JSON),

@@ -298,6 +298,8 @@ def test_pipeline_health_gives_dead_letters_by_stage(
         "ingest-accept",
         "classify",
         "themes",
+        "dialogue-route",
+        "dialogue",
     ]
     by_stage = {s["stage"]: s for s in health["stages"]}
     assert by_stage["ingest-validate"]["dead_letters"] == 5

@@ -11,6 +11,7 @@ import faust
 from contracts.settings import Settings
 from contracts.topics import ALL_TOPICS, DEAD_LETTER_TOPICS, STAGES, WORKER_INPUTS
 from streams.classify import register_classify
+from streams.dialogue import register_dialogue
 from streams.ingest import register_ingest
 from streams.themes import register_themes
 
@@ -21,6 +22,7 @@ def test_worker_inputs_are_what_the_agents_subscribe_to(tmp_path: Path) -> None:
     register_ingest(app, settings)
     register_classify(app, settings, cast(Any, None))
     register_themes(app, settings)
+    register_dialogue(app, settings)
     subscribed = {topic for agent in app.agents.values() for topic in agent.channel.topics}
     assert subscribed == {settings.topic_name(spec) for spec in WORKER_INPUTS}
     assert {spec.name for spec in WORKER_INPUTS} <= {spec.name for spec in ALL_TOPICS}
