@@ -3,7 +3,9 @@ thank, hold for a person or leave out if it shipped now, with each ask and its c
 
 The rules are the worker's (:mod:`models.closure_selection`); the read model has no clustering
 state, so the theme's centre and spread come from all its members' stored vectors (the worker
-uses its sampled members): a verdict near a band's edge may differ from the published closure.
+uses its sampled members) and the contrast with other themes' centres is left to the worker
+(the release's other changes are contrasted here too): a verdict near a band's edge, or an ask
+nearer another theme, may differ from the published closure.
 A product manager's decisions about the theme's askers (accepted ``include_asker`` and
 ``exclude_asker`` outcomes, the latest per person) override the rules, as in the worker.
 """
@@ -136,12 +138,13 @@ def _preview(
     if members:
         vectors = l2_normalize(_member_vectors(semantic, members, stored))
         centre = l2_normalize(vectors.mean(axis=0, keepdims=True))[0]
-        _, shipped = embed_what_shipped(title, note, centre, semantic.embed, fallback=title)
+        spread = ThemeSpread.of(vectors, centre)
+        shipped = embed_what_shipped(title, note, centre, semantic.embed, spread=spread, fallback=title)
         before = [i for i, m in enumerate(members) if asked_before(m.asked_at, cutoff)]
         relevance = judge_relevance(
             suggestion_ids=[members[i].suggestion_id for i in before], ask_vectors=vectors[before],
-            shipped_vectors=shipped, centre=centre,
-            spread=ThemeSpread.of(vectors, centre),
+            shipped_vectors=shipped.vectors, centre=centre, spread=spread,
+            other_changes=shipped.other_vectors,
         ) if before else []
         judged = {j.suggestion_id: j for j in relevance}
     asks = [_ask(m, _decided(m, judged.get(m.suggestion_id), decisions), handles=handles) for m in members]

@@ -33,6 +33,15 @@ and the rule that decided it:
 
    Without a model (no embedder), relevance is not judged: every ask made before shipping is
    thanked, and the rule says so.
+3. **Contrast** (does the ask match *this* change better than the alternatives?). What shipped
+   for the theme is the title and the note's lines that are about the theme (the closest line,
+   and any other as close to the centre as the theme's lowest decile: an ask is compared with the
+   one it matches best); the note's other lines are the release's other changes. An ask the
+   bands would thank is *held* for a product manager when it is closer to one of the release's
+   other changes than to what shipped (it asked for that change, which this closure does not
+   name), or closer to another theme's centre than to both its own theme's centre and what
+   shipped (a catch-all's stray: it asked for what another theme asks). *Left out* instead when
+   that other change is more than one width closer than what shipped.
 
 Nothing here touches a broker, a database or a clock: the caller passes vectors and times.
 """
@@ -67,6 +76,14 @@ RULE_MEMBER_OF_WHAT_SHIPPED = (
 )
 RULE_LOOSE_MEMBER = (
     "relevance: farther from the theme's centre than its loosest members and from what shipped"
+)
+RULE_OTHER_CHANGE = (
+    "contrast: closer to another change of the release than to what shipped, held for a product manager"
+)
+RULE_FAR_OTHER_CHANGE = "contrast: much closer to another change of the release than to what shipped"
+RULE_OTHER_THEME = (
+    "contrast: closer to another theme's centre than to its own theme's and to what shipped, "
+    "held for a product manager"
 )
 
 # Cosine differences this small between two texts say nothing (two phrasings of one ask differ by
@@ -147,21 +164,53 @@ def asked_before(asked_at: datetime, cutoff: datetime) -> bool:
 
 def note_lines(note: str | None) -> list[str]:
     """The release note's lines that can name a change (3 to 24 words, bullets and periods stripped)."""
-    lines = [part.strip(" •-*\t").rstrip(".") for part in _LINE_BREAK.split(note or "")]
+    lines = [part.strip(" •-*\t").rstrip(".").strip() for part in _LINE_BREAK.split(note or "")]
     return [line for line in lines if MIN_LINE_WORDS <= len(line.split()) <= MAX_LINE_WORDS]
 
 
+def theme_line_indices(
+    line_vectors: FloatMatrix, centre: npt.NDArray[np.float32], spread: ThemeSpread | None = None
+) -> list[int]:
+    """Which note lines ``(k, d)`` are about the theme: the one closest to ``centre``, and, given
+    the theme's ``spread``, every other line at least as close to the centre as its lowest decile.
+    """
+    if len(line_vectors) == 0:
+        return []
+    cosines = np.asarray(line_vectors, dtype=np.float64) @ np.asarray(centre, dtype=np.float64)
+    closest = int(np.argmax(cosines))
+    if spread is None:
+        return [closest]
+    return [i for i, cosine in enumerate(cosines) if i == closest or cosine >= spread.low]
+
+
 def shipped_texts(
-    title: str, note: str | None, line_vectors: FloatMatrix | None, centre: npt.NDArray[np.float32]
+    title: str,
+    note: str | None,
+    line_vectors: FloatMatrix | None,
+    centre: npt.NDArray[np.float32],
+    spread: ThemeSpread | None = None,
 ) -> list[str]:
-    """What shipped, as texts to embed: the title, and the note's line closest to ``centre``
-    when ``line_vectors`` (the embeddings of :func:`note_lines`) are given.
+    """What shipped, as texts to embed: the title, and the note's lines about the theme
+    (:func:`theme_line_indices`; without ``spread`` the line closest to ``centre``) when
+    ``line_vectors`` (the embeddings of :func:`note_lines`) are given.
     """
     texts = [title.strip("“”\"' ")] if title.strip("“”\"' ") else []
     lines = note_lines(note)
     if lines and line_vectors is not None and len(line_vectors) == len(lines):
-        texts.append(lines[int(np.argmax(np.asarray(line_vectors) @ centre))])
+        texts += [lines[i] for i in theme_line_indices(line_vectors, centre, spread) if lines[i] not in texts]
     return texts
+
+
+@dataclass(frozen=True)
+class WhatShipped:
+    """What a closure names, embedded: ``texts`` and their unit ``vectors`` ``(m, d)`` (the title
+    and the note's lines about the theme), and ``other_vectors`` ``(k, d)``, the note's other lines
+    (the release's other changes; ``(0, d)`` when there are none).
+    """
+
+    texts: list[str]
+    vectors: FloatMatrix
+    other_vectors: FloatMatrix
 
 
 def embed_what_shipped(
@@ -170,17 +219,21 @@ def embed_what_shipped(
     centre: npt.NDArray[np.float32],
     embed: Callable[[list[str]], FloatMatrix],
     *,
+    spread: ThemeSpread | None = None,
     fallback: str = "this change",
-) -> tuple[list[str], FloatMatrix]:
-    """What shipped (:func:`shipped_texts`) and its unit embeddings, from one call of ``embed``
-    over the title and the note's lines; ``fallback`` stands in when neither names anything.
+) -> WhatShipped:
+    """What shipped (:func:`shipped_texts`) and the release's other changes, with their unit
+    embeddings, from one call of ``embed`` over the title and the note's lines; ``fallback``
+    stands in when neither names anything.
     """
     lines = note_lines(note)
     clean_title = title.strip("“”\"' ") or fallback
     vectors = l2_normalize(embed([clean_title, *lines]))
     row_of = {clean_title: 0, **{line: 1 + i for i, line in enumerate(lines)}}
-    texts = shipped_texts(clean_title, note, vectors[1:] if lines else None, centre) or [clean_title]
-    return texts, vectors[[row_of[text] for text in texts]]
+    line_vectors = vectors[1:] if lines else None
+    texts = shipped_texts(clean_title, note, line_vectors, centre, spread) or [clean_title]
+    others = [1 + i for i, line in enumerate(lines) if line not in texts]
+    return WhatShipped(texts, vectors[[row_of[text] for text in texts]], vectors[others])
 
 
 def judge_relevance(
@@ -190,12 +243,17 @@ def judge_relevance(
     shipped_vectors: FloatMatrix,
     centre: npt.NDArray[np.float32],
     spread: ThemeSpread,
+    other_changes: FloatMatrix | None = None,
+    other_centres: FloatMatrix | None = None,
 ) -> list[AskJudgement]:
     """The relevance verdict of each ask made before shipping (see the module's docstring).
 
     ``ask_vectors`` ``(n, d)`` follow ``suggestion_ids``; ``shipped_vectors`` ``(m, d)``, m >= 1,
     embed what shipped (an ask's release similarity is its best cosine to any of them);
-    ``centre`` ``(d,)`` is the theme's unit centre. All rows are unit length.
+    ``centre`` ``(d,)`` is the theme's unit centre. ``other_changes`` ``(k, d)`` embed the
+    release's other changes (:attr:`WhatShipped.other_vectors`) and ``other_centres`` ``(t, d)``
+    the product's other themes' unit centres, for the contrast (none: no contrast). All rows
+    are unit length.
     """
     if len(suggestion_ids) != len(ask_vectors):
         raise ValueError("one vector per ask")
@@ -205,28 +263,61 @@ def judge_relevance(
     shipped = np.asarray(shipped_vectors, dtype=np.float64)
     to_release = (asks @ shipped.T).max(axis=1) if len(asks) else np.zeros(0)
     to_centre = asks @ np.asarray(centre, dtype=np.float64)
-    floor, width = spread.floor, spread.width
+    to_change = _best_cosines(asks, other_changes)
+    to_theme = _best_cosines(asks, other_centres)
     centre_to_release = float((shipped @ np.asarray(centre, dtype=np.float64)).max())
-    whole_theme = centre_to_release >= spread.low
     judged = []
-    for suggestion_id, release, core in zip(suggestion_ids, to_release, to_centre, strict=True):
-        gap = (core * centre_to_release if whole_theme else core) - release
-        if release >= floor and gap <= width:
-            verdict, rule = Verdict.THANKED, RULE_MATCHES_RELEASE
-        elif whole_theme and core >= floor:
-            # What shipped is what the theme as a whole asked for: a real member asked for it,
-            # whatever its cosine to one line (a short title sits far from every long ask).
-            verdict, rule = Verdict.THANKED, RULE_MEMBER_OF_WHAT_SHIPPED
-        elif whole_theme:
-            far = core < floor - width and release < floor - width
-            verdict, rule = (Verdict.LEFT_OUT, RULE_LOOSE_MEMBER) if far else (Verdict.HELD, RULE_UNCERTAIN)
-        elif release < floor - width:
-            verdict, rule = Verdict.LEFT_OUT, RULE_FAR_FROM_RELEASE
-        elif gap > 2 * width:
-            verdict, rule = Verdict.LEFT_OUT, RULE_SOMETHING_ELSE
-        else:
-            verdict, rule = Verdict.HELD, RULE_UNCERTAIN
-        judged.append(
-            AskJudgement(suggestion_id, verdict, rule, round(float(release), 4), round(float(core), 4))
-        )
+    for i, suggestion_id in enumerate(suggestion_ids):
+        release, core = float(to_release[i]), float(to_centre[i])
+        verdict, rule = _band_verdict(release, core, centre_to_release, spread)
+        if verdict is Verdict.THANKED:
+            verdict, rule = _contrast(release, core, float(to_change[i]), float(to_theme[i]), spread.width,
+                                      (verdict, rule))
+        judged.append(AskJudgement(suggestion_id, verdict, rule, round(release, 4), round(core, 4)))
     return judged
+
+
+def _best_cosines(asks: npt.NDArray[np.float64], others: FloatMatrix | None) -> npt.NDArray[np.float64]:
+    """Each ask's best cosine to any row of ``others`` (``-1`` when there are none)."""
+    if others is None or len(others) == 0 or len(asks) == 0:
+        return np.full(len(asks), -1.0)
+    best: npt.NDArray[np.float64] = (asks @ np.asarray(others, dtype=np.float64).T).max(axis=1)
+    return best
+
+
+def _band_verdict(
+    release: float, core: float, centre_to_release: float, spread: ThemeSpread
+) -> tuple[Verdict, str]:
+    """The verdict of the relevance bands (rule 2 of the module's docstring)."""
+    floor, width = spread.floor, spread.width
+    whole_theme = centre_to_release >= spread.low
+    gap = (core * centre_to_release if whole_theme else core) - release
+    if release >= floor and gap <= width:
+        return Verdict.THANKED, RULE_MATCHES_RELEASE
+    if whole_theme and core >= floor:
+        # What shipped is what the theme as a whole asked for: a real member asked for it,
+        # whatever its cosine to one line (a short title sits far from every long ask).
+        return Verdict.THANKED, RULE_MEMBER_OF_WHAT_SHIPPED
+    if whole_theme:
+        far = core < floor - width and release < floor - width
+        return (Verdict.LEFT_OUT, RULE_LOOSE_MEMBER) if far else (Verdict.HELD, RULE_UNCERTAIN)
+    if release < floor - width:
+        return Verdict.LEFT_OUT, RULE_FAR_FROM_RELEASE
+    if gap > 2 * width:
+        return Verdict.LEFT_OUT, RULE_SOMETHING_ELSE
+    return Verdict.HELD, RULE_UNCERTAIN
+
+
+def _contrast(
+    release: float, core: float, to_change: float, to_theme: float, width: float, thanked: tuple[Verdict, str]
+) -> tuple[Verdict, str]:
+    """Rule 3 of the module's docstring, for an ask the bands thank (``thanked``): whether it
+    matches this change better than the release's other changes and the other themes.
+    """
+    if to_change > release + width:
+        return Verdict.LEFT_OUT, RULE_FAR_OTHER_CHANGE
+    if to_change > release:
+        return Verdict.HELD, RULE_OTHER_CHANGE
+    if to_theme > max(core, release):
+        return Verdict.HELD, RULE_OTHER_THEME
+    return thanked

@@ -2,7 +2,8 @@
 
 :func:`select_askers` applies :mod:`models.closure_selection` to the member records of a theme
 (and of the themes merged into it, duplicates included): the time rule first, then relevance
-against what shipped, with the theme's sampled members as its centre and spread. Vectors of asks
+against what shipped, with the theme's sampled members as its centre and spread, contrasted with
+the release's other changes and the product's other themes' centres. Vectors of asks
 come from the theme's sample when it holds them, else from the embedder; what shipped is embedded
 once. A declined closure, or one without an embedder, applies the time rule alone.
 """
@@ -102,12 +103,14 @@ def _relevance(
     centre = _theme_centre(work, trigger.theme_id, members)
     spread = ThemeSpread.of(l2_normalize(members), centre)
     note = trigger.release.note if trigger.release else None
-    texts, shipped = embed_what_shipped(title, note, centre, embedder.embed)
+    shipped = embed_what_shipped(title, note, centre, embedder.embed, spread=spread)
     judged = judge_relevance(
-        suggestion_ids=[m.suggestion_id for m in asks], ask_vectors=ask_vectors, shipped_vectors=shipped,
-        centre=centre, spread=spread,
+        suggestion_ids=[m.suggestion_id for m in asks], ask_vectors=ask_vectors,
+        shipped_vectors=shipped.vectors, centre=centre, spread=spread,
+        other_changes=shipped.other_vectors,
+        other_centres=_other_centres(work, {trigger.theme_id, *trigger.merged_theme_ids}),
     )
-    shown = "; ".join(f"“{text}”" for text in texts)
+    shown = "; ".join(f"“{text}”" for text in shipped.texts)
     return judged, (
         f"relevance to {shown} (best cosine) against the theme's spread (members to centre: lowest "
         f"decile {spread.low:.3f}, width to the median {spread.width:.3f}): thanked at cosine >= "
@@ -115,13 +118,22 @@ def _relevance(
         f"shipped is as close to the centre as the lowest decile, as a member at centre cosine >= "
         f"{spread.floor:.3f}; left out below {spread.floor - spread.width:.3f} or more than "
         f"{2 * spread.width:.3f} closer to the centre; held between (what shipped to the centre: "
-        f"{_centre_cosine(shipped, centre):.3f})"
+        f"{_centre_cosine(shipped.vectors, centre):.3f}); a thanked ask is held when closer to another "
+        f"change of the release ({len(shipped.other_vectors)} other note lines) than to what shipped, or "
+        f"to another theme's centre than to its own and to what shipped"
     )
 
 
 def _centre_cosine(shipped: FloatMatrix, centre: FloatMatrix) -> float:
     """The best cosine of what shipped to the theme's centre."""
     return float((np.asarray(shipped) @ np.asarray(centre)).max())
+
+
+def _other_centres(work: ProductWork, theme_ids: set[str]) -> FloatMatrix:
+    """The unit centres of the product's themes other than ``theme_ids`` ``(t, dim)``."""
+    ids, centroids = work.themes.centroid_index()
+    rows = [row for row, theme_id in enumerate(ids) if theme_id not in theme_ids]
+    return np.asarray(centroids[rows], dtype=np.float32)
 
 
 def _sampled_vectors(work: ProductWork, theme_ids: set[str]) -> dict[str, FloatMatrix]:

@@ -107,3 +107,19 @@ def test_asks_for_what_shipped_are_thanked_and_a_release_of_something_else_thank
     ))
     assert elsewhere.people_count == 0 and elsewhere.left_out_asks == 6
     assert elsewhere.public_posts == [] and elsewhere.replies == []
+
+
+def test_the_release_s_other_changes_are_contrasted_and_take_nobody_who_asked_for_this_one() -> None:
+    tables, _ = seeded()
+    dark, _ = themes(tables)
+    service = replace(SERVICE, embedder=DirectionEmbedder({"dark": 0, "export": 1}))
+
+    closure = closure_of(service.command(
+        tables, ship(dark, released=T0.date().isoformat(),
+                     note="Dark mode is here for every screen. Export your lists to a sheet."),
+        now=T0 + timedelta(days=3),
+    ))
+
+    assert closure.thanked_asks == 6 and closure.people_count == 4
+    assert "1 other note lines" in closure.selection_rule
+    assert "another theme's centre" in closure.selection_rule

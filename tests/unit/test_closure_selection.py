@@ -9,12 +9,16 @@ import pytest
 
 from models.closure_selection import (
     RULE_FAR_FROM_RELEASE,
+    RULE_FAR_OTHER_CHANGE,
     RULE_MATCHES_RELEASE,
+    RULE_OTHER_CHANGE,
+    RULE_OTHER_THEME,
     RULE_SOMETHING_ELSE,
     RULE_UNCERTAIN,
     ThemeSpread,
     Verdict,
     asked_before,
+    embed_what_shipped,
     judge_relevance,
     note_lines,
     shipped_cutoff,
@@ -61,6 +65,10 @@ def test_note_lines_keep_the_lines_that_can_name_a_change() -> None:
     note = "What's new\n• Dark mode is now available on every screen.\n• Fixes. Export your lists to a sheet."
     assert note_lines(note) == ["Dark mode is now available on every screen", "Export your lists to a sheet"]
     assert note_lines(None) == []
+    # a period set apart from its line leaves no trailing space (the line must match the title)
+    assert note_lines("View, pin, and manage the pinned chats . New emojis for you") == [
+        "View, pin, and manage the pinned chats", "New emojis for you",
+    ]
 
 
 def test_what_shipped_is_the_title_and_the_note_line_closest_to_the_theme() -> None:
@@ -176,3 +184,77 @@ def test_a_short_title_far_from_every_ask_still_thanks_the_members_of_the_theme_
     (stray,) = judge_relevance(suggestion_ids=["x"], ask_vectors=np.stack([other]),
                                shipped_vectors=np.stack([title]), centre=centre, spread=spread)
     assert stray.verdict is Verdict.LEFT_OUT
+
+
+def test_every_note_line_about_the_theme_is_what_shipped_and_the_others_are_other_changes() -> None:
+    note = "Notification settings, simplified. Mute alerts during meetings. Swipe to remove an account."
+    by_text = {
+        "Notifications": unit(1, 0.2, 0, 0),
+        "Notification settings, simplified": unit(1, 0.1, 0, 0),
+        "Mute alerts during meetings": unit(1, 0.6, 0, 0),
+        "Swipe to remove an account": unit(0, 0, 1, 0),
+    }
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.stack([by_text[text] for text in texts]).astype(np.float32)
+
+    centre = unit(1, 0, 0, 0)
+    # without a spread, only the closest line; with one, every line as close as the lowest decile
+    alone = embed_what_shipped("Notifications", note, centre, embed)
+    assert alone.texts == ["Notifications", "Notification settings, simplified"]
+    assert len(alone.other_vectors) == 2
+    spread = ThemeSpread(typical=0.9, low=0.8)
+    shipped = embed_what_shipped("Notifications", note, centre, embed, spread=spread)
+    assert shipped.texts == [
+        "Notifications", "Notification settings, simplified", "Mute alerts during meetings",
+    ]
+    assert shipped.vectors.shape == (3, 4)
+    np.testing.assert_allclose(shipped.other_vectors, [by_text["Swipe to remove an account"]], atol=1e-6)
+    assert embed_what_shipped("Notifications", None, centre, embed).other_vectors.shape == (0, 4)
+
+
+def test_an_ask_closer_to_another_change_of_the_release_is_not_thanked_for_this_one() -> None:
+    spread = ThemeSpread(typical=0.8, low=0.7)
+    centre = unit(1, 0, 0, 0)
+    shipped = np.stack([unit(1, 0.3, 0, 0)])
+    ask = unit(1, 0.3, 0.6, 0)  # close to what shipped and to its theme: the bands thank it
+    (alone,) = judge_relevance(suggestion_ids=["a"], ask_vectors=np.stack([ask]), shipped_vectors=shipped,
+                               centre=centre, spread=spread)
+    assert alone.verdict is Verdict.THANKED
+
+    def judged_with(change: np.ndarray) -> tuple[Verdict, str]:
+        (judged,) = judge_relevance(suggestion_ids=["a"], ask_vectors=np.stack([ask]),
+                                    shipped_vectors=shipped, centre=centre, spread=spread,
+                                    other_changes=np.stack([change]))
+        return judged.verdict, judged.rule
+
+    release = float(ask @ shipped[0])
+    a_little_closer = unit(1, 0.3, 0.6, 0.4)
+    assert release < float(ask @ a_little_closer) <= release + spread.width
+    assert judged_with(a_little_closer) == (Verdict.HELD, RULE_OTHER_CHANGE)
+    assert judged_with(ask) == (Verdict.LEFT_OUT, RULE_FAR_OTHER_CHANGE)  # it is that other change
+    assert judged_with(unit(0, 0, 0, 1))[0] is Verdict.THANKED  # an unrelated change takes nothing
+
+
+def test_an_ask_nearer_another_themes_centre_than_to_its_own_and_what_shipped_is_held() -> None:
+    spread = ThemeSpread(typical=0.8, low=0.7)
+    centre = unit(1, 0, 0, 0)
+    shipped = np.stack([unit(1, 0.2, 0, 0)])
+    ask = unit(1, 0.2, 0.9, 0)
+    other_theme = unit(0.6, 0.2, 1, 0)
+    (alone,) = judge_relevance(suggestion_ids=["a"], ask_vectors=np.stack([ask]), shipped_vectors=shipped,
+                               centre=centre, spread=spread)
+    assert alone.verdict is Verdict.THANKED
+    (judged,) = judge_relevance(suggestion_ids=["a"], ask_vectors=np.stack([ask]), shipped_vectors=shipped,
+                                centre=centre, spread=spread, other_centres=np.stack([other_theme]))
+    assert float(ask @ other_theme) > max(float(ask @ centre), float(ask @ shipped[0]))
+    assert (judged.verdict, judged.rule) == (Verdict.HELD, RULE_OTHER_THEME)
+    # the ask that matches what shipped stays thanked beside that other theme
+    (member,) = judge_relevance(suggestion_ids=["b"], ask_vectors=shipped, shipped_vectors=shipped,
+                                centre=centre, spread=spread, other_centres=np.stack([other_theme]))
+    assert member.verdict is Verdict.THANKED
+    # the contrast never turns a verdict that is not a thank into one
+    (far,) = judge_relevance(suggestion_ids=["c"], ask_vectors=np.stack([unit(0, 0, 0, 1)]),
+                             shipped_vectors=shipped, centre=centre, spread=spread,
+                             other_centres=np.stack([other_theme]), other_changes=np.stack([other_theme]))
+    assert far.verdict is Verdict.LEFT_OUT
