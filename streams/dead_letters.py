@@ -4,8 +4,10 @@ moves on.
 Each agent wraps the work it does for one input record (or one batch) in :meth:`StageGuard.run`:
 
 * a **transient** error (the broker unreachable, a request timed out, a leader moving: aiokafka's
-  retriable errors, connection and time-outs) is retried with exponential backoff, for as long as
-  it lasts: the stage waits for the broker instead of losing the record;
+  retriable errors, connection and time-outs; and faust's ``PartitionsMismatch`` of a table whose
+  changelog topic the worker's metadata does not show whole yet, as on a broker where the topic
+  was just created) is retried with exponential backoff, for as long as it lasts: the stage
+  waits for the broker instead of setting a good record aside;
 * **any other exception** on a record sets that record aside on its input topic's dead-letter
   topic (``<input>.dlq``, :data:`~contracts.topics.DEAD_LETTER_TOPICS`), with the stage,
   the reason, the exception's type and the original bytes (:mod:`models.dead_letters`), and
@@ -27,6 +29,7 @@ from typing import Any, TypeVar
 
 import faust
 from aiokafka.errors import KafkaConnectionError, KafkaError
+from faust.exceptions import PartitionsMismatch
 
 from contracts.events import DeadLetterReason, SourceRef, event_json
 from contracts.settings import Settings
@@ -50,7 +53,11 @@ class UnreadableRecordError(ValueError):
 
 
 def is_transient(error: BaseException) -> bool:
-    """True for errors that pass by themselves: the broker unreachable or busy, a time-out."""
+    """True for errors that pass by themselves: the broker unreachable or busy, a time-out, a
+    table's changelog topic not yet known in full (never a fault of the record being processed).
+    """
+    if isinstance(error, PartitionsMismatch):
+        return True
     if isinstance(error, KafkaError):
         return bool(getattr(error, "retriable", False)) or isinstance(error, KafkaConnectionError)
     return isinstance(error, ConnectionError | TimeoutError)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, NamedTuple
 
-from streams.dead_letters import StageGuard
+from faust.exceptions import PartitionsMismatch
+
+from streams.dead_letters import StageGuard, is_transient
 
 
 class Record(NamedTuple):
@@ -21,7 +23,11 @@ def guard(aside: list[tuple[Any, BaseException]]) -> StageGuard:
     async def set_aside(message: Any, error: BaseException) -> None:
         aside.append((message, error))
 
+    async def no_wait(_seconds: float) -> None:
+        return None
+
     stage.set_aside = set_aside  # type: ignore[method-assign]
+    stage._sleep = no_wait
     return stage
 
 
@@ -43,3 +49,19 @@ def test_the_answer_runs_after_a_record_is_set_aside_and_never_on_success() -> N
     assert answered == ["1 set aside, then 'members'"] and aside[0][0] == Record()
     assert asyncio.run(stage.run(Record(), works, on_set_aside=answer)) == 7
     assert len(answered) == 1
+
+
+def test_a_changelog_not_yet_known_in_full_is_waited_for_not_a_dead_letter() -> None:
+    aside: list[tuple[Any, BaseException]] = []
+    stage = guard(aside)
+    calls: list[int] = []
+
+    async def mismatched_twice() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise PartitionsMismatch("theme-members-changelog has 1 partitions, feedback.suggestions 12")
+        return "placed"
+
+    assert asyncio.run(stage.run(Record(), mismatched_twice)) == "placed"
+    assert aside == [] and len(calls) == 3
+    assert is_transient(PartitionsMismatch("x")) and not is_transient(KeyError("members"))
