@@ -29,8 +29,8 @@ a shorter span would give many themes a rate of zero by chance."""
 
 class PraiseDetected(Event):
     """A comment judged praise: not an ask, and positive (a store rating of 4 or 5, or, without a
-    rating, words of praise and none of complaint). ``embedding`` is the unit vector of its text
-    from ``embedding_model``; ``comment`` is the accepted comment, whole.
+    rating, words of praise and none of complaint). ``embedding`` is the unit vector of its
+    opening words (the first 48) from ``embedding_model``; ``comment`` is the accepted comment.
     """
 
     schema_version: Literal[1] = 1

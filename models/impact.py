@@ -47,6 +47,16 @@ _COMPLAINT_WORDS = re.compile(
 )
 
 
+PRAISE_WORDS_EMBEDDED = 48
+"""Praise is embedded by its opening words only: what a person says works sits up front, and a
+long five-star review would otherwise cost the encoder as much as several asks."""
+
+
+def praise_text(comment: CommentFields) -> str:
+    """The words of a praise comment that are embedded (its first :data:`PRAISE_WORDS_EMBEDDED`)."""
+    return " ".join(comment.text.split()[:PRAISE_WORDS_EMBEDDED])
+
+
 def is_praise(classified: CommentClassified) -> bool:
     """Whether a judged comment is praise (:func:`judged_praise` of its comment and verdict)."""
     return judged_praise(classified.comment, verdict=classified.verdict, reason=classified.reason)

@@ -49,7 +49,7 @@ from contracts.events import (
 from contracts.impact import PraiseDetected
 from contracts.settings import Settings
 from contracts.topics import COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, PRAISE, SUGGESTIONS
-from models.impact import judged_praise
+from models.impact import judged_praise, praise_text
 from models.judge import BRAND_REPLY, JudgeInput, Judgement, SuggestionJudge
 from models.moderation import RateLimitState
 from streams.continuity import continuity_guard
@@ -102,7 +102,8 @@ def register_classify(
                 index for index, ((_, comment), judgement) in enumerate(zip(batch, judgements, strict=True))
                 if judged_praise(comment, verdict=judgement.verdict, reason=judgement.reason)
             ]
-            praise_vectors: Any = judge.embedder.embed([batch[i][1].text for i in praised]) if praised else []
+            texts = [praise_text(batch[i][1]) for i in praised]
+            praise_vectors: Any = judge.embedder.embed(texts) if praised else []
         metrics.model_texts.inc(len(inputs))
         return judgements, vectors, dict(zip(praised, praise_vectors, strict=True))
 

@@ -362,3 +362,14 @@ def test_weekly_figures_add_up(
         assert (figures.change is None) == (figures.asks_before == 0)
     in_weeks = sum(1 for h, _ in asks_at if 0 < h <= 12 * 7 * 24)
     assert weeks[-1].asks_after == in_weeks  # every ask of the 12 weeks is in exactly one week
+
+
+def test_praise_is_embedded_by_its_opening_words() -> None:
+    from contracts.events import CommentFields
+    from models.impact import PRAISE_WORDS_EMBEDDED, praise_text
+
+    words = [f"w{i}" for i in range(200)]
+    comment = CommentFields.model_construct(text="  ".join(words))
+    assert praise_text(comment).split() == words[:PRAISE_WORDS_EMBEDDED]
+    short = CommentFields.model_construct(text="Finally dark mode,\nthank you!")
+    assert praise_text(short) == "Finally dark mode, thank you!"
