@@ -5,6 +5,7 @@
 
 const PANELS = ["monthly", "pipeline", "matrix", "top", "review", "dialogue", "closures"];
 const TOP_THEMES = 12;
+const DIALOGUE_WEEKS = 8;
 const MATRIX_POINTS = 150;
 const PIPELINE_EVERY_MS = 15000;
 const REASONS = { classifier: "not a request" };
@@ -454,7 +455,10 @@ async function loadDialogue(current) {
   note.textContent = `service level ${fmtDuration(level.response_s)} within ${level.work_start.slice(0, 5)}–${level.work_end.slice(0, 5)} ${level.timezone}`;
   const head = el("tr", {}, ["Week", "Platform", "Threads", "Answered", "First response p50 / p90",
     "Working time p50 / p90", "Within service level", "Closed without escalation"].map((h) => el("th", {}, h)));
-  const rows = weeks.slice().reverse().map((w) => el("tr", { dataset: { week: w.week, platform: w.platform } },
+  // the latest weeks only: a product's whole history is the API's (GET /metrics/dialogue)
+  const shownWeeks = [...new Set(weeks.map((w) => w.week))].sort().slice(-DIALOGUE_WEEKS);
+  const recent = weeks.filter((w) => shownWeeks.includes(w.week));
+  const rows = recent.slice().reverse().map((w) => el("tr", { dataset: { week: w.week, platform: w.platform } },
     el("td", {}, w.week),
     el("td", {}, w.platform),
     el("td", { class: "num" }, fmtInt(w.threads)),
@@ -464,7 +468,10 @@ async function loadDialogue(current) {
     el("td", { class: "num", dataset: { field: "within" } }, fmtShare(w.share_within_service_level)),
     el("td", { class: "num", dataset: { field: "closed" } }, fmtShare(w.share_closed_without_escalation)),
   ));
-  fill(panel("dialogue"), "ready", el("table", { class: "dialogue-table" }, el("thead", {}, head), el("tbody", {}, rows)));
+  const earlier = weeks.length - recent.length;
+  fill(panel("dialogue"), "ready",
+    el("div", { class: "dialogue-scroll" }, el("table", { class: "dialogue-table" }, el("thead", {}, head), el("tbody", {}, rows))),
+    earlier ? el("p", { class: "muted small" }, `The latest ${shownWeeks.length} weeks; ${fmtInt(earlier)} earlier rows are in GET /metrics/dialogue.`) : null);
 }
 
 // ---------------------------------------------------------------- pipeline
