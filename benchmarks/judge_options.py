@@ -3,6 +3,7 @@
 Usage (from the project root)::
 
     nice -n 10 .venv/bin/python benchmarks/judge_options.py [--option NAME ...] [--json out.json]
+        [--source NAME ... [--research]] [--compare NAME=ARTIFACT_DIR ...]
 
 Options (all judge units; the threshold is chosen on grouped out-of-fold comment scores of the
 training data, never on a test split):
@@ -12,6 +13,12 @@ training data, never on a test split):
 * ``lr-units+hard``: the same plus span-labelled units (review labels' train split, the written
   posts: bug reports, support requests, questions as hard negatives) and the Tizard training split;
 * ``mlp-units+hard``: a one-hidden-layer MLP head on the same features and data.
+
+The training sources follow the policy of :mod:`models.training_sources`: by default the
+permissive ones only (the Tizard training split and the project's written posts), so the
+comment-labelled options (``lr-units``, ``mlp-units``) need ``--research`` and ``--source clap
+--source maalej``. ``--compare`` scores a saved unit judge (its ``first_stage/`` folder, when
+there is one, in front of it) on the same vectors, e.g. the judge shipped before.
 """
 
 from __future__ import annotations
@@ -33,8 +40,9 @@ if str(ROOT) not in sys.path:
 from models.factories import DEFAULT_CLASSIFIER_DIR
 from models.judge_eval import Contender, evaluate, format_table
 from models.suggestions import SuggestionClassifier
+from models.training_sources import PERMISSIVE_SOURCES, SOURCES
 from models.unit_judge import OPTIONS, train_option, training_units
-from youasked.judge_report import all_splits, cached_encoder
+from youasked.judge_report import all_splits, cached_encoder, saved_judge
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,24 +52,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--option", action="append", default=[], choices=sorted(OPTIONS))
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--source", action="append", default=[], choices=sorted(SOURCES))
+    parser.add_argument("--research", action="store_true", help="allow evaluation-only sources")
+    parser.add_argument("--compare", action="append", default=[], metavar="NAME=DIR")
     args = parser.parse_args(argv)
+    sources = tuple(args.source) or PERMISSIVE_SOURCES
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     encoder = cached_encoder(ROOT / ".cache")
     today = SuggestionClassifier.load(DEFAULT_CLASSIFIER_DIR)
     candidates = [Contender("today (comment)", today, per_unit=False), Contender("today (units)", today)]
+    for pair in args.compare:
+        label, _, folder = pair.partition("=")
+        candidates.extend(saved_judge(label, Path(folder)))
     details: dict[str, Any] = {}
     splits = all_splits(args.data)
     report = evaluate(candidates, splits, vectors=encoder.embed)
     print(format_table(report), flush=True)
     for name in args.option or sorted(OPTIONS):
         started = time.perf_counter()
-        units = training_units(args.data, OPTIONS[name])
+        units = training_units(args.data, OPTIONS[name], sources=sources, research=args.research)
         model, _ = train_option(units, encoder.embed(units.texts), OPTIONS[name])
         details[name] = {
             "seconds": round(time.perf_counter() - started, 1),
             "threshold": model.threshold,
             "units": len(units.texts),
             "comments": len(units.comment_labels),
+            "sources": sorted(set(units.sources)),
         }
         variants = [Contender(name, model)]
         for rule, cell in model.metrics["cross_validation"].items():

@@ -1,10 +1,12 @@
 """The unit-judge options: which training data, which head; and training one end to end.
 
-Training reads only training splits: the CLAP and Maalej training splits
-(:func:`models.datasets.split_train_holdout`), the Tizard training split
-(:func:`models.judge_eval.tizard_split`), the review labels' ``train`` rows and the project's
-written posts. Never the tweet labels (non-commercial licence: evaluation only), never a
-test split, never the demo sample.
+Training reads only training splits, and only of the sources the training-source policy
+allows (:mod:`models.training_sources`; by default the permissive ones): the Tizard training
+split (:func:`models.judge_eval.tizard_split`), the project's written posts and the BANKING77
+training queries (every one a non-ask); in a research
+run also the CLAP and Maalej training splits (:func:`models.datasets.split_train_holdout`) and
+the review labels' ``train`` rows. Never the tweet labels (non-commercial licence: evaluation
+only), never a test split, never the demo sample.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -19,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from models.datasets import load_clap, load_maalej, split_train_holdout
+from models.datasets import LabelledTexts, load_clap, load_labelled_csv, load_maalej, split_train_holdout
 from models.embedding import Embedder, FloatMatrix
 from models.factories import load_scorer
 from models.first_stage import FirstStage
@@ -28,6 +31,7 @@ from models.judge_eval import UnitSplitter, comment_units, labelled_comments, lo
 from models.suggestion_mlp import MLPSettings, SuggestionMLP, fit_mlp
 from models.suggestion_training import fit_classifier
 from models.suggestions import SuggestionClassifier, TrainingConfig
+from models.training_sources import PERMISSIVE_SOURCES, TrainingSourceError, check_sources, sources_manifest
 from models.unit_training import Fitter, TrainingUnits, UnitModel, comment_thresholds, fit_units
 from models.written import read_written
 
@@ -36,8 +40,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class UnitOption:
-    """``head`` is ``lr`` or ``mlp``; ``hard`` adds span-labelled and forum data (hard negatives);
-    ``threshold_rule`` one of :func:`models.unit_training.comment_thresholds`.
+    """``head`` is ``lr`` or ``mlp``; ``hard`` adds span-labelled and forum data (hard negatives) to
+    the comment-labelled reviews; ``threshold_rule`` one of
+    :func:`models.unit_training.comment_thresholds`.
     """
 
     head: str
@@ -57,20 +62,60 @@ SHIPPED_OPTION = "lr-units+hard"
 """The option ``youasked train suggestions`` ships: the best mean F1 over the test splits."""
 
 
+COMMENT_LABELLED = ("clap", "maalej")
+"""Sources labelled per comment (a positive review is a bag of units); the others are hard data."""
+
+
 def training_units(
-    data_dir: Path | str, option: UnitOption, *, splitter: UnitSplitter = comment_units
+    data_dir: Path | str,
+    option: UnitOption,
+    *,
+    sources: Sequence[str] = PERMISSIVE_SOURCES,
+    research: bool = False,
+    splitter: UnitSplitter = comment_units,
 ) -> TrainingUnits:
-    """The labelled training units of ``option`` (see :mod:`models.unit_training` for the rules)."""
+    """The labelled training units of ``option`` from the ``sources`` the policy allows (see
+    :mod:`models.unit_training` for the rules and :func:`models.training_sources.check_sources`
+    for the policy); raises :class:`~models.training_sources.TrainingSourceError` when the policy
+    refuses a source or the option leaves no source to train on.
+    """
+    used = used_sources(option, check_sources(sources, research=research))
     units = TrainingUnits()
-    for data in (load_clap(data_dir), load_maalej(data_dir)):
-        units.add_labelled(split_train_holdout(data)[0], splitter)
-    if option.hard:
+    if "clap" in used:
+        units.add_labelled(split_train_holdout(load_clap(data_dir))[0], splitter)
+    if "maalej" in used:
+        units.add_labelled(split_train_holdout(load_maalej(data_dir))[0], splitter)
+    if "tizard" in used:
         units.add_labelled(load_tizard(data_dir, "train"), splitter, as_units=True)
+    if "reviews" in used:
         reviews = [c for c in labelled_comments(data_dir, "review_asks.csv") if c.split == "train"]
         units.add_spanned("reviews-train", [c.text for c in reviews], [c.asks for c in reviews], splitter)
+    if "written" in used:
         posts = read_written()
         units.add_spanned("written", [p.text for p in posts], [p.asks for p in posts], splitter)
+    if "banking77" in used:
+        units.add_labelled(load_banking_queries(data_dir), splitter)
     return units
+
+
+BANKING_FILE = Path("themes") / "banking77_train.csv"
+
+
+def load_banking_queries(data_dir: Path | str) -> LabelledTexts:
+    """The BANKING77 training queries, every one a non-ask (label 0): customers asking about their
+    own card, transfer or account, and how-to questions.
+    """
+    return load_labelled_csv(Path(data_dir) / BANKING_FILE, "text", "label", (), name="banking77-train")
+
+
+def used_sources(option: UnitOption, allowed: Sequence[str]) -> tuple[str, ...]:
+    """The ``allowed`` sources ``option`` trains on (without ``hard``: the comment-labelled ones);
+    raises :class:`~models.training_sources.TrainingSourceError` when none is left.
+    """
+    used = tuple(name for name in allowed if option.hard or name in COMMENT_LABELLED)
+    if not used:
+        raise TrainingSourceError(f"option {option} trains on none of the sources {list(allowed)}")
+    return used
 
 
 def fitter_of(option: UnitOption) -> Fitter:
@@ -158,13 +203,19 @@ def train_unit_judge(
     *,
     first_stage_dir: Path | None = None,
     option_name: str = SHIPPED_OPTION,
+    sources: Sequence[str] = PERMISSIVE_SOURCES,
+    research: bool = False,
 ) -> dict[str, object]:
-    """Train the option ``option_name`` on its training units and save it to ``out_dir``; with
-    ``first_stage_dir``, also the first stage for units in front of it. Returns a summary.
+    """Train the option ``option_name`` on the training units of ``sources`` and save it to
+    ``out_dir``; with ``first_stage_dir``, also the first stage for units in front of it. Both
+    manifests record the sources, their licences and whether the artifact may be shipped
+    (evaluation-only sources need ``research``). Returns a summary.
     """
     option = OPTIONS[option_name]
+    allowed = check_sources(sources, research=research)
+    provenance = sources_manifest(used_sources(option, allowed), research=research)
     started = time.perf_counter()
-    units = training_units(data_dir, option)
+    units = training_units(data_dir, option, sources=allowed, research=research)
     vectors = embedder.embed(units.texts)
     model, resolved = train_option(units, vectors, option)
     if not isinstance(model, SuggestionClassifier | SuggestionMLP):
@@ -175,6 +226,7 @@ def train_unit_judge(
         "comments": len(units.comment_labels),
         "positive_comments": sum(units.comment_labels),
         "sha256_of_units": hashlib.sha256("\n".join(units.texts).encode()).hexdigest(),
+        **provenance,
     }
     model.save(out_dir)
     summary: dict[str, object] = {
@@ -185,7 +237,7 @@ def train_unit_judge(
     if first_stage_dir is not None:
         by_text = dict(zip(units.texts, vectors, strict=True))
         stage = train_unit_first_stage(resolved, np.stack([by_text[t] for t in resolved.texts]), model)
-        stage.training_data = {"units": len(resolved.texts), "in_front_of": model.version}
+        stage.training_data = {"units": len(resolved.texts), "in_front_of": model.version, **provenance}
         stage.save(first_stage_dir)
         summary["first_stage"] = {"version": stage.version, "threshold": stage.threshold, **stage.metrics}
     summary["seconds"] = round(time.perf_counter() - started, 1)

@@ -268,23 +268,50 @@ def train_suggestions(
         None, help="First-stage artifact folder (default: the one the worker loads)."
     ),
     stage: str = typer.Option(
-        "all",
-        help="What to train: all (the classifier, then the first stage in front of it, then the unit "
-        "judge), classifier, first-stage (in front of the classifier already in --out) or unit-judge.",
+        "unit-judge",
+        help="What to train: unit-judge (the worker's judge and its first stage), classifier (the "
+        "whole-comment baseline), first-stage (in front of the classifier already in --out) or all.",
     ),
     unit_judge_out: Path = typer.Option(None, help="Unit judge artifact folder (default: the shipped one)."),
+    source: list[str] = typer.Option(
+        None,
+        "--source",
+        help="A training source the unit judge may learn from (repeat; default: the permissive ones, "
+        "tizard, written and banking77). clap, maalej and reviews are evaluation-only: they need --research.",
+    ),
+    research: bool = typer.Option(
+        False,
+        "--research",
+        help="Allow evaluation-only sources (no stated licence) in training; the artifact's manifest "
+        "then marks it not shippable. The whole-comment classifier and its first stage need it.",
+    ),
 ) -> None:
-    """Train the suggestion classifier and the first stage on the CLAP and Maalej training splits,
-    and the unit judge on units of every training split; print their metrics.
+    """Train the unit judge and its first stage on the permissive training sources (see
+    ``models/training_sources.py``); with ``--research``, also the whole-comment classifier and its
+    first stage (CLAP and Maalej training splits). Print their metrics.
     """
     from models.factories import DEFAULT_CLASSIFIER_DIR, DEFAULT_FIRST_STAGE_DIR, embedder
     from models.first_stage_training import train_first_stage_from_shared_data
     from models.suggestion_training import train_from_shared_data
     from models.suggestions import SuggestionClassifier
+    from models.training_sources import PERMISSIVE_SOURCES, TrainingSourceError, check_sources, shippable
     from youasked.progress import progress_bar
 
     if stage not in ("all", "classifier", "first-stage", "unit-judge"):
         raise typer.BadParameter("one of: all, classifier, first-stage, unit-judge", param_hint="--stage")
+    sources = tuple(source or PERMISSIVE_SOURCES)
+    try:
+        if stage in ("all", "unit-judge"):
+            chosen = check_sources(sources, research=research)
+            if not shippable(chosen) and unit_judge_out is None:
+                raise TrainingSourceError(
+                    "a unit judge trained on evaluation-only data is not written over the shipped one: "
+                    "give --unit-judge-out"
+                )
+        if stage in ("all", "classifier", "first-stage"):
+            check_sources(("clap", "maalej"), research=research)
+    except TrainingSourceError as error:
+        raise typer.BadParameter(str(error), param_hint="--source/--research") from error
     _setup_logging("WARNING")
     settings = get_settings()
     model = embedder(settings)
@@ -313,7 +340,9 @@ def train_suggestions(
         typer.echo("training the unit judge and its first stage (minutes)", err=True)
         judge_dir = unit_judge_out or DEFAULT_UNIT_JUDGE_DIR
         stage_dir = judge_dir / "first_stage" if unit_judge_out else DEFAULT_UNIT_FIRST_STAGE_DIR
-        report["unit_judge"] = train_unit_judge(data_dir, judge_dir, model, first_stage_dir=stage_dir)
+        report["unit_judge"] = train_unit_judge(
+            data_dir, judge_dir, model, first_stage_dir=stage_dir, sources=sources, research=research
+        )
     typer.echo(json.dumps(report, indent=1))
 
 

@@ -61,15 +61,26 @@ def baseline_and_judge(judge_dir: Path | None = None) -> list[Contender]:
     its first stage when that artifact exists).
     """
     today = SuggestionClassifier.load(DEFAULT_CLASSIFIER_DIR)
-    judge = load_scorer(judge_dir or DEFAULT_UNIT_JUDGE_DIR)
-    out = [
+    return [
         Contender("today (comment)", today, per_unit=False),
         Contender("today (units)", today),
-        Contender("unit judge", judge),
+        *saved_judge(
+            "unit judge",
+            judge_dir or DEFAULT_UNIT_JUDGE_DIR,
+            first_stage_dir=None if judge_dir else DEFAULT_UNIT_FIRST_STAGE_DIR,
+        ),
     ]
-    stage_dir = (judge_dir / "first_stage") if judge_dir else DEFAULT_UNIT_FIRST_STAGE_DIR
+
+
+def saved_judge(name: str, judge_dir: Path, *, first_stage_dir: Path | None = None) -> list[Contender]:
+    """The unit judge saved in ``judge_dir`` on units, and behind its first stage (``first_stage_dir``,
+    else ``judge_dir / "first_stage"``) when that artifact exists.
+    """
+    judge = load_scorer(judge_dir)
+    out = [Contender(name, judge)]
+    stage_dir = first_stage_dir or judge_dir / "first_stage"
     if (stage_dir / MODEL_FILE).is_file():
-        out.append(Contender("unit judge + first stage", judge, gate=FirstStage.load(stage_dir)))
+        out.append(Contender(f"{name} + first stage", judge, gate=FirstStage.load(stage_dir)))
     return out
 
 
