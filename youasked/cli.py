@@ -363,6 +363,13 @@ def eval_suggestions(
     moderation: bool = typer.Option(True, help="Apply the moderation rules first, as production does."),
     data_dir: Path = typer.Option(Path("../shared/data"), help="Shared data folder (without --input)."),
     asks: bool = typer.Option(False, "--asks", help="Without --input: also the span overlap of asks."),
+    compare: list[str] = typer.Option(
+        None,
+        "--compare",
+        metavar="NAME=DIR",
+        help="Without --input: also score the unit judge saved in DIR (and its first_stage/ folder) as NAME, "
+        "on the same vectors (repeat).",
+    ),
 ) -> None:
     """Run moderation + classifier (production thresholds) over a labelled CSV; print JSON.
 
@@ -382,7 +389,7 @@ def eval_suggestions(
 
     _setup_logging("WARNING")
     if input_ is None:
-        _judge_report(data_dir, asks=asks)
+        _judge_report(data_dir, asks=asks, compare=_pairs(compare, "--compare"))
         return
     if not positive:
         raise typer.BadParameter("--input needs --positive", param_hint="--positive")
@@ -427,12 +434,17 @@ def eval_suggestions(
     typer.echo(json.dumps(result))
 
 
-def _judge_report(data_dir: Path, *, asks: bool) -> None:
+def _judge_report(data_dir: Path, *, asks: bool, compare: dict[str, str]) -> None:
     from models.judge_eval import format_table
-    from youasked.judge_report import baseline_and_judge, cached_encoder, judge_report
+    from youasked.judge_report import baseline_and_judge, cached_encoder, judge_report, saved_judge
 
+    contenders = baseline_and_judge()
+    for name, folder in compare.items():
+        if not (Path(folder) / "model.json").is_file():
+            raise typer.BadParameter(f"no unit judge in {folder}", param_hint="--compare")
+        contenders.extend(saved_judge(name, Path(folder)))
     report = judge_report(
-        data_dir, contenders=baseline_and_judge(), encoder=cached_encoder(get_settings().cache_dir), asks=asks
+        data_dir, contenders=contenders, encoder=cached_encoder(get_settings().cache_dir), asks=asks
     )
     typer.echo(format_table(report["comments"]))
     typer.echo(json.dumps(report))

@@ -146,3 +146,11 @@ def test_train_refuses_evaluation_only_sources_with_a_clear_error(arguments: lis
     result = runner.invoke(app, ["train", "suggestions", *arguments], terminal_width=400)
     assert result.exit_code == 2
     assert message in " ".join(result.output.replace("│", " ").split())
+
+
+def test_eval_refuses_a_comparison_folder_without_a_judge(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["eval", "suggestions", "--compare", f"before={tmp_path}"], terminal_width=400
+    )
+    assert result.exit_code == 2
+    assert "no unit judge in" in " ".join(result.output.replace("│", " ").split())
