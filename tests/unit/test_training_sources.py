@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import models.unit_judge as unit_judge
+from models.factories import DEFAULT_UNIT_FIRST_STAGE_DIR, DEFAULT_UNIT_JUDGE_DIR
 from models.judge_eval import TIZARD_FILE, tizard_split
 from models.suggestions import MODEL_FILE
 from models.training_sources import (
@@ -130,6 +131,13 @@ def test_a_trained_judge_and_its_first_stage_record_their_sources(
         assert [s["name"] for s in manifest["sources"]] == ["tizard", "written", "banking77"]
         assert manifest["shippable"] is True and manifest["research"] is False
     assert summary["shippable"] is True
+
+
+@pytest.mark.parametrize("folder", [DEFAULT_UNIT_JUDGE_DIR, DEFAULT_UNIT_FIRST_STAGE_DIR])
+def test_the_shipped_judge_learnt_only_from_permissive_sources(folder: Path) -> None:
+    manifest = json.loads((folder / MODEL_FILE).read_text(encoding="utf-8"))["training_data"]
+    assert manifest["shippable"] is True and manifest["research"] is False
+    assert {s["name"] for s in manifest["sources"]} <= set(PERMISSIVE_SOURCES)
 
 
 @pytest.mark.parametrize(
