@@ -61,7 +61,8 @@ COMMENTS_ACCEPTED = TopicSpec(
     name="feedback.comments.accepted",
     key="platform:comment_id",
     payload=CommentAccepted,
-    description="Valid, normalized comments, each identity once within the retention horizon.",
+    description="Valid, normalized comments, each identity once within the retention horizon; each in "
+    "its author's partition (a hash of platform:author_id), so one author's comments meet in one worker.",
 )
 
 COMMENTS_CLASSIFIED = TopicSpec(

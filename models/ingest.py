@@ -7,6 +7,7 @@ nothing here raises on bad input.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,20 @@ def is_brand_author(comment: CommentReceived, brand_authors: Mapping[str, frozen
         return False
     handle = (comment.author_handle or "").removeprefix("@").casefold()
     return comment.author_id.casefold() in accounts or (bool(handle) and handle in accounts)
+
+
+def author_key(comment: CommentAccepted) -> str:
+    """``platform:author_id``: the author as the per-author rate limit counts them."""
+    return f"{comment.platform.value}:{comment.author_id}"
+
+
+def author_partition(comment: CommentAccepted, partitions: int) -> int:
+    """The partition of ``feedback.comments.accepted`` for ``comment``: one author's comments
+    share one (a stable hash of :func:`author_key` modulo ``partitions``, >= 1), so the classify
+    stage that rate-limits authors sees all of an author's comments in one worker, in order.
+    """
+    digest = hashlib.blake2b(author_key(comment).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % max(1, partitions)
 
 
 def brand_accounts(configured: Mapping[str, list[str]]) -> dict[str, frozenset[str]]:

@@ -121,7 +121,8 @@ class SuggestionJudge:
     stage passes are embedded, each distinct unit text once per batch. A comment is a
     suggestion when at least one unit scores at or above the classifier's threshold. The
     per-author rate limit is a state passed in and returned, so the caller owns it (one per
-    worker, or none in evaluation). ``policy=None`` skips moderation (to measure the
+    worker, which sees all of an author's comments: ingest partitions them by author; or none in
+    evaluation). ``policy=None`` skips moderation (to measure the
     classifier alone); ``first_stage=None`` embeds every unit.
     """
 

@@ -22,6 +22,14 @@ time, and a comment that fails alone goes to ``feedback.comments.accepted.dlq``
 (:class:`~streams.dead_letters.StageGuard`). A batch is what is ready (``classify_batch_wait_s``
 is short; ``classify_batch_size`` is reached under load), and the model sorts it by length and
 runs it in small pieces (``classify_embedding_batch_tokens``), so that it pads little.
+
+The per-author rate limit (:func:`models.moderation.check_author_rate`) keeps its windows in
+this process. It holds across workers because ingest writes each comment to its author's
+partition (:func:`models.ingest.author_partition`): one worker at a time sees all of an author's
+comments, in order. When a partition moves to another worker (a rebalance), the new owner
+starts its authors' windows empty, so an author may pass up to twice the limit within one
+window across a move; the windows are not kept in a changelog (a table would cost a changelog
+write per comment for a limit that is a guard against floods, not a count anyone reads).
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ from contracts.impact import PraiseDetected
 from contracts.settings import Settings
 from contracts.topics import COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, PRAISE, SUGGESTIONS
 from models.impact import judged_praise, praise_text
+from models.ingest import author_key
 from models.judge import BRAND_REPLY, JudgeInput, Judgement, SuggestionJudge
 from models.moderation import RateLimitState
 from streams.continuity import continuity_guard
@@ -91,7 +100,7 @@ def register_classify(
         Returns the judgements, the asks' vectors and the vector of each praise comment by index.
         """
         customers = [c for _, c in batch if c.speaker is not Speaker.BRAND]
-        inputs = [JudgeInput(c.text, f"{c.platform.value}:{c.author_id}", c.created_at) for c in customers]
+        inputs = [JudgeInput(c.text, author_key(c), c.created_at) for c in customers]
         if not inputs:  # brand replies only: nothing to judge, nothing embedded
             return [BRAND_REPLY] * len(batch), [], {}
         with metrics.model_batch_seconds.time():

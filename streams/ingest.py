@@ -8,7 +8,9 @@ acknowledgements before the batch's offsets are acknowledged.
 ``feedback.comments.dlq`` (key ``topic:partition:offset``, same partition number) and each valid
 one to ``feedback.comments.validated`` keyed by ``platform:comment_id``, so that copies of one
 comment meet in one partition. ``accept`` reads that topic and writes each identity once to
-``feedback.comments.accepted``; a record it cannot read goes to
+``feedback.comments.accepted``, still keyed by ``platform:comment_id`` but in its author's
+partition (:func:`~models.ingest.author_partition`), so that the classify stage's per-author rate
+limit sees all of an author's comments in one worker, in order; a record it cannot read goes to
 ``feedback.comments.validated.dlq``. Both run at concurrency 1; :class:`~streams.ledger.OutputLedger`
 makes re-deliveries after a crash produce nothing twice, :class:`~streams.dead_letters.StageGuard`
 sets aside what a stage cannot process and retries what the broker could not take, and
@@ -27,7 +29,13 @@ import faust
 from contracts.events import CommentAccepted, SourceRef, event_json
 from contracts.settings import Settings
 from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_VALIDATED
-from models.ingest import IngestLimits, InvalidRecord, brand_accounts, validate_comment
+from models.ingest import (
+    IngestLimits,
+    InvalidRecord,
+    author_partition,
+    brand_accounts,
+    validate_comment,
+)
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
 from streams.ledger import OutputLedger
@@ -85,21 +93,25 @@ def register_ingest(app: faust.App, settings: Settings, *, metrics: WorkerMetric
         if sent is not None:
             await sent
 
-    def identity_of(message: Any) -> str:
+    def route_of(message: Any) -> tuple[int, str]:
+        """The comment's partition of ``feedback.comments.accepted`` (its author's) and identity."""
         try:
-            return CommentAccepted.model_validate_json(message.value).key
+            comment = CommentAccepted.model_validate_json(message.value)
         except ValueError as exc:
             # Only our own validate agent writes here: a record of another shape came from elsewhere.
             raise UnreadableRecordError(f"not a CommentAccepted: {exc}") from exc
+        return author_partition(comment, settings.topic_partitions), comment.key
 
-    async def pass_on(message: Any, identity: str) -> Any:
+    async def pass_on(message: Any, route: tuple[int, str]) -> Any:
+        partition, identity = route
         return await accepted.send(
-            key=identity.encode(), value=message.value, partition=message.partition, force=True
+            key=identity.encode(), value=message.value, partition=partition, force=True
         )
 
     async def pass_on_and_wait(message: Any) -> None:
-        await (await pass_on(message, identity_of(message)))
-        await identities.add(message.partition, identity_of(message))
+        route = route_of(message)
+        await (await pass_on(message, route))
+        await identities.add(*route)
 
     batch, wait = settings.ingest_batch_size, settings.ingest_batch_wait_s
 
@@ -124,24 +136,22 @@ def register_ingest(app: faust.App, settings: Settings, *, metrics: WorkerMetric
             passed: set[tuple[int, str]] = set()
             for event in events:
                 async for message in validated_guard.in_order(event.message):
-                    identity = await accepting.run(message, partial(_identity, message))
-                    if identity is None:
+                    route = await accepting.run(message, partial(_route, message))
+                    if route is None:
                         continue
-                    if (message.partition, identity) in passed or await identities.contains(
-                        message.partition, identity
-                    ):
-                        logger.debug("duplicate %s passed over", identity)
+                    if route in passed or await identities.contains(*route):
+                        logger.debug("duplicate %s passed over", route[1])
                         continue
-                    passed.add((message.partition, identity))
-                    sent = await accepting.run(message, partial(pass_on, message, identity))
+                    passed.add(route)
+                    sent = await accepting.run(message, partial(pass_on, message, route))
                     if sent is not None:
                         pending.append((message, sent))
             await accepting.settle(pending, pass_on_and_wait)
             for partition, key in passed:
                 await identities.add(partition, key)
 
-    async def _identity(message: Any) -> str:
-        return identity_of(message)
+    async def _route(message: Any) -> tuple[int, str]:
+        return route_of(message)
 
 
 def _at(message: Any) -> tuple[str, int, int]:

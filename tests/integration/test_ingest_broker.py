@@ -17,6 +17,7 @@ from contracts.events import CommentAccepted, DeadLetter
 from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_DLQ, SUGGESTIONS, THEME_MEMBERS
 from messaging.admin import ensure_topics
 from messaging.readback import read_topic
+from models.ingest import author_partition
 from tests.integration.test_themes_broker import detected
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 
@@ -169,6 +170,10 @@ def test_valid_comments_pass_once_and_malformed_ones_are_dead_lettered(
     assert len({c.key for c in comments}) == 60
     assert all(r.key == c.key.encode() for r, c in zip(accepted, comments, strict=True))
     assert all(c.text.startswith("Idea number") and "  " not in c.text for c in comments)
+    # each comment is in its author's partition, so one author's comments meet in one worker
+    homes = [author_partition(c, settings.topic_partitions) for c in comments]
+    assert [r.partition for r in accepted] == homes
+    assert len({r.partition for r in accepted}) > 1  # 60 comments of 97 authors spread over partitions
 
     assert len(dead) == len(MALFORMED), worker.log_tail()
     letters = [DeadLetter.model_validate_json(r.value) for r in dead]
