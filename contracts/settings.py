@@ -92,7 +92,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Restart a worker that has not joined its consumer group this long after starting.",
     )
-    table_store: str = Field(default="memory://", description="faust table store URL.")
+    table_store: str = Field(
+        default="memory://",
+        pattern=r"^(memory|rocksdb)://",
+        description="faust table store: memory:// (tables rebuilt from their changelogs at every start) "
+        "or rocksdb:// (kept on disk under state_dir; needs the rocksdb extra, rocksdict).",
+    )
     worker_metrics_port: int = Field(
         default=6067,
         ge=0,
