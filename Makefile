@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 UV_VERSION := 0.13.8
 # Two package sets: the runtime (what the pipeline, the API and the demo import: no PyTorch) and
-# the full set (the runtime, PyTorch and sentence-transformers, and the test and lint tools).
+# the full set (the runtime, PyTorch and sentence-transformers, rocksdict for the persistent table
+# store, and the test and lint tools).
 RUNTIME_LOCK := requirements-runtime.lock
 FULL_LOCK := requirements.lock
 RUNTIME_STAMP := $(VENV)/.installed-runtime
@@ -49,7 +50,7 @@ install-runtime: ## Install exactly the runtime package set into .venv (removes 
 install-dev: $(FULL_STAMP) ## Create .venv with the full package set: runtime, PyTorch, test and lint tools
 
 lock: ## Re-resolve both locks from pyproject.toml (the runtime one within the full one)
-	$(UV) pip compile -q pyproject.toml --extra dev --extra torch --python-version 3.11 -o $(FULL_LOCK)
+	$(UV) pip compile -q pyproject.toml --extra dev --extra torch --extra rocksdb --python-version 3.11 -o $(FULL_LOCK)
 	$(UV) pip compile -q pyproject.toml --override requirements-runtime.overrides -c $(FULL_LOCK) \
 		--python-version 3.11 -o $(RUNTIME_LOCK)
 
