@@ -11,6 +11,7 @@ the Prometheus text format on ``worker_metrics_port``.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,7 +43,9 @@ class WorkerMetrics:
       took per classify batch; ``youasked_model_texts_total``: comments it judged;
     * ``youasked_consumer_lag{topic, partition}``: records of an input partition this worker
       holds that its consumer group has not committed yet (end offset - committed offset, counted
-      from the log start offset where the group has committed nothing: :mod:`messaging.offsets`).
+      from the log start offset where the group has committed nothing: :mod:`messaging.offsets`);
+    * ``youasked_tables_recovering{pid}``: 1 while the worker process ``pid`` rebuilds its tables
+      from their changelogs (after a start or a rebalance; its inputs wait meanwhile), else 0.
     """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -78,6 +81,12 @@ class WorkerMetrics:
             registry=self.registry,
         )
         self._lag_labels: set[tuple[str, str]] = set()
+        self.tables_recovering = Gauge(
+            "youasked_tables_recovering",
+            "1 while this worker process rebuilds its tables from their changelogs, else 0.",
+            ["pid"],
+            registry=self.registry,
+        )
 
     def set_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
         """Replace the lag gauge's series with ``lag`` (``{(topic, partition): records}``);
@@ -149,6 +158,10 @@ class LagProbe:
 def register_metrics(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> None:
     """Add the counting sensor to ``app`` and a timer that keeps the lag gauge current."""
     app.sensors.add(MetricsSensor(metrics))
+    # Read at each scrape from the server's thread: faust sets in_recovery while it replays.
+    metrics.tables_recovering.labels(pid=str(os.getpid())).set_function(
+        lambda: 1.0 if getattr(app, "in_recovery", False) else 0.0
+    )
     probe = LagProbe(
         app,
         bootstrap_servers=settings.bootstrap_servers,

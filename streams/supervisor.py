@@ -9,6 +9,12 @@ the child is a member of the group (it names itself ``youasked-worker-<pid>``): 
 model stack can take most of a minute on a busy machine, and that is not a stall. A child that
 has not joined within ``start_timeout_s`` is restarted. Outputs are idempotent (ledgers, keyed
 tables), so a restart loses and repeats nothing.
+
+A worker that took over partitions first rebuilds their tables from the changelogs, and commits
+nothing meanwhile; for a large product that takes longer than ``stall_s`` (replay times
+measured by ``benchmarks/recovery.py`` are in docs/operating.md). While the child's metrics say
+it is recovering (``youasked_tables_recovering``), its partitions are not judged, or each
+restart would begin the replay again.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Sequence
 
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.errors import KafkaError
+from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.settings import Settings
 from contracts.topics import WORKER_INPUTS
@@ -80,6 +88,28 @@ def _assignment(settings: Settings, client_id: str) -> set[tuple[str, int]] | No
         return None
     finally:
         admin.close()
+
+
+def _recovering(settings: Settings, pid: int) -> bool:
+    """True when the worker process ``pid`` says on its metrics endpoint (``worker_metrics_port``)
+    that it is rebuilding its tables; False when it says not, or cannot be asked.
+    """
+    if settings.worker_metrics_port == 0:
+        return False
+    host = settings.worker_metrics_host
+    host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 (compared, not bound)
+    url = f"http://{host}:{settings.worker_metrics_port}/metrics"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            text = response.read().decode("utf-8", "replace")
+        return any(
+            sample.labels.get("pid") == str(pid) and sample.value >= 1
+            for family in text_string_to_metric_families(text)
+            if family.name == "youasked_tables_recovering"
+            for sample in family.samples
+        )
+    except (OSError, ValueError):
+        return False
 
 
 def stalled(
@@ -154,6 +184,9 @@ def supervise(
                     break
                 continue
             joined = True
+            if _recovering(settings, child.pid):
+                seen.clear()  # replaying changelogs: nothing is committed until the tables are back
+                continue
             progress = _progress(settings, inputs)
             if progress is None:
                 continue

@@ -9,6 +9,7 @@ import pytest
 
 from contracts.settings import Settings
 from streams import supervisor
+from tests.kafka_support import free_port
 
 
 @pytest.fixture
@@ -117,3 +118,34 @@ def test_a_worker_that_never_joins_its_group_is_restarted(
     assert runs.read_text() == "xx"
     assert supervisor.time.monotonic() - started < 30
 
+
+
+def test_a_worker_replaying_its_changelogs_is_not_taken_for_stalled(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # input waits on a held partition and nothing is committed, but the worker is rebuilding
+    # its tables (a large product taken over): no restart, or the replay would start again
+    monkeypatch.setattr(supervisor, "_progress", lambda *_a: {("s", 0): (10, 5)})
+    monkeypatch.setattr(supervisor, "_assignment", lambda *_a: {("s", 0)})
+    monkeypatch.setattr(supervisor, "_recovering", lambda *_a: True)
+    runs = tmp_path / "runs"
+    script = STALLING_CHILD.format(runs=str(runs), sleep=2)
+    assert supervisor.supervise(settings, [sys.executable, "-c", script], stall_s=0.3, poll_s=0.05) == 0
+    assert runs.read_text() == "x"
+
+
+def test_the_worker_says_on_its_metrics_endpoint_whether_it_is_recovering(tmp_path: Path) -> None:
+    from streams.metrics import WorkerMetrics, start_metrics_server
+
+    metrics = WorkerMetrics()
+    port = start_metrics_server(metrics.registry, host="127.0.0.1", port=free_port())
+    assert port is not None
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path, worker_metrics_port=port)
+    state = {"recovering": True}
+    metrics.tables_recovering.labels(pid="4242").set_function(lambda: 1.0 if state["recovering"] else 0.0)
+    assert supervisor._recovering(settings, 4242)
+    assert not supervisor._recovering(settings, 4243)  # another process's series
+    state["recovering"] = False
+    assert not supervisor._recovering(settings, 4242)
+    closed = settings.model_copy(update={"worker_metrics_port": free_port()})
+    assert not supervisor._recovering(closed, 4242)  # nothing answers: judged as before
