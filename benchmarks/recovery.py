@@ -11,8 +11,9 @@ Starts a local broker (``youasked.broker``, free ports, its own state folder), t
    faust backs with rocksdict when that is installed), so that its local store can be kept for
    step 4.
 2. **State size.** Reads both changelogs of the themes tables (``<app id>-theme-state-changelog``,
-   ``<app id>-theme-members-changelog``): records, bytes (keys + values) and distinct keys (what
-   a fully compacted topic keeps), and the broker's on-disk size of each.
+   ``<app id>-theme-members-changelog``): records, bytes (keys + values), the live keys and their
+   bytes (what a fully compacted topic keeps: the last record per key), and the broker's on-disk
+   size of each.
 3. **Take-over with an empty local store** (``memory://``, a new state folder): the time from the
    worker's start to the answer (``SuggestionThemed`` on ``feedback.theme-members``) to one new
    suggestion of the product, produced just before the start. The worker must replay the
@@ -122,7 +123,7 @@ def changelog_size(settings: Settings, topic: str, log_dirs: Path) -> dict[str, 
     """Records, key + value bytes and distinct keys of ``topic``, and its size on the broker's disk."""
     reader = consumer(settings)
     records = size = 0
-    keys: set[bytes] = set()
+    latest: dict[bytes, int] = {}  # what a fully compacted topic keeps: the last record per key
     try:
         tps = [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or [])]
         reader.assign(tps)
@@ -132,12 +133,14 @@ def changelog_size(settings: Settings, topic: str, log_dirs: Path) -> dict[str, 
             for batch in reader.poll(timeout_ms=1000, max_records=5000).values():
                 for record in batch:
                     records += 1
-                    size += len(record.key or b"") + len(record.value or b"")
-                    keys.add(record.key or b"")
+                    length = len(record.key or b"") + len(record.value or b"")
+                    size += length
+                    latest[record.key or b""] = length if record.value is not None else 0
     finally:
         reader.close()
     disk = sum(f.stat().st_size for d in log_dirs.glob(f"{topic}-*") for f in d.iterdir() if f.is_file())
-    return {"records": records, "bytes": size, "keys": len(keys), "disk": disk}
+    live = [length for length in latest.values() if length]
+    return {"records": records, "bytes": size, "keys": len(live), "compacted": sum(live), "disk": disk}
 
 
 def member_ends(settings: Settings) -> dict[TopicPartition, int]:
@@ -234,13 +237,14 @@ def main() -> int:
             filler.stop()
         print(f"{produced} suggestions of {PRODUCT} produced in {produce_s:.0f} s; one worker placed them "
               f"in {fill_s:.0f} s ({produced / fill_s:.0f}/s, load {os.getloadavg()[0]:.1f})")
-        print("\n| changelog | records | key + value bytes | distinct keys | on the broker's disk |")
-        print("| --- | --- | --- | --- | --- |")
+        print("\n| changelog | records | key + value bytes | live keys | bytes once compacted | "
+              "on the broker's disk |")
+        print("| --- | --- | --- | --- | --- | --- |")
         for table in (STATE, MEMBERS):
             topic = f"{run.app_id}-{table}-changelog"
             size = changelog_size(run, topic, log_dirs)
             print(f"| {table} | {size['records']:,.0f} | {size['bytes'] / 1e6:,.1f} MB | {size['keys']:,.0f} | "
-                  f"{size['disk'] / 1e6:,.1f} MB |")
+                  f"{size['compacted'] / 1e6:,.1f} MB | {size['disk'] / 1e6:,.1f} MB |")
 
         fresh = run.model_copy(update={"state_dir": folder / "fresh", "table_store": "memory://"})
         memory_s, memory_loaded = time_to_answer(
