@@ -76,16 +76,18 @@ def latest(
             return out
 
 
-def run_scenario(kafka_bootstrap: str, tmp_path: Path, *, crash: bool) -> None:
+def run_scenario(kafka_bootstrap: str, tmp_path: Path, *, crash: bool, store: str = "memory://") -> None:
     """Themes form from 60 suggestions; 30 more and 5 re-deliveries follow (after a SIGKILL and
-    a restart when ``crash``); ids, placements and counts must hold."""
+    a restart when ``crash``, the restarted worker keeping the local table ``store``); ids,
+    placements and counts must hold."""
     settings = isolated_settings(
-        kafka_bootstrap, tmp_path, theme_tick_interval_s=1.0, theme_idle_recluster_s=2.0
+        kafka_bootstrap, tmp_path, theme_tick_interval_s=1.0, theme_idle_recluster_s=2.0, table_store=store
     )
+    env = {"YOUASKED_TABLE_STORE": store}
     ensure_topics(settings)
     first = [detected(i, i % 3, f"user{i % 25}") for i in range(60)]
     produce(settings, SUGGESTIONS, first)
-    worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    worker = WorkerProcess(settings, tmp_path / "worker.log", env=env).start()
     try:
         themes_1 = {
             k: v for k, v in latest(settings, 3, THEMES, "theme_id").items() if v["status"] == "active"
@@ -99,7 +101,7 @@ def run_scenario(kafka_bootstrap: str, tmp_path: Path, *, crash: bool) -> None:
         second = [detected(i, i % 3, f"user{i % 25}") for i in range(60, 90)]
         produce(settings, SUGGESTIONS, [*second, *first[:5]])  # the first five again: re-deliveries
         if crash:
-            worker = WorkerProcess(settings, tmp_path / "worker2.log").start()
+            worker = WorkerProcess(settings, tmp_path / "worker2.log", env=env).start()
         # After a crash faust may leave the partition idle until the offset guard seeks it
         # back (README, "No skipped offsets"); allow for that and, failing it, a supervised restart.
         members = latest(settings, 90, THEME_MEMBERS, "suggestion_id", timeout=300 if crash else 120)
@@ -134,3 +136,11 @@ def test_themes_form_keep_their_ids_and_count_people_once(kafka_bootstrap: str, 
 
 def test_themes_form_and_survive_a_crash_with_stable_ids(kafka_bootstrap: str, tmp_path: Path) -> None:
     run_scenario(kafka_bootstrap, tmp_path, crash=True)
+
+
+def test_themes_survive_a_crash_with_their_tables_kept_on_disk(kafka_bootstrap: str, tmp_path: Path) -> None:
+    # rocksdb:// (faust's RocksDB store through rocksdict): the restarted worker reads its own
+    # store, written up to some point before the SIGKILL, and replays only the changelog after it
+    pytest.importorskip("rocksdict")
+    run_scenario(kafka_bootstrap, tmp_path, crash=True, store="rocksdb://")
+    assert list(tmp_path.glob("state-*/worker/**/theme-state-*.db")), "no table store on disk"
