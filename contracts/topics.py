@@ -54,7 +54,8 @@ COMMENTS_VALIDATED = TopicSpec(
     name="feedback.comments.validated",
     key="platform:comment_id",
     payload=CommentAccepted,
-    description="Internal: valid comments re-keyed by identity so that duplicates meet.",
+    description="Internal: valid comments keyed by identity, in their author's partition (a hash of "
+    "platform:author_id), so that duplicates meet and one author's comments meet.",
     public=False,
 )
 COMMENTS_ACCEPTED = TopicSpec(

@@ -6,12 +6,12 @@ acknowledgements before the batch's offsets are acknowledged.
 
 ``validate`` reads ``feedback.comments`` (any key), writes each invalid record to
 ``feedback.comments.dlq`` (key ``topic:partition:offset``, same partition number) and each valid
-one to ``feedback.comments.validated`` keyed by ``platform:comment_id``, so that copies of one
-comment meet in one partition. ``accept`` reads that topic and writes each identity once to
-``feedback.comments.accepted``, still keyed by ``platform:comment_id`` but in its author's
-partition (:func:`~models.ingest.author_partition`), so that the classify stage's per-author rate
-limit sees all of an author's comments in one worker, in order; a record it cannot read goes to
-``feedback.comments.validated.dlq``. Both run at concurrency 1; :class:`~streams.ledger.OutputLedger`
+one to ``feedback.comments.validated`` keyed by ``platform:comment_id``, in its author's
+partition (:func:`~models.ingest.author_partition`): copies of one comment meet in one partition,
+and so do all of an author's comments. ``accept`` reads that topic and writes each identity once
+to ``feedback.comments.accepted`` (same key, same partition number), so the classify stage's
+per-author rate limit sees all of an author's comments in one worker, in order; a record it
+cannot read goes to ``feedback.comments.validated.dlq``. Both run at concurrency 1; :class:`~streams.ledger.OutputLedger`
 makes re-deliveries after a crash produce nothing twice, :class:`~streams.dead_letters.StageGuard`
 sets aside what a stage cannot process and retries what the broker could not take, and
 :class:`~streams.continuity.OffsetGuard` makes sure no input offset is skipped.
@@ -86,32 +86,33 @@ def register_ingest(app: faust.App, settings: Settings, *, metrics: WorkerMetric
             await validating.reject(message, reason=outcome.reason, detail=outcome.detail)
             logger.info("dead-lettered %s:%d:%d: %s", *_at(message), outcome.reason.value)
             return None
-        return await validated.send(key=outcome.key.encode(), value=event_json(outcome), force=True)
+        return await validated.send(
+            key=outcome.key.encode(),
+            value=event_json(outcome),
+            partition=author_partition(outcome, settings.topic_partitions),
+            force=True,
+        )
 
     async def check_and_wait(message: Any) -> None:
         sent = await check(message, datetime.now(UTC))
         if sent is not None:
             await sent
 
-    def route_of(message: Any) -> tuple[int, str]:
-        """The comment's partition of ``feedback.comments.accepted`` (its author's) and identity."""
+    def identity_of(message: Any) -> str:
         try:
-            comment = CommentAccepted.model_validate_json(message.value)
+            return CommentAccepted.model_validate_json(message.value).key
         except ValueError as exc:
             # Only our own validate agent writes here: a record of another shape came from elsewhere.
             raise UnreadableRecordError(f"not a CommentAccepted: {exc}") from exc
-        return author_partition(comment, settings.topic_partitions), comment.key
 
-    async def pass_on(message: Any, route: tuple[int, str]) -> Any:
-        partition, identity = route
+    async def pass_on(message: Any, identity: str) -> Any:
         return await accepted.send(
-            key=identity.encode(), value=message.value, partition=partition, force=True
+            key=identity.encode(), value=message.value, partition=message.partition, force=True
         )
 
     async def pass_on_and_wait(message: Any) -> None:
-        route = route_of(message)
-        await (await pass_on(message, route))
-        await identities.add(*route)
+        await (await pass_on(message, identity_of(message)))
+        await identities.add(message.partition, identity_of(message))
 
     batch, wait = settings.ingest_batch_size, settings.ingest_batch_wait_s
 
@@ -136,22 +137,24 @@ def register_ingest(app: faust.App, settings: Settings, *, metrics: WorkerMetric
             passed: set[tuple[int, str]] = set()
             for event in events:
                 async for message in validated_guard.in_order(event.message):
-                    route = await accepting.run(message, partial(_route, message))
-                    if route is None:
+                    identity = await accepting.run(message, partial(_identity, message))
+                    if identity is None:
                         continue
-                    if route in passed or await identities.contains(*route):
-                        logger.debug("duplicate %s passed over", route[1])
+                    if (message.partition, identity) in passed or await identities.contains(
+                        message.partition, identity
+                    ):
+                        logger.debug("duplicate %s passed over", identity)
                         continue
-                    passed.add(route)
-                    sent = await accepting.run(message, partial(pass_on, message, route))
+                    passed.add((message.partition, identity))
+                    sent = await accepting.run(message, partial(pass_on, message, identity))
                     if sent is not None:
                         pending.append((message, sent))
             await accepting.settle(pending, pass_on_and_wait)
             for partition, key in passed:
                 await identities.add(partition, key)
 
-    async def _route(message: Any) -> tuple[int, str]:
-        return route_of(message)
+    async def _identity(message: Any) -> str:
+        return identity_of(message)
 
 
 def _at(message: Any) -> tuple[str, int, int]:
