@@ -11,10 +11,11 @@ partition (:func:`~models.ingest.author_partition`): copies of one comment meet 
 and so do all of an author's comments. ``accept`` reads that topic and writes each identity once
 to ``feedback.comments.accepted`` (same key, same partition number), so the classify stage's
 per-author rate limit sees all of an author's comments in one worker, in order; a record it
-cannot read goes to ``feedback.comments.validated.dlq``. Both run at concurrency 1; :class:`~streams.ledger.OutputLedger`
-makes re-deliveries after a crash produce nothing twice, :class:`~streams.dead_letters.StageGuard`
-sets aside what a stage cannot process and retries what the broker could not take, and
-:class:`~streams.continuity.OffsetGuard` makes sure no input offset is skipped.
+cannot read goes to ``feedback.comments.validated.dlq``. Both run at concurrency 1;
+:class:`~streams.ledger.OutputLedger` makes re-deliveries after a crash produce nothing twice,
+:class:`~streams.dead_letters.StageGuard` sets aside what a stage cannot process and retries what
+the broker could not take, and :class:`~streams.continuity.OffsetGuard` makes sure no input
+offset is skipped.
 """
 
 from __future__ import annotations
