@@ -37,8 +37,16 @@ def test_the_supervisor_sees_which_partitions_its_worker_holds(kafka_bootstrap: 
             if len(members) == 1:
                 member = members[0]
                 owned = supervisor._assignment(settings, member)
+        child = int(member.rsplit("-", 1)[-1]) if member else 0
+        # its tables (empty changelogs) are rebuilt within moments of holding its partitions
+        settled = time.monotonic() + 60
+        while (recovering := supervisor._recovering(settings, child)) and time.monotonic() < settled:
+            time.sleep(1)
+        served = worker.metrics()
     finally:
         worker.stop()
+    assert ("youasked_tables_recovering", frozenset({("pid", str(child))})) in served, served
+    assert not recovering
     assert re.fullmatch(r"youasked-worker-\d+", member), (member, worker.log_tail())
     assert owned is not None
     inputs = {settings.topic_name(spec) for spec in WORKER_INPUTS}
