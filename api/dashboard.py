@@ -18,9 +18,11 @@ from api.parameters import ProductParam
 from api.pipeline import PipelineProbe, stage_dead_letters
 from api.readmodel.schema import ThemeRow
 from api.schemas import Body
-from contracts.events import LifecycleStatus, Platform
+from contracts.events import LIVE_THEME_STATUSES, LifecycleStatus, Platform
 from contracts.settings import Settings
 from models.scoring import DEFAULT_RULES, ScoringWeights
+
+LIVE = [status.value for status in LIVE_THEME_STATUSES]
 
 TREND_WEEKS = 12
 
@@ -33,6 +35,7 @@ class MatrixPoint(Body):
     title: str = Field(description="Given by a person, else picked from the asks' words.")
     label: str = Field(description="Keywords.")
     lifecycle_status: LifecycleStatus
+    emerging: bool = Field(default=False, description="Still small: fewer asks than a theme is founded from.")
     quadrant: str | None
     impact: float | None = Field(description="0..1, the score's impact.")
     cost_normalized: float | None = Field(description="0..1, the score's cost (assumed M until estimated).")
@@ -159,7 +162,7 @@ def matrix(
     engine: Engine, *, product: str | None, platform: Platform | None, limit: int, cost_split: float
 ) -> ThemeMatrix:
     """The ``limit`` best-scored active themes (by the same order as ``/themes?sort=score``)."""
-    query = select(ThemeRow).where(ThemeRow.status == "active")
+    query = select(ThemeRow).where(ThemeRow.status.in_(LIVE))
     if product:
         query = query.where(ThemeRow.product == product)
     if platform:
@@ -174,7 +177,7 @@ def matrix(
         products = list(
             session.scalars(
                 select(ThemeRow.product)
-                .where(ThemeRow.status == "active")
+                .where(ThemeRow.status.in_(LIVE))
                 .distinct()
                 .order_by(ThemeRow.product)
             )
@@ -195,6 +198,7 @@ def matrix(
                     title=row.title,
                     label=row.label,
                     lifecycle_status=LifecycleStatus(row.lifecycle_status),
+                    emerging=row.status == "emerging",
                     quadrant=row.quadrant,
                     impact=score.get("impact", row.impact),
                     cost_normalized=score.get("cost_normalized"),

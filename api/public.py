@@ -29,9 +29,11 @@ from api.common import ERRORS
 from api.parameters import ProductParam
 from api.readmodel.schema import ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
 from api.schemas import Body
-from contracts.events import LifecycleStatus
+from contracts.events import LIVE_THEME_STATUSES, LifecycleStatus
 from contracts.settings import Settings
 from models.templates import ClosureTemplates, load_templates, render
+
+LIVE = [status.value for status in LIVE_THEME_STATUSES]
 
 PublicStatus = Literal["under_review", "planned", "in_progress", "shipped"]
 COLUMNS: tuple[tuple[PublicStatus, str, tuple[LifecycleStatus, ...]], ...] = (
@@ -190,7 +192,7 @@ def board(engine: Engine, templates: ClosureTemplates, *, product: str | None, l
         products = list(
             session.scalars(
                 select(ThemeRow.product)
-                .where(ThemeRow.status == "active")
+                .where(ThemeRow.status.in_(LIVE))
                 .distinct()
                 .order_by(ThemeRow.product)
             )
@@ -198,7 +200,7 @@ def board(engine: Engine, templates: ClosureTemplates, *, product: str | None, l
         columns = []
         for status, title, lifecycle in COLUMNS:
             query = select(ThemeRow).where(
-                ThemeRow.status == "active", ThemeRow.lifecycle_status.in_([s.value for s in lifecycle])
+                ThemeRow.status.in_(LIVE), ThemeRow.lifecycle_status.in_([s.value for s in lifecycle])
             )
             if product:
                 query = query.where(ThemeRow.product == product)

@@ -35,7 +35,9 @@ class ThemeRead(Body):
 
     theme_id: str
     product: str
-    status: str = Field(description="active, merged or retired (the clustering's view).")
+    status: str = Field(
+        description="active, emerging (a live theme still small), merged or retired (the clustering's view)."
+    )
     lifecycle_status: LifecycleStatus
     merged_into: str | None
     title: str = Field(description="Given by a person (``named``), else picked from the asks' words.")

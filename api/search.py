@@ -20,7 +20,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.readmodel.schema import SuggestionVectorRow, ThemeRow
+from contracts.events import LIVE_THEME_STATUSES
 from models.embedding import EMBEDDING_DIM, Embedder
+
+LIVE = [status.value for status in LIVE_THEME_STATUSES]
 
 
 @dataclass
@@ -90,7 +93,7 @@ class SemanticIndex:
             return snapshot
         with Session(self.engine) as session:
             count, newest = session.execute(
-                select(func.count(), func.max(ThemeRow.changed_at)).where(ThemeRow.status == "active")
+                select(func.count(), func.max(ThemeRow.changed_at)).where(ThemeRow.status.in_(LIVE))
             ).one()
             version = (int(count or 0), str(newest))
             if version == snapshot.version:
@@ -99,7 +102,7 @@ class SemanticIndex:
             rows = session.execute(
                 select(ThemeRow.theme_id, ThemeRow.product, SuggestionVectorRow.vector)
                 .join(SuggestionVectorRow, SuggestionVectorRow.suggestion_id == ThemeRow.representative_id)
-                .where(ThemeRow.status == "active")
+                .where(ThemeRow.status.in_(LIVE))
                 .order_by(ThemeRow.theme_id)
             ).all()
         rows = [row for row in rows if len(row.vector) == 4 * EMBEDDING_DIM]  # one model's vectors

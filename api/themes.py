@@ -20,7 +20,9 @@ from api.reads import suggestion_read, theme_read
 from api.schemas import HistoryRead, ReviewItem, ThemeDetail, ThemeHit, ThemeHits, ThemePage
 from api.search import SemanticIndex
 from api.security import Role
-from contracts.events import LifecycleStatus, Platform
+from contracts.events import LIVE_THEME_STATUSES, LifecycleStatus, Platform
+
+LIVE = [status.value for status in LIVE_THEME_STATUSES]
 
 
 def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
@@ -40,6 +42,10 @@ def _add_list_routes(router: APIRouter, *, engine: Engine, semantic: SemanticInd
         caller: Viewer,
         product: ProductParam = None,
         status: LifecycleStatus | None = None,
+        cluster_status: Annotated[
+            Literal["active", "emerging"] | None,
+            Query(description="Live themes in this clustering status only (emerging: still small)."),
+        ] = None,
         quadrant: Literal["quick_win", "big_bet", "fill_in", "money_pit", "unknown_cost"] | None = None,
         platform: Platform | None = None,
         min_authors: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
@@ -54,11 +60,13 @@ def _add_list_routes(router: APIRouter, *, engine: Engine, semantic: SemanticInd
         """Themes with filters, sorted by score (priority), distinct authors, growth or recency."""
         query = select(ThemeRow)
         if not include_merged:
-            query = query.where(ThemeRow.status == "active")
+            query = query.where(ThemeRow.status.in_(LIVE))
         if product:
             query = query.where(ThemeRow.product == product)
         if status:
             query = query.where(ThemeRow.lifecycle_status == status.value)
+        if cluster_status:
+            query = query.where(ThemeRow.status == cluster_status)
         if quadrant:
             query = query.where(ThemeRow.quadrant == quadrant)
         if min_authors:

@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from contracts.events import SuggestionThemed, ThemeStatus
+from contracts.events import LIVE_THEME_STATUSES, SuggestionThemed
 from contracts.lifecycle import ClosureEvent, ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import COMMENTS, THEME_MEMBERS, WORKER_INPUTS
@@ -257,7 +257,7 @@ def main() -> None:
         wait_for_zero_lag(settings, [settings.topic_name(s) for s in WORKER_INPUTS], timeout=600)
         print(f"judged and clustered in {time.monotonic() - started:.0f} s")
 
-        themes = [t for t in latest_themes(settings, product=args.product) if t.status is ThemeStatus.ACTIVE]
+        themes = [t for t in latest_themes(settings, product=args.product) if t.status in LIVE_THEME_STATUSES]
         themes.sort(key=lambda t: (-(t.score.priority if t.score else 0.0), -t.author_count, t.theme_id))
         if not themes:
             raise SystemExit(f"no themes formed:\n{worker.log_tail()}")

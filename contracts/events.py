@@ -311,10 +311,20 @@ def comment_key_of(suggestion_id: str) -> str:
 
 
 class ThemeStatus(enum.StrEnum):
-    """Where a theme stands in the clustering: live, or folded into another theme."""
+    """Where a theme stands in the clustering: live, or folded into another theme.
+
+    A live theme is ``emerging`` while fewer suggestions than a theme is founded from ask it
+    (two or three people asking the same thing in different words), then ``active``; it keeps
+    its id as it grows.
+    """
 
     ACTIVE = "active"
+    EMERGING = "emerging"
     MERGED = "merged"
+
+
+LIVE_THEME_STATUSES = (ThemeStatus.ACTIVE, ThemeStatus.EMERGING)
+"""The clustering statuses of a live theme (not merged away)."""
 
 
 class LifecycleStatus(enum.StrEnum):
@@ -409,9 +419,11 @@ class ThemeChanged(Event):
     A merged theme's last record has ``status = merged`` and ``merged_into``: whoever asked
     under it follows that id. ``merged_from`` and ``split_from`` keep the lineage.
     ``author_count`` counts distinct people (platform + author id), duplicates included.
+    A live theme's ``status`` is ``emerging`` while it is small (version 2; a version-1 record,
+    from before emerging themes, reads as it is).
     """
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     theme_id: str
     product: str
     status: ThemeStatus
@@ -443,6 +455,12 @@ class ThemeChanged(Event):
     release: ReleaseRef | None = None
     engagement: int = Field(default=0, ge=0, description="Likes + replies + shares on its comments.")
     score: ThemeScore | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: object) -> object:
+        """Read a version-1 snapshot (before ``emerging``): its fields mean the same."""
+        return {**data, "schema_version": 2} if _is_version_1(data) else data
 
 
 class DuplicateKind(enum.StrEnum):

@@ -238,7 +238,11 @@ def theme_snapshot(
     life: ThemeState | None = None,
     weights: ScoringWeights | None = None,
 ) -> ThemeChanged:
-    """The public snapshot of one theme record, with its lifecycle and (if live) its score."""
+    """The public snapshot of one theme record, with its lifecycle and (if live) its score.
+
+    ``status`` is the clustering's view: ``active``, ``emerging`` (a live theme still small) or
+    ``merged``.
+    """
     life = life or ThemeState(theme_id=record.theme_id)
     merged = status is ThemeStatus.MERGED
     lifecycle_status = LifecycleStatus.MERGED if merged else LifecycleStatus(life.status.value)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from contracts.events import ThemeChanged, ThemeStatus
+from contracts.events import LIVE_THEME_STATUSES, ThemeChanged
 from contracts.settings import Settings
 from contracts.topics import THEMES
 from messaging.readback import read_topic
@@ -85,7 +85,7 @@ def open_themes(settings: Settings, model: Embedder, *, product: str) -> list[Op
 
     snapshots = [
         s for s in latest_themes(settings, product=product)
-        if s.status is ThemeStatus.ACTIVE and s.lifecycle_status in OPEN_STATUSES
+        if s.status in LIVE_THEME_STATUSES and s.lifecycle_status in OPEN_STATUSES
     ]
     if not snapshots:
         return []

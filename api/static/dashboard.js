@@ -216,11 +216,17 @@ function themeName(theme) {
   return theme.title || theme.label || theme.theme_id;
 }
 
+function emergingPill() {
+  return el("span", { class: "pill emerging", title: "A few people asked this; it becomes a full theme as more do." },
+    "emerging");
+}
+
 function renderTop(data) {
   const rows = data.items.slice(0, TOP_THEMES).map((t, i) => el("tr", { dataset: { themeId: t.theme_id } },
     el("td", { class: "rank" }, i + 1),
     el("td", { class: "theme-cell" },
       el("button", { type: "button", class: "link-button", onclick: () => openTheme(t.theme_id) }, themeName(t)),
+      t.emerging ? emergingPill() : null,
       el("div", { class: "muted small" }, `${QUADRANT_LABELS[t.quadrant] || "–"}${state.product ? "" : ` · ${t.product}`}`)),
     el("td", {}, statusPill(t.lifecycle_status)),
     el("td", { class: "num" }, fmtInt(t.author_count)),
@@ -544,6 +550,7 @@ async function openTheme(themeId) {
   const weeks = Object.keys(theme.weekly_counts).sort();
   body.replaceChildren(...[
     el("div", { class: "detail-meta" }, statusPill(theme.lifecycle_status),
+      theme.status === "emerging" ? emergingPill() : null,
       el("span", { class: "pill" }, QUADRANT_LABELS[theme.quadrant] || "no score"),
       el("span", { class: "muted small" }, `${theme.product} · ${theme.theme_id}`)),
     theme.keywords && theme.keywords.length

@@ -182,6 +182,7 @@ def decision_effects(
         retired=retired,
         life=life,
         weights=rules.weights,
+        config=rules.engine.config,
     )
     items.extend(set_member(sid, payload) for sid, payload in members.items())
     items.append(outcome_emit(result.outcome, partition, checkpoint=AFTER_OUTCOME))
@@ -269,6 +270,7 @@ def erasure_effects(
         retired={},
         life=lambda tid: stored_life(tables, tid),
         weights=rules.weights,
+        config=rules.engine.config,
     )
     for record in hand_over(relevant, erased, now=now):  # the first repeat now holds the item
         members[record.suggestion_id] = record.model_dump(mode="json")

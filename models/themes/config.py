@@ -91,6 +91,14 @@ class ThemeConfig:
       cluster). Off by default for id stability: they then move only into a NEW theme,
       i.e. when the idea they were waiting for appears; otherwise they are confirmed
       where they are once HDBSCAN puts them in their theme's cluster.
+    - ``emerging_threshold`` / ``emerging_min_authors``: after a re-cluster, pool items left
+      without a theme whose every pair has cosine at least ``emerging_threshold`` (complete
+      linkage) and that ``emerging_min_authors`` distinct people asked found a theme of their
+      own, shown as ``emerging`` while it holds fewer than ``min_cluster_size`` suggestions
+      (two or three people asking the same thing is a theme worth showing). The level is
+      "probably the same idea" on every corpus measured (docs/benchmarks.md, "Emerging
+      themes"): the MRPC break-even, and the level where nearest pool neighbours of
+      banking77 and hwu64 training rows share their intent at least 4 times in 5.
     """
 
     join_threshold: float = 0.80
@@ -114,6 +122,8 @@ class ThemeConfig:
     provisional_wait: int = 1
     provisional_drift: bool = False
     max_text_chars: int = 500
+    emerging_threshold: float = 0.75
+    emerging_min_authors: int = 2
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from contracts.lifecycle import hash_author_key
 from models.themes.config import ThemeConfig
+from models.themes.emerging import emerging_groups
 from models.themes.events import (
     SuggestionPlaced,
     ThemeCreated,
@@ -278,7 +279,9 @@ class ThemeEngine:
                 events.extend(self._settle(state, rows[i], homes, theme_id, now, touched))
             state.invalidate()
         events.extend(self._merge_close(state, now=now, touched=touched))
+        settled = [sid for sid, m in state.pool.items() if settle_all or m.waited >= cfg.provisional_wait]
         events.extend(self._reassign_pool(state, now=now, touched=touched, settle_all=settle_all))
+        events.extend(self._found_emerging(state, settled, now=now, new_id=new_id, touched=touched))
         themes = list(state.themes.values())
         changed = set(relabel(themes, top_n=cfg.label_words)) if themes else set()
         for theme_id in sorted((touched | changed) & set(state.themes)):
@@ -379,6 +382,29 @@ class ThemeEngine:
             touched.add(origin)
         touched.add(theme_id)
         return events + placed
+
+    def _found_emerging(
+        self, state: ProductThemes, settled: list[str], *, now: datetime, new_id: IdFactory, touched: set[str]
+    ) -> list[ThemeEvent]:
+        """Pool items that waited their turn and are still alone: groups that agree found themes
+        (see :func:`models.themes.emerging.emerging_groups`).
+        """
+        alone = [state.pool[sid] for sid in settled if sid in state.pool][-self.config.max_recluster_pool :]
+        if len(alone) < 2:
+            return []
+        vectors = np.stack([m.vector for m in alone]).astype(np.float32)
+        groups = emerging_groups(
+            vectors,
+            [m.authors for m in alone],
+            threshold=self.config.emerging_threshold,
+            min_authors=self.config.emerging_min_authors,
+        )
+        events: list[ThemeEvent] = []
+        for rows in groups:
+            events.extend(self._create(state, [alone[i] for i in rows], None, {}, now, new_id, touched))
+        if groups:
+            state.invalidate()
+        return events
 
     def _home(self, state: ProductThemes, suggestion_id: str, homes: dict[str, str]) -> str | None:
         """Current theme of a provisional member (following this re-cluster's merges), else ``None``."""

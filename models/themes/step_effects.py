@@ -17,7 +17,9 @@ from models.embedding import Embedder
 from models.lifecycle import ThemeState
 from models.scoring import DEFAULT_WEIGHTS, ScoringWeights
 from models.theme_mapping import moved_member, suggestion_themed, theme_snapshot
+from models.themes.config import ThemeConfig
 from models.themes.effects import Effect, Effects, Emit
+from models.themes.emerging import is_emerging
 from models.themes.engine import ThemeEngine
 from models.themes.records import ThemeRecord
 from models.themes.tables import ThemeTables, set_member, work_writes
@@ -68,6 +70,7 @@ def step_effects(
         retired=retired,
         life=lambda tid: stored_life(tables, tid),
         weights=rules.weights,
+        config=rules.engine.config,
     )
     items.extend(set_member(sid, payload) for sid, payload in members.items())
     everything = result.reclustered or bool(result.merged)
@@ -92,19 +95,23 @@ def step_emits(
     retired: dict[str, dict[str, Any]],
     life: LifeOf,
     weights: ScoringWeights,
+    config: ThemeConfig,
 ) -> dict[str, dict[str, Any]]:
     """Append to ``items`` the snapshots of the themes ``result`` changed (by id), of the themes
     it merged away (from their ``retired`` records), and the member records of its placements;
-    return the member records to store (suggestion id -> JSON).
+    return the member records to store (suggestion id -> JSON). A live theme reads ``emerging``
+    while it holds fewer than ``config.min_cluster_size`` suggestions.
     """
     state = work.themes
     for theme_id, change in sorted(result.changed.items()):
         if theme_id in state.themes:
+            small = is_emerging(state.themes[theme_id], config)
             snapshot = theme_snapshot(
                 state.themes[theme_id],
                 work.lineage.get(theme_id, Lineage()),
                 change=change,
                 now=now,
+                status=ThemeStatus.EMERGING if small else ThemeStatus.ACTIVE,
                 life=life(theme_id),
                 weights=weights,
             )

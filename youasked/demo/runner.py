@@ -159,7 +159,7 @@ def themes_table(summary: DemoSummary, *, top: int = 12) -> Table:
     """The ``top`` active themes, most people first: title, keywords, counts, three member asks."""
     from rich.table import Table
 
-    active = [t for t in summary.themes.values() if t["status"] == "active"]
+    active = [t for t in summary.themes.values() if t["status"] in ("active", "emerging")]
     active.sort(key=lambda t: (-int(str(t["author_count"])), str(t["theme_id"])))
     table = Table(title=f"Themes ({len(active)} active)")
     table.add_column("theme", no_wrap=True)  # the id, whole: the API and commands take it
