@@ -99,6 +99,12 @@ class ThemeConfig:
       "probably the same idea" on every corpus measured (docs/benchmarks.md, "Emerging
       themes"): the MRPC break-even, and the level where nearest pool neighbours of
       banking77 and hwu64 training rows share their intent at least 4 times in 5.
+    - ``max_disagreement``: the catch-all guard (:mod:`models.themes.agreement`). A theme whose
+      sampled members disagree (cosine to the sample's centre below ``found_threshold``) in a
+      larger share than this, and whose sample falls into two parts that each agree, is split
+      at the re-cluster (recorded as a split). 0.25: a quarter of the members no longer
+      "probably the same idea" as the theme's centre; a loose single idea is protected by the
+      second test (its halves disagree as much as the whole), so the share can be strict.
     """
 
     join_threshold: float = 0.80
@@ -124,6 +130,7 @@ class ThemeConfig:
     max_text_chars: int = 500
     emerging_threshold: float = 0.75
     emerging_min_authors: int = 2
+    max_disagreement: float = 0.25
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 from sklearn.decomposition import PCA
 
+from models.themes.agreement import catch_all_split
 from models.themes.config import ThemeConfig
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class ReclusterPlan:
       (its sampled members among the rows move) or ``None`` for a theme born in the pool.
     - ``moves``: sampled member rows of one theme that move to another existing theme
       (at least ``min_cluster_size`` of them landed in that theme's cluster).
+    - ``guarded``: themes split by the catch-all guard (their split is among ``new_themes``).
     """
 
     joins: dict[int, str] = field(default_factory=dict)
@@ -39,6 +41,7 @@ class ReclusterPlan:
     new_themes: list[list[int]] = field(default_factory=list)
     moves: list[tuple[list[int], str]] = field(default_factory=list)
     new_origins: list[str | None] = field(default_factory=list)
+    guarded: list[str] = field(default_factory=list)
     n_clusters: int = 0
 
 
@@ -109,11 +112,14 @@ def plan_recluster(
     theme's rows splits
     off as a new theme (with the cluster's pool rows); ``min_cluster_size`` rows of a theme
     in a cluster matched to another theme move there; an unmatched
-    cluster with ``min_cluster_size`` pool rows becomes a new theme of those rows.
+    cluster with ``min_cluster_size`` pool rows becomes a new theme of those rows. Last, the
+    catch-all guard: a theme untouched by these rules whose sampled rows stop agreeing
+    (:func:`models.themes.agreement.catch_all_split`) splits off its smaller part.
     """
     labels = cluster_labels(vectors, config)
     plan = ReclusterPlan(n_clusters=int(labels.max()) + 1 if len(labels) else 0)
     if plan.n_clusters == 0:
+        _guard_catch_alls(plan, vectors=vectors, owners=owners, config=config)
         return plan
     theme_ids = sorted({o for o in owners if o is not None})
     column = {tid: j for j, tid in enumerate(theme_ids)}
@@ -173,6 +179,7 @@ def plan_recluster(
             if len(rows_of) >= config.min_cluster_size:
                 plan.new_themes.append(rows_of)
                 plan.new_origins.append(None)
+    _guard_catch_alls(plan, vectors=vectors, owners=owners, config=config)
     logger.debug(
         "recluster: %d rows, %d clusters, %d joins, %d merges, %d new",
         len(labels),
@@ -182,3 +189,23 @@ def plan_recluster(
         len(plan.new_themes),
     )
     return plan
+
+
+def _guard_catch_alls(
+    plan: ReclusterPlan, *, vectors: npt.NDArray[np.float32], owners: list[str | None], config: ThemeConfig
+) -> None:
+    """Add a split to ``plan`` for each theme that fails the catch-all guard and that no other
+    rule of this re-cluster touches (merged, split or losing members).
+    """
+    busy = set(plan.merges) | set(plan.merges.values()) | {o for o in plan.new_origins if o is not None}
+    busy |= {owners[rows[0]] for rows, _ in plan.moves if rows and owners[rows[0]] is not None}
+    rows_of: dict[str, list[int]] = {}
+    for i, owner in enumerate(owners):
+        if owner is not None and owner not in busy:
+            rows_of.setdefault(owner, []).append(i)
+    for theme_id, rows in sorted(rows_of.items()):
+        part = catch_all_split(vectors[rows], config)
+        if part is not None:
+            plan.new_themes.append(sorted(rows[i] for i in part))
+            plan.new_origins.append(theme_id)
+            plan.guarded.append(theme_id)
