@@ -198,7 +198,8 @@ def _guard_catch_alls(
     rule of this re-cluster touches (merged, split or losing members).
     """
     busy = set(plan.merges) | set(plan.merges.values()) | {o for o in plan.new_origins if o is not None}
-    busy |= {owners[rows[0]] for rows, _ in plan.moves if rows and owners[rows[0]] is not None}
+    for rows, _ in plan.moves:
+        busy.update(owner for owner in (owners[i] for i in rows) if owner is not None)
     rows_of: dict[str, list[int]] = {}
     for i, owner in enumerate(owners):
         if owner is not None and owner not in busy:
