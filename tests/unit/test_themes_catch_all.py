@@ -51,7 +51,7 @@ def test_a_catch_all_fails_the_guard_and_a_loose_single_idea_passes() -> None:
     assert part is not None and sorted(catch_all().sample[i].suggestion_id for i in part) == [
         f"m{i}" for i in range(20, 32)
     ]
-    loose = np.stack([idea(0, i, cosine=0.7) for i in range(40)])  # one idea, worded loosely
+    loose = np.stack([idea(0, i, cosine=0.55) for i in range(40)])  # one idea, worded loosely
     assert disagreement(loose, GUARD_ONLY.found_threshold) > GUARD_ONLY.max_disagreement
     assert catch_all_split(loose, GUARD_ONLY) is None
     tight = np.stack([idea(0, i) for i in range(40)])
