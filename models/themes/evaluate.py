@@ -14,6 +14,7 @@ from sklearn.metrics import adjusted_rand_score, v_measure_score
 
 from models.duplicates import DuplicateConfig
 from models.themes.config import ThemeConfig
+from models.themes.emerging import is_emerging
 from models.themes.engine import ThemeEngine
 from models.themes.events import SuggestionPlaced, ThemeEvent, ThemeMerged, ThemeSplit
 from models.themes.records import Suggestion
@@ -109,6 +110,7 @@ def evaluate_themes(
     ``vectors`` is ``(n, dim)`` L2-normalized. Row ``i`` arrives at ``EVAL_START + i`` minutes
     with author ``author-i``; after the last row the clock advances by ``recluster_interval``
     and :meth:`ThemeEngine.tick` runs (the periodic time trigger). Returns ``n``, ``themes``,
+    ``emerging_themes`` (of ``themes``, those still emerging: scored as themes like any other),
     ``v_measure`` and ``ari`` (pool rows scored as singleton clusters; ``*_pool_as_one`` the same
     with the pool scored as one cluster, as BERTopic's outlier topic is often scored), ``outlier_rate``
     (share of rows in the pool at the end), ``id_stability`` (share of rows that ever got a
@@ -168,6 +170,7 @@ def evaluate_themes(
     return {
         "n": n,
         "themes": len(state.themes),
+        "emerging_themes": sum(is_emerging(theme, config) for theme in state.themes.values()),
         "gold_labels": len(set(labels)),
         "v_measure": round(float(v_measure_score(list(labels), predicted)), 4),
         "ari": round(float(adjusted_rand_score(list(labels), predicted)), 4),
