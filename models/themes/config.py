@@ -39,10 +39,10 @@ class ThemeConfig:
       runs below its cosine to its nearest fellow member, and at 0.75 the loose intents of
       hwu64 (median cosine to their mean 0.66) never founded a theme. Chosen by the mean over
       5 shuffled orders of BOTH banking77 test and hwu64 test (docs/benchmarks.md, "The long
-      tail"): V 0.784 -> 0.789, ARI 0.384 -> 0.441, outliers 3.9%/56% -> 1.5%/31%. Lower than ``join_threshold``
-      because HDBSCAN's density evidence backs a founding, while an online join is one
-      comparison; tied to it, loose but real ideas (members at cosine ~0.75 to their
-      centre) would never found a theme and would stay in the pool.
+      tail"): V 0.784 -> 0.789, ARI 0.384 -> 0.441, outliers 3.9%/56% -> 1.5%/31%.
+      Lower than ``join_threshold`` because HDBSCAN's density evidence backs a founding,
+      while an online join is one comparison; tied to it, loose but real ideas (members at
+      cosine ~0.75 to their centre) would never found a theme and would stay in the pool.
     - ``reassign_threshold``: after a re-cluster, pool items that HDBSCAN left as noise
       join their nearest theme at or above this (looser) cosine (0.50, chosen with
       ``found_threshold`` by the same two-set sweep; 0.55 left more alone for no gain).
@@ -101,8 +101,8 @@ class ThemeConfig:
       linkage) and that ``emerging_min_authors`` distinct people asked found a theme of their
       own, shown as ``emerging`` while it holds fewer than ``min_cluster_size`` suggestions
       (two or three people asking the same thing is a theme worth showing). The level is
-      "probably the same idea" on every corpus measured (docs/benchmarks.md, "Emerging
-      themes"): the MRPC break-even, and the level where nearest pool neighbours of
+      "probably the same idea" on every corpus measured (docs/benchmarks.md, "The long
+      tail"): the MRPC break-even, and the level where nearest pool neighbours of
       banking77 and hwu64 training rows share their intent at least 4 times in 5.
     - ``max_disagreement``: the catch-all guard (:mod:`models.themes.agreement`). A theme whose
       sampled members disagree (cosine to the sample's centre below ``found_threshold``) in a
