@@ -5,13 +5,14 @@ member as representative.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
 from models.themes.records import Member, ThemeRecord
-from models.themes.titles import TitleInput, theme_titles
+from models.themes.titles import TitleInput, clean_text, theme_titles
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,20 @@ def representative(members: Sequence[Member], centroid: np.ndarray) -> Member | 
     return members[int(np.argmax(sims))]
 
 
+FALLBACK_TITLE_WORDS = 8
+
+
+def _fallback_title(text: str) -> str:
+    """A title for a theme too small for :func:`theme_titles` to pick one (an emerging theme of
+    two or three asks): the first clause of its most central ask, at most
+    :data:`FALLBACK_TITLE_WORDS` words, cleaned like every title (no handle, no URL).
+    """
+    clause = re.split(r"(?<=[.!?;:])\s", clean_text(text).strip(), maxsplit=1)[0].rstrip(".!?;:, ")
+    words = clause.split()
+    shown = " ".join(words[:FALLBACK_TITLE_WORDS])
+    return shown + ("…" if len(words) > FALLBACK_TITLE_WORDS else "")
+
+
 def relabel(themes: Sequence[ThemeRecord], *, top_n: int) -> list[str]:
     """Recompute label, keywords, title and representative of ``themes`` (keywords and titles
     are measured across them; a title a person gave, :attr:`ThemeRecord.name`, is kept).
@@ -67,7 +82,7 @@ def relabel(themes: Sequence[ThemeRecord], *, top_n: int) -> list[str]:
         best = representative(theme.sample, theme.centroid())
         label = " / ".join(words) if words else (best.text[:60] if best else "")
         rep_id = best.suggestion_id if best else theme.representative_id
-        title = picked or theme.title
+        title = picked or theme.title or (_fallback_title(best.text) if best else "")
         if label != theme.label or rep_id != theme.representative_id or title != theme.title:
             changed.append(theme.theme_id)
         theme.label = label

@@ -117,3 +117,12 @@ def test_a_version_1_theme_snapshot_reads_as_version_2() -> None:
     emerging = ThemeChanged.model_validate({**old, "schema_version": 2, "status": "emerging"})
     assert emerging.status is ThemeStatus.EMERGING
 
+
+
+def test_a_theme_too_small_for_a_picked_title_is_named_by_its_central_ask() -> None:
+    from models.themes.labels import _fallback_title
+
+    assert _fallback_title("@trailmate Please add offline maps! I hike a lot") == "Please add offline maps"
+    long = "please let me export every single one of my recorded hikes as GPX files"
+    assert _fallback_title(long) == "please let me export every single one of…"
+    assert "http" not in _fallback_title("see https://example.com/x please add maps")
