@@ -23,11 +23,12 @@ from models.impact import (
     week_figures,
     weeks_ended,
 )
-from models.themes.effects import Effects, Emit, TableWrite
+from models.themes.effects import Effects, Emit
 from models.themes.impact_effects import ImpactService
 from tests.fakes import MemoryThemeTables
 from tests.unit.test_theme_commands import DIM, vector
 from tests.unit.test_themes_service import SERVICE, Record, command_record, detected
+from tests.unit.test_themes_service import Broker as ServiceBroker
 
 CUT = datetime(2026, 3, 2, 23, 59, 59, 999999, tzinfo=UTC)
 IMPACT = ImpactService()
@@ -133,24 +134,8 @@ def praise(n: int, author: str, at: datetime, center: int) -> PraiseDetected:
     )
 
 
-class Broker:
-    """The agent's effect sink in memory, with the ledger of publish-once records by ledger key."""
-
-    def __init__(self, tables: MemoryThemeTables) -> None:
-        self.tables = tables
-        self.sent: list[Emit] = []
-        self.ledger: set[tuple[str, str]] = set()
-
-    def apply(self, effects: Effects) -> None:
-        for item in effects.items:
-            if isinstance(item, TableWrite):
-                self.tables.apply(item)
-                continue
-            entry = (item.topic.name, item.ledger_key or item.key)
-            if not item.once or entry not in self.ledger:
-                self.sent.append(item)
-                if item.once:
-                    self.ledger.add(entry)
+class Broker(ServiceBroker):
+    """The agent's effect sink in memory (publish-once records by ledger key), and the impacts."""
 
     def impacts(self) -> dict[str, ClosureImpact]:
         """The latest record of each key of the compacted topic."""

@@ -59,10 +59,12 @@ class Broker:
         for item in effects.items:
             if isinstance(item, TableWrite):
                 self.tables.apply(item)
-            elif not item.once or (item.topic.name, item.key) not in self.ledger:
+                continue
+            entry = (item.topic.name, item.ledger_key or item.key)  # the ledger's key, as the agent's
+            if not item.once or entry not in self.ledger:
                 self.sent.append(item)
                 if item.once:
-                    self.ledger.add((item.topic.name, item.key))
+                    self.ledger.add(entry)
 
 
 def detected(n: int, center: int, author: str, at: datetime | None = None) -> SuggestionDetected:
