@@ -108,7 +108,12 @@ def test_a_three_node_cluster_replicates_and_a_worker_survives_losing_a_leader(
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     try:
         topic = settings.topic_name(COMMENTS)
-        (described,) = admin.describe_topics([topic])
+        # a topic just created may not be in every node's metadata yet: ask until it is
+        deadline = time.monotonic() + 60
+        described = admin.describe_topics([topic])[0]
+        while not described["partitions"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+            described = admin.describe_topics([topic])[0]
         assert {len(p["replicas"]) for p in described["partitions"]} == {3}
         configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
         entries = {name: value for name, value, *_ in configs[0].resources[0][4]}
