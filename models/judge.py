@@ -19,7 +19,7 @@ from models.embedding import Embedder, FloatMatrix
 from models.moderation import (
     ModerationPolicy,
     RateLimitState,
-    check_author_rate,
+    check_author_rates,
     moderate,
     rate_limited_verdict,
 )
@@ -189,18 +189,21 @@ class SuggestionJudge:
         for index, item in enumerate(items):
             own = item.text[: authored_end(item.text)]
             verdict = moderate(own, self.policy) if self.policy is not None else None
-            if verdict is None and rate_state is not None:
-                rate_state, allowed = check_author_rate(
-                    rate_state, item.author_key, item.created_at, policy=self.policy
-                )
-                if not allowed:
-                    verdict = rate_limited_verdict(self.policy)
             if verdict is not None:
                 detail = verdict.message if verdict.detail is None else f"{verdict.message}: {verdict.detail}"
                 judgements[index] = Judgement(Verdict.MODERATED, verdict.code.value, detail, None)
             else:
                 passing.append(index)
-        return rate_state, passing
+        if rate_state is None or not passing:
+            return rate_state, passing
+        posts = [(items[index].author_key, items[index].created_at) for index in passing]
+        rate_state, allowed = check_author_rates(rate_state, posts, policy=self.policy)
+        limited = rate_limited_verdict(self.policy)
+        detail = limited.message if limited.detail is None else f"{limited.message}: {limited.detail}"
+        for index, ok in zip(passing, allowed, strict=True):
+            if not ok:
+                judgements[index] = Judgement(Verdict.MODERATED, limited.code.value, detail, None)
+        return rate_state, [index for index, ok in zip(passing, allowed, strict=True) if ok]
 
     def _classified(self, units: list[Unit], scores: list[float]) -> Judgement:
         """The judgement of a comment whose ``units`` the classifier scored."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -37,6 +37,7 @@ __all__ = [
     "RateLimitState",
     "ReasonCode",
     "check_author_rate",
+    "check_author_rates",
     "count_letters",
     "count_links",
     "count_words",
@@ -286,27 +287,55 @@ def check_author_rate(
     ``(new_state, allowed)``; ``state`` is not modified. Never raises: a bad timestamp is
     allowed through and not recorded.
     """
+    new_state, (allowed,) = check_author_rates(state, [(author_key, created_at)], policy=policy)
+    return new_state, allowed
+
+
+def check_author_rates(
+    state: RateLimitState,
+    posts: Sequence[tuple[str, datetime | float | int]],
+    *,
+    policy: ModerationPolicy | None = None,
+) -> tuple[RateLimitState, list[bool]]:
+    """:func:`check_author_rate` for ``(author_key, created_at)`` posts in order, at one copy's cost.
+
+    The same decisions as applying :func:`check_author_rate` to each post in turn, except that
+    the ``max_tracked_authors`` bound is applied once, after the batch (so an author pushed out
+    in the middle of a batch of many new authors is still remembered for the rest of it); the
+    state's table of authors is copied once per call instead of once per post: a batch of
+    comments costs the size of the table once, not once per comment.
+    """
     active = policy if policy is not None else ModerationPolicy()
-    try:
-        now = _seconds(created_at)
-    except (TypeError, ValueError, OverflowError, OSError):
-        logger.warning("rate limiter got an unusable timestamp %r", created_at)
-        return state, True
-    if math.isnan(now):
-        return state, True
-    if active.max_posts_per_author <= 0:
-        return state, False
-    start = now - active.author_window_seconds
-    recent = tuple(t for t in state.authors.get(author_key, ()) if start < t <= now)
-    allowed = len(recent) < active.max_posts_per_author
-    kept = tuple(sorted((*recent, now)))[-active.max_posts_per_author :] if allowed else recent
-    authors = {key: times for key, times in state.authors.items() if key != author_key}
-    authors[author_key] = kept
+    authors = dict(state.authors)
+    decisions = [_admit(authors, author_key, created_at, active) for author_key, created_at in posts]
     overflow = len(authors) - max(1, active.max_tracked_authors)
     if overflow > 0:
         for key in list(authors)[:overflow]:
             del authors[key]
-    return RateLimitState(authors=MappingProxyType(authors)), allowed
+    return RateLimitState(authors=MappingProxyType(authors)), decisions
+
+
+def _admit(
+    authors: dict[str, tuple[float, ...]],
+    author_key: str,
+    created_at: datetime | float | int,
+    policy: ModerationPolicy,
+) -> bool:
+    """Decide one post against ``authors`` (least recently active first), recording it if allowed."""
+    try:
+        now = _seconds(created_at)
+    except (TypeError, ValueError, OverflowError, OSError):
+        logger.warning("rate limiter got an unusable timestamp %r", created_at)
+        return True
+    if math.isnan(now):
+        return True
+    if policy.max_posts_per_author <= 0:
+        return False
+    start = now - policy.author_window_seconds
+    recent = tuple(t for t in authors.pop(author_key, ()) if start < t <= now)
+    allowed = len(recent) < policy.max_posts_per_author
+    authors[author_key] = tuple(sorted((*recent, now)))[-policy.max_posts_per_author :] if allowed else recent
+    return allowed
 
 
 def rate_limited_verdict(policy: ModerationPolicy | None = None) -> ModerationVerdict:

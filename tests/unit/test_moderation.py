@@ -13,6 +13,7 @@ from models.moderation import (
     RateLimitState,
     ReasonCode,
     check_author_rate,
+    check_author_rates,
     count_letters,
     count_words,
     moderate,
@@ -242,3 +243,27 @@ def test_rate_limit_bad_timestamp_does_not_raise() -> None:
     state, allowed = check_author_rate(RateLimitState(), "a", float("nan"))
     assert allowed and len(state) == 0
     assert rate_limited_verdict().code == ReasonCode.RATE_LIMITED
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    posts=st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c", "d", "e"]), st.integers(min_value=0, max_value=400)),
+        max_size=40,
+    ),
+    cut=st.integers(min_value=0, max_value=40),
+)
+def test_a_batch_decides_as_the_posts_one_by_one(posts: list[tuple[str, int]], cut: int) -> None:
+    # a table big enough for every author: the bound is then never reached inside a batch
+    policy = ModerationPolicy(max_posts_per_author=2, author_window_seconds=100, max_tracked_authors=10)
+    state, one_by_one = RateLimitState(), []
+    for author, second in posts:
+        state, allowed = check_author_rate(state, author, second, policy=policy)
+        one_by_one.append(allowed)
+    head, tail = posts[:cut], posts[cut:]
+    batched, first = check_author_rates(RateLimitState(), head, policy=policy)
+    batched, second_half = check_author_rates(batched, tail, policy=policy)
+    assert first + second_half == one_by_one
+    assert dict(batched.authors) == dict(state.authors)
+    assert list(batched.authors) == list(state.authors)  # least recently active first, as one by one
+
