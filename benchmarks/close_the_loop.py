@@ -63,6 +63,40 @@ LABELS = ROOT / "benchmarks" / "labels"
 
 def asked_dates(settings: Settings, *, product: str) -> dict[str, list[date]]:
     """The days of the asks of each theme of ``product`` (its member records, latest per suggestion)."""
+    days: dict[str, list[date]] = {}
+    for member in latest_members(settings, product=product).values():
+        if member.theme_id is not None:
+            days.setdefault(member.theme_id, []).append(member.asked_at.date())
+    return days
+
+
+def settle(settings: Settings, worker: WorkerProcess, *, product: str, timeout: float = 900.0) -> None:
+    """Wait until the worker has read every input and re-clustered ``product`` after its last ask.
+
+    Zero lag is not enough: the idle re-cluster starts only once the input has paused, and runs
+    for a while after the lag reads zero. So this waits, after zero lag, for a theme snapshot
+    written by a re-cluster at or after the last placement of an ask (on ``feedback.themes``).
+    """
+    topics = [settings.topic_name(s) for s in WORKER_INPUTS]
+    lag = wait_for_zero_lag(settings, topics, timeout=3600)
+    if any(lag.values()):
+        raise SystemExit(f"the worker did not catch up: {lag}\n{worker.log_tail()}")
+    placed = [m.placed_at for m in latest_members(settings, product=product).values()]
+    if not placed:
+        return
+    last_placed = max(placed)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(t.change == "recluster" and t.changed_at >= last_placed
+               for t in latest_themes(settings, product=product)):
+            wait_for_zero_lag(settings, topics, timeout=600)
+            return
+        time.sleep(5.0)
+    print(f"no re-cluster after the last ask within {timeout:.0f} s: the themes read next may be partial")
+
+
+def latest_members(settings: Settings, *, product: str) -> dict[str, SuggestionThemed]:
+    """Every suggestion of ``product``'s last placement (the compacted members topic from the start)."""
     latest: dict[str, SuggestionThemed] = {}
     for record in read_topic(settings, THEME_MEMBERS, timeout=30.0, settle=2.0):
         if record.value is None:
@@ -71,11 +105,7 @@ def asked_dates(settings: Settings, *, product: str) -> dict[str, list[date]]:
         member = SuggestionThemed.model_validate_json(record.value)
         if member.product == product:
             latest[member.suggestion_id] = member
-    days: dict[str, list[date]] = {}
-    for member in latest.values():
-        if member.theme_id is not None:
-            days.setdefault(member.theme_id, []).append(member.asked_at.date())
-    return days
+    return latest
 
 
 def without_asks(closure: ClosureEvent) -> dict[str, object]:
@@ -250,11 +280,7 @@ def main() -> None:
         report = replay(reviews, bootstrap_servers=settings.bootstrap_servers,
                         topic=settings.topic_name(COMMENTS), limit=args.limit, progress=False)
         print(f"replayed {report.sent} reviews of {reviews.name}")
-        lag = wait_for_zero_lag(settings, [settings.topic_name(s) for s in WORKER_INPUTS], timeout=3600)
-        if any(lag.values()):
-            raise SystemExit(f"the worker did not catch up: {lag}\n{worker.log_tail()}")
-        time.sleep(settings.theme_idle_recluster_s + 3 * settings.theme_tick_interval_s)
-        wait_for_zero_lag(settings, [settings.topic_name(s) for s in WORKER_INPUTS], timeout=600)
+        settle(settings, worker, product=args.product)
         print(f"judged and clustered in {time.monotonic() - started:.0f} s")
 
         themes = [t for t in latest_themes(settings, product=args.product) if t.status in LIVE_THEME_STATUSES]

@@ -36,14 +36,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.close_the_loop import asked_dates, name_of_change, strongest_proposal
+from benchmarks.close_the_loop import asked_dates, name_of_change, settle, strongest_proposal
 from contracts.events import ThemeStatus
 from contracts.impact import WEEKS_BEFORE, ClosureImpact
 from contracts.lifecycle import ThemeCommand, new_command_id
 from contracts.settings import Settings
-from contracts.topics import CLOSURE_IMPACT, COMMENTS, WORKER_INPUTS
+from contracts.topics import CLOSURE_IMPACT, COMMENTS
 from messaging.admin import ensure_topics
-from messaging.lag import wait_for_zero_lag
 from messaging.readback import read_topic
 from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
@@ -74,16 +73,6 @@ def split_by_date(reviews: Path, folder: Path, *, cutoff: datetime, end: datetim
             writer.writerows(part)
         paths.append(path)
     return paths[0], paths[1], len(before), len(after)
-
-
-def settle(settings: Settings, worker: WorkerProcess) -> None:
-    """Wait until the worker has read every input and re-clustered what is due."""
-    topics = [settings.topic_name(s) for s in WORKER_INPUTS]
-    lag = wait_for_zero_lag(settings, topics, timeout=3600)
-    if any(lag.values()):
-        raise SystemExit(f"the worker did not catch up: {lag}\n{worker.log_tail()}")
-    time.sleep(settings.theme_idle_recluster_s + 3 * settings.theme_tick_interval_s)
-    wait_for_zero_lag(settings, topics, timeout=600)
 
 
 def read_impact(settings: Settings, closure_id: str) -> list[ClosureImpact]:
@@ -149,7 +138,7 @@ def main() -> None:
             sent = replay(before, bootstrap_servers=settings.bootstrap_servers, overrides=product,
                           topic=settings.topic_name(COMMENTS), progress=False).sent
             print(f"replayed {sent} reviews up to {cutoff:%Y-%m-%d} (release {note.version})")
-            settle(settings, worker)
+            settle(settings, worker, product=args.product)
             print(f"judged and clustered in {time.monotonic() - started:.0f} s")
             if not latest_themes(settings, product=args.product):
                 raise SystemExit(f"no themes of {args.product}:\n{worker.log_tail()}")
@@ -190,7 +179,7 @@ def main() -> None:
             sent = replay(after, bootstrap_servers=settings.bootstrap_servers, overrides=product,
                           topic=settings.topic_name(COMMENTS), progress=False).sent
             print(f"replayed {sent} reviews of the {args.weeks_after} weeks after the release")
-            settle(settings, worker)
+            settle(settings, worker, product=args.product)
             weeks = read_impact(settings, closure.closure_id)
         finally:
             worker.stop()

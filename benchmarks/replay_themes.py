@@ -1,0 +1,97 @@
+"""The themes a product manager would read after a replay of real reviews.
+
+Replays ``../shared/data/streams/<product>_reviews.csv`` through the real broker and worker,
+waits until every comment is judged and the themes have re-clustered, then prints the top
+``--top`` live themes by distinct people: title, status, people, keywords, and ``--members``
+member asks drawn at random (seeded) from the theme, so that a reader sees what the theme holds,
+not only its most central ask. It ends with how many asks were placed in a theme and how many
+wait alone in the pool.
+
+Run: .venv/bin/python benchmarks/replay_themes.py --product google_chrome [--top 15] [--members 3]
+Starts its own topics (a fresh prefix) on the configured broker, starting the local one if needed.
+The clustering depends on tick timing, so two runs can differ in detail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.close_the_loop import latest_members, settle
+from contracts.events import LIVE_THEME_STATUSES, SuggestionThemed
+from contracts.settings import Settings
+from contracts.topics import COMMENTS
+from messaging.admin import ensure_topics
+from tests.kafka_support import WorkerProcess, free_port
+from youasked import broker
+from youasked.release_proposals import latest_themes
+from youasked.replay import replay
+
+STREAMS = ROOT.parent / "shared" / "data" / "streams"
+
+
+def one_line(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--product", default="google_chrome")
+    parser.add_argument("--limit", type=int, default=None, help="Replay at most this many reviews.")
+    parser.add_argument("--top", type=int, default=15, help="Print this many themes, most people first.")
+    parser.add_argument("--members", type=int, default=3, help="Member asks printed per theme.")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    reviews = STREAMS / f"{args.product}_reviews.csv"
+
+    base = Settings()
+    if base.uses_local_broker:
+        broker.start(base)
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(kafka_bootstrap=base.bootstrap_servers, topic_prefix=f"themes{tag}.",
+                        app_id=f"youasked-themes-{tag}", state_dir=ROOT / "var" / f"themes-{tag}",
+                        worker_web_port=free_port(), theme_tick_interval_s=2.0, theme_idle_recluster_s=5.0)
+    ensure_topics(settings)
+    worker = WorkerProcess(settings, settings.state_dir / "worker.log").start()
+    started = time.monotonic()
+    try:
+        report = replay(reviews, bootstrap_servers=settings.bootstrap_servers,
+                        topic=settings.topic_name(COMMENTS), limit=args.limit, progress=False)
+        settle(settings, worker, product=args.product)
+        elapsed = time.monotonic() - started
+        themes = [t for t in latest_themes(settings, product=args.product) if t.status in LIVE_THEME_STATUSES]
+        members = latest_members(settings, product=args.product)
+    finally:
+        worker.stop()
+
+    by_theme: dict[str, list[SuggestionThemed]] = defaultdict(list)
+    for member in members.values():
+        if member.theme_id:
+            by_theme[member.theme_id].append(member)
+    themes.sort(key=lambda t: (-t.author_count, -t.mention_count, t.theme_id))
+    rng = random.Random(args.seed)
+    print(f"replayed {report.sent} reviews of {reviews.name}; judged and clustered in {elapsed:.0f} s")
+    print(f"{len(themes)} live themes; the top {min(args.top, len(themes))} by people:\n")
+    for rank, theme in enumerate(themes[: args.top], start=1):
+        print(f"{rank:2d}. {theme.title or theme.label!r}  [{theme.status.value}, {theme.author_count} people, "
+              f"{theme.mention_count} mentions]  keywords: {', '.join(theme.keywords[:6])}")
+        own = sorted(by_theme.get(theme.theme_id, []), key=lambda m: m.suggestion_id)
+        for member in rng.sample(own, min(args.members, len(own))):
+            print(f"      - {one_line(member.text, 150)}")
+    placed = sum(1 for m in members.values() if m.theme_id)
+    alone = len(members) - placed
+    share = alone / len(members) if members else 0.0
+    print(f"\n{len(members)} asks: {placed} in a theme, {alone} alone in the pool ({share:.1%})")
+
+
+if __name__ == "__main__":
+    main()
