@@ -2,7 +2,9 @@
 
 A new suggestion is compared with a bounded window of the product's recent suggestions:
 
-- same :func:`models.text.fold_text` -> ``"exact"`` (merged automatically);
+- same :func:`models.text.fold_text` and vectors at least ``auto_merge_threshold`` apart
+  -> ``"exact"`` (merged automatically; the vector check keeps apart two asks of the same words
+  placed by different contexts, :mod:`models.ask_context`);
 - cosine ``>= auto_merge_threshold`` -> ``"auto"`` (merged automatically);
 - ``review_threshold <= cosine < auto_merge_threshold`` -> ``"review"`` (a possible duplicate
   a person confirms);
@@ -150,8 +152,13 @@ def check_duplicate(
         window._matrix = None
     key = text_hash(text)
     match = DuplicateMatch("new", None, 0.0)
+    own = np.asarray(vector, dtype=np.float32)
     for item in reversed(window.items):
-        if item.fold_key == key and fold_text(text):
+        # The same words placed alike: an ask read with its comment's words ("Please put it
+        # back!" after two different complaints) repeats another only if it means the same.
+        if item.fold_key != key or not fold_text(text):
+            continue
+        if float(item.vector @ own) >= config.auto_merge_threshold:
             match = DuplicateMatch("exact", item.suggestion_id, 1.0)
             break
     if match.band == "new" and window.items:

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from contracts.events import Verdict
+from models.ask_context import placement_text
 from models.embedding import Embedder, FloatMatrix
 from models.moderation import (
     ModerationPolicy,
@@ -69,11 +70,14 @@ class FirstStageScorer(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class JudgeInput:
-    """One comment to judge: its text, who wrote it (``platform:author_id``) and when."""
+    """One comment to judge: its text, who wrote it (``platform:author_id``), when, and the
+    product it is about (its name's words say nothing about what is asked for).
+    """
 
     text: str
     author_key: str
     created_at: datetime
+    product: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +180,30 @@ class SuggestionJudge:
             judgements[index] = self._classified(found, [float(scores[row_of[unit.text]]) for unit in found])
         rows = [row_of[ask.text] for judgement in judgements if judgement for ask in judgement.asks]
         vectors = embedded[rows] if rows else np.zeros((0, self.embedder.dim), np.float32)
+        self._place_by_context(items, units, judgements, vectors)
         return rate_state, [j for j in judgements if j is not None], vectors
+
+    def _place_by_context(
+        self,
+        items: Sequence[JudgeInput],
+        units: dict[int, list[Unit]],
+        judgements: list[Judgement | None],
+        vectors: FloatMatrix,
+    ) -> None:
+        """Give each ask that does not say what it asks for the vector of the ask read with its
+        neighbouring unit (:func:`models.ask_context.placement_text`), in place in ``vectors``.
+        """
+        row, rows, texts = 0, [], []
+        for index, judgement in enumerate(judgements):
+            for ask in judgement.asks if judgement else ():
+                text = placement_text(Unit(ask.start, ask.end, ask.text), units.get(index, []),
+                                      product=items[index].product)
+                if text != ask.text:
+                    rows.append(row)
+                    texts.append(text)
+                row += 1
+        if texts:
+            vectors[rows] = self.embedder.embed(texts)
 
     def _moderate(
         self,

@@ -32,7 +32,7 @@ def test_bands() -> None:
     assert classify_similarity(0.59, CFG) == "new"
 
 
-def test_exact_repeat_wins_over_vectors() -> None:
+def test_an_exact_repeat_is_the_same_words_placed_alike() -> None:
     window = RecentWindow(product="p")
     window, first = check_duplicate(
         window,
@@ -47,11 +47,23 @@ def test_exact_repeat_wins_over_vectors() -> None:
         window,
         suggestion_id="b",
         text="please add a DARK mode",
-        vector=unit(0, 1, 0),
+        vector=unit(1, 0.05, 0),
         created_at=T0,
         config=CFG,
     )
-    assert again.band == "exact" and again.duplicate_of == "a"
+    assert again.band == "exact" and again.duplicate_of == "a" and again.similarity == 1.0
+
+
+def test_the_same_words_placed_by_different_contexts_are_not_a_repeat() -> None:
+    # "Please put it back!" after a complaint about the toolbar, then after one about reading mode
+    window = RecentWindow(product="p")
+    window, _ = check_duplicate(
+        window, suggestion_id="a", text="Please put it back!", vector=unit(1, 0, 0), created_at=T0, config=CFG
+    )
+    window, other = check_duplicate(
+        window, suggestion_id="b", text="please put it back", vector=unit(0, 1, 0), created_at=T0, config=CFG
+    )
+    assert other.band == "new" and other.duplicate_of is None
 
 
 def test_near_duplicate_bands_and_window() -> None:

@@ -1,0 +1,86 @@
+"""Asks that do not say what they ask for are placed by the words around them."""
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from contracts.events import Verdict
+from models.ask_context import needs_context, placement_text, product_words
+from models.judge import JudgeInput, SuggestionJudge
+from models.units import split_units
+from tests.fakes import HashingEmbedder
+from tests.unit.test_judge import KeywordScorer
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "Please add this feature.",
+        "Please put it back!!!",
+        "PLEASE PUT IT BACK AT THE TOP WHERE IT BELONGS",
+        "pls add it to the ipad",
+        "Google please add this option!",
+        "Bring back the G please!!!!!!!",
+        "lol please just keep it",
+    ],
+)
+def test_an_ask_that_names_nothing_needs_its_context(ask: str) -> None:
+    assert needs_context(ask, product_words=product_words("google_chrome"))
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "Please add a dark mode",
+        "Add widgets",
+        "Please bring back the home button",
+        "LET ME ROLL BACK TO PREVIOUS VERSION PLEASE",
+        "Bitte fügt einen Dunkelmodus hinzu",
+        "Export the elevation profile as GPX",
+    ],
+)
+def test_an_ask_that_names_its_object_stands_alone(ask: str) -> None:
+    assert not needs_context(ask, product_words=product_words("google_chrome"))
+
+
+def test_the_neighbour_before_the_ask_or_after_it_when_it_opens_the_comment() -> None:
+    comment = "The new update moved the address bar to the bottom. Please put it back!!!"
+    units = split_units(comment)
+    assert placement_text(units[-1], units) == comment
+    opening = "Please add this feature. Being able to group tabs would save me time."
+    units = split_units(opening)
+    assert placement_text(units[0], units) == opening
+    alone = split_units("Please add this feature.")
+    assert placement_text(alone[0], alone) == "Please add this feature."
+    named = split_units("I love it. Please add a dark mode.")
+    assert placement_text(named[-1], named) == "Please add a dark mode."
+
+
+def test_a_long_neighbour_is_cut_to_its_last_words() -> None:
+    comment = " ".join(["word"] * 200) + ". Please add it!"
+    units = split_units(comment)
+    text = placement_text(units[-1], units)
+    assert text.endswith("Please add it!") and len(text.split()) <= 60
+
+
+def test_the_judge_places_such_an_ask_by_its_context_and_keeps_its_words() -> None:
+    embedder = HashingEmbedder()
+    judge = SuggestionJudge(embedder=embedder, scorer=KeywordScorer(), policy=None)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    items = [
+        JudgeInput("The tab grid is gone since the update. Please add it back.", "x:a", when, "chrome"),
+        JudgeInput("Reading mode vanished last week. Please add it back.", "x:b", when, "chrome"),
+        JudgeInput("Please add a dark mode", "x:c", when, "chrome"),
+    ]
+    _, judgements, vectors = judge.judge(items, None)
+    assert [j.verdict for j in judgements] == [Verdict.SUGGESTION] * 3
+    asks = [j.asks[0].text for j in judgements]
+    assert asks == ["Please add it back.", "Please add it back.", "Please add a dark mode"]
+    expected = embedder.embed([
+        "The tab grid is gone since the update. Please add it back.",
+        "Reading mode vanished last week. Please add it back.",
+        "Please add a dark mode",
+    ])
+    np.testing.assert_allclose(vectors, expected, atol=1e-6)
+    assert float(vectors[0] @ vectors[1]) < 0.99  # the same words, two different asks
