@@ -19,7 +19,7 @@ import random
 import sys
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,10 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15, help="Print this many themes, most people first.")
     parser.add_argument("--members", type=int, default=3, help="Member asks printed per theme.")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--compare-placement", action="store_true",
+                        help="Also stream the replay's asks offline through the theme engine twice, in date "
+                             "order: placed by their own words, and as the worker places them (an ask that "
+                             "names nothing read with its neighbouring unit), and print both.")
     args = parser.parse_args()
     reviews = STREAMS / f"{args.product}_reviews.csv"
 
@@ -91,6 +95,32 @@ def main() -> None:
     alone = len(members) - placed
     share = alone / len(members) if members else 0.0
     print(f"\n{len(members)} asks: {placed} in a theme, {alone} alone in the pool ({share:.1%})")
+    if args.compare_placement:
+        compare_placement(settings, list(members.values()), product=args.product)
+
+
+def compare_placement(settings: Settings, members: list[SuggestionThemed], *, product: str) -> None:
+    """The same asks through the same engine in the same (date) order, with two placements."""
+    from models.ask_context import placement_text
+    from models.factories import embedder
+    from models.themes.evaluate import evaluate_themes
+    from models.units import Unit, split_units
+
+    members = sorted(members, key=lambda m: (m.asked_at, m.suggestion_id))
+    own = [m.text for m in members]
+    placed = [placement_text(Unit(m.ask_start, m.ask_end, m.text), split_units(m.comment_text), product=product)
+              for m in members]
+    model = embedder(settings)
+    print(f"\noffline, {len(members)} asks in date order, {sum(a != b for a, b in zip(own, placed, strict=True))} "
+          "of them naming nothing by themselves:")
+    print("| placement | themes | of them emerging | asks alone | largest theme (asks) |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, texts in (("the ask's own words", own), ("with its neighbouring unit when it names nothing", placed)):
+        result = evaluate_themes(texts=own, labels=[0] * len(own), vectors=model.embed(texts), final_themes=True)
+        sizes = Counter(theme for theme in result["final_themes"] if theme is not None)
+        largest = max(sizes.values(), default=0)
+        print(f"| {name} | {result['themes']} | {result['emerging_themes']} | {result['outlier_rate']:.1%} "
+              f"| {largest} |")
 
 
 if __name__ == "__main__":
