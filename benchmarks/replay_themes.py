@@ -53,7 +53,8 @@ def main() -> None:
     parser.add_argument("--compare-placement", action="store_true",
                         help="Also stream the replay's asks offline through the theme engine twice, in date "
                              "order: placed by their own words, and as the worker places them (an ask that "
-                             "names nothing read with its neighbouring unit), and print both.")
+                             "names nothing read with its neighbouring unit, the product's name left out), "
+                             "and print both.")
     args = parser.parse_args()
     reviews = STREAMS / f"{args.product}_reviews.csv"
 
@@ -112,10 +113,11 @@ def compare_placement(settings: Settings, members: list[SuggestionThemed], *, pr
               for m in members]
     model = embedder(settings)
     print(f"\noffline, {len(members)} asks in date order, {sum(a != b for a, b in zip(own, placed, strict=True))} "
-          "of them naming nothing by themselves:")
+          "of them placed by other words than their own (named nothing, or named the product):")
     print("| placement | themes | of them emerging | asks alone | largest theme (asks) |")
     print("| --- | --- | --- | --- | --- |")
-    for name, texts in (("the ask's own words", own), ("with its neighbouring unit when it names nothing", placed)):
+    worker = "as the worker places it (its neighbour when it names nothing, no product name)"
+    for name, texts in (("the ask's own words", own), (worker, placed)):
         result = evaluate_themes(texts=own, labels=[0] * len(own), vectors=model.embed(texts), final_themes=True)
         sizes = Counter(theme for theme in result["final_themes"] if theme is not None)
         largest = max(sizes.values(), default=0)

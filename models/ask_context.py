@@ -1,22 +1,23 @@
 """What an ask means when its own words do not say it: the text a theme places it by.
 
-Social asks often name nothing: "Please put it back!!!", "Please add this feature.", "Make it
-free". Alone, such asks are all alike, so they cluster together into one theme of every wish
-(the largest themes of a real review replay were exactly that), and two of them from different
-comments look like repeats of each other. What they ask for is in the comment around them:
-"The new layout hides the tabs. Please put it back!!!".
+:func:`placement_text` gives the text embedded to place an ask in a theme and to compare it with
+others for duplicates. The ask itself (its words, span and score, what is quoted and thanked)
+is unchanged. Two things differ from the ask's words:
 
-:func:`placement_text` gives the text to embed for placing an ask in a theme: the ask itself
-when it names something, else the ask with its neighbouring unit of the same comment (the one
-before it, or the one after when it opens the comment). The ask's own text, span and score
-are unchanged: this is only where it is placed, and what it is compared with for duplicates.
-
-An ask "names something" when it holds a content word: a word of two or more letters that is
-not a function word, not one of the words every ask uses ("please", "add", "option",
-"feature", "app", "back", ...) and not a word of the product's own name. An ask whose only
-content words come with a pronoun ("Please add it to the iPad") is read with its context
-too (up to two content words: "Please put it back at the top"): the pronoun says the thing
-asked for is named elsewhere.
+1. **An ask that names nothing is read with its neighbour.** Social asks often name nothing:
+   "Please put it back!!!", "Please add this feature.", "Make it free". Alone, such asks are all
+   alike, so they cluster into one theme of every wish, and two of them from different comments
+   look like repeats of each other. What they ask for is in the comment around them ("The new
+   layout hides the tabs. Please put it back!!!"): such an ask is embedded with the unit before
+   it, or the one after when it opens the comment. An ask "names something" when it holds a
+   content word: a word of two or more letters that is not a function word, not one of the words
+   every ask uses ("please", "add", "option", "feature", "app", "back", ...) and not a word of
+   the product's own name; an ask whose content words (at most two) come with a pronoun
+   ("Please add it to the iPad", "Please put it back at the top") is read with its neighbour too.
+2. **The product's name is left out.** Every ask of a product's stream is about that product,
+   so its name tells two asks apart not at all; left in, it pulls every ask that names it
+   towards every other one (a replay of the Teams reviews grouped 288 people under "Teams").
+   Said "app" instead, it does the same through "app" (every "I wish the app ..." together).
 """
 
 from __future__ import annotations
@@ -90,19 +91,35 @@ def product_words(product: str) -> frozenset[str]:
 
 
 def placement_text(ask: Unit, units: Sequence[Unit], *, product: str = "") -> str:
-    """The text to embed for placing ``ask`` (one of ``units``, a comment's units in order)."""
-    if not needs_context(ask.text, product_words=product_words(product)):
+    """The text to embed for placing ``ask`` (one of ``units``, a comment's units in order): the
+    ask, with its neighbouring unit when it names nothing, without the product's name.
+    """
+    words = product_words(product)
+    return without_product_name(_with_context(ask, units, words), words)
+
+
+def without_product_name(text: str, words: frozenset[str]) -> str:
+    """``text`` without the product's name (any of its ``words`` of 3 letters or more, with a
+    possessive "'s"), and without the blank it leaves; the text itself if nothing else is left.
+    """
+    named = sorted((w for w in words if len(w) >= 3), key=len, reverse=True)
+    if not named:
+        return text
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in named) + r")(?:['’]s)?\b", re.IGNORECASE)
+    left = " ".join(pattern.sub(" ", text).split())
+    return left if _WORD.search(left) else text
+
+
+def _with_context(ask: Unit, units: Sequence[Unit], words: frozenset[str]) -> str:
+    if not needs_context(ask.text, product_words=words):
         return ask.text
     position = next((i for i, unit in enumerate(units) if unit.start == ask.start), None)
     if position is None:
         return ask.text
+    budget = max(0, MAX_PLACEMENT_WORDS - len(ask.text.split()))
     if position > 0:
-        neighbour = units[position - 1].text
-        budget = max(0, MAX_PLACEMENT_WORDS - len(ask.text.split()))
-        kept = neighbour.split()[-budget:] if budget else []
+        kept = units[position - 1].text.split()[-budget:] if budget else []
         return " ".join([*kept, ask.text])
     if position + 1 < len(units):
-        neighbour = units[position + 1].text
-        budget = max(0, MAX_PLACEMENT_WORDS - len(ask.text.split()))
-        return " ".join([ask.text, *neighbour.split()[:budget]])
+        return " ".join([ask.text, *units[position + 1].text.split()[:budget]])
     return ask.text

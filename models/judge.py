@@ -180,18 +180,19 @@ class SuggestionJudge:
             judgements[index] = self._classified(found, [float(scores[row_of[unit.text]]) for unit in found])
         rows = [row_of[ask.text] for judgement in judgements if judgement for ask in judgement.asks]
         vectors = embedded[rows] if rows else np.zeros((0, self.embedder.dim), np.float32)
-        self._place_by_context(items, units, judgements, vectors)
+        self._place(items, units, judgements, vectors)
         return rate_state, [j for j in judgements if j is not None], vectors
 
-    def _place_by_context(
+    def _place(
         self,
         items: Sequence[JudgeInput],
         units: dict[int, list[Unit]],
         judgements: list[Judgement | None],
         vectors: FloatMatrix,
     ) -> None:
-        """Give each ask that does not say what it asks for the vector of the ask read with its
-        neighbouring unit (:func:`models.ask_context.placement_text`), in place in ``vectors``.
+        """Give each ask whose placement text is not its own words (an ask that names nothing,
+        read with its neighbouring unit; an ask that names the product, without the name:
+        :func:`models.ask_context.placement_text`) the vector of that text, in place in ``vectors``.
         """
         row, rows, texts = 0, [], []
         for index, judgement in enumerate(judgements):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from contracts.events import Verdict
-from models.ask_context import needs_context, placement_text, product_words
+from models.ask_context import needs_context, placement_text, product_words, without_product_name
 from models.judge import JudgeInput, SuggestionJudge
 from models.units import split_units
 from tests.fakes import HashingEmbedder
@@ -84,3 +84,14 @@ def test_the_judge_places_such_an_ask_by_its_context_and_keeps_its_words() -> No
     ])
     np.testing.assert_allclose(vectors, expected, atol=1e-6)
     assert float(vectors[0] @ vectors[1]) < 0.99  # the same words, two different asks
+
+
+def test_the_product_name_is_left_out_of_the_placement() -> None:
+    teams = product_words("microsoft_teams")
+    assert without_product_name("I wish Microsoft Teams had a dark mode", teams) == "I wish had a dark mode"
+    assert without_product_name("TEAMS’s chat needs threads", teams) == "chat needs threads"
+    assert without_product_name("Teams!!", teams) == "Teams!!"  # nothing else left: kept as it is
+    assert without_product_name("Steams of tea", teams) == "Steams of tea"  # whole words only
+    units = split_units("Please add offline maps to TrailMate")
+    assert placement_text(units[0], units, product="trailmate") == "Please add offline maps to"
+    assert placement_text(units[0], units) == "Please add offline maps to TrailMate"
