@@ -11,18 +11,22 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
+from models.ask_context import product_words
 from models.themes.records import Member, ThemeRecord
 from models.themes.titles import TitleInput, clean_text, theme_titles
 
 logger = logging.getLogger(__name__)
 
 
-def ctfidf_keywords(class_texts: Sequence[Sequence[str]], *, top_n: int) -> list[list[str]]:
+def ctfidf_keywords(
+    class_texts: Sequence[Sequence[str]], *, top_n: int, ignore: frozenset[str] = frozenset()
+) -> list[list[str]]:
     """Top ``top_n`` keywords per class by c-TF-IDF (BERTopic's formula).
 
     ``class_texts[i]`` are the texts of class ``i``. The weight of term ``t`` in class ``c``
     is ``tf(t, c) / |c| * log(1 + A / f(t))`` where ``A`` is the average number of words per
-    class and ``f(t)`` the frequency of ``t`` over all classes. English stop words dropped.
+    class and ``f(t)`` the frequency of ``t`` over all classes. English stop words and the
+    lower-case words of ``ignore`` (the product's name) are dropped.
     """
     docs = [" ".join(texts) for texts in class_texts]
     if not docs:
@@ -40,6 +44,7 @@ def ctfidf_keywords(class_texts: Sequence[Sequence[str]], *, top_n: int) -> list
     term_freq = tf.sum(axis=0)
     idf = np.log(1.0 + average / np.maximum(term_freq, 1.0))
     weights = tf / words_per_class * idf
+    weights[:, [i for i, term in enumerate(terms) if term in ignore]] = 0.0
     out: list[list[str]] = []
     for row in weights:
         order = np.argsort(-row, kind="stable")[:top_n]
@@ -71,12 +76,14 @@ def _fallback_title(text: str) -> str:
 
 def relabel(themes: Sequence[ThemeRecord], *, top_n: int) -> list[str]:
     """Recompute label, keywords, title and representative of ``themes`` (keywords and titles
-    are measured across them; a title a person gave, :attr:`ThemeRecord.name`, is kept).
+    are measured across them, never the product's own name; a title a person gave,
+    :attr:`ThemeRecord.name`, is kept).
 
     Returns the ids whose label, title or representative changed.
     """
-    keywords = ctfidf_keywords([[m.text for m in t.sample] for t in themes], top_n=top_n)
-    titles = theme_titles([_title_input(t) for t in themes])
+    named = product_words(themes[0].product) if themes else frozenset()
+    keywords = ctfidf_keywords([[m.text for m in t.sample] for t in themes], top_n=top_n, ignore=named)
+    titles = theme_titles([_title_input(t) for t in themes], ignore=named)
     changed: list[str] = []
     for theme, words, picked in zip(themes, keywords, titles, strict=True):
         best = representative(theme.sample, theme.centroid())

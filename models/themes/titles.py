@@ -338,11 +338,14 @@ def _fallback(theme: TitleInput, max_words: int) -> str:
     return ""
 
 
-def theme_titles(themes: Sequence[TitleInput], *, max_words: int = 6) -> list[str]:
+def theme_titles(
+    themes: Sequence[TitleInput], *, max_words: int = 6, ignore: frozenset[str] = frozenset()
+) -> list[str]:
     """One title per theme (``""`` for a theme with no usable words), distinct within ``themes``.
 
     ``themes`` are all the live themes of one product: specificity of words and the
-    product's own common words are measured across them.
+    product's own common words are measured across them. Words of ``ignore`` (lower case: the
+    product's name) carry no weight, as the common words do, whatever their counts.
     """
     clauses = [[_clauses(text) for text in theme.texts] for theme in themes]
     document_freq: Counter[str] = Counter()
@@ -353,7 +356,8 @@ def theme_titles(themes: Sequence[TitleInput], *, max_words: int = 6) -> list[st
         document_freq.update(set(words))
     average = sum(term_freq.values()) / max(len(themes), 1)
     idf = {w: math.log(1.0 + average / n) for w, n in term_freq.items()}
-    common = frozenset(w for w, n in document_freq.items() if len(themes) >= 6 and n > len(themes) / 3)
+    shared_widely = (w for w, n in document_freq.items() if len(themes) >= 6 and n > len(themes) / 3)
+    common = frozenset(shared_widely) | ignore
     rankings = [_ranked(theme, c, idf, common, max_words) for theme, c in zip(themes, clauses, strict=True)]
     chosen = _distinct(rankings)
     return [title or _fallback(theme, max_words) for title, theme in zip(chosen, themes, strict=True)]

@@ -153,3 +153,18 @@ def test_no_handle_or_url_ever_reaches_a_title(asks: list[list[str]]) -> None:
         assert len(title.split()) <= 6
         words = title.lower().split()
         assert not words or "please" not in (words[0], words[-1])
+
+
+def test_the_product_name_is_never_what_a_title_or_keyword_leans_on() -> None:
+    from models.themes.labels import ctfidf_keywords
+
+    chrome = ["Chrome needs a reading list", "Please give Chrome a reading list", "a reading list in Chrome"]
+    tabs = ["Chrome should group tabs", "group my tabs in Chrome please", "Chrome, let me group tabs"]
+    named = frozenset({"google", "chrome"})
+    titles = theme_titles([theme(chrome, 0), theme(tabs, 1)], ignore=named)
+    assert "chrome" not in " ".join(titles).lower(), titles
+    assert titles[0].lower() == "reading list"
+    keywords = ctfidf_keywords([chrome, tabs], top_n=3, ignore=named)
+    assert all("chrome" not in words for words in keywords), keywords
+    plain = ctfidf_keywords([chrome, tabs], top_n=3)
+    assert "chrome" in plain[0] + plain[1]  # without the product's name given, it can lead
