@@ -154,6 +154,8 @@ def check_duplicate(
     match = DuplicateMatch("new", None, 0.0)
     own = np.asarray(vector, dtype=np.float32)
     for item in reversed(window.items):
+        if item.suggestion_id == suggestion_id:
+            continue  # delivered again: a suggestion is never a repeat of itself
         # The same words placed alike: an ask read with its comment's words ("Please put it
         # back!" after two different complaints) repeats another only if it means the same.
         if item.fold_key != key or not fold_text(text):
@@ -163,6 +165,9 @@ def check_duplicate(
             break
     if match.band == "new" and window.items:
         sims = window._index() @ np.asarray(vector, dtype=np.float32)
+        for position, item in enumerate(window.items):
+            if item.suggestion_id == suggestion_id:
+                sims[position] = -2.0
         best = int(np.argmax(sims))
         band = classify_similarity(float(sims[best]), config)
         if band != "new":

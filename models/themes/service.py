@@ -24,7 +24,7 @@ from models.themes.command_effects import command_effects
 from models.themes.effects import Effects
 from models.themes.step_effects import ThemeRules, snapshot_before, step_effects
 from models.themes.tables import ThemeTables
-from models.themes.workflow import place_suggestion, tick
+from models.themes.workflow import Placement, StepResult, place_suggestion, tick
 
 
 class ThemesService(ThemeRules):
@@ -39,6 +39,15 @@ class ThemesService(ThemeRules):
         work = tables.work(detected.comment.product)
         previous_pool = set(work.themes.pool)
         before = snapshot_before(work)
+        held = work.themes.locate(detected.suggestion_id)
+        if held is not None:
+            # Its step reached the state's changelog but not the members' (a worker died between
+            # the two): it is counted already. Write its member entry again; count nothing.
+            placement = Placement(detected.suggestion_id, None if held == "pool" else held)
+            return step_effects(
+                self, tables, work, StepResult(placements=[placement]), detected=detected, before=before,
+                previous_pool=previous_pool, now=now,
+            )
 
         def theme_of(suggestion_id: str) -> str | None:
             known = tables.member(suggestion_id)

@@ -126,3 +126,14 @@ def test_evaluate_duplicates_counts_review_band_as_positive() -> None:
     )
     assert result["precision"] == 1.0 and result["recall"] == 1.0 and result["f1"] == 1.0
     assert result["bands"]["auto"] == 1 and result["bands"]["review"] == 1
+
+
+def test_a_suggestion_delivered_again_is_never_a_repeat_of_itself() -> None:
+    window = RecentWindow(product="p")
+    window, _ = check_duplicate(
+        window, suggestion_id="a", text="Add a dark mode", vector=unit(1, 0, 0), created_at=T0, config=CFG
+    )
+    window, again = check_duplicate(
+        window, suggestion_id="a", text="Add a dark mode", vector=unit(1, 0, 0), created_at=T0, config=CFG
+    )
+    assert again.band == "new" and again.duplicate_of is None
