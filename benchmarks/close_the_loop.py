@@ -69,6 +69,9 @@ def asked_dates(settings: Settings, *, product: str) -> dict[str, list[date]]:
             days.setdefault(member.theme_id, []).append(member.asked_at.date())
     return days
 
+RECLUSTER_CHANGES = frozenset({"recluster", "created", "merged", "split"})
+"""The ``ThemeChanged.change`` of the snapshots a re-cluster writes (a first one only creates)."""
+
 
 def settle(settings: Settings, worker: WorkerProcess, *, product: str, timeout: float = 900.0) -> None:
     """Wait until the worker has read every input and re-clustered ``product`` after its last ask.
@@ -87,12 +90,27 @@ def settle(settings: Settings, worker: WorkerProcess, *, product: str, timeout: 
     last_placed = max(placed)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(t.change == "recluster" and t.changed_at >= last_placed
+        if any(t.change in RECLUSTER_CHANGES and t.changed_at >= last_placed
                for t in latest_themes(settings, product=product)):
             wait_for_zero_lag(settings, topics, timeout=600)
             return
         time.sleep(5.0)
     print(f"no re-cluster after the last ask within {timeout:.0f} s: the themes read next may be partial")
+
+
+def replay_worker(name: str) -> tuple[Settings, WorkerProcess]:
+    """Fresh topics and a started worker on the configured broker (the local one started if
+    needed), with short theme ticks so that the idle re-cluster follows a replay quickly.
+    """
+    base = Settings()
+    if base.uses_local_broker:
+        broker.start(base)
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(kafka_bootstrap=base.bootstrap_servers, topic_prefix=f"{name}{tag}.",
+                        app_id=f"youasked-{name}-{tag}", state_dir=ROOT / "var" / f"{name}-{tag}",
+                        worker_web_port=free_port(), theme_tick_interval_s=2.0, theme_idle_recluster_s=5.0)
+    ensure_topics(settings)
+    return settings, WorkerProcess(settings, settings.state_dir / "worker.log").start()
 
 
 def latest_members(settings: Settings, *, product: str) -> dict[str, SuggestionThemed]:
@@ -266,15 +284,7 @@ def main() -> None:
     reviews = STREAMS / f"{args.product}_reviews.csv"
     releases = STREAMS / f"{args.product}_releases.csv"
 
-    base = Settings()
-    if base.uses_local_broker:
-        broker.start(base)
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(kafka_bootstrap=base.bootstrap_servers, topic_prefix=f"loop{tag}.",
-                        app_id=f"youasked-loop-{tag}", state_dir=ROOT / "var" / f"loop-{tag}",
-                        worker_web_port=free_port(), theme_tick_interval_s=2.0, theme_idle_recluster_s=5.0)
-    ensure_topics(settings)
-    worker = WorkerProcess(settings, settings.state_dir / "worker.log").start()
+    settings, worker = replay_worker("loop")
     started = time.monotonic()
     try:
         report = replay(reviews, bootstrap_servers=settings.bootstrap_servers,

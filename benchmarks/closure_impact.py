@@ -28,7 +28,6 @@ import json
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from datetime import time as day_time
 from pathlib import Path
@@ -36,16 +35,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.close_the_loop import asked_dates, name_of_change, settle, strongest_proposal
+from benchmarks.close_the_loop import asked_dates, name_of_change, replay_worker, settle, strongest_proposal
 from contracts.events import ThemeStatus
 from contracts.impact import WEEKS_BEFORE, ClosureImpact
 from contracts.lifecycle import ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import CLOSURE_IMPACT, COMMENTS
-from messaging.admin import ensure_topics
 from messaging.readback import read_topic
-from tests.kafka_support import WorkerProcess, free_port
-from youasked import broker
 from youasked.commands import publish_command, read_closures, wait_for_outcome
 from youasked.release_proposals import latest_themes, open_themes, read_release_notes
 from youasked.replay import parse_datetime, replay
@@ -119,15 +115,7 @@ def main() -> None:
         raise SystemExit(f"no dated release {args.release} in {args.product}_releases.csv")
     cutoff = datetime.combine(note.released + timedelta(days=1), day_time(0), tzinfo=UTC) - timedelta(microseconds=1)
 
-    base = Settings()
-    if base.uses_local_broker:
-        broker.start(base)
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(kafka_bootstrap=base.bootstrap_servers, topic_prefix=f"impact{tag}.",
-                        app_id=f"youasked-impact-{tag}", state_dir=ROOT / "var" / f"impact-{tag}",
-                        worker_web_port=free_port(), theme_tick_interval_s=2.0, theme_idle_recluster_s=5.0)
-    ensure_topics(settings)
-    worker = WorkerProcess(settings, settings.state_dir / "worker.log").start()
+    settings, worker = replay_worker("impact")
     started = time.monotonic()
     product = {"product": args.product}  # the split files' names are not the product's
     with tempfile.TemporaryDirectory(prefix="youasked-impact-") as folder:

@@ -18,20 +18,16 @@ import argparse
 import random
 import sys
 import time
-import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.close_the_loop import latest_members, settle
+from benchmarks.close_the_loop import latest_members, replay_worker, settle
 from contracts.events import LIVE_THEME_STATUSES, SuggestionThemed
 from contracts.settings import Settings
 from contracts.topics import COMMENTS
-from messaging.admin import ensure_topics
-from tests.kafka_support import WorkerProcess, free_port
-from youasked import broker
 from youasked.release_proposals import latest_themes
 from youasked.replay import replay
 
@@ -58,15 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     reviews = STREAMS / f"{args.product}_reviews.csv"
 
-    base = Settings()
-    if base.uses_local_broker:
-        broker.start(base)
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(kafka_bootstrap=base.bootstrap_servers, topic_prefix=f"themes{tag}.",
-                        app_id=f"youasked-themes-{tag}", state_dir=ROOT / "var" / f"themes-{tag}",
-                        worker_web_port=free_port(), theme_tick_interval_s=2.0, theme_idle_recluster_s=5.0)
-    ensure_topics(settings)
-    worker = WorkerProcess(settings, settings.state_dir / "worker.log").start()
+    settings, worker = replay_worker("themes")
     started = time.monotonic()
     try:
         report = replay(reviews, bootstrap_servers=settings.bootstrap_servers,

@@ -164,10 +164,9 @@ def check_duplicate(
             match = DuplicateMatch("exact", item.suggestion_id, 1.0)
             break
     if match.band == "new" and window.items:
-        sims = window._index() @ np.asarray(vector, dtype=np.float32)
-        for position, item in enumerate(window.items):
-            if item.suggestion_id == suggestion_id:
-                sims[position] = -2.0
+        sims = window._index() @ own
+        itself = [row for row, item in enumerate(window.items) if item.suggestion_id == suggestion_id]
+        sims[itself] = -2.0
         best = int(np.argmax(sims))
         band = classify_similarity(float(sims[best]), config)
         if band != "new":
