@@ -46,8 +46,7 @@ from contracts.settings import Settings
 from contracts.topics import COMMENTS, COMMENTS_CLASSIFIED
 from messaging.admin import ensure_topics
 from models.embedding import FloatMatrix
-from models.factories import base_embedder, onnx_model_dir
-from models.onnx_export import ensure_exported
+from models.factories import base_embedder, exported_model_dir
 from streams.supervisor import client_id_of
 from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
@@ -261,7 +260,7 @@ def main() -> None:
                             cache_dir=ROOT / ".cache", worker_web_port=free_port(),
                             worker_metrics_port=free_port(), embedding_cache_entries=0)
         ensure_topics(settings)
-        ensure_exported(onnx_model_dir(settings))  # a first export is not start-up
+        exported_model_dir(settings)  # a first export is not start-up
         results = run_worker(settings, texts, tag, args.half_seconds, args.worker_cache)
     finally:
         if own is not None:

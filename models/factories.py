@@ -14,7 +14,7 @@ from models.first_stage import FirstStage
 from models.judge import SuggestionJudge
 from models.moderation import ModerationPolicy
 from models.onnx_embedding import OnnxEmbedder
-from models.onnx_export import default_export_dir, exported_manifest
+from models.onnx_export import ExportManifest, default_export_dir, exported_manifest
 from models.scoring import ScoringWeights
 from models.suggestion_mlp import MLP_FORMAT, SuggestionMLP
 from models.suggestions import MODEL_FILE, SuggestionClassifier
@@ -58,7 +58,23 @@ def moderation_policy(settings: Settings) -> ModerationPolicy:
 
 def onnx_model_dir(settings: Settings) -> Path:
     """The ONNX export the worker and the CLI load: the configured folder, else the one in the cache."""
-    return settings.embedding_onnx_dir or default_export_dir(settings.cache_dir)
+    return settings.embedding_onnx_dir or default_export_dir(settings.cache_dir, settings.embedding_weights)
+
+
+def _manifest(settings: Settings, directory: Path) -> ExportManifest:
+    """The verified export in ``directory``, written first if missing. A folder someone configured
+    (``embedding_onnx_dir``) is used with whatever weights it holds; the cache's folders are named
+    by their weights, so the one of ``embedding_weights`` is exported when it does not match.
+    """
+    chosen = settings.embedding_onnx_dir is not None
+    return exported_manifest(directory, weights=settings.embedding_weights, any_weights=chosen)
+
+
+def exported_model_dir(settings: Settings) -> Path:
+    """:func:`onnx_model_dir` holding a verified export (exported first if needed: seconds, once)."""
+    directory = onnx_model_dir(settings)
+    _manifest(settings, directory)
+    return directory
 
 
 def base_embedder(
@@ -77,7 +93,7 @@ def base_embedder(
     if settings.embedding_backend == "torch":
         return MiniLMEmbedder(batch_size=size)
     directory = onnx_model_dir(settings)
-    manifest = exported_manifest(directory)  # verifies (hashes) the export once
+    manifest = _manifest(settings, directory)
     return OnnxEmbedder(
         directory,
         batch_size=size,

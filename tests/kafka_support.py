@@ -16,8 +16,7 @@ from kafka import KafkaProducer
 
 from contracts.settings import Settings
 from contracts.topics import TopicSpec
-from models.factories import onnx_model_dir
-from models.onnx_export import ensure_exported
+from models.factories import exported_model_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,7 +78,7 @@ class WorkerProcess:
         if self.settings.embedding_backend == "onnx":
             # Export once here (a fresh clone has no export yet) rather than inside a worker's
             # start, which a test times.
-            ensure_exported(onnx_model_dir(self.settings))
+            exported_model_dir(self.settings)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "youasked.cli", "worker", "--loglevel", "info"],

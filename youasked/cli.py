@@ -560,20 +560,33 @@ def model_export(
     out: Path = typer.Option(
         None, help="Export folder (default: the worker's: YOUASKED_EMBEDDING_ONNX_DIR or the cache)."
     ),
+    weights: str = typer.Option(
+        None, help="fp32 or int8 (default: YOUASKED_EMBEDDING_WEIGHTS, fp32 unless set)."
+    ),
 ) -> None:
     """Write all-MiniLM-L6-v2 to ONNX from the installed weights, with its tokenizer and manifest.
 
     The worker and the CLI do this on first use; run it to export ahead (an image build) or afresh.
     """
     from models.factories import onnx_model_dir
-    from models.onnx_export import export_model
+    from models.onnx_export import WEIGHT_FORMATS, default_export_dir, export_model
 
     _setup_logging("WARNING")
-    target = out or onnx_model_dir(get_settings())
-    manifest = export_model(target)
+    settings = get_settings()
+    chosen = weights or settings.embedding_weights
+    if chosen not in WEIGHT_FORMATS:
+        raise typer.BadParameter(f"{chosen!r}: one of {', '.join(WEIGHT_FORMATS)}", param_hint="--weights")
+    if out is not None:
+        target = out
+    elif weights is None or settings.embedding_onnx_dir is not None:
+        target = onnx_model_dir(settings)
+    else:
+        target = default_export_dir(settings.cache_dir, chosen)
+    manifest = export_model(target, weights=chosen)
     typer.echo(
-        f"exported {manifest.model_name} {manifest.source_version} (opset {manifest.opset}, window "
-        f"{manifest.max_seq_length}) to {target.resolve()}; sha256 {manifest.onnx_sha256}"
+        f"exported {manifest.model_name} {manifest.source_version} ({manifest.weights} weights, opset "
+        f"{manifest.opset}, window {manifest.max_seq_length}) to {target.resolve()}; "
+        f"sha256 {manifest.onnx_sha256}"
     )
 
 

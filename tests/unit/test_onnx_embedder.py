@@ -11,6 +11,7 @@ import json
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ from models.onnx_export import (
     source_version,
     verify_export,
 )
-from models.onnx_graph import GraphError, build_encoder
+from models.onnx_graph import GraphError, build_encoder, quantize_blocks
 from tests.without_torch import run_probe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,11 +211,14 @@ def test_the_settings_choose_the_backend(export_dir: Path) -> None:
     assert Settings().embedding_backend == "onnx"
     onnx = base_embedder(Settings(embedding_onnx_dir=export_dir, embedding_threads=1))
     assert isinstance(onnx, OnnxEmbedder) and onnx.threads == 1
+    # A configured folder is used as it is, whatever the default weights: never exported over.
+    assert Settings().embedding_weights == "int8" and onnx.manifest.weights == "fp32"
+    assert verify_export(export_dir).weights == "fp32"
     pytest.importorskip("sentence_transformers", reason="the PyTorch backend needs the full package set")
     assert isinstance(base_embedder(Settings(embedding_backend="torch")), MiniLMEmbedder)
 
 
-def _fake_export(directory: Path, calls: list[Path]) -> None:
+def _fake_export(directory: Path, calls: list[Path], weights: str | None = None) -> None:
     """A stand-in for the real export (seconds): the files and a matching manifest."""
     time.sleep(0.2)
     calls.append(directory)
@@ -226,14 +230,25 @@ def _fake_export(directory: Path, calls: list[Path]) -> None:
         "opset": OPSET, "max_seq_length": 256, "dim": 384, "onnx_sha256": file_sha256(directory / ONNX_FILE),
         "input_names": ["input_ids"], "output_name": "token_embeddings", "exporter": {},
     }  # fmt: skip
+    if weights is not None:  # manifests written before the weight formats have no such field
+        manifest["weights"] = weights
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest))
+
+
+def _recording(calls: list[Path]) -> Callable[..., None]:
+    """A stand-in for ``export_model`` that records each folder it writes."""
+
+    def export(out: Path, *, weights: str = "fp32") -> None:
+        _fake_export(out, calls, weights)
+
+    return export
 
 
 def test_processes_starting_together_export_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import models.onnx_export
 
     calls: list[Path] = []
-    monkeypatch.setattr(models.onnx_export, "export_model", lambda out: _fake_export(out, calls))
+    monkeypatch.setattr(models.onnx_export, "export_model", _recording(calls))
     target = tmp_path / "cache" / "onnx" / "model"
     threads = [threading.Thread(target=ensure_exported, args=(target,)) for _ in range(3)]
     for thread in threads:
@@ -244,17 +259,76 @@ def test_processes_starting_together_export_once(tmp_path: Path, monkeypatch: py
     assert verify_export(target).dim == 384
 
 
-def test_a_damaged_export_is_refused_and_exported_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def faked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[Path]]:
+    """A folder holding a faked fp32 export written before the weight formats, and the list of
+    the folders the (faked) export writes from then on.
+    """
     import models.onnx_export
 
     calls: list[Path] = []
-    monkeypatch.setattr(models.onnx_export, "export_model", lambda out: _fake_export(out, calls))
+    monkeypatch.setattr(models.onnx_export, "export_model", _recording(calls))
     target = tmp_path / "model"
     _fake_export(target, [])
+    return target, calls
+
+
+def test_a_damaged_export_is_refused_and_exported_again(faked: tuple[Path, list[Path]]) -> None:
+    target, calls = faked
     (target / ONNX_FILE).write_bytes(b"cut shor")
     with pytest.raises(ExportError, match="sha256"):
         verify_export(target)
     assert ensure_exported(target) == target and calls == [target]
     verify_export(target)
+
+
+def test_an_export_of_other_weights_is_exported_again(faked: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    target, calls = faked  # an older manifest: fp32 by default
+    assert ensure_exported(target) == target and calls == []
+    assert ensure_exported(target, weights="int8", any_weights=True) == target and calls == []
+    assert ensure_exported(target, weights="int8") == target and calls == [target]
+    assert verify_export(target).weights == "int8"
+    assert default_export_dir(tmp_path, "int8").name == default_export_dir(tmp_path).name + "-int8"
+
+
+def test_int8_blocks_hold_the_weights_to_half_a_step() -> None:
+    rng = np.random.default_rng(7)
+    weight = rng.normal(size=(5, 300)).astype(np.float32)
+    weight[1, :128] = 0.0  # an all-zero block
+    weight[2, 7] = 40.0  # an outlier widens its own block only
+    blocks, scales = quantize_blocks(weight, 128)
+    assert blocks.shape == (5, 3, 128) and blocks.dtype == np.uint8 and scales.shape == (15,)
+    values = (blocks.astype(np.float32) - 128) * scales.reshape(5, 3, 1)
+    restored = values.reshape(5, 384)[:, :300]
+    steps = np.repeat(scales.reshape(5, 3), 128, axis=1)[:, :300]
+    assert np.all(np.abs(restored - weight) <= steps / 2 + 1e-6)
+    assert np.all(blocks.reshape(5, 384)[:, 300:] == 128)  # the padding is zero
+    assert np.all(blocks[1, 0] == 128)
+    assert scales.reshape(5, 3)[2, 0] == pytest.approx(40.0 / 127) and scales.reshape(5, 3)[2, 1] < 0.05
+    assert blocks.min() >= 1  # |q - 128| <= 127
+
+
+@pytest.mark.model
+def test_the_int8_export_stays_close_to_fp32(export_dir: Path, tmp_path: Path) -> None:
+    from models.onnx_embedding import OnnxEmbedder
+
+    manifest = export_model(tmp_path / "int8", weights="int8")
+    again = export_model(tmp_path / "again", weights="int8")
+    assert manifest.weights == "int8" and manifest.onnx_sha256 == again.onnx_sha256
+    assert manifest.onnx_sha256 != verify_export(export_dir).onnx_sha256
+    import onnx
+
+    written = onnx.load(str(tmp_path / "int8" / ONNX_FILE))
+    kinds = [node.op_type for node in written.graph.node]
+    assert kinds.count("MatMulNBits") == 36 and kinds.count("MatMul") == 12  # the attention products stay
+    assert ("com.microsoft", 1) in [(opset.domain, opset.version) for opset in written.opset_import]
+    texts = [text for text in TEXTS if text.strip()]
+    fp32 = OnnxEmbedder(export_dir).embed(texts)
+    int8 = OnnxEmbedder(tmp_path / "int8")
+    vectors = int8.embed(texts)
+    cosines = (fp32 * vectors).sum(axis=1)
+    assert cosines.min() > 0.98 and cosines.mean() > 0.99
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # Another batching moves a vector by rounding and by the kernel ONNX Runtime picks for the run's size.
+    alone = np.vstack([int8.embed([text]) for text in texts])
+    assert (alone * vectors).sum(axis=1).min() > 0.995

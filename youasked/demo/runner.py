@@ -249,11 +249,10 @@ def run_demo(
 
 def _ensure_onnx_export(settings: Settings, console: Console) -> None:
     """Export the embedding model before the worker starts (once: a fresh clone has none yet)."""
-    from models.factories import onnx_model_dir
-    from models.onnx_export import ensure_exported
+    from models.factories import exported_model_dir
 
     started = time.monotonic()
-    directory = ensure_exported(onnx_model_dir(settings))
+    directory = exported_model_dir(settings)
     say(console, "model", f"ONNX export in {directory} (ready in {time.monotonic() - started:.1f} s)")
 
 
