@@ -345,8 +345,21 @@ class ThemeRecord:
         self.platforms = {k: v for k, v in self.platforms.items() if v > 0}
         self.weeks = {k: v for k, v in self.weeks.items() if v > 0}
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
+    def to_dict(self, *, members: bool = True) -> dict[str, Any]:
+        """JSON-able form; ``members=False`` names the sampled and provisional members by id
+        (``sample_ids``, ``provisional_ids``) instead of holding them, for a store that keeps each
+        member under its own key (:mod:`models.themes.tables`).
+        """
+        data = self._aggregates()
+        if members:
+            data["sample"] = [m.to_dict() for m in self.sample]
+            data["provisional"] = [m.to_dict() for m in self.provisional]
+        else:
+            data["sample_ids"] = [m.suggestion_id for m in self.sample]
+            data["provisional_ids"] = [m.suggestion_id for m in self.provisional]
+        return data
+
+    def _aggregates(self) -> dict[str, Any]:
         return {
             "id": self.theme_id,
             "product": self.product,
@@ -364,8 +377,6 @@ class ThemeRecord:
             "name": self.name,
             "representative_id": self.representative_id,
             "representative_text": self.representative_text,
-            "sample": [m.to_dict() for m in self.sample],
-            "provisional": [m.to_dict() for m in self.provisional],
             "engagement": self.engagement,
         }
 

@@ -4,6 +4,11 @@
 
 * ``meta:<product>``, ``theme:<id>``, ``pool:<id>``, ``lineage:<product>``: the clustering, from
   which a restarted or moved worker rebuilds a product's :class:`ProductWork`;
+* ``sampled:<theme>:<suggestion id>``: one sampled or provisional member of a theme (its text,
+  vector and counts). A theme's record names its members by id, so a suggestion that joins a
+  theme rewrites the theme's aggregates and its own member entry (when it enters the sample),
+  not the whole sample: the changelog grows by a few kilobytes per suggestion, not by the theme.
+  Records written before this layout hold their members inline and are read as they are;
 * ``life:<theme>``: a theme's lifecycle (:class:`~models.lifecycle.ThemeState`);
 * ``outcome:<command>``: a command's outcome, reported again when the command is re-delivered;
 * ``erased:<product>:<author hash>``: when a person was erased (ISO time), so their earlier
@@ -22,12 +27,15 @@ implements it over any two dict-like tables (faust tables in the worker, dicts i
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 from models.duplicates import DuplicateConfig
 from models.themes.effects import MEMBERS, STATE, TableWrite
+from models.themes.records import Member
 from models.themes.state import ProductThemes
 from models.themes.workflow import Lineage, ProductWork, StepResult
 
@@ -42,6 +50,11 @@ def meta_key(product: str) -> str:
 def theme_key(theme_id: str) -> str:
     """One live theme's record."""
     return f"theme:{theme_id}"
+
+
+def sampled_key(theme_id: str, suggestion_id: str) -> str:
+    """One sampled or provisional member of a theme."""
+    return f"sampled:{theme_id}:{suggestion_id}"
 
 
 def pool_key(item_id: str) -> str:
@@ -115,7 +128,10 @@ class MappingThemeTables:
         if meta is None:
             work = ProductWork.new(product=product, dim=self.dim)
         else:
-            themes = {tid: table[theme_key(tid)] for tid in meta["theme_ids"]}
+            themes: dict[str, dict[str, Any]] = {}
+            stored: dict[str, dict[str, str]] = {}
+            for tid in meta["theme_ids"]:
+                themes[tid], stored[tid] = _theme_with_members(table, tid)
             pool = {pid: table[pool_key(pid)] for pid in meta["pool_ids"]}
             lineage = table.get(lineage_key(product)) or {"next_id": 0, "themes": {}}
             work = ProductWork(
@@ -123,6 +139,7 @@ class MappingThemeTables:
                 window=ProductWork.new(product=product, dim=self.dim).window,
                 next_id=int(lineage["next_id"]),
                 lineage={tid: Lineage.from_dict(v) for tid, v in lineage["themes"].items()},
+                stored_members=stored,
             )
             work.rebuild_window(self.duplicates)
             logger.info("themes of %s resumed: %d themes, %d pooled", product, len(themes), len(pool))
@@ -165,6 +182,24 @@ class MappingThemeTables:
             table[write.key] = write.value
 
 
+def _theme_with_members(table: Any, theme_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A theme's stored record with its members put back inline, and the digests of the members
+    stored under their own keys (none for a record written with its members inline).
+    """
+    raw: dict[str, Any] = table[theme_key(theme_id)]
+    if "sample_ids" not in raw:
+        return raw, {}
+    sample = [table[sampled_key(theme_id, sid)] for sid in raw["sample_ids"]]
+    provisional = [table[sampled_key(theme_id, sid)] for sid in raw["provisional_ids"]]
+    digests = {str(member["id"]): member_digest(member) for member in [*sample, *provisional]}
+    return {**raw, "sample": sample, "provisional": provisional}, digests
+
+
+def member_digest(member: dict[str, Any]) -> str:
+    """A digest of a member's stored form: a member is written again only when it changes."""
+    return hashlib.blake2b(json.dumps(member, sort_keys=True).encode(), digest_size=16).hexdigest()
+
+
 def set_state(key: str, value: Any) -> TableWrite:
     """Set (``value=None``: delete) ``key`` of ``theme-state``."""
     return TableWrite(STATE, key, value)
@@ -179,7 +214,9 @@ def work_writes(
     work: ProductWork, result: StepResult, *, previous_pool: set[str], everything: bool
 ) -> list[TableWrite]:
     """The writes that store ``work`` after ``result``: the touched theme records (all of them
-    when ``everything``), the pool's new and removed items, the product's meta and lineage.
+    when ``everything``) and, of their members, those that are new, changed or gone; the members
+    of themes that no longer exist; the pool's new and removed items, the product's meta and
+    lineage.
     """
     state = work.themes
     product = state.product
@@ -188,10 +225,15 @@ def work_writes(
     for placement in result.placements:
         if placement.theme_id in state.themes:
             changed.add(placement.theme_id)
-    for theme_id in changed & set(state.themes):
-        writes.append(set_state(theme_key(theme_id), state.themes[theme_id].to_dict()))
+    for theme_id in sorted(changed & set(state.themes)):
+        record = state.themes[theme_id]
+        writes.append(set_state(theme_key(theme_id), record.to_dict(members=False)))
+        writes.extend(_member_writes(work, theme_id, [*record.sample, *record.provisional]))
     for old in result.merged:
         writes.append(set_state(theme_key(old), None))
+    for gone in sorted(set(work.stored_members) - set(state.themes)):
+        stale = sorted(work.stored_members.pop(gone))
+        writes.extend(set_state(sampled_key(gone, sid), None) for sid in stale)
     current_pool = set(state.pool)
     for pid in current_pool - previous_pool:
         writes.append(set_state(pool_key(pid), state.pool[pid].to_dict()))
@@ -203,4 +245,22 @@ def work_writes(
     writes.append(set_state(meta_key(product), state.meta_dict()))
     lineage = {"next_id": work.next_id, "themes": {tid: lin.to_dict() for tid, lin in work.lineage.items()}}
     writes.append(set_state(lineage_key(product), lineage))
+    return writes
+
+
+def _member_writes(work: ProductWork, theme_id: str, members: list[Member]) -> list[TableWrite]:
+    """Write the members of ``theme_id`` that are new or changed since they were last written,
+    delete those no longer in it; remember what is now stored.
+    """
+    before = work.stored_members.get(theme_id, {})
+    now: dict[str, str] = {}
+    writes: list[TableWrite] = []
+    for member in members:
+        data = member.to_dict()
+        digest = member_digest(data)
+        now[member.suggestion_id] = digest
+        if before.get(member.suggestion_id) != digest:
+            writes.append(set_state(sampled_key(theme_id, member.suggestion_id), data))
+    writes.extend(set_state(sampled_key(theme_id, sid), None) for sid in sorted(before.keys() - now.keys()))
+    work.stored_members[theme_id] = now
     return writes

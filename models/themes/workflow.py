@@ -63,6 +63,9 @@ class ProductWork:
     window: RecentWindow
     next_id: int = 0
     lineage: dict[str, Lineage] = field(default_factory=dict)
+    stored_members: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per theme, the digest of each sampled or provisional member as last written to the store
+    under its own key (:func:`models.themes.tables.work_writes` writes only what changed)."""
 
     @classmethod
     def new(cls, *, product: str, dim: int) -> ProductWork:
