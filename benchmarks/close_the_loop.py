@@ -98,8 +98,8 @@ def settle(settings: Settings, worker: WorkerProcess, *, product: str, timeout: 
     print(f"no re-cluster after the last ask within {timeout:.0f} s: the themes read next may be partial")
 
 
-def replay_worker(name: str) -> tuple[Settings, WorkerProcess]:
-    """Fresh topics and a started worker on the configured broker (the local one started if
+def replay_settings(name: str, *, tick_s: float = 2.0, idle_recluster_s: float = 5.0) -> Settings:
+    """Settings of fresh topics (created) on the configured broker (the local one started if
     needed), with short theme ticks so that the idle re-cluster follows a replay quickly.
     """
     base = Settings()
@@ -108,8 +108,15 @@ def replay_worker(name: str) -> tuple[Settings, WorkerProcess]:
     tag = uuid.uuid4().hex[:8]
     settings = Settings(kafka_bootstrap=base.bootstrap_servers, topic_prefix=f"{name}{tag}.",
                         app_id=f"youasked-{name}-{tag}", state_dir=ROOT / "var" / f"{name}-{tag}",
-                        worker_web_port=free_port(), theme_tick_interval_s=2.0, theme_idle_recluster_s=5.0)
+                        worker_web_port=free_port(), theme_tick_interval_s=tick_s,
+                        theme_idle_recluster_s=idle_recluster_s)
     ensure_topics(settings)
+    return settings
+
+
+def replay_worker(name: str) -> tuple[Settings, WorkerProcess]:
+    """:func:`replay_settings` and a worker started on them."""
+    settings = replay_settings(name)
     return settings, WorkerProcess(settings, settings.state_dir / "worker.log").start()
 
 

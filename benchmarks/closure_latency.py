@@ -19,7 +19,6 @@ import argparse
 import json
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from benchmarks.close_the_loop import replay_settings
 from contracts.events import AskSpan, CommentAccepted, SourceRef, SuggestionDetected, event_json
 from contracts.lifecycle import ThemeCommand, new_command_id
 from contracts.settings import Settings
@@ -42,8 +42,7 @@ from contracts.topics import (
     TopicSpec,
 )
 from messaging.admin import ensure_topics
-from tests.kafka_support import WorkerProcess, free_port
-from youasked import broker
+from tests.kafka_support import WorkerProcess
 
 PRODUCT = "bench"
 PROBE = TopicSpec(name="bench.probe", key="any", payload=None, description="Broker round trips.", public=False)
@@ -138,14 +137,7 @@ def main() -> None:
     parser.add_argument("--per-theme", type=int, default=8)
     args = parser.parse_args()
 
-    base = Settings()
-    if base.uses_local_broker:
-        broker.start(base)
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(kafka_bootstrap=base.bootstrap_servers, topic_prefix=f"bench{tag}.",
-                        app_id=f"youasked-bench-{tag}", state_dir=ROOT / "var" / f"bench-{tag}",
-                        worker_web_port=free_port(), theme_tick_interval_s=1.0, theme_idle_recluster_s=2.0)
-    ensure_topics(settings)
+    settings = replay_settings("bench", tick_s=1.0, idle_recluster_s=2.0)
     ensure_topics(settings, (PROBE,))
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=0)
     for key, value in suggestions(args.themes, args.per_theme):

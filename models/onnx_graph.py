@@ -42,6 +42,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from safetensors.numpy import load_file
 
+from models.onnx_export import WEIGHT_FORMATS
+
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "sentence_embedding"
 #: ONNX opset of the graph (LayerNormalization is a standard operator from 17 on).
@@ -52,8 +54,6 @@ PRODUCER = "youasked.models.onnx_graph"
 #: Clamps of sentence-transformers' mean pooling and of ``torch.nn.functional.normalize``.
 POOLING_MIN_COUNT = 1e-9
 NORMALIZE_MIN_NORM = 1e-12
-#: Weight formats :func:`build_encoder` writes.
-WEIGHT_FORMATS = ("fp32", "int8")
 #: Inputs per quantization block of an int8 weight (a power of two, at least 16, as MatMulNBits needs).
 INT8_BLOCK = 128
 #: Accuracy level of MatMulNBits: 4 computes with int8 activations quantized per block of each row.

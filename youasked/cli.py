@@ -569,19 +569,14 @@ def model_export(
     The worker and the CLI do this on first use; run it to export ahead (an image build) or afresh.
     """
     from models.factories import onnx_model_dir
-    from models.onnx_export import WEIGHT_FORMATS, default_export_dir, export_model
+    from models.onnx_export import WEIGHT_FORMATS, export_model
 
     _setup_logging("WARNING")
     settings = get_settings()
     chosen = weights or settings.embedding_weights
     if chosen not in WEIGHT_FORMATS:
         raise typer.BadParameter(f"{chosen!r}: one of {', '.join(WEIGHT_FORMATS)}", param_hint="--weights")
-    if out is not None:
-        target = out
-    elif weights is None or settings.embedding_onnx_dir is not None:
-        target = onnx_model_dir(settings)
-    else:
-        target = default_export_dir(settings.cache_dir, chosen)
+    target = out or onnx_model_dir(settings.model_copy(update={"embedding_weights": chosen}))
     manifest = export_model(target, weights=chosen)
     typer.echo(
         f"exported {manifest.model_name} {manifest.source_version} ({manifest.weights} weights, opset "

@@ -189,8 +189,14 @@ def _theme_with_members(table: Any, theme_id: str) -> tuple[dict[str, Any], dict
     raw: dict[str, Any] = table[theme_key(theme_id)]
     if "sample_ids" not in raw:
         return raw, {}
-    sample = [table[sampled_key(theme_id, sid)] for sid in raw["sample_ids"]]
-    provisional = [table[sampled_key(theme_id, sid)] for sid in raw["provisional_ids"]]
+
+    def stored(ids: list[str]) -> list[dict[str, Any]]:
+        found = [table.get(sampled_key(theme_id, sid)) for sid in ids]
+        if None in found:  # a write cut short: the sample goes on without the missing entries
+            logger.warning("theme %s: %d sampled members not in the table", theme_id, found.count(None))
+        return [member for member in found if member is not None]
+
+    sample, provisional = stored(raw["sample_ids"]), stored(raw["provisional_ids"])
     digests = {str(member["id"]): member_digest(member) for member in [*sample, *provisional]}
     return {**raw, "sample": sample, "provisional": provisional}, digests
 
@@ -226,14 +232,18 @@ def work_writes(
         if placement.theme_id in state.themes:
             changed.add(placement.theme_id)
     for theme_id in sorted(changed & set(state.themes)):
+        # The members it names first, the record, then the entries it no longer names: a batch
+        # of writes cut short (at-least-once) never leaves a record naming an entry not written.
         record = state.themes[theme_id]
+        written, stale = _member_writes(work, theme_id, [*record.sample, *record.provisional])
+        writes.extend(written)
         writes.append(set_state(theme_key(theme_id), record.to_dict(members=False)))
-        writes.extend(_member_writes(work, theme_id, [*record.sample, *record.provisional]))
+        writes.extend(stale)
     for old in result.merged:
         writes.append(set_state(theme_key(old), None))
     for gone in sorted(set(work.stored_members) - set(state.themes)):
-        stale = sorted(work.stored_members.pop(gone))
-        writes.extend(set_state(sampled_key(gone, sid), None) for sid in stale)
+        left = sorted(work.stored_members.pop(gone))
+        writes.extend(set_state(sampled_key(gone, sid), None) for sid in left)
     current_pool = set(state.pool)
     for pid in current_pool - previous_pool:
         writes.append(set_state(pool_key(pid), state.pool[pid].to_dict()))
@@ -248,9 +258,11 @@ def work_writes(
     return writes
 
 
-def _member_writes(work: ProductWork, theme_id: str, members: list[Member]) -> list[TableWrite]:
-    """Write the members of ``theme_id`` that are new or changed since they were last written,
-    delete those no longer in it; remember what is now stored.
+def _member_writes(
+    work: ProductWork, theme_id: str, members: list[Member]
+) -> tuple[list[TableWrite], list[TableWrite]]:
+    """The writes of the members of ``theme_id`` that are new or changed since they were last
+    written, and the deletions of those no longer in it; remember what is now stored.
     """
     before = work.stored_members.get(theme_id, {})
     now: dict[str, str] = {}
@@ -261,6 +273,6 @@ def _member_writes(work: ProductWork, theme_id: str, members: list[Member]) -> l
         now[member.suggestion_id] = digest
         if before.get(member.suggestion_id) != digest:
             writes.append(set_state(sampled_key(theme_id, member.suggestion_id), data))
-    writes.extend(set_state(sampled_key(theme_id, sid), None) for sid in sorted(before.keys() - now.keys()))
+    stale = [set_state(sampled_key(theme_id, sid), None) for sid in sorted(before.keys() - now.keys())]
     work.stored_members[theme_id] = now
-    return writes
+    return writes, stale

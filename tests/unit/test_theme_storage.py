@@ -53,7 +53,7 @@ def test_a_join_writes_the_aggregates_and_the_new_member_not_the_sample() -> Non
 
     written = [w.key for w in effects.writes() if w.table == STATE and w.key.startswith(("theme", "sampled"))]
     assert tables.state_table[theme_key(dark)]["member_count"] == 7
-    assert written == [theme_key(dark), sampled_key(dark, "x:c40#1")]  # not the six other members
+    assert written == [sampled_key(dark, "x:c40#1"), theme_key(dark)]  # not the six other members
     assert reloaded(tables) == tables.work("acme").themes.to_dict()
 
 
@@ -109,3 +109,16 @@ def test_a_record_written_with_its_members_inline_is_read_and_rewritten_in_the_n
     assert "sample" not in fresh.state_table[theme_key(dark)]  # the touched theme: new layout
     assert "sample" in fresh.state_table[theme_key(export)]  # the other: still readable as it was
     assert reloaded(fresh) == fresh.work("acme").themes.to_dict()
+
+
+def test_a_record_naming_a_member_entry_never_written_loads_without_it() -> None:
+    tables, _ = seeded()
+    dark, _ = themes(tables)
+    first, *rest = tables.state_table[theme_key(dark)]["sample_ids"]
+    del tables.state_table[sampled_key(dark, first)]  # as after a batch of writes cut short
+
+    fresh = MemoryThemeTables(dim=tables.dim)
+    fresh.state_table, fresh.members_table = tables.state_table, tables.members_table
+    record = fresh.work("acme").themes.themes[dark]
+
+    assert [m.suggestion_id for m in record.sample] == rest and record.member_count == 6
