@@ -19,6 +19,7 @@ import random
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,9 +90,11 @@ def main() -> None:
 
 
 def compare_placement(settings: Settings, members: list[SuggestionThemed], *, product: str) -> None:
-    """The same asks through the same engine in the same (date) order, with two placements."""
+    """The same asks through the same engine in the same (date) order, with two placements, and the
+    worker's placement re-clustered in PCA's space (the re-cluster's space before UMAP)."""
     from models.ask_context import placement_text
     from models.factories import embedder
+    from models.themes.config import ThemeConfig
     from models.themes.evaluate import evaluate_themes
     from models.units import Unit, split_units
 
@@ -105,8 +108,11 @@ def compare_placement(settings: Settings, members: list[SuggestionThemed], *, pr
     print("| placement | themes | of them emerging | asks alone | largest theme (asks) |")
     print("| --- | --- | --- | --- | --- |")
     worker = "as the worker places it (its neighbour when it names nothing, no product name)"
-    for name, texts in (("the ask's own words", own), (worker, placed)):
-        result = evaluate_themes(texts=own, labels=[0] * len(own), vectors=model.embed(texts), final_themes=True)
+    runs = [("the ask's own words", own, ThemeConfig()), (worker, placed, ThemeConfig()),
+            (worker + ", PCA instead of UMAP", placed, replace(ThemeConfig(), reduction="pca"))]
+    for name, texts, config in runs:
+        result = evaluate_themes(texts=own, labels=[0] * len(own), vectors=model.embed(texts), final_themes=True,
+                                 config=config)
         sizes = Counter(theme for theme in result["final_themes"] if theme is not None)
         largest = max(sizes.values(), default=0)
         print(f"| {name} | {result['themes']} | {result['emerging_themes']} | {result['outlier_rate']:.1%} "

@@ -1,5 +1,5 @@
-"""Re-cluster planning: PCA + HDBSCAN over pool items and sampled theme members, then a
-mapping of clusters to existing theme ids by member overlap (Hungarian matching).
+"""Re-cluster planning: UMAP (PCA for small inputs) + HDBSCAN over pool items and sampled theme
+members, then a mapping of clusters to existing theme ids by member overlap (Hungarian matching).
 
 :func:`plan_recluster` is pure: arrays in, a :class:`ReclusterPlan` out; the engine applies it.
 """
@@ -7,6 +7,7 @@ mapping of clusters to existing theme ids by member overlap (Hungarian matching)
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 
 import hdbscan
@@ -15,7 +16,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 from sklearn.decomposition import PCA
 
-from models.themes.agreement import catch_all_split
+from models.themes.agreement import catch_all_split, disagreement
 from models.themes.config import ThemeConfig
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,67 @@ class ReclusterPlan:
 
 
 def reduce_dimensions(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt.NDArray[np.float64]:
+    """The space HDBSCAN clusters ``(n, dim)`` unit rows in: UMAP's (``config.reduction ==
+    "umap"`` and at least ``config.umap_min_rows`` rows), else :func:`pca_reduce`'s.
+    """
+    if config.reduction == "umap" and len(vectors) >= config.umap_min_rows:
+        return umap_reduce(vectors, config)
+    return pca_reduce(vectors, config)
+
+
+def nearest_neighbours(
+    vectors: npt.NDArray[np.float32], k: int, *, block: int = 2048
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Exact ``k`` nearest rows of each ``(n, dim)`` unit row by cosine (itself first), as indices
+    and cosine distances ``1 - cos``, nearest first; blocks of ``block`` rows bound the memory.
+    """
+    n = len(vectors)
+    k = min(k, n)
+    indices = np.empty((n, k), dtype=np.int64)
+    distances = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, block):
+        sims = vectors[start : start + block] @ vectors.T
+        rows = np.arange(len(sims))
+        sims[rows, start + rows] = np.inf  # a row is its own nearest neighbour, whatever the rounding
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        part_sims = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-part_sims, axis=1, kind="stable")
+        indices[start : start + block] = np.take_along_axis(part, order, axis=1)
+        nearest = np.minimum(np.take_along_axis(part_sims, order, axis=1), 1.0)
+        distances[start : start + block] = np.maximum(0.0, 1.0 - nearest)
+    return indices, distances
+
+
+def umap_reduce(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt.NDArray[np.float64]:
+    """UMAP of ``(n, dim)`` unit rows to ``config.umap_dims`` dimensions (cosine, seeded).
+
+    UMAP keeps each row's neighbourhood (``config.umap_neighbors`` nearest rows) and lets the
+    dense regions of the product's own asks pull apart, which is what HDBSCAN's density
+    estimate needs. The neighbours are computed exactly here (a few seconds for 10,000 rows)
+    rather than by UMAP's approximate search, whose compilation costs half a minute in each new
+    process. Imported on first use: the worker does not load numba until a re-cluster needs it.
+    """
+    import umap  # noqa: PLC0415 (numba loads only when a re-cluster is large enough to need it)
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    neighbours = min(config.umap_neighbors, len(vectors) - 1)
+    indices, distances = nearest_neighbours(vectors, neighbours)
+    reducer = umap.UMAP(
+        n_neighbors=neighbours,
+        n_components=config.umap_dims,
+        metric="cosine",
+        min_dist=0.0,
+        random_state=config.seed,
+        precomputed_knn=(indices, distances, None),
+    )
+    with warnings.catch_warnings():
+        # "n_jobs overridden by random_state" and the like: seeded means one thread, by design.
+        warnings.simplefilter("ignore")
+        reduced = reducer.fit_transform(vectors)
+    return np.asarray(reduced, dtype=np.float64)
+
+
+def pca_reduce(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt.NDArray[np.float64]:
     """Center, PCA to ``config.pca_dims`` (whitened if set) and L2-normalize ``(n, dim)`` rows.
 
     Euclidean distance between unit rows is monotone in their cosine, so HDBSCAN's default
@@ -66,7 +128,7 @@ def reduce_dimensions(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> 
 
 
 def cluster_labels(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt.NDArray[np.int64]:
-    """HDBSCAN labels (``-1`` = noise) of ``(n, dim)`` unit rows after :func:`reduce_dimensions`."""
+    """HDBSCAN labels (``-1`` = noise) of ``(n, dim)`` unit rows in :func:`reduce_dimensions`' space."""
     n = len(vectors)
     if n < 2 * config.min_cluster_size:
         return np.full(n, -1, dtype=np.int64)
@@ -109,10 +171,10 @@ def plan_recluster(
     a matched cluster keeps its theme's id and its pool rows join it; an unmatched theme
     with at least ``merge_fraction`` of its rows in a matched cluster merges into that
     cluster's theme; an unmatched cluster holding at least ``min_cluster_size`` of a matched
-    theme's rows splits
-    off as a new theme (with the cluster's pool rows); ``min_cluster_size`` rows of a theme
-    in a cluster matched to another theme move there; an unmatched
-    cluster with ``min_cluster_size`` pool rows becomes a new theme of those rows. Last, the
+    theme's rows splits off as a new theme (with the cluster's pool rows); ``min_cluster_size``
+    rows of a theme in a cluster matched to another theme move there (both only for a theme
+    whose members disagree, with ``split_disagreeing_only``); an unmatched cluster with
+    ``min_cluster_size`` coherent pool rows becomes a new theme of those rows. Last, the
     catch-all guard: a theme untouched by these rules whose sampled rows stop agreeing
     (:func:`models.themes.agreement.catch_all_split`) splits off its smaller part.
     """
@@ -152,6 +214,7 @@ def plan_recluster(
             pool_rows.setdefault(int(label), []).append(i)
         else:
             theme_rows.setdefault((int(label), owner), []).append(i)
+    splittable = _splittable(vectors, owners, theme_ids, config)
     for cluster in range(plan.n_clusters):
         if cluster in cluster_theme:
             target = cluster_theme[cluster]
@@ -159,7 +222,12 @@ def plan_recluster(
                 plan.joins[i] = target
             for tid in theme_ids:
                 moved = theme_rows.get((cluster, tid), [])
-                if tid != target and tid in matched_themes and len(moved) >= config.min_cluster_size:
+                if (
+                    tid != target
+                    and tid in matched_themes
+                    and tid in splittable
+                    and len(moved) >= config.min_cluster_size
+                ):
                     plan.moves.append((moved, target))
             continue
         origin: str | None = None
@@ -167,7 +235,7 @@ def plan_recluster(
             j = int(np.argmax(overlap[cluster]))
             share = overlap[cluster, j]
             tid = theme_ids[j]
-            if share >= config.min_cluster_size and tid in matched_themes:
+            if share >= config.min_cluster_size and tid in matched_themes and tid in splittable:
                 origin = tid
         rows_of = list(pool_rows.get(cluster, []))
         if origin is not None:
@@ -189,6 +257,26 @@ def plan_recluster(
         len(plan.new_themes),
     )
     return plan
+
+
+def _splittable(
+    vectors: npt.NDArray[np.float32], owners: list[str | None], theme_ids: list[str], config: ThemeConfig
+) -> set[str]:
+    """Themes whose sampled rows a cluster may split off or move: every theme, or with
+    ``config.split_disagreeing_only`` those whose members disagree (the catch-all guard's measure,
+    :func:`models.themes.agreement.disagreement`).
+    """
+    if not config.split_disagreeing_only:
+        return set(theme_ids)
+    rows_of: dict[str, list[int]] = {}
+    for i, owner in enumerate(owners):
+        if owner is not None:
+            rows_of.setdefault(owner, []).append(i)
+    return {
+        theme_id
+        for theme_id, rows in rows_of.items()
+        if disagreement(vectors[rows], config.found_threshold) > config.max_disagreement
+    }
 
 
 def _guard_catch_alls(

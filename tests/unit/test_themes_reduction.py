@@ -1,0 +1,93 @@
+"""The re-cluster's space (UMAP over exact cosine neighbours, PCA for small inputs) and the rule
+that only a theme whose members disagree is split or moved by a cluster."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from models.themes import ThemeConfig
+from models.themes.recluster import nearest_neighbours, plan_recluster, reduce_dimensions
+
+SMALL = ThemeConfig(min_cluster_size=3, min_samples=2, pca_dims=4, sample_per_theme=12)
+
+
+def unit_rows(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def blobs(centres: np.ndarray, per: int, noise: float, seed: int) -> tuple[np.ndarray, list[int]]:
+    rng = np.random.default_rng(seed)
+    rows = [c + rng.normal(0, noise, centres.shape[1]) for c in centres for _ in range(per)]
+    return unit_rows(np.asarray(rows)), [k for k in range(len(centres)) for _ in range(per)]
+
+
+def test_nearest_neighbours_are_the_exact_ones_by_cosine_itself_first() -> None:
+    rows = unit_rows(np.random.default_rng(3).normal(size=(500, 24)))
+    indices, distances = nearest_neighbours(rows, 7, block=64)
+    sims = rows @ rows.T
+    np.fill_diagonal(sims, np.inf)
+    expected = np.argsort(-sims, axis=1, kind="stable")[:, :7]
+    assert np.array_equal(indices[:, 0], np.arange(500))
+    assert np.array_equal(np.sort(indices, axis=1), np.sort(expected, axis=1))
+    assert np.all(distances[:, 0] == 0.0) and np.all(np.diff(distances, axis=1) >= 0)
+    far = np.take_along_axis(rows @ rows.T, indices[:, 1:], axis=1)
+    assert np.allclose(distances[:, 1:], 1.0 - far, atol=1e-6)
+
+
+def test_umap_space_keeps_separate_ideas_apart_and_is_seeded() -> None:
+    centres = np.random.default_rng(11).normal(size=(3, 384))
+    rows, truth = blobs(centres, per=80, noise=0.06, seed=12)
+    config = ThemeConfig(umap_min_rows=200)
+    reduced = reduce_dimensions(rows, config)
+    assert reduced.shape == (240, config.umap_dims)
+    assert np.array_equal(reduced, reduce_dimensions(rows, config))
+    plan = plan_recluster(vectors=rows, owners=[None] * len(rows), config=config)
+    # leaf clusters may cut an idea finer (the engine merges close centres after); never mix two
+    ideas = [{truth[i] for i in members} for members in plan.new_themes]
+    assert all(len(idea) == 1 for idea in ideas)
+    assert set().union(*ideas) == {0, 1, 2}
+    # rows HDBSCAN leaves as noise join their nearest theme in the engine, after the plan
+    assert sum(len(members) for members in plan.new_themes) >= 0.5 * len(rows)
+
+
+def test_small_inputs_stay_in_pca_space() -> None:
+    rows = unit_rows(np.random.default_rng(5).normal(size=(120, 16)))
+    reduced = reduce_dimensions(rows, replace(SMALL, umap_min_rows=200))
+    assert reduced.shape == (120, SMALL.pca_dims)
+    assert np.allclose(np.linalg.norm(reduced, axis=1), 1.0)
+
+
+def agreeing_theme_with_two_tight_parts() -> tuple[np.ndarray, list[str | None]]:
+    """A theme of one idea in two nearby phrasings (cosine 0.94 between them: members agree), and
+    a second theme far away; HDBSCAN finds the two phrasings as two clusters."""
+    dim = 16
+    a = np.zeros(dim)
+    a[0] = 1.0
+    b = a.copy()
+    b[1] = 0.35
+    far = np.zeros(dim)
+    far[5] = 1.0
+    rows, parts = blobs(np.stack([a, b, far]), per=8, noise=0.004, seed=2)
+    owners: list[str | None] = ["idea" if part < 2 else "other" for part in parts]
+    return rows, owners
+
+
+def test_a_theme_whose_members_agree_is_not_split_by_finer_clusters() -> None:
+    rows, owners = agreeing_theme_with_two_tight_parts()
+    loose = plan_recluster(vectors=rows, owners=owners, config=replace(SMALL, split_disagreeing_only=False))
+    assert loose.new_origins == ["idea"]  # without the rule the finer structure splits it
+    plan = plan_recluster(vectors=rows, owners=owners, config=SMALL)
+    assert plan.new_themes == [] and plan.moves == [] and plan.guarded == []
+
+
+def test_a_theme_whose_members_disagree_is_still_split() -> None:
+    # 10 asks of one idea and 6 of an unrelated one: the 6 sit at cosine 0.51 from the centre
+    rows, parts = blobs(np.eye(16)[[0, 1, 5]], per=10, noise=0.01, seed=4)
+    keep = [i for i in range(len(rows)) if parts[i] != 1 or i < 16]
+    rows, parts = rows[keep], [parts[i] for i in keep]
+    owners: list[str | None] = ["mixed" if part < 2 else "other" for part in parts]
+    plan = plan_recluster(vectors=rows, owners=owners, config=SMALL)
+    assert plan.new_origins and set(plan.new_origins) == {"mixed"}
+    assert all(len({parts[i] for i in members}) == 1 for members in plan.new_themes)
