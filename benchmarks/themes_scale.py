@@ -2,8 +2,9 @@
 
 Prints one row per size: n, per-suggestion assignment latency p50/p99 (ms, excluding calls
 that triggered a re-cluster), the slowest periodic re-cluster and a final forced re-cluster
-(seconds), number of re-clusters, themes, and the process's peak RSS (MB). Each size runs in
-its own subprocess so peak RSS is per size.
+(seconds), number of re-clusters, themes, and the process's peak RSS (MB), for each re-cluster
+space (``--reduction``: UMAP, the default, and PCA, the space before it). Each size and space
+runs in its own subprocess so peak RSS is per run.
 
 Usage (from the project root)::
 
@@ -20,6 +21,7 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,12 +55,13 @@ def synthetic(n: int, seed: int = 0, noise: float = 0.045) -> tuple[np.ndarray, 
     return vectors.astype(np.float32), texts
 
 
-def run_one(n: int, noise: float) -> dict[str, float]:
-    """Stream ``n`` synthetic suggestions through the engine and measure."""
+def run_one(n: int, noise: float, reduction: str) -> dict[str, float | str]:
+    """Stream ``n`` synthetic suggestions through the engine (re-clusters in ``reduction``'s space)
+    and measure."""
     from models.themes import Suggestion, ThemeConfig, ThemeEngine
 
     vectors, texts = synthetic(n, noise=noise)
-    engine = ThemeEngine(ThemeConfig())
+    engine = ThemeEngine(replace(ThemeConfig(), reduction=reduction))
     state = engine.new_state(product="bench", dim=DIM)
     counter = iter(range(1, 10**9))
 
@@ -85,6 +88,7 @@ def run_one(n: int, noise: float) -> dict[str, float]:
     biggest = max(len(json.dumps(t.to_dict())) for t in state.themes.values()) if state.themes else 0
     return {
         "n": n,
+        "reduction": reduction,
         "assign_p50_ms": float(np.percentile(assign_ms, 50)),
         "assign_p99_ms": float(np.percentile(assign_ms, 99)),
         "recluster_max_s": max(recluster_s) if recluster_s else 0.0,
@@ -101,21 +105,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--noise", type=float, default=0.045, help="per-dimension noise of synthetic vectors")
+    parser.add_argument("--reduction", nargs="+", default=["umap", "pca"],
+                        help="re-cluster spaces to run, side by side (the default first, the one before it)")
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.noise)))
+        print(json.dumps(run_one(args.one, args.noise, args.reduction[0])))
         return 0
     header = (
-        f"{'n':>7} {'p50 ms':>7} {'p99 ms':>7} {'recl max s':>10} {'recl final s':>12} {'#recl':>5} "
+        f"{'n':>7} {'space':>5} {'p50 ms':>7} {'p99 ms':>7} {'recl max s':>10} {'recl final s':>12} {'#recl':>5} "
         f"{'themes':>6} {'pooled':>6} {'max rec KB':>10} {'peak RSS MB':>11}"
     )
     print(header)
-    for n in args.sizes:
+    for n, reduction in ((n, reduction) for n in args.sizes for reduction in args.reduction):
         # One BLAS thread: the figures are per core (the machine is shared).
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(n), "--noise", str(args.noise)],
+            [sys.executable, __file__, "--one", str(n), "--noise", str(args.noise), "--reduction", reduction],
             check=True,
             capture_output=True,
             text=True,
@@ -123,7 +129,7 @@ def main() -> int:
         )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(
-            f"{r['n']:>7} {r['assign_p50_ms']:>7.3f} {r['assign_p99_ms']:>7.3f} "
+            f"{r['n']:>7} {r['reduction']:>5} {r['assign_p50_ms']:>7.3f} {r['assign_p99_ms']:>7.3f} "
             f"{r['recluster_max_s']:>10.2f} "
             f"{r['recluster_final_s']:>12.2f} {r['reclusters']:>5} {r['themes']:>6} {r['pooled']:>6} "
             f"{r['largest_record_kb']:>10.1f} {r['peak_rss_mb']:>11.0f}",
