@@ -64,9 +64,8 @@ class ThemeConfig:
       hwu64 test (means over 5 shuffled orders, with ``split_disagreeing_only``) V / ARI went
       from 0.774 / 0.447 to 0.797 / 0.463 and from 0.804 / 0.436 to 0.817 / 0.494, and asks
       left alone on hwu64 from 31.6% to 21.2% (docs/benchmarks.md, "UMAP before HDBSCAN").
-      200 rows: below that a re-cluster
-      is a small product's (the first count trigger is ``recluster_min_new``), and
-      15 neighbours would span a large share of it.
+      200 rows: below that a re-cluster is a small product's (the first count trigger is
+      ``recluster_min_new``), and 15 neighbours would span a large share of it.
     - ``pca_dims``: dimensions kept by PCA before HDBSCAN when PCA is used;
       ``pca_whiten`` rescales components to unit variance.
     - ``split_disagreeing_only``: a cluster splits rows off an existing theme, or moves them to

@@ -268,15 +268,20 @@ def _splittable(
     """
     if not config.split_disagreeing_only:
         return set(theme_ids)
+    return {
+        theme_id
+        for theme_id, rows in _rows_by_theme(owners).items()
+        if disagreement(vectors[rows], config.found_threshold) > config.max_disagreement
+    }
+
+
+def _rows_by_theme(owners: list[str | None]) -> dict[str, list[int]]:
+    """Row indices of each theme's sampled members (pool rows, owner ``None``, left out)."""
     rows_of: dict[str, list[int]] = {}
     for i, owner in enumerate(owners):
         if owner is not None:
             rows_of.setdefault(owner, []).append(i)
-    return {
-        theme_id
-        for theme_id, rows in rows_of.items()
-        if disagreement(vectors[rows], config.found_threshold) > config.max_disagreement
-    }
+    return rows_of
 
 
 def _guard_catch_alls(
@@ -288,11 +293,8 @@ def _guard_catch_alls(
     busy = set(plan.merges) | set(plan.merges.values()) | {o for o in plan.new_origins if o is not None}
     for rows, _ in plan.moves:
         busy.update(owner for owner in (owners[i] for i in rows) if owner is not None)
-    rows_of: dict[str, list[int]] = {}
-    for i, owner in enumerate(owners):
-        if owner is not None and owner not in busy:
-            rows_of.setdefault(owner, []).append(i)
-    for theme_id, rows in sorted(rows_of.items()):
+    idle = {theme_id: rows for theme_id, rows in _rows_by_theme(owners).items() if theme_id not in busy}
+    for theme_id, rows in sorted(idle.items()):
         part = catch_all_split(vectors[rows], config)
         if part is not None:
             plan.new_themes.append(sorted(rows[i] for i in part))
