@@ -212,6 +212,8 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--fill-store", default="rocksdb://")
     parser.add_argument("--fill-timeout", type=float, default=7200)
+    parser.add_argument("--segment-bytes", type=int, default=0,
+                        help="segment.bytes of the themes tables' changelogs (0: the broker's default, 1 GiB)")
     parser.add_argument("--keep", action="store_true", help="keep the broker's folder")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="youasked-recovery-"))
@@ -224,7 +226,8 @@ def main() -> int:
         ensure_topics(baseline)
         empty, empty_loaded = time_to_answer(baseline, folder / "baseline.log", {}, probe="p0-")
 
-        run = settings_for(base, "full", folder, table_store=args.fill_store)
+        run = settings_for(base, "full", folder, table_store=args.fill_store,
+                           changelog_segment_bytes=args.segment_bytes)
         ensure_topics(run)
         vectors, texts = synthetic(args.n, noise=0.03)
         started = time.monotonic()
@@ -237,6 +240,9 @@ def main() -> int:
             filler.stop()
         print(f"{produced} suggestions of {PRODUCT} produced in {produce_s:.0f} s; one worker placed them "
               f"in {fill_s:.0f} s ({produced / fill_s:.0f}/s, load {os.getloadavg()[0]:.1f})")
+        segments = f"{args.segment_bytes:,} bytes" if args.segment_bytes else "the broker's default"
+        print(f"\nchangelog segments: {segments}; the records and bytes below are what the topic holds now "
+              "(what a replay reads), after the broker's cleaner compacted the closed segments")
         print("\n| changelog | records | key + value bytes | live keys | bytes once compacted | "
               "on the broker's disk |")
         print("| --- | --- | --- | --- | --- | --- |")

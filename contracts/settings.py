@@ -98,6 +98,13 @@ class Settings(BaseSettings):
         description="faust table store: memory:// (tables rebuilt from their changelogs at every start) "
         "or rocksdb:// (kept on disk under state_dir; needs the rocksdb extra, rocksdict).",
     )
+    changelog_segment_bytes: int = Field(
+        default=0,
+        ge=0,
+        description="segment.bytes of the worker's table changelogs when the worker creates them; "
+        "0: the broker's default (1 GiB). Kafka compacts only closed segments, so a take-over "
+        "replays the whole open segment: smaller segments keep the replay near the live state.",
+    )
     worker_metrics_port: int = Field(
         default=6067,
         ge=0,

@@ -31,6 +31,15 @@ def topic_config(spec: TopicSpec, settings: Settings) -> dict[str, str]:
     return config
 
 
+def changelog_config(settings: Settings) -> dict[str, str]:
+    """Broker-side configuration of a table changelog, which faust creates when it declares the
+    table (compacted by faust): ``segment.bytes`` from ``Settings.changelog_segment_bytes``.
+    """
+    if settings.changelog_segment_bytes:
+        return {"segment.bytes": str(settings.changelog_segment_bytes)}
+    return {}
+
+
 def ensure_topics(
     settings: Settings, specs: tuple[TopicSpec, ...] = ALL_TOPICS, *, timeout_s: float = 30.0
 ) -> list[str]:

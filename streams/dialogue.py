@@ -25,6 +25,7 @@ import faust
 from contracts.events import CommentClassified, event_json
 from contracts.settings import Settings
 from contracts.topics import COMMENTS_CLASSIFIED, DIALOGUE_THREADS, DIALOGUE_TURNS, DIALOGUE_WEEKS
+from messaging.admin import changelog_config
 from models.dialogue.service import THREADS, WEEKS, dialogue_step, turn_of
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
@@ -52,8 +53,10 @@ def register_dialogue(app: faust.App, settings: Settings, *, metrics: WorkerMetr
     outputs = {spec.name: raw_topic(app, spec, settings) for spec in (DIALOGUE_THREADS, DIALOGUE_WEEKS)}
     partitions = settings.topic_partitions
     tables = {
-        THREADS: app.Table(THREADS, default=None, partitions=partitions, key_type=str),
-        WEEKS: app.Table(WEEKS, default=None, partitions=partitions, key_type=str),
+        THREADS: app.Table(THREADS, default=None, partitions=partitions, key_type=str,
+                           extra_topic_configs=changelog_config(settings)),
+        WEEKS: app.Table(WEEKS, default=None, partitions=partitions, key_type=str,
+                         extra_topic_configs=changelog_config(settings)),
     }
     routing = StageGuard(
         app, settings, stage="dialogue-route", inputs=(COMMENTS_CLASSIFIED,), metrics=metrics

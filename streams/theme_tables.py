@@ -8,6 +8,7 @@ from __future__ import annotations
 import faust
 
 from contracts.settings import Settings
+from messaging.admin import changelog_config
 from models.duplicates import DuplicateConfig
 from models.themes.effects import MEMBERS, STATE
 from models.themes.tables import MappingThemeTables
@@ -18,9 +19,12 @@ class FaustThemeTables(MappingThemeTables):
 
     def __init__(self, app: faust.App, settings: Settings, *, dim: int, duplicates: DuplicateConfig) -> None:
         partitions = settings.topic_partitions
+        configs = changelog_config(settings)
         super().__init__(
-            app.Table(STATE, default=None, partitions=partitions, key_type=str),
-            app.Table(MEMBERS, default=None, partitions=partitions, key_type=str),
+            app.Table(STATE, default=None, partitions=partitions, key_type=str,
+                      extra_topic_configs=configs),
+            app.Table(MEMBERS, default=None, partitions=partitions, key_type=str,
+                      extra_topic_configs=configs),
             dim=dim,
             duplicates=duplicates,
         )

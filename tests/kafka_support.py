@@ -42,6 +42,7 @@ def env_for(settings: Settings) -> dict[str, str]:
             "YOUASKED_WORKER_METRICS_PORT": str(settings.worker_metrics_port),
             "YOUASKED_TOPIC_REPLICATION": str(settings.replication_factor),
             "YOUASKED_TOPIC_MIN_INSYNC_REPLICAS": str(settings.min_insync_replicas),
+            "YOUASKED_CHANGELOG_SEGMENT_BYTES": str(settings.changelog_segment_bytes),
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
 
 from contracts.events import (
     CommentAccepted,
@@ -23,6 +25,7 @@ from contracts.settings import Settings
 from contracts.topics import SUGGESTIONS, THEME_MEMBERS, THEMES
 from messaging.admin import ensure_topics
 from messaging.readback import read_topic
+from models.themes.effects import MEMBERS, STATE
 from tests.fakes import whole_ask
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 
@@ -31,6 +34,7 @@ pytestmark = pytest.mark.integration
 RNG = np.random.default_rng(5)
 CENTRES = [RNG.normal(size=384) for _ in range(3)]
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
+SMALL_SEGMENT = 1024 * 1024
 
 
 def detected(index: int, cluster: int, author: str) -> tuple[bytes, bytes]:
@@ -76,12 +80,15 @@ def latest(
             return out
 
 
-def run_scenario(kafka_bootstrap: str, tmp_path: Path, *, crash: bool, store: str = "memory://") -> None:
+def run_scenario(
+    kafka_bootstrap: str, tmp_path: Path, *, crash: bool, store: str = "memory://", segment_bytes: int = 0
+) -> Settings:
     """Themes form from 60 suggestions; 30 more and 5 re-deliveries follow (after a SIGKILL and
     a restart when ``crash``, the restarted worker keeping the local table ``store``); ids,
-    placements and counts must hold."""
+    placements and counts must hold. ``segment_bytes``: the changelogs' ``segment.bytes``."""
     settings = isolated_settings(
-        kafka_bootstrap, tmp_path, theme_tick_interval_s=1.0, theme_idle_recluster_s=2.0, table_store=store
+        kafka_bootstrap, tmp_path, theme_tick_interval_s=1.0, theme_idle_recluster_s=2.0, table_store=store,
+        changelog_segment_bytes=segment_bytes,
     )
     env = {"YOUASKED_TABLE_STORE": store}
     ensure_topics(settings)
@@ -128,6 +135,7 @@ def run_scenario(kafka_bootstrap: str, tmp_path: Path, *, crash: bool, store: st
         assert active[theme_id].mention_count == len(indices)
         assert active[theme_id].member_count == len(indices) - duplicates
         assert active[theme_id].author_count == len({f"user{i % 25}" for i in indices})
+    return settings
 
 
 def test_themes_form_keep_their_ids_and_count_people_once(kafka_bootstrap: str, tmp_path: Path) -> None:
@@ -135,7 +143,19 @@ def test_themes_form_keep_their_ids_and_count_people_once(kafka_bootstrap: str, 
 
 
 def test_themes_form_and_survive_a_crash_with_stable_ids(kafka_bootstrap: str, tmp_path: Path) -> None:
-    run_scenario(kafka_bootstrap, tmp_path, crash=True)
+    # changelog segments of 1 MiB instead of the broker's 1 GiB: the setting reaches both changelogs,
+    # and the restarted worker rebuilds its tables from a changelog the broker may roll and compact
+    settings = run_scenario(kafka_bootstrap, tmp_path, crash=True, segment_bytes=SMALL_SEGMENT)
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        for table in (STATE, MEMBERS):
+            topic = f"{settings.app_id}-{table}-changelog"
+            described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+            configs = {name: value for name, value, *_ in described[0].resources[0][4]}
+            assert configs["segment.bytes"] == str(SMALL_SEGMENT), topic
+            assert configs["cleanup.policy"] == "compact", topic
+    finally:
+        admin.close()
 
 
 def test_themes_survive_a_crash_with_their_tables_kept_on_disk(kafka_bootstrap: str, tmp_path: Path) -> None:
