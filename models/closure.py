@@ -358,12 +358,14 @@ def _thanks(templates: ClosureTemplates, handles: Sequence[str], people: int) ->
 
 def build_closure(
     *, theme: ClosureTheme, people: Sequence[Person], release: ReleaseInfo | None,
-    templates: ClosureTemplates, now: datetime, closure_id: str,
+    templates: ClosureTemplates, now: datetime, closure_id: str, note: str | None = None,
 ) -> ClosureContent:
     """The closure for ``theme``: distinct askers, a public post per platform, a reply per comment.
 
     ``release`` is None for a theme shipped without a named release ("in our latest update")
-    and must be None when declining; a declined theme needs ``theme.reason``.
+    and must be None when declining; a declined theme needs ``theme.reason``. ``note`` is what
+    the texts say shipped (``$note``): by default the release's whole note; the caller passes
+    the note's lines about the theme when it knows them (a release ships more than one change).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -379,7 +381,10 @@ def build_closure(
         "title": theme.title, "product": theme.product, "people_count": str(total),
         "release_phrase": _release_phrase(templates, release),
     }
-    note = theme.reason if outcome == "declined" else (release.note or "" if release else "")
+    if outcome == "declined":
+        note = theme.reason
+    else:
+        note = note if note is not None else (release.note or "" if release else "")
     link = (release.link or "") if release else ""
     minimal = templates.texts[f"{outcome}.minimal"]
     values = {**base, "link": link}

@@ -298,21 +298,36 @@ def closure_event(
     command_id: str,
     now: datetime,
     selection: AskerSelection | None = None,
+    note: str | None = None,
 ) -> ClosureEvent:
     """The closure for ``trigger``: everyone among ``members`` (the caller passes the thanked
     members of the theme and of every theme merged into it, duplicates included) and the texts;
-    ``selection`` (the verdict on every ask) is recorded with its counts.
+    ``selection`` (the verdict on every ask) is recorded with its counts. The texts say what
+    shipped with ``note``, else the selection's note lines about the theme
+    (:func:`shipped_note`), else the release's whole note.
     """
+    if note is None and selection is not None:
+        note = shipped_note(selection)
     content = build_closure(
         theme=ClosureTheme(theme_id=trigger.theme_id, product=product, title=title, outcome=trigger.outcome,
                            reason=trigger.reason),
         people=[person_of(record) for record in members], release=trigger.release, templates=templates,
-        now=now, closure_id=trigger.closure_key,
+        now=now, closure_id=trigger.closure_key, note=note,
     )
     event = closure_event_of(content, merged_theme_ids=trigger.merged_theme_ids, command_id=command_id)
     if selection is None:
         return event
     return event.model_copy(update=selection_fields(selection))
+
+
+def shipped_note(selection: AskerSelection) -> str | None:
+    """What the closure's texts say shipped: the release note's lines about the theme, as
+    sentences, or None (the whole note) when relevance was not judged. A theme whose only line
+    is its title gets no note: the title says it.
+    """
+    if selection.shipped_lines is None:
+        return None
+    return " ".join(f"{line}." for line in selection.shipped_lines)
 
 
 def selection_fields(selection: AskerSelection) -> dict[str, Any]:

@@ -23,7 +23,7 @@ record, the outcome).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -134,15 +134,20 @@ def with_decisions(selection: AskerSelection, decisions: Mapping[str, AskerDecis
     if not overridden:
         return selection
     rule = f"{selection.rule}; a product manager decided for {len(overridden)} of the people"
-    return AskerSelection(tuple(judged), selection.cutoff, rule)
+    return replace(selection, judged=tuple(judged), rule=rule)
 
 
-def closed_record(trigger: ClosureTrigger, closure: ClosureEvent) -> dict[str, Any]:
-    """What a follow-up needs of a shipped closure: its trigger, title, cut-off and who it thanked."""
+def closed_record(
+    trigger: ClosureTrigger, closure: ClosureEvent, *, note: str | None = None
+) -> dict[str, Any]:
+    """What a follow-up needs of a shipped closure: its trigger, title, what its texts said
+    shipped (``note``; None: the release's note), cut-off and who it thanked.
+    """
     return {
         "closure_key": closure.closure_key,
         "trigger": trigger.to_dict(),
         "title": closure.title,
+        "note": note,
         "asked_by": closure.asked_by.isoformat() if closure.asked_by else None,
         "thanked": sorted({hash_author(p.platform.value, p.author_id) for p in closure.people}),
     }
@@ -180,7 +185,8 @@ def follow_up_closure(
                              reason=first.reason, merged_theme_ids=first.merged_theme_ids,
                              closure_key=key, at=first.at)
     event = closure_event(trigger, product=product, title=closed["title"], members=asks,
-                          templates=rules.templates, command_id=decision.command_id, now=now)
+                          templates=rules.templates, command_id=decision.command_id, now=now,
+                          note=closed.get("note"))
     judged = [
         ClosureAskJudged(suggestion_id=m.suggestion_id, platform=m.platform, author_id=m.author_id,
                          comment_id=m.comment_id, asked_at=m.asked_at, ask=m.text, verdict="thanked",

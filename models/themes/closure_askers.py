@@ -25,6 +25,7 @@ from models.closure_selection import (
     FloatMatrix,
     ThemeSpread,
     Verdict,
+    WhatShipped,
     asked_before,
     embed_what_shipped,
     judge_relevance,
@@ -44,6 +45,9 @@ class AskerSelection:
     judged: tuple[tuple[SuggestionThemed, AskJudgement], ...]
     cutoff: datetime | None
     rule: str
+    shipped_lines: tuple[str, ...] | None = None
+    """The release note's lines about the theme, what the texts say shipped: empty when no line
+    but the title itself is about the theme, None when relevance was not judged."""
 
     def with_verdict(self, verdict: Verdict) -> list[SuggestionThemed]:
         """The member records judged ``verdict``."""
@@ -73,15 +77,23 @@ def select_askers(
         if not asked_before(m.asked_at, cutoff)
     }
     rule = f"asked by {cutoff.isoformat()}; " + RULE_NO_MODEL
+    lines: tuple[str, ...] | None = None
     if before and embedder is not None:
-        relevance, rule = _relevance(before, trigger=trigger, title=title, work=work, embedder=embedder)
+        relevance, rule, shipped = _relevance(
+            before, trigger=trigger, title=title, work=work, embedder=embedder
+        )
         verdicts.update((judgement.suggestion_id, judgement) for judgement in relevance)
         rule = f"asked by {cutoff.isoformat()}; {rule}"
+        lines = tuple(text for text in shipped.texts[1:] if _plain(text) != _plain(title))
     else:
         verdicts.update(
             (m.suggestion_id, AskJudgement(m.suggestion_id, Verdict.THANKED, RULE_NO_MODEL)) for m in before
         )
-    return AskerSelection(tuple((m, verdicts[m.suggestion_id]) for m in members), cutoff, rule)
+    return AskerSelection(tuple((m, verdicts[m.suggestion_id]) for m in members), cutoff, rule, lines)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.strip("“”\"' .").lower().split())
 
 
 def _relevance(
@@ -91,8 +103,8 @@ def _relevance(
     title: str,
     work: ProductWork,
     embedder: Embedder,
-) -> tuple[list[AskJudgement], str]:
-    """Relevance verdicts of ``asks`` and the bands used, as a sentence."""
+) -> tuple[list[AskJudgement], str, WhatShipped]:
+    """Relevance verdicts of ``asks``, the bands used (a sentence) and what shipped."""
     stored = _sampled_vectors(work, {trigger.theme_id, *trigger.merged_theme_ids})
     missing = [m.text for m in asks if m.suggestion_id not in stored]
     fresh = iter(embedder.embed(missing)) if missing else iter(())
@@ -121,7 +133,7 @@ def _relevance(
         f"{_centre_cosine(shipped.vectors, centre):.3f}); a thanked ask is held when closer to another "
         f"change of the release ({len(shipped.other_vectors)} other note lines) than to what shipped, or "
         f"to another theme's centre than to its own and to what shipped"
-    )
+    ), shipped
 
 
 def _centre_cosine(shipped: FloatMatrix, centre: FloatMatrix) -> float:

@@ -30,7 +30,14 @@ from models.closure_selection import Verdict
 from models.lifecycle import ClosureTrigger, ThemeLifecycle, ThemeState
 from models.people_commands import REVIEW_KINDS, apply_erasure, apply_review_command
 from models.theme_commands import CommandResult, apply_theme_command, reject
-from models.theme_mapping import RawRecord, closure_event, default_title, lifecycle_of, unreadable_command
+from models.theme_mapping import (
+    RawRecord,
+    closure_event,
+    default_title,
+    lifecycle_of,
+    shipped_note,
+    unreadable_command,
+)
 from models.themes.asker_decisions import (
     DECISION_KINDS,
     closed_key,
@@ -157,10 +164,10 @@ def decision_effects(
     items: list[Effect] = []
     closed: list[Effect] = []
     if result.closure is not None:
-        emit = closure_emit(rules, tables, command, work, result.closure, partition, now=now)
+        emit, note = closure_emit(rules, tables, command, work, result.closure, partition, now=now)
         items.append(emit)
         if isinstance(emit.value, ClosureEvent) and emit.value.outcome == "shipped":
-            record = closed_record(result.closure, emit.value)
+            record = closed_record(result.closure, emit.value, note=note)
             closed.append(set_state(closed_key(result.closure.theme_id), record))
     lives = {
         tid: result.lifecycle.themes[tid].to_dict()
@@ -203,9 +210,10 @@ def closure_emit(
     partition: int,
     *,
     now: datetime,
-) -> Emit:
+) -> tuple[Emit, str | None]:
     """The closure ``trigger`` calls for, published once: of everyone who asked (duplicates
-    included), those :func:`select_askers` thanks, with the verdict on every ask.
+    included), those :func:`select_askers` thanks, with the verdict on every ask; and what its
+    texts say shipped (:func:`~models.theme_mapping.shipped_note`, None: the release's note).
     """
     title = command.title or default_title(work.themes.themes.get(trigger.theme_id))
     members = askers_of(tables.members(), {trigger.theme_id, *trigger.merged_theme_ids})
@@ -213,6 +221,7 @@ def closure_emit(
     if trigger.outcome == "shipped":  # a product manager's decisions are final
         theme_ids = {trigger.theme_id, *trigger.merged_theme_ids}
         selection = with_decisions(selection, decisions_of(tables, theme_ids))
+    note = shipped_note(selection)
     closure = closure_event(
         trigger,
         product=command.product,
@@ -222,6 +231,7 @@ def closure_emit(
         command_id=command.command_id,
         now=now,
         selection=selection,
+        note=note,
     )
     return Emit(
         CLOSURES,
@@ -233,7 +243,7 @@ def closure_emit(
         log=f"closure {trigger.closure_key}: {trigger.outcome}, {closure.people_count} people, "
         f"{closure.comment_count} comments; asks thanked {closure.thanked_asks}, held {closure.held_asks}, "
         f"left out {closure.left_out_asks}, asked after shipping {closure.asked_after_shipping}",
-    )
+    ), note
 
 
 def erasure_effects(

@@ -10,9 +10,10 @@ from datetime import timedelta
 
 import numpy as np
 
-from contracts.lifecycle import ClosureEvent
+from contracts.lifecycle import ClosureEvent, hash_author
 from contracts.topics import CLOSURES
 from models.closure_selection import RULE_NO_MODEL
+from models.themes.asker_decisions import closed_key
 from tests.unit.test_theme_commands import DIM, TOPICS
 from tests.unit.test_themes_service import SERVICE, T0, command_record, detected, seeded, themes
 
@@ -123,3 +124,46 @@ def test_the_release_s_other_changes_are_contrasted_and_take_nobody_who_asked_fo
     assert closure.thanked_asks == 6 and closure.people_count == 4
     assert "1 other note lines" in closure.selection_rule
     assert "another theme's centre" in closure.selection_rule
+
+
+def test_the_texts_say_what_shipped_for_the_theme_not_the_whole_release() -> None:
+    tables, broker = seeded()
+    dark, _ = themes(tables)
+    service = replace(SERVICE, embedder=DirectionEmbedder({"dark": 0, "export": 1}))
+    note = "Dark mode is here for every screen. Export your lists to a sheet."
+    excluded = hash_author("x", "user03")
+    broker.apply(service.command(tables, command_record("cmd-ex", dark, "exclude_asker", author_hash=excluded,
+                                                        reason="read it"), now=T0 + timedelta(days=2)))
+
+    effects = service.command(tables, ship(dark, released=T0.date().isoformat(), note=note),
+                              now=T0 + timedelta(days=3))
+    broker.apply(effects)
+    closure = closure_of(effects)
+
+    assert closure.release is not None and closure.release.note == note  # the event keeps the whole note
+    (post,) = closure.public_posts
+    assert "Dark mode is here for every screen." in post.text
+    assert not any("Export" in text for text in [post.text, *(reply.text for reply in closure.replies)])
+
+    # a person a product manager includes after shipping hears the same
+    assert tables.state(closed_key(dark))["note"] == "Dark mode is here for every screen."
+    effects = service.command(tables, command_record("cmd-in", dark, "include_asker", author_hash=excluded,
+                                                     reason="read it"), now=T0 + timedelta(days=4))
+    follow_up = closure_of(effects)
+    assert follow_up.follow_up_of == closure.closure_key and follow_up.replies
+    assert not any("Export" in reply.text for reply in follow_up.replies)
+
+
+def test_a_note_line_that_is_the_title_is_not_said_twice() -> None:
+    tables, _ = seeded()
+    dark, _ = themes(tables)
+    service = replace(SERVICE, embedder=DirectionEmbedder({"dark": 0, "export": 1}))
+
+    closure = closure_of(service.command(
+        tables, ship(dark, released=T0.date().isoformat(), title="Dark mode for every screen",
+                     note="Dark mode for every screen. Export your lists to a sheet."),
+        now=T0 + timedelta(days=3),
+    ))
+
+    for post in closure.public_posts:
+        assert post.text.count("Dark mode for every screen") == 1 and "Export" not in post.text
