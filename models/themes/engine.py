@@ -138,12 +138,15 @@ class ThemeEngine:
         theme.last_seen = max(theme.last_seen, at)
         return state, [_updated(theme, at=now, suggestion_id=target_id)]
 
-    def recluster_due(self, state: ProductThemes, *, now: datetime) -> bool:
-        """Whether the count or the time trigger of a re-cluster fired."""
-        if state.added_since_recluster == 0:
+    def recluster_due(self, state: ProductThemes, *, now: datetime, pending: int = 0) -> bool:
+        """Whether the count or the time trigger of a re-cluster fired (with ``pending`` more
+        suggestions added: whether adding them may re-cluster).
+        """
+        added = state.added_since_recluster + pending
+        if added == 0:
             return False
         by_count = max(self.config.recluster_min_new, self.config.recluster_growth * state.seen_at_recluster)
-        if state.added_since_recluster >= by_count:
+        if added >= by_count:
             return True
         last = state.last_recluster_at
         return last is not None and now - last >= self.config.recluster_interval
@@ -152,10 +155,14 @@ class ThemeEngine:
         self, state: ProductThemes, *, now: datetime, new_id: IdFactory
     ) -> tuple[ProductThemes, list[ThemeEvent]]:
         """Time step: re-cluster if due (also when no re-cluster ever ran and the pool is non-empty)."""
-        first_due = state.last_recluster_at is None and state.pool
-        if first_due or self.recluster_due(state, now=now):
+        if self.tick_due(state, now=now):
             return self.recluster(state, now=now, new_id=new_id)
         return state, []
+
+    def tick_due(self, state: ProductThemes, *, now: datetime) -> bool:
+        """Whether :meth:`tick` re-clusters now."""
+        first_due = state.last_recluster_at is None and bool(state.pool)
+        return first_due or self.recluster_due(state, now=now)
 
     # -- a person's decisions -----------------------------------------------------------
     def merge_themes(

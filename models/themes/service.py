@@ -24,7 +24,7 @@ from models.themes.command_effects import command_effects
 from models.themes.effects import Effects
 from models.themes.step_effects import ThemeRules, snapshot_before, step_effects
 from models.themes.tables import ThemeTables
-from models.themes.workflow import Placement, StepResult, place_suggestion, tick
+from models.themes.workflow import Placement, StepResult, place_suggestion, tick, tick_reclusters
 
 
 class ThemesService(ThemeRules):
@@ -38,7 +38,10 @@ class ThemesService(ThemeRules):
             return Effects(passed_over=f"suggestion {detected.suggestion_id} of an erased author passed over")
         work = tables.work(detected.comment.product)
         previous_pool = set(work.themes.pool)
-        before = snapshot_before(work)
+        # Only a re-cluster merges themes away, and only their records before the step are read:
+        # serializing every theme for each suggestion would cost O(themes) per suggestion.
+        may_merge = self.engine.recluster_due(work.themes, now=now, pending=1)
+        before = snapshot_before(work) if may_merge else {}
         held = work.themes.locate(detected.suggestion_id)
         if held is not None:
             # Its step reached the state's changelog but not the members' (a worker died between
@@ -69,7 +72,8 @@ class ThemesService(ThemeRules):
         """A time step of ``product``: re-cluster when due, or when ``idle`` and suggestions arrived."""
         work = tables.work(product)
         previous_pool = set(work.themes.pool)
-        before = snapshot_before(work)
+        reclusters = tick_reclusters(work, engine=self.engine, now=now, idle=idle)
+        before = snapshot_before(work) if reclusters else {}
         result = tick(work, engine=self.engine, now=now, idle=idle)
         return step_effects(
             self, tables, work, result, detected=None, before=before, previous_pool=previous_pool, now=now

@@ -261,6 +261,11 @@ def tick(work: ProductWork, *, engine: ThemeEngine, now: datetime, idle: bool = 
     return result
 
 
+def tick_reclusters(work: ProductWork, *, engine: ThemeEngine, now: datetime, idle: bool = False) -> bool:
+    """Whether :func:`tick` re-clusters (the only way a time step changes themes)."""
+    return (idle and work.themes.added_since_recluster > 0) or engine.tick_due(work.themes, now=now)
+
+
 def merge_themes(
     work: ProductWork, *, engine: ThemeEngine, source_ids: tuple[str, ...], into_id: str, now: datetime
 ) -> StepResult:

@@ -24,6 +24,7 @@ from contracts.events import (
 from contracts.lifecycle import ClosureEvent, CommandOutcome, hash_author
 from contracts.topics import CLOSURES, THEME_MEMBERS, THEME_OUTCOMES, THEMES
 from models.closure import load_templates
+from models.themes import service as service_module
 from models.themes.effects import MEMBERS, STATE, Effects, Emit, TableWrite
 from models.themes.service import ThemesService
 from tests.fakes import MemoryThemeTables, whole_ask
@@ -537,3 +538,26 @@ def test_a_suggestion_delivered_again_after_its_member_entry_was_lost_is_counted
     assert member is not None and member["duplicate_of"] != suggestion.suggestion_id
     assert member["theme_id"] == placed
     assert tables.work("acme").themes.themes[placed].mention_count == mentions
+
+
+def test_themes_are_serialized_before_a_step_only_when_it_may_re_cluster(monkeypatch: Any) -> None:
+    # Only a re-cluster merges themes away (and needs their records from before the step):
+    # serializing every theme for every suggestion would cost O(themes) per suggestion.
+    tables, broker = seeded()
+    taken: list[int] = []
+    real = service_module.snapshot_before
+    monkeypatch.setattr(service_module, "snapshot_before", lambda work: taken.append(1) or real(work))
+    last = tables.work("acme").themes.last_recluster_at
+    assert last is not None
+    soon = last + timedelta(minutes=1)
+
+    broker.apply(SERVICE.suggestion(tables, detected(40, 0, "user40", at=soon), now=soon))
+    broker.apply(SERVICE.tick(tables, "acme", idle=False, now=soon + timedelta(minutes=1)))
+    assert taken == [] and tables.work("acme").themes.last_recluster_at == last
+
+    later = last + ENGINE.config.recluster_interval + timedelta(minutes=1)
+    broker.apply(SERVICE.suggestion(tables, detected(41, 1, "user41", at=later), now=later))
+    assert taken == [1] and tables.work("acme").themes.last_recluster_at == later
+    broker.apply(SERVICE.suggestion(tables, detected(42, 1, "user42", at=later), now=later))
+    broker.apply(SERVICE.tick(tables, "acme", idle=True, now=later))  # idle, with one new: re-clusters
+    assert taken == [1, 1]
