@@ -79,16 +79,41 @@ class RecentWindow:
     product: str
     items: deque[_Recent] = field(default_factory=deque)
     _matrix: npt.NDArray[np.float32] | None = field(default=None, repr=False)
+    """The items' vectors, one row each: a view of ``_rows`` from row ``_start`` (None: not built)."""
+    _rows: npt.NDArray[np.float32] | None = field(default=None, repr=False)
+    _start: int = field(default=0, repr=False)
 
     def _index(self) -> npt.NDArray[np.float32]:
         if self._matrix is None or len(self._matrix) != len(self.items):
             dim = len(self.items[0].vector) if self.items else 0
-            self._matrix = (
+            self._rows = (
                 np.stack([item.vector for item in self.items])
                 if self.items
                 else np.zeros((0, dim), np.float32)
             )
+            self._start = 0
+            self._matrix = self._rows
         return self._matrix
+
+    def _drop_oldest(self, count: int) -> None:
+        """The matrix after ``count`` items left the front (the view moves; nothing is copied)."""
+        if self._matrix is not None and count:
+            self._start += count
+            self._matrix = self._matrix[count:]
+
+    def _append_row(self, vector: npt.NDArray[np.float32]) -> None:
+        """The matrix after one item joined the back: written into spare rows, or into a new
+        buffer of twice the rows when there are none (amortized O(1) rows copied per item).
+        """
+        if self._matrix is None or self._rows is None:
+            return  # built on the next look-up
+        size = len(self._matrix)
+        if self._start + size >= len(self._rows):
+            grown = np.empty((max(16, 2 * size + 1), self._rows.shape[1]), np.float32)
+            grown[:size] = self._matrix
+            self._rows, self._start = grown, 0
+        self._rows[self._start + size] = vector
+        self._matrix = self._rows[self._start : self._start + size + 1]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -147,14 +172,18 @@ def check_duplicate(
     if created_at.tzinfo is None:
         raise ValueError("created_at must be timezone-aware")
     horizon = minus(created_at, config.window_age)
+    aged = 0
     while window.items and window.items[0].created_at < horizon:
         window.items.popleft()
-        window._matrix = None
+        aged += 1
+    window._drop_oldest(aged)
     key = text_hash(text)
     match = DuplicateMatch("new", None, 0.0)
     own = np.asarray(vector, dtype=np.float32)
-    for item in reversed(window.items):
+    itself: list[int] = []
+    for back, item in enumerate(reversed(window.items)):
         if item.suggestion_id == suggestion_id:
+            itself.append(len(window.items) - 1 - back)
             continue  # delivered again: a suggestion is never a repeat of itself
         # The same words placed alike: an ask read with its comment's words ("Please put it
         # back!" after two different complaints) repeats another only if it means the same.
@@ -165,7 +194,6 @@ def check_duplicate(
             break
     if match.band == "new" and window.items:
         sims = window._index() @ own
-        itself = [row for row, item in enumerate(window.items) if item.suggestion_id == suggestion_id]
         sims[itself] = -2.0
         best = int(np.argmax(sims))
         band = classify_similarity(float(sims[best]), config)
@@ -173,11 +201,11 @@ def check_duplicate(
             match = DuplicateMatch(band, window.items[best].suggestion_id, float(sims[best]))
     if match.band in ("new", "review"):
         window.items.append(_Recent(suggestion_id, key, np.asarray(vector, dtype=np.float32), created_at))
-        if window._matrix is not None:
-            window._matrix = np.vstack([window._matrix, np.asarray(vector, dtype=np.float32)[None, :]])
-        while len(window.items) > config.window_size:
+        window._append_row(own)
+        over = max(0, len(window.items) - config.window_size)
+        for _ in range(over):
             window.items.popleft()
-            window._matrix = None
+        window._drop_oldest(over)
     logger.debug("duplicate check %s: %s", suggestion_id, match)
     return window, match
 

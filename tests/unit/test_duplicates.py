@@ -137,3 +137,22 @@ def test_a_suggestion_delivered_again_is_never_a_repeat_of_itself() -> None:
         window, suggestion_id="a", text="Add a dark mode", vector=unit(1, 0, 0), created_at=T0, config=CFG
     )
     assert again.band == "new" and again.duplicate_of is None
+
+
+def test_the_window_s_matrix_follows_its_items_through_evictions_by_size_and_age() -> None:
+    # the matrix is kept across steps (sliced, not rebuilt, when old items leave): every match must
+    # equal one computed from the window's items afresh, re-deliveries and repeats included
+    rng = np.random.default_rng(3)
+    window = RecentWindow(product="p")
+    centres = [unit(*rng.normal(size=8)) for _ in range(4)]
+    for i in range(120):
+        vector = unit(*(centres[i % 4] + rng.normal(0, 0.4, size=8)))
+        sid = f"s{i - 5}" if i % 9 == 0 and i >= 5 else f"s{i}"  # some re-deliveries
+        at = T0 + timedelta(days=i // 10)  # items age out of the 7-day window as days pass
+        fresh = RecentWindow.from_dict(window.to_dict())
+        window, match = check_duplicate(window, suggestion_id=sid, text=f"idea {i % 7}", vector=vector,
+                                        created_at=at, config=CFG)
+        _, expected = check_duplicate(fresh, suggestion_id=sid, text=f"idea {i % 7}", vector=vector,
+                                      created_at=at, config=CFG)
+        assert match == expected, i
+        assert np.array_equal(window._index(), np.stack([item.vector for item in window.items])), i
