@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         description="faust table store: memory:// (tables rebuilt from their changelogs at every start) "
         "or rocksdb:// (kept on disk under state_dir; needs the rocksdb extra, rocksdict).",
     )
+    worker_blas_threads: int = Field(
+        default=1,
+        ge=0,
+        description="Threads of the worker's BLAS (numpy's matrix products); 0: the library's "
+        "default, one per core. A worker's products are small ones per suggestion (a suggestion "
+        "against the duplicate window and the theme centres) next to the encoder's own threads: "
+        "spread over the cores of a busy machine they wait on each other, 15x slower than on one.",
+    )
     changelog_segment_bytes: int = Field(
         default=0,
         ge=0,

@@ -12,6 +12,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 import faust
+from threadpoolctl import threadpool_limits
 
 from contracts.settings import Settings
 from messaging.admin import ensure_topics
@@ -82,6 +83,7 @@ def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: 
     start_metrics_server(
         metrics.registry, host=settings.worker_metrics_host, port=settings.worker_metrics_port
     )
+    limit_blas_threads(settings)
     ensure_topics(settings)
     web_port = free_web_port("127.0.0.1", settings.worker_web_port)  # faust's web_host (create_app)
     if web_port != settings.worker_web_port:
@@ -96,6 +98,12 @@ def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: 
     app.task(dump_on_signal)
 
     worker.execute_from_commandline()
+
+
+def limit_blas_threads(settings: Settings) -> None:
+    """Hold numpy's BLAS to ``settings.worker_blas_threads`` threads in this process (0: as is)."""
+    if settings.worker_blas_threads:
+        threadpool_limits(limits=settings.worker_blas_threads, user_api="blas")
 
 
 def free_web_port(host: str, port: int) -> int:
