@@ -303,11 +303,8 @@ def closure_event(
     """The closure for ``trigger``: everyone among ``members`` (the caller passes the thanked
     members of the theme and of every theme merged into it, duplicates included) and the texts;
     ``selection`` (the verdict on every ask) is recorded with its counts. The texts say what
-    shipped with ``note``, else the selection's note lines about the theme
-    (:func:`shipped_note`), else the release's whole note.
+    shipped with ``note`` (:func:`shipped_note`), else the release's whole note.
     """
-    if note is None and selection is not None:
-        note = shipped_note(selection)
     content = build_closure(
         theme=ClosureTheme(theme_id=trigger.theme_id, product=product, title=title, outcome=trigger.outcome,
                            reason=trigger.reason),

@@ -52,11 +52,12 @@ def register_dialogue(app: faust.App, settings: Settings, *, metrics: WorkerMetr
     turns = raw_topic(app, DIALOGUE_TURNS, settings)
     outputs = {spec.name: raw_topic(app, spec, settings) for spec in (DIALOGUE_THREADS, DIALOGUE_WEEKS)}
     partitions = settings.topic_partitions
+    configs = changelog_config(settings)
     tables = {
         THREADS: app.Table(THREADS, default=None, partitions=partitions, key_type=str,
-                           extra_topic_configs=changelog_config(settings)),
+                           extra_topic_configs=configs),
         WEEKS: app.Table(WEEKS, default=None, partitions=partitions, key_type=str,
-                         extra_topic_configs=changelog_config(settings)),
+                         extra_topic_configs=configs),
     }
     routing = StageGuard(
         app, settings, stage="dialogue-route", inputs=(COMMENTS_CLASSIFIED,), metrics=metrics

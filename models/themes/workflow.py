@@ -253,11 +253,9 @@ def tick(work: ProductWork, *, engine: ThemeEngine, now: datetime, idle: bool = 
     arrived since the last re-cluster, so that a burst of suggestions is not left in the pool.
     """
     result = StepResult()
-    if idle and work.themes.added_since_recluster > 0:
+    if tick_reclusters(work, engine=engine, now=now, idle=idle):
         _, events = engine.recluster(work.themes, now=now, new_id=work.new_id)
-    else:
-        _, events = engine.tick(work.themes, now=now, new_id=work.new_id)
-    _collect(work, events, result)
+        _collect(work, events, result)
     return result
 
 
