@@ -8,8 +8,11 @@ the service on in-memory tables, then times ``--steps`` more suggestions that re
 twice in the same process on copies of the same state:
 
 * **shipped**: the service as it is;
-* **baseline**: the same service serializing every theme's record before each step (what it
-  did before the snapshot was limited to steps that may re-cluster).
+* **baseline, snapshot**: the same service serializing every theme's record before each step
+  (what it did before the snapshot was limited to steps that may re-cluster);
+* **baseline, scan**: the same service asking whether the suggestion is already a member by
+  scanning every theme's sampled and provisional members (what
+  :meth:`~models.themes.records.ThemeRecord.holds` did before it kept their ids in a set).
 
 Run (from the project root)::
 
@@ -36,6 +39,7 @@ from models.closure import load_templates
 from models.themes.config import ThemeConfig
 from models.themes.effects import Effects, TableWrite
 from models.themes.engine import ThemeEngine
+from models.themes.records import ThemeRecord
 from models.themes.service import ThemesService
 from models.themes.step_effects import snapshot_before
 from tests.fakes import MemoryThemeTables
@@ -77,17 +81,31 @@ def apply(tables: MemoryThemeTables, effects: Effects) -> None:
                 table[item.key] = item.value
 
 
+def scanning_holds(self: ThemeRecord, suggestion_id: str) -> bool:
+    """:meth:`ThemeRecord.holds` as it was: a scan of the theme's members."""
+    return any(m.suggestion_id == suggestion_id for m in self.sample) or any(
+        m.suggestion_id == suggestion_id for m in self.provisional
+    )
+
+
 def timed_steps(service: ThemesService, tables: MemoryThemeTables, events: list[SuggestionDetected],
-                now: datetime, *, baseline: bool) -> list[float]:
+                now: datetime, *, baseline: str) -> list[float]:
     """Seconds of each step; ``baseline`` adds what every step paid before: serializing every
-    theme's record (:func:`~models.themes.step_effects.snapshot_before`)."""
+    theme's record (``"snapshot"``: :func:`~models.themes.step_effects.snapshot_before`), or
+    scanning every theme's members for the suggestion (``"scan"``)."""
     seconds = []
-    for event in events:
-        started = time.perf_counter()
-        if baseline:
-            snapshot_before(tables.work(PRODUCT))
-        apply(tables, service.suggestion(tables, event, now=now))
-        seconds.append(time.perf_counter() - started)
+    shipped_holds = ThemeRecord.holds
+    if baseline == "scan":
+        ThemeRecord.holds = scanning_holds  # type: ignore[method-assign]
+    try:
+        for event in events:
+            started = time.perf_counter()
+            if baseline == "snapshot":
+                snapshot_before(tables.work(PRODUCT))
+            apply(tables, service.suggestion(tables, event, now=now))
+            seconds.append(time.perf_counter() - started)
+    finally:
+        ThemeRecord.holds = shipped_holds  # type: ignore[method-assign]
     return seconds
 
 
@@ -113,7 +131,12 @@ def main() -> int:
 
     timing = [detected(args.n + i, vectors[args.n + i]) for i in range(args.steps)]
     rows = []
-    for name, baseline in (("shipped", False), ("baseline: every theme serialized before each step", True)):
+    variants = (
+        ("shipped", ""),
+        ("baseline, snapshot: every theme serialized before each step", "snapshot"),
+        ("baseline, scan: every theme's members scanned for the suggestion", "scan"),
+    )
+    for name, baseline in variants:
         copied = copy.deepcopy(tables)
         seconds = timed_steps(service, copied, timing, T0, baseline=baseline)
         assert copied.work(PRODUCT).themes.last_recluster_at == reclusters_at, "a timed step re-clustered"

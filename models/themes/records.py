@@ -260,12 +260,28 @@ class ThemeRecord:
     sample: list[Member] = field(default_factory=list)
     provisional: list[Member] = field(default_factory=list)
     engagement: int = 0
+    _held: set[str] | None = field(default=None, init=False, repr=False, compare=False)
+    """Ids of :attr:`sample` and :attr:`provisional` (:meth:`holds` is asked for each suggestion,
+    of every theme), built on first use and kept while :attr:`_held_of` names the same lists at the
+    same lengths (a member replaced in place drops it)."""
+    _held_of: tuple[list[Member], list[Member], int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def holds(self, suggestion_id: str) -> bool:
         """Whether ``suggestion_id`` is a sampled or provisional member."""
-        return any(m.suggestion_id == suggestion_id for m in self.sample) or any(
-            m.suggestion_id == suggestion_id for m in self.provisional
-        )
+        sample, provisional = self.sample, self.provisional
+        of = self._held_of
+        if (
+            self._held is None
+            or of is None
+            or of[0] is not sample
+            or of[1] is not provisional
+            or of[2] != len(sample) + len(provisional)
+        ):
+            self._held = {m.suggestion_id for m in (*sample, *provisional)}
+            self._held_of = (sample, provisional, len(sample) + len(provisional))
+        return suggestion_id in self._held
 
     def promote(self, member: Member, *, sample_size: int) -> None:
         """Make a provisional member a confirmed one (it may enter the reservoir sample)."""
@@ -329,6 +345,7 @@ class ThemeRecord:
         slot = draw % max(self.member_count, 1)
         if slot < sample_size:
             self.sample[slot] = member
+            self._held = None  # the one change of a member that keeps the lists and their lengths
 
     def release(self, member: Member) -> None:
         """Remove a sampled ``member`` from the sample and aggregates (authors stay: they asked here too)."""

@@ -396,3 +396,53 @@ def test_a_pause_or_the_time_trigger_places_every_pool_item_at_once() -> None:
     assert "s1" in state.pool
     state, _ = engine.recluster(state, now=T0, new_id=ids())
     assert state.locate("s1") == "old"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["absorb", "provisional", "promote", "release", "merge"]), st.integers(0, 40)
+        ),
+        max_size=120,
+    )
+)
+def test_a_theme_says_it_holds_a_suggestion_exactly_when_it_is_a_sampled_or_provisional_member(
+    steps: list[tuple[str, int]],
+) -> None:
+    # holds() keeps the members' ids in a set between changes; it must answer as a scan would
+    # after every change, the reservoir's replacement of a sampled member in place included.
+    sample_size = 4
+    rng = np.random.default_rng(0)
+    theme = ThemeRecord.empty(theme_id="t", product="app", dim=DIM, at=T0, author_cap=100)
+    other = ThemeRecord.empty(theme_id="o", product="app", dim=DIM, at=T0, author_cap=100)
+
+    def member(i: int) -> Member:
+        vector = rng.normal(size=DIM).astype(np.float32)
+        return Member(
+            f"s{i}-{rng.integers(1 << 30)}", f"ask {i}", vector / np.linalg.norm(vector), T0, T0, [f"u{i}"]
+        )
+
+    ids: list[str] = []
+    for op, i in steps:
+        held = [*theme.sample, *theme.provisional]
+        if op in ("absorb", "provisional"):
+            new = member(i)
+            ids.append(new.suggestion_id)
+            theme.absorb(new, sample_size=sample_size, provisional=op == "provisional")
+        elif op == "promote" and theme.provisional:
+            theme.promote(theme.provisional[i % len(theme.provisional)], sample_size=sample_size)
+        elif op == "release" and held:
+            theme.release(held[i % len(held)])
+        elif op == "merge":
+            new = member(i)
+            ids.append(new.suggestion_id)
+            other.absorb(new, sample_size=sample_size, provisional=i % 2 == 0)
+            ThemeEngine(ThemeConfig(sample_per_theme=sample_size))._merge(
+                ProductThemes(product="app", dim=DIM, themes={"t": theme, "o": other}),
+                old_id="o",
+                into_id="t",
+            )
+            other = ThemeRecord.empty(theme_id="o", product="app", dim=DIM, at=T0, author_cap=100)
+        scanned = {m.suggestion_id for m in (*theme.sample, *theme.provisional)}
+        assert {s for s in ids if theme.holds(s)} == scanned
