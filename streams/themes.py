@@ -177,10 +177,12 @@ def register_themes(
         metrics=metrics,
     )
     last_step: dict[str, float] = {}
+    resumed: set[str] = set()  # products asked to load since the last assignment
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def _forget(app: faust.App, assigned: Any, **_: Any) -> None:
         tables.forget()
+        resumed.clear()
         stage.forget()
         for ledger in ledgers.values():
             ledger.forget()
@@ -211,7 +213,7 @@ def register_themes(
             product = (message.key or b"").decode("utf-8", "replace")
             if not product:
                 return
-            idle = message.value == b"idle"
+            idle = message.value == b"idle"  # "due" and "resume" re-cluster only when due
             effects = await loop.run_in_executor(
                 executor, partial(service.tick, tables, product, idle=idle, now=now)
             )
@@ -266,6 +268,13 @@ def register_themes(
     async def send_ticks() -> None:
         """Ask each product this worker holds to re-cluster when due by time (or never done)."""
         now = datetime.now(UTC)
+        # A rebalance drops the loaded products, and a product is loaded again by its next input: one
+        # with asks waiting for a re-cluster and no more input would wait for ever. Each stored product
+        # not loaded gets one tick per assignment (to its own partition, so its holder loads it);
+        # from then on it is loaded, and ticked when quiet as below.
+        for product in sorted(tables.stored_products() - set(tables.loaded) - resumed):
+            resumed.add(product)
+            await ticks.send(key=product.encode(), value=b"resume")
         for product, work in list(tables.loaded.items()):
             state = work.themes
             quiet = time.monotonic() - last_step.get(product, 0.0) >= settings.theme_idle_recluster_s

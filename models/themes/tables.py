@@ -119,6 +119,11 @@ class MappingThemeTables:
     def forget(self) -> None:
         self.loaded.clear()
 
+    def stored_products(self) -> set[str]:
+        """The products whose state the ``theme-state`` table holds (loaded or not)."""
+        prefix = meta_key("")
+        return {key[len(prefix) :] for key in list(self.state_table.keys()) if key.startswith(prefix)}
+
     def work(self, product: str) -> ProductWork:
         work = self.loaded.get(product)
         if work is not None:

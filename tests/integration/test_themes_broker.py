@@ -164,3 +164,51 @@ def test_themes_survive_a_crash_with_their_tables_kept_on_disk(kafka_bootstrap: 
     pytest.importorskip("rocksdict")
     run_scenario(kafka_bootstrap, tmp_path, crash=True, store="rocksdb://")
     assert list(tmp_path.glob("state-*/worker/**/theme-state-*.db")), "no table store on disk"
+
+
+def test_asks_left_waiting_for_a_re_cluster_get_it_after_a_restart_with_no_more_input(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    # A worker starts (or a rebalance reassigns) with nothing loaded, and a product is loaded by its
+    # next input: a product whose last asks wait in the pool for the idle re-cluster, and which gets
+    # no more input, must still be re-clustered by the worker that now holds it.
+    settings = isolated_settings(
+        kafka_bootstrap, tmp_path, theme_tick_interval_s=1.0, theme_idle_recluster_s=2.0
+    )
+    ensure_topics(settings)
+    produce(settings, SUGGESTIONS, [detected(i, i % 2, f"user{i}") for i in range(40)])
+    worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    try:
+        formed = latest(settings, 2, THEMES, "theme_id")
+        assert len({k for k, v in formed.items() if v["status"] == "active"}) == 2, worker.log_tail()
+    finally:
+        worker.stop()
+
+    # a third idea arrives while the re-cluster waits for an hour of quiet; the worker stops with
+    # its offsets committed, so the next one has no input to place again
+    produce(settings, SUGGESTIONS, [detected(i, 2, f"user{i}") for i in range(40, 48)])
+    patient = {"YOUASKED_THEME_IDLE_RECLUSTER_S": "3600"}
+    waiting = WorkerProcess(settings, tmp_path / "waiting.log", env=patient).start()
+    try:
+        members = latest(settings, 48, THEME_MEMBERS, "suggestion_id")
+        pooled = {sid for sid, m in members.items() if m["theme_id"] is None}
+        assert pooled == {f"x:s{i}#1" for i in range(40, 48)}, (pooled, waiting.log_tail())
+        time.sleep(5)  # past a commit of the offsets
+    finally:
+        waiting.stop()
+
+    # no more input: the worker that takes the product over re-clusters it once it is quiet
+    worker = WorkerProcess(settings, tmp_path / "after.log").start()
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            members = latest(settings, 48, THEME_MEMBERS, "suggestion_id", timeout=30)
+            placed = {members[f"x:s{i}#1"]["theme_id"] for i in range(40, 48)}
+            if None not in placed or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert None not in placed and len(placed) == 1, (placed, worker.log_tail())
+        themes = latest(settings, 3, THEMES, "theme_id")
+        assert len({k for k, v in themes.items() if v["status"] == "active"}) == 3
+    finally:
+        worker.stop()

@@ -561,3 +561,16 @@ def test_themes_are_serialized_before_a_step_only_when_it_may_re_cluster(monkeyp
     broker.apply(SERVICE.suggestion(tables, detected(42, 1, "user42", at=later), now=later))
     broker.apply(SERVICE.tick(tables, "acme", idle=True, now=later))  # idle, with one new: re-clusters
     assert taken == [1, 1]
+
+
+def test_the_tables_name_every_product_they_hold_loaded_or_not() -> None:
+    # a worker that took partitions over asks its stored products to load (streams/themes.py)
+    tables = MemoryThemeTables(dim=DIM)
+    broker = Broker(tables)
+    broker.apply(SERVICE.suggestion(tables, detected(0, 0, "ana"), now=T0))
+    other = detected(1, 1, "bo")
+    other = other.model_copy(update={"comment": other.comment.model_copy(update={"product": "zeta"})})
+    broker.apply(SERVICE.suggestion(tables, other, now=T0))
+    tables.forget()
+
+    assert tables.stored_products() == {"acme", "zeta"} and not tables.loaded
