@@ -12,7 +12,9 @@ in one run on the same texts, measures:
 3. the maximum end-to-end rate: everything produced at once, until every ``CommentClassified``
    is on ``feedback.comments.classified``; ``speedup_vs_torch`` = that rate / the PyTorch rate,
    ``ratio`` = that rate / the shipped encoder's rate (what the pipeline keeps of its model);
-4. p50/p99 latency (produce to classified, per comment) at half of that maximum rate;
+4. p50/p99 latency (produce to classified, per comment) at half of that maximum rate: at once
+   after the maximum-rate burst (the worker's later stages still working off its suggestions),
+   then again, on other texts, once every stage's consumer lag is 0 (the steady state);
 5. the worker's peak RSS: the largest ``VmHWM`` of a process of the worker's tree (the child
    that runs the model), and the peak of the tree's summed ``VmRSS`` sampled every 0.2 s.
 
@@ -43,8 +45,9 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from contracts.settings import Settings
-from contracts.topics import COMMENTS, COMMENTS_CLASSIFIED
+from contracts.topics import COMMENTS, COMMENTS_CLASSIFIED, WORKER_INPUTS
 from messaging.admin import ensure_topics
+from messaging.lag import wait_for_zero_lag
 from models.embedding import FloatMatrix
 from models.factories import base_embedder, exported_model_dir
 from streams.supervisor import client_id_of
@@ -297,20 +300,31 @@ def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: flo
 
         half = e2e_rate / 2
         count = min(len(texts), int(half * half_seconds))
-        paced = [comment(f"half{tag}", i, t) for i, t in enumerate(texts[:count])]
-        sent_half = produce(settings, paced, half)
-        arrived_half = collector.collect(set(sent_half), timeout=300)
-        in_order = [k for k, _ in paced if k in arrived_half]  # in the order they were sent
-        latencies = np.array([arrived_half[k] - sent_half[k] for k in in_order]) / 1000
+
+        def paced_latencies(run: str, chosen: list[str]) -> tuple[np.ndarray, int]:
+            paced = [comment(run, i, t) for i, t in enumerate(chosen)]
+            sent_half = produce(settings, paced, half)
+            arrived_half = collector.collect(set(sent_half), timeout=300)
+            in_order = [k for k, _ in paced if k in arrived_half]  # in the order they were sent
+            return np.array([arrived_half[k] - sent_half[k] for k in in_order]) / 1000, len(sent_half)
+
+        # at once after the burst, while the later stages still work off its suggestions and praise
+        latencies, sent_count = paced_latencies(f"half{tag}", texts[:count])
         load_half = os.getloadavg()[0]
+        # again once every stage of the worker has caught up: the steady state at half the rate
+        caught_up = not any(wait_for_zero_lag(settings, [settings.topic_name(t) for t in WORKER_INPUTS],
+                                              timeout=300).values())
+        settled, settled_count = paced_latencies(f"settled{tag}", texts[-count:])
     finally:
         sampler.stop()
         worker.stop()
     return {
         "joined_s": joined_s, "e2e_rate": e2e_rate, "classified": len(arrived), "half": half,
-        "half_count": len(latencies), "half_sent": len(sent_half),
+        "half_count": len(latencies), "half_sent": sent_count,
         "p50": float(np.percentile(latencies, 50)), "p99": float(np.percentile(latencies, 99)),
         **{f"p50_q{i + 1}": float(np.percentile(part, 50)) for i, part in enumerate(np.array_split(latencies, 4))},
+        "settled_caught_up": float(caught_up), "settled_count": len(settled), "settled_sent": settled_count,
+        "settled_p50": float(np.percentile(settled, 50)), "settled_p99": float(np.percentile(settled, 99)),
         "worker_peak_mb": max(sampler.process_peak_kb.values()) / 1024,
         "tree_peak_mb": sampler.tree_peak_kb / 1024, "load_max": load_max, "load_half": load_half,
     }
@@ -332,6 +346,9 @@ def report(args: argparse.Namespace, texts: list[str], torch_rate: float, shippe
     print(f"| latency at half rate p99 | {r['p99']:.3f} s |")
     quarters = ", ".join(f"{r[f'p50_q{i}']:.3f}" for i in range(1, 5))
     print(f"| latency at half rate p50 by quarter of the sending (drift = a backlog) | {quarters} s |")
+    caught = "" if r["settled_caught_up"] else " (the worker had NOT caught up after 300 s)"
+    print(f"| latency at half rate once every stage caught up ({r['settled_count']:.0f}/{r['settled_sent']:.0f} "
+          f"comments){caught}: p50 / p99 | {r['settled_p50']:.3f} / {r['settled_p99']:.3f} s |")
     print(f"| worker peak RSS (largest VmHWM in the worker's process tree) | {r['worker_peak_mb']:.0f} MB |")
     print(f"| worker tree peak RSS (supervisor + worker, sampled) | {r['tree_peak_mb']:.0f} MB |")
     print(f"| worker start to joined group (stable, partitions assigned) | {r['joined_s']:.1f} s |")
