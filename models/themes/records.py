@@ -260,28 +260,22 @@ class ThemeRecord:
     sample: list[Member] = field(default_factory=list)
     provisional: list[Member] = field(default_factory=list)
     engagement: int = 0
-    _held: set[str] | None = field(default=None, init=False, repr=False, compare=False)
-    """Ids of :attr:`sample` and :attr:`provisional` (:meth:`holds` is asked for each suggestion,
-    of every theme), built on first use and kept while :attr:`_held_of` names the same lists at the
-    same lengths (a member replaced in place drops it)."""
-    _held_of: tuple[list[Member], list[Member], int] | None = field(
+    _held: tuple[list[Member], list[Member], int, set[str]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    """The ids of :attr:`sample` and :attr:`provisional` (:meth:`holds` is asked for each suggestion,
+    of every theme), kept with the two lists and their total length: rebuilt when either list is
+    replaced or changes length, and dropped by the two changes that keep both (a member replaced
+    in the sample, the oldest provisional member leaving as a new one joins)."""
 
     def holds(self, suggestion_id: str) -> bool:
         """Whether ``suggestion_id`` is a sampled or provisional member."""
-        sample, provisional = self.sample, self.provisional
-        of = self._held_of
-        if (
-            self._held is None
-            or of is None
-            or of[0] is not sample
-            or of[1] is not provisional
-            or of[2] != len(sample) + len(provisional)
-        ):
-            self._held = {m.suggestion_id for m in (*sample, *provisional)}
-            self._held_of = (sample, provisional, len(sample) + len(provisional))
-        return suggestion_id in self._held
+        sample, provisional, held = self.sample, self.provisional, self._held
+        size = len(sample) + len(provisional)
+        if held is None or held[0] is not sample or held[1] is not provisional or held[2] != size:
+            ids = {m.suggestion_id for m in (*sample, *provisional)}
+            held = self._held = (sample, provisional, size, ids)
+        return suggestion_id in held[3]
 
     def promote(self, member: Member, *, sample_size: int) -> None:
         """Make a provisional member a confirmed one (it may enter the reservoir sample)."""
@@ -330,6 +324,7 @@ class ThemeRecord:
             return
         self.provisional.append(member)
         if len(self.provisional) > 2 * sample_size:
+            self._held = None  # the oldest leaves as the new one joins: the same list, the same length
             self._keep_in_sample(self.provisional.pop(0), sample_size)
 
     def _keep_in_sample(self, member: Member, sample_size: int) -> None:
@@ -345,7 +340,7 @@ class ThemeRecord:
         slot = draw % max(self.member_count, 1)
         if slot < sample_size:
             self.sample[slot] = member
-            self._held = None  # the one change of a member that keeps the lists and their lengths
+            self._held = None  # a member replaced in place: the same list, the same length
 
     def release(self, member: Member) -> None:
         """Remove a sampled ``member`` from the sample and aggregates (authors stay: they asked here too)."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from contracts.lifecycle import hash_author_key
@@ -399,6 +399,8 @@ def test_a_pause_or_the_time_trigger_places_every_pool_item_at_once() -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example([("absorb", i) for i in range(4)] + [("provisional", i) for i in range(20)])  # a full sample, then
+# provisional members beyond the bound: the oldest leaves the same list, at the same length
 @given(
     st.lists(
         st.tuples(
