@@ -38,7 +38,8 @@ def load(path: Path, split: str | None = None) -> tuple[list[str], list[str]]:
     return [row["text"] for row in rows], [row["label"] for row in rows]
 
 
-def main() -> None:
+def variants_and_sets() -> tuple[list[str], dict[str, tuple[list[str], list[str]]], dict[str, np.ndarray]]:
+    """The command line's variants, and banking77 test and hwu64 test with their vectors."""
     parser = argparse.ArgumentParser()
     parser.add_argument("variants", nargs="*", default=["{}"], help="ThemeConfig overrides, as JSON objects.")
     args = parser.parse_args()
@@ -49,9 +50,14 @@ def main() -> None:
     }
     model = embedder(Settings())
     vectors = {name: model.embed(texts).astype(np.float32) for name, (texts, _) in sets.items()}
+    return list(args.variants), sets, vectors
+
+
+def main() -> None:
+    variants, sets, vectors = variants_and_sets()
     print("| variant | " + " | ".join(f"{name}: V / ARI / alone / themes / id stability" for name in sets) + " |")
     print("| --- | " + " | ".join("---" for _ in sets) + " |")
-    for variant in args.variants:
+    for variant in variants:
         config = dataclasses.replace(ThemeConfig(), **json.loads(variant))
         cells = []
         for name, (texts, labels) in sets.items():

@@ -1,5 +1,6 @@
-"""Re-cluster planning: UMAP (PCA for small inputs) + HDBSCAN over pool items and sampled theme
-members, then a mapping of clusters to existing theme ids by member overlap (Hungarian matching).
+"""Re-cluster planning: UMAP + HDBSCAN over pool items and sampled theme members (complete
+linkage for small inputs), then a mapping of clusters to existing theme ids by member overlap
+(Hungarian matching).
 
 :func:`plan_recluster` is pure: arrays in, a :class:`ReclusterPlan` out; the engine applies it.
 """
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 import hdbscan
 import numpy as np
 import numpy.typing as npt
+from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import pdist
 from sklearn.decomposition import PCA
 
 from models.themes.agreement import catch_all_split, disagreement
@@ -128,10 +131,15 @@ def pca_reduce(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt.NDA
 
 
 def cluster_labels(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt.NDArray[np.int64]:
-    """HDBSCAN labels (``-1`` = noise) of ``(n, dim)`` unit rows in :func:`reduce_dimensions`' space."""
+    """Cluster labels (``-1`` = noise) of ``(n, dim)`` unit rows: HDBSCAN in
+    :func:`reduce_dimensions`' space, or for a small re-cluster (fewer than ``umap_min_rows``
+    rows, ``small_clustering == "linkage"``) :func:`linkage_labels` in the rows' own space.
+    """
     n = len(vectors)
     if n < 2 * config.min_cluster_size:
         return np.full(n, -1, dtype=np.int64)
+    if config.reduction == "umap" and n < config.umap_min_rows and config.small_clustering == "linkage":
+        return linkage_labels(vectors, config)
     reduced = reduce_dimensions(vectors, config)
     clusterer = hdbscan.HDBSCAN(
         min_cluster_size=config.min_cluster_size,
@@ -140,6 +148,34 @@ def cluster_labels(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt
         core_dist_n_jobs=1,
     )
     return np.asarray(clusterer.fit_predict(reduced), dtype=np.int64)
+
+
+def linkage_labels(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt.NDArray[np.int64]:
+    """Complete-linkage groups of ``(n, dim)`` unit rows whose every pair has cosine at least
+    ``config.linkage_level``, labelled ``0, 1, ...`` in order of their first row when they hold
+    ``min_cluster_size`` rows, ``-1`` otherwise.
+
+    A small product's re-cluster: HDBSCAN's density estimate needs few dimensions, and PCA keeps
+    about one per 20 rows, where a small product's many small ideas collapse onto what all its
+    asks share (the demo sample's hiking app: asks for trail-condition reports, kid-friendly
+    filters, geotagged photos and live tracking founded one theme of 20 asks). Complete linkage
+    needs no projection, and no row of a group is far from any other, so a chain of neighbours
+    never founds a theme (docs/benchmarks.md, "Small products").
+    """
+    n = len(vectors)
+    labels = np.full(n, -1, dtype=np.int64)
+    if n < 2:
+        return labels
+    distances = np.clip(pdist(vectors.astype(np.float64), metric="cosine"), 0.0, 2.0)
+    tree = linkage(distances, method="complete")
+    groups = fcluster(tree, t=1.0 - config.linkage_level, criterion="distance")
+    members: dict[int, list[int]] = {}
+    for row, group in enumerate(groups):
+        members.setdefault(int(group), []).append(row)
+    big = sorted(rows for rows in members.values() if len(rows) >= config.min_cluster_size)
+    for label, rows in enumerate(big):
+        labels[rows] = label
+    return labels
 
 
 def coherent_rows(vectors: npt.NDArray[np.float32], rows: list[int], threshold: float) -> list[int]:

@@ -14,8 +14,11 @@ from models.themes.workflow import ProductWork, StepResult, _collect
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DIM = 16
-# min_samples above any row count: HDBSCAN finds no cluster, so only the guard can split.
-GUARD_ONLY = ThemeConfig(min_cluster_size=5, min_samples=500, pca_dims=4, sample_per_theme=48)
+# HDBSCAN at every size, with min_samples above any row count: it finds no cluster, so only the
+# guard can split.
+GUARD_ONLY = ThemeConfig(
+    min_cluster_size=5, min_samples=500, pca_dims=4, sample_per_theme=48, small_clustering="hdbscan"
+)
 
 
 def idea(axis: int, index: int, cosine: float = 0.95) -> np.ndarray:

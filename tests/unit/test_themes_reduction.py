@@ -1,5 +1,5 @@
-"""The re-cluster's space (UMAP over exact cosine neighbours, PCA for small inputs) and the rule
-that only a theme whose members disagree is split or moved by a cluster."""
+"""The re-cluster's space (UMAP over exact cosine neighbours, complete linkage or PCA for small
+inputs) and the rule that only a theme whose members disagree is split or moved by a cluster."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ from dataclasses import replace
 import numpy as np
 
 from models.themes import ThemeConfig
-from models.themes.recluster import nearest_neighbours, plan_recluster, reduce_dimensions
+from models.themes.evaluate import evaluate_themes
+from models.themes.recluster import linkage_labels, nearest_neighbours, plan_recluster, reduce_dimensions
 
-SMALL = ThemeConfig(min_cluster_size=3, min_samples=2, pca_dims=4, sample_per_theme=12)
+# HDBSCAN in PCA space at every size: the rules that map its (finer) clusters to themes are the
+# same whichever space it clusters in.
+SMALL = ThemeConfig(
+    min_cluster_size=3, min_samples=2, pca_dims=4, sample_per_theme=12, small_clustering="hdbscan"
+)
 
 
 def unit_rows(rows: np.ndarray) -> np.ndarray:
@@ -91,3 +96,46 @@ def test_a_theme_whose_members_disagree_is_still_split() -> None:
     plan = plan_recluster(vectors=rows, owners=owners, config=SMALL)
     assert plan.new_origins and set(plan.new_origins) == {"mixed"}
     assert all(len({parts[i] for i in members}) == 1 for members in plan.new_themes)
+
+
+def small_product(seed: int, ideas: int = 12, per: int = 6) -> tuple[np.ndarray, list[int]]:
+    """A small product's asks: every ask shares the product's common direction, and each idea has
+    its own (same-idea cosines about 0.6, different ideas about 0.25, as MiniLM asks of one app)."""
+    rng = np.random.default_rng(seed)
+    common = unit_rows(rng.normal(size=(1, 384)))[0]
+    axes = unit_rows(rng.normal(size=(ideas, 384)))
+    rows = [0.5 * common + 0.6 * axis + rng.normal(0, 0.032, 384) for axis in axes for _ in range(per)]
+    truth = [k for k in range(ideas) for _ in range(per)]
+    order = rng.permutation(len(rows))
+    return unit_rows(np.asarray(rows))[order], [truth[i] for i in order]
+
+
+def test_linkage_groups_need_every_pair_close_and_enough_rows() -> None:
+    rows, truth = blobs(np.random.default_rng(21).normal(size=(3, 64)), per=6, noise=0.05, seed=22)
+    strays = unit_rows(np.random.default_rng(23).normal(size=(4, 64)))
+    labels = linkage_labels(np.vstack([rows, strays]), ThemeConfig())
+    assert list(labels[len(rows) :]) == [-1] * 4
+    groups = [{truth[i] for i in np.flatnonzero(labels == k)} for k in range(labels.max() + 1)]
+    assert sorted(len(np.flatnonzero(labels == k)) for k in range(3)) == [6, 6, 6]
+    assert all(len(g) == 1 for g in groups) and len(groups) == 3
+    # two rows of an idea are not a theme (emerging themes are the engine's, for 2+ people)
+    assert list(linkage_labels(rows[:2], ThemeConfig())) == [-1, -1]
+
+
+def test_a_small_product_gets_one_theme_per_idea_not_a_catch_all() -> None:
+    for seed in range(3):
+        vectors, truth = small_product(seed)
+        result = evaluate_themes(
+            texts=[f"ask {i}" for i in range(len(truth))],
+            labels=truth,
+            vectors=vectors,
+            config=ThemeConfig(),
+            final_themes=True,
+        )
+        placed = result["final_themes"]
+        ideas_of: dict[str, set[int]] = {}
+        for theme, idea in zip(placed, truth, strict=True):
+            if theme is not None:
+                ideas_of.setdefault(theme, set()).add(idea)
+        assert all(len(ideas) == 1 for ideas in ideas_of.values()), (seed, ideas_of)
+        assert len(ideas_of) == 12 and result["outlier_rate"] == 0.0
