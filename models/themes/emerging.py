@@ -37,21 +37,27 @@ def emerging_groups(
     needs at least two rows and ``min_authors`` distinct authors (``authors[i]``: the hashed
     authors of row ``i``, duplicates included). Groups come sorted by their first row.
     """
-    n = len(vectors)
-    if n < 2:
-        return []
+    out = []
+    for rows in complete_linkage_groups(vectors, threshold):
+        people = {author for row in rows for author in authors[row]}
+        if len(rows) >= 2 and len(people) >= min_authors:
+            out.append(rows)
+    return out
+
+
+def complete_linkage_groups(vectors: npt.NDArray[np.float32], threshold: float) -> list[list[int]]:
+    """Every row of ``(n, dim)`` unit ``vectors`` in one group, each group's every pair at cosine
+    >= ``threshold`` (complete linkage cut at cosine distance ``1 - threshold``); singletons
+    included, rows ascending, groups sorted by their first row.
+    """
+    if len(vectors) < 2:
+        return [[row] for row in range(len(vectors))]
     distances = np.clip(pdist(vectors.astype(np.float64), metric="cosine"), 0.0, 2.0)
-    tree = linkage(distances, method="complete")
-    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    labels = fcluster(linkage(distances, method="complete"), t=1.0 - threshold, criterion="distance")
     groups: dict[int, list[int]] = {}
     for row, label in enumerate(labels):
         groups.setdefault(int(label), []).append(row)
-    out = []
-    for rows in groups.values():
-        people = {author for row in rows for author in authors[row]}
-        if len(rows) >= 2 and len(people) >= min_authors:
-            out.append(sorted(rows))
-    return sorted(out)
+    return sorted(groups.values())
 
 
 def is_emerging(theme: ThemeRecord, config: ThemeConfig) -> bool:

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 import hdbscan
 import numpy as np
 import numpy.typing as npt
-from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
-from scipy.spatial.distance import pdist
 from sklearn.decomposition import PCA
 
 from models.themes.agreement import catch_all_split, disagreement
 from models.themes.config import ThemeConfig
+from models.themes.emerging import complete_linkage_groups
 
 logger = logging.getLogger(__name__)
 
@@ -162,18 +161,9 @@ def linkage_labels(vectors: npt.NDArray[np.float32], config: ThemeConfig) -> npt
     needs no projection, and no row of a group is far from any other, so a chain of neighbours
     never founds a theme (docs/benchmarks.md, "Small products").
     """
-    n = len(vectors)
-    labels = np.full(n, -1, dtype=np.int64)
-    if n < 2:
-        return labels
-    distances = np.clip(pdist(vectors.astype(np.float64), metric="cosine"), 0.0, 2.0)
-    tree = linkage(distances, method="complete")
-    groups = fcluster(tree, t=1.0 - config.linkage_level, criterion="distance")
-    members: dict[int, list[int]] = {}
-    for row, group in enumerate(groups):
-        members.setdefault(int(group), []).append(row)
-    big = sorted(rows for rows in members.values() if len(rows) >= config.min_cluster_size)
-    for label, rows in enumerate(big):
+    labels = np.full(len(vectors), -1, dtype=np.int64)
+    groups = complete_linkage_groups(vectors, config.linkage_level)
+    for label, rows in enumerate(rows for rows in groups if len(rows) >= config.min_cluster_size):
         labels[rows] = label
     return labels
 
