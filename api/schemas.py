@@ -118,6 +118,37 @@ class ThemeHit(ThemeRead):
     similarity: float
 
 
+class AloneItem(Body):
+    """An ask in no theme, and why (:mod:`models.themes.alone`): ``repeat`` (repeats another
+    alone ask), ``under_review`` (a possible duplicate waiting for a person), ``near_ask`` (close
+    to another person's alone ask: a re-cluster founds an emerging theme of them),
+    ``near_theme`` (within reach of a live theme: a re-cluster may place it there), ``unique`` (no
+    theme and no other person's ask that close yet).
+    """
+
+    suggestion: SuggestionRead
+    reason: Literal["repeat", "under_review", "near_ask", "near_theme", "unique"]
+    detail: str = Field(description="The reason in a sentence.")
+    nearest_theme_id: str | None = Field(description="The live theme whose centre is closest.")
+    nearest_theme_title: str | None
+    theme_similarity: float | None = Field(description="Cosine of the ask to that theme's centre.")
+    nearest_ask_id: str | None = Field(description="The closest alone ask of another person.")
+    ask_similarity: float | None
+
+
+class AloneReport(Body):
+    """A product's asks in no theme: how many, why (counts by reason, over the ``considered``
+    most recent), and the ``items`` asked, most recent first.
+    """
+
+    product: str
+    alone: int = Field(description="Asks of the product in no theme.")
+    in_themes: int = Field(description="Asks of the product in a live theme.")
+    considered: int = Field(description="The most recent alone asks the reasons were worked out for.")
+    reasons: dict[str, int]
+    items: list[AloneItem]
+
+
 class ThemeHits(Body):
     """Themes nearest in meaning to a query, nearest first."""
 

@@ -8,27 +8,48 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 from fastapi import APIRouter, Query
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.common import ERRORS, NOT_FOUND, ApiError, Viewer
 from api.dashboard import weekly_counts
-from api.parameters import ProductParam, ReadThemeId, UtcInstant, WordsParam
-from api.readmodel.schema import ClosureRow, SuggestionRow, ThemeHistoryRow, ThemeRow
+from api.parameters import NO_NUL, ProductParam, ReadThemeId, UtcInstant, WordsParam
+from api.readmodel.schema import ClosureRow, SuggestionRow, SuggestionVectorRow, ThemeHistoryRow, ThemeRow
 from api.reads import suggestion_read, theme_read
-from api.schemas import HistoryRead, ReviewItem, ThemeDetail, ThemeHit, ThemeHits, ThemePage
+from api.schemas import (
+    AloneItem,
+    AloneReport,
+    HistoryRead,
+    ReviewItem,
+    ThemeDetail,
+    ThemeHit,
+    ThemeHits,
+    ThemePage,
+)
 from api.search import SemanticIndex
 from api.security import Role
 from contracts.events import LIVE_THEME_STATUSES, LifecycleStatus, Platform
+from models.embedding import EMBEDDING_DIM
+from models.themes.alone import REASONS, AloneAsk, AloneReason, alone_reasons, theme_centres
 
 LIVE = [status.value for status in LIVE_THEME_STATUSES]
+ALONE_CONSIDERED = 2_000
+"""Most recent alone asks of a product whose reasons ``GET /themes/alone`` works out."""
+CENTRE_MEMBERS = 20_000
+"""Most recent theme members whose vectors give the themes' centres there."""
+_CHUNK = 500
 
 
 def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
-    """``GET /themes``, ``/themes/search``, ``/themes/{theme_id}`` and ``/review-queue``."""
+    """``GET /themes``, ``/themes/search``, ``/themes/alone``, ``/themes/{theme_id}`` and
+    ``/review-queue``.
+    """
     router = APIRouter()
     _add_list_routes(router, engine=engine, semantic=semantic)  # before /themes/{theme_id}
+    _add_alone_route(router, engine=engine)  # before /themes/{theme_id} too
     _add_theme_route(router, engine=engine)
     _add_review_queue_route(router, engine=engine)
     return router
@@ -119,6 +140,138 @@ def _add_list_routes(router: APIRouter, *, engine: Engine, semantic: SemanticInd
                 if theme_id in rows
             ]
         return ThemeHits(query=q, items=items)
+
+
+def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
+    """``GET /themes/alone``."""
+
+    @router.get("/themes/alone", response_model=AloneReport, tags=["themes"], responses=ERRORS)
+    def alone_asks(
+        caller: Viewer,
+        product: Annotated[str, Query(min_length=1, max_length=256, pattern=NO_NUL)],
+        reason: Annotated[
+            Literal["repeat", "under_review", "near_ask", "near_theme", "unique"] | None,
+            Query(description="Only the asks alone for this reason."),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> AloneReport:
+        """A product's asks that are in no theme, each with why (:mod:`models.themes.alone`):
+        every suggestion is in a theme or visibly alone for a reason. The reasons are worked out
+        for the product's most recent alone asks (at most 2,000), against the centres of its live
+        themes (from their most recent members' vectors, at most 20,000).
+        """
+        with Session(engine) as session:
+            titles = {
+                theme_id: title or label
+                for theme_id, title, label in session.execute(
+                    select(ThemeRow.theme_id, ThemeRow.title, ThemeRow.label).where(
+                        ThemeRow.product == product, ThemeRow.status.in_(LIVE)
+                    )
+                )
+            }
+            counted = select(func.count()).select_from(SuggestionRow).where(SuggestionRow.product == product)
+            alone_total = session.scalar(counted.where(SuggestionRow.theme_id.is_(None))) or 0
+            in_themes = session.scalar(counted.where(SuggestionRow.theme_id.in_(list(titles)))) or 0
+            rows = session.scalars(
+                select(SuggestionRow)
+                .where(SuggestionRow.product == product, SuggestionRow.theme_id.is_(None))
+                .order_by(SuggestionRow.asked_at.desc(), SuggestionRow.suggestion_id)
+                .limit(ALONE_CONSIDERED)
+            ).all()
+            vectors = _vectors(session, [row.suggestion_id for row in rows])
+            members = session.execute(
+                select(SuggestionRow.theme_id, SuggestionVectorRow.vector)
+                .join(SuggestionVectorRow, SuggestionVectorRow.suggestion_id == SuggestionRow.suggestion_id)
+                .where(SuggestionRow.product == product, SuggestionRow.theme_id.in_(list(titles)))
+                .order_by(SuggestionRow.asked_at.desc())
+                .limit(CENTRE_MEMBERS)
+            ).all()
+            theme_ids, centres = theme_centres(
+                [str(theme_id) for theme_id, _ in members],
+                _matrix([blob for _, blob in members]),
+            )
+            asks = [
+                AloneAsk(
+                    row.suggestion_id, f"{row.platform}:{row.author_id}", row.duplicate_kind, row.duplicate_of
+                )
+                for row in rows
+            ]
+            found = alone_reasons(
+                asks,
+                _matrix([vectors.get(row.suggestion_id) for row in rows]),
+                theme_ids=theme_ids,
+                centres=centres,
+            )
+            counts = {name: 0 for name in REASONS}
+            for why in found:
+                counts[why.reason] += 1
+            handles = caller.role >= Role.pm
+            items = [
+                AloneItem(
+                    suggestion=suggestion_read(row, handles=handles),
+                    reason=why.reason,
+                    detail=_alone_detail(why, titles),
+                    nearest_theme_id=why.nearest_theme,
+                    nearest_theme_title=titles.get(why.nearest_theme or ""),
+                    theme_similarity=why.theme_similarity,
+                    nearest_ask_id=why.nearest_ask,
+                    ask_similarity=why.ask_similarity,
+                )
+                for row, why in zip(rows, found, strict=True)
+                if reason is None or why.reason == reason
+            ][:limit]
+        return AloneReport(
+            product=product,
+            alone=alone_total,
+            in_themes=in_themes,
+            considered=len(rows),
+            reasons=counts,
+            items=items,
+        )
+
+
+def _vectors(session: Session, suggestion_ids: list[str]) -> dict[str, bytes]:
+    """The stored vectors of ``suggestion_ids`` (those the read model holds)."""
+    out: dict[str, bytes] = {}
+    for start in range(0, len(suggestion_ids), _CHUNK):
+        chunk = suggestion_ids[start : start + _CHUNK]
+        for suggestion_id, vector in session.execute(
+            select(SuggestionVectorRow.suggestion_id, SuggestionVectorRow.vector).where(
+                SuggestionVectorRow.suggestion_id.in_(chunk)
+            )
+        ):
+            out[suggestion_id] = vector
+    return out
+
+
+def _matrix(blobs: list[bytes | None]) -> npt.NDArray[np.float32]:
+    """``(n, EMBEDDING_DIM)`` float32 rows of stored vectors; a missing or malformed one is a zero row."""
+    out = np.zeros((len(blobs), EMBEDDING_DIM), dtype=np.float32)
+    for i, blob in enumerate(blobs):
+        if blob is not None and len(blob) == 4 * EMBEDDING_DIM:
+            out[i] = np.frombuffer(blob, dtype=np.float32)
+    return out
+
+
+def _alone_detail(why: AloneReason, titles: dict[str, str]) -> str:
+    """The reason of one alone ask in a sentence."""
+    theme = f"«{titles.get(why.nearest_theme or '', '')}»" if why.nearest_theme else ""
+    if why.reason == "repeat":
+        return "repeats another ask that is alone: counted as a mention of it, it goes where that ask goes"
+    if why.reason == "under_review":
+        return "may repeat another ask: waiting for a person to say whether it does (the review queue)"
+    if why.reason == "near_ask":
+        return (
+            f"close to another person's ask that is alone (cosine {why.ask_similarity:.2f}): a re-cluster "
+            "founds an emerging theme of them, unless one of them joins a theme first"
+        )
+    if why.reason == "near_theme":
+        return (
+            f"within reach of {theme} (cosine {why.theme_similarity:.2f} to its centre): a re-cluster "
+            "places it there if it is still that close to the centre the theme has then"
+        )
+    closest = f"; the closest theme is {theme}, at cosine {why.theme_similarity:.2f}" if theme else ""
+    return f"no theme and no other person's ask is close to it yet: an idea of one person so far{closest}"
 
 
 def _add_theme_route(router: APIRouter, *, engine: Engine) -> None:

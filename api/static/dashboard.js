@@ -3,12 +3,20 @@
 // once every panel has rendered its first answer (the load benchmark and the browser tests wait on it).
 "use strict";
 
-const PANELS = ["monthly", "pipeline", "matrix", "top", "review", "dialogue", "closures"];
+const PANELS = ["monthly", "pipeline", "matrix", "top", "review", "alone", "dialogue", "closures"];
 const TOP_THEMES = 12;
 const DIALOGUE_WEEKS = 8;
 const MATRIX_POINTS = 150;
 const PIPELINE_EVERY_MS = 15000;
 const REASONS = { classifier: "not a request" };
+const ALONE_SHOWN = 20;
+const ALONE_REASONS = {
+  near_ask: "two people, one idea",
+  near_theme: "close to a theme",
+  unique: "one person's idea",
+  under_review: "possible duplicate",
+  repeat: "a repeat",
+};
 
 const state = {
   key: null,
@@ -286,6 +294,40 @@ async function loadReview(current) {
     ),
   ));
   fill(panel("review"), "ready", el("ul", { class: "review-list" }, list));
+}
+
+// ---------------------------------------------------------------- asks in no theme
+
+async function loadAlone(current) {
+  const note = document.getElementById("alone-note");
+  if (!state.product) {
+    note.textContent = "";
+    fill(panel("alone"), "empty", emptyState("Choose a product to see its asks that are in no theme, and why."));
+    return;
+  }
+  const data = await getJson("/themes/alone", params({ limit: ALONE_SHOWN }), state.key);
+  if (!current()) return;
+  const total = data.alone + data.in_themes;
+  note.textContent = total ? `${fmtInt(data.alone)} of ${fmtInt(total)} asks · ${Math.round((100 * data.alone) / total)}%` : "";
+  if (!data.alone) {
+    fill(panel("alone"), "empty", emptyState("Every ask of this product is in a theme."));
+    return;
+  }
+  const counts = el("p", { class: "alone-counts small" },
+    Object.entries(ALONE_REASONS).filter(([code]) => data.reasons[code])
+      .map(([code, label]) => el("span", { class: `reason-chip reason-${code}`, dataset: { reason: code } },
+        `${label} ${fmtInt(data.reasons[code])}`)),
+    data.considered < data.alone ? el("span", { class: "muted" }, ` (of the ${fmtInt(data.considered)} most recent)`) : null);
+  const list = data.items.map((item) => el("li", { class: "alone-item", dataset: { suggestionId: item.suggestion.suggestion_id, reason: item.reason } },
+    el("blockquote", {}, item.suggestion.text,
+      el("cite", {}, `${item.suggestion.platform} · ${fmtDay(item.suggestion.asked_at)}${item.suggestion.author_handle ? ` · ${item.suggestion.author_handle}` : ""}`)),
+    el("div", { class: "alone-why small" },
+      el("span", { class: `reason-chip reason-${item.reason}` }, ALONE_REASONS[item.reason] || item.reason),
+      el("span", { class: "muted" }, ` ${item.detail}`),
+      item.nearest_theme_id && item.reason !== "unique"
+        ? el("button", { type: "button", class: "button-quiet", onclick: () => openTheme(item.nearest_theme_id) }, "that theme") : null),
+  ));
+  fill(panel("alone"), "ready", el("div", {}, counts, el("ul", { class: "alone-list" }, list)));
 }
 
 function canDecide() {
@@ -734,6 +776,7 @@ function loadAll() {
   guarded("monthly", loadMonthly);
   guarded("matrix", loadMatrix);
   guarded("review", loadReview);
+  guarded("alone", loadAlone);
   guarded("dialogue", loadDialogue);
   guarded("closures", loadClosures);
 }

@@ -215,7 +215,7 @@ def test_the_dashboard_draws_what_the_api_says(
     assert page.evaluate("localStorage.getItem('youasked.apiKey')") == stack.pm
     api = stack.get("/metrics/monthly", stack.viewer)["months"]
     assert api and drawn_months(page) == api
-    for name in ("monthly", "matrix", "top", "review", "closures", "pipeline"):
+    for name in ("monthly", "matrix", "top", "review", "alone", "closures", "pipeline"):
         assert page.get_attribute(f"#panel-{name}", "data-state") in ("ready", "empty"), name
     # the top themes are the API's top themes, each with its trend line
     top = [i["theme_id"] for i in stack.get("/themes", stack.viewer, limit=12)["items"]]
@@ -262,9 +262,35 @@ def test_filters_change_what_is_shown(browser: Any, stack: Stack) -> None:
     # a product nobody asked about yet (a shared link, say) shows empty states, not empty charts
     empty = open_dashboard(browser, stack, log, "?product=nobody-yet")
     wait_panels(empty)
-    for name in ("monthly", "matrix", "top", "review", "closures"):
+    for name in ("monthly", "matrix", "top", "review", "alone", "closures"):
         assert empty.get_attribute(f"#panel-{name}", "data-state") == "empty", name
     assert empty.locator("#monthly-chart").count() == 0
+    assert log.errors == []
+
+
+def test_the_asks_in_no_theme_are_shown_with_their_reasons(browser: Any, stack: Stack) -> None:
+    log = ConsoleLog()
+    everything = open_dashboard(browser, stack, log)
+    wait_panels(everything)
+    assert everything.get_attribute("#panel-alone", "data-state") == "empty"  # a pool is a product's
+    assert "Choose a product" in everything.locator("#panel-alone").inner_text()
+    page = open_dashboard(browser, stack, log, "?product=trailmate")
+    wait_panels(page)
+    report = stack.get("/themes/alone", stack.viewer, product="trailmate", limit=20)
+    assert report["alone"] > 0, report  # the demo sample has asks no one else made
+    assert page.get_attribute("#panel-alone", "data-state") == "ready"
+    total = report["alone"] + report["in_themes"]
+    assert page.locator("#alone-note").inner_text().startswith(f"{report['alone']} of {total} asks")
+    items = page.locator("#panel-alone li.alone-item")
+    drawn = [(items.nth(i).get_attribute("data-suggestion-id"), items.nth(i).get_attribute("data-reason"))
+             for i in range(items.count())]
+    assert drawn == [(item["suggestion"]["suggestion_id"], item["reason"]) for item in report["items"]]
+    chips = page.locator("#panel-alone .alone-counts .reason-chip")
+    assert {chips.nth(i).get_attribute("data-reason") for i in range(chips.count())} == {
+        code for code, count in report["reasons"].items() if count
+    }
+    first = report["items"][0]
+    assert first["detail"] in items.first.inner_text()
     assert log.errors == []
 
 

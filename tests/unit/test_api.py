@@ -151,6 +151,7 @@ LEAST_ROLE = {
     ("GET", "/themes/{theme_id}"): "viewer",
     ("GET", "/themes/{theme_id}/closure-preview"): "pm",
     ("GET", "/themes/search"): "viewer",
+    ("GET", "/themes/alone"): "viewer",
     ("POST", "/themes/{theme_id}/status"): "pm",
     ("POST", "/themes/{theme_id}/cost"): "pm",
     ("POST", "/themes/{theme_id}/release"): "pm",
@@ -222,6 +223,7 @@ def test_every_route_with_every_role_and_with_no_key(world: tuple[TestClient, di
             continue
         url = (
             path.replace("/themes/search", "/themes/search?q=maps")
+            .replace("/themes/alone", "/themes/alone?product=trailmate")
             .replace("{theme_id}", "t-maps")
             .replace("{command_id}", "cmd-1")
             .replace("{key_id}", "none")
