@@ -75,10 +75,13 @@ def closure_preview_router(*, engine: Engine, semantic: SemanticIndex) -> APIRou
             if released_on is None and attached.get("date"):
                 released_on = date.fromisoformat(attached["date"])
             note = note or attached.get("note")
-        name = title or theme.representative_text or theme.label or "this change"
+        # as the closure will: the product manager's title, else the theme's (a person's name for
+        # it, or the one picked from its asks, which names nothing the theme does not)
+        name = title or theme.title or theme.representative_text or theme.label or "this change"
+        named = bool(title) or theme.named
         return await asyncio.to_thread(
             _preview, semantic, theme_id, members, vectors, release=release, released_on=released_on,
-            title=name, note=note, handles=caller.role >= Role.pm, decisions=decisions,
+            title=name, note=note, handles=caller.role >= Role.pm, decisions=decisions, named=named,
         )
 
     return router
@@ -131,7 +134,7 @@ def _decisions(session: Session, theme_id: str) -> dict[str, AskerDecision]:
 def _preview(
     semantic: SemanticIndex, theme_id: str, members: list[SuggestionRow], stored: dict[str, bytes], *,
     release: str | None, released_on: date | None, title: str, note: str | None, handles: bool,
-    decisions: dict[str, AskerDecision],
+    decisions: dict[str, AskerDecision], named: bool = True,
 ) -> ClosurePreview:
     cutoff = shipped_cutoff(released_on, datetime.now(UTC))
     judged: dict[str, AskJudgement] = {}
@@ -139,7 +142,9 @@ def _preview(
         vectors = l2_normalize(_member_vectors(semantic, members, stored))
         centre = l2_normalize(vectors.mean(axis=0, keepdims=True))[0]
         spread = ThemeSpread.of(vectors, centre)
-        shipped = embed_what_shipped(title, note, centre, semantic.embed, spread=spread, fallback=title)
+        shipped = embed_what_shipped(
+            title, note, centre, semantic.embed, spread=spread, fallback=title, named=named
+        )
         before = [i for i, m in enumerate(members) if asked_before(m.asked_at, cutoff)]
         relevance = judge_relevance(
             suggestion_ids=[members[i].suggestion_id for i in before], ask_vectors=vectors[before],

@@ -31,6 +31,11 @@ and the rule that decided it:
    *left out* when its release cosine is below ``floor - width`` or it falls short of the
    prediction by more than ``2 * width``; *held* for a product manager in between.
 
+   When no one but the theme names what shipped (no title from a product manager with the command
+   or as the theme's name, and no note line), the title is the theme's own words, picked from its
+   asks, and says nothing the theme does not: the theme's centre stands for what shipped
+   (:func:`embed_what_shipped`), so the bands thank its real members and hold or leave out the rest.
+
    Without a model (no embedder), relevance is not judged: every ask made before shipping is
    thanked, and the rule says so.
 3. **Contrast** (does the ask match *this* change better than the alternatives?). What shipped
@@ -71,6 +76,10 @@ RULE_SOMETHING_ELSE = (
     "(asked for something else)"
 )
 RULE_UNCERTAIN = "relevance: between the bands, held for a product manager"
+RULE_THE_THEME = (
+    "what shipped is named only by the theme's own title (no title from a product manager, no note): "
+    "the theme's centre stands for it"
+)
 RULE_MEMBER_OF_WHAT_SHIPPED = (
     "relevance: what shipped is what the theme as a whole asked for, and this ask is one of its members"
 )
@@ -221,13 +230,23 @@ def embed_what_shipped(
     *,
     spread: ThemeSpread | None = None,
     fallback: str = "this change",
+    named: bool = True,
 ) -> WhatShipped:
     """What shipped (:func:`shipped_texts`) and the release's other changes, with their unit
     embeddings, from one call of ``embed`` over the title and the note's lines; ``fallback``
     stands in when neither names anything.
+
+    ``named`` False says the title is the theme's own (picked from its asks: no product manager
+    wrote it, with the command or as the theme's name). With no note line either, nothing but the
+    theme says what shipped, so the theme's ``centre`` stands for it (:data:`RULE_THE_THEME`): its
+    real members are thanked, its loose ones held, its strays left out. A title of a word or two
+    picked from the asks ("Live", "Km") sits far from every ask and would leave them all out.
     """
     lines = note_lines(note)
     clean_title = title.strip("“”\"' ") or fallback
+    if not named and not lines:
+        unit_centre = l2_normalize(np.asarray(centre, dtype=np.float32)[None, :])
+        return WhatShipped([clean_title], unit_centre, np.zeros((0, unit_centre.shape[1]), dtype=np.float32))
     vectors = l2_normalize(embed([clean_title, *lines]))
     row_of = {clean_title: 0, **{line: 1 + i for i, line in enumerate(lines)}}
     line_vectors = vectors[1:] if lines else None

@@ -21,6 +21,7 @@ from models.closure_selection import (
     RULE_AFTER_SHIPPING,
     RULE_DECLINED,
     RULE_NO_MODEL,
+    RULE_THE_THEME,
     AskJudgement,
     FloatMatrix,
     ThemeSpread,
@@ -29,6 +30,7 @@ from models.closure_selection import (
     asked_before,
     embed_what_shipped,
     judge_relevance,
+    note_lines,
     shipped_cutoff,
 )
 from models.embedding import Embedder, l2_normalize
@@ -64,8 +66,12 @@ def select_askers(
     title: str,
     work: ProductWork,
     embedder: Embedder | None,
+    named: bool = True,
 ) -> AskerSelection:
-    """The verdicts for ``members`` of the closure ``trigger`` (see the module's docstring)."""
+    """The verdicts for ``members`` of the closure ``trigger`` (see the module's docstring);
+    ``named`` False: ``title`` is the theme's own, picked from its asks, not a product manager's
+    (:func:`~models.closure_selection.embed_what_shipped`).
+    """
     if trigger.outcome == "declined":  # declining thanks nobody for a change: everyone hears why
         judged = tuple((m, AskJudgement(m.suggestion_id, Verdict.THANKED, RULE_DECLINED)) for m in members)
         return AskerSelection(judged, None, RULE_DECLINED)
@@ -80,7 +86,7 @@ def select_askers(
     lines: tuple[str, ...] | None = None
     if before and embedder is not None:
         relevance, rule, shipped = _relevance(
-            before, trigger=trigger, title=title, work=work, embedder=embedder
+            before, trigger=trigger, title=title, work=work, embedder=embedder, named=named
         )
         verdicts.update((judgement.suggestion_id, judgement) for judgement in relevance)
         rule = f"asked by {cutoff.isoformat()}; {rule}"
@@ -103,6 +109,7 @@ def _relevance(
     title: str,
     work: ProductWork,
     embedder: Embedder,
+    named: bool = True,
 ) -> tuple[list[AskJudgement], str, WhatShipped]:
     """Relevance verdicts of ``asks``, the bands used (a sentence) and what shipped."""
     stored = _sampled_vectors(work, {trigger.theme_id, *trigger.merged_theme_ids})
@@ -115,7 +122,7 @@ def _relevance(
     centre = _theme_centre(work, trigger.theme_id, members)
     spread = ThemeSpread.of(l2_normalize(members), centre)
     note = trigger.release.note if trigger.release else None
-    shipped = embed_what_shipped(title, note, centre, embedder.embed, spread=spread)
+    shipped = embed_what_shipped(title, note, centre, embedder.embed, spread=spread, named=named)
     judged = judge_relevance(
         suggestion_ids=[m.suggestion_id for m in asks], ask_vectors=ask_vectors,
         shipped_vectors=shipped.vectors, centre=centre, spread=spread,
@@ -123,6 +130,8 @@ def _relevance(
         other_centres=_other_centres(work, {trigger.theme_id, *trigger.merged_theme_ids}),
     )
     shown = "; ".join(f"“{text}”" for text in shipped.texts)
+    if not named and not note_lines(note):
+        shown += f" ({RULE_THE_THEME})"
     return judged, (
         f"relevance to {shown} (best cosine) against the theme's spread (members to centre: lowest "
         f"decile {spread.low:.3f}, width to the median {spread.width:.3f}): thanked at cosine >= "

@@ -215,9 +215,13 @@ def closure_emit(
     included), those :func:`select_askers` thanks, with the verdict on every ask; and what its
     texts say shipped (:func:`~models.theme_mapping.shipped_note`, None: the release's note).
     """
-    title = command.title or default_title(work.themes.themes.get(trigger.theme_id))
+    record = work.themes.themes.get(trigger.theme_id)
+    title = command.title or default_title(record)
+    named = bool(command.title) or bool(record is not None and record.name)  # a person's words, not the asks'
     members = askers_of(tables.members(), {trigger.theme_id, *trigger.merged_theme_ids})
-    selection = select_askers(members, trigger=trigger, title=title, work=work, embedder=rules.embedder)
+    selection = select_askers(
+        members, trigger=trigger, title=title, work=work, embedder=rules.embedder, named=named
+    )
     if trigger.outcome == "shipped":  # a product manager's decisions are final
         theme_ids = {trigger.theme_id, *trigger.merged_theme_ids}
         selection = with_decisions(selection, decisions_of(tables, theme_ids))

@@ -258,3 +258,37 @@ def test_an_ask_nearer_another_themes_centre_than_to_its_own_and_what_shipped_is
                              shipped_vectors=shipped, centre=centre, spread=spread,
                              other_centres=np.stack([other_theme]), other_changes=np.stack([other_theme]))
     assert far.verdict is Verdict.LEFT_OUT
+
+
+def test_a_title_picked_from_the_asks_lets_the_theme_itself_stand_for_what_shipped() -> None:
+    # The theme's own title, a word picked from its asks ("Live"), sits far from every ask: judged
+    # against it, every member would be left out. Nobody but the theme named what shipped, so the
+    # theme's centre stands for it: its members are thanked, a stray of another idea is not.
+    rng = np.random.default_rng(7)
+    asks = np.stack([unit(*(np.asarray([1.0, 0.8, 0, 0, 0, 0]) + rng.normal(0, 0.25, 6))) for _ in range(8)])
+    centre = unit(*asks.mean(axis=0))
+    spread = ThemeSpread.of(asks, centre)
+    stray = unit(0, 0.1, 1, 1, 0, 0)
+    word = unit(0, 0, 0, 0, 1, 0.3)  # the title's vector: unrelated to every ask
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.stack([word for _ in texts]).astype(np.float32)
+
+    def verdicts(named: bool, note: str | None = None) -> list[Verdict]:
+        shipped = embed_what_shipped("Live", note, centre, embed, spread=spread, named=named)
+        judged = judge_relevance(
+            suggestion_ids=[str(i) for i in range(9)], ask_vectors=np.vstack([asks, stray]),
+            shipped_vectors=shipped.vectors, centre=centre, spread=spread,
+            other_changes=shipped.other_vectors,
+        )
+        return [j.verdict for j in judged]
+
+    assert set(verdicts(named=True)) == {Verdict.LEFT_OUT}  # a product manager's "Live" is taken as said
+    theme_only = verdicts(named=False)
+    assert set(theme_only[:8]) == {Verdict.THANKED} and theme_only[8] is Verdict.LEFT_OUT
+    shipped = embed_what_shipped("Live", None, centre, embed, named=False)
+    assert shipped.texts == ["Live"] and shipped.other_vectors.shape == (0, 6)
+    np.testing.assert_allclose(shipped.vectors[0], centre, atol=1e-6)
+    # a release note line names what shipped in someone's words: it is judged as before
+    noted = verdicts(named=False, note="Share your hike live with the people you choose")
+    assert set(noted) == {Verdict.LEFT_OUT}
