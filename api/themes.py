@@ -41,6 +41,8 @@ ALONE_CONSIDERED = 2_000
 CENTRE_MEMBERS = 20_000
 """Most recent theme members whose vectors give the themes' centres there."""
 _CHUNK = 500
+ATTACHED = ("exact", "auto")
+"""Duplicate kinds placed as mentions of what they repeat (a ``review`` one stands on its own)."""
 
 
 def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
@@ -169,15 +171,22 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
                     )
                 )
             }
+            # a repeat lives beside what it repeats: one of a theme's asks is in that theme
+            beside = _repeats_in_themes(session, product, set(titles))
             counted = select(func.count()).select_from(SuggestionRow).where(SuggestionRow.product == product)
-            alone_total = session.scalar(counted.where(SuggestionRow.theme_id.is_(None))) or 0
-            in_themes = session.scalar(counted.where(SuggestionRow.theme_id.in_(list(titles)))) or 0
-            rows = session.scalars(
-                select(SuggestionRow)
-                .where(SuggestionRow.product == product, SuggestionRow.theme_id.is_(None))
-                .order_by(SuggestionRow.asked_at.desc(), SuggestionRow.suggestion_id)
-                .limit(ALONE_CONSIDERED)
-            ).all()
+            alone_total = (session.scalar(counted.where(SuggestionRow.theme_id.is_(None))) or 0) - len(beside)
+            themed = session.scalar(counted.where(SuggestionRow.theme_id.in_(list(titles)))) or 0
+            in_themes = themed + len(beside)
+            rows = [
+                row
+                for row in session.scalars(
+                    select(SuggestionRow)
+                    .where(SuggestionRow.product == product, SuggestionRow.theme_id.is_(None))
+                    .order_by(SuggestionRow.asked_at.desc(), SuggestionRow.suggestion_id)
+                    .limit(ALONE_CONSIDERED + len(beside))
+                ).all()
+                if row.suggestion_id not in beside
+            ][:ALONE_CONSIDERED]
             vectors = _vectors(session, [row.suggestion_id for row in rows])
             members = session.execute(
                 select(SuggestionRow.theme_id, SuggestionVectorRow.vector)
@@ -228,6 +237,45 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
             reasons=counts,
             items=items,
         )
+
+
+def _repeats_in_themes(session: Session, product: str, live: set[str]) -> set[str]:
+    """The product's repeats in no theme (exact or automatic duplicates: placed as mentions of what
+    they repeat) whose original, followed through repeats of repeats, is in one of the ``live``
+    themes: they count there, not alone.
+    """
+    attached: dict[str, str] = {
+        suggestion_id: str(original)
+        for suggestion_id, original in session.execute(
+            select(SuggestionRow.suggestion_id, SuggestionRow.duplicate_of).where(
+                SuggestionRow.product == product,
+                SuggestionRow.theme_id.is_(None),
+                SuggestionRow.duplicate_kind.in_(ATTACHED),
+                SuggestionRow.duplicate_of.is_not(None),
+            )
+        )
+    }
+    if not attached:
+        return set()
+    originals = set(attached.values()) - set(attached)
+    theme_of: dict[str, str | None] = {}
+    ids = sorted(originals)
+    for start in range(0, len(ids), _CHUNK):
+        for suggestion_id, theme_id in session.execute(
+            select(SuggestionRow.suggestion_id, SuggestionRow.theme_id).where(
+                SuggestionRow.suggestion_id.in_(ids[start : start + _CHUNK])
+            )
+        ):
+            theme_of[suggestion_id] = theme_id
+    beside: set[str] = set()
+    for suggestion_id, original in attached.items():
+        seen, current = {suggestion_id}, original
+        while current in attached and current not in seen:  # a repeat of a repeat
+            seen.add(current)
+            current = attached[current]
+        if theme_of.get(current) in live:
+            beside.add(suggestion_id)
+    return beside
 
 
 def _vectors(session: Session, suggestion_ids: list[str]) -> dict[str, bytes]:

@@ -44,6 +44,12 @@ ASKS: list[tuple[str, str, str, str | None, DuplicateKind | None, str | None, bo
     ("a6", "u15", "offline map downloads", None, DuplicateKind.REVIEW, "m1", True),
     ("a7", "u16", "a radio to call friends", None, None, None, False),  # its vector not projected yet
     ("a8", "u13", "bring back the compass widget please", None, None, None, True),  # the same person as a4
+    # repeats of a theme's ask (directly, and a repeat of that repeat) live beside it: not alone
+    ("r1", "u20", "offline maps download", None, DuplicateKind.EXACT, "m1", True),
+    ("r2", "u21", "offline maps download", None, DuplicateKind.AUTO, "r1", True),
+    # repeats that point at each other (never written so, but read safely)
+    ("c1", "u22", "a trail journal", None, DuplicateKind.EXACT, "c2", True),
+    ("c2", "u23", "a trail journal", None, DuplicateKind.EXACT, "c1", True),
 ]
 EXPECTED = {
     "a1": "near_theme",
@@ -54,6 +60,8 @@ EXPECTED = {
     "a6": "under_review",
     "a7": "unique",
     "a8": "unique",
+    "c1": "repeat",
+    "c2": "repeat",
 }
 
 
@@ -122,11 +130,11 @@ def _get(world: tuple[TestClient, dict[str, str]], role: str = "viewer", **param
 
 def test_every_ask_in_no_theme_is_listed_with_its_reason(world: tuple[TestClient, dict[str, str]]) -> None:
     report = _get(world, product=PRODUCT, limit=500)
-    assert report["alone"] == 8 and report["considered"] == 8
-    assert report["in_themes"] == 3  # the merged theme's member is not in a live theme
+    assert report["alone"] == 10 and report["considered"] == 10
+    assert report["in_themes"] == 5  # the merged theme's member is not in a live theme; the repeats are
     got = {item["suggestion"]["suggestion_id"]: item["reason"] for item in report["items"]}
     assert got == EXPECTED
-    assert report["reasons"] == {"repeat": 1, "under_review": 1, "near_ask": 2, "near_theme": 1, "unique": 3}
+    assert report["reasons"] == {"repeat": 3, "under_review": 1, "near_ask": 2, "near_theme": 1, "unique": 3}
     by_id = {item["suggestion"]["suggestion_id"]: item for item in report["items"]}
     assert by_id["a1"]["nearest_theme_id"] == "t-maps"
     assert by_id["a1"]["nearest_theme_title"] == "Offline maps"
@@ -135,7 +143,7 @@ def test_every_ask_in_no_theme_is_listed_with_its_reason(world: tuple[TestClient
     assert by_id["a4"]["nearest_ask_id"] != "a5"  # its repeat is not a second person's ask beside it
     assert by_id["a7"]["theme_similarity"] is None and by_id["a7"]["ask_similarity"] is None
     newest = [item["suggestion"]["suggestion_id"] for item in report["items"]][:2]
-    assert newest == ["a8", "a7"]
+    assert newest == ["c2", "c1"]
 
 
 def test_alone_asks_filter_by_reason_mask_people_below_pm_and_need_a_product(
@@ -143,10 +151,10 @@ def test_alone_asks_filter_by_reason_mask_people_below_pm_and_need_a_product(
 ) -> None:
     near = _get(world, product=PRODUCT, reason="near_ask")
     assert sorted(item["suggestion"]["suggestion_id"] for item in near["items"]) == ["a2", "a3"]
-    assert near["alone"] == 8  # the counts stay those of the product
+    assert near["alone"] == 10  # the counts stay those of the product
     assert _get(world, product=PRODUCT, limit=1)["items"][0]["suggestion"]["author_handle"] is None
     as_pm = _get(world, role="pm", product=PRODUCT, limit=1)
-    assert as_pm["items"][0]["suggestion"]["author_handle"] == "@u13"
+    assert as_pm["items"][0]["suggestion"]["author_handle"] == "@u23"
     nobody = _get(world, product="nobody")
     assert nobody["alone"] == 0 and nobody["items"] == [] and set(nobody["reasons"].values()) == {0}
     client, keys = world
