@@ -321,13 +321,24 @@ async function loadAlone(current) {
   const list = data.items.map((item) => el("li", { class: "alone-item", dataset: { suggestionId: item.suggestion.suggestion_id, reason: item.reason } },
     el("blockquote", {}, item.suggestion.text,
       el("cite", {}, `${item.suggestion.platform} · ${fmtDay(item.suggestion.asked_at)}${item.suggestion.author_handle ? ` · ${item.suggestion.author_handle}` : ""}`)),
-    el("div", { class: "alone-why small" },
+    el("div", { class: "alone-why small", title: item.detail },
       el("span", { class: `reason-chip reason-${item.reason}` }, ALONE_REASONS[item.reason] || item.reason),
-      el("span", { class: "muted" }, ` ${item.detail}`),
-      item.nearest_theme_id && item.reason !== "unique"
+      el("span", { class: "muted" }, ` ${aloneNote(item)}`),
+      item.nearest_theme_id && item.reason === "near_theme"
         ? el("button", { type: "button", class: "button-quiet", onclick: () => openTheme(item.nearest_theme_id) }, "that theme") : null),
   ));
   fill(panel("alone"), "ready", el("div", {}, counts, el("ul", { class: "alone-list" }, list)));
+}
+
+/** The short line beside an alone ask's reason (the whole sentence is its tooltip). */
+function aloneNote(item) {
+  const cos = (value) => (value == null ? "" : value.toFixed(2));
+  const theme = item.nearest_theme_title ? `“${item.nearest_theme_title}”` : "";
+  if (item.reason === "near_theme") return `${theme} at cosine ${cos(item.theme_similarity)}: a re-cluster may place it there`;
+  if (item.reason === "near_ask") return `another person's ask at cosine ${cos(item.ask_similarity)}: they may found a theme`;
+  if (item.reason === "unique") return theme ? `closest theme ${theme}, cosine ${cos(item.theme_similarity)}` : "no theme yet";
+  if (item.reason === "repeat") return "counted as a mention of the ask it repeats";
+  return "waiting in the review queue";
 }
 
 function canDecide() {
