@@ -177,10 +177,18 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
             alone_total = (session.scalar(counted.where(SuggestionRow.theme_id.is_(None))) or 0) - len(beside)
             themed = session.scalar(counted.where(SuggestionRow.theme_id.in_(list(titles)))) or 0
             in_themes = themed + len(beside)
+            # the reasons need only who asked and what each ask repeats; whole rows are read for
+            # the asks shown
             rows = [
                 row
-                for row in session.scalars(
-                    select(SuggestionRow)
+                for row in session.execute(
+                    select(
+                        SuggestionRow.suggestion_id,
+                        SuggestionRow.platform,
+                        SuggestionRow.author_id,
+                        SuggestionRow.duplicate_kind,
+                        SuggestionRow.duplicate_of,
+                    )
                     .where(SuggestionRow.product == product, SuggestionRow.theme_id.is_(None))
                     .order_by(SuggestionRow.asked_at.desc(), SuggestionRow.suggestion_id)
                     .limit(ALONE_CONSIDERED + len(beside))
@@ -214,10 +222,19 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
             counts = {name: 0 for name in REASONS}
             for why in found:
                 counts[why.reason] += 1
+            shown = [why for why in found if reason is None or why.reason == reason][:limit]
+            whole = {
+                row.suggestion_id: row
+                for row in session.scalars(
+                    select(SuggestionRow).where(
+                        SuggestionRow.suggestion_id.in_([why.suggestion_id for why in shown])
+                    )
+                )
+            }
             handles = caller.role >= Role.pm
             items = [
                 AloneItem(
-                    suggestion=suggestion_read(row, handles=handles),
+                    suggestion=suggestion_read(whole[why.suggestion_id], handles=handles),
                     reason=why.reason,
                     detail=_alone_detail(why, titles),
                     nearest_theme_id=why.nearest_theme,
@@ -226,9 +243,9 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
                     nearest_ask_id=why.nearest_ask,
                     ask_similarity=why.ask_similarity,
                 )
-                for row, why in zip(rows, found, strict=True)
-                if reason is None or why.reason == reason
-            ][:limit]
+                for why in shown
+                if why.suggestion_id in whole
+            ]
         return AloneReport(
             product=product,
             alone=alone_total,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -67,29 +68,32 @@ class AloneReason:
     ask_similarity: float | None
 
 
-def _unit_rows(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-    data = np.asarray(vectors, dtype=np.float64)
+def _unit_rows(vectors: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float32]:
+    """``vectors`` as float32 rows of unit length (a zero row stays zero)."""
+    data = np.asarray(vectors, dtype=np.float32)
     if len(data) == 0:
         return data
     norms = np.linalg.norm(data, axis=1, keepdims=True)
-    out: npt.NDArray[np.float64] = data / np.maximum(norms, 1e-12)
+    out: npt.NDArray[np.float32] = data / np.maximum(norms, np.float32(1e-12))
     return out
 
 
 def theme_centres(
     theme_of_member: Sequence[str], member_vectors: npt.NDArray[np.float32]
-) -> tuple[list[str], npt.NDArray[np.float64]]:
+) -> tuple[list[str], npt.NDArray[np.float32]]:
     """Each theme's unit mean direction from its members' ``(n, dim)`` vectors: theme ids (in
     first-seen order) and an ``(themes, dim)`` matrix.
     """
     ids = list(dict.fromkeys(theme_of_member))
     if not ids:
-        return [], np.zeros((0, member_vectors.shape[1] if member_vectors.ndim == 2 else 0))
+        return [], np.zeros((0, member_vectors.shape[1] if member_vectors.ndim == 2 else 0), dtype=np.float32)
     rows = _unit_rows(member_vectors)
     index = {theme_id: k for k, theme_id in enumerate(ids)}
-    sums = np.zeros((len(ids), rows.shape[1]))
-    np.add.at(sums, [index[t] for t in theme_of_member], rows)
-    return ids, _unit_rows(sums.astype(np.float32))
+    codes = np.fromiter((index[t] for t in theme_of_member), dtype=np.int64, count=len(theme_of_member))
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+    sums = np.add.reduceat(rows[order], starts, axis=0)  # one row per theme, in code order
+    return ids, _unit_rows(sums)
 
 
 def _repeats(ask: AloneAsk) -> bool:
@@ -101,7 +105,7 @@ def alone_reasons(
     vectors: npt.NDArray[np.float32],
     *,
     theme_ids: Sequence[str],
-    centres: npt.NDArray[np.float64],
+    centres: npt.NDArray[np.floating[Any]],
     config: ThemeConfig | None = None,
 ) -> list[AloneReason]:
     """The reason of each ask in ``asks`` (``vectors``: their ``(n, dim)`` embeddings, in the same
@@ -115,23 +119,31 @@ def alone_reasons(
         raise ValueError("asks and vectors, theme_ids and centres must have the same lengths")
     rows = _unit_rows(vectors)
     known = np.linalg.norm(rows, axis=1) > 0 if n else np.zeros(0, dtype=bool)
-    to_theme = rows @ centres.T if len(theme_ids) and n else np.zeros((n, 0))
-    to_ask = rows @ rows.T if n else np.zeros((0, 0))
-    authors = np.array([ask.author for ask in asks], dtype=object)
-    # a repeat is a mention of the ask it repeats, not a second person's ask beside it
-    repeats = np.array([_repeats(ask) for ask in asks], dtype=bool)
     out: list[AloneReason] = []
+    if n == 0:
+        return out
+    theme_best = np.full(n, -1, dtype=np.int64)
+    theme_sims = np.full(n, np.nan, dtype=np.float32)
+    if len(theme_ids):
+        to_theme = rows @ np.asarray(centres, dtype=np.float32).T
+        theme_best = np.argmax(to_theme, axis=1)
+        theme_sims = to_theme[np.arange(n), theme_best]
+    # another person's ask: not the same author, not a repeat (a repeat is a mention of the ask
+    # it repeats, not a second person's ask beside it), and with a vector
+    codes = np.unique(np.array([ask.author for ask in asks], dtype=object), return_inverse=True)[1]
+    repeats = np.array([_repeats(ask) for ask in asks], dtype=bool)
+    to_ask = rows @ rows.T
+    to_ask[codes[:, None] == codes[None, :]] = -np.inf
+    to_ask[:, repeats | ~known] = -np.inf
+    ask_best = np.argmax(to_ask, axis=1)
+    ask_sims = to_ask[np.arange(n), ask_best]
     for i, ask in enumerate(asks):
         theme, theme_sim = None, None
-        if to_theme.shape[1] and known[i]:
-            best = int(np.argmax(to_theme[i]))
-            theme, theme_sim = theme_ids[best], round(float(to_theme[i, best]), 4)
+        if known[i] and theme_best[i] >= 0:
+            theme, theme_sim = theme_ids[int(theme_best[i])], round(float(theme_sims[i]), 4)
         other, ask_sim = None, None
-        others = (authors != ask.author) & known & ~repeats
-        if known[i] and others.any():
-            sims = np.where(others, to_ask[i], -np.inf)
-            best = int(np.argmax(sims))
-            other, ask_sim = asks[best].suggestion_id, round(float(sims[best]), 4)
+        if known[i] and np.isfinite(ask_sims[i]):
+            other, ask_sim = asks[int(ask_best[i])].suggestion_id, round(float(ask_sims[i]), 4)
         if repeats[i]:
             reason = "repeat"
         elif ask.duplicate_kind == "review":
