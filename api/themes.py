@@ -34,6 +34,7 @@ from api.security import Role
 from contracts.events import LIVE_THEME_STATUSES, LifecycleStatus, Platform
 from models.embedding import EMBEDDING_DIM
 from models.themes.alone import REASONS, AloneAsk, AloneReason, alone_reasons, theme_centres
+from models.themes.askers import ATTACHING
 
 LIVE = [status.value for status in LIVE_THEME_STATUSES]
 ALONE_CONSIDERED = 2_000
@@ -41,8 +42,6 @@ ALONE_CONSIDERED = 2_000
 CENTRE_MEMBERS = 20_000
 """Most recent theme members whose vectors give the themes' centres there."""
 _CHUNK = 500
-ATTACHED = ("exact", "auto")
-"""Duplicate kinds placed as mentions of what they repeat (a ``review`` one stands on its own)."""
 
 
 def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
@@ -267,7 +266,7 @@ def _repeats_in_themes(session: Session, product: str, live: set[str]) -> set[st
             select(SuggestionRow.suggestion_id, SuggestionRow.duplicate_of).where(
                 SuggestionRow.product == product,
                 SuggestionRow.theme_id.is_(None),
-                SuggestionRow.duplicate_kind.in_(ATTACHED),
+                SuggestionRow.duplicate_kind.in_(ATTACHING),
                 SuggestionRow.duplicate_of.is_not(None),
             )
         )

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models.themes.askers import ATTACHING
 from models.themes.config import ThemeConfig
 
 REASONS = ("repeat", "under_review", "near_ask", "near_theme", "unique")
@@ -97,7 +98,7 @@ def theme_centres(
 
 
 def _repeats(ask: AloneAsk) -> bool:
-    return ask.duplicate_kind in ("exact", "auto") and ask.duplicate_of is not None
+    return ask.duplicate_kind in ATTACHING and ask.duplicate_of is not None
 
 
 def alone_reasons(
