@@ -220,6 +220,8 @@ class WhatShipped:
     texts: list[str]
     vectors: FloatMatrix
     other_vectors: FloatMatrix
+    by_theme: bool = False
+    """True when the theme's centre stands for what shipped (:data:`RULE_THE_THEME`)."""
 
 
 def embed_what_shipped(
@@ -246,7 +248,8 @@ def embed_what_shipped(
     clean_title = title.strip("“”\"' ") or fallback
     if not named and not lines:
         unit_centre = l2_normalize(np.asarray(centre, dtype=np.float32)[None, :])
-        return WhatShipped([clean_title], unit_centre, np.zeros((0, unit_centre.shape[1]), dtype=np.float32))
+        none = np.zeros((0, unit_centre.shape[1]), dtype=np.float32)
+        return WhatShipped([clean_title], unit_centre, none, by_theme=True)
     vectors = l2_normalize(embed([clean_title, *lines]))
     row_of = {clean_title: 0, **{line: 1 + i for i, line in enumerate(lines)}}
     line_vectors = vectors[1:] if lines else None

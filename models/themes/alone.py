@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models.embedding import l2_normalize
 from models.themes.askers import ATTACHING
 from models.themes.config import ThemeConfig
 
@@ -69,16 +70,6 @@ class AloneReason:
     ask_similarity: float | None
 
 
-def _unit_rows(vectors: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float32]:
-    """``vectors`` as float32 rows of unit length (a zero row stays zero)."""
-    data = np.asarray(vectors, dtype=np.float32)
-    if len(data) == 0:
-        return data
-    norms = np.linalg.norm(data, axis=1, keepdims=True)
-    out: npt.NDArray[np.float32] = data / np.maximum(norms, np.float32(1e-12))
-    return out
-
-
 def theme_centres(
     theme_of_member: Sequence[str], member_vectors: npt.NDArray[np.float32]
 ) -> tuple[list[str], npt.NDArray[np.float32]]:
@@ -88,13 +79,13 @@ def theme_centres(
     ids = list(dict.fromkeys(theme_of_member))
     if not ids:
         return [], np.zeros((0, member_vectors.shape[1] if member_vectors.ndim == 2 else 0), dtype=np.float32)
-    rows = _unit_rows(member_vectors)
+    rows = l2_normalize(member_vectors)
     index = {theme_id: k for k, theme_id in enumerate(ids)}
     codes = np.fromiter((index[t] for t in theme_of_member), dtype=np.int64, count=len(theme_of_member))
     order = np.argsort(codes, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
     sums = np.add.reduceat(rows[order], starts, axis=0)  # one row per theme, in code order
-    return ids, _unit_rows(sums)
+    return ids, l2_normalize(sums)
 
 
 def _repeats(ask: AloneAsk) -> bool:
@@ -118,11 +109,11 @@ def alone_reasons(
     n = len(asks)
     if len(vectors) != n or len(theme_ids) != len(centres):
         raise ValueError("asks and vectors, theme_ids and centres must have the same lengths")
-    rows = _unit_rows(vectors)
-    known = np.linalg.norm(rows, axis=1) > 0 if n else np.zeros(0, dtype=bool)
     out: list[AloneReason] = []
     if n == 0:
         return out
+    rows = l2_normalize(vectors)
+    known = np.linalg.norm(rows, axis=1) > 0
     theme_best = np.full(n, -1, dtype=np.int64)
     theme_sims = np.full(n, np.nan, dtype=np.float32)
     if len(theme_ids):

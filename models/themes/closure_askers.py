@@ -30,7 +30,6 @@ from models.closure_selection import (
     asked_before,
     embed_what_shipped,
     judge_relevance,
-    note_lines,
     shipped_cutoff,
 )
 from models.embedding import Embedder, l2_normalize
@@ -130,7 +129,7 @@ def _relevance(
         other_centres=_other_centres(work, {trigger.theme_id, *trigger.merged_theme_ids}),
     )
     shown = "; ".join(f"“{text}”" for text in shipped.texts)
-    if not named and not note_lines(note):
+    if shipped.by_theme:
         shown += f" ({RULE_THE_THEME})"
     return judged, (
         f"relevance to {shown} (best cosine) against the theme's spread (members to centre: lowest "

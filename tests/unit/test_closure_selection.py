@@ -287,7 +287,7 @@ def test_a_title_picked_from_the_asks_lets_the_theme_itself_stand_for_what_shipp
     theme_only = verdicts(named=False)
     assert set(theme_only[:8]) == {Verdict.THANKED} and theme_only[8] is Verdict.LEFT_OUT
     shipped = embed_what_shipped("Live", None, centre, embed, named=False)
-    assert shipped.texts == ["Live"] and shipped.other_vectors.shape == (0, 6)
+    assert shipped.texts == ["Live"] and shipped.other_vectors.shape == (0, 6) and shipped.by_theme
     np.testing.assert_allclose(shipped.vectors[0], centre, atol=1e-6)
     # a release note line names what shipped in someone's words: it is judged as before
     noted = verdicts(named=False, note="Share your hike live with the people you choose")
