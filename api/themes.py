@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import numpy.typing as npt
 from fastapi import APIRouter, Query
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.common import ERRORS, NOT_FOUND, ApiError, Viewer
@@ -42,6 +42,7 @@ ALONE_CONSIDERED = 2_000
 CENTRE_MEMBERS = 20_000
 """Most recent theme members whose vectors give the themes' centres there."""
 _CHUNK = 500
+_LISTED_REPEATS = 5_000  # bounds the query's parameters; a theme's repeats are far fewer
 
 
 def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
@@ -255,10 +256,11 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
         )
 
 
-def _repeats_in_themes(session: Session, product: str, live: set[str]) -> set[str]:
+def _repeats_in_themes(session: Session, product: str, live: set[str]) -> dict[str, str]:
     """The product's repeats in no theme (exact or automatic duplicates: placed as mentions of what
     they repeat) whose original, followed through repeats of repeats, is in one of the ``live``
-    themes: they count there, not alone.
+    themes, each with that theme: they count there, not alone. A repeat made while its original
+    was alone keeps no theme of its own when the original later joins one.
     """
     attached: dict[str, str] = {
         suggestion_id: str(original)
@@ -272,7 +274,7 @@ def _repeats_in_themes(session: Session, product: str, live: set[str]) -> set[st
         )
     }
     if not attached:
-        return set()
+        return {}
     originals = set(attached.values()) - set(attached)
     theme_of: dict[str, str | None] = {}
     ids = sorted(originals)
@@ -283,14 +285,15 @@ def _repeats_in_themes(session: Session, product: str, live: set[str]) -> set[st
             )
         ):
             theme_of[suggestion_id] = theme_id
-    beside: set[str] = set()
+    beside: dict[str, str] = {}
     for suggestion_id, original in attached.items():
         seen, current = {suggestion_id}, original
         while current in attached and current not in seen:  # a repeat of a repeat
             seen.add(current)
             current = attached[current]
-        if theme_of.get(current) in live:
-            beside.add(suggestion_id)
+        theme = theme_of.get(current)
+        if theme is not None and theme in live:
+            beside[suggestion_id] = theme
     return beside
 
 
@@ -354,9 +357,15 @@ def _add_theme_route(router: APIRouter, *, engine: Engine) -> None:
             row = session.get(ThemeRow, theme_id)
             if row is None:
                 raise ApiError(404, "not_found", f"no theme {theme_id}")
+            # the theme's asks, and the repeats of them that were made while their original was
+            # alone: counted among the theme's people and thanked by its closures, so listed too
+            repeats = sorted(_repeats_in_themes(session, row.product, {theme_id}))
+            listed = or_(
+                SuggestionRow.theme_id == theme_id, SuggestionRow.suggestion_id.in_(repeats[:_LISTED_REPEATS])
+            )
             members = session.scalars(
                 select(SuggestionRow)
-                .where(SuggestionRow.theme_id == theme_id)
+                .where(listed)
                 .order_by(SuggestionRow.asked_at.desc(), SuggestionRow.suggestion_id)
                 .limit(suggestions_limit)
             ).all()
@@ -369,7 +378,7 @@ def _add_theme_route(router: APIRouter, *, engine: Engine) -> None:
             shipped_at = shipped_cutoff(session, theme_id)
             after = 0 if shipped_at is None else session.scalar(
                 select(func.count()).select_from(SuggestionRow)
-                .where(SuggestionRow.theme_id == theme_id, SuggestionRow.asked_at > shipped_at)
+                .where(listed, SuggestionRow.asked_at > shipped_at)
             ) or 0
             return ThemeDetail(
                 **theme_read(row, handles=handles).model_dump(),

@@ -624,7 +624,7 @@ async function openTheme(themeId) {
         el("span", { class: "factor-name" }, f.name.replaceAll("_", " ")),
         el("span", { class: "factor-bar" }, el("span", { class: "factor-fill", dataset: { share: f.contribution } })),
         el("span", { class: "num small" }, f.contribution.toFixed(3)))))) : null,
-    el("h3", {}, `What people asked (${fmtInt(theme.suggestions.length)} of ${fmtInt(theme.member_count)})`),
+    el("h3", {}, `What people asked (${fmtInt(theme.suggestions.length)} of ${fmtInt(Math.max(theme.mention_count, theme.suggestions.length))})`),
     theme.suggestions.length ? el("ul", { class: "suggestions" }, theme.suggestions.map((s) => el("li", {},
       el("p", {}, s.text),
       s.comment_text && s.comment_text !== s.text

@@ -179,3 +179,23 @@ def test_alone_reasons_follow_the_theme_levels() -> None:
     assert alone_reasons([], np.zeros((0, 8), np.float32), theme_ids=[], centres=np.zeros((0, 8))) == []
     with pytest.raises(ValueError):
         alone_reasons(asks, same[:1], theme_ids=theme_ids, centres=centres)
+
+
+def test_a_themes_detail_lists_the_repeats_of_its_asks_made_while_they_were_alone(
+    world: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, keys = world
+    response = client.get("/themes/t-maps", headers={"X-API-Key": keys["viewer"]})
+    assert response.status_code == 200, response.text
+    listed = {item["suggestion_id"]: item for item in response.json()["suggestions"]}
+    # its three asks, the repeat of m1 and the repeat of that repeat: what its people count and
+    # its closure thanks; not the ask under review, nor the alone ask close to it
+    assert set(listed) == {"m1", "m2", "m3", "r1", "r2"}
+    assert listed["r1"]["duplicate_of"] == "m1" and listed["r2"]["duplicate_of"] == "r1"
+    assert [s["suggestion_id"] for s in response.json()["suggestions"]][:2] == ["r2", "r1"]  # newest first
+    viewer = {"X-API-Key": keys["viewer"]}
+    limited = client.get("/themes/t-maps", params={"suggestions_limit": 2}, headers=viewer)
+    assert [s["suggestion_id"] for s in limited.json()["suggestions"]] == ["r2", "r1"]
+    # a theme none of whose asks is repeated lists its own asks only
+    merged = client.get("/themes/t-gone", headers={"X-API-Key": keys["viewer"]}).json()
+    assert [s["suggestion_id"] for s in merged["suggestions"]] == ["g1"]
