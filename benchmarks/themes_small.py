@@ -6,8 +6,9 @@ asked two to ten times. This draws such subsets from ``../shared/data/themes`` (
 hwu64 test): for each shape ``ideas x rows`` (``ideas`` intents drawn at random, each with a
 random number of its rows in the given range) and each seed, the rows arrive in shuffled order
 through the online path and the idle re-cluster (:func:`models.themes.evaluate.evaluate_themes`,
-rows left alone scored as singletons), and prints mean V-measure, ARI, share of rows alone and
-theme count per variant, on the pipeline's own vectors (the shipped encoder). Every variant is
+rows left alone scored as singletons), and prints mean V-measure, ARI, share of rows alone,
+theme count and strays (the share of the rows in a theme that are not of its most frequent
+intent: asks a closure of that theme would thank for something else) per variant, on the pipeline's own vectors (the shipped encoder). Every variant is
 scored on the same subsets and vectors in the same run.
 
 Run: .venv/bin/python benchmarks/themes_small.py '{"small_clustering": "hdbscan", "emerging_threshold": 0.75}' '{}'
@@ -50,7 +51,7 @@ def subset(labels: list[str], ideas: int, fewest: int, most: int, seed: int) -> 
 def main() -> None:
     variants, sets, vectors = variants_and_sets()
     names = [f"{name} {ideas}x{fewest}-{most}" for name in sets for ideas, fewest, most in SHAPES]
-    print("| variant | " + " | ".join(f"{n}: V / ARI / alone / themes" for n in names) + " |")
+    print("| variant | " + " | ".join(f"{n}: V / ARI / alone / themes / strays" for n in names) + " |")
     print("| --- | " + " | ".join("---" for _ in names) + " |")
     for variant in variants:
         config = dataclasses.replace(ThemeConfig(), **json.loads(variant))
@@ -66,9 +67,10 @@ def main() -> None:
                         vectors=vectors[name][rows],
                         config=config,
                     )
-                    runs.append((result["v_measure"], result["ari"], result["outlier_rate"], result["themes"]))
-                v, ari, alone, themes = np.mean(np.array(runs, dtype=np.float64), axis=0)
-                cells.append(f"{v:.3f} / {ari:.3f} / {alone:.1%} / {themes:.1f}")
+                    runs.append((result["v_measure"], result["ari"], result["outlier_rate"], result["themes"],
+                                 result["stray_rate"]))
+                v, ari, alone, themes, stray = np.mean(np.array(runs, dtype=np.float64), axis=0)
+                cells.append(f"{v:.3f} / {ari:.3f} / {alone:.1%} / {themes:.1f} / {stray:.1%}")
         print(f"| `{variant}` | " + " | ".join(cells) + " |", flush=True)
 
 

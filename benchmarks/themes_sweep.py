@@ -55,7 +55,8 @@ def variants_and_sets() -> tuple[list[str], dict[str, tuple[list[str], list[str]
 
 def main() -> None:
     variants, sets, vectors = variants_and_sets()
-    print("| variant | " + " | ".join(f"{name}: V / ARI / alone / themes / id stability" for name in sets) + " |")
+    print("| variant | " + " | ".join(f"{name}: V / ARI / alone / themes / id stability / strays" for name in sets)
+          + " |")
     print("| --- | " + " | ".join("---" for _ in sets) + " |")
     for variant in variants:
         config = dataclasses.replace(ThemeConfig(), **json.loads(variant))
@@ -67,9 +68,9 @@ def main() -> None:
                 result = evaluate_themes(texts=[texts[i] for i in order], labels=[labels[i] for i in order],
                                          vectors=vectors[name][order], config=config)
                 runs.append((result["v_measure"], result["ari"], result["outlier_rate"], result["themes"],
-                             result["id_stability"]))
-            v, ari, alone, themes, stability = np.mean(runs, axis=0)
-            cells.append(f"{v:.3f} / {ari:.3f} / {alone:.1%} / {themes:.0f} / {stability:.3f}")
+                             result["id_stability"], result["stray_rate"]))
+            v, ari, alone, themes, stability, strays = np.mean(runs, axis=0)
+            cells.append(f"{v:.3f} / {ari:.3f} / {alone:.1%} / {themes:.0f} / {stability:.3f} / {strays:.1%}")
         print(f"| `{variant}` | " + " | ".join(cells) + " |", flush=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -115,8 +116,10 @@ def evaluate_themes(
     with the pool scored as one cluster, as BERTopic's outlier topic is often scored), ``outlier_rate``
     (share of rows in the pool at the end), ``id_stability`` (share of rows that ever got a
     theme whose final theme is their first theme id or its merge successor),
-    ``reclusters`` and timing; with ``final_themes`` also each row's final theme id (None = pool)
-    in input order. ``on_progress(done, n)`` hears after each row.
+    ``stray_rate`` (share of the rows in a theme whose gold label is not the theme's most frequent
+    one: asks a closure of that theme would thank for something else), ``reclusters`` and
+    timing; with ``final_themes`` also each row's final theme id (None = pool) in input order.
+    ``on_progress(done, n)`` hears after each row.
     """
     config = config or ThemeConfig()
     engine = ThemeEngine(config)
@@ -167,6 +170,12 @@ def evaluate_themes(
     if mismatched:
         logger.warning("ledger and state disagree on %d rows", mismatched)
     as_one = [f if f is not None else "pool" for f in final]
+    of_theme: dict[str, Counter[Any]] = {}
+    for theme_id, label in zip(final, labels, strict=True):
+        if theme_id is not None:
+            of_theme.setdefault(theme_id, Counter())[label] += 1
+    themed_rows = sum(sum(counts.values()) for counts in of_theme.values())
+    strays = themed_rows - sum(max(counts.values()) for counts in of_theme.values())
     return {
         "n": n,
         "themes": len(state.themes),
@@ -177,6 +186,7 @@ def evaluate_themes(
         "v_measure_pool_as_one": round(float(v_measure_score(list(labels), as_one)), 4),
         "ari_pool_as_one": round(float(adjusted_rand_score(list(labels), as_one)), 4),
         "outlier_rate": round(sum(f is None for f in final) / max(n, 1), 4),
+        "stray_rate": round(strays / max(themed_rows, 1), 4),
         "id_stability": round(stable / max(len(themed), 1), 4),
         "reclusters": reclusters,
         "duplicates_merged": duplicates_merged,
