@@ -92,6 +92,20 @@ def shuffled(count: int, seed: int | None) -> list[int]:
     return [int(i) for i in np.random.default_rng(seed).permutation(count)]
 
 
+def stray_rate(assigned: Sequence[str | None], labels: Sequence[Any]) -> float:
+    """The share of the rows in a cluster (``assigned[i]`` not None) whose label is not their
+    cluster's most frequent one: the asks a theme holds of another idea, which thanking its every
+    member would get wrong. 0.0 when no row is in a cluster.
+    """
+    of_cluster: dict[str, Counter[Any]] = {}
+    for cluster, label in zip(assigned, labels, strict=True):
+        if cluster is not None:
+            of_cluster.setdefault(cluster, Counter())[label] += 1
+    clustered = sum(sum(counts.values()) for counts in of_cluster.values())
+    majority = sum(max(counts.values()) for counts in of_cluster.values())
+    return (clustered - majority) / clustered if clustered else 0.0
+
+
 def evaluate_themes(
     *,
     texts: Sequence[str],
@@ -170,12 +184,6 @@ def evaluate_themes(
     if mismatched:
         logger.warning("ledger and state disagree on %d rows", mismatched)
     as_one = [f if f is not None else "pool" for f in final]
-    of_theme: dict[str, Counter[Any]] = {}
-    for theme_id, label in zip(final, labels, strict=True):
-        if theme_id is not None:
-            of_theme.setdefault(theme_id, Counter())[label] += 1
-    themed_rows = sum(sum(counts.values()) for counts in of_theme.values())
-    strays = themed_rows - sum(max(counts.values()) for counts in of_theme.values())
     return {
         "n": n,
         "themes": len(state.themes),
@@ -186,7 +194,7 @@ def evaluate_themes(
         "v_measure_pool_as_one": round(float(v_measure_score(list(labels), as_one)), 4),
         "ari_pool_as_one": round(float(adjusted_rand_score(list(labels), as_one)), 4),
         "outlier_rate": round(sum(f is None for f in final) / max(n, 1), 4),
-        "stray_rate": round(strays / max(themed_rows, 1), 4),
+        "stray_rate": round(stray_rate(final, labels), 4),
         "id_stability": round(stable / max(len(themed), 1), 4),
         "reclusters": reclusters,
         "duplicates_merged": duplicates_merged,
