@@ -8,8 +8,9 @@ random number of its rows in the given range) and each seed, the rows arrive in 
 through the online path and the idle re-cluster (:func:`models.themes.evaluate.evaluate_themes`,
 rows left alone scored as singletons), and prints mean V-measure, ARI, share of rows alone,
 theme count and strays (the share of the rows in a theme that are not of its most frequent
-intent: asks a closure of that theme would thank for something else) per variant, on the pipeline's own vectors (the shipped encoder). Every variant is
-scored on the same subsets and vectors in the same run.
+intent: asks a closure of that theme would thank for something else) per variant, on the
+pipeline's own vectors (the shipped encoder). Every variant is scored on the same subsets and
+vectors in the same run.
 
 Run: .venv/bin/python benchmarks/themes_small.py '{"small_clustering": "hdbscan", "emerging_threshold": 0.75}' '{}'
 """

@@ -185,7 +185,8 @@ def test_a_themes_detail_lists_the_repeats_of_its_asks_made_while_they_were_alon
     world: tuple[TestClient, dict[str, str]],
 ) -> None:
     client, keys = world
-    response = client.get("/themes/t-maps", headers={"X-API-Key": keys["viewer"]})
+    viewer = {"X-API-Key": keys["viewer"]}
+    response = client.get("/themes/t-maps", headers=viewer)
     assert response.status_code == 200, response.text
     listed = {item["suggestion_id"]: item for item in response.json()["suggestions"]}
     # its three asks, the repeat of m1 and the repeat of that repeat: what its people count and
@@ -193,9 +194,8 @@ def test_a_themes_detail_lists_the_repeats_of_its_asks_made_while_they_were_alon
     assert set(listed) == {"m1", "m2", "m3", "r1", "r2"}
     assert listed["r1"]["duplicate_of"] == "m1" and listed["r2"]["duplicate_of"] == "r1"
     assert [s["suggestion_id"] for s in response.json()["suggestions"]][:2] == ["r2", "r1"]  # newest first
-    viewer = {"X-API-Key": keys["viewer"]}
     limited = client.get("/themes/t-maps", params={"suggestions_limit": 2}, headers=viewer)
     assert [s["suggestion_id"] for s in limited.json()["suggestions"]] == ["r2", "r1"]
     # a theme none of whose asks is repeated lists its own asks only
-    merged = client.get("/themes/t-gone", headers={"X-API-Key": keys["viewer"]}).json()
+    merged = client.get("/themes/t-gone", headers=viewer).json()
     assert [s["suggestion_id"] for s in merged["suggestions"]] == ["g1"]

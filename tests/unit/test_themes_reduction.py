@@ -54,8 +54,9 @@ def test_umap_space_keeps_separate_ideas_apart_and_is_seeded() -> None:
     assert all(len(idea) == 1 for idea in ideas)
     assert set().union(*ideas) == {0, 1, 2}
     # how finely the leaves cut an idea, and how many rows HDBSCAN leaves as noise, depends on
-    # the layout (which differs from one CPU to another); the engine merges close centres and
-    # places the noise rows after the plan: one theme per idea, nothing alone, nothing mixed
+    # the layout (which differed between two machines with the same packages); the engine merges
+    # close centres and places the noise rows after the plan: one theme per idea, nothing alone,
+    # nothing mixed
     result = evaluate_themes(texts=[f"ask {i}" for i in range(len(rows))], labels=truth, vectors=rows,
                              config=config)
     assert result["themes"] == 3 and result["outlier_rate"] == 0.0 and result["stray_rate"] == 0.0
