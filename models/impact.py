@@ -28,6 +28,7 @@ from typing import Any
 
 from contracts.events import CommentClassified, CommentFields, Verdict
 from contracts.impact import IMPACT_WEEKS, WEEKS_BEFORE, ClosureImpact
+from models.text import own_words
 
 WEEK = timedelta(days=7)
 PRAISE_RATING = 4
@@ -54,7 +55,7 @@ long five-star review would otherwise cost the encoder as much as several asks."
 
 def praise_text(comment: CommentFields) -> str:
     """The words of a praise comment that are embedded (its first :data:`PRAISE_WORDS_EMBEDDED`)."""
-    return " ".join(comment.text.split()[:PRAISE_WORDS_EMBEDDED])
+    return " ".join(own_words(comment.text).split()[:PRAISE_WORDS_EMBEDDED])
 
 
 def is_praise(classified: CommentClassified) -> bool:

@@ -24,7 +24,7 @@ from models.moderation import (
     moderate,
     rate_limited_verdict,
 )
-from models.text import authored_end, fold_text
+from models.text import fold_text, own_words
 from models.units import Unit, split_units
 
 CLASSIFIER_REASON = "classifier"
@@ -120,7 +120,7 @@ BRAND_REPLY = Judgement(
 class SuggestionJudge:
     """Moderation per comment, then per unit the first stage, embeddings and the classifier.
 
-    Moderation reads the comment's own words (:func:`models.text.authored_end`); each comment
+    Moderation reads the comment's own words (:func:`models.text.own_words`); each comment
     that passes is split into units (:func:`models.units.split_units`). Only units the first
     stage passes are embedded, each distinct unit text once per batch. A comment is a
     suggestion when at least one unit scores at or above the classifier's threshold. The
@@ -215,7 +215,7 @@ class SuggestionJudge:
         """Judge the items moderation stops; return the new rate state and the others' indices."""
         passing: list[int] = []
         for index, item in enumerate(items):
-            own = item.text[: authored_end(item.text)]
+            own = own_words(item.text)
             verdict = moderate(own, self.policy) if self.policy is not None else None
             if verdict is not None:
                 detail = verdict.message if verdict.detail is None else f"{verdict.message}: {verdict.detail}"

@@ -6,8 +6,9 @@ Two parts:
   passes; a verdict carries a machine-readable :class:`ReasonCode` and a human message.
   Rules, in order: too long, empty, no letters, blocked word, too many links, promo spam,
   too short; all but the first read only the person's own words (an appended developer
-  reply, quoted reply or signature is cut, :func:`models.text.authored_end`). It never
-  raises: any unexpected error gives an ``UNPROCESSABLE`` verdict (fail closed).
+  reply, quoted reply or signature is cut, and so is a site's notice before them such as
+  "（该条评论已经被删除）": :func:`models.text.own_words`). It never raises: any unexpected
+  error gives an ``UNPROCESSABLE`` verdict (fail closed).
 * :func:`check_author_rate` (stateful but pure): ``(state, author_key, created_at) ->
   (new_state, allowed)`` with the clock passed in and memory bounded by
   ``max_tracked_authors * max_posts_per_author`` timestamps. The input state is never
@@ -29,7 +30,7 @@ from types import MappingProxyType
 
 from models.moderation_evidence import abuse_match, promo_evidence, words_beside_links
 from models.moderation_text import clean_text, count_letters, count_links, count_words
-from models.text import authored_end
+from models.text import own_words
 
 __all__ = [
     "ModerationPolicy",
@@ -139,10 +140,10 @@ DEFAULT_PROMO_TERMS_WITH_LINK: tuple[str, ...] = (
 class ModerationPolicy:
     """Moderation settings; every list is matched case-insensitively on word boundaries.
 
-    Rules look only at the person's own words (:func:`models.text.authored_end`: an appended
-    developer reply, quoted reply or signature is not theirs). Word lists are also caught
-    through leetspeak (``sh1t``), repeated letters (``fuuuck``), inner symbols (``f*ck``,
-    ``f.u.c.k``), spaced letters (``f u c k``), accents and Cyrillic look-alikes.
+    Rules look only at the person's own words (:func:`models.text.own_words`: an appended
+    developer reply, quoted reply or signature, or a site's notice before them, is not theirs).
+    Word lists are also caught through leetspeak (``sh1t``), repeated letters (``fuuuck``),
+    inner symbols (``f*ck``, ``f.u.c.k``), spaced letters (``f u c k``), accents and Cyrillic look-alikes.
     ``blocked_words``: any match removes the comment (slurs, incitement). ``profanity_words``:
     a match removes it only when it is all the comment says (at most ``abuse_max_other_words``
     other words, no link, no ask) or comes with an insult aimed at a person: a swear word in
@@ -214,7 +215,7 @@ def _moderate(text: str, policy: ModerationPolicy) -> ModerationVerdict | None:
     if len(text) > policy.max_chars * 4 or len(clean_text(text, policy.max_chars + 1)) > policy.max_chars:
         return _verdict(ReasonCode.TOO_LONG, f"The comment is longer than {policy.max_chars} characters.")
     own = text[: policy.max_chars * 2]
-    clean = clean_text(own[: authored_end(own)], policy.max_chars)
+    clean = clean_text(own_words(own), policy.max_chars)
     if not clean:
         return _verdict(ReasonCode.EMPTY, "The comment is empty.")
     letters = count_letters(clean)

@@ -132,3 +132,39 @@ def authored_cut(text: str) -> tuple[int, str | None]:
 def authored_end(text: str) -> int:
     """End offset of the person's own words in ``text`` (see :func:`authored_cut`)."""
     return authored_cut(text)[0]
+
+
+_LEADING_NOTICE = re.compile(
+    r"\s*(?:[(\[（【〔]\s*(?:该条评论已经?被删除|該條評論已經?被刪除|该评论已被删除|該評論已被刪除"
+    r"|评论已删除|評論已刪除)\s*[)\]）】〕]|\[(?:deleted|removed)\])\s*",
+    re.IGNORECASE,
+)
+
+
+def authored_start(text: str) -> int:
+    """Start offset of the person's own words in ``text``: after the notices a platform or a
+    review site puts before them ("（该条评论已经被删除）", "this comment has been deleted", which
+    opens a quarter of some app stores' reviews as scraped; Reddit's "[deleted]" and "[removed]").
+
+    Such a notice says nothing the person wrote, and embedded with their words it moves them
+    (MiniLM cosine 0.66-0.86 to the same words without it) and pulls unrelated comments
+    together (0.36-0.45 from about 0.1). ``len(text)`` when nothing else is left.
+    """
+    start = 0
+    while (match := _LEADING_NOTICE.match(text, start)) is not None and match.end() > start:
+        start = match.end()
+    return start
+
+
+def authored_span(text: str) -> tuple[int, int]:
+    """``(start, end)``: ``text[start:end]`` is the person's own words (:func:`authored_start`,
+    :func:`authored_end`); ``start == end`` when there are none.
+    """
+    end = authored_end(text)
+    return min(authored_start(text), end), end
+
+
+def own_words(text: str) -> str:
+    """The person's own words in ``text`` (:func:`authored_span`)."""
+    start, end = authored_span(text)
+    return text[start:end]

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from models.text import authored_end
+from models.text import authored_span
 
 MAX_UNITS = 48
 """At most this many units per comment (the first ones, in order)."""
@@ -106,7 +106,8 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
 
 def _own_regions(text: str) -> list[tuple[int, int]]:
     """Spans of the person's own words: runs of lines that are not quoted, retweeted or a signature."""
-    limit = min(len(text), authored_end(text), MAX_SCAN_CHARS)
+    begin, end = authored_span(text)
+    limit = min(len(text), end, MAX_SCAN_CHARS)
     scanned = text[:limit]
     retweet = _RETWEET.search(scanned)
     if retweet is not None:
@@ -115,7 +116,11 @@ def _own_regions(text: str) -> list[tuple[int, int]]:
     if initials is not None and initials.end() >= limit:
         limit = initials.start()
     regions: list[tuple[int, int]] = []
-    lines = list(_lines(text[:limit]))
+    lines = [
+        (max(offset, begin), line[max(0, begin - offset) :])
+        for offset, line in _lines(text[:limit])
+        if offset + len(line) > begin
+    ]
     for index, (offset, line) in enumerate(lines):
         if _QUOTE_HEADER.match(line) or _SIGNATURE_MARK.match(line) or _is_valediction(lines, index):
             break

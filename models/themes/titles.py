@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from models.text import authored_end
+from models.text import own_words
 
 _URL = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|io|ly|gl|me|co|app)(?:/\S*)?\b", re.IGNORECASE
@@ -106,7 +106,7 @@ def clean_text(text: str) -> str:
     URLs, e-mail addresses, @handles, hashtags (``#`` words, which are tags, not a request) and
     asides in brackets (details, or a platform's notes such as "(comment deleted)").
     """
-    text = text[: authored_end(text)]
+    text = own_words(text)
     for pattern in (_EMAIL, _URL, _HANDLE, _HASHTAG, _ASIDE):
         text = pattern.sub(" ", text)
     return text

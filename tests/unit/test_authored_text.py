@@ -1,4 +1,5 @@
-"""Where the person's own words end: appended replies, quoted replies and signatures are cut."""
+"""Where the person's own words begin and end: a site's notice before them, appended replies,
+quoted replies and signatures are cut."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.text import authored_cut, authored_end, normalize_text
+from models.moderation import ModerationPolicy, ReasonCode, moderate
+from models.text import authored_cut, authored_end, authored_span, normalize_text, own_words
 
 ASK = "Please add a dark mode for the reader, my eyes hurt at night."
 
@@ -76,3 +78,41 @@ def test_end_is_always_a_valid_prefix_offset(text: str) -> None:
     assert 0 <= end <= len(text)
     if kind is None:
         assert end == len(text)
+
+
+DELETED = "（该条评论已经被删除）"  # "this comment has been deleted", as a review site prefixes it
+
+
+@pytest.mark.parametrize(
+    ("text", "own"),
+    [
+        (f"{DELETED}It stops working after 3 days", "It stops working after 3 days"),
+        (f"({DELETED[1:-1]}) Solid", "Solid"),
+        ("【該條評論已經被刪除】 Please add sync", "Please add sync"),
+        ("[deleted]", ""),
+        (f"  [removed]  {DELETED}Hi there", "Hi there"),
+        (DELETED, ""),
+        (f"{DELETED}{ASK}\n---\nDeveloper Response: Thanks!", ASK),
+    ],
+)
+def test_a_sites_notice_before_the_words_is_not_theirs(text: str, own: str) -> None:
+    start, end = authored_span(text)
+    assert text[start:end] == own_words(text) == own
+
+
+@pytest.mark.parametrize("text", [ASK, "Please (deleted) add it back", f"Line one\n{DELETED}later"])
+def test_a_notice_inside_the_comment_is_left_in_its_words(text: str) -> None:
+    assert authored_span(text) == (0, len(text))
+
+
+def test_a_comment_that_is_only_the_notice_is_empty_to_moderation() -> None:
+    for text in (DELETED, "[deleted]", "[removed]"):
+        verdict = moderate(text, ModerationPolicy())
+        assert verdict is not None and verdict.code is ReasonCode.EMPTY
+    assert moderate(f"{DELETED}Please add a dark mode to the reader", ModerationPolicy()) is None
+
+
+@given(st.text(max_size=300))
+def test_the_own_span_is_always_valid(text: str) -> None:
+    start, end = authored_span(text)
+    assert 0 <= start <= end <= len(text)

@@ -150,3 +150,11 @@ def test_suggestion_ids_name_the_comment_and_the_ask() -> None:
 def test_an_appended_developer_reply_gives_no_unit() -> None:
     comment = "Please add a dark mode.\n\n---\nDeveloper Response: Thanks, please add it to our forum."
     assert texts(comment) == ["Please add a dark mode."]
+
+
+def test_a_sites_notice_before_the_comment_gives_no_unit_and_spans_stay_honest() -> None:
+    comment = "（该条评论已经被删除）It stops working. Please add a dark mode"
+    units = split_units(comment)
+    assert [u.text for u in units] == ["It stops working.", "Please add a dark mode"]
+    assert all(comment[u.start : u.end] == u.text for u in units)
+    assert split_units("（该条评论已经被删除）") == [] and split_units("[deleted]") == []
