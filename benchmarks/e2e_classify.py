@@ -16,7 +16,11 @@ in one run on the same texts, measures:
    after the maximum-rate burst (the worker's later stages still working off its suggestions),
    then again, on other texts, once every stage's consumer lag is 0 (the steady state);
 5. the worker's peak RSS: the largest ``VmHWM`` of a process of the worker's tree (the child
-   that runs the model), and the peak of the tree's summed ``VmRSS`` sampled every 0.2 s.
+   that runs the model), and the peak of the tree's summed ``VmRSS`` sampled every 0.2 s;
+6. CPU time per comment (user + system, from /proc) of the worker's tree and of the broker (when
+   the run starts its own), in each phase until every stage has caught up, and at rest: a
+   figure far steadier than rates on a shared machine, and what decides the latency once the
+   cores are full.
 
 Run: .venv/bin/python benchmarks/e2e_classify.py [--n 1500] [--half-seconds 12]
 Starts its own broker on free ports (unless YOUASKED_KAFKA_BOOTSTRAP names a cluster) and stops it.
@@ -208,6 +212,37 @@ class MemorySampler(threading.Thread):
         self.join()
 
 
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds of ``pids`` so far (0 for a process that is gone)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class CpuMeter:
+    """CPU seconds spent by the worker's tree and the broker between two readings."""
+
+    def __init__(self, worker_root: int, broker_pid: int | None) -> None:
+        self.worker_root, self.broker_pid = worker_root, broker_pid
+        self.last = self.read()
+
+    def read(self) -> tuple[float, float]:
+        broker_cpu = cpu_seconds([self.broker_pid]) if self.broker_pid else 0.0
+        return cpu_seconds(tree_pids(self.worker_root)), broker_cpu
+
+    def spent(self) -> tuple[float, float]:
+        """(worker, broker) CPU seconds since the last call."""
+        now = self.read()
+        spent = (now[0] - self.last[0], now[1] - self.last[1])
+        self.last = now
+        return spent
+
+
 def wait_joined(settings: Settings, root: int, timeout: float) -> float:
     """Seconds until the worker's group is stable with a process of ``root``'s tree holding partitions."""
     started = time.monotonic()
@@ -264,7 +299,8 @@ def main() -> None:
                             worker_metrics_port=free_port(), embedding_cache_entries=0)
         ensure_topics(settings)
         exported_model_dir(settings)  # a first export is not start-up
-        results = run_worker(settings, texts, tag, args.half_seconds, args.worker_cache)
+        broker_pid = broker.read_pid(own) if own is not None else None
+        results = run_worker(settings, texts, tag, args.half_seconds, args.worker_cache, broker_pid)
     finally:
         if own is not None:
             broker.stop(own)
@@ -273,13 +309,14 @@ def main() -> None:
 
 
 def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: float,
-               cache_entries: int) -> dict[str, float]:
+               cache_entries: int, broker_pid: int | None) -> dict[str, float]:
     env = {"YOUASKED_EMBEDDING_CACHE_ENTRIES": str(cache_entries)}
     worker = WorkerProcess(settings, settings.state_dir / "worker.log", env=env)
     worker.start()
     assert worker.process is not None
     sampler = MemorySampler(worker.process.pid)
     sampler.start()
+    cpu: dict[str, float] = {}
     try:
         joined_s = wait_joined(settings, worker.process.pid, timeout=300)
         collector = Collector(settings)
@@ -288,6 +325,13 @@ def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: flo
         got = collector.collect({k for k, _ in warm}, timeout=240)
         if len(got) < len(warm):
             raise SystemExit(f"worker did not warm up ({len(got)}/{len(warm)}):\n{worker.log_tail()}")
+
+        inputs = [settings.topic_name(t) for t in WORKER_INPUTS]
+        wait_for_zero_lag(settings, inputs, timeout=300)
+        meter = CpuMeter(worker.process.pid, broker_pid)
+        time.sleep(10)
+        rest = meter.spent()
+        cpu["worker_rest_cores"], cpu["broker_rest_cores"] = rest[0] / 10, rest[1] / 10
 
         records = [comment(f"max{tag}", i, t) for i, t in enumerate(texts)]
         sent = produce(settings, records, None)
@@ -312,9 +356,13 @@ def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: flo
         latencies, sent_count = paced_latencies(f"half{tag}", texts[:count])
         load_half = os.getloadavg()[0]
         # again once every stage of the worker has caught up: the steady state at half the rate
-        caught_up = not any(wait_for_zero_lag(settings, [settings.topic_name(t) for t in WORKER_INPUTS],
-                                              timeout=300).values())
+        caught_up = not any(wait_for_zero_lag(settings, inputs, timeout=300).values())
+        spent = meter.spent()  # the burst and the first half-rate phase, until every stage caught up
+        cpu["worker_ms_burst"], cpu["broker_ms_burst"] = (1000 * x / (len(records) + sent_count) for x in spent)
         settled, settled_count = paced_latencies(f"settled{tag}", texts[-count:])
+        wait_for_zero_lag(settings, inputs, timeout=300)
+        spent = meter.spent()
+        cpu["worker_ms_settled"], cpu["broker_ms_settled"] = (1000 * x / max(1, count) for x in spent)
     finally:
         sampler.stop()
         worker.stop()
@@ -327,6 +375,7 @@ def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: flo
         "settled_p50": float(np.percentile(settled, 50)), "settled_p99": float(np.percentile(settled, 99)),
         "worker_peak_mb": max(sampler.process_peak_kb.values()) / 1024,
         "tree_peak_mb": sampler.tree_peak_kb / 1024, "load_max": load_max, "load_half": load_half,
+        **cpu,
     }
 
 
@@ -352,6 +401,12 @@ def report(args: argparse.Namespace, texts: list[str], torch_rate: float, shippe
     print(f"| worker peak RSS (largest VmHWM in the worker's process tree) | {r['worker_peak_mb']:.0f} MB |")
     print(f"| worker tree peak RSS (supervisor + worker, sampled) | {r['tree_peak_mb']:.0f} MB |")
     print(f"| worker start to joined group (stable, partitions assigned) | {r['joined_s']:.1f} s |")
+    print(f"| CPU per comment (user + system), worker tree / broker: the burst and the first half-rate "
+          f"phase until caught up | {r['worker_ms_burst']:.1f} / {r['broker_ms_burst']:.1f} ms |")
+    print(f"| CPU per comment, worker tree / broker: the half-rate phase once caught up | "
+          f"{r['worker_ms_settled']:.1f} / {r['broker_ms_settled']:.1f} ms |")
+    print(f"| CPU at rest (10 s after the warm-up, every stage caught up), worker tree / broker | "
+          f"{r['worker_rest_cores']:.3f} / {r['broker_rest_cores']:.3f} cores |")
     print(f"| load average (1 min): at the start, after the maximum rate, after half rate (2 cores) "
           f"| {r['load_start']:.1f}, {r['load_max']:.1f}, {r['load_half']:.1f} |")
     print(json.dumps({"torch_rate": round(torch_rate, 1), "shipped_rate": round(shipped_rate, 1),
