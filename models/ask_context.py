@@ -14,7 +14,15 @@ is unchanged. Two things differ from the ask's words:
    every ask uses ("please", "add", "option", "feature", "app", "back", ...) and not a word of
    the product's own name; an ask whose content words (at most two) come with a pronoun
    ("Please add it to the iPad", "Please put it back at the top") is read with its neighbour too.
-2. **The product's name is left out.** Every ask of a product's stream is about that product,
+2. **A short comment is one thought.** A comment of two units, one of them an ask that names
+   little (at most :data:`FEW_CONTENT_WORDS` content words) and the other not an ask but naming
+   something (at least two content words), says one thing: the other unit names or explains
+   what the ask wants ("Photo markers on my recorded track pls. Would make sharing hikes so much
+   nicer": the judge may pick either as the ask, and alone the second would be placed with
+   "share my live location"). Such an ask is placed by the whole comment, in order (at most
+   :data:`SHORT_COMMENT_WORDS` words). A bare "I love it." or "Great app!" next to an ask names
+   nothing and is left out, so praise does not pull asks together.
+3. **The product's name is left out.** Every ask of a product's stream is about that product,
    so its name tells two asks apart not at all; left in, it pulls every ask that names it
    towards every other one (a replay of the Teams reviews grouped 288 people under "Teams").
    Said "app" instead, it does the same through "app" (every "I wish the app ..." together).
@@ -30,6 +38,12 @@ from models.units import Unit
 MAX_PLACEMENT_WORDS = 60
 """The neighbour is cut to keep the placement text at about this many words."""
 
+SHORT_COMMENT_WORDS = 40
+"""A two-unit comment up to this many words is placed whole (rule 2 above)..."""
+
+FEW_CONTENT_WORDS = 3
+"""...when its ask has at most this many content words."""
+
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -44,7 +58,7 @@ FUNCTION_WORDS = _word_set(
     is are was were be been being am do does did done doing have has had having will would
     shall should can could may might must not no nor never so too very just also only even
     and or but if then than as at by for from in into of on onto out over to up down off with
-    without about again all any both each every few more most other some such own same
+    without about again all any both each every ever few more most other some such own same
     again once when where why how while because until before after above below under between
     through during against upon via per etc im ive id dont doesnt didnt cant cannot wont isnt
     arent wasnt werent pls plz please thanks thank thx ok okay yes yeah lol omg
@@ -90,12 +104,16 @@ def product_words(product: str) -> frozenset[str]:
     return frozenset(word.lower() for word in _WORD.findall(product.replace("_", " ")))
 
 
-def placement_text(ask: Unit, units: Sequence[Unit], *, product: str = "") -> str:
+def placement_text(
+    ask: Unit, units: Sequence[Unit], *, product: str = "", asks: Sequence[Unit] | None = None
+) -> str:
     """The text to embed for placing ``ask`` (one of ``units``, a comment's units in order): the
-    ask, with its neighbouring unit when it names nothing, without the product's name.
+    ask, with its neighbouring unit when it names nothing or when the comment is that unit and
+    the ask alone, without the product's name. ``asks`` are the comment's asks (``ask`` among
+    them); None when not known, which counts ``ask`` as the only one.
     """
     words = product_words(product)
-    return without_product_name(_with_context(ask, units, words), words)
+    return without_product_name(_with_context(ask, units, words, asks), words)
 
 
 def without_product_name(text: str, words: frozenset[str]) -> str:
@@ -110,12 +128,14 @@ def without_product_name(text: str, words: frozenset[str]) -> str:
     return left if _WORD.search(left) else text
 
 
-def _with_context(ask: Unit, units: Sequence[Unit], words: frozenset[str]) -> str:
-    if not needs_context(ask.text, product_words=words):
-        return ask.text
+def _with_context(
+    ask: Unit, units: Sequence[Unit], words: frozenset[str], asks: Sequence[Unit] | None
+) -> str:
     position = next((i for i, unit in enumerate(units) if unit.start == ask.start), None)
     if position is None:
         return ask.text
+    if not needs_context(ask.text, product_words=words):
+        return _one_thought(units, position, asks, words) or ask.text
     budget = max(0, MAX_PLACEMENT_WORDS - len(ask.text.split()))
     if position > 0:
         kept = units[position - 1].text.split()[-budget:] if budget else []
@@ -123,3 +143,23 @@ def _with_context(ask: Unit, units: Sequence[Unit], words: frozenset[str]) -> st
     if position + 1 < len(units):
         return " ".join([ask.text, *units[position + 1].text.split()[:budget]])
     return ask.text
+
+
+def _one_thought(
+    units: Sequence[Unit], position: int, asks: Sequence[Unit] | None, words: frozenset[str]
+) -> str | None:
+    """The whole comment when it is two units, the ask at ``position`` naming little and another
+    unit that is not an ask and names something, of at most :data:`SHORT_COMMENT_WORDS` words
+    together; else None.
+    """
+    if len(units) != 2:
+        return None
+    other = units[1 - position]
+    if asks is not None and any(found.start == other.start for found in asks):
+        return None
+    if len(content_words(units[position].text, product_words=words)) > FEW_CONTENT_WORDS:
+        return None
+    if len(content_words(other.text, product_words=words)) < 2:
+        return None
+    text = " ".join(unit.text for unit in units)
+    return text if len(text.split()) <= SHORT_COMMENT_WORDS else None

@@ -196,9 +196,11 @@ class SuggestionJudge:
         """
         row, rows, texts = 0, [], []
         for index, judgement in enumerate(judgements):
-            for ask in judgement.asks if judgement else ():
+            asks = judgement.asks if judgement else ()
+            for ask in asks:
                 text = placement_text(Unit(ask.start, ask.end, ask.text), units.get(index, []),
-                                      product=items[index].product)
+                                      product=items[index].product,
+                                      asks=[Unit(a.start, a.end, a.text) for a in asks])
                 if text != ask.text:
                     rows.append(row)
                     texts.append(text)

@@ -95,3 +95,18 @@ def test_the_product_name_is_left_out_of_the_placement() -> None:
     units = split_units("Please add offline maps to TrailMate")
     assert placement_text(units[0], units, product="trailmate") == "Please add offline maps to"
     assert placement_text(units[0], units) == "Please add offline maps to TrailMate"
+
+
+def test_a_two_unit_comment_is_one_thought_when_its_ask_names_little() -> None:
+    units = split_units("Photo markers on my recorded track pls. Would make sharing hikes so much nicer")
+    whole = " ".join(unit.text for unit in units)
+    assert placement_text(units[1], units) == whole  # the explanation is placed by what it explains
+    assert placement_text(units[0], units) == units[0].text  # names enough by itself
+    # the other unit is an ask of its own: each is placed by its own words
+    assert placement_text(units[1], units, asks=units) == units[1].text
+    # praise next to an ask names nothing and stays out of its placement
+    praised = split_units("Best hiking app ever. Please add dark mode")
+    assert placement_text(praised[1], praised) == praised[1].text
+    # three units are not one thought
+    longer = split_units("Photo markers on my track pls. Would make sharing hikes nicer. Thanks team")
+    assert len(longer) == 3 and placement_text(longer[1], longer) == longer[1].text
