@@ -362,7 +362,7 @@ def run_worker(settings: Settings, texts: list[str], tag: str, half_seconds: flo
         settled, settled_count = paced_latencies(f"settled{tag}", texts[-count:])
         wait_for_zero_lag(settings, inputs, timeout=300)
         spent = meter.spent()
-        cpu["worker_ms_settled"], cpu["broker_ms_settled"] = (1000 * x / max(1, count) for x in spent)
+        cpu["worker_ms_settled"], cpu["broker_ms_settled"] = (1000 * x / settled_count for x in spent)
     finally:
         sampler.stop()
         worker.stop()

@@ -191,16 +191,15 @@ class SuggestionJudge:
         vectors: FloatMatrix,
     ) -> None:
         """Give each ask whose placement text is not its own words (an ask that names nothing,
-        read with its neighbouring unit; an ask that names the product, without the name:
+        read with its neighbouring unit; one that names little in a two-unit comment, read with
+        the comment; an ask that names the product, without the name:
         :func:`models.ask_context.placement_text`) the vector of that text, in place in ``vectors``.
         """
         row, rows, texts = 0, [], []
         for index, judgement in enumerate(judgements):
-            asks = judgement.asks if judgement else ()
+            asks = [Unit(ask.start, ask.end, ask.text) for ask in (judgement.asks if judgement else ())]
             for ask in asks:
-                text = placement_text(Unit(ask.start, ask.end, ask.text), units.get(index, []),
-                                      product=items[index].product,
-                                      asks=[Unit(a.start, a.end, a.text) for a in asks])
+                text = placement_text(ask, units.get(index, []), product=items[index].product, asks=asks)
                 if text != ask.text:
                     rows.append(row)
                     texts.append(text)
