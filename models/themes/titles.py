@@ -22,7 +22,11 @@ mode" but never "please add"; a verb's particle may end it ("Turn it off"). Each
 A fragment gives way to a longer run that contains it and scores at least 0.85 times as much
 ("Bring back the search" to "Bring back the search button"). Titles are distinct within a
 product: when two themes pick the same one, the theme scoring it higher keeps it and the other
-takes its next candidate that is no fragment of it. A theme where no run is shared by two
+takes its next candidate that is no fragment of it. A one-word title that other themes of the
+product use too ("Mode" beside "Dark mode", "Live" beside "Share live location") gives way to
+a phrase of 2 or 3 content words around it that the theme's own members wrote ("Power saver
+mode"), when the members writing it hold at least 15% of the theme (a small theme's fair
+sample, not one instance of a large one). A theme where no run is shared by two
 members takes its most central member's first clause. Everything is deterministic and uses no
 model: only the member vectors the engine already holds. Casing: each word as most members
 write it (acronyms keep capitals), the first letter raised.
@@ -51,7 +55,7 @@ _HANDLE = re.compile(r"(?<![\w@])[@＠][\w.]+")
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 _ASIDE = re.compile(r"\([^()]*\)|（[^（）]*）|\[[^\[\]]*\]|【[^【】]*】")
 _CLAUSE = re.compile(
-    r"[.!?;:,()\[\]{}\"“”«»„|/\n\r\t…。！？；：，、（）]+|\s[-–—]+\s"
+    r"[.!?;:,()\[\]{}\"“”«»„|/+&\n\r\t…。！？；：，、（）]+|\s[-–—]+\s"
     r"|\b(?:but|because|cause|since|although|though|while|whereas|otherwise|unless|so that|if|when)\b",
     re.IGNORECASE,
 )
@@ -227,8 +231,12 @@ def _ranked(
     idf: dict[str, float],
     common: frozenset[str],
     max_words: int,
+    elsewhere: frozenset[str] = frozenset(),
 ) -> list[tuple[float, str]]:
-    """Every candidate title of one theme with its score, best first."""
+    """Every candidate title of one theme with its score, best first. When the best is one word
+    that other themes of the product use too (``elsewhere``: "Mode" beside "Dark mode"), a
+    phrase around it written by the theme's own members (:func:`_expansion`) goes first.
+    """
     weights = _member_weights(theme)
     total = float(weights.sum())
     if total <= 0:
@@ -285,7 +293,58 @@ def _ranked(
         (score, _sentence_case(candidate.written(), forms))
         for score, _, candidate in scored[:_KEPT]
     ]
-    return _completed(ranked)
+    ranked = _completed(ranked)
+    if ranked and len(words := _WORD.findall(ranked[0][1])) == 1 and _key(words[0]) in elsewhere:
+        phrase = _expansion(clauses, _key(words[0]), weights / total, salience, plain, max_words)
+        if phrase is not None:
+            ranked.insert(0, (ranked[0][0] * 1.001, _sentence_case(phrase, forms)))
+    return ranked
+
+
+_EXPANSION_SHARE = 0.15
+"""The weighted share of a theme's members that must write a phrase for it to stand in for the
+theme's one shared word: in a theme of two to six asks one person's words are a fair sample of
+it, in a larger theme one ask's phrase is an instance (one song's name for a theme of songs)."""
+
+
+def _expansion(
+    clauses: Sequence[Sequence[Clause]],
+    anchor: str,
+    shares: npt.NDArray[np.float64],
+    salience: dict[str, float],
+    plain: frozenset[str],
+    max_words: int,
+) -> tuple[str, ...] | None:
+    """A phrase of 2 to 3 words around ``anchor`` (the one word the members share) as one or more
+    members wrote it: "Power saver mode" rather than "Mode", "Photo geotagging" rather than "Photo".
+    Its words are all content words of the theme (no function word, number, or word common to
+    the product's themes) and the members writing it hold at least :data:`_EXPANSION_SHARE` of
+    the theme's weight (``shares``); it scores that share times its words' salience. None when
+    no phrase qualifies.
+    """
+    found: dict[tuple[str, ...], tuple[float, tuple[str, ...]]] = {}
+    longest = min(3, max_words)
+    for member, member_clauses in enumerate(clauses):
+        seen: set[tuple[str, ...]] = set()
+        for words, lower in member_clauses:
+            for at in (i for i, key in enumerate(lower) if key == anchor):
+                for start in range(max(0, at - longest + 1), at + 1):
+                    for end in range(max(at, start + 1), min(len(lower), start + longest)):
+                        key = tuple(lower[start : end + 1])
+                        if key in seen or any(w in plain or w.isdigit() or w not in salience for w in key):
+                            continue
+                        seen.add(key)
+                        share, surface = found.get(key, (0.0, tuple(words[start : end + 1])))
+                        found[key] = (share + float(shares[member]), surface)
+    found = {key: value for key, value in found.items() if value[0] >= _EXPANSION_SHARE}
+    if not found:
+        return None
+
+    def score(item: tuple[tuple[str, ...], tuple[float, tuple[str, ...]]]) -> float:
+        key, (share, _) = item
+        return share * sum(salience[w] for w in set(key))
+
+    return max(found.items(), key=lambda item: (score(item), -len(item[0]), item[0]))[1][1]
 
 
 def _reads_as_title(key: tuple[str, ...], content: frozenset[str]) -> bool:
@@ -358,7 +417,10 @@ def theme_titles(
     idf = {w: math.log(1.0 + average / n) for w, n in term_freq.items()}
     shared_widely = (w for w, n in document_freq.items() if len(themes) >= 6 and n > len(themes) / 3)
     common = frozenset(shared_widely) | ignore
-    rankings = [_ranked(theme, c, idf, common, max_words) for theme, c in zip(themes, clauses, strict=True)]
+    elsewhere = frozenset(w for w, n in document_freq.items() if n > 1)
+    rankings = [
+        _ranked(theme, c, idf, common, max_words, elsewhere) for theme, c in zip(themes, clauses, strict=True)
+    ]
     chosen = _distinct(rankings)
     return [title or _fallback(theme, max_words) for title, theme in zip(chosen, themes, strict=True)]
 

@@ -86,6 +86,21 @@ def test_a_title_keeps_the_words_acronyms_and_the_language_of_the_asks() -> None
     assert theme_titles([theme(japanese, 5), theme(DARK, 1)])[0] == "オフラインマップ"
 
 
+def test_a_word_other_themes_use_too_gives_way_to_a_phrase_of_the_theme() -> None:
+    saver = ["Add a power saver mode and it's perfect.", "A low-battery mode that keeps recording?"]
+    titles = theme_titles([theme(saver, 4), theme(DARK, 1), theme(OFFLINE, 0)])
+    assert titles[1] == "Dark mode"
+    assert titles[0] in {"Power saver mode", "Low-battery mode"}
+    # a word only this theme uses stays the title, however many members add their own details
+    german = ["Bitte GPX-Export fürs Höhenprofil", "GPX-Export wäre klasse", "wann kommt der GPX-Export?"]
+    assert theme_titles([theme(german, 5), theme(DARK, 1)])[0] == "GPX-Export"
+    # in a larger theme one member's phrase is an instance, not the theme: the shared word stays
+    names = ("alpha", "bravo", "delta", "echo", "golf", "hotel", "kilo", "lima", "oscar", "tango")
+    songs = [f"the {name} song" for name in names]
+    titles = theme_titles([theme(songs, 4), theme(["which song is this", "name this song please"], 2)])
+    assert titles[0] == "Song"
+
+
 def test_an_aside_in_brackets_is_no_title() -> None:
     noted = [f"（该条评论已经被删除）{text}" for text in DARK[:3]] + ["[edited] dark mode please"]
     assert theme_titles([theme(noted, 1), theme(OFFLINE, 0)])[0] == "Dark mode"
