@@ -22,7 +22,14 @@ is unchanged. Two things differ from the ask's words:
    "share my live location"). Such an ask is placed by the whole comment, in order (at most
    :data:`SHORT_COMMENT_WORDS` words). A bare "I love it." or "Great app!" next to an ask names
    nothing and is left out, so praise does not pull asks together.
-3. **The product's name is left out.** Every ask of a product's stream is about that product,
+3. **A reason is not an ask.** A unit right after an ask that only says what the ask would do
+   ("Photo markers on my recorded track pls. Would make sharing hikes so much nicer", "... That
+   would save me hours") reads like an ask to a sentence judge ("would make", "would be") but
+   asks for nothing more: it is the ask before it's reason (:func:`is_reason`), and the judge
+   does not count it as a second ask of the comment, which would place its person in a theme of
+   what they never asked for ("sharing hikes"). A unit that names what it wants ("Would be great
+   to have a Wear OS tile", "It would be nice if routes synced") is not a reason.
+4. **The product's name is left out.** Every ask of a product's stream is about that product,
    so its name tells two asks apart not at all; left in, it pulls every ask that names it
    towards every other one (a replay of the Teams reviews grouped 288 people under "Teams").
    Said "app" instead, it does the same through "app" (every "I wish the app ..." together).
@@ -82,6 +89,23 @@ ASK_WORDS = _word_set(
 """Words every kind of ask uses, whatever it asks for."""
 
 PRONOUN_OBJECTS = _word_set("it this that these those them")
+
+
+_REASON = re.compile(
+    r"^\W*(?:(?:it|that|this|which|and|so)\s+)?"
+    r"(?:would|will|could|might|(?:it|that|this|which)['’]d|(?:it|that|this)['’]ll)\s+"
+    r"(?:really\s+|also\s+|definitely\s+|probably\s+)?(?:make|be|help|save|mean|give)\b",
+    re.IGNORECASE,
+)
+_NAMES_A_WANT = re.compile(r"\b(?:if|to|when|an?\s+option|option|feature|ability|way)\b", re.IGNORECASE)
+
+
+def is_reason(text: str) -> bool:
+    """Whether the unit ``text`` only says what an ask would do ("Would make sharing hikes so much
+    nicer", "That would save me hours", "it'd be huge for solo hikers") without naming a want of
+    its own ("to have", "if", "an option", ...: those are asks in their own right).
+    """
+    return _REASON.match(text) is not None and _NAMES_A_WANT.search(text) is None
 
 
 def content_words(text: str, *, product_words: frozenset[str] = frozenset()) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from contracts.events import Verdict
-from models.ask_context import placement_text
+from models.ask_context import is_reason, placement_text
 from models.embedding import Embedder, FloatMatrix
 from models.moderation import (
     ModerationPolicy,
@@ -238,9 +238,11 @@ class SuggestionJudge:
         """The judgement of a comment whose ``units`` the classifier scored."""
         cut = self.scorer.threshold
         asks: dict[str, Ask] = {}  # by folded text: an ask repeated in one comment is one ask
+        after_ask = False
         for unit, score in zip(units, scores, strict=True):
-            if score >= cut:
+            if score >= cut and not (after_ask and is_reason(unit.text)):  # a reason: the ask's own
                 asks.setdefault(fold_text(unit.text), Ask(unit.text, unit.start, unit.end, score))
+            after_ask = score >= cut
         best = max(scores)
         detail = f"best unit score {best:.3f} {'>=' if asks else '<'} {cut:.3f}"
         if asks:

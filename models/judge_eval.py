@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from models.ask_context import is_reason
 from models.datasets import LabelledTexts, load_clap, load_maalej, split_train_holdout
 from models.embedding import FloatMatrix
 from models.labelled import LABELS_DIR, LabelledComment, load_labelled
@@ -240,7 +241,8 @@ def extracted_asks(
     gate: UnitGate | None = None,
 ) -> list[list[Span]]:
     """Per comment, the spans of the units scoring at or above the model's threshold (units the
-    ``gate`` rejects are not judged).
+    ``gate`` rejects are not judged), but for a reason right after an ask
+    (:func:`models.ask_context.is_reason`), as :class:`models.judge.SuggestionJudge` extracts them.
     """
     located = [
         (index, start, end, unit) for index, text in enumerate(texts) for start, end, unit in splitter(text)
@@ -256,9 +258,12 @@ def extracted_asks(
     if not units:
         return asks
     scores = model.predict_proba(units, vectors(units))
-    for (index, start, end, _), score in zip(located, scores, strict=True):
-        if score >= model.threshold:
+    previous = (-1, False)  # the comment of the unit judged before, and whether it was an ask
+    for (index, start, end, unit), score in zip(located, scores, strict=True):
+        asked = bool(score >= model.threshold)
+        if asked and not (previous == (index, True) and is_reason(unit)):  # as the judge does
             asks[index].append((start, end))
+        previous = (index, asked)
     return asks
 
 

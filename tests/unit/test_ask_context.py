@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from contracts.events import Verdict
-from models.ask_context import needs_context, placement_text, product_words, without_product_name
+from models.ask_context import is_reason, needs_context, placement_text, product_words, without_product_name
 from models.judge import JudgeInput, SuggestionJudge
 from models.units import split_units
 from tests.fakes import HashingEmbedder
@@ -110,3 +110,47 @@ def test_a_two_unit_comment_is_one_thought_when_its_ask_names_little() -> None:
     # three units are not one thought
     longer = split_units("Photo markers on my track pls. Would make sharing hikes nicer. Thanks team")
     assert len(longer) == 3 and placement_text(longer[1], longer) == longer[1].text
+
+
+class EveryUnitAsks:
+    """Scores every unit 0.9: a sentence judge that takes "would make ..." for an ask."""
+
+    threshold = 0.5
+    version = "every-unit-test"
+
+    def predict_proba(self, texts: object, vectors: np.ndarray) -> np.ndarray:
+        return np.full(len(vectors), 0.9)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Would make sharing hikes so much nicer", True),
+        ("That would save me hours", True),
+        ("it'd be huge for solo hikers", True),
+        ("Would be great to have a Wear OS tile", False),
+        ("It would be nice if routes synced", False),
+        ("Would love a dark mode", False),
+        ("Please add dark mode", False),
+    ],
+)
+def test_a_unit_that_only_says_what_an_ask_would_do_is_a_reason(text: str, reason: bool) -> None:
+    assert is_reason(text) is reason
+
+
+def test_a_reason_after_an_ask_is_not_a_second_ask() -> None:
+    judge = SuggestionJudge(embedder=HashingEmbedder(), scorer=EveryUnitAsks(), policy=None)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    photo = "Photo markers on my recorded track pls. Would make sharing hikes so much nicer"
+    items = [
+        JudgeInput(photo, "x:a", when),
+        JudgeInput("Would make sharing hikes so much nicer", "x:b", when),  # no ask before it
+        JudgeInput("Add offline maps. Would be great to have GPX export too", "x:c", when),
+    ]
+    _, judgements, vectors = judge.judge(items, None)
+    assert [[ask.text for ask in j.asks] for j in judgements] == [
+        ["Photo markers on my recorded track pls."],
+        ["Would make sharing hikes so much nicer"],
+        ["Add offline maps.", "Would be great to have GPX export too"],
+    ]
+    assert len(vectors) == 4

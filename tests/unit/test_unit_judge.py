@@ -153,6 +153,14 @@ def test_ask_overlap_counts_extracted_and_labelled_asks() -> None:
     assert figures["span_precision"] == 0.5 and figures["span_recall"] == 1.0
 
 
+def test_a_reason_after_an_ask_is_not_extracted_as_an_ask() -> None:
+    text = "pls add a timer. It would make add-ons so much nicer. Would make adding trips easy."
+    split = EvalSplit(name="s", texts=(text,), labels=(1,), spans=(((0, 16),),))
+    figures = ask_overlap(split, KeywordScorer(), vectors=HashingEmbedder().embed)
+    # the scorer takes all three for asks; the two reasons after the ask are not extracted
+    assert figures["extracted_asks"] == 1 and figures["span_precision"] == 1.0
+
+
 def test_unit_judge_training_twice_gives_the_same_artifact(tmp_path: Path) -> None:
     units = _toy_units()
     vectors = HashingEmbedder().embed(units.texts)
