@@ -27,8 +27,11 @@ is unchanged. Two things differ from the ask's words:
    would save me hours") reads like an ask to a sentence judge ("would make", "would be") but
    asks for nothing more: it is the ask before it's reason (:func:`is_reason`), and the judge
    does not count it as a second ask of the comment, which would place its person in a theme of
-   what they never asked for ("sharing hikes"). A unit that names what it wants ("Would be great
-   to have a Wear OS tile", "It would be nice if routes synced") is not a reason.
+   what they never asked for ("sharing hikes"). A reason the judge takes for an ask after a unit
+   it does not ("Garmin watch support?? Would make this perfect") stands for that unit's want:
+   the ask spans both (:func:`reason_span`), so what is quoted and thanked says what was asked.
+   A unit that names what it wants ("Would be great to have a Wear OS tile", "It would be nice
+   if routes synced") is not a reason.
 4. **The product's name is left out.** Every ask of a product's stream is about that product,
    so its name tells two asks apart not at all; left in, it pulls every ask that names it
    towards every other one (a replay of the Teams reviews grouped 288 people under "Teams").
@@ -106,6 +109,16 @@ def is_reason(text: str) -> bool:
     its own ("to have", "if", "an option", ...: those are asks in their own right).
     """
     return _REASON.match(text) is not None and _NAMES_A_WANT.search(text) is None
+
+
+def reason_span(text: str, before: tuple[int, int], reason: tuple[int, int]) -> tuple[int, int] | None:
+    """The span of the ask a reason judged an ask stands for: the unit ``before`` it and the
+    ``reason`` together ("Garmin watch support?? Would make this perfect"), when nothing but
+    spaces and punctuation lies between them in ``text``; else None.
+    """
+    if before[1] > reason[0] or re.search(r"\w", text[before[1] : reason[0]]):
+        return None
+    return before[0], reason[1]
 
 
 def content_words(text: str, *, product_words: frozenset[str] = frozenset()) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from contracts.events import Verdict
-from models.ask_context import is_reason, placement_text
+from models.ask_context import is_reason, placement_text, reason_span
 from models.embedding import Embedder, FloatMatrix
 from models.moderation import (
     ModerationPolicy,
@@ -177,8 +177,14 @@ class SuggestionJudge:
         scores = self.scorer.predict_proba(texts, embedded) if texts else np.zeros(0)
         row_of = {text: row for row, text in enumerate(texts)}
         for index, found in candidates.items():
-            judgements[index] = self._classified(found, [float(scores[row_of[unit.text]]) for unit in found])
-        rows = [row_of[ask.text] for judgement in judgements if judgement for ask in judgement.asks]
+            unit_scores = [float(scores[row_of[unit.text]]) for unit in found]
+            judgements[index] = self._classified(found, unit_scores, items[index].text)
+        ask_texts = [ask.text for judgement in judgements if judgement for ask in judgement.asks]
+        joined = list(dict.fromkeys(text for text in ask_texts if text not in row_of))  # a reason's ask
+        if joined:
+            row_of.update({text: len(texts) + row for row, text in enumerate(joined)})
+            embedded = np.concatenate([embedded, self.embedder.embed(joined)])
+        rows = [row_of[text] for text in ask_texts]
         vectors = embedded[rows] if rows else np.zeros((0, self.embedder.dim), np.float32)
         self._place(items, units, judgements, vectors)
         return rate_state, [j for j in judgements if j is not None], vectors
@@ -234,15 +240,27 @@ class SuggestionJudge:
                 judgements[index] = Judgement(Verdict.MODERATED, limited.code.value, detail, None)
         return rate_state, [index for index, ok in zip(passing, allowed, strict=True) if ok]
 
-    def _classified(self, units: list[Unit], scores: list[float]) -> Judgement:
-        """The judgement of a comment whose ``units`` the classifier scored."""
+    def _classified(self, units: list[Unit], scores: list[float], text: str) -> Judgement:
+        """The judgement of a comment (``text``) whose ``units`` the classifier scored.
+
+        A reason (:func:`models.ask_context.is_reason`) right after an ask is that ask's, not a
+        second ask; a reason judged an ask after a unit that is not one is what that unit wants
+        ("Garmin watch support?? Would make this perfect"): the ask spans both units.
+        """
         cut = self.scorer.threshold
         asks: dict[str, Ask] = {}  # by folded text: an ask repeated in one comment is one ask
-        after_ask = False
-        for unit, score in zip(units, scores, strict=True):
-            if score >= cut and not (after_ask and is_reason(unit.text)):  # a reason: the ask's own
-                asks.setdefault(fold_text(unit.text), Ask(unit.text, unit.start, unit.end, score))
-            after_ask = score >= cut
+        for position, (unit, score) in enumerate(zip(units, scores, strict=True)):
+            if score < cut:
+                continue
+            ask = Ask(unit.text, unit.start, unit.end, score)
+            if position > 0 and is_reason(unit.text):
+                before = units[position - 1]
+                if scores[position - 1] >= cut:
+                    continue
+                span = reason_span(text, (before.start, before.end), (unit.start, unit.end))
+                if span is not None:
+                    ask = Ask(text[span[0] : span[1]], span[0], span[1], score)
+            asks.setdefault(fold_text(ask.text), ask)
         best = max(scores)
         detail = f"best unit score {best:.3f} {'>=' if asks else '<'} {cut:.3f}"
         if asks:

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from models.ask_context import is_reason
+from models.ask_context import is_reason, reason_span
 from models.datasets import LabelledTexts, load_clap, load_maalej, split_train_holdout
 from models.embedding import FloatMatrix
 from models.labelled import LABELS_DIR, LabelledComment, load_labelled
@@ -241,8 +241,9 @@ def extracted_asks(
     gate: UnitGate | None = None,
 ) -> list[list[Span]]:
     """Per comment, the spans of the units scoring at or above the model's threshold (units the
-    ``gate`` rejects are not judged), but for a reason right after an ask
-    (:func:`models.ask_context.is_reason`), as :class:`models.judge.SuggestionJudge` extracts them.
+    ``gate`` rejects are not judged), as :class:`models.judge.SuggestionJudge` extracts them: a
+    reason (:func:`models.ask_context.is_reason`) right after an ask is none, a reason after a
+    unit that is no ask spans that unit too.
     """
     located = [
         (index, start, end, unit) for index, text in enumerate(texts) for start, end, unit in splitter(text)
@@ -258,12 +259,16 @@ def extracted_asks(
     if not units:
         return asks
     scores = model.predict_proba(units, vectors(units))
-    previous = (-1, False)  # the comment of the unit judged before, and whether it was an ask
+    previous = (-1, False, (0, 0))  # the unit judged before: its comment, whether an ask, its span
     for (index, start, end, unit), score in zip(located, scores, strict=True):
         asked = bool(score >= model.threshold)
-        if asked and not (previous == (index, True) and is_reason(unit)):  # as the judge does
-            asks[index].append((start, end))
-        previous = (index, asked)
+        span: Span | None = (start, end)
+        if asked and previous[0] == index and is_reason(unit):  # as the judge does
+            joined = reason_span(texts[index], previous[2], (start, end))
+            span = None if previous[1] else joined or span
+        if asked and span is not None:
+            asks[index].append(span)
+        previous = (index, asked, (start, end))
     return asks
 
 

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from contracts.events import Verdict
-from models.ask_context import is_reason, needs_context, placement_text, product_words, without_product_name
+from models.ask_context import (
+    is_reason,
+    needs_context,
+    placement_text,
+    product_words,
+    reason_span,
+    without_product_name,
+)
 from models.judge import JudgeInput, SuggestionJudge
 from models.units import split_units
 from tests.fakes import HashingEmbedder
@@ -154,3 +161,28 @@ def test_a_reason_after_an_ask_is_not_a_second_ask() -> None:
         ["Add offline maps.", "Would be great to have GPX export too"],
     ]
     assert len(vectors) == 4
+
+
+class WouldAsks:
+    """Scores a unit 0.9 when it says "would", else 0.1: a judge that misses the question before."""
+
+    threshold = 0.5
+    version = "would-test"
+
+    def predict_proba(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        return np.array([0.9 if "would" in text.lower() else 0.1 for text in texts])
+
+
+def test_a_reason_after_a_unit_that_is_no_ask_stands_for_that_units_want() -> None:
+    embedder = HashingEmbedder()
+    judge = SuggestionJudge(embedder=embedder, scorer=WouldAsks(), policy=None)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    text = "@trailmate Garmin watch support?? Would make this perfect"
+    _, judgements, vectors = judge.judge([JudgeInput(text, "x:a", when, "trailmate")], None)
+    (ask,) = judgements[0].asks
+    assert ask.text == "Garmin watch support?? Would make this perfect"
+    assert text[ask.start : ask.end] == ask.text
+    np.testing.assert_allclose(vectors, embedder.embed([ask.text]), atol=1e-6)
+    # words between the two units (a unit the first stage did not pass on): no joined span
+    assert reason_span("Watch app?? so Would be nice", (0, 11), (15, 28)) is None
+    assert reason_span("Watch app?? 🙏 Would be nice", (0, 11), (14, 27)) == (0, 27)

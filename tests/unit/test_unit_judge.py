@@ -11,7 +11,15 @@ import pytest
 
 from models.datasets import LabelledTexts
 from models.embedding import FloatMatrix
-from models.judge_eval import Contender, EvalSplit, ask_overlap, comment_scores, comment_units, evaluate
+from models.judge_eval import (
+    Contender,
+    EvalSplit,
+    ask_overlap,
+    comment_scores,
+    comment_units,
+    evaluate,
+    extracted_asks,
+)
 from models.suggestion_mlp import MLPSettings, SuggestionMLP, fit_mlp
 from models.suggestions import SuggestionClassifier, TrainingConfig
 from models.unit_judge import UnitOption, fitter_of, load_unit_judge, train_option
@@ -158,6 +166,14 @@ def test_a_reason_after_an_ask_is_not_extracted_as_an_ask() -> None:
     split = EvalSplit(name="s", texts=(text,), labels=(1,), spans=(((0, 16),),))
     figures = ask_overlap(split, KeywordScorer(), vectors=HashingEmbedder().embed)
     # the scorer takes all three for asks; the two reasons after the ask are not extracted
+    assert figures["extracted_asks"] == 1 and figures["span_precision"] == 1.0
+
+
+def test_a_reason_after_a_unit_that_is_no_ask_is_extracted_with_that_unit() -> None:
+    text = "Photo markers pls. Would make adding trips easy."
+    split = EvalSplit(name="s", texts=(text,), labels=(1,), spans=(((0, 18),),))
+    assert extracted_asks(split.texts, KeywordScorer(), HashingEmbedder().embed, comment_units) == [[(0, 48)]]
+    figures = ask_overlap(split, KeywordScorer(), vectors=HashingEmbedder().embed)
     assert figures["extracted_asks"] == 1 and figures["span_precision"] == 1.0
 
 
