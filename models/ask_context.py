@@ -97,7 +97,7 @@ PRONOUN_OBJECTS = _word_set("it this that these those them")
 _REASON = re.compile(
     r"^\W*(?:(?:it|that|this|which|and|so)\s+)?"
     r"(?:would|will|could|might|(?:it|that|this|which)['’]d|(?:it|that|this)['’]ll)\s+"
-    r"(?:really\s+|also\s+|definitely\s+|probably\s+)?(?:make|be|help|save|mean|give)\b",
+    r"(?:really\s+|also\s+|definitely\s+|probably\s+)?(?:make|be|help|save|mean|give|use)\b",
     re.IGNORECASE,
 )
 _NAMES_A_WANT = re.compile(r"\b(?:if|to|when|an?\s+option|option|feature|ability|way)\b", re.IGNORECASE)

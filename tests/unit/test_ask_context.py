@@ -135,6 +135,8 @@ class EveryUnitAsks:
         ("Would make sharing hikes so much nicer", True),
         ("That would save me hours", True),
         ("it'd be huge for solo hikers", True),
+        ("would use it every weekend", True),
+        ("Would use the app more if it synced", False),
         ("Would be great to have a Wear OS tile", False),
         ("It would be nice if routes synced", False),
         ("Would love a dark mode", False),
