@@ -232,7 +232,9 @@ class CommentClassified(Event):
     product change, the first stage's best unit score when that stage rejected every unit
     (compare it with the first stage's threshold in ``reason_detail``, not with ``threshold``),
     and None when moderation stopped it first. ``asks`` are the units scored at or above
-    ``threshold``, in order of position: non-empty exactly when ``verdict`` is ``suggestion``.
+    ``threshold``, in order of position: non-empty exactly when ``verdict`` is ``suggestion``. A
+    unit that only gives the reason for the ask before it ("Would make sharing hikes nicer") is
+    no ask of its own; one scored an ask after a unit that is not spans both units.
     A brand's own reply is not judged: ``verdict`` and ``reason`` are ``brand_reply`` (version 3).
     """
 
