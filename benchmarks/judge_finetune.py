@@ -34,7 +34,6 @@ import math
 import pickle
 import sys
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -261,16 +260,29 @@ def main(argv: list[str] | None = None) -> int:
         tuned = Top(layers)
         started = time.perf_counter()
         if mode == "setfit":
-            trainer, name = (
-                partial(tune_setfit, steps=args.steps),
-                f"setfit, top {args.layers}, {args.steps} steps",
+            tune_setfit(
+                tuned,
+                hidden,
+                units.texts,
+                labels.tolist(),
+                weights.tolist(),
+                steps=args.steps,
+                lr=args.lr,
+                seed=args.seed,
             )
+            name = f"setfit, top {args.layers}, {args.steps} steps"
         else:
-            trainer, name = (
-                partial(tune, epochs=args.epochs),
-                f"classify, top {args.layers}, {args.epochs} epochs",
+            tune(
+                tuned,
+                hidden,
+                units.texts,
+                labels.tolist(),
+                weights.tolist(),
+                epochs=args.epochs,
+                lr=args.lr,
+                seed=args.seed,
             )
-        trainer(tuned, hidden, units.texts, labels.tolist(), weights.tolist(), lr=args.lr, seed=args.seed)
+            name = f"classify, top {args.layers}, {args.epochs} epochs"
         print(f"{name}: tuned in {time.perf_counter() - started:.0f} s", flush=True)
         tables[name] = tuned
     report: dict[str, Any] = {}
