@@ -34,6 +34,7 @@ import math
 import pickle
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -260,29 +261,16 @@ def main(argv: list[str] | None = None) -> int:
         tuned = Top(layers)
         started = time.perf_counter()
         if mode == "setfit":
-            tune_setfit(
-                tuned,
-                hidden,
-                units.texts,
-                labels.tolist(),
-                weights.tolist(),
-                steps=args.steps,
-                lr=args.lr,
-                seed=args.seed,
+            trainer, name = (
+                partial(tune_setfit, steps=args.steps),
+                f"setfit, top {args.layers}, {args.steps} steps",
             )
-            name = f"setfit, top {args.layers}, {args.steps} steps"
         else:
-            tune(
-                tuned,
-                hidden,
-                units.texts,
-                labels.tolist(),
-                weights.tolist(),
-                epochs=args.epochs,
-                lr=args.lr,
-                seed=args.seed,
+            trainer, name = (
+                partial(tune, epochs=args.epochs),
+                f"classify, top {args.layers}, {args.epochs} epochs",
             )
-            name = f"classify, top {args.layers}, {args.epochs} epochs"
+        trainer(tuned, hidden, units.texts, labels.tolist(), weights.tolist(), lr=args.lr, seed=args.seed)
         print(f"{name}: tuned in {time.perf_counter() - started:.0f} s", flush=True)
         tables[name] = tuned
     report: dict[str, Any] = {}

@@ -29,7 +29,7 @@ is unchanged. Two things differ from the ask's words:
    does not count it as a second ask of the comment, which would place its person in a theme of
    what they never asked for ("sharing hikes"). A reason the judge takes for an ask after a unit
    it does not ("Garmin watch support?? Would make this perfect") stands for that unit's want:
-   the ask spans both (:func:`reason_span`), so what is quoted and thanked says what was asked.
+   the ask spans both (:func:`ask_spans`), so what is quoted and thanked says what was asked.
    A unit that names what it wants ("Would be great to have a Wear OS tile", "It would be nice
    if routes synced") is not a reason.
 4. **The product's name is left out.** Every ask of a product's stream is about that product,
@@ -109,6 +109,25 @@ def is_reason(text: str) -> bool:
     its own ("to have", "if", "an option", ...: those are asks in their own right).
     """
     return _REASON.match(text) is not None and _NAMES_A_WANT.search(text) is None
+
+
+def ask_spans(text: str, units: Sequence[Unit], asked: Sequence[bool]) -> list[tuple[int, int, int]]:
+    """The asks of the comment ``text`` among its judged ``units`` (in order; ``asked[i]``: unit
+    ``i`` scored at or above the threshold), as ``(start, end, i)``: a reason right after an ask
+    is none, and a reason judged an ask after a unit that is not one spans both (rule 3 above).
+    """
+    spans: list[tuple[int, int, int]] = []
+    for position, (unit, is_ask) in enumerate(zip(units, asked, strict=True)):
+        if not is_ask:
+            continue
+        start, end = unit.start, unit.end
+        if position > 0 and is_reason(unit.text):
+            if asked[position - 1]:
+                continue
+            before = units[position - 1]
+            start, end = reason_span(text, (before.start, before.end), (start, end)) or (start, end)
+        spans.append((start, end, position))
+    return spans
 
 
 def reason_span(text: str, before: tuple[int, int], reason: tuple[int, int]) -> tuple[int, int] | None:

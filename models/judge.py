@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from contracts.events import Verdict
-from models.ask_context import is_reason, placement_text, reason_span
+from models.ask_context import ask_spans, placement_text
 from models.embedding import Embedder, FloatMatrix
 from models.moderation import (
     ModerationPolicy,
@@ -243,24 +243,16 @@ class SuggestionJudge:
     def _classified(self, units: list[Unit], scores: list[float], text: str) -> Judgement:
         """The judgement of a comment (``text``) whose ``units`` the classifier scored.
 
-        A reason (:func:`models.ask_context.is_reason`) right after an ask is that ask's, not a
-        second ask; a reason judged an ask after a unit that is not one is what that unit wants
-        ("Garmin watch support?? Would make this perfect"): the ask spans both units.
+        Which scored units are asks, and their spans, is :func:`models.ask_context.ask_spans`: a
+        reason right after an ask is none; a reason judged an ask after a unit that is not one
+        spans both ("Garmin watch support?? Would make this perfect").
         """
         cut = self.scorer.threshold
         asks: dict[str, Ask] = {}  # by folded text: an ask repeated in one comment is one ask
-        for position, (unit, score) in enumerate(zip(units, scores, strict=True)):
-            if score < cut:
-                continue
-            ask = Ask(unit.text, unit.start, unit.end, score)
-            if position > 0 and is_reason(unit.text):
-                before = units[position - 1]
-                if scores[position - 1] >= cut:
-                    continue
-                span = reason_span(text, (before.start, before.end), (unit.start, unit.end))
-                if span is not None:
-                    ask = Ask(text[span[0] : span[1]], span[0], span[1], score)
-            asks.setdefault(fold_text(ask.text), ask)
+        for start, end, position in ask_spans(text, units, [score >= cut for score in scores]):
+            unit = units[position]
+            ask_text = unit.text if (start, end) == (unit.start, unit.end) else text[start:end]  # joined
+            asks.setdefault(fold_text(ask_text), Ask(ask_text, start, end, scores[position]))
         best = max(scores)
         detail = f"best unit score {best:.3f} {'>=' if asks else '<'} {cut:.3f}"
         if asks:

@@ -28,12 +28,12 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from models.ask_context import is_reason, reason_span
+from models.ask_context import ask_spans
 from models.datasets import LabelledTexts, load_clap, load_maalej, split_train_holdout
 from models.embedding import FloatMatrix
 from models.labelled import LABELS_DIR, LabelledComment, load_labelled
 from models.suggestions import evaluate_binary
-from models.units import split_units
+from models.units import Unit, split_units
 
 TIZARD_FILE = Path("suggestions") / "tizard_forum_sentences.csv"
 TIZARD_POSITIVE = "feature request"
@@ -241,9 +241,8 @@ def extracted_asks(
     gate: UnitGate | None = None,
 ) -> list[list[Span]]:
     """Per comment, the spans of the units scoring at or above the model's threshold (units the
-    ``gate`` rejects are not judged), as :class:`models.judge.SuggestionJudge` extracts them: a
-    reason (:func:`models.ask_context.is_reason`) right after an ask is none, a reason after a
-    unit that is no ask spans that unit too.
+    ``gate`` rejects are not judged), as :class:`models.judge.SuggestionJudge` extracts them
+    (:func:`models.ask_context.ask_spans`).
     """
     located = [
         (index, start, end, unit) for index, text in enumerate(texts) for start, end, unit in splitter(text)
@@ -259,16 +258,12 @@ def extracted_asks(
     if not units:
         return asks
     scores = model.predict_proba(units, vectors(units))
-    previous = (-1, False, (0, 0))  # the unit judged before: its comment, whether an ask, its span
+    judged: dict[int, list[tuple[Unit, bool]]] = {}
     for (index, start, end, unit), score in zip(located, scores, strict=True):
-        asked = bool(score >= model.threshold)
-        span: Span | None = (start, end)
-        if asked and previous[0] == index and is_reason(unit):  # as the judge does
-            joined = reason_span(texts[index], previous[2], (start, end))
-            span = None if previous[1] else joined or span
-        if asked and span is not None:
-            asks[index].append(span)
-        previous = (index, asked, (start, end))
+        judged.setdefault(index, []).append((Unit(start, end, unit), bool(score >= model.threshold)))
+    for index, pairs in judged.items():
+        found = ask_spans(texts[index], [unit for unit, _ in pairs], [asked for _, asked in pairs])
+        asks[index] = [(start, end) for start, end, _ in found]
     return asks
 
 
