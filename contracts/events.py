@@ -234,7 +234,8 @@ class CommentClassified(Event):
     and None when moderation stopped it first. ``asks`` are the units scored at or above
     ``threshold``, in order of position: non-empty exactly when ``verdict`` is ``suggestion``. A
     unit that only gives the reason for the ask before it ("Would make sharing hikes nicer") is
-    no ask of its own; one scored an ask after a unit that is not spans both units.
+    no ask of its own; one scored an ask after a unit that is not spans both units, as an ask
+    that names nothing ("Please add it!") spans the unit beside it that says what it wants.
     A brand's own reply is not judged: ``verdict`` and ``reason`` are ``brand_reply`` (version 3).
     """
 

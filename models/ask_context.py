@@ -9,11 +9,13 @@ is unchanged. Two things differ from the ask's words:
    alike, so they cluster into one theme of every wish, and two of them from different comments
    look like repeats of each other. What they ask for is in the comment around them ("The new
    layout hides the tabs. Please put it back!!!"): such an ask is embedded with the unit before
-   it, or the one after when it opens the comment. An ask "names something" when it holds a
-   content word: a word of two or more letters that is not a function word, not one of the words
-   every ask uses ("please", "add", "option", "feature", "app", "back", ...) and not a word of
-   the product's own name; an ask whose content words (at most two) come with a pronoun
-   ("Please add it to the iPad", "Please put it back at the top") is read with its neighbour too.
+   it, or the one after when it opens the comment, and its span takes that unit in when it is
+   no ask of its own (:func:`ask_spans`): the ask quoted and thanked is the whole request. An
+   ask "names something" when it holds a content word: a word of two or more letters that is
+   not a function word, not one of the words every ask uses ("please", "add", "option",
+   "feature", "app", "back", ...) and not a word of the product's own name; an ask whose content
+   words (at most two) come with a pronoun ("Please add it to the iPad", "Please put it back at
+   the top") is read with its neighbour too.
 2. **A short comment is one thought.** A comment of two units, one of them an ask that names
    little (at most :data:`FEW_CONTENT_WORDS` content words) and the other not an ask but naming
    something (at least two content words), says one thing: the other unit names or explains
@@ -111,10 +113,16 @@ def is_reason(text: str) -> bool:
     return _REASON.match(text) is not None and _NAMES_A_WANT.search(text) is None
 
 
-def ask_spans(text: str, units: Sequence[Unit], asked: Sequence[bool]) -> list[tuple[int, int, int]]:
+def ask_spans(
+    text: str, units: Sequence[Unit], asked: Sequence[bool], *, product_words: frozenset[str] = frozenset()
+) -> list[tuple[int, int, int]]:
     """The asks of the comment ``text`` among its judged ``units`` (in order; ``asked[i]``: unit
     ``i`` scored at or above the threshold), as ``(start, end, i)``: a reason right after an ask
-    is none, and a reason judged an ask after a unit that is not one spans both (rule 3 above).
+    is none, and a reason judged an ask after a unit that is not one spans both (rule 3 above);
+    an ask that names nothing spans the neighbouring unit it is read with (rule 1), when that unit
+    is no ask, names something and is at most :data:`MAX_PLACEMENT_WORDS` words ("Is there a way
+    to export to GPX? If not, please add it!"), so that what is quoted and thanked says what was
+    asked.
     """
     spans: list[tuple[int, int, int]] = []
     for position, (unit, is_ask) in enumerate(zip(units, asked, strict=True)):
@@ -126,14 +134,36 @@ def ask_spans(text: str, units: Sequence[Unit], asked: Sequence[bool]) -> list[t
                 continue
             before = units[position - 1]
             start, end = reason_span(text, (before.start, before.end), (start, end)) or (start, end)
+        elif needs_context(unit.text, product_words=product_words):
+            start, end = _context_span(text, units, asked, position, product_words) or (start, end)
         spans.append((start, end, position))
     return spans
+
+
+def _context_span(
+    text: str, units: Sequence[Unit], asked: Sequence[bool], position: int, words: frozenset[str]
+) -> tuple[int, int] | None:
+    """The span of the ask at ``position`` (one that names nothing) with the unit it is read with:
+    the one before it, or the one after when it opens the comment; None when that unit is an
+    ask, names nothing, is longer than :data:`MAX_PLACEMENT_WORDS` words or is not right beside it.
+    """
+    other = position - 1 if position > 0 else position + 1
+    if other >= len(units) or asked[other]:
+        return None
+    neighbour = units[other]
+    if len(neighbour.text.split()) > MAX_PLACEMENT_WORDS:
+        return None
+    if not content_words(neighbour.text, product_words=words):
+        return None
+    first, second = sorted(((neighbour.start, neighbour.end), (units[position].start, units[position].end)))
+    return reason_span(text, first, second)
 
 
 def reason_span(text: str, before: tuple[int, int], reason: tuple[int, int]) -> tuple[int, int] | None:
     """The span of the ask a reason judged an ask stands for: the unit ``before`` it and the
     ``reason`` together ("Garmin watch support?? Would make this perfect"), when nothing but
-    spaces and punctuation lies between them in ``text``; else None.
+    spaces and punctuation lies between them in ``text``; else None. Any two units side by side
+    join the same way.
     """
     if before[1] > reason[0] or re.search(r"\w", text[before[1] : reason[0]]):
         return None

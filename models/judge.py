@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from contracts.events import Verdict
-from models.ask_context import ask_spans, placement_text
+from models.ask_context import ask_spans, placement_text, product_words
 from models.embedding import Embedder, FloatMatrix
 from models.moderation import (
     ModerationPolicy,
@@ -177,8 +177,11 @@ class SuggestionJudge:
         scores = self.scorer.predict_proba(texts, embedded) if texts else np.zeros(0)
         row_of = {text: row for row, text in enumerate(texts)}
         for index, found in candidates.items():
-            unit_scores = [float(scores[row_of[unit.text]]) for unit in found]
-            judgements[index] = self._classified(found, unit_scores, items[index].text)
+            passed = {unit.start for unit in found}  # every unit, but the first stage's rejects unscored
+            unit_scores = [float(scores[row_of[unit.text]]) if unit.start in passed else None
+                           for unit in units[index]]
+            item = items[index]
+            judgements[index] = self._classified(units[index], unit_scores, item.text, item.product)
         ask_texts = [ask.text for judgement in judgements if judgement for ask in judgement.asks]
         joined = list(dict.fromkeys(text for text in ask_texts if text not in row_of))  # a reason's ask
         if joined:
@@ -240,23 +243,29 @@ class SuggestionJudge:
                 judgements[index] = Judgement(Verdict.MODERATED, limited.code.value, detail, None)
         return rate_state, [index for index, ok in zip(passing, allowed, strict=True) if ok]
 
-    def _classified(self, units: list[Unit], scores: list[float], text: str) -> Judgement:
-        """The judgement of a comment (``text``) whose ``units`` the classifier scored.
+    def _classified(
+        self, units: list[Unit], scores: list[float | None], text: str, product: str
+    ) -> Judgement:
+        """The judgement of a comment (``text``, about ``product``): its ``units`` in order, with the
+        classifier's score of each (None: one the first stage did not pass on, no ask).
 
         Which scored units are asks, and their spans, is :func:`models.ask_context.ask_spans`: a
         reason right after an ask is none; a reason judged an ask after a unit that is not one
-        spans both ("Garmin watch support?? Would make this perfect").
+        spans both ("Garmin watch support?? Would make this perfect"), as an ask that names
+        nothing spans the unit that says what it wants ("No GPX export? Please add it!").
         """
         cut = self.scorer.threshold
         asks: dict[str, Ask] = {}  # by folded text: an ask repeated in one comment is one ask
-        for start, end, position in ask_spans(text, units, [score >= cut for score in scores]):
-            unit = units[position]
+        scored = [score for score in scores if score is not None]
+        asked = [score is not None and score >= cut for score in scores]
+        for start, end, position in ask_spans(text, units, asked, product_words=product_words(product)):
+            unit, score = units[position], scores[position] or 0.0  # an ask was scored
             ask_text = unit.text if (start, end) == (unit.start, unit.end) else text[start:end]  # joined
-            asks.setdefault(fold_text(ask_text), Ask(ask_text, start, end, scores[position]))
-        best = max(scores)
+            asks.setdefault(fold_text(ask_text), Ask(ask_text, start, end, score))
+        best = max(scored)
         detail = f"best unit score {best:.3f} {'>=' if asks else '<'} {cut:.3f}"
         if asks:
-            detail += f"; {len(asks)} ask{'s' if len(asks) > 1 else ''} of {len(units)} units scored"
+            detail += f"; {len(asks)} ask{'s' if len(asks) > 1 else ''} of {len(scored)} units scored"
         verdict = Verdict.SUGGESTION if asks else Verdict.NOT_SUGGESTION
         return Judgement(verdict, CLASSIFIER_REASON, detail, best, tuple(asks.values()))
 

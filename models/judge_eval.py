@@ -241,8 +241,8 @@ def extracted_asks(
     gate: UnitGate | None = None,
 ) -> list[list[Span]]:
     """Per comment, the spans of the units scoring at or above the model's threshold (units the
-    ``gate`` rejects are not judged), as :class:`models.judge.SuggestionJudge` extracts them
-    (:func:`models.ask_context.ask_spans`).
+    ``gate`` rejects are not judged, but stay units of their comment), as
+    :class:`models.judge.SuggestionJudge` extracts them (:func:`models.ask_context.ask_spans`).
     """
     located = [
         (index, start, end, unit) for index, text in enumerate(texts) for start, end, unit in splitter(text)
@@ -250,17 +250,18 @@ def extracted_asks(
     asks: list[list[Span]] = [[] for _ in texts]
     if not located:
         return asks
+    every = [unit for *_, unit in located]
+    passed = [True] * len(every)
     if gate is not None:
-        texts_of = [unit for *_, unit in located]
-        passed = gate.predict_proba(texts_of) >= gate.threshold
-        located = [item for item, ok in zip(located, passed, strict=True) if ok]
-    units = [unit for *_, unit in located]
+        passed = [bool(ok) for ok in gate.predict_proba(every) >= gate.threshold]
+    units = [unit for unit, ok in zip(every, passed, strict=True) if ok]
     if not units:
         return asks
-    scores = model.predict_proba(units, vectors(units))
+    scored = iter(model.predict_proba(units, vectors(units)))
     judged: dict[int, list[tuple[Unit, bool]]] = {}
-    for (index, start, end, unit), score in zip(located, scores, strict=True):
-        judged.setdefault(index, []).append((Unit(start, end, unit), bool(score >= model.threshold)))
+    for (index, start, end, unit), ok in zip(located, passed, strict=True):
+        asked = ok and bool(next(scored) >= model.threshold)
+        judged.setdefault(index, []).append((Unit(start, end, unit), asked))
     for index, pairs in judged.items():
         found = ask_spans(texts[index], [unit for unit, _ in pairs], [asked for _, asked in pairs])
         asks[index] = [(start, end) for start, end, _ in found]

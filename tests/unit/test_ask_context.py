@@ -7,6 +7,7 @@ import pytest
 
 from contracts.events import Verdict
 from models.ask_context import (
+    ask_spans,
     is_reason,
     needs_context,
     placement_text,
@@ -71,7 +72,7 @@ def test_a_long_neighbour_is_cut_to_its_last_words() -> None:
     assert text.endswith("Please add it!") and len(text.split()) <= 60
 
 
-def test_the_judge_places_such_an_ask_by_its_context_and_keeps_its_words() -> None:
+def test_the_judge_places_such_an_ask_by_its_context_and_quotes_them_together() -> None:
     embedder = HashingEmbedder()
     judge = SuggestionJudge(embedder=embedder, scorer=KeywordScorer(), policy=None)
     when = datetime(2026, 1, 1, tzinfo=UTC)
@@ -83,7 +84,14 @@ def test_the_judge_places_such_an_ask_by_its_context_and_keeps_its_words() -> No
     _, judgements, vectors = judge.judge(items, None)
     assert [j.verdict for j in judgements] == [Verdict.SUGGESTION] * 3
     asks = [j.asks[0].text for j in judgements]
-    assert asks == ["Please add it back.", "Please add it back.", "Please add a dark mode"]
+    assert asks == [  # what is quoted and thanked says what was asked
+        "The tab grid is gone since the update. Please add it back.",
+        "Reading mode vanished last week. Please add it back.",
+        "Please add a dark mode",
+    ]
+    assert all(item.text[j.asks[0].start : j.asks[0].end] == j.asks[0].text
+               for item, j in zip(items, judgements, strict=True))
+    assert [j.asks[0].score for j in judgements] == [0.9, 0.9, 0.9]  # the ask's own score
     expected = embedder.embed([
         "The tab grid is gone since the update. Please add it back.",
         "Reading mode vanished last week. Please add it back.",
@@ -188,3 +196,26 @@ def test_a_reason_after_a_unit_that_is_no_ask_stands_for_that_units_want() -> No
     # words between the two units (a unit the first stage did not pass on): no joined span
     assert reason_span("Watch app?? so Would be nice", (0, 11), (15, 28)) is None
     assert reason_span("Watch app?? 🙏 Would be nice", (0, 11), (14, 27)) == (0, 27)
+
+
+def test_an_ask_that_names_nothing_spans_the_unit_that_says_what_it_wants() -> None:
+    def spans(text: str, asked: list[bool], product: str = "") -> list[str]:
+        units = split_units(text)
+        assert len(units) == len(asked), units
+        return [text[start:end] for start, end, _ in ask_spans(text, units, asked,
+                                                                product_words=product_words(product))]
+
+    assert spans("Is there a way to export to GPX? If not, please add it!", [False, True]) == [
+        "Is there a way to export to GPX? If not, please add it!"]
+    # opening the comment, it is read with the unit after it
+    assert spans("Please bring it back! The old trip widget was so much better", [True, False]) == [
+        "Please bring it back! The old trip widget was so much better"]
+    # a neighbour that is an ask of its own, names nothing or only the product, or is long: alone
+    assert spans("Add a trip widget. Please add it!", [True, True]) == [
+        "Add a trip widget.", "Please add it!"]
+    assert spans("Love it. Please add it!", [False, True]) == ["Please add it!"]
+    assert spans("Thanks TrailMate. Please add it!", [False, True], "trailmate") == ["Please add it!"]
+    long = "I " + "walk and walk " * 25 + "every day. Please add it!"
+    assert spans(long, [False, True]) == ["Please add it!"]
+    # an ask that names what it wants keeps its own span
+    assert spans("The map is slow. Please add offline maps", [False, True]) == ["Please add offline maps"]

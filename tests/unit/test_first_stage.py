@@ -174,3 +174,16 @@ def test_the_shipped_first_stage_passes_on_the_training_suggestions() -> None:
         assert model.passes(positives).mean() >= 0.99, data.name
         negatives = [t for t, y in zip(train.texts, train.labels, strict=True) if not y]
         assert model.passes(negatives).mean() < 0.6, data.name  # it does reject most non-asks
+
+
+def test_a_unit_the_first_stage_rejects_is_still_the_neighbour_an_ask_is_quoted_with() -> None:
+    embedder = CountingEmbedder()
+    judge = SuggestionJudge(
+        embedder=embedder, scorer=KeywordScorer(), policy=ModerationPolicy(), first_stage=WishFirstStage()
+    )
+    text = "Any way to get the GPX of a recorded hike? If not, please add it!"
+    _, judgements, vectors = judge.judge([JudgeInput(text, "x:a", T0)], None)
+    (ask,) = judgements[0].asks
+    assert ask.text == text and (ask.start, ask.end) == (0, len(text)) and ask.score == pytest.approx(0.9)
+    assert "1 ask of 1 units scored" in judgements[0].detail  # the question was never embedded to judge
+    assert embedder.seen[0] == "If not, please add it!" and vectors.shape == (1, embedder.dim)
