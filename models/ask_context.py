@@ -133,7 +133,7 @@ def ask_spans(
             if asked[position - 1]:
                 continue
             before = units[position - 1]
-            start, end = reason_span(text, (before.start, before.end), (start, end)) or (start, end)
+            start, end = adjacent_span(text, (before.start, before.end), (start, end)) or (start, end)
         elif needs_context(unit.text, product_words=product_words):
             start, end = _context_span(text, units, asked, position, product_words) or (start, end)
         spans.append((start, end, position))
@@ -156,18 +156,17 @@ def _context_span(
     if not content_words(neighbour.text, product_words=words):
         return None
     first, second = sorted(((neighbour.start, neighbour.end), (units[position].start, units[position].end)))
-    return reason_span(text, first, second)
+    return adjacent_span(text, first, second)
 
 
-def reason_span(text: str, before: tuple[int, int], reason: tuple[int, int]) -> tuple[int, int] | None:
-    """The span of the ask a reason judged an ask stands for: the unit ``before`` it and the
-    ``reason`` together ("Garmin watch support?? Would make this perfect"), when nothing but
-    spaces and punctuation lies between them in ``text``; else None. Any two units side by side
-    join the same way.
+def adjacent_span(text: str, first: tuple[int, int], second: tuple[int, int]) -> tuple[int, int] | None:
+    """The span of two units of ``text`` together, ``first`` before ``second`` ("Garmin watch
+    support?? Would make this perfect"), when nothing but spaces and punctuation lies between
+    them; else None.
     """
-    if before[1] > reason[0] or re.search(r"\w", text[before[1] : reason[0]]):
+    if first[1] > second[0] or re.search(r"\w", text[first[1] : second[0]]):
         return None
-    return before[0], reason[1]
+    return first[0], second[1]
 
 
 def content_words(text: str, *, product_words: frozenset[str] = frozenset()) -> list[str]:

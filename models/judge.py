@@ -7,7 +7,7 @@ so that an evaluation measures exactly what runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -183,13 +183,11 @@ class SuggestionJudge:
             item = items[index]
             judgements[index] = self._classified(units[index], unit_scores, item.text, item.product)
         ask_texts = [ask.text for judgement in judgements if judgement for ask in judgement.asks]
-        joined = list(dict.fromkeys(text for text in ask_texts if text not in row_of))  # a reason's ask
-        if joined:
-            row_of.update({text: len(texts) + row for row, text in enumerate(joined)})
-            embedded = np.concatenate([embedded, self.embedder.embed(joined)])
-        rows = [row_of[text] for text in ask_texts]
-        vectors = embedded[rows] if rows else np.zeros((0, self.embedder.dim), np.float32)
-        self._place(items, units, judgements, vectors)
+        vectors = np.zeros((len(ask_texts), self.embedder.dim), np.float32)
+        known = [row for row, text in enumerate(ask_texts) if text in row_of]  # a joined ask: placed below
+        if known:
+            vectors[known] = embedded[[row_of[ask_texts[row]] for row in known]]
+        self._place(items, units, judgements, vectors, row_of)
         return rate_state, [j for j in judgements if j is not None], vectors
 
     def _place(
@@ -198,18 +196,21 @@ class SuggestionJudge:
         units: dict[int, list[Unit]],
         judgements: list[Judgement | None],
         vectors: FloatMatrix,
+        embedded: Container[str],
     ) -> None:
         """Give each ask whose placement text is not its own words (an ask that names nothing,
         read with its neighbouring unit; one that names little in a two-unit comment, read with
         the comment; an ask that names the product, without the name:
-        :func:`models.ask_context.placement_text`) the vector of that text, in place in ``vectors``.
+        :func:`models.ask_context.placement_text`), or whose words were not ``embedded`` as one
+        unit (an ask joined with the unit beside it), the vector of that text, in place in
+        ``vectors``: one embedding call for them all.
         """
         row, rows, texts = 0, [], []
         for index, judgement in enumerate(judgements):
             asks = [Unit(ask.start, ask.end, ask.text) for ask in (judgement.asks if judgement else ())]
             for ask in asks:
                 text = placement_text(ask, units.get(index, []), product=items[index].product, asks=asks)
-                if text != ask.text:
+                if text != ask.text or ask.text not in embedded:
                     rows.append(row)
                     texts.append(text)
                 row += 1

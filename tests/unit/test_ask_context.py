@@ -7,12 +7,12 @@ import pytest
 
 from contracts.events import Verdict
 from models.ask_context import (
+    adjacent_span,
     ask_spans,
     is_reason,
     needs_context,
     placement_text,
     product_words,
-    reason_span,
     without_product_name,
 )
 from models.judge import JudgeInput, SuggestionJudge
@@ -194,8 +194,8 @@ def test_a_reason_after_a_unit_that_is_no_ask_stands_for_that_units_want() -> No
     assert text[ask.start : ask.end] == ask.text
     np.testing.assert_allclose(vectors, embedder.embed([ask.text]), atol=1e-6)
     # words between the two units (a unit the first stage did not pass on): no joined span
-    assert reason_span("Watch app?? so Would be nice", (0, 11), (15, 28)) is None
-    assert reason_span("Watch app?? 🙏 Would be nice", (0, 11), (14, 27)) == (0, 27)
+    assert adjacent_span("Watch app?? so Would be nice", (0, 11), (15, 28)) is None
+    assert adjacent_span("Watch app?? 🙏 Would be nice", (0, 11), (14, 27)) == (0, 27)
 
 
 def test_an_ask_that_names_nothing_spans_the_unit_that_says_what_it_wants() -> None:
