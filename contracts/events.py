@@ -235,7 +235,8 @@ class CommentClassified(Event):
     ``threshold``, in order of position: non-empty exactly when ``verdict`` is ``suggestion``. A
     unit that only gives the reason for the ask before it ("Would make sharing hikes nicer") is
     no ask of its own; one scored an ask after a unit that is not spans both units, as an ask
-    that names nothing ("Please add it!") spans the unit beside it that says what it wants.
+    that names nothing ("Please add it!") spans the unit beside it that says what it wants, and
+    is one ask with an ask beside it that names something ("Add dark mode. Please add it!").
     A brand's own reply is not judged: ``verdict`` and ``reason`` are ``brand_reply`` (version 3).
     """
 

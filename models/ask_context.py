@@ -15,7 +15,8 @@ is unchanged. Two things differ from the ask's words:
    not a function word, not one of the words every ask uses ("please", "add", "option",
    "feature", "app", "back", ...) and not a word of the product's own name; an ask whose content
    words (at most two) come with a pronoun ("Please add it to the iPad", "Please put it back at
-   the top") is read with its neighbour too.
+   the top") is read with its neighbour too; a pronoun with a verb of its own is the sentence's
+   subject, not what the ask points at ("It would be great to have a reading mode").
 2. **A short comment is one thought.** A comment of two units, one of them an ask that names
    little (at most :data:`FEW_CONTENT_WORDS` content words) and the other not an ask but naming
    something (at least two content words), says one thing: the other unit names or explains
@@ -38,6 +39,12 @@ is unchanged. Two things differ from the ask's words:
    so its name tells two asks apart not at all; left in, it pulls every ask that names it
    towards every other one (a replay of the Teams reviews grouped 288 people under "Teams").
    Said "app" instead, it does the same through "app" (every "I wish the app ..." together).
+5. **An ask that names nothing beside one that names something is part of it.** "Needs more
+   features!! I wish it had read receipts", "Add a trip widget. Please add it!", "Please add
+   this feature. Please let me pin chats": the ask that names nothing announces or presses the
+   one beside it. Counted apart, it would be placed by the other's words as a second ask of the
+   same thing, or gather with every other "add more features" in a theme of no idea. The two
+   are one ask, quoted whole and placed together (:func:`ask_spans`); the one before it first.
 """
 
 from __future__ import annotations
@@ -95,6 +102,14 @@ ASK_WORDS = _word_set(
 
 PRONOUN_OBJECTS = _word_set("it this that these those them")
 
+_SUBJECT_PRONOUN = re.compile(
+    r"\b(?:it|this|that)(?:\s+(?:would|will|could|should|can|might|must|may|is|was|needs?|has|had|does|did|"
+    r"makes?|seems?|sounds?|works?|gets?|got|lets?|allows?)\b|['’](?:d|ll|s)\b)",
+    re.IGNORECASE,
+)
+"""A pronoun followed by a verb of its own is the subject of the sentence ("it would be great to
+have a reading mode", "this needs a widget"), not the object an ask points at."""
+
 
 _REASON = re.compile(
     r"^\W*(?:(?:it|that|this|which|and|so)\s+)?"
@@ -122,9 +137,19 @@ def ask_spans(
     an ask that names nothing spans the neighbouring unit it is read with (rule 1), when that unit
     is no ask, names something and is at most :data:`MAX_PLACEMENT_WORDS` words ("Is there a way
     to export to GPX? If not, please add it!"), so that what is quoted and thanked says what was
-    asked.
+    asked; and an ask that names nothing right beside an ask that names something is one ask with
+    it (rule 5: "Needs more features!! I wish it had read receipts", "Add dark mode. Please!").
     """
-    spans: list[tuple[int, int, int]] = []
+    standing = [  # a reason right after an ask is none
+        is_ask and not (position > 0 and asked[position - 1] and is_reason(units[position].text))
+        for position, is_ask in enumerate(asked)
+    ]
+    vague = [
+        is_ask and needs_context(unit.text, product_words=product_words)
+        for unit, is_ask in zip(units, standing, strict=True)
+    ]
+    spans: dict[int, tuple[int, int]] = {}
+    announcing: list[int] = []
     for position, (unit, is_ask) in enumerate(zip(units, asked, strict=True)):
         if not is_ask:
             continue
@@ -134,10 +159,36 @@ def ask_spans(
                 continue
             before = units[position - 1]
             start, end = adjacent_span(text, (before.start, before.end), (start, end)) or (start, end)
-        elif needs_context(unit.text, product_words=product_words):
+        elif vague[position]:
+            if _named_beside(text, units, standing, vague, position) is not None:
+                announcing.append(position)
+                continue
             start, end = _context_span(text, units, asked, position, product_words) or (start, end)
-        spans.append((start, end, position))
-    return spans
+        spans[position] = (start, end)
+    for position in announcing:
+        named = _named_beside(text, units, standing, vague, position)
+        if named is None or named not in spans:  # not so by construction; never lose an ask
+            spans[position] = (units[position].start, units[position].end)
+            continue
+        first, second = sorted((spans[named], (units[position].start, units[position].end)))
+        spans[named] = adjacent_span(text, first, second) or spans[named]
+    return [(start, end, position) for position, (start, end) in sorted(spans.items())]
+
+
+def _named_beside(
+    text: str, units: Sequence[Unit], asked: Sequence[bool], vague: Sequence[bool], position: int
+) -> int | None:
+    """The position of the ask that names something right beside the ask at ``position`` (one that
+    names nothing: "Needs more features!!", "Please!"), the one before it first; None when neither
+    neighbour is such an ask or something but spaces and punctuation lies between them.
+    """
+    for other in (position - 1, position + 1):
+        if 0 <= other < len(units) and asked[other] and not vague[other]:
+            first, second = sorted((other, position))
+            pair = (units[first].start, units[first].end), (units[second].start, units[second].end)
+            if adjacent_span(text, *pair) is not None:
+                return other
+    return None
 
 
 def _context_span(
@@ -180,7 +231,7 @@ def needs_context(text: str, *, product_words: frozenset[str] = frozenset()) -> 
     found = content_words(text, product_words=product_words)
     if not found:
         return True
-    pointing = any(word.lower() in PRONOUN_OBJECTS for word in _WORD.findall(text))
+    pointing = any(word.lower() in PRONOUN_OBJECTS for word in _WORD.findall(_SUBJECT_PRONOUN.sub(" ", text)))
     return len(found) <= 2 and pointing
 
 

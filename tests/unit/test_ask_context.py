@@ -210,12 +210,56 @@ def test_an_ask_that_names_nothing_spans_the_unit_that_says_what_it_wants() -> N
     # opening the comment, it is read with the unit after it
     assert spans("Please bring it back! The old trip widget was so much better", [True, False]) == [
         "Please bring it back! The old trip widget was so much better"]
-    # a neighbour that is an ask of its own, names nothing or only the product, or is long: alone
-    assert spans("Add a trip widget. Please add it!", [True, True]) == [
-        "Add a trip widget.", "Please add it!"]
+    # a neighbour that names nothing or only the product, or is long: alone
     assert spans("Love it. Please add it!", [False, True]) == ["Please add it!"]
     assert spans("Thanks TrailMate. Please add it!", [False, True], "trailmate") == ["Please add it!"]
     long = "I " + "walk and walk " * 25 + "every day. Please add it!"
     assert spans(long, [False, True]) == ["Please add it!"]
     # an ask that names what it wants keeps its own span
     assert spans("The map is slow. Please add offline maps", [False, True]) == ["Please add offline maps"]
+
+
+def test_an_ask_that_names_nothing_beside_one_that_names_something_is_one_ask_with_it() -> None:
+    def spans(text: str, asked: list[bool]) -> list[str]:
+        units = split_units(text)
+        assert len(units) == len(asked), units
+        return [text[start:end] for start, end, _ in ask_spans(text, units, asked)]
+
+    # after the ask it insists on, or before the ask it announces: one ask, quoted whole
+    assert spans("Add a trip widget. Please add it!", [True, True]) == ["Add a trip widget. Please add it!"]
+    assert spans("Needs more features!! I wish it had read receipts.", [True, True]) == [
+        "Needs more features!! I wish it had read receipts."]
+    # between two asks that name something, it goes with the one before it
+    assert spans("Add a trip widget. Please add that too! Add offline maps.", [True, True, True]) == [
+        "Add a trip widget. Please add that too!", "Add offline maps."]
+    # two asks that name something stay two
+    assert spans("Add a survey tool. Allow chat threads to be deleted", [True, True]) == [
+        "Add a survey tool.", "Allow chat threads to be deleted"]
+    # a reason after it is no ask that names something: it is read with the unit before it
+    assert spans("Auto update is gone. I wish there was an option for it. It would make my day.",
+                 [False, True, True]) == ["Auto update is gone. I wish there was an option for it."]
+    # two asks that name nothing: each as before
+    assert spans("Please add it! Make it happen!", [True, True]) == ["Please add it!", "Make it happen!"]
+
+
+def test_the_judge_counts_an_announcing_ask_with_the_ask_it_announces() -> None:
+    judge = SuggestionJudge(embedder=HashingEmbedder(), scorer=KeywordScorer(), policy=None)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    text = "Please add this feature. Please add offline maps for the trails."
+    _, judgements, vectors = judge.judge([JudgeInput(text, "x:a", when, "trailmate")], None)
+    (ask,) = judgements[0].asks
+    assert (ask.start, ask.end) == (0, len(text))
+    assert len(vectors) == 1
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "It would be really great to have a reading mode.",
+        "This needs a widget.",
+        "I wish it would have chromecast.",
+        "it'd be nice to have folders",
+    ],
+)
+def test_a_pronoun_that_is_the_subject_points_at_nothing(ask: str) -> None:
+    assert not needs_context(ask)
