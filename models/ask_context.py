@@ -9,14 +9,16 @@ is unchanged. Two things differ from the ask's words:
    alike, so they cluster into one theme of every wish, and two of them from different comments
    look like repeats of each other. What they ask for is in the comment around them ("The new
    layout hides the tabs. Please put it back!!!"): such an ask is embedded with the unit before
-   it, or the one after when it opens the comment, and its span takes that unit in when it is
-   no ask of its own (:func:`ask_spans`): the ask quoted and thanked is the whole request. An
-   ask "names something" when it holds a content word: a word of two or more letters that is
-   not a function word, not one of the words every ask uses ("please", "add", "option",
-   "feature", "app", "back", ...) and not a word of the product's own name; an ask whose content
-   words (at most two) come with a pronoun ("Please add it to the iPad", "Please put it back at
-   the top") is read with its neighbour too; a pronoun with a verb of its own is the sentence's
-   subject, not what the ask points at ("It would be great to have a reading mode").
+   it, or the one after when it opens the comment or ends with a colon ("One feature
+   suggestion:"), and its span takes that unit in when it is no ask of its own
+   (:func:`ask_spans`): the ask quoted and thanked is the whole request. An ask "names
+   something" when it holds a content word: a word of two or more letters that is not a
+   function word, not one of the words every ask uses ("please", "add", "option", "feature",
+   "app", "back", "suggestion", "useful", ...) and not a word of the product's own name; an ask
+   whose content words (at most two) come with a pronoun ("Please add it to the iPad", "Please
+   put it back at the top") is read with its neighbour too. A pronoun with a verb of its own is
+   the sentence's subject, not what the ask points at ("It would be great to have a reading
+   mode").
 2. **A short comment is one thought.** A comment of two units, one of them an ask that names
    little (at most :data:`FEW_CONTENT_WORDS` content words) and the other not an ask but naming
    something (at least two content words), says one thing: the other unit names or explains
@@ -44,7 +46,8 @@ is unchanged. Two things differ from the ask's words:
    this feature. Please let me pin chats": the ask that names nothing announces or presses the
    one beside it. Counted apart, it would be placed by the other's words as a second ask of the
    same thing, or gather with every other "add more features" in a theme of no idea. The two
-   are one ask, quoted whole and placed together (:func:`ask_spans`); the one before it first.
+   are one ask, quoted whole and placed together (:func:`ask_spans`); the neighbour it would be
+   read with first.
 """
 
 from __future__ import annotations
@@ -96,6 +99,9 @@ ASK_WORDS = _word_set(
     great good nice better best awesome cool amazing really much many lot lots little bit
     able possible available soon already still now always instead maybe perhaps
     guys developers devs team
+    helpful useful handy practical fantastic wonderful excellent happy appreciate appreciated
+    improve improved improvement improvements tweak tweaks suggestion suggestions suggest request
+    requests idea ideas missing
     """
 )
 """Words every kind of ask uses, whatever it asks for."""
@@ -179,10 +185,12 @@ def _named_beside(
     text: str, units: Sequence[Unit], asked: Sequence[bool], vague: Sequence[bool], position: int
 ) -> int | None:
     """The position of the ask that names something right beside the ask at ``position`` (one that
-    names nothing: "Needs more features!!", "Please!"), the one before it first; None when neither
+    names nothing: "Needs more features!!", "Please!"), the one it is read with first
+    (:func:`read_with`); None when neither
     neighbour is such an ask or something but spaces and punctuation lies between them.
     """
-    for other in (position - 1, position + 1):
+    first_choice = read_with(units, position)
+    for other in (first_choice, 2 * position - first_choice):
         if 0 <= other < len(units) and asked[other] and not vague[other]:
             first, second = sorted((other, position))
             pair = (units[first].start, units[first].end), (units[second].start, units[second].end)
@@ -194,11 +202,11 @@ def _named_beside(
 def _context_span(
     text: str, units: Sequence[Unit], asked: Sequence[bool], position: int, words: frozenset[str]
 ) -> tuple[int, int] | None:
-    """The span of the ask at ``position`` (one that names nothing) with the unit it is read with:
-    the one before it, or the one after when it opens the comment; None when that unit is an
+    """The span of the ask at ``position`` (one that names nothing) with the unit it is read with
+    (:func:`read_with`); None when that unit is an
     ask, names nothing, is longer than :data:`MAX_PLACEMENT_WORDS` words or is not right beside it.
     """
-    other = position - 1 if position > 0 else position + 1
+    other = read_with(units, position)
     if other >= len(units) or asked[other]:
         return None
     neighbour = units[other]
@@ -273,12 +281,23 @@ def _with_context(
     if not needs_context(ask.text, product_words=words):
         return _one_thought(units, position, asks, words) or ask.text
     budget = max(0, MAX_PLACEMENT_WORDS - len(ask.text.split()))
-    if position > 0:
-        kept = units[position - 1].text.split()[-budget:] if budget else []
+    other = read_with(units, position)
+    if other < position:
+        kept = units[other].text.split()[-budget:] if budget else []
         return " ".join([*kept, ask.text])
-    if position + 1 < len(units):
-        return " ".join([ask.text, *units[position + 1].text.split()[:budget]])
+    if other < len(units):
+        return " ".join([ask.text, *units[other].text.split()[:budget]])
     return ask.text
+
+
+def read_with(units: Sequence[Unit], position: int) -> int:
+    """The position of the unit an ask at ``position`` that names nothing is read with: the one
+    after it when the ask opens the comment or ends with a colon ("One feature suggestion:"),
+    else the one before it. May be ``len(units)`` (no such unit).
+    """
+    if position == 0 or (units[position].text.rstrip().endswith(":") and position + 1 < len(units)):
+        return position + 1
+    return position - 1
 
 
 def _one_thought(

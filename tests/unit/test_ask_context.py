@@ -210,6 +210,12 @@ def test_an_ask_that_names_nothing_spans_the_unit_that_says_what_it_wants() -> N
     # opening the comment, it is read with the unit after it
     assert spans("Please bring it back! The old trip widget was so much better", [True, False]) == [
         "Please bring it back! The old trip widget was so much better"]
+    # ending with a colon, it is read with what follows
+    assert spans("Great app.\n\nOne feature suggestion:\nOffline trail maps for the backcountry.",
+                 [False, True, False]) == ["One feature suggestion:\nOffline trail maps for the backcountry."]
+    units = split_units("Great app.\n\nOne feature suggestion:\nOffline trail maps for the backcountry.")
+    assert placement_text(units[1], units) == (
+        "One feature suggestion: Offline trail maps for the backcountry.")
     # a neighbour that names nothing or only the product, or is long: alone
     assert spans("Love it. Please add it!", [False, True]) == ["Please add it!"]
     assert spans("Thanks TrailMate. Please add it!", [False, True], "trailmate") == ["Please add it!"]
