@@ -17,8 +17,8 @@ is unchanged. Two things differ from the ask's words:
    "app", "back", "suggestion", "useful", ...) and not a word of the product's own name; an ask
    whose content words (at most two) come with a pronoun ("Please add it to the iPad", "Please
    put it back at the top") is read with its neighbour too. A pronoun with a verb of its own is
-   the sentence's subject, not what the ask points at ("It would be great to have a reading
-   mode").
+   the sentence's subject, not what the ask points at ("It would be great to have a route
+   planner").
 2. **A short comment is one thought.** A comment of two units, one of them an ask that names
    little (at most :data:`FEW_CONTENT_WORDS` content words) and the other not an ask but naming
    something (at least two content words), says one thing: the other unit names or explains
@@ -41,13 +41,13 @@ is unchanged. Two things differ from the ask's words:
    so its name tells two asks apart not at all; left in, it pulls every ask that names it
    towards every other one (a replay of the Teams reviews grouped 288 people under "Teams").
    Said "app" instead, it does the same through "app" (every "I wish the app ..." together).
-5. **An ask that names nothing beside one that names something is part of it.** "Needs more
-   features!! I wish it had read receipts", "Add a trip widget. Please add it!", "Please add
-   this feature. Please let me pin chats": the ask that names nothing announces or presses the
-   one beside it. Counted apart, it would be placed by the other's words as a second ask of the
-   same thing, or gather with every other "add more features" in a theme of no idea. The two
-   are one ask, quoted whole and placed together (:func:`ask_spans`); the neighbour it would be
-   read with first.
+5. **An ask that names nothing beside one that names something is part of it.** "More
+   features please!! I wish the map had a dark style", "Add a trip widget. Please add it!",
+   "Please add this feature. Let me pin favourite trails": the ask that names nothing announces
+   or presses the one beside it. Counted apart, it would be placed by the other's words as a
+   second ask of the same thing, or gather with every other "add more features" in a theme of
+   no idea. The two are one ask, quoted whole and placed together (:func:`ask_spans`); the
+   neighbour it would be read with first.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ _SUBJECT_PRONOUN = re.compile(
     re.IGNORECASE,
 )
 """A pronoun followed by a verb of its own is the subject of the sentence ("it would be great to
-have a reading mode", "this needs a widget"), not the object an ask points at."""
+have a route planner", "this needs a trip widget"), not the object an ask points at."""
 
 
 _REASON = re.compile(
@@ -144,7 +144,8 @@ def ask_spans(
     is no ask, names something and is at most :data:`MAX_PLACEMENT_WORDS` words ("Is there a way
     to export to GPX? If not, please add it!"), so that what is quoted and thanked says what was
     asked; and an ask that names nothing right beside an ask that names something is one ask with
-    it (rule 5: "Needs more features!! I wish it had read receipts", "Add dark mode. Please!").
+    it (rule 5: "More features please!! I wish the map had a dark style", "Add dark mode. Please
+    add it!").
     """
     standing = [  # a reason right after an ask is none
         is_ask and not (position > 0 and asked[position - 1] and is_reason(units[position].text))
@@ -185,7 +186,7 @@ def _named_beside(
     text: str, units: Sequence[Unit], asked: Sequence[bool], vague: Sequence[bool], position: int
 ) -> int | None:
     """The position of the ask that names something right beside the ask at ``position`` (one that
-    names nothing: "Needs more features!!", "Please!"), the one it is read with first
+    names nothing: "More features please!!", "Please add it!"), the one it is read with first
     (:func:`read_with`); None when neither
     neighbour is such an ask or something but spaces and punctuation lies between them.
     """

@@ -233,8 +233,8 @@ def test_an_ask_that_names_nothing_beside_one_that_names_something_is_one_ask_wi
 
     # after the ask it insists on, or before the ask it announces: one ask, quoted whole
     assert spans("Add a trip widget. Please add it!", [True, True]) == ["Add a trip widget. Please add it!"]
-    assert spans("Needs more features!! I wish it had read receipts.", [True, True]) == [
-        "Needs more features!! I wish it had read receipts."]
+    assert spans("More features please!! I wish the map had a dark style.", [True, True]) == [
+        "More features please!! I wish the map had a dark style."]
     # between two asks that name something, it goes with the one before it
     assert spans("Add a trip widget. Please add that too! Add offline maps.", [True, True, True]) == [
         "Add a trip widget. Please add that too!", "Add offline maps."]
@@ -261,9 +261,9 @@ def test_the_judge_counts_an_announcing_ask_with_the_ask_it_announces() -> None:
 @pytest.mark.parametrize(
     "ask",
     [
-        "It would be really great to have a reading mode.",
-        "This needs a widget.",
-        "I wish it would have chromecast.",
+        "It would be great to have a route planner.",
+        "This needs a trip widget.",
+        "I wish it would support Garmin watches.",
         "it'd be nice to have folders",
     ],
 )
