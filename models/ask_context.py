@@ -156,7 +156,7 @@ def ask_spans(
         for unit, is_ask in zip(units, standing, strict=True)
     ]
     spans: dict[int, tuple[int, int]] = {}
-    announcing: list[int] = []
+    announcing: list[tuple[int, int]] = []  # (empty ask, the ask beside it that names something)
     for position, (unit, is_ask) in enumerate(zip(units, asked, strict=True)):
         if not is_ask:
             continue
@@ -167,16 +167,13 @@ def ask_spans(
             before = units[position - 1]
             start, end = adjacent_span(text, (before.start, before.end), (start, end)) or (start, end)
         elif vague[position]:
-            if _named_beside(text, units, standing, vague, position) is not None:
-                announcing.append(position)
+            named = _named_beside(text, units, standing, vague, position)
+            if named is not None:  # a standing ask that names something: always in spans below
+                announcing.append((position, named))
                 continue
             start, end = _context_span(text, units, asked, position, product_words) or (start, end)
         spans[position] = (start, end)
-    for position in announcing:
-        named = _named_beside(text, units, standing, vague, position)
-        if named is None or named not in spans:  # not so by construction; never lose an ask
-            spans[position] = (units[position].start, units[position].end)
-            continue
+    for position, named in announcing:
         first, second = sorted((spans[named], (units[position].start, units[position].end)))
         spans[named] = adjacent_span(text, first, second) or spans[named]
     return [(start, end, position) for position, (start, end) in sorted(spans.items())]
@@ -187,8 +184,8 @@ def _named_beside(
 ) -> int | None:
     """The position of the ask that names something right beside the ask at ``position`` (one that
     names nothing: "More features please!!", "Please add it!"), the one it is read with first
-    (:func:`read_with`); None when neither
-    neighbour is such an ask or something but spaces and punctuation lies between them.
+    (:func:`read_with`); None when neither neighbour is such an ask or something but spaces and
+    punctuation lies between them.
     """
     first_choice = read_with(units, position)
     for other in (first_choice, 2 * position - first_choice):
@@ -204,8 +201,8 @@ def _context_span(
     text: str, units: Sequence[Unit], asked: Sequence[bool], position: int, words: frozenset[str]
 ) -> tuple[int, int] | None:
     """The span of the ask at ``position`` (one that names nothing) with the unit it is read with
-    (:func:`read_with`); None when that unit is an
-    ask, names nothing, is longer than :data:`MAX_PLACEMENT_WORDS` words or is not right beside it.
+    (:func:`read_with`); None when that unit is an ask, names nothing, is longer than
+    :data:`MAX_PLACEMENT_WORDS` words or is not right beside it.
     """
     other = read_with(units, position)
     if other >= len(units) or asked[other]:
