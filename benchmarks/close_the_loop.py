@@ -46,7 +46,7 @@ from messaging.readback import read_topic
 from models.closure_selection import note_lines
 from models.embedding import Embedder
 from models.release_match import OpenTheme
-from tests.kafka_support import WorkerProcess, free_port
+from tests.kafka_support import WorkerProcess, exit_on_termination, free_port
 from youasked import broker
 from youasked.commands import publish_command, read_closures, wait_for_outcome
 from youasked.release_proposals import (
@@ -265,6 +265,7 @@ def name_of_change(line: str) -> str:
 
 
 def main() -> None:
+    exit_on_termination()
     parser = argparse.ArgumentParser()
     parser.add_argument("--product", default="microsoft_teams")
     parser.add_argument("--limit", type=int, default=None, help="Replay at most this many reviews.")

@@ -42,7 +42,7 @@ from contracts.topics import (
     TopicSpec,
 )
 from messaging.admin import ensure_topics
-from tests.kafka_support import WorkerProcess
+from tests.kafka_support import WorkerProcess, exit_on_termination
 
 PRODUCT = "bench"
 PROBE = TopicSpec(name="bench.probe", key="any", payload=None, description="Broker round trips.", public=False)
@@ -132,6 +132,7 @@ def percentiles(values: list[float]) -> str:
 
 
 def main() -> None:
+    exit_on_termination()
     parser = argparse.ArgumentParser()
     parser.add_argument("--themes", type=int, default=100)
     parser.add_argument("--per-theme", type=int, default=8)

@@ -57,7 +57,7 @@ from messaging.admin import ensure_topics
 from messaging.lag import group_lag
 from messaging.readback import fetch_limits
 from models.themes.effects import MEMBERS, STATE
-from tests.kafka_support import WorkerProcess, free_port
+from tests.kafka_support import WorkerProcess, exit_on_termination, free_port
 from youasked import broker
 
 PRODUCT = "trailmate"
@@ -208,6 +208,7 @@ def settings_for(base: Settings, tag: str, folder: Path, **overrides: object) ->
 
 
 def main() -> int:
+    exit_on_termination()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--fill-store", default="rocksdb://")

@@ -39,7 +39,7 @@ from contracts.topics import (
 )
 from messaging.admin import ensure_topics
 from messaging.lag import group_lag
-from tests.kafka_support import WorkerProcess, free_port
+from tests.kafka_support import WorkerProcess, exit_on_termination, free_port
 from youasked import broker
 from youasked.replay import replay
 
@@ -113,6 +113,7 @@ def run(settings: Settings, paths: list[Path], limit: int | None) -> dict[str, f
 
 
 def main() -> None:
+    exit_on_termination()
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", nargs="+", default=list(FILES), help="Files of ../shared/data/streams.")
     parser.add_argument("--limit", type=int, default=None, help="At most this many records of each file.")

@@ -30,7 +30,7 @@ from benchmarks.e2e_classify import Collector, load_texts
 from contracts.settings import Settings
 from contracts.topics import COMMENTS
 from messaging.admin import ensure_topics
-from tests.kafka_support import WorkerProcess, free_port, produce
+from tests.kafka_support import WorkerProcess, exit_on_termination, free_port, produce
 from youasked import broker
 
 PRODUCTS = ("teams", "chrome", "testflight", "github", "trailmate", "notely")
@@ -111,6 +111,7 @@ def measure(brokers: int, workers: int, texts: list[str], state: Path) -> dict[s
 
 
 def main() -> int:
+    exit_on_termination()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--layouts", default="1x1,3x1,3x2,3x4", help="brokers x workers, comma-separated")
