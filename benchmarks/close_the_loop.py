@@ -46,9 +46,10 @@ from messaging.readback import read_topic
 from models.closure_selection import note_lines
 from models.embedding import Embedder
 from models.release_match import OpenTheme
-from tests.kafka_support import WorkerProcess, exit_on_termination, free_port
+from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
 from youasked.commands import publish_command, read_closures, wait_for_outcome
+from youasked.interrupts import stopped_like_ctrl_c
 from youasked.release_proposals import (
     ReleaseNote,
     latest_themes,
@@ -265,7 +266,6 @@ def name_of_change(line: str) -> str:
 
 
 def main() -> None:
-    exit_on_termination()
     parser = argparse.ArgumentParser()
     parser.add_argument("--product", default="microsoft_teams")
     parser.add_argument("--limit", type=int, default=None, help="Replay at most this many reviews.")
@@ -372,4 +372,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with stopped_like_ctrl_c():
+        main()

@@ -42,8 +42,8 @@ from contracts.lifecycle import ThemeCommand, new_command_id
 from contracts.settings import Settings
 from contracts.topics import CLOSURE_IMPACT, COMMENTS
 from messaging.readback import read_topic
-from tests.kafka_support import exit_on_termination
 from youasked.commands import publish_command, read_closures, wait_for_outcome
+from youasked.interrupts import stopped_like_ctrl_c
 from youasked.release_proposals import latest_themes, open_themes, read_release_notes
 from youasked.replay import parse_datetime, replay
 
@@ -99,7 +99,6 @@ def print_impact(weeks: list[ClosureImpact]) -> None:
 
 
 def main() -> None:
-    exit_on_termination()
     parser = argparse.ArgumentParser()
     parser.add_argument("--product", default="microsoft_teams")
     parser.add_argument("--release", default="2.1.0", help="The release (version) to ship a theme in.")
@@ -184,4 +183,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with stopped_like_ctrl_c():
+        main()

@@ -42,7 +42,8 @@ from contracts.topics import (
     TopicSpec,
 )
 from messaging.admin import ensure_topics
-from tests.kafka_support import WorkerProcess, exit_on_termination
+from tests.kafka_support import WorkerProcess
+from youasked.interrupts import stopped_like_ctrl_c
 
 PRODUCT = "bench"
 PROBE = TopicSpec(name="bench.probe", key="any", payload=None, description="Broker round trips.", public=False)
@@ -132,7 +133,6 @@ def percentiles(values: list[float]) -> str:
 
 
 def main() -> None:
-    exit_on_termination()
     parser = argparse.ArgumentParser()
     parser.add_argument("--themes", type=int, default=100)
     parser.add_argument("--per-theme", type=int, default=8)
@@ -199,4 +199,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with stopped_like_ctrl_c():
+        main()

@@ -55,8 +55,9 @@ from messaging.lag import wait_for_zero_lag
 from models.embedding import FloatMatrix
 from models.factories import base_embedder, exported_model_dir
 from streams.supervisor import client_id_of
-from tests.kafka_support import WorkerProcess, exit_on_termination, free_port
+from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
+from youasked.interrupts import stopped_like_ctrl_c
 
 STREAMS = ROOT.parent / "shared" / "data" / "streams"
 
@@ -272,7 +273,6 @@ def local_broker(tag: str) -> Settings:
 
 
 def main() -> None:
-    exit_on_termination()
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1500)
     parser.add_argument("--half-seconds", type=float, default=12.0)
@@ -417,4 +417,5 @@ def report(args: argparse.Namespace, texts: list[str], torch_rate: float, shippe
 
 
 if __name__ == "__main__":
-    main()
+    with stopped_like_ctrl_c():
+        main()

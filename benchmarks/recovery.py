@@ -57,8 +57,9 @@ from messaging.admin import ensure_topics
 from messaging.lag import group_lag
 from messaging.readback import fetch_limits
 from models.themes.effects import MEMBERS, STATE
-from tests.kafka_support import WorkerProcess, exit_on_termination, free_port
+from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
+from youasked.interrupts import stopped_like_ctrl_c
 
 PRODUCT = "trailmate"
 # The supervisor restarts a worker whose group commits nothing for worker_stall_s while input
@@ -208,7 +209,6 @@ def settings_for(base: Settings, tag: str, folder: Path, **overrides: object) ->
 
 
 def main() -> int:
-    exit_on_termination()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--fill-store", default="rocksdb://")
@@ -280,4 +280,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with stopped_like_ctrl_c():
+        raise SystemExit(main())

@@ -39,8 +39,9 @@ from contracts.topics import (
 )
 from messaging.admin import ensure_topics
 from messaging.lag import group_lag
-from tests.kafka_support import WorkerProcess, exit_on_termination, free_port
+from tests.kafka_support import WorkerProcess, free_port
 from youasked import broker
+from youasked.interrupts import stopped_like_ctrl_c
 from youasked.replay import replay
 
 STREAMS = ROOT.parent / "shared" / "data" / "streams"
@@ -113,7 +114,6 @@ def run(settings: Settings, paths: list[Path], limit: int | None) -> dict[str, f
 
 
 def main() -> None:
-    exit_on_termination()
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", nargs="+", default=list(FILES), help="Files of ../shared/data/streams.")
     parser.add_argument("--limit", type=int, default=None, help="At most this many records of each file.")
@@ -154,4 +154,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with stopped_like_ctrl_c():
+        main()

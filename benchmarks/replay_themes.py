@@ -29,7 +29,7 @@ from benchmarks.close_the_loop import latest_members, replay_worker, settle
 from contracts.events import LIVE_THEME_STATUSES, SuggestionThemed
 from contracts.settings import Settings
 from contracts.topics import COMMENTS
-from tests.kafka_support import exit_on_termination
+from youasked.interrupts import stopped_like_ctrl_c
 from youasked.release_proposals import latest_themes
 from youasked.replay import replay
 
@@ -42,7 +42,6 @@ def one_line(text: str, width: int) -> str:
 
 
 def main() -> None:
-    exit_on_termination()
     parser = argparse.ArgumentParser()
     parser.add_argument("--product", default="google_chrome")
     parser.add_argument("--limit", type=int, default=None, help="Replay at most this many reviews.")
@@ -122,4 +121,5 @@ def compare_placement(settings: Settings, members: list[SuggestionThemed], *, pr
 
 
 if __name__ == "__main__":
-    main()
+    with stopped_like_ctrl_c():
+        main()

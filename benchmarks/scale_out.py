@@ -30,8 +30,9 @@ from benchmarks.e2e_classify import Collector, load_texts
 from contracts.settings import Settings
 from contracts.topics import COMMENTS
 from messaging.admin import ensure_topics
-from tests.kafka_support import WorkerProcess, exit_on_termination, free_port, produce
+from tests.kafka_support import WorkerProcess, free_port, produce
 from youasked import broker
+from youasked.interrupts import stopped_like_ctrl_c
 
 PRODUCTS = ("teams", "chrome", "testflight", "github", "trailmate", "notely")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -111,7 +112,6 @@ def measure(brokers: int, workers: int, texts: list[str], state: Path) -> dict[s
 
 
 def main() -> int:
-    exit_on_termination()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--layouts", default="1x1,3x1,3x2,3x4", help="brokers x workers, comma-separated")
@@ -130,4 +130,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with stopped_like_ctrl_c():
+        raise SystemExit(main())

@@ -65,21 +65,6 @@ def isolated_settings(bootstrap: str, tmp: Path, **overrides: object) -> Setting
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def exit_on_termination() -> None:
-    """Turn SIGTERM and SIGHUP into ``SystemExit`` in a script that starts workers (the benchmarks),
-    so that its ``finally`` blocks stop them. A :class:`WorkerProcess` runs in a session of its own,
-    which a signal to the script never reaches: without this, a benchmark killed by ``kill`` or a
-    closed terminal leaves its worker and the worker's child running, consuming the cores the next
-    measurement needs. Call it from the main thread (Python delivers signals there).
-    """
-
-    def _exit(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    for number in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(number, _exit)
-
-
 class WorkerProcess:
     """``youasked worker`` in a subprocess, with its output in a log file."""
 

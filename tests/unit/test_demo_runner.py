@@ -12,17 +12,17 @@ from rich.console import Console
 
 from youasked.demo.runner import (
     DemoSummary,
-    _stopped_like_ctrl_c,
     print_api_access,
     print_pages,
     themes_table,
 )
+from youasked.interrupts import stopped_like_ctrl_c
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_kill_or_a_closed_terminal_stops_the_demo_as_ctrl_c_does(signum: int) -> None:
     before = signal.getsignal(signum)
-    with pytest.raises(KeyboardInterrupt), _stopped_like_ctrl_c():
+    with pytest.raises(KeyboardInterrupt), stopped_like_ctrl_c():
         os.kill(os.getpid(), signum)
     assert signal.getsignal(signum) is before
 

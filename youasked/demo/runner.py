@@ -9,14 +9,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from contracts.settings import Settings
+from youasked.interrupts import stopped_like_ctrl_c
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -203,22 +201,6 @@ def print_pages(console: Console, *, base: str, key: str, product: str) -> None:
     say(console, "public ideas board", f"{base}/board?product={product}")
 
 
-@contextmanager
-def _stopped_like_ctrl_c() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP (a ``kill``, a closed terminal) stop the demo as
-    Ctrl-C does, so the worker and the API it started are stopped with it, not orphaned.
-    """
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def run_demo(
     settings: Settings, *, sample: Path = SAMPLE, serve: bool, timeout: float = 180.0
 ) -> DemoSummary:
@@ -243,7 +225,7 @@ def run_demo(
     ensure_topics(settings)
     if settings.embedding_backend == "onnx":
         _ensure_onnx_export(settings, console)
-    with _stopped_like_ctrl_c():
+    with stopped_like_ctrl_c():
         return _run(settings, sample=sample, serve=serve, timeout=timeout, console=console)
 
 
