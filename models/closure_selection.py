@@ -17,14 +17,16 @@ and the rule that decided it:
    - *did it ask for what shipped?* Its cosine to what shipped is at least ``floor`` (as close to
      what shipped as this theme's members are to their centre) and falls short of the cosine its
      place in the theme predicts by at most ``width``. When what shipped is an ordinary member of
-     the theme (``c0``, its cosine to the centre, at least ``low``), the prediction is
+     the theme (``c0``, its cosine to the centre, at least ``low``, or at least :data:`SAME_IDEA`
+     in a theme tighter than that), the prediction is
      ``centre cosine * c0`` (one line of text sits farther from every ask than the averaged centre
      does); otherwise the ask's centre cosine itself: what shipped is one item of a wider theme,
      and an ask much closer to the theme's average than to the change asked for something else
      nearby (a catch-all's "more features", another item of the same screen).
-   - *did the theme as a whole ask for it?* When ``c0`` is at least ``low``, an ask that is a real
-     member of the theme (centre cosine at least ``floor``) asked for what shipped, whatever its
-     cosine to one line: a short title ("GPX export") sits far from every long ask.
+   - *did the theme as a whole ask for it?* When ``c0`` is at least ``low`` (or :data:`SAME_IDEA`),
+     an ask that is a real member of the theme (centre cosine at least ``floor``) asked for what
+     shipped, whatever its cosine to one line: a short title ("GPX export") sits far from every
+     long ask.
 
    *Thanked* when either says yes. When the theme as a whole asked for it, *left out* only when
    the ask is one width beyond ``floor`` both from the centre and from what shipped; otherwise
@@ -99,6 +101,12 @@ RULE_OTHER_THEME = (
 # more): a theme of near-identical members (exact repeats, a test's synthetic vectors) gets bands
 # at least this wide instead of bands that split it on noise.
 MIN_WIDTH = 0.02
+SAME_IDEA = 0.65
+"""Cosine at which what shipped stands for a theme as a whole however tight the theme is: the
+theme engine's founding level (``ThemeConfig.found_threshold``, "probably the same idea"). A
+theme of near-repeats ("share live location with family") has its lowest decile near 0.9, which
+no release note's wording reaches: without this cap every member of the tightest themes, the
+clearest asks, would be left out."""
 MIN_LINE_WORDS = 3
 MAX_LINE_WORDS = 24
 _LINE_BREAK = re.compile(r"[\n•]|(?<=[.!?])\s+")
@@ -143,6 +151,13 @@ class ThemeSpread:
     def floor(self) -> float:
         """Where the theme's loosest members stand: one width below its lowest decile."""
         return self.low - self.width
+
+    @property
+    def whole(self) -> float:
+        """The centre cosine from which what shipped is what the theme as a whole asked for: the
+        lowest decile, at most :data:`SAME_IDEA`.
+        """
+        return min(self.low, SAME_IDEA)
 
     @classmethod
     def of(cls, member_vectors: FloatMatrix, centre: npt.NDArray[np.float32]) -> ThemeSpread:
@@ -312,7 +327,7 @@ def _band_verdict(
 ) -> tuple[Verdict, str]:
     """The verdict of the relevance bands (rule 2 of the module's docstring)."""
     floor, width = spread.floor, spread.width
-    whole_theme = centre_to_release >= spread.low
+    whole_theme = centre_to_release >= spread.whole
     gap = (core * centre_to_release if whole_theme else core) - release
     if release >= floor and gap <= width:
         return Verdict.THANKED, RULE_MATCHES_RELEASE

@@ -22,6 +22,7 @@ from models.closure_selection import (
     RULE_DECLINED,
     RULE_NO_MODEL,
     RULE_THE_THEME,
+    SAME_IDEA,
     AskJudgement,
     FloatMatrix,
     ThemeSpread,
@@ -135,7 +136,8 @@ def _relevance(
         f"relevance to {shown} (best cosine) against the theme's spread (members to centre: lowest "
         f"decile {spread.low:.3f}, width to the median {spread.width:.3f}): thanked at cosine >= "
         f"{spread.floor:.3f} and at most {spread.width:.3f} closer to the theme's centre, or, when what "
-        f"shipped is as close to the centre as the lowest decile, as a member at centre cosine >= "
+        f"shipped is at centre cosine >= {spread.whole:.3f} (the lowest decile, at most {SAME_IDEA}), as a "
+        f"member at centre cosine >= "
         f"{spread.floor:.3f}; left out below {spread.floor - spread.width:.3f} or more than "
         f"{2 * spread.width:.3f} closer to the centre; held between (what shipped to the centre: "
         f"{_centre_cosine(shipped.vectors, centre):.3f}); a thanked ask is held when closer to another "

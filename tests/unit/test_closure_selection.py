@@ -11,10 +11,12 @@ from models.closure_selection import (
     RULE_FAR_FROM_RELEASE,
     RULE_FAR_OTHER_CHANGE,
     RULE_MATCHES_RELEASE,
+    RULE_MEMBER_OF_WHAT_SHIPPED,
     RULE_OTHER_CHANGE,
     RULE_OTHER_THEME,
     RULE_SOMETHING_ELSE,
     RULE_UNCERTAIN,
+    SAME_IDEA,
     ThemeSpread,
     Verdict,
     asked_before,
@@ -143,6 +145,28 @@ def test_a_tight_theme_whose_release_says_what_it_asked_thanks_its_members() -> 
     judged = judge_relevance(suggestion_ids=[str(i) for i in range(12)], ask_vectors=members,
                              shipped_vectors=np.stack([unit(1, 0, 0, 0)]), centre=centre, spread=spread)
     assert {j.verdict for j in judged} == {Verdict.THANKED}
+
+
+def test_a_tight_theme_is_thanked_for_a_note_worded_otherwise_but_not_for_another_idea() -> None:
+    # near-repeats of one ask: every member sits at about 0.95 to the centre, so the lowest decile
+    # is far above what any release note's wording reaches (0.69 here)
+    rng = np.random.default_rng(8)
+    members = np.stack([unit(*(np.asarray([1.0, 0, 0, 0, 0, 0]) + rng.normal(0, 0.15, 6))) for _ in range(5)])
+    centre = unit(*members.mean(axis=0))
+    spread = ThemeSpread.of(members, centre)
+    assert spread.low > 0.85 and spread.whole == SAME_IDEA
+    note = unit(*(centre + 1.05 * unit(0, 0, 0, 0, 1, 1)))
+    assert 0.65 < float(note @ centre) < spread.floor
+    judged = judge_relevance(suggestion_ids=[str(i) for i in range(5)], ask_vectors=members,
+                             shipped_vectors=np.stack([note]), centre=centre, spread=spread)
+    assert {(j.verdict, j.rule) for j in judged} == {(Verdict.THANKED, RULE_MEMBER_OF_WHAT_SHIPPED)}
+
+    # the same tight theme shipped in a release about something else thanks no one
+    elsewhere = unit(*(centre + 2.0 * unit(0, 0, 0, 0, 1, 1)))
+    assert float(elsewhere @ centre) < SAME_IDEA
+    judged = judge_relevance(suggestion_ids=[str(i) for i in range(5)], ask_vectors=members,
+                             shipped_vectors=np.stack([elsewhere]), centre=centre, spread=spread)
+    assert Verdict.THANKED not in {j.verdict for j in judged}
 
 
 def test_the_best_match_among_the_shipped_texts_decides() -> None:
