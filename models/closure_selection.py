@@ -65,6 +65,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.embedding import l2_normalize
+from models.themes.config import ThemeConfig
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -101,9 +102,9 @@ RULE_OTHER_THEME = (
 # more): a theme of near-identical members (exact repeats, a test's synthetic vectors) gets bands
 # at least this wide instead of bands that split it on noise.
 MIN_WIDTH = 0.02
-SAME_IDEA = 0.65
+SAME_IDEA = ThemeConfig.found_threshold
 """Cosine at which what shipped stands for a theme as a whole however tight the theme is: the
-theme engine's founding level (``ThemeConfig.found_threshold``, "probably the same idea"). A
+theme engine's founding level (``ThemeConfig.found_threshold``, 0.65, "probably the same idea"). A
 theme of near-repeats ("share live location with family") has its lowest decile near 0.9, which
 no release note's wording reaches: without this cap every member of the tightest themes, the
 clearest asks, would be left out."""
