@@ -135,6 +135,34 @@ class ThemeConfig:
       left alone fall on both sets, and V and ARI do not drop on either set, in small products
       or whole (docs/benchmarks.md, "Small products"). Lower levels place more and are wrong
       more often: precision first, as for a join.
+    - ``wait_for_partner``: a pool item whose closest pool item of another person is at
+      ``join_threshold`` or more (a paraphrase: it would join it online) and closer than its
+      nearest theme skips the ``reassign_threshold`` join, so that the two found an emerging theme
+      together. Otherwise the reassign, which runs first, puts it in whatever theme it resembles
+      at 0.50 (the demo: "please add live location sharing with family", a near-repeat of another
+      person's ask at 0.81, joined "Offline maps" at 0.56 before the two could found "Live
+      location sharing"). Means over 5 shuffled orders: banking77 test V / ARI 0.798 / 0.467 ->
+      0.800 / 0.472 (97 -> 99 themes), hwu64 test unchanged (0.817 / 0.495 -> 0.817 / 0.494); on
+      the small-product subsets strays fall by 0.4-2.3 points on five shapes of six. At
+      ``emerging_threshold`` (any partner that could found with it) small products gain more on
+      banking77 but the whole sets get 10 more themes each and lose V and ARI.
+    - ``settle_after_emerging``: the pool items still alone after the emerging themes of a
+      re-cluster were founded get the ``reassign_threshold`` join once more, so an ask close to a
+      theme founded in that same re-cluster joins it now rather than at the next re-cluster (a
+      small product's next re-cluster may be a day away, and its board shows the ask alone
+      meanwhile). On the small-product subsets of ``benchmarks/themes_small.py`` asks left alone
+      fell from 46.9 / 58.3 / 40.6% to 43.3 / 52.9 / 37.9% on hwu64 (8.1 / 13.3 / 4.5% to 7.1 /
+      9.8 / 4.3% on banking77) with V and ARI up and strays unchanged; the whole sets move by at
+      most 0.001 (docs/benchmarks.md, "One idea, three emerging themes").
+    - ``merge_emerging``: after that, an emerging theme merges into the nearest theme it would have
+      been founded with: the two centres at ``found_threshold`` or more ("probably the same
+      idea"), and every sampled member of the smaller theme (of both, when both are emerging) at
+      ``found_threshold`` or more to their joint centre, the test a theme born in the pool passes.
+      Complete linkage at ``emerging_threshold`` keeps apart asks of one idea whose wordings differ
+      most (the demo's battery-saver asks, pairwise cosines 0.31-0.69, made three emerging themes
+      of two, each ask at 0.69-0.87 to the centre of all seven). On the small-product subsets all
+      7 merges of 48 runs joined one intent; with the centres only at ``reassign_threshold``, 20
+      of 23 did (ARI up more, strays up on one shape), so the level is the founding one.
     - ``max_disagreement``: the catch-all guard (:mod:`models.themes.agreement`). A theme whose
       sampled members disagree (cosine to the sample's centre below ``found_threshold``) in a
       larger share than this, and whose sample falls into two parts that each agree, is split
@@ -174,6 +202,9 @@ class ThemeConfig:
     emerging_threshold: float = 0.55
     emerging_min_authors: int = 2
     max_disagreement: float = 0.25
+    settle_after_emerging: bool = True
+    merge_emerging: bool = True
+    wait_for_partner: bool = True
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:

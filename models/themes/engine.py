@@ -12,10 +12,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
+import numpy.typing as npt
 
 from contracts.lifecycle import hash_author_key
 from models.themes.config import ThemeConfig
-from models.themes.emerging import emerging_groups
+from models.themes.emerging import emerging_groups, is_emerging
 from models.themes.events import (
     SuggestionPlaced,
     ThemeCreated,
@@ -205,9 +206,7 @@ class ThemeEngine:
                 part.absorb(member, sample_size=self.config.sample_per_theme)
             state.themes[new_theme_id] = part
             moved = tuple(m.suggestion_id for m in members)
-            events.append(
-                ThemeCreated(state.product, new_theme_id, "", (), moved, now)
-            )
+            events.append(ThemeCreated(state.product, new_theme_id, "", (), moved, now))
         relabel([source, *(state.themes[new_id] for new_id, _ in parts)], top_n=self.config.label_words)
         state.invalidate()
         events.append(
@@ -288,7 +287,13 @@ class ThemeEngine:
         events.extend(self._merge_close(state, now=now, touched=touched))
         settled = [sid for sid, m in state.pool.items() if settle_all or m.waited >= cfg.provisional_wait]
         events.extend(self._reassign_pool(state, now=now, touched=touched, settle_all=settle_all))
-        events.extend(self._found_emerging(state, settled, now=now, new_id=new_id, touched=touched))
+        founded = self._found_emerging(state, settled, now=now, new_id=new_id, touched=touched)
+        events.extend(founded)
+        if founded and cfg.settle_after_emerging:
+            still = set(settled) & set(state.pool)
+            events.extend(self._reassign_pool(state, now=now, touched=touched, settle_all=True, only=still))
+        if cfg.merge_emerging:
+            events.extend(self._merge_emerging(state, now=now, touched=touched))
         themes = list(state.themes.values())
         changed = set(relabel(themes, top_n=cfg.label_words)) if themes else set()
         for theme_id in sorted((touched | changed) & set(state.themes)):
@@ -488,15 +493,71 @@ class ThemeEngine:
                 return events
             first, second = state.themes[ids[int(a)]], state.themes[ids[int(b)]]
             keep, drop = (first, second) if first.member_count >= second.member_count else (second, first)
-            self._merge(state, old_id=drop.theme_id, into_id=keep.theme_id)
-            self._merged[drop.theme_id] = keep.theme_id
-            touched.discard(drop.theme_id)
-            touched.add(keep.theme_id)
-            events.append(ThemeMerged(state.product, (drop.theme_id,), keep.theme_id, now))
-            state.invalidate()
+            events.append(self._merge_pair(state, keep=keep, drop=drop, now=now, touched=touched))
+
+    def _merge_pair(
+        self, state: ProductThemes, *, keep: ThemeRecord, drop: ThemeRecord, now: datetime, touched: set[str]
+    ) -> ThemeMerged:
+        """A merge of this re-cluster: ``drop`` into ``keep``, remembered for the provisional members."""
+        self._merge(state, old_id=drop.theme_id, into_id=keep.theme_id)
+        self._merged[drop.theme_id] = keep.theme_id
+        touched.discard(drop.theme_id)
+        touched.add(keep.theme_id)
+        state.invalidate()
+        return ThemeMerged(state.product, (drop.theme_id,), keep.theme_id, now)
+
+    def _merge_emerging(self, state: ProductThemes, *, now: datetime, touched: set[str]) -> list[ThemeEvent]:
+        """Merge an emerging theme into the nearest theme it would have been founded with: the two
+        centres at ``found_threshold`` or more, and every sampled member of the smaller theme (of
+        both, when both are emerging) at ``found_threshold`` or more to their joint centre, the test
+        a theme born in the pool passes. Closest pairs first, until no pair passes.
+        """
+        cfg = self.config
+        events: list[ThemeEvent] = []
+        while True:
+            ids, matrix = state.centroid_index()
+            small = [i for i, tid in enumerate(ids) if is_emerging(state.themes[tid], cfg)]
+            if not small or len(ids) < 2:
+                return events
+            sims = matrix[small] @ matrix.T
+            pairs = sorted(
+                (
+                    (float(sims[a, b]), small[a], b)
+                    for a in range(len(small))
+                    for b in range(len(ids))
+                    if small[a] != b and sims[a, b] >= cfg.found_threshold
+                ),
+                reverse=True,
+            )
+            done = False
+            for _, a, b in pairs:
+                first, second = state.themes[ids[a]], state.themes[ids[b]]
+                both_small = is_emerging(second, cfg)
+                keep, drop = (first, second) if first.member_count >= second.member_count else (second, first)
+                centre = keep.vector_sum + drop.vector_sum
+                centre = centre / max(float(np.linalg.norm(centre)), 1e-12)
+                checked = drop.sample + drop.provisional
+                if both_small:
+                    checked = checked + keep.sample + keep.provisional
+                if not checked:
+                    continue
+                vectors = np.stack([m.vector for m in checked]).astype(np.float64)
+                if float((vectors @ centre).min()) < cfg.found_threshold:
+                    continue
+                events.append(self._merge_pair(state, keep=keep, drop=drop, now=now, touched=touched))
+                done = True
+                break
+            if not done:
+                return events
 
     def _reassign_pool(
-        self, state: ProductThemes, *, now: datetime, touched: set[str], settle_all: bool
+        self,
+        state: ProductThemes,
+        *,
+        now: datetime,
+        touched: set[str],
+        settle_all: bool,
+        only: set[str] | None = None,
     ) -> list[ThemeEvent]:
         """Pool items join their nearest theme provisionally at cosine >= ``reassign_threshold``
         (unless ``settle_all`` is off and they have not waited ``provisional_wait`` re-clusters);
@@ -504,6 +565,8 @@ class ThemeEngine:
         """
         items: list[tuple[Member, str | None]] = []
         for member in state.pool.values():
+            if only is not None and member.suggestion_id not in only:
+                continue
             if not settle_all and member.waited < self.config.provisional_wait:
                 member.waited += 1
             else:
@@ -511,18 +574,27 @@ class ThemeEngine:
         ids, matrix = state.centroid_index()
         if not ids:
             return []
-        if self.config.provisional_drift:
+        if self.config.provisional_drift and only is None:
             for theme_id, theme in state.themes.items():
                 items.extend((m, theme_id) for m in theme.provisional)
         if not items:
             return []
-        sims = np.stack([m.vector for m, _ in items]) @ matrix.T
+        item_vectors = np.stack([m.vector for m, _ in items])
+        sims = item_vectors @ matrix.T
         best = sims.argmax(axis=1)
+        partner = np.full(len(items), -1.0)
+        if only is None and self.config.wait_for_partner:
+            # A pool item's own paraphrase by another person, still in the pool: they found an
+            # emerging theme together rather than the item joining a theme it resembles less.
+            first_authors = [m.authors[0] if m.authors else "" for m, _ in items]
+            partner = _best_other_person(item_vectors, first_authors, [home is None for _, home in items])
         events: list[ThemeEvent] = []
-        for (item, home), row, j in zip(items, sims, best, strict=True):
+        for (item, home), row, j, mate in zip(items, sims, best, partner, strict=True):
             sim = float(row[j])
             theme_id = ids[int(j)]
             if sim < self.config.reassign_threshold or theme_id == home:
+                continue
+            if mate >= self.config.join_threshold and mate > sim:
                 continue
             if home is None:
                 del state.pool[item.suggestion_id]
@@ -534,3 +606,24 @@ class ThemeEngine:
             touched.add(theme_id)
         state.invalidate()
         return events
+
+
+def _best_other_person(
+    vectors: npt.NDArray[np.float32], authors: list[str], candidates: list[bool], chunk: int = 1024
+) -> npt.NDArray[np.float64]:
+    """Each row's best cosine to another candidate row of another author (``-1`` when none), for
+    the candidate rows; ``-1`` for the others. Computed in blocks of ``chunk`` rows.
+    """
+    out = np.full(len(vectors), -1.0)
+    rows = np.flatnonzero(np.asarray(candidates, dtype=bool))
+    if len(rows) < 2:
+        return out
+    block_vectors = vectors[rows]
+    codes = {a: i for i, a in enumerate(sorted(set(authors)))}
+    author_codes = np.array([codes[authors[r]] for r in rows])
+    for start in range(0, len(rows), chunk):
+        sims = block_vectors[start : start + chunk] @ block_vectors.T
+        same = author_codes[start : start + chunk, None] == author_codes[None, :]
+        sims[same] = -1.0
+        out[rows[start : start + chunk]] = sims.max(axis=1)
+    return out

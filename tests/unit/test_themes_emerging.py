@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from contracts.events import ThemeChanged, ThemeStatus
-from models.themes import ProductThemes, Suggestion, ThemeConfig, ThemeCreated, ThemeEngine
+from models.themes import ProductThemes, Suggestion, ThemeConfig, ThemeCreated, ThemeEngine, ThemeMerged
 from models.themes.emerging import emerging_groups, is_emerging
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -118,7 +119,6 @@ def test_a_version_1_theme_snapshot_reads_as_version_2() -> None:
     assert emerging.status is ThemeStatus.EMERGING
 
 
-
 def test_a_theme_too_small_for_a_picked_title_is_named_by_its_central_ask() -> None:
     from models.themes.labels import _fallback_title
 
@@ -126,3 +126,120 @@ def test_a_theme_too_small_for_a_picked_title_is_named_by_its_central_ask() -> N
     long = "please let me export every single one of my recorded hikes as GPX files"
     assert _fallback_title(long) == "please let me export every single one of…"
     assert "http" not in _fallback_title("see https://example.com/x please add maps")
+
+
+def between(a: int, b: int, index: int, cosine_a: float) -> np.ndarray:
+    """A unit vector in the plane of axes ``a`` and ``b`` at ``cosine_a`` to ``a``, slightly off it."""
+    v = np.zeros(DIM, dtype=np.float32)
+    v[a] = cosine_a
+    v[b] = float(np.sqrt(1 - cosine_a**2))
+    v[(a + b + index) % DIM] += 0.05
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def test_an_ask_near_a_theme_founded_in_the_same_recluster_joins_it_then() -> None:
+    # Two people ask for one thing (cosine ~0.9); a third asks for it in other words (cosine ~0.55
+    # to their centre): too far for an emerging pair, close enough to join the theme they found.
+    engine = ThemeEngine(CFG)
+    state = ProductThemes(product="app", dim=DIM)
+    new_id = Ids()
+    loose = between(0, 3, 9, cosine_a=0.55)
+    for i, vector in enumerate([reworded(0, 0, 0.95), reworded(0, 1, 0.95), loose, reworded(9, 3)]):
+        state, _ = engine.add_suggestion(state, ask(i, vector), now=T0, new_id=new_id)
+    state, events = engine.recluster(state, now=T0, new_id=new_id)
+    (theme_id,) = state.themes
+    assert state.themes[theme_id].holds("s2")
+    assert set(state.pool) == {"s3"}
+    placed = [e for e in events if getattr(e, "suggestion_id", None) == "s2"]
+    assert placed  # the join is an event like any other placement
+
+    without = ThemeEngine(dataclasses.replace(CFG, settle_after_emerging=False))
+    state = ProductThemes(product="app", dim=DIM)
+    for i, vector in enumerate([reworded(0, 0, 0.95), reworded(0, 1, 0.95), loose, reworded(9, 3)]):
+        state, _ = without.add_suggestion(state, ask(i, vector), now=T0, new_id=Ids())
+    state, _ = without.recluster(state, now=T0, new_id=Ids())
+    assert set(state.pool) == {"s2", "s3"}
+
+
+def two_pairs(centre_cosine: float) -> list[np.ndarray]:
+    """Two pairs of asks around two centres at ``centre_cosine``, each ask off its centre in a
+    direction of its own (so asks of different pairs agree less than the centres do).
+    """
+    a = np.zeros(DIM, dtype=np.float32)
+    a[0] = 1.0
+    b = np.zeros(DIM, dtype=np.float32)
+    b[0], b[1] = centre_cosine, float(np.sqrt(1 - centre_cosine**2))
+    out = []
+    for i, centre in enumerate([a, a, b, b]):
+        v = centre.copy()
+        v[2 + i] = float(np.sqrt(0.7))
+        out.append((v / np.linalg.norm(v)).astype(np.float32))
+    return out
+
+
+def test_emerging_themes_of_one_idea_in_far_apart_wordings_merge() -> None:
+    # Within a pair cosine 0.59, across the pairs 0.53: complete linkage at 0.55 founds two
+    # emerging themes, whose centres agree (0.67) and whose four asks all sit near the joint centre.
+    engine = ThemeEngine(CFG)
+    state = ProductThemes(product="app", dim=DIM)
+    new_id = Ids()
+    vectors = two_pairs(0.9)
+    pairs = np.stack(vectors) @ np.stack(vectors).T
+    assert pairs[0, 1] >= CFG.emerging_threshold > pairs[0, 2]
+    for i, vector in enumerate(vectors):
+        state, _ = engine.add_suggestion(state, ask(i, vector), now=T0, new_id=new_id)
+    state, events = engine.recluster(state, now=T0, new_id=new_id)
+    (theme,) = state.themes.values()
+    assert theme.member_count == 4 and theme.authors.count() == 4 and not state.pool
+    assert [e for e in events if isinstance(e, ThemeMerged)]
+
+    apart = ThemeEngine(dataclasses.replace(CFG, merge_emerging=False))
+    state = ProductThemes(product="app", dim=DIM)
+    for i, vector in enumerate(vectors):
+        state, _ = apart.add_suggestion(state, ask(i, vector), now=T0, new_id=Ids())
+    state, _ = apart.recluster(state, now=T0, new_id=Ids())
+    assert sorted(t.member_count for t in state.themes.values()) == [2, 2]
+
+
+def test_emerging_themes_of_two_ideas_stay_apart() -> None:
+    # Centres at cosine 0.6: each pair agrees within itself, the two are different ideas.
+    engine = ThemeEngine(CFG)
+    state = ProductThemes(product="app", dim=DIM)
+    new_id = Ids()
+    for i, vector in enumerate(two_pairs(0.6)):
+        state, _ = engine.add_suggestion(state, ask(i, vector), now=T0, new_id=new_id)
+    state, _ = engine.recluster(state, now=T0, new_id=new_id)
+    assert sorted(t.member_count for t in state.themes.values()) == [2, 2]
+
+
+def test_an_ask_waits_for_its_paraphrase_rather_than_joining_a_theme_it_resembles_less() -> None:
+    # A theme of seven asks near axis 3; two people then ask one other thing in near-identical
+    # words (cosine ~0.97), each at ~0.56 to the theme: they found their own theme.
+    engine = ThemeEngine(CFG)
+    state = ProductThemes(product="app", dim=DIM)
+    new_id = Ids()
+    for i in range(7):
+        state, _ = engine.add_suggestion(state, ask(i, reworded(3, i, 0.95)), now=T0, new_id=new_id)
+    state, _ = engine.recluster(state, now=T0, new_id=new_id)
+    (established,) = state.themes
+    pair = [between(0, 3, 7 + k, cosine_a=0.83) for k in range(2)]
+    assert float(pair[0] @ pair[1]) >= CFG.join_threshold
+    to_theme = float(pair[0] @ state.themes[established].centroid())
+    assert CFG.reassign_threshold <= to_theme < float(pair[0] @ pair[1])
+    for i, vector in enumerate(pair, start=7):
+        state, _ = engine.add_suggestion(state, ask(i, vector), now=T0, new_id=new_id)
+    assert {"s7", "s8"} <= set(state.pool)
+    state, _ = engine.recluster(state, now=T0, new_id=new_id)
+    assert not state.themes[established].holds("s7") and not state.themes[established].holds("s8")
+    (pair_theme,) = (t for tid, t in state.themes.items() if tid != established)
+    assert pair_theme.holds("s7") and pair_theme.holds("s8")
+
+    hasty = ThemeEngine(dataclasses.replace(CFG, wait_for_partner=False))
+    state = ProductThemes(product="app", dim=DIM)
+    for i in range(7):
+        state, _ = hasty.add_suggestion(state, ask(i, reworded(3, i, 0.95)), now=T0, new_id=new_id)
+    state, _ = hasty.recluster(state, now=T0, new_id=new_id)
+    for i, vector in enumerate(pair, start=7):
+        state, _ = hasty.add_suggestion(state, ask(i, vector), now=T0, new_id=new_id)
+    state, _ = hasty.recluster(state, now=T0, new_id=new_id)
+    assert len(state.themes) == 1 and next(iter(state.themes.values())).holds("s7")
