@@ -520,34 +520,23 @@ class ThemeEngine:
             if not small or len(ids) < 2:
                 return events
             sims = matrix[small] @ matrix.T
-            pairs = sorted(
-                (
-                    (float(sims[a, b]), small[a], b)
-                    for a in range(len(small))
-                    for b in range(len(ids))
-                    if small[a] != b and sims[a, b] >= cfg.found_threshold
-                ),
-                reverse=True,
-            )
-            done = False
-            for _, a, b in pairs:
-                first, second = state.themes[ids[a]], state.themes[ids[b]]
-                both_small = is_emerging(second, cfg)
+            sims[np.arange(len(small)), small] = -1.0
+            rows, cols = np.nonzero(sims >= cfg.found_threshold)
+            for k in np.argsort(-sims[rows, cols], kind="stable"):
+                first, second = state.themes[ids[small[rows[k]]]], state.themes[ids[cols[k]]]
                 keep, drop = (first, second) if first.member_count >= second.member_count else (second, first)
                 centre = keep.vector_sum + drop.vector_sum
                 centre = centre / max(float(np.linalg.norm(centre)), 1e-12)
                 checked = drop.sample + drop.provisional
-                if both_small:
+                if is_emerging(second, cfg):
                     checked = checked + keep.sample + keep.provisional
                 if not checked:
                     continue
                 vectors = np.stack([m.vector for m in checked]).astype(np.float64)
-                if float((vectors @ centre).min()) < cfg.found_threshold:
-                    continue
-                events.append(self._merge_pair(state, keep=keep, drop=drop, now=now, touched=touched))
-                done = True
-                break
-            if not done:
+                if float((vectors @ centre).min()) >= cfg.found_threshold:
+                    events.append(self._merge_pair(state, keep=keep, drop=drop, now=now, touched=touched))
+                    break
+            else:
                 return events
 
     def _reassign_pool(
@@ -586,8 +575,10 @@ class ThemeEngine:
         if only is None and self.config.wait_for_partner:
             # A pool item's own paraphrase by another person, still in the pool: they found an
             # emerging theme together rather than the item joining a theme it resembles less.
+            alone = np.array([home is None for _, home in items])
+            joining = alone & (sims[np.arange(len(items)), best] >= self.config.reassign_threshold)
             first_authors = [m.authors[0] if m.authors else "" for m, _ in items]
-            partner = _best_other_person(item_vectors, first_authors, [home is None for _, home in items])
+            partner = _best_other_person(item_vectors, first_authors, queries=joining, corpus=alone)
         events: list[ThemeEvent] = []
         for (item, home), row, j, mate in zip(items, sims, best, partner, strict=True):
             sim = float(row[j])
@@ -609,21 +600,24 @@ class ThemeEngine:
 
 
 def _best_other_person(
-    vectors: npt.NDArray[np.float32], authors: list[str], candidates: list[bool], chunk: int = 1024
+    vectors: npt.NDArray[np.float32],
+    authors: list[str],
+    *,
+    queries: npt.NDArray[np.bool_],
+    corpus: npt.NDArray[np.bool_],
+    chunk: int = 1024,
 ) -> npt.NDArray[np.float64]:
-    """Each row's best cosine to another candidate row of another author (``-1`` when none), for
-    the candidate rows; ``-1`` for the others. Computed in blocks of ``chunk`` rows.
+    """Each ``queries`` row's best cosine to a ``corpus`` row of another author (``-1`` when none);
+    ``-1`` for the other rows. Computed in blocks of ``chunk`` query rows.
     """
     out = np.full(len(vectors), -1.0)
-    rows = np.flatnonzero(np.asarray(candidates, dtype=bool))
-    if len(rows) < 2:
+    asking, among = np.flatnonzero(queries), np.flatnonzero(corpus)
+    if len(asking) == 0 or len(among) == 0:
         return out
-    block_vectors = vectors[rows]
-    codes = {a: i for i, a in enumerate(sorted(set(authors)))}
-    author_codes = np.array([codes[authors[r]] for r in rows])
-    for start in range(0, len(rows), chunk):
-        sims = block_vectors[start : start + chunk] @ block_vectors.T
-        same = author_codes[start : start + chunk, None] == author_codes[None, :]
-        sims[same] = -1.0
-        out[rows[start : start + chunk]] = sims.max(axis=1)
+    _, codes = np.unique(np.array(authors), return_inverse=True)
+    for start in range(0, len(asking), chunk):
+        rows = asking[start : start + chunk]
+        sims = vectors[rows] @ vectors[among].T
+        sims[codes[rows][:, None] == codes[among][None, :]] = -1.0
+        out[rows] = sims.max(axis=1)
     return out
