@@ -82,11 +82,13 @@ def relabel(themes: Sequence[ThemeRecord], *, top_n: int) -> list[str]:
     Returns the ids whose label, title or representative changed.
     """
     named = product_words(themes[0].product) if themes else frozenset()
-    keywords = ctfidf_keywords([[m.text for m in t.sample] for t in themes], top_n=top_n, ignore=named)
-    titles = theme_titles([_title_input(t) for t in themes], ignore=named)
+    held = [_held(t) for t in themes]
+    keywords = ctfidf_keywords([[m.text for m in members] for members in held], top_n=top_n, ignore=named)
+    inputs = [_title_input(t, members) for t, members in zip(themes, held, strict=True)]
+    titles = theme_titles(inputs, ignore=named)
     changed: list[str] = []
     for theme, words, picked in zip(themes, keywords, titles, strict=True):
-        best = representative(theme.sample, theme.centroid())
+        best = representative(theme.sample or theme.provisional, theme.centroid())
         label = " / ".join(words) if words else (best.text[:60] if best else "")
         rep_id = best.suggestion_id if best else theme.representative_id
         title = picked or theme.title or (_fallback_title(best.text) if best else "")
@@ -102,8 +104,16 @@ def relabel(themes: Sequence[ThemeRecord], *, top_n: int) -> list[str]:
     return changed
 
 
-def _title_input(theme: ThemeRecord) -> TitleInput:
-    members = theme.sample or theme.provisional
+def _held(theme: ThemeRecord) -> list[Member]:
+    """The members a theme's words are read from: its sample and its provisional members. The
+    provisional ones (placed by the re-assignment join, counted as the theme's people, thanked by
+    its closure) are what a product manager reads in it too: a theme founded by two asks that
+    three more joined at a re-cluster is named from the five, not from the two.
+    """
+    return [*theme.sample, *theme.provisional]
+
+
+def _title_input(theme: ThemeRecord, members: Sequence[Member]) -> TitleInput:
     dim = len(theme.vector_sum)
     vectors = np.stack([m.vector for m in members]) if members else np.zeros((0, dim), np.float32)
     return TitleInput(texts=[m.text for m in members], vectors=vectors, centroid=theme.centroid())

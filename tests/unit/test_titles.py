@@ -183,3 +183,42 @@ def test_the_product_name_is_never_what_a_title_or_keyword_leans_on() -> None:
     assert all("chrome" not in words for words in keywords), keywords
     plain = ctfidf_keywords([chrome, tabs], top_n=3)
     assert "chrome" in plain[0] + plain[1]  # without the product's name given, it can lead
+
+
+def test_a_theme_is_named_from_its_provisional_members_too() -> None:
+    """A theme founded by two asks that three more joined at a re-cluster's looser join (its
+    provisional members, counted and thanked like the others) is named from all five."""
+    from datetime import UTC, datetime
+
+    from models.themes.labels import relabel
+    from models.themes.records import Member, ThemeRecord
+
+    founders = ["Battery saver mode would be great, GPS every 30s is enough",
+                "let me trade GPS accuracy for battery"]
+    joined = ["battery saver mode pls", "Please add a battery saver mode",
+              "a battery saver mode for long trips"]
+    night = ["Dark mode please!", "would love a dark mode", "Dark mode for the app would be nice"]
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def members(texts: list[str], axis: int) -> list[Member]:
+        vectors = theme(texts, axis).vectors
+        return [Member(f"s-{t}", t, v, at, at, [f"a-{t}"]) for t, v in zip(texts, vectors, strict=True)]
+
+    power = ThemeRecord.empty(theme_id="t-power", product="trailmate", dim=DIM, at=at, author_cap=100)
+    for m in members(founders, 0):
+        power.absorb(m, sample_size=50)
+    for m in members(joined, 0):
+        power.absorb(m, sample_size=50, provisional=True)
+    dark = ThemeRecord.empty(theme_id="t-dark", product="trailmate", dim=DIM, at=at, author_cap=100)
+    for m in members(night, 2):
+        dark.absorb(m, sample_size=50)
+    assert len(power.sample) == 2 and len(power.provisional) == 3
+    relabel([power, dark], top_n=4)
+    assert power.title == "Battery saver mode", power.title
+    assert "battery" in power.keywords
+    # from the two founders alone the shared words are "GPS" and "battery", no phrase
+    founders_only = ThemeRecord.empty(theme_id="t-f", product="trailmate", dim=DIM, at=at, author_cap=100)
+    for m in members(founders, 0):
+        founders_only.absorb(m, sample_size=50)
+    relabel([founders_only, dark], top_n=4)
+    assert founders_only.title in {"GPS", "Battery"}, founders_only.title
