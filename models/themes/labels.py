@@ -13,9 +13,15 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from models.ask_context import product_words
 from models.themes.records import Member, ThemeRecord
-from models.themes.titles import TitleInput, clean_text, theme_titles
+from models.themes.titles import FUNCTION_WORDS, TitleInput, clean_text, theme_titles
 
 logger = logging.getLogger(__name__)
+
+_KEYWORD_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
+_NOT_KEYWORDS = sorted(
+    FUNCTION_WORDS | {piece for word in FUNCTION_WORDS for piece in re.findall(_KEYWORD_PATTERN, word)}
+)
+"""Words never taken for keywords, with the pieces the keyword tokenizer cuts them into ("don")."""
 
 
 def ctfidf_keywords(
@@ -25,14 +31,17 @@ def ctfidf_keywords(
 
     ``class_texts[i]`` are the texts of class ``i``. The weight of term ``t`` in class ``c``
     is ``tf(t, c) / |c| * log(1 + A / f(t))`` where ``A`` is the average number of words per
-    class and ``f(t)`` the frequency of ``t`` over all classes. English stop words and the
-    lower-case words of ``ignore`` (the product's name) are dropped.
+    class and ``f(t)`` the frequency of ``t`` over all classes. English function words, the words
+    every request is made of ("please", "pls", "add", "option", "feature", "idea", "awesome": the
+    lead-ins titles never begin or end with, :data:`models.themes.titles.FUNCTION_WORDS`) and the
+    lower-case words of ``ignore`` (the product's name) are dropped: keywords say what is asked
+    for, not how.
     """
     docs = [" ".join(texts) for texts in class_texts]
     if not docs:
         return []
     try:
-        vectorizer = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b")  # noqa: S106
+        vectorizer = CountVectorizer(stop_words=_NOT_KEYWORDS, token_pattern=_KEYWORD_PATTERN)
         counts = vectorizer.fit_transform(docs)
     except ValueError:  # only stop words / empty texts
         return [[] for _ in docs]

@@ -222,3 +222,14 @@ def test_a_theme_is_named_from_its_provisional_members_too() -> None:
         founders_only.absorb(m, sample_size=50)
     relabel([founders_only, dark], top_n=4)
     assert founders_only.title in {"GPS", "Battery"}, founders_only.title
+
+
+def test_keywords_say_what_is_asked_for_not_how() -> None:
+    from models.themes.labels import ctfidf_keywords
+
+    dark = ["dark mode pls", "Please add a dark mode, would be awesome", "Feature idea: dark mode option"]
+    offline = ["offline maps please", "I need offline maps for the mountains", "pls add offline maps"]
+    keywords = ctfidf_keywords([dark, offline], top_n=4)
+    assert keywords[0][:2] == ["dark", "mode"] and keywords[1][:2] in (["offline", "maps"], ["maps", "offline"])
+    asking = {"pls", "please", "add", "awesome", "feature", "idea", "option", "need"}
+    assert not asking & {word for words in keywords for word in words}, keywords
