@@ -230,6 +230,7 @@ def test_keywords_say_what_is_asked_for_not_how() -> None:
     dark = ["dark mode pls", "Please add a dark mode, would be awesome", "Feature idea: dark mode option"]
     offline = ["offline maps please", "I need offline maps for the mountains", "pls add offline maps"]
     keywords = ctfidf_keywords([dark, offline], top_n=4)
-    assert keywords[0][:2] == ["dark", "mode"] and keywords[1][:2] in (["offline", "maps"], ["maps", "offline"])
+    assert keywords[0][:2] == ["dark", "mode"]
+    assert set(keywords[1][:2]) == {"offline", "maps"}
     asking = {"pls", "please", "add", "awesome", "feature", "idea", "option", "need"}
     assert not asking & {word for words in keywords for word in words}, keywords
