@@ -85,14 +85,16 @@ def _fallback_title(text: str) -> str:
 
 def relabel(themes: Sequence[ThemeRecord], *, top_n: int) -> list[str]:
     """Recompute label, keywords, title and representative of ``themes`` (keywords and titles
-    are measured across them, never the product's own name; a title a person gave,
+    are measured across them, from the asks' own words, never a reply appended to them, a
+    handle, a URL, a hashtag or the product's own name; a title a person gave,
     :attr:`ThemeRecord.name`, is kept).
 
     Returns the ids whose label, title or representative changed.
     """
     named = product_words(themes[0].product) if themes else frozenset()
     held = [_held(t) for t in themes]
-    keywords = ctfidf_keywords([[m.text for m in members] for members in held], top_n=top_n, ignore=named)
+    own = [[clean_text(m.text) for m in members] for members in held]  # no reply, handle, URL or hashtag
+    keywords = ctfidf_keywords(own, top_n=top_n, ignore=named)
     inputs = [_title_input(t, members) for t, members in zip(themes, held, strict=True)]
     titles = theme_titles(inputs, ignore=named)
     changed: list[str] = []

@@ -234,3 +234,25 @@ def test_keywords_say_what_is_asked_for_not_how() -> None:
     assert set(keywords[1][:2]) == {"offline", "maps"}
     asking = {"pls", "please", "add", "awesome", "feature", "idea", "option", "need"}
     assert not asking & {word for words in keywords for word in words}, keywords
+
+
+def test_keywords_never_carry_a_handle_url_hashtag_or_a_reply() -> None:
+    """A theme's keywords are read from the person's own words, as its title is."""
+    from datetime import UTC, datetime
+
+    from models.themes.labels import relabel
+    from models.themes.records import Member, ThemeRecord
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    themes = []
+    for axis, texts in enumerate((NOISY, DARK)):
+        record = ThemeRecord.empty(theme_id=f"t-{axis}", product="trailmate", dim=DIM, at=at, author_cap=100)
+        for text, vector in zip(texts, theme(texts, axis).vectors, strict=True):
+            record.absorb(Member(f"s-{text}", text, vector, at, at, [f"a-{text}"]), sample_size=50)
+        themes.append(record)
+    relabel(themes, top_n=8)
+    keywords = set(themes[0].keywords)
+    assert {"offline", "maps"} <= keywords
+    noise = {"trailteam", "jane", "doe", "hiker", "support", "example", "com", "org", "trails", "io",
+             "https", "feature", "offlinemaps", "developer", "response", "coming", "thanks"}
+    assert not noise & keywords, keywords
