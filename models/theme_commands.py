@@ -193,7 +193,7 @@ def _split_members(
     theme = work.themes.themes.get(command.theme_id)
     if theme is None:
         return f"Theme {command.theme_id!r} is not a live theme of {work.themes.product!r}."
-    held = {m.suggestion_id for m in (*theme.sample, *theme.provisional)}
+    held = {m.suggestion_id for m in theme.members}
     centroid = theme.centroid()
     parts: list[tuple[str, list[Suggestion | str]]] = []
     for part in command.parts:

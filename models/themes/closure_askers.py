@@ -164,7 +164,7 @@ def _sampled_vectors(work: ProductWork, theme_ids: set[str]) -> dict[str, FloatM
     for theme_id in theme_ids:
         record = work.themes.themes.get(theme_id)
         if record is not None:
-            for member in (*record.sample, *record.provisional):
+            for member in record.members:
                 vectors[member.suggestion_id] = np.asarray(member.vector, dtype=np.float32)
     return vectors
 

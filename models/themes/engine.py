@@ -527,9 +527,9 @@ class ThemeEngine:
                 keep, drop = (first, second) if first.member_count >= second.member_count else (second, first)
                 centre = keep.vector_sum + drop.vector_sum
                 centre = centre / max(float(np.linalg.norm(centre)), 1e-12)
-                checked = drop.sample + drop.provisional
+                checked = drop.members
                 if is_emerging(second, cfg):
-                    checked = checked + keep.sample + keep.provisional
+                    checked = checked + keep.members
                 if not checked:
                     continue
                 vectors = np.stack([m.vector for m in checked]).astype(np.float64)

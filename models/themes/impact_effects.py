@@ -334,7 +334,7 @@ def _neighbourhood(work: ProductWork, theme_id: str) -> tuple[list[float] | None
     record = work.themes.themes.get(theme_id)
     if record is None:
         return None, None
-    vectors = [m.vector for m in (*record.sample, *record.provisional)]
+    vectors = [m.vector for m in record.members]
     if not vectors:
         return None, None
     centre = record.centroid()

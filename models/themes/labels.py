@@ -92,11 +92,12 @@ def relabel(themes: Sequence[ThemeRecord], *, top_n: int) -> list[str]:
     Returns the ids whose label, title or representative changed.
     """
     named = product_words(themes[0].product) if themes else frozenset()
-    held = [_held(t) for t in themes]
-    own = [[clean_text(m.text) for m in members] for members in held]  # no reply, handle, URL or hashtag
+    # Words are read from every member a theme holds, the provisional ones too: a theme founded
+    # by two asks that three more joined at a re-cluster is named from the five, not the two.
+    own = [[clean_text(m.text) for m in t.members] for t in themes]  # no reply, handle, URL or hashtag
     keywords = ctfidf_keywords(own, top_n=top_n, ignore=named)
-    inputs = [_title_input(t, members) for t, members in zip(themes, held, strict=True)]
-    titles = theme_titles(inputs, ignore=named)
+    inputs = [_title_input(t, texts) for t, texts in zip(themes, own, strict=True)]
+    titles = theme_titles(inputs, ignore=named, cleaned=True)
     changed: list[str] = []
     for theme, words, picked in zip(themes, keywords, titles, strict=True):
         best = representative(theme.sample or theme.provisional, theme.centroid())
@@ -115,16 +116,9 @@ def relabel(themes: Sequence[ThemeRecord], *, top_n: int) -> list[str]:
     return changed
 
 
-def _held(theme: ThemeRecord) -> list[Member]:
-    """The members a theme's words are read from: its sample and its provisional members. The
-    provisional ones (placed by the re-assignment join, counted as the theme's people, thanked by
-    its closure) are what a product manager reads in it too: a theme founded by two asks that
-    three more joined at a re-cluster is named from the five, not from the two.
-    """
-    return [*theme.sample, *theme.provisional]
-
-
-def _title_input(theme: ThemeRecord, members: Sequence[Member]) -> TitleInput:
+def _title_input(theme: ThemeRecord, texts: list[str]) -> TitleInput:
+    """``theme``'s members as titles read them: ``texts`` are their own words, in member order."""
+    members = theme.members
     dim = len(theme.vector_sum)
     vectors = np.stack([m.vector for m in members]) if members else np.zeros((0, dim), np.float32)
-    return TitleInput(texts=[m.text for m in members], vectors=vectors, centroid=theme.centroid())
+    return TitleInput(texts=texts, vectors=vectors, centroid=theme.centroid())

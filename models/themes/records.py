@@ -268,6 +268,13 @@ class ThemeRecord:
     replaced or changes length, and dropped by the two changes that keep both (a member replaced
     in the sample, the oldest provisional member leaving as a new one joins)."""
 
+    @property
+    def members(self) -> list[Member]:
+        """The members the theme holds with their vectors: its sample, then its provisional members
+        (placed by the re-assignment join; counted, and thanked by a closure, like the others).
+        """
+        return [*self.sample, *self.provisional]
+
     def holds(self, suggestion_id: str) -> bool:
         """Whether ``suggestion_id`` is a sampled or provisional member."""
         sample, provisional, held = self.sample, self.provisional, self._held

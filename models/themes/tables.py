@@ -240,7 +240,7 @@ def work_writes(
         # The members it names first, the record, then the entries it no longer names: a batch
         # of writes cut short (at-least-once) never leaves a record naming an entry not written.
         record = state.themes[theme_id]
-        written, stale = _member_writes(work, theme_id, [*record.sample, *record.provisional])
+        written, stale = _member_writes(work, theme_id, record.members)
         writes.extend(written)
         writes.append(set_state(theme_key(theme_id), record.to_dict(members=False)))
         writes.extend(stale)

@@ -125,9 +125,11 @@ Clause = tuple[list[str], list[str]]
 """A clause's words as written and their keys (:func:`_key`)."""
 
 
-def _clauses(text: str) -> list[Clause]:
-    """The words of each clause of ``text``, as written and as keys."""
-    parts = _CLAUSE.split(_CJK_CHAR.sub(r" \1 ", clean_text(text)))
+def _clauses(text: str, *, cleaned: bool = False) -> list[Clause]:
+    """The words of each clause of ``text`` (``cleaned``: already through :func:`clean_text`), as
+    written and as keys.
+    """
+    parts = _CLAUSE.split(_CJK_CHAR.sub(r" \1 ", text if cleaned else clean_text(text)))
     return [(words, [_key(w) for w in words]) for part in parts if (words := _WORD.findall(part))]
 
 
@@ -375,7 +377,7 @@ def _completed(
     return [(score, title) for title, score in out] + ranked[head:]
 
 
-def _fallback(theme: TitleInput, max_words: int) -> str:
+def _fallback(theme: TitleInput, max_words: int, *, cleaned: bool = False) -> str:
     """The most central member's first clause, cut to ``max_words`` words (when no run of
     words is shared by two members, e.g. a theme of one ask or a language written without spaces).
     """
@@ -383,7 +385,7 @@ def _fallback(theme: TitleInput, max_words: int) -> str:
         return ""
     order = np.argsort(-_member_weights(theme), kind="stable")
     for index in order:
-        for clause, _ in _clauses(theme.texts[int(index)]):
+        for clause, _ in _clauses(theme.texts[int(index)], cleaned=cleaned):
             words = clause[:]
             while words and _key(words[0]) in FUNCTION_WORDS:
                 words.pop(0)
@@ -398,15 +400,20 @@ def _fallback(theme: TitleInput, max_words: int) -> str:
 
 
 def theme_titles(
-    themes: Sequence[TitleInput], *, max_words: int = 6, ignore: frozenset[str] = frozenset()
+    themes: Sequence[TitleInput],
+    *,
+    max_words: int = 6,
+    ignore: frozenset[str] = frozenset(),
+    cleaned: bool = False,
 ) -> list[str]:
     """One title per theme (``""`` for a theme with no usable words), distinct within ``themes``.
 
     ``themes`` are all the live themes of one product: specificity of words and the
     product's own common words are measured across them. Words of ``ignore`` (lower case: the
-    product's name) carry no weight, as the common words do, whatever their counts.
+    product's name) carry no weight, as the common words do, whatever their counts. With
+    ``cleaned`` the texts have been through :func:`clean_text` already (not cleaned twice).
     """
-    clauses = [[_clauses(text) for text in theme.texts] for theme in themes]
+    clauses = [[_clauses(text, cleaned=cleaned) for text in theme.texts] for theme in themes]
     document_freq: Counter[str] = Counter()
     term_freq: Counter[str] = Counter()
     for theme_clauses in clauses:
@@ -422,7 +429,8 @@ def theme_titles(
         _ranked(theme, c, idf, common, max_words, elsewhere) for theme, c in zip(themes, clauses, strict=True)
     ]
     chosen = _distinct(rankings)
-    return [title or _fallback(theme, max_words) for title, theme in zip(chosen, themes, strict=True)]
+    pairs = zip(chosen, themes, strict=True)
+    return [title or _fallback(theme, max_words, cleaned=cleaned) for title, theme in pairs]
 
 
 def _distinct(rankings: list[list[tuple[float, str]]]) -> list[str]:

@@ -291,7 +291,7 @@ def split_theme(
     the caller from its member records (their vector: the theme's centroid is good enough).
     """
     source = work.themes.themes[theme_id]
-    held = {m.suggestion_id: m for m in (*source.sample, *source.provisional)}
+    held = {m.suggestion_id: m for m in source.members}
     cap = engine.config.max_text_chars
     resolved: list[tuple[str, list[Member]]] = []
     for new_id, items in parts:
