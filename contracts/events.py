@@ -227,8 +227,9 @@ class CommentClassified(Event):
     The comment is judged unit by unit (sentences and clauses). ``reason`` is a moderation code
     (``blocked_word``, ``promo_spam``, ``too_short``, ...) when ``verdict`` is ``moderated``;
     ``no_units`` when nothing of the author's own words is left to judge (a retweet, a quote);
-    ``first_stage`` when the cheap first stage found no unit worth embedding (``not_suggestion``);
-    else ``classifier``. ``score`` is the best unit's classifier probability that it asks for a
+    ``praise`` when every unit praises and asks for nothing (``not_suggestion``: plain praise,
+    neither embedded nor scored; no score); ``first_stage`` when the cheap first stage found no
+    unit worth embedding (``not_suggestion``); else ``classifier``. ``score`` is the best unit's classifier probability that it asks for a
     product change, the first stage's best unit score when that stage rejected every unit
     (compare it with the first stage's threshold in ``reason_detail``, not with ``threshold``),
     and None when moderation stopped it first. ``asks`` are the units scored at or above

@@ -152,6 +152,12 @@ class Settings(BaseSettings):
         default=None,
         description="Trained first-stage folder; unset uses the one shipped in models/artifacts.",
     )
+    praise_rule: bool = Field(
+        default=True,
+        description="Leave units of plain praise (English praise with no sign of a request, wish, "
+        "complaint or problem: models/plain_praise.py) unembedded and unscored; a comment of nothing "
+        "else is not a suggestion (reason praise). False judges them with the classifier.",
+    )
     embedding_model_name: str = Field(default="all-MiniLM-L6-v2")
     embedding_backend: Literal["onnx", "torch"] = Field(
         default="onnx",

@@ -113,6 +113,7 @@ def test_praise_is_a_positive_comment_that_is_not_an_ask() -> None:
     assert not is_praise(classified("great", rating=5, verdict=Verdict.SUGGESTION))
     assert not is_praise(classified("great", rating=5, verdict=Verdict.MODERATED, reason="promo_spam"))
     assert not is_praise(classified("great", rating=5, reason="no_units"))
+    assert is_praise(classified("Love the new dark mode", rating=None, reason="praise"))  # plain praise
 
 
 # -- the service -------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def test_each_unit_is_judged_and_the_asks_carry_their_spans() -> None:
     assert judgement.verdict is Verdict.SUGGESTION and judgement.score == 0.9
     assert [ask.text for ask in judgement.asks] == ["Please add folders!", "add a dark mode pls"]
     assert all(comment[ask.start : ask.end] == ask.text for ask in judgement.asks)
-    assert "2 asks of 4 units scored" in judgement.detail
+    assert "2 asks of 3 units scored" in judgement.detail  # "Love the app so much." is plain praise
     assert np.allclose(vectors, HashingEmbedder().embed(["Please add folders!", "add a dark mode pls"]))
 
 
@@ -104,7 +104,7 @@ def test_a_comment_without_an_ask_scores_its_best_unit() -> None:
 
 def test_each_distinct_unit_is_embedded_once_per_batch() -> None:
     embedder = CountingEmbedder()
-    judge = SuggestionJudge(embedder=embedder, scorer=KeywordScorer(), policy=None)
+    judge = SuggestionJudge(embedder=embedder, scorer=KeywordScorer(), policy=None, praise_rule=False)
     _, judgements, vectors = judge.judge(
         [item("Please add folders. Love it."), item("Love it. Please add folders.")], None
     )
