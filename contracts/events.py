@@ -227,12 +227,14 @@ class CommentClassified(Event):
     The comment is judged unit by unit (sentences and clauses). ``reason`` is a moderation code
     (``blocked_word``, ``promo_spam``, ``too_short``, ...) when ``verdict`` is ``moderated``;
     ``no_units`` when nothing of the author's own words is left to judge (a retweet, a quote);
-    ``praise`` when every unit praises and asks for nothing (``not_suggestion``: plain praise,
-    neither embedded nor scored; no score); ``first_stage`` when the cheap first stage found no
-    unit worth embedding (``not_suggestion``); else ``classifier``. ``score`` is the best unit's classifier probability that it asks for a
-    product change, the first stage's best unit score when that stage rejected every unit
-    (compare it with the first stage's threshold in ``reason_detail``, not with ``threshold``),
-    and None when moderation stopped it first. ``asks`` are the units scored at or above
+    ``praise`` when every unit praises and asks for nothing, ``service_request`` when its units
+    ask for a service to the writer (a code, a refund, a call) or praise, naming no change
+    (``not_suggestion``: neither embedded nor scored; no score); ``first_stage`` when the cheap
+    first stage found no unit worth embedding (``not_suggestion``); else ``classifier``.
+    ``score`` is the best unit's classifier probability that it asks for a product change, the
+    first stage's best unit score when that stage rejected every unit (compare it with the first
+    stage's threshold in ``reason_detail``, not with ``threshold``), and None when moderation
+    stopped it first. ``asks`` are the units scored at or above
     ``threshold``, in order of position: non-empty exactly when ``verdict`` is ``suggestion``. A
     unit that only gives the reason for the ask before it ("Would make sharing hikes nicer") is
     no ask of its own; one scored an ask after a unit that is not spans both units, as an ask

@@ -152,11 +152,13 @@ class Settings(BaseSettings):
         default=None,
         description="Trained first-stage folder; unset uses the one shipped in models/artifacts.",
     )
-    praise_rule: bool = Field(
+    non_ask_rules: bool = Field(
         default=True,
-        description="Leave units of plain praise (English praise with no sign of a request, wish, "
-        "complaint or problem: models/plain_praise.py) unembedded and unscored; a comment of nothing "
-        "else is not a suggestion (reason praise). False judges them with the classifier.",
+        description="Leave units that are not asks by their words unembedded and unscored "
+        "(models/non_asks.py: English praise with no sign of a request, wish, complaint or problem; a "
+        "request for a code, an invitation, a refund, a call or help to the writer that names no "
+        "change); a comment of nothing else is not a suggestion (reason praise or service_request). "
+        "False judges them with the classifier.",
     )
     embedding_model_name: str = Field(default="all-MiniLM-L6-v2")
     embedding_backend: Literal["onnx", "torch"] = Field(

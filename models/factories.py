@@ -147,7 +147,7 @@ def suggestion_judge(settings: Settings, *, with_embedder: Embedder | None = Non
         scorer=classifier(settings),
         policy=moderation_policy(settings),
         first_stage=first_stage(settings),
-        praise_rule=settings.praise_rule,
+        non_ask_rules=settings.non_ask_rules,
     )
 
 

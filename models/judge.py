@@ -24,7 +24,7 @@ from models.moderation import (
     moderate,
     rate_limited_verdict,
 )
-from models.plain_praise import PRAISE_REASON, is_plain_praise
+from models.non_asks import PRAISE_REASON, SERVICE_REASON, non_ask_kind
 from models.text import fold_text, own_words
 from models.units import Unit, split_units
 
@@ -128,9 +128,9 @@ class SuggestionJudge:
     per-author rate limit is a state passed in and returned, so the caller owns it (one per
     worker, which sees all of an author's comments: ingest partitions them by author; or none in
     evaluation). ``policy=None`` skips moderation (to measure the
-    classifier alone); ``first_stage=None`` embeds every unit. With ``praise_rule`` a unit of
-    plain praise (:mod:`models.plain_praise`) is neither embedded nor scored, and a comment of
-    nothing else is not a suggestion (reason ``praise``).
+    classifier alone); ``first_stage=None`` embeds every unit. With ``non_ask_rules`` a unit of
+    plain praise or a service request (:mod:`models.non_asks`) is neither embedded nor scored, and
+    a comment of nothing else is not a suggestion (reason ``praise`` or ``service_request``).
     """
 
     def __init__(
@@ -140,13 +140,13 @@ class SuggestionJudge:
         scorer: SuggestionScorer,
         policy: ModerationPolicy | None,
         first_stage: FirstStageScorer | None = None,
-        praise_rule: bool = True,
+        non_ask_rules: bool = True,
     ) -> None:
         self.embedder = embedder
         self.scorer = scorer
         self.policy = policy
         self.first_stage = first_stage
-        self.praise_rule = praise_rule
+        self.non_ask_rules = non_ask_rules
         self._version = scorer.version  # a digest of the weights: computed once, read per comment
 
     @property
@@ -175,8 +175,8 @@ class SuggestionJudge:
                     Verdict.NOT_SUGGESTION, NO_UNITS_REASON, "no words to judge", None
                 )
         candidates = {index: found for index, found in units.items() if found}
-        if candidates and self.praise_rule:
-            candidates = self._without_plain_praise(candidates, judgements)
+        if candidates and self.non_ask_rules:
+            candidates = self._without_non_asks(candidates, judgements)
         if candidates and self.first_stage is not None:
             candidates = self._first_stage(candidates, judgements)
         texts = list(dict.fromkeys(unit.text for found in candidates.values() for unit in found))
@@ -278,19 +278,25 @@ class SuggestionJudge:
         return Judgement(verdict, CLASSIFIER_REASON, detail, best, tuple(asks.values()))
 
     @staticmethod
-    def _without_plain_praise(
+    def _without_non_asks(
         candidates: dict[int, list[Unit]], judgements: list[Judgement | None]
     ) -> dict[int, list[Unit]]:
-        """Judge the comments whose every unit is plain praise; return the other units, per comment."""
+        """Judge the comments whose every unit is a non-ask by its words (plain praise, a service
+        request); return the other units, per comment.
+        """
         kept: dict[int, list[Unit]] = {}
         for index, found in candidates.items():
-            asking = [unit for unit in found if not is_plain_praise(unit.text)]
+            kinds = [non_ask_kind(unit.text) for unit in found]
+            asking = [unit for unit, kind in zip(found, kinds, strict=True) if kind is None]
             if asking:
                 kept[index] = asking
-            else:
+            elif all(kind == PRAISE_REASON for kind in kinds):
                 judgements[index] = Judgement(
                     Verdict.NOT_SUGGESTION, PRAISE_REASON, "praise that asks for nothing", None
                 )
+            else:
+                detail = "asks for a service to its writer, not a change"
+                judgements[index] = Judgement(Verdict.NOT_SUGGESTION, SERVICE_REASON, detail, None)
         return kept
 
     def _first_stage(

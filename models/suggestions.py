@@ -256,11 +256,11 @@ def classify_with_moderation(
     first_stage: FirstStageScorer | None = None,
 ) -> tuple[list[bool], Counter[str]]:
     """The production path (:class:`models.judge.SuggestionJudge`) without a rate limit:
-    moderation first (rejected = not a suggestion), then the plain-praise rule, the first stage
-    when given, then the classifier.
+    moderation first (rejected = not a suggestion), then the non-ask rules, the first stage when
+    given, then the classifier.
 
     Returns the decisions (one per text) and a count of the reasons of every comment the
-    classifier did not judge (moderation codes, ``praise`` and ``first_stage``).
+    classifier did not judge (moderation codes, ``praise``, ``service_request`` and ``first_stage``).
     """
     judge = SuggestionJudge(embedder=embedder, scorer=classifier, policy=policy, first_stage=first_stage)
     epoch = datetime(1970, 1, 1, tzinfo=UTC)

@@ -22,7 +22,7 @@ from models.factories import (
 )
 from models.first_stage import FirstStage
 from models.judge_eval import Contender, EvalSplit, ask_overlap, evaluate, test_splits
-from models.plain_praise import PlainPraiseGate
+from models.non_asks import NonAskGate
 from models.suggestion_training import NpzCachedEmbedder
 from models.suggestions import MODEL_FILE, SuggestionClassifier
 
@@ -76,15 +76,15 @@ def baseline_and_judge(judge_dir: Path | None = None) -> list[Contender]:
 def saved_judge(name: str, judge_dir: Path, *, first_stage_dir: Path | None = None) -> list[Contender]:
     """The unit judge saved in ``judge_dir`` on units, and behind its first stage (``first_stage_dir``,
     else ``judge_dir / "first_stage"``) when that artifact exists; both as the worker runs them,
-    behind the plain-praise rule (``praise_rule`` off in the settings: without it).
+    behind the non-ask rules (``non_ask_rules`` off in the settings: without them).
     """
     judge = load_scorer(judge_dir)
-    rule = get_settings().praise_rule
-    out = [Contender(name, judge, gate=PlainPraiseGate() if rule else None)]
+    rule = get_settings().non_ask_rules
+    out = [Contender(name, judge, gate=NonAskGate() if rule else None)]
     stage_dir = first_stage_dir or judge_dir / "first_stage"
     if (stage_dir / MODEL_FILE).is_file():
         stage = FirstStage.load(stage_dir)
-        out.append(Contender(f"{name} + first stage", judge, gate=PlainPraiseGate(stage) if rule else stage))
+        out.append(Contender(f"{name} + first stage", judge, gate=NonAskGate(stage) if rule else stage))
     return out
 
 

@@ -104,7 +104,7 @@ def test_a_comment_without_an_ask_scores_its_best_unit() -> None:
 
 def test_each_distinct_unit_is_embedded_once_per_batch() -> None:
     embedder = CountingEmbedder()
-    judge = SuggestionJudge(embedder=embedder, scorer=KeywordScorer(), policy=None, praise_rule=False)
+    judge = SuggestionJudge(embedder=embedder, scorer=KeywordScorer(), policy=None, non_ask_rules=False)
     _, judgements, vectors = judge.judge(
         [item("Please add folders. Love it."), item("Love it. Please add folders.")], None
     )

@@ -1,23 +1,30 @@
-"""Plain praise: a unit that praises the product and asks for nothing is not an ask.
+"""Units that are not asks by their words: plain praise, and a request for a service to the writer.
 
-The unit judge reads a sentence embedding, and MiniLM places praise of a feature ("I really like
-the added feature to connect with my family", "Love the ability to decide categories", "Screen
-share is a great tool too") beside the asks for features: such units score above the judge's
-threshold, and in a replay they gather into themes of praise. A unit is *plain praise* when
+The unit judge reads a sentence embedding, and MiniLM places two kinds of units beside the asks
+for product changes: praise of a feature ("I really like the added feature to connect with my
+family", "Love the ability to decide categories", "Screen share is a great tool too"), and a
+person's request for a service to themselves ("Please send me a new code", "Give me my refund
+please", "Please reply or direct message me"). Both score above the judge's threshold, and in a
+replay they gather into themes of praise and of "send me a code". Neither asks the product to
+change. Two tests of the words say so:
 
-* it praises: it opens with a word of praise or with "I/we (really) love/like/enjoy/appreciate",
-  or it says something is great, useful, easy, the best ("... is extremely useful", "works
-  great", "thank you", "easy to use"); and
-* it carries no sign of a request, a wish, a complaint or a problem: no question mark, no "wish",
-  "would", "could", "should", "please", "need", "want", "hope", "add", "if", "but", "only",
-  "more", "missing", "back", "again", "not"..., and no sentence that opens with a change verb
-  ("Give us a way to switch it back", "Put our bookmarks back").
+* **Plain praise** (:func:`is_plain_praise`): the unit praises (it opens with a word of praise or
+  with "I/we (really) love/like/enjoy/appreciate", or says something is great, useful, easy, the
+  best, "works great", "thank you", "easy to use") and carries no sign of a request, a wish, a
+  complaint or a problem: no question mark, no negation, no "wish", "would", "could", "should",
+  "please", "need", "want", "hope", "add", "if", "but", "only", "more", "missing", "back",
+  "again"..., and no sentence that opens with a change verb ("Give us a way to switch it back",
+  "Put our bookmarks back").
+* **A service request** (:func:`is_service_request`): the unit asks for something for the writer
+  alone (an invitation, a code, a refund, a call, a direct message, "please help") and names no
+  change of the product: no "option", "feature", "setting", "button", "add", "allow", "should",
+  "would be", "let me ...", "when", "why", "can't"...
 
-The second test is deliberately wide: a unit that praises *and* asks ("Love it, but it needs a
-dark mode", "I'd love the ability to export", "Great app, please add widgets") is judged as
-before. Plain-praise units are not embedded or scored; a comment whose every unit is plain praise
-is not a suggestion (reason :data:`PRAISE_REASON`). English only: praise in another language is
-judged as before.
+Both tests leave a unit that also asks to the judge ("Love it, but it needs a dark mode", "I'd
+love the ability to export", "Add an option to scan the invitation code", "Why do we need an
+invitation at all"). Such units are neither embedded nor scored; a comment of nothing else is not
+a suggestion (reason :data:`PRAISE_REASON` when every unit is plain praise, else
+:data:`SERVICE_REASON`). English only: other languages are judged as before.
 """
 
 from __future__ import annotations
@@ -31,8 +38,10 @@ import numpy.typing as npt
 
 PRAISE_REASON = "praise"
 """The reason of a ``not_suggestion`` verdict whose every unit is plain praise."""
+SERVICE_REASON = "service_request"
+"""The reason of a ``not_suggestion`` verdict whose units are service requests (and plain praise)."""
 
-RULE_VERSION = "plain-praise-1"
+RULE_VERSION = "non-asks-1"
 
 _INTENSIFIER = (
     r"(?:so|really|very|extremely|super|pretty|just|absolutely|truly|incredibly|quite|such|a|an|the|"
@@ -101,12 +110,56 @@ _CHANGE_VERB_OPENING = re.compile(
 )
 
 
+_SERVICE_OBJECT = (
+    r"(?:code|codes|invite|invites|invitation|invitations|refund|voucher|promo\s+code|redeem\s+code|"
+    r"access\s+code|beta\s+code)"
+)
+_SERVICE = re.compile(
+    "|".join(
+        (
+            r"\b(?:give|send|resend|get|dm|pm|email|e-mail|text)\s+(?:me|us)\s+(?:\w+\s+){0,2}?"
+            + _SERVICE_OBJECT
+            + r"\b",
+            r"\b(?:need|want|like|have|get)\s+(?:(?:a|an|the|my|one|new)\s+)+" + _SERVICE_OBJECT + r"\b",
+            r"\b(?:refund|reimburse|compensate)\s+(?:me|us|my|the)\b|\bmy\s+refund\b",
+            r"\b(?:call|dm|pm|email|e-mail|text|contact)\s+me\b|\bdirect\s+message\s+me\b",
+            r"\b(?:please|pls|plz)\s+help\s*(?:me|us)?\W*$",
+            r"^\W*help\s+(?:(?:me|us)\s+)?(?:please|pls|plz)\W*$",
+        )
+    ),
+    re.IGNORECASE,
+)
+_NAMES_A_CHANGE = re.compile(
+    r"\?|n'?t\b|n’t\b"
+    r"|\b(?:option|options|feature|features|ability|setting|settings|button|mode|support\s+for|add|adding|"
+    r"allow|should|would\s+be|could\s+be|let\s+(?:me|us|users|people)\s+(?!know\b)\w+|instead|able\s+to|"
+    r"way\s+to|wish|improve|version|update|scan|qr|automatically|without|with\s+out|when|whenever|why|"
+    r"cannot|no\s+need)\b",
+    re.IGNORECASE,
+)
+
+
 def is_plain_praise(text: str) -> bool:
     """Whether ``text`` (one unit of a comment) praises and asks for nothing: see the module."""
     flat = " ".join(text.split())
     if _NOT_PLAIN.search(flat) or _CHANGE_VERB_OPENING.search(flat):
         return False
     return any(pattern.search(flat) for pattern in _PRAISE)
+
+
+def is_service_request(text: str) -> bool:
+    """Whether ``text`` (one unit) asks for a service to its writer and names no change: see the module."""
+    flat = " ".join(text.split())
+    return bool(_SERVICE.search(flat)) and not _NAMES_A_CHANGE.search(flat)
+
+
+def non_ask_kind(text: str) -> str | None:
+    """:data:`PRAISE_REASON` or :data:`SERVICE_REASON` when ``text`` is that kind of non-ask, else None."""
+    if is_plain_praise(text):
+        return PRAISE_REASON
+    if is_service_request(text):
+        return SERVICE_REASON
+    return None
 
 
 class _Gate(Protocol):
@@ -118,10 +171,10 @@ class _Gate(Protocol):
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]: ...
 
 
-class PlainPraiseGate:
-    """A unit gate (as :class:`models.judge_eval.UnitGate`) that rejects plain praise and passes
-    the rest to ``inner`` (the first stage), or passes them all without one: the judge's path
-    before the embedding, for the evaluation's contenders.
+class NonAskGate:
+    """A unit gate (as :class:`models.judge_eval.UnitGate`) that rejects the non-asks of
+    :func:`non_ask_kind` and passes the rest to ``inner`` (the first stage), or passes them all
+    without one: the judge's path before the embedding, for the evaluation's contenders.
     """
 
     def __init__(self, inner: _Gate | None = None) -> None:
@@ -137,7 +190,7 @@ class PlainPraiseGate:
         return f"{inner}+{RULE_VERSION}" if inner else RULE_VERSION
 
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        plain = np.array([is_plain_praise(text) for text in texts], dtype=np.bool_)
+        plain = np.array([non_ask_kind(text) is not None for text in texts], dtype=np.bool_)
         scores = (
             np.asarray(self.inner.predict_proba(texts), dtype=np.float64).copy()
             if self.inner is not None

@@ -6,7 +6,13 @@ import pytest
 from contracts.events import Verdict
 from models.embedding import FloatMatrix
 from models.judge import JudgeInput, SuggestionJudge
-from models.plain_praise import PRAISE_REASON, PlainPraiseGate, is_plain_praise
+from models.non_asks import (
+    PRAISE_REASON,
+    SERVICE_REASON,
+    NonAskGate,
+    is_plain_praise,
+    is_service_request,
+)
 from tests.unit.test_judge import T0, CountingEmbedder
 
 PLAIN_PRAISE = [
@@ -45,6 +51,37 @@ def test_an_ask_in_praise_and_a_unit_without_praise_are_not(text: str) -> None:
     assert not is_plain_praise(text)
 
 
+SERVICE_REQUESTS = [
+    "Please send me a new invite code.",
+    "Can you give me a beta invitation plz",
+    "I need a redeem code, give me one please",
+    "Give me my refund please.",
+    "Please call me back this afternoon.",
+    "Could you DM me about my order",
+    "pls help",
+]
+
+ASKS_ABOUT_CODES_AND_HELP = [
+    "Add an option to scan the invite code instead of typing it.",
+    "Why do we need an invitation code at all?",
+    "Let me resend the invite code to my testers.",
+    "Give us a way to share invite codes with a QR code",
+    "It would be great to get a code by e-mail when a build is ready",
+    "Please add a help page for new testers",
+    "Give us the old layout back.",
+]
+
+
+@pytest.mark.parametrize("text", SERVICE_REQUESTS)
+def test_a_request_for_a_service_to_the_writer_is_not_an_ask(text: str) -> None:
+    assert is_service_request(text)
+
+
+@pytest.mark.parametrize("text", [*ASKS_ABOUT_CODES_AND_HELP, *ASKS_AMONG_PRAISE])
+def test_an_ask_that_names_a_change_is_no_service_request(text: str) -> None:
+    assert not is_service_request(text)
+
+
 class EveryUnitAsks:
     """Scores every unit 0.9: the classifier that takes praise of a feature for an ask."""
 
@@ -55,9 +92,9 @@ class EveryUnitAsks:
         return np.full(len(texts), 0.9)
 
 
-def judge_one(text: str, *, praise_rule: bool = True) -> tuple[object, list[str]]:
+def judge_one(text: str, *, rules: bool = True) -> tuple[object, list[str]]:
     embedder = CountingEmbedder()
-    judge = SuggestionJudge(embedder=embedder, scorer=EveryUnitAsks(), policy=None, praise_rule=praise_rule)
+    judge = SuggestionJudge(embedder=embedder, scorer=EveryUnitAsks(), policy=None, non_ask_rules=rules)
     _, (judgement,), _ = judge.judge([JudgeInput(text, "x:a", T0)], None)
     return judgement, embedder.seen
 
@@ -77,8 +114,14 @@ def test_beside_praise_the_ask_is_judged_alone() -> None:
     assert embedded == [ask]
 
 
-def test_without_the_rule_the_classifier_judges_praise() -> None:
-    judgement, embedded = judge_one("Love the new calendar view.", praise_rule=False)
+def test_a_comment_of_service_requests_and_praise_is_not_an_ask() -> None:
+    judgement, embedded = judge_one("Love the beta. Please send me a new invite code.")
+    assert judgement.verdict is Verdict.NOT_SUGGESTION  # type: ignore[attr-defined]
+    assert judgement.reason == SERVICE_REASON and embedded == []  # type: ignore[attr-defined]
+
+
+def test_without_the_rules_the_classifier_judges_praise() -> None:
+    judgement, embedded = judge_one("Love the new calendar view.", rules=False)
     assert judgement.verdict is Verdict.SUGGESTION  # type: ignore[attr-defined]
     assert embedded == ["Love the new calendar view."]
 
@@ -90,9 +133,12 @@ class HalfGate:
         return np.array([0.9 if "add" in text else 0.1 for text in texts])
 
 
-def test_the_evaluation_gate_rejects_plain_praise_in_front_of_the_first_stage() -> None:
-    texts = ["Love the new calendar view.", "please add a week view", "the sync is slow"]
-    staged = PlainPraiseGate(HalfGate())
-    assert list(staged.predict_proba(texts) >= staged.threshold) == [False, True, False]
-    alone = PlainPraiseGate()
-    assert list(alone.predict_proba(texts) >= alone.threshold) == [False, True, True]
+def test_the_evaluation_gate_rejects_non_asks_in_front_of_the_first_stage() -> None:
+    texts = [
+        "Love the new calendar view.", "please add a week view", "the sync is slow", "pls send me a code",
+    ]
+
+    staged = NonAskGate(HalfGate())
+    assert list(staged.predict_proba(texts) >= staged.threshold) == [False, True, False, False]
+    alone = NonAskGate()
+    assert list(alone.predict_proba(texts) >= alone.threshold) == [False, True, True, False]
