@@ -87,9 +87,11 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
         assert by_id[comment_id].verdict is Verdict.NOT_SUGGESTION, by_id[comment_id]
     assert by_id["spam-1"].verdict is Verdict.MODERATED and by_id["spam-1"].reason == "promo_spam"
     assert by_id["emoji-1"].reason == "no_letters" and by_id["digits-1"].reason == "no_letters"
+    # plain praise is neither embedded nor scored (models/non_asks.py)
+    assert by_id["praise-1"].reason == "praise" and by_id["praise-1"].score is None
     for event in events:
         assert event.reason and event.classifier_version and 0 <= event.threshold <= 1
-        if event.verdict is not Verdict.MODERATED:
+        if event.verdict is not Verdict.MODERATED and event.reason != "praise":
             assert event.score is not None
     assert by_id["huge-1"].comment.text == TEXTS["huge-1"].strip()  # kept whole in the event
 
