@@ -13,8 +13,9 @@ change. Two tests of the words say so:
   best, "works great", "thank you", "easy to use") and carries no sign of a request, a wish, a
   complaint or a problem: no question mark, no negation, no "wish", "would", "could", "should",
   "please", "need", "want", "hope", "add", "if", "but", "only", "more", "missing", "back",
-  "again"..., and no sentence that opens with a change verb ("Give us a way to switch it back",
-  "Put our bookmarks back").
+  "again"..., no request word of another language ("por favor", "bitte", "s'il vous plaît"),
+  and no sentence that opens with a change verb ("Give us a way to switch it back", "Put our
+  bookmarks back").
 * **A service request** (:func:`is_service_request`): the unit asks for something for the writer
   alone (an invitation, a code, a refund, a call, a direct message, "please help") and names no
   change of the product: no "option", "feature", "setting", "button", "add", "allow", "should",
@@ -98,7 +99,12 @@ _NOT_PLAIN = re.compile(
     r"|one\s+day|eventually"
     r"|not|no|never|nothing|without|fix|bug|bugs|crash\w*|issue|issues|problem|problems|shame"
     r"|unfortunately|sadly|too\s+bad"
-    r"|i'?d|i’d|we'?d|we’d|it'?d|it’d|you'?d|you’d)\b",
+    r"|i'?d|i’d|we'?d|we’d|it'?d|it’d|you'?d|you’d"
+    # the commonest request words of Spanish, Portuguese, German, French and Italian: "Great app,
+    # por favor ..." is a request in another language, not plain praise
+    r"|por\s+favor|porfa|ser[ií]a|estar[ií]a|encantar[ií]a|podr[ií]an|agreguen|a[ñn]adan|falta|faltan"
+    r"|bitte|w[äa]re|k[öo]nnt(?:et|en|e)|fehlt|svp|s'il\s+vous|serait|faudrait|pourriez|manque"
+    r"|per\s+favore|sarebbe|potreste|manca)\b",
     re.IGNORECASE,
 )
 

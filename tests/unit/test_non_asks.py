@@ -38,6 +38,9 @@ ASKS_AMONG_PRAISE = [
     "The best app, just missing a widget",
     "Great planner, more map styles would make it perfect",
     "Love it. Bring back the compass",
+    "Great app, por favor agreguen un modo oscuro",
+    "Great app! Bitte einen Dunkelmodus",
+    "Love it, svp un mode hors ligne",
 ]
 
 
