@@ -254,15 +254,22 @@ def classify_with_moderation(
     embedder: Embedder,
     policy: ModerationPolicy | None,
     first_stage: FirstStageScorer | None = None,
+    non_ask_rules: bool = True,
 ) -> tuple[list[bool], Counter[str]]:
     """The production path (:class:`models.judge.SuggestionJudge`) without a rate limit:
-    moderation first (rejected = not a suggestion), then the non-ask rules, the first stage when
-    given, then the classifier.
+    moderation first (rejected = not a suggestion), then the non-ask rules (``non_ask_rules``),
+    the first stage when given, then the classifier.
 
     Returns the decisions (one per text) and a count of the reasons of every comment the
     classifier did not judge (moderation codes, ``praise``, ``service_request`` and ``first_stage``).
     """
-    judge = SuggestionJudge(embedder=embedder, scorer=classifier, policy=policy, first_stage=first_stage)
+    judge = SuggestionJudge(
+        embedder=embedder,
+        scorer=classifier,
+        policy=policy,
+        first_stage=first_stage,
+        non_ask_rules=non_ask_rules,
+    )
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     inputs = [JudgeInput(text, f"row:{index}", epoch) for index, text in enumerate(texts)]
     _, judgements, _ = judge.judge(inputs, None)

@@ -416,7 +416,11 @@ def eval_suggestions(
     # One pass, as production batches it: chunks would change the model's padding, and the figures.
     with progress_bar(f"judging {input_.name}", total=len(data.texts), unit="comments") as on_progress:
         decisions, reasons = classify_with_moderation(
-            data.texts, classifier=classifier, embedder=model, policy=policy
+            data.texts,
+            classifier=classifier,
+            embedder=model,
+            policy=policy,
+            non_ask_rules=settings.non_ask_rules,
         )
         on_progress(len(data.texts), len(data.texts))
     result = evaluate_binary(decisions, gold)
@@ -425,7 +429,12 @@ def eval_suggestions(
     if front is not None:
         # The same vectors (the embedder's exact-repeat cache): only the first stage differs.
         staged, staged_reasons = classify_with_moderation(
-            data.texts, classifier=classifier, embedder=model, policy=policy, first_stage=front
+            data.texts,
+            classifier=classifier,
+            embedder=model,
+            policy=policy,
+            first_stage=front,
+            non_ask_rules=settings.non_ask_rules,
         )
         result["with_first_stage"] = first_stage_report(
             without=result, staged=evaluate_binary(staged, gold), rejected=staged_reasons["first_stage"]

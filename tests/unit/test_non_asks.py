@@ -145,3 +145,18 @@ def test_the_evaluation_gate_rejects_non_asks_in_front_of_the_first_stage() -> N
     assert list(staged.predict_proba(texts) >= staged.threshold) == [False, True, False, False]
     alone = NonAskGate()
     assert list(alone.predict_proba(texts) >= alone.threshold) == [False, True, True, False]
+
+
+def test_the_evaluation_path_follows_the_setting() -> None:
+    from models.suggestions import classify_with_moderation
+    from tests.fakes import HashingEmbedder
+
+    texts = ["Love the new calendar view.", "Please add a week view."]
+    on, reasons = classify_with_moderation(
+        texts, classifier=EveryUnitAsks(), embedder=HashingEmbedder(), policy=None
+    )
+    off, _ = classify_with_moderation(
+        texts, classifier=EveryUnitAsks(), embedder=HashingEmbedder(), policy=None, non_ask_rules=False
+    )
+    assert on == [False, True] and reasons[PRAISE_REASON] == 1
+    assert off == [True, True]
