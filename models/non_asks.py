@@ -56,8 +56,9 @@ _GOOD = (
 _PRAISE: tuple[re.Pattern[str], ...] = (
     # "I really love ...", "We like ...", "Everyone enjoys ..."
     re.compile(
-        r"^\W*(?:i|we|everyone|everybody)\s+(?:\w+\s+){0,2}?(?:love[sd]?|like[sd]?|enjoy(?:s|ed)?|"
-        r"appreciate[sd]?|adore[sd]?)\b",
+        r"^\W*(?:i|we|everyone|everybody)\s+(?:(?:really|just|absolutely|truly|especially|do|totally|so|"
+        r"genuinely|simply|definitely|personally|all|both|sincerely|honestly|seriously|literally|actually|"
+        r"already)\s+){0,2}(?:love[sd]?|like[sd]?|enjoy(?:s|ed)?|appreciate[sd]?|adore[sd]?)\b",
         re.IGNORECASE,
     ),
     # "Love the ...", "Great app", "Awesome build-in support!", "Thanks"
@@ -100,6 +101,7 @@ _NOT_PLAIN = re.compile(
     r"|not|no|never|nothing|without|fix|bug|bugs|crash\w*|issue|issues|problem|problems|shame"
     r"|unfortunately|sadly|too\s+bad"
     r"|i'?d|i’d|we'?d|we’d|it'?d|it’d|you'?d|you’d"
+    r"|(?:love|like|nice|great|cool|awesome|good)\s+to\s+(?:see|have|get)|consider|considering|in\s+advance"
     # the commonest request words of Spanish, Portuguese, German, French and Italian: "Great app,
     # por favor ..." is a request in another language, not plain praise
     r"|por\s+favor|porfa|ser[ií]a|estar[ií]a|encantar[ií]a|podr[ií]an|agreguen|a[ñn]adan|falta|faltan"

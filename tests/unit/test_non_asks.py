@@ -41,6 +41,9 @@ ASKS_AMONG_PRAISE = [
     "Great app, por favor agreguen un modo oscuro",
     "Great app! Bitte einen Dunkelmodus",
     "Love it, svp un mode hors ligne",
+    "Nice to have: a heart rate widget",
+    "Love to see a trail difficulty filter",
+    "Thanks for considering a dark mode",
 ]
 
 
@@ -49,7 +52,16 @@ def test_praise_that_asks_for_nothing_is_plain_praise(text: str) -> None:
     assert is_plain_praise(text)
 
 
-@pytest.mark.parametrize("text", [*ASKS_AMONG_PRAISE, "Dark mode", "The sync is slow.", "Export to GPX"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        *ASKS_AMONG_PRAISE,
+        "Dark mode",
+        "The sync is slow.",
+        "Export to GPX",
+        "I feel like a trail filter is essential",
+    ],
+)
 def test_an_ask_in_praise_and_a_unit_without_praise_are_not(text: str) -> None:
     assert not is_plain_praise(text)
 
