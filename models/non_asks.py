@@ -32,17 +32,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:  # judge_eval imports the judge, which imports this module
+    from models.judge_eval import UnitGate
 
 PRAISE_REASON = "praise"
 """The reason of a ``not_suggestion`` verdict whose every unit is plain praise."""
 SERVICE_REASON = "service_request"
 """The reason of a ``not_suggestion`` verdict whose units are service requests (and plain praise)."""
-
-RULE_VERSION = "non-asks-1"
 
 _INTENSIFIER = (
     r"(?:so|really|very|extremely|super|pretty|just|absolutely|truly|incredibly|quite|such|a|an|the|"
@@ -170,32 +171,18 @@ def non_ask_kind(text: str) -> str | None:
     return None
 
 
-class _Gate(Protocol):
-    """What the gate reads of the first stage in front of which it stands."""
-
-    @property
-    def threshold(self) -> float: ...
-
-    def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]: ...
-
-
 class NonAskGate:
     """A unit gate (as :class:`models.judge_eval.UnitGate`) that rejects the non-asks of
     :func:`non_ask_kind` and passes the rest to ``inner`` (the first stage), or passes them all
     without one: the judge's path before the embedding, for the evaluation's contenders.
     """
 
-    def __init__(self, inner: _Gate | None = None) -> None:
+    def __init__(self, inner: UnitGate | None = None) -> None:
         self.inner = inner
 
     @property
     def threshold(self) -> float:
         return self.inner.threshold if self.inner is not None else 0.5
-
-    @property
-    def version(self) -> str:
-        inner = getattr(self.inner, "version", None)
-        return f"{inner}+{RULE_VERSION}" if inner else RULE_VERSION
 
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         plain = np.array([non_ask_kind(text) is not None for text in texts], dtype=np.bool_)
