@@ -37,10 +37,14 @@ is unchanged. Two things differ from the ask's words:
    the ask spans both (:func:`ask_spans`), so what is quoted and thanked says what was asked.
    A unit that names what it wants ("Would be great to have a Wear OS tile", "It would be nice
    if routes synced") is not a reason.
-4. **The product's name is left out.** Every ask of a product's stream is about that product,
-   so its name tells two asks apart not at all; left in, it pulls every ask that names it
-   towards every other one (a replay of the Teams reviews grouped 288 people under "Teams").
-   Said "app" instead, it does the same through "app" (every "I wish the app ..." together).
+4. **The product's name is left out, and so is "app".** Every ask of a product's stream is
+   about that product, so its name tells two asks apart not at all; left in, it pulls every ask
+   that names it towards every other one (a replay of the Teams reviews grouped 288 people under
+   "Teams"). Said "app" instead (:data:`PRODUCT_NOUNS`), it does the same through "app": a Teams
+   replay's largest theme held 144 asks that shared little but "the app" ("put this app in the App
+   Store for macOS", "the app works like a charm", "needs simpler navigation"), and a TestFlight
+   replay's held 36 people's remarks about apps. The word says which product, never what is asked
+   of it ("an iPad app" asks for the iPad, "app lock" for a lock).
 5. **An ask that names nothing beside one that names something is part of it.** "More
    features please!! I wish the map had a dark style", "Add a trip widget. Please add it!",
    "Please add this feature. Let me pin favourite trails": the ask that names nothing announces
@@ -241,6 +245,10 @@ def needs_context(text: str, *, product_words: frozenset[str] = frozenset()) -> 
     return len(found) <= 2 and pointing
 
 
+PRODUCT_NOUNS = frozenset({"app", "apps", "application", "applications"})
+"""The words reviews use for any product, left out of the placement with its name (rule 4)."""
+
+
 def product_words(product: str) -> frozenset[str]:
     """The words of a product's name (``google_chrome`` -> google, chrome)."""
     return frozenset(word.lower() for word in _WORD.findall(product.replace("_", " ")))
@@ -251,11 +259,11 @@ def placement_text(
 ) -> str:
     """The text to embed for placing ``ask`` (one of ``units``, a comment's units in order): the
     ask, with its neighbouring unit when it names nothing or when the comment is that unit and
-    the ask alone, without the product's name. ``asks`` are the comment's asks (``ask`` among
-    them); None when not known, which counts ``ask`` as the only one.
+    the ask alone, without the product's name and "app" (:data:`PRODUCT_NOUNS`). ``asks`` are the
+    comment's asks (``ask`` among them); None when not known, which counts ``ask`` as the only one.
     """
     words = product_words(product)
-    return without_product_name(_with_context(ask, units, words, asks), words)
+    return without_product_name(_with_context(ask, units, words, asks), words | PRODUCT_NOUNS)
 
 
 def without_product_name(text: str, words: frozenset[str]) -> str:

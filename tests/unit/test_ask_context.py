@@ -112,6 +112,23 @@ def test_the_product_name_is_left_out_of_the_placement() -> None:
     assert placement_text(units[0], units) == "Please add offline maps to TrailMate"
 
 
+def test_app_is_left_out_of_the_placement_like_the_product_name() -> None:
+    """"app" says which product, not what is asked of it: left in, every "the app ..." ask meets."""
+    def placed(text: str, product: str = "") -> str:
+        units = split_units(text)
+        return placement_text(units[0], units, product=product)
+
+    assert placed("I wish the Teams app had a dark mode", "microsoft_teams") == "I wish the had a dark mode"
+    assert placed("Please make an iPad APP") == "Please make an iPad"
+    assert placed("The app's widgets need a dark theme") == "The widgets need a dark theme"
+    assert placed("Applications like Apple Maps have offline maps") == "like Apple Maps have offline maps"
+    assert placed("Add an Apple Watch app please") == "Add an Apple Watch please"
+    assert placed("apps") == "apps"  # nothing else left: kept as it is
+    # "app" is not a content word either way: an ask that names only the app is read with its neighbour
+    units = split_units("The map hides my trail. Please fix the app")
+    assert placement_text(units[1], units) == "The map hides my trail. Please fix the"
+
+
 def test_a_two_unit_comment_is_one_thought_when_its_ask_names_little() -> None:
     units = split_units("Photo markers on my recorded track pls. Would make sharing hikes so much nicer")
     whole = " ".join(unit.text for unit in units)
