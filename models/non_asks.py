@@ -114,7 +114,9 @@ _NOT_PLAIN = re.compile(
 _CHANGE_VERB_OPENING = re.compile(
     r"(?:^|[.!;]\s+)\W*(?:(?:please|pls|plz)\s+)?(?:add|make|let|give|allow|include|bring|support|show|"
     r"put|enable|implement|create|integrate|offer|provide|introduce|fix|change|stop|keep|remove|update|"
-    r"get|go|have|switch|consider)\b",
+    r"get|go|have|switch|consider)\b"
+    # ...used as a verb: "Support staff is great", "Show notes are useful" open with a noun
+    r"(?!\s+(?:[\w'’-]+\s+)?(?:is|are|was|were|has\s+been|have\s+been)\b)",
     re.IGNORECASE,
 )
 

@@ -24,6 +24,10 @@ PLAIN_PRAISE = [
     "Awesome widget support!",
     "We enjoy planning trips with it.",
     "Best app for planning a hike, hands down.",
+    # a change verb's word opening a noun phrase ("Support staff", "Show notes") is no request
+    "Support staff is great too!",
+    "Show notes are really useful",
+    "Update is great, thanks",
 ]
 
 ASKS_AMONG_PRAISE = [
@@ -44,6 +48,8 @@ ASKS_AMONG_PRAISE = [
     "Nice to have: a heart rate widget",
     "Love to see a trail difficulty filter",
     "Thanks for considering a dark mode",
+    "Support dark mode, the app is great",
+    "Show me the stats, this is great",
 ]
 
 
