@@ -37,14 +37,14 @@ is unchanged. Two things differ from the ask's words:
    the ask spans both (:func:`ask_spans`), so what is quoted and thanked says what was asked.
    A unit that names what it wants ("Would be great to have a Wear OS tile", "It would be nice
    if routes synced") is not a reason.
-4. **The product's name is left out, and so is "app".** Every ask of a product's stream is
+4. **The product's name is left out, and so is "the app".** Every ask of a product's stream is
    about that product, so its name tells two asks apart not at all; left in, it pulls every ask
    that names it towards every other one (a replay of the Teams reviews grouped 288 people under
-   "Teams"). Said "app" instead (:data:`PRODUCT_NOUNS`), it does the same through "app": a Teams
-   replay's largest theme held 144 asks that shared little but "the app" ("put this app in the App
-   Store for macOS", "the app works like a charm", "needs simpler navigation"), and a TestFlight
-   replay's held 36 people's remarks about apps. The word says which product, never what is asked
-   of it ("an iPad app" asks for the iPad, "app lock" for a lock).
+   "Teams"). "The app", "this app", "your app" name the product too, and did the same
+   (:data:`_THE_APP`): a Teams replay's largest theme held asks that shared little but the app
+   (to publish it for macOS, that it works like a charm, simpler navigation), and a TestFlight
+   replay's held remarks about apps. An app named by what it runs on ("a watch app", "an iPad
+   app") keeps the word: there it is part of what is asked for.
 5. **An ask that names nothing beside one that names something is part of it.** "More
    features please!! I wish the map had a dark style", "Add a trip widget. Please add it!",
    "Please add this feature. Let me pin favourite trails": the ask that names nothing announces
@@ -245,8 +245,13 @@ def needs_context(text: str, *, product_words: frozenset[str] = frozenset()) -> 
     return len(found) <= 2 and pointing
 
 
-PRODUCT_NOUNS = frozenset({"app", "apps", "application", "applications"})
-"""The words reviews use for any product, left out of the placement with its name (rule 4)."""
+_THE_APP = re.compile(
+    r"\b(?:the|this|that|these|those|your|ur|our|my|an?|its|their|his|her)\s+(?:apps?|applications?)(?:['’]s)?\b",
+    re.IGNORECASE,
+)
+""""The app", "this app", "your app's": how reviews name any product, left out of the placement
+with the product's name (rule 4). An app named by what it runs on ("a watch app", "an iPad app")
+is kept: there "app" is part of what is asked for."""
 
 
 def product_words(product: str) -> frozenset[str]:
@@ -259,11 +264,19 @@ def placement_text(
 ) -> str:
     """The text to embed for placing ``ask`` (one of ``units``, a comment's units in order): the
     ask, with its neighbouring unit when it names nothing or when the comment is that unit and
-    the ask alone, without the product's name and "app" (:data:`PRODUCT_NOUNS`). ``asks`` are the
+    the ask alone, without the product's name and "the app" (:data:`_THE_APP`). ``asks`` are the
     comment's asks (``ask`` among them); None when not known, which counts ``ask`` as the only one.
     """
     words = product_words(product)
-    return without_product_name(_with_context(ask, units, words, asks), words | PRODUCT_NOUNS)
+    return without_the_app(without_product_name(_with_context(ask, units, words, asks), words))
+
+
+def without_the_app(text: str) -> str:
+    """``text`` without "the app", "this app", "your app's"... (:data:`_THE_APP`), and without the
+    blank it leaves; the text itself if nothing else is left.
+    """
+    left = " ".join(_THE_APP.sub(" ", text).split())
+    return left if _WORD.search(left) else text
 
 
 def without_product_name(text: str, words: frozenset[str]) -> str:

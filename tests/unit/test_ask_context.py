@@ -112,22 +112,26 @@ def test_the_product_name_is_left_out_of_the_placement() -> None:
     assert placement_text(units[0], units) == "Please add offline maps to TrailMate"
 
 
-def test_app_is_left_out_of_the_placement_like_the_product_name() -> None:
-    """"app" says which product, not what is asked of it: left in, every "the app ..." ask meets."""
+def test_the_app_is_left_out_of_the_placement_like_the_product_name() -> None:
+    """"the app" says which product, not what is asked of it: left in, every "the app ..." ask meets."""
     def placed(text: str, product: str = "") -> str:
         units = split_units(text)
         return placement_text(units[0], units, product=product)
 
-    assert placed("I wish the Teams app had a dark mode", "microsoft_teams") == "I wish the had a dark mode"
-    assert placed("Please make an iPad APP") == "Please make an iPad"
-    assert placed("The app's widgets need a dark theme") == "The widgets need a dark theme"
-    assert placed("Applications like Apple Maps have offline maps") == "like Apple Maps have offline maps"
-    assert placed("Add an Apple Watch app please") == "Add an Apple Watch please"
-    assert placed("apps") == "apps"  # nothing else left: kept as it is
+    assert placed("I wish the Teams app had a dark mode", "microsoft_teams") == "I wish had a dark mode"
+    assert placed("This APP needs a dark theme") == "needs a dark theme"
+    assert placed("Your app's widgets need a dark theme") == "widgets need a dark theme"
+    assert placed("Please make the applications sync") == "Please make sync"
+    assert placed("Happy with the app") == "Happy with"
+    assert placed("the app") == "the app"  # nothing else left: kept as it is
+    # an app named by what it runs on is what is asked for
+    assert placed("Please make an iPad app") == "Please make an iPad app"
+    assert placed("Add an Apple Watch app please") == "Add an Apple Watch app please"
+    assert placed("An app for Wear OS would be great") == "for Wear OS would be great"
+    assert placed("Snapple has mapping") == "Snapple has mapping"  # whole words only
     # "app" is not a content word either way: an ask that names only the app is read with its neighbour
     units = split_units("The map hides my trail. Please fix the app")
-    assert placement_text(units[1], units) == "The map hides my trail. Please fix the"
-
+    assert placement_text(units[1], units) == "The map hides my trail. Please fix"
 
 def test_a_two_unit_comment_is_one_thought_when_its_ask_names_little() -> None:
     units = split_units("Photo markers on my recorded track pls. Would make sharing hikes so much nicer")
