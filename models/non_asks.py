@@ -17,7 +17,8 @@ change. Two tests of the words say so:
   and no sentence that opens with a change verb ("Give us a way to switch it back", "Put our
   bookmarks back").
 * **A service request** (:func:`is_service_request`): the unit asks for something for the writer
-  alone (an invitation, a code, a refund, a call, a direct message, "please help") and names no
+  alone (an invitation, a code, a refund, a call, a direct message, "please help"; also the object
+  alone or needed with no article: "Invitation code pls", "Need code") and names no
   change of the product: no "option", "feature", "setting", "button", "add", "allow", "should",
   "would be", "let me ...", "when", "why", "can't"...
 
@@ -131,7 +132,17 @@ _SERVICE = re.compile(
             r"\b(?:give|send|resend|get|dm|pm|email|e-mail|text)\s+(?:me|us)\s+(?:\w+\s+){0,2}?"
             + _SERVICE_OBJECT
             + r"\b",
-            r"\b(?:need|want|like|have|get)\s+(?:(?:a|an|the|my|one|new)\s+)+" + _SERVICE_OBJECT + r"\b",
+            r"\b(?:need|needs|want|like|have|get)\s+(?:(?:a|an|the|my|one|new)\s+)+"
+            + _SERVICE_OBJECT
+            + r"\b",
+            # "Need code", "Plz needs code": the object with no article, where the unit ends with it
+            r"\b(?:need|needs)\s+(?:(?:invite|invitation|redeem|beta|access|promo)\s+)?"
+            + _SERVICE_OBJECT
+            + r"\b(?=\s*(?:$|[.!,;]|pls\b|plz\b|please\b|to\s+redeem\b|and\b|so\b))",
+            # a unit that is only the object asked for: "Invitation code pls", "Code"
+            r"^\W*(?:(?:a|an|the|my|one|new)\s+)?(?:(?:invite|invitation|redeem|beta|access|promo)\s+)?"
+            + _SERVICE_OBJECT
+            + r"(?:\s+(?:pls|plz|please))?\W*$",
             r"\b(?:refund|reimburse|compensate)\s+(?:me|us|my|the)\b|\bmy\s+refund\b",
             r"\b(?:call|dm|pm|email|e-mail|text|contact)\s+me\b|\bdirect\s+message\s+me\b",
             r"\b(?:please|pls|plz)\s+help\s*(?:me|us)?\W*$",

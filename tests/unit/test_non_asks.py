@@ -80,6 +80,12 @@ SERVICE_REQUESTS = [
     "Please call me back this afternoon.",
     "Could you DM me about my order",
     "pls help",
+    # the object alone, or needed with no article
+    "Invitation code pls",
+    "invitation code",
+    "Plz needs code",
+    "Need invite code",
+    "Unfortunately the word Redeem now appears and it needs an invitation code.",
 ]
 
 ASKS_ABOUT_CODES_AND_HELP = [
@@ -90,6 +96,9 @@ ASKS_ABOUT_CODES_AND_HELP = [
     "It would be great to get a code by e-mail when a build is ready",
     "Please add a help page for new testers",
     "Give us the old layout back.",
+    "Need code signing for my builds",
+    "Need promo codes for my testers to share",
+    "QR code",
 ]
 
 
