@@ -272,10 +272,15 @@ def placement_text(
 
 
 def without_the_app(text: str) -> str:
-    """``text`` without "the app", "this app", "your app's"... (:data:`_THE_APP`), and without the
-    blank it leaves; the text itself if nothing else is left.
+    """``text`` without "the app", "this app", "your app's"... (:data:`_THE_APP`): see :func:`_left_out`."""
+    return _left_out(text, _THE_APP)
+
+
+def _left_out(text: str, pattern: re.Pattern[str]) -> str:
+    """``text`` without what ``pattern`` matches and the blanks it leaves; the text itself if no
+    word is left.
     """
-    left = " ".join(_THE_APP.sub(" ", text).split())
+    left = " ".join(pattern.sub(" ", text).split())
     return left if _WORD.search(left) else text
 
 
@@ -287,8 +292,7 @@ def without_product_name(text: str, words: frozenset[str]) -> str:
     if not named:
         return text
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in named) + r")(?:['’]s)?\b", re.IGNORECASE)
-    left = " ".join(pattern.sub(" ", text).split())
-    return left if _WORD.search(left) else text
+    return _left_out(text, pattern)
 
 
 def _with_context(

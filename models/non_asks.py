@@ -126,6 +126,8 @@ _SERVICE_OBJECT = (
     r"(?:code|codes|invite|invites|invitation|invitations|refund|voucher|promo\s+code|redeem\s+code|"
     r"access\s+code|beta\s+code)"
 )
+_QUALIFIED_OBJECT = r"(?:(?:invite|invitation|redeem|beta|access|promo)\s+)?" + _SERVICE_OBJECT
+"""The object with the word that says which code, for the forms with no article ("Need invite code")."""
 _SERVICE = re.compile(
     "|".join(
         (
@@ -136,13 +138,11 @@ _SERVICE = re.compile(
             + _SERVICE_OBJECT
             + r"\b",
             # "Need code", "Plz needs code": the object with no article, where the unit ends with it
-            r"\b(?:need|needs)\s+(?:(?:invite|invitation|redeem|beta|access|promo)\s+)?"
-            + _SERVICE_OBJECT
+            r"\b(?:need|needs)\s+"
+            + _QUALIFIED_OBJECT
             + r"\b(?=\s*(?:$|[.!,;]|pls\b|plz\b|please\b|to\s+redeem\b|and\b|so\b))",
             # a unit that is only the object asked for: "Invitation code pls", "Code"
-            r"^\W*(?:(?:a|an|the|my|one|new)\s+)?(?:(?:invite|invitation|redeem|beta|access|promo)\s+)?"
-            + _SERVICE_OBJECT
-            + r"(?:\s+(?:pls|plz|please))?\W*$",
+            r"^\W*(?:(?:a|an|the|my|one|new)\s+)?" + _QUALIFIED_OBJECT + r"(?:\s+(?:pls|plz|please))?\W*$",
             r"\b(?:refund|reimburse|compensate)\s+(?:me|us|my|the)\b|\bmy\s+refund\b",
             r"\b(?:call|dm|pm|email|e-mail|text|contact)\s+me\b|\bdirect\s+message\s+me\b",
             r"\b(?:please|pls|plz)\s+help\s*(?:me|us)?\W*$",

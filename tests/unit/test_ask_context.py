@@ -133,6 +133,7 @@ def test_the_app_is_left_out_of_the_placement_like_the_product_name() -> None:
     units = split_units("The map hides my trail. Please fix the app")
     assert placement_text(units[1], units) == "The map hides my trail. Please fix"
 
+
 def test_a_two_unit_comment_is_one_thought_when_its_ask_names_little() -> None:
     units = split_units("Photo markers on my recorded track pls. Would make sharing hikes so much nicer")
     whole = " ".join(unit.text for unit in units)
