@@ -5,7 +5,8 @@ person's own words only: a reply appended after them, @handles, URLs, e-mail add
 hashtags and asides in brackets are removed first; Chinese and Japanese characters count as
 half a word each). A run may not begin or end with a function word or a request lead-in
 ("please", "can you", "I wish"), so "please add dark mode" offers "dark mode" and "add dark
-mode" but never "please add"; a verb's particle may end it ("Turn it off"). Each run is scored
+mode" but never "please add"; a particle may end it after a verb that takes one ("Turn it off",
+not "Tabs up"), "back" after any word ("Bookmarks back"). Each run is scored
 
     support ** 0.75 * (sum of its content words' salience) * length factor * verbatim factor
 
@@ -17,7 +18,9 @@ mode" but never "please add"; a verb's particle may end it ("Turn it off"). Each
   most salient word is 1. Words found in more than a third of a product's themes (from six
   themes on: "app", the product's name, another language's function words) carry none;
 * the length factor prefers 2 to 4 words (one word 0.4, five 0.9, six 0.8);
-* the verbatim factor (0.5 to 1) is the share of supporting members that wrote the run as is.
+* the verbatim factor (0.5 to 1) is the share of supporting members that wrote the run as is;
+* a run that begins with "app" before a function word ("App to send notifications": the app as
+  the subject of a sentence) scores 0.7 times as much, so the thing asked for comes first.
 
 A fragment gives way to a longer run that contains it and scores at least 0.85 times as much
 ("Bring back the search" to "Bring back the search button"). Titles are distinct within a
@@ -29,7 +32,8 @@ mode"), when the members writing it hold at least 15% of the theme (a small them
 sample, not one instance of a large one). A theme where no run is shared by two
 members takes its most central member's first clause. Everything is deterministic and uses no
 model: only the member vectors the engine already holds. Casing: each word as most members
-write it (acronyms keep capitals), the first letter raised.
+write it (acronyms keep capitals; "iOS", "iPad" as their names are spelt when a quarter of the
+members or two of them write them so), the first letter raised.
 """
 
 from __future__ import annotations
@@ -86,6 +90,21 @@ _ASKING = frozenset((("can", "you"), ("could", "you"), ("would", "you"), ("will"
 """A run holding one of these is a request around a title, not a title ("Olly can you stop")."""
 _PARTICLES = frozenset(("off", "back", "up", "down", "out", "away"))
 """Words that may end a title after a verb ("Turn it off", "Bring back"), though function words."""
+_PHRASAL_VERBS = frozenset(
+    (
+        "toggle", "turn", "switch", "shut", "log", "sign", "bring", "put", "set", "pick", "roll", "scroll",
+        "zoom", "take", "close", "open", "wake", "look", "speed", "clean", "clear", "lock", "hide",
+        "show", "hold", "kick", "mute", "fill", "filter", "sort", "opt", "phase", "dial", "tone", "power",
+        "start", "boot", "pull", "push", "slow", "cut", "leave", "keep", "call", "free", "load", "break",
+        "check", "move", "throw", "swipe", "back", "pop", "print", "wipe", "block", "sync", "blur", "black",
+        "grey", "gray", "cross", "tick", "count", "lay", "line", "freeze", "ease", "step", "stand", "sit",
+        "lift", "stay", "carry", "send", "hand", "pass", "point", "fade", "dim", "brighten", "lighten",
+        "tidy", "wrap", "round", "sum", "top",
+    )
+)
+"""Verbs a particle other than "back" may follow at a title's end ("Turn off", "Zoom in and out",
+"Log out"): "Tabs up", "Teacher out" or "Status to away" are the tail of a longer thought. "Back"
+may end a title after a noun too ("Bookmarks back": the thing wanted back)."""
 FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | _LEAD_INS
 """Words a title neither begins nor ends with (English function words and request lead-ins);
 other languages' function words are found per product as words common to most themes."""
@@ -177,7 +196,7 @@ def _candidates(
                     size += widths[end]
                     if last not in shared or size > max_words:
                         break
-                    if (last in edges and not (last in _PARTICLES and end > start)) or last.isdigit():
+                    if (last in edges and not _particle_end(lower, start, end)) or last.isdigit():
                         continue
                     key = tuple(lower[start : end + 1])
                     candidate = found.get(key)
@@ -189,6 +208,17 @@ def _candidates(
     return found
 
 
+def _particle_end(keys: Sequence[str], start: int, end: int) -> bool:
+    """Whether the run ``keys[start:end + 1]`` may end with its last word, a function word: a
+    particle after a verb that takes it (the run's first word, or one of the two before the particle:
+    "Turn it off", "Camera can be shut off"), or "back" after any word.
+    """
+    last = keys[end]
+    if last not in _PARTICLES or end == start:
+        return False
+    return last == "back" or any(keys[at] in _PHRASAL_VERBS for at in {start, end - 1, max(start, end - 2)})
+
+
 def _member_weights(theme: TitleInput) -> npt.NDArray[np.float64]:
     """Each member's weight: its cosine to the centre, floored at a small positive value."""
     if len(theme.texts) == 0:
@@ -197,16 +227,25 @@ def _member_weights(theme: TitleInput) -> npt.NDArray[np.float64]:
     return np.clip(sims, 0.05, 1.0)
 
 
+_CAMEL = re.compile(r"[a-z][A-Z]")
+"""A capital after a small letter inside a word ("iOS", "iPad", "YouTube") is a name's spelling, never
+an accident of typing: it wins over the lower case most people type."""
+
+
 def _sentence_case(words: Sequence[str], forms: dict[str, Counter[str]]) -> str:
     """``words`` in sentence case: each word in its most used form in the theme (acronyms and
-    names keep their capitals, a capital used only for emphasis or at a sentence start goes),
+    names keep their capitals, a name spelt with an inner capital keeps it when enough members
+    write it so, a capital used only for emphasis or at a sentence start goes),
     then the first letter raised. ``forms`` maps a word's key to its written forms' counts.
     """
     out: list[str] = []
     for word in words:
         lower = word.lower()
         variants = forms.get(_key(word)) or Counter({word: 1})
-        if variants[lower] * 2 >= sum(variants.values()):
+        camel = Counter({form: n for form, n in variants.items() if _CAMEL.search(form)})
+        if camel and (camel.total() >= 2 or camel.total() * 4 >= variants.total()):
+            out.append(max(camel.items(), key=lambda item: (item[1], item[0]))[0])
+        elif variants[lower] * 2 >= sum(variants.values()):
             out.append(lower)
         else:
             out.append(max(variants.items(), key=lambda item: (item[1], item[0]))[0])
@@ -219,6 +258,8 @@ def _sentence_case(words: Sequence[str], forms: dict[str, Counter[str]]) -> str:
     return title[:1].upper() + title[1:] if out and out[0] == out[0].lower() else title
 
 
+_APP_WORDS = frozenset(("app", "apps", "application", "applications"))
+_UNNAMED_START = 0.7  # "App to send notifications" gives way to "Send notifications"
 _SUPPORT_POWER = 0.75  # below 1: a phrase most members share beats a more specific rarer one less
 _LENGTH_FACTOR = {1: 0.4, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.9}  # six words: 0.8
 
@@ -234,6 +275,7 @@ def _ranked(
     common: frozenset[str],
     max_words: int,
     elsewhere: frozenset[str] = frozenset(),
+    generic: frozenset[str] = frozenset(),
 ) -> list[tuple[float, str]]:
     """Every candidate title of one theme with its score, best first. When the best is one word
     that other themes of the product use too (``elsewhere``: "Mode" beside "Dark mode"), a
@@ -288,6 +330,8 @@ def _ranked(
         weight = sum(salience.get(w, 0.0) for w in content) / top
         verbatim = len(candidate.members) / count
         score = share**_SUPPORT_POWER * weight * _length_factor(_size(candidate.key)) * (0.5 + 0.5 * verbatim)
+        if not _named_start(candidate.key, generic, salience):
+            score *= _UNNAMED_START
         if score > 0:
             scored.append((score, joined, candidate))
     scored.sort(key=lambda item: (-round(item[0], 9), -len(item[1]), item[1]))
@@ -358,6 +402,15 @@ def _reads_as_title(key: tuple[str, ...], content: frozenset[str]) -> bool:
     return sum(1 for w in key if w in content) == len(content)
 
 
+def _named_start(key: tuple[str, ...], generic: frozenset[str], salience: dict[str, float]) -> bool:
+    """Whether a run begins by naming something: a word for any product (``generic``: "app",
+    "application") begins it only before a word of this theme ("App Store"), not
+    before a function word ("App to send notifications", "App on iOS": the app as the sentence's
+    subject). At the end it is the object of what is asked ("Test more apps") and stays.
+    """
+    return key[0] not in generic or (len(key) > 1 and salience.get(key[1], 0.0) > 0)
+
+
 def _completed(
     ranked: list[tuple[float, str]], *, head: int = 40, keep: float = 0.85
 ) -> list[tuple[float, str]]:
@@ -426,7 +479,8 @@ def theme_titles(
     common = frozenset(shared_widely) | ignore
     elsewhere = frozenset(w for w, n in document_freq.items() if n > 1)
     rankings = [
-        _ranked(theme, c, idf, common, max_words, elsewhere) for theme, c in zip(themes, clauses, strict=True)
+        _ranked(theme, c, idf, common, max_words, elsewhere, _APP_WORDS)
+        for theme, c in zip(themes, clauses, strict=True)
     ]
     chosen = _distinct(rankings)
     pairs = zip(chosen, themes, strict=True)

@@ -126,6 +126,34 @@ def test_a_title_wraps_no_request_and_says_no_word_twice() -> None:
     assert second == "Dark mode"
 
 
+def test_a_particle_ends_a_title_only_after_a_verb_that_takes_it() -> None:
+    tabs = ["stop opening new tabs up", "so many tabs up there", "tabs up top please", "all my tabs up front",
+            "tabs keep opening"]
+    lights = ["turn off the lights", "please turn the lights off", "turn off all lights", "turn off"]
+    first, second = theme_titles([theme(tabs, 2), theme(lights, 3), theme(DARK, 1)])[:2]
+    assert not first.lower().endswith(" up"), first
+    assert "tabs" in first.lower()
+    assert second.lower().startswith("turn") and "off" in second.lower(), second
+    back = ["bring the bookmarks back", "I want my bookmarks back", "bookmarks back please"]
+    assert theme_titles([theme(back, 2), theme(DARK, 1)])[0].lower().endswith("back")
+
+
+def test_a_title_does_not_begin_with_the_app_as_its_subject() -> None:
+    notify = ["App to send notifications when a build is ready", "app to send notifications for new builds",
+              "app to send notifications to testers", "send notifications please"]
+    title = theme_titles([theme(notify, 2), theme(DARK, 1), theme(["the app crashes", "app is slow"], 3)])[0]
+    assert title == "Send notifications", title
+    store = ["link to the App Store page", "open the App Store page", "App Store reviews in the app"]
+    assert theme_titles([theme(store, 2), theme(DARK, 1)])[0].startswith("App Store")
+
+
+def test_a_name_spelt_with_an_inner_capital_keeps_it() -> None:
+    ios = ["ios players need a controller option", "controller for ios players",
+           "iOS players want controllers", "ios players: controller support", "iOS players controller"]
+    title = theme_titles([theme(ios, 2), theme(DARK, 1)])[0]
+    assert "iOS" in title and "Ios" not in title, title
+
+
 def test_titles_are_deterministic_and_a_lone_ask_still_gets_one() -> None:
     themes = [theme(OFFLINE, 0), theme(DARK, 1), theme(["Please, bring back the compass!"], 6)]
     assert theme_titles(themes) == theme_titles(themes)
