@@ -157,7 +157,9 @@ class Settings(BaseSettings):
         description="Leave units that are not asks by their words unembedded and unscored "
         "(models/non_asks.py: English praise with no sign of a request, wish, complaint or problem; a "
         "request for a code, an invitation, a refund, a call or help to the writer that names no "
-        "change); a comment of nothing else is not a suggestion (reason praise or service_request). "
+        "change; an instruction to the reader that asks no change: 'Please make sure you ...', "
+        "'Click ...'); a comment of nothing else is not a suggestion (reason praise, service_request "
+        "or instruction). "
         "False judges them with the classifier.",
     )
     embedding_model_name: str = Field(default="all-MiniLM-L6-v2")

@@ -24,7 +24,7 @@ from models.moderation import (
     moderate,
     rate_limited_verdict,
 )
-from models.non_asks import PRAISE_REASON, SERVICE_REASON, non_ask_kind
+from models.non_asks import INSTRUCTION_REASON, PRAISE_REASON, SERVICE_REASON, non_ask_kind
 from models.text import fold_text, own_words
 from models.units import Unit, split_units
 
@@ -129,8 +129,9 @@ class SuggestionJudge:
     worker, which sees all of an author's comments: ingest partitions them by author; or none in
     evaluation). ``policy=None`` skips moderation (to measure the
     classifier alone); ``first_stage=None`` embeds every unit. With ``non_ask_rules`` a unit of
-    plain praise or a service request (:mod:`models.non_asks`) is neither embedded nor scored, and
-    a comment of nothing else is not a suggestion (reason ``praise`` or ``service_request``).
+    plain praise, a service request or an instruction to the reader (:mod:`models.non_asks`) is
+    neither embedded nor scored, and a comment of nothing else is not a suggestion (reason
+    ``praise``, ``service_request`` or ``instruction``).
     """
 
     def __init__(
@@ -282,7 +283,7 @@ class SuggestionJudge:
         candidates: dict[int, list[Unit]], judgements: list[Judgement | None]
     ) -> dict[int, list[Unit]]:
         """Judge the comments whose every unit is a non-ask by its words (plain praise, a service
-        request); return the other units, per comment.
+        request, an instruction to the reader); return the other units, per comment.
         """
         kept: dict[int, list[Unit]] = {}
         for index, found in candidates.items():
@@ -294,9 +295,12 @@ class SuggestionJudge:
                 judgements[index] = Judgement(
                     Verdict.NOT_SUGGESTION, PRAISE_REASON, "praise that asks for nothing", None
                 )
-            else:
+            elif SERVICE_REASON in kinds:
                 detail = "asks for a service to its writer, not a change"
                 judgements[index] = Judgement(Verdict.NOT_SUGGESTION, SERVICE_REASON, detail, None)
+            else:
+                detail = "tells its reader what to do, asks no change"
+                judgements[index] = Judgement(Verdict.NOT_SUGGESTION, INSTRUCTION_REASON, detail, None)
         return kept
 
     def _first_stage(

@@ -1,4 +1,5 @@
-"""Units that are not asks by their words: plain praise, and a request for a service to the writer.
+"""Units that are not asks by their words: plain praise, a request for a service to the writer,
+and an instruction to the reader.
 
 The unit judge reads a sentence embedding, and MiniLM places two kinds of units beside the asks
 for product changes: praise of a feature ("I really like the added feature to connect with my
@@ -6,7 +7,9 @@ family", "Love the ability to decide categories", "Screen share is a great tool 
 person's request for a service to themselves ("Please send me a new code", "Give me my refund
 please", "Please reply or direct message me"). Both score above the judge's threshold, and in a
 replay they gather into themes of praise and of "send me a code". Neither asks the product to
-change. Two tests of the words say so:
+change. A forum's or a support account's instructions ("Please make sure you have the latest
+version", "Please provide the URL", "Let us know how it goes") read as requests too, and the
+judge takes some of them for asks. Three tests of the words say so:
 
 * **Plain praise** (:func:`is_plain_praise`): the unit praises (it opens with a word of praise or
   with "I/we (really) love/like/enjoy/appreciate", or says something is great, useful, easy, the
@@ -21,12 +24,21 @@ change. Two tests of the words say so:
   alone or needed with no article: "Invitation code pls", "Need code") and names no
   change of the product: no "option", "feature", "setting", "button", "add", "allow", "should",
   "would be", "let me ...", "when", "why", "can't"...
+* **An instruction to the reader** (:func:`is_instruction`): the unit opens (after "please",
+  "then", "also"...) with a step for the reader to take or a request for details: "make sure
+  you / to ...", "see the attached ...", "provide the URL / more details", "try disabling / the
+  following ...", "check your ...", "type ...", "go to ...", "click ...", "let us know",
+  "follow these steps", "restart your / the browser", "reply direct"; and names no change for
+  the product to make: no "add", "allow", "should", "would", "could", "feature", "ability",
+  "wish", "why", "when", "implement", "way to", "option to", "able to", question mark. In
+  reviews the same words are the steps of a bug report ("Click share, then ..."), no ask either.
 
-Both tests leave a unit that also asks to the judge ("Love it, but it needs a dark mode", "I'd
+The tests leave a unit that also asks to the judge ("Love it, but it needs a dark mode", "I'd
 love the ability to export", "Add an option to scan the invitation code", "Why do we need an
-invitation at all"). Such units are neither embedded nor scored; a comment of nothing else is not
-a suggestion (reason :data:`PRAISE_REASON` when every unit is plain praise, else
-:data:`SERVICE_REASON`). English only: other languages are judged as before.
+invitation at all", "Please make sure to add dark mode"). Such units are neither embedded nor
+scored; a comment of nothing else is not a suggestion (reason :data:`PRAISE_REASON` when every
+unit is plain praise, :data:`SERVICE_REASON` when one is a service request, else
+:data:`INSTRUCTION_REASON`). English only: other languages are judged as before.
 """
 
 from __future__ import annotations
@@ -45,6 +57,8 @@ PRAISE_REASON = "praise"
 """The reason of a ``not_suggestion`` verdict whose every unit is plain praise."""
 SERVICE_REASON = "service_request"
 """The reason of a ``not_suggestion`` verdict whose units are service requests (and plain praise)."""
+INSTRUCTION_REASON = "instruction"
+"""The reason of a ``not_suggestion`` verdict whose units are instructions to the reader (and praise)."""
 
 _INTENSIFIER = (
     r"(?:so|really|very|extremely|super|pretty|just|absolutely|truly|incredibly|quite|such|a|an|the|"
@@ -161,6 +175,27 @@ _NAMES_A_CHANGE = re.compile(
 )
 
 
+_INSTRUCTION = re.compile(
+    r"^\W*(?:(?:please|pls|plz|kindly|so|then|now|also|just|first|and)\W+){0,2}(?:"
+    r"make\s+sure\s+(?:that\s+)?(?:you|your|to\b|both|all\s+of\s+your)"
+    r"|see\s+(?:the\s+attached|attached|this\s+article|this\s+link|here|below|above)"
+    r"|provide\s+(?:the|us\s+with|your|more\s+(?:info|information|details))"
+    r"|try\s+(?:to\s+(?:restart|reinstall|disable|clear|reset|update|delete|remove|log|sign|turn)|the\s+following"
+    r"|this|using|disabling|resetting|clearing|starting|creating|reinstalling|updating|running|deleting"
+    r"|removing|changing|restarting)"
+    r"|check\s+(?:if\s+you|whether\s+you|that\s+you|your|out\s+this)"
+    r"|type\s|go\s+to\s|click\s|let\s+us\s+know|refer\s+to"
+    r"|follow\s+(?:these|this\s+link|the\s+steps|the\s+instructions)"
+    r"|restart\s+(?:your|firefox|vlc|the\s+(?:app|computer|browser|program|device))|reply\s+direct)",
+    re.IGNORECASE,
+)
+_ASKS_A_CHANGE = re.compile(
+    r"\?|\b(?:add|adding|allow|should|would|could|feature|features|ability|wish|why|when|implement|"
+    r"support\s+for|able\s+to|way\s+to|option\s+to)\b",
+    re.IGNORECASE,
+)
+
+
 def is_plain_praise(text: str) -> bool:
     """Whether ``text`` (one unit of a comment) praises and asks for nothing: see the module."""
     flat = " ".join(text.split())
@@ -175,12 +210,22 @@ def is_service_request(text: str) -> bool:
     return bool(_SERVICE.search(flat)) and not _NAMES_A_CHANGE.search(flat)
 
 
+def is_instruction(text: str) -> bool:
+    """Whether ``text`` (one unit) tells its reader what to do and asks no change: see the module."""
+    flat = " ".join(text.split())
+    return bool(_INSTRUCTION.search(flat)) and not _ASKS_A_CHANGE.search(flat)
+
+
 def non_ask_kind(text: str) -> str | None:
-    """:data:`PRAISE_REASON` or :data:`SERVICE_REASON` when ``text`` is that kind of non-ask, else None."""
+    """:data:`PRAISE_REASON`, :data:`SERVICE_REASON` or :data:`INSTRUCTION_REASON` when ``text`` is
+    that kind of non-ask, else None.
+    """
     if is_plain_praise(text):
         return PRAISE_REASON
     if is_service_request(text):
         return SERVICE_REASON
+    if is_instruction(text):
+        return INSTRUCTION_REASON
     return None
 
 

@@ -7,9 +7,11 @@ from contracts.events import Verdict
 from models.embedding import FloatMatrix
 from models.judge import JudgeInput, SuggestionJudge
 from models.non_asks import (
+    INSTRUCTION_REASON,
     PRAISE_REASON,
     SERVICE_REASON,
     NonAskGate,
+    is_instruction,
     is_plain_praise,
     is_service_request,
 )
@@ -112,6 +114,43 @@ def test_an_ask_that_names_a_change_is_no_service_request(text: str) -> None:
     assert not is_service_request(text)
 
 
+INSTRUCTIONS = [
+    "Please make sure you are on the latest version of the tracker.",
+    "Make sure both sync switches are off, then restart the app.",
+    "Please provide the trail id and the time it happened.",
+    "Please see the attached screenshot for the settings we use.",
+    "Try disabling battery saver and record again.",
+    "Then click the share icon and pick a friend.",
+    "Go to Settings > Maps and clear the cache.",
+    "Let us know how it goes!",
+    "Please let us know which phone you have.",
+    "Check your inbox for the reset link.",
+    "Restart your phone after the download.",
+]
+ASKS_WITH_THE_WORDS_OF_INSTRUCTIONS = [
+    "Please make sure you add a dark mode in the next update",
+    "Make sure to add offline maps",
+    "Provide a way to export my tracks as GPX",
+    "Please provide an option to hide the elevation chart",
+    "Let us know when the watch app is coming",
+    "Click to share should also post the photos",
+    "Why do I have to go to settings to change units?",
+    "We should be able to check the forecast from the map",
+]
+
+
+@pytest.mark.parametrize("text", INSTRUCTIONS)
+def test_an_instruction_to_the_reader_is_not_an_ask(text: str) -> None:
+    assert is_instruction(text)
+
+
+@pytest.mark.parametrize(
+    "text", [*ASKS_WITH_THE_WORDS_OF_INSTRUCTIONS, *ASKS_ABOUT_CODES_AND_HELP, *ASKS_AMONG_PRAISE]
+)
+def test_an_ask_in_the_words_of_an_instruction_is_no_instruction(text: str) -> None:
+    assert not is_instruction(text)
+
+
 class EveryUnitAsks:
     """Scores every unit 0.9: the classifier that takes praise of a feature for an ask."""
 
@@ -148,6 +187,18 @@ def test_a_comment_of_service_requests_and_praise_is_not_an_ask() -> None:
     judgement, embedded = judge_one("Love the beta. Please send me a new invite code.")
     assert judgement.verdict is Verdict.NOT_SUGGESTION  # type: ignore[attr-defined]
     assert judgement.reason == SERVICE_REASON and embedded == []  # type: ignore[attr-defined]
+
+
+def test_a_comment_of_instructions_is_not_an_ask_and_an_ask_beside_them_is_judged_alone() -> None:
+    judgement, embedded = judge_one("Please make sure you have the latest version. Let us know how it goes!")
+    assert judgement.verdict is Verdict.NOT_SUGGESTION  # type: ignore[attr-defined]
+    assert judgement.reason == INSTRUCTION_REASON and embedded == []  # type: ignore[attr-defined]
+    ask = "Please add a week view to the trip planner with one colour for each trail."
+    judgement, embedded = judge_one(f"Go to Settings and clear the cache. {ask}")
+    assert judgement.verdict is Verdict.SUGGESTION  # type: ignore[attr-defined]
+    assert embedded == [ask]
+    judgement, _ = judge_one("Love the map. Please send me a new invite code. Let us know!")
+    assert judgement.reason == SERVICE_REASON  # type: ignore[attr-defined]
 
 
 def test_without_the_rules_the_classifier_judges_praise() -> None:
