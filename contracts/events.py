@@ -229,8 +229,9 @@ class CommentClassified(Event):
     ``no_units`` when nothing of the author's own words is left to judge (a retweet, a quote);
     ``praise`` when every unit praises and asks for nothing, ``service_request`` when its units
     ask for a service to the writer (a code, a refund, a call) or praise, naming no change,
-    ``instruction`` when they tell the reader what to do ("Please make sure you have the latest
-    version", "Click share, then ...") or praise, asking no change
+    ``fix_request`` when they ask to fix something ("Please fix it asap") or praise, asking no
+    change, ``instruction`` when they tell the reader what to do ("Please make sure you have the
+    latest version", "Click share, then ...") or praise, asking no change
     (``not_suggestion``: neither embedded nor scored; no score); ``first_stage`` when the cheap
     first stage found no unit worth embedding (``not_suggestion``); else ``classifier``.
     ``score`` is the best unit's classifier probability that it asks for a product change, the

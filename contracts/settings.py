@@ -158,8 +158,8 @@ class Settings(BaseSettings):
         "(models/non_asks.py: English praise with no sign of a request, wish, complaint or problem; a "
         "request for a code, an invitation, a refund, a call or help to the writer that names no "
         "change; an instruction to the reader that asks no change: 'Please make sure you ...', "
-        "'Click ...'); a comment of nothing else is not a suggestion (reason praise, service_request "
-        "or instruction). "
+        "'Click ...'; a request to fix and nothing more: 'Please fix it asap'); a comment of nothing else "
+        "is not a suggestion (reason praise, service_request, fix_request or instruction). "
         "False judges them with the classifier.",
     )
     embedding_model_name: str = Field(default="all-MiniLM-L6-v2")

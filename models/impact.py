@@ -33,7 +33,9 @@ from models.text import own_words
 WEEK = timedelta(days=7)
 PRAISE_RATING = 4
 """A store rating at least this high is praise (when the comment is not an ask)."""
-JUDGED_REASONS = frozenset({"classifier", "first_stage", "praise", "service_request", "instruction"})
+JUDGED_REASONS = frozenset(
+    {"classifier", "first_stage", "praise", "service_request", "fix_request", "instruction"}
+)
 """Reasons of a ``not_suggestion`` verdict given by judging the words (not moderation, not empty)."""
 
 _PRAISE_WORDS = re.compile(

@@ -24,7 +24,7 @@ from models.moderation import (
     moderate,
     rate_limited_verdict,
 )
-from models.non_asks import INSTRUCTION_REASON, PRAISE_REASON, SERVICE_REASON, non_ask_kind
+from models.non_asks import FIX_REASON, INSTRUCTION_REASON, PRAISE_REASON, SERVICE_REASON, non_ask_kind
 from models.text import fold_text, own_words
 from models.units import Unit, split_units
 
@@ -129,9 +129,9 @@ class SuggestionJudge:
     worker, which sees all of an author's comments: ingest partitions them by author; or none in
     evaluation). ``policy=None`` skips moderation (to measure the
     classifier alone); ``first_stage=None`` embeds every unit. With ``non_ask_rules`` a unit of
-    plain praise, a service request or an instruction to the reader (:mod:`models.non_asks`) is
-    neither embedded nor scored, and a comment of nothing else is not a suggestion (reason
-    ``praise``, ``service_request`` or ``instruction``).
+    plain praise, a service request, an instruction to the reader or a request to fix
+    (:mod:`models.non_asks`) is neither embedded nor scored, and a comment of nothing else is not a
+    suggestion (reason ``praise``, ``service_request``, ``fix_request`` or ``instruction``).
     """
 
     def __init__(
@@ -283,7 +283,7 @@ class SuggestionJudge:
         candidates: dict[int, list[Unit]], judgements: list[Judgement | None]
     ) -> dict[int, list[Unit]]:
         """Judge the comments whose every unit is a non-ask by its words (plain praise, a service
-        request, an instruction to the reader); return the other units, per comment.
+        request, an instruction to the reader, a request to fix); return the other units, per comment.
         """
         kept: dict[int, list[Unit]] = {}
         for index, found in candidates.items():
@@ -298,6 +298,9 @@ class SuggestionJudge:
             elif SERVICE_REASON in kinds:
                 detail = "asks for a service to its writer, not a change"
                 judgements[index] = Judgement(Verdict.NOT_SUGGESTION, SERVICE_REASON, detail, None)
+            elif FIX_REASON in kinds:
+                detail = "asks to fix something, no change"
+                judgements[index] = Judgement(Verdict.NOT_SUGGESTION, FIX_REASON, detail, None)
             else:
                 detail = "tells its reader what to do, asks no change"
                 judgements[index] = Judgement(Verdict.NOT_SUGGESTION, INSTRUCTION_REASON, detail, None)

@@ -1,5 +1,5 @@
 """Units that are not asks by their words: plain praise, a request for a service to the writer,
-and an instruction to the reader.
+an instruction to the reader, and a request to fix something.
 
 The unit judge reads a sentence embedding, and MiniLM places two kinds of units beside the asks
 for product changes: praise of a feature ("I really like the added feature to connect with my
@@ -9,7 +9,8 @@ please", "Please reply or direct message me"). Both score above the judge's thre
 replay they gather into themes of praise and of "send me a code". Neither asks the product to
 change. A forum's or a support account's instructions ("Please make sure you have the latest
 version", "Please provide the URL", "Let us know how it goes") read as requests too, and the
-judge takes some of them for asks. Three tests of the words say so:
+judge takes some of them for asks, as it takes some of the "Please fix it asap" that end bug
+reports. Four tests of the words say so:
 
 * **Plain praise** (:func:`is_plain_praise`): the unit praises (it opens with a word of praise or
   with "I/we (really) love/like/enjoy/appreciate", or says something is great, useful, easy, the
@@ -32,13 +33,22 @@ judge takes some of them for asks. Three tests of the words say so:
   the product to make: no "add", "allow", "should", "would", "could", "feature", "ability",
   "wish", "why", "when", "implement", "way to", "option to", "able to", question mark. In
   reviews the same words are the steps of a bug report ("Click share, then ..."), no ask either.
+* **A request to fix** (:func:`is_fix_request`): the unit opens (after "please", "can you",
+  "just"...) with "fix" ("Please fix it asap", "Fix this glitch", "Can you fix the sync") and
+  asks nothing more: no "add", "allow", "should", "would", "feature", "option", "setting",
+  "instead", "make", "change", "better", "more", "give us", "bring back", "back to the old",
+  "used to", "way to", "able to", "let me/us ...", "so that/I/the ..." ("Please fix this and make
+  a limit to ...", "Fix it to the way it used to be"; a promise of stars is no ask: "fix it and
+  I'll give 5 stars" stays a fix request). Fixing what is broken is a bug report's request, not a product change
+  (``docs/labelling.md``).
 
 The tests leave a unit that also asks to the judge ("Love it, but it needs a dark mode", "I'd
 love the ability to export", "Add an option to scan the invitation code", "Why do we need an
 invitation at all", "Please make sure to add dark mode"). Such units are neither embedded nor
 scored; a comment of nothing else is not a suggestion (reason :data:`PRAISE_REASON` when every
 unit is plain praise, :data:`SERVICE_REASON` when one is a service request, else
-:data:`INSTRUCTION_REASON`). English only: other languages are judged as before.
+:data:`FIX_REASON` when one is a request to fix, else :data:`INSTRUCTION_REASON`). English only:
+other languages are judged as before.
 """
 
 from __future__ import annotations
@@ -59,6 +69,8 @@ SERVICE_REASON = "service_request"
 """The reason of a ``not_suggestion`` verdict whose units are service requests (and plain praise)."""
 INSTRUCTION_REASON = "instruction"
 """The reason of a ``not_suggestion`` verdict whose units are instructions to the reader (and praise)."""
+FIX_REASON = "fix_request"
+"""The reason of a ``not_suggestion`` verdict whose units ask to fix something (and praise, instructions)."""
 
 _INTENSIFIER = (
     r"(?:so|really|very|extremely|super|pretty|just|absolutely|truly|incredibly|quite|such|a|an|the|"
@@ -196,6 +208,21 @@ _ASKS_A_CHANGE = re.compile(
 )
 
 
+_FIX = re.compile(
+    r"^\W*(?:(?:please|pls|plz|kindly|so|just|also|and|now|guys|can\s+you|could\s+you|can\s+u|could\s+u)"
+    r"\W+){0,2}fix\b",
+    re.IGNORECASE,
+)
+_ASKS_MORE_THAN_A_FIX = re.compile(
+    r"\b(?:add|adding|allow|should|would|feature|features|ability|option|options|setting|settings|instead|"
+    r"make|change|way\s+to|able\s+to|let\s+(?:me|us|users|people)|better|improve|more|less|"
+    r"give\s+(?:us|users|people|the\s+ability|an?\s+(?:option|way|setting))|bring\s+back|"
+    r"back\s+to\s+(?:the\s+)?(?:old|previous|original|way|how)|"
+    r"used\s+to|old|before|revert|so\s+(?:that|the|i|we|it|you|they|my|our|people|users))\b",
+    re.IGNORECASE,
+)
+
+
 def is_plain_praise(text: str) -> bool:
     """Whether ``text`` (one unit of a comment) praises and asks for nothing: see the module."""
     flat = " ".join(text.split())
@@ -216,9 +243,15 @@ def is_instruction(text: str) -> bool:
     return bool(_INSTRUCTION.search(flat)) and not _ASKS_A_CHANGE.search(flat)
 
 
+def is_fix_request(text: str) -> bool:
+    """Whether ``text`` (one unit) asks to fix something and nothing more: see the module."""
+    flat = " ".join(text.split())
+    return bool(_FIX.search(flat)) and not _ASKS_MORE_THAN_A_FIX.search(flat)
+
+
 def non_ask_kind(text: str) -> str | None:
-    """:data:`PRAISE_REASON`, :data:`SERVICE_REASON` or :data:`INSTRUCTION_REASON` when ``text`` is
-    that kind of non-ask, else None.
+    """:data:`PRAISE_REASON`, :data:`SERVICE_REASON`, :data:`INSTRUCTION_REASON` or
+    :data:`FIX_REASON` when ``text`` is that kind of non-ask, else None.
     """
     if is_plain_praise(text):
         return PRAISE_REASON
@@ -226,6 +259,8 @@ def non_ask_kind(text: str) -> str | None:
         return SERVICE_REASON
     if is_instruction(text):
         return INSTRUCTION_REASON
+    if is_fix_request(text):
+        return FIX_REASON
     return None
 
 

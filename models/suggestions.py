@@ -261,8 +261,8 @@ def classify_with_moderation(
     the first stage when given, then the classifier.
 
     Returns the decisions (one per text) and a count of the reasons of every comment the
-    classifier did not judge (moderation codes, ``praise``, ``service_request``, ``instruction`` and
-    ``first_stage``).
+    classifier did not judge (moderation codes, ``praise``, ``service_request``, ``fix_request``,
+    ``instruction`` and ``first_stage``).
     """
     judge = SuggestionJudge(
         embedder=embedder,

@@ -7,10 +7,12 @@ from contracts.events import Verdict
 from models.embedding import FloatMatrix
 from models.judge import JudgeInput, SuggestionJudge
 from models.non_asks import (
+    FIX_REASON,
     INSTRUCTION_REASON,
     PRAISE_REASON,
     SERVICE_REASON,
     NonAskGate,
+    is_fix_request,
     is_instruction,
     is_plain_praise,
     is_service_request,
@@ -151,6 +153,36 @@ def test_an_ask_in_the_words_of_an_instruction_is_no_instruction(text: str) -> N
     assert not is_instruction(text)
 
 
+FIX_REQUESTS = [
+    "Please fix it asap!",
+    "Fix the sync, it loses my tracks",
+    "pls fix this bug",
+    "Can you fix the crash when I open a trail?",
+    "Just fix the login already.",
+    "FIX THE MAP",
+]
+ASKS_BESIDE_A_FIX = [
+    "Please fix the map and add a dark mode",
+    "Fix the sharing: it should post the photos too",
+    "Please fix the chart, it should show the elevation in metres",
+    "Fix the photo upload or let me pick the size",
+    "Please fix/change the colours of the route",
+    "The fix is easy: add an option to hide it",
+]
+
+
+@pytest.mark.parametrize("text", FIX_REQUESTS)
+def test_a_request_to_fix_and_nothing_more_is_not_an_ask(text: str) -> None:
+    assert is_fix_request(text)
+
+
+@pytest.mark.parametrize(
+    "text", [*ASKS_BESIDE_A_FIX, *ASKS_WITH_THE_WORDS_OF_INSTRUCTIONS, *ASKS_AMONG_PRAISE]
+)
+def test_a_fix_that_also_asks_for_a_change_is_no_fix_request(text: str) -> None:
+    assert not is_fix_request(text)
+
+
 class EveryUnitAsks:
     """Scores every unit 0.9: the classifier that takes praise of a feature for an ask."""
 
@@ -199,6 +231,15 @@ def test_a_comment_of_instructions_is_not_an_ask_and_an_ask_beside_them_is_judge
     assert embedded == [ask]
     judgement, _ = judge_one("Love the map. Please send me a new invite code. Let us know!")
     assert judgement.reason == SERVICE_REASON  # type: ignore[attr-defined]
+
+
+def test_a_comment_that_only_asks_for_a_fix_is_not_an_ask() -> None:
+    judgement, embedded = judge_one("The app logs me out every hour. Please fix it asap!")
+    assert judgement.verdict is Verdict.SUGGESTION  # the report itself is the classifier's to judge
+    assert "Please fix it asap!" not in embedded
+    judgement, embedded = judge_one("Love the maps. Please fix it asap! Go to Settings and clear the cache.")
+    assert judgement.verdict is Verdict.NOT_SUGGESTION  # type: ignore[attr-defined]
+    assert judgement.reason == FIX_REASON and embedded == []  # type: ignore[attr-defined]
 
 
 def test_without_the_rules_the_classifier_judges_praise() -> None:
