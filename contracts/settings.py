@@ -162,6 +162,12 @@ class Settings(BaseSettings):
         "is not a suggestion (reason praise, service_request, fix_request or instruction). "
         "False judges them with the classifier.",
     )
+    explicit_ask_rule: bool = Field(
+        default=True,
+        description="A unit that asks for a change in so many words ('Please add ...', 'Can you add "
+        "...', 'Bring back ...'; models/explicit_asks.py) passes the first stage and scores at least "
+        "the classifier's threshold. False leaves it to the first stage and the classifier.",
+    )
     embedding_model_name: str = Field(default="all-MiniLM-L6-v2")
     embedding_backend: Literal["onnx", "torch"] = Field(
         default="onnx",

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from contracts.settings import Settings
 from models.closure import load_templates
 from models.embedding import CachedEmbedder, MiniLMEmbedder
+from models.explicit_asks import ExplicitAskGate, ExplicitAskScorer
 from models.first_stage import FirstStage
-from models.judge import SuggestionJudge
+from models.judge import FirstStageScorer, SuggestionJudge, SuggestionScorer
 from models.moderation import ModerationPolicy
 from models.onnx_embedding import OnnxEmbedder
 from models.onnx_export import ExportManifest, default_export_dir, exported_manifest
@@ -140,13 +141,18 @@ def classifier(settings: Settings) -> SuggestionClassifier | SuggestionMLP:
 
 def suggestion_judge(settings: Settings, *, with_embedder: Embedder | None = None) -> SuggestionJudge:
     """Moderation + the first stage + embeddings + the trained classifier on every unit of a
-    comment: the production path.
+    comment, with the word rules the settings turn on: the production path.
     """
+    scorer: SuggestionScorer = classifier(settings)
+    front: FirstStageScorer | None = first_stage(settings)
+    if settings.explicit_ask_rule:
+        scorer = ExplicitAskScorer(scorer)
+        front = ExplicitAskGate(front) if front is not None else None
     return SuggestionJudge(
         embedder=with_embedder or embedder(settings),
-        scorer=classifier(settings),
+        scorer=scorer,
         policy=moderation_policy(settings),
-        first_stage=first_stage(settings),
+        first_stage=front,
         non_ask_rules=settings.non_ask_rules,
     )
 

@@ -39,8 +39,8 @@ reports. Four tests of the words say so:
   "instead", "make", "change", "better", "more", "give us", "bring back", "back to the old",
   "used to", "way to", "able to", "let me/us ...", "so that/I/the ..." ("Please fix this and make
   a limit to ...", "Fix it to the way it used to be"; a promise of stars is no ask: "fix it and
-  I'll give 5 stars" stays a fix request). Fixing what is broken is a bug report's request, not a product change
-  (``docs/labelling.md``).
+  I'll give 5 stars" stays a fix request). Fixing what is broken is a bug report's request, not
+  a product change (``docs/labelling.md``).
 
 The tests leave a unit that also asks to the judge ("Love it, but it needs a dark mode", "I'd
 love the ability to export", "Add an option to scan the invitation code", "Why do we need an

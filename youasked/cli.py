@@ -382,6 +382,7 @@ def eval_suggestions(
     figures of the path with it, its pass rate and the recall it loses against the path without.
     """
     from models.datasets import load_labelled_csv, split_train_holdout
+    from models.explicit_asks import ExplicitAskGate, ExplicitAskScorer
     from models.factories import classifier as production_classifier
     from models.factories import embedder, first_stage, moderation_policy
     from models.suggestions import classify_with_moderation, evaluate_binary
@@ -410,6 +411,8 @@ def eval_suggestions(
         data = split_train_holdout(data)[1]
     classifier = production_classifier(settings)
     front = first_stage(settings)
+    scorer = ExplicitAskScorer(classifier) if settings.explicit_ask_rule else classifier
+    gate = ExplicitAskGate(front) if front is not None and settings.explicit_ask_rule else front
     model = embedder(settings)
     policy = moderation_policy(settings) if moderation else None
     gold = [bool(label) for label in data.labels]
@@ -417,7 +420,7 @@ def eval_suggestions(
     with progress_bar(f"judging {input_.name}", total=len(data.texts), unit="comments") as on_progress:
         decisions, reasons = classify_with_moderation(
             data.texts,
-            classifier=classifier,
+            classifier=scorer,
             embedder=model,
             policy=policy,
             non_ask_rules=settings.non_ask_rules,
@@ -430,10 +433,10 @@ def eval_suggestions(
         # The same vectors (the embedder's exact-repeat cache): only the first stage differs.
         staged, staged_reasons = classify_with_moderation(
             data.texts,
-            classifier=classifier,
+            classifier=scorer,
             embedder=model,
             policy=policy,
-            first_stage=front,
+            first_stage=gate,
             non_ask_rules=settings.non_ask_rules,
         )
         result["with_first_stage"] = first_stage_report(

@@ -13,6 +13,7 @@ from typing import Any
 from contracts.settings import get_settings
 from models.datasets import LabelledTexts
 from models.embedding import Embedder
+from models.explicit_asks import ExplicitAskGate, ExplicitAskScorer
 from models.factories import (
     DEFAULT_CLASSIFIER_DIR,
     DEFAULT_UNIT_FIRST_STAGE_DIR,
@@ -21,6 +22,7 @@ from models.factories import (
     load_scorer,
 )
 from models.first_stage import FirstStage
+from models.judge import FirstStageScorer, SuggestionScorer
 from models.judge_eval import Contender, EvalSplit, ask_overlap, evaluate, test_splits
 from models.non_asks import NonAskGate
 from models.suggestion_training import NpzCachedEmbedder
@@ -76,14 +78,19 @@ def baseline_and_judge(judge_dir: Path | None = None) -> list[Contender]:
 def saved_judge(name: str, judge_dir: Path, *, first_stage_dir: Path | None = None) -> list[Contender]:
     """The unit judge saved in ``judge_dir`` on units, and behind its first stage (``first_stage_dir``,
     else ``judge_dir / "first_stage"``) when that artifact exists; both as the worker runs them,
-    behind the non-ask rules (``non_ask_rules`` off in the settings: without them).
+    behind the non-ask rules and with the explicit-ask rule (each off in the settings: without it).
     """
-    judge = load_scorer(judge_dir)
-    rule = get_settings().non_ask_rules
+    settings = get_settings()
+    judge: SuggestionScorer = load_scorer(judge_dir)
+    if settings.explicit_ask_rule:
+        judge = ExplicitAskScorer(judge)
+    rule = settings.non_ask_rules
     out = [Contender(name, judge, gate=NonAskGate() if rule else None)]
     stage_dir = first_stage_dir or judge_dir / "first_stage"
     if (stage_dir / MODEL_FILE).is_file():
-        stage = FirstStage.load(stage_dir)
+        stage: FirstStageScorer = FirstStage.load(stage_dir)
+        if settings.explicit_ask_rule:
+            stage = ExplicitAskGate(stage)
         out.append(Contender(f"{name} + first stage", judge, gate=NonAskGate(stage) if rule else stage))
     return out
 

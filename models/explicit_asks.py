@@ -1,0 +1,101 @@
+"""Units that ask for a change in so many words: "Please add ...", "Can you add ...", "Bring back ...".
+
+The unit judge reads a sentence embedding, and it scores some plain requests below its threshold
+("Could you guys add a 'delete your comment' button?", "also implement Chrome extensions.",
+"Can you add GPX export of the elevation profile?"); the first stage, trained for recall, lets
+most of them through but not all. A unit that opens (after a greeting, "so", "also", "and", "but"
+or a handle) with a request verb for a change, "add", "implement", "include", "introduce" or
+"bring back", with "please" or "can/could/would/will you" before it at most, asks for a product
+change by its words (:func:`is_explicit_request`), unless:
+
+* the verb is a noun's first word: "Add-ons still could read them", "Add contact does not make
+  the text field active" (a verb within two words of it: "is", "does", "doesn't", "won't" ...);
+* it asks to be added ("add me", "add us to the beta", "add my friend"): a service to the writer.
+
+Such a unit always goes on past the first stage (:class:`ExplicitAskGate`) and scores at least the
+classifier's threshold (:class:`ExplicitAskScorer`); the classifier's own score stands when it is
+higher. The non-ask rules (:mod:`models.non_asks`) still come first: "Please add me", a service
+request, never reaches these. Measured on the evaluation splits in ``docs/benchmarks.md``.
+English only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:  # the judge imports nothing of this module; its protocols type the wrapped parts
+    from models.embedding import FloatMatrix
+    from models.judge import FirstStageScorer, SuggestionScorer
+
+_EXPLICIT = re.compile(
+    r"^\W*(?:(?:hi|hey|hello|so|also|and|but|guys|dear\s+\w+|[@＠][\w.]+)\W+){0,2}"
+    r"(?:(?:please|pls|plz|kindly)\s+)?"
+    r"(?:(?:can|could|would|will)\s+(?:you|u|y'?all|y’all)\s+(?:guys\s+)?(?:(?:please|pls|plz)\s+)?)?"
+    r"(?:add|implement|include|introduce|bring\s+back)(?![-\w'’])",
+    re.IGNORECASE,
+)
+_NOT_A_REQUEST = re.compile(
+    # the verb opens a noun phrase: a verb follows within two words ("Add contact does not ...")
+    r"^\W*(?:\w+\W+){0,8}?(?:add|implement|include|introduce)\s+(?:[\w'’-]+\s+){0,2}?"
+    r"(?:is|are|was|were|does|doesn'?t|doesn’t|did|didn'?t|didn’t|won'?t|won’t|isn'?t|isn’t|has|have|"
+    r"works|worked|crashes|fails|keeps)\b"
+    # being added is a service to the writer, not a change
+    r"|\b(?:add|include)\s+(?:me|us|him|her|them|my\s+(?:friend|friends|wife|husband|son|daughter|kid|kids|"
+    r"account|email|number))\b(?!\s+(?:an?|the|more|some|option|feature|button|way)\b)",
+    re.IGNORECASE,
+)
+
+
+def is_explicit_request(text: str) -> bool:
+    """Whether ``text`` (one unit) asks for a change in so many words: see the module."""
+    flat = " ".join(text.split())
+    return bool(_EXPLICIT.search(flat)) and not _NOT_A_REQUEST.search(flat)
+
+
+def _floored(texts: Sequence[str], scores: npt.ArrayLike, floor: float) -> npt.NDArray[np.float64]:
+    out = np.asarray(scores, dtype=np.float64).copy()
+    for index, text in enumerate(texts):
+        if out[index] < floor and is_explicit_request(text):
+            out[index] = floor
+    return out
+
+
+class ExplicitAskScorer:
+    """The judge's classifier (``inner``), with an explicit request scored at least its threshold."""
+
+    def __init__(self, inner: SuggestionScorer) -> None:
+        self.inner = inner
+
+    @property
+    def threshold(self) -> float:
+        return self.inner.threshold
+
+    @property
+    def version(self) -> str:
+        return self.inner.version
+
+    def predict_proba(self, texts: Sequence[str], vectors: FloatMatrix) -> npt.NDArray[np.float64]:
+        return _floored(texts, self.inner.predict_proba(texts, vectors), self.inner.threshold)
+
+
+class ExplicitAskGate:
+    """The first stage (``inner``), passing every explicit request on whatever it scores."""
+
+    def __init__(self, inner: FirstStageScorer) -> None:
+        self.inner = inner
+
+    @property
+    def threshold(self) -> float:
+        return self.inner.threshold
+
+    @property
+    def version(self) -> str:
+        return self.inner.version
+
+    def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        return _floored(texts, self.inner.predict_proba(texts), self.inner.threshold)
