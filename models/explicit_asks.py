@@ -5,11 +5,15 @@ The unit judge reads a sentence embedding, and it scores some plain requests bel
 "Can you add GPX export of the elevation profile?"); the first stage, trained for recall, lets
 most of them through but not all. A unit that opens (after a greeting, "so", "also", "and", "but"
 or a handle) with a request verb for a change, "add", "implement", "include", "introduce" or
-"bring back", with "please" or "can/could/would/will you" before it at most, asks for a product
-change by its words (:func:`is_explicit_request`), unless:
+"bring back", with "please" or "can/could/would/will you" before it at most, or with a revert
+("Change it back!", "Please switch it back"), or that says "you (guys) need to / should add ...",
+"they need to implement ...", "there should be an option / a way / a setting ...", asks for a
+product change by its words (:func:`is_explicit_request`), unless:
 
 * the verb is a noun's first word: "Add-ons still could read them", "Add contact does not make
   the text field active" (a verb within two words of it: "is", "does", "doesn't", "won't" ...);
+* it is a how-to: "first", "then", "before you", "in order to", "can't find", "where is", "how
+  do" ("You need to add the route first", "There should be a button for it but I can't find it");
 * it asks to be added ("add me", "add us to the beta", "add my friend"): a service to the writer.
 
 Such a unit always goes on past the first stage (:class:`ExplicitAskGate`) and scores at least the
@@ -36,7 +40,17 @@ _EXPLICIT = re.compile(
     r"^\W*(?:(?:hi|hey|hello|so|also|and|but|guys|dear\s+\w+|[@＠][\w.]+)\W+){0,2}"
     r"(?:(?:please|pls|plz|kindly)\s+)?"
     r"(?:(?:can|could|would|will)\s+(?:you|u|y'?all|y’all)\s+(?:guys\s+)?(?:(?:please|pls|plz)\s+)?)?"
-    r"(?:add|implement|include|introduce|bring\s+back)(?![-\w'’])",
+    r"(?:add|implement|include|introduce|bring\s+back)(?![-\w'’])"
+    # a revert: "Change it back!", "Please switch it back to how it was"
+    r"|^\W*(?:(?:please|pls|plz|just|so)\s+)?(?:change|put|switch|bring|turn)\s+(?:it|this|them|that|everything)"
+    r"\s+back\b"
+    # anywhere in the unit: "You guys need to add ...", "They should implement ..."
+    r"|\b(?:you|u|y'?all|y’all|they|devs?|developers)\s+(?:guys\s+)?(?:really\s+)?"
+    r"(?:need|needs|have|has|got|ought|should)\s+(?:to\s+)?(?:really\s+)?(?:add|implement|include|introduce|"
+    r"bring\s+back)\b"
+    # "There should be an option to ...", "There needs to be a way to ..."
+    r"|\bthere\s+(?:really\s+)?(?:should|needs\s+to|has\s+to|must|ought\s+to)\s+be\s+(?:an?\s+|some\s+)?"
+    r"(?:option|options|way|setting|settings|button|feature|toggle|ability|mode)\b",
     re.IGNORECASE,
 )
 _NOT_A_REQUEST = re.compile(
@@ -44,6 +58,10 @@ _NOT_A_REQUEST = re.compile(
     r"^\W*(?:\w+\W+){0,8}?(?:add|implement|include|introduce)\s+(?:[\w'’-]+\s+){0,2}?"
     r"(?:is|are|was|were|does|doesn'?t|doesn’t|did|didn'?t|didn’t|won'?t|won’t|isn'?t|isn’t|has|have|"
     r"works|worked|crashes|fails|keeps)\b"
+    # a how-to: a step to take first, something to find ("You need to add the route first",
+    # "There should be a button for it but I can't find it")
+    r"|\b(?:first|then|before\s+you|after\s+you|in\s+order\s+to|can'?t\s+find|can’t\s+find|cannot\s+find|"
+    r"where\s+is|how\s+do)\b"
     # being added is a service to the writer, not a change
     r"|\b(?:add|include)\s+(?:me|us|him|her|them|my\s+(?:friend|friends|wife|husband|son|daughter|kid|kids|"
     r"account|email|number))\b(?!\s+(?:an?|the|more|some|option|feature|button|way)\b)",

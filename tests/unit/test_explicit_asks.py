@@ -22,6 +22,12 @@ EXPLICIT = [
     "Bring back the old compass!",
     "And include the weather in the trip summary.",
     "So would you please introduce a family plan",
+    "Change it back!",
+    "Please switch it back to how it was",
+    "You guys need to add a lite mode for old phones",
+    "Honestly they should implement offline search",
+    "There should be an option to hide the chart.",
+    "I think there needs to be a way to restore a deleted hike",
 ]
 NOT_EXPLICIT = [
     "Add-ons still break the map",  # a noun
@@ -33,6 +39,9 @@ NOT_EXPLICIT = [
     "Offline maps please",  # an ask, but not in these words: the classifier's to judge
     "It would be nice to add dark mode",
     "Why did you add ads?",
+    "You need to add the route first, then press start",  # how-to: opens with "you", not "you guys"
+    "There should be a button for it but I can't find it",
+    "Changed it back and it works",
 ]
 
 
