@@ -14,7 +14,9 @@ product change by its words (:func:`is_explicit_request`), unless:
   the text field active" (a verb within two words of it: "is", "does", "doesn't", "won't" ...);
 * it is a how-to: "first", "then", "before you", "in order to", "can't find", "where is", "how
   do" ("You need to add the route first", "There should be a button for it but I can't find it");
-* it asks to be added ("add me", "add us to the beta", "add my friend"): a service to the writer.
+* it asks to be added, or to add what is the writer's ("add me", "add us to the beta", "add my
+  points"): a service to the writer (the judge still reads "add my bookmarks bar under the address
+  bar", without the floor).
 
 Such a unit always goes on past the first stage (:class:`ExplicitAskGate`) and scores at least the
 classifier's threshold (:class:`ExplicitAskScorer`); the classifier's own score stands when it is
@@ -62,9 +64,8 @@ _NOT_A_REQUEST = re.compile(
     # "There should be a button for it but I can't find it")
     r"|\b(?:first|then|before\s+you|after\s+you|in\s+order\s+to|can'?t\s+find|can’t\s+find|cannot\s+find|"
     r"where\s+is|how\s+do)\b"
-    # being added is a service to the writer, not a change
-    r"|\b(?:add|include)\s+(?:me|us|him|her|them|my\s+(?:friend|friends|wife|husband|son|daughter|kid|kids|"
-    r"account|email|number))\b(?!\s+(?:an?|the|more|some|option|feature|button|way)\b)",
+    # being added, or adding what is the writer's ("add my points"), is a service to the writer
+    r"|\b(?:add|include)\s+(?:me|us|him|her|them|my)\b(?!\s+(?:an?|the|more|some|option|feature|button|way)\b)",
     re.IGNORECASE,
 )
 

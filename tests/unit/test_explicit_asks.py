@@ -34,6 +34,7 @@ NOT_EXPLICIT = [
     "Add contact does not open the keyboard",  # a verb follows: the opening is a noun phrase
     "Please add me to the beta",  # a service to the writer
     "can you add us to the testers list",
+    "Could you add my miles from last week's trip?",
     "I added a photo and it crashed",
     "Adding routes is easy",
     "Offline maps please",  # an ask, but not in these words: the classifier's to judge
