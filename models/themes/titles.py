@@ -394,10 +394,13 @@ def _expansion(
 
 
 def _reads_as_title(key: tuple[str, ...], content: frozenset[str]) -> bool:
-    """Whether a run can be a title: no politeness or "can you" inside it, and no content word
-    said twice ("dark mode dark mode", "plus five plus").
+    """Whether a run can be a title: no politeness or "can you" inside it, no negated verb (a
+    complaint's words: "iOS doesn't have a back"), and no content word said twice ("dark mode
+    dark mode", "plus five plus").
     """
     if _POLITE.intersection(key) or any(pair in _ASKING for pair in pairwise(key)):
+        return False
+    if any(word.endswith("n't") for word in key):
         return False
     return sum(1 for w in key if w in content) == len(content)
 

@@ -147,6 +147,13 @@ def test_a_title_does_not_begin_with_the_app_as_its_subject() -> None:
     assert theme_titles([theme(store, 2), theme(DARK, 1)])[0].startswith("App Store")
 
 
+def test_a_complaint_s_negated_verb_is_no_title() -> None:
+    parity = ["the iOS version doesn't have a back button", "iOS doesn't have a back button like Android",
+              "iOS doesn't have a home button", "iOS doesn't have reader mode"]
+    title = theme_titles([theme(parity, 2), theme(DARK, 1)])[0]
+    assert "n't" not in title and "ios" in title.lower(), title
+
+
 def test_a_name_spelt_with_an_inner_capital_keeps_it() -> None:
     ios = ["ios players need a controller option", "controller for ios players",
            "iOS players want controllers", "ios players: controller support", "iOS players controller"]
