@@ -6,7 +6,8 @@ hashtags and asides in brackets are removed first; Chinese and Japanese characte
 half a word each). A run may not begin or end with a function word or a request lead-in
 ("please", "can you", "I wish"), so "please add dark mode" offers "dark mode" and "add dark
 mode" but never "please add"; a particle may end it after a verb that takes one ("Turn it off",
-not "Tabs up"), "back" after any word ("Bookmarks back"). Each run is scored
+not "Tabs up"), "back" after any word ("Bookmarks back"); a Latin letter alone ("w" for with)
+neither begins nor ends it. Each run is scored
 
     support ** 0.75 * (sum of its content words' salience) * length factor * verbatim factor
 
@@ -109,6 +110,8 @@ FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | _LEAD_INS
 """Words a title neither begins nor ends with (English function words and request lead-ins);
 other languages' function words are found per product as words common to most themes."""
 
+_TRAILING = FUNCTION_WORDS - _PARTICLES
+"""Words a fallback title does not end with."""
 _MAX_TITLE_CHARS = 60
 _KEPT = 60  # candidates of a theme that get a written form (the rest are far behind)
 
@@ -188,7 +191,7 @@ def _candidates(
         for words, lower in member_clauses:
             widths = [_width(w) for w in lower]
             for start, first in enumerate(lower):
-                if first in edges or first.isdigit() or first not in shared:
+                if first in edges or first.isdigit() or first not in shared or _lone_letter(first):
                     continue
                 size = 0.0
                 for end in range(start, len(lower)):
@@ -196,7 +199,9 @@ def _candidates(
                     size += widths[end]
                     if last not in shared or size > max_words:
                         break
-                    if (last in edges and not _particle_end(lower, start, end)) or last.isdigit():
+                    if last in edges and not _particle_end(lower, start, end):
+                        continue
+                    if last.isdigit() or _lone_letter(last):
                         continue
                     key = tuple(lower[start : end + 1])
                     candidate = found.get(key)
@@ -206,6 +211,11 @@ def _candidates(
                     candidate.surfaces[surface] = candidate.surfaces.get(surface, 0) + 1
                     candidate.members.add(member)
     return found
+
+
+def _lone_letter(word: str) -> bool:
+    """A Latin letter alone, social text's shorthand ("w" for with, "u" for you): no title's edge."""
+    return len(word) == 1 and word.isascii() and word.isalpha()
 
 
 def _particle_end(keys: Sequence[str], start: int, end: int) -> bool:
@@ -377,7 +387,9 @@ def _expansion(
                 for start in range(max(0, at - longest + 1), at + 1):
                     for end in range(max(at, start + 1), min(len(lower), start + longest)):
                         key = tuple(lower[start : end + 1])
-                        if key in seen or any(w in plain or w.isdigit() or w not in salience for w in key):
+                        if key in seen or any(
+                            w in plain or w.isdigit() or w not in salience or _lone_letter(w) for w in key
+                        ):
                             continue
                         seen.add(key)
                         share, surface = found.get(key, (0.0, tuple(words[start : end + 1])))
@@ -443,11 +455,11 @@ def _fallback(theme: TitleInput, max_words: int, *, cleaned: bool = False) -> st
     for index in order:
         for clause, _ in _clauses(theme.texts[int(index)], cleaned=cleaned):
             words = clause[:]
-            while words and _key(words[0]) in FUNCTION_WORDS:
+            while words and (_key(words[0]) in FUNCTION_WORDS or _lone_letter(_key(words[0]))):
                 words.pop(0)
             while _size(words) > max_words:
                 words.pop()
-            while len(words) > 1 and _key(words[-1]) in FUNCTION_WORDS - _PARTICLES:
+            while len(words) > 1 and (_key(words[-1]) in _TRAILING or _lone_letter(words[-1])):
                 words.pop()
             title = _written(words)[:_MAX_TITLE_CHARS].strip()
             if title and _key(words[0]) not in FUNCTION_WORDS:

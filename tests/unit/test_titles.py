@@ -154,6 +154,15 @@ def test_a_complaint_s_negated_verb_is_no_title() -> None:
     assert "n't" not in title and "ios" in title.lower(), title
 
 
+def test_a_latin_letter_alone_is_no_edge_of_a_title() -> None:
+    todo = ["integration w/ To-Do please", "integration w/ Planner", "any integration w/ Outlook?"]
+    slack = ["Slack integration please", "integration with Slack would help", "Slack integration"]
+    first, second = theme_titles([theme(todo, 2), theme(slack, 3), theme(DARK, 1)])[:2]
+    assert first == "Integration" and second == "Slack integration"
+    you = ["u logged me out again", "stay logged in pls, u logged me out", "why u logged me out"]
+    assert not theme_titles([theme(you, 2), theme(DARK, 1)])[0].lower().startswith("u ")
+
+
 def test_a_name_spelt_with_an_inner_capital_keeps_it() -> None:
     ios = ["ios players need a controller option", "controller for ios players",
            "iOS players want controllers", "ios players: controller support", "iOS players controller"]
