@@ -405,14 +405,21 @@ def _expansion(
     return max(found.items(), key=lambda item: (score(item), -len(item[0]), item[0]))[1][1]
 
 
+_MODALS = frozenset(
+    ("would", "should", "could", "can", "will", "must", "might", "may", "shall", "wud", "shud")
+)
+"""A run holding one is a sentence ("Camera should remain", "Students would have their camera"),
+not the name of what is asked for."""
+
+
 def _reads_as_title(key: tuple[str, ...], content: frozenset[str]) -> bool:
     """Whether a run can be a title: no politeness or "can you" inside it, no negated verb (a
-    complaint's words: "iOS doesn't have a back"), and no content word said twice ("dark mode
-    dark mode", "plus five plus").
+    complaint's words: "iOS doesn't have a back") or modal verb (:data:`_MODALS`), and no content
+    word said twice ("dark mode dark mode", "plus five plus").
     """
     if _POLITE.intersection(key) or any(pair in _ASKING for pair in pairwise(key)):
         return False
-    if any(word.endswith("n't") for word in key):
+    if any(word.endswith("n't") or word in _MODALS for word in key):
         return False
     return sum(1 for w in key if w in content) == len(content)
 
@@ -453,8 +460,8 @@ def _fallback(theme: TitleInput, max_words: int, *, cleaned: bool = False) -> st
         return ""
     order = np.argsort(-_member_weights(theme), kind="stable")
     for index in order:
-        for clause, _ in _clauses(theme.texts[int(index)], cleaned=cleaned):
-            words = clause[:]
+        for clause, keys in _clauses(theme.texts[int(index)], cleaned=cleaned):
+            words = _around_modal(clause, keys)
             while words and (_key(words[0]) in FUNCTION_WORDS or _lone_letter(_key(words[0]))):
                 words.pop(0)
             while _size(words) > max_words:
@@ -465,6 +472,19 @@ def _fallback(theme: TitleInput, max_words: int, *, cleaned: bool = False) -> st
             if title and _key(words[0]) not in FUNCTION_WORDS:
                 return title[:1].upper() + title[1:]
     return ""
+
+
+def _around_modal(words: list[str], keys: list[str]) -> list[str]:
+    """A clause's words without its modal verb: the subject before it when it names something
+    ("Teams categories would do the trick" -> "Teams categories"), else what follows it ("I wish
+    it would auto-capitalize" -> "auto-capitalize"); the clause itself when it holds none.
+    """
+    modal = next((at for at, key in enumerate(keys) if key in _MODALS), None)
+    if modal is None:
+        return words[:]
+    if any(key not in FUNCTION_WORDS for key in keys[:modal]):
+        return words[:modal]
+    return words[modal + 1 :] or words[:]
 
 
 def theme_titles(

@@ -163,6 +163,20 @@ def test_a_latin_letter_alone_is_no_edge_of_a_title() -> None:
     assert not theme_titles([theme(you, 2), theme(DARK, 1)])[0].lower().startswith("u ")
 
 
+def test_a_modal_verb_makes_a_sentence_not_a_title() -> None:
+    camera = ["students would have their camera on more", "more students would have their camera on",
+              "students would have their camera on if only the teacher saw it"]
+    title = theme_titles([theme(camera, 2), theme(DARK, 1)])[0]
+    assert title and "would" not in title.lower(), title
+    # a theme too small to share a run takes a clause of its most central ask, without its modal
+    assert theme_titles([theme(["Teams categories would do the trick"], 2), theme(DARK, 1)])[0] == (
+        "Teams categories"
+    )
+    assert theme_titles([theme(["I wish it would auto-capitalize, and more"], 2), theme(DARK, 1)])[0] == (
+        "Auto-capitalize"
+    )
+
+
 def test_a_name_spelt_with_an_inner_capital_keeps_it() -> None:
     ios = ["ios players need a controller option", "controller for ios players",
            "iOS players want controllers", "ios players: controller support", "iOS players controller"]
