@@ -12,9 +12,10 @@ version", "Please provide the URL", "Let us know how it goes") read as requests 
 judge takes some of them for asks, as it takes some of the "Please fix it asap" that end bug
 reports. Four tests of the words say so:
 
-* **Plain praise** (:func:`is_plain_praise`): the unit praises (it opens with a word of praise or
-  with "I/we (really) love/like/enjoy/appreciate", or says something is great, useful, easy, the
-  best, "works great", "thank you", "easy to use") and carries no sign of a request, a wish, a
+* **Plain praise** (:func:`is_plain_praise`): the unit praises (it opens with a word of praise,
+  "good", "easy", "useful", "intuitive"... among them, or with "I/we (really)
+  love/like/enjoy/appreciate", or says something is great, useful, easy, the best, "works
+  great", "thank you", "easy to use") and carries no sign of a request, a wish, a
   complaint or a problem: no question mark, no negation, no "wish", "would", "could", "should",
   "please", "need", "want", "hope", "add", "if", "but", "only", "more", "missing", "back",
   "again"..., no request word of another language ("por favor", "bitte", "s'il vous plaît"),
@@ -94,6 +95,12 @@ _PRAISE: tuple[re.Pattern[str], ...] = (
         r"^\W*(?:love|loving|loved|great|awesome|amazing|excellent|fantastic|wonderful|perfect|nice|cool|"
         r"brilliant|superb|outstanding|best|solid|beautiful|thank|thanks|thx|kudos|incredible|impressive|"
         r"lovely|fabulous|terrific|stellar|wow|yay)\b",
+        re.IGNORECASE,
+    ),
+    # "Good way to collaborate ...", "Really easy to transition ...", "Useful for seamless integration"
+    re.compile(
+        r"^\W*(?:(?:very|really|so|pretty|super|a)\s+)?(?:good|easy|simple|helpful|useful|handy|convenient|"
+        r"efficient|reliable|intuitive|smooth)\b",
         re.IGNORECASE,
     ),
     # "... is extremely useful", "works great", "has been a lifesaver"

@@ -21,6 +21,9 @@ from tests.unit.test_judge import T0, CountingEmbedder
 
 PLAIN_PRAISE = [
     "Love the new calendar view.",
+    "Good way to keep the whole hiking club in one place.",
+    "Really easy to move between the map and the list.",
+    "Useful for planning a weekend loop with friends",
     "I really like the way the trail map loads.",
     "The route planner is extremely useful.",
     "Works great on my tablet!",
@@ -36,6 +39,9 @@ PLAIN_PRAISE = [
 
 ASKS_AMONG_PRAISE = [
     "I'd love the ability to export routes.",
+    "Good app, but the map needs a satellite layer",
+    "Easy way to export would be nice",
+    "Simple request: add a dark mode",
     "Love it, but it needs a dark mode.",
     "Great app, please add widgets.",
     "Love the app! Dark mode next?",
