@@ -121,7 +121,8 @@ _PRAISE: tuple[re.Pattern[str], ...] = (
 
 _NOT_PLAIN = re.compile(
     r"\?"
-    r"|n'?t\b|n’t\b"
+    r"|n['’]t\b|\b(?:don|doesn|didn|isn|aren|wasn|weren|hasn|haven|hadn|can|won|couldn|wouldn|shouldn|mustn|"
+    r"needn|ain)t\b"  # a negation, with or without its apostrophe; not "environment", "excellent"
     r"|\b(?:wish|wishes|would|wud|could|should|shud|should'?ve|must|can\s+(?:you|u|we|i|they)"
     r"|please|pls|plz|plea+se|need|needs|needed|require[sd]?|want|wants|wanted|hope|hoping|hopefully"
     r"|expect|ask|asking|add|allow|let\s+(?:me|us|users|people)|make\s+(?:it|the|a|an|this|them)"
@@ -185,7 +186,9 @@ _SERVICE = re.compile(
     re.IGNORECASE,
 )
 _NAMES_A_CHANGE = re.compile(
-    r"\?|n'?t\b|n’t\b"
+    r"\?"
+    r"|n['’]t\b|\b(?:don|doesn|didn|isn|aren|wasn|weren|hasn|haven|hadn|can|won|couldn|wouldn|shouldn|mustn|"
+    r"needn|ain)t\b"  # a negation, with or without its apostrophe; not "environment", "excellent"
     r"|\b(?:option|options|feature|features|ability|setting|settings|button|mode|support\s+for|add|adding|"
     r"allow|should|would\s+be|could\s+be|let\s+(?:me|us|users|people)\s+(?!know\b)\w+|instead|able\s+to|"
     r"way\s+to|wish|improve|version|update|scan|qr|automatically|without|with\s+out|when|whenever|why|"

@@ -24,6 +24,9 @@ PLAIN_PRAISE = [
     "Good way to keep the whole hiking club in one place.",
     "Really easy to move between the map and the list.",
     "Useful for planning a weekend loop with friends",
+    # a word that ends in "nt" is no negation
+    "Excellent app for our hiking club",
+    "Good way to stay in touch in a mountain environment",
     "I really like the way the trail map loads.",
     "The route planner is extremely useful.",
     "Works great on my tablet!",
@@ -40,6 +43,8 @@ PLAIN_PRAISE = [
 ASKS_AMONG_PRAISE = [
     "I'd love the ability to export routes.",
     "Good app, but the map needs a satellite layer",
+    "Great app, doesnt sync with my watch though",
+    "I dont like the new colours",
     "Easy way to export would be nice",
     "Simple request: add a dark mode",
     "Love it, but it needs a dark mode.",
