@@ -84,10 +84,10 @@ def _floored(texts: Sequence[str], scores: npt.ArrayLike, floor: float) -> npt.N
     return out
 
 
-class ExplicitAskScorer:
-    """The judge's classifier (``inner``), with an explicit request scored at least its threshold."""
+class _Floor:
+    """What both wrappers share: the wrapped model (``inner``), its threshold and version."""
 
-    def __init__(self, inner: SuggestionScorer) -> None:
+    def __init__(self, inner: SuggestionScorer | FirstStageScorer) -> None:
         self.inner = inner
 
     @property
@@ -97,24 +97,34 @@ class ExplicitAskScorer:
     @property
     def version(self) -> str:
         return self.inner.version
+
+
+class ExplicitAskScorer(_Floor):
+    """The judge's classifier (``inner``), with an explicit request scored at least its threshold."""
+
+    inner: SuggestionScorer
+
+    def __init__(self, inner: SuggestionScorer) -> None:
+        super().__init__(inner)
 
     def predict_proba(self, texts: Sequence[str], vectors: FloatMatrix) -> npt.NDArray[np.float64]:
         return _floored(texts, self.inner.predict_proba(texts, vectors), self.inner.threshold)
 
 
-class ExplicitAskGate:
+class ExplicitAskGate(_Floor):
     """The first stage (``inner``), passing every explicit request on whatever it scores."""
 
+    inner: FirstStageScorer
+
     def __init__(self, inner: FirstStageScorer) -> None:
-        self.inner = inner
-
-    @property
-    def threshold(self) -> float:
-        return self.inner.threshold
-
-    @property
-    def version(self) -> str:
-        return self.inner.version
+        super().__init__(inner)
 
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         return _floored(texts, self.inner.predict_proba(texts), self.inner.threshold)
+
+
+def with_explicit_asks(
+    scorer: SuggestionScorer, gate: FirstStageScorer | None
+) -> tuple[SuggestionScorer, FirstStageScorer | None]:
+    """``scorer`` and ``gate`` (the first stage, if any) wrapped so that explicit requests pass and count."""
+    return ExplicitAskScorer(scorer), ExplicitAskGate(gate) if gate is not None else None

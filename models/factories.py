@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from contracts.settings import Settings
 from models.closure import load_templates
 from models.embedding import CachedEmbedder, MiniLMEmbedder
-from models.explicit_asks import ExplicitAskGate, ExplicitAskScorer
+from models.explicit_asks import with_explicit_asks
 from models.first_stage import FirstStage
 from models.judge import FirstStageScorer, SuggestionJudge, SuggestionScorer
 from models.moderation import ModerationPolicy
@@ -146,8 +146,7 @@ def suggestion_judge(settings: Settings, *, with_embedder: Embedder | None = Non
     scorer: SuggestionScorer = classifier(settings)
     front: FirstStageScorer | None = first_stage(settings)
     if settings.explicit_ask_rule:
-        scorer = ExplicitAskScorer(scorer)
-        front = ExplicitAskGate(front) if front is not None else None
+        scorer, front = with_explicit_asks(scorer, front)
     return SuggestionJudge(
         embedder=with_embedder or embedder(settings),
         scorer=scorer,

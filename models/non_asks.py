@@ -119,10 +119,17 @@ _PRAISE: tuple[re.Pattern[str], ...] = (
     ),
 )
 
+_NEGATION = (
+    r"n['’]t\b|\b(?:don|doesn|didn|isn|aren|wasn|weren|hasn|haven|hadn|can|won|couldn|wouldn|shouldn|mustn|"
+    r"needn|ain)t\b"
+)
+"""A negation, with or without its apostrophe ("don't", "dont"); not a word that ends in "nt"
+("environment", "excellent")."""
+
 _NOT_PLAIN = re.compile(
-    r"\?"
-    r"|n['’]t\b|\b(?:don|doesn|didn|isn|aren|wasn|weren|hasn|haven|hadn|can|won|couldn|wouldn|shouldn|mustn|"
-    r"needn|ain)t\b"  # a negation, with or without its apostrophe; not "environment", "excellent"
+    r"\?|"
+    + _NEGATION
+    + (
     r"|\b(?:wish|wishes|would|wud|could|should|shud|should'?ve|must|can\s+(?:you|u|we|i|they)"
     r"|please|pls|plz|plea+se|need|needs|needed|require[sd]?|want|wants|wanted|hope|hoping|hopefully"
     r"|expect|ask|asking|add|allow|let\s+(?:me|us|users|people)|make\s+(?:it|the|a|an|this|them)"
@@ -142,7 +149,7 @@ _NOT_PLAIN = re.compile(
     # por favor ..." is a request in another language, not plain praise
     r"|por\s+favor|porfa|ser[ií]a|estar[ií]a|encantar[ií]a|podr[ií]an|agreguen|a[ñn]adan|falta|faltan"
     r"|bitte|w[äa]re|k[öo]nnt(?:et|en|e)|fehlt|svp|s'il\s+vous|serait|faudrait|pourriez|manque"
-    r"|per\s+favore|sarebbe|potreste|manca)\b",
+    r"|per\s+favore|sarebbe|potreste|manca)\b"),
     re.IGNORECASE,
 )
 
@@ -186,13 +193,13 @@ _SERVICE = re.compile(
     re.IGNORECASE,
 )
 _NAMES_A_CHANGE = re.compile(
-    r"\?"
-    r"|n['’]t\b|\b(?:don|doesn|didn|isn|aren|wasn|weren|hasn|haven|hadn|can|won|couldn|wouldn|shouldn|mustn|"
-    r"needn|ain)t\b"  # a negation, with or without its apostrophe; not "environment", "excellent"
+    r"\?|"
+    + _NEGATION
+    + (
     r"|\b(?:option|options|feature|features|ability|setting|settings|button|mode|support\s+for|add|adding|"
     r"allow|should|would\s+be|could\s+be|let\s+(?:me|us|users|people)\s+(?!know\b)\w+|instead|able\s+to|"
     r"way\s+to|wish|improve|version|update|scan|qr|automatically|without|with\s+out|when|whenever|why|"
-    r"cannot|no\s+need)\b",
+    r"cannot|no\s+need)\b"),
     re.IGNORECASE,
 )
 

@@ -382,9 +382,10 @@ def eval_suggestions(
     figures of the path with it, its pass rate and the recall it loses against the path without.
     """
     from models.datasets import load_labelled_csv, split_train_holdout
-    from models.explicit_asks import ExplicitAskGate, ExplicitAskScorer
+    from models.explicit_asks import with_explicit_asks
     from models.factories import classifier as production_classifier
     from models.factories import embedder, first_stage, moderation_policy
+    from models.judge import FirstStageScorer, SuggestionScorer
     from models.suggestions import classify_with_moderation, evaluate_binary
     from youasked.progress import progress_bar
 
@@ -411,8 +412,10 @@ def eval_suggestions(
         data = split_train_holdout(data)[1]
     classifier = production_classifier(settings)
     front = first_stage(settings)
-    scorer = ExplicitAskScorer(classifier) if settings.explicit_ask_rule else classifier
-    gate = ExplicitAskGate(front) if front is not None and settings.explicit_ask_rule else front
+    scorer: SuggestionScorer = classifier
+    gate: FirstStageScorer | None = front
+    if settings.explicit_ask_rule:
+        scorer, gate = with_explicit_asks(classifier, front)
     model = embedder(settings)
     policy = moderation_policy(settings) if moderation else None
     gold = [bool(label) for label in data.labels]

@@ -13,7 +13,7 @@ from typing import Any
 from contracts.settings import get_settings
 from models.datasets import LabelledTexts
 from models.embedding import Embedder
-from models.explicit_asks import ExplicitAskGate, ExplicitAskScorer
+from models.explicit_asks import with_explicit_asks
 from models.factories import (
     DEFAULT_CLASSIFIER_DIR,
     DEFAULT_UNIT_FIRST_STAGE_DIR,
@@ -81,16 +81,16 @@ def saved_judge(name: str, judge_dir: Path, *, first_stage_dir: Path | None = No
     behind the non-ask rules and with the explicit-ask rule (each off in the settings: without it).
     """
     settings = get_settings()
+    stage_dir = first_stage_dir or judge_dir / "first_stage"
     judge: SuggestionScorer = load_scorer(judge_dir)
+    stage: FirstStageScorer | None = None
+    if (stage_dir / MODEL_FILE).is_file():
+        stage = FirstStage.load(stage_dir)
     if settings.explicit_ask_rule:
-        judge = ExplicitAskScorer(judge)
+        judge, stage = with_explicit_asks(judge, stage)
     rule = settings.non_ask_rules
     out = [Contender(name, judge, gate=NonAskGate() if rule else None)]
-    stage_dir = first_stage_dir or judge_dir / "first_stage"
-    if (stage_dir / MODEL_FILE).is_file():
-        stage: FirstStageScorer = FirstStage.load(stage_dir)
-        if settings.explicit_ask_rule:
-            stage = ExplicitAskGate(stage)
+    if stage is not None:
         out.append(Contender(f"{name} + first stage", judge, gate=NonAskGate(stage) if rule else stage))
     return out
 
