@@ -20,7 +20,7 @@ from api.readmodel.schema import ThemeRow
 from api.schemas import Body
 from contracts.events import LIVE_THEME_STATUSES, LifecycleStatus, Platform
 from contracts.settings import Settings
-from models.scoring import DEFAULT_RULES, ScoringWeights
+from models.scoring import DEFAULT_RULES, ScoringWeights, high_impact_threshold
 
 LIVE = [status.value for status in LIVE_THEME_STATUSES]
 
@@ -158,6 +158,19 @@ def high_cost_from(settings: Settings) -> float:
     )
 
 
+def product_threshold(session: Session, product: str) -> float | None:
+    """The impact from which one of ``product``'s live themes is high impact, among them all (the
+    read model's ranking, :func:`api.readmodel.project.rank_products`); None without a scored theme.
+    """
+    impacts = session.scalars(
+        select(ThemeRow.impact).where(
+            ThemeRow.product == product, ThemeRow.status.in_(LIVE), ThemeRow.impact.is_not(None)
+        )
+    ).all()
+    known = [float(value) for value in impacts if value is not None]
+    return high_impact_threshold(known)[0] if known else None
+
+
 def matrix(
     engine: Engine, *, product: str | None, platform: Platform | None, limit: int, cost_split: float
 ) -> ThemeMatrix:
@@ -185,7 +198,7 @@ def matrix(
         counts_of = {row.theme_id: weekly_counts(row.weekly_counts or {}) for row in rows}
         latest = max((week for counts in counts_of.values() for week in counts), default=None)
         weeks = trend_weeks(latest)
-        threshold = None
+        threshold = product_threshold(session, product) if product else None
         items = []
         for row in rows:
             score: dict[str, Any] = row.score or {}

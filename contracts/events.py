@@ -406,7 +406,8 @@ class ThemeScore(Event):
     """Impact against cost, with every factor shown (formula ``formula_version``, see models/scoring.py).
 
     ``quadrant`` here uses the absolute high-impact threshold; ranking a product's themes
-    against each other (percentile threshold) is the reader's query.
+    against each other (percentile threshold) is the reader's: the read model does it (its
+    quadrant, ``hot_plan`` and ``high_impact_threshold`` are the product's).
     """
 
     formula_version: str

@@ -309,7 +309,13 @@ def growth_ratio(demand: ThemeDemand, *, smoothing: float) -> tuple[float, int, 
 
 
 def _classify(*, high_impact: bool, cost: CostEstimate, rules: QuadrantRules) -> Quadrant:
-    points = cost.story_points
+    return quadrant_of(high_impact=high_impact, points=cost.story_points, rules=rules)
+
+
+def quadrant_of(*, high_impact: bool, points: int | None, rules: QuadrantRules = DEFAULT_RULES) -> Quadrant:
+    """The quadrant of a theme of high impact or not whose cost is ``points`` story points (None:
+    not estimated, ``unknown_cost``).
+    """
     if points is None:
         return "unknown_cost"
     high_cost = points >= rules.high_cost_min_points

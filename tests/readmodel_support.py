@@ -78,9 +78,9 @@ def theme(
             formula_version="impact-cost/1",
             impact=min(priority, 1.0),
             priority=priority,
-            cost_points_used=3,
+            cost_points_used=8 if quadrant in ("big_bet", "money_pit") else 3,
             cost_normalized=0.3,
-            cost_assumed=True,
+            cost_assumed=quadrant == "unknown_cost",
             quadrant=quadrant,  # type: ignore[arg-type]
             hot_plan=quadrant == "quick_win",
             high_impact_threshold=0.5,

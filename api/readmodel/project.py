@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -41,7 +41,13 @@ from api.readmodel.schema import (
     to_utc,
 )
 from contracts.dialogue import DialogueThreadMeasured, DialogueWeekMeasured
-from contracts.events import CommentClassified, SuggestionDetected, SuggestionThemed, ThemeChanged
+from contracts.events import (
+    LIVE_THEME_STATUSES,
+    CommentClassified,
+    SuggestionDetected,
+    SuggestionThemed,
+    ThemeChanged,
+)
 from contracts.impact import ClosureImpact
 from contracts.lifecycle import (
     AuthorErased,
@@ -50,8 +56,14 @@ from contracts.lifecycle import (
     MonthlyUpdate,
     hash_author,
 )
+from models.scoring import high_impact_threshold, quadrant_of
 
 logger = logging.getLogger(__name__)
+
+LIVE_STATUSES = [status.value for status in LIVE_THEME_STATUSES]
+
+THRESHOLD_SLACK = 0.005
+"""How far a product's high-impact bar may move before a theme's stored score says it anew."""
 
 BIGGEST = 2**63 - 1
 """The largest count a BIGINT column holds."""
@@ -133,6 +145,54 @@ def project_theme(session: Session, theme: ThemeChanged) -> None:
     row.change = theme.change
     row.changed_at = theme.changed_at
     row.search_text = search_text_of(theme)
+
+
+def rank_products(session: Session, products: Iterable[str], touched: Collection[str] = ()) -> int:
+    """Classify each live theme of ``products`` against the product's other themes; return how
+    many rows changed quadrant.
+
+    A snapshot's score is made for one theme alone, with the absolute high-impact threshold
+    (:func:`models.scoring.score_theme`): for a product of modest demand no theme reaches it, and
+    its quick wins never show. A product manager compares a theme with the product's other
+    themes, so here "high impact" is the product's :func:`models.scoring.high_impact_threshold`
+    (the 75th percentile of its live themes' impacts, never below the floor; the absolute
+    threshold below five themes), as :func:`models.scoring.rank_themes` ranks. The row's
+    ``quadrant``, ``hot_plan`` and its score's ``quadrant``, ``hot_plan`` and
+    ``high_impact_threshold`` say the result; a theme without an estimate stays ``unknown_cost``.
+    The score of a row is rewritten when its quadrant changes, when it is one of ``touched`` (the
+    theme ids just written, scored alone) or when the bar moved by more than
+    :data:`THRESHOLD_SLACK`: a product's bar moves a little with every batch, and rewriting each of
+    its themes each time would cost a product of thousands of themes a write per theme per batch.
+    """
+    changed = 0
+    for product in sorted(set(products)):
+        rows = session.execute(
+            select(ThemeRow.theme_id, ThemeRow.impact, ThemeRow.quadrant, ThemeRow.score).where(
+                ThemeRow.product == product,
+                ThemeRow.status.in_(LIVE_STATUSES),
+                ThemeRow.impact.is_not(None),
+            )
+        ).all()
+        if not rows:
+            continue
+        threshold, _ = high_impact_threshold([float(row.impact) for row in rows])
+        for theme_id, impact, quadrant, stored in rows:
+            score = dict(stored or {})
+            points = None if score.get("cost_assumed", True) else score.get("cost_points_used")
+            ranked = quadrant_of(high_impact=float(impact) >= threshold, points=points)
+            moved = abs(float(score.get("high_impact_threshold", -1.0)) - threshold) > THRESHOLD_SLACK
+            if ranked == quadrant and theme_id not in touched and not moved:
+                continue
+            row = session.get(ThemeRow, theme_id)
+            if row is None:
+                continue
+            changed += int(ranked != quadrant)
+            row.quadrant = ranked
+            row.hot_plan = ranked == "quick_win"
+            if score:
+                score.update(quadrant=ranked, hot_plan=row.hot_plan, high_impact_threshold=threshold)
+                row.score = score
+    return changed
 
 
 def project_member(session: Session, member: SuggestionThemed) -> None:

@@ -30,8 +30,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from api.readmodel.project import apply_record
-from api.readmodel.schema import SET_ASIDE_MAX_BYTES, SetAsideRow
+from api.readmodel.project import apply_record, rank_products
+from api.readmodel.schema import SET_ASIDE_MAX_BYTES, SetAsideRow, ThemeRow
 from contracts.settings import Settings
 from contracts.topics import (
     CLOSURE_IMPACT,
@@ -138,7 +138,18 @@ def _apply_in_one_transaction(engine: Engine, records: Sequence[Record]) -> int:
     with Session(engine) as session, session.begin():
         for record in records:
             applied += apply_record(session, record.kind, record.value, record.key)
+        # every theme this batch wrote or read is ranked again among its product's themes
+        touched = [*session.new, *session.identity_map.values()]
+        themes = [row for row in touched if isinstance(row, ThemeRow)]
+        rank_products(session, {row.product for row in themes}, touched=written_themes(records))
     return applied
+
+
+def written_themes(records: Sequence[Record]) -> set[str]:
+    """The theme ids of the snapshots among ``records`` (their keys)."""
+    return {
+        record.key.decode("utf-8", "replace") for record in records if record.kind == "themes" and record.key
+    }
 
 
 def _apply_or_split(engine: Engine, records: Sequence[Record], clock: Callable[[], datetime]) -> int:
