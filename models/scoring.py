@@ -309,19 +309,26 @@ def growth_ratio(demand: ThemeDemand, *, smoothing: float) -> tuple[float, int, 
 
 
 def _classify(*, high_impact: bool, cost: CostEstimate, rules: QuadrantRules) -> Quadrant:
-    return quadrant_of(high_impact=high_impact, points=cost.story_points, rules=rules)
-
-
-def quadrant_of(*, high_impact: bool, points: int | None, rules: QuadrantRules = DEFAULT_RULES) -> Quadrant:
-    """The quadrant of a theme of high impact or not whose cost is ``points`` story points (None:
-    not estimated, ``unknown_cost``).
-    """
+    points = cost.story_points
     if points is None:
         return "unknown_cost"
     high_cost = points >= rules.high_cost_min_points
     if high_impact:
         return "big_bet" if high_cost else "quick_win"
     return "money_pit" if high_cost else "fill_in"
+
+
+def with_impact(quadrant: Quadrant, *, high_impact: bool) -> Quadrant:
+    """The quadrant of a theme classified ``quadrant`` once its impact is judged high or not
+    against another bar: the cost side stays (a quick win and a fill-in are of low cost, a big bet
+    and a money pit of high cost), and a theme without an estimate stays ``unknown_cost``.
+    """
+    if quadrant == "unknown_cost":
+        return quadrant
+    low_cost = quadrant in ("quick_win", "fill_in")
+    if high_impact:
+        return "quick_win" if low_cost else "big_bet"
+    return "fill_in" if low_cost else "money_pit"
 
 
 def score_theme(

@@ -56,14 +56,12 @@ from contracts.lifecycle import (
     MonthlyUpdate,
     hash_author,
 )
-from models.scoring import high_impact_threshold, quadrant_of
+from models.scoring import Quadrant, high_impact_threshold, with_impact
 
 logger = logging.getLogger(__name__)
 
 LIVE_STATUSES = [status.value for status in LIVE_THEME_STATUSES]
 
-THRESHOLD_SLACK = 0.005
-"""How far a product's high-impact bar may move before a theme's stored score says it anew."""
 
 BIGGEST = 2**63 - 1
 """The largest count a BIGINT column holds."""
@@ -156,32 +154,29 @@ def rank_products(session: Session, products: Iterable[str], touched: Collection
     its quick wins never show. A product manager compares a theme with the product's other
     themes, so here "high impact" is the product's :func:`models.scoring.high_impact_threshold`
     (the 75th percentile of its live themes' impacts, never below the floor; the absolute
-    threshold below five themes), as :func:`models.scoring.rank_themes` ranks. The row's
-    ``quadrant``, ``hot_plan`` and its score's ``quadrant``, ``hot_plan`` and
-    ``high_impact_threshold`` say the result; a theme without an estimate stays ``unknown_cost``.
-    The score of a row is rewritten when its quadrant changes, when it is one of ``touched`` (the
-    theme ids just written, scored alone) or when the bar moved by more than
-    :data:`THRESHOLD_SLACK`: a product's bar moves a little with every batch, and rewriting each of
-    its themes each time would cost a product of thousands of themes a write per theme per batch.
+    threshold below five themes), as :func:`models.scoring.rank_themes` ranks; the cost side of
+    the quadrant stays (:func:`models.scoring.with_impact`). The row's ``quadrant`` and
+    ``hot_plan`` say the result, and so does its score (``quadrant``, ``hot_plan``,
+    ``high_impact_threshold``: the bar when the row was last ranked) when the row changed quadrant
+    or is one of ``touched`` (the theme ids just written). Only the columns are read for the
+    others: a product of thousands of themes is ranked at every batch.
     """
     changed = 0
     for product in sorted(set(products)):
         rows = session.execute(
-            select(ThemeRow.theme_id, ThemeRow.impact, ThemeRow.quadrant, ThemeRow.score).where(
+            select(ThemeRow.theme_id, ThemeRow.impact, ThemeRow.quadrant).where(
                 ThemeRow.product == product,
                 ThemeRow.status.in_(LIVE_STATUSES),
                 ThemeRow.impact.is_not(None),
+                ThemeRow.quadrant.is_not(None),
             )
         ).all()
         if not rows:
             continue
-        threshold, _ = high_impact_threshold([float(row.impact) for row in rows])
-        for theme_id, impact, quadrant, stored in rows:
-            score = dict(stored or {})
-            points = None if score.get("cost_assumed", True) else score.get("cost_points_used")
-            ranked = quadrant_of(high_impact=float(impact) >= threshold, points=points)
-            moved = abs(float(score.get("high_impact_threshold", -1.0)) - threshold) > THRESHOLD_SLACK
-            if ranked == quadrant and theme_id not in touched and not moved:
+        threshold, _ = high_impact_threshold([float(row.impact or 0.0) for row in rows])
+        for theme_id, impact, quadrant in rows:
+            ranked = with_impact(cast(Quadrant, quadrant), high_impact=float(impact or 0.0) >= threshold)
+            if ranked == quadrant and theme_id not in touched:
                 continue
             row = session.get(ThemeRow, theme_id)
             if row is None:
@@ -189,9 +184,9 @@ def rank_products(session: Session, products: Iterable[str], touched: Collection
             changed += int(ranked != quadrant)
             row.quadrant = ranked
             row.hot_plan = ranked == "quick_win"
-            if score:
-                score.update(quadrant=ranked, hot_plan=row.hot_plan, high_impact_threshold=threshold)
-                row.score = score
+            if row.score:
+                row.score = {**row.score, "quadrant": ranked, "hot_plan": row.hot_plan,
+                             "high_impact_threshold": threshold}
     return changed
 
 

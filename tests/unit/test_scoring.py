@@ -249,3 +249,13 @@ def test_scores_stay_in_range(
     assert 0.0 <= breakdown.priority <= breakdown.impact
     assert all(0.0 <= f.normalized <= 1.0 for f in breakdown.factors)
     json.dumps(breakdown.to_dict())
+
+
+def test_a_new_bar_moves_the_impact_side_of_a_quadrant_and_keeps_its_cost_side() -> None:
+    from models.scoring import with_impact
+
+    assert with_impact("fill_in", high_impact=True) == "quick_win"
+    assert with_impact("quick_win", high_impact=False) == "fill_in"
+    assert with_impact("money_pit", high_impact=True) == "big_bet"
+    assert with_impact("big_bet", high_impact=False) == "money_pit"
+    assert with_impact("unknown_cost", high_impact=True) == "unknown_cost"
