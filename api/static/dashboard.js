@@ -157,7 +157,8 @@ async function loadMatrix(current) {
   fill(panel("matrix"), "ready", matrixChart(data, points),
     el("p", { class: "muted small caption" },
       `Top ${fmtInt(points.length)} of ${fmtInt(data.total)} active themes by score. Size: distinct people. ` +
-      "Themes without an estimate sit at the assumed cost (M), spread slightly so each can be clicked."));
+      "Themes without an estimate sit at the assumed cost (M), spread slightly so each can be clicked. " +
+      "High impact is the product's top quarter of its themes (the line); impact is drawn up to its highest."));
   renderTop(data);
   rendered("top");
 }
@@ -172,10 +173,14 @@ function matrixChart(data, points) {
   const width = 760, height = 420, left = 46, right = 16, top = 16, bottom = 40;
   const plotW = width - left - right, plotH = height - top - bottom;
   const pad = 20;  // the largest point's radius: a point at 0 or 1 stays inside the plot
+  const bar = data.high_impact_threshold ?? 0.45;
+  // impact is drawn up to a little above the product's highest (and its bar), not to 1: a product's
+  // impacts sit in a narrow band, and on a 0..1 axis every point would huddle on the split line
+  const most = Math.min(1, Math.max(0.05, 1.15 * Math.max(bar, ...points.map((p) => p.impact))));
   const x = (cost) => left + pad + cost * (plotW - 2 * pad);
-  const y = (impact) => top + plotH - pad - impact * (plotH - 2 * pad);
+  const y = (impact) => top + plotH - pad - (impact / most) * (plotH - 2 * pad);
   const splitX = x(data.high_cost_from);
-  const splitY = y(data.high_impact_threshold ?? 0.45);
+  const splitY = y(bar);
   const maxPeople = Math.max(1, ...points.map((p) => p.author_count));
   const chart = svg("svg", { class: "chart matrix", id: "matrix-chart", viewBox: `0 0 ${width} ${height}`,
     role: "img", "aria-label": "themes by impact and cost" });
@@ -191,7 +196,8 @@ function matrixChart(data, points) {
   }
   chart.append(
     svg("line", { x1: splitX, x2: splitX, y1: top, y2: top + plotH, class: "split" }),
-    svg("line", { x1: left, x2: width - right, y1: splitY, y2: splitY, class: "split" }),
+    svg("line", { x1: left, x2: width - right, y1: splitY, y2: splitY, class: "split split-impact",
+      dataset: { impact: bar } }),
     svg("text", { x: left + plotW / 2, y: height - 8, class: "axis-title", "text-anchor": "middle" }, "cost →"),
     svg("text", { x: 14, y: top + plotH / 2, class: "axis-title", "text-anchor": "middle",
       transform: `rotate(-90 14 ${top + plotH / 2})` }, "impact →"),
@@ -203,13 +209,14 @@ function matrixChart(data, points) {
   for (const p of ordered) {
     const spread = p.cost_assumed ? (hashUnit(p.theme_id) - 0.5) * 0.08 : 0;
     const cx = x(Math.min(1, Math.max(0, p.cost_normalized + spread)));
-    const cy = y(Math.min(1, Math.max(0, p.impact)));
+    const cy = y(Math.min(most, Math.max(0, p.impact)));
     const r = 4 + 16 * Math.sqrt(p.author_count / maxPeople);
     const point = svg("circle", {
       cx: cx.toFixed(1), cy: cy.toFixed(1), r: r.toFixed(1), tabindex: 0, role: "button",
       class: `point status-${p.lifecycle_status}${p.cost_assumed ? " hollow" : ""}`,
       "aria-label": `${themeName(p)}: ${p.author_count} people`,
-      dataset: { themeId: p.theme_id, impact: p.impact, cost: p.cost_normalized, people: p.author_count },
+      dataset: { themeId: p.theme_id, impact: p.impact, cost: p.cost_normalized, people: p.author_count,
+        quadrant: p.quadrant || "" },
       onclick: () => openTheme(p.theme_id),
       onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") openTheme(p.theme_id); },
     }, svg("title", {}, `${themeName(p)}\n${p.author_count} people · ${p.mention_count} mentions · ` +

@@ -317,6 +317,30 @@ def test_clicking_a_matrix_point_opens_its_theme(browser: Any, stack: Stack) -> 
     assert log.errors == []
 
 
+def test_the_matrix_draws_high_impact_themes_above_the_product_s_bar(browser: Any, stack: Stack) -> None:
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log, "?product=trailmate")
+    wait_panels(page)
+    matrix = stack.get("/matrix", stack.viewer, product="trailmate", limit=150)
+    line = page.locator("#matrix-chart line.split-impact")
+    assert float(line.get_attribute("data-impact") or "nan") == pytest.approx(matrix["high_impact_threshold"])
+    split = float(line.get_attribute("y1") or "nan")
+    points = page.locator("#matrix-chart .point")
+    bar, sides = matrix["high_impact_threshold"], []
+    for i in range(points.count()):
+        point = points.nth(i)
+        impact = float(point.get_attribute("data-impact") or "nan")
+        drawn_at = float(point.get_attribute("cy") or "nan")
+        high = impact >= bar
+        if abs(impact - bar) > 1e-3:  # a point on the line is drawn at a rounded height
+            assert (drawn_at < split) == high, (point.get_attribute("data-theme-id"), impact, drawn_at, split)
+        wrong_side = {"fill_in", "money_pit"} if high else {"quick_win", "big_bet"}
+        assert point.get_attribute("data-quadrant") not in wrong_side
+        sides.append(high)
+    assert any(sides) and not all(sides)  # the product's top quarter, above its own bar
+    assert log.errors == []
+
+
 def test_the_public_board_names_no_one(
     browser: Any, stack: Stack, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
