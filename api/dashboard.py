@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from api.common import ERRORS, Viewer
 from api.parameters import ProductParam
 from api.pipeline import PipelineProbe, stage_dead_letters
-from api.readmodel.schema import ThemeRow
+from api.readmodel.project import product_threshold
+from api.readmodel.schema import LIVE_STATUSES, ThemeRow
 from api.schemas import Body
-from contracts.events import LIVE_THEME_STATUSES, LifecycleStatus, Platform
+from contracts.events import LifecycleStatus, Platform
 from contracts.settings import Settings
-from models.scoring import DEFAULT_RULES, ScoringWeights, high_impact_threshold
+from models.scoring import DEFAULT_RULES, ScoringWeights
 
-LIVE = [status.value for status in LIVE_THEME_STATUSES]
+LIVE = LIVE_STATUSES
 
 TREND_WEEKS = 12
 
@@ -156,19 +157,6 @@ def high_cost_from(settings: Settings) -> float:
     return min(
         1.0, math.log1p(DEFAULT_RULES.high_cost_min_points) / math.log1p(weights.cost_saturation_points)
     )
-
-
-def product_threshold(session: Session, product: str) -> float | None:
-    """The impact from which one of ``product``'s live themes is high impact, among them all (the
-    read model's ranking, :func:`api.readmodel.project.rank_products`); None without a scored theme.
-    """
-    impacts = session.scalars(
-        select(ThemeRow.impact).where(
-            ThemeRow.product == product, ThemeRow.status.in_(LIVE), ThemeRow.impact.is_not(None)
-        )
-    ).all()
-    known = [float(value) for value in impacts if value is not None]
-    return high_impact_threshold(known)[0] if known else None
 
 
 def matrix(

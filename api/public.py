@@ -27,13 +27,13 @@ from sqlalchemy.orm import Session
 
 from api.common import ERRORS
 from api.parameters import ProductParam
-from api.readmodel.schema import ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
+from api.readmodel.schema import LIVE_STATUSES, ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
 from api.schemas import Body
-from contracts.events import LIVE_THEME_STATUSES, LifecycleStatus
+from contracts.events import LifecycleStatus
 from contracts.settings import Settings
 from models.templates import ClosureTemplates, load_templates, render
 
-LIVE = [status.value for status in LIVE_THEME_STATUSES]
+LIVE = LIVE_STATUSES
 
 PublicStatus = Literal["under_review", "planned", "in_progress", "shipped"]
 COLUMNS: tuple[tuple[PublicStatus, str, tuple[LifecycleStatus, ...]], ...] = (

@@ -19,11 +19,10 @@ import numpy.typing as npt
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from api.readmodel.schema import SuggestionVectorRow, ThemeRow
-from contracts.events import LIVE_THEME_STATUSES
+from api.readmodel.schema import LIVE_STATUSES, SuggestionVectorRow, ThemeRow
 from models.embedding import EMBEDDING_DIM, Embedder
 
-LIVE = [status.value for status in LIVE_THEME_STATUSES]
+LIVE = LIVE_STATUSES
 
 
 @dataclass

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from api.common import ERRORS, NOT_FOUND, ApiError, Viewer
 from api.dashboard import weekly_counts
 from api.parameters import NO_NUL, ProductParam, ReadThemeId, UtcInstant, WordsParam
-from api.readmodel.schema import ClosureRow, SuggestionRow, SuggestionVectorRow, ThemeHistoryRow, ThemeRow
+from api.readmodel.schema import (
+    LIVE_STATUSES,
+    ClosureRow,
+    SuggestionRow,
+    SuggestionVectorRow,
+    ThemeHistoryRow,
+    ThemeRow,
+)
 from api.reads import suggestion_read, theme_read
 from api.schemas import (
     AloneItem,
@@ -31,12 +38,12 @@ from api.schemas import (
 )
 from api.search import SemanticIndex
 from api.security import Role
-from contracts.events import LIVE_THEME_STATUSES, LifecycleStatus, Platform
+from contracts.events import LifecycleStatus, Platform
 from models.embedding import EMBEDDING_DIM
 from models.themes.alone import REASONS, AloneAsk, AloneReason, alone_reasons, theme_centres
 from models.themes.askers import ATTACHING
 
-LIVE = [status.value for status in LIVE_THEME_STATUSES]
+LIVE = LIVE_STATUSES
 ALONE_CONSIDERED = 2_000
 """Most recent alone asks of a product whose reasons ``GET /themes/alone`` works out."""
 CENTRE_MEMBERS = 20_000

@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.readmodel.schema import (
+    LIVE_STATUSES,
     ClassificationRow,
     ClosureImpactRow,
     ClosureRow,
@@ -41,13 +42,7 @@ from api.readmodel.schema import (
     to_utc,
 )
 from contracts.dialogue import DialogueThreadMeasured, DialogueWeekMeasured
-from contracts.events import (
-    LIVE_THEME_STATUSES,
-    CommentClassified,
-    SuggestionDetected,
-    SuggestionThemed,
-    ThemeChanged,
-)
+from contracts.events import CommentClassified, SuggestionDetected, SuggestionThemed, ThemeChanged
 from contracts.impact import ClosureImpact
 from contracts.lifecycle import (
     AuthorErased,
@@ -59,9 +54,6 @@ from contracts.lifecycle import (
 from models.scoring import Quadrant, high_impact_threshold, with_impact
 
 logger = logging.getLogger(__name__)
-
-LIVE_STATUSES = [status.value for status in LIVE_THEME_STATUSES]
-
 
 BIGGEST = 2**63 - 1
 """The largest count a BIGINT column holds."""
@@ -145,49 +137,58 @@ def project_theme(session: Session, theme: ThemeChanged) -> None:
     row.search_text = search_text_of(theme)
 
 
-def rank_products(session: Session, products: Iterable[str], touched: Collection[str] = ()) -> int:
-    """Classify each live theme of ``products`` against the product's other themes; return how
-    many rows changed quadrant.
+def scored_themes(session: Session, product: str) -> list[tuple[str, float, str]]:
+    """``(theme_id, impact, quadrant)`` of each live, scored theme of ``product``."""
+    query = select(ThemeRow.theme_id, ThemeRow.impact, ThemeRow.quadrant).where(
+        ThemeRow.product == product,
+        ThemeRow.status.in_(LIVE_STATUSES),
+        ThemeRow.impact.is_not(None),
+        ThemeRow.quadrant.is_not(None),
+    )
+    rows = session.execute(query)
+    return [(theme_id, float(impact or 0.0), str(quadrant)) for theme_id, impact, quadrant in rows]
+
+
+def product_threshold(session: Session, product: str) -> float | None:
+    """The impact from which one of ``product``'s live themes is high impact, among them all
+    (:func:`models.scoring.high_impact_threshold`); None without a scored theme.
+    """
+    rows = scored_themes(session, product)
+    return high_impact_threshold([impact for _, impact, _ in rows])[0] if rows else None
+
+
+def rank_products(session: Session, products: Iterable[str], touched: Collection[str] = ()) -> None:
+    """Classify each live theme of ``products`` against the product's other themes.
 
     A snapshot's score is made for one theme alone, with the absolute high-impact threshold
     (:func:`models.scoring.score_theme`): for a product of modest demand no theme reaches it, and
     its quick wins never show. A product manager compares a theme with the product's other
-    themes, so here "high impact" is the product's :func:`models.scoring.high_impact_threshold`
-    (the 75th percentile of its live themes' impacts, never below the floor; the absolute
-    threshold below five themes), as :func:`models.scoring.rank_themes` ranks; the cost side of
-    the quadrant stays (:func:`models.scoring.with_impact`). The row's ``quadrant`` and
-    ``hot_plan`` say the result, and so does its score (``quadrant``, ``hot_plan``,
-    ``high_impact_threshold``: the bar when the row was last ranked) when the row changed quadrant
-    or is one of ``touched`` (the theme ids just written). Only the columns are read for the
-    others: a product of thousands of themes is ranked at every batch.
+    themes, so here "high impact" is the product's :func:`product_threshold` (the 75th percentile
+    of its live themes' impacts, never below the floor; the absolute threshold below five themes),
+    as :func:`models.scoring.rank_themes` ranks; the cost side of the quadrant stays
+    (:func:`models.scoring.with_impact`). The row's ``quadrant`` and ``hot_plan`` say the result,
+    and so does its score (``quadrant``, ``hot_plan``, ``high_impact_threshold``: the bar when the
+    row was last ranked) when the row changed quadrant or is one of ``touched`` (the theme ids just
+    written). Only the columns are read for the others: a product of thousands of themes is ranked
+    at every batch.
     """
-    changed = 0
     for product in sorted(set(products)):
-        rows = session.execute(
-            select(ThemeRow.theme_id, ThemeRow.impact, ThemeRow.quadrant).where(
-                ThemeRow.product == product,
-                ThemeRow.status.in_(LIVE_STATUSES),
-                ThemeRow.impact.is_not(None),
-                ThemeRow.quadrant.is_not(None),
-            )
-        ).all()
+        rows = scored_themes(session, product)
         if not rows:
             continue
-        threshold, _ = high_impact_threshold([float(row.impact or 0.0) for row in rows])
+        threshold, _ = high_impact_threshold([impact for _, impact, _ in rows])
         for theme_id, impact, quadrant in rows:
-            ranked = with_impact(cast(Quadrant, quadrant), high_impact=float(impact or 0.0) >= threshold)
+            ranked = with_impact(cast(Quadrant, quadrant), high_impact=impact >= threshold)
             if ranked == quadrant and theme_id not in touched:
                 continue
             row = session.get(ThemeRow, theme_id)
             if row is None:
                 continue
-            changed += int(ranked != quadrant)
             row.quadrant = ranked
             row.hot_plan = ranked == "quick_win"
             if row.score:
                 row.score = {**row.score, "quadrant": ranked, "hot_plan": row.hot_plan,
                              "high_impact_threshold": threshold}
-    return changed
 
 
 def project_member(session: Session, member: SuggestionThemed) -> None:

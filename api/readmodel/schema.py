@@ -29,6 +29,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from contracts.events import LIVE_THEME_STATUSES
+
+LIVE_STATUSES = [status.value for status in LIVE_THEME_STATUSES]
+"""The ``status`` values of a live theme row (not merged away)."""
+
 ID = 256
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)
