@@ -344,13 +344,14 @@ def accepted_identities(settings: Settings) -> set[str]:
     from kafka import KafkaConsumer, TopicPartition
 
     from contracts.topics import COMMENTS_ACCEPTED
-    from messaging.readback import fetch_limits
+    from messaging.readback import SCAN_OPTIONS, fetch_limits
 
     topic = settings.topic_name(COMMENTS_ACCEPTED)
     consumer = KafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         group_id=None,
         client_id="youasked-replay-check",
+        **SCAN_OPTIONS,
         **fetch_limits(settings),
     )
     try:
