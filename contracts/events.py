@@ -495,9 +495,11 @@ class SuggestionThemed(Event):
     said it is not a duplicate). ``text`` is the ask and ``ask_start``/``ask_end`` its span in
     the comment; the comment reference (platform, comment id, url, thread) lets a closure reply
     in the original thread. Two asks of one comment are two members, possibly of two themes.
+    ``rating`` is the comment's store rating, where it has one: with the comment's text it says how
+    the ask was made (:class:`models.tone.Tone`), which the theme's impact counts.
     """
 
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = 3
     suggestion_id: str
     product: str
     theme_id: str | None
@@ -516,20 +518,24 @@ class SuggestionThemed(Event):
     comment_text: str = Field(description="The whole comment the ask came from, for context.")
     asked_at: AwareDatetime
     engagement: Engagement | None = None
+    rating: int | None = Field(default=None, ge=1, le=5, description="The comment's store rating, if any.")
     placed_at: AwareDatetime
 
     @model_validator(mode="before")
     @classmethod
     def _from_version_1(cls, data: object) -> object:
         """Read a version-1 member (kept in a changelog or a compacted topic from before asks
-        existed): its ask is its whole text, which was the whole comment.
+        existed): its ask is its whole text, which was the whole comment. A version-2 member
+        (before ``rating``) reads with no rating.
         """
+        if isinstance(data, dict) and data.get("schema_version") == 2:
+            return {**data, "schema_version": 3}
         if not _is_version_1(data):
             return data
         text = data.get("text")
         whole = _whole_comment_ask(text)
         return {"ask_start": 0, "ask_end": whole["end"], "comment_text": whole["text"], **data,
-                "schema_version": 2}
+                "schema_version": 3}
 
 
 def event_json(event: BaseModel) -> bytes:

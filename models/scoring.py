@@ -15,8 +15,10 @@ Impact (``[0, 1]``) is the weighted mean of six normalized factors (see :class:`
   not infinity; ``log2(ratio) / log2(growth_saturation)`` clipped to ``[0, 1]``: flat or
   declining demand adds nothing, ``growth_saturation``-fold growth (default 4x) adds all;
 - ``engagement``: ``log(1 + likes + replies + shares) / log(1 + engagement_saturation)``;
-- ``urgency``: ``urgent_mentions / mentions``;
-- ``negative_tone``: ``negative_share``; unknown tone adds nothing and is flagged.
+- ``urgency``: ``urgent_mentions / mentions`` (a mention is urgent by its comment's words,
+  :func:`models.tone.is_urgent`);
+- ``negative_tone``: ``negative_share``, the share of rated mentions with 1 or 2 stars
+  (:class:`models.tone.Tone`); unknown tone (no mention rated) adds nothing and is flagged.
 
 Cost is story points (t-shirt sizes map through :data:`SIZE_POINTS`), normalized
 ``log(1 + points) / log(1 + cost_saturation_points)``. Priority, the ranking key, is

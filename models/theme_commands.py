@@ -59,6 +59,7 @@ from models.theme_mapping import (
     engagement_of,
     history_change,
     release_ref,
+    tone_of,
 )
 from models.themes.engine import ThemeEngine
 from models.themes.records import Suggestion
@@ -208,6 +209,7 @@ def _split_members(
                     author_key=f"{record.platform.value}:{record.author_id}", platform=record.platform.value,
                     created_at=record.asked_at, text=record.text,
                     vector=np.asarray(centroid, dtype=np.float32), engagement=engagement_of(record),
+                    tone=tone_of(record),
                 ))
             else:
                 return f"Suggestion {member_id!r} is not a member of theme {command.theme_id!r}."

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from contracts.events import (
     CostInput,
     DuplicateKind,
+    Engagement,
     LifecycleStatus,
     ReleaseRef,
     ScoreFactor,
@@ -79,6 +80,7 @@ from models.themes.closure_askers import AskerSelection
 from models.themes.people import Ask
 from models.themes.records import Suggestion, ThemeRecord
 from models.themes.workflow import Lineage, Placement
+from models.tone import Tone
 
 
 class RawRecord(Protocol):
@@ -175,12 +177,21 @@ def lifecycle_of(states: Mapping[str, Mapping[str, Any]]) -> ThemeLifecycle:
     return ThemeLifecycle(themes=themes)
 
 
-def engagement_of(record: SuggestionThemed) -> int:
-    """Likes + replies + shares of a member's comment (0 when the platform reports none)."""
-    engagement = record.engagement
+def engagement_total(engagement: Engagement | None) -> int:
+    """Likes + replies + shares of a comment (0 when the platform reports none)."""
     if engagement is None:
         return 0
     return sum(v or 0 for v in (engagement.likes, engagement.replies, engagement.shares))
+
+
+def engagement_of(record: SuggestionThemed) -> int:
+    """Likes + replies + shares of a member's comment (0 when the platform reports none)."""
+    return engagement_total(record.engagement)
+
+
+def tone_of(record: SuggestionThemed) -> Tone:
+    """How a member's ask was made: its comment's words and store rating."""
+    return Tone.of(record.comment_text, record.rating)
 
 
 def ask_of(record: SuggestionThemed) -> Ask:
@@ -195,6 +206,7 @@ def ask_of(record: SuggestionThemed) -> Ask:
         engagement=engagement_of(record),
         duplicate_of=record.duplicate_of,
         exact=record.duplicate_kind is DuplicateKind.EXACT,
+        tone=tone_of(record),
     )
 
 
@@ -209,8 +221,9 @@ def theme_score(
     """The score of a live theme from its demand and its cost estimate."""
     demand = ThemeDemand(
         theme_id=record.theme_id, distinct_authors=record.authors.count(), mentions=record.mention_count,
-        weekly_counts=dict(record.weeks), total_engagement=record.engagement, negative_share=None,
-        urgent_mentions=0, as_of=now,
+        weekly_counts=dict(record.weeks), total_engagement=record.engagement,
+        negative_share=record.tone.negative_share,
+        urgent_mentions=min(record.tone.urgent, record.mention_count), as_of=now,
     )
     return score_view(score_theme(demand, cost=cost, weights=weights, rules=rules))
 
@@ -437,6 +450,8 @@ def suggestion_of(detected: SuggestionDetected) -> Suggestion:
         created_at=comment.created_at,
         text=detected.ask.text,
         vector=np.asarray(detected.embedding, dtype=np.float32),
+        engagement=engagement_total(comment.engagement),
+        tone=Tone.of(comment.text, comment.rating),
     )
 
 
@@ -464,6 +479,7 @@ def suggestion_themed(
         comment_text=comment.text,
         asked_at=comment.created_at,
         engagement=comment.engagement,
+        rating=comment.rating,
         placed_at=now,
     )
 

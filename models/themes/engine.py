@@ -29,6 +29,7 @@ from models.themes.labels import relabel
 from models.themes.recluster import plan_recluster
 from models.themes.records import Member, Suggestion, ThemeRecord, iso_week
 from models.themes.state import ProductThemes
+from models.tone import NO_TONE, Tone
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class ThemeEngine:
         at: datetime,
         now: datetime,
         engagement: int = 0,
+        tone: Tone = NO_TONE,
     ) -> tuple[ProductThemes, list[ThemeEvent]]:
         """Count a duplicate of suggestion ``target_id``: one more mention and (if new) author.
 
@@ -119,7 +121,7 @@ class ThemeEngine:
         hashed = hash_author_key(author_key)
         item = state.pool.get(target_id)
         if item is not None:
-            item.add_mention(hashed_author=hashed, platform=platform, at=at, engagement=engagement)
+            item.add_mention(hashed_author=hashed, platform=platform, at=at, engagement=engagement, tone=tone)
             return state, []
         located = state.locate(target_id)
         tid = located if located not in (None, "pool") else theme_id
@@ -129,9 +131,11 @@ class ThemeEngine:
         theme = state.themes[tid]
         for sampled in theme.sample:
             if sampled.suggestion_id == target_id:
-                sampled.add_mention(hashed_author=hashed, platform=platform, at=at, engagement=engagement)
+                sampled.add_mention(hashed_author=hashed, platform=platform, at=at, engagement=engagement,
+                                    tone=tone)
         theme.mention_count += 1
         theme.engagement += engagement
+        theme.tone += tone
         theme.authors.add(hashed)
         theme.platforms[platform] = theme.platforms.get(platform, 0) + 1
         week = iso_week(at)
@@ -317,6 +321,7 @@ class ThemeEngine:
         into.member_count += old.member_count
         into.mention_count += old.mention_count
         into.engagement += old.engagement
+        into.tone += old.tone
         into.authors.update(old.authors)
         for key, n in old.platforms.items():
             into.platforms[key] = into.platforms.get(key, 0) + n

@@ -28,6 +28,7 @@ from models.themes.engine import ThemeEngine
 from models.themes.labels import relabel
 from models.themes.records import Member, ThemeRecord, iso_week
 from models.themes.workflow import Placement, ProductWork, StepResult, merge_themes
+from models.tone import NO_TONE, Tone
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Ask:
     engagement: int = 0
     duplicate_of: str | None = None
     exact: bool = False
+    tone: Tone = NO_TONE
 
 
 def _held(work: ProductWork, suggestion_id: str, theme_id: str | None) -> tuple[str | None, Member | None]:
@@ -77,11 +79,13 @@ def _take_mention(theme: ThemeRecord | None, member: Member | None, ask: Ask) ->
     if theme is not None:
         theme.mention_count = max(0, theme.mention_count - 1)
         theme.engagement = max(0, theme.engagement - ask.engagement)
+        theme.tone -= ask.tone
         theme.platforms = _drop_counts(theme.platforms, ask.platform)
         theme.weeks = _drop_counts(theme.weeks, week)
     if member is not None:
         member.mentions = max(1, member.mentions - 1)
         member.engagement = max(0, member.engagement - ask.engagement)
+        member.tone -= ask.tone
         member.platforms = _drop_counts(member.platforms, ask.platform)
         member.weeks = _drop_counts(member.weeks, week)
         if ask.author_hash in member.authors:
@@ -101,6 +105,7 @@ def _fold_into(item: Member, other: Member) -> None:
     """Count ``other`` (with its own repeats) as mentions of the pooled ``item``."""
     item.mentions += other.mentions
     item.engagement += other.engagement
+    item.tone += other.tone
     item.authors.extend(a for a in other.authors if a not in item.authors)
     for key, n in other.platforms.items():
         item.platforms[key] = item.platforms.get(key, 0) + n
@@ -253,6 +258,7 @@ def confirm_duplicate(
             platforms={ask.platform: 1},
             weeks={iso_week(ask.asked_at): 1},
             engagement=ask.engagement,
+            tone=ask.tone,
         )
         _stand_in_release(source_theme, ask)
     elif source == "pool":

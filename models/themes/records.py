@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from contracts.lifecycle import hash_author_key
 from models import dates
+from models.tone import NO_TONE, Tone
 
 Vector = npt.NDArray[np.float32]
 
@@ -144,6 +145,8 @@ class Suggestion:
     vector: Vector
     engagement: int = 0
     """Likes + replies + shares on the source comment, where the platform reports them."""
+    tone: Tone = NO_TONE
+    """How it was asked: urgently or not, with what store rating (:class:`models.tone.Tone`)."""
 
 
 @dataclass
@@ -167,11 +170,15 @@ class Member:
     weeks: dict[str, int] = field(default_factory=dict)
     engagement: int = 0
     waited: int = 0
+    tone: Tone = NO_TONE
 
-    def add_mention(self, *, hashed_author: str, platform: str, at: datetime, engagement: int = 0) -> None:
+    def add_mention(
+        self, *, hashed_author: str, platform: str, at: datetime, engagement: int = 0, tone: Tone = NO_TONE
+    ) -> None:
         """Count one more mention (a duplicate) by ``hashed_author`` on ``platform`` at ``at``."""
         self.mentions += 1
         self.engagement += engagement
+        self.tone += tone
         if hashed_author not in self.authors:
             self.authors.append(hashed_author)
         self.platforms[platform] = self.platforms.get(platform, 0) + 1
@@ -193,6 +200,7 @@ class Member:
             "weeks": dict(self.weeks),
             "engagement": self.engagement,
             "waited": self.waited,
+            "tone": self.tone.to_dict(),
         }
 
     @classmethod
@@ -210,6 +218,7 @@ class Member:
             weeks={str(k): int(v) for k, v in data["weeks"].items()},
             engagement=int(data.get("engagement", 0)),
             waited=int(data.get("waited", 0)),
+            tone=Tone.from_dict(data.get("tone")),
         )
 
     @classmethod
@@ -227,6 +236,7 @@ class Member:
             platforms={suggestion.platform: 1},
             weeks={iso_week(at): 1},
             engagement=max(0, suggestion.engagement),
+            tone=suggestion.tone,
         )
 
 
@@ -260,6 +270,8 @@ class ThemeRecord:
     sample: list[Member] = field(default_factory=list)
     provisional: list[Member] = field(default_factory=list)
     engagement: int = 0
+    tone: Tone = NO_TONE
+    """The urgent, rated and negative mentions among :attr:`mention_count`."""
     _held: tuple[list[Member], list[Member], int, set[str]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -318,6 +330,7 @@ class ThemeRecord:
         self.member_count += 1
         self.mention_count += member.mentions
         self.engagement += member.engagement
+        self.tone += member.tone
         for hashed in member.authors:
             self.authors.add(hashed)
         for key, n in member.platforms.items():
@@ -357,6 +370,7 @@ class ThemeRecord:
         self.member_count -= 1
         self.mention_count -= member.mentions
         self.engagement = max(0, self.engagement - member.engagement)
+        self.tone -= member.tone
         for key, n in member.platforms.items():
             self.platforms[key] = self.platforms.get(key, 0) - n
         for key, n in member.weeks.items():
@@ -397,6 +411,7 @@ class ThemeRecord:
             "representative_id": self.representative_id,
             "representative_text": self.representative_text,
             "engagement": self.engagement,
+            "tone": self.tone.to_dict(),
         }
 
     @classmethod
@@ -422,6 +437,7 @@ class ThemeRecord:
             sample=[Member.from_dict(m) for m in data["sample"]],
             provisional=[Member.from_dict(m) for m in data.get("provisional", [])],
             engagement=int(data.get("engagement", 0)),
+            tone=Tone.from_dict(data.get("tone")),
         )
 
     @classmethod

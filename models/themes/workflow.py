@@ -222,6 +222,7 @@ def place_suggestion(
             at=suggestion.created_at,
             now=now,
             engagement=suggestion.engagement,
+            tone=suggestion.tone,
         )
         _collect(work, events, result)
         result.placements.append(

@@ -63,21 +63,32 @@ def test_a_version_1_member_reads_with_its_text_as_ask_and_comment() -> None:
     }
     member = SuggestionThemed.model_validate(v1)
     assert (member.schema_version, member.ask_start, member.ask_end, member.comment_text) == (
-        2, 0, len("Please add offline maps"), "Please add offline maps"
+        3, 0, len("Please add offline maps"), "Please add offline maps"
     )
+    assert member.rating is None
+
+
+MEMBER_V2 = {
+    "schema_version": 2, "suggestion_id": "x:c1#1", "product": "trailmate", "theme_id": "t-1",
+    "platform": "x", "comment_id": "c1", "author_id": "a1", "text": "add offline maps", "ask_start": 7,
+    "ask_end": 23, "comment_text": "Please add offline maps", "asked_at": "2026-01-02T03:04:05Z",
+    "placed_at": "2026-01-02T03:04:08Z",
+}
+
+
+def test_a_version_2_member_reads_without_a_rating() -> None:
+    member = SuggestionThemed.model_validate(MEMBER_V2)
+    assert (member.schema_version, member.rating, member.text) == (3, None, "add offline maps")
+    assert SuggestionThemed.model_validate({**MEMBER_V2, "schema_version": 3, "rating": 2}).rating == 2
+    with pytest.raises(ValueError, match="rating"):
+        SuggestionThemed.model_validate({**MEMBER_V2, "rating": 6})
 
 
 def test_an_unknown_version_is_still_refused() -> None:
     from pydantic import ValidationError
 
-    v3 = {
-        "schema_version": 3, "suggestion_id": "x:c1", "product": "trailmate", "theme_id": "t-1",
-        "platform": "x", "comment_id": "c1", "author_id": "a1", "text": "t", "ask_start": 0,
-        "ask_end": 1, "comment_text": "t", "asked_at": "2026-01-02T03:04:05Z",
-        "placed_at": "2026-01-02T03:04:08Z",
-    }
     with pytest.raises(ValidationError):
-        SuggestionThemed.model_validate(v3)
+        SuggestionThemed.model_validate({**MEMBER_V2, "schema_version": 4})
 
 
 @pytest.mark.parametrize(
