@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.close_the_loop import latest_members, replay_worker, settle
-from contracts.events import LIVE_THEME_STATUSES, SuggestionThemed
+from contracts.events import LIVE_THEME_STATUSES, SuggestionThemed, ThemeChanged
 from contracts.settings import Settings
 from contracts.topics import COMMENTS
 from youasked.interrupts import stopped_like_ctrl_c
@@ -79,6 +79,7 @@ def main() -> None:
     for rank, theme in enumerate(themes[: args.top], start=1):
         print(f"{rank:2d}. {theme.title or theme.label!r}  [{theme.status.value}, {theme.author_count} people, "
               f"{theme.mention_count} mentions]  keywords: {', '.join(theme.keywords[:6])}")
+        print(f"      {how_asked(theme)}")
         own = sorted(by_theme.get(theme.theme_id, []), key=lambda m: m.suggestion_id)
         for member in rng.sample(own, min(args.members, len(own))):
             print(f"      - {one_line(member.text, 150)}")
@@ -88,6 +89,17 @@ def main() -> None:
     print(f"\n{len(members)} asks: {placed} in a theme, {alone} alone in the pool ({share:.1%})")
     if args.compare_placement:
         compare_placement(settings, list(members.values()), product=args.product)
+
+
+def how_asked(theme: ThemeChanged) -> str:
+    """The theme's impact and the factors of how people asked (urgency, tone, engagement)."""
+    if theme.score is None:
+        return "no score"
+    raw = {f.name: f for f in theme.score.factors}
+    tone = raw["negative_tone"]
+    negative = f"1-2 stars {tone.raw:.0%} of rated" if "negative_share unknown" not in theme.score.notes else "no rating"
+    return (f"impact {theme.score.impact:.3f}: urgent {raw['urgency'].raw:.0%} of mentions, {negative}, "
+            f"{raw['engagement'].raw:.0f} likes, replies and shares")
 
 
 def compare_placement(settings: Settings, members: list[SuggestionThemed], *, product: str) -> None:

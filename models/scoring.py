@@ -357,7 +357,8 @@ def score_theme(
          f"{recent} mentions in the last 4 weeks vs {previous} in the 4 before"),
         ("engagement", demand.total_engagement,
          _log_scaled(demand.total_engagement, weights.engagement_saturation), ""),
-        ("urgency", urgency_share, min(1.0, urgency_share), f"{demand.urgent_mentions} urgent mentions"),
+        ("urgency", urgency_share, min(1.0, urgency_share),
+         f"{demand.urgent_mentions} of {demand.mentions} mentions urgent"),
     ]
     if demand.negative_share is None:
         raw_values.append(("negative_tone", 0.0, 0.0, "tone unknown: adds nothing"))

@@ -630,7 +630,8 @@ async function openTheme(themeId) {
       el("ul", { class: "factors" }, factors.map((f) => el("li", {},
         el("span", { class: "factor-name" }, f.name.replaceAll("_", " ")),
         el("span", { class: "factor-bar" }, el("span", { class: "factor-fill", dataset: { share: f.contribution } })),
-        el("span", { class: "num small" }, f.contribution.toFixed(3)))))) : null,
+        el("span", { class: "num small" }, f.contribution.toFixed(3)),
+        el("span", { class: "muted small factor-note" }, factorNote(f)))))) : null,
     el("h3", {}, `What people asked (${fmtInt(theme.suggestions.length)} of ${fmtInt(Math.max(theme.mention_count, theme.suggestions.length))})`),
     theme.suggestions.length ? el("ul", { class: "suggestions" }, theme.suggestions.map((s) => el("li", {},
       el("p", {}, s.text),
@@ -650,6 +651,18 @@ async function openTheme(themeId) {
     fillBar.style.width = `${(100 * Number(fillBar.dataset.share)) / largest}%`;
   }
   drawer.dataset.state = "ready";
+}
+
+/** What a score factor measured, in words: its own note, else its raw value. */
+function factorNote(factor) {
+  if (factor.note) return factor.note;
+  switch (factor.name) {
+    case "distinct_authors": return `${fmtInt(factor.raw)} ${factor.raw === 1 ? "person" : "people"}`;
+    case "mentions": return `${fmtInt(factor.raw)} mentions`;
+    case "engagement": return `${fmtInt(factor.raw)} likes, replies and shares`;
+    case "negative_tone": return `${Math.round(100 * factor.raw)}% of rated mentions at 1 or 2 stars`;
+    default: return "";
+  }
 }
 
 // ---------------------------------------------------------------- closure preview (pm)

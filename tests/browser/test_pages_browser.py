@@ -310,6 +310,11 @@ def test_clicking_a_matrix_point_opens_its_theme(browser: Any, stack: Stack) -> 
     else:
         assert page.locator("#detail .detail-keywords").count() == 0
     assert page.locator("#detail .suggestions li").count() == min(25, len(detail["suggestions"]))
+    factors = {f["name"]: f for f in (detail["score"] or {}).get("factors", []) if f["weight"] > 0}
+    notes = page.locator("#detail .factors .factor-note").all_inner_texts()
+    assert len(notes) == len(factors) and all(notes)  # each factor says what it measured
+    if factors:
+        assert notes[list(factors).index("distinct_authors")].split()[0] == str(detail["author_count"])
     pill = page.locator("#detail .detail-meta .pill.emerging")
     assert pill.count() == (1 if detail["status"] == "emerging" else 0)
     page.keyboard.press("Escape")
