@@ -129,14 +129,17 @@ class ThemeEngine:
             logger.warning("mention of unknown suggestion %s (theme %s) ignored", target_id, theme_id)
             return state, []
         theme = state.themes[tid]
-        for sampled in theme.sample:
-            if sampled.suggestion_id == target_id:
-                sampled.add_mention(hashed_author=hashed, platform=platform, at=at, engagement=engagement,
-                                    tone=tone)
+        gained = True  # the theme counts an author once per held member that names them
+        for held in theme.members:
+            if held.suggestion_id == target_id:
+                gained = hashed not in held.authors
+                held.add_mention(hashed_author=hashed, platform=platform, at=at, engagement=engagement,
+                                 tone=tone)
         theme.mention_count += 1
         theme.engagement += engagement
         theme.tone += tone
-        theme.authors.add(hashed)
+        if gained:
+            theme.authors.add(hashed)
         theme.platforms[platform] = theme.platforms.get(platform, 0) + 1
         week = iso_week(at)
         theme.weeks[week] = theme.weeks.get(week, 0) + 1

@@ -82,14 +82,18 @@ def _take_mention(theme: ThemeRecord | None, member: Member | None, ask: Ask) ->
         theme.tone -= ask.tone
         theme.platforms = _drop_counts(theme.platforms, ask.platform)
         theme.weeks = _drop_counts(theme.weeks, week)
+        if member is None:  # as counted: once per mention of a member the theme no longer holds
+            theme.authors.remove(ask.author_hash)
     if member is not None:
         member.mentions = max(1, member.mentions - 1)
         member.engagement = max(0, member.engagement - ask.engagement)
         member.tone -= ask.tone
         member.platforms = _drop_counts(member.platforms, ask.platform)
         member.weeks = _drop_counts(member.weeks, week)
-        if ask.author_hash in member.authors:
+        if ask.author_hash in member.authors:  # as counted: once per held member that names them
             member.authors.remove(ask.author_hash)
+            if theme is not None:
+                theme.authors.remove(ask.author_hash)
 
 
 def _stand_in_release(theme: ThemeRecord, ask: Ask) -> None:

@@ -47,20 +47,38 @@ def _require_aware(moment: datetime) -> datetime:
 
 @dataclass
 class AuthorSet:
-    """Distinct authors: exact hashed keys up to ``cap``, then a HyperLogLog sketch (2^10 registers)."""
+    """Distinct authors: exact hashed keys up to ``cap``, then a HyperLogLog sketch (2^10 registers).
+
+    Exact keys are counted (``exact`` maps each to how many times it was added: once per member
+    and mention it came with), so that :meth:`remove` takes one of them back and an author leaves
+    the set only when nothing of theirs is left; a theme whose asks move elsewhere does not go on
+    counting their authors. A sketch cannot take anyone back.
+    """
 
     cap: int
-    exact: set[str] | None = field(default_factory=set)
+    exact: dict[str, int] | None = field(default_factory=dict)
     registers: bytearray | None = None
 
-    def add(self, hashed: str) -> None:
-        """Add one hashed author key (see :func:`author_hash`)."""
+    def add(self, hashed: str, times: int = 1) -> None:
+        """Add one hashed author key (see :func:`author_hash`), ``times`` times."""
         if self.exact is not None:
-            self.exact.add(hashed)
+            self.exact[hashed] = self.exact.get(hashed, 0) + times
             if len(self.exact) > self.cap:
                 self._to_sketch()
         else:
             self._hll_add(hashed)
+
+    def remove(self, hashed: str) -> None:
+        """Take one addition of ``hashed`` back (a member or a mention of theirs left); the author
+        leaves when none is left. A sketch keeps them (its estimate may stay high).
+        """
+        if self.exact is None or hashed not in self.exact:
+            return
+        left = self.exact[hashed] - 1
+        if left > 0:
+            self.exact[hashed] = left
+        else:
+            del self.exact[hashed]
 
     def _to_sketch(self) -> None:
         assert self.exact is not None
@@ -94,19 +112,20 @@ class AuthorSet:
         return self.exact is not None and hashed in self.exact
 
     def discard(self, hashed: str) -> bool:
-        """Forget ``hashed``; True when it was counted. A sketch cannot forget one author: it
-        answers False and its estimate may stay one too high (see the README on erasure).
+        """Forget ``hashed`` however many times it was added; True when it was counted. A sketch
+        cannot forget one author: it answers False and its estimate may stay one too high (see the
+        README on erasure).
         """
         if self.exact is None or hashed not in self.exact:
             return False
-        self.exact.remove(hashed)
+        del self.exact[hashed]
         return True
 
     def update(self, other: AuthorSet) -> None:
-        """Union ``other`` into this set."""
+        """Union ``other`` into this set (with its counts)."""
         if other.exact is not None:
-            for hashed in other.exact:
-                self.add(hashed)
+            for hashed, times in other.exact.items():
+                self.add(hashed, times)
             return
         if self.exact is not None:
             self._to_sketch()
@@ -114,17 +133,23 @@ class AuthorSet:
         self.registers = bytearray(max(a, b) for a, b in zip(self.registers, other.registers, strict=True))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
+        """JSON-able form: the keys, and the counts above one apart (``repeats``)."""
         if self.exact is not None:
-            return {"cap": self.cap, "exact": sorted(self.exact)}
+            data: dict[str, Any] = {"cap": self.cap, "exact": sorted(self.exact)}
+            repeats = {k: n for k, n in sorted(self.exact.items()) if n > 1}
+            if repeats:
+                data["repeats"] = repeats
+            return data
         assert self.registers is not None
         return {"cap": self.cap, "hll": base64.b64encode(bytes(self.registers)).decode("ascii")}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuthorSet:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`; a set written before counts reads each key once."""
         if "exact" in data:
-            return cls(cap=int(data["cap"]), exact=set(data["exact"]))
+            repeats = data.get("repeats") or {}
+            exact = {str(k): max(1, int(repeats.get(k, 1))) for k in data["exact"]}
+            return cls(cap=int(data["cap"]), exact=exact)
         return cls(cap=int(data["cap"]), exact=None, registers=bytearray(base64.b64decode(data["hll"])))
 
 
@@ -363,7 +388,9 @@ class ThemeRecord:
             self._held = None  # a member replaced in place: the same list, the same length
 
     def release(self, member: Member) -> None:
-        """Remove a sampled ``member`` from the sample and aggregates (authors stay: they asked here too)."""
+        """Remove a sampled ``member`` from the sample and aggregates, its authors with it (an author
+        who asked here with another member stays).
+        """
         self.sample = [m for m in self.sample if m.suggestion_id != member.suggestion_id]
         self.provisional = [m for m in self.provisional if m.suggestion_id != member.suggestion_id]
         self.vector_sum -= member.vector
@@ -371,6 +398,8 @@ class ThemeRecord:
         self.mention_count -= member.mentions
         self.engagement = max(0, self.engagement - member.engagement)
         self.tone -= member.tone
+        for hashed in member.authors:
+            self.authors.remove(hashed)
         for key, n in member.platforms.items():
             self.platforms[key] = self.platforms.get(key, 0) - n
         for key, n in member.weeks.items():

@@ -114,6 +114,8 @@ def test_a_theme_holding_two_clusters_splits_with_a_new_id() -> None:
     moved = dict(splits[0].moved_ids)["t1"]
     assert set(moved) == {f"m{50 + i}" for i in range(5)}
     assert state.themes["mixed"].member_count == 7 and state.themes["t1"].member_count == 5
+    # the people who asked what moved are counted where it went, not also where it was
+    assert state.themes["mixed"].authors.count() == 7 and state.themes["t1"].authors.count() == 5
     assert any(isinstance(e, ThemeCreated) and e.theme_id == "t1" for e in events)
     ledger = Ledger()
     ledger.place.update({m.suggestion_id: "mixed" for m in mixed})
@@ -215,6 +217,41 @@ def _run(engine: ThemeEngine, state: ProductThemes, start: int, n: int, new_id: 
     return out
 
 
+def test_an_author_leaves_a_set_only_when_nothing_of_theirs_is_left() -> None:
+    ann, ben = hash_author_key("ann"), hash_author_key("ben")
+    authors = AuthorSet(cap=50)
+    authors.add(ann)
+    authors.add(ann)  # two asks of ann's
+    authors.add(ben)
+    authors.remove(ann)
+    assert authors.count() == 2 and authors.contains(ann)
+    authors.remove(ann)
+    assert authors.count() == 1 and not authors.contains(ann)
+    authors.remove(ann)  # nothing left to take back
+    assert authors.count() == 1
+    authors.add(ann, 3)
+    again = AuthorSet.from_dict(json.loads(json.dumps(authors.to_dict())))
+    assert again.exact == {ann: 3, ben: 1}
+    older = AuthorSet.from_dict({"cap": 50, "exact": [ann, ben]})  # written before counts: once each
+    assert older.exact == {ann: 1, ben: 1}
+    older.update(again)
+    assert older.exact == {ann: 4, ben: 2}
+    assert older.discard(ann) and not older.contains(ann)  # an erasure forgets them at once
+
+
+def test_a_released_member_takes_its_people_along_unless_they_asked_here_again() -> None:
+    theme = make_theme("t", [member(i, blob(0, i)) for i in range(4)])
+    again = Member.from_suggestion(
+        Suggestion("m9", "app", "user0", "x", T0, "idea number 0 again", blob(0, 9)), max_text_chars=100
+    )
+    theme.absorb(again, sample_size=CFG.sample_per_theme)
+    assert theme.authors.count() == 4
+    theme.release(theme.members[1])  # user1's only ask
+    assert theme.authors.count() == 3
+    theme.release(theme.members[0])  # user0 asked here twice
+    assert theme.authors.count() == 3 and theme.authors.contains(hash_author_key("user0"))
+
+
 def test_round_trip_through_json_behaves_identically() -> None:
     engine = ThemeEngine(replace(CFG, recluster_min_new=9))
     new_id = Counter()
@@ -251,6 +288,9 @@ def check_invariant(state: ProductThemes, ledger: Ledger, added: set[str]) -> No
         for m in theme.sample + theme.provisional:
             assert ledger.where(m.suggestion_id) == theme_id
     assert sum(t.member_count for t in state.themes.values()) + len(state.pool) == len(added)
+    for theme in state.themes.values():  # a theme holding all its members counts exactly their people
+        if theme.member_count == len(theme.members) and theme.authors.exact is not None:
+            assert set(theme.authors.exact) == {a for m in theme.members for a in m.authors}
 
 
 step = st.one_of(
