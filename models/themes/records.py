@@ -49,8 +49,9 @@ def _require_aware(moment: datetime) -> datetime:
 class AuthorSet:
     """Distinct authors: exact hashed keys up to ``cap``, then a HyperLogLog sketch (2^10 registers).
 
-    Exact keys are counted (``exact`` maps each to how many times it was added: once per member
-    and mention it came with), so that :meth:`remove` takes one of them back and an author leaves
+    Exact keys are counted (``exact`` maps each to how many times it was added: once per held
+    member of the theme that names them, and once per mention of a member the theme no longer
+    holds), so that :meth:`remove` takes one of them back and an author leaves
     the set only when nothing of theirs is left; a theme whose asks move elsewhere does not go on
     counting their authors. A sketch cannot take anyone back.
     """
