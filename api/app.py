@@ -44,6 +44,7 @@ from api.schemas import Health
 from api.search import SemanticIndex
 from api.startup import ModelLoader, keep_ensuring_topics, keep_starting, load_model
 from api.telemetry import instrument
+from api.theme_pairs import theme_pairs_router
 from api.themes import themes_router
 from contracts.settings import Settings
 from models.embedding import Embedder
@@ -115,6 +116,7 @@ def create_api(
         await _send(state["producer"], settings, topic, key, value)
 
     semantic = SemanticIndex(engine, model)
+    app.include_router(theme_pairs_router(engine=engine))  # /themes/pairs before /themes/{theme_id}
     app.include_router(themes_router(engine=engine, semantic=semantic))
     app.include_router(closure_preview_router(engine=engine, semantic=semantic))
     app.include_router(commands_router(settings, engine=engine, send=send_record))

@@ -1,5 +1,5 @@
-"""Routes that change themes: status, cost, release, title, merge and split, who a closure thanks
-(include or exclude a person), and a command's outcome.
+"""Routes that change themes: status, cost, release, title, merge, split and keep apart, who a
+closure thanks (include or exclude a person), and a command's outcome.
 
 Each change is a :class:`ThemeCommand` on ``feedback.theme-commands`` keyed by product, answered
 202 with its id once the broker has it; the worker decides, and the outcome (accepted, or
@@ -22,6 +22,7 @@ from api.readmodel.schema import OutcomeRow, ThemeRow
 from api.schemas import (
     CommandAccepted,
     CostChange,
+    KeepApartRequest,
     MergeRequest,
     OutcomeRead,
     ReleaseChange,
@@ -94,6 +95,15 @@ def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRou
         """Merge other themes into this one."""
         return await publish(
             caller, theme_id, CommandKind.MERGE, source_ids=body.source_ids, reason=body.reason
+        )
+
+    @command_route("/themes/{theme_id}/keep-apart")
+    async def keep_apart(theme_id: ThemeId, body: KeepApartRequest, caller: Pm) -> CommandAccepted:
+        """Say that other themes are other ideas than this one: each pair leaves the themes that
+        may be one idea (``GET /themes/pairs``), and both themes' history names the other.
+        """
+        return await publish(
+            caller, theme_id, CommandKind.KEEP_APART, source_ids=body.other_ids, reason=body.reason
         )
 
     @command_route("/themes/{theme_id}/askers/{author_hash}/include")

@@ -149,6 +149,31 @@ class AloneReport(Body):
     items: list[AloneItem]
 
 
+class ThemePairRead(Body):
+    """Two live themes that may be one idea: ``into`` is the one a merge keeps (more people),
+    ``other`` the one it folds in; ``similarity`` is the cosine of their centres.
+    """
+
+    into: ThemeRead
+    other: ThemeRead
+    similarity: float
+
+
+class ThemePairs(Body):
+    """A product's themes that may be one idea, closest first (``floor``: the lowest cosine listed)."""
+
+    product: str
+    floor: float
+    items: list[ThemePairRead]
+
+
+class KeepApartRequest(Body):
+    """These themes are other ideas than this one: their pairs leave ``GET /themes/pairs``."""
+
+    other_ids: list[str] = Field(min_length=1, max_length=100)
+    reason: str = Field(default="", max_length=2000)
+
+
 class ThemeHits(Body):
     """Themes nearest in meaning to a query, nearest first."""
 

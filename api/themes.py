@@ -203,17 +203,7 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
                 if row.suggestion_id not in beside
             ][:ALONE_CONSIDERED]
             vectors = _vectors(session, [row.suggestion_id for row in rows])
-            members = session.execute(
-                select(SuggestionRow.theme_id, SuggestionVectorRow.vector)
-                .join(SuggestionVectorRow, SuggestionVectorRow.suggestion_id == SuggestionRow.suggestion_id)
-                .where(SuggestionRow.product == product, SuggestionRow.theme_id.in_(list(titles)))
-                .order_by(SuggestionRow.asked_at.desc())
-                .limit(CENTRE_MEMBERS)
-            ).all()
-            theme_ids, centres = theme_centres(
-                [str(theme_id) for theme_id, _ in members],
-                _matrix([blob for _, blob in members]),
-            )
+            theme_ids, centres = live_theme_centres(session, product, list(titles))
             asks = [
                 AloneAsk(
                     row.suggestion_id, f"{row.platform}:{row.author_id}", row.duplicate_kind, row.duplicate_of
@@ -222,7 +212,7 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
             ]
             found = alone_reasons(
                 asks,
-                _matrix([vectors.get(row.suggestion_id) for row in rows]),
+                matrix_of([vectors.get(row.suggestion_id) for row in rows]),
                 theme_ids=theme_ids,
                 centres=centres,
             )
@@ -318,7 +308,24 @@ def _vectors(session: Session, suggestion_ids: list[str]) -> dict[str, bytes]:
     return out
 
 
-def _matrix(blobs: list[bytes | None]) -> npt.NDArray[np.float32]:
+def live_theme_centres(
+    session: Session, product: str, theme_ids: list[str]
+) -> tuple[list[str], npt.NDArray[np.float32]]:
+    """The centres of ``theme_ids`` (the product's live themes) from their members' stored vectors,
+    the product's :data:`CENTRE_MEMBERS` most recent members at most: the ids of the themes with
+    a stored vector, and their unit centres ``(themes, dim)``.
+    """
+    members = session.execute(
+        select(SuggestionRow.theme_id, SuggestionVectorRow.vector)
+        .join(SuggestionVectorRow, SuggestionVectorRow.suggestion_id == SuggestionRow.suggestion_id)
+        .where(SuggestionRow.product == product, SuggestionRow.theme_id.in_(theme_ids))
+        .order_by(SuggestionRow.asked_at.desc())
+        .limit(CENTRE_MEMBERS)
+    ).all()
+    return theme_centres([str(theme_id) for theme_id, _ in members], matrix_of([blob for _, blob in members]))
+
+
+def matrix_of(blobs: list[bytes | None]) -> npt.NDArray[np.float32]:
     """``(n, EMBEDDING_DIM)`` float32 rows of stored vectors; a missing or malformed one is a zero row."""
     out = np.zeros((len(blobs), EMBEDDING_DIM), dtype=np.float32)
     for i, blob in enumerate(blobs):

@@ -68,6 +68,7 @@ class CommandKind(enum.StrEnum):
     RENAME = "rename"
     INCLUDE_ASKER = "include_asker"
     EXCLUDE_ASKER = "exclude_asker"
+    KEEP_APART = "keep_apart"
 
 
 AuthorHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
@@ -124,7 +125,10 @@ class ThemeCommand(Event):
     ``exclude_asker`` -> ``author_hash``, a person who asked in the theme: a product manager's
     say over the closure's verdict on their asks (thanked, or left out), final, kept across
     re-clusters and merges, the latest decision winning; after the theme shipped, including a
-    person its closure did not thank publishes a follow-up closure for them alone. The same
+    person its closure did not thank publishes a follow-up closure for them alone;
+    ``keep_apart`` -> ``source_ids``, themes a product manager read beside this one and found
+    to be other ideas: the pair leaves the list of themes that may be one idea
+    (``GET /themes/pairs``), and the history of each theme names the other. The same
     ``command_id`` delivered again is applied once and reports its first outcome.
     """
 
@@ -163,6 +167,7 @@ class ThemeCommand(Event):
             CommandKind.RENAME: ("title", self.title is not None),
             CommandKind.INCLUDE_ASKER: ("author_hash", self.author_hash is not None),
             CommandKind.EXCLUDE_ASKER: ("author_hash", self.author_hash is not None),
+            CommandKind.KEEP_APART: ("source_ids", bool(self.source_ids)),
         }
         name, present = needed[self.kind]
         if not present:

@@ -124,7 +124,16 @@ class Rename(Command):
     title: str
 
 
-AnyCommand = SetStatus | SetCost | AttachRelease | Merge | Split | Rename
+@dataclass(frozen=True, kw_only=True)
+class KeepApart(Command):
+    """Record that ``other_ids`` are other ideas than the command's theme (a person read them side
+    by side); no status changes.
+    """
+
+    other_ids: tuple[str, ...]
+
+
+AnyCommand = SetStatus | SetCost | AttachRelease | Merge | Split | Rename | KeepApart
 
 
 @dataclass(frozen=True)
@@ -185,6 +194,7 @@ RejectCode = Literal[
     "reason_required",
     "invalid_merge",
     "invalid_split",
+    "invalid_pair",
     "member_not_in_theme",
 ]
 
@@ -408,6 +418,27 @@ def _rename(theme: ThemeState, command: Rename, now: datetime) -> list[ThemeStat
     return [replace(theme, history=(*theme.history, entry))]
 
 
+def _keep_apart(
+    state: ThemeLifecycle, theme: ThemeState, command: KeepApart, now: datetime
+) -> CommandRefused | list[ThemeState]:
+    """Both sides of each pair get an entry naming the other; a closed theme may be one of them
+    (it stays in the product's lists), a theme merged away may not.
+    """
+    others = command.other_ids
+    if not others or len(set(others)) != len(others) or theme.theme_id in others:
+        return _reject(command, "invalid_pair", "Keeping apart needs distinct themes other than this one.")
+    changed: list[ThemeState] = []
+    for other_id in others:
+        other = state.themes.get(other_id)
+        if other is None or other.status is LifecycleStatus.MERGED:
+            status = "unknown" if other is None else "merged"
+            return _reject(command, "invalid_pair", f"Theme {other_id!r} is {status}.")
+        entry = _entry(command, now, "keep_apart", other.status, other.status, {"apart_from": theme.theme_id})
+        changed.append(replace(other, history=(*other.history, entry)))
+    entry = _entry(command, now, "keep_apart", theme.status, theme.status, {"apart_from": ",".join(others)})
+    return [replace(theme, history=(*theme.history, entry)), *changed]
+
+
 def _merge(
     state: ThemeLifecycle, target: ThemeState, command: Merge, now: datetime
 ) -> CommandRefused | list[ThemeState]:
@@ -484,6 +515,8 @@ def apply_command(
         result = _merge(state, checked, command, now)
     elif isinstance(command, Rename):
         result = _rename(checked, command, now)
+    elif isinstance(command, KeepApart):
+        result = _keep_apart(state, checked, command, now)
     else:
         result = _split(state, checked, command, now)
     if isinstance(result, CommandRefused):

@@ -131,7 +131,8 @@ class ThemeDemand:
 
     ``weekly_counts`` maps ISO weeks (``"2026-W09"``) to mentions that week; ``total_engagement``
     is likes + replies + shares summed over the mentions; ``negative_share`` is the share
-    (0..1) of mentions in a negative tone, None when unknown.
+    (0..1) of mentions in a negative tone, None when unknown; ``rated_mentions`` how many mentions
+    that share was taken over (store ratings), None when the caller does not say.
     """
 
     theme_id: str
@@ -142,12 +143,15 @@ class ThemeDemand:
     negative_share: float | None
     urgent_mentions: int
     as_of: datetime
+    rated_mentions: int | None = None
 
     def __post_init__(self) -> None:
         if self.as_of.tzinfo is None or self.as_of.utcoffset() is None:
             raise ValueError("as_of must be timezone-aware")
         if min(self.distinct_authors, self.mentions, self.total_engagement, self.urgent_mentions) < 0:
             raise ValueError("counts must be non-negative")
+        if self.rated_mentions is not None and self.rated_mentions < 0:
+            raise ValueError("rated_mentions must be non-negative")
         if self.negative_share is not None and not 0.0 <= self.negative_share <= 1.0:
             raise ValueError("negative_share must be in [0, 1]")
 
@@ -364,7 +368,12 @@ def score_theme(
         raw_values.append(("negative_tone", 0.0, 0.0, "tone unknown: adds nothing"))
         notes.append("negative_share unknown")
     else:
-        raw_values.append(("negative_tone", demand.negative_share, demand.negative_share, ""))
+        rated = demand.rated_mentions
+        note = "" if rated is None else (
+            f"{round(demand.negative_share * rated)} of {rated} rated "
+            f"{'mention' if rated == 1 else 'mentions'} at 1 or 2 stars"
+        )
+        raw_values.append(("negative_tone", demand.negative_share, demand.negative_share, note))
     factor_weights = weights.factor_weights()
     factors = tuple(
         Factor(

@@ -6,7 +6,8 @@
 2. the command becomes one or more lifecycle commands (a ``set_status`` to ``shipped`` with a
    release attaches it first) applied together: all accepted, or the whole command rejected;
 3. a merge or split also changes the clustering (counts, samples, labels) through
-   :func:`~models.themes.workflow.merge_themes` / :func:`~models.themes.workflow.split_theme`;
+   :func:`~models.themes.workflow.merge_themes` / :func:`~models.themes.workflow.split_theme`,
+   a rename the theme's title, a ``keep_apart`` the pairs no re-cluster merges;
 4. :func:`~models.lifecycle.closure_due` says whether a closure is owed.
 
 Nothing here touches Kafka: the caller publishes the closure first, then stores the state,
@@ -176,6 +177,8 @@ def apply_theme_command(
         step = split_theme(work, engine=engine, theme_id=command.theme_id, parts=split_members, now=now)
     elif command.kind is CommandKind.RENAME and record is not None:
         record.name = command.title or ""
+    elif command.kind is CommandKind.KEEP_APART:
+        engine.keep_apart(work.themes, theme_id=command.theme_id, other_ids=tuple(command.source_ids))
     closure = closure_due(before, state)
     changed = {tid for tid, record in state.themes.items() if before.themes.get(tid) != record}
     for merged_id, into_id in step.merged.items():

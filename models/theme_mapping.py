@@ -56,6 +56,7 @@ from models.lifecycle import (
     AttachRelease,
     ClosureTrigger,
     HistoryEntry,
+    KeepApart,
     Merge,
     ReleaseInfo,
     Rename,
@@ -157,6 +158,9 @@ def domain_commands(command: ThemeCommand) -> list[AnyCommand]:
     if kind is CommandKind.RENAME:
         return [Rename(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
                        title=command.title or "")]
+    if kind is CommandKind.KEEP_APART:
+        return [KeepApart(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
+                          other_ids=tuple(command.source_ids))]
     parts = tuple((part.new_theme_id, tuple(part.member_ids)) for part in command.parts)
     return [Split(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at, parts=parts)]
 
@@ -222,7 +226,7 @@ def theme_score(
     demand = ThemeDemand(
         theme_id=record.theme_id, distinct_authors=record.authors.count(), mentions=record.mention_count,
         weekly_counts=dict(record.weeks), total_engagement=record.engagement,
-        negative_share=record.tone.negative_share,
+        negative_share=record.tone.negative_share, rated_mentions=record.tone.rated,
         urgent_mentions=min(record.tone.urgent, record.mention_count), as_of=now,
     )
     return score_view(score_theme(demand, cost=cost, weights=weights, rules=rules))

@@ -3,7 +3,7 @@
 // once every panel has rendered its first answer (the load benchmark and the browser tests wait on it).
 "use strict";
 
-const PANELS = ["monthly", "pipeline", "matrix", "top", "review", "alone", "dialogue", "closures"];
+const PANELS = ["monthly", "pipeline", "matrix", "top", "review", "pairs", "alone", "dialogue", "closures"];
 const TOP_THEMES = 12;
 const DIALOGUE_WEEKS = 8;
 const MATRIX_POINTS = 150;
@@ -303,6 +303,91 @@ async function loadReview(current) {
   fill(panel("review"), "ready", el("ul", { class: "review-list" }, list));
 }
 
+// ---------------------------------------------------------------- themes that may be one idea
+
+const PAIRS_SHOWN = 10;
+
+async function loadPairs(current) {
+  const note = document.getElementById("pairs-note");
+  if (!state.product) {
+    note.textContent = "";
+    fill(panel("pairs"), "empty", emptyState("Choose a product to see its themes that may be one idea."));
+    return;
+  }
+  const [data] = await Promise.all([getJson("/themes/pairs", params({ limit: PAIRS_SHOWN }), state.key), state.rolePromise]);
+  if (!current()) return;
+  note.textContent = data.items.length
+    ? `centres at cosine ${data.floor.toFixed(2)} or more${canDecide() ? "" : " · a pm key merges them or keeps them apart"}` : "";
+  if (!data.items.length) {
+    fill(panel("pairs"), "empty", emptyState("No two themes of this product sit close enough to be one idea."));
+    return;
+  }
+  const side = (theme) => el("div", { class: "pair-theme", dataset: { themeId: theme.theme_id } },
+    el("button", { type: "button", class: "link-button", onclick: () => openTheme(theme.theme_id) }, themeName(theme)),
+    theme.status === "emerging" ? emergingPill() : null,
+    el("span", { class: "muted small" }, ` ${fmtInt(theme.author_count)} ${theme.author_count === 1 ? "person" : "people"}`),
+    theme.representative_text ? el("blockquote", {}, theme.representative_text) : null);
+  const list = data.items.map((pair) => el("li", { class: "pair-item", dataset: { into: pair.into.theme_id, other: pair.other.theme_id } },
+    el("div", { class: "similarity", title: "cosine of the two themes' centres" }, `${Math.round(pair.similarity * 100)}%`),
+    side(pair.into),
+    side(pair.other),
+    el("div", { class: "review-actions" },
+      canDecide() ? el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "merge" },
+        title: `One idea: fold “${themeName(pair.other)}” into “${themeName(pair.into)}”`,
+        onclick: (event) => decidePair(event.target, pair, "merge") }, "Merge") : null,
+      canDecide() ? el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "keep-apart" },
+        title: "Two ideas: stop listing this pair",
+        onclick: (event) => decidePair(event.target, pair, "keep-apart") }, "Keep apart") : null,
+    ),
+  ));
+  fill(panel("pairs"), "ready", el("ul", { class: "review-list pair-list" }, list));
+}
+
+/** Merge a pair or keep it apart (pm): the worker decides; the pair leaves the list at the next load. */
+function decidePair(button, pair, decision) {
+  const path = `/themes/${encodeURIComponent(pair.into.theme_id)}/${decision}`;
+  const body = decision === "merge"
+    ? { source_ids: [pair.other.theme_id], reason: "one idea (dashboard)" }
+    : { other_ids: [pair.other.theme_id], reason: "two ideas (dashboard)" };
+  return decideRow(button.closest(".pair-item"), () => sendJson("POST", path, body, state.key),
+    decision === "merge" ? "Merged." : "Kept apart.");
+}
+
+/** Send a pm's decision about one row of a review list and show its outcome: a settled row loses its buttons. */
+async function decideRow(row, send, doneText) {
+  for (const b of row.querySelectorAll("button.decide")) b.disabled = true;
+  const note = el("div", { class: "muted tiny decision-note" }, "Sent…");
+  row.querySelector(".review-actions").append(note);
+  try {
+    const answer = await send();
+    const outcome = await commandOutcome(answer.command_id);
+    if (!outcome) {
+      note.textContent = "Sent; the worker has not decided yet.";
+      return;
+    }
+    note.textContent = outcome.accepted ? doneText : `Refused: ${outcome.code}`;
+    if (outcome.accepted) {  // settled: it leaves the list at the next load
+      row.classList.add("settled");
+      for (const b of row.querySelectorAll("button.decide")) b.remove();
+    } else {
+      for (const b of row.querySelectorAll("button.decide")) b.disabled = false;
+    }
+  } catch (error) {
+    note.textContent = error.status === 403 ? "Your key may not decide this." : `Failed: ${error.message}`;
+    for (const b of row.querySelectorAll("button.decide")) b.disabled = false;
+  }
+}
+
+/** A command's outcome once the worker decided and it was projected; null after about 20 s. */
+async function commandOutcome(commandId) {
+  for (let i = 0; i < 40; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const answer = await fetch(`/commands/${encodeURIComponent(commandId)}`, { headers: { "X-API-Key": state.key } });
+    if (answer.ok) return answer.json();
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------- asks in no theme
 
 async function loadAlone(current) {
@@ -353,34 +438,10 @@ function canDecide() {
 }
 
 /** Confirm or reject a possible duplicate (pm): the worker decides; the queue reloads once it has. */
-async function settle(button, item, decision) {
-  const row = button.closest(".review-item");
-  for (const b of row.querySelectorAll("button.decide")) b.disabled = true;
-  const note = el("div", { class: "muted tiny decision-note" }, "Sent…");
-  row.querySelector(".review-actions").append(note);
-  try {
-    const path = `/review-queue/${encodeURIComponent(item.suggestion.suggestion_id)}/${decision}`;
-    const answer = await sendJson("POST", path, { reason: decision === "confirm" ? "same ask" : "different ask" }, state.key);
-    for (let i = 0; i < 40; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const outcome = await fetch(`/commands/${encodeURIComponent(answer.command_id)}`, { headers: { "X-API-Key": state.key } });
-      if (outcome.ok) {
-        const body = await outcome.json();
-        note.textContent = body.accepted ? "Done." : `Refused: ${body.code}`;
-        if (body.accepted) {  // settled: it leaves the queue at the next load
-          row.classList.add("settled");
-          for (const b of row.querySelectorAll("button.decide")) b.remove();
-        } else {
-          for (const b of row.querySelectorAll("button.decide")) b.disabled = false;
-        }
-        return;
-      }
-    }
-    note.textContent = "Sent; the worker has not decided yet.";
-  } catch (error) {
-    note.textContent = error.status === 403 ? "Your key may not decide this." : `Failed: ${error.message}`;
-    for (const b of row.querySelectorAll("button.decide")) b.disabled = false;
-  }
+function settle(button, item, decision) {
+  const path = `/review-queue/${encodeURIComponent(item.suggestion.suggestion_id)}/${decision}`;
+  const body = { reason: decision === "confirm" ? "same ask" : "different ask" };
+  return decideRow(button.closest(".review-item"), () => sendJson("POST", path, body, state.key), "Done.");
 }
 
 /** A pm renames a theme: the title stays across re-clusters and merges; empty returns to the picked one. */
@@ -399,18 +460,13 @@ async function rename(theme, input, save, note) {
   try {
     const path = `/themes/${encodeURIComponent(theme.theme_id)}/title`;
     const answer = await sendJson("POST", path, { title: input.value.trim(), reason: "renamed on the dashboard" }, state.key);
-    for (let i = 0; i < 40; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const outcome = await fetch(`/commands/${encodeURIComponent(answer.command_id)}`, { headers: { "X-API-Key": state.key } });
-      if (outcome.ok) {
-        const body = await outcome.json();
-        note.textContent = body.accepted ? "Renamed." : `Refused: ${body.code}`;
-        if (body.accepted && input.value.trim()) document.getElementById("detail-title").textContent = input.value.trim();
-        save.disabled = false;
-        return;
-      }
+    const body = await commandOutcome(answer.command_id);
+    if (!body) {
+      note.textContent = "Sent; the worker has not decided yet.";
+    } else {
+      note.textContent = body.accepted ? "Renamed." : `Refused: ${body.code}`;
+      if (body.accepted && input.value.trim()) document.getElementById("detail-title").textContent = input.value.trim();
     }
-    note.textContent = "Sent; the worker has not decided yet.";
   } catch (error) {
     note.textContent = error.status === 403 ? "Your key may not rename themes." : `Failed: ${error.message}`;
   }
@@ -643,7 +699,7 @@ async function openTheme(themeId) {
       : emptyState("No suggestions are stored for this theme."),
     canDecide() ? closurePreview(theme) : null,
     theme.history.length ? el("div", {}, el("h3", {}, "History"), el("ol", { class: "history" }, theme.history.map((h) => el("li", {},
-      `${fmtDay(h.at)}: ${h.kind.replaceAll("_", " ")} ${h.kind === "rename" ? `“${h.detail.replace(/^title=/, "")}”` : h.kind.endsWith("_asker") ? h.detail.split(" ")[1] : `${h.from_status} → ${h.to_status}`} by ${h.actor}${h.reason ? ` (${h.reason})` : ""}`)))) : null,
+      `${fmtDay(h.at)}: ${h.kind.replaceAll("_", " ")} ${h.kind === "rename" ? `“${h.detail.replace(/^title=/, "")}”` : h.kind.endsWith("_asker") ? h.detail.split(" ")[1] : h.kind === "keep_apart" ? `from ${h.detail.replace(/^apart_from=/, "")}` : `${h.from_status} → ${h.to_status}`} by ${h.actor}${h.reason ? ` (${h.reason})` : ""}`)))) : null,
   ].filter(Boolean));
   // widths through the CSSOM (the page's policy allows no inline style attributes)
   const largest = Math.max(0.0001, ...factors.map((f) => f.contribution));
@@ -745,21 +801,15 @@ async function decideAsker(button, theme, ask, decision, section) {
     const path = `/themes/${encodeURIComponent(theme.theme_id)}/askers/${ask.author_hash}/${decision}`;
     const reason = decision === "include" ? "asked for what shipped" : "asked for something else";
     const answer = await sendJson("POST", path, { reason }, state.key);
-    for (let i = 0; i < 40; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const outcome = await fetch(`/commands/${encodeURIComponent(answer.command_id)}`, { headers: { "X-API-Key": state.key } });
-      if (outcome.ok) {
-        const body = await outcome.json();
-        if (body.accepted) {
-          await loadPreview(section, theme);
-        } else {
-          note.textContent = `Refused: ${body.code}`;
-          for (const b of row.querySelectorAll("button.decide-asker")) b.disabled = false;
-        }
-        return;
-      }
+    const body = await commandOutcome(answer.command_id);
+    if (!body) {
+      note.textContent = "Sent; the worker has not decided yet.";
+    } else if (body.accepted) {
+      await loadPreview(section, theme);
+    } else {
+      note.textContent = `Refused: ${body.code}`;
+      for (const b of row.querySelectorAll("button.decide-asker")) b.disabled = false;
     }
-    note.textContent = "Sent; the worker has not decided yet.";
   } catch (error) {
     note.textContent = error.status === 403 ? "Your key may not decide this." : `Failed: ${error.message}`;
     for (const b of row.querySelectorAll("button.decide-asker")) b.disabled = false;
@@ -807,6 +857,7 @@ function loadAll() {
   guarded("monthly", loadMonthly);
   guarded("matrix", loadMatrix);
   guarded("review", loadReview);
+  guarded("pairs", loadPairs);
   guarded("alone", loadAlone);
   guarded("dialogue", loadDialogue);
   guarded("closures", loadClosures);

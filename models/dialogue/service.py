@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from contracts.dialogue import DialogueThreadMeasured, DialogueWeekMeasured, ServiceLevel
-from contracts.events import CommentClassified, Speaker
+from contracts.events import CommentClassified
 from models.dialogue.threads import ThreadState, Turn, apply_turn, measure_thread
 from models.dialogue.weeks import (
     ThreadEntry,
@@ -106,8 +106,3 @@ def dialogue_step(
         effects.writes.append((WEEKS, week_key_of(turn.product, turn.platform, week), week_to_dict(entries)))
     effects.writes.append((THREADS, after.key, after.to_dict()))
     return effects
-
-
-def is_brand_reply(classified: CommentClassified) -> bool:
-    """True for a comment of the brand's own account."""
-    return classified.comment.speaker is Speaker.BRAND

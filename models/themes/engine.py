@@ -173,6 +173,17 @@ class ThemeEngine:
         return first_due or self.recluster_due(state, now=now)
 
     # -- a person's decisions -----------------------------------------------------------
+    def keep_apart(self, state: ProductThemes, *, theme_id: str, other_ids: tuple[str, ...]) -> None:
+        """Record that a person read ``theme_id`` beside ``other_ids`` and found other ideas: no
+        re-cluster merges them (a person's merge still may). Themes no longer live are skipped.
+        """
+        theme = state.themes.get(theme_id)
+        for other_id in other_ids:
+            other = state.themes.get(other_id)
+            if theme is not None and other is not None and other_id != theme_id:
+                theme.apart.add(other_id)
+                other.apart.add(theme_id)
+
     def merge_themes(
         self, state: ProductThemes, *, source_ids: tuple[str, ...], into_id: str, now: datetime
     ) -> list[ThemeEvent]:
@@ -269,6 +280,8 @@ class ThemeEngine:
             vectors = np.stack([m.vector for m in rows]).astype(np.float32)
             plan = plan_recluster(vectors=vectors, owners=owners, config=cfg)
             for old, new in sorted(plan.merges.items()):
+                if kept_apart(state, old, new):
+                    continue
                 self._merge(state, old_id=old, into_id=new)
                 self._merged[old] = new
                 events.append(ThemeMerged(state.product, (old,), new, now))
@@ -333,6 +346,14 @@ class ThemeEngine:
         into.first_seen = min(into.first_seen, old.first_seen)
         into.last_seen = max(into.last_seen, old.last_seen)
         into.name = into.name or old.name  # a name a person gave survives the merge
+        # themes kept apart from the old one are kept apart from what holds its asks now
+        into.apart |= old.apart
+        into.apart.discard(into_id)
+        for theme in state.themes.values():
+            if old_id in theme.apart:
+                theme.apart.discard(old_id)
+                if theme.theme_id != into_id:
+                    theme.apart.add(into_id)
         # Keep the merged sample proportional to each side's member count.
         k = self.config.sample_per_theme
         total = max(into.member_count, 1)
@@ -496,6 +517,10 @@ class ThemeEngine:
                 return events
             sims = matrix @ matrix.T
             np.fill_diagonal(sims, -1.0)
+            position = {tid: k for k, tid in enumerate(ids)}
+            for k, tid in enumerate(ids):
+                for other in state.themes[tid].apart & position.keys():
+                    sims[k, position[other]] = sims[position[other], k] = -1.0
             a, b = np.unravel_index(int(np.argmax(sims)), sims.shape)
             if sims[a, b] < self.config.merge_similarity:
                 return events
@@ -532,6 +557,8 @@ class ThemeEngine:
             rows, cols = np.nonzero(sims >= cfg.found_threshold)
             for k in np.argsort(-sims[rows, cols], kind="stable"):
                 first, second = state.themes[ids[small[rows[k]]]], state.themes[ids[cols[k]]]
+                if kept_apart(state, first.theme_id, second.theme_id):
+                    continue
                 keep, drop = (first, second) if first.member_count >= second.member_count else (second, first)
                 centre = keep.vector_sum + drop.vector_sum
                 centre = centre / max(float(np.linalg.norm(centre)), 1e-12)
@@ -629,3 +656,9 @@ def _best_other_person(
         sims[codes[rows][:, None] == codes[among][None, :]] = -1.0
         out[rows] = sims.max(axis=1)
     return out
+
+
+def kept_apart(state: ProductThemes, first: str, second: str) -> bool:
+    """Whether a person kept the two themes apart (either record says so)."""
+    one, other = state.themes.get(first), state.themes.get(second)
+    return (one is not None and second in one.apart) or (other is not None and first in other.apart)

@@ -293,6 +293,9 @@ class ThemeRecord:
     re-clusters and merges."""
     representative_id: str | None = None
     representative_text: str | None = None
+    apart: set[str] = field(default_factory=set)
+    """Themes a person kept apart from this one (a ``keep_apart`` command): the clustering never
+    merges the two by itself; a person's merge still may."""
     sample: list[Member] = field(default_factory=list)
     provisional: list[Member] = field(default_factory=list)
     engagement: int = 0
@@ -442,6 +445,7 @@ class ThemeRecord:
             "representative_text": self.representative_text,
             "engagement": self.engagement,
             "tone": self.tone.to_dict(),
+            "apart": sorted(self.apart),
         }
 
     @classmethod
@@ -468,6 +472,7 @@ class ThemeRecord:
             provisional=[Member.from_dict(m) for m in data.get("provisional", [])],
             engagement=int(data.get("engagement", 0)),
             tone=Tone.from_dict(data.get("tone")),
+            apart={str(t) for t in data.get("apart", ())},
         )
 
     @classmethod

@@ -405,6 +405,43 @@ def test_a_pm_settles_a_possible_duplicate_and_a_viewer_cannot(browser: Any, sta
     assert log.unexpected("/commands/") == []  # an outcome not decided yet answers 404 "pending"
 
 
+def test_a_pm_keeps_apart_themes_that_may_be_one_idea_and_a_viewer_cannot(browser: Any, stack: Stack) -> None:
+    pairs = stack.get("/themes/pairs", stack.viewer, product="trailmate")["items"]
+    # the sample asks for a battery saver in words the clustering keeps in two themes, among others
+    assert pairs, stack.get("/themes", stack.viewer, product="trailmate", limit=50)
+    expected = [(pair["into"]["theme_id"], pair["other"]["theme_id"]) for pair in pairs]
+    log = ConsoleLog()
+    as_viewer = log.watch(browser.new_page(viewport=VIEWPORT))
+    as_viewer.goto(f"{stack.base}/dashboard?product=trailmate#key={stack.viewer}")
+    as_viewer.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    rows = as_viewer.locator("#panel-pairs li.pair-item")
+    drawn = [(row.get_attribute("data-into"), row.get_attribute("data-other")) for row in rows.all()]
+    assert drawn == expected
+    assert rows.first.locator(".similarity").inner_text() == f"{round(pairs[0]['similarity'] * 100)}%"
+    assert as_viewer.locator("#panel-pairs button.decide").count() == 0
+    as_viewer.close()
+
+    page = open_dashboard(browser, stack, log, "?product=trailmate")
+    wait_panels(page)
+    into, other = expected[-1]
+    item = page.locator(f"#panel-pairs li[data-into='{into}'][data-other='{other}']")
+    item.locator("button[data-decision='keep-apart']").click()
+    expect(item.locator(".decision-note")).to_have_text("Kept apart.", timeout=60_000)
+
+    def gone() -> bool:
+        listed = stack.get("/themes/pairs", stack.viewer, product="trailmate")["items"]
+        return (into, other) not in [(pair["into"]["theme_id"], pair["other"]["theme_id"]) for pair in listed]
+
+    assert eventually(gone, timeout=60), stack.worker.log_tail()
+    for theme_id, apart_from in ((into, other), (other, into)):
+        history = stack.get(f"/themes/{theme_id}", stack.viewer)["history"]
+        assert any(h["kind"] == "keep_apart" and h["detail"] == f"apart_from={apart_from}" for h in history)
+    page.reload()
+    wait_panels(page)
+    assert page.locator(f"#panel-pairs li[data-into='{into}'][data-other='{other}']").count() == 0
+    assert log.unexpected("/commands/") == []  # an outcome not decided yet answers 404 "pending"
+
+
 def test_a_pm_renames_a_theme_in_its_drawer(browser: Any, stack: Stack) -> None:
     log = ConsoleLog()
     page = open_dashboard(browser, stack, log)

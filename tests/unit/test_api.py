@@ -152,11 +152,13 @@ LEAST_ROLE = {
     ("GET", "/themes/{theme_id}/closure-preview"): "pm",
     ("GET", "/themes/search"): "viewer",
     ("GET", "/themes/alone"): "viewer",
+    ("GET", "/themes/pairs"): "viewer",
     ("POST", "/themes/{theme_id}/status"): "pm",
     ("POST", "/themes/{theme_id}/cost"): "pm",
     ("POST", "/themes/{theme_id}/release"): "pm",
     ("POST", "/themes/{theme_id}/title"): "pm",
     ("POST", "/themes/{theme_id}/merge"): "pm",
+    ("POST", "/themes/{theme_id}/keep-apart"): "pm",
     ("POST", "/themes/{theme_id}/split"): "pm",
     ("POST", "/themes/{theme_id}/askers/{author_hash}/include"): "pm",
     ("POST", "/themes/{theme_id}/askers/{author_hash}/exclude"): "pm",
@@ -190,6 +192,7 @@ BODIES = {
     "/themes/{theme_id}/release": {"release": {"name": "Spring", "version": "2.0"}},
     "/themes/{theme_id}/title": {"title": "Dark mode"},
     "/themes/{theme_id}/merge": {"source_ids": ["t-dark"]},
+    "/themes/{theme_id}/keep-apart": {"other_ids": ["t-dark"]},
     "/themes/{theme_id}/split": {"parts": [{"new_theme_id": "t-new", "member_ids": ["x:c1"]}]},
     "/keys": {"name": "k", "role": "viewer"},
     "/review-queue/{suggestion_id}/confirm": {},
@@ -224,6 +227,7 @@ def test_every_route_with_every_role_and_with_no_key(world: tuple[TestClient, di
         url = (
             path.replace("/themes/search", "/themes/search?q=maps")
             .replace("/themes/alone", "/themes/alone?product=trailmate")
+            .replace("/themes/pairs", "/themes/pairs?product=trailmate")
             .replace("{theme_id}", "t-maps")
             .replace("{command_id}", "cmd-1")
             .replace("{key_id}", "none")

@@ -116,6 +116,9 @@ def test_the_stream_counts_urgency_ratings_and_engagement_into_the_theme_s_score
     assert raw["urgency"] == pytest.approx(2 / 6)
     assert raw["negative_tone"] == pytest.approx(3 / 4)
     assert raw["engagement"] == 7
+    assert snapshot.score is not None
+    notes = {f.name: f.note for f in snapshot.score.factors}
+    assert notes["negative_tone"] == "3 of 4 rated mentions at 1 or 2 stars"
     assert "negative_share unknown" not in (snapshot.score.notes if snapshot.score else [])
 
 

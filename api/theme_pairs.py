@@ -1,0 +1,74 @@
+"""``GET /themes/pairs``: a product's themes that may be one idea, for a product manager to merge
+(``POST /themes/{into}/merge``) or keep apart (``POST /themes/{theme_id}/keep-apart``).
+
+The themes' centres come from their members' stored vectors (the most recent
+:data:`~api.themes.CENTRE_MEMBERS` of the product, as for ``GET /themes/alone``); the
+pairs a product manager kept apart are read from the themes' history. The rule is
+:mod:`models.themes.pairs`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from api.common import ERRORS, Viewer
+from api.parameters import NO_NUL
+from api.readmodel.schema import LIVE_STATUSES, ThemeHistoryRow, ThemeRow
+from api.reads import theme_read
+from api.schemas import ThemePairRead, ThemePairs
+from api.security import Role
+from api.themes import live_theme_centres
+from models.themes.pairs import REVIEW_FLOOR, close_pairs, kept_apart
+
+
+def theme_pairs_router(*, engine: Engine) -> APIRouter:
+    """``GET /themes/pairs`` (included before ``/themes/{theme_id}``)."""
+    router = APIRouter()
+
+    @router.get("/themes/pairs", response_model=ThemePairs, tags=["themes"], responses=ERRORS)
+    def theme_pairs(
+        caller: Viewer,
+        product: Annotated[str, Query(min_length=1, max_length=256, pattern=NO_NUL)],
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> ThemePairs:
+        """Pairs of the product's live themes whose centres are at cosine 0.60 or more ("possibly
+        the same idea"), closest first, each pair once, without those a product manager kept
+        apart. ``into`` is the theme a merge would keep (more people), ``other`` the one it folds in.
+        """
+        with Session(engine) as session:
+            rows = {
+                row.theme_id: row
+                for row in session.scalars(
+                    select(ThemeRow).where(ThemeRow.product == product, ThemeRow.status.in_(LIVE_STATUSES))
+                )
+            }
+            theme_ids, centres = live_theme_centres(session, product, list(rows))
+            decisions = session.execute(
+                select(ThemeHistoryRow.theme_id, ThemeHistoryRow.detail).where(
+                    ThemeHistoryRow.theme_id.in_(list(rows)), ThemeHistoryRow.kind == "keep_apart"
+                )
+            ).all()
+            sizes = {tid: (row.author_count, row.mention_count) for tid, row in rows.items()}
+            pairs = close_pairs(
+                theme_ids,
+                centres,
+                sizes=sizes,
+                apart=kept_apart([(str(tid), str(detail)) for tid, detail in decisions]),
+                limit=limit,
+            )
+            handles = caller.role >= Role.pm
+            items = [
+                ThemePairRead(
+                    into=theme_read(rows[pair.into], handles=handles),
+                    other=theme_read(rows[pair.other], handles=handles),
+                    similarity=pair.similarity,
+                )
+                for pair in pairs
+            ]
+        return ThemePairs(product=product, floor=REVIEW_FLOOR, items=items)
+
+    return router
