@@ -128,7 +128,8 @@ class ThemeCommand(Event):
     person its closure did not thank publishes a follow-up closure for them alone;
     ``keep_apart`` -> ``source_ids``, themes a product manager read beside this one and found
     to be other ideas: the pair leaves the list of themes that may be one idea
-    (``GET /themes/pairs``), and the history of each theme names the other. The same
+    (``GET /themes/pairs``), the history of each theme names the other, and no re-cluster
+    merges them (a product manager's merge still may). The same
     ``command_id`` delivered again is applied once and reports its first outcome.
     """
 
