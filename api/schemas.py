@@ -151,19 +151,24 @@ class AloneReport(Body):
 
 class ThemePairRead(Body):
     """Two live themes that may be one idea: ``into`` is the one a merge keeps (more people),
-    ``other`` the one it folds in; ``similarity`` is the cosine of their centres.
+    ``other`` the one it folds in; ``similarity`` is the cosine of their centres, ``mutual`` the
+    share of their members (mean of the two themes) whose nearest other theme is the partner.
     """
 
     into: ThemeRead
     other: ThemeRead
     similarity: float
+    mutual: float
 
 
 class ThemePairs(Body):
-    """A product's themes that may be one idea, closest first (``floor``: the lowest cosine listed)."""
+    """A product's themes that may be one idea, most mutual first (``floor``: the lowest centre
+    cosine listed; ``mutual``: the lowest mutual neighbours' share listed).
+    """
 
     product: str
     floor: float
+    mutual: float
     items: list[ThemePairRead]
 
 

@@ -21,8 +21,8 @@ from api.readmodel.schema import LIVE_STATUSES, ThemeHistoryRow, ThemeRow
 from api.reads import theme_read
 from api.schemas import ThemePairRead, ThemePairs
 from api.security import Role
-from api.themes import live_theme_centres
-from models.themes.pairs import REVIEW_FLOOR, close_pairs, kept_apart
+from api.themes import live_theme_members
+from models.themes.pairs import MUTUAL, REVIEW_FLOOR, close_pairs, kept_apart
 
 
 def theme_pairs_router(*, engine: Engine) -> APIRouter:
@@ -35,9 +35,11 @@ def theme_pairs_router(*, engine: Engine) -> APIRouter:
         product: Annotated[str, Query(min_length=1, max_length=256, pattern=NO_NUL)],
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> ThemePairs:
-        """Pairs of the product's live themes whose centres are at cosine 0.60 or more ("possibly
-        the same idea"), closest first, each pair once, without those a product manager kept
-        apart. ``into`` is the theme a merge would keep (more people), ``other`` the one it folds in.
+        """Pairs of the product's live themes that may be one idea: their centres at cosine 0.60
+        or more ("possibly the same idea") and their members each other's neighbours (for most of
+        them, on average over the two themes, the nearest other theme is the partner), most mutual
+        first, each pair once, without those a product manager kept apart. ``into`` is the theme a
+        merge would keep (more people), ``other`` the one it folds in.
         """
         with Session(engine) as session:
             rows = {
@@ -46,7 +48,7 @@ def theme_pairs_router(*, engine: Engine) -> APIRouter:
                     select(ThemeRow).where(ThemeRow.product == product, ThemeRow.status.in_(LIVE_STATUSES))
                 )
             }
-            theme_ids, centres = live_theme_centres(session, product, list(rows))
+            member_themes, member_vectors = live_theme_members(session, product, list(rows))
             decisions = session.execute(
                 select(ThemeHistoryRow.theme_id, ThemeHistoryRow.detail).where(
                     ThemeHistoryRow.theme_id.in_(list(rows)), ThemeHistoryRow.kind == "keep_apart"
@@ -54,8 +56,8 @@ def theme_pairs_router(*, engine: Engine) -> APIRouter:
             ).all()
             sizes = {tid: (row.author_count, row.mention_count) for tid, row in rows.items()}
             pairs = close_pairs(
-                theme_ids,
-                centres,
+                member_themes,
+                member_vectors,
                 sizes=sizes,
                 apart=kept_apart([(str(tid), str(detail)) for tid, detail in decisions]),
                 limit=limit,
@@ -66,9 +68,10 @@ def theme_pairs_router(*, engine: Engine) -> APIRouter:
                     into=theme_read(rows[pair.into], handles=handles),
                     other=theme_read(rows[pair.other], handles=handles),
                     similarity=pair.similarity,
+                    mutual=pair.mutual,
                 )
                 for pair in pairs
             ]
-        return ThemePairs(product=product, floor=REVIEW_FLOOR, items=items)
+        return ThemePairs(product=product, floor=REVIEW_FLOOR, mutual=MUTUAL, items=items)
 
     return router

@@ -203,7 +203,7 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
                 if row.suggestion_id not in beside
             ][:ALONE_CONSIDERED]
             vectors = _vectors(session, [row.suggestion_id for row in rows])
-            theme_ids, centres = live_theme_centres(session, product, list(titles))
+            theme_ids, centres = theme_centres(*live_theme_members(session, product, list(titles)))
             asks = [
                 AloneAsk(
                     row.suggestion_id, f"{row.platform}:{row.author_id}", row.duplicate_kind, row.duplicate_of
@@ -308,12 +308,12 @@ def _vectors(session: Session, suggestion_ids: list[str]) -> dict[str, bytes]:
     return out
 
 
-def live_theme_centres(
+def live_theme_members(
     session: Session, product: str, theme_ids: list[str]
 ) -> tuple[list[str], npt.NDArray[np.float32]]:
-    """The centres of ``theme_ids`` (the product's live themes) from their members' stored vectors,
-    the product's :data:`CENTRE_MEMBERS` most recent members at most: the ids of the themes with
-    a stored vector, and their unit centres ``(themes, dim)``.
+    """The stored vectors of the members of ``theme_ids`` (the product's live themes), the
+    product's :data:`CENTRE_MEMBERS` most recent members at most: the theme of each row, and the
+    rows ``(n, dim)``.
     """
     members = session.execute(
         select(SuggestionRow.theme_id, SuggestionVectorRow.vector)
@@ -322,7 +322,7 @@ def live_theme_centres(
         .order_by(SuggestionRow.asked_at.desc())
         .limit(CENTRE_MEMBERS)
     ).all()
-    return theme_centres([str(theme_id) for theme_id, _ in members], matrix_of([blob for _, blob in members]))
+    return [str(theme_id) for theme_id, _ in members], matrix_of([blob for _, blob in members])
 
 
 def matrix_of(blobs: list[bytes | None]) -> npt.NDArray[np.float32]:

@@ -109,11 +109,12 @@ def test_themes_of_one_idea_are_listed_as_a_pair_and_leave_the_list_once_kept_ap
     assert close >= 0.6 > float(centres["t-battery"] @ centres["t-maps"])
 
     listed = _pairs(client, keys["viewer"], product=PRODUCT)
-    assert listed["floor"] == 0.6
+    assert (listed["floor"], listed["mutual"]) == (0.6, 0.5)
     got = [(p["into"]["theme_id"], p["other"]["theme_id"]) for p in listed["items"]]
     assert got == [("t-battery", "t-lowpower")]
     pair = listed["items"][0]
     assert pair["similarity"] == pytest.approx(close, abs=1e-3)
+    assert pair["mutual"] == 1.0  # each theme's askers would go to the other before "Offline maps"
     assert pair["into"]["title"] == "Battery saver mode" and pair["into"]["author_count"] == 3
     assert _pairs(client, keys["viewer"], product="nobody")["items"] == []
 

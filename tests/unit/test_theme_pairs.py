@@ -14,52 +14,74 @@ from models.lifecycle import ThemeLifecycle
 from models.theme_commands import apply_theme_command
 from models.themes.engine import ThemeEngine
 from models.themes.events import ThemeMerged
-from models.themes.pairs import REVIEW_FLOOR, ThemePair, close_pairs, kept_apart, pair_key
+from models.themes.pairs import REVIEW_FLOOR, close_pairs, kept_apart, pair_key
 from models.themes.records import ThemeRecord
 from models.themes.state import ProductThemes
 from tests.unit.test_theme_commands import ENGINE, T0, build, command, themes_of
 from tests.unit.test_themes import CFG, DIM, blob, ids, make_theme, member, tilted
 
 
-def unit(*values: float) -> np.ndarray:
-    v = np.asarray(values, dtype=np.float32)
-    return v / np.linalg.norm(v)
+def unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v)).astype(np.float32)
 
 
-def at_cosine(cos: float) -> np.ndarray:
-    """A unit vector at cosine ``cos`` from the first axis (in the plane of the first two)."""
-    return unit(cos, float(np.sqrt(1 - cos * cos)), 0.0)
+def direction(**axes: float) -> np.ndarray:
+    v = np.zeros(8, dtype=np.float32)
+    for name, value in axes.items():
+        v[int(name[1:])] = value
+    return unit(v)
 
 
-# "battery saver" and "low power mode" at 0.70; "trail filters" alone; "dark mode" far from all
-IDS = ["t-battery", "t-lowpower", "t-filters", "t-dark"]
-CENTRES = np.stack([unit(1, 0, 0), at_cosine(0.70), unit(0, 0, 1), unit(-1, 0, 0)])
-SIZES = {"t-battery": (5, 6), "t-lowpower": (9, 9), "t-filters": (7, 7), "t-dark": (20, 22)}
+# battery saver (axis 0) and low power mode at 0.70: each other's nearest theme. Trail filters at
+# 0.62 from battery saver, but its own nearest theme is trail conditions (0.90 from it): battery
+# saver's askers would go to low power mode, trail filters' to trail conditions.
+CENTRES = {
+    "t-battery": direction(a0=1.0),
+    "t-lowpower": direction(a0=0.70, a1=float(np.sqrt(1 - 0.70**2))),
+    "t-filters": direction(a0=0.62, a2=float(np.sqrt(1 - 0.62**2))),
+}
+CENTRES["t-conditions"] = unit(0.9 * CENTRES["t-filters"] + float(np.sqrt(1 - 0.81)) * direction(a3=1.0))
+SIZES = {"t-battery": (5, 6), "t-lowpower": (9, 9), "t-filters": (7, 7), "t-conditions": (3, 3)}
 
 
-def test_pairs_at_the_review_floor_are_listed_once_with_the_larger_theme_kept() -> None:
-    pairs = close_pairs(IDS, CENTRES, sizes=SIZES)
-    expected = ThemePair(into="t-lowpower", other="t-battery", similarity=pytest.approx(0.70, abs=1e-4))
-    assert pairs == [expected]
+def members(centres: dict[str, np.ndarray], per_theme: int = 3) -> tuple[list[str], np.ndarray]:
+    """``per_theme`` asks around each centre, off it in directions of their own (dims 4-7)."""
+    themes, rows = [], []
+    for n, (theme_id, centre) in enumerate(centres.items()):
+        for k in range(per_theme):
+            off = np.zeros(8, dtype=np.float32)
+            off[4 + (n + k) % 4] = 0.05
+            themes.append(theme_id)
+            rows.append(unit(centre + off))
+    return themes, np.stack(rows)
 
 
-def test_pairs_below_the_floor_are_not_listed_and_closest_come_first() -> None:
-    centres = np.stack([unit(1, 0, 0), at_cosine(REVIEW_FLOOR - 0.01), at_cosine(0.9), unit(0, 0, 1)])
-    pairs = close_pairs(["a", "b", "c", "d"], centres, sizes={})
-    assert [(p.into, p.other) for p in pairs] == [("a", "c"), ("b", "c")]  # a-b at 0.59: not listed
-    assert pairs[0].similarity > pairs[1].similarity
-    assert close_pairs(["a", "b", "c", "d"], centres, sizes={}, limit=1) == pairs[:1]
+def test_themes_whose_askers_are_each_other_s_neighbours_are_listed_once_with_the_larger_kept() -> None:
+    themes, rows = members(CENTRES)
+    pairs = close_pairs(themes, rows, sizes=SIZES)
+    assert [(p.into, p.other) for p in pairs] == [("t-filters", "t-conditions"), ("t-lowpower", "t-battery")]
+    assert [p.mutual for p in pairs] == [1.0, 1.0]  # most mutual first, then the closest centres
+    assert pairs[1].similarity == pytest.approx(0.70, abs=0.01)
+    assert close_pairs(themes, rows, sizes=SIZES, limit=1) == pairs[:1]
+    # battery saver and trail filters: centres at 0.62, but neither's askers would go to the other
+    everything = close_pairs(themes, rows, sizes=SIZES, mutual=0.0)
+    (loose,) = [p for p in everything if {p.into, p.other} == {"t-battery", "t-filters"}]
+    assert loose.similarity >= REVIEW_FLOOR and loose.mutual == 0.0
+
+
+def test_centres_below_the_floor_are_not_listed_however_mutual() -> None:
+    centres = {"a": direction(a0=1.0), "b": direction(a0=REVIEW_FLOOR - 0.02, a1=0.8)}
+    themes, rows = members(centres)
+    assert close_pairs(themes, rows, sizes={}) == []
 
 
 def test_a_pair_kept_apart_is_not_listed_either_way_round() -> None:
     apart = kept_apart([("t-battery", "apart_from=t-lowpower")])
     assert apart == {pair_key("t-lowpower", "t-battery")}
-    assert close_pairs(IDS, CENTRES, sizes=SIZES, apart=apart) == []
-
-
-def test_kept_apart_reads_every_theme_a_decision_names() -> None:
-    decisions = [("t-1", "apart_from=t-2,t-3"), ("t-4", "title=Dark mode"), ("t-5", "apart_from=t-5")]
-    assert kept_apart(decisions) == {pair_key("t-1", "t-2"), pair_key("t-1", "t-3")}
+    themes, rows = members(CENTRES)
+    assert [(p.into, p.other) for p in close_pairs(themes, rows, sizes=SIZES, apart=apart)] == [
+        ("t-filters", "t-conditions")
+    ]
 
 
 def test_many_themes_are_compared_in_blocks_and_give_the_same_pairs() -> None:
@@ -67,18 +89,27 @@ def test_many_themes_are_compared_in_blocks_and_give_the_same_pairs() -> None:
     centres = rng.normal(size=(2_500, 8)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     ids = [f"t-{n}" for n in range(len(centres))]
-    pairs = close_pairs(ids, centres, sizes={}, floor=0.95, limit=15)
+    pairs = close_pairs(ids, centres, sizes={}, floor=0.95, mutual=0.0, limit=100_000)
     sims = centres @ centres.T
     rows, cols = np.nonzero(np.triu(sims >= 0.95, k=1))
-    hits = [(float(sims[i, j]), i, j) for i, j in zip(rows, cols, strict=True)]
-    best = sorted(hits, key=lambda h: -h[0])[:15]
-    assert [pair.similarity for pair in pairs] == [pytest.approx(s, abs=1e-4) for s, _, _ in best]
-    assert [pair_key(p.into, p.other) for p in pairs] == [pair_key(ids[i], ids[j]) for _, i, j in best]
+    expected = {pair_key(ids[i], ids[j]) for i, j in zip(rows.tolist(), cols.tolist(), strict=True)}
+    assert {pair_key(p.into, p.other) for p in pairs} == expected
+    np.fill_diagonal(sims, -np.inf)
+    nearest = sims.argmax(axis=1)  # one member a theme: its share is 1 for its nearest theme, else 0
+    for pair in pairs:
+        i, j = int(pair.into[2:]), int(pair.other[2:])
+        assert pair.mutual == pytest.approx((int(nearest[i] == j) + int(nearest[j] == i)) / 2)
 
 
-def test_close_pairs_needs_one_centre_per_theme() -> None:
-    with pytest.raises(ValueError, match="one centre per theme"):
-        close_pairs(IDS[:2], CENTRES, sizes=SIZES)
+def test_close_pairs_needs_one_theme_per_member() -> None:
+    themes, rows = members(CENTRES)
+    with pytest.raises(ValueError, match="one theme id per member"):
+        close_pairs(themes[:2], rows, sizes=SIZES)
+
+
+def test_kept_apart_reads_every_theme_a_decision_names() -> None:
+    decisions = [("t-1", "apart_from=t-2,t-3"), ("t-4", "title=Dark mode"), ("t-5", "apart_from=t-5")]
+    assert kept_apart(decisions) == {pair_key("t-1", "t-2"), pair_key("t-1", "t-3")}
 
 
 def test_keeping_two_themes_apart_is_recorded_on_both_and_changes_no_clustering() -> None:
