@@ -317,7 +317,7 @@ async function loadPairs(current) {
   const [data] = await Promise.all([getJson("/themes/pairs", params({ limit: PAIRS_SHOWN }), state.key), state.rolePromise]);
   if (!current()) return;
   note.textContent = data.items.length
-    ? `their asks nearer each other than any other theme${canDecide() ? "" : " · a pm key merges them or keeps them apart"}` : "";
+    ? `% of their asks nearest the other theme${canDecide() ? "" : " · a pm key merges them or keeps them apart"}` : "";
   if (!data.items.length) {
     fill(panel("pairs"), "empty", emptyState("No two themes of this product sit close enough to be one idea."));
     return;
@@ -328,8 +328,8 @@ async function loadPairs(current) {
     el("span", { class: "muted small" }, ` ${fmtInt(theme.author_count)} ${theme.author_count === 1 ? "person" : "people"}`),
     theme.representative_text ? el("blockquote", {}, theme.representative_text) : null);
   const list = data.items.map((pair) => el("li", { class: "pair-item", dataset: { into: pair.into.theme_id, other: pair.other.theme_id } },
-    el("div", { class: "similarity", title: `cosine of the two themes' centres; for ${Math.round(pair.mutual * 100)}% of their asks the other theme is the nearest one besides their own` },
-      `${Math.round(pair.similarity * 100)}%`),
+    el("div", { class: "similarity", title: `for ${Math.round(pair.mutual * 100)}% of their asks the other theme is the nearest one besides their own; their centres at cosine ${pair.similarity.toFixed(2)}` },
+      `${Math.round(pair.mutual * 100)}%`),
     side(pair.into),
     side(pair.other),
     el("div", { class: "review-actions" },

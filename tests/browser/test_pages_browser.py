@@ -417,7 +417,7 @@ def test_a_pm_keeps_apart_themes_that_may_be_one_idea_and_a_viewer_cannot(browse
     rows = as_viewer.locator("#panel-pairs li.pair-item")
     drawn = [(row.get_attribute("data-into"), row.get_attribute("data-other")) for row in rows.all()]
     assert drawn == expected
-    assert rows.first.locator(".similarity").inner_text() == f"{round(pairs[0]['similarity'] * 100)}%"
+    assert rows.first.locator(".similarity").inner_text() == f"{round(pairs[0]['mutual'] * 100)}%"
     assert as_viewer.locator("#panel-pairs button.decide").count() == 0
     as_viewer.close()
 
