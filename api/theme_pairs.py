@@ -42,19 +42,20 @@ def theme_pairs_router(*, engine: Engine) -> APIRouter:
         merge would keep (more people), ``other`` the one it folds in.
         """
         with Session(engine) as session:
-            rows = {
-                row.theme_id: row
-                for row in session.scalars(
-                    select(ThemeRow).where(ThemeRow.product == product, ThemeRow.status.in_(LIVE_STATUSES))
+            sizes = {
+                str(theme_id): (people, asks)
+                for theme_id, people, asks in session.execute(
+                    select(ThemeRow.theme_id, ThemeRow.author_count, ThemeRow.mention_count).where(
+                        ThemeRow.product == product, ThemeRow.status.in_(LIVE_STATUSES)
+                    )
                 )
             }
-            member_themes, member_vectors = live_theme_members(session, product, list(rows))
+            member_themes, member_vectors = live_theme_members(session, product, list(sizes))
             decisions = session.execute(
-                select(ThemeHistoryRow.theme_id, ThemeHistoryRow.detail).where(
-                    ThemeHistoryRow.theme_id.in_(list(rows)), ThemeHistoryRow.kind == "keep_apart"
-                )
+                select(ThemeHistoryRow.theme_id, ThemeHistoryRow.detail)
+                .join(ThemeRow, ThemeRow.theme_id == ThemeHistoryRow.theme_id)
+                .where(ThemeRow.product == product, ThemeHistoryRow.kind == "keep_apart")
             ).all()
-            sizes = {tid: (row.author_count, row.mention_count) for tid, row in rows.items()}
             pairs = close_pairs(
                 member_themes,
                 member_vectors,
@@ -62,6 +63,9 @@ def theme_pairs_router(*, engine: Engine) -> APIRouter:
                 apart=kept_apart([(str(tid), str(detail)) for tid, detail in decisions]),
                 limit=limit,
             )
+            shown = {p.into for p in pairs} | {p.other for p in pairs}
+            listed = select(ThemeRow).where(ThemeRow.theme_id.in_(shown))
+            rows = {row.theme_id: row for row in session.scalars(listed)}
             handles = caller.role >= Role.pm
             items = [
                 ThemePairRead(

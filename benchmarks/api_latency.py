@@ -253,6 +253,11 @@ def run(args: argparse.Namespace, database_url: str | None) -> None:
                 "give the centres)",
                 route("/themes/alone", lambda: {"product": f"product-{rng.randrange(3)}"}),
             ))
+            cases.append((
+                f"asks in themes that may be one idea, one product ({args.themes // 3} themes; its "
+                f"{args.themes * 4 // 3} members' vectors give the centres and their nearest themes)",
+                route("/themes/pairs", lambda: {"product": f"product-{rng.randrange(3)}"}),
+            ))
         floor = timed(floor_list, args.requests)
         print("\n| route | p50 | p99 | target |\n| --- | --- | --- | --- |")
         print(f"| floor: the list query alone on the database | {floor[0]:.1f} ms | {floor[1]:.1f} ms | |")
