@@ -3,7 +3,8 @@
 
 The themes' centres come from their members' stored vectors (the most recent
 :data:`~api.themes.CENTRE_MEMBERS` of the product, as for ``GET /themes/alone``); the
-pairs a product manager kept apart are read from the themes' history. The rule is
+pairs a product manager kept apart are read from the themes' history, each side followed
+through ``merged_into`` to the theme that holds its asks now, as the engine keeps them. The rule is
 :mod:`models.themes.pairs`.
 """
 
@@ -56,11 +57,19 @@ def theme_pairs_router(*, engine: Engine) -> APIRouter:
                 .join(ThemeRow, ThemeRow.theme_id == ThemeHistoryRow.theme_id)
                 .where(ThemeRow.product == product, ThemeHistoryRow.kind == "keep_apart")
             ).all()
+            merged = {
+                str(theme_id): str(into)
+                for theme_id, into in session.execute(
+                    select(ThemeRow.theme_id, ThemeRow.merged_into).where(
+                        ThemeRow.product == product, ThemeRow.merged_into.is_not(None)
+                    )
+                )
+            }
             pairs = close_pairs(
                 member_themes,
                 member_vectors,
                 sizes=sizes,
-                apart=kept_apart([(str(tid), str(detail)) for tid, detail in decisions]),
+                apart=kept_apart([(str(tid), str(detail)) for tid, detail in decisions], merged),
                 limit=limit,
             )
             shown = {p.into for p in pairs} | {p.other for p in pairs}

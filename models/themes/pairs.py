@@ -136,15 +136,32 @@ def mutual_shares(
     return {(a, b): n / totals[a] for (a, b), n in counts.items()}
 
 
-def kept_apart(decisions: Sequence[tuple[str, str]]) -> set[frozenset[str]]:
+def kept_apart(
+    decisions: Sequence[tuple[str, str]], merged_into: Mapping[str, str] | None = None
+) -> set[frozenset[str]]:
     """The pairs a product manager kept apart, from ``(theme_id, detail)`` of their history
     entries (``apart_from=t-1,t-2``: the themes this one was kept apart from).
+
+    ``merged_into`` maps a merged theme to the theme that absorbed it: a decision about a theme
+    merged away since holds for the theme that holds its asks now, as the engine keeps it
+    (a pair whose two sides ended in one theme is no pair).
     """
+    moved = merged_into or {}
+
+    def holder(theme_id: str) -> str:
+        seen = {theme_id}
+        while (nxt := moved.get(theme_id)) is not None and nxt not in seen:
+            seen.add(nxt)
+            theme_id = nxt
+        return theme_id
+
     pairs: set[frozenset[str]] = set()
     for theme_id, detail in decisions:
         for part in detail.split(", "):
             name, _, value = part.partition("=")
             if name == "apart_from":
-                others = (other for other in value.split(",") if other and other != theme_id)
-                pairs.update(pair_key(theme_id, other) for other in others)
+                for other in value.split(","):
+                    first, second = holder(theme_id), holder(other) if other else ""
+                    if second and first != second:
+                        pairs.add(pair_key(first, second))
     return pairs

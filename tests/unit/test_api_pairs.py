@@ -124,6 +124,17 @@ def test_themes_of_one_idea_are_listed_as_a_pair_and_leave_the_list_once_kept_ap
     assert [(h["kind"], h["detail"]) for h in detail["history"]] == [("keep_apart", "apart_from=t-lowpower")]
 
 
+def test_a_pair_kept_apart_before_a_merge_stays_apart_for_the_theme_that_absorbed_it(
+    world: tuple[TestClient, dict[str, str], Any],
+) -> None:
+    client, keys, engine = world
+    assert len(_pairs(client, keys["viewer"], product=PRODUCT)["items"]) == 1
+    # "t-gone" was kept apart from "t-lowpower", then merged into "t-battery": the engine keeps
+    # "t-battery" apart from "t-lowpower" in its place, and so does the list
+    apply_batch(engine, [_kept_apart("t-gone", "t-lowpower")])
+    assert _pairs(client, keys["viewer"], product=PRODUCT)["items"] == []
+
+
 def test_pairs_need_a_product_and_a_key(world: tuple[TestClient, dict[str, str], Any]) -> None:
     client, keys, _ = world
     assert client.get("/themes/pairs", headers={"X-API-Key": keys["viewer"]}).status_code == 422

@@ -112,6 +112,13 @@ def test_kept_apart_reads_every_theme_a_decision_names() -> None:
     assert kept_apart(decisions) == {pair_key("t-1", "t-2"), pair_key("t-1", "t-3")}
 
 
+def test_a_decision_about_a_theme_merged_away_holds_for_the_theme_holding_its_asks() -> None:
+    decisions = [("t-1", "apart_from=t-2"), ("t-3", "apart_from=t-4")]
+    merged = {"t-1": "t-5", "t-5": "t-6", "t-4": "t-3", "t-7": "t-8", "t-8": "t-7"}  # a cycle ends
+    assert kept_apart(decisions, merged) == {pair_key("t-6", "t-2")}  # t-3 and t-4 are one theme now
+    assert len(kept_apart([("t-7", "apart_from=t-9")], merged)) == 1
+
+
 def test_keeping_two_themes_apart_is_recorded_on_both_and_changes_no_clustering() -> None:
     work, members = build()
     dark, export = themes_of(work)
