@@ -1,5 +1,6 @@
-"""Routes that change themes: status, cost, release, title, merge, split and keep apart, who a
-closure thanks (include or exclude a person), and a command's outcome.
+"""Routes that change themes: status, cost, release, title, merge, split and keep apart, an ask a
+product manager places in a theme, who a closure thanks (include or exclude a person), and a
+command's outcome.
 
 Each change is a :class:`ThemeCommand` on ``feedback.theme-commands`` keyed by product, answered
 202 with its id once the broker has it; the worker decides, and the outcome (accepted, or
@@ -18,13 +19,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.common import ACCEPTED, ERRORS, NOT_FOUND, ApiError, Pm, Send, ThemeId, Viewer
-from api.readmodel.schema import OutcomeRow, ThemeRow
+from api.readmodel.schema import OutcomeRow, SuggestionRow, ThemeRow
 from api.schemas import (
     CommandAccepted,
     CostChange,
     KeepApartRequest,
     MergeRequest,
     OutcomeRead,
+    PlaceRequest,
     ReleaseChange,
     RenameRequest,
     ReviewDecision,
@@ -106,6 +108,22 @@ def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRou
             caller, theme_id, CommandKind.KEEP_APART, source_ids=body.other_ids, reason=body.reason
         )
 
+    @command_route("/themes/{theme_id}/place")
+    async def place(theme_id: ThemeId, body: PlaceRequest, caller: Pm) -> CommandAccepted:
+        """Place an ask in this theme: one in no theme, or a stray of another theme that asks for
+        this theme's idea. It moves here (its person counted and thanked here), both themes'
+        history names it, and no re-cluster moves it out again.
+        """
+        known = await asyncio.to_thread(_suggestion_product, engine, body.suggestion_id)
+        if known is None:
+            raise ApiError(404, "not_found", f"no suggestion {body.suggestion_id}")
+        theme_product = await asyncio.to_thread(_product_of, engine, theme_id)
+        if theme_product is not None and theme_product != known:
+            raise ApiError(404, "not_found", f"no suggestion {body.suggestion_id} of {theme_product}")
+        return await publish(
+            caller, theme_id, CommandKind.PLACE, suggestion_id=body.suggestion_id, reason=body.reason
+        )
+
     @command_route("/themes/{theme_id}/askers/{author_hash}/include")
     async def include_asker(
         theme_id: ThemeId, author_hash: AuthorHashPath, body: ReviewDecision, caller: Pm
@@ -157,6 +175,12 @@ def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRou
             )
 
     return router
+
+
+def _suggestion_product(engine: Engine, suggestion_id: str) -> str | None:
+    with Session(engine) as session:
+        row = session.get(SuggestionRow, suggestion_id)
+        return None if row is None else row.product
 
 
 def _product_of(engine: Engine, theme_id: str) -> str | None:

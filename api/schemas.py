@@ -179,6 +179,18 @@ class KeepApartRequest(Body):
     reason: str = Field(default="", max_length=2000)
 
 
+_VISIBLE_NOT_NUL = VISIBLE.replace("[^", r"[^\x00", 1)
+_VISIBLE_NO_NUL = rf"^[^\x00]*{_VISIBLE_NOT_NUL}[^\x00]*$"
+"""A visible character and no NUL (which PostgreSQL's text refuses)."""
+
+
+class PlaceRequest(Body):
+    """An ask to place in the theme: one in no theme, or one another theme holds."""
+
+    suggestion_id: str = Field(min_length=1, max_length=256, pattern=_VISIBLE_NO_NUL)
+    reason: str = Field(default="", max_length=2000)
+
+
 class ThemeHits(Body):
     """Themes nearest in meaning to a query, nearest first."""
 

@@ -69,6 +69,7 @@ class CommandKind(enum.StrEnum):
     INCLUDE_ASKER = "include_asker"
     EXCLUDE_ASKER = "exclude_asker"
     KEEP_APART = "keep_apart"
+    PLACE = "place"
 
 
 AuthorHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
@@ -129,7 +130,10 @@ class ThemeCommand(Event):
     ``keep_apart`` -> ``source_ids``, themes a product manager read beside this one and found
     to be other ideas: the pair leaves the list of themes that may be one idea
     (``GET /themes/pairs``), the history of each theme names the other, and no re-cluster
-    merges them (a product manager's merge still may). The same
+    merges them (a product manager's merge still may); ``place`` -> ``suggestion_id``, an ask in
+    no theme or in another theme that a product manager read and found to ask for this theme's
+    idea: it moves here (its person counted here, thanked by this theme's closure), both themes'
+    history names it, and no re-cluster moves it out again (merges and splits carry it). The same
     ``command_id`` delivered again is applied once and reports its first outcome.
     """
 
@@ -169,6 +173,7 @@ class ThemeCommand(Event):
             CommandKind.INCLUDE_ASKER: ("author_hash", self.author_hash is not None),
             CommandKind.EXCLUDE_ASKER: ("author_hash", self.author_hash is not None),
             CommandKind.KEEP_APART: ("source_ids", bool(self.source_ids)),
+            CommandKind.PLACE: ("suggestion_id", self.suggestion_id is not None),
         }
         name, present = needed[self.kind]
         if not present:

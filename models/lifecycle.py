@@ -133,7 +133,17 @@ class KeepApart(Command):
     other_ids: tuple[str, ...]
 
 
-AnyCommand = SetStatus | SetCost | AttachRelease | Merge | Split | Rename | KeepApart
+@dataclass(frozen=True, kw_only=True)
+class Place(Command):
+    """Move ``suggestion_id`` into the command's theme: a person read the ask and found it asks
+    for this theme's idea. ``from_theme`` is the theme that held it (None: it was in no theme).
+    """
+
+    suggestion_id: str
+    from_theme: str | None = None
+
+
+AnyCommand = SetStatus | SetCost | AttachRelease | Merge | Split | Rename | KeepApart | Place
 
 
 @dataclass(frozen=True)
@@ -439,6 +449,28 @@ def _keep_apart(
     return [replace(theme, history=(*theme.history, entry)), *changed]
 
 
+def _place(
+    state: ThemeLifecycle, theme: ThemeState, command: Place, now: datetime
+) -> CommandRefused | list[ThemeState]:
+    """The theme the ask joins names it and where it came from; the theme it left (when one held
+    it and is tracked) names it and where it went. No status changes: a closed theme may take an
+    ask too (a product manager may then include its person, whom a follow-up closure thanks).
+    """
+    if command.from_theme == theme.theme_id:
+        message = f"{command.suggestion_id!r} is in theme {theme.theme_id!r} already."
+        return _reject(command, "no_change", message)
+    origin = command.from_theme or "alone"
+    entry = _entry(command, now, "place", theme.status, theme.status,
+                   {"suggestion": command.suggestion_id, "from": origin})
+    changed = [replace(theme, history=(*theme.history, entry))]
+    source = state.themes.get(command.from_theme) if command.from_theme else None
+    if source is not None and source.status is not LifecycleStatus.MERGED:
+        left = _entry(command, now, "place", source.status, source.status,
+                      {"suggestion": command.suggestion_id, "to": theme.theme_id})
+        changed.append(replace(source, history=(*source.history, left)))
+    return changed
+
+
 def _merge(
     state: ThemeLifecycle, target: ThemeState, command: Merge, now: datetime
 ) -> CommandRefused | list[ThemeState]:
@@ -517,6 +549,8 @@ def apply_command(
         result = _rename(checked, command, now)
     elif isinstance(command, KeepApart):
         result = _keep_apart(state, checked, command, now)
+    elif isinstance(command, Place):
+        result = _place(state, checked, command, now)
     else:
         result = _split(state, checked, command, now)
     if isinstance(result, CommandRefused):

@@ -63,8 +63,8 @@ from models.theme_mapping import (
     tone_of,
 )
 from models.themes.engine import ThemeEngine
-from models.themes.records import Suggestion
-from models.themes.workflow import ProductWork, StepResult, merge_themes, split_theme
+from models.themes.records import Member, Suggestion
+from models.themes.workflow import ProductWork, StepResult, merge_themes, place_ask, split_theme
 
 logger = logging.getLogger(__name__)
 
@@ -150,10 +150,16 @@ def apply_theme_command(
         if isinstance(found, str):
             return CommandResult(lifecycle, reject(command, "member_not_in_theme", found, now=now))
         split_members = found
+    placing: tuple[Member | Suggestion, str | None] | None = None
+    if command.kind is CommandKind.PLACE:
+        located = _placed_member(work, command, member_of)
+        if isinstance(located, _Refused):
+            return CommandResult(lifecycle, reject(command, located.code, located.message, now=now))
+        placing = located
     before = lifecycle
     state = lifecycle
     outcome: Decision | None = None
-    for step_command in domain_commands(command):
+    for step_command in domain_commands(command, from_theme=placing[1] if placing else None):
         state, outcome = apply_command(state, step_command, now)
         if isinstance(outcome, CommandRefused):
             break
@@ -179,6 +185,10 @@ def apply_theme_command(
         record.name = command.title or ""
     elif command.kind is CommandKind.KEEP_APART:
         engine.keep_apart(work.themes, theme_id=command.theme_id, other_ids=tuple(command.source_ids))
+    elif placing is not None and command.theme_id in work.themes.themes:
+        member, from_theme = placing
+        step = place_ask(work, engine=engine, theme_id=command.theme_id, member=member,
+                         from_theme=from_theme, now=now)
     closure = closure_due(before, state)
     changed = {tid for tid, record in state.themes.items() if before.themes.get(tid) != record}
     for merged_id, into_id in step.merged.items():
@@ -188,6 +198,48 @@ def apply_theme_command(
         if theme_id in work.themes.themes:
             step.changed.setdefault(theme_id, command.kind.value)
     return CommandResult(state, _outcome(command, accepted, state, now, closure), step, closure, changed)
+
+
+@dataclass(frozen=True)
+class _Refused:
+    code: str
+    message: str
+
+
+def _placed_member(
+    work: ProductWork, command: ThemeCommand, member_of: Callable[[str], SuggestionThemed | None]
+) -> tuple[Member | Suggestion, str | None] | _Refused:
+    """The ask a ``place`` moves and the theme holding it now (None: in no theme), or a refusal's
+    code and message: an ask unknown to the product, a repeat (counted with what it repeats:
+    place that one), or one already in the theme.
+    """
+    sid = command.suggestion_id
+    assert sid is not None  # the contract's validator
+    where = work.themes.locate(sid)
+    if where == "pool":
+        return work.themes.pool[sid], None
+    record = member_of(sid)
+    if where is None and (record is None or record.product != work.themes.product):
+        return _Refused("unknown_suggestion", f"No ask {sid!r} of {work.themes.product!r} is known.")
+    if where is None and record is not None and record.duplicate_kind == "exact":
+        return _Refused("repeat", f"Ask {sid!r} repeats {record.duplicate_of!r} word for word and is counted "
+                                  f"with it; place {record.duplicate_of!r} instead.")
+    holder = where if where is not None else (record.theme_id if record is not None else None)
+    if holder == command.theme_id:
+        return _Refused("no_change", f"Ask {sid!r} is in theme {command.theme_id!r} already.")
+    if where is not None:
+        held = next(m for m in work.themes.themes[where].members if m.suggestion_id == sid)
+        return held, where
+    assert record is not None
+    if holder is None or holder not in work.themes.themes:
+        message = f"Ask {sid!r} is in no live theme and not among the asks in no theme."
+        return _Refused("unknown_suggestion", message)
+    return Suggestion(
+        suggestion_id=sid, product=record.product, author_key=f"{record.platform.value}:{record.author_id}",
+        platform=record.platform.value, created_at=record.asked_at, text=record.text,
+        vector=np.zeros(work.themes.dim, dtype=np.float32), engagement=engagement_of(record),
+        tone=tone_of(record),
+    ), holder
 
 
 def _split_members(

@@ -58,6 +58,7 @@ from models.lifecycle import (
     HistoryEntry,
     KeepApart,
     Merge,
+    Place,
     ReleaseInfo,
     Rename,
     SetCost,
@@ -127,8 +128,10 @@ def cost_input(cost: CostEstimate) -> CostInput | None:
     return CostInput.model_validate({"size": cost.size.value if cost.size else None, "points": cost.points})
 
 
-def domain_commands(command: ThemeCommand) -> list[AnyCommand]:
-    """The lifecycle commands one :class:`ThemeCommand` stands for, in the order they apply."""
+def domain_commands(command: ThemeCommand, *, from_theme: str | None = None) -> list[AnyCommand]:
+    """The lifecycle commands one :class:`ThemeCommand` stands for, in the order they apply
+    (``from_theme``: for a ``place``, the theme that holds the ask now, None for none).
+    """
     cid, tid, actor, why, at = (
         command.command_id, command.theme_id, command.actor, command.reason, command.issued_at
     )
@@ -158,6 +161,10 @@ def domain_commands(command: ThemeCommand) -> list[AnyCommand]:
     if kind is CommandKind.RENAME:
         return [Rename(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
                        title=command.title or "")]
+    if kind is CommandKind.PLACE:
+        assert command.suggestion_id is not None  # the contract's validator
+        return [Place(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
+                      suggestion_id=command.suggestion_id, from_theme=from_theme)]
     if kind is CommandKind.KEEP_APART:
         return [KeepApart(command_id=cid, theme_id=tid, actor=actor, reason=why, issued_at=at,
                           other_ids=tuple(command.source_ids))]

@@ -398,7 +398,7 @@ async function loadAlone(current) {
     fill(panel("alone"), "empty", emptyState("Choose a product to see its asks that are in no theme, and why."));
     return;
   }
-  const data = await getJson("/themes/alone", params({ limit: ALONE_SHOWN }), state.key);
+  const [data] = await Promise.all([getJson("/themes/alone", params({ limit: ALONE_SHOWN }), state.key), state.rolePromise]);
   if (!current()) return;
   const total = data.alone + data.in_themes;
   note.textContent = total ? `${fmtInt(data.alone)} of ${fmtInt(total)} asks · ${Math.round((100 * data.alone) / total)}%` : "";
@@ -419,8 +419,32 @@ async function loadAlone(current) {
       el("span", { class: "muted" }, ` ${aloneNote(item)}`),
       item.nearest_theme_id && item.reason === "near_theme"
         ? el("button", { type: "button", class: "button-quiet", onclick: () => openTheme(item.nearest_theme_id) }, "that theme") : null),
+    canDecide() && item.nearest_theme_id && PLACEABLE.has(item.reason)
+      ? el("div", { class: "review-actions" },
+        el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "place" },
+          title: `It asks for “${item.nearest_theme_title}”: place it in that theme, where re-clusters leave it`,
+          onclick: (event) => placeAsk(event.target, item) }, `Add to “${item.nearest_theme_title}”`))
+      : null,
   ));
   fill(panel("alone"), "ready", el("div", {}, counts, el("ul", { class: "alone-list" }, list)));
+}
+
+/** A "place" history entry in words: "an ask from no theme", "an ask from t-…", "an ask to t-…". */
+function placeNote(detail) {
+  const fields = Object.fromEntries(detail.split(", ").map((part) => part.split("=")));
+  if (fields.to) return `${fields.suggestion} to ${fields.to}`;
+  return `${fields.suggestion} here from ${fields.from === "alone" ? "no theme" : fields.from}`;
+}
+
+/** Reasons of an ask in no theme that a pm may settle by placing it in its closest theme. */
+const PLACEABLE = new Set(["near_theme", "near_ask", "unique"]);
+
+/** Place an ask in no theme in its closest theme (pm): the worker decides; it leaves the list at the next load. */
+function placeAsk(button, item) {
+  const path = `/themes/${encodeURIComponent(item.nearest_theme_id)}/place`;
+  const body = { suggestion_id: item.suggestion.suggestion_id, reason: "asks for this theme's idea (dashboard)" };
+  return decideRow(button.closest(".alone-item"), () => sendJson("POST", path, body, state.key),
+    `Placed in “${item.nearest_theme_title}”.`);
 }
 
 /** The short line beside an alone ask's reason (the whole sentence is its tooltip). */
@@ -700,7 +724,7 @@ async function openTheme(themeId) {
       : emptyState("No suggestions are stored for this theme."),
     canDecide() ? closurePreview(theme) : null,
     theme.history.length ? el("div", {}, el("h3", {}, "History"), el("ol", { class: "history" }, theme.history.map((h) => el("li", {},
-      `${fmtDay(h.at)}: ${h.kind.replaceAll("_", " ")} ${h.kind === "rename" ? `“${h.detail.replace(/^title=/, "")}”` : h.kind.endsWith("_asker") ? h.detail.split(" ")[1] : h.kind === "keep_apart" ? `from ${h.detail.replace(/^apart_from=/, "")}` : `${h.from_status} → ${h.to_status}`} by ${h.actor}${h.reason ? ` (${h.reason})` : ""}`)))) : null,
+      `${fmtDay(h.at)}: ${h.kind.replaceAll("_", " ")} ${h.kind === "rename" ? `“${h.detail.replace(/^title=/, "")}”` : h.kind.endsWith("_asker") ? h.detail.split(" ")[1] : h.kind === "keep_apart" ? `from ${h.detail.replace(/^apart_from=/, "")}` : h.kind === "place" ? placeNote(h.detail) : `${h.from_status} → ${h.to_status}`} by ${h.actor}${h.reason ? ` (${h.reason})` : ""}`)))) : null,
   ].filter(Boolean));
   // widths through the CSSOM (the page's policy allows no inline style attributes)
   const largest = Math.max(0.0001, ...factors.map((f) => f.contribution));

@@ -184,6 +184,38 @@ class ThemeEngine:
                 theme.apart.add(other_id)
                 other.apart.add(theme_id)
 
+    def place(
+        self,
+        state: ProductThemes,
+        *,
+        member: Member,
+        theme_id: str,
+        from_theme: str | None,
+        now: datetime,
+        released: Member | None = None,
+    ) -> list[ThemeEvent]:
+        """Move ``member`` into ``theme_id`` because a person said it asks for that theme's idea,
+        and pin it there: re-clusters leave it where it is put.
+
+        ``from_theme`` is where it was (None: the pool). ``released`` is what leaves that theme
+        when it no longer holds the member (a stand-in with its counts; the member itself when
+        None).
+        """
+        sid = member.suggestion_id
+        touched = [theme_id]
+        if state.pool.pop(sid, None) is None and from_theme is not None and from_theme in state.themes:
+            state.themes[from_theme].release(released or member)
+            touched.append(from_theme)
+        target = state.themes[theme_id]
+        target.absorb(member, sample_size=self.config.sample_per_theme)
+        target.pinned.add(sid)
+        state.invalidate()
+        records = [state.themes[tid] for tid in touched]
+        relabel(records, top_n=self.config.label_words)
+        events: list[ThemeEvent] = [SuggestionPlaced(state.product, sid, theme_id, from_theme, None, now)]
+        events.extend(_updated(record, at=now, suggestion_id=sid) for record in records)
+        return events
+
     def merge_themes(
         self, state: ProductThemes, *, source_ids: tuple[str, ...], into_id: str, now: datetime
     ) -> list[ThemeEvent]:
@@ -220,6 +252,8 @@ class ThemeEngine:
                 author_cap=self.config.max_exact_authors,
             )
             for member in members:
+                if member.suggestion_id in source.pinned:
+                    part.pinned.add(member.suggestion_id)
                 source.release(member)
                 part.absorb(member, sample_size=self.config.sample_per_theme)
             state.themes[new_theme_id] = part
@@ -271,8 +305,10 @@ class ThemeEngine:
             budget = (cfg.max_recluster_rows - len(rows)) // len(state.themes)
             per_theme = max(2 * cfg.min_cluster_size, min(per_theme, budget))
         for theme_id, theme in state.themes.items():
-            rows.extend(theme.sample[:per_theme])
-            owners.extend([theme_id] * min(per_theme, len(theme.sample)))
+            # members a person placed stay out of the clustering: nothing could move them
+            fed = [m for m in theme.sample if m.suggestion_id not in theme.pinned][:per_theme]
+            rows.extend(fed)
+            owners.extend([theme_id] * len(fed))
         events: list[ThemeEvent] = []
         touched: set[str] = set()
         self._merged = {}
@@ -349,6 +385,7 @@ class ThemeEngine:
         # themes kept apart from the old one are kept apart from what holds its asks now
         into.apart |= old.apart
         into.apart.discard(into_id)
+        into.pinned |= old.pinned
         for theme in state.themes.values():
             if old_id in theme.apart:
                 theme.apart.discard(old_id)

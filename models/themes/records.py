@@ -296,6 +296,9 @@ class ThemeRecord:
     apart: set[str] = field(default_factory=set)
     """Themes a person kept apart from this one (a ``keep_apart`` command): the clustering never
     merges the two by itself; a person's merge still may."""
+    pinned: set[str] = field(default_factory=set)
+    """Suggestions a person placed in this theme (a ``place`` command): no re-cluster moves them
+    out; a merge or a person's split carries them with the theme that takes them."""
     sample: list[Member] = field(default_factory=list)
     provisional: list[Member] = field(default_factory=list)
     engagement: int = 0
@@ -397,6 +400,7 @@ class ThemeRecord:
         """
         self.sample = [m for m in self.sample if m.suggestion_id != member.suggestion_id]
         self.provisional = [m for m in self.provisional if m.suggestion_id != member.suggestion_id]
+        self.pinned.discard(member.suggestion_id)
         self.vector_sum -= member.vector
         self.member_count -= 1
         self.mention_count -= member.mentions
@@ -446,6 +450,7 @@ class ThemeRecord:
             "engagement": self.engagement,
             "tone": self.tone.to_dict(),
             "apart": sorted(self.apart),
+            "pinned": sorted(self.pinned),
         }
 
     @classmethod
@@ -473,6 +478,7 @@ class ThemeRecord:
             engagement=int(data.get("engagement", 0)),
             tone=Tone.from_dict(data.get("tone")),
             apart={str(t) for t in data.get("apart", ())},
+            pinned={str(s) for s in data.get("pinned", ())},
         )
 
     @classmethod

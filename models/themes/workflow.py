@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -307,4 +307,40 @@ def split_theme(
         resolved.append((new_id, members))
     result = StepResult()
     _collect(work, engine.split_theme(work.themes, theme_id=theme_id, parts=resolved, now=now), result)
+    return result
+
+
+def place_ask(
+    work: ProductWork,
+    *,
+    engine: ThemeEngine,
+    theme_id: str,
+    member: Member | Suggestion,
+    from_theme: str | None,
+    now: datetime,
+) -> StepResult:
+    """A person's placement: move one ask into ``theme_id`` and keep it there.
+
+    ``member`` is the ask as the clustering holds it (in the pool or a theme's sample), or a
+    :class:`Suggestion` stand-in for a member ``from_theme`` no longer holds: its counts move,
+    and its vector is the target theme's centre (a person said it asks for that idea), while
+    what leaves ``from_theme`` carries that theme's centre, as a person's split does.
+    """
+    cap = engine.config.max_text_chars
+    released: Member | None = None
+    if isinstance(member, Suggestion):
+        target = work.themes.themes[theme_id]
+        stand_in = Member.from_suggestion(member, max_text_chars=cap)
+        source = work.themes.themes.get(from_theme) if from_theme is not None else None
+        if source is not None:
+            released = replace(stand_in, vector=source.centroid())
+        member = replace(stand_in, vector=target.centroid())
+    result = StepResult()
+    events = engine.place(
+        work.themes, member=member, theme_id=theme_id, from_theme=from_theme, now=now, released=released
+    )
+    _collect(work, events, result)
+    for changed in (theme_id, from_theme):
+        if changed is not None and changed in work.themes.themes:
+            result.changed[changed] = "placed"
     return result

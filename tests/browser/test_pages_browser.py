@@ -189,6 +189,19 @@ def open_dashboard(browser: Any, stack: Stack, log: ConsoleLog, query: str = "")
     return page
 
 
+def viewer_sees_rows_and_no_decision(
+    browser: Any, stack: Stack, log: ConsoleLog, query: str, rows: str
+) -> None:
+    """A viewer's dashboard draws the panel's ``rows`` and no button that decides."""
+    as_viewer = log.watch(browser.new_page(viewport=VIEWPORT))
+    as_viewer.goto(f"{stack.base}/dashboard{query}#key={stack.viewer}")
+    as_viewer.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    assert as_viewer.locator(rows).count() > 0
+    panel = rows.split()[0]
+    assert as_viewer.locator(f"{panel} button.decide").count() == 0
+    as_viewer.close()
+
+
 def wait_panels(page: Any) -> None:
     expect(page.locator(".panel[data-state='loading']")).to_have_count(0, timeout=30_000)
 
@@ -380,12 +393,7 @@ def test_the_public_board_names_no_one(
 
 def test_a_pm_settles_a_possible_duplicate_and_a_viewer_cannot(browser: Any, stack: Stack) -> None:
     log = ConsoleLog()
-    as_viewer = log.watch(browser.new_page(viewport=VIEWPORT))
-    as_viewer.goto(f"{stack.base}/dashboard#key={stack.viewer}")
-    as_viewer.wait_for_selector("body[data-ready='1']", timeout=30_000)
-    assert as_viewer.locator("#panel-review li.review-item").count() > 0
-    assert as_viewer.locator("#panel-review button.decide").count() == 0
-    as_viewer.close()
+    viewer_sees_rows_and_no_decision(browser, stack, log, "", "#panel-review li.review-item")
 
     page = open_dashboard(browser, stack, log)
     wait_panels(page)
@@ -617,3 +625,41 @@ def test_the_dashboard_shows_how_the_brand_answers_in_threads(browser: Any, stac
     latest = sorted({w["week"] for w in weeks})[-8:]  # the panel shows the latest 8 weeks
     assert len(page.locator("#panel-dialogue tbody tr").all()) == sum(w["week"] in latest for w in weeks)
     assert log.unexpected() == []
+
+
+def test_a_pm_places_an_ask_in_no_theme_in_its_closest_theme_and_a_viewer_cannot(
+    browser: Any, stack: Stack
+) -> None:
+    report = stack.get("/themes/alone", stack.viewer, product="trailmate", limit=20)
+    placeable = [item for item in report["items"]
+                 if item["nearest_theme_id"] and item["reason"] in ("near_theme", "near_ask", "unique")]
+    assert placeable, report  # the sample has asks of one person near a theme
+    log = ConsoleLog()
+    viewer_sees_rows_and_no_decision(browser, stack, log, "?product=trailmate", "#panel-alone li.alone-item")
+
+    chosen = placeable[0]
+    sid, target = chosen["suggestion"]["suggestion_id"], chosen["nearest_theme_id"]
+    page = open_dashboard(browser, stack, log, "?product=trailmate")
+    wait_panels(page)
+    item = page.locator(f"#panel-alone li.alone-item[data-suggestion-id='{sid}']")
+    button = item.locator("button[data-decision='place']")
+    assert button.inner_text() == f"Add to “{chosen['nearest_theme_title']}”"
+    button.click()
+    expect(item.locator(".decision-note")).to_have_text(
+        f"Placed in “{chosen['nearest_theme_title']}”.", timeout=60_000
+    )
+
+    def placed() -> bool:
+        alone = stack.get("/themes/alone", stack.viewer, product="trailmate", limit=100)["items"]
+        members = stack.get(f"/themes/{target}", stack.viewer)["suggestions"]
+        return sid not in [a["suggestion"]["suggestion_id"] for a in alone] and sid in [
+            m["suggestion_id"] for m in members
+        ]
+
+    assert eventually(placed, timeout=60), stack.worker.log_tail()
+    history = stack.get(f"/themes/{target}", stack.viewer)["history"]
+    assert any(h["kind"] == "place" and h["detail"] == f"from=alone, suggestion={sid}" for h in history)
+    page.reload()
+    wait_panels(page)
+    assert page.locator(f"#panel-alone li.alone-item[data-suggestion-id='{sid}']").count() == 0
+    assert log.unexpected("/commands/") == []

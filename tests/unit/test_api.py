@@ -159,6 +159,7 @@ LEAST_ROLE = {
     ("POST", "/themes/{theme_id}/title"): "pm",
     ("POST", "/themes/{theme_id}/merge"): "pm",
     ("POST", "/themes/{theme_id}/keep-apart"): "pm",
+    ("POST", "/themes/{theme_id}/place"): "pm",
     ("POST", "/themes/{theme_id}/split"): "pm",
     ("POST", "/themes/{theme_id}/askers/{author_hash}/include"): "pm",
     ("POST", "/themes/{theme_id}/askers/{author_hash}/exclude"): "pm",
@@ -193,6 +194,7 @@ BODIES = {
     "/themes/{theme_id}/title": {"title": "Dark mode"},
     "/themes/{theme_id}/merge": {"source_ids": ["t-dark"]},
     "/themes/{theme_id}/keep-apart": {"other_ids": ["t-dark"]},
+    "/themes/{theme_id}/place": {"suggestion_id": "x:c12"},
     "/themes/{theme_id}/split": {"parts": [{"new_theme_id": "t-new", "member_ids": ["x:c1"]}]},
     "/keys": {"name": "k", "role": "viewer"},
     "/review-queue/{suggestion_id}/confirm": {},
@@ -371,6 +373,20 @@ def test_review_decisions_and_erasure_publish_commands_and_erasure_empties_the_r
         assert command["kind"] == "confirm_duplicate" and command["suggestion_id"] == "x:c12"
         assert command["theme_id"] == "t-dark" and command["command_id"] == confirmed.json()["command_id"]
         assert client.post("/review-queue/x:nobody/reject", json={}, headers=pm).status_code == 404
+
+        publisher.sent.clear()
+        body = {"suggestion_id": "x:c12", "reason": "maps"}
+        placed = client.post("/themes/t-maps/place", json=body, headers=pm)
+        assert placed.status_code == 202, placed.text
+        ((topic, key, value),) = publisher.sent
+        command = json.loads(value)
+        assert (topic, key, command["kind"]) == ("feedback.theme-commands", b"trailmate", "place")
+        assert (command["theme_id"], command["suggestion_id"]) == ("t-maps", "x:c12")
+        for body, code in (({"suggestion_id": "x:nobody"}, 404), ({"suggestion_id": "x\u0000"}, 422),
+                           ({"suggestion_id": " "}, 422), ({}, 422)):
+            assert client.post("/themes/t-maps/place", json=body, headers=pm).status_code == code, body
+        other = client.post("/themes/t-other/place", json={"suggestion_id": "x:c12"}, headers=pm)
+        assert other.status_code == 404  # an ask of another product
 
         publisher.sent.clear()
         erased = client.post("/erasures", json={"platform": "x", "author_id": "user1"}, headers=admin)

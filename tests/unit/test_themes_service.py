@@ -301,6 +301,35 @@ def test_split_moves_the_named_members_into_a_new_theme() -> None:
     assert {e.key: e.value.theme_id for e in effects.emits(THEME_MEMBERS)} == dict.fromkeys(held, "t-night")  # type: ignore[union-attr]
 
 
+def test_a_place_moves_an_ask_in_no_theme_into_the_theme_and_stores_it_there() -> None:
+    tables, broker = seeded()
+    dark, export = themes(tables)
+    # a third topic, asked once: the re-cluster leaves it in no theme
+    lone = detected(12, 1, "walker")
+    lone = lone.model_copy(update={"embedding": [float(x) for x in vector(2, 12)]})
+    broker.apply(SERVICE.suggestion(tables, lone, now=T0 + timedelta(days=1, hours=1)))
+    assert tables.work("acme").themes.locate(lone.suggestion_id) == "pool"
+
+    effects = SERVICE.command(
+        tables, command_record("c-p", dark, "place", suggestion_id=lone.suggestion_id),
+        now=T0 + timedelta(days=2),
+    )
+    broker.apply(effects)
+
+    outcome = outcome_of(effects)
+    assert outcome.accepted, outcome.message
+    assert [(c.theme_id, c.kind) for c in outcome.changes] == [(dark, "place")]
+    (member,) = [e.value for e in effects.emits(THEME_MEMBERS)]
+    assert isinstance(member, SuggestionThemed)
+    assert (member.suggestion_id, member.theme_id) == (lone.suggestion_id, dark)
+    assert TableWrite(STATE, f"pool:{lone.suggestion_id}", None) in effects.writes()
+    tables.forget()
+    stored = tables.work("acme").themes  # read back from the tables
+    assert stored.locate(lone.suggestion_id) == dark and stored.themes[dark].pinned == {lone.suggestion_id}
+    assert {e.key for e in effects.emits(THEMES)} == {dark}
+    assert export in stored.themes
+
+
 def test_a_review_confirms_a_possible_duplicate_and_its_member_record_says_so() -> None:
     tables, _ = seeded()
     record = dict(tables.member("x:c8#1") or {})
