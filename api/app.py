@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
+from api.ask_places import ask_places_router
 from api.closure_preview import closure_preview_router
 from api.commands import commands_router
 from api.common import ApiError, broker_unavailable
@@ -117,6 +118,7 @@ def create_api(
 
     semantic = SemanticIndex(engine, model)
     app.include_router(theme_pairs_router(engine=engine))  # /themes/pairs before /themes/{theme_id}
+    app.include_router(ask_places_router(engine=engine))
     app.include_router(themes_router(engine=engine, semantic=semantic))
     app.include_router(closure_preview_router(engine=engine, semantic=semantic))
     app.include_router(commands_router(settings, engine=engine, send=send_record))

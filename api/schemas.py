@@ -191,6 +191,22 @@ class PlaceRequest(Body):
     reason: str = Field(default="", max_length=2000)
 
 
+class ThemeNear(ThemeRead):
+    """A theme near one ask, with the ask's cosine to the theme's centre."""
+
+    similarity: float
+
+
+class AskPlaces(Body):
+    """The live themes of an ask's product nearest it (``theme_id``: the theme holding it now, left
+    out of ``items``; None when it is in no theme), nearest first.
+    """
+
+    suggestion_id: str
+    theme_id: str | None
+    items: list[ThemeNear]
+
+
 class ThemeHits(Body):
     """Themes nearest in meaning to a query, nearest first."""
 

@@ -369,7 +369,7 @@ async function decideRow(row, send, doneText) {
     note.textContent = outcome.accepted ? doneText : `Refused: ${outcome.code}`;
     if (outcome.accepted) {  // settled: it leaves the list at the next load
       row.classList.add("settled");
-      for (const b of row.querySelectorAll("button.decide")) b.remove();
+      for (const b of row.querySelectorAll("button.decide, select.move-choice")) b.remove();
     } else {
       for (const b of row.querySelectorAll("button.decide")) b.disabled = false;
     }
@@ -427,6 +427,45 @@ async function loadAlone(current) {
       : null,
   ));
   fill(panel("alone"), "ready", el("div", {}, counts, el("ul", { class: "alone-list" }, list)));
+}
+
+/** Where one ask of a theme may move: the three other themes nearest it (by their centres), and
+ * any other live theme of the product from a list (the model may not see what a person reads). */
+async function offerThemes(button, theme, ask) {
+  button.disabled = true;
+  const actions = button.closest(".review-actions");
+  let near;
+  let all;
+  try {
+    [near, all] = await Promise.all([
+      getJson(`/suggestions/${encodeURIComponent(ask.suggestion_id)}/themes`, { limit: 3 }, state.key),
+      getJson("/themes", { product: theme.product, sort: "authors", limit: 200 }, state.key),
+    ]);
+  } catch (error) {
+    button.disabled = false;
+    actions.append(el("div", { class: "muted tiny decision-note" }, `Failed: ${error.message}`));
+    return;
+  }
+  button.remove();
+  const move = (target) => (event) => decideRow(event.target.closest("li"),
+    () => sendJson("POST", `/themes/${encodeURIComponent(target.theme_id)}/place`,
+      { suggestion_id: ask.suggestion_id, reason: "asks for that theme's idea (dashboard)" }, state.key),
+    `Moved to “${themeName(target)}”.`);
+  const offered = near.items.filter((other) => other.theme_id !== theme.theme_id);
+  const shown = new Set([theme.theme_id, ...offered.map((other) => other.theme_id)]);
+  const rest = all.items.filter((other) => !shown.has(other.theme_id));
+  const choice = el("select", { class: "move-choice", "aria-label": "another theme" },
+    el("option", { value: "" }, "another theme…"),
+    rest.map((other) => el("option", { value: other.theme_id }, themeName(other))));
+  const moveChosen = el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "place" }, disabled: true,
+    onclick: (event) => choice.value && move(rest.find((other) => other.theme_id === choice.value))(event) }, "Move");
+  choice.addEventListener("change", () => { moveChosen.disabled = !choice.value; });
+  actions.append(el("span", { class: "muted tiny" }, "Move to "),
+    ...offered.map((other) => el("button", {
+      type: "button", class: "button-quiet decide", dataset: { decision: "place", target: other.theme_id },
+      title: `cosine ${other.similarity.toFixed(2)} to its centre`, onclick: move(other),
+    }, `“${themeName(other)}”`)),
+    rest.length ? choice : null, rest.length ? moveChosen : null);
 }
 
 /** A "place" history entry in words: "an ask from no theme", "an ask from t-…", "an ask to t-…". */
@@ -720,7 +759,11 @@ async function openTheme(themeId) {
         ? el("details", { class: "small" }, el("summary", { class: "muted" }, "from the comment"), el("blockquote", {}, s.comment_text))
         : null,
       el("div", { class: "muted small" }, `${s.platform} · ${fmtDay(s.asked_at)}${s.author_handle ? ` · ${s.author_handle}` : ""}${s.duplicate_kind ? ` · ${s.duplicate_kind} duplicate` : ""}`,
-        theme.shipped_at && new Date(s.asked_at) > new Date(theme.shipped_at) ? el("span", { class: "pill after-shipping-pill" }, "asked after shipping") : null))))
+        theme.shipped_at && new Date(s.asked_at) > new Date(theme.shipped_at) ? el("span", { class: "pill after-shipping-pill" }, "asked after shipping") : null),
+      canDecide() && theme.status !== "merged" && s.duplicate_kind !== "exact"
+        ? el("div", { class: "review-actions move-actions" },
+          el("button", { type: "button", class: "button-quiet move-open", title: "This ask wants another theme's idea: find the themes closest to it",
+            onclick: (event) => offerThemes(event.target, theme, s) }, "Move…")) : null)))
       : emptyState("No suggestions are stored for this theme."),
     canDecide() ? closurePreview(theme) : null,
     theme.history.length ? el("div", {}, el("h3", {}, "History"), el("ol", { class: "history" }, theme.history.map((h) => el("li", {},

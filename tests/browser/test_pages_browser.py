@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -662,4 +663,44 @@ def test_a_pm_places_an_ask_in_no_theme_in_its_closest_theme_and_a_viewer_cannot
     page.reload()
     wait_panels(page)
     assert page.locator(f"#panel-alone li.alone-item[data-suggestion-id='{sid}']").count() == 0
+    assert log.unexpected("/commands/") == []
+
+
+def test_a_pm_moves_an_ask_of_a_theme_to_another_from_its_drawer(browser: Any, stack: Stack) -> None:
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log, "?product=trailmate")
+    wait_panels(page)
+    row = page.locator("#top-themes tbody tr").first
+    source = row.get_attribute("data-theme-id")
+    row.locator("button.link-button").click()
+    page.wait_for_selector("#detail[data-state='ready']")
+    asks = stack.get(f"/themes/{source}", stack.viewer, suggestions_limit=25)["suggestions"]
+    # a word-for-word repeat moves with the ask it repeats: it has no "Move…" of its own
+    index, ask = next((i, a) for i, a in enumerate(asks) if a["duplicate_kind"] != "exact")
+    near = stack.get(f"/suggestions/{quote(ask['suggestion_id'], safe='')}/themes", stack.viewer)["items"]
+    item = page.locator("#detail ul.suggestions > li").nth(index)
+    assert item.locator("p").first.inner_text() == ask["text"]
+    item.locator("button.move-open").click()
+    offered = item.locator("button.decide[data-target]")
+    expect(offered).to_have_count(len(near), timeout=30_000)
+    assert [offered.nth(i).get_attribute("data-target") for i in range(offered.count())] == [
+        theme["theme_id"] for theme in near
+    ]
+    choice = item.locator("select.move-choice")
+    values = choice.locator("option").evaluate_all("(options) => options.map((o) => o.value)")
+    listed = [value for value in values if value]
+    assert source not in listed and not {theme["theme_id"] for theme in near} & set(listed)
+    target = listed[-1]
+    choice.select_option(target)
+    item.locator("button.decide:not([data-target])").click()
+    expect(item.locator(".decision-note")).to_contain_text("Moved to", timeout=60_000)
+
+    def moved() -> bool:
+        members = stack.get(f"/themes/{target}", stack.viewer, suggestions_limit=100)["suggestions"]
+        return ask["suggestion_id"] in [m["suggestion_id"] for m in members]
+
+    assert eventually(moved, timeout=60), stack.worker.log_tail()
+    history = stack.get(f"/themes/{source}", stack.viewer)["history"]
+    assert any(h["kind"] == "place" and h["detail"] == f"suggestion={ask['suggestion_id']}, to={target}"
+               for h in history)
     assert log.unexpected("/commands/") == []

@@ -160,6 +160,7 @@ LEAST_ROLE = {
     ("POST", "/themes/{theme_id}/merge"): "pm",
     ("POST", "/themes/{theme_id}/keep-apart"): "pm",
     ("POST", "/themes/{theme_id}/place"): "pm",
+    ("GET", "/suggestions/{suggestion_id}/themes"): "viewer",
     ("POST", "/themes/{theme_id}/split"): "pm",
     ("POST", "/themes/{theme_id}/askers/{author_hash}/include"): "pm",
     ("POST", "/themes/{theme_id}/askers/{author_hash}/exclude"): "pm",

@@ -135,6 +135,27 @@ def test_a_pair_kept_apart_before_a_merge_stays_apart_for_the_theme_that_absorbe
     assert _pairs(client, keys["viewer"], product=PRODUCT)["items"] == []
 
 
+def test_the_themes_nearest_an_ask_by_their_centres_leave_out_its_own(
+    world: tuple[TestClient, dict[str, str], Any],
+) -> None:
+    client, keys, _ = world
+    headers = {"X-API-Key": keys["viewer"]}
+    near = client.get("/suggestions/s0/themes", headers=headers)  # "battery saver mode please"
+    assert near.status_code == 200, near.text
+    body = near.json()
+    assert (body["suggestion_id"], body["theme_id"]) == ("s0", "t-battery")
+    got = [item["theme_id"] for item in body["items"]]
+    assert got == ["t-lowpower", "t-maps"]  # live themes of its product only, nearest first
+    vectors = {tid: WordHashEmbedder().embed(texts) for tid, texts in ASKS.items()}
+    centre = vectors["t-lowpower"].sum(0) / np.linalg.norm(vectors["t-lowpower"].sum(0))
+    ask = WordHashEmbedder().embed([ASKS["t-battery"][0]])[0]
+    assert body["items"][0]["similarity"] == pytest.approx(float(ask @ centre), abs=1e-3)
+    one = client.get("/suggestions/s0/themes", params={"limit": 1}, headers=headers).json()["items"]
+    assert [item["theme_id"] for item in one] == ["t-lowpower"]
+    assert client.get("/suggestions/nobody/themes", headers=headers).status_code == 404
+    assert client.get("/suggestions/s0/themes", params={"limit": 0}, headers=headers).status_code == 422
+
+
 def test_pairs_need_a_product_and_a_key(world: tuple[TestClient, dict[str, str], Any]) -> None:
     client, keys, _ = world
     assert client.get("/themes/pairs", headers={"X-API-Key": keys["viewer"]}).status_code == 422
