@@ -6,8 +6,10 @@ state, so the theme's centre and spread come from all its members' stored vector
 uses its sampled members) and the contrast with other themes' centres is left to the worker
 (the release's other changes are contrasted here too): a verdict near a band's edge, or an ask
 nearer another theme, may differ from the published closure.
-A product manager's decisions about the theme's askers (accepted ``include_asker`` and
-``exclude_asker`` outcomes, the latest per person) override the rules, as in the worker.
+A product manager's decisions override the rules, as in the worker: asks placed in the theme
+(its history's ``place`` entries, and those of the themes merged into it) are thanked, then the
+decisions about the theme's askers (accepted ``include_asker`` and ``exclude_asker`` outcomes,
+the latest per person) apply.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from models.closure_selection import (
     asked_before,
     embed_what_shipped,
     judge_relevance,
+    placed_judgement,
     shipped_cutoff,
 )
 from models.embedding import l2_normalize
@@ -69,7 +72,7 @@ def closure_preview_router(*, engine: Engine, semantic: SemanticIndex) -> APIRou
         note: Annotated[str | None, Query(max_length=4000, description="The release note.")] = None,
     ) -> ClosurePreview:
         """Each ask of the theme with the verdict a closure shipped now would give it."""
-        theme, members, vectors, decisions = await asyncio.to_thread(_read, engine, theme_id)
+        theme, members, vectors, decisions, placed = await asyncio.to_thread(_read, engine, theme_id)
         attached = theme.release or {}
         if release is not None and attached.get("version") == release:
             if released_on is None and attached.get("date"):
@@ -82,6 +85,7 @@ def closure_preview_router(*, engine: Engine, semantic: SemanticIndex) -> APIRou
         return await asyncio.to_thread(
             _preview, semantic, theme_id, members, vectors, release=release, released_on=released_on,
             title=name, note=note, handles=caller.role >= Role.pm, decisions=decisions, named=named,
+            placed=placed,
         )
 
     return router
@@ -89,7 +93,7 @@ def closure_preview_router(*, engine: Engine, semantic: SemanticIndex) -> APIRou
 
 def _read(
     engine: Engine, theme_id: str
-) -> tuple[ThemeRow, list[SuggestionRow], dict[str, bytes], dict[str, AskerDecision]]:
+) -> tuple[ThemeRow, list[SuggestionRow], dict[str, bytes], dict[str, AskerDecision], set[str]]:
     with Session(engine) as session:
         theme = session.get(ThemeRow, theme_id)
         if theme is None:
@@ -106,8 +110,27 @@ def _read(
             )
         }
         decisions = _decisions(session, theme_id)
+        placed = _placed(session, theme_id) & set(ids)
         session.expunge_all()
-    return theme, members, vectors, decisions
+    return theme, members, vectors, decisions, placed
+
+
+def _placed(session: Session, theme_id: str) -> set[str]:
+    """The asks a product manager placed in the theme or in a theme merged into it: the
+    ``suggestion`` of each ``place`` entry that names where the ask came from (``from=``; the
+    entry of the theme it left says ``to=``). ``suggestion`` is the last field of such an entry.
+    """
+    merged = list(session.scalars(select(ThemeRow.theme_id).where(ThemeRow.merged_into == theme_id)))
+    details = session.scalars(
+        select(ThemeHistoryRow.detail).where(
+            ThemeHistoryRow.theme_id.in_([theme_id, *merged]), ThemeHistoryRow.kind == "place"
+        )
+    )
+    return {
+        detail.split("suggestion=", 1)[1]
+        for detail in details
+        if detail.startswith("from=") and "suggestion=" in detail
+    }
 
 
 def _decisions(session: Session, theme_id: str) -> dict[str, AskerDecision]:
@@ -134,7 +157,7 @@ def _decisions(session: Session, theme_id: str) -> dict[str, AskerDecision]:
 def _preview(
     semantic: SemanticIndex, theme_id: str, members: list[SuggestionRow], stored: dict[str, bytes], *,
     release: str | None, released_on: date | None, title: str, note: str | None, handles: bool,
-    decisions: dict[str, AskerDecision], named: bool = True,
+    decisions: dict[str, AskerDecision], named: bool = True, placed: set[str] | frozenset[str] = frozenset(),
 ) -> ClosurePreview:
     cutoff = shipped_cutoff(released_on, datetime.now(UTC))
     judged: dict[str, AskJudgement] = {}
@@ -151,7 +174,7 @@ def _preview(
             shipped_vectors=shipped.vectors, centre=centre, spread=spread,
             other_changes=shipped.other_vectors,
         ) if before else []
-        judged = {j.suggestion_id: j for j in relevance}
+        judged = {j.suggestion_id: placed_judgement(j) if j.suggestion_id in placed else j for j in relevance}
     asks = [_ask(m, _decided(m, judged.get(m.suggestion_id), decisions), handles=handles) for m in members]
     counts = {verdict: sum(1 for a in asks if a.verdict == verdict.value) for verdict in Verdict}
     return ClosurePreview(

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -97,6 +97,8 @@ RULE_OTHER_THEME = (
     "contrast: closer to another theme's centre than to its own theme's and to what shipped, "
     "held for a product manager"
 )
+RULE_PLACED = "a product manager placed this ask in the theme"
+
 
 # Cosine differences this small between two texts say nothing (two phrasings of one ask differ by
 # more): a theme of near-identical members (exact repeats, a test's synthetic vectors) gets bands
@@ -131,6 +133,16 @@ class AskJudgement:
     rule: str
     release_similarity: float | None = None
     centre_similarity: float | None = None
+
+
+def placed_judgement(judgement: AskJudgement) -> AskJudgement:
+    """The verdict on an ask a product manager placed in the theme (a ``place`` command): a person
+    read it and found it asks for the theme's idea, so it is thanked when asked before shipping,
+    whatever the cosines say (an ask after shipping stays so).
+    """
+    if judgement.verdict is Verdict.AFTER_SHIPPING:
+        return judgement
+    return replace(judgement, verdict=Verdict.THANKED, rule=RULE_PLACED)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ once. A declined closure, or one without an embedder, applies the time rule alon
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -31,6 +31,7 @@ from models.closure_selection import (
     asked_before,
     embed_what_shipped,
     judge_relevance,
+    placed_judgement,
     shipped_cutoff,
 )
 from models.embedding import Embedder, l2_normalize
@@ -57,6 +58,22 @@ class AskerSelection:
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for _, judgement in self.judged if judgement.verdict is verdict)
+
+
+def with_placements(selection: AskerSelection, placed: Collection[str]) -> AskerSelection:
+    """``selection`` with the asks a product manager placed in the theme (``placed``: suggestion
+    ids) thanked when asked before shipping (:func:`~models.closure_selection.placed_judgement`);
+    a decision about their person (include or exclude) applies after it and wins.
+    """
+    if selection.cutoff is None or not placed:
+        return selection
+    judged = tuple(
+        (member, placed_judgement(judgement) if member.suggestion_id in placed else judgement)
+        for member, judgement in selection.judged
+    )
+    if judged == selection.judged:
+        return selection
+    return replace(selection, judged=judged)
 
 
 def select_askers(

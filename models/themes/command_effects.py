@@ -47,7 +47,7 @@ from models.themes.asker_decisions import (
     with_decisions,
 )
 from models.themes.askers import askers_of, erasure_members, hand_over, members_of_theme
-from models.themes.closure_askers import select_askers
+from models.themes.closure_askers import select_askers, with_placements
 from models.themes.effects import Effect, Effects, Emit
 from models.themes.step_effects import ThemeRules, snapshot_before, step_emits, stored_life
 from models.themes.tables import (
@@ -222,8 +222,9 @@ def closure_emit(
     selection = select_askers(
         members, trigger=trigger, title=title, work=work, embedder=rules.embedder, named=named
     )
-    if trigger.outcome == "shipped":  # a product manager's decisions are final
+    if trigger.outcome == "shipped":  # a product manager's placements and decisions are final
         theme_ids = {trigger.theme_id, *trigger.merged_theme_ids}
+        selection = with_placements(selection, record.pinned if record is not None else ())
         selection = with_decisions(selection, decisions_of(tables, theme_ids))
     note = shipped_note(selection)
     closure = closure_event(

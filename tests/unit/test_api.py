@@ -503,3 +503,45 @@ def test_a_pms_include_and_exclude_are_commands_and_the_preview_shows_them(tmp_p
         assert "pm-key" in decided["rule"] and after["left_out"] == before["left_out"] + 1
         others = [ask for ask in after["asks"] if ask["author_hash"] != c2["author_hash"]]
         assert all(ask["decided_by"] is None for ask in others)
+
+
+def test_an_ask_a_pm_placed_in_the_theme_is_thanked_by_the_preview_whatever_its_cosines(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from contracts.events import LifecycleStatus, event_json
+    from contracts.lifecycle import CommandKind, CommandOutcome, HistoryChange
+    from models.closure_selection import RULE_PLACED
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
+    upgrade(engine)
+    apply_batch(engine, list(sample_records()))
+    keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
+    app = create_api(settings, engine=engine, project=False, commands=False, embedder=WordHashEmbedder)
+    pm = {"X-API-Key": keys["pm"]}
+    query = {"released_on": "2026-02-28", "title": "Export to spreadsheet"}  # no ask's words
+    with TestClient(app) as client:
+        before = client.get("/themes/t-maps/closure-preview", params=query, headers=pm).json()
+        c2 = next(ask for ask in before["asks"] if ask["comment_id"] == "c2")
+        late = next(ask for ask in before["asks"] if ask["verdict"] == "asked_after_shipping")
+        assert c2["verdict"] == "left_out" and before["thanked"] == 0
+        now = datetime(2026, 3, 3, tzinfo=UTC)
+
+        def placed(command_id: str, suggestion_id: str) -> tuple[str, bytes]:
+            change = HistoryChange(theme_id="t-maps", kind="place", from_status=LifecycleStatus.NEW,
+                                   to_status=LifecycleStatus.NEW, actor="pm-key", reason="maps",
+                                   detail=f"from=alone, suggestion={suggestion_id}", at=now, issued_at=now)
+            outcome = CommandOutcome(command_id=command_id, product="trailmate", theme_id="t-maps",
+                                     kind=CommandKind.PLACE, accepted=True, changes=[change], decided_at=now)
+            return "theme-outcomes", event_json(outcome)
+
+        apply_batch(engine, [placed("cmd-p1", c2["suggestion_id"]), placed("cmd-p2", late["suggestion_id"])])
+        after = client.get("/themes/t-maps/closure-preview", params=query, headers=pm).json()
+        verdicts = {ask["suggestion_id"]: ask for ask in after["asks"]}
+        assert (verdicts[c2["suggestion_id"]]["verdict"], verdicts[c2["suggestion_id"]]["rule"]) == (
+            "thanked", RULE_PLACED
+        )
+        assert verdicts[late["suggestion_id"]]["verdict"] == "asked_after_shipping"  # never thanked for it
+        assert after["thanked"] == 1 and after["left_out"] == before["left_out"] - 1

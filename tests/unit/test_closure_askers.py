@@ -12,7 +12,7 @@ import numpy as np
 
 from contracts.lifecycle import ClosureEvent, hash_author
 from contracts.topics import CLOSURES
-from models.closure_selection import RULE_NO_MODEL
+from models.closure_selection import RULE_NO_MODEL, RULE_PLACED
 from models.themes.asker_decisions import closed_key
 from tests.unit.test_theme_commands import DIM, TOPICS
 from tests.unit.test_themes_service import SERVICE, T0, command_record, detected, seeded, themes
@@ -167,3 +167,24 @@ def test_a_note_line_that_is_the_title_is_not_said_twice() -> None:
 
     for post in closure.public_posts:
         assert post.text.count("Dark mode for every screen") == 1 and "Export" not in post.text
+
+
+def test_an_ask_a_product_manager_placed_in_the_theme_is_thanked_whatever_its_cosines() -> None:
+    tables, broker = seeded()
+    dark, export = themes(tables)
+    service = replace(SERVICE, embedder=DirectionEmbedder({"dark": 0, "export": 1}))
+    stray = next(m.suggestion_id for m in tables.work("acme").themes.themes[export].sample)
+    place = command_record("cmd-place", dark, "place", suggestion_id=stray, reason="a dark export")
+    placed = service.command(tables, place, now=T0 + timedelta(days=2))
+    broker.apply(placed)
+    assert tables.work("acme").themes.themes[dark].pinned == {stray}
+
+    closure = closure_of(service.command(
+        tables, ship(dark, released=T0.date().isoformat(), note="Dark mode is here for every screen."),
+        now=T0 + timedelta(days=3),
+    ))
+
+    verdicts = {a.suggestion_id: (a.verdict, a.rule) for a in closure.judged}
+    # its words point elsewhere: the rules alone would leave it out
+    assert verdicts[stray] == ("thanked", RULE_PLACED)
+    assert closure.thanked_asks == 7 and closure.left_out_asks == 0
