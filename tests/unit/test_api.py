@@ -36,6 +36,21 @@ def world(
         yield client, keys
 
 
+def sample_api(tmp_path: Path) -> tuple[Any, dict[str, str], Any, Any]:
+    """A fresh SQLite read model of the sample records, a key of each role, and the API on it with
+    an in-memory publisher (what it sends to the broker): ``(engine, keys, app, publisher)``."""
+    from tests.readmodel_support import MemoryPublisher
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
+    upgrade(engine)
+    apply_batch(engine, list(sample_records()))
+    keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
+    publisher = MemoryPublisher()
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
+    app = create_api(settings, engine=engine, project=False, publisher=publisher, embedder=WordHashEmbedder)
+    return engine, keys, app, publisher
+
+
 def get(world: tuple[TestClient, dict[str, str]], path: str, role: str = "viewer", **params: Any) -> Any:
     client, keys = world
     response = client.get(path, params=params, headers={"X-API-Key": keys[role]})
@@ -355,15 +370,7 @@ def test_the_review_queue_lists_possible_duplicates_with_their_originals(
 def test_review_decisions_and_erasure_publish_commands_and_erasure_empties_the_read_model(
     tmp_path: Path,
 ) -> None:
-    from tests.readmodel_support import MemoryPublisher
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
-    upgrade(engine)
-    apply_batch(engine, list(sample_records()))
-    keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
-    publisher = MemoryPublisher()
-    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
-    app = create_api(settings, engine=engine, project=False, publisher=publisher, embedder=WordHashEmbedder)
+    _, keys, app, publisher = sample_api(tmp_path)
     with TestClient(app) as client:
         pm, admin = {"X-API-Key": keys["pm"]}, {"X-API-Key": keys["admin"]}
         confirmed = client.post("/review-queue/x:c12/confirm", json={"reason": "same ask"}, headers=pm)
@@ -459,15 +466,8 @@ def test_a_pms_include_and_exclude_are_commands_and_the_preview_shows_them(tmp_p
 
     from contracts.events import LifecycleStatus, event_json
     from contracts.lifecycle import CommandKind, CommandOutcome, HistoryChange
-    from tests.readmodel_support import MemoryPublisher
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
-    upgrade(engine)
-    apply_batch(engine, list(sample_records()))
-    keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
-    publisher = MemoryPublisher()
-    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
-    app = create_api(settings, engine=engine, project=False, publisher=publisher, embedder=WordHashEmbedder)
+    engine, keys, app, publisher = sample_api(tmp_path)
     pm = {"X-API-Key": keys["pm"]}
     query = {"release": "2.4.0", "released_on": "2026-02-28", "title": "please add offline maps, idea"}
     with TestClient(app) as client:
@@ -514,12 +514,7 @@ def test_an_ask_a_pm_placed_in_the_theme_is_thanked_by_the_preview_whatever_its_
     from contracts.lifecycle import CommandKind, CommandOutcome, HistoryChange
     from models.closure_selection import RULE_PLACED
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
-    upgrade(engine)
-    apply_batch(engine, list(sample_records()))
-    keys = {role.name: create_key(engine, name=f"{role.name}-key", role=role) for role in Role}
-    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
-    app = create_api(settings, engine=engine, project=False, commands=False, embedder=WordHashEmbedder)
+    engine, keys, app, _ = sample_api(tmp_path)
     pm = {"X-API-Key": keys["pm"]}
     query = {"released_on": "2026-02-28", "title": "Export to spreadsheet"}  # no ask's words
     with TestClient(app) as client:
