@@ -132,8 +132,10 @@ class ThemeCommand(Event):
     (``GET /themes/pairs``), the history of each theme names the other, and no re-cluster
     merges them (a product manager's merge still may); ``place`` -> ``suggestion_id``, an ask in
     no theme or in another theme that a product manager read and found to ask for this theme's
-    idea: it moves here (its person counted here, thanked by this theme's closure), both themes'
-    history names it, and no re-cluster moves it out again (merges and splits carry it). The same
+    idea: it moves here (its person counted here, thanked by this theme's closure whatever the
+    cosines, or, when the theme has shipped and the ask was made before, by a follow-up closure of
+    their own), both themes' history names it, and no re-cluster moves it out again (merges and
+    splits carry it). The same
     ``command_id`` delivered again is applied once and reports its first outcome.
     """
 

@@ -366,7 +366,8 @@ async function decideRow(row, send, doneText) {
       note.textContent = "Sent; the worker has not decided yet.";
       return;
     }
-    note.textContent = outcome.accepted ? doneText : `Refused: ${outcome.code}`;
+    // a decision that thanked someone in a follow-up closure says so
+    note.textContent = outcome.accepted ? `${doneText}${outcome.closure_key && outcome.message ? ` ${outcome.message}` : ""}` : `Refused: ${outcome.code}`;
     if (outcome.accepted) {  // settled: it leaves the list at the next load
       row.classList.add("settled");
       for (const b of row.querySelectorAll("button.decide, select.move-choice")) b.remove();

@@ -38,7 +38,7 @@ from contracts.lifecycle import (
     hash_author,
 )
 from contracts.topics import CLOSURES
-from models.closure_selection import AskJudgement, Verdict, asked_before
+from models.closure_selection import RULE_PLACED, AskJudgement, Verdict, asked_before
 from models.lifecycle import ClosureTrigger, ReleaseInfo
 from models.theme_commands import reject
 from models.theme_mapping import closure_event
@@ -175,10 +175,13 @@ def follow_up_closure(
     rules: ThemeRules,
     product: str,
     now: datetime,
+    rule: str | None = None,
 ) -> ClosureEvent:
     """The follow-up closure that thanks one person a product manager added after shipping:
-    replies in the threads of ``asks`` (their asks made before shipping), no public post.
+    replies in the threads of ``asks`` (their asks made before shipping), no public post;
+    ``rule`` says why (default: the decision's).
     """
+    rule = rule or decision.rule
     first = _trigger_of(closed["trigger"])
     key = follow_up_key(closed["closure_key"], decision.author_hash)
     trigger = ClosureTrigger(theme_id=first.theme_id, outcome=first.outcome, release=first.release,
@@ -190,13 +193,13 @@ def follow_up_closure(
     judged = [
         ClosureAskJudged(suggestion_id=m.suggestion_id, platform=m.platform, author_id=m.author_id,
                          comment_id=m.comment_id, asked_at=m.asked_at, ask=m.text, verdict="thanked",
-                         rule=decision.rule)
+                         rule=rule)
         for m in asks
     ]
     return event.model_copy(update={
         "closure_key": key, "closure_id": key, "public_posts": [], "follow_up_of": closed["closure_key"],
         "judged": judged,
-        "thanked_asks": len(asks), "selection_rule": decision.rule,
+        "thanked_asks": len(asks), "selection_rule": rule,
         "asked_by": datetime.fromisoformat(closed["asked_by"]) if closed.get("asked_by") else None,
     })
 
@@ -291,3 +294,44 @@ def decide_asker(
     )
     stored[decision.author_hash] = decision.to_dict()
     return DecisionResult(outcome, follow_up, (set_state(decisions_key(theme_id), stored), *writes))
+
+
+def placed_follow_up(
+    rules: ThemeRules,
+    tables: ThemeTables,
+    command: ThemeCommand,
+    work: ProductWork,
+    member: SuggestionThemed,
+    partition: int,
+    *,
+    now: datetime,
+) -> tuple[Emit | None, tuple[TableWrite, ...], str]:
+    """An ask a product manager placed in a theme that has shipped: its person, when the closure
+    did not thank them, no decision excludes them and the ask was made before shipping, is thanked
+    by a follow-up closure of their own (the key an ``include_asker`` would use, so they never
+    hear twice). Returns the closure to publish first (or None), the closure record's update and
+    what the outcome says.
+    """
+    theme_id = command.theme_id
+    closed = tables.state(closed_key(theme_id))
+    if closed is None:
+        return None, (), "The ask is in the theme; its closure will thank it (asked before shipping)."
+    person = author_hash_of(member)
+    if person in closed["thanked"]:
+        return None, (), f"Its person was thanked in {closed['closure_key']} already."
+    decision = decisions_of(tables, _merged_into(work, theme_id)).get(person)
+    if decision is not None and not decision.include:
+        return None, (), f"Its person is excluded from this theme's closures ({decision.rule}); not thanked."
+    cutoff = datetime.fromisoformat(closed["asked_by"]) if closed.get("asked_by") else None
+    if cutoff is not None and not asked_before(member.asked_at, cutoff):
+        return None, (), f"Asked after the change shipped ({closed['closure_key']}): never thanked for it."
+    placement = AskerDecision(author_hash=person, include=True, actor=command.actor, reason=command.reason,
+                              command_id=command.command_id, at=now)
+    closure = follow_up_closure(closed, [member], placement, rules=rules, product=command.product, now=now,
+                                rule=RULE_PLACED)
+    log = f"follow-up closure {closure.closure_key}: 1 person (a placed ask)"
+    emit = Emit(CLOSURES, closure.closure_key, closure, partition=partition, once=True,
+                checkpoint=AFTER_FOLLOW_UP, log=log)
+    record = {**closed, "thanked": sorted({*closed["thanked"], person})}
+    message = f"Thanked in the follow-up closure {closure.closure_key}; nobody else hears twice."
+    return emit, (set_state(closed_key(theme_id), record),), message

@@ -44,6 +44,7 @@ from models.themes.asker_decisions import (
     closed_record,
     decide_asker,
     decisions_of,
+    placed_follow_up,
     with_decisions,
 )
 from models.themes.askers import askers_of, erasure_members, hand_over, members_of_theme
@@ -192,10 +193,20 @@ def decision_effects(
         config=rules.engine.config,
     )
     items.extend(set_member(sid, payload) for sid, payload in members.items())
-    items.append(outcome_emit(result.outcome, partition, checkpoint=AFTER_OUTCOME))
+    outcome = result.outcome
+    if command.kind is CommandKind.PLACE and outcome.accepted and command.suggestion_id in members:
+        placed = SuggestionThemed.model_validate(members[command.suggestion_id])
+        follow_up, updates, said = placed_follow_up(rules, tables, command, work, placed, partition, now=now)
+        if follow_up is not None:
+            items.insert(0, follow_up)  # published first: a crash after it re-derives the same key
+        closed.extend(updates)
+        outcome = outcome.model_copy(update={
+            "message": said, "closure_key": follow_up.key if follow_up is not None else None,
+        })
+    items.append(outcome_emit(outcome, partition, checkpoint=AFTER_OUTCOME))
     items.extend(set_state(life_key(tid), state) for tid, state in lives.items())
     items.extend(closed)
-    items.append(set_state(outcome_key(command.command_id), result.outcome.model_dump(mode="json")))
+    items.append(set_state(outcome_key(command.command_id), outcome.model_dump(mode="json")))
     everything = bool(result.step.merged) or result.step.reclustered
     items.extend(work_writes(work, result.step, previous_pool=previous_pool, everything=everything))
     return Effects(items)

@@ -14,8 +14,9 @@ from contracts.lifecycle import ClosureEvent, hash_author
 from contracts.topics import CLOSURES
 from models.closure_selection import RULE_NO_MODEL, RULE_PLACED
 from models.themes.asker_decisions import closed_key
-from tests.unit.test_theme_commands import DIM, TOPICS
-from tests.unit.test_themes_service import SERVICE, T0, command_record, detected, seeded, themes
+from models.themes.effects import Effects
+from tests.unit.test_theme_commands import DIM, TOPICS, vector
+from tests.unit.test_themes_service import SERVICE, T0, command_record, detected, outcome_of, seeded, themes
 
 
 class DirectionEmbedder:
@@ -188,3 +189,42 @@ def test_an_ask_a_product_manager_placed_in_the_theme_is_thanked_whatever_its_co
     # its words point elsewhere: the rules alone would leave it out
     assert verdicts[stray] == ("thanked", RULE_PLACED)
     assert closure.thanked_asks == 7 and closure.left_out_asks == 0
+
+
+def test_an_ask_placed_in_a_theme_after_it_shipped_is_thanked_once_by_a_follow_up() -> None:
+    tables, broker = seeded()
+    dark, _ = themes(tables)
+    service = replace(SERVICE, embedder=DirectionEmbedder({"dark": 0, "export": 1}))
+    asks = []
+    for n, at in ((30, T0 + timedelta(hours=1)), (31, T0 + timedelta(hours=2)), (32, T0 + timedelta(days=2))):
+        ask = detected(n, 1, "walker" if n < 32 else "latecomer", at=at)
+        ask = ask.model_copy(update={"embedding": [float(x) for x in vector(n - 28, n)]})  # each alone
+        broker.apply(service.suggestion(tables, ask, now=at))
+        asks.append(ask.suggestion_id)
+    assert all(tables.work("acme").themes.locate(sid) == "pool" for sid in asks)
+    shipped = service.command(tables, ship(dark, released=T0.date().isoformat(), note="Dark mode is here."),
+                              now=T0 + timedelta(days=3))
+    broker.apply(shipped)
+    first = closure_of(shipped)
+
+    def place(n: int, sid: str) -> Effects:
+        effects = service.command(tables, command_record(f"cmd-place-{n}", dark, "place", suggestion_id=sid),
+                                  now=T0 + timedelta(days=4))
+        broker.apply(effects)
+        return effects
+
+    effects = place(1, asks[0])
+    follow_up = closure_of(effects)
+    walker = hash_author("x", "walker")
+    assert follow_up.closure_key == f"{first.closure_key}:+{walker}"
+    assert follow_up.follow_up_of == first.closure_key
+    assert [(a.suggestion_id, a.rule) for a in follow_up.judged] == [(asks[0], RULE_PLACED)]
+    assert follow_up.public_posts == [] and len(follow_up.replies) == 1 and follow_up.people_count == 1
+    outcome = outcome_of(effects)
+    assert outcome.accepted and outcome.closure_key == follow_up.closure_key
+    assert walker in tables.state(closed_key(dark))["thanked"]
+
+    again = place(2, asks[1])  # the same person, another ask: they hear once
+    assert again.emits(CLOSURES) == [] and "already" in (outcome_of(again).message or "")
+    late = place(3, asks[2])  # asked after the release: never thanked for it
+    assert late.emits(CLOSURES) == [] and "after the change shipped" in (outcome_of(late).message or "")
