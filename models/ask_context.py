@@ -29,7 +29,9 @@ is unchanged. Two things differ from the ask's words:
    nothing and is left out, so praise does not pull asks together.
 3. **A reason is not an ask.** A unit right after an ask that only says what the ask would do
    ("Photo markers on my recorded track pls. Would make sharing hikes so much nicer", "... That
-   would save me hours") reads like an ask to a sentence judge ("would make", "would be") but
+   would save me hours", "Please add a dark theme. Also saves battery on OLED phones!") or how
+   little would do ("... the surrounding map tiles for offline. Even a 10km radius would do.")
+   reads like an ask to a sentence judge ("would make", "would be") but
    asks for nothing more: it is the ask before it's reason (:func:`is_reason`), and the judge
    does not count it as a second ask of the comment, which would place its person in a theme of
    what they never asked for ("sharing hikes"). A reason the judge takes for an ask after a unit
@@ -123,8 +125,13 @@ have a route planner", "this needs a trip widget"), not the object an ask points
 
 _REASON = re.compile(
     r"^\W*(?:(?:it|that|this|which|and|so)\s+)?"
-    r"(?:would|will|could|might|(?:it|that|this|which)['’]d|(?:it|that|this)['’]ll)\s+"
-    r"(?:really\s+|also\s+|definitely\s+|probably\s+)?(?:make|be|help|save|mean|give|use)\b",
+    r"(?:(?:would|will|could|might|(?:it|that|this|which)['’]d|(?:it|that|this)['’]ll)\s+"
+    r"(?:really\s+|also\s+|definitely\s+|probably\s+)?(?:make|be|help|save|mean|give|use)\b"
+    # what the ask does besides: "Also saves battery on OLED phones!", "It also helps at night"
+    r"|also\s+(?:saves|helps|makes|means|gives|keeps|looks)\b"
+    # how little would do: "Even a 10km radius would do.", "Even a simple one would be enough"
+    r"|even\s+(?:just\s+)?(?:a|an|the|one|some|something|basic|simple)\b[^.!?]*?"
+    r"\b(?:would|will|['’]d)\s+(?:do|work|suffice|help|be\s+(?:enough|fine|ok|okay|great|nice|good))\b)",
     re.IGNORECASE,
 )
 _NAMES_A_WANT = re.compile(r"\b(?:if|to|when|an?\s+option|option|feature|ability|way)\b", re.IGNORECASE)
