@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from api.common import ERRORS, NOT_FOUND, ApiError, Pm
 from api.parameters import ReadThemeId
 from api.readmodel.schema import OutcomeRow, SuggestionRow, SuggestionVectorRow, ThemeHistoryRow, ThemeRow
+from api.reads import placed_asks
 from api.schemas import ClosurePreview, PreviewAsk
 from api.search import SemanticIndex
 from api.security import Role
@@ -110,27 +111,9 @@ def _read(
             )
         }
         decisions = _decisions(session, theme_id)
-        placed = _placed(session, theme_id) & set(ids)
+        placed = placed_asks(session, theme_id) & set(ids)
         session.expunge_all()
     return theme, members, vectors, decisions, placed
-
-
-def _placed(session: Session, theme_id: str) -> set[str]:
-    """The asks a product manager placed in the theme or in a theme merged into it: the
-    ``suggestion`` of each ``place`` entry that names where the ask came from (``from=``; the
-    entry of the theme it left says ``to=``). ``suggestion`` is the last field of such an entry.
-    """
-    merged = list(session.scalars(select(ThemeRow.theme_id).where(ThemeRow.merged_into == theme_id)))
-    details = session.scalars(
-        select(ThemeHistoryRow.detail).where(
-            ThemeHistoryRow.theme_id.in_([theme_id, *merged]), ThemeHistoryRow.kind == "place"
-        )
-    )
-    return {
-        detail.split("suggestion=", 1)[1]
-        for detail in details
-        if detail.startswith("from=") and "suggestion=" in detail
-    }
 
 
 def _decisions(session: Session, theme_id: str) -> dict[str, AskerDecision]:

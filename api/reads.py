@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import re
 
-from api.readmodel.schema import ClosureImpactRow, ClosureRow, MonthlyUpdateRow, SuggestionRow, ThemeRow
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.readmodel.schema import (
+    ClosureImpactRow,
+    ClosureRow,
+    MonthlyUpdateRow,
+    SuggestionRow,
+    ThemeHistoryRow,
+    ThemeRow,
+)
 from api.schemas import (
     ClosureImpactRead,
     ClosureRead,
@@ -35,8 +45,10 @@ def mask_handles(text: str | None) -> str | None:
     return None if text is None else HANDLE.sub("@…", LINK.sub(r"\1\2/…", text))
 
 
-def suggestion_read(row: SuggestionRow, *, handles: bool) -> SuggestionRead:
-    """One suggestion; ``handles`` shows its author's handle and the text unmasked."""
+def suggestion_read(row: SuggestionRow, *, handles: bool, placed: bool = False) -> SuggestionRead:
+    """One suggestion; ``handles`` shows its author's handle and the text unmasked; ``placed``: a
+    product manager placed it in its theme.
+    """
     return SuggestionRead(
         suggestion_id=row.suggestion_id,
         platform=row.platform,
@@ -50,6 +62,7 @@ def suggestion_read(row: SuggestionRow, *, handles: bool) -> SuggestionRead:
         duplicate_of=row.duplicate_of,
         duplicate_kind=row.duplicate_kind,
         author_handle=row.author_handle if handles else None,
+        placed=placed,
     )
 
 
@@ -140,3 +153,21 @@ def monthly_update_read(row: MonthlyUpdateRow, *, handles: bool) -> MonthlyUpdat
         published_at=row.published_at,
         event=event,
     )
+
+
+def placed_asks(session: Session, theme_id: str) -> set[str]:
+    """The asks a product manager placed in the theme or in a theme merged into it: the
+    ``suggestion`` of each ``place`` entry that names where the ask came from (``from=``; the
+    entry of the theme it left says ``to=``). ``suggestion`` is the last field of such an entry.
+    """
+    merged = list(session.scalars(select(ThemeRow.theme_id).where(ThemeRow.merged_into == theme_id)))
+    details = session.scalars(
+        select(ThemeHistoryRow.detail).where(
+            ThemeHistoryRow.theme_id.in_([theme_id, *merged]), ThemeHistoryRow.kind == "place"
+        )
+    )
+    return {
+        detail.split("suggestion=", 1)[1]
+        for detail in details
+        if detail.startswith("from=") and "suggestion=" in detail
+    }

@@ -86,6 +86,9 @@ class SuggestionRead(Body):
     duplicate_of: str | None
     duplicate_kind: str | None
     author_handle: str | None = None
+    placed: bool = Field(
+        default=False, description="A product manager placed this ask in its theme: re-clusters leave it."
+    )
 
 
 class ReviewItem(Body):

@@ -25,7 +25,7 @@ from api.readmodel.schema import (
     ThemeHistoryRow,
     ThemeRow,
 )
-from api.reads import suggestion_read, theme_read
+from api.reads import placed_asks, suggestion_read, theme_read
 from api.schemas import (
     AloneItem,
     AloneReport,
@@ -389,6 +389,7 @@ def _add_theme_route(router: APIRouter, *, engine: Engine) -> None:
                 .order_by(ThemeHistoryRow.at)
             ).all()
             handles = caller.role >= Role.pm
+            placed = placed_asks(session, theme_id)
             shipped_at = shipped_cutoff(session, theme_id)
             after = 0 if shipped_at is None else session.scalar(
                 select(func.count()).select_from(SuggestionRow)
@@ -400,7 +401,9 @@ def _add_theme_route(router: APIRouter, *, engine: Engine) -> None:
                 cost=row.cost,
                 release=row.release,
                 weekly_counts=weekly_counts(row.weekly_counts or {}),
-                suggestions=[suggestion_read(m, handles=handles) for m in members],
+                suggestions=[
+                    suggestion_read(m, handles=handles, placed=m.suggestion_id in placed) for m in members
+                ],
                 history=[
                     HistoryRead(
                         command_id=h.command_id,

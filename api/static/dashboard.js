@@ -760,7 +760,8 @@ async function openTheme(themeId) {
         ? el("details", { class: "small" }, el("summary", { class: "muted" }, "from the comment"), el("blockquote", {}, s.comment_text))
         : null,
       el("div", { class: "muted small" }, `${s.platform} · ${fmtDay(s.asked_at)}${s.author_handle ? ` · ${s.author_handle}` : ""}${s.duplicate_kind ? ` · ${s.duplicate_kind} duplicate` : ""}`,
-        theme.shipped_at && new Date(s.asked_at) > new Date(theme.shipped_at) ? el("span", { class: "pill after-shipping-pill" }, "asked after shipping") : null),
+        theme.shipped_at && new Date(s.asked_at) > new Date(theme.shipped_at) ? el("span", { class: "pill after-shipping-pill" }, "asked after shipping") : null,
+        s.placed ? el("span", { class: "pill placed-pill", title: "A product manager placed this ask here; re-clusters leave it" }, "placed by a person") : null),
       canDecide() && theme.status !== "merged" && s.duplicate_kind !== "exact"
         ? el("div", { class: "review-actions move-actions" },
           el("button", { type: "button", class: "button-quiet move-open", title: "This ask wants another theme's idea: find the themes closest to it",

@@ -704,4 +704,8 @@ def test_a_pm_moves_an_ask_of_a_theme_to_another_from_its_drawer(browser: Any, s
     history = stack.get(f"/themes/{source}", stack.viewer)["history"]
     assert any(h["kind"] == "place" and h["detail"] == f"suggestion={ask['suggestion_id']}, to={target}"
                for h in history)
+    page.evaluate("(themeId) => openTheme(themeId)", target)  # the theme it joined marks it
+    page.wait_for_selector(f"#detail[data-theme-id='{target}'][data-state='ready']")
+    moved_item = page.locator("#detail ul.suggestions > li", has_text=ask["text"])
+    expect(moved_item.locator(".placed-pill")).to_have_count(1)
     assert log.unexpected("/commands/") == []

@@ -540,3 +540,7 @@ def test_an_ask_a_pm_placed_in_the_theme_is_thanked_by_the_preview_whatever_its_
         )
         assert verdicts[late["suggestion_id"]]["verdict"] == "asked_after_shipping"  # never thanked for it
         assert after["thanked"] == 1 and after["left_out"] == before["left_out"] - 1
+        detail = client.get("/themes/t-maps", headers=pm).json()
+        assert {a["suggestion_id"] for a in detail["suggestions"] if a["placed"]} == {
+            c2["suggestion_id"], late["suggestion_id"]
+        }
