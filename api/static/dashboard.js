@@ -401,6 +401,10 @@ async function loadAlone(current) {
   }
   const [data] = await Promise.all([getJson("/themes/alone", params({ limit: ALONE_SHOWN }), state.key), state.rolePromise]);
   if (!current()) return;
+  // where a pm may place an ask besides its closest theme: the product's other live themes
+  const themes = canDecide() && data.alone
+    ? (await getJson("/themes", { product: state.product, sort: "authors", limit: 200 }, state.key)).items : [];
+  if (!current()) return;
   const total = data.alone + data.in_themes;
   note.textContent = total ? `${fmtInt(data.alone)} of ${fmtInt(total)} asks · ${Math.round((100 * data.alone) / total)}%` : "";
   if (!data.alone) {
@@ -420,11 +424,14 @@ async function loadAlone(current) {
       el("span", { class: "muted" }, ` ${aloneNote(item)}`),
       item.nearest_theme_id && item.reason === "near_theme"
         ? el("button", { type: "button", class: "button-quiet", onclick: () => openTheme(item.nearest_theme_id) }, "that theme") : null),
-    canDecide() && item.nearest_theme_id && PLACEABLE.has(item.reason)
+    canDecide() && PLACEABLE.has(item.reason) && themes.length
       ? el("div", { class: "review-actions" },
-        el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "place" },
+        item.nearest_theme_id ? el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "place", target: item.nearest_theme_id },
           title: `It asks for “${item.nearest_theme_title}”: place it in that theme, where re-clusters leave it`,
-          onclick: (event) => placeAsk(event.target, item) }, `Add to “${item.nearest_theme_title}”`))
+          onclick: (event) => placeAsk(event, item, { theme_id: item.nearest_theme_id, title: item.nearest_theme_title }) },
+        `Add to “${item.nearest_theme_title}”`) : null,
+        ...otherThemeChoice(themes.filter((t) => t.theme_id !== item.nearest_theme_id), "Add",
+          (event, target) => placeAsk(event, item, target)))
       : null,
   ));
   fill(panel("alone"), "ready", el("div", {}, counts, el("ul", { class: "alone-list" }, list)));
@@ -455,18 +462,12 @@ async function offerThemes(button, theme, ask) {
   const offered = near.items.filter((other) => other.theme_id !== theme.theme_id);
   const shown = new Set([theme.theme_id, ...offered.map((other) => other.theme_id)]);
   const rest = all.items.filter((other) => !shown.has(other.theme_id));
-  const choice = el("select", { class: "move-choice", "aria-label": "another theme" },
-    el("option", { value: "" }, "another theme…"),
-    rest.map((other) => el("option", { value: other.theme_id }, themeName(other))));
-  const moveChosen = el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "place" }, disabled: true,
-    onclick: (event) => choice.value && move(rest.find((other) => other.theme_id === choice.value))(event) }, "Move");
-  choice.addEventListener("change", () => { moveChosen.disabled = !choice.value; });
   actions.append(el("span", { class: "muted tiny" }, "Move to "),
     ...offered.map((other) => el("button", {
       type: "button", class: "button-quiet decide", dataset: { decision: "place", target: other.theme_id },
       title: `cosine ${other.similarity.toFixed(2)} to its centre`, onclick: move(other),
     }, `“${themeName(other)}”`)),
-    rest.length ? choice : null, rest.length ? moveChosen : null);
+    ...otherThemeChoice(rest, "Move", (event, target) => move(target)(event)));
 }
 
 /** A "place" history entry in words: "an ask from no theme", "an ask from t-…", "an ask to t-…". */
@@ -480,11 +481,26 @@ function placeNote(detail) {
 const PLACEABLE = new Set(["near_theme", "near_ask", "unique"]);
 
 /** Place an ask in no theme in its closest theme (pm): the worker decides; it leaves the list at the next load. */
-function placeAsk(button, item) {
-  const path = `/themes/${encodeURIComponent(item.nearest_theme_id)}/place`;
+function placeAsk(event, item, target) {
+  const path = `/themes/${encodeURIComponent(target.theme_id)}/place`;
   const body = { suggestion_id: item.suggestion.suggestion_id, reason: "asks for this theme's idea (dashboard)" };
-  return decideRow(button.closest(".alone-item"), () => sendJson("POST", path, body, state.key),
-    `Placed in “${item.nearest_theme_title}”.`);
+  return decideRow(event.target.closest(".alone-item"), () => sendJson("POST", path, body, state.key),
+    `Placed in “${themeName(target)}”.`);
+}
+
+/** A list of other themes and a button that sends an ask to the one chosen: [select, button]. */
+function otherThemeChoice(themes, label, send) {
+  if (!themes.length) return [];
+  const choice = el("select", { class: "move-choice", "aria-label": "another theme" },
+    el("option", { value: "" }, "another theme…"),
+    themes.map((theme) => el("option", { value: theme.theme_id }, themeName(theme))));
+  const go = el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "place" }, disabled: true,
+    onclick: (event) => {
+      const target = themes.find((theme) => theme.theme_id === choice.value);
+      if (target) send(event, target);
+    } }, label);
+  choice.addEventListener("change", () => { go.disabled = !choice.value; });
+  return [choice, go];
 }
 
 /** The short line beside an alone ask's reason (the whole sentence is its tooltip). */

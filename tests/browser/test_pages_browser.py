@@ -643,8 +643,13 @@ def test_a_pm_places_an_ask_in_no_theme_in_its_closest_theme_and_a_viewer_cannot
     page = open_dashboard(browser, stack, log, "?product=trailmate")
     wait_panels(page)
     item = page.locator(f"#panel-alone li.alone-item[data-suggestion-id='{sid}']")
-    button = item.locator("button[data-decision='place']")
+    button = item.locator(f"button[data-target='{target}']")
     assert button.inner_text() == f"Add to “{chosen['nearest_theme_title']}”"
+    # any other live theme is a choice too, for when the closest is not the one it asks for
+    options = item.locator("select.move-choice option")
+    values = options.evaluate_all("(options) => options.map((o) => o.value)")
+    live = stack.get("/themes", stack.viewer, product="trailmate", limit=200)["items"]
+    assert sorted(v for v in values if v) == sorted(t["theme_id"] for t in live if t["theme_id"] != target)
     button.click()
     # (a theme that shipped thanks the ask's person in a follow-up closure, and the note says so)
     expect(item.locator(".decision-note")).to_contain_text(
