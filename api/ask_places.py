@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.common import ERRORS, NOT_FOUND, ApiError, Viewer
-from api.parameters import NO_NUL
+from api.parameters import SuggestionId
 from api.readmodel.schema import LIVE_STATUSES, SuggestionRow, SuggestionVectorRow, ThemeRow
 from api.reads import theme_read
 from api.schemas import AskPlaces, ThemeNear
@@ -26,8 +26,6 @@ from api.security import Role
 from api.themes import live_theme_members, matrix_of
 from models.embedding import l2_normalize
 from models.themes.alone import theme_centres
-
-SuggestionId = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_NUL)]
 
 
 def ask_places_router(*, engine: Engine) -> APIRouter:

@@ -48,10 +48,17 @@ def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRou
     """The pm's theme commands and ``GET /commands/{command_id}``."""
     router = APIRouter()
 
-    async def publish(caller: Caller, theme_id: str, kind: CommandKind, **fields: Any) -> CommandAccepted:
+    async def publish(
+        caller: Caller, theme_id: str, kind: CommandKind, *, of_product: str | None = None, **fields: Any
+    ) -> CommandAccepted:
+        """Publish ``kind`` for ``theme_id``'s product (404 without that theme; with ``of_product``,
+        also when the theme is another product's).
+        """
         product = await asyncio.to_thread(_product_of, engine, theme_id)
         if product is None:
             raise ApiError(404, "not_found", f"no theme {theme_id}")
+        if of_product is not None and of_product != product:
+            raise ApiError(404, "not_found", f"no suggestion {fields.get('suggestion_id')} of {product}")
         command = ThemeCommand(
             command_id=new_command_id("api"),
             product=product,
@@ -117,11 +124,9 @@ def commands_router(settings: Settings, *, engine: Engine, send: Send) -> APIRou
         known = await asyncio.to_thread(_suggestion_product, engine, body.suggestion_id)
         if known is None:
             raise ApiError(404, "not_found", f"no suggestion {body.suggestion_id}")
-        theme_product = await asyncio.to_thread(_product_of, engine, theme_id)
-        if theme_product is not None and theme_product != known:
-            raise ApiError(404, "not_found", f"no suggestion {body.suggestion_id} of {theme_product}")
         return await publish(
-            caller, theme_id, CommandKind.PLACE, suggestion_id=body.suggestion_id, reason=body.reason
+            caller, theme_id, CommandKind.PLACE, of_product=known, suggestion_id=body.suggestion_id,
+            reason=body.reason,
         )
 
     @command_route("/themes/{theme_id}/askers/{author_hash}/include")

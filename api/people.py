@@ -15,15 +15,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from sqlalchemy import Engine, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.common import ACCEPTED, Admin, ApiError, Pm, Send
-from api.parameters import NO_NUL
+from api.parameters import SuggestionId
 from api.readmodel.project import forget
 from api.readmodel.schema import SuggestionRow, ThemeRow
 from api.schemas import (
@@ -37,8 +37,6 @@ from contracts.events import event_json
 from contracts.lifecycle import AuthorErased, CommandKind, ThemeCommand, hash_author, new_command_id
 from contracts.settings import Settings
 from contracts.topics import ERASURES, THEME_COMMANDS
-
-SuggestionId = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_NUL)]
 
 
 def people_router(settings: Settings, *, engine: Engine, send: Send) -> APIRouter:

@@ -454,7 +454,7 @@ def _place(
 ) -> CommandRefused | list[ThemeState]:
     """The theme the ask joins names it and where it came from; the theme it left (when one held
     it and is tracked) names it and where it went. No status changes: a closed theme may take an
-    ask too (a product manager may then include its person, whom a follow-up closure thanks).
+    ask too (after shipping, a follow-up closure thanks its person: ``placed_follow_up``).
     """
     if command.from_theme == theme.theme_id:
         message = f"{command.suggestion_id!r} is in theme {theme.theme_id!r} already."
