@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from api.common import ERRORS, NOT_FOUND, ApiError, Pm
 from api.parameters import ReadThemeId
 from api.readmodel.schema import OutcomeRow, SuggestionRow, SuggestionVectorRow, ThemeHistoryRow, ThemeRow
-from api.reads import placed_asks
+from api.reads import placed_asks, theme_asks
 from api.schemas import ClosurePreview, PreviewAsk
 from api.search import SemanticIndex
 from api.security import Role
@@ -100,7 +100,7 @@ def _read(
         if theme is None:
             raise ApiError(404, "not_found", f"no theme {theme_id}")
         members = list(session.scalars(
-            select(SuggestionRow).where(SuggestionRow.theme_id == theme_id)
+            select(SuggestionRow).where(theme_asks(session, theme.product, theme_id))
             .order_by(SuggestionRow.asked_at, SuggestionRow.suggestion_id)
         ).all())
         ids = [m.suggestion_id for m in members]

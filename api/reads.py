@@ -9,8 +9,9 @@ scheme and host, ``https://x.com/…``); closures lose their people, replies and
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.readmodel.schema import (
@@ -29,7 +30,7 @@ from api.schemas import (
     SuggestionRead,
     ThemeRead,
 )
-from contracts.events import LifecycleStatus
+from contracts.events import ATTACHING, LifecycleStatus, follows_original
 from contracts.impact import ClosureImpact
 
 HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+(?<!\.)")
@@ -171,3 +172,78 @@ def placed_asks(session: Session, theme_id: str) -> set[str]:
         for detail in details
         if detail.startswith("from=") and "suggestion=" in detail
     }
+
+
+_CHUNK = 500
+LISTED_REPEATS = 5_000
+"""Bounds a listing query's parameters: a theme's repeats are far fewer."""
+
+
+@dataclass(frozen=True)
+class RepeatHome:
+    """Where a repeat's own row says it is (``own``) and where it lives (``home``): the theme of
+    the ask it repeats, followed through repeats of repeats (None: that ask is in no theme).
+    """
+
+    own: str | None
+    home: str | None
+
+
+def repeat_homes(session: Session, product: str) -> dict[str, RepeatHome]:
+    """The product's asks that live beside what they repeat
+    (:func:`~contracts.events.follows_original`) and whose original the read model holds, each
+    with its :class:`RepeatHome`.
+    """
+    attached: dict[str, tuple[str | None, str]] = {
+        suggestion_id: (theme_id, str(original))
+        for suggestion_id, theme_id, original, kind in session.execute(
+            select(
+                SuggestionRow.suggestion_id, SuggestionRow.theme_id, SuggestionRow.duplicate_of,
+                SuggestionRow.duplicate_kind,
+            ).where(
+                SuggestionRow.product == product,
+                SuggestionRow.duplicate_kind.in_(ATTACHING),
+                SuggestionRow.duplicate_of.is_not(None),
+            )
+        )
+        if follows_original(kind, theme_id)
+    }
+    if not attached:
+        return {}
+    roots: dict[str, str] = {}
+    for suggestion_id, (_, original) in attached.items():
+        seen, current = {suggestion_id}, original
+        while current in attached and current not in seen:  # a repeat of a repeat
+            seen.add(current)
+            current = attached[current][1]
+        if current not in attached:  # not a circle of repeats
+            roots[suggestion_id] = current
+    theme_of: dict[str, str | None] = {}
+    ids = sorted(set(roots.values()))
+    for start in range(0, len(ids), _CHUNK):
+        for suggestion_id, theme_id in session.execute(
+            select(SuggestionRow.suggestion_id, SuggestionRow.theme_id).where(
+                SuggestionRow.suggestion_id.in_(ids[start : start + _CHUNK])
+            )
+        ):
+            theme_of[suggestion_id] = theme_id
+    return {
+        suggestion_id: RepeatHome(attached[suggestion_id][0], theme_of[root])
+        for suggestion_id, root in roots.items()
+        if root in theme_of
+    }
+
+
+def theme_asks(session: Session, product: str, theme_id: str) -> ColumnElement[bool]:
+    """The condition on :class:`SuggestionRow` that selects a theme's asks: its rows, less the
+    repeats whose original lives elsewhere now, and the repeats whose original lives in it (made
+    while it was alone, or in a theme it has since left): counted among the theme's people and
+    thanked by its closures, so listed and previewed with it.
+    """
+    homes = repeat_homes(session, product)
+    here = sorted(sid for sid, where in homes.items() if where.home == theme_id and where.own != theme_id)
+    away = sorted(sid for sid, where in homes.items() if where.own == theme_id and where.home != theme_id)
+    own = SuggestionRow.theme_id == theme_id
+    if away:
+        own = and_(own, SuggestionRow.suggestion_id.not_in(away[:LISTED_REPEATS]))
+    return or_(own, SuggestionRow.suggestion_id.in_(here[:LISTED_REPEATS])) if here else own

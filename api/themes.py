@@ -25,7 +25,7 @@ from api.readmodel.schema import (
     ThemeHistoryRow,
     ThemeRow,
 )
-from api.reads import placed_asks, suggestion_read, theme_read
+from api.reads import LISTED_REPEATS, placed_asks, repeat_homes, suggestion_read, theme_asks, theme_read
 from api.schemas import (
     AloneItem,
     AloneReport,
@@ -41,7 +41,6 @@ from api.security import Role
 from contracts.events import LifecycleStatus, Platform
 from models.embedding import EMBEDDING_DIM
 from models.themes.alone import REASONS, AloneAsk, AloneReason, alone_reasons, theme_centres
-from models.themes.askers import ATTACHING
 
 LIVE = LIVE_STATUSES
 ALONE_CONSIDERED = 2_000
@@ -49,7 +48,6 @@ ALONE_CONSIDERED = 2_000
 CENTRE_MEMBERS = 20_000
 """Most recent theme members whose vectors give the themes' centres there."""
 _CHUNK = 500
-_LISTED_REPEATS = 5_000  # bounds the query's parameters; a theme's repeats are far fewer
 
 
 def themes_router(*, engine: Engine, semantic: SemanticIndex) -> APIRouter:
@@ -178,12 +176,21 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
                     )
                 )
             }
-            # a repeat lives beside what it repeats: one of a theme's asks is in that theme
-            beside = _repeats_in_themes(session, product, set(titles))
+            # a repeat lives beside what it repeats: one of a theme's asks is in that theme,
+            # whatever theme its own row names
+            homes = repeat_homes(session, product)
+            beside = {sid for sid, where in homes.items() if where.own is None and where.home in titles}
             counted = select(func.count()).select_from(SuggestionRow).where(SuggestionRow.product == product)
-            alone_total = (session.scalar(counted.where(SuggestionRow.theme_id.is_(None))) or 0) - len(beside)
+            # ...and one whose original is alone now is alone with it
+            strayed = sorted(sid for sid, at in homes.items() if at.own is not None and at.home is None)
+            in_none = session.scalar(counted.where(SuggestionRow.theme_id.is_(None))) or 0
+            alone_total = in_none - len(beside) + len(strayed)
             themed = session.scalar(counted.where(SuggestionRow.theme_id.in_(list(titles)))) or 0
-            in_themes = themed + len(beside)
+            in_themes = (
+                themed
+                - sum(1 for where in homes.values() if where.own in titles)
+                + sum(1 for where in homes.values() if where.home in titles)
+            )
             # the reasons need only who asked and what each ask repeats; whole rows are read for
             # the asks shown
             rows = [
@@ -196,7 +203,13 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
                         SuggestionRow.duplicate_kind,
                         SuggestionRow.duplicate_of,
                     )
-                    .where(SuggestionRow.product == product, SuggestionRow.theme_id.is_(None))
+                    .where(
+                        SuggestionRow.product == product,
+                        or_(
+                            SuggestionRow.theme_id.is_(None),
+                            SuggestionRow.suggestion_id.in_(strayed[:LISTED_REPEATS]),
+                        ),
+                    )
                     .order_by(SuggestionRow.asked_at.desc(), SuggestionRow.suggestion_id)
                     .limit(ALONE_CONSIDERED + len(beside))
                 ).all()
@@ -251,47 +264,6 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
             reasons=counts,
             items=items,
         )
-
-
-def _repeats_in_themes(session: Session, product: str, live: set[str]) -> dict[str, str]:
-    """The product's repeats in no theme (exact or automatic duplicates: placed as mentions of what
-    they repeat) whose original, followed through repeats of repeats, is in one of the ``live``
-    themes, each with that theme: they count there, not alone. A repeat made while its original
-    was alone keeps no theme of its own when the original later joins one.
-    """
-    attached: dict[str, str] = {
-        suggestion_id: str(original)
-        for suggestion_id, original in session.execute(
-            select(SuggestionRow.suggestion_id, SuggestionRow.duplicate_of).where(
-                SuggestionRow.product == product,
-                SuggestionRow.theme_id.is_(None),
-                SuggestionRow.duplicate_kind.in_(ATTACHING),
-                SuggestionRow.duplicate_of.is_not(None),
-            )
-        )
-    }
-    if not attached:
-        return {}
-    originals = set(attached.values()) - set(attached)
-    theme_of: dict[str, str | None] = {}
-    ids = sorted(originals)
-    for start in range(0, len(ids), _CHUNK):
-        for suggestion_id, theme_id in session.execute(
-            select(SuggestionRow.suggestion_id, SuggestionRow.theme_id).where(
-                SuggestionRow.suggestion_id.in_(ids[start : start + _CHUNK])
-            )
-        ):
-            theme_of[suggestion_id] = theme_id
-    beside: dict[str, str] = {}
-    for suggestion_id, original in attached.items():
-        seen, current = {suggestion_id}, original
-        while current in attached and current not in seen:  # a repeat of a repeat
-            seen.add(current)
-            current = attached[current]
-        theme = theme_of.get(current)
-        if theme is not None and theme in live:
-            beside[suggestion_id] = theme
-    return beside
 
 
 def _vectors(session: Session, suggestion_ids: list[str]) -> dict[str, bytes]:
@@ -371,12 +343,9 @@ def _add_theme_route(router: APIRouter, *, engine: Engine) -> None:
             row = session.get(ThemeRow, theme_id)
             if row is None:
                 raise ApiError(404, "not_found", f"no theme {theme_id}")
-            # the theme's asks, and the repeats of them that were made while their original was
-            # alone: counted among the theme's people and thanked by its closures, so listed too
-            repeats = sorted(_repeats_in_themes(session, row.product, {theme_id}))
-            listed = or_(
-                SuggestionRow.theme_id == theme_id, SuggestionRow.suggestion_id.in_(repeats[:_LISTED_REPEATS])
-            )
+            # the theme's asks, with the repeats of them made while their original was alone or
+            # in another theme: counted among the theme's people and thanked by its closures
+            listed = theme_asks(session, row.product, theme_id)
             members = session.scalars(
                 select(SuggestionRow)
                 .where(listed)

@@ -486,6 +486,25 @@ class DuplicateKind(enum.StrEnum):
     """A ``review`` a person rejected: a suggestion of its own, not a duplicate."""
 
 
+ATTACHING = (DuplicateKind.EXACT.value, DuplicateKind.AUTO.value)
+"""The duplicate kinds attached without a person's review: see :func:`follows_original`."""
+
+
+def follows_original(duplicate_kind: str | None, theme_id: str | None) -> bool:
+    """Whether a member record of this kind and theme lives where what it repeats lives (counted
+    in that theme, thanked by its closures), whatever theme its own record names.
+
+    An ``exact`` repeat always does: it was counted as a mention of its original and never
+    clustered, so its record keeps the theme its original had when it came, and the original may
+    have moved since (a re-cluster, a product manager's ``place``). An ``auto`` near-duplicate is
+    clustered as a suggestion of its own and its record follows it; it goes with its original only
+    while it is in no theme itself.
+    """
+    if duplicate_kind == DuplicateKind.EXACT.value:
+        return True
+    return duplicate_kind == DuplicateKind.AUTO.value and theme_id is None
+
+
 class SuggestionThemed(Event):
     """Where one suggestion lives, on the compacted ``feedback.theme-members`` keyed by suggestion id.
 
@@ -495,6 +514,8 @@ class SuggestionThemed(Event):
     said it is not a duplicate). ``text`` is the ask and ``ask_start``/``ask_end`` its span in
     the comment; the comment reference (platform, comment id, url, thread) lets a closure reply
     in the original thread. Two asks of one comment are two members, possibly of two themes.
+    An exact repeat (and an automatic near-duplicate in no theme of its own) lives where what it
+    repeats lives now; its ``theme_id`` says where that was when it came (:func:`follows_original`).
     ``rating`` is the comment's store rating, where it has one: with the comment's text it says how
     the ask was made (:class:`models.tone.Tone`), which the theme's impact counts.
     """

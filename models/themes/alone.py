@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from contracts.events import ATTACHING
 from models.embedding import l2_normalize
-from models.themes.askers import ATTACHING
 from models.themes.config import ThemeConfig
 
 REASONS = ("repeat", "under_review", "near_ask", "near_theme", "unique")

@@ -11,31 +11,47 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from contracts.events import DuplicateKind, SuggestionThemed
+from contracts.events import SuggestionThemed, follows_original
 from contracts.lifecycle import hash_author
 from models.theme_mapping import handed_over
 from models.themes.people import ErasureResult
 
-ATTACHING = (DuplicateKind.EXACT.value, DuplicateKind.AUTO.value)
-
 
 def askers_of(members: Iterable[dict[str, Any]], theme_ids: set[str]) -> list[SuggestionThemed]:
-    """Member records of ``theme_ids``, and (transitively) the duplicates attached to them
-    (exact repeats and near-duplicates merged without review, which live beside what they repeat).
+    """Member records of ``theme_ids``, and (transitively) the duplicates that live beside them
+    (:func:`~contracts.events.follows_original`: exact repeats, and near-duplicates merged without
+    review while they are in no theme of their own).
+
+    Such a duplicate is chosen through its original only, never by the theme its own record
+    names; one whose original is unknown (or a circle of repeats) stands by its own record.
     """
-    chosen: dict[str, dict[str, Any]] = {}
-    duplicates: list[dict[str, Any]] = []
-    for raw in members:
-        if raw.get("theme_id") in theme_ids:
-            chosen[raw["suggestion_id"]] = raw
-        elif raw.get("duplicate_of") and raw.get("duplicate_kind") in ATTACHING:
-            duplicates.append(raw)
+    records = {raw["suggestion_id"]: raw for raw in members}
+
+    def original(raw: dict[str, Any]) -> str | None:
+        attached = follows_original(raw.get("duplicate_kind"), raw.get("theme_id"))
+        return str(raw["duplicate_of"]) if attached and raw.get("duplicate_of") in records else None
+
+    def rooted(raw: dict[str, Any]) -> bool:
+        """Whether following what ``raw`` repeats ends at a record that repeats nothing."""
+        seen = {raw["suggestion_id"]}
+        current = original(raw)
+        while current is not None:
+            if current in seen:
+                return False
+            seen.add(current)
+            current = original(records[current])
+        return True
+
+    attached = {sid for sid, raw in records.items() if original(raw) is not None and rooted(raw)}
+    chosen = {
+        sid: raw for sid, raw in records.items() if raw.get("theme_id") in theme_ids and sid not in attached
+    }
     grew = True
     while grew:
         extra = {
-            raw["suggestion_id"]: raw
-            for raw in duplicates
-            if raw["suggestion_id"] not in chosen and raw["duplicate_of"] in chosen
+            sid: records[sid]
+            for sid in attached
+            if sid not in chosen and records[sid]["duplicate_of"] in chosen
         }
         chosen.update(extra)
         grew = bool(extra)

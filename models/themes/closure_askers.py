@@ -16,7 +16,7 @@ from datetime import datetime
 
 import numpy as np
 
-from contracts.events import SuggestionThemed
+from contracts.events import SuggestionThemed, follows_original
 from models.closure_selection import (
     RULE_AFTER_SHIPPING,
     RULE_DECLINED,
@@ -60,6 +60,27 @@ class AskerSelection:
         return sum(1 for _, judgement in self.judged if judgement.verdict is verdict)
 
 
+def with_repeats(asks: Collection[str], members: Sequence[SuggestionThemed]) -> set[str]:
+    """``asks`` (suggestion ids) and those of ``members`` that live beside one of them
+    (:func:`~contracts.events.follows_original`, transitively): a repeat goes where what it repeats
+    goes, a product manager's placement included.
+    """
+    chosen = set(asks)
+    attached = [
+        m for m in members
+        if m.duplicate_of is not None
+        and follows_original(m.duplicate_kind.value if m.duplicate_kind else None, m.theme_id)
+    ]
+    grew = True
+    while grew:
+        extra = {
+            m.suggestion_id for m in attached if m.suggestion_id not in chosen and m.duplicate_of in chosen
+        }
+        chosen |= extra
+        grew = bool(extra)
+    return chosen
+
+
 def with_placements(selection: AskerSelection, placed: Collection[str]) -> AskerSelection:
     """``selection`` with the asks a product manager placed in the theme (``placed``: suggestion
     ids) thanked when asked before shipping (:func:`~models.closure_selection.placed_judgement`);
@@ -67,6 +88,7 @@ def with_placements(selection: AskerSelection, placed: Collection[str]) -> Asker
     """
     if selection.cutoff is None or not placed:
         return selection
+    placed = with_repeats(placed, [member for member, _ in selection.judged])
     judged = tuple(
         (member, placed_judgement(judgement) if member.suggestion_id in placed else judgement)
         for member, judgement in selection.judged

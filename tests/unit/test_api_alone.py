@@ -47,6 +47,10 @@ ASKS: list[tuple[str, str, str, str | None, DuplicateKind | None, str | None, bo
     # repeats of a theme's ask (directly, and a repeat of that repeat) live beside it: not alone
     ("r1", "u20", "offline maps download", None, DuplicateKind.EXACT, "m1", True),
     ("r2", "u21", "offline maps download", None, DuplicateKind.AUTO, "r1", True),
+    # a repeat made while the ask it repeats was in the merged theme: it went with that ask
+    ("s1", "u24", "offline maps for hiking", "t-gone", DuplicateKind.EXACT, "m2", True),
+    # a repeat whose own row names a live theme its original has left (for the alone one a4)
+    ("s2", "u25", "bring back the compass widget", "t-maps", DuplicateKind.EXACT, "a4", True),
     # repeats that point at each other (never written so, but read safely)
     ("c1", "u22", "a trail journal", None, DuplicateKind.EXACT, "c2", True),
     ("c2", "u23", "a trail journal", None, DuplicateKind.EXACT, "c1", True),
@@ -60,6 +64,7 @@ EXPECTED = {
     "a6": "under_review",
     "a7": "unique",
     "a8": "unique",
+    "s2": "repeat",
     "c1": "repeat",
     "c2": "repeat",
 }
@@ -130,11 +135,13 @@ def _get(world: tuple[TestClient, dict[str, str]], role: str = "viewer", **param
 
 def test_every_ask_in_no_theme_is_listed_with_its_reason(world: tuple[TestClient, dict[str, str]]) -> None:
     report = _get(world, product=PRODUCT, limit=500)
-    assert report["alone"] == 10 and report["considered"] == 10
-    assert report["in_themes"] == 5  # the merged theme's member is not in a live theme; the repeats are
+    assert report["alone"] == 11 and report["considered"] == 11
+    # the merged theme's member is not in a live theme; the repeats of the live theme's asks are,
+    # and the repeat of an alone ask is alone with it whatever its row says
+    assert report["in_themes"] == 6
     got = {item["suggestion"]["suggestion_id"]: item["reason"] for item in report["items"]}
     assert got == EXPECTED
-    assert report["reasons"] == {"repeat": 3, "under_review": 1, "near_ask": 2, "near_theme": 1, "unique": 3}
+    assert report["reasons"] == {"repeat": 4, "under_review": 1, "near_ask": 2, "near_theme": 1, "unique": 3}
     by_id = {item["suggestion"]["suggestion_id"]: item for item in report["items"]}
     assert by_id["a1"]["nearest_theme_id"] == "t-maps"
     assert by_id["a1"]["nearest_theme_title"] == "Offline maps"
@@ -151,7 +158,7 @@ def test_alone_asks_filter_by_reason_mask_people_below_pm_and_need_a_product(
 ) -> None:
     near = _get(world, product=PRODUCT, reason="near_ask")
     assert sorted(item["suggestion"]["suggestion_id"] for item in near["items"]) == ["a2", "a3"]
-    assert near["alone"] == 10  # the counts stay those of the product
+    assert near["alone"] == 11  # the counts stay those of the product
     assert _get(world, product=PRODUCT, limit=1)["items"][0]["suggestion"]["author_handle"] is None
     as_pm = _get(world, role="pm", product=PRODUCT, limit=1)
     assert as_pm["items"][0]["suggestion"]["author_handle"] == "@u23"
@@ -189,13 +196,24 @@ def test_a_themes_detail_lists_the_repeats_of_its_asks_made_while_they_were_alon
     response = client.get("/themes/t-maps", headers=viewer)
     assert response.status_code == 200, response.text
     listed = {item["suggestion_id"]: item for item in response.json()["suggestions"]}
-    # its three asks, the repeat of m1 and the repeat of that repeat: what its people count and
-    # its closure thanks; not the ask under review, nor the alone ask close to it
-    assert set(listed) == {"m1", "m2", "m3", "r1", "r2"}
+    # its three asks, the repeat of m1, the repeat of that repeat and the repeat of m2 made while m2
+    # was in the merged theme: what its people count and its closure thanks; not the ask under
+    # review, nor the alone ask close to it, nor the repeat of an alone ask its row still names
+    assert set(listed) == {"m1", "m2", "m3", "r1", "r2", "s1"}
     assert listed["r1"]["duplicate_of"] == "m1" and listed["r2"]["duplicate_of"] == "r1"
-    assert [s["suggestion_id"] for s in response.json()["suggestions"]][:2] == ["r2", "r1"]  # newest first
+    newest = [s["suggestion_id"] for s in response.json()["suggestions"]][:3]
+    assert newest == ["s1", "r2", "r1"]  # newest first
     limited = client.get("/themes/t-maps", params={"suggestions_limit": 2}, headers=viewer)
-    assert [s["suggestion_id"] for s in limited.json()["suggestions"]] == ["r2", "r1"]
+    assert [s["suggestion_id"] for s in limited.json()["suggestions"]] == ["s1", "r2"]
     # a theme none of whose asks is repeated lists its own asks only
     merged = client.get("/themes/t-gone", headers=viewer).json()
     assert [s["suggestion_id"] for s in merged["suggestions"]] == ["g1"]
+
+
+def test_a_closure_preview_weighs_the_asks_the_theme_lists(world: tuple[TestClient, dict[str, str]]) -> None:
+    client, keys = world
+    response = client.get("/themes/t-maps/closure-preview", params={"title": "Offline maps"},
+                          headers={"X-API-Key": keys["pm"]})
+    assert response.status_code == 200, response.text
+    # the repeats that live beside its asks are weighed with them; the repeat of an alone ask is not
+    assert {ask["suggestion_id"] for ask in response.json()["asks"]} == {"m1", "m2", "m3", "r1", "r2", "s1"}

@@ -43,13 +43,16 @@ def closure_of(effects: object) -> ClosureEvent:
     return emit.value
 
 
-def ship(dark: str, *, released: str | None, title: str = "Dark mode", note: str | None = None) -> object:
+def ship(
+    dark: str, *, released: str | None, title: str = "Dark mode", note: str | None = None,
+    command_id: str = "cmd-ship",
+) -> object:
     release: dict[str, object] = {"name": "Acme", "version": "2.4.0"}
     if released:
         release["date"] = released
     if note:
         release["note"] = note
-    return command_record("cmd-ship", dark, "set_status", status="shipped", title=title, release=release)
+    return command_record(command_id, dark, "set_status", status="shipped", title=title, release=release)
 
 
 def test_asks_made_after_the_release_stay_out_of_the_thanks_and_are_counted() -> None:
@@ -228,3 +231,42 @@ def test_an_ask_placed_in_a_theme_after_it_shipped_is_thanked_once_by_a_follow_u
     assert again.emits(CLOSURES) == [] and "already" in (outcome_of(again).message or "")
     late = place(3, asks[2])  # asked after the release: never thanked for it
     assert late.emits(CLOSURES) == [] and "after the change shipped" in (outcome_of(late).message or "")
+
+
+def test_a_repeat_goes_with_the_ask_it_repeats_when_a_product_manager_places_that_ask() -> None:
+    tables, broker = seeded()
+    dark, export = themes(tables)
+    service = replace(SERVICE, embedder=DirectionEmbedder({"dark": 0, "export": 1}))
+    stray = next(m for m in tables.work("acme").themes.themes[export].sample)
+    original = tables.member(stray.suggestion_id)
+    assert original is not None
+    # another person repeats the stray word for word while it is in "export"
+    echo = detected(40, 1, "echo", at=T0 + timedelta(hours=2))
+    echo = echo.model_copy(update={
+        "comment": echo.comment.model_copy(update={"text": original["text"]}),
+        "ask": echo.ask.model_copy(update={"text": original["text"], "end": len(original["text"])}),
+        "embedding": [float(x) for x in stray.vector],
+    })
+    broker.apply(service.suggestion(tables, echo, now=T0 + timedelta(days=1, hours=1)))
+    record = tables.member(echo.suggestion_id)
+    assert record is not None and record["duplicate_kind"] == "exact"
+    assert record["duplicate_of"] == stray.suggestion_id and record["theme_id"] == export
+
+    broker.apply(service.command(
+        tables, command_record("cmd-place", dark, "place", suggestion_id=stray.suggestion_id),
+        now=T0 + timedelta(days=2),
+    ))
+    echo_hash = hash_author("x", "echo")
+    exact = tables.work("acme").themes.themes[dark].authors.exact
+    assert exact is not None and echo_hash in exact
+
+    released = T0.date().isoformat()
+    left = closure_of(service.command(
+        tables, ship(export, released=released, title="Export", command_id="cmd-ship-export"),
+        now=T0 + timedelta(days=3),
+    ))
+    assert echo.suggestion_id not in {a.suggestion_id for a in left.judged}
+    assert "echo" not in {r.author_id for r in left.replies}
+    placed = closure_of(service.command(tables, ship(dark, released=released, command_id="cmd-ship-dark"),
+                                        now=T0 + timedelta(days=3)))
+    assert "echo" in {r.author_id for r in placed.replies}
