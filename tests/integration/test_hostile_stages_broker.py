@@ -1,9 +1,10 @@
 """Hostile records at every stage, against the real broker and worker, with a SIGKILL in between.
 
 Records are produced straight to each stage's input topic, as any producer with access to the
-cluster can: oversized comments, dates at the calendar's edges, records of the wrong shape. Every
-input offset must end in the stage's output or its dead-letter topic, no stage may stop, and a
-restart after a SIGKILL must neither lose nor repeat a dead letter.
+cluster can: oversized comments, dates at the calendar's edges, records of the wrong shape, and a
+product manager's commands of every wrong kind. Every input offset must end in the stage's output
+or its dead-letter topic (a command: in exactly one refusal with its code), no stage may stop, and
+a restart after a SIGKILL must neither lose nor repeat a dead letter.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from contracts.events import (
     SuggestionThemed,
     event_json,
 )
+from contracts.lifecycle import CommandOutcome
 from contracts.topics import (
     COMMENTS,
     COMMENTS_ACCEPTED,
@@ -36,7 +38,10 @@ from contracts.topics import (
     COMMENTS_VALIDATED_DLQ,
     SUGGESTIONS,
     SUGGESTIONS_DLQ,
+    THEME_COMMANDS,
+    THEME_COMMANDS_DLQ,
     THEME_MEMBERS,
+    THEME_OUTCOMES,
 )
 from messaging.admin import ensure_topics
 from messaging.readback import Record, read_topic
@@ -94,6 +99,27 @@ def suggestion(index: int, created_at: datetime | str) -> tuple[bytes, bytes]:
     return b"hostile", event_json(event)
 
 
+def place(command_id: str, **changes: object) -> bytes:
+    """A ``place`` command of the hostile product, with ``changes`` to its fields."""
+    body: dict[str, object] = {
+        "command_id": command_id, "product": "hostile", "theme_id": "t-nope", "kind": "place",
+        "suggestion_id": "x:h1010#1", "actor": "pm", "reason": "", "issued_at": T0.isoformat(),
+    }
+    body.update(changes)
+    return json.dumps({k: v for k, v in body.items() if v is not None}).encode()
+
+
+# a person's commands of the worst kinds: each ends in exactly one refusal, with its code
+HOSTILE_COMMANDS: list[tuple[bytes, bytes, str]] = [
+    (b"hostile", b"[]", "invalid_command"),
+    (b"hostile", place("cmd-no-ask", suggestion_id=None), "invalid_command"),
+    (b"hostile", place("cmd-nul-ask", suggestion_id="x:h1\u0000#1"), "unknown_suggestion"),
+    (b"hostile", place("cmd-huge-ask", suggestion_id="x" * 100_000), "invalid_command"),
+    (b"other", place("cmd-wrong-key"), "wrong_key"),
+    (b"hostile", place("cmd-no-theme"), "unknown_theme"),
+]
+
+
 def offsets(records: Iterable[Record]) -> set[tuple[int, int]]:
     return {(r.partition, r.offset) for r in records}
 
@@ -145,6 +171,9 @@ def test_hostile_records_at_every_stage_are_dead_lettered_and_no_stage_stops(
         suggestions_dlq = read_topic(settings, SUGGESTIONS_DLQ, expect=1, timeout=60, settle=2)
         comments_in = read_topic(settings, COMMENTS, expect=len(raw_comments) + 10, settle=0)
         suggestions_in = read_topic(settings, SUGGESTIONS, expect=11, settle=0)
+        produce(settings, THEME_COMMANDS, [(key, value) for key, value, _ in HOSTILE_COMMANDS])
+        outcomes = read_topic(settings, THEME_OUTCOMES, expect=len(HOSTILE_COMMANDS), timeout=120, settle=3)
+        commands_dlq = read_topic(settings, THEME_COMMANDS_DLQ, expect=0, timeout=5, settle=2)
     finally:
         worker.stop()
     log = worker.log_tail()
@@ -196,3 +225,10 @@ def test_hostile_records_at_every_stage_are_dead_lettered_and_no_stage_stops(
     assert expected <= placed, (expected - placed, log)
     theme_letters = letters(suggestions_dlq)
     assert [(d.stage, d.reason.value) for d in theme_letters] == [("themes", "unreadable_record")]
+
+    # theme commands: every hostile command refused once, with its code; none stops the stage
+    refusals = [CommandOutcome.model_validate_json(r.value) for r in outcomes]
+    assert sorted((o.accepted, o.code) for o in refusals) == sorted(
+        (False, code) for _, _, code in HOSTILE_COMMANDS
+    ), log
+    assert commands_dlq == [], letters(commands_dlq)
