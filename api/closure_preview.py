@@ -100,7 +100,7 @@ def _read(
         if theme is None:
             raise ApiError(404, "not_found", f"no theme {theme_id}")
         members = list(session.scalars(
-            select(SuggestionRow).where(theme_asks(session, theme.product, theme_id))
+            select(SuggestionRow).where(theme_asks(session, theme_id))
             .order_by(SuggestionRow.asked_at, SuggestionRow.suggestion_id)
         ).all())
         ids = [m.suggestion_id for m in members]

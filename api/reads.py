@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from api.readmodel.schema import (
     ClosureImpactRow,
@@ -189,6 +189,39 @@ class RepeatHome:
     home: str | None
 
 
+def _root_themes(session: Session, originals: dict[str, str]) -> dict[str, str | None]:
+    """For each repeat (``originals``: its id and the id of what it repeats), the theme of the ask
+    its chain of repeats ends at (None: in no theme); a repeat whose chain reaches an ask the read
+    model does not hold, or turns in a circle, is left out (it stands by its own row).
+    """
+    pointer = dict(originals)
+    seen = {repeat: {repeat} for repeat in originals}
+    rows: dict[str, tuple[str | None, str | None, str | None]] = {}
+    homes: dict[str, str | None] = {}
+    while pointer:
+        wanted = sorted(set(pointer.values()) - rows.keys())
+        for start in range(0, len(wanted), _CHUNK):
+            for suggestion_id, theme_id, original, kind in session.execute(
+                select(
+                    SuggestionRow.suggestion_id, SuggestionRow.theme_id, SuggestionRow.duplicate_of,
+                    SuggestionRow.duplicate_kind,
+                ).where(SuggestionRow.suggestion_id.in_(wanted[start : start + _CHUNK]))
+            ):
+                rows[suggestion_id] = (theme_id, original, kind)
+        further: dict[str, str] = {}
+        for repeat, current in pointer.items():
+            if current not in rows:
+                continue
+            theme_id, original, kind = rows[current]
+            if original is None or not follows_original(kind, theme_id):
+                homes[repeat] = theme_id
+            elif original not in seen[repeat]:  # a repeat of a repeat
+                seen[repeat].add(original)
+                further[repeat] = original
+        pointer = further
+    return homes
+
+
 def repeat_homes(session: Session, product: str) -> dict[str, RepeatHome]:
     """The product's asks that live beside what they repeat
     (:func:`~contracts.events.follows_original`) and whose original the read model holds, each
@@ -208,42 +241,70 @@ def repeat_homes(session: Session, product: str) -> dict[str, RepeatHome]:
         )
         if follows_original(kind, theme_id)
     }
-    if not attached:
-        return {}
-    roots: dict[str, str] = {}
-    for suggestion_id, (_, original) in attached.items():
-        seen, current = {suggestion_id}, original
-        while current in attached and current not in seen:  # a repeat of a repeat
-            seen.add(current)
-            current = attached[current][1]
-        if current not in attached:  # not a circle of repeats
-            roots[suggestion_id] = current
-    theme_of: dict[str, str | None] = {}
-    ids = sorted(set(roots.values()))
-    for start in range(0, len(ids), _CHUNK):
-        for suggestion_id, theme_id in session.execute(
-            select(SuggestionRow.suggestion_id, SuggestionRow.theme_id).where(
-                SuggestionRow.suggestion_id.in_(ids[start : start + _CHUNK])
-            )
-        ):
-            theme_of[suggestion_id] = theme_id
-    return {
-        suggestion_id: RepeatHome(attached[suggestion_id][0], theme_of[root])
-        for suggestion_id, root in roots.items()
-        if root in theme_of
-    }
+    homes = _root_themes(session, {repeat: original for repeat, (_, original) in attached.items()})
+    return {repeat: RepeatHome(attached[repeat][0], home) for repeat, home in homes.items()}
 
 
-def theme_asks(session: Session, product: str, theme_id: str) -> ColumnElement[bool]:
+def theme_asks(session: Session, theme_id: str) -> ColumnElement[bool]:
     """The condition on :class:`SuggestionRow` that selects a theme's asks: its rows, less the
     repeats whose original lives elsewhere now, and the repeats whose original lives in it (made
     while it was alone, or in a theme it has since left): counted among the theme's people and
-    thanked by its closures, so listed and previewed with it.
+    thanked by its closures, so listed and previewed with it. Found from the theme's own rows
+    (by what repeats them), not from every repeat of the product.
     """
-    homes = repeat_homes(session, product)
-    here = sorted(sid for sid, where in homes.items() if where.home == theme_id and where.own != theme_id)
-    away = sorted(sid for sid, where in homes.items() if where.own == theme_id and where.home != theme_id)
-    own = SuggestionRow.theme_id == theme_id
+    own = {
+        suggestion_id: str(original)
+        for suggestion_id, original, kind in session.execute(
+            select(
+                SuggestionRow.suggestion_id, SuggestionRow.duplicate_of, SuggestionRow.duplicate_kind
+            ).where(
+                SuggestionRow.theme_id == theme_id,
+                SuggestionRow.duplicate_kind.in_(ATTACHING),
+                SuggestionRow.duplicate_of.is_not(None),
+            )
+        )
+        if follows_original(kind, theme_id)
+    }
+    homes = _root_themes(session, own)
+    away = sorted(repeat for repeat, home in homes.items() if home != theme_id)
+    original = aliased(SuggestionRow)
+    level = {
+        repeat
+        for repeat, repeat_theme, kind, of in session.execute(
+            select(
+                SuggestionRow.suggestion_id, SuggestionRow.theme_id, SuggestionRow.duplicate_kind,
+                SuggestionRow.duplicate_of,
+            )
+            .join(original, SuggestionRow.duplicate_of == original.suggestion_id)
+            .where(
+                original.theme_id == theme_id,
+                SuggestionRow.duplicate_kind.in_(ATTACHING),
+                or_(SuggestionRow.theme_id.is_(None), SuggestionRow.theme_id != theme_id),
+            )
+        )
+        # what it repeats is rooted here: one of the theme's asks, or a repeat of one
+        if follows_original(kind, repeat_theme) and (of not in own or homes.get(of) == theme_id)
+    }
+    here: set[str] = set()
+    while level:  # and the repeats of those repeats
+        here |= level
+        found: set[str] = set()
+        ids = sorted(level)
+        for start in range(0, len(ids), _CHUNK):
+            for repeat, repeat_theme, kind in session.execute(
+                select(
+                    SuggestionRow.suggestion_id, SuggestionRow.theme_id, SuggestionRow.duplicate_kind
+                ).where(
+                    SuggestionRow.duplicate_of.in_(ids[start : start + _CHUNK]),
+                    SuggestionRow.duplicate_kind.in_(ATTACHING),
+                )
+            ):
+                if follows_original(kind, repeat_theme) and repeat_theme != theme_id and repeat not in here:
+                    found.add(repeat)
+        level = found
+    condition = SuggestionRow.theme_id == theme_id
     if away:
-        own = and_(own, SuggestionRow.suggestion_id.not_in(away[:LISTED_REPEATS]))
-    return or_(own, SuggestionRow.suggestion_id.in_(here[:LISTED_REPEATS])) if here else own
+        condition = and_(condition, SuggestionRow.suggestion_id.not_in(away[:LISTED_REPEATS]))
+    if here:
+        condition = or_(condition, SuggestionRow.suggestion_id.in_(sorted(here)[:LISTED_REPEATS]))
+    return condition

@@ -345,7 +345,7 @@ def _add_theme_route(router: APIRouter, *, engine: Engine) -> None:
                 raise ApiError(404, "not_found", f"no theme {theme_id}")
             # the theme's asks, with the repeats of them made while their original was alone or
             # in another theme: counted among the theme's people and thanked by its closures
-            listed = theme_asks(session, row.product, theme_id)
+            listed = theme_asks(session, theme_id)
             members = session.scalars(
                 select(SuggestionRow)
                 .where(listed)

@@ -152,7 +152,7 @@ class SuggestionRow(Base):
     suggestion_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     product: Mapped[str] = mapped_column(String(ID), index=True)
     theme_id: Mapped[str | None] = mapped_column(String(ID), index=True)
-    duplicate_of: Mapped[str | None] = mapped_column(String(ID))
+    duplicate_of: Mapped[str | None] = mapped_column(String(ID), index=True)
     duplicate_kind: Mapped[str | None] = mapped_column(String(32), index=True)
     similarity: Mapped[float | None] = mapped_column(Float)
     platform: Mapped[str] = mapped_column(String(32))

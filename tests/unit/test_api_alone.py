@@ -49,6 +49,7 @@ ASKS: list[tuple[str, str, str, str | None, DuplicateKind | None, str | None, bo
     ("r2", "u21", "offline maps download", None, DuplicateKind.AUTO, "r1", True),
     # a repeat made while the ask it repeats was in the merged theme: it went with that ask
     ("s1", "u24", "offline maps for hiking", "t-gone", DuplicateKind.EXACT, "m2", True),
+    ("s3", "u26", "offline maps for hiking", "t-gone", DuplicateKind.EXACT, "s1", True),  # and of that one
     # a repeat whose own row names a live theme its original has left (for the alone one a4)
     ("s2", "u25", "bring back the compass widget", "t-maps", DuplicateKind.EXACT, "a4", True),
     # repeats that point at each other (never written so, but read safely)
@@ -138,7 +139,7 @@ def test_every_ask_in_no_theme_is_listed_with_its_reason(world: tuple[TestClient
     assert report["alone"] == 11 and report["considered"] == 11
     # the merged theme's member is not in a live theme; the repeats of the live theme's asks are,
     # and the repeat of an alone ask is alone with it whatever its row says
-    assert report["in_themes"] == 6
+    assert report["in_themes"] == 7
     got = {item["suggestion"]["suggestion_id"]: item["reason"] for item in report["items"]}
     assert got == EXPECTED
     assert report["reasons"] == {"repeat": 4, "under_review": 1, "near_ask": 2, "near_theme": 1, "unique": 3}
@@ -199,12 +200,12 @@ def test_a_themes_detail_lists_the_repeats_of_its_asks_made_while_they_were_alon
     # its three asks, the repeat of m1, the repeat of that repeat and the repeat of m2 made while m2
     # was in the merged theme: what its people count and its closure thanks; not the ask under
     # review, nor the alone ask close to it, nor the repeat of an alone ask its row still names
-    assert set(listed) == {"m1", "m2", "m3", "r1", "r2", "s1"}
+    assert set(listed) == {"m1", "m2", "m3", "r1", "r2", "s1", "s3"}
     assert listed["r1"]["duplicate_of"] == "m1" and listed["r2"]["duplicate_of"] == "r1"
-    newest = [s["suggestion_id"] for s in response.json()["suggestions"]][:3]
-    assert newest == ["s1", "r2", "r1"]  # newest first
+    newest = [s["suggestion_id"] for s in response.json()["suggestions"]][:4]
+    assert newest == ["s3", "s1", "r2", "r1"]  # newest first
     limited = client.get("/themes/t-maps", params={"suggestions_limit": 2}, headers=viewer)
-    assert [s["suggestion_id"] for s in limited.json()["suggestions"]] == ["s1", "r2"]
+    assert [s["suggestion_id"] for s in limited.json()["suggestions"]] == ["s3", "s1"]
     # a theme none of whose asks is repeated lists its own asks only
     merged = client.get("/themes/t-gone", headers=viewer).json()
     assert [s["suggestion_id"] for s in merged["suggestions"]] == ["g1"]
@@ -216,4 +217,5 @@ def test_a_closure_preview_weighs_the_asks_the_theme_lists(world: tuple[TestClie
                           headers={"X-API-Key": keys["pm"]})
     assert response.status_code == 200, response.text
     # the repeats that live beside its asks are weighed with them; the repeat of an alone ask is not
-    assert {ask["suggestion_id"] for ask in response.json()["asks"]} == {"m1", "m2", "m3", "r1", "r2", "s1"}
+    weighed = {ask["suggestion_id"] for ask in response.json()["asks"]}
+    assert weighed == {"m1", "m2", "m3", "r1", "r2", "s1", "s3"}
