@@ -255,15 +255,12 @@ def theme_asks(session: Session, theme_id: str) -> ColumnElement[bool]:
     own = {
         suggestion_id: str(original)
         for suggestion_id, original, kind in session.execute(
+            # by the theme's index alone: on the kind's, a planner would read every repeat
             select(
                 SuggestionRow.suggestion_id, SuggestionRow.duplicate_of, SuggestionRow.duplicate_kind
-            ).where(
-                SuggestionRow.theme_id == theme_id,
-                SuggestionRow.duplicate_kind.in_(ATTACHING),
-                SuggestionRow.duplicate_of.is_not(None),
-            )
+            ).where(SuggestionRow.theme_id == theme_id)
         )
-        if follows_original(kind, theme_id)
+        if original is not None and follows_original(kind, theme_id)
     }
     homes = _root_themes(session, own)
     away = sorted(repeat for repeat, home in homes.items() if home != theme_id)
@@ -276,14 +273,13 @@ def theme_asks(session: Session, theme_id: str) -> ColumnElement[bool]:
                 SuggestionRow.duplicate_of,
             )
             .join(original, SuggestionRow.duplicate_of == original.suggestion_id)
-            .where(
-                original.theme_id == theme_id,
-                SuggestionRow.duplicate_kind.in_(ATTACHING),
-                or_(SuggestionRow.theme_id.is_(None), SuggestionRow.theme_id != theme_id),
-            )
+            # from the theme's rows to what repeats them (kinds and themes are read here: on them
+            # a planner would start from every repeat of the product)
+            .where(original.theme_id == theme_id)
         )
         # what it repeats is rooted here: one of the theme's asks, or a repeat of one
-        if follows_original(kind, repeat_theme) and (of not in own or homes.get(of) == theme_id)
+        if repeat_theme != theme_id and follows_original(kind, repeat_theme)
+        and (of not in own or homes.get(of) == theme_id)
     }
     here: set[str] = set()
     while level:  # and the repeats of those repeats
@@ -294,10 +290,7 @@ def theme_asks(session: Session, theme_id: str) -> ColumnElement[bool]:
             for repeat, repeat_theme, kind in session.execute(
                 select(
                     SuggestionRow.suggestion_id, SuggestionRow.theme_id, SuggestionRow.duplicate_kind
-                ).where(
-                    SuggestionRow.duplicate_of.in_(ids[start : start + _CHUNK]),
-                    SuggestionRow.duplicate_kind.in_(ATTACHING),
-                )
+                ).where(SuggestionRow.duplicate_of.in_(ids[start : start + _CHUNK]))
             ):
                 if follows_original(kind, repeat_theme) and repeat_theme != theme_id and repeat not in here:
                     found.add(repeat)
