@@ -412,6 +412,13 @@ _MODALS = frozenset(
 not the name of what is asked for."""
 
 
+_NEGATIONS = frozenset(
+    ("dont", "doesnt", "didnt", "cant", "wont", "isnt", "arent", "wasnt", "werent", "wouldnt", "shouldnt",
+     "couldnt", "havent", "hasnt", "hadnt", "aint")
+)
+"""Negated verbs written without their apostrophe ("iOS doesnt have", "or dont make an app")."""
+
+
 def _reads_as_title(key: tuple[str, ...], content: frozenset[str]) -> bool:
     """Whether a run can be a title: no politeness or "can you" inside it, no negated verb (a
     complaint's words: "iOS doesn't have a back") or modal verb (:data:`_MODALS`), and no content
@@ -419,7 +426,7 @@ def _reads_as_title(key: tuple[str, ...], content: frozenset[str]) -> bool:
     """
     if _POLITE.intersection(key) or any(pair in _ASKING for pair in pairwise(key)):
         return False
-    if any(word.endswith("n't") or word in _MODALS for word in key):
+    if any(word.endswith("n't") or word in _NEGATIONS or word in _MODALS for word in key):
         return False
     return sum(1 for w in key if w in content) == len(content)
 

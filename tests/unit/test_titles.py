@@ -152,6 +152,11 @@ def test_a_complaint_s_negated_verb_is_no_title() -> None:
               "iOS doesn't have a home button", "iOS doesn't have reader mode"]
     title = theme_titles([theme(parity, 2), theme(DARK, 1)])[0]
     assert "n't" not in title and "ios" in title.lower(), title
+    # ...written without its apostrophe too, as fast typing does
+    plain = ["the iOS version doesnt have a back button", "iOS doesnt have a back button like Android",
+             "iOS doesnt have a home button", "iOS doesnt have reader mode"]
+    title = theme_titles([theme(plain, 2), theme(DARK, 1)])[0]
+    assert "doesnt" not in title.lower() and "ios" in title.lower(), title
 
 
 def test_a_latin_letter_alone_is_no_edge_of_a_title() -> None:
