@@ -42,7 +42,7 @@ from models.closure_selection import RULE_PLACED, AskJudgement, Verdict, asked_b
 from models.lifecycle import ClosureTrigger, ReleaseInfo
 from models.theme_commands import reject
 from models.theme_mapping import closure_event
-from models.themes.askers import askers_of
+from models.themes.askers import askers_of, repeats_of
 from models.themes.closure_askers import AskerSelection
 from models.themes.effects import Emit, TableWrite
 from models.themes.step_effects import ThemeRules, stored_life
@@ -309,29 +309,51 @@ def placed_follow_up(
     """An ask a product manager placed in a theme that has shipped: its person, when the closure
     did not thank them, no decision excludes them and the ask was made before shipping, is thanked
     by a follow-up closure of their own (the key an ``include_asker`` would use, so they never
-    hear twice). Returns the closure to publish first (or None), the closure record's update and
-    what the outcome says.
+    hear twice). The ask's repeats came with it (:func:`~contracts.events.follows_original`): the
+    people who repeated it before shipping are thanked in the same follow-up, on the same terms.
+    Returns the closure to publish first (or None), the closure record's update and what the
+    outcome says.
     """
     theme_id = command.theme_id
     closed = tables.state(closed_key(theme_id))
     if closed is None:
         return None, (), "The ask is in the theme; its closure will thank it (asked before shipping)."
-    person = author_hash_of(member)
-    if person in closed["thanked"]:
-        return None, (), f"Its person was thanked in {closed['closure_key']} already."
-    decision = decisions_of(tables, _merged_into(work, theme_id)).get(person)
-    if decision is not None and not decision.include:
-        return None, (), f"Its person is excluded from this theme's closures ({decision.rule}); not thanked."
+    theme_ids = _merged_into(work, theme_id)
+    repeats = sorted(repeats_of(tables.members(), member.suggestion_id),
+                     key=lambda m: (m.asked_at, m.suggestion_id))
+    decisions = decisions_of(tables, theme_ids)
     cutoff = datetime.fromisoformat(closed["asked_by"]) if closed.get("asked_by") else None
-    if cutoff is not None and not asked_before(member.asked_at, cutoff):
-        return None, (), f"Asked after the change shipped ({closed['closure_key']}): never thanked for it."
-    placement = AskerDecision(author_hash=person, include=True, actor=command.actor, reason=command.reason,
+    thanked = set(closed["thanked"])
+
+    def why_not(ask: SuggestionThemed) -> str | None:
+        person = author_hash_of(ask)
+        if person in thanked:
+            return f"Its person was thanked in {closed['closure_key']} already."
+        decision = decisions.get(person)
+        if decision is not None and not decision.include:
+            return f"Its person is excluded from this theme's closures ({decision.rule}); not thanked."
+        if cutoff is not None and not asked_before(ask.asked_at, cutoff):
+            return f"Asked after the change shipped ({closed['closure_key']}): never thanked for it."
+        return None
+
+    chosen: dict[str, SuggestionThemed] = {}  # one ask a person, the placed one first
+    for ask in (member, *repeats):
+        if why_not(ask) is None:
+            chosen.setdefault(author_hash_of(ask), ask)
+    if not chosen:
+        return None, (), why_not(member) or "Nobody to thank."
+    first = next(iter(chosen))
+    placement = AskerDecision(author_hash=first, include=True, actor=command.actor, reason=command.reason,
                               command_id=command.command_id, at=now)
-    closure = follow_up_closure(closed, [member], placement, rules=rules, product=command.product, now=now,
-                                rule=RULE_PLACED)
-    log = f"follow-up closure {closure.closure_key}: 1 person (a placed ask)"
+    closure = follow_up_closure(closed, list(chosen.values()), placement, rules=rules,
+                                product=command.product, now=now, rule=RULE_PLACED)
+    people = "1 person" if len(chosen) == 1 else f"{len(chosen)} people (the ask and its repeats)"
+    log = f"follow-up closure {closure.closure_key}: {people} (a placed ask)"
     emit = Emit(CLOSURES, closure.closure_key, closure, partition=partition, once=True,
                 checkpoint=AFTER_FOLLOW_UP, log=log)
-    record = {**closed, "thanked": sorted({*closed["thanked"], person})}
+    record = {**closed, "thanked": sorted(thanked | set(chosen))}
     message = f"Thanked in the follow-up closure {closure.closure_key}; nobody else hears twice."
+    if len(chosen) > 1:
+        message = (f"Thanked, with {len(chosen) - 1} who repeated the ask, in the follow-up closure "
+                   f"{closure.closure_key}; nobody else hears twice.")
     return emit, (set_state(closed_key(theme_id), record),), message

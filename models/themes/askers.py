@@ -58,6 +58,29 @@ def askers_of(members: Iterable[dict[str, Any]], theme_ids: set[str]) -> list[Su
     return [SuggestionThemed.model_validate(raw) for raw in chosen.values()]
 
 
+def repeats_of(members: Iterable[dict[str, Any]], suggestion_id: str) -> list[SuggestionThemed]:
+    """The member records that live beside ``suggestion_id`` (transitively, by
+    :func:`~contracts.events.follows_original`): they go wherever it goes.
+    """
+    followers = [
+        raw for raw in members
+        if raw.get("duplicate_of") and follows_original(raw.get("duplicate_kind"), raw.get("theme_id"))
+    ]
+    chosen: dict[str, dict[str, Any]] = {}
+    reached = {suggestion_id}
+    grew = True
+    while grew:
+        extra = {
+            raw["suggestion_id"]: raw
+            for raw in followers
+            if raw["duplicate_of"] in reached and raw["suggestion_id"] not in reached
+        }
+        chosen.update(extra)
+        reached |= set(extra)
+        grew = bool(extra)
+    return [SuggestionThemed.model_validate(raw) for raw in chosen.values()]
+
+
 def members_of_theme(members: Iterable[dict[str, Any]], theme_id: str) -> list[SuggestionThemed]:
     """The member records that live in ``theme_id``."""
     return [SuggestionThemed.model_validate(raw) for raw in members if raw.get("theme_id") == theme_id]

@@ -270,3 +270,40 @@ def test_a_repeat_goes_with_the_ask_it_repeats_when_a_product_manager_places_tha
     placed = closure_of(service.command(tables, ship(dark, released=released, command_id="cmd-ship-dark"),
                                         now=T0 + timedelta(days=3)))
     assert "echo" in {r.author_id for r in placed.replies}
+
+
+def test_an_ask_placed_after_shipping_brings_its_repeats_into_the_follow_up() -> None:
+    tables, broker = seeded()
+    dark, _ = themes(tables)
+    service = replace(SERVICE, embedder=DirectionEmbedder({"dark": 0, "export": 1}))
+    ask = detected(30, 1, "walker", at=T0 + timedelta(hours=1))
+    ask = ask.model_copy(update={"embedding": [float(x) for x in vector(2, 30)]})  # alone
+    echo = detected(31, 1, "echo", at=T0 + timedelta(hours=2))
+    echo = echo.model_copy(update={"comment": echo.comment.model_copy(update={"text": ask.comment.text}),
+                                   "ask": ask.ask, "embedding": ask.embedding})
+    late = detected(32, 1, "latecomer", at=T0 + timedelta(days=2))  # repeats it after the release
+    late = late.model_copy(update={"comment": late.comment.model_copy(update={"text": ask.comment.text}),
+                                   "ask": ask.ask, "embedding": ask.embedding})
+    for one in (ask, echo, late):
+        broker.apply(service.suggestion(tables, one, now=one.comment.created_at))
+    assert tables.member(echo.suggestion_id)["duplicate_kind"] == "exact"  # type: ignore[index]
+    assert tables.work("acme").themes.locate(ask.suggestion_id) == "pool"
+    shipped = service.command(tables, ship(dark, released=T0.date().isoformat(), note="Dark mode is here."),
+                              now=T0 + timedelta(days=3))
+    broker.apply(shipped)
+    first = closure_of(shipped)
+
+    effects = service.command(
+        tables, command_record("cmd-place", dark, "place", suggestion_id=ask.suggestion_id),
+        now=T0 + timedelta(days=4),
+    )
+    follow_up = closure_of(effects)
+    walker, echoed = hash_author("x", "walker"), hash_author("x", "echo")
+    assert follow_up.closure_key == f"{first.closure_key}:+{walker}"
+    assert [(a.suggestion_id, a.rule) for a in follow_up.judged] == [
+        (ask.suggestion_id, RULE_PLACED), (echo.suggestion_id, RULE_PLACED)
+    ]
+    assert follow_up.people_count == 2 and len(follow_up.replies) == 2 and follow_up.public_posts == []
+    broker.apply(effects)
+    assert {walker, echoed} <= set(tables.state(closed_key(dark))["thanked"])
+    assert hash_author("x", "latecomer") not in tables.state(closed_key(dark))["thanked"]
