@@ -299,8 +299,10 @@ class ClosureEvent(Event):
 
     A product manager's later decision to thank someone the closure did not publishes a
     *follow-up* closure (``follow_up_of`` names the first one's key; its own key is
-    ``{first key}:+{author_hash}``): it thanks that person alone, with replies in their threads
-    and no public post, so that nobody else is thanked twice. Version 2 records are read as 3.
+    ``{first key}:+{author_hash}``): it thanks that person alone (for an ask placed in the theme
+    after shipping, also the people who repeated that ask word for word before shipping), with
+    replies in their threads and no public post, so that nobody else is thanked twice. Version 2
+    records are read as 3.
     """
 
     schema_version: Literal[3] = 3
