@@ -39,5 +39,6 @@ WordsParam = Annotated[
 UtcInstant = Annotated[Instant, AfterValidator(_in_utc)]
 """An RFC 3339 date-time with an offset, turned to UTC (422 when UTC cannot hold it)."""
 ReadThemeId = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_NUL)]
-SuggestionId = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_NUL)]
 """A theme id in a read route's path."""
+SuggestionId = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_NUL)]
+"""A suggestion id in a route's path."""

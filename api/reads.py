@@ -264,7 +264,7 @@ def theme_asks(session: Session, theme_id: str) -> ColumnElement[bool]:
     }
     homes = _root_themes(session, own)
     away = sorted(repeat for repeat, home in homes.items() if home != theme_id)
-    original = aliased(SuggestionRow)
+    repeated = aliased(SuggestionRow)
     level = {
         repeat
         for repeat, repeat_theme, kind, of in session.execute(
@@ -272,10 +272,10 @@ def theme_asks(session: Session, theme_id: str) -> ColumnElement[bool]:
                 SuggestionRow.suggestion_id, SuggestionRow.theme_id, SuggestionRow.duplicate_kind,
                 SuggestionRow.duplicate_of,
             )
-            .join(original, SuggestionRow.duplicate_of == original.suggestion_id)
+            .join(repeated, SuggestionRow.duplicate_of == repeated.suggestion_id)
             # from the theme's rows to what repeats them (kinds and themes are read here: on them
             # a planner would start from every repeat of the product)
-            .where(original.theme_id == theme_id)
+            .where(repeated.theme_id == theme_id)
         )
         # what it repeats is rooted here: one of the theme's asks, or a repeat of one
         if repeat_theme != theme_id and follows_original(kind, repeat_theme)

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.close_the_loop import latest_members, replay_worker, settle
-from contracts.events import LIVE_THEME_STATUSES, SuggestionThemed, ThemeChanged, follows_original
+from contracts.events import LIVE_THEME_STATUSES, SuggestionThemed, ThemeChanged, follows_original, root_of
 from contracts.settings import Settings
 from contracts.topics import COMMENTS
 from youasked.interrupts import stopped_like_ctrl_c
@@ -97,17 +97,13 @@ def repeats_moved(members: dict[str, SuggestionThemed]) -> str:
     that names another theme than the one their ask is in now (their ask moved after they came):
     counted, listed and thanked where their ask is, not where their record says."""
     followers = {
-        sid: m for sid, m in members.items()
+        sid: m.duplicate_of for sid, m in members.items()
         if m.duplicate_of and follows_original(m.duplicate_kind.value if m.duplicate_kind else None, m.theme_id)
     }
     moved = joined = 0
-    for member in followers.values():
-        root, seen = member.duplicate_of, {member.suggestion_id}
-        while root in followers and root not in seen:
-            seen.add(root)
-            root = followers[root].duplicate_of
-        original = members.get(root or "")
-        if original is not None and root not in followers and original.theme_id != member.theme_id:
+    for sid in followers:
+        member, original = members[sid], members.get(root_of(followers, sid) or "")
+        if original is not None and original.theme_id != member.theme_id:
             moved += member.theme_id is not None
             joined += member.theme_id is None
     return (f"{len(followers)} repeats live with the ask they repeat; of them, {moved} have a record naming "

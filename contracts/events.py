@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeGuard
 
@@ -503,6 +504,37 @@ def follows_original(duplicate_kind: str | None, theme_id: str | None) -> bool:
     if duplicate_kind == DuplicateKind.EXACT.value:
         return True
     return duplicate_kind == DuplicateKind.AUTO.value and theme_id is None
+
+
+def repeating(followers: Mapping[str, str], originals: Iterable[str]) -> set[str]:
+    """The repeats among ``followers`` (a repeat's id -> the id it repeats, for records that
+    :func:`follows_original`) that lead to one of ``originals``, directly or through repeats of
+    repeats.
+    """
+    by_original: dict[str, list[str]] = {}
+    for repeat, original in followers.items():
+        by_original.setdefault(original, []).append(repeat)
+    reached = set(originals)
+    frontier = list(reached)
+    found: set[str] = set()
+    while frontier:
+        frontier = [r for original in frontier for r in by_original.get(original, ()) if r not in reached]
+        reached.update(frontier)
+        found.update(frontier)
+    return found
+
+
+def root_of(followers: Mapping[str, str], repeat: str) -> str | None:
+    """The id ``repeat``'s chain of repeats ends at (the first id that is no key of ``followers``),
+    or None when the chain turns in a circle.
+    """
+    seen, current = {repeat}, followers[repeat]
+    while current in followers:
+        if current in seen:
+            return None
+        seen.add(current)
+        current = followers[current]
+    return current
 
 
 class SuggestionThemed(Event):

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from contracts.events import SuggestionThemed, follows_original
+from contracts.events import SuggestionThemed, follows_original, repeating, root_of
 from contracts.lifecycle import hash_author
 from models.theme_mapping import handed_over
 from models.themes.people import ErasureResult
@@ -20,65 +20,36 @@ from models.themes.people import ErasureResult
 def askers_of(members: Iterable[dict[str, Any]], theme_ids: set[str]) -> list[SuggestionThemed]:
     """Member records of ``theme_ids``, and (transitively) the duplicates that live beside them
     (:func:`~contracts.events.follows_original`: exact repeats, and near-duplicates merged without
-    review while they are in no theme of their own).
+    review while they are in no theme of their own), in the members' order.
 
     Such a duplicate is chosen through its original only, never by the theme its own record
     names; one whose original is unknown (or a circle of repeats) stands by its own record.
     """
     records = {raw["suggestion_id"]: raw for raw in members}
-
-    def original(raw: dict[str, Any]) -> str | None:
-        attached = follows_original(raw.get("duplicate_kind"), raw.get("theme_id"))
-        return str(raw["duplicate_of"]) if attached and raw.get("duplicate_of") in records else None
-
-    def rooted(raw: dict[str, Any]) -> bool:
-        """Whether following what ``raw`` repeats ends at a record that repeats nothing."""
-        seen = {raw["suggestion_id"]}
-        current = original(raw)
-        while current is not None:
-            if current in seen:
-                return False
-            seen.add(current)
-            current = original(records[current])
-        return True
-
-    attached = {sid for sid, raw in records.items() if original(raw) is not None and rooted(raw)}
-    chosen = {
-        sid: raw for sid, raw in records.items() if raw.get("theme_id") in theme_ids and sid not in attached
+    followers = {
+        sid: str(raw["duplicate_of"])
+        for sid, raw in records.items()
+        if raw.get("duplicate_of") in records
+        and follows_original(raw.get("duplicate_kind"), raw.get("theme_id"))
     }
-    grew = True
-    while grew:
-        extra = {
-            sid: records[sid]
-            for sid in attached
-            if sid not in chosen and records[sid]["duplicate_of"] in chosen
-        }
-        chosen.update(extra)
-        grew = bool(extra)
-    return [SuggestionThemed.model_validate(raw) for raw in chosen.values()]
+    attached = {sid: original for sid, original in followers.items() if root_of(followers, sid) is not None}
+    chosen = {sid for sid, raw in records.items() if raw.get("theme_id") in theme_ids and sid not in attached}
+    chosen |= repeating(attached, chosen)
+    return [SuggestionThemed.model_validate(raw) for sid, raw in records.items() if sid in chosen]
 
 
 def repeats_of(members: Iterable[dict[str, Any]], suggestion_id: str) -> list[SuggestionThemed]:
     """The member records that live beside ``suggestion_id`` (transitively, by
     :func:`~contracts.events.follows_original`): they go wherever it goes.
     """
-    followers = [
-        raw for raw in members
+    records = {raw["suggestion_id"]: raw for raw in members}
+    followers = {
+        sid: str(raw["duplicate_of"])
+        for sid, raw in records.items()
         if raw.get("duplicate_of") and follows_original(raw.get("duplicate_kind"), raw.get("theme_id"))
-    ]
-    chosen: dict[str, dict[str, Any]] = {}
-    reached = {suggestion_id}
-    grew = True
-    while grew:
-        extra = {
-            raw["suggestion_id"]: raw
-            for raw in followers
-            if raw["duplicate_of"] in reached and raw["suggestion_id"] not in reached
-        }
-        chosen.update(extra)
-        reached |= set(extra)
-        grew = bool(extra)
-    return [SuggestionThemed.model_validate(raw) for raw in chosen.values()]
+    }
+    found = repeating(followers, [suggestion_id])
+    return [SuggestionThemed.model_validate(raw) for sid, raw in records.items() if sid in found]
 
 
 def members_of_theme(members: Iterable[dict[str, Any]], theme_id: str) -> list[SuggestionThemed]:

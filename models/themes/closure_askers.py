@@ -16,7 +16,7 @@ from datetime import datetime
 
 import numpy as np
 
-from contracts.events import SuggestionThemed, follows_original
+from contracts.events import SuggestionThemed, follows_original, repeating
 from models.closure_selection import (
     RULE_AFTER_SHIPPING,
     RULE_DECLINED,
@@ -65,20 +65,13 @@ def with_repeats(asks: Collection[str], members: Sequence[SuggestionThemed]) -> 
     (:func:`~contracts.events.follows_original`, transitively): a repeat goes where what it repeats
     goes, a product manager's placement included.
     """
-    chosen = set(asks)
-    attached = [
-        m for m in members
+    followers = {
+        m.suggestion_id: m.duplicate_of
+        for m in members
         if m.duplicate_of is not None
         and follows_original(m.duplicate_kind.value if m.duplicate_kind else None, m.theme_id)
-    ]
-    grew = True
-    while grew:
-        extra = {
-            m.suggestion_id for m in attached if m.suggestion_id not in chosen and m.duplicate_of in chosen
-        }
-        chosen |= extra
-        grew = bool(extra)
-    return chosen
+    }
+    return set(asks) | repeating(followers, asks)
 
 
 def with_placements(selection: AskerSelection, placed: Collection[str]) -> AskerSelection:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from contracts.events import repeating, root_of
 from contracts.lifecycle import ClosureEvent, hash_author
 from contracts.topics import CLOSURES
 from models.closure_selection import RULE_NO_MODEL, RULE_PLACED
@@ -307,3 +308,11 @@ def test_an_ask_placed_after_shipping_brings_its_repeats_into_the_follow_up() ->
     broker.apply(effects)
     assert {walker, echoed} <= set(tables.state(closed_key(dark))["thanked"])
     assert hash_author("x", "latecomer") not in tables.state(closed_key(dark))["thanked"]
+
+
+def test_repeats_are_followed_through_repeats_of_repeats_and_a_circle_has_no_root() -> None:
+    followers = {"r1": "a", "r2": "r1", "r3": "b", "c1": "c2", "c2": "c1"}
+    assert repeating(followers, ["a"]) == {"r1", "r2"}
+    assert repeating(followers, ["r1"]) == {"r2"}
+    assert root_of(followers, "r2") == "a" and root_of(followers, "r3") == "b"
+    assert root_of(followers, "c1") is None
