@@ -31,12 +31,15 @@ _TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
 
 @dataclass(frozen=True)
 class LabelledTexts:
-    """Parallel tuples: ``ids[i]`` names the row, ``texts[i]`` its text, ``labels[i]`` in {0, 1}."""
+    """Parallel tuples: ``ids[i]`` names the row, ``texts[i]`` its text, ``labels[i]`` in {0, 1};
+    ``ratings[i]`` its store rating (1-5, None without) when the source has ratings, else empty.
+    """
 
     name: str
     ids: tuple[str, ...]
     texts: tuple[str, ...]
     labels: tuple[int, ...]
+    ratings: tuple[int | None, ...] = ()
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -54,6 +57,7 @@ class LabelledTexts:
             ids=tuple(self.ids[i] for i in rows),
             texts=tuple(self.texts[i] for i in rows),
             labels=tuple(self.labels[i] for i in rows),
+            ratings=tuple(self.ratings[i] for i in rows) if self.ratings else (),
         )
 
     def describe(self) -> dict[str, object]:
@@ -80,6 +84,7 @@ def load_labelled_csv(
     title_col: str | None = None,
     drop_if_true: str | None = None,
     name: str | None = None,
+    rating_col: str | None = None,
 ) -> LabelledTexts:
     """Load a labelled CSV as texts with 0/1 labels.
 
@@ -87,13 +92,15 @@ def load_labelled_csv(
     of ``positive`` when a sequence is given; comparison is exact. When ``title_col`` is
     given and non-empty, the text is ``"<title>. <text>"``. Rows whose ``drop_if_true``
     column reads true (``true``/``1``/``yes``) are dropped, as are rows with an empty text.
-    Row ids come from ``id_col``, or are the 0-based line numbers when it is ``None``.
+    Row ids come from ``id_col``, or are the 0-based line numbers when it is ``None``. With
+    ``rating_col``, each row's store rating (1-5; None when missing or out of range) is kept.
     """
     source = Path(path)
     wanted = {positive} if isinstance(positive, str) else set(positive)
     ids: list[str] = []
     texts: list[str] = []
     labels: list[int] = []
+    ratings: list[int | None] = []
     dropped = 0
     for number, row in enumerate(_read_rows(source)):
         if drop_if_true is not None and _is_true(row.get(drop_if_true)):
@@ -110,14 +117,37 @@ def load_labelled_csv(
         ids.append(row[id_col] if id_col is not None else str(number))
         texts.append(text)
         labels.append(1 if (row.get(label_col) or "").strip() in wanted else 0)
+        if rating_col is not None:
+            ratings.append(_rating(row.get(rating_col)))
     logger.info("loaded %s: %d rows, %d positive, %d dropped", source.name, len(texts), sum(labels), dropped)
-    return LabelledTexts(name=name or source.stem, ids=tuple(ids), texts=tuple(texts), labels=tuple(labels))
+    return LabelledTexts(
+        name=name or source.stem,
+        ids=tuple(ids),
+        texts=tuple(texts),
+        labels=tuple(labels),
+        ratings=tuple(ratings),
+    )
+
+
+def _rating(value: str | None) -> int | None:
+    """A store rating of 1-5 read from a CSV cell, else None."""
+    try:
+        rating = int(float((value or "").strip()))
+    except ValueError:
+        return None
+    return rating if 1 <= rating <= 5 else None
 
 
 def load_clap(data_dir: Path | str) -> LabelledTexts:
     """CLAP Google Play reviews (2,000 rows); positive = ``category == FEATURE``."""
     return load_labelled_csv(
-        Path(data_dir) / CLAP_FILE, "text", "category", "FEATURE", id_col="id", name="clap"
+        Path(data_dir) / CLAP_FILE,
+        "text",
+        "category",
+        "FEATURE",
+        id_col="id",
+        name="clap",
+        rating_col="rating",
     )
 
 
@@ -136,6 +166,7 @@ def load_maalej(data_dir: Path | str) -> LabelledTexts:
         title_col="title",
         drop_if_true="suspect_label",
         name="maalej",
+        rating_col="rating",
     )
 
 
@@ -186,4 +217,7 @@ def concat(parts: Sequence[LabelledTexts], *, name: str | None = None) -> Labell
         ids=tuple(f"{p.name}:{i}" for p in parts for i in p.ids),
         texts=tuple(t for p in parts for t in p.texts),
         labels=tuple(label for p in parts for label in p.labels),
+        ratings=tuple(r for p in parts for r in (p.ratings or (None,) * len(p)))
+        if any(p.ratings for p in parts)
+        else (),
     )

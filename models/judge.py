@@ -79,6 +79,9 @@ class JudgeInput:
     author_key: str
     created_at: datetime
     product: str = ""
+    rating: int | None = None
+    """Its store rating, where it has one (a unit of a top-rated review may be a remark: see
+    :func:`models.non_asks.is_top_rated_remark`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +180,7 @@ class SuggestionJudge:
                 )
         candidates = {index: found for index, found in units.items() if found}
         if candidates and self.non_ask_rules:
-            candidates = self._without_non_asks(candidates, judgements)
+            candidates = self._without_non_asks(candidates, judgements, items)
         if candidates and self.first_stage is not None:
             candidates = self._first_stage(candidates, judgements)
         texts = list(dict.fromkeys(unit.text for found in candidates.values() for unit in found))
@@ -280,14 +283,15 @@ class SuggestionJudge:
 
     @staticmethod
     def _without_non_asks(
-        candidates: dict[int, list[Unit]], judgements: list[Judgement | None]
+        candidates: dict[int, list[Unit]], judgements: list[Judgement | None], items: Sequence[JudgeInput]
     ) -> dict[int, list[Unit]]:
-        """Judge the comments whose every unit is a non-ask by its words (plain praise, a service
-        request, an instruction to the reader, a request to fix); return the other units, per comment.
+        """Judge the comments whose every unit is a non-ask by its words (plain praise or a remark of
+        a top-rated review, a service request, an instruction to the reader, a request to fix);
+        return the other units, per comment.
         """
         kept: dict[int, list[Unit]] = {}
         for index, found in candidates.items():
-            kinds = [non_ask_kind(unit.text) for unit in found]
+            kinds = [non_ask_kind(unit.text, items[index].rating) for unit in found]
             asking = [unit for unit, kind in zip(found, kinds, strict=True) if kind is None]
             if asking:
                 kept[index] = asking

@@ -57,11 +57,13 @@ class EvalSplit:
     texts: tuple[str, ...]
     labels: tuple[int, ...]
     spans: tuple[tuple[Span, ...], ...] | None = None
+    ratings: tuple[int | None, ...] | None = None
+    """Each comment's store rating (None without), where the source has ratings."""
 
     @classmethod
     def of(cls, data: LabelledTexts, name: str) -> EvalSplit:
         """A split from a :class:`LabelledTexts` (no spans)."""
-        return cls(name=name, texts=data.texts, labels=data.labels)
+        return cls(name=name, texts=data.texts, labels=data.labels, ratings=data.ratings or None)
 
     @classmethod
     def of_comments(cls, comments: Sequence[LabelledComment], name: str) -> EvalSplit:
@@ -71,6 +73,7 @@ class EvalSplit:
             texts=tuple(c.text for c in comments),
             labels=tuple(int(c.is_ask) for c in comments),
             spans=tuple(c.asks for c in comments),
+            ratings=tuple(c.rating for c in comments),
         )
 
 
@@ -168,9 +171,11 @@ def comment_scores(
     vectors: VectorLookup,
     splitter: UnitSplitter | None,
     gate: UnitGate | None = None,
+    ratings: Sequence[int | None] | None = None,
 ) -> Scored:
     """Each comment's score: its best unit's (``splitter`` given) or the whole text's; a text the
-    ``gate`` rejects scores 0 and is neither embedded nor judged.
+    ``gate`` rejects scores 0 and is neither embedded nor judged. A gate that reads ratings
+    (``reads_ratings``, as the judge's non-ask rules do) gets each unit's comment rating.
     """
     owners: list[int] = []
     units: list[str] = []
@@ -180,7 +185,11 @@ def comment_scores(
             units.append(piece)
     passed = np.ones(len(units), dtype=np.bool_)
     if gate is not None and units:
-        passed = np.asarray(gate.predict_proba(units) >= gate.threshold, dtype=np.bool_)
+        if ratings is not None and getattr(gate, "reads_ratings", False):
+            gate_scores = gate.predict_proba(units, [ratings[owner] for owner in owners])  # type: ignore[call-arg]
+        else:
+            gate_scores = gate.predict_proba(units)
+        passed = np.asarray(gate_scores >= gate.threshold, dtype=np.bool_)
     best = np.zeros(len(texts), dtype=np.float64)
     judged = [unit for unit, ok in zip(units, passed, strict=True) if ok]
     if judged:
@@ -208,6 +217,7 @@ def evaluate(
                 vectors,
                 splitter if contender.per_unit else None,
                 contender.gate,
+                split.ratings,
             )
             row[split.name] = evaluate_binary(
                 list(scored.scores >= contender.model.threshold), [bool(label) for label in split.labels]

@@ -52,6 +52,8 @@ class LabelledComment:
     label: Literal["ask", "not_ask"]
     kind: str
     asks: tuple[Span, ...]
+    rating: int | None = None
+    """The store rating of the row, where its source has one (1-5)."""
 
     @property
     def is_ask(self) -> bool:
@@ -113,6 +115,25 @@ def read_source_texts(data_dir: Path, source: str) -> dict[str, str]:
     return {row[form.key_column]: row[form.text_column] or "" for row in rows if row.get(form.key_column)}
 
 
+def read_source_ratings(data_dir: Path, source: str) -> dict[str, int]:
+    """Map each row key of ``source`` with a store rating of 1-5 (column ``rating``) to it; empty
+    for a source without ratings (tweets).
+    """
+    path = data_dir / source
+    form = source_format(source)
+    ratings: dict[str, int] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for index, row in enumerate(csv.DictReader(handle)):
+            key = str(index) if form.key_column is None else row.get(form.key_column) or ""
+            try:
+                value = int(float(row.get("rating") or ""))
+            except ValueError:
+                continue
+            if 1 <= value <= 5 and key:
+                ratings[key] = value
+    return ratings
+
+
 def parse_spans(value: str) -> tuple[Span, ...]:
     """Parse ``"3-10;15-20"`` into ``((3, 10), (15, 20))``; empty text gives no span."""
     spans: list[Span] = []
@@ -151,7 +172,7 @@ def _check_choice(row: Mapping[str, str], column: str, allowed: frozenset[str]) 
     return value
 
 
-def _comment(row: Mapping[str, str], text: str) -> LabelledComment:
+def _comment(row: Mapping[str, str], text: str, rating: int | None = None) -> LabelledComment:
     """Validate one label row against its text and build the comment."""
     source, row_key = row["source"], row["row_key"]
     if text_digest(text) != row["digest"]:
@@ -176,6 +197,7 @@ def _comment(row: Mapping[str, str], text: str) -> LabelledComment:
         label="ask" if label == "ask" else "not_ask",
         kind=kind,
         asks=asks,
+        rating=rating,
     )
 
 
@@ -199,6 +221,7 @@ def load_labelled(path: Path | str, *, data_dir: Path | str) -> list[LabelledCom
     """
     path, data_dir = Path(path), Path(data_dir)
     texts_by_source: dict[str, dict[str, str]] = {}
+    ratings_by_source: dict[str, dict[str, int]] = {}
     comments: list[LabelledComment] = []
     seen: set[tuple[str, str]] = set()
     for line, row in enumerate(_read_label_rows(path), start=2):
@@ -206,6 +229,7 @@ def load_labelled(path: Path | str, *, data_dir: Path | str) -> list[LabelledCom
         source = row["source"]
         if source not in texts_by_source:
             texts_by_source[source] = read_source_texts(data_dir, source)
+            ratings_by_source[source] = read_source_ratings(data_dir, source)
         texts = texts_by_source[source]
         if (source, row["row_key"]) in seen:
             raise LabelError(f"{where}: labelled twice")
@@ -213,7 +237,8 @@ def load_labelled(path: Path | str, *, data_dir: Path | str) -> list[LabelledCom
         if row["row_key"] not in texts:
             raise LabelError(f"{where}: no such row in {data_dir / source}")
         try:
-            comments.append(_comment(row, texts[row["row_key"]]))
+            rating = ratings_by_source[source].get(row["row_key"])
+            comments.append(_comment(row, texts[row["row_key"]], rating))
         except LabelError as error:
             raise LabelError(f"{where}: {error}") from error
     return comments

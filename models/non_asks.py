@@ -43,13 +43,24 @@ reports. Four tests of the words say so:
   I'll give 5 stars" stays a fix request). Fixing what is broken is a bug report's request, not
   a product change (``docs/labelling.md``).
 
+* **A remark in a review that gives the product its best rating** (:func:`is_top_rated_remark`):
+  in a five-star store review, a unit with no sign of a request at all (none of plain praise's
+  signs above, no change verb at its start, and not "ability", "adding", "wished", "better",
+  "feature", "setting", "mode", "toggle", "when", "maybe", "way to", "support for", a list
+  number...) is praise or a statement of use: "A true one stop shop for all collaboration
+  activity", "We previously used Slack, Zoom and Google for team collaboration", "Each team member
+  has the app on their computer and phone". The judge's embedding puts such statements beside the
+  asks for what they describe. Comments without a rating (every platform but the stores) are not
+  read this way: a bare "Offline maps!!!" is an ask in a post, and a rating is what says that the
+  writer is content.
+
 The tests leave a unit that also asks to the judge ("Love it, but it needs a dark mode", "I'd
 love the ability to export", "Add an option to scan the invitation code", "Why do we need an
 invitation at all", "Please make sure to add dark mode"). Such units are neither embedded nor
 scored; a comment of nothing else is not a suggestion (reason :data:`PRAISE_REASON` when every
-unit is plain praise, :data:`SERVICE_REASON` when one is a service request, else
-:data:`FIX_REASON` when one is a request to fix, else :data:`INSTRUCTION_REASON`). English only:
-other languages are judged as before.
+unit is plain praise or a remark of a top-rated review, :data:`SERVICE_REASON` when one is a
+service request, else :data:`FIX_REASON` when one is a request to fix, else
+:data:`INSTRUCTION_REASON`). English only: other languages are judged as before.
 """
 
 from __future__ import annotations
@@ -248,6 +259,29 @@ def is_plain_praise(text: str) -> bool:
     return any(pattern.search(flat) for pattern in _PRAISE)
 
 
+TOP_RATING = 5
+"""The store rating that says the writer is content with the product as it is (ratings run 1-5)."""
+
+_REMARK_SIGNS = re.compile(
+    r"\b(?:ability|abilities|adding|added|wished|wishing|when|maybe|better|feature|features|setting|settings|"
+    r"toggle|mode|request|capability|support\s+for|integration\s+with|way\s+to)\b"
+    r"|^\W*\d+[.)]\s",  # an item of a numbered list: "2) Offline maps"
+    re.IGNORECASE,
+)
+"""Words that may name what a unit of a top-rated review asks for, beyond plain praise's signs of
+a request: "The ability to ...", "Adding a dark mode setting", "One feature I wished ...", a list item."""
+
+
+def is_top_rated_remark(text: str, rating: int | None) -> bool:
+    """Whether ``text`` (one unit of a review rated ``rating``) is a remark of a review that gives the
+    product its best rating and carries no sign of a request: see the module.
+    """
+    if rating is None or rating < TOP_RATING:
+        return False
+    flat = " ".join(text.split())
+    return not (_NOT_PLAIN.search(flat) or _CHANGE_VERB_OPENING.search(flat) or _REMARK_SIGNS.search(flat))
+
+
 def is_service_request(text: str) -> bool:
     """Whether ``text`` (one unit) asks for a service to its writer and names no change: see the module."""
     flat = " ".join(text.split())
@@ -266,11 +300,12 @@ def is_fix_request(text: str) -> bool:
     return bool(_FIX.search(flat)) and not _ASKS_MORE_THAN_A_FIX.search(flat)
 
 
-def non_ask_kind(text: str) -> str | None:
+def non_ask_kind(text: str, rating: int | None = None) -> str | None:
     """:data:`PRAISE_REASON`, :data:`SERVICE_REASON`, :data:`INSTRUCTION_REASON` or
-    :data:`FIX_REASON` when ``text`` is that kind of non-ask, else None.
+    :data:`FIX_REASON` when ``text`` (a unit of a comment rated ``rating``, if it has a store
+    rating) is that kind of non-ask, else None. A remark of a top-rated review reads as praise.
     """
-    if is_plain_praise(text):
+    if is_plain_praise(text) or is_top_rated_remark(text, rating):
         return PRAISE_REASON
     if is_service_request(text):
         return SERVICE_REASON
@@ -294,8 +329,17 @@ class NonAskGate:
     def threshold(self) -> float:
         return self.inner.threshold if self.inner is not None else 0.5
 
-    def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        plain = np.array([non_ask_kind(text) is not None for text in texts], dtype=np.bool_)
+    reads_ratings = True
+    """:func:`models.judge_eval.comment_scores` hands it each unit's comment rating."""
+
+    def predict_proba(
+        self, texts: Sequence[str], ratings: Sequence[int | None] | None = None
+    ) -> npt.NDArray[np.float64]:
+        rated = ratings if ratings is not None else [None] * len(texts)
+        plain = np.array(
+            [non_ask_kind(text, rating) is not None for text, rating in zip(texts, rated, strict=True)],
+            dtype=np.bool_,
+        )
         scores = (
             np.asarray(self.inner.predict_proba(texts), dtype=np.float64).copy()
             if self.inner is not None

@@ -100,7 +100,7 @@ def register_classify(
         Returns the judgements, the asks' vectors and the vector of each praise comment by index.
         """
         customers = [c for _, c in batch if c.speaker is not Speaker.BRAND]
-        inputs = [JudgeInput(c.text, author_key(c), c.created_at, c.product) for c in customers]
+        inputs = [JudgeInput(c.text, author_key(c), c.created_at, c.product, c.rating) for c in customers]
         if not inputs:  # brand replies only: nothing to judge, nothing embedded
             return [BRAND_REPLY] * len(batch), [], {}
         with metrics.model_batch_seconds.time():

@@ -34,16 +34,27 @@ def load_short_posts() -> LabelledTexts:
 
     App Store reviews are ``"<title>. <text>"``, as the Maalej loader does.
     """
+    import random
+
     from youasked.demo import build_sample
 
+    # the store ratings the sample was written with (drawn from its seed where a post fixes none)
+    drawn = {
+        (rec.spec.category, rec.spec.title, rec.spec.text): rec.rating
+        for rec in build_sample.build_records(random.Random(build_sample.SEED))
+    }
     ids: list[str] = []
     texts: list[str] = []
     labels: list[int] = []
+    ratings: list[int | None] = []
     for index, spec in enumerate(build_sample.all_specs()):
         ids.append(f"{spec.category}:{index}")
         texts.append(f"{spec.title}. {spec.text}" if spec.title else spec.text)
         labels.append(1 if spec.category == "suggestion" else 0)
-    return LabelledTexts(name="short-posts", ids=tuple(ids), texts=tuple(texts), labels=tuple(labels))
+        ratings.append(drawn.get((spec.category, spec.title, spec.text)))
+    return LabelledTexts(
+        name="short-posts", ids=tuple(ids), texts=tuple(texts), labels=tuple(labels), ratings=tuple(ratings)
+    )
 
 
 def all_splits(data_dir: Path) -> list[EvalSplit]:

@@ -41,8 +41,8 @@ def data_dir(tmp_path: Path) -> Path:
     root = tmp_path / "data"
     tweet_rows = [{"tweet_id": key, "inbound": "True", "text": text} for key, text in TWEETS.items()]
     _write_csv(root / TWCS_SOURCE, ["tweet_id", "inbound", "text"], tweet_rows)
-    review_rows = [{"title": "t", "content": text} for text in REVIEW_TEXTS]
-    _write_csv(root / REVIEWS, ["title", "content"], review_rows)
+    review_rows = [{"title": "t", "content": text, "rating": "5"} for text in REVIEW_TEXTS]
+    _write_csv(root / REVIEWS, ["title", "content", "rating"], review_rows)
     return root
 
 
@@ -105,6 +105,8 @@ def test_review_rows_are_keyed_by_their_index_and_split_by_hash(tmp_path: Path, 
     }
     (comment,) = load_labelled(_labels(tmp_path, [row]), data_dir=data_dir)
     assert comment.ask_texts() == ("it needs an offline mode.",)
+    assert comment.rating == 5  # the store rating comes with the text; tweets have none
+    assert all(c.rating is None for c in load_labelled(_labels(tmp_path, _good_rows()), data_dir=data_dir))
 
     wrong_split = {**row, "split": "train" if row["split"] == "test" else "test"}
     with pytest.raises(LabelError, match="fixed split"):

@@ -16,6 +16,8 @@ from models.non_asks import (
     is_instruction,
     is_plain_praise,
     is_service_request,
+    is_top_rated_remark,
+    non_ask_kind,
 )
 from tests.unit.test_judge import T0, CountingEmbedder
 
@@ -204,10 +206,10 @@ class EveryUnitAsks:
         return np.full(len(texts), 0.9)
 
 
-def judge_one(text: str, *, rules: bool = True) -> tuple[object, list[str]]:
+def judge_one(text: str, *, rules: bool = True, rating: int | None = None) -> tuple[object, list[str]]:
     embedder = CountingEmbedder()
     judge = SuggestionJudge(embedder=embedder, scorer=EveryUnitAsks(), policy=None, non_ask_rules=rules)
-    _, (judgement,), _ = judge.judge([JudgeInput(text, "x:a", T0)], None)
+    _, (judgement,), _ = judge.judge([JudgeInput(text, "x:a", T0, rating=rating)], None)
     return judgement, embedder.seen
 
 
@@ -290,3 +292,59 @@ def test_the_evaluation_path_follows_the_setting() -> None:
     )
     assert on == [False, True] and reasons[PRAISE_REASON] == 1
     assert off == [True, True]
+
+
+# Statements of use and praise with no word of praise: in a five-star review they are remarks.
+TOP_RATED_REMARKS = [
+    "We plan every family hike with it and the whole group follows the same map.",
+    "Our hiking club uses it for every weekend trip.",
+    "A true one stop shop for trail planning.",
+    "Each of us has it on the phone and the watch.",
+]
+# The same reviews' asks: a sign of a request, or words that name what is asked for.
+TOP_RATED_ASKS = [
+    "Offline maps would make it perfect.",
+    "The ability to export the elevation profile.",
+    "Adding a dark mode setting.",
+    "2) Offline maps for the Alps",
+    "When are you launching the watch app",
+    "One feature I wished it had is a packing list.",
+    "Maybe a red light mode for night hikes.",
+    "Give us a week view.",
+    "Only thing missing is a trip diary.",
+]
+
+
+@pytest.mark.parametrize("text", TOP_RATED_REMARKS)
+def test_a_remark_with_no_sign_of_a_request_in_a_five_star_review_is_praise(text: str) -> None:
+    assert is_top_rated_remark(text, 5) and non_ask_kind(text, 5) == PRAISE_REASON
+    # the same words with a lower rating, or in a post with no rating, go to the judge
+    assert not is_plain_praise(text)
+    assert non_ask_kind(text, 4) is None and non_ask_kind(text) is None
+
+
+@pytest.mark.parametrize("text", TOP_RATED_ASKS)
+def test_an_ask_in_a_five_star_review_is_no_remark(text: str) -> None:
+    assert not is_top_rated_remark(text, 5)
+
+
+def test_a_five_star_review_of_remarks_is_not_an_ask_and_its_ask_is_judged_alone() -> None:
+    remarks = "Our hiking club uses it for every weekend trip. Each of us has it on the phone and the watch."
+    judgement, embedded = judge_one(remarks, rating=5)
+    assert judgement.verdict is Verdict.NOT_SUGGESTION  # type: ignore[attr-defined]
+    assert judgement.reason == PRAISE_REASON and embedded == []  # type: ignore[attr-defined]
+    judgement, embedded = judge_one(remarks, rating=3)  # a rating below the best: the judge reads it
+    assert judgement.verdict is Verdict.SUGGESTION and remarks.split(". ")[0] + "." in embedded  # type: ignore[attr-defined]
+    ask = "Offline maps would make it perfect."
+    judgement, embedded = judge_one(f"{remarks} {ask}", rating=5)
+    assert judgement.verdict is Verdict.SUGGESTION and embedded == [ask]  # type: ignore[attr-defined]
+
+
+def test_the_evaluation_gate_reads_each_unit_s_rating() -> None:
+    from models.judge_eval import comment_scores
+    from tests.fakes import HashingEmbedder
+
+    texts = ["Our hiking club uses it for every weekend trip."] * 2
+    gate = NonAskGate()
+    scored = comment_scores(texts, EveryUnitAsks(), HashingEmbedder().embed, None, gate, ratings=[5, None])
+    assert list(scored.scores > 0) == [False, True] and scored.judged == 1

@@ -194,6 +194,18 @@ def test_load_labelled_csv_and_split(tmp_path: Path) -> None:
         [data.ids[i] for i in order], [data.labels[i] for i in order], salt="youasked-suggestions-v1:labelled"
     )
     assert sorted(data.ids[order[i]] for i in again) == sorted(holdout.ids)
+    assert data.ratings == ()  # no rating column named: none read
+
+
+def test_load_labelled_csv_keeps_store_ratings_through_a_split(tmp_path: Path) -> None:
+    path = tmp_path / "rated.csv"
+    stars = ["5", "1", "", "9", "4.0"]  # empty and out of range read as no rating
+    rows = [{"id": str(i), "text": f"review {i}", "label": "FR", "rating": r} for i, r in enumerate(stars)]
+    _write_csv(path, rows)
+    data = load_labelled_csv(path, "text", "label", "FR", id_col="id", rating_col="rating")
+    assert data.ratings == (5, 1, None, None, 4)
+    part = data.subset([4, 0])
+    assert part.ratings == (4, 5)
 
 
 def test_evaluate_file_runs_moderation_first(toy_model: SuggestionClassifier, tmp_path: Path) -> None:
