@@ -118,7 +118,7 @@ def load_labelled_csv(
         texts.append(text)
         labels.append(1 if (row.get(label_col) or "").strip() in wanted else 0)
         if rating_col is not None:
-            ratings.append(_rating(row.get(rating_col)))
+            ratings.append(store_rating(row.get(rating_col)))
     logger.info("loaded %s: %d rows, %d positive, %d dropped", source.name, len(texts), sum(labels), dropped)
     return LabelledTexts(
         name=name or source.stem,
@@ -129,8 +129,8 @@ def load_labelled_csv(
     )
 
 
-def _rating(value: str | None) -> int | None:
-    """A store rating of 1-5 read from a CSV cell, else None."""
+def store_rating(value: str | None) -> int | None:
+    """A store rating of 1-5 read from a CSV cell ("5", "4.0"), else None."""
     try:
         rating = int(float((value or "").strip()))
     except ValueError:

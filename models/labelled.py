@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from models.datasets import store_rating
+
 LABELS_DIR: Final = Path(__file__).resolve().parent / "labels"
 TWCS_SOURCE: Final = "streams/twcs_customer_support_tweets.csv"
 COLUMNS: Final = ("source", "row_key", "digest", "split", "sample", "label", "kind", "asks")
@@ -97,8 +99,10 @@ def source_format(source: str) -> SourceFormat:
     raise LabelError(f"unknown source {source!r}: expected {TWCS_SOURCE} or streams/*_reviews.csv")
 
 
-def read_source_texts(data_dir: Path, source: str) -> dict[str, str]:
-    """Map each row key of ``source`` (under ``data_dir``) to the text that is labelled."""
+def read_source(data_dir: Path, source: str) -> dict[str, tuple[str, int | None]]:
+    """Map each row key of ``source`` (under ``data_dir``) to the text that is labelled and the
+    row's store rating (column ``rating``, 1-5; None where the source has none, as tweets).
+    """
     path = data_dir / source
     if not path.is_file():
         raise LabelError(
@@ -110,28 +114,13 @@ def read_source_texts(data_dir: Path, source: str) -> dict[str, str]:
         rows = list(csv.DictReader(handle))
     if rows and form.text_column not in rows[0]:
         raise LabelError(f"{path} has no {form.text_column!r} column")
-    if form.key_column is None:
-        return {str(index): row[form.text_column] or "" for index, row in enumerate(rows)}
-    return {row[form.key_column]: row[form.text_column] or "" for row in rows if row.get(form.key_column)}
-
-
-def read_source_ratings(data_dir: Path, source: str) -> dict[str, int]:
-    """Map each row key of ``source`` with a store rating of 1-5 (column ``rating``) to it; empty
-    for a source without ratings (tweets).
-    """
-    path = data_dir / source
-    form = source_format(source)
-    ratings: dict[str, int] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for index, row in enumerate(csv.DictReader(handle)):
-            key = str(index) if form.key_column is None else row.get(form.key_column) or ""
-            try:
-                value = int(float(row.get("rating") or ""))
-            except ValueError:
-                continue
-            if 1 <= value <= 5 and key:
-                ratings[key] = value
-    return ratings
+    column = form.key_column
+    keyed = enumerate(rows) if column is None else ((row.get(column) or "", row) for row in rows)
+    return {
+        str(key): (row[form.text_column] or "", store_rating(row.get("rating")))
+        for key, row in keyed
+        if key != ""
+    }
 
 
 def parse_spans(value: str) -> tuple[Span, ...]:
@@ -220,25 +209,22 @@ def load_labelled(path: Path | str, *, data_dir: Path | str) -> list[LabelledCom
     or span is invalid.
     """
     path, data_dir = Path(path), Path(data_dir)
-    texts_by_source: dict[str, dict[str, str]] = {}
-    ratings_by_source: dict[str, dict[str, int]] = {}
+    rows_by_source: dict[str, dict[str, tuple[str, int | None]]] = {}
     comments: list[LabelledComment] = []
     seen: set[tuple[str, str]] = set()
     for line, row in enumerate(_read_label_rows(path), start=2):
         where = f"{path.name} line {line} ({row['source']} row {row['row_key']})"
         source = row["source"]
-        if source not in texts_by_source:
-            texts_by_source[source] = read_source_texts(data_dir, source)
-            ratings_by_source[source] = read_source_ratings(data_dir, source)
-        texts = texts_by_source[source]
+        if source not in rows_by_source:
+            rows_by_source[source] = read_source(data_dir, source)
+        texts = rows_by_source[source]
         if (source, row["row_key"]) in seen:
             raise LabelError(f"{where}: labelled twice")
         seen.add((source, row["row_key"]))
         if row["row_key"] not in texts:
             raise LabelError(f"{where}: no such row in {data_dir / source}")
         try:
-            rating = ratings_by_source[source].get(row["row_key"])
-            comments.append(_comment(row, texts[row["row_key"]], rating))
+            comments.append(_comment(row, *texts[row["row_key"]]))
         except LabelError as error:
             raise LabelError(f"{where}: {error}") from error
     return comments
