@@ -36,6 +36,11 @@ TEXTS = {
     "rtl-ctrl-1": "please\u202e add\u200b dark mode\u2066 now",
 }
 
+REMARK = "We take it on every family trip and the kids follow the trail on the map themselves."
+RATED = {"remark-5": 5, "remark-2": 2}
+"""Store reviews of one remark: with the best rating it is praise (``models.non_asks.is_top_rated_remark``);
+with a low one the judge reads it (the comment's rating reaches the judge through the broker)."""
+
 
 def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddings(
     kafka_bootstrap: str, tmp_path: Path
@@ -53,6 +58,17 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
             "created_at": "2026-06-01T08:00:00+00:00",
         }
         records.append((f"forum:{comment_id}".encode(), json.dumps(payload).encode()))
+    for comment_id, rating in RATED.items():
+        review = {
+            "comment_id": comment_id,
+            "platform": "app_store",
+            "product": "trailmate",
+            "author_id": f"author-{comment_id}",
+            "text": REMARK,
+            "rating": rating,
+            "created_at": "2026-06-01T08:00:00+00:00",
+        }
+        records.append((f"app_store:{comment_id}".encode(), json.dumps(review).encode()))
     # a 100 kB text: over the ingest limit, dead-lettered before the model
     oversized = {
         "comment_id": "huge-2",
@@ -65,20 +81,21 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
     records.append((b"forum:huge-2", json.dumps(oversized).encode()))
     produce(settings, COMMENTS, records)
 
+    total = len(TEXTS) + len(RATED)
     worker = WorkerProcess(settings, tmp_path / "worker.log").start()
     try:
-        classified = read_topic(settings, COMMENTS_CLASSIFIED, expect=len(TEXTS), timeout=240, settle=3)
+        classified = read_topic(settings, COMMENTS_CLASSIFIED, expect=total, timeout=240, settle=3)
         suggestions = read_topic(settings, SUGGESTIONS, expect=6, timeout=30, settle=2)
-        accepted = read_topic(settings, COMMENTS_ACCEPTED, expect=len(TEXTS), timeout=10, settle=1)
-        praise = read_topic(settings, PRAISE, expect=1, timeout=30, settle=2)
+        accepted = read_topic(settings, COMMENTS_ACCEPTED, expect=total, timeout=10, settle=1)
+        praise = read_topic(settings, PRAISE, expect=2, timeout=30, settle=2)
         assert worker.process is not None and worker.process.poll() is None, worker.log_tail()
     finally:
         worker.stop()
 
-    assert len(accepted) == len(TEXTS)
+    assert len(accepted) == total
     events = [CommentClassified.model_validate_json(r.value) for r in classified]
     counts = Counter(e.key for e in events)
-    assert set(counts) == {f"forum:{k}" for k in TEXTS}, worker.log_tail()
+    assert set(counts) == {f"forum:{k}" for k in TEXTS} | {f"app_store:{k}" for k in RATED}, worker.log_tail()
     assert max(counts.values()) == 1
     by_id = {e.comment.comment_id: e for e in events}
     for comment_id in ("ask-1", "ask-2", "ask-3"):
@@ -89,6 +106,11 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
     assert by_id["emoji-1"].reason == "no_letters" and by_id["digits-1"].reason == "no_letters"
     # plain praise is neither embedded nor scored (models/non_asks.py)
     assert by_id["praise-1"].reason == "praise" and by_id["praise-1"].score is None
+    # a remark of a five-star review is praise; the same words rated 2 are judged by the model
+    assert by_id["remark-5"].comment.rating == 5
+    assert by_id["remark-5"].verdict is Verdict.NOT_SUGGESTION and by_id["remark-5"].reason == "praise"
+    assert by_id["remark-5"].score is None and not by_id["remark-5"].asks
+    assert by_id["remark-2"].reason != "praise" and by_id["remark-2"].score is not None
     for event in events:
         assert event.reason and event.classifier_version and 0 <= event.threshold <= 1
         if event.verdict is not Verdict.MODERATED and event.reason != "praise":
@@ -112,5 +134,6 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
         assert abs(sum(x * x for x in item.embedding) - 1.0) < 1e-3
     # praise (not an ask, words of praise and none of complaint) goes on, keyed by product, embedded
     praised = [PraiseDetected.model_validate_json(r.value) for r in praise]
-    assert [p.comment.comment_id for p in praised] == ["praise-1"] and praise[0].key == b"trailmate"
+    assert sorted(p.comment.comment_id for p in praised) == ["praise-1", "remark-5"]
+    assert {r.key for r in praise} == {b"trailmate"}
     assert len(praised[0].embedding) == 384 and abs(sum(x * x for x in praised[0].embedding) - 1.0) < 1e-3
