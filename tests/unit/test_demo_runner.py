@@ -15,6 +15,7 @@ from youasked.demo.runner import (
     print_api_access,
     print_pages,
     themes_table,
+    typical_first,
 )
 from youasked.interrupts import stopped_like_ctrl_c
 
@@ -71,3 +72,23 @@ def test_the_demo_lists_themes_by_title_with_keywords_apart() -> None:
     assert "Themes (2 active)" in text and "Gone" not in text
     assert text.index("dark / mode") < text.index("Offline maps")  # most people first
     assert "offline / maps" in text and "download maps" in text and "a fourth" not in text
+
+
+def test_the_demo_quotes_a_themes_most_typical_asks_first() -> None:
+    # three asks for a dark theme and one that only shares the word "dark", in the order they came
+    asks = [
+        ("tell me when it gets dark", [0.0, 0.0, 1.0]),
+        ("a dark map style please", [0.8, 0.6, 0.0]),
+        ("dark mode for night hikes", [1.0, 0.0, 0.0]),
+        ("no vector kept", None),
+        ("night mode for the map", [0.8, -0.6, 0.0]),
+        ("Dark mode  for night hikes", [1.0, 0.0, 0.0]),  # another person's same words
+    ]
+    assert typical_first(asks) == [
+        "dark mode for night hikes",
+        "a dark map style please",
+        "night mode for the map",
+        "tell me when it gets dark",
+        "no vector kept",
+    ]
+    assert typical_first([("only text", None)]) == ["only text"]

@@ -33,7 +33,7 @@ class DemoSummary:
     verdicts: Counter[str] = field(default_factory=Counter)
     suggestions: int = 0
     themes: dict[str, dict[str, object]] = field(default_factory=dict)
-    asks: dict[str, list[str]] = field(default_factory=dict)  # theme id -> its members' asks
+    asks: dict[str, list[str]] = field(default_factory=dict)  # theme id -> its asks, most typical first
     lag: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -108,6 +108,7 @@ def summarize(
     settings: Settings, *, sent: int, before: dict[tuple[str, int], int], timeout: float
 ) -> DemoSummary:
     """Wait until the worker has processed everything, then count this run's outputs."""
+    from contracts.events import follows_original
     from contracts.topics import (
         COMMENTS,
         COMMENTS_ACCEPTED,
@@ -135,9 +136,12 @@ def summarize(
             value = json.loads(record.value)
             label = value["verdict"] if value["verdict"] != "moderated" else f"moderated: {value['reason']}"
             summary.verdicts[label] += 1
+    vectors: dict[str, list[float]] = {}
     for record in read_topic(settings, SUGGESTIONS, settle=0.5):
         if record.offset >= before.get((settings.topic_name(SUGGESTIONS), record.partition), 0):
             summary.suggestions += 1
+        value = json.loads(record.value)
+        vectors[str(value["suggestion_id"])] = value["embedding"]
     if summary.suggestions:
         read_topic(settings, THEMES, expect=1, timeout=60, settle=3)  # themes form when the stream pauses
     for record in read_topic(settings, THEMES, settle=0.5):
@@ -147,10 +151,40 @@ def summarize(
     for record in read_topic(settings, THEME_MEMBERS, settle=0.5):
         if record.value is not None and record.key is not None:
             members[record.key.decode()] = json.loads(record.value)  # the last record per suggestion
+    held: dict[str, list[tuple[str, list[float] | None]]] = {}
     for member in members.values():
-        if member.get("theme_id") and not member.get("duplicate_of"):
-            summary.asks.setdefault(str(member["theme_id"]), []).append(str(member["text"]))
+        # an exact repeat is counted with its original and quotes nothing new; an automatic
+        # near-duplicate clustered on its own is an ask of its theme in its own words
+        theme_id = member.get("theme_id")
+        kind = member.get("duplicate_kind")
+        if theme_id and not follows_original(None if kind is None else str(kind), str(theme_id)):
+            sid = str(member["suggestion_id"])
+            held.setdefault(str(theme_id), []).append((str(member["text"]), vectors.get(sid)))
+    summary.asks = {theme_id: typical_first(asks) for theme_id, asks in held.items()}
     return summary
+
+
+def typical_first(asks: list[tuple[str, list[float] | None]]) -> list[str]:
+    """A theme's asks (text, embedding), the closest to the mean of their embeddings first: the
+    summary quotes what the theme is about, not whichever asks came first. Asks without an
+    embedding go last, in their order; the same words written twice are quoted once.
+    """
+    import numpy as np
+
+    known = [(text, np.asarray(vector, dtype=np.float64)) for text, vector in asks if vector]
+    order: list[int] = []
+    if known:
+        centre = np.sum([vector for _, vector in known], axis=0)
+        centre /= max(float(np.linalg.norm(centre)), 1e-12)
+        order = sorted(range(len(known)), key=lambda i: (-float(known[i][1] @ centre), i))
+    seen: set[str] = set()
+    quoted = []
+    for text in [known[i][0] for i in order] + [text for text, vector in asks if not vector]:
+        words = " ".join(text.casefold().split())
+        if words not in seen:
+            seen.add(words)
+            quoted.append(text)
+    return quoted
 
 
 def themes_table(summary: DemoSummary, *, top: int = 12) -> Table:
