@@ -12,6 +12,14 @@ intent: asks a closure of that theme would thank for something else) per variant
 pipeline's own vectors (the shipped encoder). Every variant is scored on the same subsets and
 vectors in the same run.
 
+The last column is a small product written like real posts: the demo sample's asks (the shipped
+judge's asks of the bundled sample's posts, placed as the worker places them), each labelled with
+the idea its post was written for (``youasked.demo.build_sample``: a post of one person's idea,
+or of no idea the judge took for an ask, is an idea of its own), in 5 shuffled orders. The intent
+subsets' queries share no product vocabulary; these asks do (a hiking app's words), and a setting
+can help the one and hurt the other (``docs/benchmarks.md``, "Complete linkage on centred vectors").
+A post written for one idea that also asks for another labels both asks with its idea.
+
 Run: .venv/bin/python benchmarks/themes_small.py '{"small_clustering": "hdbscan", "emerging_threshold": 0.75}' '{}'
 """
 
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -34,6 +43,8 @@ from models.themes.evaluate import evaluate_themes
 SHAPES = ((25, 1, 8), (40, 1, 5), (15, 4, 12))
 """(ideas, fewest rows, most rows) of each idea: many ideas asked once or twice, or fewer asked more."""
 SEEDS = range(8)
+DEMO_ORDERS = range(5)
+"""Shuffled orders of the demo sample's asks."""
 
 
 def subset(labels: list[str], ideas: int, fewest: int, most: int, seed: int) -> list[int]:
@@ -49,9 +60,44 @@ def subset(labels: list[str], ideas: int, fewest: int, most: int, seed: int) -> 
     return rows
 
 
+def demo_asks() -> tuple[list[str], list[str], np.ndarray]:
+    """The demo sample's asks as the worker judges and places them: their texts, the idea of the post
+    each came from (see the module), and their placement vectors."""
+    from contracts.settings import Settings
+    from models.ask_context import placement_text
+    from models.factories import embedder, suggestion_judge
+    from models.judge import JudgeInput
+    from models.units import Unit, split_units
+    from youasked.demo import build_sample
+
+    settings = Settings()
+    records = build_sample.build_records(random.Random(build_sample.SEED))
+    inputs = [
+        JudgeInput(rec.spec.text, f"{rec.platform}:{rec.author_id}", rec.created_at, "trailmate", rec.rating)
+        for rec in records
+    ]
+    judge = suggestion_judge(settings)
+    texts: list[str] = []
+    labels: list[str] = []
+    placed: list[str] = []
+    for start in range(0, len(inputs), 128):
+        _, judgements, _ = judge.judge(inputs[start : start + 128], None)
+        for offset, judgement in enumerate(judgements):
+            spec = records[start + offset].spec
+            idea = spec.theme if spec.category == "suggestion" and spec.theme != "one_off" else None
+            units = split_units(spec.text)
+            for ask in judgement.asks:
+                texts.append(ask.text)
+                labels.append(idea or f"own-{start + offset}")
+                placed.append(placement_text(Unit(ask.start, ask.end, ask.text), units, product="trailmate"))
+    return texts, labels, embedder(settings).embed(placed).astype(np.float32)
+
+
 def main() -> None:
     variants, sets, vectors = variants_and_sets()
+    demo_texts, demo_labels, demo_vectors = demo_asks()
     names = [f"{name} {ideas}x{fewest}-{most}" for name in sets for ideas, fewest, most in SHAPES]
+    names.append(f"demo asks ({len(demo_texts)}, {len(set(demo_labels))} ideas)")
     print("| variant | " + " | ".join(f"{n}: V / ARI / alone / themes / strays" for n in names) + " |")
     print("| --- | " + " | ".join("---" for _ in names) + " |")
     for variant in variants:
@@ -72,6 +118,20 @@ def main() -> None:
                                  result["stray_rate"]))
                 v, ari, alone, themes, stray = np.mean(np.array(runs, dtype=np.float64), axis=0)
                 cells.append(f"{v:.3f} / {ari:.3f} / {alone:.1%} / {themes:.1f} / {stray:.1%}")
+        runs = []
+        for seed in DEMO_ORDERS:
+            order = list(range(len(demo_texts)))
+            random.Random(seed).shuffle(order)
+            result = evaluate_themes(
+                texts=[demo_texts[i] for i in order],
+                labels=[demo_labels[i] for i in order],
+                vectors=demo_vectors[order],
+                config=config,
+            )
+            runs.append((result["v_measure"], result["ari"], result["outlier_rate"], result["themes"],
+                         result["stray_rate"]))
+        v, ari, alone, themes, stray = np.mean(np.array(runs, dtype=np.float64), axis=0)
+        cells.append(f"{v:.3f} / {ari:.3f} / {alone:.1%} / {themes:.1f} / {stray:.1%}")
         print(f"| `{variant}` | " + " | ".join(cells) + " |", flush=True)
 
 
