@@ -14,6 +14,7 @@ from youasked.demo.runner import (
     DemoSummary,
     print_api_access,
     print_pages,
+    print_themes,
     themes_table,
     typical_first,
 )
@@ -92,3 +93,18 @@ def test_the_demo_quotes_a_themes_most_typical_asks_first() -> None:
         "no vector kept",
     ]
     assert typical_first([("only text", None)]) == ["only text"]
+
+
+def test_the_themes_table_keeps_each_quoted_ask_on_one_line_in_a_log() -> None:
+    ask = "Please add a way to download whole regions of the map before a trip"
+    summary = DemoSummary(
+        themes={
+            "t-1": {"theme_id": "t-1", "status": "active", "title": "Offline maps", "label": "offline / maps",
+                    "author_count": 7, "mention_count": 9},
+        },
+        asks={"t-1": [ask]},
+    )
+    console, out = narrow_console()  # 40 columns, not a terminal
+    print_themes(console, summary)
+    assert any(f"- {ask}" in line for line in out.getvalue().splitlines()), out.getvalue()
+    assert console.width == 40  # the console is left as it was

@@ -210,6 +210,26 @@ def themes_table(summary: DemoSummary, *, top: int = 12) -> Table:
     return table
 
 
+PIPED_TABLE_WIDTH = 160
+"""Columns the themes table takes when the output is not a terminal (a log, a pipe, CI)."""
+
+
+def print_themes(console: Console, summary: DemoSummary) -> None:
+    """Print :func:`themes_table`: at the terminal's width, or, when the output is a log or a pipe
+    (whose width rich takes to be 80), at least :data:`PIPED_TABLE_WIDTH` columns, so that each
+    quoted ask stays on one line instead of one word a line.
+    """
+    if console.is_terminal:
+        console.print(themes_table(summary))
+        return
+    width = console.width
+    console.width = max(width, PIPED_TABLE_WIDTH)  # rich caps a print's width at the console's
+    try:
+        console.print(themes_table(summary))
+    finally:
+        console.width = width
+
+
 def say(console: Console, label: str, text: str = "") -> None:
     """Print one line: ``label`` in bold, then ``text`` as it is (no markup), never wrapped or
     cropped at the console's width, so that a command, an address or a path in it can be copied
@@ -313,7 +333,7 @@ def _run(settings: Settings, *, sample: Path, serve: bool, timeout: float, conso
         judged.add_row("asks passed on to feedback.suggestions (one per ask)", str(summary.suggestions))
         console.print(table)
         console.print(judged)
-        console.print(themes_table(summary))
+        print_themes(console, summary)
         if any(summary.lag.values()):
             console.print(f"[yellow]still processing[/]: lag {summary.lag}")
         if serve:
