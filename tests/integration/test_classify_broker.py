@@ -42,43 +42,29 @@ RATED = {"remark-5": 5, "remark-2": 2}
 with a low one the judge reads it (the comment's rating reaches the judge through the broker)."""
 
 
+def comment_record(platform: str, comment_id: str, text: str, **fields: object) -> tuple[bytes, bytes]:
+    """A comment of trailmate as a producer sends it: key and JSON value."""
+    payload = {
+        "comment_id": comment_id,
+        "platform": platform,
+        "product": "trailmate",
+        "author_id": f"author-{comment_id}",
+        "text": text,
+        "created_at": "2026-06-01T08:00:00+00:00",
+        **fields,
+    }
+    return f"{platform}:{comment_id}".encode(), json.dumps(payload).encode()
+
+
 def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddings(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     settings = isolated_settings(kafka_bootstrap, tmp_path, classify_batch_size=4, classify_batch_wait_s=0.1)
     ensure_topics(settings)
-    records = []
-    for comment_id, text in TEXTS.items():
-        payload = {
-            "comment_id": comment_id,
-            "platform": "forum",
-            "product": "trailmate",
-            "author_id": f"author-{comment_id}",
-            "text": text,
-            "created_at": "2026-06-01T08:00:00+00:00",
-        }
-        records.append((f"forum:{comment_id}".encode(), json.dumps(payload).encode()))
-    for comment_id, rating in RATED.items():
-        review = {
-            "comment_id": comment_id,
-            "platform": "app_store",
-            "product": "trailmate",
-            "author_id": f"author-{comment_id}",
-            "text": REMARK,
-            "rating": rating,
-            "created_at": "2026-06-01T08:00:00+00:00",
-        }
-        records.append((f"app_store:{comment_id}".encode(), json.dumps(review).encode()))
+    records = [comment_record("forum", comment_id, text) for comment_id, text in TEXTS.items()]
+    records += [comment_record("app_store", key, REMARK, rating=rating) for key, rating in RATED.items()]
     # a 100 kB text: over the ingest limit, dead-lettered before the model
-    oversized = {
-        "comment_id": "huge-2",
-        "platform": "forum",
-        "product": "trailmate",
-        "author_id": "a",
-        "text": "add offline maps " * 6000,
-        "created_at": "2026-06-01T08:00:00+00:00",
-    }
-    records.append((b"forum:huge-2", json.dumps(oversized).encode()))
+    records.append(comment_record("forum", "huge-2", "add offline maps " * 6000, author_id="a"))
     produce(settings, COMMENTS, records)
 
     total = len(TEXTS) + len(RATED)

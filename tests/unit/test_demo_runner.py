@@ -12,6 +12,7 @@ from rich.console import Console
 
 from youasked.demo.runner import (
     DemoSummary,
+    ask_vector,
     print_api_access,
     print_pages,
     print_themes,
@@ -108,3 +109,19 @@ def test_the_themes_table_keeps_each_quoted_ask_on_one_line_in_a_log() -> None:
     print_themes(console, summary)
     assert any(f"- {ask}" in line for line in out.getvalue().splitlines()), out.getvalue()
     assert console.width == 40  # the console is left as it was
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [None, b"", b"not json", b"[1, 2]", b'"text"', b'{"suggestion_id": "s"}', b'{"embedding": [0.1]}',
+     b'{"suggestion_id": 7, "embedding": [0.1]}', b'{"suggestion_id": "s", "embedding": []}',
+     b'{"suggestion_id": "s", "embedding": "0.1"}', b'{"suggestion_id": "s", "embedding": [0.1, "x"]}',
+     b'{"suggestion_id": "s", "embedding": [true]}'],
+)
+def test_a_suggestion_record_the_summary_cannot_read_is_passed_over(raw: bytes | None) -> None:
+    assert ask_vector(raw) is None
+
+
+def test_a_suggestion_record_gives_its_id_and_vector() -> None:
+    assert ask_vector(b'{"suggestion_id": "x:1#1", "embedding": [0.6, 0, -0.8], "more": 1}') == (
+        "x:1#1", [0.6, 0.0, -0.8])

@@ -140,8 +140,9 @@ def summarize(
     for record in read_topic(settings, SUGGESTIONS, settle=0.5):
         if record.offset >= before.get((settings.topic_name(SUGGESTIONS), record.partition), 0):
             summary.suggestions += 1
-        value = json.loads(record.value)
-        vectors[str(value["suggestion_id"])] = value["embedding"]
+        found = ask_vector(record.value)
+        if found is not None:
+            vectors[found[0]] = found[1]
     if summary.suggestions:
         read_topic(settings, THEMES, expect=1, timeout=60, settle=3)  # themes form when the stream pauses
     for record in read_topic(settings, THEMES, settle=0.5):
@@ -162,6 +163,22 @@ def summarize(
             held.setdefault(str(theme_id), []).append((str(member["text"]), vectors.get(sid)))
     summary.asks = {theme_id: typical_first(asks) for theme_id, asks in held.items()}
     return summary
+
+
+def ask_vector(raw: bytes | None) -> tuple[str, list[float]] | None:
+    """The suggestion id and embedding of one ``feedback.suggestions`` record, or None for a record
+    that is not one (the summary then quotes that ask after those it can place).
+    """
+    try:
+        value = json.loads(raw or b"")
+        sid, vector = value["suggestion_id"], value["embedding"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(sid, str) or not isinstance(vector, list) or not vector:
+        return None
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in vector):
+        return None
+    return sid, [float(x) for x in vector]
 
 
 def typical_first(asks: list[tuple[str, list[float] | None]]) -> list[str]:
