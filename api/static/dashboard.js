@@ -634,6 +634,12 @@ function fmtDuration(seconds) {
   return `${Math.floor(s / 86400)} d ${Math.round((s % 86400) / 3600)} h`;
 }
 
+/** "p50 / p90", each duration kept on one line: a narrow column breaks only after the slash. */
+function pairOfDurations(p50, p90) {
+  const whole = (seconds) => fmtDuration(seconds).replaceAll(" ", "\u00a0");
+  return `${whole(p50)} / ${whole(p90)}`;
+}
+
 function fmtShare(share) {
   return share === null || share === undefined ? "–" : `${Math.round(share * 100)} %`;
 }
@@ -648,7 +654,8 @@ async function loadDialogue(current) {
   }
   const data = await getJson("/metrics/dialogue", params({ platform: state.platform }), state.key);
   if (!current()) return;
-  const weeks = data.weeks;
+  // a week whose only thread turned out to start earlier (a message that came late) is empty now
+  const weeks = data.weeks.filter((w) => w.threads > 0);
   if (!weeks.length) {
     note.textContent = "";
     fill(panel("dialogue"), "empty", emptyState("No reply threads for these filters yet."));
@@ -666,8 +673,8 @@ async function loadDialogue(current) {
     el("td", {}, w.platform),
     el("td", { class: "num" }, fmtInt(w.threads)),
     el("td", { class: "num" }, fmtInt(w.answered)),
-    el("td", { class: "num", dataset: { field: "response" } }, `${fmtDuration(w.response_p50_s)} / ${fmtDuration(w.response_p90_s)}`),
-    el("td", { class: "num" }, `${fmtDuration(w.working_response_p50_s)} / ${fmtDuration(w.working_response_p90_s)}`),
+    el("td", { class: "num", dataset: { field: "response" } }, pairOfDurations(w.response_p50_s, w.response_p90_s)),
+    el("td", { class: "num" }, pairOfDurations(w.working_response_p50_s, w.working_response_p90_s)),
     el("td", { class: "num", dataset: { field: "within" } }, fmtShare(w.share_within_service_level)),
     el("td", { class: "num", dataset: { field: "closed" } }, fmtShare(w.share_closed_without_escalation)),
   ));

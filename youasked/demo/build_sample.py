@@ -13,7 +13,10 @@ The output has, in this order:
 
 1. the valid comments, sorted by ``created_at`` (January to October 2026, later months busier),
    with two exact redeliveries (same platform + comment_id, same content) slipped in later on;
-2. a block of INTENTIONALLY INVALID records (see :func:`intentionally_invalid_lines`), one per
+2. the brand's own replies in some of those threads (``speaker`` ``brand``; see
+   :func:`brand_replies`), sorted by ``created_at``: the dialogue measures read them, the judge
+   never does;
+3. a block of INTENTIONALLY INVALID records (see :func:`intentionally_invalid_lines`), one per
    line, that ingest must dead-letter.
 """
 
@@ -901,6 +904,128 @@ def to_json(rec: Record) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
+# The brand's replies: Trailmate's own accounts answering in threads.
+# --------------------------------------------------------------------------------------------
+
+BRAND_ACCOUNTS: dict[str, tuple[str, str]] = {
+    "x": ("1450391827", "@trailmate"),
+    "instagram": ("41873302216", "@trailmate.app"),
+    "facebook": ("100064728150331", "@trailmateapp"),
+    "tiktok": ("6911804672035119105", "@trailmate"),
+    "youtube": ("UCq3TrailmateHikeApp0fA9", "@trailmate"),
+    "forum": ("2", "@trailmate_team"),
+    "other": ("t2_trlmte01", "u/trailmate_team"),
+}
+"""``(author_id, author_handle)`` of the product's own account on each platform it answers on."""
+
+BRAND_REPLY_TEXTS: dict[str, list[str]] = {
+    # a public answer closes the thread where it is; a DM, a form or a support link escalates it
+    "suggestion": [
+        "Thanks for the idea! We've passed it on to the product team.",
+        "Love this, thank you. It's on the list the team reads every week.",
+        "Thanks! Could you DM us how you'd use it on the trail? It helps the team a lot.",
+        "Good one, noted for the team. Happy trails!",
+    ],
+    "bug": [
+        "Sorry about that! Could you DM us your phone model and app version?",
+        "Sorry for the trouble. Please fill in the form at https://trailmate.app/help/report and we'll look.",
+        "Thanks for flagging it. A fix is in the next update.",
+        "Sorry! Does it still happen after restarting the app? If so, send us a DM with the trail name.",
+    ],
+    "question": [
+        "Good question: not yet, but we've noted it for the team.",
+        "Yes! Open the trail, tap the three dots and pick Save for later.",
+        "Not at the moment, sorry. We've added your vote to the request.",
+    ],
+    "praise": [
+        "Thank you, that made our day. Happy trails!",
+        "So glad to hear it! Enjoy the hike.",
+    ],
+    "complaint": [
+        "Sorry to hear that. DM us and we'll make it right.",
+        "Thanks for telling us, and sorry. We've shared this with the team.",
+    ],
+}
+"""What the brand says, by what the thread's first message was written as; texts written for
+this sample. Threads that open with spam, abuse or a one-word post get no answer."""
+
+REPLY_SHARE = 0.6
+"""Share of the threads (opened in English) the brand answers."""
+
+
+def _reply_delay(rng: random.Random, asked: datetime) -> timedelta:
+    """How long the brand takes: quick in office hours (Monday to Friday, 09:00-17:00 UTC), else
+    by the next working morning, and now and then a day or two late.
+    """
+    late = rng.random()
+    if late < 0.12:
+        return timedelta(hours=rng.randint(26, 60), minutes=rng.randrange(60))
+    if asked.weekday() < 5 and 9 <= asked.hour < 16:
+        return timedelta(minutes=rng.randint(8, 150) if late < 0.85 else rng.randint(150, 300))
+    opening = asked.replace(hour=9, minute=0, second=0, microsecond=0)
+    if asked.hour >= 9:
+        opening += timedelta(days=1)
+    while opening.weekday() >= 5:
+        opening += timedelta(days=1)
+    return opening - asked + timedelta(minutes=rng.randint(5, 90))
+
+
+def _reply_id(rng: random.Random, platform: str, thread_id: str, at: datetime) -> str:
+    """A comment id of the platform's form for a reply posted at ``at``."""
+    if platform == "x":
+        return str(((int(at.timestamp() * 1000) - X_EPOCH_MS) << 22) | rng.getrandbits(22))
+    return {
+        "instagram": lambda: str(rng.randint(17 * 10**16, 18 * 10**16)),
+        "facebook": lambda: f"{thread_id}_{rng.randint(10**14, 10**15 - 1)}",
+        "tiktok": lambda: str(rng.randint(7 * 10**18, 75 * 10**17)),
+        "youtube": lambda: "Ugx" + "".join(rng.choices(B64URL, k=20)),
+        "forum": lambda: str(rng.randint(1000, 99999)),
+        "other": lambda: "".join(rng.choices(B36, k=7)),
+    }[platform]()
+
+
+def brand_replies(records: list[Record], rng: random.Random) -> list[dict[str, Any]]:
+    """The wire form of the brand's replies, in time order: for about :data:`REPLY_SHARE` of the
+    threads opened in English on a platform with a brand account, one reply to the thread's first
+    message (``parent_id``), later than it and no later than the sample's end.
+    """
+    first: dict[tuple[str, str], Record] = {}
+    for rec in records:  # records are in time order: the first seen is the thread's opening
+        if rec.thread_id and rec.platform in BRAND_ACCOUNTS:
+            first.setdefault((rec.platform, rec.thread_id), rec)
+    taken = {(rec.platform, rec.comment_id) for rec in records}
+    out: list[dict[str, Any]] = []
+    for (platform, thread_id), opening in first.items():
+        texts = BRAND_REPLY_TEXTS.get(opening.spec.category)
+        if not texts or opening.spec.lang != "en" or rng.random() >= REPLY_SHARE:
+            continue
+        at = opening.created_at + _reply_delay(rng, opening.created_at)
+        if at > END:
+            continue
+        while True:
+            comment_id = _reply_id(rng, platform, thread_id, at)
+            if (platform, comment_id) not in taken:
+                taken.add((platform, comment_id))
+                break
+        author_id, handle = BRAND_ACCOUNTS[platform]
+        out.append({
+            "comment_id": comment_id,
+            "platform": platform,
+            "product": PRODUCT,
+            "author_id": author_id,
+            "author_handle": handle,
+            "text": rng.choice(texts),
+            "created_at": at.isoformat(),
+            "thread_id": thread_id,
+            "parent_id": opening.comment_id,
+            "language": "en",
+            "speaker": "brand",
+        })
+    out.sort(key=lambda reply: (reply["created_at"], reply["platform"], reply["comment_id"]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # INTENTIONALLY INVALID records: ingest must dead-letter every one of these.
 # --------------------------------------------------------------------------------------------
 
@@ -974,12 +1099,17 @@ def build() -> tuple[list[str], dict[str, Any]]:
     for original, copy_at in sorted(redelivered, key=lambda pair: -pair[1]):
         lines.insert(copy_at, lines[original])
 
+    # drawn after everything above, from their own generator, so the comments stay as they were
+    replies = brand_replies(records, random.Random(SEED + 1))
+    lines.extend(json.dumps(reply, ensure_ascii=False) for reply in replies)
+
     invalid = intentionally_invalid_lines()
     lines.extend(line for _, line in invalid)
 
     summary = {
         "valid_unique": len(records),
         "redeliveries": len(redelivered),
+        "brand_replies": len(replies),
         "intentionally_invalid": len(invalid),
         "lines": len(lines),
         "categories": Counter(rec.spec.category for rec in records),
@@ -998,6 +1128,7 @@ def main() -> None:
     out = sys.stdout
     out.write(f"wrote {summary['lines']} lines to {OUTPUT}\n")
     out.write(f"  {summary['valid_unique']} valid comments, {summary['redeliveries']} redeliveries, "
+              f"{summary['brand_replies']} brand replies, "
               f"{summary['intentionally_invalid']} intentionally invalid\n")
     for name in ("categories", "themes", "platforms", "languages", "months"):
         counts: Counter[str] = summary[name]
