@@ -54,6 +54,11 @@ class PublicShipped(Body):
     post: str | None = Field(description='The "You asked, we did" post, with no one named in it.')
     shipped_at: datetime
     release_version: str | None
+    thanked: int = Field(
+        default=0,
+        description="How many people its closure thanked (with those a product manager added later): "
+        "people who asked after it shipped, or for something else, are among ``people`` but not here.",
+    )
 
 
 class PublicTheme(Body):
@@ -173,16 +178,25 @@ def public_post(event: dict[str, Any], identities: set[str], templates: ClosureT
     return redact(str(posts[0]["text"]), names, thanks=thanks) or None
 
 
-def _shipped(session: Session, theme_ids: Iterable[str]) -> dict[str, ClosureRow]:
-    latest: dict[str, ClosureRow] = {}
-    query = (
+def _shipped(session: Session, theme_ids: Iterable[str]) -> dict[str, tuple[ClosureRow, int]]:
+    """Each theme's latest shipped closure and how many people it thanked, its follow-ups' included.
+
+    A follow-up closure (``follow_up_of``) thanks the people a product manager added after
+    shipping, in their threads only: it has no post and did not ship anything, so the board keeps
+    the closure it follows (its post, its date) and adds the follow-up's people to the count.
+    """
+    rows = session.scalars(
         select(ClosureRow)
         .where(ClosureRow.theme_id.in_(list(theme_ids)), ClosureRow.outcome == "shipped")
-        .order_by(ClosureRow.closed_at)
-    )
-    for row in session.scalars(query):
-        latest[row.theme_id] = row
-    return latest
+        .order_by(ClosureRow.closed_at, ClosureRow.closure_key)
+    ).all()
+    latest = {row.theme_id: row for row in rows if not row.event.get("follow_up_of")}
+    thanked = {theme_id: closure.people_count for theme_id, closure in latest.items()}
+    for row in rows:
+        followed = latest.get(row.theme_id)
+        if followed is not None and row.event.get("follow_up_of") == followed.closure_key:
+            thanked[row.theme_id] += row.people_count
+    return {theme_id: (closure, thanked[theme_id]) for theme_id, closure in latest.items()}
 
 
 def board(engine: Engine, templates: ClosureTemplates, *, product: str | None, limit: int) -> PublicBoard:
@@ -214,16 +228,17 @@ def board(engine: Engine, templates: ClosureTemplates, *, product: str | None, l
             closures = _shipped(session, [r.theme_id for r in rows]) if status == "shipped" else {}
             themes = []
             for row in rows:
-                closure = closures.get(row.theme_id)
                 label = public_title(row, identities)
                 shipped = None
-                if closure is not None:
+                if row.theme_id in closures:
+                    closure, thanked = closures[row.theme_id]
                     release = closure.event.get("release") or {}
                     shipped = PublicShipped(
                         title=redact_label(closure.title, identities) or label,
                         post=public_post(closure.event, identities, templates),
                         shipped_at=closure.closed_at,
                         release_version=release.get("version") if isinstance(release, dict) else None,
+                        thanked=thanked,
                     )
                 themes.append(
                     PublicTheme(

@@ -22,7 +22,7 @@ function card(theme, status) {
   return el("li", { class: `idea status-${status}`, dataset: { themeId: theme.theme_id } },
     el("h3", {}, theme.title),
     el("div", { class: "muted small" }, status === "shipped" && theme.shipped
-      ? `${people} · shipped ${fmtDay(theme.shipped.shipped_at)}${theme.shipped.release_version ? ` in ${theme.shipped.release_version}` : ""}`
+      ? `${people} · ${fmtInt(theme.shipped.thanked)} thanked · shipped ${fmtDay(theme.shipped.shipped_at)}${theme.shipped.release_version ? ` in ${theme.shipped.release_version}` : ""}`
       : `${people}${theme.last_asked ? ` · last asked ${fmtDay(theme.last_asked)}` : ""}`),
     product ? null : el("div", { class: "product-tag small" }, theme.product),
     theme.shipped && theme.shipped.post ? el("blockquote", { class: "post" }, theme.shipped.post) : null,

@@ -376,6 +376,12 @@ def test_the_public_board_names_no_one(
         assert cards.count() == len(column["themes"]), column["status"]
     shipped = page.locator(f".column[data-status='shipped'] li[data-theme-id='{stack.shipped}']")
     assert "You asked, we did" in shipped.inner_text()
+    card = next(t for c in board["columns"] for t in c["themes"] if t["theme_id"] == stack.shipped)
+    # how many asked, and how many of them its closure thanked (not those who asked later or otherwise)
+    assert card["shipped"]["thanked"] >= 1
+    expect(shipped.locator(".muted").first).to_contain_text(
+        f"{card['people']} people asked · {card['shipped']['thanked']} thanked · shipped"
+    )
     assert page.locator(".column[data-status='planned'] li.idea").count() >= 1
     listed = stack.get("/themes", stack.viewer, product="trailmate", limit=100)["items"]
     titles = {t["theme_id"]: t["title"] for t in listed}

@@ -144,6 +144,42 @@ def test_the_public_board_names_no_one(client: tuple[TestClient, str]) -> None:
     assert test_client.get("/public/monthly-update", params={"product": "nobody"}).json()["text"] is None
 
 
+def test_a_follow_up_closure_adds_its_people_to_the_board_and_keeps_the_post(tmp_path: Path) -> None:
+    first = closure("t-1").model_copy(update={"people_count": 2, "generated_at": T0})
+    added = ClosureAsker(
+        platform="x",  # type: ignore[arg-type]
+        author_id="user9",
+        handle="@person9",
+        comments=[ClosureComment(comment_id="c9", asked_at=T0 - timedelta(days=2))],
+    )
+    follow_up = first.model_copy(
+        update={
+            "closure_id": "closure:t-1:none:+a9",
+            "closure_key": "closure:t-1:none:+a9",
+            "follow_up_of": first.closure_key,
+            "people": [added],
+            "people_count": 1,
+            "public_posts": [],
+            "generated_at": T0 + timedelta(days=3),
+        }
+    )
+    engine = make_engine(f"sqlite:///{tmp_path / 'rm.db'}")
+    upgrade(engine)
+    shipped_theme = theme("t-1", title="Offline maps", authors=5, lifecycle=LifecycleStatus.SHIPPED)
+    records = [("themes", shipped_theme), ("closures", first), ("closures", follow_up)]
+    apply_batch(engine, [(topic, event_json(event)) for topic, event in records])
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
+    app = create_api(settings, engine=engine, project=False, commands=False, embedder=WordHashEmbedder)
+    with TestClient(app) as test_client:
+        board = test_client.get("/public/themes", params={"product": "trailmate"}).json()
+    (card,) = next(c for c in board["columns"] if c["status"] == "shipped")["themes"]
+    assert card["people"] == 5
+    # the post and the date are the first closure's; the follow-up thanked one more person
+    assert card["shipped"]["thanked"] == 3
+    assert card["shipped"]["post"] == "2 of you asked for this. Thank you."  # its line named someone
+    assert card["shipped"]["shipped_at"].startswith(T0.date().isoformat())
+
+
 def test_redaction_keeps_the_words_that_name_no_one() -> None:
     identities = {"person1", "user7"}
     assert redact_label("offline / person1 / @someone / maps", identities) == "offline / maps"
