@@ -124,9 +124,11 @@ def reports_router(*, engine: Engine) -> APIRouter:
 
     @router.get("/metrics/shipped", response_model=ShippedMetrics, tags=["metrics"], responses=ERRORS)
     def shipped_per_month(_caller: Viewer, product: ProductParam = None) -> ShippedMetrics:
-        """Themes shipped per month, and the median days from a theme's first mention to shipping."""
+        """Themes shipped per month, and the median days from a theme's first mention to shipping
+        (a follow-up closure, thanking people a product manager added later, ships nothing).
+        """
         query = (
-            select(ClosureRow.closed_at, ThemeRow.first_seen)
+            select(ClosureRow.closed_at, ThemeRow.first_seen, ClosureRow.event)
             .join(ThemeRow, ThemeRow.theme_id == ClosureRow.theme_id, isouter=True)
             .where(ClosureRow.outcome == "shipped")
         )
@@ -135,7 +137,9 @@ def reports_router(*, engine: Engine) -> APIRouter:
         waits: dict[str, list[float]] = {}
         counts: dict[str, int] = {}
         with Session(engine) as session:
-            for closed_at, first_seen in session.execute(query):
+            for closed_at, first_seen, event in session.execute(query):
+                if isinstance(event, dict) and event.get("follow_up_of"):
+                    continue
                 month = month_label(closed_at)
                 counts[month] = counts.get(month, 0) + 1
                 if first_seen is not None:

@@ -28,6 +28,7 @@ from contracts.events import (
 )
 from contracts.impact import ClosureImpact
 from contracts.lifecycle import (
+    ClosureAsker,
     ClosureEvent,
     CommandKind,
     CommandOutcome,
@@ -287,11 +288,19 @@ def monthly_update_event(
     """"What we shipped in ``month``" for ``product``: its shipped closures generated that month (UTC);
     with ``impacts`` (``feedback.closure-impact``), the text also says how the asking changed
     after what shipped in earlier months (:func:`models.impact.impact_sentences`).
+
+    A follow-up closure (``follow_up_of``: people a product manager added after shipping) ships
+    nothing of its own: its people count with the closure it follows, in that closure's month.
     """
+    shipped = [c for c in closures if c.product == product and c.outcome == "shipped"]
+    added: dict[str, list[ClosureAsker]] = {}
+    for c in shipped:
+        if c.follow_up_of is not None:
+            added.setdefault(c.follow_up_of, []).extend(c.people)
     chosen = [
-        closure_content_of(c) for c in closures
-        if c.product == product and c.outcome == "shipped"
-        and month_label(c.generated_at) == month
+        closure_content_of(c.model_copy(update={"people": [*c.people, *added.get(c.closure_key, [])]}))
+        for c in shipped
+        if c.follow_up_of is None and month_label(c.generated_at) == month
     ]
     content = monthly_update(chosen, month=month, templates=templates)
     return MonthlyUpdate(

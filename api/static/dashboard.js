@@ -564,18 +564,23 @@ async function loadClosures(current) {
       "No closures yet. Mark a theme shipped and everyone who asked is thanked here."));
     return;
   }
-  const impacts = await Promise.all(closures.map((c) => (c.outcome === "shipped"
+  // a follow-up thanks people a product manager added after shipping, in their threads: no post,
+  // no impact of its own (the closure it follows has both)
+  const followUp = (c) => Boolean(c.event.follow_up_of);
+  const impacts = await Promise.all(closures.map((c) => (c.outcome === "shipped" && !followUp(c)
     ? getJson(`/closures/${encodeURIComponent(c.closure_key)}/impact`, {}, state.key).catch(() => null)
     : null)));
   if (!current()) return;
   const items = closures.map((c, index) => {
     const posts = c.event.public_posts || [];
-    return el("li", { class: "closure", dataset: { themeId: c.theme_id, closureId: c.closure_key } },
+    const pill = followUp(c) ? "Follow-up" : c.outcome === "shipped" ? "Shipped" : "Declined";
+    const thanked = `${fmtInt(c.people_count)} ${c.people_count === 1 ? "person" : "people"} thanked${followUp(c) ? " later, in their threads" : ""}`;
+    return el("li", { class: "closure", dataset: { themeId: c.theme_id, closureId: c.closure_key, followUp: followUp(c) ? "1" : "0" } },
       el("div", { class: "closure-head" },
-        el("span", { class: `pill outcome-${c.outcome}` }, c.outcome === "shipped" ? "Shipped" : "Declined"),
+        el("span", { class: `pill outcome-${c.outcome}` }, pill),
         el("button", { type: "button", class: "link-button", onclick: () => openTheme(c.theme_id) }, c.title)),
       el("div", { class: "muted small" },
-        `${fmtInt(c.people_count)} ${c.people_count === 1 ? "person" : "people"} thanked · ${fmtInt(c.comment_count)} ${c.comment_count === 1 ? "comment" : "comments"} · ${fmtDay(c.closed_at)}${state.product ? "" : ` · ${c.product}`}`),
+        `${thanked} · ${fmtInt(c.comment_count)} ${c.comment_count === 1 ? "comment" : "comments"} · ${fmtDay(c.closed_at)}${state.product ? "" : ` · ${c.product}`}`),
       posts.length ? el("p", { class: "post" }, posts[0].text) : null,
       impacts[index] ? impactView(impacts[index]) : null,
     );

@@ -757,3 +757,44 @@ def test_a_pm_moves_an_ask_of_a_theme_to_another_from_its_drawer(browser: Any, s
     moved_item = page.locator("#detail ul.suggestions > li", has_text=ask["text"])
     expect(moved_item.locator(".placed-pill")).to_have_count(1)
     assert log.unexpected("/commands/") == []
+
+
+def test_an_ask_placed_in_a_shipped_theme_is_thanked_in_a_follow_up_the_pages_tell_apart(
+    browser: Any, stack: Stack
+) -> None:
+    closures = stack.get("/closures", stack.pm, product="trailmate", limit=50)
+    (first,) = [c for c in closures if c["theme_id"] == stack.shipped and not c["event"].get("follow_up_of")]
+    thanked = {(p["platform"], p.get("handle")) for p in first["event"]["people"]}
+    alone = stack.get("/themes/alone", stack.pm, product="trailmate", limit=100)["items"]
+    candidates = [item["suggestion"] for item in alone
+                  if item["suggestion"]["author_handle"]
+                  and (item["suggestion"]["platform"], item["suggestion"]["author_handle"]) not in thanked]
+    assert candidates, alone  # the sample has asks in no theme by people the closure did not thank
+    ask = candidates[0]
+    placed = httpx.post(
+        f"{stack.base}/themes/{stack.shipped}/place",
+        json={"suggestion_id": ask["suggestion_id"]},
+        headers={"X-API-Key": stack.pm},
+        timeout=30,
+    )
+    assert placed.status_code == 202, placed.text
+
+    def follow_up() -> Any:
+        found = [c for c in stack.get("/closures", stack.pm, product="trailmate", limit=50)
+                 if c["event"].get("follow_up_of") == first["closure_key"]]
+        return found and found[0]
+
+    later = eventually(follow_up, timeout=120)
+    assert later and later["people_count"] == 1, stack.worker.log_tail()
+    # the dashboard marks it a follow-up; the board keeps the first closure's post and counts both
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log, "?product=trailmate")
+    wait_panels(page)
+    item = page.locator(f"#panel-closures li.closure[data-closure-id='{later['closure_key']}']")
+    expect(item.locator(".pill")).to_have_text("Follow-up")
+    expect(item).to_contain_text("1 person thanked later, in their threads")
+    board = stack.get("/public/themes", product="trailmate", limit=30)
+    card = next(t for c in board["columns"] for t in c["themes"] if t["theme_id"] == stack.shipped)
+    assert card["shipped"]["thanked"] == first["people_count"] + 1
+    assert card["shipped"]["post"] and card["shipped"]["shipped_at"].startswith(first["closed_at"][:10])
+    assert log.unexpected("/commands/") == []

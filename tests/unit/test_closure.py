@@ -412,3 +412,35 @@ def test_every_allowed_placeholder_renders(tmp_path: Path) -> None:
     close(people, theme=DECLINED, release=None, templates=templates)
     update = monthly_update([shipped], month="2026-03", templates=templates)
     assert "$" not in update.text and all("$" not in p.text for p in shipped.public_posts)
+
+
+def test_a_follow_up_closure_is_no_second_item_of_the_monthly_update() -> None:
+    """A product manager thanks someone after shipping: the month's update lists the theme once,
+    with that person among the people who asked, and a follow-up of an earlier month's closure
+    adds nothing to this month's."""
+    from contracts.lifecycle import ClosureAsker, ClosureComment
+    from models.theme_commands import monthly_update_event
+    from tests.readmodel_support import closure
+
+    def asker(number: int) -> ClosureAsker:
+        comment = ClosureComment(comment_id=f"c{number}", asked_at=T0 - timedelta(days=3))
+        return ClosureAsker(platform="x", author_id=f"user{number}", handle=None, comments=[comment])  # type: ignore[arg-type]
+
+    first = closure("t-1").model_copy(
+        update={"people": [asker(1), asker(2)], "people_count": 2, "generated_at": T0}
+    )
+    follow_up = first.model_copy(update={
+        "closure_key": f"{first.closure_key}:+a3", "closure_id": f"{first.closure_key}:+a3",
+        "follow_up_of": first.closure_key, "people": [asker(3)], "people_count": 1, "public_posts": [],
+        "generated_at": T0 + timedelta(days=2),
+    })
+    april = follow_up.model_copy(update={"generated_at": datetime(2026, 4, 3, tzinfo=UTC)})
+    update = monthly_update_event([first, follow_up], product="trailmate", month="2026-03",
+                                  templates=TEMPLATES, now=NOW)
+    assert [(item.theme_id, item.people_count) for item in update.items] == [("t-1", 3)]
+    assert update.distinct_people == 3
+    assert update.text.count("Offline maps") == 1 and "(3 people asked)" in update.text
+    later = monthly_update_event(
+        [first, april], product="trailmate", month="2026-04", templates=TEMPLATES, now=NOW
+    )
+    assert later.items == [] and later.distinct_people == 0

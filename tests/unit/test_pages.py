@@ -170,8 +170,11 @@ def test_a_follow_up_closure_adds_its_people_to_the_board_and_keeps_the_post(tmp
     apply_batch(engine, [(topic, event_json(event)) for topic, event in records])
     settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
     app = create_api(settings, engine=engine, project=False, commands=False, embedder=WordHashEmbedder)
+    viewer = create_key(engine, name="wall", role=Role.viewer)
     with TestClient(app) as test_client:
         board = test_client.get("/public/themes", params={"product": "trailmate"}).json()
+        shipped = test_client.get("/metrics/shipped", headers={"X-API-Key": viewer}).json()
+    assert [(m["month"], m["shipped"]) for m in shipped["months"]] == [("2026-03", 1)]  # one theme shipped
     (card,) = next(c for c in board["columns"] if c["status"] == "shipped")["themes"]
     assert card["people"] == 5
     # the post and the date are the first closure's; the follow-up thanked one more person
