@@ -127,7 +127,9 @@ class SourceRef(Event):
 
 
 class CommentAccepted(CommentFields):
-    """A valid comment, normalized (NFKC, whitespace folded), passed on once per dedupe key."""
+    """A valid comment, normalized (HTML character references read, NFKC, each whitespace run
+    folded to one space or one line break), passed on once per dedupe key.
+    """
 
     schema_version: Literal[2] = 2
     key: str = Field(description="platform:comment_id")

@@ -33,6 +33,7 @@ from models.datasets import LabelledTexts, load_clap, load_maalej, split_train_h
 from models.embedding import FloatMatrix
 from models.labelled import LABELS_DIR, LabelledComment, load_labelled
 from models.suggestions import evaluate_binary
+from models.text import normalize_text
 from models.units import Unit, split_units
 
 TIZARD_FILE = Path("suggestions") / "tizard_forum_sentences.csv"
@@ -205,14 +206,17 @@ def evaluate(
     splitter: UnitSplitter = comment_units,
 ) -> dict[str, Any]:
     """``{contender: {split: evaluate_binary figures, ..., "mean_f1": float}}`` for every pair;
-    with a gate, each split's figures also hold ``judged_share`` (units the gate passed on).
+    with a gate, each split's figures also hold ``judged_share`` (units the gate passed on). Each
+    comment is judged as ingest stores it (HTML references read, whitespace folded).
     """
     report: dict[str, Any] = {}
+    # each comment as ingest stores it (models.text.normalize_text), as the worker judges it
+    stored = {split.name: [normalize_text(text) for text in split.texts] for split in splits}
     for contender in contenders:
         row: dict[str, Any] = {}
         for split in splits:
             scored = comment_scores(
-                split.texts,
+                stored[split.name],
                 contender.model,
                 vectors,
                 splitter if contender.per_unit else None,

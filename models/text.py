@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 
 _WHITESPACE = re.compile(r"\s+")
 
 
-def normalize_text(text: str) -> str:
-    """Return ``text`` in NFKC form with runs of whitespace folded to one space and trimmed.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_LINE_BREAK_RUN = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
+_SPACE_RUN = re.compile(r"[^\S\n]+")
 
-    Keeps case and punctuation: this is the form stored on events.
+
+def normalize_text(text: str) -> str:
+    """Return ``text`` with its HTML character references read, in NFKC form, each run of
+    whitespace folded to one line break when it holds one and to one space otherwise, trimmed.
+
+    Keeps case, punctuation and line breaks: this is the form stored on events. A line break
+    often ends a thought where social text has no full stop ("love it", a line break, "please
+    add a widget"), and the unit splitter reads it so. Platforms and scrapers hand over text with HTML escapes
+    ("don&#39;t", "Q&amp;A"); only well-formed references (ending in ``;``) are read, so "R&D"
+    or "&copy" in a sentence stay as typed.
     """
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    read = _ENTITY.sub(lambda found: html.unescape(found.group(0)), text) if "&" in text else text
+    folded = _LINE_BREAK_RUN.sub("\n", unicodedata.normalize("NFKC", read))
+    return _SPACE_RUN.sub(" ", folded).strip()
 
 
 def fold_text(text: str) -> str:
@@ -34,8 +47,9 @@ def text_hash(text: str) -> str:
 
 # --- the person's own words -----------------------------------------------------------------
 #
-# Stored comments are normalized (whitespace folded to one space), so every pattern below
-# matches both the raw text with its line breaks and the folded form on one line.
+# Stored comments are normalized (whitespace folded to one space or one line break), and texts
+# from elsewhere may be folded to one line, so every pattern below matches the raw text with its
+# line breaks and the folded form on one line alike.
 
 _SEPARATOR_RUN = r"(?:[-_=~*—–―─━]\s?){3,}"
 _REPLY_HEADER = (

@@ -387,6 +387,7 @@ def eval_suggestions(
     from models.factories import embedder, first_stage, moderation_policy
     from models.judge import FirstStageScorer, SuggestionScorer
     from models.suggestions import classify_with_moderation, evaluate_binary
+    from models.text import normalize_text
     from youasked.progress import progress_bar
 
     _setup_logging("WARNING")
@@ -419,10 +420,11 @@ def eval_suggestions(
     model = embedder(settings)
     policy = moderation_policy(settings) if moderation else None
     gold = [bool(label) for label in data.labels]
+    texts = [normalize_text(text) for text in data.texts]  # as ingest stores each comment
     # One pass, as production batches it: chunks would change the model's padding, and the figures.
     with progress_bar(f"judging {input_.name}", total=len(data.texts), unit="comments") as on_progress:
         decisions, reasons = classify_with_moderation(
-            data.texts,
+            texts,
             classifier=scorer,
             embedder=model,
             policy=policy,
@@ -435,7 +437,7 @@ def eval_suggestions(
     if front is not None:
         # The same vectors (the embedder's exact-repeat cache): only the first stage differs.
         staged, staged_reasons = classify_with_moderation(
-            data.texts,
+            texts,
             classifier=scorer,
             embedder=model,
             policy=policy,

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from contracts.events import CommentAccepted, DeadLetterReason, SourceRef
 from models.ingest import IngestLimits, InvalidRecord, dead_letter, dead_letter_key, validate_comment
+from models.units import split_units
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SOURCE = SourceRef(topic="feedback.comments", partition=2, offset=41)
@@ -45,6 +46,19 @@ def test_valid_comment_is_normalized_and_keyed() -> None:
     assert out.source == SOURCE
     assert out.created_at.utcoffset() == timedelta(hours=2)
     assert out.engagement is not None and out.engagement.likes == 3
+
+
+def test_the_stored_text_keeps_line_breaks_and_reads_html_references() -> None:
+    text = (
+        "Love the new maps  \r\n\n  please add a widget too!\tThanks\n"
+        "I don&#39;t use Q&amp;A or R&D, &copy me"
+    )
+    out = run(encode(comment(text=text)))
+    assert isinstance(out, CommentAccepted)
+    # "&copy" without its ";" is left as typed
+    assert out.text == "Love the new maps\nplease add a widget too! Thanks\nI don't use Q&A or R&D, &copy me"
+    # a line break ends a thought where social text has no full stop
+    assert split_units(out.text)[0].text == "Love the new maps"
 
 
 @pytest.mark.parametrize(
