@@ -190,11 +190,11 @@ def _shipped(session: Session, theme_ids: Iterable[str]) -> dict[str, tuple[Clos
         .where(ClosureRow.theme_id.in_(list(theme_ids)), ClosureRow.outcome == "shipped")
         .order_by(ClosureRow.closed_at, ClosureRow.closure_key)
     ).all()
-    latest = {row.theme_id: row for row in rows if not row.event.get("follow_up_of")}
+    latest = {row.theme_id: row for row in rows if row.follow_up_of is None}
     thanked = {theme_id: closure.people_count for theme_id, closure in latest.items()}
     for row in rows:
         followed = latest.get(row.theme_id)
-        if followed is not None and row.event.get("follow_up_of") == followed.closure_key:
+        if followed is not None and row.follow_up_of == followed.closure_key:
             thanked[row.theme_id] += row.people_count
     return {theme_id: (closure, thanked[theme_id]) for theme_id, closure in latest.items()}
 

@@ -128,7 +128,7 @@ def reports_router(*, engine: Engine) -> APIRouter:
         (a follow-up closure, thanking people a product manager added later, ships nothing).
         """
         query = (
-            select(ClosureRow.closed_at, ThemeRow.first_seen, ClosureRow.event)
+            select(ClosureRow, ThemeRow.first_seen)
             .join(ThemeRow, ThemeRow.theme_id == ClosureRow.theme_id, isouter=True)
             .where(ClosureRow.outcome == "shipped")
         )
@@ -137,9 +137,10 @@ def reports_router(*, engine: Engine) -> APIRouter:
         waits: dict[str, list[float]] = {}
         counts: dict[str, int] = {}
         with Session(engine) as session:
-            for closed_at, first_seen, event in session.execute(query):
-                if isinstance(event, dict) and event.get("follow_up_of"):
+            for closure, first_seen in session.execute(query):
+                if closure.follow_up_of is not None:
                     continue
+                closed_at = closure.closed_at
                 month = month_label(closed_at)
                 counts[month] = counts.get(month, 0) + 1
                 if first_seen is not None:

@@ -21,9 +21,9 @@ def normalize_text(text: str) -> str:
 
     Keeps case, punctuation and line breaks: this is the form stored on events. A line break
     often ends a thought where social text has no full stop ("love it", a line break, "please
-    add a widget"), and the unit splitter reads it so. Platforms and scrapers hand over text with HTML escapes
-    ("don&#39;t", "Q&amp;A"); only well-formed references (ending in ``;``) are read, so "R&D"
-    or "&copy" in a sentence stay as typed.
+    add a widget"), and the unit splitter reads it so. Platforms and scrapers hand over text
+    with HTML escapes ("don&#39;t", "Q&amp;A"); only well-formed references (ending in ``;``)
+    are read, so "R&D" or "&copy" in a sentence stay as typed.
     """
     read = _ENTITY.sub(lambda found: html.unescape(found.group(0)), text) if "&" in text else text
     folded = _LINE_BREAK_RUN.sub("\n", unicodedata.normalize("NFKC", read))

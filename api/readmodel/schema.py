@@ -203,6 +203,14 @@ class ClosureRow(Base):
     closed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     event: Mapped[dict[str, Any]] = mapped_column(JSON)
 
+    @property
+    def follow_up_of(self) -> str | None:
+        """The key of the closure this one follows up (people a product manager added after
+        shipping, thanked in their threads: it ships nothing of its own), or None.
+        """
+        key = self.event.get("follow_up_of") if isinstance(self.event, dict) else None
+        return key if isinstance(key, str) and key else None
+
 
 class ClosureImpactRow(Base):
     """One week of a shipped closure's impact (``feedback.closure-impact``): the latest version."""

@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -209,3 +210,14 @@ def test_a_small_dead_letter_keeps_the_whole_original() -> None:
     )
     assert not record.original_truncated and record.original_size == 1000
     assert record.stage == "ingest-validate"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="&#;xX0123456789abcdefDamp lt \t\r\n\u2028\u00a0\x85\ufffd", max_size=400))
+def test_texts_of_escapes_and_line_breaks_are_stored_folded_or_dead_lettered(text: str) -> None:
+    out = run(encode(comment(text=text)))
+    if isinstance(out, CommentAccepted):  # one space or one line break between words, none at the ends
+        assert out.text == out.text.strip() and out.text
+        assert not re.search(r"[^\S\n]{2,}|\s\n|\n\s", out.text), out.text
+    else:
+        assert out.reason is DeadLetterReason.EMPTY_TEXT  # nothing but whitespace, escaped or not
