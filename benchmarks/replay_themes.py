@@ -7,7 +7,7 @@ member asks drawn at random (seeded) from the theme, so that a reader sees what 
 not only its most central ask. It ends with how many asks were placed in a theme and how many
 wait alone in the pool.
 
-Run: .venv/bin/python benchmarks/replay_themes.py --product google_chrome [--top 15] [--members 3]
+Run: .venv/bin/python benchmarks/replay_themes.py --product google_chrome [--top 15] [--members 3] [--dump asks.jsonl]
 Starts its own topics (a fresh prefix) on the configured broker, starting the local one if needed.
 The clustering depends on tick timing, so two runs can differ in detail.
 """
@@ -15,6 +15,7 @@ The clustering depends on tick timing, so two runs can differ in detail.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -53,6 +54,9 @@ def main() -> None:
                              "order: placed by their own words, and as the worker places them (an ask that "
                              "names nothing read with its neighbouring unit, the product's name left out), "
                              "and print both.")
+    parser.add_argument("--dump", type=Path, default=None,
+                        help="Also write every ask (its text, comment, span, theme id and title) as JSON lines "
+                             "to this file, to read a replay again without running it.")
     args = parser.parse_args()
     reviews = STREAMS / f"{args.product}_reviews.csv"
 
@@ -88,8 +92,21 @@ def main() -> None:
     share = alone / len(members) if members else 0.0
     print(f"\n{len(members)} asks: {placed} in a theme, {alone} alone in the pool ({share:.1%})")
     print(repeats_moved(members))
+    if args.dump is not None:
+        dump(args.dump, members, themes)
     if args.compare_placement:
         compare_placement(settings, list(members.values()), product=args.product)
+
+
+def dump(path: Path, members: dict[str, SuggestionThemed], themes: list[ThemeChanged]) -> None:
+    """Every ask of the replay as one JSON line: the member record's fields and its theme's title."""
+    titles = {theme.theme_id: theme.title or theme.label for theme in themes}
+    with path.open("w", encoding="utf-8") as out:
+        for member in sorted(members.values(), key=lambda m: (m.asked_at, m.suggestion_id)):
+            record = member.model_dump(mode="json")
+            record["theme_title"] = titles.get(member.theme_id or "")
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(f"wrote {len(members)} asks to {path}")
 
 
 def repeats_moved(members: dict[str, SuggestionThemed]) -> str:

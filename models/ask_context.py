@@ -54,6 +54,16 @@ is unchanged. Two things differ from the ask's words:
    second ask of the same thing, or gather with every other "add more features" in a theme of
    no idea. The two are one ask, quoted whole and placed together (:func:`ask_spans`); the
    neighbour it would be read with first.
+6. **An ask for the previous version is one ask, whatever it calls it.** After a redesign, people
+   ask for it back in as many words as there are people: "Bring back the old layout", "Please go
+   back to the old design", "Can we have the option to revert back to the old UI?", "LET ME ROLL
+   BACK TO PREVIOUS VERSION PLEASE". Each names the product as it was, not a feature of it, and
+   their own words (layout, design, UI, version, look) and the complaints beside them ("it looks
+   like Safari now") scattered one idea over many themes: a Chrome replay put 113 such asks in 18
+   themes. An ask that names the product's previous version or look (:func:`wants_previous_version`)
+   is placed by one text for them all (:data:`PREVIOUS_VERSION`), so they gather in one theme;
+   what is quoted and thanked is still each person's own ask. An old *part* ("bring back the old
+   tab view", "the discover feed in the old style") names a feature and is placed as before.
 """
 
 from __future__ import annotations
@@ -90,9 +100,12 @@ FUNCTION_WORDS = _word_set(
     again once when where why how while because until before after above below under between
     through during against upon via per etc im ive id dont doesnt didnt cant cannot wont isnt
     arent wasnt werent pls plz please thanks thank thx ok okay yes yeah lol omg
+    ve re ll don doesn didn isn aren wasn weren couldn wouldn shouldn haven hasn hadn won
     """
 )
-"""Words that never say what is asked for (English; other languages' words all count as content)."""
+"""Words that never say what is asked for (English; other languages' words all count as content).
+The last line holds the pieces a contraction leaves beside its apostrophe ("I've", "don't").
+"""
 
 ASK_WORDS = _word_set(
     """
@@ -261,6 +274,77 @@ with the product's name (rule 4). An app named by what it runs on ("a watch app"
 is kept: there "app" is part of what is asked for."""
 
 
+PREVIOUS_VERSION = "bring back the previous version and design"
+"""The placement text of every ask for the product as it was (rule 6 above)."""
+
+_EARLIER = _word_set("old older oldest previous original former classic prior earlier last legacy")
+_WHOLE = _word_set(
+    "version versions design designs layout layouts ui uis gui ux interface interfaces look looks style "
+    "styles format appearance aesthetic setup one ones app system"
+)
+"""Words that name a product as a whole when an earlier one is meant ("the old layout", "the
+previous version", "the classic look", "the old one")."""
+_BACK_CUES = _word_set(
+    "back revert reverting reverted rollback downgrade downgrading return returning restore restoring undo "
+    "switch switching option options choice toggle setting keep stick"
+)
+"""Words that ask for the earlier product right before it ("go back to the old design", "revert
+to the old version", "switch to the classic look", "an option for the old UI"), function words
+between them aside."""
+_KEY = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+def wants_previous_version(text: str, *, product_words: frozenset[str] = frozenset()) -> bool:
+    """Whether the ask ``text`` asks for the product's previous version or look (rule 6 above):
+    an earlier-word followed by a word for the whole product or the product's name ("the old
+    layout", "the original design", "the old Google Chrome"), asked back by the word right before
+    it, function words aside ("bring back the old UI", "revert to the older version", "an option
+    for the classic look"), or by "back" right after it ("bring the old style back").
+    """
+    keys = [word.lower().replace("’", "'") for word in _KEY.findall(text)]
+    for at, key in enumerate(keys):
+        if key not in _EARLIER:
+            continue
+        end = at + 1
+        while end < len(keys) and (keys[end] in product_words or keys[end] in _EARLIER):
+            end += 1
+        if keys[end : end + 2] == ["and", "new"]:  # "between the old and new layout"
+            end += 2
+        if end < len(keys) and keys[end] in _WHOLE:
+            end += 1
+        elif not any(word in product_words for word in keys[at + 1 : end]):
+            continue
+        if end < len(keys) and keys[end] == "back":
+            return True
+        before = at - 1
+        while before >= 0 and at - before <= 4 and keys[before] in FUNCTION_WORDS - _BACK_CUES:
+            before -= 1
+        if before >= 0 and keys[before] in _BACK_CUES and _backs_the_whole(keys, before):
+            return True
+    return False
+
+
+_GOING_BACK = _word_set(
+    "go goes going went get getting got change changing changed switch switching switched bring bringing "
+    "brought roll rolling rolled revert reverting reverted put putting turn turning move moving set setting "
+    "give giving come add adding added"
+)
+
+
+def _backs_the_whole(keys: Sequence[str], at: int) -> bool:
+    """Whether the cue ``keys[at]`` asks for the whole product back: any cue but "back", or a
+    "back" after a verb of going or bringing back, a word for the whole or another cue ("go back",
+    "change it back", "switch the layout back", "the option back"), not after a part ("change
+    the feed back").
+    """
+    if keys[at] != "back":
+        return True
+    before = at - 1
+    while before >= 0 and keys[before] in FUNCTION_WORDS and keys[before] not in _GOING_BACK:
+        before -= 1
+    return before < 0 or keys[before] in _GOING_BACK or keys[before] in _WHOLE or keys[before] in _BACK_CUES
+
+
 def product_words(product: str) -> frozenset[str]:
     """The words of a product's name (``google_chrome`` -> google, chrome)."""
     return frozenset(word.lower() for word in _WORD.findall(product.replace("_", " ")))
@@ -271,10 +355,13 @@ def placement_text(
 ) -> str:
     """The text to embed for placing ``ask`` (one of ``units``, a comment's units in order): the
     ask, with its neighbouring unit when it names nothing or when the comment is that unit and
-    the ask alone, without the product's name and "the app" (:data:`_THE_APP`). ``asks`` are the
+    the ask alone, without the product's name and "the app" (:data:`_THE_APP`);
+    :data:`PREVIOUS_VERSION` when it asks for the product as it was (rule 6). ``asks`` are the
     comment's asks (``ask`` among them); None when not known, which counts ``ask`` as the only one.
     """
     words = product_words(product)
+    if wants_previous_version(ask.text, product_words=words):
+        return PREVIOUS_VERSION
     return without_the_app(without_product_name(_with_context(ask, units, words, asks), words))
 
 

@@ -72,6 +72,13 @@ _BOUNDARY = re.compile(
     r"|(?<=[a-z]{2})\.(?=[A-Z][a-z]))"
 )
 _CONNECTOR = re.compile(r";|\b(?:and also|but also|also|but|plus|additionally|another thing)\b", re.I)
+_ALSO_INSIDE = re.compile(
+    r"\b(?:i|you|we|they|he|she|it|this|that|there|should|could|would|can|will|must|might|may|shall|do|does|did|"
+    r"is|are|was|were|be|been|has|have|had|[a-z]+['\u2019](?:d|ll|s|re|ve|m))\W*$",
+    re.I,
+)
+"""What "also" follows when it is an adverb inside a clause, not a connector between two ("I think
+the app should also contain image search", "it also needs", "I'd also like")."""
 _LEADING = re.compile(r"(?:\s|[-*\u2022\u00b7>]|@\w+[:,]?)+")
 
 
@@ -168,7 +175,8 @@ def _word_count(text: str) -> int:
 
 def _clauses(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """A long run-on sentence cut at connectors (``; and also but also plus``) when both sides
-    stand alone (:data:`MIN_CLAUSE_WORDS` words each); other sentences whole.
+    stand alone (:data:`MIN_CLAUSE_WORDS` words each); other sentences whole. "also" after a
+    pronoun or an auxiliary is inside its clause (:data:`_ALSO_INSIDE`), no connector.
     """
     sentence = text[start:end]
     if _word_count(sentence) < RUN_ON_WORDS:
@@ -177,6 +185,8 @@ def _clauses(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     cursor = 0
     masked = _masked(sentence)
     for match in _CONNECTOR.finditer(masked):
+        if match.group().lower() == "also" and _ALSO_INSIDE.search(masked, 0, match.start()):
+            continue
         cut = match.end() if match.group() == ";" else match.start()
         if (
             _word_count(sentence[cursor:cut]) >= MIN_CLAUSE_WORDS

@@ -106,11 +106,31 @@ _PHRASAL_VERBS = frozenset(
 """Verbs a particle other than "back" may follow at a title's end ("Turn off", "Zoom in and out",
 "Log out"): "Tabs up", "Teacher out" or "Status to away" are the tail of a longer thought. "Back"
 may end a title after a noun too ("Bookmarks back": the thing wanted back)."""
-FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | _LEAD_INS
+_CONTRACTED = frozenset(
+    (
+        "i've", "i'll", "you've", "you're", "you'll", "you'd", "we've", "we're", "we'll", "we'd", "they've",
+        "they're", "they'll", "they'd", "he's", "he'll", "he'd", "she's", "she'll", "she'd", "it'll", "it'd",
+        "that'll", "that'd", "there're", "there'll", "here's", "what's", "what're", "who's", "where's",
+        "how's", "let's", "y'all", "shan't", "mustn't", "needn't", "hadn't", "ain't",
+        "ive", "youve", "youre", "youll", "youd", "weve", "theyve", "theyre", "theyll", "theyd", "itll",
+        "thats", "theres", "whats", "lets", "hes", "shes", "havent", "hasnt", "couldnt", "wouldnt",
+        "shouldnt",
+    )
+)
+"""Contractions of function words ("I've", "you're", "that's", "let's", "won't"), with their
+apostrophe and, where the word is not another word ("ill", "were", "its", "shell"), without it:
+a title never begins or ends with one ("I've" was a theme's title)."""
+FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | _LEAD_INS | _CONTRACTED
 """Words a title neither begins nor ends with (English function words and request lead-ins);
 other languages' function words are found per product as words common to most themes."""
 
 _TRAILING = FUNCTION_WORDS - _PARTICLES
+_NO_END = frozenset(
+    ("old", "older", "new", "newer", "previous", "original", "former", "classic", "prior", "earlier",
+     "latest", "current")
+)
+"""Words of time that describe what follows them: a title does not end with one ("Bring back the
+old" says old what), nor has one as its only content word ("Old one back")."""
 """Words a fallback title does not end with."""
 _MAX_TITLE_CHARS = 60
 _KEPT = 60  # candidates of a theme that get a written form (the rest are far behind)
@@ -201,7 +221,7 @@ def _candidates(
                         break
                     if last in edges and not _particle_end(lower, start, end):
                         continue
-                    if last.isdigit() or _lone_letter(last):
+                    if last.isdigit() or _lone_letter(last) or last in _NO_END:
                         continue
                     key = tuple(lower[start : end + 1])
                     candidate = found.get(key)
@@ -324,7 +344,7 @@ def _ranked(
         if len(joined) > _MAX_TITLE_CHARS:
             continue
         content = frozenset(w for w in candidate.key if w not in FUNCTION_WORDS)
-        if not _reads_as_title(candidate.key, content):
+        if not _reads_as_title(candidate.key, content) or content <= _NO_END:
             continue
         if content not in supported:
             # a member supports a run when it holds the run's content words, in any order or

@@ -7,12 +7,14 @@ import pytest
 
 from contracts.events import Verdict
 from models.ask_context import (
+    PREVIOUS_VERSION,
     adjacent_span,
     ask_spans,
     is_reason,
     needs_context,
     placement_text,
     product_words,
+    wants_previous_version,
     without_product_name,
 )
 from models.judge import JudgeInput, SuggestionJudge
@@ -31,6 +33,8 @@ from tests.unit.test_judge import KeywordScorer
         "Google please add this option!",
         "Bring back the G please!!!!!!!",
         "lol please just keep it",
+        "I’ve said it before: please don't remove it",  # contractions' pieces name nothing
+        "You're going to add it, aren't you?",
     ],
 )
 def test_an_ask_that_names_nothing_needs_its_context(ask: str) -> None:
@@ -298,3 +302,52 @@ def test_the_judge_counts_an_announcing_ask_with_the_ask_it_announces() -> None:
 )
 def test_a_pronoun_that_is_the_subject_points_at_nothing(ask: str) -> None:
     assert not needs_context(ask)
+
+
+@pytest.mark.parametrize(
+    ("ask", "wanted"),
+    [
+        ("Bring back the old layout", True),
+        ("Please go back to the old design!!", True),
+        ("Can we have the option to revert back to the old UI?", True),
+        ("LET ME ROLL BACK TO PREVIOUS VERSION PLEASE", True),
+        ("bring the old style back, it was easier to use", True),
+        ("I want the old one back", True),
+        ("Please let us switch to the classic look", True),
+        ("Please bring back the old Trailmate", True),  # the product's name stands for the whole
+        ("Bring back the old tab view", False),  # an old part is a feature
+        ("Please change the trip feed back to the old style", False),  # so is what is brought back
+        ("The old trip widget was so much better", False),
+        ("I liked the old version more", False),  # nothing asks for it back
+        ("The old design had a compass, please add it", False),
+    ],
+)
+def test_an_ask_for_the_previous_version_is_told_from_an_ask_for_an_old_part(ask: str, wanted: bool) -> None:
+    assert wants_previous_version(ask, product_words=product_words("trailmate")) is wanted
+
+
+def test_asks_for_the_previous_version_are_placed_as_one_ask_and_quoted_in_their_own_words() -> None:
+    def placed(text: str) -> str:
+        units = split_units(text)
+        return placement_text(units[-1], units, product="trailmate")
+
+    assert placed("It looks like every other app now. Please go back to the old design!") == PREVIOUS_VERSION
+    assert placed("LET ME ROLL BACK TO PREVIOUS VERSION PLEASE") == PREVIOUS_VERSION
+    assert placed("Please bring back the old tab view") == "Please bring back the old tab view"
+    embedder = HashingEmbedder()
+    judge = SuggestionJudge(embedder=embedder, scorer=KeywordScorer(), policy=None)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    items = [
+        JudgeInput("The redesign copies every other map app. Please add back the old layout!", "x:a", when,
+                   "trailmate"),
+        JudgeInput("Please add an option for the original design", "x:b", when, "trailmate"),
+        JudgeInput("Please add back the old compass", "x:c", when, "trailmate"),
+    ]
+    _, judgements, vectors = judge.judge(items, None)
+    assert [j.asks[0].text for j in judgements] == [
+        "Please add back the old layout!",
+        "Please add an option for the original design",
+        "Please add back the old compass",
+    ]
+    np.testing.assert_allclose(vectors[:2], embedder.embed([PREVIOUS_VERSION] * 2), atol=1e-6)
+    np.testing.assert_allclose(vectors[2], embedder.embed(["Please add back the old compass"])[0], atol=1e-6)

@@ -319,3 +319,23 @@ def test_keywords_never_carry_a_handle_url_hashtag_or_a_reply() -> None:
     noise = {"trailteam", "jane", "doe", "hiker", "support", "example", "com", "org", "trails", "io",
              "https", "feature", "offlinemaps", "developer", "response", "coming", "thanks"}
     assert not noise & keywords, keywords
+
+
+def test_a_contraction_of_function_words_is_no_edge_of_a_title() -> None:
+    praise = ["The best I’ve used for hiking", "honestly the best app I’ve had on my phone",
+              "I’ve tried five of them", "you're going to love it, we've used it all summer"]
+    title = theme_titles([theme(praise, 2), theme(DARK, 1)])[0]
+    words = [word.lower().replace("’", "'") for word in title.split()]
+    contracted = {"i've", "you're", "we've"}
+    assert words and words[0] not in contracted and words[-1] not in contracted, title
+    typed = ["ive wanted route colours forever", "route colours ive asked twice",
+             "theyre missing route colours"]
+    assert theme_titles([theme(typed, 2), theme(DARK, 1)])[0].lower() == "route colours"
+
+
+def test_a_word_of_time_neither_ends_a_title_nor_makes_one_alone() -> None:
+    back = ["Bring back the old layout", "please bring back the old version", "bring back the old one!!",
+            "Bring back the old version please", "I want the old one back", "bring back the old UI"]
+    title = theme_titles([theme(back, 2), theme(DARK, 1)])[0]
+    words = title.lower().split()
+    assert words[-1] not in {"old", "new", "previous"} and set(words) - {"old", "one", "back", "bring", "the"}, title

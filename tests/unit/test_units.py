@@ -83,6 +83,17 @@ def test_long_run_on_split_at_connectors_only_when_both_sides_stand() -> None:
         "please add nested folders;",
         "also tags would be great for sorting my many long lists",
     ]
+    # "also" after an auxiliary or a pronoun is inside its clause: no cut in the middle of an ask
+    assert texts("I think the app should also contain an elevation chart for the trail") == [
+        "I think the app should also contain an elevation chart for the trail"
+    ]
+    assert texts("Great for weekend hikes with the kids, it also needs a dark mode badly") == [
+        "Great for weekend hikes with the kids, it also needs a dark mode badly"
+    ]
+    assert texts("The map is so slow on my phone also the search never finds my trail") == [
+        "The map is so slow on my phone",
+        "also the search never finds my trail",
+    ]
 
 
 def test_short_fragments_join_a_neighbour() -> None:
