@@ -59,7 +59,7 @@ is unchanged. Two things differ from the ask's words:
    back to the old design", "Can we have the option to revert back to the old UI?", "LET ME ROLL
    BACK TO PREVIOUS VERSION PLEASE". Each names the product as it was, not a feature of it, and
    their own words (layout, design, UI, version, look) and the complaints beside them ("it looks
-   like Safari now") scattered one idea over many themes: a Chrome replay put 113 such asks in 18
+   like Safari now") scattered one idea over many themes: a Chrome replay put 116 such asks in 16
    themes. An ask that names the product's previous version or look (:func:`wants_previous_version`)
    is placed by one text for them all (:data:`PREVIOUS_VERSION`), so they gather in one theme;
    what is quoted and thanked is still each person's own ask. An old *part* ("bring back the old

@@ -15,6 +15,7 @@ a longer comment is an outlier whose tail cannot change its verdict enough to pa
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -79,6 +80,9 @@ _ALSO_INSIDE = re.compile(
 )
 """What "also" follows when it is an adverb inside a clause, not a connector between two ("I think
 the app should also contain image search", "it also needs", "I'd also like")."""
+_ALSO_LOOKBACK = 24
+"""Characters before an "also" that :data:`_ALSO_INSIDE` reads: the word before it, never the whole
+sentence (a run-on of thousands of "also" stays linear)."""
 _LEADING = re.compile(r"(?:\s|[-*\u2022\u00b7>]|@\w+[:,]?)+")
 
 
@@ -184,14 +188,18 @@ def _clauses(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         return
     cursor = 0
     masked = _masked(sentence)
+    words = [found.start() for found in _WORD.finditer(sentence)]  # cuts fall between words
+
+    def count(first: int, last: int) -> int:
+        return bisect_left(words, last) - bisect_left(words, first)
+
     for match in _CONNECTOR.finditer(masked):
-        if match.group().lower() == "also" and _ALSO_INSIDE.search(masked, 0, match.start()):
+        if match.group().lower() == "also" and _ALSO_INSIDE.search(
+            masked, max(0, match.start() - _ALSO_LOOKBACK), match.start()
+        ):
             continue
         cut = match.end() if match.group() == ";" else match.start()
-        if (
-            _word_count(sentence[cursor:cut]) >= MIN_CLAUSE_WORDS
-            and _word_count(sentence[cut:]) >= MIN_CLAUSE_WORDS
-        ):
+        if count(cursor, cut) >= MIN_CLAUSE_WORDS and count(cut, len(sentence)) >= MIN_CLAUSE_WORDS:
             yield start + cursor, start + cut
             cursor = cut
     yield start + cursor, end

@@ -125,13 +125,13 @@ FUNCTION_WORDS = frozenset(ENGLISH_STOP_WORDS) | _LEAD_INS | _CONTRACTED
 other languages' function words are found per product as words common to most themes."""
 
 _TRAILING = FUNCTION_WORDS - _PARTICLES
+"""Words a fallback title does not end with."""
 _NO_END = frozenset(
     ("old", "older", "new", "newer", "previous", "original", "former", "classic", "prior", "earlier",
      "latest", "current")
 )
 """Words of time that describe what follows them: a title does not end with one ("Bring back the
 old" says old what), nor has one as its only content word ("Old one back")."""
-"""Words a fallback title does not end with."""
 _MAX_TITLE_CHARS = 60
 _KEPT = 60  # candidates of a theme that get a written form (the rest are far behind)
 
