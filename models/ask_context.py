@@ -291,6 +291,8 @@ _BACK_CUES = _word_set(
 """Words that ask for the earlier product right before it ("go back to the old design", "revert
 to the old version", "switch to the classic look", "an option for the old UI"), function words
 between them aside."""
+_BETWEEN = FUNCTION_WORDS - _BACK_CUES
+"""Words that may stand between a cue and the earlier product ("back to the", "option for an")."""
 _KEY = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
@@ -317,7 +319,7 @@ def wants_previous_version(text: str, *, product_words: frozenset[str] = frozens
         if end < len(keys) and keys[end] == "back":
             return True
         before = at - 1
-        while before >= 0 and at - before <= 4 and keys[before] in FUNCTION_WORDS - _BACK_CUES:
+        while before >= 0 and at - before <= 4 and keys[before] in _BETWEEN:
             before -= 1
         if before >= 0 and keys[before] in _BACK_CUES and _backs_the_whole(keys, before):
             return True
