@@ -64,6 +64,13 @@ is unchanged. Two things differ from the ask's words:
    is placed by one text for them all (:data:`PREVIOUS_VERSION`), so they gather in one theme;
    what is quoted and thanked is still each person's own ask. An old *part* ("bring back the old
    tab view", "the discover feed in the old style") names a feature and is placed as before.
+   So is an ask that wants "it" back beside words about the product's new look or update
+   (:func:`wants_it_back`: "The new design is awful. Change it back.", "It looks just like every
+   other app now. Put it back the way it was!"): read with its neighbour it would be placed by
+   the complaint (the same Chrome replay gathered 72 people under "Use Safari", most of them
+   asking for the old look back beside "it looks like Safari now"). When the words beside it say
+   a part was removed or hidden ("The update removed the compass. Put it back"), "it" is that
+   part, and the ask is read with them as before.
 """
 
 from __future__ import annotations
@@ -71,7 +78,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from models.units import Unit
+from models.units import Unit, split_units
 
 MAX_PLACEMENT_WORDS = 60
 """The neighbour is cut to keep the placement text at about this many words."""
@@ -286,11 +293,11 @@ _WHOLE = _word_set(
 previous version", "the classic look", "the old one")."""
 _BACK_CUES = _word_set(
     "back revert reverting reverted rollback downgrade downgrading return returning restore restoring undo "
-    "switch switching option options choice toggle setting keep stick"
+    "switch switching option options choice toggle setting keep stick use using"
 )
 """Words that ask for the earlier product right before it ("go back to the old design", "revert
-to the old version", "switch to the classic look", "an option for the old UI"), function words
-between them aside."""
+to the old version", "switch to the classic look", "an option for the old UI", "an option to use
+the old layout"), function words between them aside."""
 _BETWEEN = FUNCTION_WORDS - _BACK_CUES
 """Words that may stand between a cue and the earlier product ("back to the", "option for an")."""
 _KEY = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -347,6 +354,57 @@ def _backs_the_whole(keys: Sequence[str], at: int) -> bool:
     return before < 0 or keys[before] in _GOING_BACK or keys[before] in _WHOLE or keys[before] in _BACK_CUES
 
 
+_IT_BACK = re.compile(
+    # "change it back", "put it all back", not "put it back at the top" (a place names a part)
+    r"\b(?:change|changing|put|putting|switch|switching|turn|turning|set|bring|make|roll|move|revert|reverting)"
+    r"\s+(?:it|this|that|things|everything|them|all|it\s+all)\s+back\b"
+    r"(?!\s+(?:up\b|(?:on|at|to|in)\s+(?:the\s+)?(?:top|bottom|front|left|right)\b))"
+    # "go back", "change back", "revert", but not "go back to the tab view" (a part)
+    r"|\b(?:go|going|come|get)\s+back\b(?!\s+(?:to|and)\s+(?!(?:the\s+)?(?:way|how|what)\b))"
+    r"|\b(?:change|changing|switch|switching|revert|reverting|roll|rolling)\s+back\b"
+    r"(?!\s+to\s+(?!(?:the\s+)?(?:way|how|what)\b))"
+    r"|\brevert(?:\s+(?:it|this|that|the\s+update|the\s+changes?))?"
+    r"(?=\s*$|\s*[.!?,]|\s+(?:please|pls|plz|asap|now|immediately)\b)"
+    r"|\bundo\s+(?:it|this|that|the\s+(?:update|changes?|redesign))\b"
+    # "the way it was", "how it used to be", "should have left things alone"
+    r"|\b(?:way|how)\s+(?:it|things)\s+(?:was|were|used\s+to\s+be)\b"
+    r"|\b(?:left|leave)\s+(?:it|things|everything)\s+(?:alone|as\s+(?:it|they)\s+(?:was|were))\b"
+    r"|\b(?:kept|keep)\s+(?:it|things)\s+(?:the\s+way|how|as)\b",
+    re.IGNORECASE,
+)
+"""Words that want something back without naming it."""
+_NEW_LOOK = re.compile(
+    r"\b(?:(?:new|latest|last|recent|this|current|newest)\s+(?:updates?|version|design|layout|look|ui|"
+    r"interface|redesign|format|style|appearance|skin|theme)"
+    r"|redesign(?:ed)?|resembles?|copy|copied|clone|knock\s*off|wannabe|look\s*alike|copycat"
+    r"|(?:looks?|feels?|acts?)\s+(?:(?:and|&)\s+(?:feels?|acts?)\s+)?(?:just\s+|exactly\s+|too\s+much\s+|"
+    r"so\s+much\s+|a\s+lot\s+|more\s+)?like|(?:just|exactly|too\s+much|so\s+much)\s+like)\b",
+    re.IGNORECASE,
+)
+"""Words about the product's new look or update as a whole ("the new design", "this update", "it
+looks like every other app", "a copy of ...")."""
+_PART_GONE = re.compile(
+    r"\b(?:removed?|removing|took\s+(?:away|out)|taken\s+(?:away|out)|got\s+rid|get\s+rid|gone|missing|"
+    r"no\s+longer|disappeared|where\s+(?:is|are|did)|hid|hidden|hides|moved?|moving|replaced?|replacing|miss|missed|misses)\b",
+    re.IGNORECASE,
+)
+"""Words that say a part went away or moved: "it" is then that part ("The update removed the
+compass", "The new update moved the address bar to the bottom. Please put it back")."""
+
+
+def wants_it_back(ask: str, read: str, *, product_words: frozenset[str] = frozenset()) -> bool:
+    """Whether the ask ``ask``, read as ``read`` (with the words it is placed by), wants the
+    product as it was without naming it (rule 6 above): its sentence that wants something back
+    (:data:`_IT_BACK`) names nothing besides (:func:`needs_context`), and the words it is read
+    with speak of the new look or update as a whole (:data:`_NEW_LOOK`), not of a part that went
+    away (:data:`_PART_GONE`).
+    """
+    wanting = [unit.text for unit in split_units(ask) if _IT_BACK.search(unit.text)]
+    if not wanting or not needs_context(_IT_BACK.sub(" ", wanting[-1]), product_words=product_words):
+        return False
+    return _NEW_LOOK.search(read) is not None and _PART_GONE.search(read) is None
+
+
 def product_words(product: str) -> frozenset[str]:
     """The words of a product's name (``google_chrome`` -> google, chrome)."""
     return frozenset(word.lower() for word in _WORD.findall(product.replace("_", " ")))
@@ -364,7 +422,10 @@ def placement_text(
     words = product_words(product)
     if wants_previous_version(ask.text, product_words=words):
         return PREVIOUS_VERSION
-    return without_the_app(without_product_name(_with_context(ask, units, words, asks), words))
+    read = _with_context(ask, units, words, asks)
+    if wants_it_back(ask.text, read, product_words=words):
+        return PREVIOUS_VERSION
+    return without_the_app(without_product_name(read, words))
 
 
 def without_the_app(text: str) -> str:

@@ -14,6 +14,7 @@ from models.ask_context import (
     needs_context,
     placement_text,
     product_words,
+    wants_it_back,
     wants_previous_version,
     without_product_name,
 )
@@ -314,6 +315,7 @@ def test_a_pronoun_that_is_the_subject_points_at_nothing(ask: str) -> None:
         ("bring the old style back, it was easier to use", True),
         ("I want the old one back", True),
         ("Please let us switch to the classic look", True),
+        ("If there was an option to use the old layout that would be great", True),
         ("Please bring back the old Trailmate", True),  # the product's name stands for the whole
         ("Bring back the old tab view", False),  # an old part is a feature
         ("Please change the trip feed back to the old style", False),  # so is what is brought back
@@ -324,6 +326,34 @@ def test_a_pronoun_that_is_the_subject_points_at_nothing(ask: str) -> None:
 )
 def test_an_ask_for_the_previous_version_is_told_from_an_ask_for_an_old_part(ask: str, wanted: bool) -> None:
     assert wants_previous_version(ask, product_words=product_words("trailmate")) is wanted
+
+
+@pytest.mark.parametrize(
+    ("comment", "wanted"),
+    [
+        ("The new design is awful. Change it back.", True),
+        ("It looks just like every other map app now. Please put it back the way it was!", True),
+        ("This update made Trailmate a copy of the others. Should have left things alone!", True),
+        ("The new layout is a mess. Please revert!", True),
+        ("The new update moved the trip stats to the bottom. Please put it back!!!", False),
+        ("The update removed the compass. Please put it back!", False),  # "it" is the part that went
+        ("The new layout hides the trip stats. Change it back!", False),
+        ("The new design is awful. Put it back at the top!", False),  # a place names a part
+        ("Please change it back!", False),  # nothing says what changed
+        ("The new design is fine. Please bring back the compass!", False),  # it names what it wants
+        ("The new design is fine but I miss the compass. Please bring it back", False),
+        ("The new design moved the map settings around, please change them back to the menu", False),
+    ],
+)
+def test_an_ask_for_it_back_beside_words_about_the_new_look_is_an_ask_for_the_previous_version(
+    comment: str, wanted: bool
+) -> None:
+    units = split_units(comment)
+    placed = placement_text(units[-1], units, product="trailmate")
+    assert (placed == PREVIOUS_VERSION) is wanted
+    if not wanted:
+        assert units[-1].text in placed  # read as before: with its own words
+    assert wants_it_back(units[-1].text, comment, product_words=product_words("trailmate")) is wanted
 
 
 def test_asks_for_the_previous_version_are_placed_as_one_ask_and_quoted_in_their_own_words() -> None:
