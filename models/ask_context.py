@@ -377,6 +377,7 @@ _NEW_LOOK = re.compile(
     r"\b(?:(?:new|latest|last|recent|this|current|newest)\s+(?:updates?|version|design|layout|look|ui|"
     r"interface|redesign|format|style|appearance|skin|theme)"
     r"|redesign(?:ed)?|resembles?|copy|copied|clone|knock\s*off|wannabe|look\s*alike|copycat"
+    r"|reminds?\s+(?:me|us|one)\s+of"
     r"|(?:looks?|feels?|acts?)\s+(?:(?:and|&)\s+(?:feels?|acts?)\s+)?(?:just\s+|exactly\s+|too\s+much\s+|"
     r"so\s+much\s+|a\s+lot\s+|more\s+)?like|(?:just|exactly|too\s+much|so\s+much)\s+like)\b",
     re.IGNORECASE,
@@ -395,12 +396,13 @@ compass", "The new update moved the address bar to the bottom. Please put it bac
 def wants_it_back(ask: str, read: str, *, product_words: frozenset[str] = frozenset()) -> bool:
     """Whether the ask ``ask``, read as ``read`` (with the words it is placed by), wants the
     product as it was without naming it (rule 6 above): its sentence that wants something back
-    (:data:`_IT_BACK`) names nothing besides (:func:`needs_context`), and the words it is read
-    with speak of the new look or update as a whole (:data:`_NEW_LOOK`), not of a part that went
-    away (:data:`_PART_GONE`).
+    (:data:`_IT_BACK`) names nothing besides, or only the whole product ("Put the layout back the
+    way it was"; :func:`needs_context`), and the words it is read with speak of the new look or
+    update as a whole (:data:`_NEW_LOOK`), not of a part that went away (:data:`_PART_GONE`).
     """
     wanting = [unit.text for unit in split_units(ask) if _IT_BACK.search(unit.text)]
-    if not wanting or not needs_context(_IT_BACK.sub(" ", wanting[-1]), product_words=product_words):
+    whole = product_words | _WHOLE  # "put the layout back the way it was": the whole, as its name is
+    if not wanting or not needs_context(_IT_BACK.sub(" ", wanting[-1]), product_words=whole):
         return False
     return _NEW_LOOK.search(read) is not None and _PART_GONE.search(read) is None
 
