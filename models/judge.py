@@ -306,7 +306,7 @@ class SuggestionJudge:
                 detail = "asks to fix something, no change"
                 judgements[index] = Judgement(Verdict.NOT_SUGGESTION, FIX_REASON, detail, None)
             else:
-                detail = "tells its reader what to do, asks no change"
+                detail = "tells or urges its reader, asks no change"
                 judgements[index] = Judgement(Verdict.NOT_SUGGESTION, INSTRUCTION_REASON, detail, None)
         return kept
 

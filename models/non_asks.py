@@ -30,7 +30,9 @@ reports. Four tests of the words say so:
   "then", "also"...) with a step for the reader to take or a request for details: "make sure
   you / to ...", "see the attached ...", "provide the URL / more details", "try disabling / the
   following ...", "check your ...", "type ...", "go to ...", "click ...", "let us know",
-  "follow these steps", "restart your / the browser", "reply direct"; and names no change for
+  "follow these steps", "restart your / the browser", "reply direct", or with an exhortation or a
+  turn of speech ("Let's be honest", "Let's say I tap ...", "Let's go", "Let me tell you", "Let
+  alone ...", not "Let's add ...", "Let's have ...", "Let us ..."); and names no change for
   the product to make: no "add", "allow", "should", "would", "could", "feature", "ability",
   "wish", "why", "when", "implement", "way to", "option to", "able to", question mark. In
   reviews the same words are the steps of a bug report ("Click share, then ..."), no ask either.
@@ -226,7 +228,12 @@ _INSTRUCTION = re.compile(
     r"|check\s+(?:if\s+you|whether\s+you|that\s+you|your|out\s+this)"
     r"|type\s|go\s+to\s|click\s|let\s+us\s+know|refer\s+to"
     r"|follow\s+(?:these|this\s+link|the\s+steps|the\s+instructions)"
-    r"|restart\s+(?:your|firefox|vlc|the\s+(?:app|computer|browser|program|device))|reply\s+direct)",
+    r"|restart\s+(?:your|firefox|vlc|the\s+(?:app|computer|browser|program|device))|reply\s+direct"
+    # an exhortation or a turn of speech: "Let's be honest", "Let's say I tap ...", "Let me tell you"
+    r"|let['’]?s\b(?!\s+(?:us|make|add|have|get|bring|change|put|allow|enable|give|create|remove|move|"
+    r"switch|turn|keep|hope\s+(?:they|you|the\s+(?:devs?|developers?|team))\s+(?:add|fix|bring|make))\b)"
+    r"|let\s+alone\b|let\s+me\s+(?:tell|say|preface|first|start|explain|be\s+(?:honest|clear|frank)|"
+    r"just\s+say|put\s+it\s+this\s+way)\b)",
     re.IGNORECASE,
 )
 _ASKS_A_CHANGE = re.compile(

@@ -141,6 +141,11 @@ INSTRUCTIONS = [
     "Please let us know which phone you have.",
     "Check your inbox for the reset link.",
     "Restart your phone after the download.",
+    "Let's be honest, we all just want to get outside.",  # an exhortation or a turn of speech
+    "Let's say I stop the recording halfway up the hill.",
+    "Let me tell you one thing;",
+    "Let's go hiking this weekend!!",
+    "Let alone the ones that sync with a watch.",
 ]
 ASKS_WITH_THE_WORDS_OF_INSTRUCTIONS = [
     "Please make sure you add a dark mode in the next update",
@@ -151,6 +156,10 @@ ASKS_WITH_THE_WORDS_OF_INSTRUCTIONS = [
     "Click to share should also post the photos",
     "Why do I have to go to settings to change units?",
     "We should be able to check the forecast from the map",
+    "Let's have an offline map of the whole park",
+    "Let's make the elevation chart bigger",
+    "Let us download the old releases",
+    "Let me hide the trip stats",
 ]
 
 
