@@ -391,6 +391,22 @@ _PART_GONE = re.compile(
 )
 """Words that say a part went away or moved: "it" is then that part ("The update removed the
 compass", "The new update moved the address bar to the bottom. Please put it back")."""
+_THE_WHOLE_BACK = re.compile(
+    r"\b(?:change|changing|put|putting|switch|switching|turn|turning|set|bring|roll|move|revert|reverting)\s+"
+    r"(?:the|your|our|its|this|that)\s+(?:whole\s+|entire\s+)?(?:look|looks|design|layout|ui|gui|interface|"
+    r"style|appearance|theme|skin|format)\s+back\b"
+    r"(?!\s+(?:up\b|(?:on|at|to|in)\s+(?:the\s+)?(?:top|bottom|front|left|right)\b))",
+    re.IGNORECASE,
+)
+"""The whole product's look wanted back by its own word ("please consider changing the look back",
+"put the layout back")."""
+_THE_EARLIER = re.compile(
+    r"\b(?:old|older|previous|original|former|classic|prior|earlier|legacy)\s+"
+    r"(?:version|design|layout|ui|gui|look|style|interface|appearance)\b",
+    re.IGNORECASE,
+)
+"""The product as it was, named beside an ask for "it" back ("Please change it back I like the old
+design better!")."""
 
 
 def wants_it_back(ask: str, read: str, *, product_words: frozenset[str] = frozenset()) -> bool:
@@ -398,13 +414,19 @@ def wants_it_back(ask: str, read: str, *, product_words: frozenset[str] = frozen
     product as it was without naming it (rule 6 above): its sentence that wants something back
     (:data:`_IT_BACK`) names nothing besides, or only the whole product ("Put the layout back the
     way it was"; :func:`needs_context`), and the words it is read with speak of the new look or
-    update as a whole (:data:`_NEW_LOOK`), not of a part that went away (:data:`_PART_GONE`).
+    update as a whole (:data:`_NEW_LOOK`) or of the product as it was (:data:`_THE_EARLIER`); or it
+    wants the look back by its own word (:data:`_THE_WHOLE_BACK`: "change the design back"). Never
+    when the words it is read with say a part went away (:data:`_PART_GONE`).
     """
+    if _PART_GONE.search(read) is not None:
+        return False
+    if _THE_WHOLE_BACK.search(ask) is not None:
+        return True
     wanting = [unit.text for unit in split_units(ask) if _IT_BACK.search(unit.text)]
     whole = product_words | _WHOLE  # "put the layout back the way it was": the whole, as its name is
     if not wanting or not needs_context(_IT_BACK.sub(" ", wanting[-1]), product_words=whole):
         return False
-    return _NEW_LOOK.search(read) is not None and _PART_GONE.search(read) is None
+    return _NEW_LOOK.search(read) is not None or _THE_EARLIER.search(read) is not None
 
 
 def product_words(product: str) -> frozenset[str]:

@@ -335,6 +335,9 @@ def test_an_ask_for_the_previous_version_is_told_from_an_ask_for_an_old_part(ask
         ("It looks just like every other map app now. Please put it back the way it was!", True),
         ("This update made Trailmate a copy of the others. Should have left things alone!", True),
         ("The new layout is a mess. Please revert!", True),
+        ("Please consider changing the look back.", True),  # the whole by its own word
+        ("Please change it back, I like the old design better!", True),  # the product as it was
+        ("The update moved the compass. Please change the layout back", False),
         ("This update reminds me of every other map app. Put the layout back to the way it was.", True),
         ("This update reminds me of other map apps. Put the map layers back the way they were.", False),
         ("The new update moved the trip stats to the bottom. Please put it back!!!", False),
