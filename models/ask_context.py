@@ -422,6 +422,8 @@ def wants_it_back(ask: str, read: str, *, product_words: frozenset[str] = frozen
         return False
     if _THE_WHOLE_BACK.search(ask) is not None:
         return True
+    if _IT_BACK.search(ask) is None:  # most asks: the ask is not split a second time
+        return False
     wanting = [unit.text for unit in split_units(ask) if _IT_BACK.search(unit.text)]
     whole = product_words | _WHOLE  # "put the layout back the way it was": the whole, as its name is
     if not wanting or not needs_context(_IT_BACK.sub(" ", wanting[-1]), product_words=whole):
