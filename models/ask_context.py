@@ -311,12 +311,14 @@ def wants_previous_version(text: str, *, product_words: frozenset[str] = frozens
     for the classic look"), or by "back" right after it ("bring the old style back").
     """
     keys = [word.lower().replace("’", "'") for word in _KEY.findall(text)]
+    covered = 0  # the words a run of earlier-words and names read so far reached: read once
     for at, key in enumerate(keys):
-        if key not in _EARLIER:
+        if key not in _EARLIER or at < covered:
             continue
         end = at + 1
         while end < len(keys) and (keys[end] in product_words or keys[end] in _EARLIER):
             end += 1
+        covered = end
         if keys[end : end + 2] == ["and", "new"]:  # "between the old and new layout"
             end += 2
         if end < len(keys) and keys[end] in _WHOLE:

@@ -39,12 +39,16 @@ if TYPE_CHECKING:  # the judge imports nothing of this module; its protocols typ
     from models.judge import FirstStageScorer, SuggestionScorer
 
 _EXPLICIT = re.compile(
-    r"^\W*(?:(?:hi|hey|hello|so|also|and|but|guys|dear\s+\w+|[@＠][\w.]+)\W+){0,2}"
+    # up to two greetings or @handles first; the runs between them are possessive and cannot take a
+    # handle's "@", so a long run of punctuation is read once (with "\W*" and "\W+" around a handle
+    # that may begin inside them, ".@.@.@..." took time cubic in its length)
+    r"^(?:[^\w@＠]|[@＠](?![\w.]))*+(?:(?:hi|hey|hello|so|also|and|but|guys|dear\s+\w+|[@＠][\w.]++)"
+    r"(?:[^\w@＠]|[@＠](?![\w.]))++){0,2}"
     r"(?:(?:please|pls|plz|kindly)\s+)?"
     r"(?:(?:can|could|would|will)\s+(?:you|u|y'?all|y’all)\s+(?:guys\s+)?(?:(?:please|pls|plz)\s+)?)?"
     r"(?:add|implement|include|introduce|bring\s+back)(?![-\w'’])"
     # a revert: "Change it back!", "Please switch it back to how it was"
-    r"|^\W*(?:(?:please|pls|plz|just|so)\s+)?(?:change|put|switch|bring|turn)\s+(?:it|this|them|that|everything)"
+    r"|^\W*+(?:(?:please|pls|plz|just|so)\s+)?(?:change|put|switch|bring|turn)\s+(?:it|this|them|that|everything)"
     r"\s+back\b"
     # anywhere in the unit: "You guys need to add ...", "They should implement ..."
     r"|\b(?:you|u|y'?all|y’all|they|devs?|developers)\s+(?:guys\s+)?(?:really\s+)?"

@@ -28,7 +28,9 @@ _LEET = str.maketrans(
         "€": "e",
     }
 )
-_LEET_RUN = re.compile(r"(?<![^\W_])[0-9@$|€]+(?=[^\W\d_])|(?<=[^\W\d_])[0-9@$!|€]+(?=[^\W\d_])")
+_LEET_RUN = re.compile(r"(?<![^\W_])(?<![@$|€])[0-9@$|€]++(?=[^\W\d_])|(?<=[^\W\d_])[0-9@$!|€]++(?=[^\W\d_])")
+"""Runs of digits and symbols inside or before a word ("sh1t", "@ss"), each run matched from its
+first character only: a long run is read once, not from each of its characters."""
 _CONFUSABLE = str.maketrans(
     {
         "а": "a",

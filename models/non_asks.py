@@ -167,7 +167,9 @@ _NOT_PLAIN = re.compile(
 )
 
 _CHANGE_VERB_OPENING = re.compile(
-    r"(?:^|[.!;]\s+)\W*(?:(?:please|pls|plz)\s+)?(?:add|make|let|give|allow|include|bring|support|show|"
+    # a sentence's opening: the text's start, or a sentence end and at most eight more non-word
+    # characters (a long run of ". . ." is then not read again from each of its full stops)
+    r"(?:^\W*+|[.!;]\s++\W{0,8}+)(?:(?:please|pls|plz)\s+)?(?:add|make|let|give|allow|include|bring|support|show|"
     r"put|enable|implement|create|integrate|offer|provide|introduce|fix|change|stop|keep|remove|update|"
     r"get|go|have|switch|consider)\b"
     # ...used as a verb: "Support staff is great", "Show notes are useful" open with a noun

@@ -11,7 +11,7 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_LINE_BREAK_RUN = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
+_LINE_BREAK = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _SPACE_RUN = re.compile(r"[^\S\n]+")
 
 
@@ -26,7 +26,12 @@ def normalize_text(text: str) -> str:
     are read, so "R&D" or "&copy" in a sentence stay as typed.
     """
     read = _ENTITY.sub(lambda found: html.unescape(found.group(0)), text) if "&" in text else text
-    folded = _LINE_BREAK_RUN.sub("\n", unicodedata.normalize("NFKC", read))
+    # each maximal run is read once (a pattern such as \s*<break>\s* would scan a long run of
+    # spaces from each of its characters: quadratic in the run's length)
+    folded = _WHITESPACE.sub(
+        lambda run: "\n" if _LINE_BREAK.search(run.group(0)) else run.group(0),
+        unicodedata.normalize("NFKC", read),
+    )
     return _SPACE_RUN.sub(" ", folded).strip()
 
 
@@ -51,7 +56,12 @@ def text_hash(text: str) -> str:
 # from elsewhere may be folded to one line, so every pattern below matches the raw text with its
 # line breaks and the folded form on one line alike.
 
-_SEPARATOR_RUN = r"(?:[-_=~*—–―─━]\s?){3,}"
+_SEPARATOR_CHAR = r"[-_=~*—–―─━]"
+_SEPARATOR_RUN = rf"(?:{_SEPARATOR_CHAR}\s?){{3,}}+"
+"""A separator line ("-----", "* * *"): read whole and never given back (possessive)."""
+_RUN_START = rf"(?<!{_SEPARATOR_CHAR})(?<!{_SEPARATOR_CHAR}\s)"
+"""A separator run is matched from its first character only: searched from each of its characters,
+a run of a few thousand "*" took seconds (each start scanned the rest of the run)."""
 _REPLY_HEADER = (
     r"(?:开发者回复|開發者回覆|開發人員回覆|デベロッパの回答|개발자\s?답변"
     r"|(?:the\s)?developer(?:'s|’s)?\s(?:response|reply|answer)"
@@ -67,13 +77,13 @@ _REPLY_OPENER = (
 _BOUNDARY = r"(?:^|(?<=\n)|(?<=[.!?…)\]]\s)|(?<=[.!?…)\]]))"
 _AUTHORED_CUTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # a separator run, then a developer's or publisher's reply header
-    ("reply", re.compile(rf"{_SEPARATOR_RUN}\s*{_REPLY_HEADER}", re.IGNORECASE)),
+    ("reply", re.compile(rf"{_RUN_START}{_SEPARATOR_RUN}\s*{_REPLY_HEADER}", re.IGNORECASE)),
     # a reply header at a line or sentence start, followed by a colon or a line break
     ("reply", re.compile(rf"{_BOUNDARY}\s*{_REPLY_HEADER}\s*(?:[:：]|\n)", re.IGNORECASE)),
     # a reply header, then the opening words of a reply to the reviewer
     ("reply", re.compile(rf"{_REPLY_HEADER}[\s:：,.-]*{_REPLY_OPENER}", re.IGNORECASE)),
     # a separator run, then the opening words of a reply to the reviewer
-    ("reply", re.compile(rf"{_SEPARATOR_RUN}\s*{_REPLY_OPENER}", re.IGNORECASE)),
+    ("reply", re.compile(rf"{_RUN_START}{_SEPARATOR_RUN}\s*{_REPLY_OPENER}", re.IGNORECASE)),
     # an appended e-mail reply or forwarded message ("> " lines alone are not: people use ">" as bullets)
     ("quoted_reply", re.compile(r"-{2,}\s*(?:original|forwarded)\smessage\s*-{2,}", re.IGNORECASE)),
     ("quoted_reply", re.compile(r"(?:^|(?<=\s))On\s[^\n]{4,160}?\swrote:(?=\s|$)")),
@@ -113,7 +123,28 @@ _CUT_HINTS = (
     "outlook",
     "^",
 )
-_TRAILING_SEPARATORS = re.compile(rf"(?:\s|{_SEPARATOR_RUN})+$")
+_SEPARATOR_CHARS = frozenset("-_=~*—–―─━")
+
+
+def _trailing_start(text: str, end: int) -> int:
+    """Where the whitespace and separator lines (:data:`_SEPARATOR_RUN`: three or more separator
+    characters, at most one whitespace between two) that end ``text[:end]`` begin; ``end`` when
+    there are none. Read backwards once: a pattern that may cut a run of "-- " lines into runs in every
+    way takes time exponential in its length.
+    """
+    at = end
+    while True:
+        start = at
+        while start > 0 and text[start - 1].isspace():
+            start -= 1
+        run, count = start, 0
+        while run > 0 and text[run - 1] in _SEPARATOR_CHARS:
+            run, count = run - 1, count + 1
+            if run > 1 and text[run - 1].isspace() and text[run - 2] in _SEPARATOR_CHARS:
+                run -= 1
+        if count < 3:
+            return start
+        at = run
 
 
 def authored_cut(text: str) -> tuple[int, str | None]:
@@ -139,8 +170,7 @@ def authored_cut(text: str) -> tuple[int, str | None]:
             end, kind = match.start(), name
     if kind is None:
         return end, None
-    trailing = _TRAILING_SEPARATORS.search(text, 0, end)
-    return (trailing.start() if trailing is not None else end), kind
+    return _trailing_start(text, end), kind
 
 
 def authored_end(text: str) -> int:

@@ -57,9 +57,15 @@ _VALEDICTION = re.compile(
 _RETWEET = re.compile(r"(?:^|(?<=\s))(?:RT|QT)\s+@\w+|[\"\u201c]@\w+:")
 _TRAILING_INITIALS = re.compile(r"\s\^[A-Za-z]{1,3}\s*$")
 
-_URL = r"(?:https?://|www\.)\S+?(?=[.,!?;:)\]\"']*(?:\s|$))"
-_DOMAIN = r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|app|ly|me|gl|gg|dev|ai|edu|gov)\b(?:/\S*)?"
-_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+# Each pattern below reads a run of characters once: a URL ends before the punctuation that ends
+# its sentence (a run of it followed by a space or the end); an e-mail address and a bare domain
+# match from the first character of their run only. Patterns that may begin inside a run they
+# then scan to its end ("[\w.+-]+@..." on "a-a-a-...") take time quadratic in the run's length.
+_URL = r"(?:https?://|www\.)(?:[^\s.,!?;:)\]\"']|[.,!?;:)\]\"']++(?!\s|$))+"
+_DOMAIN = (
+    r"(?<![\w.-])[.-]*+\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|app|ly|me|gl|gg|dev|ai|edu|gov)\b(?:/\S*)?"
+)
+_EMAIL = r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 _ABBREVIATION = (
     r"(?i:\b(?:e\.g|i\.e|a\.k\.a|vs|mr|mrs|ms|dr|jr|sr|st|approx|incl|esp|ca|cf|fig|a\.m|p\.m|u\.s|u\.k)\.)"
     r"|(?i:\b(?:no|nr|ver|v)\.(?=\s*\d))|(?i:\betc\.(?!\s+[A-Z]))"

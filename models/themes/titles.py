@@ -53,9 +53,12 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from models.text import own_words
 
 _URL = re.compile(
-    r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|io|ly|gl|me|co|app)(?:/\S*)?\b", re.IGNORECASE
+    r"(?:https?://|www\.)\S+|(?<![\w.-])[\w.-]+\.(?:com|org|net|io|ly|gl|me|co|app)(?:/\S*)?\b", re.IGNORECASE
 )
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+"""A web address or a bare domain ("example.com/path"), the domain matched from the first character
+of its run only: a long run of "a.a.a..." is read once, not from each of its words."""
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+"""An e-mail address, matched from the first character of its run only (linear in the text)."""
 _HANDLE = re.compile(r"(?<![\w@])[@＠][\w.]+")
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 _ASIDE = re.compile(r"\([^()]*\)|（[^（）]*）|\[[^\[\]]*\]|【[^【】]*】")

@@ -34,6 +34,12 @@ TEXTS = {
     "cjk-1": "请添加离线地图功能，这样我在山里也能使用",
     "arabic-1": "أرجو إضافة الوضع الليلي إلى التطبيق",
     "rtl-ctrl-1": "please\u202e add\u200b dark mode\u2066 now",
+    # runs that made text patterns backtrack (tests/unit/test_hostile_text.py): each one held the
+    # classify stage for minutes to hours before they were read in linear time
+    "poison-1": ".@" * 2_000 + " the map needs a dark mode",
+    "poison-2": "**" * 4_000 + " please add offline maps",
+    "poison-3": "Please add offline maps.\n" + "---\n" * 2_000 + "Sent from my phone",
+    "poison-4": " \t" * 60_000 + "please add a battery saver mode",  # 120,000 characters before ingest
 }
 
 REMARK = "We take it on every family trip and the kids follow the trail on the map themselves."
@@ -102,6 +108,8 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
         if event.verdict is not Verdict.MODERATED and event.reason != "praise":
             assert event.score is not None
     assert by_id["huge-1"].comment.text == TEXTS["huge-1"].strip()  # kept whole in the event
+    assert by_id["poison-3"].verdict is Verdict.SUGGESTION
+    assert by_id["poison-4"].comment.text == "please add a battery saver mode"
 
     detected = [SuggestionDetected.model_validate_json(r.value) for r in suggestions]
     expected = {f"{e.key}#{n}" for e in events for n in range(1, len(e.asks) + 1)}
