@@ -4,8 +4,8 @@ A comment up to the ingest limit (10,000 characters after normalization; the raw
 25 times longer) reaches normalization, the splitter, moderation, the word rules in front of the
 judge, the placement of asks and theme titles. Patterns that may begin inside a run of characters
 they then scan to its end, or that may cut a run in many ways, took seconds to hours on such
-texts (".@" repeated 500 times and an ask: 10 s; 2,000 times: longer than any batch may wait),
-and one such comment held the whole classify stage. Each test reads the catalogue under a time
+texts (".@" repeated 500 times before a remark: 10 s in the judge; 2,000 times: hours), and one
+such comment held the whole classify stage. Each test reads the catalogue under a time
 limit that interrupts a pattern that backtracks (``pytest-timeout``, signal method: the regular
 expression engine checks for signals); the figures are printed by ``benchmarks/hostile_text.py``.
 """
