@@ -56,7 +56,8 @@ def text_hash(text: str) -> str:
 # from elsewhere may be folded to one line, so every pattern below matches the raw text with its
 # line breaks and the folded form on one line alike.
 
-_SEPARATOR_CHAR = r"[-_=~*—–―─━]"
+_SEPARATOR_CHARS = "-_=~*—–―─━"
+_SEPARATOR_CHAR = f"[{_SEPARATOR_CHARS}]"  # "-" first: a hyphen, not a range
 _SEPARATOR_RUN = rf"(?:{_SEPARATOR_CHAR}\s?){{3,}}+"
 """A separator line ("-----", "* * *"): read whole and never given back (possessive)."""
 _RUN_START = rf"(?<!{_SEPARATOR_CHAR})(?<!{_SEPARATOR_CHAR}\s)"
@@ -101,7 +102,7 @@ _AUTHORED_CUTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("signature", re.compile(r"(?<=\s)\^[A-Z]{1,3}\s*$")),
 )
 # cheap scans first: texts with none of these cannot be cut, and most texts have none
-_SEPARATOR_HINT = re.compile(r"[-_=~*—–―─━]\s?[-_=~*—–―─━]")
+_SEPARATOR_HINT = re.compile(rf"{_SEPARATOR_CHAR}\s?{_SEPARATOR_CHAR}")
 _CUT_HINTS = (
     "开发者",
     "開發",
@@ -123,9 +124,6 @@ _CUT_HINTS = (
     "outlook",
     "^",
 )
-_SEPARATOR_CHARS = frozenset("-_=~*—–―─━")
-
-
 def _trailing_start(text: str, end: int) -> int:
     """Where the whitespace and separator lines (:data:`_SEPARATOR_RUN`: three or more separator
     characters, at most one whitespace between two) that end ``text[:end]`` begin; ``end`` when
