@@ -28,44 +28,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from models.ask_context import placement_text, wants_previous_version
-from models.explicit_asks import is_explicit_request
 from models.moderation import moderate
-from models.non_asks import non_ask_kind
 from models.text import authored_cut, normalize_text
-from models.themes.titles import TitleInput, theme_titles
 from models.units import split_units
-from tests.unit.test_hostile_text import ASK, PIECES, hostile_forms
+from tests.unit.test_hostile_text import ASK, PIECES, hostile_forms, placements, read_by_rules, title_of
 
 Step = Callable[[str, str], None]
 """One step: reads a normalized text (and its raw form) and returns nothing."""
-
-
-def _rules(text: str, _raw: str) -> None:
-    for unit in split_units(text):
-        is_explicit_request(unit.text)
-        non_ask_kind(unit.text, 5)
-        wants_previous_version(unit.text, product_words=frozenset({"trailmate"}))
-
-
-def _placement(text: str, _raw: str) -> None:
-    units = split_units(text)
-    for unit in units[:40]:
-        placement_text(unit, units, product="trailmate")
-
-
-def _titles(text: str, _raw: str) -> None:
-    members = [unit.text for unit in split_units(text)[:10]] + ["dark mode please", "a dark mode for the map"]
-    vectors = np.random.default_rng(0).normal(size=(len(members), 8)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    centre = vectors.mean(axis=0)
-    theme_titles([TitleInput(texts=members, vectors=vectors, centroid=(centre / np.linalg.norm(centre)))])
 
 
 def _steps(with_judge: bool) -> dict[str, Step]:
@@ -74,9 +47,9 @@ def _steps(with_judge: bool) -> dict[str, Step]:
         "reply and signature cut": lambda text, _raw: authored_cut(text) and None,
         "splitter": lambda text, _raw: split_units(text) and None,
         "moderation": lambda text, _raw: moderate(text) and None,
-        "word rules": _rules,
-        "placement": _placement,
-        "titles": _titles,
+        "word rules": lambda text, _raw: read_by_rules(text),
+        "placement": lambda text, _raw: placements(text) and None,
+        "titles": lambda text, _raw: title_of(text) and None,
     }
     if with_judge:
         from contracts.settings import Settings

@@ -124,6 +124,8 @@ _CUT_HINTS = (
     "outlook",
     "^",
 )
+
+
 def _trailing_start(text: str, end: int) -> int:
     """Where the whitespace and separator lines (:data:`_SEPARATOR_RUN`: three or more separator
     characters, at most one whitespace between two) that end ``text[:end]`` begin; ``end`` when

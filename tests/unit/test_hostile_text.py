@@ -48,6 +48,32 @@ def hostile_texts() -> list[str]:
     return texts
 
 
+def read_by_rules(text: str) -> None:
+    """Every word rule in front of the judge, on each unit of ``text``."""
+    for unit in split_units(text):
+        is_explicit_request(unit.text)
+        non_ask_kind(unit.text, 5)
+        non_ask_kind(unit.text, None)
+        wants_previous_version(unit.text, product_words=frozenset({"trailmate"}))
+
+
+def placements(text: str) -> list[str]:
+    """The placement text of each of the first 40 units of ``text``, each read as an ask."""
+    units = split_units(text)
+    return [placement_text(unit, units, product="trailmate") for unit in units[:40]]
+
+
+def title_of(text: str) -> str:
+    """The title of a theme of the first ten units of ``text`` and two asks (random unit vectors)."""
+    members = [unit.text for unit in split_units(text)[:10]] + ["dark mode please", "a dark mode for the map"]
+    vectors = np.random.default_rng(0).normal(size=(len(members), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    centre = vectors.mean(axis=0)
+    centre = (centre / np.linalg.norm(centre)).astype(np.float32)
+    (title,) = theme_titles([TitleInput(texts=members, vectors=vectors, centroid=centre)])
+    return title
+
+
 @pytest.mark.timeout(120, method="signal")
 def test_normalization_reads_a_long_run_of_whitespace_once() -> None:
     # 200,000 characters of spaces and tabs fit in one message under its byte limit
@@ -72,11 +98,7 @@ def test_the_splitter_and_the_reply_cut_read_hostile_runs() -> None:
 def test_moderation_and_the_word_rules_read_hostile_runs() -> None:
     for text in hostile_texts():
         moderate(text)
-        for unit in split_units(text):
-            is_explicit_request(unit.text)
-            non_ask_kind(unit.text, 5)
-            non_ask_kind(unit.text, None)
-            wants_previous_version(unit.text, product_words=frozenset({"trailmate"}))
+        read_by_rules(text)
     # the rules still read what they were written for
     assert is_explicit_request("@trailmate please add a dark mode")
     assert is_explicit_request("hi @trailmate, add a dark mode")
@@ -87,16 +109,7 @@ def test_moderation_and_the_word_rules_read_hostile_runs() -> None:
 
 @pytest.mark.timeout(120, method="signal")
 def test_placement_and_titles_read_hostile_asks() -> None:
-    rng = np.random.default_rng(0)
     for text in hostile_texts():
-        units = split_units(text)
-        for unit in units[:40]:
-            assert placement_text(unit, units, product="trailmate")
-        members = [unit.text for unit in units[:10]] + ["dark mode please", "a dark mode for the map"]
-        vectors = rng.normal(size=(len(members), 8)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        centre = vectors.mean(axis=0)
-        centre = (centre / np.linalg.norm(centre)).astype(np.float32)
-        theme = TitleInput(texts=members, vectors=vectors, centroid=centre)
-        (title,) = theme_titles([theme])
+        assert all(placements(text))
+        title = title_of(text)
         assert "@" not in title and "www." not in title
