@@ -95,10 +95,11 @@ _LEADING = re.compile(r"(?:\s|[-*\u2022\u00b7>]|@\w+[:,]?)+")
 def split_units(text: str) -> list[Unit]:
     """The units of ``text`` in order: sentences, clauses of long run-ons, short bits merged.
 
-    Quoted lines (``> ...``), an ``On ... wrote:`` header and what follows, retweeted text
-    (``RT @name ...``), signatures (``--``, ``Sent from my ...``, ``Regards,`` and a name) are
-    not the person's words and give no unit. Leading @mentions and bullets are left out of a
-    unit's span; hashtags and inner @mentions stay in it. Never raises.
+    Quoted lines (``> ...``) that the person answers (their own words follow), an ``On ...
+    wrote:`` header and what follows, retweeted text (``RT @name ...``), signatures (``--``,
+    ``Sent from my ...``, ``Regards,`` and a name) are not the person's words and give no unit;
+    ``>`` lines that end the comment are the person's own list, ``>`` a bullet. Leading @mentions
+    and bullets are left out of a unit's span; hashtags and inner @mentions stay in it. Never raises.
     """
     units: list[Unit] = []
     for region_start, region_end in _own_regions(text):
@@ -122,7 +123,9 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _own_regions(text: str) -> list[tuple[int, int]]:
-    """Spans of the person's own words: runs of lines that are not quoted, retweeted or a signature."""
+    """Spans of the person's own words: runs of lines that are not an answered quote, retweeted or
+    a signature.
+    """
     begin, end = authored_span(text)
     limit = min(len(text), end, MAX_SCAN_CHARS)
     scanned = text[:limit]
@@ -138,10 +141,19 @@ def _own_regions(text: str) -> list[tuple[int, int]]:
         for offset, line in _lines(text[:limit])
         if offset + len(line) > begin
     ]
-    for index, (offset, line) in enumerate(lines):
+    for index, (_, line) in enumerate(lines):
         if _QUOTE_HEADER.match(line) or _SIGNATURE_MARK.match(line) or _is_valediction(lines, index):
+            lines = lines[:index]
             break
-        if _LINE_QUOTED.match(line) or not line.strip():
+    # a quote is answered: ">" lines count as someone else's words when the writer's own words
+    # follow them; the ">" lines that end a comment are the writer's list ("Would love\n>3D Touch
+    # options\n>Bookmarks bar for iPad", a store review), their ">" read as a bullet
+    answered = max(
+        (index for index, (_, line) in enumerate(lines) if line.strip() and not _LINE_QUOTED.match(line)),
+        default=-1,
+    )
+    for index, (offset, line) in enumerate(lines):
+        if (_LINE_QUOTED.match(line) and index < answered) or not line.strip():
             continue
         if regions and regions[-1][1] == offset:
             regions[-1] = (regions[-1][0], offset + len(line))

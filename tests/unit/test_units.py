@@ -121,6 +121,28 @@ def test_quoted_retweeted_and_signature_text_dropped() -> None:
     assert texts("please add folders to the app ^JD") == ["please add folders to the app"]
 
 
+def test_quote_lines_that_end_a_comment_are_the_writers_list() -> None:
+    # a store review cannot quote: ">" lines with none of the writer's words after them are a list
+    assert texts("Would love\n>offline maps for the Alps\n>a dark theme for night hikes") == [
+        "Would love",
+        "offline maps for the Alps",
+        "a dark theme for night hikes",
+    ]
+    assert texts(">There is no way to export a GPX track \n>Slow to start") == [
+        "There is no way to export a GPX track",
+        "Slow to start",
+    ]
+    assert texts("> Please add folders\n\n> Tags too would help") == [
+        "Please add folders",
+        "Tags too would help",
+    ]
+    # answered, the same lines are someone else's words
+    assert texts(">offline maps for the Alps\n>a dark theme\nme too, and a GPX export") == [
+        "me too, and a GPX export"
+    ]
+    assert texts("Please add folders\nOn Monday, Ann wrote:\n> add tags") == ["Please add folders"]
+
+
 def test_unit_count_is_capped() -> None:
     comment = "Please add feature number one. " * (MAX_UNITS * 3)
     units = split_units(comment)
