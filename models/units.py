@@ -50,7 +50,14 @@ _WORD = re.compile(r"(?<![@#\w])[^\W_]+")  # words, not @mentions or #hashtags
 _LETTER = re.compile(r"[^\W_]")
 _LINE_QUOTED = re.compile(r"\s*>")
 _QUOTE_HEADER = re.compile(r"\s*(?:on\s.{0,80}\swrote:|-{2,}\s*original message\s*-{2,})\s*$", re.I)
-_SIGNATURE_MARK = re.compile(r"\s*(?:--|\u2014|__+)\s*$|\s*sent from my\s", re.I)
+_SIGNATURE_MARK = re.compile(r"\s*sent from my\s", re.I)
+_SIGNATURE_SEPARATOR = re.compile(r"\s*(?:--|\u2014|__+)\s*$")
+SIGNATURE_LINES = 5
+"""A signature under a separator line holds at most this many lines..."""
+SIGNATURE_LINE_CHARS = 80
+"""...of at most this many characters, as the trailing signature :func:`models.text.authored_cut`
+cuts; longer text under a separator is the writer's own (a review's translation under a dash, the
+review an edit sits on under a line of underscores)."""
 _VALEDICTION = re.compile(
     r"\s*(?:best|kind|warm|many)?\s*(?:regards|cheers|thanks|thank you|sincerely|best)\s*,\s*$", re.I
 )
@@ -141,10 +148,17 @@ def _own_regions(text: str) -> list[tuple[int, int]]:
         for offset, line in _lines(text[:limit])
         if offset + len(line) > begin
     ]
+    words_before = False  # a signature closes the writer's words: "--\nplease add folders" has none
     for index, (_, line) in enumerate(lines):
-        if _QUOTE_HEADER.match(line) or _SIGNATURE_MARK.match(line) or _is_valediction(lines, index):
+        if (
+            _QUOTE_HEADER.match(line)
+            or _SIGNATURE_MARK.match(line)
+            or (words_before and _is_signature_separator(lines, index))
+            or _is_valediction(lines, index)
+        ):
             lines = lines[:index]
             break
+        words_before = words_before or _LETTER.search(line) is not None
     # a quote is answered: ">" lines count as someone else's words when the writer's own words
     # follow them; the ">" lines that end a comment are the writer's list ("Would love\n>3D Touch
     # options\n>Bookmarks bar for iPad", a store review), their ">" read as a bullet
@@ -153,13 +167,29 @@ def _own_regions(text: str) -> list[tuple[int, int]]:
         default=-1,
     )
     for index, (offset, line) in enumerate(lines):
-        if (_LINE_QUOTED.match(line) and index < answered) or not line.strip():
-            continue
+        quoted = _LINE_QUOTED.match(line) and index < answered
+        if quoted or not line.strip() or _SIGNATURE_SEPARATOR.match(line):
+            continue  # a separator line above the writer's own text separates, and says nothing
         if regions and regions[-1][1] == offset:
             regions[-1] = (regions[-1][0], offset + len(line))
         else:
             regions.append((offset, offset + len(line)))
     return regions
+
+
+def _is_signature_separator(lines: list[tuple[int, str]], index: int) -> bool:
+    """``--`` (or a dash or underscores) alone on a line, followed by a signature: at most
+    :data:`SIGNATURE_LINES` lines of at most :data:`SIGNATURE_LINE_CHARS` characters.
+    """
+    if not _SIGNATURE_SEPARATOR.match(lines[index][1]):
+        return False
+    count = 0
+    for _, line in lines[index + 1 :]:  # stops at the fifth line: many separators are read in linear time
+        if line.strip():
+            count += 1
+            if count > SIGNATURE_LINES or len(line.strip()) > SIGNATURE_LINE_CHARS:
+                return False
+    return True
 
 
 def _is_valediction(lines: list[tuple[int, str]], index: int) -> bool:

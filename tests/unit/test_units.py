@@ -143,6 +143,21 @@ def test_quote_lines_that_end_a_comment_are_the_writers_list() -> None:
     assert texts("Please add folders\nOn Monday, Ann wrote:\n> add tags") == ["Please add folders"]
 
 
+def test_a_separator_line_ends_the_writers_words_only_above_a_signature() -> None:
+    assert texts("Please add folders.\n\u2014\nJoe Bloggs\nACME Corp") == ["Please add folders."]
+    assert texts("Please add folders.\n______\nJoe") == ["Please add folders."]
+    # longer text under it is the writer's own: a translation, the review an edit sits on
+    translation = "Por favor, agreguen carpetas para ordenar las notas del trabajo y las de la casa."
+    assert texts(f"Please add folders to sort my notes.\n\u2014\n{translation}") == [
+        "Please add folders to sort my notes.",
+        translation,
+    ]
+    review = "\n".join(f"Line {n} of my first review of this app, before the update." for n in range(6))
+    assert texts(f"Edit: two stars more since the update.\n______\n{review}")[1:] == review.split("\n")
+    # a separator before any word of the writer's closes nothing
+    assert texts("\u2014\nplease add folders") == ["please add folders"]
+
+
 def test_unit_count_is_capped() -> None:
     comment = "Please add feature number one. " * (MAX_UNITS * 3)
     units = split_units(comment)
