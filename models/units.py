@@ -184,10 +184,11 @@ def _is_signature_separator(lines: list[tuple[int, str]], index: int) -> bool:
     if not _SIGNATURE_SEPARATOR.match(lines[index][1]):
         return False
     count = 0
-    for _, line in lines[index + 1 :]:  # stops at the fifth line: many separators are read in linear time
-        if line.strip():
+    for position in range(index + 1, len(lines)):  # stops at the sixth line: many separators stay linear
+        line = lines[position][1].strip()
+        if line:
             count += 1
-            if count > SIGNATURE_LINES or len(line.strip()) > SIGNATURE_LINE_CHARS:
+            if count > SIGNATURE_LINES or len(line) > SIGNATURE_LINE_CHARS:
                 return False
     return True
 
