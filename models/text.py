@@ -75,6 +75,11 @@ _REPLY_OPENER = (
     r"(?:thanks?(?:\syou)?(?:\sso\smuch)?\sfor\s(?:your|the|taking|reaching|letting|sharing|using|bringing)"
     r"|we(?:'re|’re|\sare)\s(?:so\s|very\s|really\s)?sorry|we\sappreciate|sorry\s(?:to\shear|for\sthe))"
 )
+SIGNATURE_LINES = 5
+"""A signature under a separator line holds at most this many lines..."""
+SIGNATURE_LINE_CHARS = 80
+"""...of at most this many characters; longer text under a separator is the writer's own (a
+review's translation under a dash, the review an edit sits on under a line of underscores)."""
 _BOUNDARY = r"(?:^|(?<=\n)|(?<=[.!?…)\]]\s)|(?<=[.!?…)\]]))"
 _AUTHORED_CUTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # a separator run, then a developer's or publisher's reply header
@@ -90,7 +95,10 @@ _AUTHORED_CUTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("quoted_reply", re.compile(r"(?:^|(?<=\s))On\s[^\n]{4,160}?\swrote:(?=\s|$)")),
     ("quoted_reply", re.compile(r"(?:^|\n)\s*From:\s[^\n]{1,200}\n\s*(?:Sent|Date):\s", re.IGNORECASE)),
     # a trailing signature block: "-- " line, "Sent from my ...", an agent's "^AB" initials
-    ("signature", re.compile(r"\n--[ \t]?\n(?:[^\n]{0,80}(?:\n|$)){1,5}\s*$")),
+    (
+        "signature",
+        re.compile(rf"\n--[ \t]?\n(?:[^\n]{{0,{SIGNATURE_LINE_CHARS}}}(?:\n|$)){{1,{SIGNATURE_LINES}}}\s*$"),
+    ),
     (
         "signature",
         re.compile(

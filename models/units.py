@@ -19,7 +19,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from models.text import authored_span
+from models.text import SIGNATURE_LINE_CHARS, SIGNATURE_LINES, authored_span
 
 MAX_UNITS = 48
 """At most this many units per comment (the first ones, in order)."""
@@ -52,12 +52,6 @@ _LINE_QUOTED = re.compile(r"\s*>")
 _QUOTE_HEADER = re.compile(r"\s*(?:on\s.{0,80}\swrote:|-{2,}\s*original message\s*-{2,})\s*$", re.I)
 _SIGNATURE_MARK = re.compile(r"\s*sent from my\s", re.I)
 _SIGNATURE_SEPARATOR = re.compile(r"\s*(?:--|\u2014|__+)\s*$")
-SIGNATURE_LINES = 5
-"""A signature under a separator line holds at most this many lines..."""
-SIGNATURE_LINE_CHARS = 80
-"""...of at most this many characters, as the trailing signature :func:`models.text.authored_cut`
-cuts; longer text under a separator is the writer's own (a review's translation under a dash, the
-review an edit sits on under a line of underscores)."""
 _VALEDICTION = re.compile(
     r"\s*(?:best|kind|warm|many)?\s*(?:regards|cheers|thanks|thank you|sincerely|best)\s*,\s*$", re.I
 )
@@ -148,6 +142,10 @@ def _own_regions(text: str) -> list[tuple[int, int]]:
         for offset, line in _lines(text[:limit])
         if offset + len(line) > begin
     ]
+    # a quote is answered: ">" lines count as someone else's words when the writer's own words
+    # follow them; the ">" lines that end a comment are the writer's list ("Would love\n>3D Touch
+    # options\n>Bookmarks bar for iPad", a store review), their ">" read as a bullet
+    answered = -1  # the last line of the writer's own before the end of their words
     words_before = False  # a signature closes the writer's words: "--\nplease add folders" has none
     for index, (_, line) in enumerate(lines):
         if (
@@ -159,13 +157,8 @@ def _own_regions(text: str) -> list[tuple[int, int]]:
             lines = lines[:index]
             break
         words_before = words_before or _LETTER.search(line) is not None
-    # a quote is answered: ">" lines count as someone else's words when the writer's own words
-    # follow them; the ">" lines that end a comment are the writer's list ("Would love\n>3D Touch
-    # options\n>Bookmarks bar for iPad", a store review), their ">" read as a bullet
-    answered = max(
-        (index for index, (_, line) in enumerate(lines) if line.strip() and not _LINE_QUOTED.match(line)),
-        default=-1,
-    )
+        if line.strip() and not _LINE_QUOTED.match(line):
+            answered = index
     for index, (offset, line) in enumerate(lines):
         quoted = _LINE_QUOTED.match(line) and index < answered
         if quoted or not line.strip() or _SIGNATURE_SEPARATOR.match(line):
@@ -179,7 +172,8 @@ def _own_regions(text: str) -> list[tuple[int, int]]:
 
 def _is_signature_separator(lines: list[tuple[int, str]], index: int) -> bool:
     """``--`` (or a dash or underscores) alone on a line, followed by a signature: at most
-    :data:`SIGNATURE_LINES` lines of at most :data:`SIGNATURE_LINE_CHARS` characters.
+    :data:`models.text.SIGNATURE_LINES` lines of at most :data:`models.text.SIGNATURE_LINE_CHARS`
+    characters, the size of the trailing signature :func:`models.text.authored_cut` cuts.
     """
     if not _SIGNATURE_SEPARATOR.match(lines[index][1]):
         return False
