@@ -20,6 +20,14 @@ subsets' queries share no product vocabulary; these asks do (a hiking app's word
 can help the one and hurt the other (``docs/benchmarks.md``, "Complete linkage on centred vectors").
 A post written for one idea that also asks for another labels both asks with its idea.
 
+The columns after it are real reviews of a small product grouped by hand: the asks a replay of
+``../shared/data/streams/<product>_reviews.csv`` found, each labelled with the idea it asks for
+(``benchmarks/labels/themes-<product>.csv``: comment id, the ask's span in the text as ingest
+stores it, idea; ``-`` for an ask of an idea no other ask shares, or that names nothing; no text,
+see ``docs/labelling.md``), placed as the worker places them, in date order and in 5 shuffled
+orders. Besides the cells' figures they print the share of the asks of a shared idea left alone
+("grouped alone") and of the asks of no shared idea put in a theme ("lone placed").
+
 Run: .venv/bin/python benchmarks/themes_small.py '{"small_clustering": "hdbscan", "emerging_threshold": 0.75}' '{}'
 """
 
@@ -40,6 +48,11 @@ from benchmarks.themes_sweep import variants_and_sets
 from models.themes.config import ThemeConfig
 from models.themes.evaluate import evaluate_themes
 
+LABELS = ROOT / "benchmarks" / "labels"
+STREAMS = ROOT.parent / "shared" / "data" / "streams"
+REVIEW_PRODUCTS = ("github", "testflight")
+"""Products whose replayed asks are grouped by hand in ``benchmarks/labels/themes-<product>.csv``."""
+ALONE_IDEA = "-"
 SHAPES = ((25, 1, 8), (40, 1, 5), (15, 4, 12))
 """(ideas, fewest rows, most rows) of each idea: many ideas asked once or twice, or fewer asked more."""
 SEEDS = range(8)
@@ -93,13 +106,82 @@ def demo_asks() -> tuple[list[str], list[str], np.ndarray]:
     return texts, labels, embedder(settings).embed(placed).astype(np.float32)
 
 
+def review_asks(product: str) -> tuple[list[str], list[str], np.ndarray]:
+    """The hand-grouped asks of ``product``'s reviews in date order: their texts, ideas (an ask of
+    no shared idea gets one of its own) and placement vectors (as the worker places them)."""
+    import csv
+
+    from contracts.settings import Settings
+    from models.ask_context import placement_text
+    from models.factories import embedder
+    from models.text import normalize_text
+    from models.units import Unit, split_units
+    from youasked.replay import read_records
+
+    path = LABELS / f"themes-{product}.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    stream = STREAMS / f"{product}_reviews.csv"
+    if not stream.exists():
+        raise SystemExit(f"{stream} is missing: the labels in {path} hold ids and spans, not texts")
+    comments: dict[str, tuple[str, str]] = {}
+    for _, value in read_records(stream):
+        record = json.loads(value)
+        comments[str(record["comment_id"])] = (normalize_text(str(record.get("text") or "")),
+                                               str(record.get("created_at") or ""))
+    spans: dict[str, list[Unit]] = {}
+    for row in rows:
+        text = comments[row["comment_id"]][0]
+        start, end = int(row["ask_start"]), int(row["ask_end"])
+        spans.setdefault(row["comment_id"], []).append(Unit(start, end, text[start:end]))
+    rows.sort(key=lambda row: (comments[row["comment_id"]][1], row["comment_id"], int(row["ask_start"])))
+    texts, labels, placed = [], [], []
+    for index, row in enumerate(rows):
+        text = comments[row["comment_id"]][0]
+        asks = sorted(spans[row["comment_id"]], key=lambda unit: unit.start)
+        ask = next(unit for unit in asks if unit.start == int(row["ask_start"]))
+        texts.append(ask.text)
+        labels.append(row["idea"] if row["idea"] != ALONE_IDEA else f"own-{index}")
+        placed.append(placement_text(ask, split_units(text), product=product, asks=asks))
+    return texts, labels, embedder(Settings()).embed(placed).astype(np.float32)
+
+
+def review_cell(texts: list[str], labels: list[str], vectors: np.ndarray, config: ThemeConfig) -> str:
+    """Date order, then the mean of 5 shuffled orders: V / ARI / alone / themes / strays, and the
+    share of the asks of a shared idea left alone and of the others placed in a theme."""
+    shared = {label for label in labels if labels.count(label) > 1}
+    parts = []
+    for orders in ([list(range(len(texts)))], [random.Random(seed).sample(range(len(texts)), len(texts))
+                                               for seed in DEMO_ORDERS]):
+        runs = []
+        for order in orders:
+            result = evaluate_themes(texts=[texts[i] for i in order], labels=[labels[i] for i in order],
+                                     vectors=vectors[order], config=config, final_themes=True)
+            final = result["final_themes"]
+            grouped = [final[k] for k, i in enumerate(order) if labels[i] in shared]
+            lone = [final[k] for k, i in enumerate(order) if labels[i] not in shared]
+            runs.append((result["v_measure"], result["ari"], result["outlier_rate"], result["themes"],
+                         result["stray_rate"], sum(t is None for t in grouped) / max(len(grouped), 1),
+                         sum(t is not None for t in lone) / max(len(lone), 1)))
+        v, ari, alone, themes, stray, grouped_alone, lone_placed = np.mean(np.array(runs, dtype=np.float64), axis=0)
+        parts.append(f"{v:.3f} / {ari:.3f} / {alone:.1%} / {themes:.1f} / {stray:.1%} / {grouped_alone:.1%} / "
+                     f"{lone_placed:.1%}")
+    return " ; ".join(parts)
+
+
 def main() -> None:
     variants, sets, vectors = variants_and_sets()
     demo_texts, demo_labels, demo_vectors = demo_asks()
+    reviews = {product: review_asks(product) for product in REVIEW_PRODUCTS}
     names = [f"{name} {ideas}x{fewest}-{most}" for name in sets for ideas, fewest, most in SHAPES]
     names.append(f"demo asks ({len(demo_texts)}, {len(set(demo_labels))} ideas)")
-    print("| variant | " + " | ".join(f"{n}: V / ARI / alone / themes / strays" for n in names) + " |")
-    print("| --- | " + " | ".join("---" for _ in names) + " |")
+    columns = [f"{n}: V / ARI / alone / themes / strays" for n in names]
+    for product, (texts, labels, _) in reviews.items():
+        shared = sum(1 for label in labels if labels.count(label) > 1)
+        columns.append(f"{product} asks ({len(texts)}, {shared} of a shared idea), date order ; 5 shuffled: "
+                       "V / ARI / alone / themes / strays / grouped alone / lone placed")
+    print("| variant | " + " | ".join(columns) + " |")
+    print("| --- | " + " | ".join("---" for _ in columns) + " |")
     for variant in variants:
         config = dataclasses.replace(ThemeConfig(), **json.loads(variant))
         cells = []
@@ -132,6 +214,7 @@ def main() -> None:
                          result["stray_rate"]))
         v, ari, alone, themes, stray = np.mean(np.array(runs, dtype=np.float64), axis=0)
         cells.append(f"{v:.3f} / {ari:.3f} / {alone:.1%} / {themes:.1f} / {stray:.1%}")
+        cells.extend(review_cell(texts, labels, vectors, config) for texts, labels, vectors in reviews.values())
         print(f"| `{variant}` | " + " | ".join(cells) + " |", flush=True)
 
 

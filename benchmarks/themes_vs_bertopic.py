@@ -5,6 +5,11 @@ Usage (from the project root; BERTopic is a development dependency)::
     nice -n 10 .venv/bin/python benchmarks/themes_vs_bertopic.py ../shared/data/themes/banking77_test.csv
     nice -n 10 .venv/bin/python benchmarks/themes_vs_bertopic.py ../shared/data/themes/hwu64.csv \
         --split test --shuffle 0 1 2 3 4
+    nice -n 10 .venv/bin/python benchmarks/themes_vs_bertopic.py --reviews github
+
+``--reviews PRODUCT`` reads the asks of a replay of ``../shared/data/streams/PRODUCT_reviews.csv``
+grouped by hand (``benchmarks/labels/themes-PRODUCT.csv``; see ``benchmarks/themes_small.py``),
+embedded as the worker places them.
 
 Every row is embedded once by the pipeline's own encoder (all-MiniLM-L6-v2 on ONNX Runtime,
 cached under ``.cache/embeddings/``). For each order (file order with ``--file-order``, and each
@@ -173,7 +178,10 @@ def table(results: list[Scored], gold: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("csv", type=Path)
+    parser.add_argument("csv", type=Path, nargs="?", default=None)
+    parser.add_argument("--reviews", default=None, metavar="PRODUCT",
+                        help="instead of a CSV: the hand-grouped asks of PRODUCT's reviews "
+                             "(benchmarks/labels/themes-PRODUCT.csv, placed as the worker places them)")
     parser.add_argument("--text-col", default="text")
     parser.add_argument("--label-col", default="label")
     parser.add_argument("--split", default=None, help="keep rows whose split column holds this (hwu64: test)")
@@ -185,9 +193,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     from models.themes.evaluate import shuffled
 
-    texts, labels = read_rows(args.csv, text_col=args.text_col, label_col=args.label_col,
-                              split=args.split, split_col=args.split_col)
-    vectors = embed_cached(texts)
+    if args.reviews is not None:
+        from benchmarks.themes_small import review_asks
+
+        texts, labels, vectors = review_asks(args.reviews)
+        source = f"the asks of {args.reviews}'s reviews grouped by hand"
+    elif args.csv is not None:
+        texts, labels = read_rows(args.csv, text_col=args.text_col, label_col=args.label_col,
+                                  split=args.split, split_col=args.split_col)
+        vectors = embed_cached(texts)
+        source = args.csv.name + (f" (split {args.split})" if args.split else "")
+    else:
+        parser.error("give a CSV or --reviews PRODUCT")
     orders: list[tuple[str, int | None]] = [("file order", None)] if args.file_order else []
     orders += [(f"shuffle {seed}", seed) for seed in args.shuffle]
     results: list[Scored] = []
@@ -201,8 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_bertopic:
             results.append(bertopic_run(ordered_texts, ordered_labels, ordered_vectors, name, seed or 0))
             print(f"{name}: BERTopic done", file=sys.stderr, flush=True)
-    split = f" (split {args.split})" if args.split else ""
-    print(f"{args.csv.name}{split}: {len(texts)} rows, the pipeline's MiniLM vectors for both")
+    print(f"{source}: {len(texts)} rows, the pipeline's MiniLM vectors for both")
     print(table(results, gold=len(set(labels))))
     return 0
 
