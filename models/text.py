@@ -6,6 +6,7 @@ import hashlib
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -80,6 +81,21 @@ SIGNATURE_LINES = 5
 SIGNATURE_LINE_CHARS = 80
 """...of at most this many characters; longer text under a separator is the writer's own (a
 review's translation under a dash, the review an edit sits on under a line of underscores)."""
+_SAYS_SOMETHING = re.compile(
+    r"[?!]\s*$|\bI\b|(?i:\b(?:please|pls|plz|i'm|i’m|you|your|u|we|our|us|me|my|can|could|would|should|will|"
+    r"need|needs|want|wish|add|make|let|allow|bring|give|fix|remove|is|are|was|were|do|does|don't|don’t)\b)"
+)
+
+
+def signature_like(lines: Iterable[str]) -> bool:
+    """Whether ``lines`` (under a separator line or a valediction) read as a signature: a name, a
+    title, a company, a contact. A line that asks, addresses someone or says something ("add dark
+    mode", "Offline maps please", "we build apps for hikers", a question or an exclamation) is the
+    writer's own text, not a signature.
+    """
+    return not any(_SAYS_SOMETHING.search(line.strip()) for line in lines)
+
+
 _BOUNDARY = r"(?:^|(?<=\n)|(?<=[.!?…)\]]\s)|(?<=[.!?…)\]]))"
 _AUTHORED_CUTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # a separator run, then a developer's or publisher's reply header
@@ -97,7 +113,10 @@ _AUTHORED_CUTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # a trailing signature block: "-- " line, "Sent from my ...", an agent's "^AB" initials
     (
         "signature",
-        re.compile(rf"\n--[ \t]?\n(?:[^\n]{{0,{SIGNATURE_LINE_CHARS}}}(?:\n|$)){{1,{SIGNATURE_LINES}}}\s*$"),
+        re.compile(
+            rf"\n--[ \t]?\n(?P<signed>(?:[^\n]{{0,{SIGNATURE_LINE_CHARS}}}(?:\n|$))"
+            rf"{{1,{SIGNATURE_LINES}}})\s*$"
+        ),
     ),
     (
         "signature",
@@ -174,8 +193,12 @@ def authored_cut(text: str) -> tuple[int, str | None]:
         return end, None
     for name, pattern in _AUTHORED_CUTS:
         match = pattern.search(text, 0, end)
-        if match is not None and match.start() < end:
-            end, kind = match.start(), name
+        if match is None or match.start() >= end:
+            continue
+        signed = match.groupdict().get("signed")
+        if signed is not None and not signature_like(signed.splitlines()):
+            continue  # "Love it.\n--\nplease add offline maps": the writer's own words under a "--"
+        end, kind = match.start(), name
     if kind is None:
         return end, None
     return _trailing_start(text, end), kind

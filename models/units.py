@@ -19,7 +19,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from models.text import SIGNATURE_LINE_CHARS, SIGNATURE_LINES, authored_span
+from models.text import SIGNATURE_LINE_CHARS, SIGNATURE_LINES, authored_span, signature_like
 
 MAX_UNITS = 48
 """At most this many units per comment (the first ones, in order)."""
@@ -173,7 +173,9 @@ def _own_regions(text: str) -> list[tuple[int, int]]:
 def _is_signature_separator(lines: list[tuple[int, str]], index: int) -> bool:
     """``--`` (or a dash or underscores) alone on a line, followed by a signature: at most
     :data:`models.text.SIGNATURE_LINES` lines of at most :data:`models.text.SIGNATURE_LINE_CHARS`
-    characters, the size of the trailing signature :func:`models.text.authored_cut` cuts.
+    characters, the size of the trailing signature :func:`models.text.authored_cut` cuts, that read
+    as one (:func:`models.text.signature_like`: "Love it." above a dash line above "Add offline maps
+    please" is all the writer's).
     """
     if not _SIGNATURE_SEPARATOR.match(lines[index][1]):
         return False
@@ -182,17 +184,25 @@ def _is_signature_separator(lines: list[tuple[int, str]], index: int) -> bool:
         line = lines[position][1].strip()
         if line:
             count += 1
-            if count > SIGNATURE_LINES or len(line) > SIGNATURE_LINE_CHARS:
+            if count > SIGNATURE_LINES or len(line) > SIGNATURE_LINE_CHARS or not signature_like((line,)):
                 return False
     return True
 
 
 def _is_valediction(lines: list[tuple[int, str]], index: int) -> bool:
-    """``Regards,`` (or ``Thanks,``...) followed only by one or two short lines (a name)."""
+    """``Regards,`` (or ``Thanks,``...) followed only by one or two short lines that read as a
+    signature (a name: :func:`models.text.signature_like`; "Thanks," above "add dark mode" is an ask).
+    """
     if not _VALEDICTION.match(lines[index][1]):
         return False
-    rest = [line for _, line in lines[index + 1 :] if line.strip()]
-    return len(rest) <= 2 and all(len(_WORD.findall(line)) <= 4 for line in rest)
+    rest: list[str] = []
+    for position in range(index + 1, len(lines)):  # stops at the third line: many valedictions stay linear
+        line = lines[position][1]
+        if line.strip():
+            rest.append(line)
+            if len(rest) > 2 or len(_WORD.findall(line)) > 4:
+                return False
+    return signature_like(rest)
 
 
 def _masked(text: str) -> str:

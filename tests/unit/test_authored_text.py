@@ -44,6 +44,8 @@ KEPT = [
     "Would love\n>tabs on the iPad\n>a bookmarks bar\n>find in page",
     "On the other hand I wrote to them twice and please add export.",
     "I'd like to respond to the developer: no, the update did not fix it, add an undo button.",
+    f"{ASK}\n-- \nand please an offline mode too",  # the writer's words under a "--", not a signature
+    f"{ASK}\n--\nWhy is there no sepia theme?",
 ]
 
 

@@ -158,6 +158,19 @@ def test_a_separator_line_ends_the_writers_words_only_above_a_signature() -> Non
     assert texts("\u2014\nplease add folders") == ["please add folders"]
 
 
+def test_what_asks_under_a_separator_or_a_valediction_is_no_signature() -> None:
+    # a short line under a dash, "--" or "Thanks," is a signature only when it reads as one
+    assert texts("Love it.\n\u2014\nAdd offline maps please") == ["Love it.", "Add offline maps please"]
+    assert texts("Love it.\n--\nplease add offline maps") == ["Love it.", "please add offline maps"]
+    assert texts("Great app.\n__\nWhy no dark mode?") == ["Great app.", "Why no dark mode?"]
+    assert texts("Love it.\nThanks,\nadd dark mode") == ["Love it.\nThanks,", "add dark mode"]
+    assert texts("Love it.\nCheers,\nI want GPX export") == ["Love it.\nCheers,", "I want GPX export"]
+    # names, titles and companies still are
+    assert texts("Please add folders.\n--\nJoe Bloggs\nHead of IT, ACME Corp") == ["Please add folders."]
+    assert texts("Please add folders.\nThanks,\nThe Trailmate fan club") == ["Please add folders."]
+    assert texts("Please add folders.\n\u2014\nJoe (joe@example.com)") == ["Please add folders."]
+
+
 def test_unit_count_is_capped() -> None:
     comment = "Please add feature number one. " * (MAX_UNITS * 3)
     units = split_units(comment)
