@@ -10,6 +10,13 @@ from collections.abc import Iterable
 
 _WHITESPACE = re.compile(r"\s+")
 
+EMAIL = r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+"""An e-mail address, matched from the first character of its run only (linear in the text); the
+splitter never cuts one, a theme's title never shows one."""
+WEB_SUFFIXES = r"com|org|net|io|co|app|ly|me|gl|gg|dev|ai|edu|gov"
+"""The endings that make a bare word with dots a web address ("example.com/path") for the splitter
+and the titles (moderation counts links with a list of its own, spam's endings among them)."""
+
 
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _LINE_BREAK = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")

@@ -19,7 +19,14 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from models.text import SIGNATURE_LINE_CHARS, SIGNATURE_LINES, authored_span, signature_like
+from models.text import (
+    EMAIL,
+    SIGNATURE_LINE_CHARS,
+    SIGNATURE_LINES,
+    WEB_SUFFIXES,
+    authored_span,
+    signature_like,
+)
 
 MAX_UNITS = 48
 """At most this many units per comment (the first ones, in order)."""
@@ -63,10 +70,8 @@ _TRAILING_INITIALS = re.compile(r"\s\^[A-Za-z]{1,3}\s*$")
 # match from the first character of their run only. Patterns that may begin inside a run they
 # then scan to its end ("[\w.+-]+@..." on "a-a-a-...") take time quadratic in the run's length.
 _URL = r"(?:https?://|www\.)(?:[^\s.,!?;:)\]\"']|[.,!?;:)\]\"']++(?!\s|$))+"
-_DOMAIN = (
-    r"(?<![\w.-])[.-]*+\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|app|ly|me|gl|gg|dev|ai|edu|gov)\b(?:/\S*)?"
-)
-_EMAIL = r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_DOMAIN = rf"(?<![\w.-])[.-]*+\b[\w-]+(?:\.[\w-]+)*\.(?:{WEB_SUFFIXES})\b(?:/\S*)?"
+_EMAIL = EMAIL
 _ABBREVIATION = (
     r"(?i:\b(?:e\.g|i\.e|a\.k\.a|vs|mr|mrs|ms|dr|jr|sr|st|approx|incl|esp|ca|cf|fig|a\.m|p\.m|u\.s|u\.k)\.)"
     r"|(?i:\b(?:no|nr|ver|v)\.(?=\s*\d))|(?i:\betc\.(?!\s+[A-Z]))"

@@ -50,15 +50,12 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from models.text import own_words
+from models.text import EMAIL, WEB_SUFFIXES, own_words
 
-_URL = re.compile(
-    r"(?:https?://|www\.)\S+|(?<![\w.-])[\w.-]+\.(?:com|org|net|io|ly|gl|me|co|app)(?:/\S*)?\b", re.IGNORECASE
-)
+_URL = re.compile(rf"(?:https?://|www\.)\S+|(?<![\w.-])[\w.-]+\.(?:{WEB_SUFFIXES})(?:/\S*)?\b", re.IGNORECASE)
 """A web address or a bare domain ("example.com/path"), the domain matched from the first character
 of its run only: a long run of "a.a.a..." is read once, not from each of its words."""
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-"""An e-mail address, matched from the first character of its run only (linear in the text)."""
+_EMAIL = re.compile(rf"{EMAIL}\b")
 _HANDLE = re.compile(r"(?<![\w@])[@＠][\w.]+")
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 _ASIDE = re.compile(r"\([^()]*\)|（[^（）]*）|\[[^\[\]]*\]|【[^【】]*】")
