@@ -141,7 +141,9 @@ def raw_rates(texts: list[str], rounds: int, chunk: int = 250) -> tuple[float, f
 
     shipped_settings = Settings(embedding_cache_entries=0, cache_dir=ROOT / ".cache")
     shipped = base_embedder(shipped_settings, batch_size=32)
-    name = f"{shipped_settings.embedding_backend} ({type(shipped).__name__})"
+    manifest = getattr(shipped, "manifest", None)
+    weights = f", {manifest.weights} weights" if manifest is not None else ""
+    name = f"{shipped_settings.embedding_backend} ({type(shipped).__name__}{weights})"
     encoders: dict[str, Callable[[Sequence[str]], FloatMatrix]] = {
         "torch": MiniLMEmbedder(batch_size=32).embed,
         "shipped": shipped.embed,

@@ -90,10 +90,11 @@ def score(method: str, order: str, labels: Sequence[str], assigned: Sequence[str
 def embed_cached(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     """``(n, 384)`` vectors of ``texts`` by the pipeline's encoder, computed once and cached."""
     from contracts.settings import get_settings
-    from models.factories import base_embedder
+    from models.factories import base_embedder, embedding_weights
 
     settings = get_settings()
-    digest = hashlib.sha256(f"{settings.embedding_backend}:all-MiniLM-L6-v2".encode())
+    weights = embedding_weights(settings) if settings.embedding_backend == "onnx" else "fp32"
+    digest = hashlib.sha256(f"{settings.embedding_backend}:{weights}:all-MiniLM-L6-v2".encode())
     for text in texts:
         digest.update(b"\x00" + text.encode("utf-8"))
     path = CACHE_DIR / f"{digest.hexdigest()}.npy"

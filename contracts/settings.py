@@ -173,8 +173,8 @@ class Settings(BaseSettings):
         default="onnx",
         description="Runs the embedding model: 'onnx' (ONNX Runtime, no PyTorch at run time; exported "
         "into cache_dir on first use) or 'torch' (sentence-transformers on PyTorch: the full package set, "
-        "`make install-dev`). With embedding_weights='fp32' the vectors agree (cosine >= 0.9999); the "
-        "int8 default moves them by cosine 0.99-1.0 and keeps every evaluation within 0.01 "
+        "`make install-dev`). With embedding_weights='fp32' the vectors agree (cosine >= 0.9999); "
+        "int8 weights move them by cosine 0.99-1.0 and keep every evaluation within 0.01 "
         "(docs/benchmarks.md).",
     )
     embedding_onnx_dir: Path | None = Field(
@@ -182,12 +182,14 @@ class Settings(BaseSettings):
         description="Folder of the ONNX export (`youasked model export --out`); unset: "
         "<cache_dir>/onnx/<model>-<version>-f<format>-opset<n>. Exported there on first use if missing.",
     )
-    embedding_weights: Literal["fp32", "int8"] = Field(
-        default="int8",
+    embedding_weights: Literal["auto", "fp32", "int8"] = Field(
+        default="auto",
         description="ONNX backend: the export's layer weights. 'int8' writes them in 8 bits (ONNX Runtime's "
         "MatMulNBits, per-block scales, int8 activations per token block): 1.4-1.5x the fp32 encode "
-        "rate, vectors within cosine 0.99 of fp32, every evaluation within 0.01 (docs/benchmarks.md); "
-        "'fp32' gives sentence-transformers' vectors to cosine 0.9999.",
+        "rate on CPUs with int8 dot products (AVX-512 VNNI, AVX-VNNI, AMX, Arm dotprod/i8mm) and 0.7x on "
+        "x86 with AVX2 alone, vectors within cosine 0.99 of fp32, every evaluation within 0.01 "
+        "(docs/benchmarks.md); 'fp32' gives sentence-transformers' vectors to cosine 0.9999; 'auto' "
+        "takes int8 where the CPU has int8 dot products, fp32 elsewhere.",
     )
     embedding_threads: int = Field(
         default=0, ge=0, description="ONNX Runtime threads of one model run; 0: one per available core."

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from contracts.settings import Settings
 from models.closure import load_templates
+from models.cpu_features import weights_for_this_cpu
 from models.embedding import CachedEmbedder, MiniLMEmbedder
 from models.explicit_asks import with_explicit_asks
 from models.first_stage import FirstStage
@@ -57,9 +58,16 @@ def moderation_policy(settings: Settings) -> ModerationPolicy:
     return policy
 
 
+def embedding_weights(settings: Settings) -> str:
+    """The export's weights the settings ask for on this machine: ``embedding_weights``, "auto" read
+    as int8 where the CPU has int8 dot products and fp32 elsewhere (:mod:`models.cpu_features`).
+    """
+    return weights_for_this_cpu(settings.embedding_weights)
+
+
 def onnx_model_dir(settings: Settings) -> Path:
     """The ONNX export the worker and the CLI load: the configured folder, else the one in the cache."""
-    return settings.embedding_onnx_dir or default_export_dir(settings.cache_dir, settings.embedding_weights)
+    return settings.embedding_onnx_dir or default_export_dir(settings.cache_dir, embedding_weights(settings))
 
 
 def _manifest(settings: Settings, directory: Path) -> ExportManifest:
@@ -68,7 +76,7 @@ def _manifest(settings: Settings, directory: Path) -> ExportManifest:
     by their weights, so the one of ``embedding_weights`` is exported when it does not match.
     """
     chosen = settings.embedding_onnx_dir is not None
-    return exported_manifest(directory, weights=settings.embedding_weights, any_weights=chosen)
+    return exported_manifest(directory, weights=embedding_weights(settings), any_weights=chosen)
 
 
 def exported_model_dir(settings: Settings) -> Path:

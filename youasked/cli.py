@@ -578,19 +578,20 @@ def model_export(
         None, help="Export folder (default: the worker's: YOUASKED_EMBEDDING_ONNX_DIR or the cache)."
     ),
     weights: str = typer.Option(
-        None, help="fp32 or int8 (default: YOUASKED_EMBEDDING_WEIGHTS, fp32 unless set)."
+        None, help="fp32 or int8 (default: YOUASKED_EMBEDDING_WEIGHTS; auto: int8 on a CPU with int8 dot "
+        "products, else fp32)."
     ),
 ) -> None:
     """Write all-MiniLM-L6-v2 to ONNX from the installed weights, with its tokenizer and manifest.
 
     The worker and the CLI do this on first use; run it to export ahead (an image build) or afresh.
     """
-    from models.factories import onnx_model_dir
+    from models.factories import embedding_weights, onnx_model_dir
     from models.onnx_export import WEIGHT_FORMATS, export_model
 
     _setup_logging("WARNING")
     settings = get_settings()
-    chosen = weights or settings.embedding_weights
+    chosen = weights or embedding_weights(settings)
     if chosen not in WEIGHT_FORMATS:
         raise typer.BadParameter(f"{chosen!r}: one of {', '.join(WEIGHT_FORMATS)}", param_hint="--weights")
     target = out or onnx_model_dir(settings.model_copy(update={"embedding_weights": chosen}))

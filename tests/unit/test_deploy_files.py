@@ -132,5 +132,6 @@ def test_the_dockerfile_installs_as_the_makefile_does() -> None:
     for package in packages["include"]:
         name = package.rstrip("*")
         assert f"COPY {name} {name}\n" in dockerfile, name
-    assert "youasked model export --out /opt/youasked/onnx" in dockerfile
+    assert 'youasked model export --weights "${WEIGHTS}" --out /opt/youasked/onnx' in dockerfile
+    assert "ARG WEIGHTS=int8\n" in dockerfile  # a build argument: the CPU the image runs on is not known
     assert "YOUASKED_EMBEDDING_ONNX_DIR=/opt/youasked/onnx" in dockerfile

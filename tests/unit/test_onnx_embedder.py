@@ -212,7 +212,7 @@ def test_the_settings_choose_the_backend(export_dir: Path) -> None:
     onnx = base_embedder(Settings(embedding_onnx_dir=export_dir, embedding_threads=1))
     assert isinstance(onnx, OnnxEmbedder) and onnx.threads == 1
     # A configured folder is used as it is, whatever the default weights: never exported over.
-    assert Settings().embedding_weights == "int8" and onnx.manifest.weights == "fp32"
+    assert Settings().embedding_weights == "auto" and onnx.manifest.weights == "fp32"
     assert verify_export(export_dir).weights == "fp32"
     pytest.importorskip("sentence_transformers", reason="the PyTorch backend needs the full package set")
     assert isinstance(base_embedder(Settings(embedding_backend="torch")), MiniLMEmbedder)
