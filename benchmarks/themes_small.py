@@ -129,20 +129,20 @@ def review_asks(product: str) -> tuple[list[str], list[str], np.ndarray]:
         record = json.loads(value)
         comments[str(record["comment_id"])] = (normalize_text(str(record.get("text") or "")),
                                                str(record.get("created_at") or ""))
-    spans: dict[str, list[Unit]] = {}
-    for row in rows:
+    asks: dict[str, list[Unit]] = {}  # each labelled comment's asks, in the order of its text
+    for row in sorted(rows, key=lambda row: int(row["ask_start"])):
         text = comments[row["comment_id"]][0]
         start, end = int(row["ask_start"]), int(row["ask_end"])
-        spans.setdefault(row["comment_id"], []).append(Unit(start, end, text[start:end]))
+        asks.setdefault(row["comment_id"], []).append(Unit(start, end, text[start:end]))
+    units = {comment: split_units(comments[comment][0]) for comment in asks}
     rows.sort(key=lambda row: (comments[row["comment_id"]][1], row["comment_id"], int(row["ask_start"])))
     texts, labels, placed = [], [], []
     for index, row in enumerate(rows):
-        text = comments[row["comment_id"]][0]
-        asks = sorted(spans[row["comment_id"]], key=lambda unit: unit.start)
-        ask = next(unit for unit in asks if unit.start == int(row["ask_start"]))
+        own = asks[row["comment_id"]]
+        ask = next(unit for unit in own if unit.start == int(row["ask_start"]))
         texts.append(ask.text)
         labels.append(row["idea"] if row["idea"] != ALONE_IDEA else f"own-{index}")
-        placed.append(placement_text(ask, split_units(text), product=product, asks=asks))
+        placed.append(placement_text(ask, units[row["comment_id"]], product=product, asks=own))
     return texts, labels, embedder(Settings()).embed(placed).astype(np.float32)
 
 

@@ -71,12 +71,11 @@ _TRAILING_INITIALS = re.compile(r"\s\^[A-Za-z]{1,3}\s*$")
 # then scan to its end ("[\w.+-]+@..." on "a-a-a-...") take time quadratic in the run's length.
 _URL = r"(?:https?://|www\.)(?:[^\s.,!?;:)\]\"']|[.,!?;:)\]\"']++(?!\s|$))+"
 _DOMAIN = rf"(?<![\w.-])[.-]*+\b[\w-]+(?:\.[\w-]+)*\.(?:{WEB_SUFFIXES})\b(?:/\S*)?"
-_EMAIL = EMAIL
 _ABBREVIATION = (
     r"(?i:\b(?:e\.g|i\.e|a\.k\.a|vs|mr|mrs|ms|dr|jr|sr|st|approx|incl|esp|ca|cf|fig|a\.m|p\.m|u\.s|u\.k)\.)"
     r"|(?i:\b(?:no|nr|ver|v)\.(?=\s*\d))|(?i:\betc\.(?!\s+[A-Z]))"
 )
-_PROTECTED = re.compile(f"{_URL}|{_EMAIL}|{_DOMAIN}|{_ABBREVIATION}")
+_PROTECTED = re.compile(f"{_URL}|{EMAIL}|{_DOMAIN}|{_ABBREVIATION}")
 _EMOTICON = re.compile(r"(?:(?<=\s)|^)(?:[:;=8][-~']?[)(\]\[DPpOo/\\|*3]+|<3+|\^_*\^|xD+)(?=\s|$|[.,!?])")
 _EMOJI = "\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d"
 _BOUNDARY = re.compile(
