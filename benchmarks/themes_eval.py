@@ -14,7 +14,6 @@ embedded once.
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import logging
@@ -28,6 +27,8 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from models.csv_files import read_table
 
 CACHE_DIR = ROOT / ".cache" / "embeddings"
 MODEL_KEY = "all-MiniLM-L6-v2"
@@ -54,8 +55,7 @@ def embed_cached(texts: Sequence[str]) -> npt.NDArray[np.float32]:
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    return read_table(path).rows
 
 
 def run_themes(path: Path, shuffle: int | None) -> dict[str, object]:

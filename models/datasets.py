@@ -12,12 +12,14 @@ the row order, and a row never moves between train and holdout when other rows a
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from models.csv_files import read_table
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +67,47 @@ class LabelledTexts:
         return {"name": self.name, "n": len(self), "positives": self.positives}
 
 
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [dict(row) for row in csv.DictReader(handle)]
+def positive_matcher(positive: str | Sequence[str]) -> Callable[[str], bool]:
+    """Whether a label cell names one of ``positive``: compared with spaces trimmed and case
+    folded ("Feature " is ``FEATURE``), and as numbers when both are ("1.0" is ``1``, as a
+    spreadsheet or pandas writes it).
+    """
+    wanted = [positive] if isinstance(positive, str) else list(positive)
+    words = {value.strip().casefold() for value in wanted}
+    numbers = {number for number in map(_number, wanted) if number is not None}
+
+    def matches(cell: str) -> bool:
+        value = cell.strip()
+        if value.casefold() in words:
+            return True
+        number = _number(value) if numbers else None
+        return number is not None and number in numbers
+
+    return matches
+
+
+def _number(value: str) -> float | None:
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+_FALSE_WORDS = frozenset({"false", "0", "no", "n", "f"})
+
+
+def pair_label(cell: str) -> int | None:
+    """A pair's 0/1 label from a CSV cell ("1", "1.0", "true", "yes"; "0", "no"...), None when it
+    says neither.
+    """
+    value = cell.strip().casefold()
+    number = _number(value)
+    if number is not None:
+        return int(number) if number in (0.0, 1.0) else None
+    if value in _TRUE_WORDS:
+        return 1
+    return 0 if value in _FALSE_WORDS else None
 
 
 def _is_true(value: str | None) -> bool:
@@ -85,24 +125,34 @@ def load_labelled_csv(
     drop_if_true: str | None = None,
     name: str | None = None,
     rating_col: str | None = None,
+    rating_optional: bool = False,
 ) -> LabelledTexts:
     """Load a labelled CSV as texts with 0/1 labels.
 
-    A row is positive when its ``label_col`` value (stripped) equals ``positive`` or is one
-    of ``positive`` when a sequence is given; comparison is exact. When ``title_col`` is
+    A row is positive when its ``label_col`` value names ``positive`` or one of ``positive``
+    when a sequence is given (:func:`positive_matcher`). The file is read by
+    :func:`models.csv_files.read_table` (any encoding, delimiter and column-name case; a
+    missing column raises :class:`models.csv_files.TableError`). When ``title_col`` is
     given and non-empty, the text is ``"<title>. <text>"``. Rows whose ``drop_if_true``
     column reads true (``true``/``1``/``yes``) are dropped, as are rows with an empty text.
     Row ids come from ``id_col``, or are the 0-based line numbers when it is ``None``. With
-    ``rating_col``, each row's store rating (1-5; None when missing or out of range) is kept.
+    ``rating_col``, each row's store rating (1-5; None when missing or out of range) is kept;
+    with ``rating_optional`` a file without that column has no ratings instead of an error.
     """
     source = Path(path)
-    wanted = {positive} if isinstance(positive, str) else set(positive)
+    is_positive = positive_matcher(positive)
+    required = [text_col, label_col, *(c for c in (id_col, title_col, drop_if_true) if c is not None)]
+    if rating_col is not None and not rating_optional:
+        required.append(rating_col)
+    table = read_table(source, required=required, optional=[rating_col] if rating_col is not None else [])
+    if rating_col is not None and rating_col not in table.found:
+        rating_col = None
     ids: list[str] = []
     texts: list[str] = []
     labels: list[int] = []
     ratings: list[int | None] = []
     dropped = 0
-    for number, row in enumerate(_read_rows(source)):
+    for number, row in enumerate(table.rows):
         if drop_if_true is not None and _is_true(row.get(drop_if_true)):
             dropped += 1
             continue
@@ -116,7 +166,7 @@ def load_labelled_csv(
             continue
         ids.append(row[id_col] if id_col is not None else str(number))
         texts.append(text)
-        labels.append(1 if (row.get(label_col) or "").strip() in wanted else 0)
+        labels.append(1 if is_positive(row.get(label_col) or "") else 0)
         if rating_col is not None:
             ratings.append(store_rating(row.get(rating_col)))
     logger.info("loaded %s: %d rows, %d positive, %d dropped", source.name, len(texts), sum(labels), dropped)

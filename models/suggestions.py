@@ -255,10 +255,12 @@ def classify_with_moderation(
     policy: ModerationPolicy | None,
     first_stage: FirstStageScorer | None = None,
     non_ask_rules: bool = True,
+    ratings: Sequence[int | None] | None = None,
 ) -> tuple[list[bool], Counter[str]]:
     """The production path (:class:`models.judge.SuggestionJudge`) without a rate limit:
     moderation first (rejected = not a suggestion), then the non-ask rules (``non_ask_rules``),
-    the first stage when given, then the classifier.
+    the first stage when given, then the classifier. ``ratings`` (one per text, or None) are the
+    store ratings the worker reads from review comments.
 
     Returns the decisions (one per text) and a count of the reasons of every comment the
     classifier did not judge (moderation codes, ``praise``, ``service_request``, ``fix_request``,
@@ -272,7 +274,11 @@ def classify_with_moderation(
         non_ask_rules=non_ask_rules,
     )
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    inputs = [JudgeInput(text, f"row:{index}", epoch) for index, text in enumerate(texts)]
+    stars = list(ratings) if ratings else [None] * len(texts)
+    inputs = [
+        JudgeInput(text, f"row:{index}", epoch, rating=rating)
+        for index, (text, rating) in enumerate(zip(texts, stars, strict=True))
+    ]
     _, judgements, _ = judge.judge(inputs, None)
     reasons: Counter[str] = Counter(j.reason for j in judgements if j.reason != CLASSIFIER_REASON)
     return [j.verdict is Verdict.SUGGESTION for j in judgements], reasons

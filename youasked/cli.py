@@ -360,6 +360,11 @@ def eval_suggestions(
         None, help="Score only the held-out split of this training set (clap or maalej); needs --id-col."
     ),
     id_col: str = typer.Option(None, help="Row id column (for --holdout-of)."),
+    rating_col: str = typer.Option(
+        "rating",
+        help="Store rating column (1-5), read as the worker reads a review's rating; ignored when the file "
+        "has no such column.",
+    ),
     moderation: bool = typer.Option(True, help="Apply the moderation rules first, as production does."),
     data_dir: Path = typer.Option(Path("../shared/data"), help="Shared data folder (without --input)."),
     asks: bool = typer.Option(False, "--asks", help="Without --input: also the span overlap of asks."),
@@ -381,6 +386,7 @@ def eval_suggestions(
     With the first stage on (``YOUASKED_FIRST_STAGE``, the default), ``with_first_stage`` holds the
     figures of the path with it, its pass rate and the recall it loses against the path without.
     """
+    from models.csv_files import TableError
     from models.datasets import load_labelled_csv, split_train_holdout
     from models.explicit_asks import with_explicit_asks
     from models.factories import classifier as production_classifier
@@ -399,16 +405,23 @@ def eval_suggestions(
     if holdout_of and not id_col:
         raise typer.BadParameter("--holdout-of needs --id-col", param_hint="--holdout-of")
     settings = get_settings()
-    data = load_labelled_csv(
-        input_,
-        text_col,
-        label_col,
-        positive,
-        id_col=id_col,
-        title_col=title_col,
-        drop_if_true=drop_if_true,
-        name=holdout_of,
-    )
+    try:
+        data = load_labelled_csv(
+            input_,
+            text_col,
+            label_col,
+            positive,
+            id_col=id_col,
+            title_col=title_col,
+            drop_if_true=drop_if_true,
+            name=holdout_of,
+            rating_col=rating_col or None,
+            rating_optional=True,
+        )
+    except TableError as error:
+        raise typer.BadParameter(str(error), param_hint="--input") from None
+    if not data.texts:
+        raise typer.BadParameter(f"{input_.name}: no row has a text in {text_col!r}", param_hint="--input")
     if holdout_of:
         data = split_train_holdout(data)[1]
     classifier = production_classifier(settings)
@@ -429,10 +442,12 @@ def eval_suggestions(
             embedder=model,
             policy=policy,
             non_ask_rules=settings.non_ask_rules,
+            ratings=data.ratings or None,
         )
         on_progress(len(data.texts), len(data.texts))
     result = evaluate_binary(decisions, gold)
     result["moderated"] = dict(sorted(reasons.items()))
+    result["ratings"] = sum(rating is not None for rating in data.ratings)
     result["classifier"] = classifier.version
     if front is not None:
         # The same vectors (the embedder's exact-repeat cache): only the first stage differs.
@@ -443,6 +458,7 @@ def eval_suggestions(
             policy=policy,
             first_stage=gate,
             non_ask_rules=settings.non_ask_rules,
+            ratings=data.ratings or None,
         )
         result["with_first_stage"] = first_stage_report(
             without=result, staged=evaluate_binary(staged, gold), rejected=staged_reasons["first_stage"]
@@ -484,11 +500,16 @@ def first_stage_report(*, without: dict[str, Any], staged: dict[str, Any], rejec
     }
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    import csv
+def _read_csv(path: Path, columns: list[str]) -> list[dict[str, str]]:
+    """The rows of ``path`` with ``columns`` (:func:`models.csv_files.read_table`: any encoding,
+    delimiter and column-name case); a file without them is a usage error that names them.
+    """
+    from models.csv_files import TableError, read_table
 
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return list(csv.DictReader(handle))
+    try:
+        return read_table(path, required=columns).rows
+    except TableError as error:
+        raise typer.BadParameter(str(error), param_hint="--input") from None
 
 
 def _embed_with_progress(texts: list[str], label: str) -> object:
@@ -528,14 +549,19 @@ def eval_themes(
     from youasked.progress import progress_bar
 
     _setup_logging("WARNING")
-    rows = _read_csv(input_)
+    rows = _read_csv(input_, [text_col, label_col, *([split_col] if split is not None else [])])
     if split is not None:
-        rows = [row for row in rows if row.get(split_col) == split]
+        rows = [row for row in rows if row[split_col].strip() == split.strip()]
         if not rows:
             raise typer.BadParameter(f"no row has {split_col} == {split!r}", param_hint="--split")
-    rows = [rows[i] for i in shuffled(len(rows), shuffle)]
+    # A row without a text or a gold theme cannot be scored: left out, and counted.
+    kept = [row for row in rows if row[text_col].strip() and row[label_col].strip()]
+    left_out = len(rows) - len(kept)
+    if not kept:
+        raise typer.BadParameter(f"{input_.name}: no row has both a text and a label", param_hint="--input")
+    rows = [kept[i] for i in shuffled(len(kept), shuffle)]
     texts = [row[text_col] for row in rows]
-    labels = [row[label_col] for row in rows]
+    labels = [row[label_col].strip() for row in rows]
     vectors = _embed_with_progress(texts, input_.name)
     with progress_bar(f"theming {input_.name}", total=len(texts), unit="rows") as on_progress:
         result = evaluate_themes(
@@ -546,6 +572,7 @@ def eval_themes(
         )
     result.pop("config", None)
     result["shuffle_seed"] = shuffle
+    result["rows_left_out"] = left_out
     typer.echo(json.dumps(result))
 
 
@@ -556,12 +583,21 @@ def eval_duplicates(
     ),
 ) -> None:
     """Score the configured duplicate thresholds on labelled pairs; print precision, recall, F1."""
+    from models.datasets import pair_label
     from models.duplicates import evaluate_duplicates
 
     _setup_logging("WARNING")
-    rows = _read_csv(input_)
-    pairs = [(row["text_a"], row["text_b"]) for row in rows]
-    labels = [int(row["label"]) for row in rows]
+    rows = _read_csv(input_, ["text_a", "text_b", "label"])
+    # A pair without both texts, or whose label is not a yes or a no, cannot be scored: left out, and counted.
+    with_texts = [row for row in rows if row["text_a"].strip() and row["text_b"].strip()]
+    scored = [(row, pair_label(row["label"])) for row in with_texts]
+    kept = [(row, label) for row, label in scored if label is not None]
+    if not kept:
+        raise typer.BadParameter(
+            f"{input_.name}: no pair has two texts and a label 0 or 1", param_hint="--input"
+        )
+    pairs = [(row["text_a"], row["text_b"]) for row, _ in kept]
+    labels = [label for _, label in kept]
     vectors_a = _embed_with_progress([a for a, _ in pairs], "text_a")
     vectors_b = _embed_with_progress([b for _, b in pairs], "text_b")
     result = evaluate_duplicates(
@@ -569,6 +605,7 @@ def eval_duplicates(
         labels=labels,
         embedder_vectors=(vectors_a, vectors_b),  # type: ignore[arg-type]
     )
+    result["pairs_left_out"] = len(rows) - len(kept)
     typer.echo(json.dumps(result))
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.settings import Settings
+from models.csv_files import file_encoding
 
 logger = logging.getLogger(__name__)
 
@@ -203,9 +204,10 @@ def read_threads(path: Path, mapping: ColumnMapping) -> Threads | None:
     if mapping.thread_by is None:
         return None
     id_column, parent_column = mapping.thread_by
+    encoding, errors = file_encoding(path)
     threads = Threads()
     brand_rows: list[tuple[str, str]] = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    with path.open(newline="", encoding=encoding, errors=errors) as handle:
         for row in csv.DictReader(handle):
             row_id, parent = _plain_id(row.get(id_column)), _plain_id(row.get(parent_column))
             if row_id and parent:
@@ -252,7 +254,8 @@ def read_records(
                     continue
                 yield _jsonl_record(line, overrides, id_salt)
         return
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    encoding, errors = file_encoding(path)
+    with path.open(newline="", encoding=encoding, errors=errors) as handle:
         reader = csv.DictReader(handle)
         chosen = mapping or preset_for(list(reader.fieldnames or []), path)
         threads = read_threads(path, chosen)
