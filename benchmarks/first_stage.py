@@ -39,7 +39,7 @@ from models.first_stage import FirstStage, FirstStageConfig
 from models.first_stage_training import train_first_stage_from_shared_data
 from models.moderation import ModerationPolicy
 from models.suggestion_training import NpzCachedEmbedder
-from models.suggestions import SuggestionClassifier, classify_with_moderation, evaluate_binary
+from models.suggestions import SuggestionClassifier, decisions_and_reasons, evaluate_binary, judge_texts
 
 CACHE = ROOT / ".cache" / "embeddings" / "suggestions_onnx.npz"
 TIZARD = Path("suggestions") / "tizard_forum_sentences.csv"
@@ -70,11 +70,11 @@ def compare(
 ) -> dict[str, Any]:
     """Figures of one set without and with ``first_stage`` (same vectors for both runs)."""
     gold = [bool(label) for label in data.labels]
-    without, reasons_without = classify_with_moderation(
-        data.texts, classifier=classifier, embedder=embedder, policy=policy
+    without, reasons_without = decisions_and_reasons(
+        judge_texts(data.texts, classifier=classifier, embedder=embedder, policy=policy)
     )
-    with_first, reasons = classify_with_moderation(
-        data.texts, classifier=classifier, embedder=embedder, policy=policy, first_stage=first_stage
+    with_first, reasons = decisions_and_reasons(
+        judge_texts(data.texts, classifier=classifier, embedder=embedder, policy=policy, first_stage=first_stage)
     )
     moderated = sum(reasons_without.values())
     rejected = reasons.get("first_stage", 0)

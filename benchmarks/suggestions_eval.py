@@ -46,8 +46,9 @@ from models.suggestion_training import NpzCachedEmbedder, source_groups, train_s
 from models.suggestions import (
     SuggestionClassifier,
     TrainingConfig,
-    classify_with_moderation,
+    decisions_and_reasons,
     evaluate_binary,
+    judge_texts,
 )
 from youasked.judge_report import load_short_posts
 
@@ -58,7 +59,8 @@ SALTS = (SPLIT_SALT, "eval-salt-1", "eval-salt-2", "eval-salt-3", "eval-salt-4")
 def _score(
     model: SuggestionClassifier, data: LabelledTexts, embedder: Embedder, policy: ModerationPolicy | None
 ) -> dict[str, Any]:
-    decisions, _ = classify_with_moderation(data.texts, classifier=model, embedder=embedder, policy=policy)
+    judgements = judge_texts(data.texts, classifier=model, embedder=embedder, policy=policy)
+    decisions, _ = decisions_and_reasons(judgements)
     return evaluate_binary(decisions, [bool(label) for label in data.labels])
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,6 +288,64 @@ def _overlaps(span: Span, others: Sequence[Span]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in others)
 
 
+def span_overlap(found: Sequence[Sequence[Span]], gold: Sequence[Sequence[Span]]) -> dict[str, Any]:
+    """Per comment, extracted spans ``found`` against labelled spans ``gold`` (same texts):
+    ``span_precision``, the share of extracted asks that overlap some labelled ask of their
+    comment; ``span_recall``, the share of labelled asks overlapped by some extracted ask;
+    ``span_f1``.
+    """
+    pairs = list(zip(found, gold, strict=True))
+    hits = sum(_overlaps(span, labelled) for spans, labelled in pairs for span in spans)
+    covered = sum(_overlaps(span, spans) for spans, labelled in pairs for span in labelled)
+    extracted = sum(len(spans) for spans in found)
+    labelled_total = sum(len(labelled) for labelled in gold)
+    precision = hits / extracted if extracted else 0.0
+    recall = covered / labelled_total if labelled_total else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "extracted_asks": extracted,
+        "labelled_asks": labelled_total,
+        "span_precision": round(precision, 4),
+        "span_recall": round(recall, 4),
+        "span_f1": round(f1, 4),
+    }
+
+
+_SPAN_CELL = re.compile(r"\s*\d+\s*-\s*\d+(?:\s*;\s*\d+\s*-\s*\d+)*\s*")
+
+
+def labelled_ask_texts(cell: str, raw_text: str) -> list[str]:
+    """The asks a labelled file's ask cell names for a comment whose text is ``raw_text``: character
+    spans of the text as this project's labels write them (``"12-40;51-70"``, end exclusive), a
+    JSON list of the asks' words, or the asks' words, one ask a line; an empty cell names none.
+    """
+    value = cell.strip()
+    if not value:
+        return []
+    if _SPAN_CELL.fullmatch(value):
+        spans = [tuple(int(n) for n in part.split("-")) for part in value.split(";")]
+        return [raw_text[start:end] for start, end in spans if 0 <= start < end <= len(raw_text)]
+    if value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            return [str(item).strip() for item in parsed if str(item).strip()]
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+def locate_ask(ask: str, text: str) -> Span | None:
+    """Where ``ask`` (as ingest stores text: :func:`models.text.normalize_text`) is in ``text``, a
+    comment as ingest stores it: case and runs of spaces aside; None when it is not there.
+    """
+    words = normalize_text(ask).split()
+    if not words:
+        return None
+    found = re.search(r"\s+".join(re.escape(word) for word in words), text, re.IGNORECASE)
+    return (found.start(), found.end()) if found else None
+
+
 def ask_overlap(
     split: EvalSplit,
     model: UnitCandidate,
@@ -302,21 +362,29 @@ def ask_overlap(
     if split.spans is None:
         raise ValueError(f"{split.name} has no labelled ask spans")
     found = extracted_asks(split.texts, model, vectors, splitter, gate)
-    hits = sum(
-        _overlaps(span, gold) for spans, gold in zip(found, split.spans, strict=True) for span in spans
-    )
-    covered = sum(
-        _overlaps(span, spans) for spans, gold in zip(found, split.spans, strict=True) for span in gold
-    )
-    extracted = sum(len(spans) for spans in found)
-    labelled = sum(len(gold) for gold in split.spans)
-    precision = hits / extracted if extracted else 0.0
-    recall = covered / labelled if labelled else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "extracted_asks": extracted,
-        "labelled_asks": labelled,
-        "span_precision": round(precision, 4),
-        "span_recall": round(recall, 4),
-        "span_f1": round(f1, 4),
-    }
+    return span_overlap(found, split.spans)
+
+
+def file_ask_overlap(
+    raw_texts: Sequence[str],
+    cells: Sequence[str],
+    stored_texts: Sequence[str],
+    found: Sequence[Sequence[Span]],
+) -> dict[str, Any]:
+    """:func:`span_overlap` for a labelled file: each comment's labelled asks (its ask cell read by
+    :func:`labelled_ask_texts` against its raw text) located in the comment as ingest stores it
+    (:func:`locate_ask`), where the judge's asks ``found`` are. ``unlocated_asks`` counts the
+    labelled asks whose words are not in their comment (left out of the figures).
+    """
+    gold: list[list[Span]] = []
+    unlocated = 0
+    for raw, cell, stored in zip(raw_texts, cells, stored_texts, strict=True):
+        spans = []
+        for ask in labelled_ask_texts(cell, raw):
+            span = locate_ask(ask, stored)
+            if span is None:
+                unlocated += 1
+            else:
+                spans.append(span)
+        gold.append(spans)
+    return {**span_overlap(found, gold), "unlocated_asks": unlocated}

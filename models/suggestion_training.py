@@ -40,8 +40,9 @@ from models.suggestions import (
     WORD_PARAMS,
     SuggestionClassifier,
     TrainingConfig,
-    classify_with_moderation,
+    decisions_and_reasons,
     evaluate_binary,
+    judge_texts,
     vocabulary_of,
     word_vectorizer,
 )
@@ -203,8 +204,8 @@ def _evaluate(
     embedder: Embedder,
     policy: ModerationPolicy | None,
 ) -> dict[str, Any]:
-    decisions, reasons = classify_with_moderation(
-        data.texts, classifier=classifier, embedder=embedder, policy=policy
+    decisions, reasons = decisions_and_reasons(
+        judge_texts(data.texts, classifier=classifier, embedder=embedder, policy=policy)
     )
     result = evaluate_binary(decisions, [bool(label) for label in data.labels])
     result["moderated"] = dict(sorted(reasons.items()))

@@ -40,7 +40,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from contracts.events import Verdict
 from models.embedding import Embedder, FloatMatrix
-from models.judge import CLASSIFIER_REASON, FirstStageScorer, JudgeInput, SuggestionJudge, SuggestionScorer
+from models.judge import (
+    CLASSIFIER_REASON,
+    FirstStageScorer,
+    JudgeInput,
+    Judgement,
+    SuggestionJudge,
+    SuggestionScorer,
+)
 from models.moderation import ModerationPolicy
 from models.suggestion_features import SENTENCE_FEATURES, build_features, cue_patterns, feature_count
 
@@ -247,7 +254,7 @@ def evaluate_binary(predicted: Sequence[bool], gold: Sequence[bool]) -> dict[str
     }
 
 
-def classify_with_moderation(
+def judge_texts(
     texts: Sequence[str],
     *,
     classifier: SuggestionScorer,
@@ -256,15 +263,12 @@ def classify_with_moderation(
     first_stage: FirstStageScorer | None = None,
     non_ask_rules: bool = True,
     ratings: Sequence[int | None] | None = None,
-) -> tuple[list[bool], Counter[str]]:
-    """The production path (:class:`models.judge.SuggestionJudge`) without a rate limit:
+) -> list[Judgement]:
+    """The production path (:class:`models.judge.SuggestionJudge`) without a rate limit, one
+    :class:`models.judge.Judgement` per text (its verdict, reason and asks with their spans):
     moderation first (rejected = not a suggestion), then the non-ask rules (``non_ask_rules``),
     the first stage when given, then the classifier. ``ratings`` (one per text, or None) are the
     store ratings the worker reads from review comments.
-
-    Returns the decisions (one per text) and a count of the reasons of every comment the
-    classifier did not judge (moderation codes, ``praise``, ``service_request``, ``fix_request``,
-    ``instruction`` and ``first_stage``).
     """
     judge = SuggestionJudge(
         embedder=embedder,
@@ -279,6 +283,14 @@ def classify_with_moderation(
         JudgeInput(text, f"row:{index}", epoch, rating=rating)
         for index, (text, rating) in enumerate(zip(texts, stars, strict=True))
     ]
-    _, judgements, _ = judge.judge(inputs, None)
+    return judge.judge(inputs, None)[1]
+
+
+def decisions_and_reasons(judgements: Sequence[Judgement]) -> tuple[list[bool], Counter[str]]:
+    """The decisions (one per judgement) and a count of the reasons of every comment the
+    classifier did not judge (moderation codes, ``praise``, ``service_request``, ``fix_request``,
+    ``instruction`` and ``first_stage``).
+    """
     reasons: Counter[str] = Counter(j.reason for j in judgements if j.reason != CLASSIFIER_REASON)
     return [j.verdict is Verdict.SUGGESTION for j in judgements], reasons
+

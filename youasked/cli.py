@@ -367,7 +367,14 @@ def eval_suggestions(
     ),
     moderation: bool = typer.Option(True, help="Apply the moderation rules first, as production does."),
     data_dir: Path = typer.Option(Path("../shared/data"), help="Shared data folder (without --input)."),
-    asks: bool = typer.Option(False, "--asks", help="Without --input: also the span overlap of asks."),
+    asks: bool = typer.Option(
+        False, "--asks", help="Also how often an extracted ask overlaps a labelled ask (see --ask-col)."
+    ),
+    ask_col: str = typer.Option(
+        "asks",
+        help="With --input --asks: the column of each comment's labelled asks: spans of the text "
+        "(12-40;51-70), a JSON list of the asks' words, or the words, one ask a line.",
+    ),
     compare: list[str] = typer.Option(
         None,
         "--compare",
@@ -385,6 +392,8 @@ def eval_suggestions(
 
     With the first stage on (``YOUASKED_FIRST_STAGE``, the default), ``with_first_stage`` holds the
     figures of the path with it, its pass rate and the recall it loses against the path without.
+    With ``--input`` and ``--asks``, ``asks`` holds the span overlap of the production path's asks
+    with the labelled asks of ``--ask-col`` (:func:`models.judge_eval.file_ask_overlap`).
     """
     from models.csv_files import TableError
     from models.datasets import load_labelled_csv, split_train_holdout
@@ -392,7 +401,8 @@ def eval_suggestions(
     from models.factories import classifier as production_classifier
     from models.factories import embedder, first_stage, moderation_policy
     from models.judge import FirstStageScorer, SuggestionScorer
-    from models.suggestions import classify_with_moderation, evaluate_binary
+    from models.judge_eval import file_ask_overlap
+    from models.suggestions import decisions_and_reasons, evaluate_binary, judge_texts
     from models.text import normalize_text
     from youasked.progress import progress_bar
 
@@ -422,6 +432,11 @@ def eval_suggestions(
         raise typer.BadParameter(str(error), param_hint="--input") from None
     if not data.texts:
         raise typer.BadParameter(f"{input_.name}: no row has a text in {text_col!r}", param_hint="--input")
+    ask_cells: dict[str, str] = {}
+    if asks:
+        # Each row's ask cell under the row's id, as load_labelled_csv names rows (its id, or its number).
+        rows = _read_csv(input_, [ask_col, *([id_col] if id_col else [])])
+        ask_cells = {row[id_col] if id_col else str(number): row[ask_col] for number, row in enumerate(rows)}
     if holdout_of:
         data = split_train_holdout(data)[1]
     classifier = production_classifier(settings)
@@ -436,7 +451,7 @@ def eval_suggestions(
     texts = [normalize_text(text) for text in data.texts]  # as ingest stores each comment
     # One pass, as production batches it: chunks would change the model's padding, and the figures.
     with progress_bar(f"judging {input_.name}", total=len(data.texts), unit="comments") as on_progress:
-        decisions, reasons = classify_with_moderation(
+        judgements = judge_texts(
             texts,
             classifier=scorer,
             embedder=model,
@@ -445,13 +460,14 @@ def eval_suggestions(
             ratings=data.ratings or None,
         )
         on_progress(len(data.texts), len(data.texts))
+    decisions, reasons = decisions_and_reasons(judgements)
     result = evaluate_binary(decisions, gold)
     result["moderated"] = dict(sorted(reasons.items()))
     result["ratings"] = sum(rating is not None for rating in data.ratings)
     result["classifier"] = classifier.version
     if front is not None:
         # The same vectors (the embedder's exact-repeat cache): only the first stage differs.
-        staged, staged_reasons = classify_with_moderation(
+        judgements = judge_texts(
             texts,
             classifier=scorer,
             embedder=model,
@@ -460,10 +476,16 @@ def eval_suggestions(
             non_ask_rules=settings.non_ask_rules,
             ratings=data.ratings or None,
         )
+        staged, staged_reasons = decisions_and_reasons(judgements)
         result["with_first_stage"] = first_stage_report(
             without=result, staged=evaluate_binary(staged, gold), rejected=staged_reasons["first_stage"]
         )
         result["with_first_stage"]["first_stage"] = front.version
+    if asks:
+        # The asks of the production path (with the first stage when it is on), where ingest stores them.
+        found = [[(ask.start, ask.end) for ask in judgement.asks] for judgement in judgements]
+        cells = [ask_cells.get(row, "") for row in data.ids]
+        result["asks"] = file_ask_overlap(data.texts, cells, texts, found)
     typer.echo(json.dumps(result))
 
 

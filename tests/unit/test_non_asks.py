@@ -289,15 +289,17 @@ def test_the_evaluation_gate_rejects_non_asks_in_front_of_the_first_stage() -> N
 
 
 def test_the_evaluation_path_follows_the_setting() -> None:
-    from models.suggestions import classify_with_moderation
+    from models.suggestions import decisions_and_reasons, judge_texts
     from tests.fakes import HashingEmbedder
 
     texts = ["Love the new calendar view.", "Please add a week view."]
-    on, reasons = classify_with_moderation(
-        texts, classifier=EveryUnitAsks(), embedder=HashingEmbedder(), policy=None
+    on, reasons = decisions_and_reasons(
+        judge_texts(texts, classifier=EveryUnitAsks(), embedder=HashingEmbedder(), policy=None)
     )
-    off, _ = classify_with_moderation(
-        texts, classifier=EveryUnitAsks(), embedder=HashingEmbedder(), policy=None, non_ask_rules=False
+    off, _ = decisions_and_reasons(
+        judge_texts(
+            texts, classifier=EveryUnitAsks(), embedder=HashingEmbedder(), policy=None, non_ask_rules=False
+        )
     )
     assert on == [False, True] and reasons[PRAISE_REASON] == 1
     assert off == [True, True]
