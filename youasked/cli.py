@@ -353,7 +353,9 @@ def eval_suggestions(
     ),
     text_col: str = typer.Option("text", help="Column holding the comment text."),
     label_col: str = typer.Option("label", help="Column holding the label."),
-    positive: list[str] = typer.Option(None, help="Label value(s) that mean: a valid suggestion."),
+    positive: list[str] = typer.Option(
+        None, help="Label value(s) that mean: a valid suggestion (without it: the yes of a 0/1 column)."
+    ),
     title_col: str = typer.Option(None, help="Optional title column, read before the text."),
     drop_if_true: str = typer.Option(None, help="Skip rows where this column is true."),
     holdout_of: str = typer.Option(
@@ -396,7 +398,7 @@ def eval_suggestions(
     with the labelled asks of ``--ask-col`` (:func:`models.judge_eval.file_ask_overlap`).
     """
     from models.csv_files import TableError
-    from models.datasets import load_labelled_csv, split_train_holdout
+    from models.datasets import load_labelled_csv, pair_label, split_train_holdout
     from models.explicit_asks import with_explicit_asks
     from models.factories import classifier as production_classifier
     from models.factories import embedder, first_stage, moderation_policy
@@ -411,7 +413,13 @@ def eval_suggestions(
         _judge_report(data_dir, asks=asks, compare=_pairs(compare, "--compare"))
         return
     if not positive:
-        raise typer.BadParameter("--input needs --positive", param_hint="--positive")
+        labels = {row[label_col].strip() for row in _read_csv(input_, [text_col, label_col])}
+        positive = [label for label in labels if pair_label(label) == 1]
+        if not positive or any(pair_label(label) is None for label in labels if label):
+            shown = ", ".join(repr(label) for label in sorted(labels)[:20])
+            raise typer.BadParameter(
+                f"which labels of {label_col!r} mean a suggestion? it holds {shown}", param_hint="--positive"
+            )
     if holdout_of and not id_col:
         raise typer.BadParameter("--holdout-of needs --id-col", param_hint="--holdout-of")
     settings = get_settings()

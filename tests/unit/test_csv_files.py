@@ -165,3 +165,10 @@ def test_the_eval_commands_name_a_missing_column(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "themes", "--input", str(themes)])
     assert result.exit_code == 2
     assert "no column 'text'" in " ".join(result.output.split())
+
+
+def test_eval_suggestions_asks_which_labels_are_positive(tmp_path: Path) -> None:
+    path = write(tmp_path / "named.csv", table_text())
+    result = CliRunner().invoke(app, ["eval", "suggestions", "--input", str(path)])
+    assert result.exit_code == 2
+    assert "'BUG', 'FEATURE', 'OTHER'" in " ".join(result.output.split())
