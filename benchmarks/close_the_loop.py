@@ -253,7 +253,10 @@ def strongest_proposal(
 
 
 def name_of_change(line: str) -> str:
-    """A release-note line as the name of the change: "X is now available for Y" -> "X"."""
+    """A release-note line as the name of the change: "X is now available for Y" -> "X"; a
+    clause that says what the change is good for goes ("Support for automatic updates, ideal for
+    ensuring ..." -> "Support for automatic updates")."""
+    line = _PURPOSE.sub("", line.strip()).rstrip(" .;,")
     named = re.match(r"^(?P<name>.+?)\s+(?:is|are)\s+(?:now\s+)?(?:available|here|live|supported|possible)\b",
                      line, re.IGNORECASE)
     if named:
@@ -263,6 +266,12 @@ def name_of_change(line: str) -> str:
         rest = action.group("rest")
         return rest[0].upper() + rest[1:]
     return line
+
+
+_PURPOSE = re.compile(
+    r",\s+(?:ideal|perfect|great|useful|handy|so that|so you|making|letting|allowing|helping|which|to help)\b.*$",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def main() -> None:
