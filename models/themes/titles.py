@@ -128,10 +128,12 @@ _TRAILING = FUNCTION_WORDS - _PARTICLES
 """Words a fallback title does not end with."""
 _NO_END = frozenset(
     ("old", "older", "new", "newer", "previous", "original", "former", "classic", "prior", "earlier",
-     "latest", "current")
+     "latest", "current", "different", "certain", "specific", "separate", "multiple", "various",
+     "additional", "extra", "entire", "individual", "particular", "similar", "available", "possible")
 )
-"""Words of time that describe what follows them: a title does not end with one ("Bring back the
-old" says old what), nor has one as its only content word ("Old one back")."""
+"""Words of time, and words of which or how many, that describe what follows them: a title does
+not end with one ("Bring back the old" says old what, "Create different" different what), nor has
+one as its only content word ("Old one back", "Available")."""
 _MAX_TITLE_CHARS = 60
 _KEPT = 60  # candidates of a theme that get a written form (the rest are far behind)
 

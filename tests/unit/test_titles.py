@@ -340,3 +340,15 @@ def test_a_word_of_time_neither_ends_a_title_nor_makes_one_alone() -> None:
     words = title.lower().split()
     assert words[-1] not in {"old", "new", "previous"}, title
     assert set(words) - {"old", "one", "back", "bring", "the"}, title
+
+
+def test_a_word_of_which_or_how_many_neither_ends_a_title_nor_makes_one_alone() -> None:
+    groups = ["let us create different groups in a team", "create different channels for each class",
+              "I can create different categories", "please let me create different sections",
+              "create different folders for projects"]
+    title = theme_titles([theme(groups, 2), theme(DARK, 1)])[0]
+    assert title.lower().split()[-1] not in {"different", "multiple", "separate"}, title
+    available = ["make it available offline", "should be available on my watch", "available on android too",
+                 "please make it available on the web", "make the recordings available"]
+    alone = theme_titles([theme(available, 3), theme(DARK, 1)])[0]
+    assert alone.lower() != "available", alone
