@@ -19,7 +19,7 @@ from api.pipeline import PipelineProbe, stage_dead_letters
 from api.readmodel.project import product_threshold
 from api.readmodel.schema import LIVE_STATUSES, ThemeRow
 from api.schemas import Body
-from contracts.events import LifecycleStatus, Platform
+from contracts.events import LifecycleStatus, Platform, is_mixed
 from contracts.settings import Settings
 from models.scoring import DEFAULT_RULES, ScoringWeights
 
@@ -46,6 +46,7 @@ class MatrixPoint(Body):
     mention_count: int
     hot_plan: bool
     trend: list[int] = Field(description="Mentions per ISO week, the weeks of ThemeMatrix.trend_weeks.")
+    mixed: bool = Field(default=False, description="It likely gathers several ideas (ThemeRead.mixed).")
 
 
 class ThemeMatrix(Body):
@@ -209,6 +210,7 @@ def matrix(
                     mention_count=row.mention_count,
                     hot_plan=row.hot_plan,
                     trend=[int(counts.get(week, 0)) for week in weeks],
+                    mixed=is_mixed(row.agreement),
                 )
             )
     return ThemeMatrix(

@@ -30,7 +30,7 @@ from api.schemas import (
     SuggestionRead,
     ThemeRead,
 )
-from contracts.events import ATTACHING, LifecycleStatus, follows_original
+from contracts.events import ATTACHING, LifecycleStatus, follows_original, is_mixed
 from contracts.impact import ClosureImpact
 
 HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+(?<!\.)")
@@ -92,6 +92,8 @@ def theme_read(row: ThemeRow, *, handles: bool = False) -> ThemeRead:
         quadrant=row.quadrant,
         hot_plan=row.hot_plan,
         changed_at=row.changed_at,
+        agreement=row.agreement,
+        mixed=is_mixed(row.agreement),
     )
 
 

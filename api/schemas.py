@@ -57,6 +57,13 @@ class ThemeRead(Body):
     quadrant: str | None
     hot_plan: bool
     changed_at: datetime
+    agreement: float | None = Field(
+        default=None,
+        description="Share of its members near its centre (ThemeChanged.agreement); None if not measured.",
+    )
+    mixed: bool = Field(
+        default=False, description="agreement below MIXED_AGREEMENT: the theme likely gathers several ideas."
+    )
 
 
 class ThemePage(Body):

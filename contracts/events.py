@@ -434,10 +434,12 @@ class ThemeChanged(Event):
     under it follows that id. ``merged_from`` and ``split_from`` keep the lineage.
     ``author_count`` counts distinct people (platform + author id), duplicates included.
     A live theme's ``status`` is ``emerging`` while it is small (version 2; a version-1 record,
-    from before emerging themes, reads as it is).
+    from before emerging themes, reads as it is). ``agreement`` (version 3; earlier records read
+    without it) says how far the theme holds one idea: below :data:`MIXED_AGREEMENT` it likely
+    gathers several.
     """
 
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = 3
     theme_id: str
     product: str
     status: ThemeStatus
@@ -469,12 +471,37 @@ class ThemeChanged(Event):
     release: ReleaseRef | None = None
     engagement: int = Field(default=0, ge=0, description="Likes + replies + shares on its comments.")
     score: ThemeScore | None = None
+    agreement: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="The share of the theme's sampled members as close to their mean direction as a theme "
+        "is founded at (1 - models.themes.agreement.disagreement): near 1 for one idea in many words; below "
+        "MIXED_AGREEMENT the theme likely gathers several ideas, for a person to split or rename. None for a "
+        "merged theme, or a record from before version 3.",
+    )
 
     @model_validator(mode="before")
     @classmethod
-    def _from_version_1(cls, data: object) -> object:
-        """Read a version-1 snapshot (before ``emerging``): its fields mean the same."""
-        return {**data, "schema_version": 2} if _is_version_1(data) else data
+    def _from_earlier_versions(cls, data: object) -> object:
+        """Read a version-1 snapshot (before ``emerging``) or a version-2 one (before
+        ``agreement``): their fields mean the same.
+        """
+        if isinstance(data, dict) and data.get("schema_version") in (1, 2):
+            return {**data, "schema_version": 3}
+        return data
+
+
+MIXED_AGREEMENT = 0.5
+"""A live theme whose :attr:`ThemeChanged.agreement` is below this has more than half of its
+sampled members far from its centre: it likely gathers several ideas (a grab bag), which the
+dashboard shows as "mixed". Themes of one idea read 0.7-0.95 on real replays; grab bags 0.25-0.45
+(``docs/benchmarks.md``, "A word of which or how many ends no title")."""
+
+
+def is_mixed(agreement: float | None) -> bool:
+    """Whether a theme of this :attr:`ThemeChanged.agreement` likely gathers several ideas."""
+    return agreement is not None and agreement < MIXED_AGREEMENT
 
 
 class DuplicateKind(enum.StrEnum):

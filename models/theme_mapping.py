@@ -78,6 +78,7 @@ from models.scoring import (
     TShirtSize,
     score_theme,
 )
+from models.themes.agreement import disagreement
 from models.themes.closure_askers import AskerSelection
 from models.themes.people import Ask
 from models.themes.records import Suggestion, ThemeRecord
@@ -261,11 +262,13 @@ def theme_snapshot(
     status: ThemeStatus = ThemeStatus.ACTIVE,
     life: ThemeState | None = None,
     weights: ScoringWeights | None = None,
+    found_threshold: float | None = None,
 ) -> ThemeChanged:
     """The public snapshot of one theme record, with its lifecycle and (if live) its score.
 
     ``status`` is the clustering's view: ``active``, ``emerging`` (a live theme still small) or
-    ``merged``.
+    ``merged``. With ``found_threshold`` (the level a theme is founded at) a live theme's
+    ``agreement`` is measured on the members it holds with their vectors.
     """
     life = life or ThemeState(theme_id=record.theme_id)
     merged = status is ThemeStatus.MERGED
@@ -300,7 +303,20 @@ def theme_snapshot(
         release=release_ref(life.release),
         engagement=record.engagement,
         score=score,
+        agreement=None if merged or found_threshold is None else theme_agreement(record, found_threshold),
     )
+
+
+def theme_agreement(record: ThemeRecord, found_threshold: float) -> float | None:
+    """The share of ``record``'s held members (sample and provisional) whose cosine to their mean
+    direction is at least ``found_threshold`` (1 - :func:`models.themes.agreement.disagreement`);
+    None for a theme that holds none.
+    """
+    members = record.members
+    if not members:
+        return None
+    vectors = np.stack([np.asarray(member.vector, dtype=np.float32) for member in members])
+    return round(1.0 - disagreement(vectors, found_threshold), 4)
 
 
 def person_of(record: SuggestionThemed) -> Person:

@@ -135,6 +135,7 @@ def project_theme(session: Session, theme: ThemeChanged) -> None:
     row.change = theme.change
     row.changed_at = theme.changed_at
     row.search_text = search_text_of(theme)
+    row.agreement = theme.agreement
 
 
 def scored_themes(session: Session, product: str) -> list[tuple[str, float, str]]:

@@ -121,6 +121,7 @@ class ThemeRow(Base):
     change: Mapped[str] = mapped_column(String(64), default="")
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     search_text: Mapped[str] = mapped_column(Text, default="")  # title, label, keywords, representative
+    agreement: Mapped[float | None] = mapped_column(Float)  # ThemeChanged.agreement (None before version 3)
 
 
 class ThemeHistoryRow(Base):

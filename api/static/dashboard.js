@@ -236,12 +236,18 @@ function emergingPill() {
     "emerging");
 }
 
+function mixedPill() {
+  return el("span", { class: "pill mixed", title: "Most of its asks are far from its centre: it likely gathers several ideas. Read its asks; split or rename it." },
+    "mixed");
+}
+
 function renderTop(data) {
   const rows = data.items.slice(0, TOP_THEMES).map((t, i) => el("tr", { dataset: { themeId: t.theme_id } },
     el("td", { class: "rank" }, i + 1),
     el("td", { class: "theme-cell" },
       el("button", { type: "button", class: "link-button", onclick: () => openTheme(t.theme_id) }, themeName(t)),
       t.emerging ? emergingPill() : null,
+      t.mixed ? mixedPill() : null,
       el("div", { class: "muted small" }, `${QUADRANT_LABELS[t.quadrant] || "–"}${state.product ? "" : ` · ${t.product}`}`)),
     el("td", {}, statusPill(t.lifecycle_status)),
     el("td", { class: "num" }, fmtInt(t.author_count)),
@@ -760,6 +766,7 @@ async function openTheme(themeId) {
   body.replaceChildren(...[
     el("div", { class: "detail-meta" }, statusPill(theme.lifecycle_status),
       theme.status === "emerging" ? emergingPill() : null,
+      theme.mixed ? mixedPill() : null,
       el("span", { class: "pill" }, QUADRANT_LABELS[theme.quadrant] || "no score"),
       el("span", { class: "muted small" }, `${theme.product} · ${theme.theme_id}`)),
     theme.keywords && theme.keywords.length

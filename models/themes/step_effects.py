@@ -114,6 +114,7 @@ def step_emits(
                 status=ThemeStatus.EMERGING if small else ThemeStatus.ACTIVE,
                 life=life(theme_id),
                 weights=weights,
+                found_threshold=config.found_threshold,
             )
             items.append(Emit(THEMES, theme_id, snapshot))
     for old, new in result.merged.items():

@@ -334,6 +334,8 @@ def test_clicking_a_matrix_point_opens_its_theme(browser: Any, stack: Stack) -> 
         assert notes[list(factors).index("distinct_authors")].split()[0] == str(detail["author_count"])
     pill = page.locator("#detail .detail-meta .pill.emerging")
     assert pill.count() == (1 if detail["status"] == "emerging" else 0)
+    assert detail["agreement"] is not None  # measured on the theme's members by the worker
+    assert page.locator("#detail .detail-meta .pill.mixed").count() == (1 if detail["mixed"] else 0)
     page.keyboard.press("Escape")
     assert page.locator("#detail").is_hidden()
     assert log.errors == []

@@ -6,6 +6,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 
 from contracts.events import ThemeChanged, ThemeStatus
 from models.themes import ProductThemes, Suggestion, ThemeConfig, ThemeCreated, ThemeEngine, ThemeMerged
@@ -101,7 +102,7 @@ def test_a_group_needs_every_pair_to_agree_not_a_chain() -> None:
     assert emerging_groups(np.stack([a, b]), with_duplicate, threshold=0.75, min_authors=2) == [[0, 1]]
 
 
-def test_a_version_1_theme_snapshot_reads_as_version_2() -> None:
+def test_a_version_1_or_2_theme_snapshot_reads_as_version_3() -> None:
     old = {
         "schema_version": 1,
         "theme_id": "t1",
@@ -114,9 +115,12 @@ def test_a_version_1_theme_snapshot_reads_as_version_2() -> None:
         "changed_at": T0.isoformat(),
     }
     snapshot = ThemeChanged.model_validate(old)
-    assert snapshot.schema_version == 2 and snapshot.status is ThemeStatus.ACTIVE
+    assert snapshot.schema_version == 3 and snapshot.status is ThemeStatus.ACTIVE
+    assert snapshot.agreement is None
     emerging = ThemeChanged.model_validate({**old, "schema_version": 2, "status": "emerging"})
-    assert emerging.status is ThemeStatus.EMERGING
+    assert emerging.status is ThemeStatus.EMERGING and emerging.agreement is None
+    with pytest.raises(ValueError, match="agreement"):
+        ThemeChanged.model_validate({**old, "schema_version": 3, "agreement": 1.5})
 
 
 def test_a_theme_too_small_for_a_picked_title_is_named_by_its_central_ask() -> None:
