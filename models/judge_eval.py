@@ -33,7 +33,7 @@ import numpy.typing as npt
 from models.ask_context import ask_spans
 from models.datasets import LabelledTexts, load_clap, load_maalej, split_train_holdout
 from models.embedding import FloatMatrix
-from models.labelled import LABELS_DIR, LabelledComment, load_labelled
+from models.labelled import LABELS_DIR, LabelError, LabelledComment, load_labelled, parse_spans
 from models.suggestions import evaluate_binary
 from models.text import normalize_text
 from models.units import Unit, split_units
@@ -311,9 +311,6 @@ def span_overlap(found: Sequence[Sequence[Span]], gold: Sequence[Sequence[Span]]
     }
 
 
-_SPAN_CELL = re.compile(r"\s*\d+\s*-\s*\d+(?:\s*;\s*\d+\s*-\s*\d+)*\s*")
-
-
 def labelled_ask_texts(cell: str, raw_text: str) -> list[str]:
     """The asks a labelled file's ask cell names for a comment whose text is ``raw_text``: character
     spans of the text as this project's labels write them (``"12-40;51-70"``, end exclusive), a
@@ -322,8 +319,11 @@ def labelled_ask_texts(cell: str, raw_text: str) -> list[str]:
     value = cell.strip()
     if not value:
         return []
-    if _SPAN_CELL.fullmatch(value):
-        spans = [tuple(int(n) for n in part.split("-")) for part in value.split(";")]
+    try:
+        spans = parse_spans(value)
+    except LabelError:
+        spans = ()
+    if spans:
         return [raw_text[start:end] for start, end in spans if 0 <= start < end <= len(raw_text)]
     if value.startswith("["):
         try:
