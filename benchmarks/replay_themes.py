@@ -27,9 +27,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.close_the_loop import latest_members, replay_worker, settle
-from contracts.events import LIVE_THEME_STATUSES, SuggestionThemed, ThemeChanged, follows_original, root_of
+from contracts.events import (
+    LIVE_THEME_STATUSES,
+    SuggestionThemed,
+    ThemeChanged,
+    follows_original,
+    is_mixed,
+    root_of,
+)
 from contracts.settings import Settings
 from contracts.topics import COMMENTS
+from models.scoring import (
+    DEFAULT_WEIGHTS,
+    CostEstimate,
+    ScoringWeights,
+    ThemeDemand,
+    rank_themes,
+    score_theme,
+)
 from youasked.interrupts import stopped_like_ctrl_c
 from youasked.release_proposals import latest_themes
 from youasked.replay import replay
@@ -47,6 +62,8 @@ def main() -> None:
     parser.add_argument("--product", default="google_chrome")
     parser.add_argument("--limit", type=int, default=None, help="Replay at most this many reviews.")
     parser.add_argument("--top", type=int, default=15, help="Print this many themes, most people first.")
+    parser.add_argument("--rank", choices=("people", "priority"), default="people",
+                        help="Order of the printed themes: most people, or the board's priority.")
     parser.add_argument("--members", type=int, default=3, help="Member asks printed per theme.")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--compare-placement", action="store_true",
@@ -76,13 +93,16 @@ def main() -> None:
     for member in members.values():
         if member.theme_id:
             by_theme[member.theme_id].append(member)
-    themes.sort(key=lambda t: (-t.author_count, -t.mention_count, t.theme_id))
+    if args.rank == "priority":
+        themes.sort(key=lambda t: (-(t.score.priority if t.score else 0.0), t.theme_id))
+    else:
+        themes.sort(key=lambda t: (-t.author_count, -t.mention_count, t.theme_id))
     rng = random.Random(args.seed)
     print(f"replayed {report.sent} reviews of {reviews.name}; judged and clustered in {elapsed:.0f} s")
-    print(f"{len(themes)} live themes; the top {min(args.top, len(themes))} by people:\n")
+    print(f"{len(themes)} live themes; the top {min(args.top, len(themes))} by {args.rank}:\n")
     for rank, theme in enumerate(themes[: args.top], start=1):
         print(f"{rank:2d}. {theme.title or theme.label!r}  [{theme.status.value}, {theme.author_count} people, "
-              f"{theme.mention_count} mentions]  keywords: {', '.join(theme.keywords[:6])}")
+              f"{theme.mention_count} mentions, agreement {agreement_text(theme)}]  keywords: {', '.join(theme.keywords[:6])}")
         print(f"      {how_asked(theme)}")
         own = sorted(by_theme.get(theme.theme_id, []), key=lambda m: m.suggestion_id)
         for member in rng.sample(own, min(args.members, len(own))):
@@ -92,6 +112,7 @@ def main() -> None:
     share = alone / len(members) if members else 0.0
     print(f"\n{len(members)} asks: {placed} in a theme, {alone} alone in the pool ({share:.1%})")
     print(repeats_moved(members))
+    print(mixed_ranks(themes))
     if args.dump is not None:
         dump(args.dump, members, themes)
     if args.compare_placement:
@@ -127,6 +148,48 @@ def repeats_moved(members: dict[str, SuggestionThemed]) -> str:
             f"another theme than their ask's now (it moved), {joined} a record naming none (it was alone)")
 
 
+def agreement_text(theme: ThemeChanged) -> str:
+    """The theme's agreement, marked when it is mixed."""
+    if theme.agreement is None:
+        return "unknown"
+    return f"{theme.agreement:.2f}" + (" mixed" if is_mixed(theme.agreement) else "")
+
+
+def mixed_ranks(themes: list[ThemeChanged]) -> str:
+    """Where each mixed theme ranks by priority among the live themes, with its people counted in
+    full (``mixed_agreement`` 0, as formula version 1 counted them) and as the shipped formula
+    counts them: every theme rescored from its own snapshot's demand, the same snapshots both ways.
+    """
+    scored = [t for t in themes if t.score is not None]
+    full = ScoringWeights(mixed_agreement=0.0)
+    before = _ranks(scored, full)
+    after = _ranks(scored, DEFAULT_WEIGHTS)
+    mixed = sorted((t for t in scored if is_mixed(t.agreement)), key=lambda t: before[t.theme_id])
+    lines = [f"{len(mixed)} mixed of {len(scored)} scored themes; rank by priority, people counted in full -> "
+             f"at the agreement's share ({DEFAULT_WEIGHTS.mixed_agreement} bar):"]
+    lines += [f"  {before[t.theme_id]:3d} -> {after[t.theme_id]:3d}  {t.title or t.label!r} ({t.author_count} people, "
+              f"agreement {t.agreement:.2f})" for t in mixed]
+    return "\n".join(lines)
+
+
+def _ranks(themes: list[ThemeChanged], weights: ScoringWeights) -> dict[str, int]:
+    """Each theme's rank (1 = highest priority) when rescored from its snapshot with ``weights``."""
+    scores = []
+    for theme in themes:
+        assert theme.score is not None
+        raw = {f.name: f for f in theme.score.factors}
+        demand = ThemeDemand(
+            theme_id=theme.theme_id, distinct_authors=theme.author_count, mentions=theme.mention_count,
+            weekly_counts=theme.weekly_counts, total_engagement=theme.engagement or 0,
+            negative_share=None if "negative_share unknown" in theme.score.notes else raw["negative_tone"].raw,
+            urgent_mentions=round(raw["urgency"].raw * theme.mention_count), as_of=theme.score.as_of,
+            agreement=theme.agreement,
+        )
+        cost = CostEstimate(points=None if theme.score.cost_assumed else theme.score.cost_points_used)
+        scores.append(score_theme(demand, cost=cost, weights=weights))
+    return {b.theme_id: b.rank or 0 for b in rank_themes(scores)}
+
+
 def how_asked(theme: ThemeChanged) -> str:
     """The theme's impact and the factors of how people asked (urgency, tone, engagement)."""
     if theme.score is None:
@@ -134,7 +197,7 @@ def how_asked(theme: ThemeChanged) -> str:
     raw = {f.name: f for f in theme.score.factors}
     tone = raw["negative_tone"]
     negative = f"1-2 stars {tone.raw:.0%} of rated" if "negative_share unknown" not in theme.score.notes else "no rating"
-    return (f"impact {theme.score.impact:.3f}: urgent {raw['urgency'].raw:.0%} of mentions, {negative}, "
+    return (f"priority {theme.score.priority:.3f}, impact {theme.score.impact:.3f}: urgent {raw['urgency'].raw:.0%} of mentions, {negative}, "
             f"{raw['engagement'].raw:.0f} likes, replies and shares")
 
 

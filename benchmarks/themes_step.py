@@ -5,14 +5,17 @@ suggestion: place it, then the effects (theme snapshot, member record, table wri
 places ``--n`` synthetic suggestions of one product (unit vectors around ``--themes`` random
 centres, cosine about 0.87 to their centre, as ``benchmarks/recovery.py`` fills a product) through
 the service on in-memory tables, then times ``--steps`` more suggestions that re-cluster nothing,
-twice in the same process on copies of the same state:
+in the same process on copies of the same state, the variants taking turns step by step:
 
 * **shipped**: the service as it is;
 * **baseline, snapshot**: the same service serializing every theme's record before each step
   (what it did before the snapshot was limited to steps that may re-cluster);
 * **baseline, scan**: the same service asking whether the suggestion is already a member by
   scanning every theme's sampled and provisional members (what
-  :meth:`~models.themes.records.ThemeRecord.holds` did before it kept their ids in a set).
+  :meth:`~models.themes.records.ThemeRecord.holds` did before it kept their ids in a set);
+* **without agreement**: the same service without measuring the snapshot's agreement
+  (:func:`models.theme_mapping.theme_agreement`, and so without the mixed theme's share in its
+  score): what the shipped step pays for it.
 
 Run (from the project root)::
 
@@ -35,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from contracts.events import AskSpan, CommentAccepted, SourceRef, SuggestionDetected
+from models import theme_mapping
 from models.closure import load_templates
 from models.themes.config import ThemeConfig
 from models.themes.effects import Effects, TableWrite
@@ -88,25 +92,27 @@ def scanning_holds(self: ThemeRecord, suggestion_id: str) -> bool:
     )
 
 
-def timed_steps(service: ThemesService, tables: MemoryThemeTables, events: list[SuggestionDetected],
-                now: datetime, *, baseline: str) -> list[float]:
-    """Seconds of each step; ``baseline`` adds what every step paid before: serializing every
-    theme's record (``"snapshot"``: :func:`~models.themes.step_effects.snapshot_before`), or
-    scanning every theme's members for the suggestion (``"scan"``)."""
-    seconds = []
+def timed_step(service: ThemesService, tables: MemoryThemeTables, event: SuggestionDetected,
+               now: datetime, *, baseline: str) -> float:
+    """Seconds of one step; ``baseline`` adds what every step paid before: serializing every
+    theme's record (``"snapshot"``: :func:`~models.themes.step_effects.snapshot_before`), scanning
+    every theme's members for the suggestion (``"scan"``), or takes away the snapshot's agreement
+    (``"no-agreement"``)."""
     shipped_holds = ThemeRecord.holds
+    shipped_agreement = theme_mapping.theme_agreement
     if baseline == "scan":
         ThemeRecord.holds = scanning_holds  # type: ignore[method-assign]
+    if baseline == "no-agreement":
+        theme_mapping.theme_agreement = lambda record, found_threshold: None
     try:
-        for event in events:
-            started = time.perf_counter()
-            if baseline == "snapshot":
-                snapshot_before(tables.work(PRODUCT))
-            apply(tables, service.suggestion(tables, event, now=now))
-            seconds.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        if baseline == "snapshot":
+            snapshot_before(tables.work(PRODUCT))
+        apply(tables, service.suggestion(tables, event, now=now))
+        return time.perf_counter() - started
     finally:
         ThemeRecord.holds = shipped_holds  # type: ignore[method-assign]
-    return seconds
+        theme_mapping.theme_agreement = shipped_agreement
 
 
 def main() -> int:
@@ -130,17 +136,21 @@ def main() -> int:
           f"{themes} themes, {len(work.themes.pool)} pooled")
 
     timing = [detected(args.n + i, vectors[args.n + i]) for i in range(args.steps)]
-    rows = []
     variants = (
         ("shipped", ""),
         ("baseline, snapshot: every theme serialized before each step", "snapshot"),
         ("baseline, scan: every theme's members scanned for the suggestion", "scan"),
+        ("without agreement: the snapshot's agreement not measured", "no-agreement"),
     )
-    for name, baseline in variants:
-        copied = copy.deepcopy(tables)
-        seconds = timed_steps(service, copied, timing, T0, baseline=baseline)
+    # The variants take turns, one step each, so the machine's load falls on all of them alike.
+    copies = [copy.deepcopy(tables) for _ in variants]
+    seconds: list[list[float]] = [[] for _ in variants]
+    for event in timing:
+        for i, (_, baseline) in enumerate(variants):
+            seconds[i].append(timed_step(service, copies[i], event, T0, baseline=baseline))
+    for copied in copies:
         assert copied.work(PRODUCT).themes.last_recluster_at == reclusters_at, "a timed step re-clustered"
-        rows.append((name, seconds))
+    rows = [(name, spent) for (name, _), spent in zip(variants, seconds, strict=True)]
 
     print(f"\n{args.steps} more suggestions, none re-clustering, {themes} themes:\n")
     print("| step | p50 | p99 | steps/s |")

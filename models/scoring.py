@@ -20,6 +20,15 @@ Impact (``[0, 1]``) is the weighted mean of six normalized factors (see :class:`
 - ``negative_tone``: ``negative_share``, the share of rated mentions with 1 or 2 stars
   (:class:`models.tone.Tone`); unknown tone (no mention rated) adds nothing and is flagged.
 
+A theme's people are one change's demand only as far as they ask for one idea. When its
+``agreement`` (the share of its held members near its centre, ``ThemeChanged.agreement``) is below
+``mixed_agreement`` (default :data:`contracts.events.MIXED_AGREEMENT`, 0.5: a "mixed" theme, a grab
+bag of several ideas), its distinct authors and mentions count at ``agreement / mixed_agreement``
+before they are scaled: 100 people of a theme at agreement 0.25 count as 50, so a grab bag does not
+top the board on numbers no single change would answer. The share is 1 at and above the bar (a
+theme of one idea, or of unknown agreement, counts in full) and continuous at it; both factors'
+notes say it, and ``mixed_agreement`` 0 turns it off.
+
 Cost is story points (t-shirt sizes map through :data:`SIZE_POINTS`), normalized
 ``log(1 + points) / log(1 + cost_saturation_points)``. Priority, the ranking key, is
 ``impact * (1 - cost_penalty * cost)``: with the default penalty 0.5 the dearest theme keeps
@@ -50,11 +59,14 @@ from typing import Any, Literal
 
 import numpy as np
 
+from contracts.events import MIXED_AGREEMENT
 from models.dates import iso_week
 
 logger = logging.getLogger(__name__)
 
-FORMULA_VERSION = "impact-cost/1"
+FORMULA_VERSION = "impact-cost/2"
+"""Version 2 counts a mixed theme's people and mentions at its agreement's share (version 1 counted
+them in full)."""
 
 Quadrant = Literal["quick_win", "big_bet", "fill_in", "money_pit", "unknown_cost"]
 
@@ -132,7 +144,8 @@ class ThemeDemand:
     ``weekly_counts`` maps ISO weeks (``"2026-W09"``) to mentions that week; ``total_engagement``
     is likes + replies + shares summed over the mentions; ``negative_share`` is the share
     (0..1) of mentions in a negative tone, None when unknown; ``rated_mentions`` how many mentions
-    that share was taken over (store ratings), None when the caller does not say.
+    that share was taken over (store ratings), None when the caller does not say. ``agreement``
+    (0..1) is the share of the theme's held members near its centre, None when not measured.
     """
 
     theme_id: str
@@ -144,8 +157,11 @@ class ThemeDemand:
     urgent_mentions: int
     as_of: datetime
     rated_mentions: int | None = None
+    agreement: float | None = None
 
     def __post_init__(self) -> None:
+        if self.agreement is not None and not 0.0 <= self.agreement <= 1.0:
+            raise ValueError("agreement must be in [0, 1]")
         if self.as_of.tzinfo is None or self.as_of.utcoffset() is None:
             raise ValueError("as_of must be timezone-aware")
         if min(self.distinct_authors, self.mentions, self.total_engagement, self.urgent_mentions) < 0:
@@ -165,6 +181,8 @@ class ScoringWeights:
     impact divides by their sum. Saturation: 100 distinct authors, 200 mentions, 4x growth,
     1,000 engagements, 13 story points (cost 1.0). ``growth_smoothing`` is added to both 4-week
     sums. ``cost_penalty`` (0..1) is the share of impact the dearest theme loses in priority.
+    ``mixed_agreement`` (0..1): below this agreement a theme's people and mentions count at
+    ``agreement / mixed_agreement`` (0 turns it off).
     """
 
     distinct_authors: float = 0.35
@@ -180,6 +198,7 @@ class ScoringWeights:
     engagement_saturation: int = 1_000
     cost_saturation_points: int = 13
     cost_penalty: float = 0.5
+    mixed_agreement: float = MIXED_AGREEMENT
 
     def __post_init__(self) -> None:
         weights = self.factor_weights()
@@ -191,6 +210,8 @@ class ScoringWeights:
             raise ValueError("saturation points must be at least 1")
         if self.cost_saturation_points < 1 or not 0.0 <= self.cost_penalty <= 1.0:
             raise ValueError("cost_saturation_points >= 1 and cost_penalty in [0, 1]")
+        if not 0.0 <= self.mixed_agreement <= 1.0:
+            raise ValueError("mixed_agreement must be in [0, 1]")
 
     def factor_weights(self) -> dict[str, float]:
         """Factor name -> weight."""
@@ -337,6 +358,30 @@ def with_impact(quadrant: Quadrant, *, high_impact: bool) -> Quadrant:
     return "fill_in" if low_cost else "money_pit"
 
 
+def agreement_multiplier(agreement: float | None, mixed_agreement: float) -> float:
+    """The share of a theme's people and mentions that counts: ``agreement / mixed_agreement``
+    below the bar, else 1 (and 1 when the agreement is unknown or the bar is 0).
+    """
+    if agreement is None or mixed_agreement <= 0.0 or agreement >= mixed_agreement:
+        return 1.0
+    return max(0.0, agreement) / mixed_agreement
+
+
+def _mixed_notes(demand: ThemeDemand, share: float, mixed_agreement: float) -> tuple[str, str]:
+    """The notes of the people and mentions factors when a mixed theme counts them at ``share``
+    (empty when it counts them in full).
+    """
+    if share >= 1.0:
+        return "", ""
+    people = "person" if demand.distinct_authors == 1 else "people"
+    return (
+        f"{demand.distinct_authors} {people}, counted as {demand.distinct_authors * share:.1f}: a mixed "
+        f"theme, only {demand.agreement or 0.0:.0%} of its asks agree with its centre "
+        f"(below {mixed_agreement:.0%})",
+        f"{demand.mentions} mentions, counted as {demand.mentions * share:.1f} (a mixed theme)",
+    )
+
+
 def score_theme(
     demand: ThemeDemand,
     *,
@@ -353,10 +398,15 @@ def score_theme(
     growth_normalized = min(1.0, max(0.0, math.log2(ratio) / math.log2(weights.growth_saturation)))
     urgency_share = demand.urgent_mentions / demand.mentions if demand.mentions else 0.0
     notes: list[str] = []
+    share = agreement_multiplier(demand.agreement, weights.mixed_agreement)
+    authors_note, mentions_note = _mixed_notes(demand, share, weights.mixed_agreement)
+    if share < 1.0:
+        notes.append(f"mixed theme: people and mentions counted at {share:.0%}")
     raw_values: list[tuple[str, float, float, str]] = [
         ("distinct_authors", demand.distinct_authors,
-         _log_scaled(demand.distinct_authors, weights.authors_saturation), ""),
-        ("mentions", demand.mentions, _log_scaled(demand.mentions, weights.mentions_saturation), ""),
+         _log_scaled(demand.distinct_authors * share, weights.authors_saturation), authors_note),
+        ("mentions", demand.mentions, _log_scaled(demand.mentions * share, weights.mentions_saturation),
+         mentions_note),
         ("growth", ratio, growth_normalized,
          f"{recent} mentions in the last 4 weeks vs {previous} in the 4 before"),
         ("engagement", demand.total_engagement,

@@ -229,13 +229,16 @@ def theme_score(
     now: datetime,
     weights: ScoringWeights = DEFAULT_WEIGHTS,
     rules: QuadrantRules = DEFAULT_RULES,
+    agreement: float | None = None,
 ) -> ThemeScore:
-    """The score of a live theme from its demand and its cost estimate."""
+    """The score of a live theme from its demand, its cost estimate and, when measured, its
+    ``agreement`` (:func:`theme_agreement`: a mixed theme's people count at its share).
+    """
     demand = ThemeDemand(
         theme_id=record.theme_id, distinct_authors=record.authors.count(), mentions=record.mention_count,
         weekly_counts=dict(record.weeks), total_engagement=record.engagement,
         negative_share=record.tone.negative_share, rated_mentions=record.tone.rated,
-        urgent_mentions=min(record.tone.urgent, record.mention_count), as_of=now,
+        urgent_mentions=min(record.tone.urgent, record.mention_count), as_of=now, agreement=agreement,
     )
     return score_view(score_theme(demand, cost=cost, weights=weights, rules=rules))
 
@@ -268,14 +271,18 @@ def theme_snapshot(
 
     ``status`` is the clustering's view: ``active``, ``emerging`` (a live theme still small) or
     ``merged``. With ``found_threshold`` (the level a theme is founded at) a live theme's
-    ``agreement`` is measured on the members it holds with their vectors.
+    ``agreement`` is measured on the members it holds with their vectors, and its score counts
+    its people by it (:mod:`models.scoring`).
     """
     life = life or ThemeState(theme_id=record.theme_id)
     merged = status is ThemeStatus.MERGED
     lifecycle_status = LifecycleStatus.MERGED if merged else LifecycleStatus(life.status.value)
+    agreement = None if merged or found_threshold is None else theme_agreement(record, found_threshold)
     score = None
     if not merged:
-        score = theme_score(record, life.cost, now=now, weights=weights or ScoringWeights())
+        score = theme_score(
+            record, life.cost, now=now, weights=weights or ScoringWeights(), agreement=agreement
+        )
     return ThemeChanged(
         theme_id=record.theme_id,
         product=record.product,
@@ -303,7 +310,7 @@ def theme_snapshot(
         release=release_ref(life.release),
         engagement=record.engagement,
         score=score,
-        agreement=None if merged or found_threshold is None else theme_agreement(record, found_threshold),
+        agreement=agreement,
     )
 
 

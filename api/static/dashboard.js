@@ -237,7 +237,7 @@ function emergingPill() {
 }
 
 function mixedPill() {
-  return el("span", { class: "pill mixed", title: "Most of its asks are far from its centre: it likely gathers several ideas. Read its asks; split or rename it." },
+  return el("span", { class: "pill mixed", title: "Most of its asks are far from its centre: it likely gathers several ideas, and its priority counts its people at that share. Read its asks; split or rename it." },
     "mixed");
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -259,3 +260,54 @@ def test_a_new_bar_moves_the_impact_side_of_a_quadrant_and_keeps_its_cost_side()
     assert with_impact("money_pit", high_impact=True) == "big_bet"
     assert with_impact("big_bet", high_impact=False) == "money_pit"
     assert with_impact("unknown_cost", high_impact=True) == "unknown_cost"
+
+
+def test_a_mixed_theme_counts_its_people_at_its_agreements_share() -> None:
+    """Below the bar, people and mentions count at agreement / bar; the notes say so."""
+    base = demand(authors=100, mentions=120)
+    full = score_theme(base, cost=CostEstimate.unknown())
+    bag = score_theme(replace(base, agreement=0.25), cost=CostEstimate.unknown())
+    half = score_theme(demand(authors=50, mentions=60), cost=CostEstimate.unknown())
+    assert bag.impact < full.impact and bag.priority < full.priority
+    for name in ("distinct_authors", "mentions"):
+        assert factor(bag, name).normalized == pytest.approx(factor(half, name).normalized)
+    assert factor(bag, "distinct_authors").raw == 100  # the real count stays the raw value
+    assert factor(bag, "distinct_authors").note.startswith("100 people, counted as 50.0: a mixed theme")
+    assert factor(bag, "mentions").note.startswith("120 mentions, counted as 60.0")
+    assert "mixed theme: people and mentions counted at 50%" in bag.notes
+    assert math.isclose(sum(f.contribution for f in bag.factors), bag.impact)
+    for name in ("growth", "engagement", "urgency", "negative_tone"):
+        assert factor(bag, name) == factor(full, name)
+
+
+@pytest.mark.parametrize("agreement", [None, 0.5, 0.8, 1.0])
+def test_a_theme_of_one_idea_or_unknown_agreement_counts_in_full(agreement: float | None) -> None:
+    base = demand(authors=40, mentions=50)
+    scored = score_theme(replace(base, agreement=agreement), cost=CostEstimate.unknown())
+    assert scored == score_theme(base, cost=CostEstimate.unknown())
+    assert not any("mixed" in note for note in scored.notes)
+
+
+def test_the_share_is_continuous_at_the_bar_and_falls_with_agreement() -> None:
+    base = demand(authors=60, mentions=70)
+    impacts = [score_theme(replace(base, agreement=a), cost=CostEstimate.unknown()).impact
+               for a in (0.1, 0.2, 0.3, 0.4, 0.4999, 0.5)]
+    assert impacts == sorted(impacts) and impacts[0] < impacts[-1]
+    assert impacts[-1] - impacts[-2] < 1e-4
+
+
+def test_the_bar_is_a_weight_setting_and_zero_turns_it_off() -> None:
+    bag = replace(demand(authors=60, mentions=70), agreement=0.2)
+    off = score_theme(bag, cost=CostEstimate.unknown(), weights=ScoringWeights(mixed_agreement=0.0))
+    assert off.impact == score_theme(demand(authors=60, mentions=70), cost=CostEstimate.unknown()).impact
+    stricter = score_theme(bag, cost=CostEstimate.unknown(), weights=ScoringWeights(mixed_agreement=0.8))
+    assert stricter.impact < score_theme(bag, cost=CostEstimate.unknown()).impact
+    with pytest.raises(ValueError, match="mixed_agreement"):
+        ScoringWeights(mixed_agreement=1.5)
+    with pytest.raises(ValueError, match="agreement"):
+        replace(bag, agreement=-0.1)
+
+
+def test_the_formula_is_version_two() -> None:
+    assert FORMULA_VERSION == "impact-cost/2"
+    assert score_theme(demand(), cost=CostEstimate.unknown()).formula_version == "impact-cost/2"

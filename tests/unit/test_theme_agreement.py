@@ -90,3 +90,17 @@ def test_the_read_model_keeps_it_and_the_api_flags_a_grab_bag(database: Callable
         assert bag is not None and one is not None
         assert theme_read(bag).mixed and bag.agreement is not None and bag.agreement < MIXED_AGREEMENT
         assert not theme_read(one).mixed and theme_read(one).agreement == one.agreement
+
+
+def test_a_grab_bag_ranks_below_one_idea_of_the_same_demand() -> None:
+    """The same people, mentions and weeks: the grab bag's people count at its agreement's share."""
+    bag = theme_snapshot(record(grab_bag()), Lineage(), change="recluster", now=T0, found_threshold=FOUND)
+    one = theme_snapshot(record(one_idea()), Lineage(), change="recluster", now=T0, found_threshold=FOUND)
+    unmeasured = theme_snapshot(record(grab_bag()), Lineage(), change="recluster", now=T0)
+    assert bag.score is not None and one.score is not None and unmeasured.score is not None
+    assert bag.author_count == one.author_count == 12
+    assert bag.agreement is not None and is_mixed(bag.agreement)
+    assert bag.score.priority < one.score.priority == unmeasured.score.priority
+    people = next(f for f in bag.score.factors if f.name == "distinct_authors")
+    assert people.raw == 12 and "counted as" in people.note and "mixed theme" in people.note
+    assert bag.score.formula_version == one.score.formula_version == "impact-cost/2"
