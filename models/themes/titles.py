@@ -18,7 +18,9 @@ neither begins nor ends it. Each run is scored
   among all the product's themes (``log(1 + A / f)``, as in c-TF-IDF), scaled so the theme's
   most salient word is 1. Words found in more than a third of a product's themes (from six
   themes on: "app", the product's name, another language's function words) carry none;
-* the length factor prefers 2 to 4 words (one word 0.4, five 0.9, six 0.8);
+* the length factor prefers 2 to 4 words (one word 0.4, five 0.9, six 0.8); where a run's function
+  words lift it to a preferred length its content words alone would not reach ("Zoom in and out"
+  around the one word "zoom"), they earn the difference only by the verbatim share below;
 * the verbatim factor (0.5 to 1) is the share of supporting members that wrote the run as is;
 * a run that begins with "app" before a function word ("App to send notifications": the app as
   the subject of a sentence) scores 0.7 times as much, so the thing asked for comes first.
@@ -300,6 +302,21 @@ def _length_factor(words: int) -> float:
     return _LENGTH_FACTOR.get(words, 0.8)
 
 
+def _earned_length(key: Sequence[str], verbatim: float) -> float:
+    """The length factor of a run whose content words are supported by many members but whose
+    function words only by the ``verbatim`` share that wrote the run as is. Function words that
+    make a short run a preferred length ("Zoom in and out" around the one word "zoom" of a theme
+    about the Zoom app) earn that preference only as far as members wrote them: the factor moves
+    from its content words' length to the run's by ``verbatim``. A run no shorter for its function
+    words keeps the run's factor.
+    """
+    whole = _length_factor(_size(key))
+    bare = _length_factor(_size([word for word in key if word not in FUNCTION_WORDS]))
+    if whole <= bare:
+        return whole
+    return bare + (whole - bare) * verbatim
+
+
 def _ranked(
     theme: TitleInput,
     clauses: Sequence[Sequence[Clause]],
@@ -361,7 +378,8 @@ def _ranked(
             continue
         weight = sum(salience.get(w, 0.0) for w in content) / top
         verbatim = len(candidate.members) / count
-        score = share**_SUPPORT_POWER * weight * _length_factor(_size(candidate.key)) * (0.5 + 0.5 * verbatim)
+        length = _earned_length(candidate.key, verbatim)
+        score = share**_SUPPORT_POWER * weight * length * (0.5 + 0.5 * verbatim)
         if not _named_start(candidate.key, generic, salience):
             score *= _UNNAMED_START
         if score > 0:

@@ -352,3 +352,20 @@ def test_a_word_of_which_or_how_many_neither_ends_a_title_nor_makes_one_alone() 
                  "please make it available on the web", "make the recordings available"]
     alone = theme_titles([theme(available, 3), theme(DARK, 1)])[0]
     assert alone.lower() != "available", alone
+
+
+def test_function_words_one_member_wrote_do_not_make_a_title_of_one_shared_word() -> None:
+    """A theme about another app, "Zoom": one ask's "zoom in and out" is not what the theme asks,
+    though its function words would make "Zoom" a title of the preferred length."""
+    zoom = [
+        "more like Zoom please",
+        "Zoom lets you see everyone at once",
+        "add the gallery view Zoom has",
+        "we switched to Zoom for classes",
+        "let me pinch to zoom in and out on shared screens",
+        "zoom is easier for the kids",
+    ]
+    title = theme_titles([theme(zoom, 2), theme(DARK, 1)])[0]
+    assert title == "Zoom", title
+    lights = ["turn it off at night", "let me turn it off", "pls turn it off", "turn it off already"]
+    assert theme_titles([theme(lights, 3), theme(DARK, 1)])[0] == "Turn it off"  # written as is by all
