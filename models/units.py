@@ -95,6 +95,11 @@ _ALSO_LOOKBACK = 24
 """Characters before an "also" that :data:`_ALSO_INSIDE` reads: the word before it, never the whole
 sentence (a run-on of thousands of "also" stays linear)."""
 _LEADING = re.compile(r"(?:\s|[-*\u2022\u00b7>]|@\w+[:,]?)+")
+_LIST_NUMBER = re.compile(r"(?:^|(?<=[\s:]))(?P<n>\d{1,2})(?:\.\)|[.)])(?=[ \t]+[^\W\d_])", re.MULTILINE)
+"""A number that may open an item of a numbered list: one or two digits, ``.``, ``)`` or ``.)``, a
+space and a letter."""
+_LINE_START = re.compile(r"[ \t\-*\u2022\u00b7>]*")
+"""What may stand between a line's start and a list number: spaces and bullets."""
 
 
 def split_units(text: str) -> list[Unit]:
@@ -214,12 +219,43 @@ def _masked(text: str) -> str:
     return _PROTECTED.sub(lambda m: "_" * len(m.group()), text)
 
 
+def _list_numbers(masked: str) -> list[re.Match[str]]:
+    """The numbers of a numbered list in ``masked``: ``1.`` or ``2)`` before an item, at a line's
+    start (after spaces or a bullet) or, anywhere after a space or a colon, one of two consecutive
+    numbers ("Wishes: 1. Dark mode 2. Offline maps"). A lone "5." after a word ends a sentence
+    ("I gave it 5. Then it crashed").
+    """
+    found = list(_LIST_NUMBER.finditer(masked))
+    numbers = {int(match.group("n")) for match in found}
+    kept: list[re.Match[str]] = []
+    line_start, scanned = 0, 0  # the last line break is looked for since the previous number only
+    for match in found:
+        newline = masked.rfind("\n", scanned, match.start())
+        line_start, scanned = (newline + 1 if newline >= 0 else line_start), match.start()
+        number = int(match.group("n"))
+        if (
+            _LINE_START.fullmatch(masked, line_start, match.start())
+            or number + 1 in numbers
+            or number - 1 in numbers
+        ):
+            kept.append(match)
+    return kept
+
+
 def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Cut ``text[start:end]`` at line breaks, sentence ends, ``!!!``, emoji and emoticons."""
+    """Cut ``text[start:end]`` at line breaks, sentence ends, ``!!!``, emoji and emoticons; a
+    numbered list's item is cut before its number, not after ("Wishes: 1. Dark mode 2. Offline
+    maps" gives "Wishes:", "1. Dark mode", "2. Offline maps").
+    """
     masked = _masked(text[start:end])
     cuts: list[tuple[int, int]] = [(m.end(), m.end()) for m in _EMOTICON.finditer(masked)]
+    numbered = _list_numbers(masked)
+    after_number = {match.end() for match in numbered}
+    cuts.extend((match.start(), match.start()) for match in numbered)
     for match in _BOUNDARY.finditer(masked):
         line = match.group("line") is not None
+        if not line and match.end() in after_number:
+            continue
         cuts.append((match.start() if line else match.end(), match.end()))
     cursor = 0
     for cut, resume in sorted(cuts):

@@ -26,7 +26,7 @@ from models.units import split_units
 PIECES = (
     "a", "a-", "a.", ".a", "1.", "_a", "A", "a@", "@.", ".@", "@. ", "**", "-- \n", " . ", "$1", "www.",
     "a.b", "a-b ", "+a", "@a.@", "old ", "back ", "change it back ", "e.g. ", "> a\n", "...", "a!", "😀",
-    "Thanks,\n",
+    "Thanks,\n", "1. a ", "1) a\n",
 )
 """Runs that made one pattern or another backtrack before (see the module docstring)."""
 LENGTH = 8_000

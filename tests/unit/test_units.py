@@ -219,3 +219,32 @@ def test_a_sites_notice_before_the_comment_gives_no_unit_and_spans_stay_honest()
     assert [u.text for u in units] == ["It stops working.", "Please add a dark mode"]
     assert all(comment[u.start : u.end] == u.text for u in units)
     assert split_units("（该条评论已经被删除）") == [] and split_units("[deleted]") == []
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("Great app. Two features missing:\n1. Dark mode\n2. Offline maps",
+         ["Great app.", "Two features missing:", "1. Dark mode", "2. Offline maps"]),
+        ("My wishes: 1. Dark mode 2. Offline maps 3. Export to PDF",
+         ["My wishes:", "1. Dark mode", "2. Offline maps", "3. Export to PDF"]),
+        ("two things would help 1) a sleep timer 2) bigger buttons",
+         ["two things would help", "1) a sleep timer", "2) bigger buttons"]),
+        ("  - 1. sync my routes\n  - 2. share a trail", ["1. sync my routes", "2. share a trail"]),
+        ("Love it, but needs work:\n1.) a sleep timer\n2.) bigger buttons",
+         ["Love it, but needs work:", "1.) a sleep timer", "2.) bigger buttons"]),
+        # a lone number after a word ends its sentence: no list
+        ("I gave it 5. Then it crashed", ["I gave it 5.", "Then it crashed"]),
+        ("Rated 4. Would be 5 with dark mode.", ["Rated 4.", "Would be 5 with dark mode."]),
+    ],
+)
+def test_a_numbered_item_is_cut_before_its_number_not_after(comment: str, expected: list[str]) -> None:
+    assert [unit.text for unit in split_units(comment)] == expected
+
+
+def test_a_long_run_of_list_numbers_is_cut_item_by_item() -> None:
+    for joiner in (" ", "\n"):
+        text = joiner.join(f"{i % 99}. item" for i in range(8_000))
+        units = split_units(text)
+        assert len(units) == MAX_UNITS and all(re.match(r"\d+\. item$", u.text) for u in units)
+        assert_honest(text, units)
