@@ -71,6 +71,19 @@ is unchanged. Two things differ from the ask's words:
    asking for the old look back beside "it looks like Safari now"). When the words beside it say
    a part was removed or hidden ("The update removed the compass. Put it back"), "it" is that
    part, and the ask is read with them as before.
+7. **A lead-in announces the asks after it.** "Features I would like to see:", "Two missing
+   features that should be a MUST:", "Desired features:" end with a colon: what they ask for
+   follows them, and alone they name nothing, whatever their words (a Teams replay gathered 26
+   people's lead-ins into a theme of "missing features"). A unit that ends with a colon needs
+   its context like an ask that names nothing when it names nothing but the list it announces
+   (:func:`is_lead_in`, :func:`needs_context`). When the judge takes such a lead-in for an ask and
+   a list follows it (units that each begin a line, after spaces or a bullet, or open with a list
+   number: "1. Private channels"), each item that names something is an ask of the comment,
+   scored as the lead-in (:func:`announced_items`), and the lead-in is none of its own: the person
+   asked for the items, one by one. A unit that ends with a colon but names something ("Please add
+   these user agents to Chrome:") announces the details of its own ask, and stays one. An ask's
+   span leaves out the list number it opens with ("2. Scan to a folder" is quoted "Scan to a
+   folder").
 """
 
 from __future__ import annotations
@@ -165,6 +178,97 @@ def is_reason(text: str) -> bool:
     return _REASON.match(text) is not None and _NAMES_A_WANT.search(text) is None
 
 
+_LIST_NUMBER = re.compile(r"\d{1,2}(?:\.\)|[.)])\s+(?=\w)")
+"""The number that opens an item of a numbered list ("1. ", "2) ", "3.) ")."""
+_BULLETS = re.compile(r"[ \t\-*\u2022\u00b7>]*")
+"""What may stand before a list item on its line: spaces and bullets."""
+
+
+def announces(text: str) -> bool:
+    """Whether the unit ``text`` ends with a colon: it announces what follows (rule 7)."""
+    return text.rstrip().endswith(":")
+
+
+LEAD_IN_WORDS = _word_set(
+    """
+    two three four five six several couple few main major key top biggest important following
+    below upcoming future next desired wanted wishlist wishes list items item changes additions
+    requests request things ones points pros cons must haves thoughts here tips see seeing fixed
+    """
+)
+"""Words a lead-in uses to announce a list of asks, not to name one ("Two missing features that
+should be a MUST:", "Desired features:", "Things I'd like in upcoming updates:")."""
+
+
+def is_lead_in(text: str, *, product_words: frozenset[str] = frozenset()) -> bool:
+    """Whether the unit ``text`` only announces what follows: it ends with a colon and names
+    nothing but the list it announces ("Features I would like to see:"; not "Please add a dark
+    mode. Also:").
+    """
+    return announces(text) and not [
+        word for word in content_words(text, product_words=product_words) if word not in LEAD_IN_WORDS
+    ]
+
+
+def _item_kind(text: str, unit: Unit) -> str | None:
+    """What makes ``unit`` of ``text`` an item of a list: ``"number"`` (it opens with a list
+    number), ``"bullet"`` (it begins its line after a bullet), ``"line"`` (it begins its line), or
+    None (it is no item).
+    """
+    if _LIST_NUMBER.match(unit.text):
+        return "number"
+    line_start = text.rfind("\n", 0, unit.start) + 1
+    if _BULLETS.fullmatch(text, line_start, unit.start) is None:
+        return None
+    return "bullet" if text[line_start : unit.start].strip() else "line"
+
+
+_HOW_TO = re.compile(r"\W*(?:how|where|what|who|which)\b[^?]*\?\W*$", re.IGNORECASE)
+"""A question about use ("How do I start a group call?"): no ask, in a list or not."""
+
+
+def announced_items(
+    text: str, units: Sequence[Unit], asked: Sequence[bool], *, product_words: frozenset[str] = frozenset()
+) -> tuple[dict[int, int], set[int]]:
+    """Rule 7: for each lead-in the judge took for an ask (:func:`is_lead_in`: it ends with a colon
+    and names nothing but the list it announces) with a list right after it (a run of items of one
+    kind, :func:`_item_kind`: numbered, bulleted or one a line; it ends at the first unit that is
+    none or of another kind), ``{item position: lead-in position}``
+    for the items that are no ask by their own score and name something (not a reason, not a
+    question about use: "How do I ...?"); and the positions of the lead-ins followed by at least
+    one such item or one ask, which are no asks of their own. ``units`` in order, ``asked[i]``
+    whether unit ``i`` scored at or above the threshold. A unit that ends with a colon but names
+    something ("Please add these user agents to Chrome:") announces the details of its own ask.
+    """
+    items: dict[int, int] = {}
+    leads: set[int] = set()
+    for position, (unit, is_ask) in enumerate(zip(units, asked, strict=True)):
+        if not is_ask or not is_lead_in(unit.text, product_words=product_words):
+            continue
+        kind = _item_kind(text, units[position + 1]) if position + 1 < len(units) else None
+        for other in range(position + 1, len(units)):
+            item = units[other]
+            if kind is None or _item_kind(text, item) != kind or announces(item.text):
+                break
+            words = item.text[without_list_number(item.text, 0, len(item.text)) :]
+            if asked[other]:
+                leads.add(position)
+            elif (
+                content_words(words, product_words=product_words)
+                and not is_reason(words)
+                and not _HOW_TO.match(words)
+            ):
+                items[other] = position
+                leads.add(position)
+    return items, leads
+
+
+def without_list_number(text: str, start: int, end: int) -> int:
+    """The start of the span ``text[start:end]`` past the list number it opens with, if any."""
+    found = _LIST_NUMBER.match(text, start, end)
+    return found.end() if found is not None and found.end() < end else start
+
+
 def ask_spans(
     text: str, units: Sequence[Unit], asked: Sequence[bool], *, product_words: frozenset[str] = frozenset()
 ) -> list[tuple[int, int, int]]:
@@ -207,7 +311,8 @@ def ask_spans(
     for position, named in announcing:
         first, second = sorted((spans[named], (units[position].start, units[position].end)))
         spans[named] = adjacent_span(text, first, second) or spans[named]
-    return [(start, end, position) for position, (start, end) in sorted(spans.items())]
+    ordered = sorted(spans.items())
+    return [(without_list_number(text, start, end), end, position) for position, (start, end) in ordered]
 
 
 def _named_beside(
@@ -264,9 +369,11 @@ def content_words(text: str, *, product_words: frozenset[str] = frozenset()) -> 
 
 
 def needs_context(text: str, *, product_words: frozenset[str] = frozenset()) -> bool:
-    """Whether the ask ``text`` does not say what it asks for by itself."""
+    """Whether the ask ``text`` does not say what it asks for by itself: it names nothing, points
+    at something with a pronoun, or only announces what follows (:func:`is_lead_in`, rule 7).
+    """
     found = content_words(text, product_words=product_words)
-    if not found:
+    if not found or is_lead_in(text, product_words=product_words):
         return True
     pointing = any(word.lower() in PRONOUN_OBJECTS for word in _WORD.findall(_SUBJECT_PRONOUN.sub(" ", text)))
     return len(found) <= 2 and pointing

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from contracts.events import Verdict
-from models.ask_context import ask_spans, placement_text, product_words
+from models.ask_context import announced_items, ask_spans, placement_text, product_words
 from models.embedding import Embedder, FloatMatrix
 from models.moderation import (
     ModerationPolicy,
@@ -270,7 +270,12 @@ class SuggestionJudge:
         asks: dict[str, Ask] = {}  # by folded text: an ask repeated in one comment is one ask
         scored = [score for score in scores if score is not None]
         asked = [score is not None and score >= cut for score in scores]
-        for start, end, position in ask_spans(text, units, asked, product_words=product_words(product)):
+        words = product_words(product)
+        items, leads = announced_items(text, units, asked, product_words=words)
+        if items or leads:  # a list a unit announces: its items are asks, scored as that unit (rule 7)
+            scores = [scores[items[i]] if i in items else score for i, score in enumerate(scores)]
+            asked = [(is_ask or i in items) and i not in leads for i, is_ask in enumerate(asked)]
+        for start, end, position in ask_spans(text, units, asked, product_words=words):
             unit, score = units[position], scores[position] or 0.0  # an ask was scored
             ask_text = unit.text if (start, end) == (unit.start, unit.end) else text[start:end]  # joined
             asks.setdefault(fold_text(ask_text), Ask(ask_text, start, end, score))

@@ -386,3 +386,66 @@ def test_asks_for_the_previous_version_are_placed_as_one_ask_and_quoted_in_their
     ]
     np.testing.assert_allclose(vectors[:2], embedder.embed([PREVIOUS_VERSION] * 2), atol=1e-6)
     np.testing.assert_allclose(vectors[2], embedder.embed(["Please add back the old compass"])[0], atol=1e-6)
+
+
+class LeadInAsks:
+    """Scores 0.9 the units that end with a colon or say "add", else 0.1: a judge that takes a
+    lead-in for an ask and passes over bare list items."""
+
+    threshold = 0.5
+    version = "lead-in-test"
+
+    def predict_proba(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        return np.array([0.9 if t.rstrip().endswith(":") or "add" in t else 0.1 for t in texts])
+
+
+def _asks(text: str) -> list[tuple[str, float]]:
+    judge = SuggestionJudge(embedder=HashingEmbedder(), scorer=LeadInAsks(), policy=None)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    _, judgements, vectors = judge.judge([JudgeInput(text, "x:a", when, "trailmate")], None)
+    assert len(vectors) == len(judgements[0].asks)
+    return [(ask.text, ask.score) for ask in judgements[0].asks]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Love it. Two missing features that should be a MUST:\n1. Offline maps\n2. Export to GPX",
+        "Desired features:\n- offline maps\n- export to GPX",
+        "Things I would love to see: 1. Offline maps 2. Export to GPX",
+    ],
+)
+def test_a_lead_in_s_list_items_are_the_asks(text: str) -> None:
+    """Rule 7: the items are asks, scored as the lead-in, quoted without their numbers; the lead-in
+    names nothing and is none."""
+    assert _asks(text) == [("Offline maps", 0.9), ("Export to GPX", 0.9)] or _asks(text) == [
+        ("offline maps", 0.9), ("export to GPX", 0.9)
+    ]
+
+
+def test_a_unit_that_names_its_ask_before_a_colon_keeps_it_and_its_details_are_no_asks() -> None:
+    text = "Please add these map layers to the trail view:\n1. Satellite\n2. Topographic"
+    assert [ask for ask, _ in _asks(text)] == ["Please add these map layers to the trail view:"]
+
+
+def test_what_a_list_cannot_make_an_ask() -> None:
+    """A question about use and a unit that names nothing stay what they are; a list ends at the
+    first unit that is no item."""
+    text = "Features I'd like:\n1. How do I share a trail?\n2. Offline maps\n3. It.\nThe rest is fine."
+    assert [ask for ask, _ in _asks(text)] == ["Offline maps"]
+
+
+def test_a_lead_in_needs_its_context_and_the_line_under_it_is_its_ask() -> None:
+    assert needs_context("Two missing features that should be a MUST:")
+    assert not needs_context("Please add these map layers to the trail view:")
+    text = "Here is my wish:\nOffline maps would make the hikes so much easier for us"
+    assert _asks(text) == [("Offline maps would make the hikes so much easier for us", 0.9)]
+    assert [ask for ask, _ in _asks("Great trails. Here is my wish:")] == ["Great trails. Here is my wish:"]
+
+
+def test_a_numbered_ask_is_quoted_without_its_number() -> None:
+    units = split_units("1. Please add offline maps\n2. Please add GPX export")
+    text = "1. Please add offline maps\n2. Please add GPX export"
+    spans = ask_spans(text, units, [True, True])
+    assert [text[start:end] for start, end, _ in spans] == ["Please add offline maps",
+                                                            "Please add GPX export"]
