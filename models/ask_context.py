@@ -91,7 +91,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from models.units import Unit, split_units
+from models.units import LINE_BULLETS, LIST_NUMBER, Unit, split_units
 
 MAX_PLACEMENT_WORDS = 60
 """The neighbour is cut to keep the placement text at about this many words."""
@@ -178,12 +178,6 @@ def is_reason(text: str) -> bool:
     return _REASON.match(text) is not None and _NAMES_A_WANT.search(text) is None
 
 
-_LIST_NUMBER = re.compile(r"\d{1,2}(?:\.\)|[.)])\s+(?=\w)")
-"""The number that opens an item of a numbered list ("1. ", "2) ", "3.) ")."""
-_BULLETS = re.compile(r"[ \t\-*\u2022\u00b7>]*")
-"""What may stand before a list item on its line: spaces and bullets."""
-
-
 def announces(text: str) -> bool:
     """Whether the unit ``text`` ends with a colon: it announces what follows (rule 7)."""
     return text.rstrip().endswith(":")
@@ -215,10 +209,10 @@ def _item_kind(text: str, unit: Unit) -> str | None:
     number), ``"bullet"`` (it begins its line after a bullet), ``"line"`` (it begins its line), or
     None (it is no item).
     """
-    if _LIST_NUMBER.match(unit.text):
+    if LIST_NUMBER.match(unit.text):
         return "number"
     line_start = text.rfind("\n", 0, unit.start) + 1
-    if _BULLETS.fullmatch(text, line_start, unit.start) is None:
+    if LINE_BULLETS.fullmatch(text, line_start, unit.start) is None:
         return None
     return "bullet" if text[line_start : unit.start].strip() else "line"
 
@@ -265,7 +259,7 @@ def announced_items(
 
 def without_list_number(text: str, start: int, end: int) -> int:
     """The start of the span ``text[start:end]`` past the list number it opens with, if any."""
-    found = _LIST_NUMBER.match(text, start, end)
+    found = LIST_NUMBER.match(text, start, end)
     return found.end() if found is not None and found.end() < end else start
 
 
@@ -610,7 +604,7 @@ def read_with(units: Sequence[Unit], position: int) -> int:
     after it when the ask opens the comment or ends with a colon ("One feature suggestion:"),
     else the one before it. May be ``len(units)`` (no such unit).
     """
-    if position == 0 or (units[position].text.rstrip().endswith(":") and position + 1 < len(units)):
+    if position == 0 or (announces(units[position].text) and position + 1 < len(units)):
         return position + 1
     return position - 1
 

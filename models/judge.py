@@ -272,7 +272,7 @@ class SuggestionJudge:
         asked = [score is not None and score >= cut for score in scores]
         words = product_words(product)
         items, leads = announced_items(text, units, asked, product_words=words)
-        if items or leads:  # a list a unit announces: its items are asks, scored as that unit (rule 7)
+        if leads:  # a lead-in's list: its items are the asks, scored as the lead-in (rule 7)
             scores = [scores[items[i]] if i in items else score for i, score in enumerate(scores)]
             asked = [(is_ask or i in items) and i not in leads for i, is_ask in enumerate(asked)]
         for start, end, position in ask_spans(text, units, asked, product_words=words):

@@ -364,7 +364,7 @@ def agreement_multiplier(agreement: float | None, mixed_agreement: float) -> flo
     """
     if agreement is None or mixed_agreement <= 0.0 or agreement >= mixed_agreement:
         return 1.0
-    return max(0.0, agreement) / mixed_agreement
+    return agreement / mixed_agreement
 
 
 def _mixed_notes(demand: ThemeDemand, share: float, mixed_agreement: float) -> tuple[str, str]:

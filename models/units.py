@@ -95,11 +95,12 @@ _ALSO_LOOKBACK = 24
 """Characters before an "also" that :data:`_ALSO_INSIDE` reads: the word before it, never the whole
 sentence (a run-on of thousands of "also" stays linear)."""
 _LEADING = re.compile(r"(?:\s|[-*\u2022\u00b7>]|@\w+[:,]?)+")
-_LIST_NUMBER = re.compile(r"(?:^|(?<=[\s:]))(?P<n>\d{1,2})(?:\.\)|[.)])(?=[ \t]+[^\W\d_])", re.MULTILINE)
-"""A number that may open an item of a numbered list: one or two digits, ``.``, ``)`` or ``.)``, a
-space and a letter."""
-_LINE_START = re.compile(r"[ \t\-*\u2022\u00b7>]*")
-"""What may stand between a line's start and a list number: spaces and bullets."""
+LIST_NUMBER = re.compile(r"(?P<n>\d{1,2})(?P<mark>\.\)|[.)])[ \t]+(?=[^\W\d_])")
+"""The number that opens an item of a numbered list, with the spaces after it: one or two digits,
+``.``, ``)`` or ``.)``, a space and a letter ("1. ", "2) ", "3.) ")."""
+_LIST_NUMBER_IN_TEXT = re.compile(r"(?:^|(?<=[\s:]))" + LIST_NUMBER.pattern, re.MULTILINE)
+LINE_BULLETS = re.compile(r"[ \t\-*\u2022\u00b7>]*")
+"""What may stand between a line's start and a list item: spaces and bullets."""
 
 
 def split_units(text: str) -> list[Unit]:
@@ -225,7 +226,7 @@ def _list_numbers(masked: str) -> list[re.Match[str]]:
     numbers ("Wishes: 1. Dark mode 2. Offline maps"). A lone "5." after a word ends a sentence
     ("I gave it 5. Then it crashed").
     """
-    found = list(_LIST_NUMBER.finditer(masked))
+    found = list(_LIST_NUMBER_IN_TEXT.finditer(masked))
     numbers = {int(match.group("n")) for match in found}
     kept: list[re.Match[str]] = []
     line_start, scanned = 0, 0  # the last line break is looked for since the previous number only
@@ -234,7 +235,7 @@ def _list_numbers(masked: str) -> list[re.Match[str]]:
         line_start, scanned = (newline + 1 if newline >= 0 else line_start), match.start()
         number = int(match.group("n"))
         if (
-            _LINE_START.fullmatch(masked, line_start, match.start())
+            LINE_BULLETS.fullmatch(masked, line_start, match.start())
             or number + 1 in numbers
             or number - 1 in numbers
         ):
@@ -250,7 +251,7 @@ def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     masked = _masked(text[start:end])
     cuts: list[tuple[int, int]] = [(m.end(), m.end()) for m in _EMOTICON.finditer(masked)]
     numbered = _list_numbers(masked)
-    after_number = {match.end() for match in numbered}
+    after_number = {match.end("mark") for match in numbered}
     cuts.extend((match.start(), match.start()) for match in numbered)
     for match in _BOUNDARY.finditer(masked):
         line = match.group("line") is not None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.ask_context import placement_text, wants_previous_version
+from models.ask_context import announced_items, placement_text, wants_previous_version
 from models.explicit_asks import is_explicit_request
 from models.moderation import moderate
 from models.non_asks import non_ask_kind
@@ -51,7 +51,9 @@ def hostile_texts() -> list[str]:
 
 def read_by_rules(text: str) -> None:
     """Every word rule in front of the judge, on each unit of ``text``."""
-    for unit in split_units(text):
+    units = split_units(text)
+    announced_items(text, units, [True] * len(units))
+    for unit in units:
         is_explicit_request(unit.text)
         non_ask_kind(unit.text, 5)
         non_ask_kind(unit.text, None)
