@@ -63,6 +63,7 @@ from models.judge import BRAND_REPLY, JudgeInput, Judgement, SuggestionJudge
 from models.moderation import RateLimitState
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
+from streams.holding import held_batches
 from streams.ledger import OutputLedger
 from streams.metrics import WorkerMetrics
 from streams.topics import raw_topic
@@ -177,8 +178,8 @@ def register_classify(
 
     @app.agent(accepted, name="classify", concurrency=1)
     async def classify(stream: Any) -> None:
-        async for events in stream.take_events(
-            settings.classify_batch_size, within=settings.classify_batch_wait_s
+        async for events in held_batches(
+            stream, settings.classify_batch_size, within=settings.classify_batch_wait_s
         ):
             todo: list[tuple[Any, CommentAccepted]] = []
             for event in events:

@@ -28,7 +28,16 @@ from functools import partial
 from typing import Any, TypeVar
 
 import faust
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import (
+    BrokerNotAvailableError,
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    KafkaUnavailableError,
+    NodeNotReadyError,
+    ProducerClosed,
+    ReplicaNotAvailableError,
+)
 from faust.exceptions import PartitionsMismatch
 
 from contracts.events import DeadLetterReason, SourceRef, event_json
@@ -52,6 +61,21 @@ class UnreadableRecordError(ValueError):
     """A stage's input record is not what its topic carries (not our own schema)."""
 
 
+BROKER_UNAVAILABLE: tuple[type[KafkaError], ...] = (
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    KafkaUnavailableError,
+    BrokerNotAvailableError,
+    NodeNotReadyError,
+    ReplicaNotAvailableError,
+    ProducerClosed,
+)
+"""aiokafka errors that do not call themselves retriable but say only that the cluster could not
+take a request for now: a send that expired while a partition had no leader (``KafkaTimeoutError``
+after ``request_timeout_ms``), no broker answering, the producer closed under a worker that is
+stopping. A record is never set aside for them."""
+
+
 def is_transient(error: BaseException) -> bool:
     """True for errors that pass by themselves: the broker unreachable or busy, a time-out, a
     table's changelog topic not yet known in full (never a fault of the record being processed).
@@ -59,7 +83,7 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, PartitionsMismatch):
         return True
     if isinstance(error, KafkaError):
-        return bool(getattr(error, "retriable", False)) or isinstance(error, KafkaConnectionError)
+        return bool(getattr(error, "retriable", False)) or isinstance(error, BROKER_UNAVAILABLE)
     return isinstance(error, ConnectionError | TimeoutError)
 
 

@@ -29,6 +29,7 @@ from messaging.admin import changelog_config
 from models.dialogue.service import THREADS, WEEKS, dialogue_step, turn_of
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
+from streams.holding import held_batches, held_events
 from streams.metrics import WorkerMetrics
 from streams.topics import raw_topic
 
@@ -113,7 +114,7 @@ def register_dialogue(app: faust.App, settings: Settings, *, metrics: WorkerMetr
 
     @app.agent(classified, name="dialogue-route", concurrency=1)
     async def route_turns(stream: Any) -> None:
-        async for events in stream.take_events(batch, within=wait):
+        async for events in held_batches(stream, batch, within=wait):
             pending: list[tuple[Any, Any]] = []
             for event in events:
                 async for message in classified_guard.in_order(event.message):
@@ -124,6 +125,6 @@ def register_dialogue(app: faust.App, settings: Settings, *, metrics: WorkerMetr
 
     @app.agent(turns, name="dialogue", concurrency=1)
     async def measure_turns(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in held_events(stream):
             async for message in turns_guard.in_order(event.message):
                 await measuring.run(message, partial(measure, message))

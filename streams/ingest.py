@@ -39,6 +39,7 @@ from models.ingest import (
 )
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
+from streams.holding import held_batches
 from streams.ledger import OutputLedger
 from streams.metrics import WorkerMetrics
 from streams.topics import raw_topic
@@ -121,7 +122,7 @@ def register_ingest(app: faust.App, settings: Settings, *, metrics: WorkerMetric
     async def validate(stream: Any) -> None:
         # faust acknowledges a batch's events after the batch, that is after every output of it
         # is acknowledged by the broker (and after the skipped records the guard added to it).
-        async for events in stream.take_events(batch, within=wait):
+        async for events in held_batches(stream, batch, within=wait):
             pending: list[tuple[Any, Any]] = []
             now = datetime.now(UTC)
             for event in events:
@@ -133,7 +134,7 @@ def register_ingest(app: faust.App, settings: Settings, *, metrics: WorkerMetric
 
     @app.agent(validated, name="ingest-accept", concurrency=1)
     async def accept(stream: Any) -> None:
-        async for events in stream.take_events(batch, within=wait):
+        async for events in held_batches(stream, batch, within=wait):
             pending: list[tuple[Any, Any]] = []
             passed: set[tuple[int, str]] = set()
             for event in events:

@@ -59,6 +59,7 @@ from models.themes.service import ThemesService
 from streams import failpoints
 from streams.continuity import continuity_guard
 from streams.dead_letters import StageGuard, UnreadableRecordError
+from streams.holding import held_events
 from streams.ledger import OutputLedger
 from streams.metrics import WorkerMetrics
 from streams.publish import send_once
@@ -259,7 +260,7 @@ def register_themes(
 
     @app.agent(inputs, name="themes", concurrency=1)
     async def place(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in held_events(stream):
             async for message in guard.in_order(event.message):
                 answer = partial(answer_failed_command, message) if message.topic == commands_name else None
                 await stage.run(message, partial(handle_or_reload, message), on_set_aside=answer)

@@ -5,6 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any, NamedTuple
 
+from aiokafka.errors import (
+    KafkaTimeoutError,
+    NotLeaderForPartitionError,
+    ProducerClosed,
+    RecordTooLargeError,
+)
 from faust.exceptions import PartitionsMismatch
 
 from streams.dead_letters import StageGuard, is_transient
@@ -65,3 +71,29 @@ def test_a_changelog_not_yet_known_in_full_is_waited_for_not_a_dead_letter() -> 
     assert asyncio.run(stage.run(Record(), mismatched_twice)) == "placed"
     assert aside == [] and len(calls) == 3
     assert is_transient(PartitionsMismatch("x")) and not is_transient(KeyError("members"))
+
+
+def test_a_send_that_expired_while_a_leader_was_lost_is_retried_not_a_dead_letter() -> None:
+    aside: list[tuple[Any, BaseException]] = []
+    stage = guard(aside)
+    failures: list[BaseException] = [KafkaTimeoutError(), NotLeaderForPartitionError(), ProducerClosed()]
+
+    async def send() -> str:
+        if failures:
+            raise failures.pop(0)
+        return "acknowledged"
+
+    assert asyncio.run(stage.run(Record(), send)) == "acknowledged"
+    assert aside == [] and failures == []
+
+
+def test_a_record_the_broker_refuses_for_itself_is_set_aside() -> None:
+    aside: list[tuple[Any, BaseException]] = []
+    stage = guard(aside)
+
+    async def send() -> str:
+        raise RecordTooLargeError()
+
+    assert asyncio.run(stage.run(Record(), send)) is None
+    assert len(aside) == 1 and isinstance(aside[0][1], RecordTooLargeError)
+    assert not is_transient(RecordTooLargeError()) and is_transient(KafkaTimeoutError())
