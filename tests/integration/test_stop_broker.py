@@ -10,15 +10,13 @@ classified, once.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from contracts.events import CommentClassified
-from contracts.topics import COMMENTS, COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED
+from contracts.topics import COMMENTS, COMMENTS_CLASSIFIED
 from messaging.admin import ensure_topics
 from messaging.readback import read_topic
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
@@ -42,31 +40,22 @@ def comment(index: int) -> tuple[bytes, bytes]:
 def test_a_worker_stopped_mid_batch_commits_only_what_it_wrote(kafka_bootstrap: str, tmp_path: Path) -> None:
     settings = isolated_settings(kafka_bootstrap, tmp_path)
     ensure_topics(settings)
-    records = [comment(i) for i in range(SENT)]
-
-    def feed() -> None:  # a steady stream, so that each stop lands while batches are in flight
-        for start in range(0, SENT, 50):
-            produce(settings, COMMENTS, records[start : start + 50])
-            time.sleep(0.5)
-
-    feeder = threading.Thread(target=feed)
     worker = WorkerProcess(settings, tmp_path / "worker-0.log").start()
     logs = [worker]
     stops: list[int] = []
     try:
-        feeder.start()
+        # all at once: ingest passes them on in a moment, and the classify stage has a backlog of
+        # several seconds of model work, so each stop lands while it is busy
+        produce(settings, COMMENTS, [comment(i) for i in range(SENT)])
         for round_ in (1, 2):
             seen = read_topic(settings, COMMENTS_CLASSIFIED, expect=150 * round_, timeout=300, settle=0)
-            accepted = read_topic(settings, COMMENTS_ACCEPTED, timeout=10, settle=0)
-            stops.append(len(seen))
             worker.stop()  # SIGTERM: a graceful stop, its last commit included
-            assert len(accepted) > len(seen), "the stop did not land while comments waited"
+            stops.append(len(seen))
+            assert 150 * round_ <= len(seen) < SENT, (stops, worker.log_tail())
             worker = WorkerProcess(settings, tmp_path / f"worker-{round_}.log").start()
             logs.append(worker)
-        feeder.join()
         classified = read_topic(settings, COMMENTS_CLASSIFIED, expect=SENT, timeout=300, settle=5)
     finally:
-        feeder.join()
         worker.stop()
     keys = Counter(CommentClassified.model_validate_json(r.value).key for r in classified)
     missing = sorted({f"x:s{i}" for i in range(SENT)} - set(keys), key=lambda k: int(k[3:]))
