@@ -132,12 +132,14 @@ class AloneItem(Body):
     """An ask in no theme, and why (:mod:`models.themes.alone`): ``repeat`` (repeats another
     alone ask), ``under_review`` (a possible duplicate waiting for a person), ``near_ask`` (close
     to another person's alone ask: a re-cluster founds an emerging theme of them),
-    ``near_theme`` (within reach of a live theme: a re-cluster may place it there), ``unique`` (no
-    theme and no other person's ask that close yet).
+    ``near_theme`` (within reach of a live theme: a re-cluster may place it there),
+    ``other_language`` (in another language, which the model reads by its surface: it founds no
+    theme and waits to be placed by hand), ``unique`` (no theme and no other person's ask that
+    close yet).
     """
 
     suggestion: SuggestionRead
-    reason: Literal["repeat", "under_review", "near_ask", "near_theme", "unique"]
+    reason: Literal["repeat", "under_review", "near_ask", "near_theme", "other_language", "unique"]
     detail: str = Field(description="The reason in a sentence.")
     nearest_theme_id: str | None = Field(description="The live theme whose centre is closest.")
     nearest_theme_title: str | None

@@ -40,6 +40,7 @@ from api.search import SemanticIndex
 from api.security import Role
 from contracts.events import LifecycleStatus, Platform
 from models.embedding import EMBEDDING_DIM
+from models.other_languages import reads_as_other_language
 from models.themes.alone import REASONS, AloneAsk, AloneReason, alone_reasons, theme_centres
 
 LIVE = LIVE_STATUSES
@@ -157,7 +158,7 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
         caller: Viewer,
         product: Annotated[str, Query(min_length=1, max_length=256, pattern=NO_NUL)],
         reason: Annotated[
-            Literal["repeat", "under_review", "near_ask", "near_theme", "unique"] | None,
+            Literal["repeat", "under_review", "near_ask", "near_theme", "other_language", "unique"] | None,
             Query(description="Only the asks alone for this reason."),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -202,6 +203,7 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
                         SuggestionRow.author_id,
                         SuggestionRow.duplicate_kind,
                         SuggestionRow.duplicate_of,
+                        SuggestionRow.text,
                     )
                     .where(
                         SuggestionRow.product == product,
@@ -219,7 +221,11 @@ def _add_alone_route(router: APIRouter, *, engine: Engine) -> None:
             theme_ids, centres = theme_centres(*live_theme_members(session, product, list(titles)))
             asks = [
                 AloneAsk(
-                    row.suggestion_id, f"{row.platform}:{row.author_id}", row.duplicate_kind, row.duplicate_of
+                    row.suggestion_id,
+                    f"{row.platform}:{row.author_id}",
+                    row.duplicate_kind,
+                    row.duplicate_of,
+                    reads_as_other_language(row.text),
                 )
                 for row in rows
             ]
@@ -324,6 +330,11 @@ def _alone_detail(why: AloneReason, titles: dict[str, str]) -> str:
             "places it there if it is still that close to the centre the theme has then"
         )
     closest = f"; the closest theme is {theme}, at cosine {why.theme_similarity:.2f}" if theme else ""
+    if why.reason == "other_language":
+        return (
+            "written in another language, which the model reads by its words' surface: it joins a theme it "
+            f"comes close to but founds none; place it by hand{closest}"
+        )
     return f"no theme and no other person's ask is close to it yet: an idea of one person so far{closest}"
 
 

@@ -22,7 +22,8 @@ Such a unit always goes on past the first stage (:class:`ExplicitAskGate`) and s
 classifier's threshold (:class:`ExplicitAskScorer`); the classifier's own score stands when it is
 higher. The non-ask rules (:mod:`models.non_asks`) still come first: "Please add me", a service
 request, never reaches these. Measured on the evaluation splits in ``docs/benchmarks.md``.
-English only.
+The forms above are English; :mod:`models.other_languages` recognises the common ones of five more
+languages, which the English embedding cannot read.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+from models.other_languages import is_other_language_request
 
 if TYPE_CHECKING:  # the judge imports nothing of this module; its protocols type the wrapped parts
     from models.embedding import FloatMatrix
@@ -75,9 +78,13 @@ _NOT_A_REQUEST = re.compile(
 
 
 def is_explicit_request(text: str) -> bool:
-    """Whether ``text`` (one unit) asks for a change in so many words: see the module."""
+    """Whether ``text`` (one unit) asks for a change in so many words: see the module (and
+    :mod:`models.other_languages` for Spanish, Portuguese, French, German and Italian).
+    """
     flat = " ".join(text.split())
-    return bool(_EXPLICIT.search(flat)) and not _NOT_A_REQUEST.search(flat)
+    if _EXPLICIT.search(flat) and not _NOT_A_REQUEST.search(flat):
+        return True
+    return is_other_language_request(flat)
 
 
 def _floored(texts: Sequence[str], scores: npt.ArrayLike, floor: float) -> npt.NDArray[np.float64]:

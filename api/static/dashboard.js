@@ -13,6 +13,7 @@ const ALONE_SHOWN = 20;
 const ALONE_REASONS = {
   near_ask: "two people, one idea",
   near_theme: "close to a theme",
+  other_language: "another language",
   unique: "one person's idea",
   under_review: "possible duplicate",
   repeat: "a repeat",
@@ -484,7 +485,7 @@ function placeNote(detail) {
 }
 
 /** Reasons of an ask in no theme that a pm may settle by placing it in its closest theme. */
-const PLACEABLE = new Set(["near_theme", "near_ask", "unique"]);
+const PLACEABLE = new Set(["near_theme", "near_ask", "other_language", "unique"]);
 
 /** Place an ask in no theme in its closest theme (pm): the worker decides; it leaves the list at the next load. */
 function placeAsk(event, item, target) {
@@ -516,6 +517,7 @@ function aloneNote(item) {
   if (item.reason === "near_theme") return `${theme} at cosine ${cos(item.theme_similarity)}: a re-cluster may place it there`;
   if (item.reason === "near_ask") return `another person's ask at cosine ${cos(item.ask_similarity)}: they may found a theme`;
   if (item.reason === "unique") return theme ? `closest theme ${theme}, cosine ${cos(item.theme_similarity)}` : "no theme yet";
+  if (item.reason === "other_language") return theme ? `another language: place it by hand (closest ${theme})` : "another language: place it by hand";
   if (item.reason === "repeat") return "counted as a mention of the ask it repeats";
   return "waiting in the review queue";
 }

@@ -10,11 +10,15 @@ are all pairwise at ``emerging_threshold``). An ask in none of them is, in this 
 - ``under_review``: a possible duplicate of another ask, waiting for a person to say whether it
   is one;
 - ``near_ask``: close to another person's alone ask (cosine at least ``emerging_threshold``; a
-  repeat is not another ask): a re-cluster founds an emerging theme of the two unless one of
-  them joins a theme first;
+  repeat is not another ask), neither of them in another language (below): a re-cluster founds an
+  emerging theme of the two unless one of them joins a theme first;
 - ``near_theme``: within reach of a live theme (cosine to the theme's centre at least
   ``reassign_threshold``): a re-cluster places it there if it is still that close to the centre
   the service keeps for the theme then;
+- ``other_language``: written in Spanish, Portuguese, French, German or Italian, which the
+  model reads mostly by its surface: it joins a theme it comes close to (as ``near_theme``
+  says, tested first) but founds none (``ThemeConfig.other_languages_found``), so it waits
+  for a product manager to place it;
 - ``unique``: no theme and no other person's ask is that close yet: it is an idea of one person
   so far, with the closest theme and its cosine for whoever wants to file it by hand.
 
@@ -39,20 +43,21 @@ from contracts.events import ATTACHING
 from models.embedding import l2_normalize
 from models.themes.config import ThemeConfig
 
-REASONS = ("repeat", "under_review", "near_ask", "near_theme", "unique")
+REASONS = ("repeat", "under_review", "near_ask", "near_theme", "other_language", "unique")
 """Every reason an ask waits alone, in the order they are tested."""
 
 
 @dataclass(frozen=True)
 class AloneAsk:
-    """One ask in no theme: its id, its author and whether it repeats another ask (``exact`` or
-    ``auto``) or may (``review``).
+    """One ask in no theme: its id, its author, whether it repeats another ask (``exact`` or
+    ``auto``) or may (``review``), and whether it is in another language (it founds no theme).
     """
 
     suggestion_id: str
     author: str
     duplicate_kind: str | None = None
     duplicate_of: str | None = None
+    other_language: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,10 +145,14 @@ def alone_reasons(
             reason = "repeat"
         elif ask.duplicate_kind == "review":
             reason = "under_review"
-        elif ask_sim is not None and ask_sim >= config.emerging_threshold:
+        elif ask_sim is not None and ask_sim >= config.emerging_threshold and (
+            config.other_languages_found or not (ask.other_language or asks[int(ask_best[i])].other_language)
+        ):
             reason = "near_ask"
         elif theme_sim is not None and theme_sim >= config.reassign_threshold:
             reason = "near_theme"
+        elif ask.other_language and not config.other_languages_found:
+            reason = "other_language"
         else:
             reason = "unique"
         out.append(AloneReason(ask.suggestion_id, reason, theme, theme_sim, other, ask_sim))

@@ -169,6 +169,15 @@ class ThemeConfig:
       at the re-cluster (recorded as a split). 0.25: a quarter of the members no longer
       "probably the same idea" as the theme's centre; a loose single idea is protected by the
       second test (its halves disagree as much as the whole), so the share can be strict.
+    - ``other_languages_found``: whether an ask that reads as Spanish, Portuguese, French, German
+      or Italian (:func:`models.other_languages.reads_as_other_language`) may found a theme. MiniLM
+      learnt English and reads those languages mostly by their surface, so in a product whose asks
+      are mixed such asks group by language ("wäre super", "sería genial") rather than by what they
+      ask for: on the demo sample's asks two themes of that kind held 13 asks of 11 ideas, and
+      strays rose from 4.8% to 11.8% (docs/benchmarks.md, "Asks in five more languages"). Off, such
+      an ask joins a theme it comes close to (``join_threshold`` on arrival, ``reassign_threshold``
+      at a re-cluster: "GPX-Export fürs Höhenprofil wäre klasse" joins "GPX export") and otherwise
+      waits alone, with that reason, for a product manager to place it.
     """
 
     join_threshold: float = 0.80
@@ -205,6 +214,7 @@ class ThemeConfig:
     settle_after_emerging: bool = True
     merge_emerging: bool = True
     wait_for_partner: bool = True
+    other_languages_found: bool = False
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:

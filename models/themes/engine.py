@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contracts.lifecycle import hash_author_key
+from models.other_languages import reads_as_other_language
 from models.themes.config import ThemeConfig
 from models.themes.emerging import emerging_groups, is_emerging
 from models.themes.events import (
@@ -286,14 +287,18 @@ class ThemeEngine:
         re-clusters for that join.
         """
         cfg = self.config
-        pool_items = list(state.pool.values())[-cfg.max_recluster_pool :]
+        # an ask in another language founds nothing (ThemeConfig.other_languages_found): it stays in
+        # the pool, out of the clustering, for the joins after it
+        pool_items = [m for m in state.pool.values() if self._may_found(m)][-cfg.max_recluster_pool :]
         rows: list[Member] = list(pool_items)
         owners: list[str | None] = [None] * len(pool_items)
         # Provisional members cluster like pool items (owner None) but remember their home.
         # Both are bounded together by ``max_recluster_pool`` (the most recent provisional
         # members are fed; the others stay provisional until a later re-cluster).
         homes: dict[str, str] = {}
-        provisional = [(m, tid) for tid, theme in state.themes.items() for m in theme.provisional]
+        provisional = [
+            (m, tid) for tid, theme in state.themes.items() for m in theme.provisional if self._may_found(m)
+        ]
         room = max(0, cfg.max_recluster_pool - len(pool_items))
         provisional.sort(key=lambda pair: pair[0].created_at)
         for m, theme_id in provisional[-room:] if room else []:
@@ -467,7 +472,8 @@ class ThemeEngine:
         """Pool items that waited their turn and are still alone: groups that agree found themes
         (see :func:`models.themes.emerging.emerging_groups`).
         """
-        alone = [state.pool[sid] for sid in settled if sid in state.pool][-self.config.max_recluster_pool :]
+        alone = [state.pool[sid] for sid in settled if sid in state.pool and self._may_found(state.pool[sid])]
+        alone = alone[-self.config.max_recluster_pool :]
         if len(alone) < 2:
             return []
         vectors = np.stack([m.vector for m in alone]).astype(np.float32)
@@ -483,6 +489,10 @@ class ThemeEngine:
         if groups:
             state.invalidate()
         return events
+
+    def _may_found(self, member: Member) -> bool:
+        """Whether ``member`` may take part in founding a theme (ThemeConfig.other_languages_found)."""
+        return self.config.other_languages_found or not reads_as_other_language(member.text)
 
     def _home(self, state: ProductThemes, suggestion_id: str, homes: dict[str, str]) -> str | None:
         """Current theme of a provisional member (following this re-cluster's merges), else ``None``."""

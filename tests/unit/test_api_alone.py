@@ -25,6 +25,7 @@ from contracts.events import (
 )
 from contracts.settings import Settings
 from models.themes.alone import AloneAsk, alone_reasons, theme_centres
+from models.themes.config import ThemeConfig
 from tests.conftest import DATABASES, migrated_database
 from tests.fakes import whole_ask
 from tests.readmodel_support import T0, WordHashEmbedder, theme
@@ -44,6 +45,9 @@ ASKS: list[tuple[str, str, str, str | None, DuplicateKind | None, str | None, bo
     ("a6", "u15", "offline map downloads", None, DuplicateKind.REVIEW, "m1", True),
     ("a7", "u16", "a radio to call friends", None, None, None, False),  # its vector not projected yet
     ("a8", "u13", "bring back the compass widget please", None, None, None, True),  # the same person as a4
+    # two people ask alike in Spanish: MiniLM would group them by their words, so they found nothing
+    ("o1", "u30", "sería genial un diario de ruta para la app", None, None, None, True),
+    ("o2", "u31", "sería genial un diario de ruta para la app porfa", None, None, None, True),
     # repeats of a theme's ask (directly, and a repeat of that repeat) live beside it: not alone
     ("r1", "u20", "offline maps download", None, DuplicateKind.EXACT, "m1", True),
     ("r2", "u21", "offline maps download", None, DuplicateKind.AUTO, "r1", True),
@@ -65,6 +69,8 @@ EXPECTED = {
     "a6": "under_review",
     "a7": "unique",
     "a8": "unique",
+    "o1": "other_language",
+    "o2": "other_language",
     "s2": "repeat",
     "c1": "repeat",
     "c2": "repeat",
@@ -136,13 +142,17 @@ def _get(world: tuple[TestClient, dict[str, str]], role: str = "viewer", **param
 
 def test_every_ask_in_no_theme_is_listed_with_its_reason(world: tuple[TestClient, dict[str, str]]) -> None:
     report = _get(world, product=PRODUCT, limit=500)
-    assert report["alone"] == 11 and report["considered"] == 11
+    assert report["alone"] == 13 and report["considered"] == 13
     # the merged theme's member is not in a live theme; the repeats of the live theme's asks are,
     # and the repeat of an alone ask is alone with it whatever its row says
     assert report["in_themes"] == 7
     got = {item["suggestion"]["suggestion_id"]: item["reason"] for item in report["items"]}
     assert got == EXPECTED
-    assert report["reasons"] == {"repeat": 4, "under_review": 1, "near_ask": 2, "near_theme": 1, "unique": 3}
+    assert report["reasons"] == {
+        "repeat": 4, "under_review": 1, "near_ask": 2, "near_theme": 1, "other_language": 2, "unique": 3
+    }
+    details = {item["suggestion"]["suggestion_id"]: item["detail"] for item in report["items"]}
+    assert "another language" in details["o1"]
     by_id = {item["suggestion"]["suggestion_id"]: item for item in report["items"]}
     assert by_id["a1"]["nearest_theme_id"] == "t-maps"
     assert by_id["a1"]["nearest_theme_title"] == "Offline maps"
@@ -159,7 +169,7 @@ def test_alone_asks_filter_by_reason_mask_people_below_pm_and_need_a_product(
 ) -> None:
     near = _get(world, product=PRODUCT, reason="near_ask")
     assert sorted(item["suggestion"]["suggestion_id"] for item in near["items"]) == ["a2", "a3"]
-    assert near["alone"] == 11  # the counts stay those of the product
+    assert near["alone"] == 13  # the counts stay those of the product
     assert _get(world, product=PRODUCT, limit=1)["items"][0]["suggestion"]["author_handle"] is None
     as_pm = _get(world, role="pm", product=PRODUCT, limit=1)
     assert as_pm["items"][0]["suggestion"]["author_handle"] == "@u23"
@@ -187,6 +197,16 @@ def test_alone_reasons_follow_the_theme_levels() -> None:
     assert alone_reasons([], np.zeros((0, 8), np.float32), theme_ids=[], centres=np.zeros((0, 8))) == []
     with pytest.raises(ValueError):
         alone_reasons(asks, same[:1], theme_ids=theme_ids, centres=centres)
+    far = np.stack([-centres[0], -centres[0]]).astype(np.float32)
+    other = [AloneAsk("x", "p1", other_language=True), AloneAsk("y", "p2")]
+    reasons = alone_reasons(other, far, theme_ids=theme_ids, centres=centres)
+    # a pair with an ask in another language founds nothing: neither is near_ask
+    assert [r.reason for r in reasons] == ["other_language", "unique"]
+    reasons = alone_reasons(other, same, theme_ids=theme_ids, centres=centres)
+    assert [r.reason for r in reasons] == ["near_theme", "near_theme"]  # a join is still open to it
+    founding = ThemeConfig(other_languages_found=True)
+    reasons = alone_reasons(other, far, theme_ids=theme_ids, centres=centres, config=founding)
+    assert [r.reason for r in reasons] == ["near_ask", "near_ask"]
 
 
 def test_a_themes_detail_lists_the_repeats_of_its_asks_made_while_they_were_alone(

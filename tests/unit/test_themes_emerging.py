@@ -247,3 +247,31 @@ def test_an_ask_waits_for_its_paraphrase_rather_than_joining_a_theme_it_resemble
         state, _ = hasty.add_suggestion(state, ask(i, vector), now=T0, new_id=new_id)
     state, _ = hasty.recluster(state, now=T0, new_id=new_id)
     assert len(state.themes) == 1 and next(iter(state.themes.values())).holds("s7")
+
+
+def test_asks_in_another_language_found_no_theme_but_join_one_they_come_close_to() -> None:
+    # Two Spanish asks at cosine ~0.9 of each other (MiniLM groups such asks by their shared words,
+    # "sería genial"), and a German ask close to an English theme's idea.
+    engine = ThemeEngine(CFG)
+    state = ProductThemes(product="app", dim=DIM)
+    new_id = Ids()
+    texts = ["Sería genial un modo oscuro", "Estaría genial poder exportar rutas", "Please add GPX export",
+             "Can you add GPX export?", "GPX-Export wäre klasse, bitte nachrüsten"]
+    vectors = [reworded(5, 0, 0.95), reworded(5, 1, 0.95), reworded(0, 2, 0.95), reworded(0, 3, 0.95),
+               reworded(0, 4, 0.7)]
+    for i, (text, vector) in enumerate(zip(texts, vectors, strict=True)):
+        suggestion = dataclasses.replace(ask(i, vector), text=text)
+        state, _ = engine.add_suggestion(state, suggestion, now=T0, new_id=new_id)
+    state, _ = engine.recluster(state, now=T0, new_id=new_id)
+    (theme_id,) = state.themes  # the English pair founds; the Spanish pair does not
+    assert state.themes[theme_id].holds("s2") and state.themes[theme_id].holds("s3")
+    assert state.themes[theme_id].holds("s4")  # the German ask joins the theme it is close to
+    assert set(state.pool) == {"s0", "s1"}
+
+    founding = ThemeEngine(dataclasses.replace(CFG, other_languages_found=True))
+    state = ProductThemes(product="app", dim=DIM)
+    for i, (text, vector) in enumerate(zip(texts, vectors, strict=True)):
+        suggestion = dataclasses.replace(ask(i, vector), text=text)
+        state, _ = founding.add_suggestion(state, suggestion, now=T0, new_id=Ids())
+    state, _ = founding.recluster(state, now=T0, new_id=Ids())
+    assert len(state.themes) == 2 and not state.pool
