@@ -84,13 +84,17 @@ _WISH = re.compile(
     r"|\bf(?:ä|ae)nde\s+ich\s+" + _INTENSIFIERS + r"(?:" + _DE_GOOD + r")\b"
     r"|\b(?:ich|wir)\s+w[üu]nsche?n?\s+(?:mir|uns)\b|\b(?:ich|wir)\s+h[äa]tten?\s+gerne?\b"
     r"|\bsarebbe(?:ro)?\s+" + _INTENSIFIERS + r"(?:" + _IT_GOOD + r")\b"
-    r"|\bvorrei\b|\bvorremmo\b|\bmi\s+piacerebbe\b|\bci\s+piacerebbe\b|\bservirebbe(?:ro)?\b",
+    r"|\bvorrei\b|\bvorremmo\b|\bmi\s+piacerebbe\b|\bci\s+piacerebbe\b|\bservirebbe(?:ro)?\b"
+    r"|\bno\s+(?:ser[ií]a|estar[ií]a)\s+mal[oa]?\b|\bn[ãa]o\s+seria\s+mal\b|\bne\s+serait\s+pas\s+mal\b"
+    r"|\bw(?:ä|ae)re\s+nicht\s+schlecht\b|\bnon\s+sarebbe\s+male\b"
+    r"|^\W*que\s+(?:[^\W\d_]+\s+){0,3}?(?:pueda|puedan|tenga|tengan|haya|hubiera|hubieran|tuviera|tuvieran|"
+    r"permita|permitan|incluya|incluyan|possa|possam|tenha|tenham)\b",
     _FLAGS,
 )
 
 _VERB_ES = (
     r"agregar|a[ñn]adir|poner|incluir|implementar|habilitar|permitir|traer\s+de\s+vuelta|volver\s+a\s+poner|"
-    r"sumar|integrar|meter"
+    r"sumar|integrar|meter|incorporar"
 )
 _VERB_PT = (
     r"adicionar|colocar|incluir|implementar|trazer\s+de\s+volta|voltar\s+a\s+ter|liberar|integrar|p[ôo]r"
@@ -109,6 +113,18 @@ _REQUEST = re.compile(
     r"adicionem|coloquem|incluam|implementem|tragam|liberem|ajoutez|rajoutez|mettez|remettez|int[ée]grez|"
     r"proposez|ramenez|f[üu]gt|baut|r[üu]stet|aggiungete|inserite|mettete|rimettete|implementate|"
     r"introducete|riportate)\b"
+    # a plural request imperative anywhere in the unit ("..., agreguen en futuras versiones la opción")
+    r"|\b(?:agreguen|a[ñn]adan|incluyan|implementen|incorporen|habiliten|adicionem|incluam|implementem|"
+    r"ajoutez|rajoutez|int[ée]grez|aggiungete|implementate)\b"
+    r"|\bconsideren\s+(?:" + _VERB_ES + r")\b"
+    # "should have / add" in each language
+    r"|\bdeber[ií]an?\s+(?:de\s+)?(?:tener|poner|agregar|a[ñn]adir|incluir|modificar|mejorar|permitir|haber|"
+    r"cambiar|incorporar|implementar|habilitar|volver\s+a)\b"
+    r"|\bdeveri(?:a|am)\s+(?:ter|colocar|adicionar|incluir|permitir|haver|mudar|melhorar|voltar\s+a)\b"
+    r"|\b(?:devrait|devriez|devraient)\s+(?:y\s+avoir|avoir|ajouter|mettre|permettre|proposer|int[ée]grer|pouvoir)\b"
+    r"|\b(?:sollte|solltet|sollten)\b.{0,60}?\b(?:geben|einbauen|hinzuf[üu]gen|anbieten|erm[öo]glichen|"
+    r"einf[üu]hren|m[öo]glich\s+sein)\b"
+    r"|\b(?:dovrebbe|dovreste|dovrebbero)\s+(?:esserci|avere|aggiungere|mettere|permettere|introdurre)\b"
     # "can you add" in each language
     r"|\b(?:podr[ií]an|pueden|podr[ií]as|puedes)\s+(?:(?:por\s+favor|porfa)\s+)?(?:" + _VERB_ES + r")\b"
     r"|\b(?:poderiam|podem|poderia|pode)\s+(?:(?:por\s+favor)\s+)?(?:" + _VERB_PT + r")\b"
@@ -164,13 +180,13 @@ _PLEASE_NOT = re.compile(
 _NOT_A_CHANGE = re.compile(
     # es / pt
     r"\bfuncion|\barregl|\bsolucion|\brepar|\berror|\berro\b|\bfall[oa]\b|\bfallos?\b|\bbug|\bse\s+cierra|"
-    r"\bcrash|\breembols|\bdevoluci[oó]n|\bdevuelv|\bayud|\brespuesta|\brespond|\bcontest|\bcontacto|\bcontat|"
-    r"\bllam[ae]|\bpedido|\bpaquete|\benv[ií]o\b|\bmi\s+(?:cuenta|dinero|pedido|paquete)\b|\bconsert|\bcorrig|"
+    r"\bcrash|\breembols|\bdevoluci[oó]n|\bdevuelv|\bayud|\brespuesta|\bresposta|\brespond(?:a|an|e|em|eme|anme|am)\b|\bcontest(?:en|e|a|an)\b|\bcontacto|\bcontat|"
+    r"\bll[aá]m(?:e|en|enme|ame|eme)\b|\bpedido|\bpaquete|\benv[ií]o\b|\bmi\s+(?:cuenta|dinero|pedido|paquete)\b|\bconsert|\bcorrig|"
     r"\barrum|\bajud|\bencomenda|\bminha\s+conta\b|\bmeu\s+dinheiro\b|\btrav[ao]|\bescrib|\b(?:un|por)\s+mensaje\b|\bmensajes?\s+(?:privados?|directos?)\b|\buma\s+mensagem\b|"
     r"\brevis[ae]|\bverifi|\bc[oó]digo|\bcodice\b|\bcode\b|¿\s*c[oó]mo\b|\bcómo\b|\bcomo\s+(?:fa[çc]o|posso)\b|"
     # fr
     r"\bfonctionn|\bmarche\s+(?:pas|plus)\b|\br[ée]par|\bcorrige|\bbeug|\bplant(?:e|é|ent|ait)\b|\berreur|\baide[rz]?\b|"
-    r"\br[ée]pond|\brembours|\bcolis|\bcommande|\blivraison|\bmon\s+(?:compte|argent|colis)\b|\bcontact|"
+    r"\br[ée]pond(?:ez|re\s+[àa]\s+m)|\brembours|\bcolis|\bcommande|\blivraison|\bmon\s+(?:compte|argent|colis)\b|\bcontact|"
     r"\bcomment\s+(?:faire|on|je|puis)\b|\b[ée]cri[vr]|\bappel|\bv[ée]rifi|\bmp\b|\bdm\b|"
     # de
     r"\bfunktion|\bbeheb|\brepari|\bfix|\bfehler|\babsturz|\bst[üu]rzt|\babst[üu]rz|\bhilfe|\bhelft|\bhelfen|"
@@ -194,7 +210,7 @@ _ANY_FORM = re.compile(
     r"ramenez|f[üu]gt|baut|r[üu]stet|aggiungete|inserite|mettete|rimettete|implementate|introducete|riportate|"
     r"podr[ií]a|pued|pode|pourr|pouv|peux|k[öo]nn|potre|potete|puoi|por\s+favor|porfa|bitte|svp|stp|s['’]il|"
     r"per\s+favore|perfavore|pfv|necesit|falta|har[ií]a|precisamos|manque|besoin|brauch|fehlt|manca|"
-    r"cu[aá]ndo|wann|gibt|kommt|quand)",
+    r"cu[aá]ndo|wann|gibt|kommt|quand|deber|deveri|devr|soll|dovre|consider|incorpor|que)",
     _FLAGS,
 )
 

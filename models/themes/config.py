@@ -173,8 +173,8 @@ class ThemeConfig:
       or Italian (:func:`models.other_languages.reads_as_other_language`) may found a theme. MiniLM
       learnt English and reads those languages mostly by their surface, so in a product whose asks
       are mixed such asks group by language ("wäre super", "sería genial") rather than by what they
-      ask for: on the demo sample's asks two themes of that kind held 13 asks of 11 ideas, and
-      strays rose from 4.8% to 11.8% (docs/benchmarks.md, "Asks in five more languages"). Off, such
+      ask for: on the demo sample's asks a German and a Spanish theme held 13 asks of 11 ideas, and
+      strays were 13.2% against 4.7% off (docs/benchmarks.md, "Asks in five more languages"). Off, such
       an ask joins a theme it comes close to (``join_threshold`` on arrival, ``reassign_threshold``
       at a re-cluster: "GPX-Export fürs Höhenprofil wäre klasse" joins "GPX export") and otherwise
       waits alone, with that reason, for a product manager to place it.

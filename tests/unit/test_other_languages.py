@@ -137,3 +137,36 @@ def test_text_in_one_of_the_five_languages_reads_as_another_language(text: str) 
 )
 def test_english_with_a_foreign_word_or_a_web_address_reads_as_english(text: str) -> None:
     assert not reads_as_other_language(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Deberían poner un botón para repetir la última ruta",
+        "Deveria ter uma opção de baixar as faturas em PDF",
+        "L'appli devrait avoir un mode paysage",
+        "Es sollte eine Möglichkeit geben, Benachrichtigungen zu bündeln",
+        "L'app dovrebbe avere un widget",
+        "No sería malo un modo para daltónicos",
+        "Que la app tuviera un historial de pagos",
+        "Por favor, como ya se puede en la web, agreguen también en el móvil la opción de fijar chats",
+        "Consideren incorporar un modo de solo lectura",
+        "Sería muy útil separar las llamadas de los chats",  # calls as a feature, not "call me"
+        "Necesitamos poder responder a comentarios concretos",  # replying as a feature
+    ],
+)
+def test_should_a_wish_in_the_subjunctive_and_a_feature_named_by_a_service_word_are_asks(text: str) -> None:
+    assert is_other_language_request(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Deberían de arreglar el chat",  # a fix
+        "Llámenme por favor",  # a call to the writer
+        "Respondan por favor, nadie contesta",
+        "Que alguien me responda",
+    ],
+)
+def test_should_fix_and_call_or_answer_me_are_not(text: str) -> None:
+    assert not is_other_language_request(text)
