@@ -333,7 +333,7 @@ def _alone_detail(why: AloneReason, titles: dict[str, str]) -> str:
     if why.reason == "other_language":
         return (
             "written in another language, which the model reads by its words' surface: it joins a theme it "
-            f"comes close to but founds none; place it by hand{closest}"
+            "comes close to but founds none, and the closest theme it measures says little; place it by hand"
         )
     return f"no theme and no other person's ask is close to it yet: an idea of one person so far{closest}"
 

@@ -433,11 +433,12 @@ async function loadAlone(current) {
         ? el("button", { type: "button", class: "button-quiet", onclick: () => openTheme(item.nearest_theme_id) }, "that theme") : null),
     canDecide() && PLACEABLE.has(item.reason) && themes.length
       ? el("div", { class: "review-actions" },
-        item.nearest_theme_id ? el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "place", target: item.nearest_theme_id },
+        item.nearest_theme_id && item.reason !== "other_language" ? el("button", { type: "button", class: "button-quiet decide", dataset: { decision: "place", target: item.nearest_theme_id },
           title: `It asks for “${item.nearest_theme_title}”: place it in that theme, where re-clusters leave it`,
           onclick: (event) => placeAsk(event, item, { theme_id: item.nearest_theme_id, title: item.nearest_theme_title }) },
         `Add to “${item.nearest_theme_title}”`) : null,
-        ...otherThemeChoice(themes.filter((t) => t.theme_id !== item.nearest_theme_id), "Add",
+        // an ask in another language: the model that measured its closest theme does not read it, so every theme is offered alike
+        ...otherThemeChoice(themes.filter((t) => item.reason === "other_language" || t.theme_id !== item.nearest_theme_id), "Add",
           (event, target) => placeAsk(event, item, target)))
       : null,
   ));
@@ -517,7 +518,7 @@ function aloneNote(item) {
   if (item.reason === "near_theme") return `${theme} at cosine ${cos(item.theme_similarity)}: a re-cluster may place it there`;
   if (item.reason === "near_ask") return `another person's ask at cosine ${cos(item.ask_similarity)}: they may found a theme`;
   if (item.reason === "unique") return theme ? `closest theme ${theme}, cosine ${cos(item.theme_similarity)}` : "no theme yet";
-  if (item.reason === "other_language") return theme ? `another language: place it by hand (closest ${theme})` : "another language: place it by hand";
+  if (item.reason === "other_language") return "the model does not read it: choose its theme";
   if (item.reason === "repeat") return "counted as a mention of the ask it repeats";
   return "waiting in the review queue";
 }

@@ -717,6 +717,32 @@ def test_a_pm_places_an_ask_in_no_theme_in_its_closest_theme_and_a_viewer_cannot
     assert log.unexpected("/commands/") == []
 
 
+def test_an_ask_in_another_language_offers_every_theme_not_its_measured_closest(
+    browser: Any, stack: Stack
+) -> None:
+    report = stack.get("/themes/alone", stack.pm, product="trailmate", limit=20)
+    other = [item for item in report["items"] if item["reason"] == "other_language"]
+    assert other, report  # the sample has asks in Spanish, German and French that no theme is close to
+    assert report["reasons"]["other_language"] >= len(other)
+    chosen = other[0]
+    assert "another language" in chosen["detail"]
+    log = ConsoleLog()
+    page = open_dashboard(browser, stack, log, "?product=trailmate")
+    wait_panels(page)
+    sid = chosen["suggestion"]["suggestion_id"]
+    item = page.locator(f"#panel-alone li.alone-item[data-suggestion-id='{sid}']")
+    expect(item.locator(".reason-chip")).to_have_text("another language")
+    expect(item.locator(".alone-why")).to_contain_text("the model does not read it")
+    # no one-click "Add to" its closest theme (measured by a model that does not read it): every live
+    # theme is offered alike
+    assert item.locator("button.decide[data-target]").count() == 0
+    options = item.locator("select.move-choice option")
+    values = options.evaluate_all("(options) => options.map((o) => o.value)")
+    live = stack.get("/themes", stack.viewer, product="trailmate", limit=200)["items"]
+    assert sorted(v for v in values if v) == sorted(t["theme_id"] for t in live)
+    assert log.unexpected() == []
+
+
 def test_a_pm_moves_an_ask_of_a_theme_to_another_from_its_drawer(browser: Any, stack: Stack) -> None:
     log = ConsoleLog()
     page = open_dashboard(browser, stack, log, "?product=trailmate")
