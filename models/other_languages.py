@@ -10,29 +10,36 @@ five of them (:func:`is_other_language_request`), as :mod:`models.explicit_asks`
 * **a wish in the conditional**: "sería genial / estaría bien que / me encantaría / ojalá" (es),
   "seria ótimo / gostaria de / adoraria" (pt), "ce serait top / il faudrait / j'aimerais" (fr),
   "wäre super / wäre dringend nötig / ich wünsche mir / hätte gerne" (de), "sarebbe utile / vorrei
-  / mi piacerebbe" (it);
+  / mi piacerebbe" (it); "no sería malo" and its kin; a unit that opens with "que" and a wish in
+  the subjunctive ("Que la app tuviera un botón ...");
 * **a request verb for a change**, as an imperative or after "can you" or a please-word: "agreguen /
   añadan / pueden agregar / por favor pongan" (es), "adicionem / poderiam colocar" (pt), "ajoutez /
   pouvez-vous ajouter / svp remettez" (fr), "bitte einbauen / nachrüsten / könnt ihr ... hinzufügen"
-  (de), "aggiungete / potreste inserire" (it);
+  (de), "aggiungete / potreste inserire" (it); a plural request imperative anywhere in the unit
+  ("..., agreguen en futuras versiones la opción ...");
+* **should have**: "deberían poner / debería mejorar" (es), "deveria ter" (pt), "devrait avoir"
+  (fr), "es sollte ... geben" (de), "dovrebbe avere" (it);
 * **a need or a gap**: "necesitamos / hace falta" (es), "precisamos de / falta um" (pt), "il manque /
   on a besoin d'" (fr), "wir brauchen / es fehlt" (de), "servirebbe / manca un" (it);
 * **when it comes**: "¿para cuándo ...?", "wann kommt (endlich) ...", "gibt es bald ...", "pour quand
   ...", "quando arriva ...", "quando vai ter ...";
 * **a short unit with a please-word of the language and no verb of service**: "Por favor modo
-  oscuro!!", "Filter für hundefreundliche Wege bitte!", "Un mode sombre svp" (at most eight words besides it).
+  oscuro!!", "Filter für hundefreundliche Wege bitte!", "Un mode sombre svp" (two to eight words
+  besides it, no verb of being, no negation, no thanks).
 
 None of it counts when the unit also names a fault, a fix or a service to the writer (it does not
 work, it crashes, fix, an error; help, an answer, a refund, an order, a parcel, a call, "my
-account"), or asks how to do something ("¿cómo ...?", "wie kann ich", "comment faire"): "Sería
+account"; a call or an answer as a feature, "separar las llamadas", "responder a comentarios",
+is no service), or asks how to do something ("¿cómo ...?", "wie kann ich", "comment faire"): "Sería
 genial que funcionara" is a bug report, "Bitte um Rückmeldung" a request for an answer. English
 text never matches (no pattern holds an English word, and "please" is not one of the
 please-words): the English rules and the judge read it.
 
 Nothing is translated: the ask is heard and keeps its words. Its embedding is still MiniLM's, which
 reads other languages mostly by their surface, so such an ask joins a theme of English asks only
-when it shares their words ("mapas offline"), and otherwise waits alone or with asks in its own
-language until a product manager places it.
+when it shares their words ("mapas offline"), and otherwise waits alone until a product manager
+places it: :func:`reads_as_other_language` tells the themes service which asks found no theme
+(``ThemeConfig.other_languages_found``).
 """
 
 from __future__ import annotations
