@@ -55,7 +55,7 @@ _ES_PT_GOOD = (
     r"genial|buen[oa]|buen[ií]sim[oa]|bien|[uú]til|incre[ií]ble|ideal|perfect[oa]|padre|ch[eé]vere|bac[aá]n|"
     r"pr[aá]ctic[oa]|excelente|lind[oa]|estupend[oa]|fant[aá]stic[oa]|interesante|maravillos[oa]|top|"
     r"necesari[oa]|conveniente|[óo]tim[oa]|bom|boa|legal|bacana|maravilhos[oa]|show|massa|necess[áa]ri[oa]|"
-    r"perfeit[oa]|incr[ií]vel|lega[l]"
+    r"perfeit[oa]|incr[ií]vel"
 )
 _FR_GOOD = (
     r"top|bien|g[ée]nial|super|pratique|utile|cool|chouette|parfait|id[ée]al|sympa|int[ée]ressant|"
@@ -64,7 +64,7 @@ _FR_GOOD = (
 _DE_GOOD = (
     r"super|toll|klasse|sch[öo]n|cool|praktisch|n[öo]tig|hilfreich|genial|nett|gut|sinnvoll|"
     r"w[üu]nschenswert|top|spitze|gro[ßs]artig|prima|fein|n[üu]tzlich|wichtig|ideal|perfekt|geil|hammer|"
-    r"fantastisch|traumhaft|erforderlich|notwendig|klasse|mega|angebracht|hilfreich"
+    r"fantastisch|traumhaft|erforderlich|notwendig|mega|angebracht"
 )
 _IT_GOOD = (
     r"bell[oa]|utile|fantastic[oa]|ottim[oa]|top|comod[oa]|carin[oa]|perfett[oa]|bellissim[oa]|"
@@ -268,7 +268,7 @@ _URL = re.compile(r"\b(?:https?://|www\.)\S*|\S+\.(?:com|org|net|io|de|fr|es|it|
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", _FLAGS)
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=4_096)  # bounded: an ask is up to max_text_chars long
 def reads_as_other_language(text: str) -> bool:
     """Whether ``text`` reads as Spanish, Portuguese, French, German or Italian rather than English:
     at least two distinct function words of theirs (web addresses left out) are more than twice
