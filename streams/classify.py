@@ -166,7 +166,8 @@ def register_classify(
     async def process(todo: list[tuple[Any, CommentAccepted]]) -> None:
         """Judge ``todo`` and send its outputs; the classified keys go into the ledger."""
         loop = asyncio.get_running_loop()
-        judgements, vectors, praise_vectors = await loop.run_in_executor(executor, judge_batch, todo)
+        with metrics.steps("classify").running():  # the model's batch runs in a thread: busy, not stalled
+            judgements, vectors, praise_vectors = await loop.run_in_executor(executor, judge_batch, todo)
         await emit(todo, judgements, vectors, praise_vectors)
         for message, comment in todo:
             await ledger.add(message.partition, comment.key)

@@ -118,6 +118,12 @@ class OffsetGuard:
             )
         return Admission(skipped=skipped)
 
+    def wait_for_step(self) -> None:
+        """The agent is busy with a step: no partition's idle time counts while it runs."""
+        now = time.monotonic()
+        for key in self._last_seen:
+            self._last_seen[key] = now
+
     async def nudge(self, *, idle_s: float) -> list[tuple[str, int]]:
         """Seek back partitions of ``topics`` that have records waiting but delivered none for
         ``idle_s`` seconds; return them.
@@ -242,9 +248,13 @@ class OffsetGuard:
         return start
 
 
-def continuity_guard(app: faust.App, settings: Settings, topics: Iterable[str]) -> OffsetGuard:
+def continuity_guard(
+    app: faust.App, settings: Settings, topics: Iterable[str], *, busy: Callable[[], float] | None = None
+) -> OffsetGuard:
     """An :class:`OffsetGuard` for the agent of ``app`` that reads ``topics`` (the group is the
-    app id), with a timer that nudges its idle partitions every few seconds.
+    app id), with a timer that nudges its idle partitions every few seconds. ``busy`` says how
+    long a step of the agent has been running (0: none): records wait behind it, and are not
+    taken for lost until it ends.
     """
     guard = OffsetGuard(
         bootstrap_servers=settings.bootstrap_servers,
@@ -256,6 +266,9 @@ def continuity_guard(app: faust.App, settings: Settings, topics: Iterable[str]) 
 
     async def nudge_idle_partitions() -> None:
         if app.rebalancing or not app.consumer.assignment():
+            return
+        if busy is not None and busy() > 0:
+            guard.wait_for_step()
             return
         await guard.nudge(idle_s=IDLE_S)
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import faust
@@ -31,6 +34,37 @@ logger = logging.getLogger(__name__)
 MODEL_BATCH_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
 
+class StepClock:
+    """How long the oldest step still running has run: an agent that hands a step (a re-cluster, a
+    model batch) to a thread is busy, not stalled, while it waits for it. Read from the metrics
+    server's thread, so the running steps are kept under a lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[int, float] = {}
+        self._next = 0
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Count the ``with`` block as a running step."""
+        with self._lock:
+            self._next += 1
+            token = self._next
+            self._running[token] = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._lock:
+                del self._running[token]
+
+    def seconds(self) -> float:
+        """Seconds the oldest running step has run (0 when none runs)."""
+        with self._lock:
+            oldest = min(self._running.values(), default=None)
+        return 0.0 if oldest is None else time.monotonic() - oldest
+
+
 class WorkerMetrics:
     """The worker's metrics, registered on ``registry`` (a new one by default).
 
@@ -45,7 +79,10 @@ class WorkerMetrics:
       holds that its consumer group has not committed yet (end offset - committed offset, counted
       from the log start offset where the group has committed nothing: :mod:`messaging.offsets`);
     * ``youasked_tables_recovering{pid}``: 1 while the worker process ``pid`` rebuilds its tables
-      from their changelogs (after a start or a rebalance; its inputs wait meanwhile), else 0.
+      from their changelogs (after a start or a rebalance; its inputs wait meanwhile), else 0;
+    * ``youasked_step_running_seconds{pid}``: how long the oldest step the worker process ``pid``
+      handed to a thread (a re-cluster, a model batch; :class:`StepClock`) has been running, 0
+      when none is (its inputs wait meanwhile: the supervisor does not take that for a stall).
     """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -87,6 +124,22 @@ class WorkerMetrics:
             ["pid"],
             registry=self.registry,
         )
+        self._steps: dict[str, StepClock] = {}
+        self.step_running = Gauge(
+            "youasked_step_running_seconds",
+            "Seconds the oldest step this worker process handed to a thread has run, 0 when none.",
+            ["pid"],
+            registry=self.registry,
+        )
+        self.step_running.labels(pid=str(os.getpid())).set_function(
+            lambda: max((clock.seconds() for clock in list(self._steps.values())), default=0.0)
+        )
+
+    def steps(self, stage: str) -> StepClock:
+        """The :class:`StepClock` of ``stage`` (made on first use); the gauge reports the oldest
+        step running in any stage.
+        """
+        return self._steps.setdefault(stage, StepClock())
 
     def set_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
         """Replace the lag gauge's series with ``lag`` (``{(topic, partition): records}``);

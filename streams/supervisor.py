@@ -15,6 +15,13 @@ nothing meanwhile; for a large product that takes longer than ``stall_s`` (repla
 measured by ``benchmarks/recovery.py`` are in docs/operating.md). While the child's metrics say
 it is recovering (``youasked_tables_recovering``), its partitions are not judged, or each
 restart would begin the replay again.
+
+Likewise, the themes stage runs a step in a thread, and a re-cluster of a large product (or the
+first UMAP of a process, which compiles) can take longer than ``stall_s`` while input waits
+behind it. The child says how long its oldest running step has run
+(``youasked_step_running_seconds``); that time does not count towards a stall, up to
+``step_timeout_s`` per step. Before, four workers sharing two cores were each restarted once in
+the middle of a busy stream, their first re-clusters cut short and started over.
 """
 
 from __future__ import annotations
@@ -40,6 +47,10 @@ logger = logging.getLogger(__name__)
 
 CRASH_LOOP_S = 60.0
 MAX_QUICK_CRASHES = 3
+# The longest a step in a thread is trusted to run: a re-cluster of 100,000 suggestions takes under
+# a minute (benchmarks/themes_scale.py), the first UMAP of a process half a minute more on a busy
+# machine; ten minutes is a hang.
+STEP_TIMEOUT_S = 600.0
 
 
 def _progress(settings: Settings, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]] | None:
@@ -90,26 +101,72 @@ def _assignment(settings: Settings, client_id: str) -> set[tuple[str, int]] | No
         admin.close()
 
 
-def _recovering(settings: Settings, pid: int) -> bool:
-    """True when the worker process ``pid`` says on its metrics endpoint (``worker_metrics_port``)
-    that it is rebuilding its tables; False when it says not, or cannot be asked.
+def _gauges(settings: Settings, pid: int) -> dict[str, float]:
+    """The gauges the worker process ``pid`` serves on its metrics endpoint
+    (``worker_metrics_port``) for itself, by name; empty when it cannot be asked.
     """
     if settings.worker_metrics_port == 0:
-        return False
+        return {}
     host = settings.worker_metrics_host
     host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 (compared, not bound)
     url = f"http://{host}:{settings.worker_metrics_port}/metrics"
     try:
         with urllib.request.urlopen(url, timeout=3) as response:
             text = response.read().decode("utf-8", "replace")
-        return any(
-            sample.labels.get("pid") == str(pid) and sample.value >= 1
+        return {
+            family.name: sample.value
             for family in text_string_to_metric_families(text)
-            if family.name == "youasked_tables_recovering"
+            if family.type == "gauge"
             for sample in family.samples
-        )
+            if sample.labels.get("pid") == str(pid)
+        }
     except (OSError, ValueError):
-        return False
+        return {}
+
+
+def _recovering(settings: Settings, pid: int) -> bool:
+    """True when the worker process ``pid`` says on its metrics endpoint that it is rebuilding its
+    tables; False when it says not, or cannot be asked.
+    """
+    return _gauges(settings, pid).get("youasked_tables_recovering", 0.0) >= 1
+
+
+def _step_seconds(settings: Settings, pid: int) -> float:
+    """How long the oldest step the worker process ``pid`` handed to a thread has been running
+    (``youasked_step_running_seconds``); 0 when none runs, or it cannot be asked.
+    """
+    return _gauges(settings, pid).get("youasked_step_running_seconds", 0.0)
+
+
+class StepSpans:
+    """The spans of time the worker was seen running a step in a thread (a re-cluster, a model
+    batch), from what its metrics say at each poll: a step running for ``step_s`` at ``now``
+    covers ``[now - step_s, now]``. A step is trusted for ``step_timeout_s`` at most: beyond that
+    it is a hang, not work.
+    """
+
+    def __init__(self, step_timeout_s: float) -> None:
+        self.step_timeout_s = step_timeout_s
+        self.spans: list[tuple[float, float]] = []
+
+    def saw(self, *, now: float, step_s: float) -> None:
+        if step_s <= 0.0:
+            return
+        start = now - step_s
+        end = min(now, start + self.step_timeout_s)
+        if self.spans and start <= self.spans[-1][1]:
+            first, last = self.spans[-1]
+            self.spans[-1] = (min(first, start), max(last, end))
+        else:
+            self.spans.append((start, end))
+        self.spans = [(a, b) for a, b in self.spans if b > now - 4 * self.step_timeout_s]
+
+    def covered(self, since: float, now: float) -> float:
+        """Seconds of ``[since, now]`` the worker spent running steps."""
+        return sum(max(0.0, min(b, now) - max(a, since)) for a, b in self.spans)
+
+    def clear(self) -> None:
+        self.spans.clear()
 
 
 def stalled(
@@ -118,19 +175,24 @@ def stalled(
     *,
     now: float,
     stall_s: float,
+    steps: StepSpans | None = None,
 ) -> list[tuple[str, int]]:
     """Partitions with records waiting whose committed offset has not moved for ``stall_s``.
 
     ``seen`` keeps, per partition, the last committed offset and when it last moved (or when
     the partition last had nothing waiting); it is updated in place. Watching partitions one by
     one matters: faust can stop fetching some partitions while others (timer ticks) move on.
+    The time the worker spent running a step (``steps``) does not count: input waiting behind
+    a long re-cluster is not stuck.
     """
     stuck = []
     for tp, (offset, lag) in progress.items():
         last = seen.get(tp)
         if last is None or last[0] != offset or lag <= 0:
             seen[tp] = (offset, now)
-        elif now - last[1] > stall_s:
+            continue
+        busy = steps.covered(last[1], now) if steps is not None else 0.0
+        if now - last[1] - busy > stall_s:
             stuck.append(tp)
     return stuck
 
@@ -142,9 +204,11 @@ def supervise(
     stall_s: float,
     start_timeout_s: float = 300.0,
     poll_s: float = 5.0,
+    step_timeout_s: float = STEP_TIMEOUT_S,
 ) -> int:
     """Run ``command`` (the worker); restart it when it stalls, does not join its group within
-    ``start_timeout_s``, or crashes; return its exit code.
+    ``start_timeout_s``, or crashes; return its exit code. Input that waits behind a step the
+    worker runs in a thread waits for ``step_timeout_s`` at most before it counts as stalled.
 
     A child that exits 0 (or is stopped) ends the supervision; one that crashes is started again,
     unless it crashed :data:`MAX_QUICK_CRASHES` times in a row within :data:`CRASH_LOOP_S` of
@@ -166,6 +230,7 @@ def supervise(
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         seen: dict[tuple[str, int], tuple[int, float]] = {}
+        steps = StepSpans(step_timeout_s)
         joined = False
         while child.poll() is None:
             time.sleep(poll_s)
@@ -191,7 +256,9 @@ def supervise(
             if progress is None:
                 continue
             mine = {tp: value for tp, value in progress.items() if tp in owned}
-            stuck = stalled(mine, seen, now=time.monotonic(), stall_s=stall_s)
+            now = time.monotonic()
+            steps.saw(now=now, step_s=_step_seconds(settings, child.pid))
+            stuck = stalled(mine, seen, now=now, stall_s=stall_s, steps=steps)
             if stuck:
                 waiting = ", ".join(f"{t}[{p}]: {progress[(t, p)][1]}" for t, p in sorted(stuck))
                 logger.warning(

@@ -26,10 +26,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 
@@ -68,6 +69,8 @@ from streams.topics import raw_topic
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class EffectSink:
     """Applies a service's :class:`Effects` in order: records to their topics, writes to the tables.
@@ -101,7 +104,11 @@ class EffectSink:
             assert item.partition is not None  # a record published once goes to its input's partition
             ledger = self.ledgers[item.topic.name]
             if await send_once(
-                topic, key=item.key, value=value, partition=item.partition, ledger=ledger,
+                topic,
+                key=item.key,
+                value=value,
+                partition=item.partition,
+                ledger=ledger,
                 ledger_key=item.ledger_key,
             ):
                 if item.log:
@@ -169,7 +176,10 @@ def register_themes(
     tables = FaustThemeTables(app, settings, dim=384, duplicates=service.duplicates)
     sink = EffectSink(outputs, ledgers, tables)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-themes")
-    guard = continuity_guard(app, settings, [suggestions_name, ticks_name, commands_name, praise_name])
+    steps = metrics.steps("themes")
+    guard = continuity_guard(
+        app, settings, [suggestions_name, ticks_name, commands_name, praise_name], busy=steps.seconds
+    )
     stage = StageGuard(
         app,
         settings,
@@ -188,10 +198,16 @@ def register_themes(
         for ledger in ledgers.values():
             ledger.forget()
 
+    async def in_thread(step: Callable[[], T]) -> T:
+        """Run ``step`` in the themes thread, counted as a running step (a re-cluster of a large
+        product takes a while, and the first UMAP a minute on a busy machine: busy, not stalled).
+        """
+        with steps.running():
+            return await asyncio.get_running_loop().run_in_executor(executor, step)
+
     async def handle(message: Any) -> None:
         """One record of a commands, ticks, praise or suggestions partition."""
         now = datetime.now(UTC)
-        loop = asyncio.get_running_loop()
         partition = message.partition
         if message.topic == commands_name:
             effects = service.command(tables, message, now=now)
@@ -204,9 +220,7 @@ def register_themes(
                 raise UnreadableRecordError(f"not a PraiseDetected: {exc}") from exc
             if (message.key or b"").decode("utf-8", "replace") != praise.comment.product:
                 raise UnreadableRecordError("praise is keyed by its comment's product")
-            followed = await loop.run_in_executor(
-                executor, partial(impact.praise, tables, praise, partition=partition, now=now)
-            )
+            followed = await in_thread(partial(impact.praise, tables, praise, partition=partition, now=now))
             if not followed.passed_over:
                 await sink.apply(followed)
             return
@@ -215,11 +229,9 @@ def register_themes(
             if not product:
                 return
             idle = message.value == b"idle"  # "due" and "resume" re-cluster only when due
-            effects = await loop.run_in_executor(
-                executor, partial(service.tick, tables, product, idle=idle, now=now)
-            )
-            followed = await loop.run_in_executor(
-                executor, partial(impact.after_tick, tables, product, effects, partition=partition, now=now)
+            effects = await in_thread(partial(service.tick, tables, product, idle=idle, now=now))
+            followed = await in_thread(
+                partial(impact.after_tick, tables, product, effects, partition=partition, now=now)
             )
         else:
             try:
@@ -227,11 +239,8 @@ def register_themes(
             except ValueError as exc:
                 raise UnreadableRecordError(f"not a SuggestionDetected: {exc}") from exc
             product = detected.comment.product
-            effects = await loop.run_in_executor(
-                executor, partial(service.suggestion, tables, detected, now=now)
-            )
-            followed = await loop.run_in_executor(
-                executor,
+            effects = await in_thread(partial(service.suggestion, tables, detected, now=now))
+            followed = await in_thread(
                 partial(impact.after_suggestion, tables, detected, effects, partition=partition, now=now),
             )
         if effects.passed_over:

@@ -46,6 +46,7 @@ def test_the_supervisor_sees_which_partitions_its_worker_holds(kafka_bootstrap: 
     finally:
         worker.stop()
     assert ("youasked_tables_recovering", frozenset({("pid", str(child))})) in served, served
+    assert ("youasked_step_running_seconds", frozenset({("pid", str(child))})) in served, served
     assert not recovering
     assert re.fullmatch(r"youasked-worker-\d+", member), (member, worker.log_tail())
     assert owned is not None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -134,6 +136,21 @@ def test_a_worker_replaying_its_changelogs_is_not_taken_for_stalled(
     assert runs.read_text() == "x"
 
 
+def test_a_worker_running_a_long_step_is_not_restarted(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # input waits on a held partition and nothing is committed for ten stall bounds, but the
+    # worker says a step has been running all along (a large re-cluster): no restart
+    monkeypatch.setattr(supervisor, "_progress", lambda *_a: {("s", 0): (10, 5)})
+    monkeypatch.setattr(supervisor, "_assignment", lambda *_a: {("s", 0)})
+    began = supervisor.time.monotonic()
+    monkeypatch.setattr(supervisor, "_step_seconds", lambda *_a: supervisor.time.monotonic() - began)
+    runs = tmp_path / "runs"
+    script = STALLING_CHILD.format(runs=str(runs), sleep=3)
+    assert supervisor.supervise(settings, [sys.executable, "-c", script], stall_s=0.3, poll_s=0.05) == 0
+    assert runs.read_text() == "x"
+
+
 def test_the_worker_says_on_its_metrics_endpoint_whether_it_is_recovering(tmp_path: Path) -> None:
     from streams.metrics import WorkerMetrics, start_metrics_server
 
@@ -149,3 +166,54 @@ def test_the_worker_says_on_its_metrics_endpoint_whether_it_is_recovering(tmp_pa
     assert not supervisor._recovering(settings, 4242)
     closed = settings.model_copy(update={"worker_metrics_port": free_port()})
     assert not supervisor._recovering(closed, 4242)  # nothing answers: judged as before
+
+
+def test_input_waiting_behind_a_long_step_is_not_a_stall_but_a_step_past_its_timeout_is() -> None:
+    # A partition's offset stays put from t=0; the worker runs a re-cluster from t=10 to t=70,
+    # seen at each poll; input waits behind it. Stall bound 30 s.
+    seen: dict[tuple[str, int], tuple[int, float]] = {}
+    part = ("feedback.suggestions", 0)
+    steps = supervisor.StepSpans(step_timeout_s=600)
+
+    def check(now: float, step_s: float) -> list[tuple[str, int]]:
+        steps.saw(now=now, step_s=step_s)
+        return supervisor.stalled({part: (10, 5)}, seen, now=now, stall_s=30, steps=steps)
+
+    assert check(0, 0) == []
+    for now in range(15, 70, 5):
+        assert check(now, now - 10) == [], now
+    # the step ended at 70 and the commit has not come yet: 75 s waited, 55 of them seen behind the step
+    assert check(75, 0) == []
+    # nothing moves 30 s past the step: stuck
+    assert check(101, 0) == [part]
+
+    # without the step's time, the same partition is stuck at 31 s
+    assert supervisor.stalled({part: (10, 5)}, {part: (10, 0.0)}, now=31, stall_s=30) == [part]
+
+    # a step that runs past its timeout covers its first step_timeout_s only: a hang is a stall
+    seen.clear()
+    hung = supervisor.StepSpans(step_timeout_s=40)
+    assert supervisor.stalled({part: (10, 5)}, seen, now=0, stall_s=30, steps=hung) == []
+    for now in range(5, 70, 5):
+        hung.saw(now=now, step_s=now)
+        stuck = supervisor.stalled({part: (10, 5)}, seen, now=now, stall_s=30, steps=hung)
+        assert stuck == ([part] if now > 70 else []), now
+    hung.saw(now=75, step_s=75)
+    assert supervisor.stalled({part: (10, 5)}, seen, now=75, stall_s=30, steps=hung) == [part]
+
+
+def test_the_worker_says_how_long_its_running_step_has_run(tmp_path: Path) -> None:
+    from streams.metrics import WorkerMetrics, start_metrics_server
+
+    metrics = WorkerMetrics()
+    port = start_metrics_server(metrics.registry, host="127.0.0.1", port=free_port())
+    assert port is not None
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path, worker_metrics_port=port)
+    me = os.getpid()
+    assert supervisor._step_seconds(settings, me) == 0.0
+    with metrics.steps("themes").running():
+        time.sleep(0.3)
+        with metrics.steps("classify").running():  # the oldest running step counts
+            assert supervisor._step_seconds(settings, me) >= 0.3
+        assert supervisor._step_seconds(settings, me + 1) == 0.0  # another process's series
+    assert supervisor._step_seconds(settings, me) == 0.0
