@@ -288,7 +288,7 @@ def register_themes(
         for product, work in list(tables.loaded.items()):
             state = work.themes
             quiet = time.monotonic() - last_step.get(product, 0.0) >= settings.theme_idle_recluster_s
-            if quiet and state.added_since_recluster > 0:
+            if quiet and state.unsettled:
                 await ticks.send(key=product.encode(), value=b"idle")
             elif engine.recluster_due(state, now=now):
                 await ticks.send(key=product.encode(), value=b"due")

@@ -138,14 +138,17 @@ class ThemeConfig:
     - ``wait_for_partner``: a pool item whose closest pool item of another person is at
       ``join_threshold`` or more (a paraphrase: it would join it online) and closer than its
       nearest theme skips the ``reassign_threshold`` join, so that the two found an emerging theme
-      together. Otherwise the reassign, which runs first, puts it in whatever theme it resembles
-      at 0.50 (the demo: "please add live location sharing with family", a near-repeat of another
-      person's ask at 0.81, joined "Offline maps" at 0.56 before the two could found "Live
-      location sharing"). Means over 5 shuffled orders: banking77 test V / ARI 0.798 / 0.467 ->
-      0.800 / 0.472 (97 -> 99 themes), hwu64 test unchanged (0.817 / 0.495 -> 0.817 / 0.494); on
-      the small-product subsets strays fall by 0.4-2.3 points on five shapes of six. At
-      ``emerging_threshold`` (any partner that could found with it) small products gain more on
-      banking77 but the whole sets get 10 more themes each and lose V and ARI.
+      together; when the partner joins a theme itself in that same pass, the item is judged again
+      against the partners left in the pool (else it would wait alone for the next re-cluster,
+      which in a quiet product may never come). Otherwise the reassign, which runs first, puts it
+      in whatever theme it resembles at 0.50 (the demo: "please add live location sharing with
+      family", a near-repeat of another person's ask at 0.81, joined "Offline maps" at 0.56
+      before the two could found "Live location sharing"). Means over 5 shuffled orders:
+      banking77 test V / ARI 0.798 / 0.467 -> 0.800 / 0.472 (97 -> 99 themes), hwu64 test
+      unchanged (0.817 / 0.495 -> 0.817 / 0.494); on the small-product subsets strays fall by
+      0.4-2.3 points on five shapes of six. At ``emerging_threshold`` (any partner that could
+      found with it) small products gain more on banking77 but the whole sets get 10 more themes
+      each and lose V and ARI.
     - ``settle_after_emerging``: the pool items still alone after the emerging themes of a
       re-cluster were founded get the ``reassign_threshold`` join once more, so an ask close to a
       theme founded in that same re-cluster joins it now rather than at the next re-cluster (a

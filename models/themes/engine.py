@@ -361,6 +361,10 @@ class ThemeEngine:
             events.append(_updated(state.themes[theme_id], at=now, suggestion_id=None))
         state.seen_at_recluster = state.seen
         state.added_since_recluster = 0
+        # asks that waited their turn (a re-cluster while suggestions keep arriving): the pause after
+        # the stream re-clusters for them even if nothing new but repeats came (ProductThemes.unsettled)
+        ready = set(settled)
+        state.waiting_since_recluster = sum(1 for sid in state.pool if sid not in ready)
         state.last_recluster_at = now
         logger.info(
             "recluster %s: %d rows, %d themes, %d pooled",
@@ -654,21 +658,19 @@ class ThemeEngine:
         sims = item_vectors @ matrix.T
         best = sims.argmax(axis=1)
         partner = np.full(len(items), -1.0)
+        first_authors = [m.authors[0] if m.authors else "" for m, _ in items]
         if only is None and self.config.wait_for_partner:
             # A pool item's own paraphrase by another person, still in the pool: they found an
             # emerging theme together rather than the item joining a theme it resembles less.
             alone = np.array([home is None for _, home in items])
             joining = alone & (sims[np.arange(len(items)), best] >= self.config.reassign_threshold)
-            first_authors = [m.authors[0] if m.authors else "" for m, _ in items]
             partner = _best_other_person(item_vectors, first_authors, queries=joining, corpus=alone)
         events: list[ThemeEvent] = []
-        for (item, home), row, j, mate in zip(items, sims, best, partner, strict=True):
-            sim = float(row[j])
-            theme_id = ids[int(j)]
-            if sim < self.config.reassign_threshold or theme_id == home:
-                continue
-            if mate >= self.config.join_threshold and mate > sim:
-                continue
+        waiting: list[int] = []  # items that wait for a partner to found a theme with
+
+        def join(k: int) -> None:
+            item, home = items[k]
+            sim, theme_id = float(sims[k, best[k]]), ids[int(best[k])]
             if home is None:
                 del state.pool[item.suggestion_id]
             else:
@@ -677,6 +679,30 @@ class ThemeEngine:
             state.themes[theme_id].absorb(item, sample_size=self.config.sample_per_theme, provisional=True)
             events.append(SuggestionPlaced(state.product, item.suggestion_id, theme_id, home, sim, now))
             touched.add(theme_id)
+
+        for k, ((_, home), row, j, mate) in enumerate(zip(items, sims, best, partner, strict=True)):
+            sim = float(row[j])
+            if sim < self.config.reassign_threshold or ids[int(j)] == home:
+                continue
+            if mate >= self.config.join_threshold and mate > sim:
+                waiting.append(k)
+                continue
+            join(k)
+        # A partner that joined a theme itself founds nothing with the item waiting for it: the item
+        # is judged again against the partners still in the pool (a chain of them, one link a pass),
+        # so that it does not stay alone until the next re-cluster, which may be a day away.
+        while waiting:
+            still = np.array([home is None and m.suggestion_id in state.pool for m, home in items])
+            asking = np.zeros(len(items), dtype=bool)
+            asking[waiting] = True
+            mates = _best_other_person(item_vectors, first_authors, queries=asking, corpus=still)
+            bound = self.config.join_threshold
+            free = [k for k in waiting if not (mates[k] >= bound and mates[k] > sims[k, best[k]])]
+            if not free:
+                break
+            for k in free:
+                join(k)
+            waiting = [k for k in waiting if k not in free]
         state.invalidate()
         return events
 

@@ -22,7 +22,9 @@ class ProductThemes:
     """Themes and pool of one product.
 
     ``seen`` counts suggestions ever added, ``added_since_recluster`` those since the last
-    re-cluster, ``seen_at_recluster`` the value of ``seen`` at the last re-cluster.
+    re-cluster, ``seen_at_recluster`` the value of ``seen`` at the last re-cluster, and
+    ``waiting_since_recluster`` the pool items the last re-cluster left waiting their turn (one
+    run while suggestions kept arriving does not place the newest asks yet).
     """
 
     product: str
@@ -33,6 +35,7 @@ class ProductThemes:
     added_since_recluster: int = 0
     seen_at_recluster: int = 0
     last_recluster_at: datetime | None = None
+    waiting_since_recluster: int = 0
     _ids: list[str] = field(default_factory=list, repr=False)
     _row: dict[str, int] = field(default_factory=dict, repr=False)
     _matrix: npt.NDArray[np.float32] | None = field(default=None, repr=False)
@@ -82,6 +85,14 @@ class ProductThemes:
                 return theme_id
         return None
 
+    @property
+    def unsettled(self) -> bool:
+        """Whether a re-cluster at a pause has asks to settle: suggestions added since the last
+        re-cluster, or asks it left waiting (else such asks would stay alone until a re-cluster
+        that is due only when new suggestions come).
+        """
+        return self.added_since_recluster > 0 or self.waiting_since_recluster > 0
+
     # -- persistence ---------------------------------------------------------------------
     def meta_dict(self) -> dict[str, Any]:
         """The small per-product record (counters and clock of the last re-cluster)."""
@@ -92,6 +103,7 @@ class ProductThemes:
             "added_since_recluster": self.added_since_recluster,
             "seen_at_recluster": self.seen_at_recluster,
             "last_recluster_at": self.last_recluster_at.isoformat() if self.last_recluster_at else None,
+            "waiting_since_recluster": self.waiting_since_recluster,
             "theme_ids": list(self.themes),
             "pool_ids": list(self.pool),
         }
@@ -122,6 +134,7 @@ class ProductThemes:
             added_since_recluster=int(meta["added_since_recluster"]),
             seen_at_recluster=int(meta["seen_at_recluster"]),
             last_recluster_at=datetime.fromisoformat(last) if last else None,
+            waiting_since_recluster=int(meta.get("waiting_since_recluster", 0)),
         )
 
     @classmethod

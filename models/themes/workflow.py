@@ -251,7 +251,8 @@ def place_suggestion(
 
 def tick(work: ProductWork, *, engine: ThemeEngine, now: datetime, idle: bool = False) -> StepResult:
     """A time step: re-cluster when due, or when ``idle`` (the stream paused) and suggestions
-    arrived since the last re-cluster, so that a burst of suggestions is not left in the pool.
+    arrived since the last re-cluster or wait from it, so that a burst of suggestions is not left
+    in the pool.
     """
     result = StepResult()
     if tick_reclusters(work, engine=engine, now=now, idle=idle):
@@ -262,7 +263,7 @@ def tick(work: ProductWork, *, engine: ThemeEngine, now: datetime, idle: bool = 
 
 def tick_reclusters(work: ProductWork, *, engine: ThemeEngine, now: datetime, idle: bool = False) -> bool:
     """Whether :func:`tick` re-clusters (the only way a time step changes themes)."""
-    return (idle and work.themes.added_since_recluster > 0) or engine.tick_due(work.themes, now=now)
+    return (idle and work.themes.unsettled) or engine.tick_due(work.themes, now=now)
 
 
 def merge_themes(

@@ -26,6 +26,7 @@ from models.themes import (
 from models.themes.evaluate import Ledger
 from models.themes.labels import ctfidf_keywords
 from models.themes.records import AuthorSet, Member, ThemeRecord
+from models.themes.workflow import ProductWork, tick, tick_reclusters
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DIM = 16
@@ -426,6 +427,23 @@ def test_a_fresh_pool_item_waits_one_flowing_recluster_before_its_provisional_jo
     assert "s1" not in state.pool and state.locate("s1") == "old"
     assert any(isinstance(e, SuggestionPlaced) and e.suggestion_id == "s1" and e.similarity for e in events)
     assert "s2" in state.pool  # the newer one waits its turn
+
+
+def test_an_ask_left_waiting_by_a_flowing_recluster_is_placed_at_the_next_pause_with_nothing_new() -> None:
+    # The count trigger re-clusters on the last new ask; what follows repeats earlier asks word for
+    # word (an exact repeat adds a mention, not a suggestion): the pause must still re-cluster.
+    engine = ThemeEngine(replace(CFG, min_cluster_size=50, recluster_min_new=1, provisional_wait=1))
+    state = ProductThemes(product="app", dim=DIM)
+    state.themes["old"] = make_theme("old", [member(i, tilted(1.0, i)) for i in range(6)])
+    state, _ = engine.add_suggestion(state, near_suggestion(1, tilted(0.85, 1)), now=T0, new_id=ids())
+    assert "s1" in state.pool and state.added_since_recluster == 0 and state.waiting_since_recluster == 1
+    assert ProductThemes.from_dict(state.to_dict()).waiting_since_recluster == 1  # survives a restart
+    work = ProductWork.new(product="app", dim=DIM)
+    work.themes = state
+    assert tick_reclusters(work, engine=engine, now=T0, idle=True)
+    tick(work, engine=engine, now=T0, idle=True)
+    assert work.themes.locate("s1") == "old" and not work.themes.unsettled
+    assert not tick_reclusters(work, engine=engine, now=T0, idle=True)  # and then it rests
 
 
 def test_a_pause_or_the_time_trigger_places_every_pool_item_at_once() -> None:

@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 
 from contracts.events import ThemeChanged, ThemeStatus
-from models.themes import ProductThemes, Suggestion, ThemeConfig, ThemeCreated, ThemeEngine, ThemeMerged
+from models.themes import (
+    Member,
+    ProductThemes,
+    Suggestion,
+    SuggestionPlaced,
+    ThemeConfig,
+    ThemeCreated,
+    ThemeEngine,
+    ThemeMerged,
+)
 from models.themes.emerging import emerging_groups, is_emerging
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -216,16 +225,22 @@ def test_emerging_themes_of_two_ideas_stay_apart() -> None:
     assert sorted(t.member_count for t in state.themes.values()) == [2, 2]
 
 
-def test_an_ask_waits_for_its_paraphrase_rather_than_joining_a_theme_it_resembles_less() -> None:
-    # A theme of seven asks near axis 3; two people then ask one other thing in near-identical
-    # words (cosine ~0.97), each at ~0.56 to the theme: they found their own theme.
-    engine = ThemeEngine(CFG)
+def one_theme_of_seven(engine: ThemeEngine) -> tuple[ProductThemes, Ids, str]:
+    """A product whose first re-cluster founded one theme of seven asks near axis 3."""
     state = ProductThemes(product="app", dim=DIM)
     new_id = Ids()
     for i in range(7):
         state, _ = engine.add_suggestion(state, ask(i, reworded(3, i, 0.95)), now=T0, new_id=new_id)
     state, _ = engine.recluster(state, now=T0, new_id=new_id)
     (established,) = state.themes
+    return state, new_id, established
+
+
+def test_an_ask_waits_for_its_paraphrase_rather_than_joining_a_theme_it_resembles_less() -> None:
+    # A theme of seven asks near axis 3; two people then ask one other thing in near-identical
+    # words (cosine ~0.97), each at ~0.56 to the theme: they found their own theme.
+    engine = ThemeEngine(CFG)
+    state, new_id, established = one_theme_of_seven(engine)
     pair = [between(0, 3, 7 + k, cosine_a=0.83) for k in range(2)]
     assert float(pair[0] @ pair[1]) >= CFG.join_threshold
     to_theme = float(pair[0] @ state.themes[established].centroid())
@@ -248,6 +263,37 @@ def test_an_ask_waits_for_its_paraphrase_rather_than_joining_a_theme_it_resemble
     state, _ = hasty.recluster(state, now=T0, new_id=new_id)
     assert len(state.themes) == 1 and next(iter(state.themes.values())).holds("s7")
 
+
+
+def test_an_ask_whose_paraphrase_joins_a_theme_joins_one_too_rather_than_waiting_alone() -> None:
+    # Two asks pooled before a theme near axis 3 was founded (as when a product's first re-cluster
+    # founds its themes): one at 0.90 to the theme, its paraphrase (0.85 to it) at 0.77. The first
+    # joins the theme; the second waited for it to found a theme together, which it no longer can:
+    # it joins its nearest theme in the same re-cluster, not at the next one (which may never come).
+    engine = ThemeEngine(CFG)
+    state, new_id, established = one_theme_of_seven(engine)
+    rng = np.random.default_rng(11)
+    side, other = rng.normal(0, 1, (2, DIM)).astype(np.float32)
+    side[3], other[3] = 0.0, 0.0
+    side /= np.linalg.norm(side)
+    other -= (other @ side) * side
+    other /= np.linalg.norm(other)
+    axis = np.zeros(DIM, dtype=np.float32)
+    axis[3] = 1.0
+    near = (0.9 * axis + float(np.sqrt(1 - 0.81)) * side).astype(np.float32)
+    paraphrase = 0.85 * near + float(np.sqrt(1 - 0.85**2)) * other
+    paraphrase = (paraphrase / np.linalg.norm(paraphrase)).astype(np.float32)
+    centre = state.themes[established].centroid()
+    assert CFG.reassign_threshold <= float(paraphrase @ centre) < float(paraphrase @ near)
+    assert float(near @ centre) > float(paraphrase @ near) >= CFG.join_threshold
+    for i, vector in ((7, paraphrase), (8, near)):
+        member = Member.from_suggestion(ask(i, vector), max_text_chars=CFG.max_text_chars)
+        state.pool[member.suggestion_id] = member
+        state.added_since_recluster += 1
+    state, events = engine.recluster(state, now=T0, new_id=new_id)
+    assert not state.pool
+    assert state.themes[established].holds("s7") and state.themes[established].holds("s8")
+    assert {e.suggestion_id for e in events if isinstance(e, SuggestionPlaced)} == {"s7", "s8"}
 
 def test_asks_in_another_language_found_no_theme_but_join_one_they_come_close_to() -> None:
     # Two Spanish asks at cosine ~0.9 of each other (MiniLM groups such asks by their shared words,
