@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
 import io
 import logging
@@ -22,6 +23,7 @@ from streams.classify import register_classify
 from streams.dialogue import register_dialogue
 from streams.ingest import register_ingest
 from streams.metrics import WorkerMetrics, register_metrics, start_metrics_server
+from streams.step_marker import StepMarker, marker_path
 from streams.supervisor import client_id_of
 from streams.themes import register_themes
 from streams.transport import SCHEME
@@ -79,7 +81,9 @@ def create_app(settings: Settings, metrics: WorkerMetrics | None = None) -> faus
 
 def run_worker(settings: Settings, *, loglevel: str = "info", **worker_options: Any) -> None:
     """Create the topics, then run a faust worker in this process until it is stopped."""
-    metrics = WorkerMetrics()
+    marker = StepMarker(marker_path(settings, os.getpid()))  # for the supervisor (streams/step_marker.py)
+    atexit.register(marker.close)
+    metrics = WorkerMetrics(marker=marker)
     start_metrics_server(
         metrics.registry, host=settings.worker_metrics_host, port=settings.worker_metrics_port
     )

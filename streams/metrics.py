@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from contracts.settings import Settings
 from contracts.topics import WORKER_INPUTS
 from messaging.offsets import has_commit, lag_by_partition
+from streams.step_marker import StepMarker
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +38,15 @@ MODEL_BATCH_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16
 class StepClock:
     """How long the oldest step still running has run: an agent that hands a step (a re-cluster, a
     model batch) to a thread is busy, not stalled, while it waits for it. Read from the metrics
-    server's thread, so the running steps are kept under a lock.
+    server's thread, so the running steps are kept under a lock; ``on_change`` is called after a
+    step begins or ends (outside the lock).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._running: dict[int, float] = {}
         self._next = 0
+        self._on_change = on_change
 
     @contextmanager
     def running(self) -> Iterator[None]:
@@ -51,18 +54,26 @@ class StepClock:
         with self._lock:
             self._next += 1
             token = self._next
-            self._running[token] = time.monotonic()
+            self._running[token] = time.time()
+        if self._on_change is not None:
+            self._on_change()
         try:
             yield
         finally:
             with self._lock:
                 del self._running[token]
+            if self._on_change is not None:
+                self._on_change()
+
+    def oldest(self) -> float | None:
+        """The wall-clock start of the oldest running step (None when none runs)."""
+        with self._lock:
+            return min(self._running.values(), default=None)
 
     def seconds(self) -> float:
         """Seconds the oldest running step has run (0 when none runs)."""
-        with self._lock:
-            oldest = min(self._running.values(), default=None)
-        return 0.0 if oldest is None else time.monotonic() - oldest
+        oldest = self.oldest()
+        return 0.0 if oldest is None else max(0.0, time.time() - oldest)
 
 
 class WorkerMetrics:
@@ -85,8 +96,12 @@ class WorkerMetrics:
       when none is (its inputs wait meanwhile: the supervisor does not take that for a stall).
     """
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, marker: StepMarker | None = None
+    ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
+        self.marker = marker
+        self._marker_lock = threading.Lock()
         self.messages_in = Counter(
             "youasked_messages_in", "Records the worker's streams took in.", ["topic"], registry=self.registry
         )
@@ -136,10 +151,17 @@ class WorkerMetrics:
         )
 
     def steps(self, stage: str) -> StepClock:
-        """The :class:`StepClock` of ``stage`` (made on first use); the gauge reports the oldest
-        step running in any stage.
+        """The :class:`StepClock` of ``stage`` (made on first use); the gauge and the step marker
+        (:mod:`streams.step_marker`, for the supervisor) give the oldest step running in any stage.
         """
-        return self._steps.setdefault(stage, StepClock())
+        return self._steps.setdefault(stage, StepClock(on_change=self._mark))
+
+    def _mark(self) -> None:
+        if self.marker is None:
+            return
+        with self._marker_lock:
+            starts = [start for clock in list(self._steps.values()) if (start := clock.oldest()) is not None]
+            self.marker.write(min(starts, default=0.0))
 
     def set_lag(self, lag: Mapping[tuple[str, int], int]) -> None:
         """Replace the lag gauge's series with ``lag`` (``{(topic, partition): records}``);

@@ -18,9 +18,10 @@ restart would begin the replay again.
 
 Likewise, the themes stage runs a step in a thread, and a re-cluster of a large product (or the
 first UMAP of a process, which compiles) can take longer than ``stall_s`` while input waits
-behind it. The child says how long its oldest running step has run
-(``youasked_step_running_seconds``); that time does not count towards a stall, up to
-``step_timeout_s`` per step. Before, four workers sharing two cores were each restarted once in
+behind it. The child keeps the start of its oldest running step in a file the supervisor reads
+without asking it (:mod:`streams.step_marker`; a process compiling on a starved machine may not
+answer a scrape in time); that time does not count towards a stall, up to ``step_timeout_s`` per
+step. Before, four workers sharing two cores were each restarted once in
 the middle of a busy stream, their first re-clusters cut short and started over.
 """
 
@@ -42,6 +43,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from contracts.settings import Settings
 from contracts.topics import WORKER_INPUTS
 from messaging.lag import read_lag
+from streams.step_marker import marker_path, step_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +134,11 @@ def _recovering(settings: Settings, pid: int) -> bool:
 
 
 def _step_seconds(settings: Settings, pid: int) -> float:
-    """How long the oldest step the worker process ``pid`` handed to a thread has been running
-    (``youasked_step_running_seconds``); 0 when none runs, or it cannot be asked.
+    """How long the oldest step the worker process ``pid`` handed to a thread has been running,
+    from the file it keeps for that (:mod:`streams.step_marker`: read without asking the worker,
+    which a long step on a starved machine may keep from answering); 0 when none runs.
     """
-    return _gauges(settings, pid).get("youasked_step_running_seconds", 0.0)
+    return step_seconds(marker_path(settings, pid))
 
 
 class StepSpans:
@@ -270,6 +273,7 @@ def supervise(
                 _kill(child)
                 break
         else:
+            marker_path(settings, child.pid).unlink(missing_ok=True)  # a crash leaves it behind
             code = int(child.returncode or 0)
             if stopping or code == 0:
                 return code
@@ -282,6 +286,7 @@ def supervise(
             logger.warning("worker %d exited with %d after %.0f s: restarting", child.pid, code, lived)
             time.sleep(min(2.0 * quick_crashes, 10.0))
             continue
+        marker_path(settings, child.pid).unlink(missing_ok=True)  # killed: it wrote its last
         if stopping:
             return 0
 

@@ -12,6 +12,7 @@ from kafka import KafkaAdminClient
 from contracts.topics import COMMENTS, WORKER_INPUTS
 from messaging.admin import ensure_topics
 from streams import supervisor
+from streams.step_marker import marker_path
 from tests.kafka_support import WorkerProcess, isolated_settings
 
 pytestmark = pytest.mark.integration
@@ -43,10 +44,12 @@ def test_the_supervisor_sees_which_partitions_its_worker_holds(kafka_bootstrap: 
         while (recovering := supervisor._recovering(settings, child)) and time.monotonic() < settled:
             time.sleep(1)
         served = worker.metrics()
+        marked = marker_path(settings, child).exists()  # the file the supervisor reads its steps from
     finally:
         worker.stop()
     assert ("youasked_tables_recovering", frozenset({("pid", str(child))})) in served, served
     assert ("youasked_step_running_seconds", frozenset({("pid", str(child))})) in served, served
+    assert marked
     assert not recovering
     assert re.fullmatch(r"youasked-worker-\d+", member), (member, worker.log_tail())
     assert owned is not None

@@ -203,17 +203,26 @@ def test_input_waiting_behind_a_long_step_is_not_a_stall_but_a_step_past_its_tim
 
 
 def test_the_worker_says_how_long_its_running_step_has_run(tmp_path: Path) -> None:
-    from streams.metrics import WorkerMetrics, start_metrics_server
+    # in a file the supervisor reads without asking the worker, and on its metrics endpoint
+    from streams.metrics import WorkerMetrics
+    from streams.step_marker import StepMarker, marker_path
 
-    metrics = WorkerMetrics()
-    port = start_metrics_server(metrics.registry, host="127.0.0.1", port=free_port())
-    assert port is not None
-    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path, worker_metrics_port=port)
-    me = os.getpid()
-    assert supervisor._step_seconds(settings, me) == 0.0
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", state_dir=tmp_path)
+    child = 4242
+    marker = StepMarker(marker_path(settings, child))
+    metrics = WorkerMetrics(marker=marker)
+    gauge = ("youasked_step_running_seconds", {"pid": str(os.getpid())})
+    assert supervisor._step_seconds(settings, child) == 0.0
     with metrics.steps("themes").running():
         time.sleep(0.3)
         with metrics.steps("classify").running():  # the oldest running step counts
-            assert supervisor._step_seconds(settings, me) >= 0.3
-        assert supervisor._step_seconds(settings, me + 1) == 0.0  # another process's series
-    assert supervisor._step_seconds(settings, me) == 0.0
+            time.sleep(0.1)
+            assert supervisor._step_seconds(settings, child) >= 0.4
+        assert supervisor._step_seconds(settings, child) >= 0.4
+        assert (metrics.registry.get_sample_value(*gauge) or 0.0) >= 0.4
+        assert supervisor._step_seconds(settings, child + 1) == 0.0  # another process's marker
+    assert supervisor._step_seconds(settings, child) == 0.0
+    assert metrics.registry.get_sample_value(*gauge) == 0.0
+    marker.close()
+    assert not marker_path(settings, child).exists()
+    assert supervisor._step_seconds(settings, child) == 0.0
