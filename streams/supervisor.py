@@ -21,8 +21,8 @@ first UMAP of a process, which compiles) can take longer than ``stall_s`` while 
 behind it. The child keeps the start of its oldest running step in a file the supervisor reads
 without asking it (:mod:`streams.step_marker`; a process compiling on a starved machine may not
 answer a scrape in time); that time does not count towards a stall, up to ``step_timeout_s`` per
-step. Before, four workers sharing two cores were each restarted once in
-the middle of a busy stream, their first re-clusters cut short and started over.
+step. Before, four workers sharing two cores were each restarted once in the middle of a busy
+stream, their re-clusters cut short and started over.
 """
 
 from __future__ import annotations
@@ -103,34 +103,26 @@ def _assignment(settings: Settings, client_id: str) -> set[tuple[str, int]] | No
         admin.close()
 
 
-def _gauges(settings: Settings, pid: int) -> dict[str, float]:
-    """The gauges the worker process ``pid`` serves on its metrics endpoint
-    (``worker_metrics_port``) for itself, by name; empty when it cannot be asked.
+def _recovering(settings: Settings, pid: int) -> bool:
+    """True when the worker process ``pid`` says on its metrics endpoint (``worker_metrics_port``)
+    that it is rebuilding its tables; False when it says not, or cannot be asked.
     """
     if settings.worker_metrics_port == 0:
-        return {}
+        return False
     host = settings.worker_metrics_host
     host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 (compared, not bound)
     url = f"http://{host}:{settings.worker_metrics_port}/metrics"
     try:
         with urllib.request.urlopen(url, timeout=3) as response:
             text = response.read().decode("utf-8", "replace")
-        return {
-            family.name: sample.value
+        return any(
+            sample.labels.get("pid") == str(pid) and sample.value >= 1
             for family in text_string_to_metric_families(text)
-            if family.type == "gauge"
+            if family.name == "youasked_tables_recovering"
             for sample in family.samples
-            if sample.labels.get("pid") == str(pid)
-        }
+        )
     except (OSError, ValueError):
-        return {}
-
-
-def _recovering(settings: Settings, pid: int) -> bool:
-    """True when the worker process ``pid`` says on its metrics endpoint that it is rebuilding its
-    tables; False when it says not, or cannot be asked.
-    """
-    return _gauges(settings, pid).get("youasked_tables_recovering", 0.0) >= 1
+        return False
 
 
 def _step_seconds(settings: Settings, pid: int) -> float:
@@ -143,7 +135,7 @@ def _step_seconds(settings: Settings, pid: int) -> float:
 
 class StepSpans:
     """The spans of time the worker was seen running a step in a thread (a re-cluster, a model
-    batch), from what its metrics say at each poll: a step running for ``step_s`` at ``now``
+    batch), from its step marker at each poll: a step running for ``step_s`` at ``now``
     covers ``[now - step_s, now]``. A step is trusted for ``step_timeout_s`` at most: beyond that
     it is a hang, not work.
     """
@@ -167,9 +159,6 @@ class StepSpans:
     def covered(self, since: float, now: float) -> float:
         """Seconds of ``[since, now]`` the worker spent running steps."""
         return sum(max(0.0, min(b, now) - max(a, since)) for a, b in self.spans)
-
-    def clear(self) -> None:
-        self.spans.clear()
 
 
 def stalled(

@@ -104,11 +104,7 @@ class EffectSink:
             assert item.partition is not None  # a record published once goes to its input's partition
             ledger = self.ledgers[item.topic.name]
             if await send_once(
-                topic,
-                key=item.key,
-                value=value,
-                partition=item.partition,
-                ledger=ledger,
+                topic, key=item.key, value=value, partition=item.partition, ledger=ledger,
                 ledger_key=item.ledger_key,
             ):
                 if item.log:
