@@ -2,11 +2,11 @@
 keep apart.
 
 The engine merges two themes by itself only on strong evidence: their centres at
-``merge_similarity`` (0.80, each would join the other online), or a re-cluster finding most of one
+``merge_similarity`` (0.85, closer than an ask to its own centre), or a re-cluster finding most of one
 theme's members in the other's cluster, or an emerging theme whose every member passes the
 founding test with its neighbour. Below that it keeps them apart, precision first: a wrong merge
 puts asks of two ideas under one title and one closure. Two themes of one idea worded differently
-("battery saver mode", "low power tracking mode") often sit between, their centres at 0.60-0.80.
+("battery saver mode", "low power tracking mode") often sit between, their centres at 0.60-0.85.
 
 A centre cosine alone does not find them: neighbouring ideas of one domain sit as close. On the
 intent sets (``benchmarks/theme_pairs.py``, 5 shuffled orders) 8% (banking77 test) and 17% (hwu64

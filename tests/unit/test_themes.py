@@ -337,8 +337,8 @@ def test_default_thresholds_are_derived_not_tuned() -> None:
     cfg = ThemeConfig()
     # The first re-cluster waits for the rows PCA needs to keep every dimension (20 per dimension).
     assert cfg.recluster_min_new == 20 * cfg.pca_dims
-    # Theme centres close enough that one would join the other online are one theme.
-    assert cfg.merge_similarity == cfg.join_threshold
+    # Two centres of one idea sit closer than an ask to its centre: themes merge above the join level.
+    assert cfg.join_threshold < cfg.merge_similarity < 0.90
     assert cfg.reassign_threshold < cfg.join_threshold
     # HDBSCAN's density estimate is one neighbour less conservative than a theme's founding size.
     assert cfg.min_samples == cfg.min_cluster_size - 1
