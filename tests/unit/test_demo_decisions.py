@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from youasked.demo.decisions import ASKS_FOR_RELEASE, PLAN, plan, shipped_by
+from youasked.demo.decisions import ASKS_FOR_RELEASE, PLAN, plan, released_in, shipped_by
 
 
 def test_a_theme_is_shipped_whenever_there_is_one() -> None:
@@ -30,3 +30,18 @@ def test_the_release_ships_the_closest_undecided_theme_that_asks_for_it_alone() 
     assert chosen is not None and chosen["theme_id"] == "closest"  # "mixed" is not merged into it
     assert shipped_by([hit("far", ASKS_FOR_RELEASE - 0.01)]) is None
     assert shipped_by([]) is None
+
+
+def closure_row(key: str) -> dict[str, Any]:
+    """One row of ``GET /closures``, with the field the check reads."""
+    return {"theme_id": key.split(":")[1], "event": {"closure_key": key}}
+
+
+def test_a_release_an_earlier_run_shipped_is_not_shipped_again() -> None:
+    rows = [closure_row("closure:t-old:2.3"), closure_row("closure:t-live:2.4:+a1b2"),
+            closure_row("closure:t-live:2.4"), {"theme_id": "t-x", "event": {}}]
+    assert released_in(rows, "2.4") == "t-live"
+    assert released_in(rows, "2.3") == "t-old"
+    assert released_in(rows, "2.5") is None
+    assert released_in([closure_row("closure:t-none:none")], "2.4") is None
+    assert released_in([], "2.4") is None

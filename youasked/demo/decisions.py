@@ -7,7 +7,8 @@ release whose note says what changed (:data:`DEMO_RELEASE`): they search the the
 (``GET /themes/search``), name the closest (:func:`shipped_by`) and ship it with the note, so the
 closure judges each ask against what shipped. Then they plan the top remaining theme and start
 the next (with no theme asking for the release, the third theme in score order ships in it
-instead, or with fewer themes the first: the loop closes even on a small replay), print who the
+instead, or with fewer themes the first: the loop closes even on a small replay; a release an
+earlier run shipped is not shipped again, and only the plans are made), print who the
 closure thanked, held and left out, and publish the month's update. Everything goes through the
 same routes and commands a real product manager uses.
 """
@@ -92,10 +93,19 @@ def decide(base: str, key: str, *, product: str, timeout: float = 120.0) -> Deci
 
         for theme, size in zip(found, SIZES, strict=False):
             command(f"/themes/{theme['theme_id']}/cost", {"cost": {"size": size}})
+        closures = client.get("/closures", params={"product": product})
+        earlier = released_in(closures.json() if closures.status_code == 200 else [], DEMO_RELEASE["version"])
         note = DEMO_RELEASE["note"].splitlines()[0]
         hits = client.get("/themes/search", params={"q": note, "product": product, "limit": 10})
         target = shipped_by(hits.json()["items"] if hits.status_code == 200 else [])
-        if target is None:  # nothing asks for the release: the third theme ships in it, unnamed
+        if earlier is not None:  # a release ships once: an earlier run's closure stands
+            done.lines.append(
+                f"release {DEMO_RELEASE['version']} was shipped by an earlier run ({earlier}); "
+                "`make clean` starts over"
+            )
+            for theme, status in zip(found, ("planned", "in_progress"), strict=False):
+                set_status(theme, status, theme.get("title") or theme["label"])
+        elif target is None:  # nothing asks for the release: the third theme ships in it, unnamed
             release = {name: value for name, value in DEMO_RELEASE.items() if name != "note"}
             for theme, status in zip(found, plan(len(found)), strict=False):
                 if status == "shipped":
@@ -129,6 +139,18 @@ def shipped_by(hits: list[dict[str, Any]]) -> dict[str, Any] | None:
         and not hit.get("merged_into")
     ]
     return max(asking, key=lambda hit: hit["similarity"]) if asking else None
+
+
+def released_in(closures: list[dict[str, Any]], version: str) -> str | None:
+    """The theme an earlier closure of release ``version`` closed, from ``GET /closures`` rows
+    (closure keys ``closure:<theme>:<version>``, a follow-up's with ``:+<person>`` after them), or
+    None when that release has not shipped.
+    """
+    for row in closures:
+        parts = str(row.get("event", {}).get("closure_key", "")).split(":")
+        if len(parts) >= 3 and parts[0] == "closure" and parts[1] and parts[2] == version:
+            return parts[1]
+    return None
 
 
 def closure_lines(client: httpx.Client, *, product: str, theme_id: str, timeout: float) -> list[str]:
