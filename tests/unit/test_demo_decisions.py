@@ -32,16 +32,17 @@ def test_the_release_ships_the_closest_undecided_theme_that_asks_for_it_alone() 
     assert shipped_by([]) is None
 
 
-def closure_row(key: str) -> dict[str, Any]:
-    """One row of ``GET /closures``, with the field the check reads."""
-    return {"theme_id": key.split(":")[1], "event": {"closure_key": key}}
+def closure_row(theme_id: str, version: str | None, outcome: str = "shipped") -> dict[str, Any]:
+    """One row of ``GET /closures``, with the fields the check reads."""
+    release = None if version is None else {"name": "Trailmate", "version": version}
+    return {"theme_id": theme_id, "outcome": outcome, "event": {"release": release}}
 
 
 def test_a_release_an_earlier_run_shipped_is_not_shipped_again() -> None:
-    rows = [closure_row("closure:t-old:2.3"), closure_row("closure:t-live:2.4:+a1b2"),
-            closure_row("closure:t-live:2.4"), {"theme_id": "t-x", "event": {}}]
+    rows = [closure_row("t-old", "2.3"), closure_row("t-live", "2.4"), {"theme_id": "t-x", "event": {}}]
     assert released_in(rows, "2.4") == "t-live"
     assert released_in(rows, "2.3") == "t-old"
     assert released_in(rows, "2.5") is None
-    assert released_in([closure_row("closure:t-none:none")], "2.4") is None
+    assert released_in([closure_row("t-none", None)], "2.4") is None
+    assert released_in([closure_row("t-declined", "2.4", outcome="declined")], "2.4") is None
     assert released_in([], "2.4") is None

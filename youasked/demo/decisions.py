@@ -95,9 +95,6 @@ def decide(base: str, key: str, *, product: str, timeout: float = 120.0) -> Deci
             command(f"/themes/{theme['theme_id']}/cost", {"cost": {"size": size}})
         closures = client.get("/closures", params={"product": product})
         earlier = released_in(closures.json() if closures.status_code == 200 else [], DEMO_RELEASE["version"])
-        note = DEMO_RELEASE["note"].splitlines()[0]
-        hits = client.get("/themes/search", params={"q": note, "product": product, "limit": 10})
-        target = shipped_by(hits.json()["items"] if hits.status_code == 200 else [])
         if earlier is not None:  # a release ships once: an earlier run's closure stands
             done.lines.append(
                 f"release {DEMO_RELEASE['version']} was shipped by an earlier run ({earlier}); "
@@ -105,7 +102,11 @@ def decide(base: str, key: str, *, product: str, timeout: float = 120.0) -> Deci
             )
             for theme, status in zip(found, ("planned", "in_progress"), strict=False):
                 set_status(theme, status, theme.get("title") or theme["label"])
-        elif target is None:  # nothing asks for the release: the third theme ships in it, unnamed
+            return done
+        note = DEMO_RELEASE["note"].splitlines()[0]
+        hits = client.get("/themes/search", params={"q": note, "product": product, "limit": 10})
+        target = shipped_by(hits.json()["items"] if hits.status_code == 200 else [])
+        if target is None:  # nothing asks for the release: the third theme ships in it, unnamed
             release = {name: value for name, value in DEMO_RELEASE.items() if name != "note"}
             for theme, status in zip(found, plan(len(found)), strict=False):
                 if status == "shipped":
@@ -142,14 +143,13 @@ def shipped_by(hits: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def released_in(closures: list[dict[str, Any]], version: str) -> str | None:
-    """The theme an earlier closure of release ``version`` closed, from ``GET /closures`` rows
-    (closure keys ``closure:<theme>:<version>``, a follow-up's with ``:+<person>`` after them), or
-    None when that release has not shipped.
+    """The theme an earlier closure shipped in release ``version``, from ``GET /closures`` rows (their
+    outcome, theme and the event's release), or None when that release has not shipped.
     """
     for row in closures:
-        parts = str(row.get("event", {}).get("closure_key", "")).split(":")
-        if len(parts) >= 3 and parts[0] == "closure" and parts[1] and parts[2] == version:
-            return parts[1]
+        release = (row.get("event") or {}).get("release") or {}
+        if row.get("outcome") == "shipped" and release.get("version") == version and row.get("theme_id"):
+            return str(row["theme_id"])
     return None
 
 
