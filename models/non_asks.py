@@ -203,6 +203,16 @@ _SERVICE = re.compile(
             r"\b(?:call|dm|pm|email|e-mail|text|contact)\s+me\b|\bdirect\s+message\s+me\b",
             r"\b(?:please|pls|plz)\s+help\s*(?:me|us)?\W*$",
             r"^\W*help\s+(?:(?:me|us)\s+)?(?:please|pls|plz)\W*$",
+            # the writer's side of a support exchange: "Please advise", "I could really use some help",
+            # "still waiting for a reply", "DM sent", "Sent you a DM"
+            r"\b(?:please|pls|plz|kindly)\s+advi[sc]e\b",
+            r"\b(?:could|can)\s+(?:really\s+)?use\s+(?:some|a\s+little|your)\s+help\b",
+            r"\bwaiting\s+(?:for|on)\s+(?:(?:a|an|your|the|any|my)\s+)?(?:reply|response|answer|call\s*back)\b",
+            r"\b(?:dm|pm)\s+sent\b|\b(?:dm|pm)['’]?d\s+(?:you|u)\b"
+            r"|\bsent\s+(?:you\s+|u\s+)?(?:a|an)\s+(?:dm|pm|direct\s+message)\b",
+            # a courtesy and nothing else: "Pls & ty", "please and thank you", "Thanks in advance"
+            r"^\W*(?:(?:please|pls|plz)\W*(?:(?:&|and|n)\W*)?)?(?:thanks|thank\s+(?:you|u)|tq|ty|thx|tia)"
+            r"(?:\s+in\s+advance)?\W*$",
         )
     ),
     re.IGNORECASE,
@@ -213,14 +223,15 @@ _NAMES_A_CHANGE = re.compile(
     + (
     r"|\b(?:option|options|feature|features|ability|setting|settings|button|mode|support\s+for|add|adding|"
     r"allow|should|would\s+be|could\s+be|let\s+(?:me|us|users|people)\s+(?!know\b)\w+|instead|able\s+to|"
-    r"way\s+to|wish|improve|version|update|scan|qr|automatically|without|with\s+out|when|whenever|why|"
-    r"cannot|no\s+need)\b"),
+    r"way\s+to|wish|improve|version|update|scan|qr|automatically|when|whenever|why|cannot|no\s+need|"
+    # "without" names a change ("add X without Y"), but not in "refund me without delay"
+    r"(?:without|with\s+out)(?!\s+(?:any\s+)?(?:further\s+)?delay\b))\b"),
     re.IGNORECASE,
 )
 
 
 _INSTRUCTION = re.compile(
-    r"^\W*(?:(?:please|pls|plz|kindly|so|then|now|also|just|first|and)\W+){0,2}(?:"
+    r"^\W*(?:(?:please|pls|plz|kindly|so|then|now|also|just|first|and|ok|okay|well)\W+){0,2}(?:"
     r"make\s+sure\s+(?:that\s+)?(?:you|your|to\b|both|all\s+of\s+your)"
     r"|see\s+(?:the\s+attached|attached|this\s+article|this\s+link|here|below|above)"
     r"|provide\s+(?:the|us\s+with|your|more\s+(?:info|information|details))"
@@ -234,7 +245,8 @@ _INSTRUCTION = re.compile(
     # an exhortation or a turn of speech: "Let's be honest", "Let's say I tap ...", "Let me tell you"
     r"|let['’]?s\b(?!\s+(?:us|make|add|have|get|bring|change|put|allow|enable|give|create|remove|move|"
     r"switch|turn|keep|hope\s+(?:they|you|the\s+(?:devs?|developers?|team))\s+(?:add|fix|bring|make))\b)"
-    r"|let\s+alone\b|let\s+me\s+(?:tell|say|preface|first|start|explain|be\s+(?:honest|clear|frank)|"
+    r"|let\s+alone\b|let\s+me\s+(?:tell|say|preface|first|start|explain|be\s+(?:honest|clear|frank)|think|guess|"
+    r"get\s+this\s+straight|"
     r"just\s+say|put\s+it\s+this\s+way)\b)",
     re.IGNORECASE,
 )

@@ -103,6 +103,17 @@ SERVICE_REQUESTS = [
     "Plz needs code",
     "Need invite code",
     "Unfortunately the word Redeem now appears and it needs an invitation code.",
+    # the writer's side of a support exchange, and a courtesy alone
+    "Please advise.",
+    "my booking was moved twice, pls advise on this",
+    "I could really use some help with my account this week",
+    "Put in a ticket and still waiting for a reply!",
+    "DM sent!",
+    "Just sent you a DM with the order number",
+    "Pls & ty",
+    "Please and thank you!",
+    "Thanks in advance",
+    "Please refund the ticket without delay",
 ]
 
 ASKS_ABOUT_CODES_AND_HELP = [
@@ -116,6 +127,9 @@ ASKS_ABOUT_CODES_AND_HELP = [
     "Need code signing for my builds",
     "Need promo codes for my testers to share",
     "QR code",
+    "Please add a way to reply without leaving the chat",
+    "Let me DM other hikers from the app",
+    "Please add a thank-you button to trail reports",
 ]
 
 
@@ -146,6 +160,9 @@ INSTRUCTIONS = [
     "Let me tell you one thing;",
     "Let's go hiking this weekend!!",
     "Let alone the ones that sync with a watch.",
+    "Ok. Let me think about it.",
+    "Let me guess, the update wiped my tracks again.",
+    "Let me get this straight: the refund takes ten days.",
 ]
 ASKS_WITH_THE_WORDS_OF_INSTRUCTIONS = [
     "Please make sure you add a dark mode in the next update",
