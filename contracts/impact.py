@@ -29,14 +29,19 @@ a shorter span would give many themes a rate of zero by chance."""
 
 class PraiseDetected(Event):
     """A comment judged praise: not an ask, and positive (a store rating of 4 or 5, or, without a
-    rating, words of praise and none of complaint). ``embedding`` is the unit vector of its
-    opening words (the first 48) from ``embedding_model``; ``comment`` is the accepted comment.
+    rating, words of praise and none of complaint); ``comment`` is the accepted comment.
+
+    ``embedding`` (optional) is the unit vector of its opening words (the first 48) from
+    ``embedding_model``. Since version 2 the classify stage sends none: only praise written in the
+    12 weeks after a product shipped something, by someone who did not ask for it, needs a vector
+    (the theme's neighbourhood), and the themes stage embeds those few itself. A producer may still
+    send one; version 1 records, which always carried one, are read as before.
     """
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     comment: CommentAccepted
-    embedding: list[float] = Field(min_length=1, max_length=4096)
-    embedding_model: str
+    embedding: list[float] | None = Field(default=None, min_length=1, max_length=4096)
+    embedding_model: str | None = None
     detected_at: AwareDatetime
 
 

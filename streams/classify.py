@@ -11,9 +11,11 @@ thread, and writes
   keyed by product (at least once: consumers de-duplicate on ``suggestion_id``,
   ``platform:comment_id#n``),
 * one :class:`~contracts.impact.PraiseDetected` per comment judged praise
-  (:func:`models.impact.judged_praise`), with the embedding of its text, to ``feedback.praise``
-  keyed by product (at least once: the themes agent de-duplicates on the comment key), so that
-  the impact of what shipped meets its themes in their partition.
+  (:func:`models.impact.judged_praise`) to ``feedback.praise`` keyed by product (at least once:
+  the themes agent de-duplicates on the comment key), so that the impact of what shipped meets
+  its themes in their partition. Praise is not embedded here: the themes agent embeds the few
+  that need a vector (written after something of the product shipped, by someone who did not ask
+  for it), where the product's closures are known.
 
 The suggestion is written and acknowledged before the classification, so a crash between
 the two repeats the suggestion (harmless) and never loses it; a batch's offsets are
@@ -57,7 +59,7 @@ from contracts.events import (
 from contracts.impact import PraiseDetected
 from contracts.settings import Settings
 from contracts.topics import COMMENTS_ACCEPTED, COMMENTS_CLASSIFIED, PRAISE, SUGGESTIONS
-from models.impact import judged_praise, praise_text
+from models.impact import judged_praise
 from models.ingest import author_key
 from models.judge import BRAND_REPLY, JudgeInput, Judgement, SuggestionJudge
 from models.moderation import RateLimitState
@@ -96,14 +98,14 @@ def register_classify(
         ledger.forget()
         stage.forget()
 
-    def judge_batch(batch: list[tuple[Any, CommentAccepted]]) -> tuple[list[Judgement], Any, dict[int, Any]]:
+    def judge_batch(batch: list[tuple[Any, CommentAccepted]]) -> tuple[list[Judgement], Any, list[int]]:
         """Run in the model thread (one thread: batches run in order and own the rate-limit state).
-        Returns the judgements, the asks' vectors and the vector of each praise comment by index.
+        Returns the judgements, the asks' vectors and the indices of the praise comments.
         """
         customers = [c for _, c in batch if c.speaker is not Speaker.BRAND]
         inputs = [JudgeInput(c.text, author_key(c), c.created_at, c.product, c.rating) for c in customers]
         if not inputs:  # brand replies only: nothing to judge, nothing embedded
-            return [BRAND_REPLY] * len(batch), [], {}
+            return [BRAND_REPLY] * len(batch), [], []
         with metrics.model_batch_seconds.time():
             holder["rate"], judged, vectors = judge.judge(inputs, holder["rate"])
             answers = iter(judged)
@@ -112,24 +114,22 @@ def register_classify(
                 index for index, ((_, comment), judgement) in enumerate(zip(batch, judgements, strict=True))
                 if judged_praise(comment, verdict=judgement.verdict, reason=judgement.reason)
             ]
-            texts = [praise_text(batch[i][1]) for i in praised]
-            praise_vectors: Any = judge.embedder.embed(texts) if praised else []
         metrics.model_texts.inc(len(inputs))
-        return judgements, vectors, dict(zip(praised, praise_vectors, strict=True))
+        return judgements, vectors, praised
 
     async def emit(
         batch: list[tuple[Any, CommentAccepted]], judgements: list[Judgement], vectors: Any,
-        praise_vectors: dict[int, Any],
+        praised: list[int],
     ) -> None:
         """Send a batch's suggestions and praise, then its classifications; return when the broker
         has them all.
         """
         now = datetime.now(UTC)
         pending = []
-        for index, vector in praise_vectors.items():
+        for index in praised:
             comment = batch[index][1]
-            praised = praise_detected(comment, vector, model=settings.embedding_model_name, now=now)
-            sent = await praise.send(key=comment.product.encode(), value=event_json(praised), force=True)
+            event = PraiseDetected(comment=comment, detected_at=now)
+            sent = await praise.send(key=comment.product.encode(), value=event_json(event), force=True)
             pending.append(sent)
         row = 0
         for (_, comment), judgement in zip(batch, judgements, strict=True):
@@ -167,8 +167,8 @@ def register_classify(
         """Judge ``todo`` and send its outputs; the classified keys go into the ledger."""
         loop = asyncio.get_running_loop()
         with metrics.steps("classify").running():  # the model's batch runs in a thread: busy, not stalled
-            judgements, vectors, praise_vectors = await loop.run_in_executor(executor, judge_batch, todo)
-        await emit(todo, judgements, vectors, praise_vectors)
+            judgements, vectors, praised = await loop.run_in_executor(executor, judge_batch, todo)
+        await emit(todo, judgements, vectors, praised)
         for message, comment in todo:
             await ledger.add(message.partition, comment.key)
 
@@ -225,16 +225,6 @@ def suggestions_detected(
         )
         for ordinal, (ask, vector) in enumerate(zip(judgement.asks, vectors, strict=True), start=1)
     ]
-
-
-def praise_detected(comment: CommentAccepted, vector: Any, *, model: str, now: datetime) -> PraiseDetected:
-    """A praise comment with its embedding (sent with 6 decimals)."""
-    return PraiseDetected(
-        comment=comment,
-        embedding=[round(float(x), 6) for x in vector],
-        embedding_model=model,
-        detected_at=now,
-    )
 
 
 def comment_classified(

@@ -158,7 +158,7 @@ def register_themes(
         topic=settings.topic_name(CLOSURE_IMPACT),
         entry_of=ledger_entry,
     )
-    impact = ImpactService()
+    impact = ImpactService(embedder=embedder)
     engine = ThemeEngine(
         ThemeConfig(recluster_interval=timedelta(seconds=settings.theme_recluster_interval_s))
     )

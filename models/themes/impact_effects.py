@@ -42,12 +42,13 @@ from contracts.impact import WEEKS_BEFORE, ClosureImpact, PraiseDetected
 from contracts.lifecycle import ClosureEvent, CommandKind, CommandOutcome, ThemeCommand, hash_author
 from contracts.topics import CLOSURE_IMPACT, CLOSURES, THEME_OUTCOMES
 from models.closure_selection import ThemeSpread
-from models.embedding import l2_normalize
+from models.embedding import Embedder, l2_normalize
 from models.impact import (
     WEEK,
     Ask,
     Praise,
     in_neighbourhood,
+    praise_text,
     week_after,
     week_bounds,
     week_figures,
@@ -72,8 +73,13 @@ class ImpactService:
 
     Each method returns the :class:`Effects` to apply after (or, for a command, within) the
     themes service's own; ``partition`` is the input record's partition, where the records
-    published once go.
+    published once go. ``embedder`` (the pipeline's model, shared with the classify stage) embeds
+    a praise comment that comes without a vector when the neighbourhood test needs one; without
+    it such praise follows a closure only when its author asked.
     """
+
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self.embedder = embedder
 
     def after_command(
         self, tables: ThemeTables, record: RawRecord, effects: Effects, *, partition: int, now: datetime
@@ -160,7 +166,7 @@ class ImpactService:
         if erased is not None and comment.created_at <= _at(erased):
             return Effects(passed_over=f"praise {comment.key} of an erased author passed over")
         state = _copy(stored)
-        vector = np.asarray(praise.embedding, dtype=np.float64)
+        vector = None if praise.embedding is None else np.asarray(praise.embedding, dtype=np.float64)
         dirty: set[str] = set()
         kept = False
         for closure_id, closure in state["closures"].items():
@@ -168,8 +174,13 @@ class ImpactService:
             if week_after(comment.created_at, cutoff) is None or comment.key in closure["praise"]:
                 continue
             asker = person in closure["askers"]
-            if not asker and not in_neighbourhood(_cosine(vector, closure["centre"]), closure["threshold"]):
-                continue
+            if not asker:
+                if vector is None:  # embedded here, once, only when the neighbourhood decides
+                    vector = self._praise_vector(praise)
+                if vector is None or not in_neighbourhood(
+                    _cosine(vector, closure["centre"]), closure["threshold"]
+                ):
+                    continue
             if len(closure["praise"]) >= MAX_PRAISE:
                 continue
             closure["praise"][comment.key] = {
@@ -182,6 +193,14 @@ class ImpactService:
         return Effects(self._evaluate(
             tables, comment.product, state, {}, dirty=dirty, partition=partition, now=now, force_write=kept
         ))
+
+    def _praise_vector(self, praise: PraiseDetected) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+        """The vector of a praise comment's opening words (:func:`models.impact.praise_text`), as
+        the classify stage embedded them before version 2 of the event; None without a model.
+        """
+        if self.embedder is None:
+            return None
+        return np.asarray(self.embedder.embed([praise_text(praise.comment)])[0], dtype=np.float64)
 
     def _register(
         self,

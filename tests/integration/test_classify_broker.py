@@ -126,8 +126,9 @@ def test_every_accepted_comment_is_classified_once_and_suggestions_carry_embeddi
         assert record.key == b"trailmate"
         assert len(item.embedding) == 384
         assert abs(sum(x * x for x in item.embedding) - 1.0) < 1e-3
-    # praise (not an ask, words of praise and none of complaint) goes on, keyed by product, embedded
+    # praise (not an ask, words of praise and none of complaint) goes on, keyed by product, not
+    # embedded here: the themes stage embeds the few that need it (models/themes/impact_effects.py)
     praised = [PraiseDetected.model_validate_json(r.value) for r in praise]
     assert sorted(p.comment.comment_id for p in praised) == ["praise-1", "remark-5"]
     assert {r.key for r in praise} == {b"trailmate"}
-    assert len(praised[0].embedding) == 384 and abs(sum(x * x for x in praised[0].embedding) - 1.0) < 1e-3
+    assert all(p.schema_version == 2 and p.embedding is None for p in praised)

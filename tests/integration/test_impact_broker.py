@@ -115,6 +115,12 @@ def test_a_closure_whose_asking_stops_after_shipping(kafka_bootstrap: str, tmp_p
             (b"trailmate", b"{not json"),
             (b"someone-else", event_json(praise(203, "user6", CUTOFF + timedelta(days=4), vector(0)))),
             (b"trailmate", event_json(praise(204, "stranger2", CUTOFF + timedelta(days=4), [1.0, 0.0]))),
+            # as the classify stage sends praise: no vector; the themes stage embeds it with the
+            # worker's model, and its words are nowhere near the hand-made theme: not kept
+            (b"trailmate", event_json(PraiseDetected(
+                comment=comment(205, "stranger3", CUTOFF + timedelta(days=10), "it works now, thanks"),
+                detected_at=CUTOFF + timedelta(days=10),
+            ))),
         ])
         produce(settings, SUGGESTIONS, after)
         letters = read_topic(settings, PRAISE_DLQ, expect=3, timeout=120, settle=2)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -254,6 +256,60 @@ def test_praise_before_anything_shipped_or_after_twelve_weeks_is_not_kept() -> N
     broker.apply(effects)
     closures: dict[str, Any] = broker.tables.impact("acme")["closures"]  # type: ignore[index]
     assert all(not closure["praise"] for closure in closures.values())
+
+
+class WordsEmbedder:
+    """An embedder that places a text by its first word ("dark" near theme A, "csv" near theme B)
+    and counts the texts it embeds."""
+
+    dim = DIM
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        rows = [vector(0 if text.startswith("dark") else 1, 502) for text in texts]
+        return np.stack(rows) if rows else np.zeros((0, DIM), dtype=np.float32)
+
+
+def bare_praise(n: int, author: str, at: datetime, text: str) -> PraiseDetected:
+    """Praise as the classify stage sends it since version 2: no embedding."""
+    return PraiseDetected(comment=comment(n, author, at, text=text), detected_at=at)
+
+
+def test_praise_without_a_vector_is_embedded_only_when_the_neighbourhood_decides() -> None:
+    model = WordsEmbedder()
+    impact = ImpactService(embedder=model)
+    at = CUT + timedelta(days=1)
+    assert impact.praise(MemoryThemeTables(dim=DIM), bare_praise(1, "zoe", at, "dark and lovely"),
+                         partition=3, now=CUT).passed_over  # nothing of the product shipped
+    broker, _, closure_id = shipped()
+    broker.apply(impact.praise(broker.tables, bare_praise(2, "a1", at, "csv is nice"), partition=3, now=CUT))
+    assert model.texts == []  # an asker's praise follows the closure whatever it says
+    broker.apply(impact.praise(broker.tables, bare_praise(3, "zoe", CUT + 13 * WEEK, "dark"), partition=3,
+                               now=CUT))
+    assert model.texts == []  # after the twelve weeks: nothing to decide
+    broker.apply(impact.praise(broker.tables, bare_praise(4, "zoe", at, "dark mode, finally"), partition=3,
+                               now=CUT))
+    broker.apply(impact.praise(broker.tables, bare_praise(5, "bob", at, "csv export works"), partition=3,
+                               now=CUT))
+    assert model.texts == ["dark mode, finally", "csv export works"]  # each embedded once, by its words
+    kept = broker.tables.impact("acme")["closures"][closure_id]["praise"]  # type: ignore[index]
+    assert sorted(kept) == ["x:p2", "x:p4"]  # the asker, and the stranger near the shipped theme
+    without_model = ImpactService()
+    broker.apply(without_model.praise(broker.tables, bare_praise(6, "eve", at, "dark"), partition=3, now=CUT))
+    assert "x:p6" not in broker.tables.impact("acme")["closures"][closure_id]["praise"]  # type: ignore[index]
+
+
+def test_the_classify_stage_s_praise_event_carries_no_vector() -> None:
+    event = bare_praise(1, "zoe", CUT, "great")
+    assert event.schema_version == 2 and event.embedding is None and event.embedding_model is None
+    old = PraiseDetected.model_validate(
+        {**event.model_dump(mode="json"), "schema_version": 1, "embedding": [1.0] + [0.0] * (DIM - 1),
+         "embedding_model": "test"}
+    )
+    assert old.schema_version == 1 and old.embedding is not None  # version 1 records are read as before
 
 
 def test_a_praise_embedding_of_another_size_raises_for_the_dead_letter_path() -> None:
