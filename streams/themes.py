@@ -13,12 +13,13 @@ and for commands to ``feedback.closures`` and ``feedback.theme-outcomes`` (each 
 through a ledger on its key: :func:`~streams.publish.send_once`). Outputs are sent and
 acknowledged before the tables are written, and a command's closure goes out first, then its
 snapshots, then its outcome, then its tables (:mod:`models.themes.command_effects`). A crash
-anywhere in between re-delivers the input: a suggestion already in ``theme-members`` is passed
-over (if the crash came first, it is recomputed from the same state to the same ids and
-snapshots); a command derives the same closure key and outcome, and the ledgers let nothing
-out twice. After each input, :class:`~models.themes.impact_effects.ImpactService` follows the
-shipped closures for 12 event-time weeks and publishes ``feedback.closure-impact`` (each
-closure, week and version once).
+anywhere in between re-delivers the input: a suggestion whose step both tables hold is passed
+over (if the crash came first, or left its member entry stored without the state, it is
+recomputed from the state to the same ids and snapshots:
+:func:`~models.themes.service.stored_already`); a command derives the same closure key and
+outcome, and the ledgers let nothing out twice. After each input,
+:class:`~models.themes.impact_effects.ImpactService` follows the shipped closures for 12
+event-time weeks and publishes ``feedback.closure-impact`` (each closure, week and version once).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -53,7 +54,7 @@ from models.embedding import Embedder
 from models.factories import closure_templates, scoring_weights
 from models.themes.command_effects import failed_command_effects
 from models.themes.config import ThemeConfig
-from models.themes.effects import Effects, TableWrite
+from models.themes.effects import MEMBERS, STATE, Effects, TableWrite
 from models.themes.engine import ThemeEngine
 from models.themes.impact_effects import ImpactService, ledger_entry
 from models.themes.service import ThemesService
@@ -71,6 +72,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+MEMBERS_BEFORE_STATE = "themes-members-before-state"
+
 
 class EffectSink:
     """Applies a service's :class:`Effects` in order: records to their topics, writes to the tables.
@@ -80,18 +83,28 @@ class EffectSink:
     """
 
     def __init__(
-        self, topics: dict[str, Any], ledgers: dict[str, OutputLedger], tables: FaustThemeTables
+        self,
+        topics: dict[str, Any],
+        ledgers: dict[str, OutputLedger],
+        tables: FaustThemeTables,
+        *,
+        flush: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.topics = topics
         self.ledgers = ledgers
         self.tables = tables
+        self.flush = flush  # waits until everything sent (table writes too) is acknowledged
 
     async def apply(self, effects: Effects) -> None:
         pending: list[Any] = []
+        last_table: str | None = None
         for item in effects.items:
             if isinstance(item, TableWrite):
                 await _settle(pending)
+                if last_table == MEMBERS and item.table == STATE:
+                    await self._between_tables()
                 self.tables.apply(item)
+                last_table = item.table
                 continue
             topic = self.topics[item.topic.name]
             value = None if item.value is None else event_json(item.value)
@@ -112,6 +125,15 @@ class EffectSink:
                 if item.checkpoint:
                     failpoints.hit(item.checkpoint)
         await _settle(pending)
+
+
+    async def _between_tables(self) -> None:
+        """A crash test's point: the member entries of a step are on their changelog, the state's
+        writes of the step are not (the two changelogs are written in no order between them).
+        """
+        if failpoints.armed(MEMBERS_BEFORE_STATE) and self.flush is not None:
+            await self.flush()
+            failpoints.hit(MEMBERS_BEFORE_STATE)
 
 
 async def _settle(pending: list[Any]) -> None:
@@ -170,7 +192,11 @@ def register_themes(
         embedder=embedder if settings.closure_relevance else None,
     )
     tables = FaustThemeTables(app, settings, dim=384, duplicates=service.duplicates)
-    sink = EffectSink(outputs, ledgers, tables)
+
+    async def flush() -> None:
+        await app.producer.flush()
+
+    sink = EffectSink(outputs, ledgers, tables, flush=flush)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="youasked-themes")
     steps = metrics.steps("themes")
     guard = continuity_guard(

@@ -57,7 +57,7 @@ from models.impact import (
 from models.theme_mapping import RawRecord
 from models.themes.askers import askers_of
 from models.themes.effects import MEMBERS, Effect, Effects, Emit
-from models.themes.tables import ThemeTables, impact_key, set_state
+from models.themes.tables import ThemeTables, impact_key, member_record, set_state
 from models.themes.workflow import ProductWork
 
 MAX_PRAISE = 5000
@@ -373,7 +373,8 @@ def _cosine(vector: np.ndarray[Any, np.dtype[np.float64]], centre: list[float] |
 
 def _member_writes(effects: Effects) -> dict[str, dict[str, Any] | None]:
     """The member records a step writes (None: removed), by suggestion id."""
-    return {w.key: w.value for w in effects.writes() if w.table == MEMBERS}
+    writes = (w for w in effects.writes() if w.table == MEMBERS)
+    return {w.key: None if w.value is None else member_record(w.value) for w in writes}
 
 
 def _product_members(

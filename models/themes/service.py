@@ -7,8 +7,8 @@ order the adapter applies them. The clock comes in as ``now``; theme ids derive 
 (``ProductWork.next_id``), so the same inputs on the same state give the same effects.
 
 * :meth:`ThemesService.suggestion`: place a detected suggestion. Its theme snapshots and member
-  records, then the tables. A suggestion already in ``theme-members`` (re-delivered after its
-  outputs were written) or written by an author erased since is passed over.
+  records, then the tables. A suggestion already stored (re-delivered after its step's writes:
+  :func:`stored_already`) or written by an author erased since is passed over.
 * :meth:`ThemesService.tick`: a time step (re-cluster when due, or when ``idle``).
 * :meth:`ThemesService.command`: a person's decision (:mod:`models.themes.command_effects`).
 """
@@ -32,7 +32,7 @@ class ThemesService(ThemeRules):
 
     def suggestion(self, tables: ThemeTables, detected: SuggestionDetected, *, now: datetime) -> Effects:
         """Place ``detected`` in its product's themes (or pass it over)."""
-        if tables.member(detected.suggestion_id) is not None:
+        if stored_already(tables, detected):
             return Effects(passed_over=f"re-delivered suggestion {detected.suggestion_id} passed over")
         if erased_before(tables, detected):
             return Effects(passed_over=f"suggestion {detected.suggestion_id} of an erased author passed over")
@@ -91,3 +91,17 @@ def erased_before(tables: ThemeTables, detected: SuggestionDetected) -> bool:
     comment = detected.comment
     stamp = tables.erased_at(comment.product, hash_author(comment.platform.value, comment.author_id))
     return stamp is not None and comment.created_at <= datetime.fromisoformat(stamp)
+
+
+def stored_already(tables: ThemeTables, detected: SuggestionDetected) -> bool:
+    """Whether ``detected``'s step is in the tables: its member entry, and the product's state
+    after that step. The two tables are two changelogs, and a worker that dies after a step's
+    writes went out may leave the member entry stored without the state (its step count, kept
+    with the entry, is then beyond the product's): that suggestion is placed again, from the
+    state as it stands, to the same theme and count. An entry written before entries kept the
+    count is taken as stored.
+    """
+    if tables.member(detected.suggestion_id) is None:
+        return False
+    step = tables.member_step(detected.suggestion_id)
+    return step is None or step <= tables.work(detected.comment.product).steps

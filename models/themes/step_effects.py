@@ -22,7 +22,7 @@ from models.themes.effects import Effect, Effects, Emit
 from models.themes.emerging import is_emerging
 from models.themes.engine import ThemeEngine
 from models.themes.records import ThemeRecord
-from models.themes.tables import ThemeTables, set_member, work_writes
+from models.themes.tables import STEP_FIELD, ThemeTables, set_member, work_writes
 from models.themes.workflow import Lineage, ProductWork, StepResult
 
 LifeOf = Callable[[str], ThemeState | None]
@@ -72,6 +72,13 @@ def step_effects(
         weights=rules.weights,
         config=rules.engine.config,
     )
+    if detected is not None:
+        # The suggestion's own entry keeps the step count its step stores with the product
+        # (:attr:`ProductWork.steps`): a re-delivery then tells whether the state has the step.
+        work.steps += 1
+        own = members.get(detected.suggestion_id)
+        if own is not None:
+            members[detected.suggestion_id] = {**own, STEP_FIELD: work.steps}
     items.extend(set_member(sid, payload) for sid, payload in members.items())
     everything = result.reclustered or bool(result.merged)
     items.extend(work_writes(work, result, previous_pool=previous_pool, everything=everything))

@@ -18,7 +18,9 @@
 * ``impact:<product>``: the product's shipped closures followed after shipping, their follow-up
   praise and the figures last published (:mod:`models.themes.impact_effects`).
 
-``theme-members`` maps a suggestion id to its :class:`~contracts.events.SuggestionThemed` record.
+``theme-members`` maps a suggestion id to its :class:`~contracts.events.SuggestionThemed` record;
+a suggestion's own entry also holds the product's step count after its step (``STEP_FIELD``,
+:attr:`~models.themes.workflow.ProductWork.steps`), which the readers here leave out.
 
 :class:`ThemeTables` is what the service reads; it changes the tables only through
 :class:`~models.themes.effects.TableWrite` items the adapter applies. :class:`MappingThemeTables`
@@ -40,6 +42,9 @@ from models.themes.state import ProductThemes
 from models.themes.workflow import Lineage, ProductWork, StepResult
 
 logger = logging.getLogger(__name__)
+
+STEP_FIELD = "product_step"
+"""The key of a member entry that holds the product's step count once its suggestion was placed."""
 
 
 def meta_key(product: str) -> str:
@@ -97,6 +102,7 @@ class ThemeTables(Protocol):
     def outcome(self, command_id: str) -> dict[str, Any] | None: ...
     def erased_at(self, product: str, author_hash: str) -> str | None: ...
     def member(self, suggestion_id: str) -> dict[str, Any] | None: ...
+    def member_step(self, suggestion_id: str) -> int | None: ...
     def members(self) -> Iterable[dict[str, Any]]: ...
     def impact(self, product: str) -> dict[str, Any] | None: ...
     def state(self, key: str) -> Any: ...
@@ -143,6 +149,7 @@ class MappingThemeTables:
                 themes=ProductThemes.from_records(meta, themes, pool),
                 window=ProductWork.new(product=product, dim=self.dim).window,
                 next_id=int(lineage["next_id"]),
+                steps=int(lineage.get("steps", 0)),
                 lineage={tid: Lineage.from_dict(v) for tid, v in lineage["themes"].items()},
                 stored_members=stored,
             )
@@ -169,10 +176,18 @@ class MappingThemeTables:
 
     def member(self, suggestion_id: str) -> dict[str, Any] | None:
         stored: dict[str, Any] | None = self.members_table.get(suggestion_id)
-        return stored
+        return None if stored is None else member_record(stored)
+
+    def member_step(self, suggestion_id: str) -> int | None:
+        """The product's step count stored with ``suggestion_id``'s own member entry (None: no entry,
+        or one written before entries held it).
+        """
+        stored: dict[str, Any] | None = self.members_table.get(suggestion_id)
+        step = None if stored is None else stored.get(STEP_FIELD)
+        return None if step is None else int(step)
 
     def members(self) -> Iterable[dict[str, Any]]:
-        return (raw for raw in self.members_table.values() if raw is not None)
+        return (member_record(raw) for raw in self.members_table.values() if raw is not None)
 
     def impact(self, product: str) -> dict[str, Any] | None:
         stored: dict[str, Any] | None = self.state_table.get(impact_key(product))
@@ -185,6 +200,13 @@ class MappingThemeTables:
             table.pop(write.key, None)
         else:
             table[write.key] = write.value
+
+
+def member_record(stored: dict[str, Any]) -> dict[str, Any]:
+    """A member entry as its :class:`~contracts.events.SuggestionThemed` record (its step aside)."""
+    if STEP_FIELD not in stored:
+        return stored
+    return {key: value for key, value in stored.items() if key != STEP_FIELD}
 
 
 def _theme_with_members(table: Any, theme_id: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -258,7 +280,11 @@ def work_writes(
     for pid in previous_pool - current_pool:
         writes.append(set_state(pool_key(pid), None))
     writes.append(set_state(meta_key(product), state.meta_dict()))
-    lineage = {"next_id": work.next_id, "themes": {tid: lin.to_dict() for tid, lin in work.lineage.items()}}
+    lineage = {
+        "next_id": work.next_id,
+        "steps": work.steps,
+        "themes": {tid: lin.to_dict() for tid, lin in work.lineage.items()},
+    }
     writes.append(set_state(lineage_key(product), lineage))
     return writes
 

@@ -63,6 +63,11 @@ class ProductWork:
     window: RecentWindow
     next_id: int = 0
     lineage: dict[str, Lineage] = field(default_factory=dict)
+    steps: int = 0
+    """The suggestions' steps taken so far. A suggestion's own member entry keeps the count after
+    its step; stored with the lineage (the last write of a step), it tells a re-delivery whose
+    member entry reached the tables without the state its step changed (a worker died between
+    the two: the tables are two changelogs, written in no order between them)."""
     stored_members: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per theme, the digest of each sampled or provisional member as last written to the store
     under its own key (:func:`models.themes.tables.work_writes` writes only what changed)."""

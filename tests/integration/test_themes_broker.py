@@ -26,6 +26,7 @@ from contracts.topics import SUGGESTIONS, THEME_MEMBERS, THEMES
 from messaging.admin import ensure_topics
 from messaging.readback import read_topic
 from models.themes.effects import MEMBERS, STATE
+from streams.themes import MEMBERS_BEFORE_STATE
 from tests.fakes import whole_ask
 from tests.kafka_support import WorkerProcess, isolated_settings, produce
 
@@ -81,16 +82,20 @@ def latest(
 
 
 def run_scenario(
-    kafka_bootstrap: str, tmp_path: Path, *, crash: bool, store: str = "memory://", segment_bytes: int = 0
+    kafka_bootstrap: str, tmp_path: Path, *, crash: bool, store: str = "memory://", segment_bytes: int = 0,
+    failpoint: str | None = None,
 ) -> Settings:
     """Themes form from 60 suggestions; 30 more and 5 re-deliveries follow (after a SIGKILL and
     a restart when ``crash``, the restarted worker keeping the local table ``store``); ids,
-    placements and counts must hold. ``segment_bytes``: the changelogs' ``segment.bytes``."""
+    placements and counts must hold. ``segment_bytes``: the changelogs' ``segment.bytes``;
+    ``failpoint``: a crash point the worker passes once (its supervisor restarts it)."""
     settings = isolated_settings(
         kafka_bootstrap, tmp_path, theme_tick_interval_s=1.0, theme_idle_recluster_s=2.0, table_store=store,
         changelog_segment_bytes=segment_bytes,
     )
     env = {"YOUASKED_TABLE_STORE": store}
+    if failpoint:
+        env |= {"YOUASKED_FAILPOINTS": failpoint, "YOUASKED_FAILPOINTS_FIRED": str(tmp_path / "fired")}
     ensure_topics(settings)
     first = [detected(i, i % 3, f"user{i % 25}") for i in range(60)]
     produce(settings, SUGGESTIONS, first)
@@ -156,6 +161,19 @@ def test_themes_form_and_survive_a_crash_with_stable_ids(kafka_bootstrap: str, t
             assert configs["cleanup.policy"] == "compact", topic
     finally:
         admin.close()
+
+
+def test_a_suggestion_whose_member_entry_outlived_its_state_in_a_crash_is_counted_once(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    # the worker dies once the first step's member entry is on its changelog and before the state's
+    # writes of that step are: the restarted worker finds the entry with a state that lacks the step,
+    # and places the suggestion again (passed over, it would be missing from its theme's counts)
+    run_scenario(kafka_bootstrap, tmp_path, crash=False, failpoint=MEMBERS_BEFORE_STATE)
+    text = (tmp_path / "worker.log").read_text(errors="replace")
+    assert f"failpoint {MEMBERS_BEFORE_STATE}: crashing" in text
+    assert "exited with -9" in text, "the supervisor did not see the crash"
+    assert (tmp_path / "fired" / MEMBERS_BEFORE_STATE).exists()
 
 
 def test_themes_survive_a_crash_with_their_tables_kept_on_disk(kafka_bootstrap: str, tmp_path: Path) -> None:

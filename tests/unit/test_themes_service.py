@@ -569,6 +569,47 @@ def test_a_suggestion_delivered_again_after_its_member_entry_was_lost_is_counted
     assert tables.work("acme").themes.themes[placed].mention_count == mentions
 
 
+def test_a_suggestion_whose_member_entry_was_stored_without_its_state_is_placed_again_once() -> None:
+    tables, broker = seeded()
+    first, second = detected(100, 0, "newcomer"), detected(101, 0, "latecomer")
+    now = T0 + timedelta(days=2)
+    dark = themes(tables)[0]
+    count = tables.work("acme").themes.themes[dark].member_count
+    steps = tables.work("acme").steps
+    emitted: list[Emit] = []
+    for suggestion in (first, second):
+        effects = SERVICE.suggestion(tables, suggestion, now=now)
+        emitted.extend(effects.emits())
+        for item in effects.writes():
+            # the worker dies once the members' changelog has both steps, before the state's has them
+            if item.table == MEMBERS:
+                tables.apply(item)
+    assert tables.member_step(second.suggestion_id) == steps + 2
+    tables.forget()  # the worker taking the product over rebuilds it from the tables
+    assert tables.work("acme").steps == steps
+    assert tables.work("acme").themes.themes[dark].member_count == count
+
+    again = [SERVICE.suggestion(tables, suggestion, now=now) for suggestion in (first, second)]
+    for effects in again:
+        assert effects.passed_over is None and effects.stepped
+        broker.apply(effects)
+
+    # placed again from the same state: the same snapshots and themes, each counted once (which
+    # near-duplicate a member names may differ: a worker taking a product over refills the window
+    # of recent suggestions from the stored ones)
+    replayed = [e for effects in again for e in effects.emits()]
+    assert [e.value for e in emitted if e.topic == THEMES] == [e.value for e in replayed if e.topic == THEMES]
+    assert [(e.key, e.value.theme_id) for e in emitted if e.topic == THEME_MEMBERS] == [  # type: ignore[union-attr]
+        (e.key, e.value.theme_id) for e in replayed if e.topic == THEME_MEMBERS  # type: ignore[union-attr]
+    ]
+    assert tables.work("acme").themes.themes[dark].member_count == count + 2
+    assert {tables.member(s.suggestion_id)["theme_id"] for s in (first, second)} == {dark}  # type: ignore[index]
+    assert tables.member_step(second.suggestion_id) == tables.work("acme").steps == steps + 2
+    assert "product_step" not in (tables.member(first.suggestion_id) or {})
+    tables.forget()
+    assert all(SERVICE.suggestion(tables, s, now=now).passed_over for s in (first, second))
+
+
 def test_themes_are_serialized_before_a_step_only_when_it_may_re_cluster(monkeypatch: Any) -> None:
     # Only a re-cluster merges themes away (and needs their records from before the step):
     # serializing every theme for every suggestion would cost O(themes) per suggestion.
