@@ -126,7 +126,6 @@ class EffectSink:
                     failpoints.hit(item.checkpoint)
         await _settle(pending)
 
-
     async def _between_tables(self) -> None:
         """A crash test's point: the member entries of a step are on their changelog, the state's
         writes of the step are not (the two changelogs are written in no order between them).
